@@ -1,0 +1,190 @@
+package sdk
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Transport runs commands on hosts on behalf of the fanout core. It is the
+// whole contract a transport plugin implements; Serve exposes one over
+// go-plugin and Client consumes one.
+//
+// The core calls Describe, then Configure once, then Connect for each host
+// it will use (in parallel during preflight), then Exec any number of times
+// concurrently (for many hosts, and for the same host), and finally Close.
+// Implementations must therefore be safe for concurrent use by Connect,
+// Exec and Signal.
+type Transport interface {
+	// Describe reports the plugin's name, version, capabilities and the
+	// schemas of its transport and host settings. It needs no
+	// configuration and must not contact any host.
+	Describe(ctx context.Context, req *DescribeRequest) (*DescribeResponse, error)
+
+	// Configure hands over the settings of the configuration's transport
+	// block, already validated against the declared schema. It is called
+	// once, before any Connect. Problems with the settings are returned as
+	// diagnostics naming the attribute, not as an error.
+	Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error)
+
+	// Connect makes a host ready for Exec: for a remote transport it dials,
+	// authenticates and checks the host key, and keeps the connection for
+	// later Execs. It is idempotent: a second Connect for a connected host
+	// returns at once. A returned error is the one line an operator reads
+	// for that host ("host key mismatch", "no credentials"), so it must say
+	// what to fix.
+	Connect(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error)
+
+	// Exec runs one command on one host with "sh -c" semantics and blocks
+	// until it exits. Output is written to out as it is produced, never
+	// buffered until the end. A command that ran and exited non-zero, was
+	// killed, or timed out is a normal response; the error is for failures
+	// to run it at all or to learn its outcome (connection lost, unknown
+	// host). When ctx is cancelled the transport must stop the command on
+	// the host (signal, then force) and return promptly.
+	Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error)
+
+	// Signal delivers a signal to a running Exec, found by its ID. Signalling
+	// an Exec that has already finished is not an error.
+	Signal(ctx context.Context, req *SignalRequest) (*SignalResponse, error)
+
+	// Close releases every connection and process the transport holds. It
+	// is called once, at the end of the run, rollbacks included; Execs still
+	// running are terminated.
+	Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error)
+}
+
+// ProtocolVersion is the version of the wire protocol this package speaks.
+// It changes only on an incompatible change; additions keep it.
+const ProtocolVersion = 1
+
+// DescribeRequest is the input of Transport.Describe.
+type DescribeRequest struct{}
+
+// DescribeResponse says what a transport is and what settings it takes.
+type DescribeResponse struct {
+	// Name is the transport's name as used in a transport block ("ssh").
+	Name string
+	// Version is the plugin's own version, unrelated to ProtocolVersion.
+	Version string
+	// Capabilities lists the optional behaviours the plugin supports.
+	Capabilities Capabilities
+	// TransportSchema declares the attributes of the transport block.
+	TransportSchema Schema
+	// HostSchema declares the extra attributes a host block using this
+	// transport may set (beyond address, roles and transport).
+	HostSchema Schema
+}
+
+// Capabilities are optional features a transport declares. New fields are
+// added as the protocol grows; a zero value means "not supported".
+type Capabilities struct {
+	// Signal is true when Signal delivers signals to running commands.
+	Signal bool
+}
+
+// Schema declares the attributes a configuration block accepts.
+type Schema struct {
+	Attributes []Attribute
+}
+
+// Attribute is one setting a transport accepts.
+type Attribute struct {
+	// Name is the attribute's name in HCL.
+	Name string
+	// Type is the attribute's cty type; values are converted to it.
+	Type cty.Type
+	// Required makes the attribute mandatory.
+	Required bool
+	// Description is shown by `fanout plugins` and in diagnostics.
+	Description string
+	// Sensitive values are redacted in plans, logs and output.
+	Sensitive bool
+}
+
+// ConfigureRequest is the input of Transport.Configure.
+type ConfigureRequest struct {
+	// Config is an object value conforming to TransportSchema; attributes
+	// that were not set are null.
+	Config cty.Value
+	// RunID identifies the run, for the plugin's logs.
+	RunID string
+}
+
+// ConfigureResponse is the output of Transport.Configure.
+type ConfigureResponse struct {
+	Diagnostics Diagnostics
+}
+
+// Host identifies one host and its transport-specific settings.
+type Host struct {
+	// Name is the host's name in the configuration; Exec refers to it.
+	Name string
+	// Address is where to reach it (a name or an IP); for transports that
+	// have no notion of address it may be ignored.
+	Address string
+	// Config is an object value conforming to HostSchema.
+	Config cty.Value
+}
+
+// ConnectRequest is the input of Transport.Connect.
+type ConnectRequest struct {
+	Host Host
+}
+
+// ConnectResponse is the output of Transport.Connect.
+type ConnectResponse struct{}
+
+// ExecRequest is the input of Transport.Exec.
+type ExecRequest struct {
+	// ID is unique within a run; Signal finds the command by it.
+	ID string
+	// Host is the name of a host given to Connect earlier.
+	Host string
+	// Command is run by the host's shell as `sh -c Command`.
+	Command string
+	// Env is added to the command's environment.
+	Env map[string]string
+	// Timeout, when non-zero, bounds the command: on expiry the transport
+	// terminates it and reports TimedOut.
+	Timeout time.Duration
+}
+
+// ExecOutput receives a command's output. Stdout and Stderr may be written
+// from different goroutines at the same time; each must be safe for that on
+// its own, and a write must not be retained after it returns.
+type ExecOutput struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ExecResponse is how a command ended.
+type ExecResponse struct {
+	// ExitCode is the command's exit status; -1 when it was killed by a
+	// signal or its status is unknown.
+	ExitCode int
+	// Signal names the signal that killed it ("TERM", "KILL"), if any.
+	Signal string
+	// TimedOut is true when the command was stopped because Timeout passed.
+	TimedOut bool
+}
+
+// SignalRequest is the input of Transport.Signal.
+type SignalRequest struct {
+	// ExecID is the ID of the ExecRequest to signal.
+	ExecID string
+	// Signal is a POSIX signal name without the SIG prefix: "INT", "TERM",
+	// "KILL", "HUP".
+	Signal string
+}
+
+// SignalResponse is the output of Transport.Signal.
+type SignalResponse struct{}
+
+// CloseRequest is the input of Transport.Close.
+type CloseRequest struct{}
+
+// CloseResponse is the output of Transport.Close.
+type CloseResponse struct{}
