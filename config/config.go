@@ -76,6 +76,7 @@ type Settings struct {
 
 // Variable is a variable block and the value it ended up with.
 type Variable struct {
+	// Name is the label, referenced as var.NAME.
 	Name        string
 	Description string
 	// Type is the declared type constraint; cty.DynamicPseudoType if none.
@@ -83,23 +84,32 @@ type Variable struct {
 	// Default is cty.NilVal when the variable has no default (required).
 	Default cty.Value
 	// Value is the final value: -var, then FANOUT_VAR_*, then the default.
-	Value     cty.Value
+	Value cty.Value
+	// Sensitive asks the CLI not to show Value; commands that use it are
+	// still built with the real value.
 	Sensitive bool
 	DeclRange hcl.Range
+	// NameRange is the label's range.
+	NameRange hcl.Range
 }
 
 // Local is one name of a locals block.
 type Local struct {
-	Name      string
-	Value     cty.Value
-	Expr      hcl.Expression
+	// Name is referenced as local.NAME.
+	Name string
+	// Value is Expr evaluated; cty.DynamicVal when it could not be.
+	Value cty.Value
+	Expr  hcl.Expression
+	// DeclRange is the whole attribute's range, NameRange its name's.
 	DeclRange hcl.Range
+	NameRange hcl.Range
 }
 
 // Transport is a transport block: a built-in ("ssh", "local") or a plugin.
 type Transport struct {
 	Name string
-	// SHA256 pins the plugin binary; empty when not pinned.
+	// SHA256 pins the plugin binary: 64 lower-case hexadecimal digits, or
+	// empty when not pinned. Never set for a built-in transport.
 	SHA256 string
 	// Config is what remains of the block once the core attributes are
 	// taken: the plugin-defined settings, decoded later against the
@@ -166,6 +176,8 @@ type Parallelize struct {
 	// Members in the order of the tasks list.
 	Members   []Node
 	DeclRange hcl.Range
+	// NameRange is the label's range, or the block type's when anonymous.
+	NameRange hcl.Range
 }
 
 // NodeName returns "parallelize.NAME", or "parallelize" when anonymous.

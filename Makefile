@@ -1,0 +1,52 @@
+# fanout's build, example and test entry points. `make test` is what CI runs
+# (.ci/run) and what the README tells you to run; it installs what the tests
+# need on a fresh Debian machine (OpenSSH's sshd and client) first.
+
+GO      ?= go
+BIN     ?= bin/fanout
+PKGS    := ./...
+
+.PHONY: build example test test-deps check fmt vet race proto bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fanout
+
+# Build, then plan and apply the seed's example on the embedded local transport.
+example: build
+	$(BIN) plan examples/restart.hcl
+	$(BIN) apply examples/restart.hcl
+
+test: test-deps check race
+
+# The SSH tests start real OpenSSH sshd processes on 127.0.0.x and a real
+# ssh-agent; install them when missing (CI and fresh machines run as root).
+test-deps:
+	@if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null || ! command -v ssh-keygen >/dev/null; then \
+		echo "installing openssh-server and openssh-client for the SSH tests"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-server openssh-client >/dev/null; \
+	fi
+
+check: fmt vet
+
+fmt:
+	@out=$$(gofmt -l . | grep -v '^sdk/internal/transportv1/' || true); \
+	if [ -n "$$out" ]; then echo "gofmt -l lists:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+race:
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# Regenerate the plugin protocol's Go code from its .proto. The generated
+# files are committed, so builds and CI never need protoc.
+proto:
+	@command -v protoc >/dev/null && command -v protoc-gen-go >/dev/null && command -v protoc-gen-go-grpc >/dev/null || { \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq protobuf-compiler protoc-gen-go protoc-gen-go-grpc; }
+	cd sdk/internal/transportv1 && $(GO) generate .
+
+clean:
+	rm -rf bin

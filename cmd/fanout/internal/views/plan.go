@@ -1,0 +1,161 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fanout/fanout/core"
+)
+
+// PlanHuman writes the plan as a tree a person reads before applying it:
+// every group with its threads, every task with its hosts, exact commands,
+// rollback, environment and limits, then the totals and transports.
+func PlanHuman(w io.Writer, source string, p *core.Plan) {
+	pw := &planWriter{w: w}
+	fmt.Fprintf(w, "fanout plan: %s\n\n", source)
+	for i, r := range p.Roots {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		pw.node(r, "", "", true)
+	}
+
+	var tasks, pairs, withRollback int
+	p.Walk(func(t *core.TaskNode) {
+		tasks++
+		pairs += len(t.Hosts)
+		if len(t.Rollback) > 0 {
+			withRollback++
+		}
+	})
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Plan: %s in %s, %s on %s; %d with a rollback.\n",
+		plural(tasks, "task"), plural(len(p.Roots), "root"), plural(pairs, "run"), plural(len(p.Hosts), "host"), withRollback)
+	pre := "on"
+	if !p.Preflight {
+		pre = "off"
+	}
+	fmt.Fprintf(w, "On failure: %s. Preflight: %s.\n", p.OnFailure, pre)
+	if len(p.Transports) > 0 {
+		var ts []string
+		for _, t := range p.Transports {
+			ts = append(ts, fmt.Sprintf("%s (%s)", t.Name, plural(t.Hosts, "host")))
+		}
+		fmt.Fprintf(w, "Transports: %s.\n", strings.Join(ts, ", "))
+	}
+	fmt.Fprintln(w, "Nothing has run. `fanout apply` runs this plan.")
+}
+
+type planWriter struct {
+	w io.Writer
+}
+
+// node writes n with the tree prefix of its line (first) and of the lines
+// below it (rest).
+func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
+	switch n := n.(type) {
+	case *core.Group:
+		name := "parallelize"
+		if n.Name != "" {
+			name = fmt.Sprintf("parallelize %q", n.Name)
+		}
+		fmt.Fprintf(pw.w, "%s%s  (threads = %d)\n", first, name, n.Threads)
+		for i, m := range n.Members {
+			if i == len(n.Members)-1 {
+				pw.node(m, rest+"└── ", rest+"    ", false)
+			} else {
+				pw.node(m, rest+"├── ", rest+"│   ", false)
+			}
+		}
+	case *core.TaskNode:
+		var limits []string
+		limits = append(limits, "on "+plural(len(n.Hosts), "host"))
+		if n.MaxHosts < len(n.Hosts) {
+			limits = append(limits, fmt.Sprintf("max_hosts = %d", n.MaxHosts))
+		}
+		if n.Timeout > 0 {
+			limits = append(limits, "timeout = "+formatDuration(n.Timeout))
+		}
+		fmt.Fprintf(pw.w, "%stask %q  (%s)\n", first, n.Name, strings.Join(limits, ", "))
+		body := rest + "    "
+		if root {
+			body = rest + "  "
+		}
+		if n.Description != "" {
+			pw.field(body, "about", n.Description)
+		}
+		pw.commands(body, "run", n.Run)
+		if len(n.Rollback) == 0 {
+			pw.field(body, "rollback", "(none)")
+		} else {
+			pw.commands(body, "rollback", n.Rollback)
+		}
+		if len(n.Env) > 0 {
+			keys := make([]string, 0, len(n.Env))
+			for k := range n.Env {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for i, k := range keys {
+				label := ""
+				if i == 0 {
+					label = "env"
+				}
+				pw.field(body, label, fmt.Sprintf("%s=%q", k, n.Env[k]))
+			}
+		}
+		var hosts []string
+		for _, h := range n.Hosts {
+			hosts = append(hosts, h.Name)
+		}
+		pw.field(body, "hosts", strings.Join(hosts, ", "))
+	}
+}
+
+func (pw *planWriter) commands(prefix, label string, cmds []string) {
+	for i, c := range cmds {
+		l := ""
+		if i == 0 {
+			l = label
+		}
+		if len(cmds) > 1 {
+			c = fmt.Sprintf("%d. %s", i+1, c)
+		}
+		pw.field(prefix, l, c)
+	}
+}
+
+// field writes "label  value", indenting the continuation lines of a
+// multi-line value under its first line.
+func (pw *planWriter) field(prefix, label, value string) {
+	lines := strings.Split(strings.TrimRight(value, "\n"), "\n")
+	for i, l := range lines {
+		if i == 0 {
+			fmt.Fprintf(pw.w, "%s%-9s %s\n", prefix, label, l)
+		} else {
+			fmt.Fprintf(pw.w, "%s%-9s %s\n", prefix, "", l)
+		}
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// formatDuration prints durations as they are written in HCL ("2m", "90s").
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

@@ -1,0 +1,246 @@
+package config
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// evaluator evaluates expressions against the variables, locals and hosts
+// of one configuration as they become known.
+//
+// Every declared name is present from the start: a value not evaluated yet,
+// or that failed to evaluate, is unknown (cty.DynamicVal). An expression
+// whose value is not wholly known therefore depends on an earlier error,
+// already reported, and the typed helpers below skip it silently rather
+// than report the same mistake twice.
+type evaluator struct {
+	vars   map[string]cty.Value
+	locals map[string]cty.Value
+	hosts  map[string]cty.Value
+	ctx    *hcl.EvalContext
+}
+
+func newEvaluator() *evaluator {
+	e := &evaluator{
+		vars:   make(map[string]cty.Value),
+		locals: make(map[string]cty.Value),
+		hosts:  make(map[string]cty.Value),
+		ctx:    &hcl.EvalContext{Functions: Functions()},
+	}
+	e.sync()
+	return e
+}
+
+// sync rebuilds the context's var, local and host objects from the maps;
+// call it after changing them.
+func (e *evaluator) sync() {
+	e.ctx.Variables = map[string]cty.Value{
+		"var":   objectOf(e.vars),
+		"local": objectOf(e.locals),
+		"host":  objectOf(e.hosts),
+	}
+}
+
+func objectOf(m map[string]cty.Value) cty.Value {
+	if len(m) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(m)
+}
+
+// value checks the references in expr, then evaluates it. On any error the
+// value is cty.DynamicVal.
+func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	diags := e.checkRefs(expr)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	v, valDiags := expr.Value(e.ctx)
+	diags = diags.Extend(valDiags)
+	if valDiags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return v, diags
+}
+
+// usable reports whether v can be converted and checked: it is known
+// through and through. A null is usable; callers decide what it means.
+func usable(v cty.Value) bool {
+	return v.IsWhollyKnown()
+}
+
+// stringAttr evaluates an attribute that must be a string. ok is false when
+// the attribute is absent, null or unusable.
+func (e *evaluator) stringAttr(attr *hcl.Attribute) (s string, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return "", false, nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) || v.IsNull() {
+		return "", false, diags
+	}
+	sv, err := convert.Convert(v, cty.String)
+	if err != nil {
+		return "", false, diags.Append(typeError(attr, "a string", v))
+	}
+	return sv.AsString(), true, diags
+}
+
+// boolAttr evaluates an attribute that must be a bool.
+func (e *evaluator) boolAttr(attr *hcl.Attribute) (b bool, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return false, false, nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) || v.IsNull() {
+		return false, false, diags
+	}
+	bv, err := convert.Convert(v, cty.Bool)
+	if err != nil {
+		return false, false, diags.Append(typeError(attr, "a bool", v))
+	}
+	return bv.True(), true, diags
+}
+
+// stringListAttr evaluates an attribute that must be a list of strings. A
+// null element is an error naming that element.
+func (e *evaluator) stringListAttr(attr *hcl.Attribute) (list []string, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return nil, false, nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) || v.IsNull() {
+		return nil, false, diags
+	}
+	list, diag := stringList(v, attr, "a list of strings")
+	if diag != nil {
+		return nil, false, diags.Append(diag)
+	}
+	return list, true, diags
+}
+
+// stringList converts a known, non-null value to []string; want describes
+// what is allowed, for the diagnostic.
+func stringList(v cty.Value, attr *hcl.Attribute, want string) ([]string, *hcl.Diagnostic) {
+	ty := v.Type()
+	if !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() {
+		return nil, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s is required, not %s.",
+				attr.Name, want, ty.FriendlyName()),
+			Subject: attr.Expr.Range().Ptr(),
+			Context: attr.Range.Ptr(),
+		}
+	}
+	out := make([]string, 0, v.LengthInt())
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, ev := it.Element()
+		if ev.IsNull() {
+			return nil, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Incorrect attribute value type",
+				Detail:   fmt.Sprintf("Element %d of %q is null; %s is required.", i, attr.Name, want),
+				Subject:  elemRange(attr.Expr, i).Ptr(),
+			}
+		}
+		sv, err := convert.Convert(ev, cty.String)
+		if err != nil {
+			return nil, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Incorrect attribute value type",
+				Detail: fmt.Sprintf("Inappropriate value for element %d of %q: %s is required, and a %s is not a string.",
+					i, attr.Name, want, ev.Type().FriendlyName()),
+				Subject: elemRange(attr.Expr, i).Ptr(),
+			}
+		}
+		out = append(out, sv.AsString())
+	}
+	return out, nil
+}
+
+// wholeNumberAttr evaluates an attribute that must be a whole number of at
+// least min. summary names the setting in the diagnostic.
+func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string) (n int, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return 0, false, nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) || v.IsNull() {
+		return 0, false, diags
+	}
+	nv, err := convert.Convert(v, cty.Number)
+	if err != nil {
+		return 0, false, diags.Append(typeError(attr, "a number", v))
+	}
+	bad := func(why string) hcl.Diagnostics {
+		return diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  summary,
+			Detail: fmt.Sprintf("%s must be a whole number of at least %d; %s. Set it to %d or more, or remove it to use the default.",
+				attr.Name, min, why, min),
+			Subject: attr.Expr.Range().Ptr(),
+			Context: attr.Range.Ptr(),
+		})
+	}
+	bf := nv.AsBigFloat()
+	if !bf.IsInt() {
+		return 0, false, bad(fmt.Sprintf("%s is not whole", bf.Text('g', -1)))
+	}
+	if bf.Cmp(big.NewFloat(float64(min))) < 0 {
+		return 0, false, bad(fmt.Sprintf("got %s", bf.Text('g', -1)))
+	}
+	i, acc := bf.Int64()
+	if acc != big.Exact || i > int64(maxLimit) {
+		return 0, false, bad(fmt.Sprintf("%s is too large (at most %d)", bf.Text('g', -1), maxLimit))
+	}
+	return int(i), true, diags
+}
+
+// maxLimit bounds threads and max_hosts, well beyond any real use.
+const maxLimit = 1 << 20
+
+// typeError is HCL's own diagnostic for a value of the wrong type.
+func typeError(attr *hcl.Attribute, want string, got cty.Value) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Incorrect attribute value type",
+		Detail:   fmt.Sprintf("Inappropriate value for attribute %q: %s is required, not %s.", attr.Name, want, got.Type().FriendlyName()),
+		Subject:  attr.Expr.Range().Ptr(),
+		Context:  attr.Range.Ptr(),
+	}
+}
+
+// elemRange is the range of element i of a literal list, or of the whole
+// expression when it is not one.
+func elemRange(expr hcl.Expression, i int) hcl.Range {
+	if tc, ok := expr.(*hclsyntax.TupleConsExpr); ok && i < len(tc.Exprs) {
+		return tc.Exprs[i].Range()
+	}
+	return expr.Range()
+}
+
+// keyRange is the range of the key of a literal object's item named key, or
+// of the whole expression.
+func keyRange(expr hcl.Expression, key string) hcl.Range {
+	oc, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return expr.Range()
+	}
+	for _, item := range oc.Items {
+		k, diags := item.KeyExpr.Value(nil)
+		if diags.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+			continue
+		}
+		if k.AsString() == key {
+			return item.KeyExpr.Range()
+		}
+	}
+	return expr.Range()
+}

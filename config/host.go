@@ -1,0 +1,162 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// DefaultTransport is the transport of a host that names none.
+const DefaultTransport = "ssh"
+
+// ImplicitHost returns the one host of a configuration without host blocks:
+// this machine, through the local transport.
+func ImplicitHost() *Host {
+	return &Host{Name: "localhost", Address: "localhost", Transport: "local", Implicit: true}
+}
+
+// hostDecl is a decoded host block with its core attributes unevaluated.
+type hostDecl struct {
+	h                         *Host
+	address, roles, transport *hcl.Attribute
+}
+
+func decodeHostBlock(block *hcl.Block) (*hostDecl, hcl.Diagnostics) {
+	h := &Host{
+		Name:      block.Labels[0],
+		Transport: DefaultTransport,
+		DeclRange: block.DefRange,
+		NameRange: block.LabelRanges[0],
+	}
+	h.Address = h.Name
+	diags := checkHostName(h.Name, h.NameRange)
+	content, remain, d := block.Body.PartialContent(hostSchema)
+	diags = diags.Extend(d)
+	h.Config = remain
+	return &hostDecl{
+		h:         h,
+		address:   content.Attributes["address"],
+		roles:     content.Attributes["roles"],
+		transport: content.Attributes["transport"],
+	}, diags
+}
+
+// evalHost evaluates a host's address, roles and transport and makes it
+// visible as host.NAME. transports are the declared transport blocks.
+func (e *evaluator) evalHost(d *hostDecl, transports map[string]*Transport) hcl.Diagnostics {
+	h := d.h
+	var diags hcl.Diagnostics
+	address := cty.StringVal(h.Address)
+	roles := cty.ListValEmpty(cty.String)
+
+	s, ok, dd := e.stringAttr(d.address)
+	diags = diags.Extend(dd)
+	switch {
+	case ok && strings.TrimSpace(s) == "":
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Empty address for host %q", h.Name),
+			Detail:   "A host's address is a host name or an IP address; remove address to use the host's name.",
+			Subject:  d.address.Expr.Range().Ptr(),
+			Context:  d.address.Range.Ptr(),
+		})
+		address = cty.UnknownVal(cty.String)
+	case ok:
+		h.Address = s
+		address = cty.StringVal(s)
+	case d.address != nil && !dd.HasErrors():
+		// null: the name stays the address.
+	case d.address != nil:
+		address = cty.UnknownVal(cty.String)
+	}
+
+	list, ok, dd := e.stringListAttr(d.roles)
+	diags = diags.Extend(dd)
+	switch {
+	case ok:
+		valid := true
+		for i, r := range list {
+			if r == "" || strings.ContainsFunc(r, isSpace) {
+				valid = false
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Invalid role %q", r),
+					Detail:   "A role is a non-empty name without spaces, such as \"web\", that tasks select hosts by in on.",
+					Subject:  elemRange(d.roles.Expr, i).Ptr(),
+					Context:  d.roles.Range.Ptr(),
+				})
+			}
+		}
+		if valid {
+			h.Roles = list
+			if len(list) > 0 {
+				vals := make([]cty.Value, len(list))
+				for i, r := range list {
+					vals[i] = cty.StringVal(r)
+				}
+				roles = cty.ListVal(vals)
+			}
+		} else {
+			roles = cty.UnknownVal(cty.List(cty.String))
+		}
+	case d.roles != nil:
+		roles = cty.UnknownVal(cty.List(cty.String))
+	}
+
+	name, ok, dd := e.stringAttr(d.transport)
+	diags = diags.Extend(dd)
+	if ok {
+		diags = diags.Extend(checkHostTransport(d, name, transports))
+	}
+
+	e.hosts[h.Name] = cty.ObjectVal(map[string]cty.Value{
+		"name":    cty.StringVal(h.Name),
+		"address": address,
+		"roles":   roles,
+	})
+	return diags
+}
+
+// checkHostTransport sets the host's transport to name if it is a built-in
+// or declared one.
+func checkHostTransport(d *hostDecl, name string, transports map[string]*Transport) hcl.Diagnostics {
+	subject, context := d.transport.Expr.Range().Ptr(), d.transport.Range.Ptr()
+	if strings.TrimSpace(name) == "" {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Empty transport for host %q", d.h.Name),
+			Detail: fmt.Sprintf("transport names how fanout reaches the host: %q (the default), %q, or a transport "+
+				"declared by a transport block. Remove the attribute to use %q.", "ssh", "local", DefaultTransport),
+			Subject: subject,
+			Context: context,
+		}}
+	}
+	if _, ok := transports[name]; !ok && !isBuiltinTransport(name) {
+		known := slices.Concat(builtinTransports, slices.Collect(maps.Keys(transports)))
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Unknown transport %q", name),
+			Detail: fmt.Sprintf("Host %q uses the transport %q, which is neither built in nor declared.%s "+
+				"Known transports: %s. To use the plugin fanout-transport-%s, declare it with a transport %q {} block.",
+				d.h.Name, name, didYouMean(name, known), quotedList(known), name, name),
+			Subject: subject,
+			Context: context,
+		}}
+	}
+	d.h.Transport = name
+	return nil
+}
+
+// hostSchema holds the attributes fanout itself reads; the rest of a host
+// block is left in Host.Config for the transport.
+var hostSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"},
+		{Name: "roles"},
+		{Name: "transport"},
+	},
+}

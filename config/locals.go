@@ -1,0 +1,168 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func decodeLocalsBlock(block *hcl.Block) ([]*Local, hcl.Diagnostics) {
+	attrs, diags := block.Body.JustAttributes()
+	locals := make([]*Local, 0, len(attrs))
+	for _, attr := range attrs {
+		locals = append(locals, &Local{
+			Name:      attr.Name,
+			Value:     cty.DynamicVal,
+			Expr:      attr.Expr,
+			DeclRange: attr.Range,
+			NameRange: attr.NameRange,
+		})
+	}
+	// JustAttributes returns a map; keep the order of the source.
+	slices.SortFunc(locals, func(a, b *Local) int { return a.DeclRange.Start.Byte - b.DeclRange.Start.Byte })
+	return locals, diags
+}
+
+// valueNode is a local or a host: the values other expressions can refer
+// to, which may refer to each other. A host's address may use a local, and
+// a local may use a host's address, so both are ordered together.
+type valueNode struct {
+	key   string // "local.NAME" or "host.NAME"
+	local *Local
+	host  *hostDecl
+	// deps are the nodes this one refers to, in the order of their first
+	// reference, with that reference's range.
+	deps    []*valueNode
+	depRefs []hcl.Range
+}
+
+func (n *valueNode) exprs() []hcl.Expression {
+	if n.local != nil {
+		return []hcl.Expression{n.local.Expr}
+	}
+	var exprs []hcl.Expression
+	for _, a := range []*hcl.Attribute{n.host.address, n.host.roles, n.host.transport} {
+		if a != nil {
+			exprs = append(exprs, a.Expr)
+		}
+	}
+	return exprs
+}
+
+// evalLocalsAndHosts evaluates locals and hosts so that each comes after
+// what it refers to, reporting cycles. Members of a cycle stay unknown, so
+// what depends on them is skipped without more errors.
+func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, transports map[string]*Transport) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	nodes := make([]*valueNode, 0, len(locals)+len(hosts))
+	byKey := make(map[string]*valueNode)
+	for _, l := range locals {
+		n := &valueNode{key: "local." + l.Name, local: l}
+		nodes, byKey[n.key] = append(nodes, n), n
+	}
+	for _, h := range hosts {
+		n := &valueNode{key: "host." + h.h.Name, host: h}
+		nodes, byKey[n.key] = append(nodes, n), n
+	}
+	for _, n := range nodes {
+		seen := make(map[*valueNode]bool)
+		add := func(dep *valueNode, rng hcl.Range) {
+			if dep != nil && !seen[dep] {
+				seen[dep] = true
+				n.deps, n.depRefs = append(n.deps, dep), append(n.depRefs, rng)
+			}
+		}
+		for _, expr := range n.exprs() {
+			for _, tr := range expr.Variables() {
+				root := tr.RootName()
+				if root != "local" && root != "host" {
+					continue
+				}
+				if name, rng, ok := traversalName(tr); ok {
+					add(byKey[root+"."+name], rng)
+					continue
+				}
+				// A bare `local` or `host` is the whole object: every one.
+				for _, dep := range nodes {
+					if strings.HasPrefix(dep.key, root+".") {
+						add(dep, tr.SourceRange())
+					}
+				}
+			}
+		}
+	}
+
+	// Depth-first, in declaration order, so independent values keep it.
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make(map[*valueNode]int)
+	broken := make(map[*valueNode]bool)
+	var order, stack []*valueNode
+	var visit func(n *valueNode)
+	visit = func(n *valueNode) {
+		state[n] = visiting
+		stack = append(stack, n)
+		for i, dep := range n.deps {
+			switch state[dep] {
+			case unvisited:
+				visit(dep)
+			case visiting:
+				cycle := stack[slices.Index(stack, dep):]
+				for _, c := range cycle {
+					broken[c] = true
+				}
+				diags = diags.Append(valueCycle(cycle, n.depRefs[i]))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		order = append(order, n)
+	}
+	for _, n := range nodes {
+		if state[n] == unvisited {
+			visit(n)
+		}
+	}
+
+	for _, n := range order {
+		if broken[n] {
+			continue
+		}
+		if n.local != nil {
+			v, d := e.value(n.local.Expr)
+			diags = diags.Extend(d)
+			n.local.Value = v
+			e.locals[n.local.Name] = v
+		} else {
+			diags = diags.Extend(e.evalHost(n.host, transports))
+		}
+		e.sync()
+	}
+	return diags
+}
+
+// valueCycle reports locals and hosts that refer to each other in a loop;
+// the last one refers to the first at rng.
+func valueCycle(cycle []*valueNode, rng hcl.Range) *hcl.Diagnostic {
+	keys := make([]string, 0, len(cycle)+1)
+	for _, c := range cycle {
+		keys = append(keys, c.key)
+	}
+	keys = append(keys, cycle[0].key)
+	detail := fmt.Sprintf("%s refers to itself. ", cycle[0].key)
+	if len(cycle) > 1 {
+		detail = fmt.Sprintf("These values refer to each other in a loop: %s. ", strings.Join(keys, " refers to "))
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Circular reference to %s", cycle[0].key),
+		Detail:   detail + "A value cannot depend on itself, even through others; break the loop, for example with a variable.",
+		Subject:  rng.Ptr(),
+	}
+}

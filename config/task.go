@@ -1,0 +1,325 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// reservedEnv are set by fanout on every command; a task cannot set them.
+var reservedEnv = []string{"FANOUT_HOST", "FANOUT_PHASE", "FANOUT_RUN_ID", "FANOUT_TASK"}
+
+// taskDecl is a decoded task block with its attributes unevaluated.
+type taskDecl struct {
+	t     *Task
+	attrs hcl.Attributes
+}
+
+func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
+	t := &Task{
+		Name:      block.Labels[0],
+		DeclRange: block.DefRange,
+		NameRange: block.LabelRanges[0],
+	}
+	diags := checkName("task", t.Name, t.NameRange)
+	content, d := block.Body.Content(taskSchema)
+	diags = diags.Extend(d)
+	return &taskDecl{t: t, attrs: content.Attributes}, diags
+}
+
+// evalTask evaluates a task's attributes and selects its hosts.
+func (e *evaluator) evalTask(d *taskDecl, hosts []*Host) hcl.Diagnostics {
+	t := d.t
+	var diags hcl.Diagnostics
+
+	s, ok, dd := e.stringAttr(d.attrs["description"])
+	diags = diags.Extend(dd)
+	if ok {
+		t.Description = s
+	}
+
+	diags = diags.Extend(e.evalOn(d, hosts))
+
+	run, ok, dd := e.commands(d, d.attrs["run"])
+	diags = diags.Extend(dd)
+	if ok {
+		if len(run) == 0 {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Empty run in task %q", t.Name),
+				Detail: "A task runs at least one command. Give run a command, such as " +
+					"run = \"systemctl restart app\", or a list of them, run in order.",
+				Subject: d.attrs["run"].Expr.Range().Ptr(),
+				Context: d.attrs["run"].Range.Ptr(),
+			})
+		}
+		t.Run = run
+	}
+	rollback, ok, dd := e.commands(d, d.attrs["rollback"])
+	diags = diags.Extend(dd)
+	if ok && len(rollback) > 0 {
+		t.Rollback = rollback
+	}
+
+	s, ok, dd = e.stringAttr(d.attrs["timeout"])
+	diags = diags.Extend(dd)
+	if ok {
+		timeout, err := time.ParseDuration(s)
+		if err == nil && timeout <= 0 {
+			err = fmt.Errorf("it is not positive")
+		}
+		if err != nil {
+			attr := d.attrs["timeout"]
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid timeout in task %q", t.Name),
+				Detail: fmt.Sprintf("The timeout %q is not a valid duration: %s. A timeout is a positive number "+
+					"with a unit (ms, s, m, h), such as \"90s\", \"2m\" or \"1h30m\"; remove it for no limit.",
+					s, strings.TrimPrefix(err.Error(), "time: ")),
+				Subject: attr.Expr.Range().Ptr(),
+				Context: attr.Range.Ptr(),
+			})
+		} else {
+			t.Timeout = timeout
+		}
+	}
+
+	n, ok, dd := e.wholeNumberAttr(d.attrs["max_hosts"], 1, fmt.Sprintf("Invalid max_hosts in task %q", t.Name))
+	diags = diags.Extend(dd)
+	if ok {
+		t.MaxHosts = n
+	}
+
+	diags = diags.Extend(e.evalEnv(d))
+	return diags
+}
+
+// evalOn evaluates on and selects the task's hosts: those named, and those
+// with a role named, in host declaration order.
+func (e *evaluator) evalOn(d *taskDecl, hosts []*Host) hcl.Diagnostics {
+	t := d.t
+	attr := d.attrs["on"]
+	if attr == nil {
+		t.Hosts = slices.Clone(hosts)
+		return nil
+	}
+	on, ok, diags := e.stringListAttr(attr)
+	if !ok {
+		if !diags.HasErrors() && !attrUnknown(e, attr) {
+			// on = null: every host, as when absent.
+			t.Hosts = slices.Clone(hosts)
+		}
+		return diags
+	}
+	t.On = on
+
+	roles := make(map[string]bool)
+	names := make(map[string]bool)
+	for _, h := range hosts {
+		names[h.Name] = true
+		for _, r := range h.Roles {
+			roles[r] = true
+		}
+	}
+	// A host whose roles are in error may hold the missing role: say
+	// nothing more than that error.
+	complete := true
+	for _, hv := range e.hosts {
+		complete = complete && hv.IsWhollyKnown()
+	}
+	wanted := make(map[string]bool, len(on))
+	for i, x := range on {
+		wanted[x] = true
+		if roles[x] || names[x] || !complete {
+			continue
+		}
+		known := slices.Concat(slices.Collect(maps.Keys(roles)), slices.Collect(maps.Keys(names)))
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Unknown role or host %q", x),
+			Detail: fmt.Sprintf("on lists roles and host names, and %q is neither.%s Known roles: %s. Hosts: %s.",
+				x, didYouMean(x, known), quotedList(slices.Collect(maps.Keys(roles))),
+				quotedList(slices.Collect(maps.Keys(names)))),
+			Subject: elemRange(attr.Expr, i).Ptr(),
+		})
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	for _, h := range hosts {
+		if wanted[h.Name] || slices.ContainsFunc(h.Roles, func(r string) bool { return wanted[r] }) {
+			t.Hosts = append(t.Hosts, h)
+		}
+	}
+	if len(t.Hosts) == 0 && complete {
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  fmt.Sprintf("Task %q runs on no hosts", t.Name),
+			Detail:   "on is an empty list, so the task does nothing. Remove on to run it on every host.",
+			Subject:  attr.Expr.Range().Ptr(),
+			Context:  attr.Range.Ptr(),
+		})
+	}
+	return diags
+}
+
+// attrUnknown reports whether attr's value depends on a value in error,
+// without reporting anything.
+func attrUnknown(e *evaluator, attr *hcl.Attribute) bool {
+	v, _ := e.value(attr.Expr)
+	return !v.IsWhollyKnown()
+}
+
+// commands evaluates run or rollback: a string, or a list of strings run in
+// order. ok is false when attr is absent, null or in error.
+func (e *evaluator) commands(d *taskDecl, attr *hcl.Attribute) (cmds []string, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return nil, false, nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) {
+		return nil, false, diags
+	}
+	if v.IsNull() {
+		if attr.Name == "run" {
+			return nil, true, diags // reported as an empty run
+		}
+		return nil, false, diags
+	}
+	ty := v.Type()
+	switch {
+	case ty.IsPrimitiveType():
+		s, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return nil, false, diags.Append(typeError(attr, "a string or a list of strings", v))
+		}
+		cmds = []string{s.AsString()}
+	case ty.IsListType() || ty.IsTupleType():
+		list, diag := stringList(v, attr, "a string or a list of strings")
+		if diag != nil {
+			return nil, false, diags.Append(diag)
+		}
+		cmds = list
+	default:
+		return nil, false, diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Invalid %s in task %q", attr.Name, d.t.Name),
+			Detail: fmt.Sprintf("%s must be a string or a list of strings, run one after another, not %s. "+
+				"For example: %s = [\"make build\", \"make install\"].", attr.Name, ty.FriendlyName(), attr.Name),
+			Subject: attr.Expr.Range().Ptr(),
+			Context: attr.Range.Ptr(),
+		})
+	}
+	for i, c := range cmds {
+		if strings.TrimSpace(c) == "" {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Empty command in task %q", d.t.Name),
+				Detail: fmt.Sprintf("Command %d of %s is blank. Every command is run by sh -c; remove the blank one.",
+					i+1, attr.Name),
+				Subject: elemRange(attr.Expr, i).Ptr(),
+			})
+			return nil, false, diags
+		}
+	}
+	return cmds, true, diags
+}
+
+// evalEnv evaluates env: a map of strings whose keys are environment
+// variable names.
+func (e *evaluator) evalEnv(d *taskDecl) hcl.Diagnostics {
+	attr := d.attrs["env"]
+	if attr == nil {
+		return nil
+	}
+	v, diags := e.value(attr.Expr)
+	if !usable(v) || v.IsNull() {
+		return diags
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		return diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail: fmt.Sprintf("Inappropriate value for attribute \"env\": a map of strings is required, not %s. "+
+				"For example: env = { RELEASE = \"42\" }.", ty.FriendlyName()),
+			Subject: attr.Expr.Range().Ptr(),
+			Context: attr.Range.Ptr(),
+		})
+	}
+	env := make(map[string]string, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		name := k.AsString()
+		switch {
+		case !isEnvName(name):
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid environment variable name %q", name),
+				Detail: "An environment variable name starts with a letter or an underscore and contains only " +
+					"letters, digits and underscores, such as RELEASE_ID.",
+				Subject: keyRange(attr.Expr, name).Ptr(),
+			})
+			continue
+		case slices.Contains(reservedEnv, name):
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Reserved environment variable %q", name),
+				Detail: fmt.Sprintf("fanout sets %s itself on every command, so a task cannot. Reserved: %s.",
+					name, strings.Join(reservedEnv, ", ")),
+				Subject: keyRange(attr.Expr, name).Ptr(),
+			})
+			continue
+		}
+		sv, err := convert.Convert(ev, cty.String)
+		if err != nil || sv.IsNull() {
+			got := ev.Type().FriendlyName()
+			if ev.IsNull() {
+				got = "null"
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Incorrect attribute value type",
+				Detail: fmt.Sprintf("Inappropriate value for env %q: a string is required, not %s.",
+					name, got),
+				Subject: keyRange(attr.Expr, name).Ptr(),
+			})
+			continue
+		}
+		env[name] = sv.AsString()
+	}
+	if !diags.HasErrors() {
+		d.t.Env = env
+	}
+	return diags
+}
+
+func isEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+var taskSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "description"},
+		{Name: "on"},
+		{Name: "run", Required: true},
+		{Name: "rollback"},
+		{Name: "timeout"},
+		{Name: "max_hosts"},
+		{Name: "env"},
+	},
+}

@@ -1,0 +1,7 @@
+task "a" {
+  run = "true"
+}
+
+parallelize "loop" {
+  tasks = [task.a, parallelize.loop] # ERROR: Parallelize "loop" contains itself
+}

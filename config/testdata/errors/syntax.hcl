@@ -1,0 +1,11 @@
+task "a" {
+  run = "true"
+}
+
+task "b" {
+  run = # ERROR: Invalid expression
+}
+
+task "c" {
+  run = task.nope
+}

@@ -1,0 +1,185 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// variableDecl is a decoded variable block and the defaults its type
+// constraint gives optional object attributes, applied to every value.
+type variableDecl struct {
+	v        *Variable
+	defaults *typeexpr.Defaults
+	// badDefault is set when the default is in error: the variable is not
+	// required, its value just unknown.
+	badDefault bool
+}
+
+func decodeVariableBlock(block *hcl.Block) (*variableDecl, hcl.Diagnostics) {
+	v := &Variable{
+		Name:      block.Labels[0],
+		Type:      cty.DynamicPseudoType,
+		DeclRange: block.DefRange,
+		NameRange: block.LabelRanges[0],
+	}
+	decl := &variableDecl{v: v}
+	diags := checkName("variable", v.Name, v.NameRange)
+
+	content, d := block.Body.Content(variableSchema)
+	diags = diags.Extend(d)
+
+	if attr, ok := content.Attributes["type"]; ok {
+		ty, defaults, d := typeexpr.TypeConstraintWithDefaults(attr.Expr)
+		diags = diags.Extend(d)
+		if !d.HasErrors() {
+			v.Type, decl.defaults = ty, defaults
+		}
+	}
+	if attr, ok := content.Attributes["description"]; ok {
+		diags = diags.Extend(gohcl.DecodeExpression(attr.Expr, nil, &v.Description))
+	}
+	if attr, ok := content.Attributes["sensitive"]; ok {
+		diags = diags.Extend(gohcl.DecodeExpression(attr.Expr, nil, &v.Sensitive))
+	}
+	if attr, ok := content.Attributes["default"]; ok {
+		// A default is a constant: functions, but no references, since
+		// variables are what everything else refers to.
+		if refs := attr.Expr.Variables(); len(refs) > 0 {
+			decl.badDefault = true
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid default for variable %q", v.Name),
+				Detail: fmt.Sprintf("A default is a constant, so it cannot refer to %s. To derive a value from "+
+					"variables, declare it in a locals block.", traversalString(refs[0])),
+				Subject: refs[0].SourceRange().Ptr(),
+				Context: attr.Range.Ptr(),
+			})
+			return decl, diags
+		}
+		val, d := attr.Expr.Value(&hcl.EvalContext{Functions: Functions()})
+		diags = diags.Extend(d)
+		decl.badDefault = d.HasErrors()
+		if !d.HasErrors() {
+			val, err := decl.convert(val)
+			if err != nil {
+				decl.badDefault = true
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Invalid default for variable %q", v.Name),
+					Detail: fmt.Sprintf("The default is not a valid %s: %s. Change the default or the type.",
+						typeexpr.TypeString(v.Type), err),
+					Subject: attr.Expr.Range().Ptr(),
+					Context: attr.Range.Ptr(),
+				})
+			} else {
+				v.Default = val
+			}
+		}
+	}
+	return decl, diags
+}
+
+// convert applies the type's optional attribute defaults, then converts
+// val to the variable's type.
+func (d *variableDecl) convert(val cty.Value) (cty.Value, error) {
+	if d.defaults != nil {
+		val = d.defaults.Apply(val)
+	}
+	return convert.Convert(val, d.v.Type)
+}
+
+// assignVariables sets each variable's Value from the raw inputs, else its
+// default, and reports inputs for undeclared variables and required
+// variables left without a value.
+func assignVariables(decls []*variableDecl, raw map[string]string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	declared := make(map[string]*variableDecl, len(decls))
+	for _, d := range decls {
+		declared[d.v.Name] = d
+	}
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		if _, ok := declared[name]; ok {
+			continue
+		}
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Value for undeclared variable",
+			Detail: fmt.Sprintf("A value was given for the variable %q (by -var or FANOUT_VAR_%s), but the configuration "+
+				"declares no variable of that name.%s To use the value, add a variable %q {} block; otherwise remove it.",
+				name, name, didYouMean(name, slices.Collect(maps.Keys(declared))), name),
+		})
+	}
+
+	for _, d := range decls {
+		v := d.v
+		rawVal, given := raw[v.Name]
+		switch {
+		case given:
+			val, valDiags := d.parseRaw(rawVal)
+			diags = diags.Extend(valDiags)
+			v.Value = val
+		case v.Default.Type() != cty.NilType: // not cty.NilVal
+			v.Value = v.Default
+		case d.badDefault:
+			v.Value = cty.UnknownVal(v.Type)
+		default:
+			v.Value = cty.UnknownVal(v.Type)
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No value for required variable",
+				Detail: fmt.Sprintf("The variable %q has no default, so it must be set: with -var %s=VALUE, "+
+					"or with the environment variable FANOUT_VAR_%s. Or give it a default.", v.Name, v.Name, v.Name),
+				Subject: v.NameRange.Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+// parseRaw turns a raw input into the variable's value: as is for a string
+// (or untyped) variable, else parsed as an HCL expression and converted.
+// On error the value is unknown.
+func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
+	v := d.v
+	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
+		return cty.StringVal(raw), nil
+	}
+	unknown := cty.UnknownVal(v.Type)
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), fmt.Sprintf("<value for var.%s>", v.Name), hcl.InitialPos)
+	if diags.HasErrors() {
+		return unknown, diags
+	}
+	// A value is a constant: no references, no functions.
+	val, valDiags := expr.Value(nil)
+	diags = diags.Extend(valDiags)
+	if valDiags.HasErrors() {
+		return unknown, diags
+	}
+	val, err := d.convert(val)
+	if err != nil {
+		return unknown, diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
+			Detail: fmt.Sprintf("The value given for %q, %q, is not a valid %s: %s. The variable is declared at %s.",
+				v.Name, raw, typeexpr.TypeString(v.Type), err, v.DeclRange),
+		})
+	}
+	return val, diags
+}
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "default"},
+		{Name: "description"},
+		{Name: "sensitive"},
+	},
+}

@@ -1,0 +1,354 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/sdk"
+	"github.com/hashicorp/go-hclog"
+)
+
+// ApplyOptions are the inputs of Apply besides the plan.
+type ApplyOptions struct {
+	// Transports must be the value the plan was built with.
+	Transports *Transports
+	// Observer receives the run's events; nil discards them.
+	Observer Observer
+	// RunID identifies the run to its commands (FANOUT_RUN_ID); generated
+	// when empty.
+	RunID string
+	// Interrupt, when closed, stops the run as an operator's first Ctrl-C
+	// does: nothing new starts, running commands get SIGINT (and are
+	// cancelled InterruptGrace later), then the rollback cascade runs when
+	// on_failure is "rollback". Cancelling Apply's ctx instead aborts at
+	// once, rollbacks included.
+	Interrupt <-chan struct{}
+	// InterruptGrace is how long interrupted commands get to exit after
+	// SIGINT; 5s when zero.
+	InterruptGrace time.Duration
+	Logger         hclog.Logger
+}
+
+// timeoutGrace is how long past a command's timeout the core waits for the
+// transport to report it before giving up on the transport itself.
+const timeoutGrace = 15 * time.Second
+
+// Apply runs the plan and returns its record. It blocks until every
+// command it started has ended and the last event has been delivered.
+// The returned Result is complete even when the run failed; Apply does not
+// close the transports (the caller owns Transports).
+func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) *Result {
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
+	if opts.InterruptGrace <= 0 {
+		opts.InterruptGrace = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	r := newRun(ctx, plan, opts)
+	return r.execute()
+}
+
+// NewRunID returns a fresh run identifier: the start time and a random
+// suffix, sortable and unique enough for journals and logs.
+func NewRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// run is the state of one Apply. Only its own goroutines touch it.
+type run struct {
+	plan   *Plan
+	opts   ApplyOptions
+	logger hclog.Logger
+
+	// ctx aborts everything; execCtx additionally ends InterruptGrace after
+	// an interrupt, so that run-phase commands stop while rollbacks can
+	// still run under ctx.
+	ctx        context.Context
+	execCtx    context.Context
+	cancelExec context.CancelFunc
+
+	events     chan Event
+	dispatched chan struct{}
+	execSeq    atomic.Uint64
+
+	mu sync.Mutex
+	// guarded by mu
+	stopping    bool
+	interrupted bool
+	failed      bool
+	cause       string
+	first       *UnitResult
+	firstTask   *TaskNode
+	units       map[unitKey]*UnitResult
+	started     map[*TaskNode][]*Host
+	running     map[string]sdk.Transport
+	conns       map[string]*hostConn
+	rolledBack  []string
+	rbFailed    []string
+	preflight   []HostError
+}
+
+type unitKey struct {
+	task *TaskNode
+	host string
+}
+
+type hostConn struct {
+	done chan struct{}
+	t    sdk.Transport
+	err  error
+}
+
+func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
+	execCtx, cancel := context.WithCancel(ctx)
+	return &run{
+		plan:       plan,
+		opts:       opts,
+		logger:     opts.Logger.Named("run"),
+		ctx:        ctx,
+		execCtx:    execCtx,
+		cancelExec: cancel,
+		events:     make(chan Event, 256),
+		dispatched: make(chan struct{}),
+		units:      map[unitKey]*UnitResult{},
+		started:    map[*TaskNode][]*Host{},
+		running:    map[string]sdk.Transport{},
+		conns:      map[string]*hostConn{},
+	}
+}
+
+func (r *run) execute() *Result {
+	start := time.Now()
+	go r.dispatch()
+
+	var ordered []*UnitResult
+	r.plan.Walk(func(t *TaskNode) {
+		for _, h := range t.Hosts {
+			u := &UnitResult{Task: t.Name, Host: h.Name, Run: PhaseResult{Status: StatusSkipped, Command: -1}}
+			r.units[unitKey{t, h.Name}] = u
+			ordered = append(ordered, u)
+		}
+	})
+	r.emit(RunStarted{RunID: r.opts.RunID, Time: start, Units: len(ordered), Hosts: len(r.plan.Hosts)})
+
+	// The interrupt watcher is owned here and waited for below.
+	finished := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Go(func() { r.watchInterrupt(finished) })
+
+	root := &undoFrame{}
+	if r.preflightOK() {
+		for _, n := range r.plan.Roots {
+			if r.isStopping() {
+				break
+			}
+			r.runNode(n, root)
+		}
+		if r.shouldRollback() {
+			r.rollback(root)
+		}
+	}
+	close(finished)
+	watcher.Wait()
+	r.cancelExec()
+
+	res := r.result(ordered, start)
+	r.emit(RunFinished{Result: res})
+	close(r.events)
+	<-r.dispatched
+	return res
+}
+
+// dispatch delivers events to the observer from one goroutine, in order.
+func (r *run) dispatch() {
+	defer close(r.dispatched)
+	for e := range r.events {
+		if r.opts.Observer != nil {
+			r.opts.Observer.Event(e)
+		}
+	}
+}
+
+func (r *run) emit(e Event) { r.events <- e }
+
+// isStopping reports whether new work must not start: after a failure
+// (unless on_failure is "continue"), an interrupt, or an abort.
+func (r *run) isStopping() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopping || r.ctx.Err() != nil
+}
+
+func (r *run) shouldRollback() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return (r.failed || r.interrupted) && r.plan.OnFailure == config.OnFailureRollback && r.ctx.Err() == nil
+}
+
+// fail records a failed pair: the first one becomes the run's cause and,
+// unless on_failure is "continue", stops new work.
+func (r *run) fail(t *TaskNode, u *UnitResult) {
+	r.mu.Lock()
+	r.failed = true
+	var stop *Stopping
+	if r.first == nil && !r.interrupted {
+		r.first, r.firstTask = u, t
+		r.cause = fmt.Sprintf("task %q failed on host %q: %s", t.Name, u.Host, u.Run.Describe())
+		if r.plan.OnFailure != config.OnFailureContinue && !r.stopping {
+			r.stopping = true
+			stop = &Stopping{Reason: r.cause, Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()}
+		}
+	}
+	r.mu.Unlock()
+	if stop != nil {
+		r.emit(*stop)
+	}
+}
+
+// watchInterrupt turns the first close of opts.Interrupt into: stop
+// starting work, SIGINT to what runs, and after the grace, cancellation.
+func (r *run) watchInterrupt(finished <-chan struct{}) {
+	select {
+	case <-r.opts.Interrupt:
+	case <-finished:
+		return
+	}
+	r.mu.Lock()
+	r.interrupted = true
+	r.stopping = true
+	if r.cause == "" {
+		r.cause = "interrupted by the operator"
+	} else {
+		r.cause += "; then interrupted by the operator"
+	}
+	running := make(map[string]sdk.Transport, len(r.running))
+	for id, t := range r.running {
+		running[id] = t
+	}
+	r.mu.Unlock()
+	r.emit(Stopping{Reason: "interrupted by the operator", Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()})
+
+	for id, t := range running {
+		sctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+		if _, err := t.Signal(sctx, &sdk.SignalRequest{ExecID: id, Signal: "INT"}); err != nil {
+			r.logger.Debug("signal failed", "exec", id, "error", err)
+		}
+		cancel()
+	}
+	grace := time.NewTimer(r.opts.InterruptGrace)
+	defer grace.Stop()
+	select {
+	case <-grace.C:
+		r.cancelExec()
+	case <-finished:
+	}
+}
+
+// preflightOK connects every host of the plan in parallel when the plan
+// asks for preflight, and reports whether all of them succeeded.
+func (r *run) preflightOK() bool {
+	if !r.plan.Preflight {
+		return true
+	}
+	var wg sync.WaitGroup
+	for _, h := range r.plan.Hosts {
+		wg.Go(func() { r.connect(h, true) })
+	}
+	wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.plan.Hosts {
+		if c := r.conns[h.Name]; c != nil && c.err != nil {
+			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: c.err.Error()})
+		}
+	}
+	if len(r.preflight) == 0 {
+		return true
+	}
+	r.failed = true
+	r.cause = fmt.Sprintf("%d of %d hosts failed preflight; nothing was run", len(r.preflight), len(r.plan.Hosts))
+	return false
+}
+
+// connect returns the host's transport, connecting it first; concurrent
+// callers for one host share a single Connect.
+func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
+	r.mu.Lock()
+	c, ok := r.conns[h.Name]
+	if !ok {
+		c = &hostConn{done: make(chan struct{})}
+		r.conns[h.Name] = c
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-c.done:
+			return c.t, c.err
+		case <-r.ctx.Done():
+			return nil, r.ctx.Err()
+		}
+	}
+	defer close(c.done)
+	start := time.Now()
+	t, _, err := r.opts.Transports.get(r.ctx, h.Transport)
+	if err == nil {
+		_, err = t.Connect(r.ctx, &sdk.ConnectRequest{Host: sdk.Host{Name: h.Name, Address: h.Address, Config: h.Config}})
+	}
+	ev := HostConnected{Host: h.Name, Transport: h.Transport, Time: time.Now(), Duration: time.Since(start), Preflight: preflight}
+	if err != nil {
+		c.err = err
+		ev.Err = err.Error()
+	} else {
+		c.t = t
+	}
+	r.emit(ev)
+	return c.t, c.err
+}
+
+func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := &Result{
+		RunID:          r.opts.RunID,
+		Cause:          r.cause,
+		Preflight:      r.preflight,
+		RolledBack:     r.rolledBack,
+		RollbackFailed: r.rbFailed,
+		Started:        start,
+		Duration:       time.Since(start),
+	}
+	for _, u := range ordered {
+		c := *u
+		if u.Rollback != nil {
+			rb := *u.Rollback
+			c.Rollback = &rb
+		}
+		res.Units = append(res.Units, &c)
+		if u == r.first {
+			res.FirstFailure = &c
+		}
+	}
+	switch {
+	case r.interrupted || r.ctx.Err() != nil:
+		res.Status = RunInterrupted
+		if r.ctx.Err() != nil && r.cause == "" {
+			res.Cause = "aborted"
+		}
+	case r.failed:
+		res.Status = RunFailed
+	default:
+		res.Status = RunSucceeded
+	}
+	return res
+}

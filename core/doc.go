@@ -1,0 +1,15 @@
+// Package core turns a configuration into a plan and runs it.
+//
+// A Plan is the tree of roots, groups and tasks, each task expanded to the
+// hosts it runs on with its exact commands, environment, limits and
+// rollback. Building one contacts no host and runs nothing; it starts the
+// transport plugins the configuration uses only to learn their schemas and
+// validate their settings.
+//
+// Apply runs a Plan: groups run their members in a sliding window of
+// `threads`, tasks run on their hosts under `max_hosts`, and a failure stops
+// new work, lets work in flight finish, and rolls back what started, newest
+// first. Progress is reported only through Observer; core writes nothing to
+// the terminal, reads no flags or environment, and knows nothing of SSH:
+// every command goes through an sdk.Transport in a plugin process.
+package core

@@ -1,0 +1,217 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// fakeTransport is an in-process sdk.Transport for scheduler unit tests.
+// Commands are a tiny language: "sleep 100ms", "fail 3", "echo TEXT",
+// "write TEXT" (no newline), "ok". It records when each command started
+// and ended, per task, host and phase.
+type fakeTransport struct {
+	mu      sync.Mutex
+	events  []fakeEvent
+	cancels map[string]context.CancelCauseFunc
+	badHost map[string]string // host -> connect error
+	connect map[string]int    // host -> Connect calls
+	envs    []map[string]string
+}
+
+type fakeEvent struct {
+	kind  string // "start" or "end"
+	task  string
+	host  string
+	phase string
+	cmd   string
+	at    time.Time
+}
+
+var errSignalled = fmt.Errorf("signalled")
+
+func newFake() *fakeTransport {
+	return &fakeTransport{cancels: map[string]context.CancelCauseFunc{}, badHost: map[string]string{}, connect: map[string]int{}}
+}
+
+func (f *fakeTransport) launcher() Launcher {
+	return LauncherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+		if name != "fake" {
+			return nil, nil, fmt.Errorf("no transport %q", name)
+		}
+		return f, func() {}, nil
+	})
+}
+
+func (f *fakeTransport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{Name: "fake", Capabilities: sdk.Capabilities{Signal: true}}, nil
+}
+
+func (f *fakeTransport) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	return &sdk.ConfigureResponse{}, nil
+}
+
+func (f *fakeTransport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.connect[req.Host.Name]++
+	if msg, ok := f.badHost[req.Host.Name]; ok {
+		return nil, fmt.Errorf("%s", msg)
+	}
+	return &sdk.ConnectResponse{}, nil
+}
+
+func (f *fakeTransport) record(kind string, req *sdk.ExecRequest) {
+	f.mu.Lock()
+	f.events = append(f.events, fakeEvent{kind: kind, task: req.Env["FANOUT_TASK"], host: req.Host, phase: req.Env["FANOUT_PHASE"], cmd: req.Command, at: time.Now()})
+	if kind == "start" {
+		f.envs = append(f.envs, req.Env)
+	}
+	f.mu.Unlock()
+}
+
+func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	f.mu.Lock()
+	f.cancels[req.ID] = cancel
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.cancels, req.ID)
+		f.mu.Unlock()
+	}()
+	f.record("start", req)
+	defer f.record("end", req)
+
+	verb, arg, _ := strings.Cut(req.Command, " ")
+	switch verb {
+	case "ok":
+		return &sdk.ExecResponse{}, nil
+	case "echo":
+		fmt.Fprintln(out.Stdout, arg)
+		return &sdk.ExecResponse{}, nil
+	case "write":
+		fmt.Fprint(out.Stdout, arg)
+		return &sdk.ExecResponse{}, nil
+	case "fail":
+		code, _ := strconv.Atoi(arg)
+		fmt.Fprintf(out.Stderr, "failing with %d\n", code)
+		return &sdk.ExecResponse{ExitCode: code}, nil
+	case "sleep":
+		d, err := time.ParseDuration(arg)
+		if err != nil {
+			return nil, err
+		}
+		var timeout <-chan time.Time
+		if req.Timeout > 0 {
+			timer := time.NewTimer(req.Timeout)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-time.After(d):
+			return &sdk.ExecResponse{}, nil
+		case <-timeout:
+			return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
+		case <-ctx.Done():
+			if context.Cause(ctx) == errSignalled {
+				return &sdk.ExecResponse{ExitCode: -1, Signal: "INT"}, nil
+			}
+			return nil, ctx.Err()
+		}
+	}
+	return nil, fmt.Errorf("fake: unknown command %q", req.Command)
+}
+
+func (f *fakeTransport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.cancels[req.ExecID]; ok {
+		c(errSignalled)
+	}
+	return &sdk.SignalResponse{}, nil
+}
+
+func (f *fakeTransport) Close(ctx context.Context, req *sdk.CloseRequest) (*sdk.CloseResponse, error) {
+	return &sdk.CloseResponse{}, nil
+}
+
+// spans returns, per "task/host/phase", when its commands started and ended.
+type span struct {
+	key        string
+	start, end time.Time
+}
+
+func (f *fakeTransport) spans(phase string) []span {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	open := map[string]time.Time{}
+	var out []span
+	for _, e := range f.events {
+		if e.phase != phase {
+			continue
+		}
+		k := e.task + "/" + e.host
+		if e.kind == "start" {
+			if _, ok := open[k]; !ok {
+				open[k] = e.at
+			}
+			continue
+		}
+		// Spans close at the last command's end: keep updating.
+		found := false
+		for i := range out {
+			if out[i].key == k {
+				out[i].end = e.at
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, span{key: k, start: open[k], end: e.at})
+		}
+	}
+	return out
+}
+
+// maxOverlap is the largest number of spans running at one instant.
+func maxOverlap(spans []span) int {
+	best := 0
+	for _, s := range spans {
+		n := 0
+		for _, o := range spans {
+			if !o.start.After(s.start) && o.end.After(s.start) {
+				n++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// order lists "task/host" (or task when byTask) of the phase's start events.
+func (f *fakeTransport) startOrder(phase string, byTask bool) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range f.events {
+		if e.kind != "start" || e.phase != phase {
+			continue
+		}
+		k := e.task + "/" + e.host
+		if byTask {
+			k = e.task
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}

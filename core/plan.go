@@ -1,0 +1,269 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fanout/fanout/config"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Plan is what a run would do: the roots in the order they run, every task
+// expanded to its hosts. It is data only; Apply executes it. A Plan must
+// always be accompanied by the Transports it was built with, since the
+// transports' settings were validated by those plugin processes.
+type Plan struct {
+	// Roots run one after another, in this order.
+	Roots []Node
+	// Hosts are the hosts any task of the plan runs on, in declaration order.
+	Hosts []*Host
+	// Transports are the transports the plan's hosts use, by name, with
+	// what their plugins declared and the decoded settings.
+	Transports []*TransportPlan
+	// OnFailure is what the run does once a (task, host) fails.
+	OnFailure config.OnFailure
+	// Preflight connects every host before the first task runs.
+	Preflight bool
+	// Config is the configuration the plan was built from.
+	Config *config.Config
+}
+
+// Node is a *Group or a *TaskNode.
+type Node interface {
+	// Label is "task NAME" or "parallelize NAME" for messages.
+	Label() string
+	node()
+}
+
+// Group is a parallelize block: its members run at most Threads at a time.
+type Group struct {
+	// Name is empty for an anonymous group.
+	Name    string
+	Threads int
+	Members []Node
+}
+
+// TaskNode is a task expanded to its hosts.
+type TaskNode struct {
+	Name        string
+	Description string
+	Hosts       []*Host
+	Run         []string
+	Rollback    []string
+	// Timeout bounds the task on one host (all its commands); 0 is none.
+	Timeout time.Duration
+	// MaxHosts caps how many hosts run it at once; always >= 1.
+	MaxHosts int
+	Env      map[string]string
+}
+
+// Host is a host the plan touches, with its transport settings decoded.
+type Host struct {
+	Name      string
+	Address   string
+	Roles     []string
+	Transport string
+	// Config is the host's transport-specific settings, an object value of
+	// the transport's host schema.
+	Config cty.Value
+}
+
+// Label returns "task NAME".
+func (t *TaskNode) Label() string { return "task " + t.Name }
+
+// Label returns "parallelize NAME", or "parallelize" when anonymous.
+func (g *Group) Label() string {
+	if g.Name == "" {
+		return "parallelize"
+	}
+	return "parallelize " + g.Name
+}
+
+func (*TaskNode) node() {}
+func (*Group) node()    {}
+
+// PlanOptions selects and supports what BuildPlan does.
+type PlanOptions struct {
+	// Targets names the tasks or groups to run instead of every root, in
+	// the order they should run (like `cap deploy:restart`). Empty means
+	// every root.
+	Targets []string
+	// Transports describes and validates the transports; the same value
+	// must be passed to Apply.
+	Transports *Transports
+}
+
+// BuildPlan expands a configuration into a Plan. Problems are diagnostics
+// with source ranges; nothing runs and no host is contacted.
+func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	p := &Plan{
+		OnFailure: cfg.Settings.OnFailure,
+		Preflight: cfg.Settings.Preflight,
+		Config:    cfg,
+	}
+
+	roots, rootDiags := selectRoots(cfg, opts.Targets)
+	diags = append(diags, rootDiags...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	hosts := map[string]*Host{}
+	used := map[string]bool{}
+	for _, h := range cfg.Hosts {
+		hosts[h.Name] = &Host{Name: h.Name, Address: h.Address, Roles: h.Roles, Transport: h.Transport}
+	}
+	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}}
+	for _, r := range roots {
+		p.Roots = append(p.Roots, b.node(r))
+	}
+	for _, h := range cfg.Hosts {
+		if used[h.Name] {
+			p.Hosts = append(p.Hosts, hosts[h.Name])
+		}
+	}
+
+	if opts.Transports != nil {
+		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts)
+		diags = append(diags, tdiags...)
+		p.Transports = tps
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return p, diags
+}
+
+type planBuilder struct {
+	hosts  map[string]*Host
+	used   map[string]bool
+	tasks  map[*config.Task]*TaskNode
+	groups map[*config.Parallelize]*Group
+}
+
+func (b *planBuilder) node(n config.Node) Node {
+	switch n := n.(type) {
+	case *config.Task:
+		return b.task(n)
+	case *config.Parallelize:
+		if g, ok := b.groups[n]; ok {
+			return g
+		}
+		g := &Group{Name: n.Name, Threads: n.Threads}
+		b.groups[n] = g
+		for _, m := range n.Members {
+			g.Members = append(g.Members, b.node(m))
+		}
+		return g
+	default:
+		panic(fmt.Sprintf("core: unexpected config node %T", n))
+	}
+}
+
+func (b *planBuilder) task(t *config.Task) *TaskNode {
+	if tn, ok := b.tasks[t]; ok {
+		return tn
+	}
+	tn := &TaskNode{
+		Name:        t.Name,
+		Description: t.Description,
+		Run:         t.Run,
+		Rollback:    t.Rollback,
+		Timeout:     t.Timeout,
+		MaxHosts:    t.MaxHosts,
+		Env:         t.Env,
+	}
+	for _, h := range t.Hosts {
+		tn.Hosts = append(tn.Hosts, b.hosts[h.Name])
+		b.used[h.Name] = true
+	}
+	if tn.MaxHosts <= 0 || tn.MaxHosts > len(tn.Hosts) {
+		tn.MaxHosts = max(len(tn.Hosts), 1)
+	}
+	b.tasks[t] = tn
+	return tn
+}
+
+// selectRoots returns the configuration's roots, or the named targets.
+func selectRoots(cfg *config.Config, targets []string) ([]config.Node, hcl.Diagnostics) {
+	if len(targets) == 0 {
+		return cfg.Roots, nil
+	}
+	byName := map[string]config.Node{}
+	var names []string
+	for _, t := range cfg.Tasks {
+		byName[t.Name] = t
+		byName["task."+t.Name] = t
+		names = append(names, t.Name)
+	}
+	for _, g := range cfg.Groups {
+		if g.Name == "" {
+			continue
+		}
+		if _, clash := byName[g.Name]; !clash {
+			byName[g.Name] = g
+		}
+		byName["parallelize."+g.Name] = g
+		names = append(names, g.Name)
+	}
+	var diags hcl.Diagnostics
+	var roots []config.Node
+	seen := map[config.Node]bool{}
+	for _, name := range targets {
+		n, ok := byName[name]
+		if !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("No task or group named %q", name),
+				Detail:   fmt.Sprintf("The names given after the configuration must be tasks or labelled parallelize blocks. Known names: %s.", joinNames(names)),
+			})
+			continue
+		}
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		roots = append(roots, n)
+	}
+	return roots, diags
+}
+
+func joinNames(names []string) string {
+	if len(names) == 0 {
+		return "(none)"
+	}
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+// Walk calls fn for every task of the plan, depth first, in plan order.
+// A task that appears under several roots (named targets) is visited once.
+func (p *Plan) Walk(fn func(t *TaskNode)) {
+	seen := map[*TaskNode]bool{}
+	var walk func(n Node)
+	walk = func(n Node) {
+		switch n := n.(type) {
+		case *TaskNode:
+			if !seen[n] {
+				seen[n] = true
+				fn(n)
+			}
+		case *Group:
+			for _, m := range n.Members {
+				walk(m)
+			}
+		}
+	}
+	for _, r := range p.Roots {
+		walk(r)
+	}
+}

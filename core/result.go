@@ -1,0 +1,147 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is how one phase of a (task, host) pair ended.
+type Status int
+
+const (
+	// StatusSkipped is a pair that never started: the run stopped first.
+	StatusSkipped Status = iota
+	// StatusOK is a pair whose every command exited 0.
+	StatusOK
+	// StatusFailed is a command that exited non-zero or was killed.
+	StatusFailed
+	// StatusTimedOut is a pair stopped by its task's timeout.
+	StatusTimedOut
+	// StatusUnreachable is a host that could not be connected or
+	// authenticated, or lost its connection.
+	StatusUnreachable
+	// StatusInterrupted is a pair stopped by Ctrl-C or cancellation.
+	StatusInterrupted
+)
+
+// String returns the status as the summary table shows it.
+func (s Status) String() string {
+	switch s {
+	case StatusSkipped:
+		return "skipped"
+	case StatusOK:
+		return "ok"
+	case StatusFailed:
+		return "failed"
+	case StatusTimedOut:
+		return "timed out"
+	case StatusUnreachable:
+		return "unreachable"
+	case StatusInterrupted:
+		return "interrupted"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// PhaseResult is how one phase (run or rollback) of a pair went.
+type PhaseResult struct {
+	Status Status
+	// ExitCode is the failing command's exit code, 0 on success, -1 when
+	// the command was killed or its outcome is unknown.
+	ExitCode int
+	// Signal names the signal that killed the command, if any.
+	Signal string
+	// Command is the index of the command that failed; -1 when none did.
+	Command int
+	// Err explains a failure that is not an exit code (unreachable host,
+	// lost connection, timeout).
+	Err      string
+	Started  time.Time
+	Duration time.Duration
+}
+
+// Describe renders the result in a few words: "exit 3", "timed out after 2s".
+func (r PhaseResult) Describe() string {
+	switch r.Status {
+	case StatusOK:
+		return "ok"
+	case StatusFailed:
+		if r.Signal != "" {
+			return "killed by SIG" + r.Signal
+		}
+		return fmt.Sprintf("exit %d", r.ExitCode)
+	case StatusTimedOut:
+		return "timed out after " + r.Duration.Round(time.Millisecond).String()
+	case StatusUnreachable, StatusInterrupted:
+		if r.Err != "" {
+			return r.Status.String() + ": " + r.Err
+		}
+	}
+	return r.Status.String()
+}
+
+// UnitResult is everything that happened to one (task, host) pair.
+type UnitResult struct {
+	Task string
+	Host string
+	Run  PhaseResult
+	// Rollback is nil when the pair was not rolled back.
+	Rollback *PhaseResult
+}
+
+// RunStatus is how a whole run ended.
+type RunStatus int
+
+const (
+	// RunSucceeded means every pair ran and exited 0.
+	RunSucceeded RunStatus = iota
+	// RunFailed means a pair failed (or a host failed preflight).
+	RunFailed
+	// RunInterrupted means the run was interrupted or cancelled.
+	RunInterrupted
+)
+
+// String returns "succeeded", "failed" or "interrupted".
+func (s RunStatus) String() string {
+	switch s {
+	case RunSucceeded:
+		return "succeeded"
+	case RunFailed:
+		return "failed"
+	case RunInterrupted:
+		return "interrupted"
+	}
+	return fmt.Sprintf("RunStatus(%d)", int(s))
+}
+
+// HostError is a host that failed to connect in preflight.
+type HostError struct {
+	Host string
+	Err  string
+}
+
+// Result is the record of a run: what ran where, how it ended, what was
+// rolled back. It is complete even when the run failed.
+type Result struct {
+	RunID  string
+	Status RunStatus
+	// Cause is one sentence naming the first failure (task, host, exit
+	// code), or the interrupt; empty on success.
+	Cause string
+	// FirstFailure is the pair that stopped the run, if a pair did.
+	FirstFailure *UnitResult
+	// Preflight lists the hosts that failed preflight; when any did,
+	// nothing ran.
+	Preflight []HostError
+	// Units holds every pair of the plan, in plan order.
+	Units []*UnitResult
+	// RolledBack lists the tasks whose rollback ran, in the order it ran.
+	RolledBack []string
+	// RollbackFailed lists "task on host" for every failed rollback.
+	RollbackFailed []string
+	Started        time.Time
+	Duration       time.Duration
+}
+
+// OK reports whether the run succeeded.
+func (r *Result) OK() bool { return r.Status == RunSucceeded }

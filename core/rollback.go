@@ -1,0 +1,115 @@
+package core
+
+import (
+	"sync"
+	"time"
+)
+
+// undoFrame is the undo stack of one group (or of the run's roots): its
+// members in the order they finished. A member group holds its own frame,
+// so unwinding rolls back an inner group whole before what finished
+// before it in the outer one.
+type undoFrame struct {
+	mu sync.Mutex
+	// guarded by mu
+	entries []undoEntry
+}
+
+// undoEntry is a finished task, or a finished group's frame.
+type undoEntry struct {
+	task  *TaskNode
+	frame *undoFrame
+}
+
+func (f *undoFrame) push(e undoEntry) {
+	f.mu.Lock()
+	f.entries = append(f.entries, e)
+	f.mu.Unlock()
+}
+
+func (f *undoFrame) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.entries)
+}
+
+// order unwinds the frame: newest entry first, inner frames whole.
+func (f *undoFrame) order(out []*TaskNode) []*TaskNode {
+	f.mu.Lock()
+	entries := append([]undoEntry(nil), f.entries...)
+	f.mu.Unlock()
+	for i := len(entries) - 1; i >= 0; i-- {
+		if e := entries[i]; e.task != nil {
+			out = append(out, e.task)
+		} else {
+			out = e.frame.order(out)
+		}
+	}
+	return out
+}
+
+// rollback runs the cascade: the task that failed first, then every other
+// task that started, newest first. Tasks roll back one at a time; each on
+// the hosts its run started on, under its max_hosts. A failing rollback is
+// recorded and the cascade goes on; nothing is rolled back twice.
+// Cancelling the run's ctx abandons what has not started.
+func (r *run) rollback(root *undoFrame) {
+	var order []*TaskNode
+	r.mu.Lock()
+	if r.firstTask != nil {
+		order = append(order, r.firstTask)
+	}
+	r.mu.Unlock()
+	order = root.order(order)
+
+	done := map[*TaskNode]bool{}
+	for _, t := range order {
+		if done[t] || r.ctx.Err() != nil {
+			continue
+		}
+		done[t] = true
+		r.mu.Lock()
+		hosts := append([]*Host(nil), r.started[t]...)
+		r.mu.Unlock()
+		if len(t.Rollback) == 0 || len(hosts) == 0 {
+			continue
+		}
+		r.rollbackTask(t, hosts)
+	}
+}
+
+func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	r.emit(RollbackStarted{Task: t.Name, Hosts: names, Time: time.Now()})
+	r.mu.Lock()
+	r.rolledBack = append(r.rolledBack, t.Name)
+	r.mu.Unlock()
+
+	sem := NewSemaphore(t.MaxHosts)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []string
+	for _, h := range hosts {
+		sem.Acquire()
+		wg.Go(func() {
+			defer sem.Release()
+			res := r.runUnit(r.ctx, t, h, PhaseRollback)
+			r.mu.Lock()
+			r.units[unitKey{t, h.Name}].Rollback = &res
+			if res.Status != StatusOK {
+				r.rbFailed = append(r.rbFailed, t.Name+" on "+h.Name)
+			}
+			r.mu.Unlock()
+			if res.Status != StatusOK {
+				mu.Lock()
+				failed = append(failed, h.Name)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	r.emit(RollbackFinished{Task: t.Name, Failed: failed, Time: time.Now()})
+}

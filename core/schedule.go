@@ -1,0 +1,195 @@
+package core
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// runNode runs a task or a group and records it on frame once it has
+// finished, if any of it started.
+func (r *run) runNode(n Node, frame *undoFrame) {
+	switch n := n.(type) {
+	case *TaskNode:
+		if r.runTask(n) {
+			frame.push(undoEntry{task: n})
+		}
+	case *Group:
+		inner := &undoFrame{}
+		r.runGroup(n, inner)
+		if inner.len() > 0 {
+			frame.push(undoEntry{frame: inner})
+		}
+	}
+}
+
+// runGroup runs the members in a sliding window of g.Threads: each member
+// takes a slot before its goroutine starts and frees it when done, so the
+// next member starts as soon as any running one finishes.
+func (r *run) runGroup(g *Group, frame *undoFrame) {
+	sem := NewSemaphore(g.Threads)
+	var wg sync.WaitGroup
+	for _, m := range g.Members {
+		if r.isStopping() {
+			break
+		}
+		sem.Acquire()
+		if r.isStopping() {
+			sem.Release()
+			break
+		}
+		wg.Go(func() {
+			defer sem.Release()
+			r.runNode(m, frame)
+		})
+	}
+	wg.Wait()
+}
+
+// runTask runs t on its hosts, at most MaxHosts at once, and reports
+// whether it started on any host.
+func (r *run) runTask(t *TaskNode) bool {
+	sem := NewSemaphore(t.MaxHosts)
+	var wg sync.WaitGroup
+	started := false
+	for _, h := range t.Hosts {
+		if r.isStopping() {
+			break
+		}
+		sem.Acquire()
+		r.mu.Lock()
+		if r.stopping || r.ctx.Err() != nil {
+			r.mu.Unlock()
+			sem.Release()
+			break
+		}
+		r.started[t] = append(r.started[t], h)
+		u := r.units[unitKey{t, h.Name}]
+		r.mu.Unlock()
+		started = true
+		wg.Go(func() {
+			defer sem.Release()
+			res := r.runUnit(r.execCtx, t, h, PhaseRun)
+			r.mu.Lock()
+			u.Run = res
+			r.mu.Unlock()
+			if res.Status != StatusOK {
+				r.fail(t, u)
+			}
+		})
+	}
+	wg.Wait()
+	return started
+}
+
+// runUnit runs one phase of t on h: its commands one after another, the
+// first failure ending it. The task's timeout covers all its commands.
+func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) PhaseResult {
+	start := time.Now()
+	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
+	res := PhaseResult{Status: StatusOK, Command: -1, Started: start}
+
+	cmds := t.Run
+	if phase == PhaseRollback {
+		cmds = t.Rollback
+	}
+	tr, err := r.connect(h, false)
+	if err != nil {
+		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: 0, Err: err.Error(), Started: start}
+		if ctx.Err() != nil {
+			res.Status = StatusInterrupted
+		}
+		cmds = nil
+	}
+	var deadline time.Time
+	if t.Timeout > 0 {
+		deadline = start.Add(t.Timeout)
+	}
+	env := r.env(t, h, phase)
+	for i, cmd := range cmds {
+		var timeout time.Duration
+		if !deadline.IsZero() {
+			timeout = time.Until(deadline)
+			if timeout <= 0 {
+				res = PhaseResult{Status: StatusTimedOut, ExitCode: -1, Command: i, Started: start}
+				break
+			}
+		}
+		res = r.exec(ctx, tr, t, h, phase, i, cmd, env, timeout)
+		res.Started = start
+		if res.Status != StatusOK {
+			break
+		}
+	}
+	res.Duration = time.Since(start)
+	r.emit(UnitFinished{Task: t.Name, Host: h.Name, Phase: phase, Result: res})
+	return res
+}
+
+// exec runs one command through the transport and classifies its end.
+func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration) PhaseResult {
+	id := strconv.FormatUint(r.execSeq.Add(1), 10)
+	cctx := ctx
+	if timeout > 0 {
+		// The transport enforces the timeout and reports it; this deadline
+		// only guards against a transport that never answers.
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, timeout+timeoutGrace)
+		defer cancel()
+	}
+	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
+	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
+
+	if phase == PhaseRun {
+		r.mu.Lock()
+		r.running[id] = tr
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, id)
+			r.mu.Unlock()
+		}()
+	}
+	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout},
+		sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
+	stdout.flush()
+	stderr.flush()
+
+	res := PhaseResult{Command: idx}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.Status, res.ExitCode, res.Err = StatusInterrupted, -1, "cancelled"
+	case err != nil && cctx.Err() != nil:
+		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
+	case err != nil:
+		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, err.Error()
+	case resp.TimedOut:
+		res.Status, res.ExitCode, res.Signal = StatusTimedOut, resp.ExitCode, resp.Signal
+	case resp.ExitCode == 0 && resp.Signal == "":
+		res.Status = StatusOK
+	default:
+		res.Status, res.ExitCode, res.Signal = StatusFailed, resp.ExitCode, resp.Signal
+		r.mu.Lock()
+		if r.interrupted && phase == PhaseRun {
+			res.Status = StatusInterrupted
+		}
+		r.mu.Unlock()
+	}
+	return res
+}
+
+// env is the task's environment plus the FANOUT_* variables, which win.
+func (r *run) env(t *TaskNode, h *Host, phase Phase) map[string]string {
+	env := make(map[string]string, len(t.Env)+4)
+	for k, v := range t.Env {
+		env[k] = v
+	}
+	env["FANOUT_HOST"] = h.Name
+	env["FANOUT_TASK"] = t.Name
+	env["FANOUT_PHASE"] = string(phase)
+	env["FANOUT_RUN_ID"] = r.opts.RunID
+	return env
+}

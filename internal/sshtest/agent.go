@@ -1,0 +1,24 @@
+package sshtest
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// addKey adds the private key in keyFile to the agent at the other end of
+// rw.
+func addKey(rw io.ReadWriter, keyFile string) error {
+	pemBytes, err := os.ReadFile(keyFile)
+	if err != nil {
+		return err
+	}
+	key, err := ssh.ParseRawPrivateKey(pemBytes)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", keyFile, err)
+	}
+	return agent.NewClient(rw).Add(agent.AddedKey{PrivateKey: key, Comment: "fanout-sshtest-client"})
+}

@@ -1,0 +1,19 @@
+// Package sshtest runs a fleet of real OpenSSH servers for tests: N sshd
+// processes on loopback addresses 127.0.0.x, each a "host" with its own
+// generated ed25519 host key, its own port and its own log file; a real
+// ssh-agent holding a generated client key that every host authorizes; and a
+// known_hosts file that lists the fleet.
+//
+// Everything lives in a temporary directory of the test and is torn down by
+// t.Cleanup: every process the fleet started, and every process started on a
+// host (sshd children, remote commands), is killed and, where it is ours,
+// waited for. Processes are found by an environment token that sshd and every
+// session inherit, so nothing outside the fleet is ever touched.
+//
+// The package needs /usr/sbin/sshd and /usr/bin/ssh-agent (Debian's
+// openssh-server and openssh-client). When sshd is missing, Start fails the
+// test, unless FANOUT_SKIP_SSHD=1 is set, in which case it skips it. It
+// addresses only 127.0.0.0/8.
+//
+// It does not emulate anything: what a test sees is what OpenSSH does.
+package sshtest

@@ -1,0 +1,95 @@
+package sshtest_test
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/fanout/fanout/internal/sshtest"
+)
+
+func dial(t *testing.T, f *sshtest.Fleet, h *sshtest.Host, auth ssh.AuthMethod) (*ssh.Client, error) {
+	t.Helper()
+	cb, err := knownhosts.New(f.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ssh.Dial("tcp", h.HostPort(), &ssh.ClientConfig{
+		User:            f.User,
+		Auth:            []ssh.AuthMethod{auth},
+		HostKeyCallback: cb,
+	})
+}
+
+func TestFleet(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	if len(f.Hosts) != 2 {
+		t.Fatalf("hosts = %d", len(f.Hosts))
+	}
+	ac, err := net.Dial("unix", f.AgentSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	ag := agent.NewClient(ac)
+	keys, err := ag.List()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("agent keys = %v, %v", keys, err)
+	}
+	for _, h := range f.Hosts {
+		c, err := dial(t, f, h, ssh.PublicKeysCallback(ag.Signers))
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Output("echo $HOME; sleep 60 >/dev/null 2>&1 & echo started")
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		if !strings.Contains(string(out), "started") {
+			t.Fatalf("%s: output %q", h.Name, out)
+		}
+		if n := h.AcceptedPublickey(t); n != 1 {
+			t.Errorf("%s: accepted = %d, want 1", h.Name, n)
+		}
+		if len(f.Processes(t, "sleep 60")) == 0 {
+			t.Errorf("%s: background sleep not found", h.Name)
+		}
+		c.Close()
+	}
+	h := f.Hosts[1]
+	h.Stop(t)
+	if _, err := dial(t, f, h, ssh.PublicKeys(f.ClientSigner)); err == nil {
+		t.Fatalf("dial stopped host: no error")
+	}
+	h.Restart(t)
+	c, err := dial(t, f, h, ssh.PublicKeys(f.ClientSigner))
+	if err != nil {
+		t.Fatalf("dial restarted host: %v", err)
+	}
+	c.Close()
+	if a := f.UnusedAddress(t); a == "" {
+		t.Fatal("no unused address")
+	}
+}
+
+func TestNoAgent(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{NoAgent: true, Base: 120})
+	if f.AgentSocket != "" {
+		t.Fatal("agent socket set")
+	}
+	c, err := dial(t, f, f.Hosts[0], ssh.PublicKeys(f.ClientSigner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}

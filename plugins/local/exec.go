@@ -1,0 +1,209 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+const (
+	// killGrace is how long a command has to end after SIGTERM, on a
+	// timeout, a cancellation or Close, before its group gets SIGKILL.
+	killGrace = 2 * time.Second
+
+	// outputGrace is how long Exec waits, once the command has exited, for
+	// processes it left in the background to release its stdout and
+	// stderr. Past it Exec returns and their further output is lost,
+	// rather than have a daemon started by a task hold the task forever.
+	outputGrace = time.Second
+
+	// groupPoll is how often a stopping command's process group is checked
+	// for members that outlived its shell.
+	groupPoll = 50 * time.Millisecond
+)
+
+// Exec runs req.Command as `SHELL -c COMMAND` in a new process group, with
+// this process's environment plus req.Env, stdin from /dev/null, and stdout
+// and stderr written to out as the command produces them. It blocks until
+// the command exits.
+//
+// On req.Timeout the group gets SIGTERM, then SIGKILL after two seconds,
+// and the response says TimedOut. On ctx cancellation or Close it is
+// stopped the same way and Exec returns an error wrapping the cause.
+func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	e, shell, err := t.begin(req.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer t.end(req.ID)
+
+	cmd := exec.Command(shell, "-c", req.Command)
+	cmd.Env = environ(req.Env)
+	cmd.Stdout = orDiscard(out.Stdout)
+	cmd.Stderr = orDiscard(out.Stderr)
+	// A group of its own: signals reach what the command starts, and the
+	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = outputGrace
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("command not started: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", shell, err)
+	}
+	pgid := cmd.Process.Pid
+	t.mu.Lock()
+	e.pgid = pgid
+	t.mu.Unlock()
+	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid)
+
+	// Buffered so that the goroutine can always deliver; every path below
+	// receives from it, so it never outlives Exec.
+	waitc := make(chan error, 1)
+	go func() { waitc <- cmd.Wait() }()
+
+	var timeout <-chan time.Time
+	if req.Timeout > 0 {
+		timer := time.NewTimer(req.Timeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	var (
+		waitErr  error
+		timedOut bool
+		stopped  error // why the command was stopped, if not by its timeout
+	)
+	select {
+	case waitErr = <-waitc:
+	case <-timeout:
+		timedOut = true
+		waitErr = terminate(pgid, waitc)
+	case <-ctx.Done():
+		stopped = fmt.Errorf("command stopped: %w", context.Cause(ctx))
+		waitErr = terminate(pgid, waitc)
+	case <-t.closing:
+		stopped = fmt.Errorf("command stopped: %w", errClosed)
+		waitErr = terminate(pgid, waitc)
+	}
+	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "state", cmd.ProcessState.String())
+	if stopped != nil {
+		return nil, stopped
+	}
+
+	var exitErr *exec.ExitError
+	switch {
+	case waitErr == nil, errors.As(waitErr, &exitErr):
+	case errors.Is(waitErr, exec.ErrWaitDelay):
+		t.logger.Debug("background processes kept the output open; stopped reading it", "exec", req.ID)
+	default:
+		// The command ran, but its output could not be delivered.
+		return nil, fmt.Errorf("copy output of exec %s: %w", req.ID, waitErr)
+	}
+	resp := &sdk.ExecResponse{TimedOut: timedOut}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		resp.ExitCode = -1
+		resp.Signal = signalName(ws.Signal())
+	} else {
+		resp.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	return resp, nil
+}
+
+// begin registers an Exec with the transport: it counts it for Close and
+// reserves its ID for Signal. It returns the shell to run.
+func (t *Transport) begin(id string) (*execution, string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, "", errClosed
+	}
+	e := &execution{}
+	if id != "" {
+		if _, dup := t.running[id]; dup {
+			return nil, "", fmt.Errorf("exec %s is already running", id)
+		}
+		t.running[id] = e
+	}
+	t.execs.Add(1)
+	return e, t.config.Shell, nil
+}
+
+// end undoes begin, once the command has been reaped.
+func (t *Transport) end(id string) {
+	t.mu.Lock()
+	if id != "" {
+		delete(t.running, id)
+	}
+	t.mu.Unlock()
+	t.execs.Done()
+}
+
+// terminate stops the process group pgid, whose leader's Wait reports on
+// waitc: SIGTERM, then SIGKILL once killGrace has passed and anything of
+// the group is still alive. The leader may exit on SIGTERM while a child
+// that ignores it lives on, so the group, not the leader, decides. It
+// returns the leader's Wait error.
+func terminate(pgid int, waitc <-chan error) error {
+	_ = signalGroup(pgid, syscall.SIGTERM)
+	grace := time.NewTimer(killGrace)
+	defer grace.Stop()
+
+	var (
+		waitErr error
+		exited  bool
+		poll    <-chan time.Time
+	)
+	for {
+		select {
+		case waitErr = <-waitc:
+			exited, waitc = true, nil
+			if !groupAlive(pgid) {
+				return waitErr
+			}
+			ticker := time.NewTicker(groupPoll)
+			defer ticker.Stop()
+			poll = ticker.C
+		case <-poll:
+			if !groupAlive(pgid) {
+				return waitErr
+			}
+		case <-grace.C:
+			_ = signalGroup(pgid, syscall.SIGKILL)
+			if !exited {
+				waitErr = <-waitc
+			}
+			return waitErr
+		}
+	}
+}
+
+// environ is this process's environment plus extra, whose values win. The
+// extra variables are added in name order so that the environment is the
+// same from run to run.
+func environ(extra map[string]string) []string {
+	env := os.Environ()
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+extra[k])
+	}
+	return env
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

@@ -1,0 +1,181 @@
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// buffer is an io.Writer safe for concurrent use that can tell when what
+// was written so far contains a string.
+type buffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	first   time.Time // of the first write
+	waiters []waiter
+}
+
+type waiter struct {
+	s  string
+	ch chan struct{}
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.first.IsZero() {
+		b.first = time.Now()
+	}
+	n, _ := b.buf.Write(p)
+	kept := b.waiters[:0]
+	for _, w := range b.waiters {
+		if strings.Contains(b.buf.String(), w.s) {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	b.waiters = kept
+	return n, nil
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// firstWrite returns the time of the first write, zero if none.
+func (b *buffer) firstWrite() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.first
+}
+
+// seen returns a channel closed once s has been written.
+func (b *buffer) seen(s string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Contains(b.buf.String(), s) {
+		close(ch)
+		return ch
+	}
+	b.waiters = append(b.waiters, waiter{s: s, ch: ch})
+	return ch
+}
+
+// waitSeen fails the test if s is not written within d.
+func waitSeen(t *testing.T, b *buffer, s string, d time.Duration) {
+	t.Helper()
+	select {
+	case <-b.seen(s):
+	case <-time.After(d):
+		t.Fatalf("%q not written within %s; got %q", s, d, b.String())
+	}
+}
+
+type execResult struct {
+	resp           *sdk.ExecResponse
+	err            error
+	stdout, stderr *buffer
+}
+
+// startExec runs req on tr in a goroutine; the result arrives on the
+// returned channel, and the output buffers fill as the command writes.
+func startExec(ctx context.Context, tr sdk.Transport, req *sdk.ExecRequest) (stdout, stderr *buffer, result <-chan execResult) {
+	stdout, stderr = &buffer{}, &buffer{}
+	ch := make(chan execResult, 1)
+	go func() {
+		resp, err := tr.Exec(ctx, req, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
+		ch <- execResult{resp: resp, err: err, stdout: stdout, stderr: stderr}
+	}()
+	return stdout, stderr, ch
+}
+
+// await fails the test if the Exec does not return within d.
+func await(t *testing.T, ch <-chan execResult, d time.Duration) execResult {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(d):
+		t.Fatalf("exec did not return within %s", d)
+		return execResult{}
+	}
+}
+
+// firstInt reads the first line of s as an integer, such as a pid a command
+// printed with `echo $$`.
+func firstInt(t *testing.T, s string) int {
+	t.Helper()
+	line, _, _ := strings.Cut(s, "\n")
+	n, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("want a number on the first line of %q: %v", s, err)
+	}
+	return n
+}
+
+// liveGroupMembers lists the processes of group pgid that are alive, not
+// zombies waiting for a parent (in a container, pid 1 may never reap
+// them). It reads /proc, so it is Linux only.
+func liveGroupMembers(t *testing.T, pgid int) []int {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc: cannot inspect process groups")
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var live []int
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // exited while we looked
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if pg, _ := strconv.Atoi(f[2]); pg == pgid {
+			pid, _ := strconv.Atoi(strings.Fields(s)[0])
+			live = append(live, pid)
+		}
+	}
+	return live
+}
+
+// waitGroupGone fails the test if group pgid still has live members after d.
+func waitGroupGone(t *testing.T, pgid int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		live := liveGroupMembers(t, pgid)
+		if len(live) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process group %d still has live processes %v after %s", pgid, live, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// killGroup is cleanup for tests that leave a group behind on purpose.
+func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
+
+func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,23 @@
+package local_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk"
+)
+
+// pluginEnv makes the test binary, re-executed by a test, serve the local
+// transport as a plugin process instead of running tests: the way fanout
+// re-executes itself to serve its built-in transports.
+const pluginEnv = "FANOUT_LOCAL_TEST_PLUGIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(pluginEnv) == "1" {
+		logger := sdk.NewLogger("local")
+		sdk.Serve(local.New(logger), &sdk.ServeOpts{Logger: logger})
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,329 @@
+package local_test
+
+// These tests run the local transport in a real plugin process, started
+// through sdk.NewClient as fanout starts it: the test binary re-executes
+// itself with pluginEnv set, and TestMain serves the transport.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// plugin is a local transport plugin process started for one test.
+type plugin struct {
+	client *sdk.Client
+	cmd    *exec.Cmd
+	tr     sdk.Transport
+	logs   *buffer
+}
+
+// startPlugin starts the plugin process; it is closed and killed when the
+// test ends.
+func startPlugin(t *testing.T) *plugin {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	// Under -race, a process sleeps a second at exit unless told not to.
+	cmd.Env = append(os.Environ(), pluginEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	logs := &buffer{}
+	client, err := sdk.NewClient(sdk.ClientConfig{
+		Cmd:    cmd,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Debug, Output: logs}),
+	})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	p := &plugin{client: client, cmd: cmd, tr: client.Transport(), logs: logs}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if !client.Exited() {
+			if _, err := p.tr.Close(ctx, &sdk.CloseRequest{}); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+		client.Kill()
+	})
+	return p
+}
+
+func TestPluginExec(t *testing.T) {
+	p := startPlugin(t)
+	ctx := context.Background()
+	d, err := p.tr.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil || d.Name != "local" {
+		t.Fatalf("Describe = %+v, %v", d, err)
+	}
+	if _, err := p.tr.Configure(ctx, &sdk.ConfigureRequest{RunID: "r1"}); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if _, err := p.tr.Connect(ctx, &sdk.ConnectRequest{Host: sdk.Host{Name: "localhost"}}); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	tests := []struct {
+		name           string
+		req            sdk.ExecRequest
+		want           sdk.ExecResponse
+		stdout, stderr string
+	}{
+		{name: "success", req: sdk.ExecRequest{Command: "true"}},
+		{name: "exit code", req: sdk.ExecRequest{Command: "exit 42"}, want: sdk.ExecResponse{ExitCode: 42}},
+		{
+			name:   "stdout and stderr apart",
+			req:    sdk.ExecRequest{Command: "echo out; echo err >&2; echo out2; echo err2 >&2"},
+			stdout: "out\nout2\n", stderr: "err\nerr2\n",
+		},
+		{
+			name:   "env",
+			req:    sdk.ExecRequest{Command: `printf '%s' "$FANOUT_TASK:$FANOUT_PHASE"`, Env: map[string]string{"FANOUT_TASK": "deploy", "FANOUT_PHASE": "run"}},
+			stdout: "deploy:run",
+		},
+		{name: "killed", req: sdk.ExecRequest{Command: "kill -TERM $$"}, want: sdk.ExecResponse{ExitCode: -1, Signal: "TERM"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := tt.req
+			req.ID, req.Host = tt.name, "localhost"
+			var stdout, stderr buffer
+			resp, err := p.tr.Exec(ctx, &req, sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
+			if err != nil {
+				t.Fatalf("Exec: %v", err)
+			}
+			if *resp != tt.want {
+				t.Errorf("response = %+v, want %+v", *resp, tt.want)
+			}
+			if stdout.String() != tt.stdout || stderr.String() != tt.stderr {
+				t.Errorf("stdout, stderr = %q, %q; want %q, %q", stdout.String(), stderr.String(), tt.stdout, tt.stderr)
+			}
+		})
+	}
+	// The plugin logs JSON to its stderr at the host's level; the client
+	// re-emits it through the host's logger.
+	waitSeen(t, p.logs, "exec started", 5*time.Second)
+}
+
+func TestPluginStreamsBeforeExit(t *testing.T) {
+	p := startPlugin(t)
+	// The command cannot exit before the test creates the file, and the
+	// test creates it only once it has read the first line: output that
+	// waited for the exit would deadlock here.
+	gate := filepath.Join(t.TempDir(), "gate")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stdout, stderr, ch := startExec(ctx, p.tr, &sdk.ExecRequest{
+		ID:      "stream",
+		Command: fmt.Sprintf("echo first; echo first-err >&2; while [ ! -e %s ]; do sleep 0.01; done; echo second", sq(gate)),
+	})
+	waitSeen(t, stdout, "first\n", 10*time.Second)
+	waitSeen(t, stderr, "first-err\n", 10*time.Second)
+	select {
+	case r := <-ch:
+		t.Fatalf("Exec returned before its gate opened: %+v, %v", r.resp, r.err)
+	default:
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := await(t, ch, 10*time.Second)
+	if r.err != nil || r.resp.ExitCode != 0 {
+		t.Fatalf("Exec = %+v, %v", r.resp, r.err)
+	}
+	if got := stdout.String(); got != "first\nsecond\n" {
+		t.Errorf("stdout = %q", got)
+	}
+}
+
+func TestPluginTimeoutKillsGroup(t *testing.T) {
+	p := startPlugin(t)
+	// The shell's child sleeps in the background; the timeout must reach
+	// it too, not only the shell.
+	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{
+		ID: "timeout", Command: "sleep 30 & echo $!; echo $$; wait", Timeout: 300 * time.Millisecond,
+	})
+	r := await(t, ch, 10*time.Second)
+	if r.err != nil {
+		t.Fatalf("Exec: %v", r.err)
+	}
+	if !r.resp.TimedOut || r.resp.ExitCode != -1 || r.resp.Signal != "TERM" {
+		t.Errorf("response = %+v, want timed out by TERM", *r.resp)
+	}
+	out := strings.Fields(stdout.String())
+	if len(out) != 2 {
+		t.Fatalf("stdout = %q, want two pids", stdout.String())
+	}
+	child, pgid := firstInt(t, out[0]), firstInt(t, out[1])
+	t.Cleanup(func() { killGroup(pgid) })
+	waitGroupGone(t, pgid, 5*time.Second)
+	// Signal 0 checks existence; the orphaned sleep may linger as a zombie
+	// until pid 1 reaps it, which liveGroupMembers allows for.
+	if err := syscall.Kill(child, 0); err == nil {
+		for _, pid := range liveGroupMembers(t, pgid) {
+			if pid == child {
+				t.Errorf("background child %d survived the timeout", child)
+			}
+		}
+	}
+}
+
+func TestPluginSignal(t *testing.T) {
+	p := startPlugin(t)
+	ctx := context.Background()
+	stdout, _, ch := startExec(ctx, p.tr, &sdk.ExecRequest{
+		ID: "sig", Command: "trap 'echo got TERM; exit 9' TERM; echo ready; while :; do sleep 0.05; done",
+	})
+	waitSeen(t, stdout, "ready\n", 10*time.Second)
+	if _, err := p.tr.Signal(ctx, &sdk.SignalRequest{ExecID: "sig", Signal: "TERM"}); err != nil {
+		t.Fatalf("Signal: %v", err)
+	}
+	r := await(t, ch, 10*time.Second)
+	if r.err != nil || r.resp.ExitCode != 9 {
+		t.Fatalf("Exec = %+v, %v; want exit 9", r.resp, r.err)
+	}
+	if got := stdout.String(); got != "ready\ngot TERM\n" {
+		t.Errorf("stdout = %q", got)
+	}
+	if _, err := p.tr.Signal(ctx, &sdk.SignalRequest{ExecID: "sig", Signal: "NOPE"}); err == nil || err.Error() != `unknown signal "NOPE"` {
+		t.Errorf("Signal error = %v, want the plugin's message alone", err)
+	}
+}
+
+func TestPluginConcurrentExecs(t *testing.T) {
+	const n = 20
+	p := startPlugin(t)
+	// Each command announces itself, then waits until all n have, so the
+	// Execs can only succeed if all n run at once in the one plugin.
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	type span struct{ started, ended time.Time }
+	spans := make([]span, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			stdout := &buffer{}
+			cmd := fmt.Sprintf(`echo started; touch %s/%d; i=0
+while [ "$(ls %s | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done
+echo done`, sq(dir), i, sq(dir), n)
+			resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: fmt.Sprint("c", i), Host: "localhost", Command: cmd}, sdk.ExecOutput{Stdout: stdout})
+			ended := time.Now()
+			switch {
+			case err != nil:
+				errs[i] = err
+			case resp.ExitCode != 0:
+				errs[i] = fmt.Errorf("exit %d, stdout %q", resp.ExitCode, stdout.String())
+			}
+			spans[i] = span{started: stdout.firstWrite(), ended: ended}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("exec %d: %v", i, err)
+		}
+	}
+	// Every command had started (its first output arrived) before any
+	// Exec ended: they overlapped.
+	var lastStart, firstEnd time.Time
+	for _, s := range spans {
+		if s.started.After(lastStart) {
+			lastStart = s.started
+		}
+		if firstEnd.IsZero() || s.ended.Before(firstEnd) {
+			firstEnd = s.ended
+		}
+	}
+	if !lastStart.Before(firstEnd) {
+		t.Errorf("execs did not overlap: last output start %s, first end %s", lastStart, firstEnd)
+	}
+}
+
+func TestPluginKilledMidExec(t *testing.T) {
+	p := startPlugin(t)
+	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30"})
+	waitSeen(t, stdout, "\n", 10*time.Second)
+	pgid := firstInt(t, stdout.String())
+	// The plugin dies without a chance to stop its command.
+	t.Cleanup(func() { killGroup(pgid) })
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r := await(t, ch, 5*time.Second)
+	if !errors.Is(r.err, sdk.ErrPluginExited) {
+		t.Errorf("Exec error = %v, want ErrPluginExited", r.err)
+	}
+	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+		t.Errorf("Describe after the crash: error = %v, want ErrPluginExited", err)
+	}
+	if !p.client.Exited() {
+		t.Errorf("client does not report the exit")
+	}
+	p.client.Kill()
+	p.client.Kill() // idempotent
+}
+
+func TestPluginCancel(t *testing.T) {
+	p := startPlugin(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, _, ch := startExec(ctx, p.tr, &sdk.ExecRequest{ID: "cancel", Command: "echo $$; sleep 30 & sleep 30"})
+	waitSeen(t, stdout, "\n", 10*time.Second)
+	pgid := firstInt(t, stdout.String())
+	t.Cleanup(func() { killGroup(pgid) })
+	cancel()
+	r := await(t, ch, 2*time.Second)
+	if !errors.Is(r.err, context.Canceled) {
+		t.Errorf("Exec error = %v, want context.Canceled", r.err)
+	}
+	// The cancellation reached the plugin, which stopped the command.
+	waitGroupGone(t, pgid, 5*time.Second)
+}
+
+func TestPluginClose(t *testing.T) {
+	p := startPlugin(t)
+	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
+	waitSeen(t, stdout, "\n", 10*time.Second)
+	pgid := firstInt(t, stdout.String())
+	t.Cleanup(func() { killGroup(pgid) })
+	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	r := await(t, ch, 5*time.Second)
+	if r.err == nil || !strings.Contains(r.err.Error(), "local transport is closed") {
+		t.Errorf("Exec running at Close = %+v, %v; want the closed error", r.resp, r.err)
+	}
+	waitGroupGone(t, pgid, 5*time.Second)
+	p.client.Kill()
+	if !p.client.Exited() {
+		t.Errorf("plugin still running after Kill")
+	}
+	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+		t.Errorf("Describe after Kill: error = %v, want ErrPluginExited", err)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	t.Run("direct", func(t *testing.T) {
+		sdktest.Conformance(t, local.New(nil), sdk.Host{Name: "localhost"})
+	})
+	t.Run("plugin process", func(t *testing.T) {
+		p := startPlugin(t)
+		sdktest.Conformance(t, p.tr, sdk.Host{Name: "localhost"})
+	})
+}

@@ -1,0 +1,174 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/fanout/fanout/sdk/internal/transportv1"
+)
+
+// exitNoticeWait is how long a call whose connection broke waits to learn
+// whether the plugin process died. The socket closes a moment before
+// go-plugin reaps the process, and "the plugin exited" is the error an
+// operator can act on, where "connection lost" is not.
+const exitNoticeWait = 2 * time.Second
+
+// grpcClient is the Transport that calls a plugin over gRPC, on the host
+// side. It is safe for concurrent use, like the gRPC connection under it.
+type grpcClient struct {
+	// done is cancelled when the plugin process exits.
+	done   context.Context
+	client pb.TransportClient
+}
+
+var _ Transport = (*grpcClient)(nil)
+
+func newGRPCClient(done context.Context, conn *grpc.ClientConn) *grpcClient {
+	return &grpcClient{done: done, client: pb.NewTransportClient(conn)}
+}
+
+// callContext derives the context of one call from the caller's: it is
+// also cancelled when the plugin process exits, so that no call waits on a
+// dead process. The returned function releases it.
+func (c *grpcClient) callContext(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.done, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// callError explains why a call failed. ctx is the caller's context, not
+// the one callContext derived from it.
+func (c *grpcClient) callError(ctx context.Context, err error) error {
+	code := status.Code(err)
+	if ctx.Err() != nil && (code == codes.Canceled || code == codes.DeadlineExceeded) {
+		return ctx.Err()
+	}
+	if c.done.Err() != nil {
+		return ErrPluginExited
+	}
+	if code == codes.Unavailable {
+		t := time.NewTimer(exitNoticeWait)
+		defer t.Stop()
+		select {
+		case <-c.done.Done():
+			return ErrPluginExited
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		return fmt.Errorf("%w: %s", ErrPluginUnavailable, status.Convert(err).Message())
+	}
+	return errorFromStatus(err)
+}
+
+func (c *grpcClient) Describe(ctx context.Context, _ *DescribeRequest) (*DescribeResponse, error) {
+	cctx, release := c.callContext(ctx)
+	defer release()
+	resp, err := c.client.Describe(cctx, &pb.Describe_Request{})
+	if err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	out, err := describeResponseFromProto(resp)
+	if err != nil {
+		return nil, fmt.Errorf("decode describe response: %w", err)
+	}
+	return out, nil
+}
+
+func (c *grpcClient) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
+	r, err := configureRequestToProto(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode configure request: %w", err)
+	}
+	cctx, release := c.callContext(ctx)
+	defer release()
+	resp, err := c.client.Configure(cctx, r)
+	if err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return configureResponseFromProto(resp), nil
+}
+
+func (c *grpcClient) Connect(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error) {
+	r, err := connectRequestToProto(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode connect request: %w", err)
+	}
+	cctx, release := c.callContext(ctx)
+	defer release()
+	if _, err := c.client.Connect(cctx, r); err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return &ConnectResponse{}, nil
+}
+
+// Exec writes each output event to out as it arrives and returns the exit
+// event. Returning early, on ctx or on a failed write, cancels the stream,
+// which cancels the Exec inside the plugin and so stops the command.
+func (c *grpcClient) Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error) {
+	stdout, stderr := out.Stdout, out.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	cctx, release := c.callContext(ctx)
+	defer release()
+	stream, err := c.client.Exec(cctx, execRequestToProto(req))
+	if err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil, ErrExecIncomplete
+		}
+		if err != nil {
+			return nil, c.callError(ctx, err)
+		}
+		switch e := ev.GetEvent().(type) {
+		case *pb.Exec_Event_Stdout:
+			if _, err := stdout.Write(e.Stdout); err != nil {
+				return nil, fmt.Errorf("write stdout: %w", err)
+			}
+		case *pb.Exec_Event_Stderr:
+			if _, err := stderr.Write(e.Stderr); err != nil {
+				return nil, fmt.Errorf("write stderr: %w", err)
+			}
+		case *pb.Exec_Event_Exit:
+			return execResponseFromProto(e.Exit), nil
+		default:
+			// An event a later minor version added; this client does not
+			// know it and may ignore it.
+		}
+	}
+}
+
+func (c *grpcClient) Signal(ctx context.Context, req *SignalRequest) (*SignalResponse, error) {
+	cctx, release := c.callContext(ctx)
+	defer release()
+	if _, err := c.client.Signal(cctx, signalRequestToProto(req)); err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return &SignalResponse{}, nil
+}
+
+func (c *grpcClient) Close(ctx context.Context, _ *CloseRequest) (*CloseResponse, error) {
+	cctx, release := c.callContext(ctx)
+	defer release()
+	if _, err := c.client.Close(cctx, &pb.Close_Request{}); err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return &CloseResponse{}, nil
+}

@@ -1,0 +1,157 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/fanout/fanout/sdk/internal/transportv1"
+)
+
+// maxChunk bounds the bytes of output one Exec event carries. Writes larger
+// than this are split, so that a message stays far below gRPC's default 4
+// MiB limit and output keeps flowing while a large write is sent.
+const maxChunk = 64 << 10
+
+// grpcServer serves a Transport implementation as the gRPC Transport
+// service, inside the plugin process.
+type grpcServer struct {
+	pb.UnimplementedTransportServer
+
+	impl Transport
+}
+
+func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.Describe_Response, error) {
+	resp, err := s.impl.Describe(ctx, &DescribeRequest{})
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	if resp == nil {
+		return nil, status.Error(codes.Internal, "transport returned no describe response")
+	}
+	out, err := describeResponseToProto(resp)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encode describe response: %s", err)
+	}
+	return out, nil
+}
+
+func (s *grpcServer) Configure(ctx context.Context, req *pb.Configure_Request) (*pb.Configure_Response, error) {
+	r, err := configureRequestFromProto(req)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "decode configure request: %s", err)
+	}
+	resp, err := s.impl.Configure(ctx, r)
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	if resp == nil {
+		resp = &ConfigureResponse{}
+	}
+	return configureResponseToProto(resp), nil
+}
+
+func (s *grpcServer) Connect(ctx context.Context, req *pb.Connect_Request) (*pb.Connect_Response, error) {
+	r, err := connectRequestFromProto(req)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "decode connect request: %s", err)
+	}
+	if _, err := s.impl.Connect(ctx, r); err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.Connect_Response{}, nil
+}
+
+func (s *grpcServer) Exec(req *pb.Exec_Request, stream pb.Transport_ExecServer) error {
+	es := &execStream{stream: stream}
+	resp, err := s.impl.Exec(stream.Context(), execRequestFromProto(req), ExecOutput{
+		Stdout: execStreamWriter{s: es},
+		Stderr: execStreamWriter{s: es, stderr: true},
+	})
+	// From here on only this goroutine sends: a write that an
+	// implementation makes after its Exec returned must not touch a stream
+	// whose handler has finished.
+	es.close()
+	if err != nil {
+		return errorToStatus(err)
+	}
+	if resp == nil {
+		return status.Error(codes.Internal, "transport returned no exec response")
+	}
+	return stream.Send(&pb.Exec_Event{Event: &pb.Exec_Event_Exit{Exit: execResponseToProto(resp)}})
+}
+
+func (s *grpcServer) Signal(ctx context.Context, req *pb.Signal_Request) (*pb.Signal_Response, error) {
+	if _, err := s.impl.Signal(ctx, signalRequestFromProto(req)); err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.Signal_Response{}, nil
+}
+
+func (s *grpcServer) Close(ctx context.Context, _ *pb.Close_Request) (*pb.Close_Response, error) {
+	if _, err := s.impl.Close(ctx, &CloseRequest{}); err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.Close_Response{}, nil
+}
+
+// errExecFinished is what a write to an Exec's output returns once that
+// Exec has returned.
+var errExecFinished = errors.New("exec already finished")
+
+// execStream sends one Exec's output as it is written. A gRPC stream allows
+// one sender at a time, and Stdout and Stderr are written concurrently, so
+// every send goes through mu.
+type execStream struct {
+	mu sync.Mutex
+	// guarded by mu
+	stream pb.Transport_ExecServer
+	closed bool
+}
+
+func (s *execStream) send(stderr bool, p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errExecFinished
+	}
+	n := 0
+	for len(p) > 0 {
+		size := min(len(p), maxChunk)
+		// gRPC may look at a message after Send returns (stats handlers
+		// do), while the writer's caller reuses p as soon as Write
+		// returns: each event gets its own copy.
+		b := bytes.Clone(p[:size])
+		ev := &pb.Exec_Event{}
+		if stderr {
+			ev.Event = &pb.Exec_Event_Stderr{Stderr: b}
+		} else {
+			ev.Event = &pb.Exec_Event_Stdout{Stdout: b}
+		}
+		if err := s.stream.Send(ev); err != nil {
+			return n, err
+		}
+		n += size
+		p = p[size:]
+	}
+	return n, nil
+}
+
+func (s *execStream) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
+// execStreamWriter is the io.Writer an implementation sees as Stdout or
+// Stderr.
+type execStreamWriter struct {
+	s      *execStream
+	stderr bool
+}
+
+func (w execStreamWriter) Write(p []byte) (int, error) { return w.s.send(w.stderr, p) }

@@ -1,0 +1,328 @@
+package sdk_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// fake is a Transport whose methods the test supplies.
+type fake struct {
+	describe  func(ctx context.Context) (*sdk.DescribeResponse, error)
+	configure func(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error)
+	connect   func(ctx context.Context, req *sdk.ConnectRequest) error
+	exec      func(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error)
+}
+
+var _ sdk.Transport = (*fake)(nil)
+
+func (f *fake) Describe(ctx context.Context, _ *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return f.describe(ctx)
+}
+
+func (f *fake) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	return f.configure(ctx, req)
+}
+
+func (f *fake) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	return &sdk.ConnectResponse{}, f.connect(ctx, req)
+}
+
+func (f *fake) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	return f.exec(ctx, req, out)
+}
+
+func (f *fake) Signal(context.Context, *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	return &sdk.SignalResponse{}, nil
+}
+
+func (f *fake) Close(context.Context, *sdk.CloseRequest) (*sdk.CloseResponse, error) {
+	return &sdk.CloseResponse{}, nil
+}
+
+// recorder records writes to stdout and stderr in the order they arrive.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	sizes  []int
+	total  int
+	notify chan struct{} // gets a value on every write, if not full
+}
+
+func (r *recorder) writer(name string) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		r.mu.Lock()
+		r.events = append(r.events, name+":"+string(p))
+		r.sizes = append(r.sizes, len(p))
+		r.total += len(p)
+		r.mu.Unlock()
+		if r.notify != nil {
+			select {
+			case r.notify <- struct{}{}:
+			default:
+			}
+		}
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestGRPCDescribeConfigureConnect(t *testing.T) {
+	var gotConfig cty.Value
+	var gotHost sdk.Host
+	impl := &fake{
+		describe: func(context.Context) (*sdk.DescribeResponse, error) {
+			return &sdk.DescribeResponse{
+				Name: "ssh", Version: "0.9.0", Capabilities: sdk.Capabilities{Signal: true},
+				TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{{Name: "user", Type: cty.String, Required: true}}},
+			}, nil
+		},
+		configure: func(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+			gotConfig = req.Config
+			return &sdk.ConfigureResponse{Diagnostics: sdk.Diagnostics{{
+				Severity: sdk.Error, Summary: "Unknown user", Detail: "No such user.", Attribute: sdk.AttributePath{"user"},
+			}}}, nil
+		},
+		connect: func(_ context.Context, req *sdk.ConnectRequest) error {
+			gotHost = req.Host
+			if req.Host.Name == "web2" {
+				return fmt.Errorf("host key mismatch for %s: run ssh-keygen -R %s", req.Host.Address, req.Host.Address)
+			}
+			return nil
+		},
+	}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	ctx := context.Background()
+
+	d, err := tr.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "ssh" || !d.Capabilities.Signal || len(d.TransportSchema.Attributes) != 1 ||
+		!d.TransportSchema.Attributes[0].Type.Equals(cty.String) || !d.TransportSchema.Attributes[0].Required {
+		t.Errorf("Describe = %+v", d)
+	}
+
+	cfg := cty.ObjectVal(map[string]cty.Value{"user": cty.StringVal("deploy")})
+	resp, err := tr.Configure(ctx, &sdk.ConfigureRequest{Config: cfg, RunID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gotConfig.RawEquals(cfg) {
+		t.Errorf("plugin got config %#v", gotConfig)
+	}
+	if !resp.Diagnostics.HasErrors() || resp.Diagnostics[0].Attribute.String() != "user" {
+		t.Errorf("diagnostics = %+v", resp.Diagnostics)
+	}
+
+	hostCfg := cty.ObjectVal(map[string]cty.Value{"port": cty.NumberIntVal(2222)})
+	if _, err := tr.Connect(ctx, &sdk.ConnectRequest{Host: sdk.Host{Name: "web1", Address: "10.0.0.1", Config: hostCfg}}); err != nil {
+		t.Fatal(err)
+	}
+	if gotHost.Name != "web1" || gotHost.Address != "10.0.0.1" || !gotHost.Config.RawEquals(hostCfg) {
+		t.Errorf("plugin got host %+v", gotHost)
+	}
+	// The operator reads the plugin's own words, not gRPC's.
+	_, err = tr.Connect(ctx, &sdk.ConnectRequest{Host: sdk.Host{Name: "web2", Address: "10.0.0.2"}})
+	if want := "host key mismatch for 10.0.0.2: run ssh-keygen -R 10.0.0.2"; err == nil || err.Error() != want {
+		t.Errorf("Connect error = %v, want %q", err, want)
+	}
+}
+
+func TestGRPCExecOrderAndResult(t *testing.T) {
+	impl := &fake{exec: func(_ context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		if req.ID != "x" || req.Host != "h" || req.Env["K"] != "v" || req.Timeout != 3*time.Second {
+			return nil, fmt.Errorf("bad request %+v", req)
+		}
+		fmt.Fprint(out.Stdout, "a")
+		fmt.Fprint(out.Stderr, "b")
+		fmt.Fprint(out.Stdout, "c")
+		return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	rec := &recorder{}
+	resp, err := tr.Exec(context.Background(),
+		&sdk.ExecRequest{ID: "x", Host: "h", Command: "c", Env: map[string]string{"K": "v"}, Timeout: 3 * time.Second},
+		sdk.ExecOutput{Stdout: rec.writer("out"), Stderr: rec.writer("err")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}); *resp != want {
+		t.Errorf("response = %+v, want %+v", *resp, want)
+	}
+	if got, want := strings.Join(rec.events, ","), "out:a,err:b,out:c"; got != want {
+		t.Errorf("writes = %s, want %s", got, want)
+	}
+}
+
+func TestGRPCExecError(t *testing.T) {
+	impl := &fake{exec: func(context.Context, *sdk.ExecRequest, sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		return nil, errors.New("connection to web1 lost")
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	_, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{})
+	if err == nil || err.Error() != "connection to web1 lost" {
+		t.Errorf("Exec error = %v, want the implementation's message", err)
+	}
+}
+
+func TestGRPCExecStreamsBeforeExit(t *testing.T) {
+	release := make(chan struct{})
+	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		fmt.Fprint(out.Stdout, "early")
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return &sdk.ExecResponse{}, nil
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	rec := &recorder{notify: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: rec.writer("out")})
+		done <- err
+	}()
+	select {
+	case <-rec.notify:
+	case <-time.After(10 * time.Second):
+		t.Fatal("output did not arrive before the exec finished")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGRPCExecCancel(t *testing.T) {
+	serverCancelled := make(chan struct{})
+	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		fmt.Fprint(out.Stdout, "started")
+		<-ctx.Done()
+		close(serverCancelled)
+		return nil, ctx.Err()
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder{notify: make(chan struct{}, 1)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.Exec(ctx, &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: rec.writer("out")})
+		done <- err
+	}()
+	<-rec.notify
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Exec error = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Exec did not return after cancel")
+	}
+	select {
+	case <-serverCancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the implementation's ctx was not cancelled")
+	}
+}
+
+func TestGRPCExecWriterErrorStopsServer(t *testing.T) {
+	serverCancelled := make(chan struct{})
+	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		fmt.Fprint(out.Stdout, "x")
+		<-ctx.Done()
+		close(serverCancelled)
+		return nil, ctx.Err()
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	failing := writerFunc(func([]byte) (int, error) { return 0, errors.New("disk full") })
+	_, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: failing})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Exec error = %v, want the writer's", err)
+	}
+	select {
+	case <-serverCancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the implementation's ctx was not cancelled")
+	}
+}
+
+func TestGRPCExecLargeWriteSplit(t *testing.T) {
+	const size = 1<<20 + 7
+	impl := &fake{exec: func(_ context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		b := bytes.Repeat([]byte("z"), size)
+		n, err := out.Stdout.Write(b)
+		if err != nil || n != size {
+			return nil, fmt.Errorf("write = %d, %v", n, err)
+		}
+		return &sdk.ExecResponse{}, nil
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	rec := &recorder{}
+	if _, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: rec.writer("out")}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.total != size {
+		t.Errorf("received %d bytes, want %d", rec.total, size)
+	}
+	for _, s := range rec.sizes {
+		if s > 64<<10 {
+			t.Errorf("a chunk of %d bytes crossed the wire, want at most 64 KiB", s)
+		}
+	}
+}
+
+func TestGRPCExecWriteAfterReturn(t *testing.T) {
+	kept := make(chan io.Writer, 1)
+	impl := &fake{exec: func(_ context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		kept <- out.Stdout
+		return &sdk.ExecResponse{}, nil
+	}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	if _, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (<-kept).Write([]byte("late")); err == nil {
+		t.Error("a write after Exec returned succeeded")
+	}
+}
+
+// BenchmarkGRPCExecStream streams 50 MB of output in 32 KiB writes, the
+// size os/exec copies with, through the gRPC wire.
+func BenchmarkGRPCExecStream(b *testing.B) {
+	const total, write = 50 << 20, 32 << 10
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), write/16)
+	impl := &fake{exec: func(_ context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+		for n := 0; n < total; n += write {
+			if _, err := out.Stdout.Write(chunk); err != nil {
+				return nil, err
+			}
+		}
+		return &sdk.ExecResponse{}, nil
+	}}
+	tr := sdktest.NewHarness(b, impl).Transport()
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: io.Discard}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
