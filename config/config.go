@@ -173,7 +173,8 @@ type Parallelize struct {
 	Name string
 	// Threads is how many members run at once.
 	Threads int
-	// Members in the order of the tasks list.
+	// Members in the order of the tasks list. Members form a tree, even
+	// when loading reported a cycle (the reported reference is left out).
 	Members   []Node
 	DeclRange hcl.Range
 	// NameRange is the label's range, or the block type's when anonymous.

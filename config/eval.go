@@ -84,7 +84,7 @@ func (e *evaluator) stringAttr(attr *hcl.Attribute) (s string, ok bool, diags hc
 	if !usable(v) || v.IsNull() {
 		return "", false, diags
 	}
-	sv, err := convert.Convert(v, cty.String)
+	sv, err := toString(v)
 	if err != nil {
 		return "", false, diags.Append(typeError(attr, "a string", v))
 	}
@@ -150,7 +150,7 @@ func stringList(v cty.Value, attr *hcl.Attribute, want string) ([]string, *hcl.D
 				Subject:  elemRange(attr.Expr, i).Ptr(),
 			}
 		}
-		sv, err := convert.Convert(ev, cty.String)
+		sv, err := toString(ev)
 		if err != nil {
 			return nil, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -191,16 +191,41 @@ func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string
 	}
 	bf := nv.AsBigFloat()
 	if !bf.IsInt() {
-		return 0, false, bad(fmt.Sprintf("%s is not whole", bf.Text('g', -1)))
+		return 0, false, bad(fmt.Sprintf("%s is not whole", numberText(bf)))
 	}
 	if bf.Cmp(big.NewFloat(float64(min))) < 0 {
-		return 0, false, bad(fmt.Sprintf("got %s", bf.Text('g', -1)))
+		return 0, false, bad(fmt.Sprintf("got %s", numberText(bf)))
 	}
 	i, acc := bf.Int64()
 	if acc != big.Exact || i > int64(maxLimit) {
-		return 0, false, bad(fmt.Sprintf("%s is too large (at most %d)", bf.Text('g', -1), maxLimit))
+		return 0, false, bad(fmt.Sprintf("%s is too large (at most %d)", numberText(bf), maxLimit))
 	}
 	return int(i), true, diags
+}
+
+// numberText writes a number for a message. Numbers far from 1 are not
+// written out: big.Float takes minutes to print 1e10000000 in decimal.
+func numberText(bf *big.Float) string {
+	switch exp := bf.MantExp(nil); {
+	case exp < -200:
+		return "a tiny fraction"
+	case exp > 200 && bf.Sign() < 0:
+		return "a huge negative number"
+	case exp > 200:
+		return "a huge number"
+	}
+	return bf.Text('g', -1)
+}
+
+// toString converts a primitive value to a string, as HCL would, except a
+// number too large to write out in reasonable time.
+func toString(v cty.Value) (cty.Value, error) {
+	if v.Type() == cty.Number && v.IsKnown() && !v.IsNull() {
+		if exp := v.AsBigFloat().MantExp(nil); exp > 4096 || exp < -4096 {
+			return cty.NilVal, fmt.Errorf("a number this large cannot be written out")
+		}
+	}
+	return convert.Convert(v, cty.String)
 }
 
 // maxLimit bounds threads and max_hosts, well beyond any real use.

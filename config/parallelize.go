@@ -83,13 +83,12 @@ func decodeMembers(g *groupDecl, attr *hcl.Attribute) ([]reference, hcl.Diagnost
 	}
 
 	var refs []reference
-	for i, expr := range exprs {
+	for _, expr := range exprs {
 		ref, diag := decodeMember(expr)
 		if diag != nil {
 			diags = diags.Append(diag)
 			continue
 		}
-		ref.index = i
 		refs = append(refs, ref)
 	}
 	return refs, diags
@@ -146,7 +145,7 @@ func traversalString(tr hcl.Traversal) string {
 			case k.IsKnown() && !k.IsNull() && k.Type() == cty.String:
 				fmt.Fprintf(&b, "[%q]", k.AsString())
 			case k.IsKnown() && !k.IsNull() && k.Type() == cty.Number:
-				fmt.Fprintf(&b, "[%s]", k.AsBigFloat().Text('f', -1))
+				fmt.Fprintf(&b, "[%s]", numberText(k.AsBigFloat()))
 			default:
 				b.WriteString("[...]")
 			}

@@ -14,10 +14,9 @@ import (
 // reference is one element of a parallelize block's tasks list:
 // task.NAME or parallelize.NAME.
 type reference struct {
-	kind  string // "task" or "parallelize"
-	name  string
-	rng   hcl.Range
-	index int // position in the tasks list
+	kind string // "task" or "parallelize"
+	name string
+	rng  hcl.Range
 }
 
 func (r reference) String() string { return r.kind + "." + r.name }
@@ -160,10 +159,6 @@ func resolveGroups(nodes []Node, tasks map[string]*Task, groups []*groupDecl, na
 		ref   reference
 	}
 	parents := make(map[Node]membership)
-	byNode := make(map[*Parallelize]*groupDecl, len(groups))
-	for _, g := range groups {
-		byNode[g.group] = g
-	}
 
 	for _, g := range groups {
 		for _, ref := range g.refs {
@@ -226,6 +221,11 @@ func resolveGroups(nodes []Node, tasks map[string]*Task, groups []*groupDecl, na
 				diags = diags.Append(cycleDiag(cycle, func(child *groupDecl) reference {
 					return parents[child.group].ref
 				}))
+				// Cut the loop where it is reported, so that Members form a
+				// tree even in a configuration in error, and a caller
+				// walking it cannot recurse forever.
+				last := cycle[len(cycle)-1].group
+				cycle[0].group.Members = slices.DeleteFunc(cycle[0].group.Members, func(n Node) bool { return n == Node(last) })
 				break
 			}
 			seen[cur] = len(chain)

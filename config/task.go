@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // reservedEnv are set by fanout on every command; a task cannot set them.
@@ -195,7 +193,7 @@ func (e *evaluator) commands(d *taskDecl, attr *hcl.Attribute) (cmds []string, o
 	ty := v.Type()
 	switch {
 	case ty.IsPrimitiveType():
-		s, err := convert.Convert(v, cty.String)
+		s, err := toString(v)
 		if err != nil {
 			return nil, false, diags.Append(typeError(attr, "a string or a list of strings", v))
 		}
@@ -277,7 +275,7 @@ func (e *evaluator) evalEnv(d *taskDecl) hcl.Diagnostics {
 			})
 			continue
 		}
-		sv, err := convert.Convert(ev, cty.String)
+		sv, err := toString(ev)
 		if err != nil || sv.IsNull() {
 			got := ev.Type().FriendlyName()
 			if ev.IsNull() {
