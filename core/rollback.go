@@ -69,7 +69,14 @@ func (r *run) rollback(root *undoFrame) {
 		}
 		done[t] = true
 		r.mu.Lock()
-		hosts := append([]*Host(nil), r.started[t]...)
+		var hosts []*Host
+		for _, h := range r.started[t] {
+			// A host the run never reached has nothing to undo.
+			if u := r.units[unitKey{t, h.Name}]; u.Run.Status == StatusUnreachable && u.Run.Command == -1 {
+				continue
+			}
+			hosts = append(hosts, h)
+		}
 		r.mu.Unlock()
 		if len(t.Rollback) == 0 || len(hosts) == 0 {
 			continue

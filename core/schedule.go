@@ -98,7 +98,9 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	}
 	tr, err := r.connect(h, false)
 	if err != nil {
-		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: 0, Err: err.Error(), Started: start}
+		// Command stays -1: nothing ran, which the rollback relies on to
+		// leave this host alone.
+		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error(), Started: start}
 		if ctx.Err() != nil {
 			res.Status = StatusInterrupted
 		}

@@ -425,6 +425,18 @@ func TestUnreachableHostFailsItsTasks(t *testing.T) {
 	if !strings.Contains(res.Cause, "connection refused") {
 		t.Errorf("cause %q does not say why", res.Cause)
 	}
+	// The rollback runs where the run ran, not on the host it never reached.
+	if diff := cmp.Diff([]string{"t/h1"}, f.startOrder("rollback", false)); diff != "" {
+		t.Errorf("rolled back on (-want +got):\n%s", diff)
+	}
+	for _, u := range res.Units {
+		if u.Host == "h2" && u.Rollback != nil {
+			t.Errorf("h2 was never reached but has a rollback result %+v", u.Rollback)
+		}
+	}
+	if len(res.RollbackFailed) != 0 {
+		t.Errorf("RollbackFailed = %v, want none", res.RollbackFailed)
+	}
 }
 
 func TestEnvironmentAndOutputLines(t *testing.T) {

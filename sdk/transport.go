@@ -43,7 +43,8 @@ type Transport interface {
 	// killed, or timed out is a normal response; the error is for failures
 	// to run it at all or to learn its outcome (connection lost, unknown
 	// host). When ctx is cancelled the transport must stop the command on
-	// the host (signal, then force) and return promptly.
+	// the host (signal, then force) and return promptly, with an error
+	// that wraps ctx's (errors.Is(err, context.Canceled)).
 	Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error)
 
 	// Signal delivers a signal to a running Exec, found by its ID. Signalling
@@ -154,7 +155,9 @@ type ExecRequest struct {
 
 // ExecOutput receives a command's output. Stdout and Stderr may be written
 // from different goroutines at the same time; each must be safe for that on
-// its own, and a write must not be retained after it returns.
+// its own, and a write must not be retained after it returns. A nil writer
+// discards that stream. A writer that blocks holds the command back; one
+// that fails makes Exec stop the command and return the error.
 type ExecOutput struct {
 	Stdout io.Writer
 	Stderr io.Writer

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,8 +37,9 @@ const (
 // the command exits.
 //
 // On req.Timeout the group gets SIGTERM, then SIGKILL after two seconds,
-// and the response says TimedOut. On ctx cancellation or Close it is
-// stopped the same way and Exec returns an error wrapping the cause.
+// and the response says TimedOut. On ctx cancellation, on Close, or when
+// writing its output fails, it is stopped the same way and Exec returns an
+// error wrapping the cause.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	e, shell, err := t.begin(req.ID)
 	if err != nil {
@@ -47,22 +49,24 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 
 	cmd := exec.Command(shell, "-c", req.Command)
 	cmd.Env = environ(req.Env)
-	cmd.Stdout = orDiscard(out.Stdout)
-	cmd.Stderr = orDiscard(out.Stderr)
+	failed := &writeFailure{ch: make(chan struct{})}
+	cmd.Stdout = &failureWriter{w: orDiscard(out.Stdout), f: failed}
+	cmd.Stderr = &failureWriter{w: orDiscard(out.Stderr), f: failed}
 	// A group of its own: signals reach what the command starts, and the
 	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = outputGrace
 	if err := ctx.Err(); err != nil {
+		close(e.started)
 		return nil, fmt.Errorf("command not started: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
+		close(e.started)
 		return nil, fmt.Errorf("start %s: %w", shell, err)
 	}
 	pgid := cmd.Process.Pid
-	t.mu.Lock()
 	e.pgid = pgid
-	t.mu.Unlock()
+	close(e.started)
 	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid)
 
 	// Buffered so that the goroutine can always deliver; every path below
@@ -92,8 +96,21 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	case <-t.closing:
 		stopped = fmt.Errorf("command stopped: %w", errClosed)
 		waitErr = terminate(pgid, waitc)
+	case <-failed.ch:
+		// Nobody reads the output any more: the command must not go on
+		// unwatched.
+		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
+		waitErr = terminate(pgid, waitc)
 	}
 	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "state", cmd.ProcessState.String())
+	if stopped == nil {
+		select {
+		case <-failed.ch:
+			// It ended on its own, but part of its output was lost.
+			stopped = fmt.Errorf("write output: %w", failed.err)
+		default:
+		}
+	}
 	if stopped != nil {
 		return nil, stopped
 	}
@@ -125,7 +142,7 @@ func (t *Transport) begin(id string) (*execution, string, error) {
 	if t.closed {
 		return nil, "", errClosed
 	}
-	e := &execution{}
+	e := &execution{started: make(chan struct{})}
 	if id != "" {
 		if _, dup := t.running[id]; dup {
 			return nil, "", fmt.Errorf("exec %s is already running", id)
@@ -199,6 +216,30 @@ func environ(extra map[string]string) []string {
 		env = append(env, k+"="+extra[k])
 	}
 	return env
+}
+
+// writeFailure records the first failed write to a command's output.
+type writeFailure struct {
+	once sync.Once
+	ch   chan struct{} // closed on the first failure
+	err  error         // written before ch is closed
+}
+
+// failureWriter passes writes to w and reports its first error to f.
+type failureWriter struct {
+	w io.Writer
+	f *writeFailure
+}
+
+func (fw *failureWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	if err != nil {
+		fw.f.once.Do(func() {
+			fw.f.err = err
+			close(fw.f.ch)
+		})
+	}
+	return n, err
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -20,7 +20,6 @@ import (
 type buffer struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
-	first   time.Time // of the first write
 	waiters []waiter
 }
 
@@ -32,9 +31,6 @@ type waiter struct {
 func (b *buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.first.IsZero() {
-		b.first = time.Now()
-	}
 	n, _ := b.buf.Write(p)
 	kept := b.waiters[:0]
 	for _, w := range b.waiters {
@@ -52,13 +48,6 @@ func (b *buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// firstWrite returns the time of the first write, zero if none.
-func (b *buffer) firstWrite() time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.first
 }
 
 // seen returns a channel closed once s has been written.

@@ -204,52 +204,49 @@ func TestPluginSignal(t *testing.T) {
 func TestPluginConcurrentExecs(t *testing.T) {
 	const n = 20
 	p := startPlugin(t)
-	// Each command announces itself, then waits until all n have, so the
-	// Execs can only succeed if all n run at once in the one plugin.
+	// Each command records when it starts, then waits until all n have
+	// started before it records its end: the Execs can only succeed if all
+	// n run at once in the one plugin process.
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	type span struct{ started, ended time.Time }
-	spans := make([]span, n)
+	outs := make([]*buffer, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		outs[i] = &buffer{}
 		wg.Go(func() {
-			stdout := &buffer{}
-			cmd := fmt.Sprintf(`echo started; touch %s/%d; i=0
+			cmd := fmt.Sprintf(`date +%%s%%N; touch %s/%d; i=0
 while [ "$(ls %s | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done
-echo done`, sq(dir), i, sq(dir), n)
-			resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: fmt.Sprint("c", i), Host: "localhost", Command: cmd}, sdk.ExecOutput{Stdout: stdout})
-			ended := time.Now()
+date +%%s%%N`, sq(dir), i, sq(dir), n)
+			resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: fmt.Sprint("c", i), Host: "localhost", Command: cmd}, sdk.ExecOutput{Stdout: outs[i]})
 			switch {
 			case err != nil:
 				errs[i] = err
 			case resp.ExitCode != 0:
-				errs[i] = fmt.Errorf("exit %d, stdout %q", resp.ExitCode, stdout.String())
+				errs[i] = fmt.Errorf("exit %d, stdout %q", resp.ExitCode, outs[i].String())
 			}
-			spans[i] = span{started: stdout.firstWrite(), ended: ended}
 		})
 	}
 	wg.Wait()
+	var lastStart, firstEnd int64
 	for i, err := range errs {
 		if err != nil {
-			t.Errorf("exec %d: %v", i, err)
+			t.Fatalf("exec %d: %v", i, err)
+		}
+		var start, end int64
+		if _, err := fmt.Sscan(outs[i].String(), &start, &end); err != nil {
+			t.Fatalf("exec %d: stdout %q: %v", i, outs[i].String(), err)
+		}
+		lastStart = max(lastStart, start)
+		if firstEnd == 0 || end < firstEnd {
+			firstEnd = end
 		}
 	}
-	// Every command had started (its first output arrived) before any
-	// Exec ended: they overlapped.
-	var lastStart, firstEnd time.Time
-	for _, s := range spans {
-		if s.started.After(lastStart) {
-			lastStart = s.started
-		}
-		if firstEnd.IsZero() || s.ended.Before(firstEnd) {
-			firstEnd = s.ended
-		}
-	}
-	if !lastStart.Before(firstEnd) {
-		t.Errorf("execs did not overlap: last output start %s, first end %s", lastStart, firstEnd)
+	// The commands' own clocks: every one started before any ended.
+	if lastStart >= firstEnd {
+		t.Errorf("execs did not overlap: last start %d ns, first end %d ns", lastStart, firstEnd)
 	}
 }
 

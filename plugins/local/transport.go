@@ -52,8 +52,12 @@ var _ sdk.Transport = (*Transport)(nil)
 
 // execution is a command started by Exec, as Signal finds it.
 type execution struct {
-	// pgid is the command's process group, which is its shell's pid; 0
-	// until the command has started.
+	// started is closed once the command has started, or failed to; its
+	// output can reach the caller before Start returns, so a Signal may
+	// arrive before pgid is known and must wait for it.
+	started chan struct{}
+	// pgid is the command's process group, which is its shell's pid; 0 if
+	// it failed to start. Written before started is closed.
 	pgid int
 }
 
@@ -184,17 +188,27 @@ func (t *Transport) isClosed() bool {
 // Signal delivers a signal, named without the SIG prefix ("INT", "TERM"),
 // to the process group of the running Exec with that ID. An ID that is not
 // running (finished, or never started) is not an error.
-func (t *Transport) Signal(_ context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
 	sig, err := parseSignal(req.Signal)
 	if err != nil {
 		return nil, err
 	}
+	t.mu.Lock()
+	e, ok := t.running[req.ExecID]
+	t.mu.Unlock()
+	if !ok {
+		return &sdk.SignalResponse{}, nil
+	}
+	select {
+	case <-e.started:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("signal exec %s: wait for the command to start: %w", req.ExecID, ctx.Err())
+	}
 	// Held across the kill so that the group cannot be reaped and its id
-	// reused between the lookup and the signal: Exec unregisters under mu.
+	// reused between the check and the signal: Exec unregisters under mu.
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.running[req.ExecID]
-	if !ok || e.pgid == 0 {
+	if t.running[req.ExecID] != e || e.pgid == 0 {
 		return &sdk.SignalResponse{}, nil
 	}
 	t.logger.Debug("signal", "exec", req.ExecID, "signal", signalName(sig), "pgid", e.pgid)

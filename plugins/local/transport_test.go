@@ -3,6 +3,8 @@ package local_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -339,3 +341,31 @@ func TestConfigure(t *testing.T) {
 		})
 	}
 }
+
+func TestExecWriterFailureStopsCommand(t *testing.T) {
+	for tname, newTransport := range transports(t) {
+		t.Run(tname, func(t *testing.T) {
+			tr := newTransport(t)
+			failing := writerFunc(func([]byte) (int, error) { return 0, errors.New("terminal gone") })
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			start := time.Now()
+			_, err := tr.Exec(context.Background(), &sdk.ExecRequest{ID: "w", Command: "echo $$ > " + sq(pidFile) + "; echo hi; sleep 30"},
+				sdk.ExecOutput{Stdout: failing})
+			if err == nil || !strings.Contains(err.Error(), "terminal gone") {
+				t.Errorf("Exec error = %v, want the writer's", err)
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("Exec took %s: the command was not stopped", took)
+			}
+			pid, err := os.ReadFile(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitGroupGone(t, firstInt(t, string(pid)), 5*time.Second)
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
