@@ -7,8 +7,9 @@
 // Everything lives in a temporary directory of the test and is torn down by
 // t.Cleanup: every process the fleet started, and every process started on a
 // host (sshd children, remote commands), is killed and, where it is ours,
-// waited for. Processes are found by an environment token that sshd and every
-// session inherit, so nothing outside the fleet is ever touched.
+// waited for. sshd's own processes are found as descendants of the listener
+// the fleet started, sessions' processes by an environment token that sshd
+// sets in every session (SetEnv), so nothing outside the fleet is touched.
 //
 // The package needs /usr/sbin/sshd and /usr/bin/ssh-agent (Debian's
 // openssh-server and openssh-client). When sshd is missing, Start fails the

@@ -242,7 +242,9 @@ func (f *Fleet) writeClientKeys(t testing.TB) {
 // remote commands, which are not our children: killed until none is left).
 func (f *Fleet) teardown(t testing.TB) {
 	for _, h := range f.Hosts {
-		h.kill()
+		if err := h.stop(); err != nil {
+			t.Errorf("sshtest: teardown of %s: %v", h.Name, err)
+		}
 	}
 	if err := killTokenProcesses(tokenEnv + "=" + f.token); err != nil {
 		t.Errorf("sshtest: teardown: %v", err)

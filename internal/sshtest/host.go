@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,8 +31,9 @@ type Host struct {
 	fleet       *Fleet
 	cfgFile     string
 	maxSessions int
+	probes      int // readiness probes: connections that were not clients
 
-	mu   sync.Mutex // guards cmd and done
+	mu   sync.Mutex // guards cmd, done and probes
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has been waited for
 }
@@ -66,20 +68,50 @@ func (h *Host) AcceptedPublickey(t testing.TB) int {
 	return h.CountLog(t, "Accepted publickey for ")
 }
 
-// Connections counts the TCP connections the host received.
+// Connections counts the TCP connections clients made to the host (the
+// fleet's own readiness probes left out).
 func (h *Host) Connections(t testing.TB) int {
 	t.Helper()
-	return h.CountLog(t, "Connection from ")
+	h.mu.Lock()
+	probes := h.probes
+	h.mu.Unlock()
+	return h.CountLog(t, "Connection from ") - probes
 }
 
 // Stop takes the host down as a crash would: its sshd and every process of
-// its connections and sessions are killed (SIGKILL) and waited for. Open
-// connections to it break. Stop on a stopped host does nothing.
+// its connections and sessions are killed (SIGKILL), sshd first, and the
+// listener is waited for. Open connections to it break. Stop on a stopped
+// host does nothing.
 func (h *Host) Stop(t testing.TB) {
 	t.Helper()
-	h.kill()
-	if err := killTokenProcesses(h.token()); err != nil {
+	if err := h.stop(); err != nil {
 		t.Fatalf("sshtest: stop %s: %v", h.Name, err)
+	}
+}
+
+func (h *Host) stop() error {
+	h.kill()
+	return killTokenProcesses(h.token())
+}
+
+// Freeze stops (SIGSTOP) the sshd processes serving the host's open
+// connections: they stay open but nothing answers, as with a host that
+// hangs or a network that drops packets. Thaw resumes them.
+func (h *Host) Freeze(t testing.TB) { t.Helper(); h.signalConns(t, syscall.SIGSTOP) }
+
+// Thaw resumes what Freeze stopped.
+func (h *Host) Thaw(t testing.TB) { t.Helper(); h.signalConns(t, syscall.SIGCONT) }
+
+func (h *Host) signalConns(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	h.mu.Lock()
+	cmd := h.cmd
+	h.mu.Unlock()
+	if cmd == nil {
+		t.Fatalf("sshtest: %s is not running", h.Name)
+	}
+	for _, pid := range descendants(cmd.Process.Pid) {
+		syscall.Kill(pid, sig)
 	}
 }
 
@@ -93,7 +125,10 @@ func (h *Host) Restart(t testing.TB) {
 
 func (h *Host) token() string { return tokenEnv + "=" + h.fleet.token + "/" + h.Name }
 
-// kill kills the sshd listener, if running, and waits for it.
+// kill kills the sshd listener, if running, with the sshd processes it
+// forked for connections, and waits for the listener. sshd overwrites its
+// environment with its process title, so its processes are found as the
+// listener's descendants, not by the token that sessions carry.
 func (h *Host) kill() {
 	h.mu.Lock()
 	cmd, done := h.cmd, h.done
@@ -102,7 +137,11 @@ func (h *Host) kill() {
 	if cmd == nil {
 		return
 	}
+	pids := descendants(cmd.Process.Pid)
 	cmd.Process.Kill()
+	for _, pid := range pids {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	<-done
 }
 
@@ -149,6 +188,9 @@ func (h *Host) run() error {
 		c, err := net.DialTimeout("tcp", h.HostPort(), time.Second)
 		if err == nil {
 			c.Close()
+			h.mu.Lock()
+			h.probes++
+			h.mu.Unlock()
 			break
 		}
 		select {

@@ -1,0 +1,197 @@
+package ssh
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// agents keeps one connection per ssh-agent socket for the whole run. The
+// x/crypto agent client pipelines concurrent requests on its connection, so
+// one serves every handshake at once. A connection that fails is dropped
+// and dialled again on next use.
+type agents struct {
+	mu    sync.Mutex // guards conns
+	conns map[string]*agentConn
+}
+
+type agentConn struct {
+	conn   net.Conn
+	client agent.ExtendedAgent
+}
+
+// signers returns the keys of the agent at socket. A broken cached
+// connection is retried once.
+func (a *agents) signers(socket string) ([]ssh.Signer, error) {
+	for attempt := 0; ; attempt++ {
+		ac, err := a.get(socket)
+		if err != nil {
+			return nil, err
+		}
+		signers, err := ac.client.Signers()
+		if err == nil {
+			return signers, nil
+		}
+		a.drop(socket, ac)
+		if attempt > 0 {
+			return nil, err
+		}
+	}
+}
+
+func (a *agents) get(socket string) (*agentConn, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ac := a.conns[socket]; ac != nil {
+		return ac, nil
+	}
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	ac := &agentConn{conn: conn, client: agent.NewClient(conn)}
+	if a.conns == nil {
+		a.conns = make(map[string]*agentConn)
+	}
+	a.conns[socket] = ac
+	return ac, nil
+}
+
+func (a *agents) drop(socket string, ac *agentConn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.conns[socket] == ac {
+		delete(a.conns, socket)
+	}
+	ac.conn.Close()
+}
+
+// close closes every agent connection; the clients' reader goroutines end
+// with them.
+func (a *agents) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for s, ac := range a.conns {
+		ac.conn.Close()
+		delete(a.conns, s)
+	}
+}
+
+// credentials are the keys offered to one server, agent keys first, and a
+// description of where they came from for error messages.
+type credentials struct {
+	signers []ssh.Signer
+	sources []string // "agent SOCK: 2 keys", "identity file F"
+}
+
+// authMethod is the one publickey method that offers every key in order.
+func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.signers...) }
+
+// credentialsFor collects the keys for tg without contacting the server. It
+// returns an error wrapping ErrNoCredentials, saying what was tried, when
+// there is none: the preflight reports it before anything runs.
+func (a *agents) credentialsFor(tg *target) (*credentials, error) {
+	var (
+		creds    credentials
+		problems []string
+		seen     = map[string]bool{}
+	)
+	add := func(s ssh.Signer) bool {
+		k := string(s.PublicKey().Marshal())
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		creds.signers = append(creds.signers, s)
+		return true
+	}
+
+	switch {
+	case tg.agentSocket == "" && tg.agentSource == "SSH_AUTH_SOCK":
+		problems = append(problems, "no ssh-agent (SSH_AUTH_SOCK is not set)")
+	case tg.agentSocket == "":
+		problems = append(problems, "no ssh-agent ("+tg.agentSource+")")
+	default:
+		signers, err := a.signers(tg.agentSocket)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("ssh-agent at %s (%s) unusable: %v", tg.agentSocket, tg.agentSource, err))
+		case len(signers) == 0:
+			problems = append(problems, fmt.Sprintf("ssh-agent at %s has no keys (ssh-add one)", tg.agentSocket))
+		default:
+			n := 0
+			for _, s := range signers {
+				if add(s) {
+					n++
+				}
+			}
+			creds.sources = append(creds.sources, fmt.Sprintf("%d key(s) of the agent at %s", n, tg.agentSocket))
+		}
+	}
+
+	for _, f := range tg.identityFiles {
+		s, err := loadIdentity(f)
+		switch {
+		case err == nil:
+			if add(s) {
+				creds.sources = append(creds.sources, "identity file "+f)
+			}
+		case errors.Is(err, os.ErrNotExist) && !tg.identityExplicit:
+			// OpenSSH's default key names: absent is normal
+		case isEncrypted(err):
+			if pub := encryptedPublicKey(f, err); pub != nil && seen[string(pub.Marshal())] {
+				continue // its key is in the agent: nothing to say
+			}
+			problems = append(problems, fmt.Sprintf("identity file %s is encrypted and its key is not in the agent: add it with `ssh-add %s` (fanout never prompts for passphrases)", f, f))
+		default:
+			problems = append(problems, fmt.Sprintf("identity file %s: %v", f, err))
+		}
+	}
+	if !tg.identityExplicit && len(creds.signers) == 0 {
+		problems = append(problems, "no identity file (set identity_file, or IdentityFile in ssh_config)")
+	}
+
+	if len(creds.signers) == 0 {
+		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
+	}
+	return &creds, nil
+}
+
+// loadIdentity parses an unencrypted private key file.
+func loadIdentity(path string) (ssh.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ssh.ParsePrivateKey(b)
+}
+
+func isEncrypted(err error) bool {
+	var pm *ssh.PassphraseMissingError
+	return errors.As(err, &pm)
+}
+
+// encryptedPublicKey is the public half of an encrypted key file: stored
+// unencrypted in OpenSSH's format, otherwise read from FILE.pub.
+func encryptedPublicKey(path string, err error) ssh.PublicKey {
+	var pm *ssh.PassphraseMissingError
+	if errors.As(err, &pm) && pm.PublicKey != nil {
+		return pm.PublicKey
+	}
+	b, rerr := os.ReadFile(path + ".pub")
+	if rerr != nil {
+		return nil
+	}
+	pub, _, _, _, perr := ssh.ParseAuthorizedKey(bytes.TrimSpace(b))
+	if perr != nil {
+		return nil
+	}
+	return pub
+}

@@ -1,0 +1,337 @@
+package ssh
+
+import (
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// HostKeyChecking is the policy for host keys not in known_hosts. A key
+// that differs from the one recorded is refused under every policy.
+type HostKeyChecking string
+
+// The host_key_checking values. There is deliberately no "off".
+const (
+	// Strict refuses a host whose key is not in known_hosts (default).
+	Strict HostKeyChecking = "strict"
+	// AcceptNew records an unknown host's key in the first known_hosts
+	// file and connects; a changed key is still refused.
+	AcceptNew HostKeyChecking = "accept-new"
+)
+
+// Defaults of the transport settings.
+const (
+	DefaultMaxSessions       = 10
+	DefaultMaxConnects       = 32
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultKeepaliveInterval = 15 * time.Second
+)
+
+// Config is the transport block's settings, decoded. A zero or empty field
+// is unset: for User, Port, IdentityFile, ProxyJump and AgentSocket that
+// leaves the choice to ~/.ssh/config, then to OpenSSH's defaults.
+type Config struct {
+	// User logs in on every host unless the host or ssh_config says
+	// otherwise; default: ssh_config's User, then the local user.
+	User string
+	// Port is the SSH port; default ssh_config's Port, then 22.
+	Port int
+	// IdentityFile is a private key file used when the agent has no key
+	// the server accepts. It must not be encrypted (add such a key to
+	// the agent instead).
+	IdentityFile string
+	// KnownHosts are known_hosts files checked in addition to
+	// ~/.ssh/known_hosts. The first one is where accept-new records keys;
+	// without any, ~/.ssh/known_hosts is.
+	KnownHosts []string
+	// HostKeyChecking is Strict (default) or AcceptNew.
+	HostKeyChecking HostKeyChecking
+	// MaxSessions bounds the commands running at once on one host's
+	// connection (default 10, OpenSSH's MaxSessions); more wait.
+	MaxSessions int
+	// MaxConnects bounds the connections being set up at once across all
+	// hosts (default 32).
+	MaxConnects int
+	// ConnectTimeout bounds TCP connect, handshake and authentication of
+	// one connection (default 10s).
+	ConnectTimeout time.Duration
+	// KeepaliveInterval is the period of keepalive@openssh.com requests;
+	// a connection that does not answer within it is closed (default 15s).
+	KeepaliveInterval time.Duration
+	// SSHConfig is the ssh_config file to read (default ~/.ssh/config,
+	// when it exists).
+	SSHConfig string
+	// AgentSocket is the ssh-agent socket (default: IdentityAgent from
+	// ssh_config, then $SSH_AUTH_SOCK).
+	AgentSocket string
+	// ProxyJump is a comma-separated list of jump hosts ([user@]host[:port])
+	// for every host, overriding ssh_config's ProxyJump.
+	ProxyJump string
+}
+
+// DefaultConfig returns the settings of an empty transport block.
+func DefaultConfig() Config {
+	return Config{
+		HostKeyChecking:   Strict,
+		MaxSessions:       DefaultMaxSessions,
+		MaxConnects:       DefaultMaxConnects,
+		ConnectTimeout:    DefaultConnectTimeout,
+		KeepaliveInterval: DefaultKeepaliveInterval,
+	}
+}
+
+// hostSettings are a host block's settings for this transport; empty or
+// zero means unset.
+type hostSettings struct {
+	User         string
+	Port         int
+	IdentityFile string
+	ProxyJump    string
+}
+
+// Attribute names, as written in HCL.
+const (
+	attrUser              = "user"
+	attrPort              = "port"
+	attrIdentityFile      = "identity_file"
+	attrKnownHosts        = "known_hosts"
+	attrHostKeyChecking   = "host_key_checking"
+	attrMaxSessions       = "max_sessions"
+	attrMaxConnects       = "max_connects"
+	attrConnectTimeout    = "connect_timeout"
+	attrKeepaliveInterval = "keepalive_interval"
+	attrSSHConfig         = "ssh_config"
+	attrAgentSocket       = "agent_socket"
+	attrProxyJump         = "proxy_jump"
+)
+
+// decodeConfig reads a transport block's object value. Unknown values are
+// treated as unset; every problem is a diagnostic on its attribute.
+func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
+	cfg := DefaultConfig()
+	var diags sdk.Diagnostics
+	d := decoder{obj: v, diags: &diags}
+
+	cfg.User = d.str(attrUser)
+	if p, ok := d.int(attrPort); ok {
+		if p < 1 || p > 65535 {
+			d.errorf(attrPort, "Invalid port", "The port must be between 1 and 65535, not %d.", p)
+		}
+		cfg.Port = p
+	}
+	cfg.IdentityFile = d.str(attrIdentityFile)
+	if cfg.IdentityFile != "" {
+		if _, err := os.Stat(expandHome(cfg.IdentityFile)); err != nil {
+			d.errorf(attrIdentityFile, "Identity file not readable",
+				"The identity_file %q cannot be read: %v. Give the path of an existing private key, or remove the setting to use the ssh-agent.", cfg.IdentityFile, err)
+		}
+	}
+	cfg.KnownHosts = d.strList(attrKnownHosts)
+	for i, f := range cfg.KnownHosts {
+		if strings.TrimSpace(f) == "" {
+			d.errorf(attrKnownHosts, "Empty known_hosts path", "Element %d of known_hosts is empty; give the path of a known_hosts file.", i)
+		}
+	}
+	if s := d.str(attrHostKeyChecking); s != "" {
+		switch HostKeyChecking(s) {
+		case Strict, AcceptNew:
+			cfg.HostKeyChecking = HostKeyChecking(s)
+		default:
+			detail := fmt.Sprintf("host_key_checking must be %q (refuse hosts whose key is not in known_hosts) or %q (record the key of a host seen for the first time); %q is not one of them.", Strict, AcceptNew, s)
+			switch strings.ToLower(s) {
+			case "off", "no", "false", "none", "ignore", "disabled", "insecure":
+				detail += " Host key checking cannot be turned off: a changed or unverified host key is how a man-in-the-middle shows. To start trusting new hosts, use \"accept-new\" or add their keys to known_hosts (ssh-keyscan)."
+			}
+			d.errorf(attrHostKeyChecking, "Invalid host_key_checking", "%s", detail)
+		}
+	}
+	if n, ok := d.int(attrMaxSessions); ok {
+		if n < 1 {
+			d.errorf(attrMaxSessions, "Invalid max_sessions", "max_sessions must be at least 1, not %d. It should not exceed the servers' sshd MaxSessions (10 by default).", n)
+		}
+		cfg.MaxSessions = n
+	}
+	if n, ok := d.int(attrMaxConnects); ok {
+		if n < 1 {
+			d.errorf(attrMaxConnects, "Invalid max_connects", "max_connects must be at least 1, not %d.", n)
+		}
+		cfg.MaxConnects = n
+	}
+	if dur, ok := d.duration(attrConnectTimeout); ok {
+		cfg.ConnectTimeout = dur
+	}
+	if dur, ok := d.duration(attrKeepaliveInterval); ok {
+		cfg.KeepaliveInterval = dur
+	}
+	cfg.SSHConfig = d.str(attrSSHConfig)
+	cfg.AgentSocket = d.str(attrAgentSocket)
+	cfg.ProxyJump = d.str(attrProxyJump)
+	if cfg.ProxyJump != "" {
+		if _, err := parseJumpList(cfg.ProxyJump); err != nil {
+			d.errorf(attrProxyJump, "Invalid proxy_jump", "%v. Write jump hosts as [user@]host[:port], separated by commas.", err)
+		}
+	}
+	return cfg, diags
+}
+
+// decodeHostSettings reads a host block's object value. Its problems are
+// returned as one error naming the attribute: Connect has no diagnostics.
+func decodeHostSettings(v cty.Value) (hostSettings, error) {
+	var diags sdk.Diagnostics
+	d := decoder{obj: v, diags: &diags}
+	var hs hostSettings
+	hs.User = d.str(attrUser)
+	if p, ok := d.int(attrPort); ok {
+		if p < 1 || p > 65535 {
+			d.errorf(attrPort, "invalid port", "the port must be between 1 and 65535, not %d", p)
+		}
+		hs.Port = p
+	}
+	hs.IdentityFile = d.str(attrIdentityFile)
+	hs.ProxyJump = d.str(attrProxyJump)
+	if hs.ProxyJump != "" {
+		if _, err := parseJumpList(hs.ProxyJump); err != nil {
+			d.errorf(attrProxyJump, "invalid proxy_jump", "%v", err)
+		}
+	}
+	return hs, diags.Err()
+}
+
+// transportSchema declares the transport block's attributes.
+func transportSchema() sdk.Schema {
+	return sdk.Schema{Attributes: []sdk.Attribute{
+		{Name: attrUser, Type: cty.String, Description: "Login user for every host (default: ssh_config User, then the local user)."},
+		{Name: attrPort, Type: cty.Number, Description: "SSH port (default: ssh_config Port, then 22)."},
+		{Name: attrIdentityFile, Type: cty.String, Description: "Unencrypted private key tried after the agent's keys (default: ssh_config IdentityFile, then ~/.ssh/id_*). Encrypted keys must be added to the agent."},
+		{Name: attrKnownHosts, Type: cty.List(cty.String), Description: "known_hosts files checked besides ~/.ssh/known_hosts; accept-new records keys in the first."},
+		{Name: attrHostKeyChecking, Type: cty.String, Description: `"strict" (default): refuse hosts whose key is unknown; "accept-new": record unknown keys. A changed key is always refused.`},
+		{Name: attrMaxSessions, Type: cty.Number, Description: "Commands run at once on one host's connection (default 10); more wait."},
+		{Name: attrMaxConnects, Type: cty.Number, Description: "Connections set up at once across all hosts (default 32)."},
+		{Name: attrConnectTimeout, Type: cty.String, Description: `Bound on TCP connect + handshake + authentication, a Go duration (default "10s").`},
+		{Name: attrKeepaliveInterval, Type: cty.String, Description: `Period of keepalives; an unanswered one closes the connection (default "15s").`},
+		{Name: attrSSHConfig, Type: cty.String, Description: "ssh_config file to read (default ~/.ssh/config)."},
+		{Name: attrAgentSocket, Type: cty.String, Description: "ssh-agent socket (default: ssh_config IdentityAgent, then $SSH_AUTH_SOCK)."},
+		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for every host, [user@]host[:port] separated by commas (default: ssh_config ProxyJump)."},
+	}}
+}
+
+// hostSchema declares the attributes a host block using this transport
+// may set.
+func hostSchema() sdk.Schema {
+	return sdk.Schema{Attributes: []sdk.Attribute{
+		{Name: attrUser, Type: cty.String, Description: "Login user on this host."},
+		{Name: attrPort, Type: cty.Number, Description: "SSH port of this host."},
+		{Name: attrIdentityFile, Type: cty.String, Description: "Unencrypted private key for this host, tried after the agent's keys."},
+		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for this host, overriding the transport's and ssh_config's."},
+	}}
+}
+
+// decoder reads attributes of a cty object, treating a missing attribute,
+// a null and an unknown value as unset.
+type decoder struct {
+	obj   cty.Value
+	diags *sdk.Diagnostics
+}
+
+func (d decoder) errorf(attr, summary, format string, args ...any) {
+	*d.diags = append(*d.diags, sdk.Diagnostic{
+		Severity:  sdk.Error,
+		Summary:   summary,
+		Detail:    fmt.Sprintf(format, args...),
+		Attribute: sdk.AttributePath{attr},
+	})
+}
+
+func (d decoder) get(attr string) (cty.Value, bool) {
+	if d.obj == cty.NilVal || d.obj.IsNull() || !d.obj.IsKnown() {
+		return cty.NilVal, false
+	}
+	ty := d.obj.Type()
+	if !(ty.IsObjectType() && ty.HasAttribute(attr)) && !ty.IsMapType() {
+		return cty.NilVal, false
+	}
+	var v cty.Value
+	if ty.IsMapType() {
+		if !d.obj.HasIndex(cty.StringVal(attr)).True() {
+			return cty.NilVal, false
+		}
+		v = d.obj.Index(cty.StringVal(attr))
+	} else {
+		v = d.obj.GetAttr(attr)
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func (d decoder) str(attr string) string {
+	v, ok := d.get(attr)
+	if !ok {
+		return ""
+	}
+	if v.Type() != cty.String {
+		d.errorf(attr, "Invalid "+attr, "%s must be a string.", attr)
+		return ""
+	}
+	return v.AsString()
+}
+
+func (d decoder) int(attr string) (int, bool) {
+	v, ok := d.get(attr)
+	if !ok {
+		return 0, false
+	}
+	if v.Type() != cty.Number {
+		d.errorf(attr, "Invalid "+attr, "%s must be a whole number.", attr)
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	i, acc := bf.Int64()
+	if acc != big.Exact || i < -1<<31 || i > 1<<31-1 {
+		d.errorf(attr, "Invalid "+attr, "%s must be a whole number, not %s.", attr, bf.Text('g', -1))
+		return 0, false
+	}
+	return int(i), true
+}
+
+func (d decoder) duration(attr string) (time.Duration, bool) {
+	s := d.str(attr)
+	if s == "" {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur <= 0 {
+		d.errorf(attr, "Invalid "+attr, "%s must be a positive duration such as \"10s\" or \"1m30s\", not %q.", attr, s)
+		return 0, false
+	}
+	return dur, true
+}
+
+func (d decoder) strList(attr string) []string {
+	v, ok := d.get(attr)
+	if !ok {
+		return nil
+	}
+	ty := v.Type()
+	if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		d.errorf(attr, "Invalid "+attr, "%s must be a list of strings.", attr)
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.IsKnown() || e.Type() != cty.String {
+			d.errorf(attr, "Invalid "+attr, "%s must be a list of strings.", attr)
+			return nil
+		}
+		out = append(out, e.AsString())
+	}
+	return out
+}

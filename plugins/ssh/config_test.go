@@ -1,0 +1,168 @@
+package ssh
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// execRequest shortens test signatures.
+type execRequest = sdk.ExecRequest
+
+func TestConfigure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		attrs    map[string]cty.Value
+		wantAttr string   // "" for no diagnostic
+		want     []string // substrings of summary + detail
+	}{
+		{name: "empty"},
+		{name: "all set", attrs: map[string]cty.Value{
+			"user": cty.StringVal("deploy"), "port": cty.NumberIntVal(2222),
+			"known_hosts":       cty.ListVal([]cty.Value{cty.StringVal("/tmp/kh")}),
+			"host_key_checking": cty.StringVal("accept-new"), "max_sessions": cty.NumberIntVal(4),
+			"max_connects": cty.NumberIntVal(8), "connect_timeout": cty.StringVal("3s"),
+			"keepalive_interval": cty.StringVal("1m"), "agent_socket": cty.StringVal("/tmp/agent"),
+			"proxy_jump": cty.StringVal("jump@bastion:2222,ssh://other"),
+		}},
+		{name: "no off", attrs: map[string]cty.Value{"host_key_checking": cty.StringVal("off")},
+			wantAttr: "host_key_checking", want: []string{"cannot be turned off", `"strict"`, `"accept-new"`}},
+		{name: "unknown policy", attrs: map[string]cty.Value{"host_key_checking": cty.StringVal("yes")},
+			wantAttr: "host_key_checking", want: []string{`"strict"`, `"accept-new"`}},
+		{name: "port range", attrs: map[string]cty.Value{"port": cty.NumberIntVal(70000)},
+			wantAttr: "port", want: []string{"between 1 and 65535"}},
+		{name: "fractional port", attrs: map[string]cty.Value{"port": cty.NumberFloatVal(22.5)},
+			wantAttr: "port", want: []string{"whole number"}},
+		{name: "max_sessions", attrs: map[string]cty.Value{"max_sessions": cty.NumberIntVal(0)},
+			wantAttr: "max_sessions", want: []string{"at least 1"}},
+		{name: "max_connects", attrs: map[string]cty.Value{"max_connects": cty.NumberIntVal(-1)},
+			wantAttr: "max_connects", want: []string{"at least 1"}},
+		{name: "connect_timeout", attrs: map[string]cty.Value{"connect_timeout": cty.StringVal("ten")},
+			wantAttr: "connect_timeout", want: []string{"positive duration"}},
+		{name: "keepalive_interval", attrs: map[string]cty.Value{"keepalive_interval": cty.StringVal("-1s")},
+			wantAttr: "keepalive_interval", want: []string{"positive duration"}},
+		{name: "identity_file", attrs: map[string]cty.Value{"identity_file": cty.StringVal("/nonexistent/key")},
+			wantAttr: "identity_file", want: []string{"/nonexistent/key"}},
+		{name: "ssh_config", attrs: map[string]cty.Value{"ssh_config": cty.StringVal("/nonexistent/config")},
+			wantAttr: "ssh_config", want: []string{"/nonexistent/config"}},
+		{name: "proxy_jump", attrs: map[string]cty.Value{"proxy_jump": cty.StringVal("a,,b")},
+			wantAttr: "proxy_jump", want: []string{"empty jump host"}},
+	}
+	impl := New(nil)
+	impl.env = environment{getenv: func(string) string { return "" }, home: t.TempDir(), user: "u"}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: object(t, transportSchema(), tt.attrs)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantAttr == "" {
+				if len(resp.Diagnostics) != 0 {
+					t.Fatalf("diagnostics: %v", resp.Diagnostics.Err())
+				}
+				return
+			}
+			if len(resp.Diagnostics) != 1 {
+				t.Fatalf("diagnostics %+v, want one", resp.Diagnostics)
+			}
+			d := resp.Diagnostics[0]
+			if d.Severity != sdk.Error || d.Attribute.String() != tt.wantAttr {
+				t.Errorf("diagnostic %+v, want an error on %s", d, tt.wantAttr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(d.Summary+" "+d.Detail, w) {
+					t.Errorf("diagnostic %q / %q does not contain %q", d.Summary, d.Detail, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeConfigValues(t *testing.T) {
+	cfg, diags := decodeConfig(cty.ObjectVal(map[string]cty.Value{
+		"max_sessions":    cty.NumberIntVal(3),
+		"connect_timeout": cty.StringVal("2s"),
+		"user":            cty.NullVal(cty.String),
+	}))
+	if diags.HasErrors() {
+		t.Fatal(diags.Err())
+	}
+	if cfg.MaxSessions != 3 || cfg.ConnectTimeout != 2*time.Second || cfg.User != "" ||
+		cfg.MaxConnects != DefaultMaxConnects || cfg.HostKeyChecking != Strict || cfg.KeepaliveInterval != DefaultKeepaliveInterval {
+		t.Errorf("config %+v", cfg)
+	}
+	if cfg, diags := decodeConfig(cty.NilVal); diags.HasErrors() || cfg.MaxSessions != DefaultMaxSessions {
+		t.Errorf("nil value: %+v %v", cfg, diags.Err())
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	resp, err := New(nil).Describe(context.Background(), &sdk.DescribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Name != "ssh" || !resp.Capabilities.Signal {
+		t.Errorf("%+v", resp)
+	}
+	names := map[string]bool{}
+	for _, a := range resp.TransportSchema.Attributes {
+		names[a.Name] = true
+	}
+	for _, want := range []string{"user", "port", "identity_file", "known_hosts", "host_key_checking", "max_sessions",
+		"max_connects", "connect_timeout", "keepalive_interval", "ssh_config", "agent_socket"} {
+		if !names[want] {
+			t.Errorf("transport schema lacks %s", want)
+		}
+	}
+}
+
+func TestParseJumpList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		err  bool
+	}{
+		{in: "", want: ""},
+		{in: "none", want: ""},
+		{in: "bastion", want: "bastion"},
+		{in: "u@b:2222, ssh://v@c", want: "u@b:2222,v@c"},
+		{in: "[::1]:22", want: "[::1]:22"},
+		{in: "b:0", err: true},
+		{in: "@b", err: true},
+		{in: "a,,b", err: true},
+	}
+	for _, tt := range tests {
+		js, err := parseJumpList(tt.in)
+		if (err != nil) != tt.err {
+			t.Errorf("%q: error %v", tt.in, err)
+			continue
+		}
+		var got []string
+		for _, j := range js {
+			got = append(got, j.String())
+		}
+		if g := strings.Join(got, ","); !tt.err && g != tt.want {
+			t.Errorf("%q: %q, want %q", tt.in, g, tt.want)
+		}
+	}
+}
+
+func TestRemoteCommand(t *testing.T) {
+	got := remoteCommand("echo hi", map[string]string{"B": "it's", "A": "x y"})
+	if !strings.HasPrefix(got, "exec /bin/sh -c '") || !strings.HasSuffix(got, ` fanout 'export A='\''x y'\''; export B='\''it'\''\'\'''\''s'\''; echo hi'`) {
+		t.Errorf("remoteCommand = %s", got)
+	}
+	for name, ok := range map[string]bool{"A": true, "_a1": true, "FANOUT_HOST": true, "1A": false, "A-B": false, "": false, "A B": false} {
+		if validEnvName(name) != ok {
+			t.Errorf("validEnvName(%q) = %v", name, !ok)
+		}
+	}
+}

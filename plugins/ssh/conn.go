@@ -1,0 +1,301 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/crypto/ssh"
+)
+
+// clientVersion is the SSH identification string fanout sends.
+const clientVersion = "SSH-2.0-fanout"
+
+// hostConn is the one SSH connection of a host (or a jump host) for the
+// run. Sessions on it are bounded by a semaphore; a keepalive loop closes
+// it when the server stops answering, and a watcher records when and why
+// it ended, so that sessions waiting or running on it fail.
+type hostConn struct {
+	name   string // the host's name, for messages
+	addr   string
+	client *ssh.Client
+	logger hclog.Logger
+
+	// sessions holds one token per session open on the connection; its
+	// capacity is max_sessions. Nil for jump hosts, which run none.
+	sessions chan struct{}
+	// gone is closed when the connection has ended.
+	gone chan struct{}
+
+	mu  sync.Mutex // guards err
+	err error      // why the connection ended
+
+	wg sync.WaitGroup // the watcher and keepalive goroutines
+}
+
+func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time.Duration, logger hclog.Logger) *hostConn {
+	c := &hostConn{
+		name:   tg.name,
+		addr:   tg.addr(),
+		client: client,
+		logger: logger.With("host", tg.name, "address", tg.addr()),
+		gone:   make(chan struct{}),
+	}
+	if maxSessions > 0 {
+		c.sessions = make(chan struct{}, maxSessions)
+	}
+	c.wg.Go(c.watch)
+	if keepalive > 0 {
+		c.wg.Go(func() { c.keepalive(keepalive) })
+	}
+	return c
+}
+
+// watch waits for the connection to end, whoever ends it.
+func (c *hostConn) watch() {
+	err := c.client.Wait()
+	c.mu.Lock()
+	if c.err == nil {
+		if err == nil {
+			err = errors.New("closed by the server")
+		}
+		c.err = err
+	}
+	c.mu.Unlock()
+	close(c.gone)
+	c.logger.Debug("connection ended", "reason", c.err)
+}
+
+// keepalive sends keepalive@openssh.com every interval and closes the
+// connection when a request fails or is not answered within interval.
+// OpenSSH answers the unknown request with a failure, which is an answer.
+func (c *hostConn) keepalive(interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-c.gone:
+			return
+		case <-ticker.C:
+		}
+		// SendRequest blocks until the reply; closing the client is the
+		// only way to end it, so the timer does that.
+		timer := time.AfterFunc(interval, func() {
+			c.fail(fmt.Errorf("no keepalive answer within %s", interval))
+		})
+		_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+		timer.Stop()
+		if err != nil {
+			c.fail(fmt.Errorf("keepalive: %w", err))
+			return
+		}
+	}
+}
+
+// fail ends the connection for reason (the first reason wins).
+func (c *hostConn) fail(reason error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = reason
+	}
+	c.mu.Unlock()
+	c.client.Close()
+}
+
+// close ends the connection and waits for its goroutines. Safe to call
+// more than once.
+func (c *hostConn) close() {
+	c.fail(ErrClosed)
+	c.wg.Wait()
+}
+
+// alive reports whether the connection has not ended.
+func (c *hostConn) alive() bool {
+	select {
+	case <-c.gone:
+		return false
+	default:
+		return true
+	}
+}
+
+// lost is the error of something that failed because the connection ended.
+func (c *hostConn) lost() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Errorf("%w to %s: %v", ErrConnectionLost, c.addr, c.err)
+}
+
+// acquire takes a session slot, waiting while max_sessions are in use.
+// abort (Close) ends the wait as ErrClosed.
+func (c *hostConn) acquire(ctx context.Context, abort <-chan struct{}) error {
+	select {
+	case c.sessions <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-abort:
+		return ErrClosed
+	case <-c.gone:
+		return c.lost()
+	}
+}
+
+func (c *hostConn) release() { <-c.sessions }
+
+// dialCall is a connection being made, or made, shared by every caller
+// that wants it: concurrent Connects to one host dial once.
+type dialCall struct {
+	done chan struct{} // closed when conn or err is set
+	conn *hostConn
+	err  error
+}
+
+// shared returns the live connection under key, dialling it with dial if
+// there is none or it has ended. The dial runs on the transport's context,
+// not the caller's: a caller that gives up does not fail the others
+// waiting for the same connection. The caller waits until the dial ends or
+// ctx is done.
+func (t *Transport) shared(ctx context.Context, key string, dial func(context.Context) (*hostConn, error)) (*hostConn, error) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, ErrClosed
+	}
+	call := t.conns[key]
+	if call != nil {
+		select {
+		case <-call.done:
+			if call.err != nil || !call.conn.alive() {
+				if call.conn != nil {
+					t.retired = append(t.retired, call.conn)
+				}
+				call = nil
+			}
+		default:
+		}
+	}
+	if call == nil {
+		call = &dialCall{done: make(chan struct{})}
+		t.conns[key] = call
+		t.dials.Go(func() {
+			conn, err := dial(t.ctx)
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if err == nil && t.closed {
+				conn.close()
+				conn, err = nil, ErrClosed
+			}
+			call.conn, call.err = conn, err
+			close(call.done)
+		})
+	}
+	t.mu.Unlock()
+
+	select {
+	case <-call.done:
+		return call.conn, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// handshake makes one SSH connection to tg, directly or through via (a jump
+// host's connection), within connect_timeout and under the max_connects
+// semaphore. Every half-opened resource is closed on every error path.
+func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, creds *credentials, via *ssh.Client) (*ssh.Client, error) {
+	select {
+	case st.connectSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-st.connectSlots }()
+
+	ctx, cancel := context.WithTimeout(ctx, st.cfg.ConnectTimeout)
+	defer cancel()
+	addr := tg.addr()
+	start := time.Now()
+
+	var nc net.Conn
+	var err error
+	if via == nil {
+		var d net.Dialer
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	} else {
+		nc, err = via.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w after %s: tcp connect to %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w %s: %w", ErrUnreachable, addr, unwrapDialError(err))
+	}
+	// The deadline bounds a TCP conn's reads and writes; a tunnelled conn
+	// does not support deadlines, so closing it when ctx ends bounds both.
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+
+	config := &ssh.ClientConfig{
+		Config:            ssh.Config{KeyExchanges: preferredKeyExchanges()},
+		User:              tg.user,
+		Auth:              []ssh.AuthMethod{creds.authMethod()},
+		HostKeyCallback:   st.hostKeys.callback(tg),
+		HostKeyAlgorithms: st.hostKeys.hostKeyAlgorithms(addr),
+		ClientVersion:     clientVersion,
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, config)
+	if stopped := stop(); !stopped || err != nil {
+		// Either ctx ended during the handshake and closed nc under it,
+		// or the handshake failed (the TCP deadline may have hit first).
+		if err == nil {
+			cc.Close()
+		}
+		nc.Close()
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		return nil, handshakeError(tg, creds, err)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	t.logger.Debug("connected", "host", tg.name, "address", addr, "user", tg.user,
+		"via", via != nil, "took", time.Since(start).Round(time.Millisecond))
+	return ssh.NewClient(cc, chans, reqs), nil
+}
+
+// handshakeError turns x/crypto's handshake errors into the line an
+// operator reads.
+func handshakeError(tg *target, creds *credentials, err error) error {
+	var hk *HostKeyError
+	if errors.As(err, &hk) {
+		return hk
+	}
+	if strings.Contains(err.Error(), "unable to authenticate") {
+		return fmt.Errorf("%w as %s on %s: the server accepted none of the keys offered (%s); is the public key in ~%s/.ssh/authorized_keys there?",
+			ErrAuthFailed, tg.user, tg.addr(), strings.Join(creds.sources, ", "), tg.user)
+	}
+	return fmt.Errorf("ssh handshake with %s: %w", tg.addr(), err)
+}
+
+// unwrapDialError drops the "dial tcp ADDR:" prefix that repeats what the
+// message already says.
+func unwrapDialError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}

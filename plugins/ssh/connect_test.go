@@ -1,0 +1,262 @@
+package ssh
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk"
+)
+
+// TestCredentials covers the choice of keys: agent first, identity file as
+// a fallback, an encrypted file only through the agent, and nothing at all
+// as one clear error before any connection.
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	tests := []struct {
+		name     string
+		noAgent  bool
+		identity string
+		wantErr  []string // substrings; none: Connect and Exec succeed
+	}{
+		{name: "agent"},
+		{name: "identity file without agent", noAgent: true, identity: f.ClientKey},
+		{name: "encrypted identity file with its key in the agent", identity: f.EncryptedClientKey},
+		{
+			name: "nothing", noAgent: true,
+			wantErr: []string{"host host1", "no usable ssh credentials", "SSH_AUTH_SOCK is not set", "identity_file"},
+		},
+		{
+			name: "encrypted identity file without agent", noAgent: true, identity: f.EncryptedClientKey,
+			wantErr: []string{"host host1", "no usable ssh credentials", "is encrypted", "ssh-add " + f.EncryptedClientKey},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			settings := map[string]cty.Value{}
+			if tt.identity != "" {
+				settings["identity_file"] = cty.StringVal(tt.identity)
+			}
+			s := newTransport(t, f, setupOpts{noAgent: tt.noAgent, settings: settings, direct: len(tt.wantErr) > 0})
+			before := h.Connections(t)
+			err := s.connect(s.host(h, nil))
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Connect: %v", err)
+				}
+				if out := s.mustExec(h.Name, "echo ok"); out != "ok\n" {
+					t.Errorf("output %q", out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Connect succeeded, want an error")
+			}
+			if !errors.Is(err, ErrNoCredentials) {
+				t.Errorf("error %v is not ErrNoCredentials", err)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+			r := s.exec(context.Background(), h.Name, "echo ran", nil)
+			if r.err == nil || r.stdout != "" {
+				t.Errorf("Exec: %+v, %v, stdout %q; want the same error and nothing run", r.resp, r.err, r.stdout)
+			}
+			if n := h.Connections(t) - before; n != 0 {
+				t.Errorf("%d connections made without credentials, want none", n)
+			}
+		})
+	}
+}
+
+func TestHostKeys(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	h := f.Hosts[0]
+	fp := ssh.FingerprintSHA256(h.HostKey)
+
+	t.Run("unknown, strict", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		f.WriteKnownHosts(t, kh, f.Hosts[1]) // another host only
+		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+			"known_hosts": cty.ListVal([]cty.Value{cty.StringVal(kh)}),
+		}})
+		err := s.connect(s.host(h, nil))
+		var hk *HostKeyError
+		if !errors.As(err, &hk) || hk.Changed() {
+			t.Fatalf("error %v, want an unknown-host *HostKeyError", err)
+		}
+		for _, want := range []string{"host host1", h.HostPort(), fp, "unknown", kh, "accept-new"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %q", err, want)
+			}
+		}
+		if n := h.AcceptedPublickey(t); n != 0 {
+			t.Errorf("%d logins on a refused host", n)
+		}
+		b, _ := os.ReadFile(kh)
+		if strings.Contains(string(b), h.HostPort()) {
+			t.Error("strict recorded the key")
+		}
+	})
+
+	t.Run("unknown, accept-new, 5 racing transports", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "sub", "known_hosts") // created on demand
+		var wg sync.WaitGroup
+		errs := make([]error, 5)
+		setups := make([]*testSetup, 5)
+		for i := range setups {
+			setups[i] = newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+				"known_hosts":       cty.ListVal([]cty.Value{cty.StringVal(kh)}),
+				"host_key_checking": cty.StringVal("accept-new"),
+			}})
+		}
+		for i, s := range setups {
+			wg.Go(func() { errs[i] = s.connect(s.host(h, nil)) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("transport %d: %v", i, err)
+			}
+		}
+		b, err := os.ReadFile(kh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(string(b), "\n"); got != 1 || !strings.HasPrefix(string(b), "[127.0.0.") {
+			t.Errorf("known_hosts has %d lines, want 1:\n%s", got, b)
+		}
+		// recorded: now known even to strict
+		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+			"known_hosts": cty.ListVal([]cty.Value{cty.StringVal(kh)}),
+		}})
+		if err := s.connect(s.host(h, nil)); err != nil {
+			t.Errorf("strict after accept-new: %v", err)
+		}
+	})
+
+	t.Run("changed", func(t *testing.T) {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		other, _ := ssh.NewPublicKey(pub)
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		content := "# hashed and plain entries\n" + hashedLine(t, h.HostPort(), other) + "\n"
+		if err := os.WriteFile(kh, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, policy := range []string{"strict", "accept-new"} {
+			t.Run(policy, func(t *testing.T) {
+				s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+					"known_hosts":       cty.ListVal([]cty.Value{cty.StringVal(kh)}),
+					"host_key_checking": cty.StringVal(policy),
+				}})
+				err := s.connect(s.host(h, nil))
+				var hk *HostKeyError
+				if !errors.As(err, &hk) || !hk.Changed() {
+					t.Fatalf("error %v, want a changed-key *HostKeyError", err)
+				}
+				for _, want := range []string{"host host1", "CHANGED", fp, kh + ":2", ssh.FingerprintSHA256(other)} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not contain %q", err, want)
+					}
+				}
+				if b, _ := os.ReadFile(kh); string(b) != content {
+					t.Errorf("known_hosts was modified:\n%s", b)
+				}
+			})
+		}
+	})
+
+	t.Run("hashed entry, non-default port", func(t *testing.T) {
+		kh := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(kh, []byte(hashedLine(t, h.HostPort(), h.HostKey)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+			"known_hosts": cty.ListVal([]cty.Value{cty.StringVal(kh)}),
+		}})
+		if err := s.connect(s.host(h, nil)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// hashedLine is a known_hosts line with a hashed host name, as
+// HashKnownHosts writes it.
+func hashedLine(t *testing.T, hostport string, key ssh.PublicKey) string {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(hostport)
+	name := host
+	if port != "22" {
+		name = "[" + host + "]:" + port
+	}
+	return knownhosts.HashHostname(name) + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
+}
+
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{NoAgent: false})
+	t.Run("refused", func(t *testing.T) {
+		s := newTransport(t, f, setupOpts{direct: true})
+		host, port, _ := net.SplitHostPort(f.UnusedAddress(t))
+		p, _ := strconv.Atoi(port)
+		start := time.Now()
+		err := s.connect(sdk.Host{Name: "ghost", Address: host, Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(p))})})
+		if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "host ghost") || !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("error %v, want host ghost unreachable, connection refused", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("took %s", took)
+		}
+	})
+	t.Run("silent server: connect_timeout", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.253:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer l.Close()
+		wg.Go(func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close() // says nothing until the test ends
+			}
+		})
+		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"connect_timeout": cty.StringVal("500ms")}})
+		addr := l.Addr().(*net.TCPAddr)
+		start := time.Now()
+		err = s.connect(sdk.Host{Name: "mute", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
+		if !errors.Is(err, ErrConnectTimeout) || !strings.Contains(err.Error(), "host mute") {
+			t.Errorf("error %v, want host mute connect timeout", err)
+		}
+		if took := time.Since(start); took < 400*time.Millisecond || took > 2*time.Second {
+			t.Errorf("took %s, want about 500ms", took)
+		}
+	})
+}

@@ -1,0 +1,30 @@
+// Package ssh is fanout's default transport: it runs commands on hosts over
+// SSH with golang.org/x/crypto/ssh, as an sdk.Transport served out of
+// process.
+//
+// What it does, per host and for the whole run:
+//
+//   - one SSH connection per host, dialled once (concurrent Connects share
+//     the dial), kept alive with keepalive@openssh.com, carrying at most
+//     max_sessions commands at once as sessions; at most max_connects dials
+//     are in flight across all hosts;
+//   - authentication with the keys of the ssh-agent (agent_socket,
+//     IdentityAgent or SSH_AUTH_SOCK), then with unencrypted identity files
+//     (identity_file, IdentityFile, or OpenSSH's default ~/.ssh/id_*);
+//     an encrypted identity file must be in the agent: the plugin never
+//     prompts;
+//   - host keys checked against known_hosts files with
+//     x/crypto/ssh/knownhosts: "strict" refuses unknown keys, "accept-new"
+//     records them (once, under a file lock); a changed key is always
+//     refused. There is no way to turn checking off;
+//   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentityAgent,
+//     ProxyJump), with HCL settings taking precedence; ProxyJump hosts
+//     are dialled once and shared by every host behind them;
+//   - each command runs under /bin/sh with an empty stdin, its environment
+//     exported in front of it, and a small watcher that kills its process
+//     group if the session goes away while it runs (see exec.go).
+//
+// It does not read a terminal, does not read /etc/ssh/ssh_config, and does
+// not support password or keyboard-interactive authentication, ssh_config
+// Match blocks, or agent forwarding.
+package ssh

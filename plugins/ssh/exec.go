@@ -1,0 +1,359 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// Grace periods when stopping a command: after TERM, how long it may take
+// to exit before KILL; after KILL and the watcher's kill, how long before
+// the session is closed regardless.
+const (
+	termGrace = 2 * time.Second
+	killGrace = 2 * time.Second
+)
+
+// How a command is run on the host.
+//
+// The login shell (sshd runs `$SHELL -c STRING`) only executes
+//
+//	exec /bin/sh -c WATCH fanout COMMAND
+//
+// so the command always runs under /bin/sh, whatever the login shell, and
+// the string the login shell parses is three single-quoted words.
+//
+// Environment: COMMAND starts with `export K='v';` for every variable.
+// Session.Setenv is not used: OpenSSH refuses every name outside AcceptEnv
+// (Debian accepts LANG and LC_* only), so FANOUT_* would not arrive, and
+// trying costs a round trip per variable. Exports always work.
+//
+// Signals and killing. OpenSSH delivers an SSH "signal" request to a
+// non-pty session with killpg() on the session's process group, which
+// holds the command and its children, but not always: Debian 12's 9.2
+// refuses it for root logins ("session signalling requires privilege
+// separation": privilege separation ends after a root login), servers
+// before 7.9 ignore it, and nothing is delivered when the connection
+// breaks. So WATCH keeps a watcher beside the command, and the session's
+// stdin (the SSH channel, otherwise unused) is its control line:
+//
+//   - WATCH moves stdin to fd 3 and gives the command /dev/null: the
+//     command's stdin is empty, as the contract wants;
+//   - the watcher runs in the background in the session's process group,
+//     ignores the catchable signals killpg() also sends it, and reads fd 3
+//     line by line; each line is a signal name (from the fixed list of
+//     signals, never user text) that it sends to the process group;
+//   - end of file on fd 3 while the command still runs means the session
+//     or the connection went away without the command ending: the watcher
+//     sends TERM to the process group, waits 2 s, then KILL;
+//   - end of file after the command ended (sshd closes stdin when the
+//     command exits) ends the watcher quietly, leaving alone any daemon the
+//     command meant to start.
+//
+// The transport first asks for a signal with the "signal" request, wanting
+// a reply; when the server refuses it (or does not reply in time) it
+// writes the signal's name on the control line. A timeout, a cancelled ctx
+// or Close send TERM, then KILL after termGrace, then close the session
+// after killGrace. The command keeps its own exit status and signal: WATCH
+// execs the command's shell, so the session's process is the command's.
+const watchScript = `exec 3<&0 </dev/null; ` +
+	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE; ` +
+	`while read -r s <&3; do kill -s "$s" 0; done; ` +
+	`if kill -0 $$; then kill -s TERM 0; sleep 2; kill -s KILL 0; fi; ` +
+	`} >/dev/null 2>&1 & exec 3<&-; exec /bin/sh -c "$1"`
+
+// signalReplyTimeout bounds the wait for the server's answer to a signal
+// request; no answer counts as a refusal.
+const signalReplyTimeout = 2 * time.Second
+
+// remoteCommand is the string sent in the SSH "exec" request.
+func remoteCommand(command string, env map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		b.WriteString("export ")
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(shellQuote(env[k]))
+		b.WriteString("; ")
+	}
+	b.WriteString(command)
+	return "exec /bin/sh -c " + shellQuote(watchScript) + " fanout " + shellQuote(b.String())
+}
+
+// shellQuote quotes s as one word for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// validEnvName reports whether name can be exported by sh.
+func validEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// signals are the names Signal accepts (RFC 4254 section 6.10).
+var signals = map[string]ssh.Signal{
+	"ABRT": ssh.SIGABRT, "ALRM": ssh.SIGALRM, "FPE": ssh.SIGFPE, "HUP": ssh.SIGHUP,
+	"ILL": ssh.SIGILL, "INT": ssh.SIGINT, "KILL": ssh.SIGKILL, "PIPE": ssh.SIGPIPE,
+	"QUIT": ssh.SIGQUIT, "SEGV": ssh.SIGSEGV, "TERM": ssh.SIGTERM, "USR1": ssh.SIGUSR1,
+	"USR2": ssh.SIGUSR2,
+}
+
+// execution is an Exec in progress, found by Signal through its ID.
+type execution struct {
+	// abort is closed by Close: stop the command now.
+	abort     chan struct{}
+	abortOnce sync.Once
+
+	mu       sync.Mutex   // guards the fields below
+	session  *ssh.Session // set once started
+	control  io.Writer    // the watcher's control line (the session's stdin)
+	early    ssh.Signal   // a terminating signal that came before the start
+	finished bool
+
+	writeMu sync.Mutex     // serialises lines on control
+	pending sync.WaitGroup // signal requests still waiting for a reply
+}
+
+func newExecution() *execution { return &execution{abort: make(chan struct{})} }
+
+func (e *execution) stop() { e.abortOnce.Do(func() { close(e.abort) }) }
+
+// signal delivers sig to the command, or remembers a terminating one that
+// came before the command started so that it never starts. Signalling a
+// finished command does nothing.
+func (e *execution) signal(sig ssh.Signal) {
+	e.mu.Lock()
+	sess, control, finished := e.session, e.control, e.finished
+	if sess == nil {
+		switch sig {
+		case ssh.SIGTERM, ssh.SIGINT, ssh.SIGHUP, ssh.SIGQUIT, ssh.SIGKILL:
+			e.early = sig
+		}
+	}
+	e.mu.Unlock()
+	if sess == nil || finished {
+		return
+	}
+	e.deliver(sess, control, sig)
+}
+
+type signalMsg struct{ Signal string }
+
+// deliver asks the server to signal the session's process group and, if
+// it refuses or does not answer within signalReplyTimeout, has the
+// watcher do it. Errors mean the session is over: nothing to signal.
+func (e *execution) deliver(sess *ssh.Session, control io.Writer, sig ssh.Signal) {
+	reply := make(chan bool, 1)
+	e.pending.Go(func() {
+		ok, err := sess.SendRequest("signal", true, ssh.Marshal(&signalMsg{Signal: string(sig)}))
+		reply <- ok && err == nil
+	})
+	select {
+	case ok := <-reply:
+		if ok {
+			return
+		}
+	case <-time.After(signalReplyTimeout):
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	_, _ = io.WriteString(control, string(sig)+"\n")
+}
+
+// pendingSignal returns a terminating signal that came before the start.
+func (e *execution) pendingSignal() ssh.Signal {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.early
+}
+
+// start records the running session and returns a signal that came
+// before it, if any.
+func (e *execution) start(s *ssh.Session, control io.Writer) ssh.Signal {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.session, e.control = s, control
+	return e.early
+}
+
+// finish marks the command over; Signal then does nothing. It waits for
+// signal requests still in flight, which end with the session.
+func (e *execution) finish() {
+	e.mu.Lock()
+	e.finished = true
+	e.mu.Unlock()
+	e.pending.Wait()
+}
+
+// exec runs req on the connection: it waits for a session slot, runs the
+// command, streams its output and returns how it ended.
+func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput, ex *execution) (*sdk.ExecResponse, error) {
+	if err := c.acquire(ctx, ex.abort); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	if sig := ex.pendingSignal(); sig != "" {
+		return &sdk.ExecResponse{ExitCode: -1, Signal: string(sig)}, nil
+	}
+
+	sess, err := c.client.NewSession()
+	if err != nil {
+		if !c.alive() {
+			return nil, c.lost()
+		}
+		var oce *ssh.OpenChannelError
+		if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
+			return nil, fmt.Errorf("the server refused a new session (%s): its sshd MaxSessions is lower than max_sessions = %d; lower max_sessions", oce.Message, cap(c.sessions))
+		}
+		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
+	}
+	// The watcher's control line; see watchScript. Closed with the
+	// session.
+	control, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
+	}
+	// Closing the session ends signal requests waiting for a reply;
+	// finish waits for them.
+	defer ex.finish()
+	defer sess.Close()
+	sess.Stdout = orDiscard(out.Stdout)
+	sess.Stderr = orDiscard(out.Stderr)
+	if err := sess.Start(remoteCommand(req.Command, req.Env)); err != nil {
+		if !c.alive() {
+			return nil, c.lost()
+		}
+		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
+	}
+	if sig := ex.start(sess, control); sig != "" {
+		ex.deliver(sess, control, sig)
+	}
+
+	// Wait returns once the exit status and all output have arrived, or
+	// the session is closed; the channel is buffered so that the
+	// goroutine can finish whichever way we leave, and we always receive
+	// from it before returning.
+	waitc := make(chan error, 1)
+	go func() { waitc <- sess.Wait() }()
+
+	var timeout <-chan time.Time
+	if req.Timeout > 0 {
+		timer := time.NewTimer(req.Timeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	var (
+		waitErr  error
+		timedOut bool
+		cause    error
+	)
+	select {
+	case waitErr = <-waitc:
+	case <-timeout:
+		timedOut = true
+		waitErr = c.terminate(ex, sess, control, waitc)
+	case <-ctx.Done():
+		cause = ctx.Err()
+		waitErr = c.terminate(ex, sess, control, waitc)
+	case <-ex.abort:
+		cause = ErrClosed
+		waitErr = c.terminate(ex, sess, control, waitc)
+	}
+
+	resp, err := c.exitResponse(waitErr)
+	if timedOut || cause != nil {
+		// Stopped by us: how it ended is known or does not matter.
+		if resp == nil {
+			resp = &sdk.ExecResponse{ExitCode: -1}
+		}
+		resp.TimedOut = timedOut
+		if cause != nil {
+			return resp, fmt.Errorf("command stopped: %w", cause)
+		}
+		return resp, nil
+	}
+	return resp, err
+}
+
+// terminate stops a running command: TERM, then after termGrace KILL,
+// then after killGrace the session is closed, which also makes a watcher
+// still there clean up. It returns what Wait returned.
+func (c *hostConn) terminate(ex *execution, sess *ssh.Session, control io.Writer, waitc <-chan error) error {
+	ex.deliver(sess, control, ssh.SIGTERM)
+	select {
+	case err := <-waitc:
+		return err
+	case <-time.After(termGrace):
+	}
+	ex.deliver(sess, control, ssh.SIGKILL)
+	select {
+	case err := <-waitc:
+		return err
+	case <-time.After(killGrace):
+	}
+	c.logger.Warn("command did not end after KILL; closing its session")
+	sess.Close()
+	return <-waitc
+}
+
+// exitResponse maps Wait's result to a response, or to an error when the
+// outcome is unknown.
+func (c *hostConn) exitResponse(err error) (*sdk.ExecResponse, error) {
+	var ee *ssh.ExitError
+	var em *ssh.ExitMissingError
+	switch {
+	case err == nil:
+		return &sdk.ExecResponse{ExitCode: 0}, nil
+	case errors.As(err, &ee) && ee.Signal() != "":
+		return &sdk.ExecResponse{ExitCode: -1, Signal: ee.Signal()}, nil
+	case errors.As(err, &ee):
+		return &sdk.ExecResponse{ExitCode: ee.ExitStatus()}, nil
+	case c.endedSoon():
+		return nil, c.lost()
+	case errors.As(err, &em):
+		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
+	default:
+		return nil, fmt.Errorf("command on %s: %w", c.addr, err)
+	}
+}
+
+// endedSoon reports whether the connection ends within a moment: a session
+// that ended without an exit status usually means the connection broke,
+// and the watcher may not have seen it yet.
+func (c *hostConn) endedSoon() bool {
+	select {
+	case <-c.gone:
+		return true
+	case <-time.After(500 * time.Millisecond):
+		return false
+	}
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

@@ -1,0 +1,260 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s := newTransport(t, f, setupOpts{})
+	sdktest.Conformance(t, s.tr, s.host(f.Hosts[0], nil))
+}
+
+// TestFiveHosts runs one command on 5 hosts at once: output per host, exit
+// codes, stdout and stderr apart, FANOUT_* environment.
+func TestFiveHosts(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 5})
+	s := newTransport(t, f, setupOpts{})
+	var wg sync.WaitGroup
+	results := make([]result, len(f.Hosts))
+	for i, h := range f.Hosts {
+		wg.Go(func() {
+			if err := s.connect(s.host(h, nil)); err != nil {
+				results[i].err = err
+				return
+			}
+			results[i] = s.exec(context.Background(), h.Name, `echo "out $FANOUT_HOST $FANOUT_TASK"; echo "err $FANOUT_HOST" >&2; exit $N`, func(r *sdk.ExecRequest) {
+				r.Env = map[string]string{"FANOUT_HOST": h.Name, "FANOUT_TASK": "t1", "N": strconv.Itoa(i + 1)}
+			})
+		})
+	}
+	wg.Wait()
+	for i, h := range f.Hosts {
+		r := results[i]
+		if r.err != nil {
+			t.Errorf("%s: %v", h.Name, r.err)
+			continue
+		}
+		if want := fmt.Sprintf("out %s t1\n", h.Name); r.stdout != want {
+			t.Errorf("%s: stdout %q, want %q", h.Name, r.stdout, want)
+		}
+		if want := fmt.Sprintf("err %s\n", h.Name); r.stderr != want {
+			t.Errorf("%s: stderr %q, want %q", h.Name, r.stderr, want)
+		}
+		if r.resp.ExitCode != i+1 || r.resp.Signal != "" || r.resp.TimedOut {
+			t.Errorf("%s: response %+v, want exit %d", h.Name, *r.resp, i+1)
+		}
+	}
+}
+
+// TestOneConnectionPerHost runs 5 tasks x 5 hosts at once, without a
+// Connect first: every host sees one connection, one login.
+func TestOneConnectionPerHost(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 5})
+	s := newTransport(t, f, setupOpts{settings: map[string]cty.Value{"port": cty.NumberIntVal(int64(f.Hosts[0].Port))}})
+	// Hosts are known by name only after Connect; here Exec meets them
+	// first, by address, so every host must share the transport's port.
+	hosts := f.Hosts[:1]
+	for _, h := range f.Hosts[1:] {
+		if err := s.connect(s.host(h, nil)); err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, h)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 25)
+	for _, h := range hosts {
+		name := h.Name
+		if h == f.Hosts[0] {
+			name = h.Addr // Exec before any Connect: connects it
+		}
+		for task := range 5 {
+			wg.Go(func() {
+				r := s.exec(context.Background(), name, "sleep 0.2; echo task "+strconv.Itoa(task), nil)
+				switch {
+				case r.err != nil:
+					errs <- fmt.Errorf("%s task %d: %w", name, task, r.err)
+				case r.resp.ExitCode != 0 || r.stdout != fmt.Sprintf("task %d\n", task):
+					errs <- fmt.Errorf("%s task %d: %+v %q", name, task, *r.resp, r.stdout)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, h := range f.Hosts {
+		if n := h.AcceptedPublickey(t); n != 1 {
+			t.Errorf("%s: %d logins (Accepted publickey), want 1", h.Name, n)
+		}
+		if n := h.Connections(t); n != 1 {
+			t.Errorf("%s: %d connections, want 1", h.Name, n)
+		}
+	}
+}
+
+// TestMaxSessions records start and end of 6 commands on one host with
+// max_sessions = 2: at most 2 overlap, and 2 do.
+func TestMaxSessions(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s := newTransport(t, f, setupOpts{settings: map[string]cty.Value{"max_sessions": cty.NumberIntVal(2)}})
+	h := f.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatal(err)
+	}
+	log := t.TempDir() + "/events"
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			s.mustExec(h.Name, fmt.Sprintf("echo start %d >> %s; sleep 0.3; echo end %d >> %s", i, log, i, log))
+		})
+	}
+	wg.Wait()
+	events := strings.Fields(strings.ReplaceAll(s.mustExec(h.Name, "cat "+log), "\n", " "))
+	running, peak := 0, 0
+	for i := 0; i+1 < len(events); i += 2 {
+		switch events[i] {
+		case "start":
+			running++
+		case "end":
+			running--
+		}
+		peak = max(peak, running)
+	}
+	if len(events) != 24 || peak != 2 {
+		t.Errorf("peak overlap %d over %d events, want 2 over 24: %v", peak, len(events), events)
+	}
+}
+
+// TestStopsRemoteCommand checks that what the transport stops is gone from
+// the host's process table afterwards.
+func TestStopsRemoteCommand(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s := newTransport(t, f, setupOpts{})
+	h := f.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		// command runs `sleep MARKER` somewhere in it; %s is the marker.
+		command string
+		stop    func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func())
+		check   func(t *testing.T, r result, took time.Duration)
+	}{
+		{
+			name:    "timeout",
+			command: "sleep %s",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				req.Timeout = 300 * time.Millisecond
+				return context.Background(), func() {}
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || !r.resp.TimedOut || r.resp.ExitCode != -1 || r.resp.Signal != "TERM" {
+					t.Errorf("got %+v, %v; want timed out by TERM", r.resp, r.err)
+				}
+				if took > 2*time.Second {
+					t.Errorf("took %s", took)
+				}
+			},
+		},
+		{
+			name:    "timeout, TERM ignored: KILL after the grace",
+			command: "trap '' TERM; sleep %s; echo survived",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				req.Timeout = 300 * time.Millisecond
+				return context.Background(), func() {}
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || !r.resp.TimedOut || r.resp.Signal != "KILL" {
+					t.Errorf("got %+v, %v; want timed out by KILL", r.resp, r.err)
+				}
+				if took < termGrace || took > termGrace+3*time.Second {
+					t.Errorf("took %s, want about %s", took, termGrace)
+				}
+				if strings.Contains(r.stdout, "survived") {
+					t.Error("the command ran on")
+				}
+			},
+		},
+		{
+			name:    "ctx cancelled",
+			command: "sleep %s & wait",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				ctx, cancel := context.WithCancel(context.Background())
+				timer := time.AfterFunc(300*time.Millisecond, cancel)
+				return ctx, func() { timer.Stop(); cancel() }
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if !errors.Is(r.err, context.Canceled) {
+					t.Errorf("error %v, want context.Canceled", r.err)
+				}
+			},
+		},
+		{
+			name:    "signal INT handled by the command",
+			command: "trap 'echo got INT; exit 7' INT; echo ready; sleep %s; echo not-reached",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				done := make(chan struct{})
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					select {
+					case <-time.After(500 * time.Millisecond):
+					case <-done:
+						return
+					}
+					if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "INT"}); err != nil {
+						t.Errorf("Signal: %v", err)
+					}
+				})
+				return context.Background(), func() { close(done); wg.Wait() }
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || r.resp.ExitCode != 7 || !strings.Contains(r.stdout, "got INT") {
+					t.Errorf("got %+v, %v, stdout %q; want exit 7 from the trap", r.resp, r.err, r.stdout)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := marker()
+			req := &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: fmt.Sprintf(tt.command, m)}
+			ctx, cleanup := tt.stop(t, s, req)
+			start := time.Now()
+			r := s.execReq(ctx, req)
+			cleanup()
+			tt.check(t, r, time.Since(start))
+			assertGone(t, f, "sleep "+m)
+		})
+	}
+}
+
+// assertGone fails t if a process whose command line contains substr is
+// still on the fleet 3 s later (the watcher's TERM-to-KILL grace is 2 s).
+func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
+	t.Helper()
+	if !eventually(3*time.Second, func() bool { return len(f.Processes(t, substr)) == 0 }) {
+		t.Errorf("%q still runs on the host: pids %v", substr, f.Processes(t, substr))
+	}
+}

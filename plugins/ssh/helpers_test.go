@@ -1,0 +1,216 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// testSetup is a transport under test: impl is the Transport itself, tr the
+// same one reached through the real gRPC path of sdktest.Harness.
+type testSetup struct {
+	t     *testing.T
+	fleet *sshtest.Fleet
+	impl  *Transport
+	tr    sdk.Transport
+}
+
+// setupOpts shape a test transport.
+type setupOpts struct {
+	// settings are transport block attributes; known_hosts defaults to
+	// the fleet's file.
+	settings map[string]cty.Value
+	// noAgent hides the fleet's agent (SSH_AUTH_SOCK unset).
+	noAgent bool
+	// direct skips the gRPC harness: tr is impl.
+	direct bool
+}
+
+func testLogger() hclog.Logger {
+	if os.Getenv("FANOUT_LOG") == "" {
+		return hclog.NewNullLogger()
+	}
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: os.Stderr})
+}
+
+// newTransport returns a configured transport for fleet. Its environment
+// is the fleet's: the agent (unless noAgent), an empty home (no
+// ~/.ssh/config, no default keys), the fleet's user.
+func newTransport(t *testing.T, fleet *sshtest.Fleet, o setupOpts) *testSetup {
+	t.Helper()
+	impl := New(testLogger())
+	agentSock := fleet.AgentSocket
+	if o.noAgent {
+		agentSock = ""
+	}
+	impl.env = environment{
+		getenv: func(k string) string {
+			if k == "SSH_AUTH_SOCK" {
+				return agentSock
+			}
+			return ""
+		},
+		home: t.TempDir(),
+		user: fleet.User,
+	}
+	s := &testSetup{t: t, fleet: fleet, impl: impl, tr: impl}
+	if !o.direct {
+		s.tr = sdktest.NewHarness(t, impl).Transport()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := impl.Close(ctx, &sdk.CloseRequest{}); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	settings := map[string]cty.Value{"known_hosts": cty.ListVal([]cty.Value{cty.StringVal(fleet.KnownHosts)})}
+	for k, v := range o.settings {
+		settings[k] = v
+	}
+	resp, err := s.tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: object(t, transportSchema(), settings)})
+	if err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if resp.Diagnostics.HasErrors() {
+		t.Fatalf("Configure: %v", resp.Diagnostics.Err())
+	}
+	return s
+}
+
+// object builds a value of schema's object type: given attributes set,
+// the others null.
+func object(t *testing.T, schema sdk.Schema, attrs map[string]cty.Value) cty.Value {
+	t.Helper()
+	vals := map[string]cty.Value{}
+	for _, a := range schema.Attributes {
+		if v, ok := attrs[a.Name]; ok {
+			vals[a.Name] = v
+		} else {
+			vals[a.Name] = cty.NullVal(a.Type)
+		}
+	}
+	for k := range attrs {
+		if _, ok := vals[k]; !ok {
+			t.Fatalf("attribute %q is not in the schema", k)
+		}
+	}
+	return cty.ObjectVal(vals)
+}
+
+// host returns the sdk.Host of a fleet host: its name, its address, its
+// port as a host setting, plus extra settings.
+func (s *testSetup) host(h *sshtest.Host, extra map[string]cty.Value) sdk.Host {
+	attrs := map[string]cty.Value{"port": cty.NumberIntVal(int64(h.Port))}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	return sdk.Host{Name: h.Name, Address: h.Addr, Config: object(s.t, hostSchema(), attrs)}
+}
+
+func (s *testSetup) connect(h sdk.Host) error {
+	_, err := s.tr.Connect(context.Background(), &sdk.ConnectRequest{Host: h})
+	return err
+}
+
+// result is what an Exec returned, with its output.
+type result struct {
+	resp   *sdk.ExecResponse
+	err    error
+	stdout string
+	stderr string
+}
+
+var execSeq struct {
+	sync.Mutex
+	n int
+}
+
+func nextID() string {
+	execSeq.Lock()
+	defer execSeq.Unlock()
+	execSeq.n++
+	return "exec-" + strconv.Itoa(execSeq.n)
+}
+
+// exec runs command on host through the transport.
+func (s *testSetup) exec(ctx context.Context, host, command string, mod func(*sdk.ExecRequest)) result {
+	req := &sdk.ExecRequest{ID: nextID(), Host: host, Command: command}
+	if mod != nil {
+		mod(req)
+	}
+	return s.execReq(ctx, req)
+}
+
+// execReq runs req through the transport.
+func (s *testSetup) execReq(ctx context.Context, req *sdk.ExecRequest) result {
+	var stdout, stderr syncBuffer
+	resp, err := s.tr.Exec(ctx, req, sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
+	return result{resp: resp, err: err, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// mustExec runs command and fails the test unless it exits 0.
+func (s *testSetup) mustExec(host, command string) string {
+	s.t.Helper()
+	r := s.exec(context.Background(), host, command, nil)
+	if r.err != nil {
+		s.t.Fatalf("%s: %q: %v", host, command, r.err)
+	}
+	if r.resp.ExitCode != 0 {
+		s.t.Fatalf("%s: %q: exit %d, stderr %q", host, command, r.resp.ExitCode, r.stderr)
+	}
+	return r.stdout
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+var _ io.Writer = (*syncBuffer)(nil)
+
+// eventually polls cond every 20ms until it holds or d passes.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// marker returns a command-line-unique sleep duration, so that a test finds
+// its own remote process and nothing else.
+func marker() string {
+	return fmt.Sprintf("%d.%06d", 3000+time.Now().UnixNano()%1000, time.Now().UnixNano()%1000000)
+}

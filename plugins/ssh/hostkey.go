@@ -1,0 +1,268 @@
+package ssh
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeyError is a host key that was refused: unknown (under "strict"),
+// changed (under any policy) or revoked. Test for it with errors.As.
+type HostKeyError struct {
+	// Host is the configuration's host name (or "jump host X").
+	Host string
+	// Address is the "hostname:port" checked in known_hosts.
+	Address string
+	// Key is the key the server offered.
+	Key ssh.PublicKey
+	// Known lists the different keys known_hosts holds for the address,
+	// with file and line; empty for an unknown host.
+	Known []knownhosts.KnownKey
+	// Files are the known_hosts files that were searched.
+	Files []string
+	// Revoked is set when the key is marked @revoked.
+	Revoked bool
+}
+
+// Changed reports whether known_hosts has another key for the host: the
+// case of a reinstalled host, or of a man-in-the-middle.
+func (e *HostKeyError) Changed() bool { return len(e.Known) > 0 }
+
+// Fingerprint is the offered key's SHA256 fingerprint ("SHA256:...").
+func (e *HostKeyError) Fingerprint() string { return ssh.FingerprintSHA256(e.Key) }
+
+func (e *HostKeyError) Error() string {
+	fp := e.Key.Type() + " key " + e.Fingerprint()
+	switch {
+	case e.Revoked:
+		return fmt.Sprintf("host key of %s is revoked: the server offered %s, marked @revoked in known_hosts; refusing to connect", e.Address, fp)
+	case e.Changed():
+		var at []string
+		for _, k := range e.Known {
+			at = append(at, fmt.Sprintf("%s:%d (%s)", k.Filename, k.Line, ssh.FingerprintSHA256(k.Key)))
+		}
+		return fmt.Sprintf("host key for %s has CHANGED: the server offered %s but known_hosts has a different key at %s; this may be a man-in-the-middle attack; if the host was legitimately re-keyed, check the new fingerprint out of band and remove the old entry (ssh-keygen -R %q -f %s)",
+			e.Address, fp, strings.Join(at, ", "), knownhosts.Normalize(e.Address), e.Known[0].Filename)
+	default:
+		return fmt.Sprintf("host key for %s is unknown: the server offered %s, which is in none of %s; verify the fingerprint and add the key to known_hosts (ssh-keyscan), or set host_key_checking = \"accept-new\"",
+			e.Address, fp, strings.Join(e.Files, ", "))
+	}
+}
+
+// hostKeyChecker checks host keys against known_hosts files and, under
+// accept-new, records unknown ones. Files are read at every check, so a
+// key recorded by another host's check (or another fanout) is seen.
+type hostKeyChecker struct {
+	policy HostKeyChecking
+	// files are read in order; missing ones are skipped.
+	files []string
+	// record is where accept-new appends (files[0]).
+	record string
+	logger hclog.Logger
+
+	// mu serialises records within this process; a flock on the record
+	// file serialises them between processes. Held: re-read, check, append.
+	mu sync.Mutex
+}
+
+// callback returns the HostKeyCallback for a connection to tg.
+func (c *hostKeyChecker) callback(tg *target) ssh.HostKeyCallback {
+	return func(address string, remote net.Addr, key ssh.PublicKey) error {
+		err := c.check(tg, address, remote, key)
+		if err == nil {
+			return nil
+		}
+		var ke *knownhosts.KeyError
+		if !errors.As(err, &ke) || len(ke.Want) > 0 || c.policy != AcceptNew {
+			return err
+		}
+		return c.accept(tg, address, remote, key)
+	}
+}
+
+// check returns nil for a known key, a *HostKeyError wrapping nothing for
+// a changed or revoked key, the *knownhosts.KeyError itself for an unknown
+// key under accept-new (so callback can record it), and a *HostKeyError
+// for an unknown key under strict.
+func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key ssh.PublicKey) error {
+	cb, files, err := c.load()
+	if err != nil {
+		return err
+	}
+	err = cb(address, remote, key)
+	if err == nil {
+		return nil
+	}
+	hkErr := &HostKeyError{Host: tg.name, Address: address, Key: key, Files: files}
+	var ke *knownhosts.KeyError
+	var re *knownhosts.RevokedError
+	switch {
+	case errors.As(err, &re):
+		hkErr.Revoked = true
+		return hkErr
+	case errors.As(err, &ke) && len(ke.Want) > 0:
+		hkErr.Known = ke.Want
+		return hkErr
+	case errors.As(err, &ke) && c.policy == AcceptNew:
+		return ke
+	case errors.As(err, &ke):
+		return hkErr
+	}
+	return fmt.Errorf("host key check for %s: %w", address, err)
+}
+
+// load parses the known_hosts files that exist.
+func (c *hostKeyChecker) load() (ssh.HostKeyCallback, []string, error) {
+	var existing []string
+	for _, f := range c.files {
+		if _, err := os.Stat(f); err == nil {
+			existing = append(existing, f)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("known_hosts %s: %w", f, err)
+		}
+	}
+	cb, err := knownhosts.New(existing...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("known_hosts: %w", err)
+	}
+	return cb, c.files, nil
+}
+
+// accept records key for address in the record file, unless another
+// process or goroutine recorded a key for it meanwhile: then that key
+// decides, as if it had been there at first.
+func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key ssh.PublicKey) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(c.record), 0o700); err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	f, err := os.OpenFile(c.record, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return fmt.Errorf("record host key: lock %s: %w", c.record, err)
+	}
+	defer unlockFile(f)
+
+	err = c.check(tg, address, remote, key)
+	var ke *knownhosts.KeyError
+	if !errors.As(err, &ke) {
+		return err // known now, changed, or unreadable
+	}
+	line := knownhosts.Line([]string{knownhosts.Normalize(address)}, key) + "\n"
+	if needsNewline(f) {
+		line = "\n" + line
+	}
+	if _, err := f.WriteString(line); err != nil {
+		return fmt.Errorf("record host key in %s: %w", c.record, err)
+	}
+	c.logger.Info("recorded new host key", "host", tg.name, "address", address,
+		"fingerprint", ssh.FingerprintSHA256(key), "file", c.record)
+	return nil
+}
+
+// needsNewline reports whether the file is non-empty and does not end
+// with a newline.
+func needsNewline(f *os.File) bool {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, st.Size()-1); err != nil && err != io.EOF {
+		return false
+	}
+	return b[0] != '\n'
+}
+
+// probeKey is a key no known_hosts holds: checking it lists the keys known
+// for an address.
+var probeKey = sync.OnceValue(func() ssh.PublicKey {
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		panic(err)
+	}
+	k, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// hostKeyAlgorithms returns the host key algorithms to offer for address:
+// those of the keys known_hosts has for it, so that a host known by its
+// RSA key is not asked for an ed25519 one that would look like a changed
+// key; ed25519 first otherwise.
+func (c *hostKeyChecker) hostKeyAlgorithms(address string) []string {
+	var known []string
+	if cb, _, err := c.load(); err == nil {
+		err := cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
+		var ke *knownhosts.KeyError
+		if errors.As(err, &ke) {
+			for _, k := range ke.Want {
+				known = append(known, k.Key.Type())
+			}
+		}
+	}
+	all := preferredHostKeyAlgorithms()
+	if len(known) == 0 {
+		return all
+	}
+	var out []string
+	for _, algo := range all {
+		for _, kt := range known {
+			if algo == kt || (kt == ssh.KeyAlgoRSA && (algo == ssh.KeyAlgoRSASHA256 || algo == ssh.KeyAlgoRSASHA512)) {
+				out = append(out, algo)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return all
+	}
+	return out
+}
+
+// preferredHostKeyAlgorithms is x/crypto's supported list with ed25519
+// (key and certificate) first.
+func preferredHostKeyAlgorithms() []string {
+	all := ssh.SupportedAlgorithms().HostKeys
+	slices.SortStableFunc(all, func(a, b string) int {
+		ea, eb := strings.Contains(a, "ed25519"), strings.Contains(b, "ed25519")
+		switch {
+		case ea && !eb:
+			return -1
+		case eb && !ea:
+			return 1
+		}
+		return 0
+	})
+	return all
+}
+
+// preferredKeyExchanges is x/crypto's supported list with
+// curve25519-sha256 first: the fastest handshake OpenSSH offers.
+func preferredKeyExchanges() []string {
+	all := ssh.SupportedAlgorithms().KeyExchanges
+	out := []string{ssh.KeyExchangeCurve25519}
+	for _, k := range all {
+		if k != ssh.KeyExchangeCurve25519 {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,344 @@
+package ssh
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kevinburke/ssh_config"
+)
+
+// target is everything needed to dial one SSH server: a host of the
+// configuration or a jump host, with HCL settings, ssh_config and defaults
+// already merged.
+type target struct {
+	// name is how messages call it: the host's name, or "jump host X".
+	name string
+	// alias is what ssh_config's Host patterns were matched against.
+	alias    string
+	hostname string
+	port     int
+	user     string
+	// identityFiles are tried after the agent; explicit ones were set by
+	// the operator (a missing one is worth saying), the others are
+	// OpenSSH's defaults.
+	identityFiles    []string
+	identityExplicit bool
+	// agentSocket is empty when no agent is configured; agentSource says
+	// where it came from, for messages.
+	agentSocket string
+	agentSource string
+	// jumps are the hops to go through, first to last.
+	jumps []jumpSpec
+}
+
+// addr is "hostname:port", as dialled and as looked up in known_hosts.
+func (tg *target) addr() string { return net.JoinHostPort(tg.hostname, strconv.Itoa(tg.port)) }
+
+// jumpSpec is one hop of a ProxyJump list.
+type jumpSpec struct {
+	user string
+	host string
+	port int // 0: unset
+}
+
+func (j jumpSpec) String() string {
+	s := j.host
+	if j.port != 0 {
+		s = net.JoinHostPort(j.host, strconv.Itoa(j.port))
+	}
+	if j.user != "" {
+		s = j.user + "@" + s
+	}
+	return s
+}
+
+// parseJumpList parses a ProxyJump value: "none", or [user@]host[:port] and
+// ssh://[user@]host[:port] separated by commas.
+func parseJumpList(s string) ([]jumpSpec, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	var out []jumpSpec
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(part), "ssh://"))
+		if part == "" {
+			return nil, fmt.Errorf("empty jump host in %q", s)
+		}
+		var j jumpSpec
+		if at := strings.LastIndex(part, "@"); at >= 0 {
+			j.user, part = part[:at], part[at+1:]
+			if j.user == "" {
+				return nil, fmt.Errorf("empty user in jump host %q", part)
+			}
+		}
+		host, port, err := net.SplitHostPort(part)
+		if err != nil {
+			// no port, or a bare IPv6 address
+			host, port = strings.Trim(part, "[]"), ""
+		}
+		if host == "" {
+			return nil, fmt.Errorf("empty host in jump host %q", part)
+		}
+		j.host = host
+		if port != "" {
+			p, err := strconv.Atoi(port)
+			if err != nil || p < 1 || p > 65535 {
+				return nil, fmt.Errorf("invalid port %q in jump host %q", port, part)
+			}
+			j.port = p
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// environment is what the transport reads from the process: overridden in
+// tests so that the machine's agent and keys stay out of them.
+type environment struct {
+	getenv func(string) string
+	home   string
+	user   string
+}
+
+func osEnvironment() environment {
+	env := environment{getenv: os.Getenv}
+	env.home, _ = os.UserHomeDir()
+	if u, err := user.Current(); err == nil {
+		env.user = u.Username
+	} else {
+		env.user = os.Getenv("USER")
+	}
+	return env
+}
+
+// resolver merges HCL settings, ssh_config and defaults into targets.
+type resolver struct {
+	cfg Config
+	ssh *ssh_config.Config // nil: no ssh_config file
+	env environment
+}
+
+// get returns the first value ssh_config gives key for alias, or "".
+func (r *resolver) get(alias, key string) string {
+	if r.ssh == nil {
+		return ""
+	}
+	v, err := r.ssh.Get(alias, key)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(v)
+}
+
+func (r *resolver) getAll(alias, key string) []string {
+	if r.ssh == nil {
+		return nil
+	}
+	vs, err := r.ssh.GetAll(alias, key)
+	if err != nil {
+		return nil
+	}
+	return vs
+}
+
+// host resolves a configuration host. Precedence, per setting: the host
+// block, the transport block, ssh_config, OpenSSH's default.
+func (r *resolver) host(name, address string, hs hostSettings) (*target, error) {
+	alias := address
+	if alias == "" {
+		alias = name
+	}
+	tg := &target{name: name, alias: alias}
+	r.common(tg)
+
+	switch {
+	case hs.Port != 0:
+		tg.port = hs.Port
+	case r.cfg.Port != 0:
+		tg.port = r.cfg.Port
+	}
+	tg.user = firstNonEmpty(hs.User, r.cfg.User, r.get(alias, "User"), r.env.user)
+	if tg.port == 0 {
+		p, err := r.sshPort(alias)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: %w", name, err)
+		}
+		tg.port = p
+	}
+	switch {
+	case hs.IdentityFile != "":
+		tg.identityFiles, tg.identityExplicit = []string{r.expand(hs.IdentityFile, tg)}, true
+	case r.cfg.IdentityFile != "":
+		tg.identityFiles, tg.identityExplicit = []string{r.expand(r.cfg.IdentityFile, tg)}, true
+	default:
+		r.sshIdentities(tg)
+	}
+	jumps := hs.ProxyJump
+	if jumps == "" {
+		jumps = r.cfg.ProxyJump
+	}
+	if jumps == "" {
+		jumps = r.get(alias, "ProxyJump")
+	}
+	js, err := parseJumpList(jumps)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: proxy_jump: %w", name, err)
+	}
+	tg.jumps = js
+	return tg, nil
+}
+
+// jump resolves a jump host. Its own ssh_config entry applies as for ssh
+// -J; the transport's user and identity_file are used only where neither
+// the jump spec nor ssh_config says, and its port never (it is the
+// targets' port). A jump host's own ProxyJump is not followed: list every
+// hop in order instead.
+func (r *resolver) jump(j jumpSpec) (*target, error) {
+	tg := &target{name: "jump host " + j.String(), alias: j.host}
+	r.common(tg)
+	tg.user = firstNonEmpty(j.user, r.get(j.host, "User"), r.cfg.User, r.env.user)
+	tg.port = j.port
+	if tg.port == 0 {
+		p, err := r.sshPort(j.host)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", tg.name, err)
+		}
+		tg.port = p
+	}
+	if len(r.getAll(j.host, "IdentityFile")) == 0 && r.cfg.IdentityFile != "" {
+		tg.identityFiles, tg.identityExplicit = []string{r.expand(r.cfg.IdentityFile, tg)}, true
+	} else {
+		r.sshIdentities(tg)
+	}
+	return tg, nil
+}
+
+// common fills the hostname and agent of tg.
+func (r *resolver) common(tg *target) {
+	tg.hostname = tg.alias
+	if hn := r.get(tg.alias, "HostName"); hn != "" {
+		tg.hostname = strings.ReplaceAll(hn, "%h", tg.alias)
+	}
+	switch ia := r.get(tg.alias, "IdentityAgent"); {
+	case r.cfg.AgentSocket != "":
+		tg.agentSocket, tg.agentSource = r.expand(r.cfg.AgentSocket, tg), "agent_socket"
+	case strings.EqualFold(ia, "none"):
+		tg.agentSource = "IdentityAgent none"
+	case ia != "" && ia != "SSH_AUTH_SOCK":
+		if strings.HasPrefix(ia, "$") {
+			ia = r.env.getenv(ia[1:])
+		}
+		tg.agentSocket, tg.agentSource = r.expand(ia, tg), "IdentityAgent"
+	default:
+		tg.agentSocket, tg.agentSource = r.env.getenv("SSH_AUTH_SOCK"), "SSH_AUTH_SOCK"
+	}
+}
+
+func (r *resolver) sshPort(alias string) (int, error) {
+	s := r.get(alias, "Port")
+	if s == "" {
+		return 22, nil
+	}
+	p, err := strconv.Atoi(s)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("ssh_config: invalid Port %q for %s", s, alias)
+	}
+	return p, nil
+}
+
+// sshIdentities sets tg's identity files from ssh_config, or to OpenSSH's
+// default ones.
+func (r *resolver) sshIdentities(tg *target) {
+	if files := r.getAll(tg.alias, "IdentityFile"); len(files) > 0 {
+		for _, f := range files {
+			if strings.EqualFold(f, "none") {
+				continue
+			}
+			tg.identityFiles = append(tg.identityFiles, r.expand(f, tg))
+		}
+		tg.identityExplicit = true
+		return
+	}
+	if r.env.home == "" {
+		return
+	}
+	for _, f := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+		tg.identityFiles = append(tg.identityFiles, filepath.Join(r.env.home, ".ssh", f))
+	}
+}
+
+// expand replaces a leading ~ and the ssh_config tokens %d (home), %u
+// (local user), %h (remote host name), %r (remote user), %p (port) and %%.
+func (r *resolver) expand(s string, tg *target) string {
+	if s == "~" || strings.HasPrefix(s, "~/") {
+		s = r.env.home + s[1:]
+	}
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'd':
+			b.WriteString(r.env.home)
+		case 'u':
+			b.WriteString(r.env.user)
+		case 'h':
+			b.WriteString(tg.hostname)
+		case 'r':
+			b.WriteString(tg.user)
+		case 'p':
+			b.WriteString(strconv.Itoa(tg.port))
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// expandHome replaces a leading ~ with the process's home directory.
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return home + p[1:]
+		}
+	}
+	return p
+}
+
+// loadSSHConfig reads an ssh_config file. A missing default file is no
+// file; a missing explicit one is an error.
+func loadSSHConfig(path string, explicit bool) (*ssh_config.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) && !explicit {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return ssh_config.Decode(f)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
