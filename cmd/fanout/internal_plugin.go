@@ -7,6 +7,7 @@ import (
 
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
 	"github.com/hashicorp/go-hclog"
 )
@@ -16,6 +17,7 @@ import (
 // built in or not, runs out of process through the same protocol.
 var builtins = map[string]func(hclog.Logger) sdk.Transport{
 	"local": func(l hclog.Logger) sdk.Transport { return local.New(l) },
+	"ssh":   func(l hclog.Logger) sdk.Transport { return ssh.New(l) },
 }
 
 func runInternalPlugin(args []string, s *streams) int {

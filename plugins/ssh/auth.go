@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +21,19 @@ import (
 type agents struct {
 	mu    sync.Mutex // guards conns
 	conns map[string]*agentConn
+
+	// unlockMu serialises passphrase prompts (one question on the terminal
+	// at a time) and guards unlocked.
+	unlockMu sync.Mutex
+	// unlocked holds, by identity file, the outcome of asking for its
+	// passphrase: a key is asked for at most once per run, whatever the
+	// answer, however many hosts use it.
+	unlocked map[string]unlockResult
+}
+
+type unlockResult struct {
+	signer ssh.Signer
+	err    error
 }
 
 type agentConn struct {
@@ -97,7 +111,11 @@ func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.sign
 // credentialsFor collects the keys for tg without contacting the server. It
 // returns an error wrapping ErrNoCredentials, saying what was tried, when
 // there is none: the preflight reports it before anything runs.
-func (a *agents) credentialsFor(tg *target) (*credentials, error) {
+//
+// An encrypted identity file whose key is not in the agent is unlocked by
+// asking for its passphrase through ask (the terminal), once per file for
+// the whole run; with no terminal (ask nil) it is reported instead.
+func (a *agents) credentialsFor(tg *target, ask func(prompt string) ([]byte, error)) (*credentials, error) {
 	var (
 		creds    credentials
 		problems []string
@@ -149,7 +167,14 @@ func (a *agents) credentialsFor(tg *target) (*credentials, error) {
 			if pub := encryptedPublicKey(f, err); pub != nil && seen[string(pub.Marshal())] {
 				continue // its key is in the agent: nothing to say
 			}
-			problems = append(problems, fmt.Sprintf("identity file %s is encrypted and its key is not in the agent: add it with `ssh-add %s` (fanout never prompts for passphrases)", f, f))
+			s, uerr := a.unlock(f, ask)
+			if uerr != nil {
+				problems = append(problems, uerr.Error())
+				continue
+			}
+			if add(s) {
+				creds.sources = append(creds.sources, "identity file "+f+" (unlocked with its passphrase)")
+			}
 		default:
 			problems = append(problems, fmt.Sprintf("identity file %s: %v", f, err))
 		}
@@ -162,6 +187,47 @@ func (a *agents) credentialsFor(tg *target) (*credentials, error) {
 		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
 	}
 	return &creds, nil
+}
+
+// unlock decrypts an encrypted identity file with a passphrase asked for
+// at most once per run.
+func (a *agents) unlock(path string, ask func(prompt string) ([]byte, error)) (ssh.Signer, error) {
+	a.unlockMu.Lock()
+	defer a.unlockMu.Unlock()
+	if r, ok := a.unlocked[path]; ok {
+		return r.signer, r.err
+	}
+	r := unlockResult{}
+	if ask == nil {
+		r.err = fmt.Errorf("identity file %s is encrypted and its key is not in the agent: add it with `ssh-add %s`, or run fanout on a terminal to be asked for its passphrase", path, path)
+	} else {
+		r.signer, r.err = decryptIdentity(path, ask)
+	}
+	if a.unlocked == nil {
+		a.unlocked = make(map[string]unlockResult)
+	}
+	a.unlocked[path] = r
+	return r.signer, r.err
+}
+
+func decryptIdentity(path string, ask func(prompt string) ([]byte, error)) (ssh.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := ask(fmt.Sprintf("Enter passphrase for key %s: ", path))
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s is encrypted and its passphrase could not be read: %v; add the key with `ssh-add %s`", path, err, path)
+	}
+	defer clear(pass)
+	s, err := ssh.ParsePrivateKeyWithPassphrase(b, pass)
+	if err != nil {
+		if errors.Is(err, x509.IncorrectPasswordError) {
+			return nil, fmt.Errorf("identity file %s: wrong passphrase (asked once; run again, or add the key with `ssh-add %s`)", path, path)
+		}
+		return nil, fmt.Errorf("identity file %s: %v", path, err)
+	}
+	return s, nil
 }
 
 // loadIdentity parses an unencrypted private key file.

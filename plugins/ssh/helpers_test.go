@@ -37,6 +37,8 @@ type setupOpts struct {
 	noAgent bool
 	// direct skips the gRPC harness: tr is impl.
 	direct bool
+	// passphrase answers passphrase prompts; nil: no terminal.
+	passphrase func(prompt string) ([]byte, error)
 }
 
 func testLogger() hclog.Logger {
@@ -63,8 +65,9 @@ func newTransport(t *testing.T, fleet *sshtest.Fleet, o setupOpts) *testSetup {
 			}
 			return ""
 		},
-		home: t.TempDir(),
-		user: fleet.User,
+		home:       t.TempDir(),
+		user:       fleet.User,
+		passphrase: o.passphrase,
 	}
 	s := &testSetup{t: t, fleet: fleet, impl: impl, tr: impl}
 	if !o.direct {

@@ -216,7 +216,7 @@ func (t *Transport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.
 // connect returns the host's live connection, dialling it if needed.
 func (t *Transport) connect(ctx context.Context, st *settings, tg *target) (*hostConn, error) {
 	hc, err := t.shared(ctx, "host:"+tg.name, func(ctx context.Context) (*hostConn, error) {
-		creds, err := t.agents.credentialsFor(tg)
+		creds, err := t.agents.credentialsFor(tg, t.env.passphrase)
 		if err != nil {
 			return nil, err
 		}
