@@ -117,7 +117,7 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		cfg.Groups = append(cfg.Groups, g.group)
 	}
 
-	diags = diags.Extend(assignVariables(variables, opts.Vars))
+	diags = diags.Extend(assignVariables(variables, opts.Vars, opts.Values))
 	for _, v := range variables {
 		e.vars[v.v.Name] = v.v.Value
 	}

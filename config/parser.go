@@ -36,6 +36,10 @@ type LoadOptions struct {
 	// parsed as an HCL expression (like terraform -var), then converted to the
 	// type; a variable declared without a type takes the raw string.
 	Vars map[string]string
+	// Values are variable inputs written in HCL, from a variables file
+	// (ParseVarFile); for a name in both, Values wins. The CLI, which knows
+	// the order of -var and -var-file flags, puts each name in one only.
+	Values map[string]InputValue
 }
 
 // LoadConfig loads one .hcl file, or every .hcl file in a directory (lexical

@@ -96,17 +96,67 @@ func (d *variableDecl) convert(val cty.Value) (cty.Value, error) {
 	return convert.Convert(val, d.v.Type)
 }
 
-// assignVariables sets each variable's Value from the raw inputs, else its
-// default, and reports inputs for undeclared variables and required
-// variables left without a value.
-func assignVariables(decls []*variableDecl, raw map[string]string) hcl.Diagnostics {
+// InputValue is a variable's value written in HCL, as a variables file
+// (-var-file) holds it, rather than a raw string.
+type InputValue struct {
+	Value cty.Value
+	// Range is where the value is written, for diagnostics.
+	Range hcl.Range
+}
+
+// ParseVarFile reads a variables file: NAME = VALUE attributes and nothing
+// else, each value a constant (no references, no function calls), as
+// Terraform reads a .tfvars file. It returns the parsed file too, for
+// rendering the diagnostics' source snippets. Whether each name is a
+// declared variable is checked by LoadConfig.
+func ParseVarFile(src []byte, filename string) (*hcl.File, map[string]InputValue, hcl.Diagnostics) {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return f, nil, diags
+	}
+	attrs, d := f.Body.JustAttributes()
+	diags = diags.Extend(d)
+	values := make(map[string]InputValue, len(attrs))
+	for name, attr := range attrs {
+		// A nil context makes references and function calls errors that
+		// say so, which is what a file of plain values needs.
+		val, d := attr.Expr.Value(nil)
+		diags = diags.Extend(d)
+		if !d.HasErrors() {
+			values[name] = InputValue{Value: val, Range: attr.Expr.Range()}
+		}
+	}
+	return f, values, diags
+}
+
+// assignVariables sets each variable's Value from the inputs (values
+// first, then raw), else its default, and reports inputs for undeclared
+// variables and required variables left without a value. An undeclared
+// name in a file is a warning, as Terraform has it, since one file may
+// serve several configurations; given on the command line it is an error.
+func assignVariables(decls []*variableDecl, raw map[string]string, values map[string]InputValue) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	declared := make(map[string]*variableDecl, len(decls))
 	for _, d := range decls {
 		declared[d.v.Name] = d
 	}
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if _, ok := declared[name]; ok {
+			continue
+		}
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Value for undeclared variable",
+			Detail: fmt.Sprintf("The variables file sets %q, but the configuration declares no variable of that name, "+
+				"so the value is ignored.%s", name, didYouMean(name, slices.Collect(maps.Keys(declared)))),
+			Subject: values[name].Range.Ptr(),
+		})
+	}
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		if _, ok := declared[name]; ok {
+			continue
+		}
+		if _, ok := values[name]; ok {
 			continue
 		}
 		diags = diags.Append(&hcl.Diagnostic{
@@ -121,7 +171,21 @@ func assignVariables(decls []*variableDecl, raw map[string]string) hcl.Diagnosti
 	for _, d := range decls {
 		v := d.v
 		rawVal, given := raw[v.Name]
+		input, fromFile := values[v.Name]
 		switch {
+		case fromFile:
+			val, err := d.convert(input.Value)
+			if err != nil {
+				val = cty.UnknownVal(v.Type)
+				diags = diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
+					Detail: fmt.Sprintf("The value is not a valid %s: %s. The variable is declared at %s.",
+						typeexpr.TypeString(v.Type), err, v.DeclRange),
+					Subject: input.Range.Ptr(),
+				})
+			}
+			v.Value = val
 		case given:
 			val, valDiags := d.parseRaw(rawVal)
 			diags = diags.Extend(valDiags)
@@ -136,7 +200,7 @@ func assignVariables(decls []*variableDecl, raw map[string]string) hcl.Diagnosti
 				Severity: hcl.DiagError,
 				Summary:  "No value for required variable",
 				Detail: fmt.Sprintf("The variable %q has no default, so it must be set: with -var %s=VALUE, "+
-					"or with the environment variable FANOUT_VAR_%s. Or give it a default.", v.Name, v.Name, v.Name),
+					"in a file given by -var-file, or with the environment variable FANOUT_VAR_%s. Or give it a default.", v.Name, v.Name, v.Name),
 				Subject: v.NameRange.Ptr(),
 			})
 		}

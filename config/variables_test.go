@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -140,5 +141,74 @@ task "t" { run = "true" }
 				t.Errorf("detail %q does not contain %q", diags[0].Detail, tt.detail)
 			}
 		})
+	}
+}
+
+func TestParseVarFile(t *testing.T) {
+	src := "port  = 8080\nnames = [\"a\", \"b\"]\nservice = \"web\"\n"
+	f, values, diags := ParseVarFile([]byte(src), "prod.vars.hcl")
+	if diags.HasErrors() || f == nil {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	if got := values["port"]; !got.Value.RawEquals(cty.NumberIntVal(8080)) || got.Range.Start.Line != 1 || got.Range.Filename != "prod.vars.hcl" {
+		t.Errorf("port = %#v at %v", got.Value, got.Range)
+	}
+	if got := values["names"].Value; !got.RawEquals(cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})) {
+		t.Errorf("names = %#v", got)
+	}
+
+	for name, bad := range map[string]struct{ src, summary string }{
+		"reference": {"port = var.x\n", "Variables not allowed"},
+		"function":  {"port = upper(\"a\")\n", "Function calls not allowed"},
+		"block":     {"variable \"x\" {}\n", "Unexpected \"variable\" block"},
+		"syntax":    {"port = \n", "Invalid expression"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, diags := ParseVarFile([]byte(bad.src), "bad.hcl")
+			if !diags.HasErrors() || diags[0].Summary != bad.summary {
+				t.Errorf("diagnostics = %v, want %q", diags, bad.summary)
+			}
+		})
+	}
+}
+
+func TestVariableValuesFromFile(t *testing.T) {
+	src := `
+variable "port" {
+  type = number
+}
+variable "names" {
+  type    = list(string)
+  default = []
+}
+task "t" { run = "true" }
+`
+	_, values, diags := ParseVarFile([]byte("port = 8080\nnames = [\"a\", 1]\nservce = \"x\"\n"), "vars.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, cfg, diags := testLoad(t, map[string]string{"a.hcl": src}, "a.hcl", LoadOptions{
+		Values: values,
+		// Values wins over a raw value for the same name.
+		Vars: map[string]string{"port": "1"},
+	})
+	if diags.HasErrors() {
+		t.Fatalf("errors: %v", diags)
+	}
+	if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Value for undeclared variable" ||
+		!strings.Contains(diags[0].Detail, `"servce"`) {
+		t.Errorf("want one warning for the undeclared name, got %v", diags)
+	}
+	if got := cfg.Variables[0].Value; !got.RawEquals(cty.NumberIntVal(8080)) {
+		t.Errorf("port = %#v, want 8080 from the file", got)
+	}
+	if got := cfg.Variables[1].Value; !got.RawEquals(cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("1")})) {
+		t.Errorf("names = %#v, want the file's list converted", got)
+	}
+
+	_, values, _ = ParseVarFile([]byte("port = \"eighty\"\n"), "vars.hcl")
+	_, _, diags = testLoad(t, map[string]string{"a.hcl": src}, "a.hcl", LoadOptions{Values: values})
+	if !diags.HasErrors() || diags[0].Summary != `Invalid value for variable "port"` || diags[0].Subject == nil || diags[0].Subject.Filename != "vars.hcl" {
+		t.Errorf("a wrong type in the file: %v", diags)
 	}
 }

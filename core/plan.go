@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"fmt"
+	"path"
+	"slices"
 	"time"
 
 	"github.com/fanout/fanout/config"
@@ -28,6 +30,11 @@ type Plan struct {
 	Preflight bool
 	// Config is the configuration the plan was built from.
 	Config *config.Config
+	// Limit and Exclude are the host selection the plan was built with
+	// (PlanOptions); Unselected names the configuration's hosts it left
+	// out, in declaration order. All empty without a selection.
+	Limit, Exclude []string
+	Unselected     []string
 }
 
 // Node is a *Group or a *TaskNode.
@@ -90,6 +97,14 @@ type PlanOptions struct {
 	// the order they should run (like `cap deploy:restart`). Empty means
 	// every root.
 	Targets []string
+	// Limit keeps only the hosts that match one of these patterns: a host
+	// name, a role, or a glob over names and roles ("web*", "db[12]", as
+	// path.Match reads them). Empty keeps every host.
+	Limit []string
+	// Exclude drops the hosts that match one of these patterns, after
+	// Limit. A pattern of Limit or Exclude that matches no host of the
+	// configuration is an error, since it is most likely a typo.
+	Exclude []string
 	// Transports describes and validates the transports; the same value
 	// must be passed to Apply.
 	Transports *Transports
@@ -111,19 +126,40 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		return nil, diags
 	}
 
+	selected, selDiags := selectHosts(cfg.Hosts, opts.Limit, opts.Exclude)
+	diags = append(diags, selDiags...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p.Limit, p.Exclude = opts.Limit, opts.Exclude
+
 	hosts := map[string]*Host{}
 	used := map[string]bool{}
 	for _, h := range cfg.Hosts {
-		hosts[h.Name] = &Host{Name: h.Name, Address: h.Address, Roles: h.Roles, Transport: h.Transport}
+		if selected == nil || selected[h.Name] {
+			hosts[h.Name] = &Host{Name: h.Name, Address: h.Address, Roles: h.Roles, Transport: h.Transport}
+		} else {
+			p.Unselected = append(p.Unselected, h.Name)
+		}
 	}
 	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}}
 	for _, r := range roots {
-		p.Roots = append(p.Roots, b.node(r))
+		if n := b.node(r); n != nil {
+			p.Roots = append(p.Roots, n)
+		}
 	}
 	for _, h := range cfg.Hosts {
 		if used[h.Name] {
 			p.Hosts = append(p.Hosts, hosts[h.Name])
 		}
+	}
+	if selected != nil && len(p.Roots) == 0 {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No task runs on the selected hosts",
+			Detail: fmt.Sprintf("The host selection keeps %s, but none of the tasks to run is on any of them. "+
+				"Widen the selection or name other tasks.", joinNames(selectedNames(cfg.Hosts, selected))),
+		})
 	}
 
 	if opts.Transports != nil {
@@ -144,19 +180,34 @@ type planBuilder struct {
 	groups map[*config.Parallelize]*Group
 }
 
+// node returns the plan node of n, or nil when a host selection left it
+// with no host to run on: such tasks, and groups left empty, are pruned so
+// that the plan shows, and the run does, only what will happen.
 func (b *planBuilder) node(n config.Node) Node {
 	switch n := n.(type) {
 	case *config.Task:
-		return b.task(n)
+		if t := b.task(n); t != nil {
+			return t
+		}
+		return nil
 	case *config.Parallelize:
 		if g, ok := b.groups[n]; ok {
+			if g == nil {
+				return nil
+			}
 			return g
 		}
 		g := &Group{Name: n.Name, Threads: n.Threads}
-		b.groups[n] = g
 		for _, m := range n.Members {
-			g.Members = append(g.Members, b.node(m))
+			if mn := b.node(m); mn != nil {
+				g.Members = append(g.Members, mn)
+			}
 		}
+		if len(g.Members) == 0 {
+			b.groups[n] = nil
+			return nil
+		}
+		b.groups[n] = g
 		return g
 	default:
 		panic(fmt.Sprintf("core: unexpected config node %T", n))
@@ -177,8 +228,14 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		Env:         t.Env,
 	}
 	for _, h := range t.Hosts {
-		tn.Hosts = append(tn.Hosts, b.hosts[h.Name])
-		b.used[h.Name] = true
+		if ph, ok := b.hosts[h.Name]; ok { // absent: not selected
+			tn.Hosts = append(tn.Hosts, ph)
+			b.used[h.Name] = true
+		}
+	}
+	if len(tn.Hosts) == 0 && len(t.Hosts) > 0 {
+		b.tasks[t] = nil
+		return nil
 	}
 	if tn.MaxHosts <= 0 || tn.MaxHosts > len(tn.Hosts) {
 		tn.MaxHosts = max(len(tn.Hosts), 1)
@@ -266,4 +323,99 @@ func (p *Plan) Walk(fn func(t *TaskNode)) {
 	for _, r := range p.Roots {
 		walk(r)
 	}
+}
+
+// selectHosts applies Limit and Exclude to the configuration's hosts. It
+// returns nil when neither is given (every host), else the names kept. A
+// pattern that matches no host, or is not a valid glob, is an error.
+func selectHosts(hosts []*config.Host, limit, exclude []string) (map[string]bool, hcl.Diagnostics) {
+	if len(limit) == 0 && len(exclude) == 0 {
+		return nil, nil
+	}
+	var diags hcl.Diagnostics
+	check := func(kind string, patterns []string) {
+		for _, pat := range patterns {
+			if _, err := path.Match(pat, ""); err != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Invalid host pattern %q", pat),
+					Detail: fmt.Sprintf("The %s pattern %q is not a valid glob: %s. A pattern is a host name, a role, "+
+						"or a glob with *, ? and [...] as in shell file names.", kind, pat, err),
+				})
+				continue
+			}
+			if !slices.ContainsFunc(hosts, func(h *config.Host) bool { return matchHost(pat, h) }) {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("No host matches %q", pat),
+					Detail: fmt.Sprintf("The %s pattern %q matches no host name or role of the configuration. Hosts: %s. Roles: %s.",
+						kind, pat, joinNames(hostNames(hosts)), joinNames(roleNames(hosts))),
+				})
+			}
+		}
+	}
+	check("limit", limit)
+	check("exclude", exclude)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	keep := map[string]bool{}
+	for _, h := range hosts {
+		in := len(limit) == 0 || slices.ContainsFunc(limit, func(p string) bool { return matchHost(p, h) })
+		out := slices.ContainsFunc(exclude, func(p string) bool { return matchHost(p, h) })
+		if in && !out {
+			keep[h.Name] = true
+		}
+	}
+	if len(keep) == 0 {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No host selected",
+			Detail:   "Every host matching the limit is also excluded, so nothing would run. Change the limit or the exclusions.",
+		})
+		return nil, diags
+	}
+	return keep, diags
+}
+
+// matchHost reports whether a pattern selects h: its name or one of its
+// roles, equal or matching as a glob. Patterns were checked beforehand.
+func matchHost(pattern string, h *config.Host) bool {
+	for _, s := range append([]string{h.Name}, h.Roles...) {
+		if ok, _ := path.Match(pattern, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func hostNames(hosts []*config.Host) []string {
+	var out []string
+	for _, h := range hosts {
+		out = append(out, h.Name)
+	}
+	return out
+}
+
+// roleNames lists the roles of hosts, each once, in first-seen order.
+func roleNames(hosts []*config.Host) []string {
+	var out []string
+	for _, h := range hosts {
+		for _, r := range h.Roles {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func selectedNames(hosts []*config.Host, selected map[string]bool) []string {
+	var out []string
+	for _, h := range hosts {
+		if selected[h.Name] {
+			out = append(out, h.Name)
+		}
+	}
+	return out
 }

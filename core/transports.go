@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,24 @@ import (
 // the run. Launch is called at most once per name per Transports.
 type Launcher interface {
 	Launch(ctx context.Context, name string) (t sdk.Transport, stop func(), err error)
+}
+
+// LaunchRequest is what Transports asks of a RequestLauncher: the
+// transport, and what the configuration requires of its plugin binary.
+type LaunchRequest struct {
+	// Name is the transport's name.
+	Name string
+	// SHA256 pins the plugin binary (the transport block's sha256): 64
+	// hexadecimal digits, or empty when not pinned.
+	SHA256 string
+}
+
+// RequestLauncher is a Launcher that can also honour a LaunchRequest, which
+// Transports uses when the configuration pins a plugin binary. A launcher
+// that cannot verify binaries need not implement it; Transports then
+// refuses pinned transports rather than start them unchecked.
+type RequestLauncher interface {
+	LaunchWith(ctx context.Context, req LaunchRequest) (t sdk.Transport, stop func(), err error)
 }
 
 // LauncherFunc adapts a function to Launcher.
@@ -42,6 +61,47 @@ type TransportPlan struct {
 	Hosts int
 }
 
+// Setting is one attribute of a transport's settings, as a plan shows it.
+type Setting struct {
+	Name string
+	// Value is the decoded value; null when the attribute is not set.
+	Value cty.Value
+	// Sensitive is true when the plugin declared the attribute sensitive:
+	// its value must not be shown.
+	Sensitive bool
+}
+
+// Attributes returns the transport's settings in the order its plugin
+// declares them.
+func (tp *TransportPlan) Attributes() []Setting {
+	if tp.Plugin == nil {
+		return nil
+	}
+	out := make([]Setting, 0, len(tp.Plugin.TransportSchema.Attributes))
+	for _, a := range tp.Plugin.TransportSchema.Attributes {
+		v := cty.NullVal(cty.DynamicPseudoType)
+		if tp.Settings.Type().IsObjectType() && tp.Settings.Type().HasAttribute(a.Name) && !tp.Settings.IsNull() {
+			// Marks only say what the views decide from the schema;
+			// a marked value would panic in their formatting.
+			v, _ = tp.Settings.GetAttr(a.Name).UnmarkDeep()
+		}
+		out = append(out, Setting{Name: a.Name, Value: v, Sensitive: a.Sensitive})
+	}
+	return out
+}
+
+// SensitiveValues returns the set values of the transport's sensitive
+// string settings, for views to redact wherever they might appear.
+func (tp *TransportPlan) SensitiveValues() []string {
+	var out []string
+	for _, s := range tp.Attributes() {
+		if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
+			out = append(out, s.Value.AsString())
+		}
+	}
+	return out
+}
+
 // Transports starts transport plugins on first use and keeps one plugin
 // process per transport until Close, so that a plan and the run that
 // follows it share them. It is safe for concurrent use.
@@ -53,6 +113,7 @@ type Transports struct {
 	// guarded by mu
 	handles map[string]*transportHandle
 	order   []string
+	pins    map[string]string // transport name -> sha256, set by prepare
 }
 
 type transportHandle struct {
@@ -68,7 +129,7 @@ func NewTransports(l Launcher, logger hclog.Logger) *Transports {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Transports{launcher: l, logger: logger, handles: map[string]*transportHandle{}}
+	return &Transports{launcher: l, logger: logger, handles: map[string]*transportHandle{}, pins: map[string]string{}}
 }
 
 // get launches and describes the named transport once; concurrent callers
@@ -81,6 +142,7 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 		ts.handles[name] = h
 		ts.order = append(ts.order, name)
 	}
+	pin := ts.pins[name]
 	ts.mu.Unlock()
 	if ok {
 		select {
@@ -91,7 +153,7 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 		return h.t, h.desc, h.err
 	}
 	defer close(h.ready)
-	t, stop, err := ts.launcher.Launch(ctx, name)
+	t, stop, err := ts.launch(ctx, name, pin)
 	if err != nil {
 		h.err = err
 		return nil, nil, err
@@ -104,6 +166,17 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 	}
 	h.desc = desc
 	return t, desc, nil
+}
+
+// launch starts a transport, through LaunchWith when its binary is pinned.
+func (ts *Transports) launch(ctx context.Context, name, pin string) (sdk.Transport, func(), error) {
+	if rl, ok := ts.launcher.(RequestLauncher); ok {
+		return rl.LaunchWith(ctx, LaunchRequest{Name: name, SHA256: pin})
+	}
+	if pin != "" {
+		return nil, nil, fmt.Errorf("this launcher cannot verify the plugin binary against sha256 %s", pin)
+	}
+	return ts.launcher.Launch(ctx, name)
 }
 
 // Close closes every transport started so far and stops its plugin. It
@@ -136,7 +209,9 @@ func (ts *Transports) Close(ctx context.Context) error {
 
 // prepare describes every transport the hosts use (and every declared
 // one), decodes transport and host settings against the plugins' schemas,
-// and configures each transport.
+// and configures each transport. Hosts of the configuration that the plan
+// does not use are checked too when their transport was started anyway,
+// so that a typo is found before the run that uses the host.
 func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*Host) ([]*TransportPlan, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	counts := map[string]int{}
@@ -147,38 +222,28 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 	for name := range counts {
 		names = append(names, name)
 	}
-	for name := range cfg.Transports {
+	ts.mu.Lock()
+	for name, block := range cfg.Transports {
 		if _, ok := counts[name]; !ok {
 			names = append(names, name)
 		}
+		if block.SHA256 != "" {
+			ts.pins[name] = block.SHA256
+		}
 	}
+	ts.mu.Unlock()
 	sort.Strings(names)
 
-	hostByName := map[string]*config.Host{}
-	for _, h := range cfg.Hosts {
-		hostByName[h.Name] = h
-	}
-
 	var plans []*TransportPlan
-	failed := map[string]bool{}
+	described := map[string]*sdk.DescribeResponse{}
 	for _, name := range names {
 		block := cfg.Transports[name]
 		t, desc, err := ts.get(ctx, name)
 		if err != nil {
-			failed[name] = true
-			d := &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  fmt.Sprintf("Transport %q is not available", name),
-				Detail:   fmt.Sprintf("fanout could not start the %q transport: %s.", name, err),
-			}
-			if block != nil {
-				d.Subject = block.NameRange.Ptr()
-			} else {
-				d.Subject = firstHostUsing(cfg, name)
-			}
-			diags = append(diags, d)
+			diags = append(diags, launchDiagnostic(cfg, name, err))
 			continue
 		}
+		described[name] = desc
 		var body hcl.Body = hcl.EmptyBody()
 		if block != nil && block.Config != nil {
 			body = block.Config
@@ -186,12 +251,10 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 		settings, sdiags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
 		diags = append(diags, sdiags...)
 		if sdiags.HasErrors() {
-			failed[name] = true
 			continue
 		}
 		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings})
 		if err != nil {
-			failed[name] = true
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Transport %q rejected its settings", name),
@@ -202,28 +265,79 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 		}
 		diags = append(diags, mapDiagnostics(resp.Diagnostics, body, rangePtr(block))...)
 		if resp.Diagnostics.HasErrors() {
-			failed[name] = true
+			continue
 		}
 		plans = append(plans, &TransportPlan{Name: name, Plugin: desc, Settings: settings, Hosts: counts[name]})
 	}
 
+	planned := map[string]*Host{}
 	for _, h := range hosts {
-		if failed[h.Transport] {
-			continue
-		}
-		_, desc, err := ts.get(ctx, h.Transport)
-		if err != nil {
-			continue
+		planned[h.Name] = h
+	}
+	for _, ch := range cfg.Hosts {
+		desc, ok := described[ch.Transport]
+		if !ok {
+			continue // its transport failed, and said so, or is not started
 		}
 		var body hcl.Body = hcl.EmptyBody()
-		if ch := hostByName[h.Name]; ch != nil && ch.Config != nil {
+		if ch.Config != nil {
 			body = ch.Config
 		}
 		v, hdiags := hcldec.Decode(body, schemaSpec(desc.HostSchema), cfg.EvalContext)
 		diags = append(diags, hdiags...)
-		h.Config = v
+		if h := planned[ch.Name]; h != nil {
+			h.Config = v
+		}
 	}
 	return plans, diags
+}
+
+// launchDiagnostic explains why a transport could not be started, on its
+// transport block or, for an undeclared one, on the first host using it.
+func launchDiagnostic(cfg *config.Config, name string, err error) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Transport %q is not available", name),
+		Detail:   fmt.Sprintf("fanout could not start the %q transport: %s.", name, err),
+	}
+	if block := cfg.Transports[name]; block != nil {
+		d.Subject = block.NameRange.Ptr()
+		d.Context = block.DeclRange.Ptr()
+	} else {
+		d.Subject = firstHostUsing(cfg, name)
+	}
+	var (
+		nf *PluginNotFoundError
+		cm *ChecksumMismatchError
+		le *LockError
+		ve *sdk.VersionError
+	)
+	switch {
+	case errors.As(err, &nf):
+		d.Summary = fmt.Sprintf("Transport plugin %q not found", name)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%q is not a built-in transport, so fanout looks for a plugin binary named %s%s, in this order:\n", name, PluginPrefix, name)
+		for _, dir := range nf.SearchPath {
+			fmt.Fprintf(&b, "  - %s\n", dir)
+		}
+		if len(nf.SystemPath) == 0 {
+			b.WriteString("  - $PATH, which is empty\n")
+		}
+		for _, dir := range nf.SystemPath {
+			fmt.Fprintf(&b, "  - %s (from $PATH)\n", dir)
+		}
+		fmt.Fprintf(&b, "None holds an executable %s%s. Install the plugin in one of them (or in a directory named by $FANOUT_PLUGIN_PATH), or check the transport's name.", PluginPrefix, name)
+		d.Detail = b.String()
+	case errors.As(err, &cm):
+		d.Summary = fmt.Sprintf("Plugin of transport %q does not match its checksum", name)
+		d.Detail = fmt.Sprintf("fanout refused to start %s: %s.", cm.Path, err)
+	case errors.As(err, &le):
+		d.Summary = fmt.Sprintf("Transport %q does not match the lock file", name)
+		d.Detail = fmt.Sprintf("fanout refused to start %s: %s.", le.Path, err)
+	case errors.As(err, &ve):
+		d.Summary = fmt.Sprintf("Transport plugin %q speaks another protocol version", name)
+	}
+	return d
 }
 
 func rangePtr(t *config.Transport) *hcl.Range {

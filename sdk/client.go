@@ -5,12 +5,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 )
+
+// defaultStartTimeout is go-plugin's own default, stated here because
+// error messages name it.
+const defaultStartTimeout = time.Minute
 
 // ClientConfig says how to launch a transport plugin process.
 type ClientConfig struct {
@@ -20,14 +29,16 @@ type ClientConfig struct {
 	Cmd *exec.Cmd
 
 	// Logger receives the client's logs and the plugin's, which the plugin
-	// writes as JSON to its stderr and the client re-emits here. The
+	// writes as JSON to its stderr and the client re-emits here; lines
+	// that are not JSON (a panic's stack trace) are logged at Debug. The
 	// plugin is told this logger's level, so it sends only what would be
 	// shown. Default: no logging.
 	Logger hclog.Logger
 
 	// SHA256, when set, is the expected SHA-256 of the executable at
-	// Cmd.Path, in hexadecimal; NewClient refuses to start a binary that
-	// does not match. Empty means no check.
+	// Cmd.Path, in hexadecimal; NewClient has go-plugin check it just
+	// before starting the binary and refuses one that does not match with
+	// a *ChecksumError. Empty means no check.
 	SHA256 string
 
 	// StartTimeout bounds how long the plugin has to start and complete
@@ -40,33 +51,45 @@ type ClientConfig struct {
 type Client struct {
 	plugin    *plugin.Client
 	transport Transport
+	version   int
 }
 
 // NewClient starts the plugin process cfg describes, completes the
 // handshake, and returns a Client whose Transport talks to it. On error no
-// process is left running.
+// process is left running; the error is a *ChecksumError when the binary
+// does not match cfg.SHA256, a *VersionError when the plugin speaks another
+// version of the protocol, and wraps ErrHandshake when the process did not
+// complete the handshake.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Cmd == nil {
 		return nil, errors.New("start transport plugin: no command given")
 	}
+	path := cfg.Cmd.Path
 	logger := cfg.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = defaultStartTimeout
 	}
 	var secure *plugin.SecureConfig
 	if cfg.SHA256 != "" {
 		sum, err := hex.DecodeString(cfg.SHA256)
 		if err != nil || len(sum) != sha256.Size {
 			return nil, fmt.Errorf("start transport plugin %s: invalid sha256 %q: want %d hexadecimal digits",
-				cfg.Cmd.Path, cfg.SHA256, 2*sha256.Size)
+				path, cfg.SHA256, 2*sha256.Size)
 		}
 		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
 	cfg.Cmd.Env = append(cfg.Cmd.Env, logLevelEnv+"="+logger.GetLevel().String())
 
+	stderr := &stderrLog{}
+	exited := func() error { return exitError(cfg.Cmd, stderr) }
 	pc := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: VersionedPlugins(nil),
+		HandshakeConfig: Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			ProtocolVersion: {PluginName: &GRPCTransportPlugin{exited: exited}},
+		},
 		Cmd:              cfg.Cmd,
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
@@ -74,31 +97,38 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		// CleanupClients must not do it behind the owner's back.
 		Managed:      false,
 		Logger:       logger,
+		Stderr:       stderr,
 		StartTimeout: cfg.StartTimeout,
 	})
 	rpc, err := pc.Client()
 	if err != nil {
+		// Kill first: it waits for the process and its stderr, which the
+		// error below reports.
 		pc.Kill()
-		return nil, fmt.Errorf("start transport plugin %s: %w", cfg.Cmd.Path, err)
+		return nil, fmt.Errorf("start transport plugin %s: %w", path, startError(err, cfg, stderr))
 	}
 	raw, err := rpc.Dispense(PluginName)
 	if err != nil {
 		pc.Kill()
-		return nil, fmt.Errorf("start transport plugin %s: %w", cfg.Cmd.Path, err)
+		return nil, fmt.Errorf("start transport plugin %s: %w", path, err)
 	}
 	t, ok := raw.(Transport)
 	if !ok {
 		pc.Kill()
-		return nil, fmt.Errorf("start transport plugin %s: dispensed %T, not a Transport", cfg.Cmd.Path, raw)
+		return nil, fmt.Errorf("start transport plugin %s: dispensed %T, not a Transport", path, raw)
 	}
-	return &Client{plugin: pc, transport: t}, nil
+	return &Client{plugin: pc, transport: t, version: pc.NegotiatedVersion()}, nil
 }
 
 // Transport returns the Transport served by the plugin process. It is safe
-// for concurrent use. Once the process has exited, its calls fail with
-// ErrPluginExited; calls in progress when it dies fail the same way,
-// promptly.
+// for concurrent use. Once the process has exited, its calls fail with an
+// error wrapping ErrPluginExited; calls in progress when it dies fail the
+// same way, promptly.
 func (c *Client) Transport() Transport { return c.transport }
+
+// ProtocolVersion returns the transport protocol version negotiated with
+// the plugin in the handshake.
+func (c *Client) ProtocolVersion() int { return c.version }
 
 // Exited reports whether the plugin process has exited.
 func (c *Client) Exited() bool { return c.plugin.Exited() }
@@ -108,3 +138,72 @@ func (c *Client) Exited() bool { return c.plugin.Exited() }
 // its logs have been read. Call Transport().Close first, so that the plugin
 // can stop what it runs. Kill can safely be called more than once.
 func (c *Client) Kill() { c.plugin.Kill() }
+
+// SHA256File returns the SHA-256 of the file at path in lower-case
+// hexadecimal: the form ClientConfig.SHA256 takes and sha256sum prints.
+func SHA256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// pluginVersionRE finds the version a plugin offered in go-plugin's
+// "incompatible API version" error, which carries it only as text.
+var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
+
+// startError turns go-plugin's start errors, written for plugin developers,
+// into ones that tell an operator what is wrong with the binary. go-plugin
+// offers no typed errors for them but the checksum one, so the others are
+// recognised by their text; an unrecognised error passes through as is.
+func startError(err error, cfg ClientConfig, stderr *stderrLog) error {
+	path := cfg.Cmd.Path
+	msg := err.Error()
+	switch {
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		got, _ := SHA256File(path)
+		return &ChecksumError{Path: path, Want: strings.ToLower(cfg.SHA256), Got: got}
+	case strings.Contains(msg, "incompatible API version with plugin"):
+		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			return &VersionError{Path: path, Plugin: v, Host: []int{ProtocolVersion}}
+		}
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
+		return fmt.Errorf("%w: the plugin exited before completing it%s", ErrHandshake, processDetail(cfg.Cmd, stderr))
+	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
+		line, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
+		return fmt.Errorf("%w: the plugin wrote %q to its standard output, where only the handshake may go "+
+			"(a plugin built with sdk.Serve logs to standard error)", ErrHandshake, line)
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("%w: no handshake within %s; is it a fanout transport plugin built with sdk.Serve?",
+			ErrHandshake, cfg.StartTimeout)
+	}
+	return err
+}
+
+// exitError is the error of a call to a plugin whose process has exited.
+// Only call it once the process is known to have exited: it reads the
+// process state that waiting for it recorded.
+func exitError(cmd *exec.Cmd, stderr *stderrLog) error {
+	return fmt.Errorf("%w%s", ErrPluginExited, processDetail(cmd, stderr))
+}
+
+// processDetail says how a plugin process ended and what it last said on
+// standard error outside its JSON logs: " (exit status 2): panic: boom".
+func processDetail(cmd *exec.Cmd, stderr *stderrLog) string {
+	var b strings.Builder
+	if ps := cmd.ProcessState; ps != nil {
+		fmt.Fprintf(&b, " (%s)", ps)
+	}
+	if s := stderr.summary(); s != "" {
+		fmt.Fprintf(&b, ": %s", s)
+	}
+	return b.String()
+}

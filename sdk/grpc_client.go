@@ -26,12 +26,18 @@ type grpcClient struct {
 	// done is cancelled when the plugin process exits.
 	done   context.Context
 	client pb.TransportClient
+	// exited is the error of a call once done is cancelled.
+	exited func() error
 }
 
 var _ Transport = (*grpcClient)(nil)
 
 func newGRPCClient(done context.Context, conn *grpc.ClientConn) *grpcClient {
-	return &grpcClient{done: done, client: pb.NewTransportClient(conn)}
+	return &grpcClient{
+		done:   done,
+		client: pb.NewTransportClient(conn),
+		exited: func() error { return ErrPluginExited },
+	}
 }
 
 // callContext derives the context of one call from the caller's: it is
@@ -54,14 +60,14 @@ func (c *grpcClient) callError(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	if c.done.Err() != nil {
-		return ErrPluginExited
+		return c.exited()
 	}
 	if code == codes.Unavailable {
 		t := time.NewTimer(exitNoticeWait)
 		defer t.Stop()
 		select {
 		case <-c.done.Done():
-			return ErrPluginExited
+			return c.exited()
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:

@@ -47,6 +47,11 @@ type GRPCTransportPlugin struct {
 
 	// Impl is the Transport to serve; nil on the host side.
 	Impl Transport
+
+	// exited returns the error of calls made once the plugin process has
+	// exited; nil means a bare ErrPluginExited. Set by NewClient, which
+	// knows the process.
+	exited func() error
 }
 
 var _ plugin.GRPCPlugin = (*GRPCTransportPlugin)(nil)
@@ -65,5 +70,9 @@ func (p *GRPCTransportPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) e
 // cancelled by go-plugin when the plugin process exits, which the client
 // uses to fail calls in progress with ErrPluginExited rather than wait.
 func (p *GRPCTransportPlugin) GRPCClient(done context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return newGRPCClient(done, conn), nil
+	c := newGRPCClient(done, conn)
+	if p.exited != nil {
+		c.exited = p.exited
+	}
+	return c, nil
 }

@@ -3,7 +3,10 @@ package sdk
 import (
 	"context"
 	"os"
+	"os/signal"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -46,6 +49,10 @@ func NewLogger(name string) hclog.Logger {
 //
 // If the host goes away without calling Close, Serve calls it before
 // returning, so that nothing the transport started outlives the plugin.
+// SIGTERM, which the host's kernel sends if the host dies without ending
+// the plugin (fanout asks for it on Linux), closes the transport too and
+// then exits the process with status 143, as SIGTERM would have. SIGINT is
+// ignored: the host, not the terminal, decides when the plugin stops.
 func Serve(t Transport, opts *ServeOpts) {
 	if opts == nil {
 		opts = &ServeOpts{}
@@ -55,19 +62,36 @@ func Serve(t Transport, opts *ServeOpts) {
 		logger = NewLogger("")
 	}
 	ct := &closeTracker{Transport: t}
+	stopTerm := closeOnTerm(ct, logger)
+	defer stopTerm()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(ct),
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           logger,
 	})
-	if ct.closed.Load() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), closeOnExitTimeout)
-	defer cancel()
-	if _, err := t.Close(ctx, &CloseRequest{}); err != nil {
-		logger.Warn("close transport after the host went away", "error", err)
+	ct.closeOnce(logger, "the host went away")
+}
+
+// closeOnTerm closes the transport and exits when the process gets
+// SIGTERM. The returned function stops watching and waits for the watcher.
+func closeOnTerm(ct *closeTracker, logger hclog.Logger) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-ch:
+			ct.closeOnce(logger, "terminated")
+			os.Exit(128 + int(syscall.SIGTERM))
+		case <-done:
+		}
+	})
+	return func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
 	}
 }
 
@@ -81,4 +105,17 @@ type closeTracker struct {
 func (c *closeTracker) Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error) {
 	c.closed.Store(true)
 	return c.Transport.Close(ctx, req)
+}
+
+// closeOnce closes the transport unless the host already did, bounded by
+// closeOnExitTimeout; why is for the log.
+func (c *closeTracker) closeOnce(logger hclog.Logger, why string) {
+	if c.closed.Swap(true) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeOnExitTimeout)
+	defer cancel()
+	if _, err := c.Transport.Close(ctx, &CloseRequest{}); err != nil {
+		logger.Warn("close transport: "+why, "error", err)
+	}
 }

@@ -4,21 +4,22 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/core"
 )
 
-const applySynopsis = "Run the plan: tasks in parallel under their limits, output prefixed by host\n  and task, a summary at the end. When a task fails, nothing new starts, work\n  in flight finishes, and everything that started is rolled back, newest\n  first. Ctrl-C once interrupts and rolls back; twice aborts."
-
 func runApply(args []string, s *streams) int {
 	a, err := arguments.ParseApply(args)
-	if code, ok := parseArgs(err, s, "apply", applySynopsis); !ok {
+	if code, ok := parseArgs(err, s, "apply"); !ok {
 		return code
 	}
-	p, ts, done, ok := buildPlan(s, &a.Common)
+	l := newLoader(s, &a.Common)
+	pl, done, ok := l.buildPlan(&a.Common, a.Selection)
 	defer done()
 	if !ok {
 		return exitUsage
@@ -30,13 +31,25 @@ func runApply(args []string, s *streams) int {
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
 
-	view := views.NewApplyHuman(s.Out, p, s.Color && !a.NoColor)
-	res := core.Apply(ctx, p, core.ApplyOptions{
-		Transports: ts,
+	o := views.ApplyOptions{
+		Options:  views.Options{Color: l.color, Redact: pl.redact},
+		Quiet:    a.Quiet,
+		Group:    a.Group,
+		Progress: s.Terminal && a.ViewType == arguments.ViewHuman,
+		Version:  version,
+	}
+	if o.Progress && s.Width != nil {
+		o.Width = s.Width()
+	}
+	view := views.NewApply(a.ViewType, s.Out, pl.plan, o)
+	stopStatus := watchStatus(view, o.Progress)
+	res := core.Apply(ctx, pl.plan, core.ApplyOptions{
+		Transports: pl.ts,
 		Observer:   view,
 		Interrupt:  interrupt,
 		Logger:     newLogger(s),
 	})
+	stopStatus()
 	switch res.Status {
 	case core.RunSucceeded:
 		return exitOK
@@ -77,5 +90,41 @@ func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
 		signal.Stop(ch)
 		close(stop)
 		<-done
+	}
+}
+
+// watchStatus redraws the view's status line every second when tick is
+// set, and lists what runs now on SIGUSR1. The returned func stops both
+// and waits for them.
+func watchStatus(view views.Apply, tick bool) func() {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	var ticks <-chan time.Time
+	var ticker *time.Ticker
+	if tick {
+		ticker = time.NewTicker(time.Second)
+		ticks = ticker.C
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-ticks:
+				view.Tick()
+			case <-usr1:
+				view.Status()
+			case <-stop:
+				return
+			}
+		}
+	})
+	return func() {
+		signal.Stop(usr1)
+		close(stop)
+		wg.Wait()
+		if ticker != nil {
+			ticker.Stop()
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,62 +12,179 @@ import (
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/core"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
-// loader carries what loading a configuration produced, for rendering
-// diagnostics against the right source files.
+// loader loads a configuration with its variables and reports what went
+// wrong: as text on stderr, or, for validate -json, kept for one JSON
+// document on stdout.
 type loader struct {
-	parser *config.Parser
-	s      *streams
-	color  bool
+	s     *streams
+	color bool
+	// collect keeps diagnostics in diags instead of printing them.
+	collect bool
+	diags   hcl.Diagnostics
+	// files are every file parsed, by the name diagnostics use, for their
+	// source snippets.
+	files map[string]*hcl.File
+	// prompt asks for required variables left unset; nil when stdin is not
+	// a terminal (or for validate), which makes them errors.
+	prompt func(v *config.Variable) (string, error)
+}
+
+func newLoader(s *streams, c *arguments.Common) *loader {
+	return &loader{s: s, color: s.Color && !c.NoColor, files: map[string]*hcl.File{}, prompt: s.Prompt}
 }
 
 // parseArgs reports a flag problem or a help request as the command's
 // exit code; ok is false when the command must return that code.
-func parseArgs(err error, s *streams, name, synopsis string) (code int, ok bool) {
+func parseArgs(err error, s *streams, name string) (code int, ok bool) {
 	if err == nil {
 		return 0, true
 	}
 	if errors.Is(err, arguments.ErrHelp) {
-		commandHelp(s.Out, name, synopsis, "")
+		commandHelp(s.Out, name)
 		return exitOK, false
 	}
 	fmt.Fprintf(s.Err, "fanout %s: %s\nRun \"fanout %s -help\" for usage.\n", name, err, name)
 	return exitUsage, false
 }
 
-// load reads the configuration the arguments name, with variables from
-// FANOUT_VAR_* and then -var (which wins).
-func load(s *streams, c *arguments.Common) (*config.Config, *loader, bool) {
-	dir, path := fsPath(c.Path)
-	l := &loader{parser: config.NewParser(os.DirFS(dir)), s: s, color: s.Color && !c.NoColor}
+// load reads the configuration the arguments name. Variables come from
+// FANOUT_VAR_*, then each -var and -var-file in the order given, a later
+// one winning (Terraform's precedence); required ones still unset are
+// asked for on a terminal.
+func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 	if _, err := os.Stat(c.Path); err != nil {
-		fmt.Fprintf(s.Err, "fanout: cannot read configuration %s: %s\n", c.Path, errors.Unwrap(err))
-		return nil, l, false
+		l.report(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration",
+			Detail: fmt.Sprintf("fanout cannot read configuration %s: %s. Give a .hcl file or a directory of them.", c.Path, errors.Unwrap(err))}})
+		return nil, false
 	}
-	vars := map[string]string{}
+	raw := map[string]string{}
 	for _, kv := range os.Environ() {
 		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
 			if n, v, ok := strings.Cut(name, "="); ok {
-				vars[n] = v
+				raw[n] = v
 			}
 		}
 	}
-	for k, v := range c.Vars.Values {
-		vars[k] = v
+	values := map[string]config.InputValue{}
+	var diags hcl.Diagnostics
+	for _, a := range c.Vars.Args {
+		if a.File == "" {
+			raw[a.Name] = a.Value
+			delete(values, a.Name)
+			continue
+		}
+		src, err := os.ReadFile(a.File)
+		if err != nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variables file",
+				Detail: fmt.Sprintf("The file %s given by -var-file cannot be read: %s.", a.File, errors.Unwrap(err))})
+			continue
+		}
+		f, vals, d := config.ParseVarFile(src, a.File)
+		if f != nil {
+			l.files[a.File] = f
+		}
+		diags = diags.Extend(d)
+		for name, v := range vals {
+			values[name] = v
+			delete(raw, name)
+		}
 	}
-	cfg, diags := l.parser.LoadConfig(path, config.LoadOptions{Vars: vars})
-	l.diagnostics(diags)
 	if diags.HasErrors() {
-		return nil, l, false
+		l.report(diags)
+		return nil, false
 	}
-	return cfg, l, true
+
+	cfg, cfgDiags, parser := l.parse(c.Path, raw, values)
+	if cfgDiags.HasErrors() && cfg != nil && l.prompt != nil {
+		if missing := missingRequired(cfg, raw, values); len(missing) > 0 {
+			for _, v := range missing {
+				val, err := l.prompt(v)
+				if err != nil {
+					l.report(diags.Extend(cfgDiags))
+					return nil, false
+				}
+				raw[v.Name] = val
+			}
+			cfg, cfgDiags, parser = l.parse(c.Path, raw, values)
+		}
+	}
+	maps.Copy(l.files, parser.files)
+	diags = diags.Extend(parser.rename(cfgDiags))
+	l.report(diags)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	return cfg, true
 }
 
-func (l *loader) diagnostics(diags hcl.Diagnostics) {
-	views.Diagnostics(l.s.Err, l.parser.Files(), diags, l.color)
+// namedParser is a config.Parser and the prefix that turns the
+// fs.FS-relative names it reports back into the paths the user typed ("/"
+// for an absolute path).
+type namedParser struct {
+	files  map[string]*hcl.File
+	prefix string
+}
+
+func (l *loader) parse(p string, raw map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, *namedParser) {
+	dir, path := fsPath(p)
+	parser := config.NewParser(os.DirFS(dir))
+	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, Values: values})
+	np := &namedParser{files: parser.Files()}
+	if dir == "/" {
+		np.prefix = "/"
+		renamed := make(map[string]*hcl.File, len(np.files))
+		for name, f := range np.files {
+			renamed["/"+name] = f
+		}
+		np.files = renamed
+	}
+	return cfg, diags, np
+}
+
+// rename gives the diagnostics' ranges the names the files are shown by.
+func (np *namedParser) rename(diags hcl.Diagnostics) hcl.Diagnostics {
+	if np.prefix == "" {
+		return diags
+	}
+	for _, d := range diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r != nil && r.Filename != "" && !strings.HasPrefix(r.Filename, np.prefix) && !filepath.IsAbs(r.Filename) {
+				if _, isVarFile := np.files[r.Filename]; !isVarFile {
+					r.Filename = np.prefix + r.Filename
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// missingRequired lists the variables without a default that no input
+// set, in declaration order.
+func missingRequired(cfg *config.Config, raw map[string]string, values map[string]config.InputValue) []*config.Variable {
+	var out []*config.Variable
+	for _, v := range cfg.Variables {
+		_, r := raw[v.Name]
+		_, f := values[v.Name]
+		if !r && !f && v.Default.Type() == cty.NilType {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// report prints diagnostics on stderr, or keeps them for a JSON document.
+func (l *loader) report(diags hcl.Diagnostics) {
+	if l.collect {
+		l.diags = l.diags.Extend(diags)
+		return
+	}
+	views.Diagnostics(l.s.Err, l.files, diags, l.color)
 }
 
 // fsPath splits a user's path into a directory to open as an fs.FS and a
@@ -80,6 +199,35 @@ func fsPath(p string) (dir, path string) {
 		abs = p
 	}
 	return "/", strings.TrimPrefix(filepath.ToSlash(abs), "/")
+}
+
+// planned is a loaded and planned configuration, ready to show or run.
+type planned struct {
+	cfg  *config.Config
+	plan *core.Plan
+	ts   *core.Transports
+	// redact hides the sensitive variables' values in every view.
+	redact *views.Redactor
+}
+
+// buildPlan loads the configuration and plans it; close stops the
+// transports the plan started and must always be called.
+func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*planned, func(), bool) {
+	cfg, ok := l.load(c)
+	if !ok {
+		return nil, func() {}, false
+	}
+	logger := newLogger(l.s)
+	ts := core.NewTransports(newLauncher(logger), logger)
+	done := func() { _ = ts.Close(context.Background()) }
+	p, diags := core.BuildPlan(context.Background(), cfg, core.PlanOptions{
+		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts,
+	})
+	l.report(diags)
+	if diags.HasErrors() {
+		return nil, done, false
+	}
+	return &planned{cfg: cfg, plan: p, ts: ts, redact: views.RedactorFor(cfg.Variables)}, done, true
 }
 
 // newLogger returns the logger FANOUT_LOG asks for (off by default), on

@@ -3,10 +3,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/fanout/fanout/config"
 	"golang.org/x/term"
 )
 
@@ -17,17 +20,65 @@ func main() {
 	os.Exit(run(os.Args[1:], newStreams()))
 }
 
-// streams are where a command writes; tests pass buffers.
+// streams are where a command reads and writes; tests pass buffers.
 type streams struct {
 	Out io.Writer
 	Err io.Writer
 	// Color is true when Out is a terminal and NO_COLOR is unset.
 	Color bool
+	// Terminal is true when Out is a terminal: the live status line is
+	// drawn only there.
+	Terminal bool
+	// Width returns the terminal's width, 0 when unknown.
+	Width func() int
+	// Prompt asks the operator for a variable's value; nil when stdin is
+	// not a terminal, so that a missing variable is an error in scripts.
+	Prompt func(v *config.Variable) (string, error)
 }
 
 func newStreams() *streams {
-	color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == ""
-	return &streams{Out: os.Stdout, Err: os.Stderr, Color: color}
+	out := int(os.Stdout.Fd())
+	tty := term.IsTerminal(out)
+	s := &streams{
+		Out: os.Stdout, Err: os.Stderr,
+		Color:    tty && os.Getenv("NO_COLOR") == "",
+		Terminal: tty,
+		Width: func() int {
+			w, _, err := term.GetSize(out)
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+	}
+	if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
+		s.Prompt = terminalPrompt(os.Stdin, in, os.Stderr)
+	}
+	return s
+}
+
+// terminalPrompt asks for a variable as Terraform does: its name and
+// description, then "Enter a value:"; a sensitive one is not echoed.
+func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (string, error) {
+	r := bufio.NewReader(in)
+	return func(v *config.Variable) (string, error) {
+		fmt.Fprintf(w, "var.%s\n", v.Name)
+		if v.Description != "" {
+			fmt.Fprintf(w, "  %s\n", v.Description)
+		}
+		fmt.Fprint(w, "\n  Enter a value: ")
+		if v.Sensitive {
+			b, err := term.ReadPassword(fd)
+			fmt.Fprintln(w)
+			return string(b), err
+		}
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return "", err
+		}
+		fmt.Fprintln(w)
+		return strings.TrimRight(line, "\r\n"), nil
+	}
 }
 
 // Exit codes, as the README documents them.
@@ -35,6 +86,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitFmtCheck    = 3
 	exitInterrupted = 130
 )
 
@@ -48,11 +100,14 @@ var commands = map[string]command{
 	"plan":            {synopsis: "Show what would run where, without running anything", run: runPlan},
 	"apply":           {synopsis: "Run the tasks, rolling back on failure", run: runApply},
 	"validate":        {synopsis: "Check a configuration without contacting any host", run: runValidate},
+	"fmt":             {synopsis: "Rewrite .hcl files in the canonical style", run: runFmt},
+	"completion":      {synopsis: "Print a shell completion script (bash, zsh, fish)", run: runCompletion},
 	"version":         {synopsis: "Print the fanout version", run: runVersion},
 	"internal-plugin": {run: runInternalPlugin, hidden: true},
+	"__names":         {run: runNames, hidden: true},
 }
 
-var commandOrder = []string{"plan", "apply", "validate", "version"}
+var commandOrder = []string{"plan", "apply", "validate", "fmt", "completion", "version"}
 
 func run(args []string, s *streams) int {
 	if len(args) == 0 {
@@ -62,6 +117,12 @@ func run(args []string, s *streams) int {
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 {
+			if _, ok := commands[args[1]]; ok && helps[args[1]] != "" {
+				commandHelp(s.Out, args[1])
+				return exitOK
+			}
+		}
 		usage(s.Out)
 		return exitOK
 	case "-v", "-version", "--version":
@@ -88,7 +149,12 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].synopsis)
 	}
 	fmt.Fprint(w, `
-Run "fanout COMMAND -help" for a command's options.
+Examples:
+  fanout plan deploy.hcl                 what would run where; runs nothing
+  fanout apply deploy.hcl                run it; on failure, roll back
+  fanout apply -limit 'web*' deploy.hcl restart
+
+Run "fanout COMMAND -help" for a command's options and examples.
 Set FANOUT_LOG=debug to see debug logs, plugins' included.
 `)
 }
@@ -96,20 +162,4 @@ Set FANOUT_LOG=debug to see debug logs, plugins' included.
 func runVersion(_ []string, s *streams) int {
 	fmt.Fprintf(s.Out, "fanout %s\n", version)
 	return exitOK
-}
-
-// commandHelp is printed by -help for plan, apply and validate.
-func commandHelp(w io.Writer, name, synopsis, extra string) {
-	fmt.Fprintf(w, `Usage: fanout %s [options] FILE.hcl|DIR [NAME...]
-
-  %s
-
-  NAME... limits the run to the named tasks or parallelize groups, in that
-  order (like "cap deploy:restart"); without names every root runs.
-
-Options:
-  -var NAME=VALUE   Set a variable (repeatable); FANOUT_VAR_NAME=VALUE in
-                    the environment sets one with lower precedence.
-  -no-color         Disable colors (so does NO_COLOR=1).
-%s`, name, synopsis, extra)
 }

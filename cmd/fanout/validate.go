@@ -4,20 +4,27 @@ import (
 	"fmt"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/cmd/fanout/internal/views"
 )
-
-const validateSynopsis = "Check a configuration: syntax, references, limits, and every transport's\n  settings against its plugin's schema. No host is contacted."
 
 func runValidate(args []string, s *streams) int {
 	a, err := arguments.ParseValidate(args)
-	if code, ok := parseArgs(err, s, "validate", validateSynopsis); !ok {
+	if code, ok := parseArgs(err, s, "validate"); !ok {
 		return code
 	}
-	_, _, done, ok := buildPlan(s, &a.Common)
+	l := newLoader(s, &a.Common)
+	// Validation checks what is written; it asks for nothing.
+	l.prompt = nil
+	l.collect = a.ViewType == arguments.ViewJSON
+	_, done, ok := l.buildPlan(&a.Common, arguments.Selection{})
 	defer done()
+	if l.collect {
+		views.DiagnosticsJSON(s.Out, l.files, l.diags)
+	} else if ok {
+		fmt.Fprintf(s.Out, "The configuration %s is valid.\n", a.Path)
+	}
 	if !ok {
 		return exitUsage
 	}
-	fmt.Fprintf(s.Out, "The configuration %s is valid.\n", a.Path)
 	return exitOK
 }

@@ -14,25 +14,79 @@ import (
 // command's usage and exits 0.
 var ErrHelp = flag.ErrHelp
 
-// Vars collects repeated -var NAME=VALUE flags in the order given.
-type Vars struct {
-	Values map[string]string
+// ViewType is how a command renders: for a person, or as JSON for a
+// program (-json).
+type ViewType int
+
+const (
+	// ViewHuman is text for a person, the default.
+	ViewHuman ViewType = iota
+	// ViewJSON is the versioned JSON documented in docs/json.md.
+	ViewJSON
+)
+
+// String returns "human" or "json".
+func (v ViewType) String() string {
+	if v == ViewJSON {
+		return "json"
+	}
+	return "human"
 }
 
-// String implements flag.Value.
-func (v *Vars) String() string { return "" }
+// VarArg is one -var or -var-file flag. Their order matters: a later one
+// wins, whichever kind it is (Terraform's rule).
+type VarArg struct {
+	// File is the -var-file path; empty for a -var.
+	File string
+	// Name and Value are a -var's NAME=VALUE.
+	Name, Value string
+}
 
-// Set implements flag.Value.
-func (v *Vars) Set(s string) error {
+// Vars collects -var NAME=VALUE and -var-file FILE flags in the order given.
+type Vars struct {
+	Args []VarArg
+}
+
+// varFlag is the flag.Value of -var.
+type varFlag struct{ v *Vars }
+
+func (f varFlag) String() string { return "" }
+
+func (f varFlag) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
 		return fmt.Errorf("-var needs NAME=VALUE, got %q", s)
 	}
-	if v.Values == nil {
-		v.Values = map[string]string{}
+	f.v.Args = append(f.v.Args, VarArg{Name: name, Value: value})
+	return nil
+}
+
+// varFileFlag is the flag.Value of -var-file.
+type varFileFlag struct{ v *Vars }
+
+func (f varFileFlag) String() string { return "" }
+
+func (f varFileFlag) Set(s string) error {
+	if s == "" {
+		return errors.New("-var-file needs a file name")
 	}
-	v.Values[name] = value
+	f.v.Args = append(f.v.Args, VarArg{File: s})
+	return nil
+}
+
+// listFlag collects a repeatable flag whose values may also be
+// comma-separated: -limit web1,web2 -limit db*.
+type listFlag struct{ list *[]string }
+
+func (f listFlag) String() string { return "" }
+
+func (f listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*f.list = append(*f.list, p)
+		}
+	}
 	return nil
 }
 
@@ -45,11 +99,32 @@ type Common struct {
 	Targets []string
 	Vars    Vars
 	NoColor bool
+	// ViewType is ViewJSON with -json.
+	ViewType ViewType
+}
+
+// Selection is -limit and -exclude: which hosts the plan keeps.
+type Selection struct {
+	// Limit keeps only the hosts matching one of these names, roles or
+	// globs; empty keeps every host.
+	Limit []string
+	// Exclude drops the hosts matching one of these.
+	Exclude []string
 }
 
 func (c *Common) flags(fs *flag.FlagSet) {
-	fs.Var(&c.Vars, "var", "set a variable: -var NAME=VALUE (repeatable)")
+	fs.Var(varFlag{&c.Vars}, "var", "set a variable: -var NAME=VALUE (repeatable)")
+	fs.Var(varFileFlag{&c.Vars}, "var-file", "set variables from an HCL file of NAME = VALUE lines (repeatable)")
 	fs.BoolVar(&c.NoColor, "no-color", false, "disable colors")
+	fs.BoolFunc("json", "machine-readable JSON output", func(string) error {
+		c.ViewType = ViewJSON
+		return nil
+	})
+}
+
+func (s *Selection) flags(fs *flag.FlagSet) {
+	fs.Var(listFlag{&s.Limit}, "limit", "run only on these hosts: names, roles or globs (repeatable, comma-separated)")
+	fs.Var(listFlag{&s.Exclude}, "exclude", "never run on these hosts: names, roles or globs (repeatable, comma-separated)")
 }
 
 func (c *Common) positional(fs *flag.FlagSet, cmd string) error {
@@ -77,11 +152,17 @@ func (c *Common) positional(fs *flag.FlagSet, cmd string) error {
 // Plan is `fanout plan`.
 type Plan struct {
 	Common
+	Selection
 }
 
 // Apply is `fanout apply`.
 type Apply struct {
 	Common
+	Selection
+	// Quiet shows only failures and the recap.
+	Quiet bool
+	// Group folds identical output of many hosts into one block.
+	Group bool
 }
 
 // Validate is `fanout validate`.
@@ -101,7 +182,8 @@ func newFlagSet(name string) *flag.FlagSet {
 func ParsePlan(args []string) (*Plan, error) {
 	p := &Plan{}
 	fs := newFlagSet("plan")
-	p.flags(fs)
+	p.Common.flags(fs)
+	p.Selection.flags(fs)
 	err := parse(fs, args, &p.Common, "plan")
 	return p, err
 }
@@ -110,8 +192,14 @@ func ParsePlan(args []string) (*Plan, error) {
 func ParseApply(args []string) (*Apply, error) {
 	a := &Apply{}
 	fs := newFlagSet("apply")
-	a.flags(fs)
+	a.Common.flags(fs)
+	a.Selection.flags(fs)
+	fs.BoolVar(&a.Quiet, "quiet", false, "show only failures and the recap")
+	fs.BoolVar(&a.Group, "group", false, "fold identical output of many hosts into one block")
 	err := parse(fs, args, &a.Common, "apply")
+	if err == nil && a.ViewType == ViewJSON && (a.Quiet || a.Group) {
+		err = errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")
+	}
 	return a, err
 }
 
@@ -132,4 +220,66 @@ func parse(fs *flag.FlagSet, args []string, c *Common, cmd string) error {
 		return err
 	}
 	return c.positional(fs, cmd)
+}
+
+// Fmt is `fanout fmt`.
+type Fmt struct {
+	// Paths are files or directories; "." when none is given.
+	Paths []string
+	// Check lists unformatted files and changes nothing.
+	Check bool
+	// Recursive also formats the directories under a directory.
+	Recursive bool
+}
+
+// ParseFmt parses `fanout fmt` arguments.
+func ParseFmt(args []string) (*Fmt, error) {
+	f := &Fmt{}
+	fs := newFlagSet("fmt")
+	fs.BoolVar(&f.Check, "check", false, "list unformatted files, change nothing, exit 3 if any")
+	fs.BoolVar(&f.Recursive, "recursive", false, "also format subdirectories")
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return f, ErrHelp
+			}
+			return f, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		f.Paths = append(f.Paths, args[0])
+		args = args[1:]
+	}
+	if len(f.Paths) == 0 {
+		f.Paths = []string{"."}
+	}
+	return f, nil
+}
+
+// Completion is `fanout completion SHELL`.
+type Completion struct {
+	// Shell is bash, zsh or fish.
+	Shell string
+}
+
+// ParseCompletion parses `fanout completion` arguments.
+func ParseCompletion(args []string) (*Completion, error) {
+	c := &Completion{}
+	fs := newFlagSet("completion")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, ErrHelp
+		}
+		return c, err
+	}
+	if fs.NArg() != 1 {
+		return c, errors.New("completion needs one shell: bash, zsh or fish")
+	}
+	switch c.Shell = fs.Arg(0); c.Shell {
+	case "bash", "zsh", "fish":
+		return c, nil
+	}
+	return c, fmt.Errorf("no completion for shell %q: choose bash, zsh or fish", c.Shell)
 }

@@ -4,167 +4,329 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"text/tabwriter"
+	"sync"
 	"time"
 
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/core"
 )
 
-// ApplyHuman renders a run for a person: each output line prefixed by host
-// and task, a line when a pair starts and ends, the stop and rollback
-// announcements, and a summary table at the end. It is a core.Observer.
-type ApplyHuman struct {
-	out   io.Writer
-	color bool
-	hostW int
-	taskW int
+// Apply renders a run. It is the core.Observer of `fanout apply`, plus
+// what the command asks of it between events: Tick redraws the progress
+// line and Status lists what runs now (SIGUSR1). Implementations are safe
+// for Event, Tick and Status to be called from different goroutines.
+type Apply interface {
+	core.Observer
+	// Tick redraws the live status line, if the view draws one; the
+	// command calls it about once a second so elapsed time moves.
+	Tick()
+	// Status shows what runs right now and for how long.
+	Status()
 }
 
-var _ core.Observer = (*ApplyHuman)(nil)
+// ApplyOptions are how `fanout apply` output looks.
+type ApplyOptions struct {
+	Options
+	// Quiet shows failures and the recap only.
+	Quiet bool
+	// Progress draws a live status line at the bottom; only for a terminal.
+	Progress bool
+	// Width is the terminal's width, to keep the status line on one row;
+	// 0 means unknown.
+	Width int
+	// Group holds each task's output until its hosts have finished, then
+	// shows identical output of many hosts once, headed by the host set.
+	Group bool
+	// Now is the clock; time.Now when nil. Tests fix it.
+	Now func() time.Time
+	// Version is fanout's version, for the JSON stream's version event.
+	Version string
+}
+
+// NewApply returns the view the parsed -json flag asks for, writing to out.
+func NewApply(vt arguments.ViewType, out io.Writer, p *core.Plan, o ApplyOptions) Apply {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if vt == arguments.ViewJSON {
+		return NewApplyJSON(out, o)
+	}
+	return NewApplyHuman(out, p, o)
+}
+
+// ApplyHuman renders a run for a person: each output line prefixed by host
+// and task, a line when a pair starts and ends, the stop and rollback
+// announcements, an optional live status line, and the recap at the end.
+type ApplyHuman struct {
+	out   io.Writer
+	o     ApplyOptions
+	hostW int
+	taskW int
+
+	mu sync.Mutex
+	// guarded by mu: Event comes from the run's dispatcher, Tick and
+	// Status from the command's goroutines.
+	tails       *Tails
+	started     time.Time
+	total       int
+	done        int
+	failedN     int
+	running     map[unitKey]time.Time
+	rollback    string
+	stopping    bool
+	statusDrawn bool
+	finished    bool
+	groups      *grouper
+}
+
+// unitKey names one phase of a (task, host) pair.
+type unitKey struct {
+	task, host string
+	phase      core.Phase
+}
+
+var _ Apply = (*ApplyHuman)(nil)
 
 // NewApplyHuman returns a view writing to out, with columns sized for the
 // plan's host and task names.
-func NewApplyHuman(out io.Writer, p *core.Plan, color bool) *ApplyHuman {
-	v := &ApplyHuman{out: out, color: color}
+func NewApplyHuman(out io.Writer, p *core.Plan, o ApplyOptions) *ApplyHuman {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}}
 	for _, h := range p.Hosts {
-		v.hostW = max(v.hostW, len(h.Name))
+		v.hostW = max(v.hostW, width(h.Name))
 	}
 	p.Walk(func(t *core.TaskNode) {
-		v.taskW = max(v.taskW, len(t.Name)+len(" (rollback)"))
+		v.taskW = max(v.taskW, width(t.Name)+len(" (rollback)"))
 	})
+	if o.Group {
+		v.groups = newGrouper(p)
+	}
 	return v
 }
 
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiDim    = "\x1b[2m"
-)
-
-func (v *ApplyHuman) paint(code, s string) string {
-	if !v.color {
-		return s
-	}
-	return code + s + ansiReset
-}
-
+// prefix is "host │ task │ ", the host in its own colour.
 func (v *ApplyHuman) prefix(host, task string, phase core.Phase) string {
 	if phase == core.PhaseRollback {
 		task += " (rollback)"
 	}
-	return fmt.Sprintf("%-*s │ %-*s │ ", v.hostW, host, v.taskW, task)
+	return paint(v.o.Color, hostColor(host), pad(host, v.hostW)) + " │ " + pad(task, v.taskW) + " │ "
 }
 
-// Event implements core.Observer.
+// stderrPrefix marks stderr by "!" in place of the second bar.
+func (v *ApplyHuman) stderrPrefix(host, task string, phase core.Phase) string {
+	p := v.prefix(host, task, phase)
+	return strings.TrimSuffix(p, "│ ") + paint(v.o.Color, ansiRed, "!") + " "
+}
+
+// Event implements core.Observer. What one event prints goes out in one
+// Write, so lines of different hosts never interleave.
 func (v *ApplyHuman) Event(e core.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var b bytes.Buffer
+	v.render(&b, e)
+	v.flush(&b)
+}
+
+func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
+	rd := v.o.Redact
+	quiet := v.o.Quiet
 	switch e := e.(type) {
 	case core.RunStarted:
-		fmt.Fprintf(v.out, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+		v.started, v.total = e.Time, e.Units
+		if !quiet {
+			fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+		}
 	case core.HostConnected:
 		if e.Err != "" {
-			fmt.Fprintf(v.out, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), v.paint(ansiRed, "✗ "+e.Err))
+			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
 		}
 	case core.UnitStarted:
-		fmt.Fprintf(v.out, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), v.paint(ansiDim, "started"))
-	case core.Output:
-		v.output(e)
-	case core.UnitFinished:
-		r := e.Result
-		mark, code := "✓ ", ansiGreen
-		if r.Status != core.StatusOK {
-			mark, code = "✗ ", ansiRed
+		v.running[unitKey{e.Task, e.Host, e.Phase}] = e.Time
+		if v.groups != nil {
+			v.groups.started(e)
+		} else if !quiet {
+			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiDim, "started"))
 		}
-		fmt.Fprintf(v.out, "%s%s (%s)\n", v.prefix(e.Host, e.Task, e.Phase), v.paint(code, mark+r.Describe()), r.Duration.Round(time.Millisecond))
+	case core.Output:
+		v.tails.Record(e)
+		switch {
+		case v.groups != nil:
+			v.groups.output(e)
+		case !quiet:
+			v.output(b, e)
+		}
+	case core.UnitFinished:
+		delete(v.running, unitKey{e.Task, e.Host, e.Phase})
+		r := e.Result
+		if e.Phase == core.PhaseRun {
+			if r.Status == core.StatusOK {
+				v.done++
+			} else {
+				v.failedN++
+			}
+		}
+		line := v.finishedLine(e)
+		if v.groups != nil {
+			v.groups.finishedUnit(e)
+			v.writeGroups(b, v.groups.ready(false))
+		} else if !quiet || r.Status != core.StatusOK {
+			b.WriteString(line)
+		}
 	case core.Stopping:
+		v.stopping = true
 		then := "no rollback (on_failure)"
 		if e.Rollback {
 			then = "rolling back what started once running work ends"
 		}
-		fmt.Fprintf(v.out, "%s\n", v.paint(ansiYellow+ansiBold, fmt.Sprintf("Stopping: %s; starting nothing new, %s.", e.Reason, then)))
+		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Stopping: %s; starting nothing new, %s.", rd.String(e.Reason), then)))
 	case core.RollbackStarted:
-		fmt.Fprintf(v.out, "%s\n", v.paint(ansiYellow, fmt.Sprintf("Rolling back task %q on %s", e.Task, strings.Join(e.Hosts, ", "))))
+		v.rollback = e.Task
+		if v.groups != nil {
+			v.groups.rollbackStarted(e)
+		}
+		if !quiet {
+			hosts := strings.Join(e.Hosts, ", ")
+			if v.groups != nil {
+				hosts = FoldHosts(e.Hosts)
+			}
+			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow, fmt.Sprintf("Rolling back task %q on %s", e.Task, hosts)))
+		}
 	case core.RollbackFinished:
+		v.rollback = ""
 		if len(e.Failed) > 0 {
-			fmt.Fprintf(v.out, "%s\n", v.paint(ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
+			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
 		}
 	case core.RunFinished:
-		Summary(v.out, e.Result, v.color)
+		v.finished = true
+		if v.groups != nil {
+			v.writeGroups(b, v.groups.ready(true))
+		}
+		var s strings.Builder
+		Summary(&s, e.Result, v.tails, v.o.Options)
+		b.WriteString(s.String())
 	}
 }
 
-func (v *ApplyHuman) output(e core.Output) {
+// finishedLine is "host │ task │ ✓ ok (1.2s)" or the failure in red.
+func (v *ApplyHuman) finishedLine(e core.UnitFinished) string {
+	r := e.Result
+	mark, code := "✓ ", ansiGreen
+	if r.Status != core.StatusOK {
+		mark, code = "✗ ", ansiRed
+	}
+	took := " (" + duration(r.Duration) + ")"
+	if r.Status == core.StatusTimedOut { // "timed out after 2s" says it already
+		took = ""
+	}
+	return fmt.Sprintf("%s%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, code, mark+v.o.Redact.String(r.Describe())), took)
+}
+
+// output writes each line of an Output event behind its prefix.
+func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 	p := v.prefix(e.Host, e.Task, e.Phase)
 	if e.Stream == core.Stderr {
-		p = strings.TrimSuffix(p, "│ ") + v.paint(ansiRed, "!") + " "
+		p = v.stderrPrefix(e.Host, e.Task, e.Phase)
 	}
-	data := e.Data
-	var buf bytes.Buffer
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		buf.WriteString(p)
-		buf.Write(line)
-		buf.WriteByte('\n')
+	for _, line := range splitLines(e.Data) {
+		b.WriteString(p)
+		b.WriteString(v.o.Redact.String(line))
+		b.WriteByte('\n')
 	}
-	_, _ = v.out.Write(buf.Bytes())
 }
 
-// Summary writes the closing table (task x host: run status, exit code,
-// rollback, duration) and the run's outcome in one sentence.
-func Summary(w io.Writer, res *core.Result, color bool) {
-	fmt.Fprintln(w)
-	if len(res.Preflight) > 0 {
-		fmt.Fprintf(w, "Preflight failed on %s; nothing was run:\n", plural(len(res.Preflight), "host"))
-		for _, h := range res.Preflight {
-			fmt.Fprintf(w, "  %s: %s\n", h.Host, h.Err)
+// flush writes what an event produced. With a status line on screen, the
+// line is cleared first, the output scrolls above where it was, and the
+// line is drawn again below: one Write, so the terminal never shows a
+// half-drawn state.
+func (v *ApplyHuman) flush(b *bytes.Buffer) {
+	if !v.o.Progress {
+		if b.Len() > 0 {
+			_, _ = v.out.Write(b.Bytes())
 		}
-		fmt.Fprintln(w)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASK\tHOST\tRUN\tROLLBACK\tDURATION")
-	for _, u := range res.Units {
-		rb := "-"
-		if u.Rollback != nil {
-			rb = u.Rollback.Describe()
-			if u.Rollback.Status == core.StatusOK {
-				rb = "rolled back"
-			}
-		}
-		dur := "-"
-		if u.Run.Status != core.StatusSkipped {
-			dur = u.Run.Duration.Round(time.Millisecond).String()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Task, u.Host, u.Run.Describe(), rb, dur)
-	}
-	_ = tw.Flush()
-	fmt.Fprintln(w)
-
-	took := res.Duration.Round(time.Millisecond)
-	switch res.Status {
-	case core.RunSucceeded:
-		fmt.Fprintf(w, "Run %s succeeded in %s.\n", res.RunID, took)
 		return
-	case core.RunInterrupted:
-		fmt.Fprintf(w, "Run %s was interrupted after %s: %s.\n", res.RunID, took, res.Cause)
-	default:
-		fmt.Fprintf(w, "Run %s failed after %s: %s.\n", res.RunID, took, res.Cause)
 	}
-	if len(res.RolledBack) > 0 {
-		fmt.Fprintf(w, "Rolled back, in order: %s.\n", strings.Join(res.RolledBack, ", "))
+	var w bytes.Buffer
+	if v.statusDrawn {
+		w.WriteString(ansiClearLine)
+		v.statusDrawn = false
 	}
-	if len(res.RollbackFailed) > 0 {
-		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand.", strings.Join(res.RollbackFailed, ", "))
-		if color {
-			msg = ansiRed + ansiBold + msg + ansiReset
+	w.Write(b.Bytes())
+	if !v.finished && !v.started.IsZero() {
+		w.WriteString(v.statusLine())
+		v.statusDrawn = true
+	}
+	if w.Len() > 0 {
+		_, _ = v.out.Write(w.Bytes())
+	}
+}
+
+// statusLine is the live status: counts of the plan's pairs and elapsed
+// time, cut to the terminal's width so that it never wraps (a wrapped line
+// cannot be redrawn in place).
+func (v *ApplyHuman) statusLine() string {
+	runRunning := 0
+	for k := range v.running {
+		if k.phase == core.PhaseRun {
+			runRunning++
 		}
-		fmt.Fprintln(w, msg)
+	}
+	pending := max(v.total-v.done-v.failedN-runRunning, 0)
+	// Once the run stops, what has not started never will.
+	waiting := "pending"
+	if v.stopping {
+		waiting = "skipped"
+	}
+	s := fmt.Sprintf("%d done · %d running · %d failed · %d %s of %d · %s",
+		v.done, runRunning, v.failedN, pending, waiting, v.total, v.o.Now().Sub(v.started).Truncate(100*time.Millisecond))
+	if v.rollback != "" {
+		s += " · rolling back " + v.rollback
+	}
+	if v.o.Width > 1 && width(s) >= v.o.Width {
+		s = string([]rune(s)[:v.o.Width-2]) + "…"
+	}
+	return paint(v.o.Color, ansiBold, s)
+}
+
+// Tick implements Apply.
+func (v *ApplyHuman) Tick() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.o.Progress && !v.finished && !v.started.IsZero() {
+		v.flush(&bytes.Buffer{})
+	}
+}
+
+// Status implements Apply: every pair running now, longest first, and
+// for how long.
+func (v *ApplyHuman) Status() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var b bytes.Buffer
+	writeRunning(&b, v.running, v.o.Now(), func(k unitKey) string {
+		return strings.TrimSuffix(v.prefix(k.host, k.task, k.phase), " │ ")
+	})
+	v.flush(&b)
+}
+
+// writeRunning lists running pairs, longest running first.
+func writeRunning(b *bytes.Buffer, running map[unitKey]time.Time, now time.Time, label func(unitKey) string) {
+	keys := make([]unitKey, 0, len(running))
+	for k := range running {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b unitKey) int {
+		if c := running[a].Compare(running[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.host+a.task, b.host+b.task)
+	})
+	fmt.Fprintf(b, "Running now: %s\n", plural(len(keys), "pair"))
+	for _, k := range keys {
+		fmt.Fprintf(b, "  %s │ for %s\n", label(k), now.Sub(running[k]).Truncate(100*time.Millisecond))
 	}
 }

@@ -13,8 +13,9 @@ import (
 // PlanHuman writes the plan as a tree a person reads before applying it:
 // every group with its threads, every task with its hosts, exact commands,
 // rollback, environment and limits, then the totals and transports.
-func PlanHuman(w io.Writer, source string, p *core.Plan) {
-	pw := &planWriter{w: w}
+// Sensitive values are redacted.
+func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
+	pw := &planWriter{w: w, rd: o.Redact}
 	fmt.Fprintf(w, "fanout plan: %s\n\n", source)
 	for i, r := range p.Roots {
 		if i > 0 {
@@ -39,6 +40,10 @@ func PlanHuman(w io.Writer, source string, p *core.Plan) {
 		pre = "off"
 	}
 	fmt.Fprintf(w, "On failure: %s. Preflight: %s.\n", p.OnFailure, pre)
+	if sel := selection(p); sel != "" {
+		fmt.Fprintf(w, "Selected by %s: %d of %s; left out: %s.\n", sel, len(p.Hosts),
+			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
+	}
 	if len(p.Transports) > 0 {
 		var ts []string
 		for _, t := range p.Transports {
@@ -50,7 +55,8 @@ func PlanHuman(w io.Writer, source string, p *core.Plan) {
 }
 
 type planWriter struct {
-	w io.Writer
+	w  io.Writer
+	rd *Redactor
 }
 
 // node writes n with the tree prefix of its line (first) and of the lines
@@ -131,6 +137,7 @@ func (pw *planWriter) commands(prefix, label string, cmds []string) {
 // field writes "label  value", indenting the continuation lines of a
 // multi-line value under its first line.
 func (pw *planWriter) field(prefix, label, value string) {
+	value = pw.rd.String(value)
 	lines := strings.Split(strings.TrimRight(value, "\n"), "\n")
 	for i, l := range lines {
 		if i == 0 {
@@ -139,13 +146,6 @@ func (pw *planWriter) field(prefix, label, value string) {
 			fmt.Fprintf(pw.w, "%s%-9s %s\n", prefix, "", l)
 		}
 	}
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // formatDuration prints durations as they are written in HCL ("2m", "90s").
@@ -158,4 +158,16 @@ func formatDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// selection is "-limit web* -exclude web3" as the plan was built, or "".
+func selection(p *core.Plan) string {
+	var parts []string
+	for _, l := range p.Limit {
+		parts = append(parts, "-limit "+l)
+	}
+	for _, e := range p.Exclude {
+		parts = append(parts, "-exclude "+e)
+	}
+	return strings.Join(parts, " ")
 }

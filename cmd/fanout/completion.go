@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/config"
+)
+
+// runCompletion prints the completion script of a shell. The scripts ask
+// `fanout __names PATH` for the task and group names of the configuration
+// already on the line, so they stay right as the configuration changes.
+func runCompletion(args []string, s *streams) int {
+	a, err := arguments.ParseCompletion(args)
+	if code, ok := parseArgs(err, s, "completion"); !ok {
+		return code
+	}
+	fmt.Fprint(s.Out, completionScripts[a.Shell])
+	return exitOK
+}
+
+// runNames prints the task and labelled group names of a configuration,
+// one a line, for completion. It says nothing about errors: a half-written
+// configuration still completes what can be read.
+func runNames(args []string, s *streams) int {
+	if len(args) != 1 {
+		return exitUsage
+	}
+	dir, path := fsPath(args[0])
+	cfg, _ := config.NewParser(os.DirFS(dir)).LoadConfig(path, config.LoadOptions{})
+	if cfg == nil {
+		return exitOK
+	}
+	for _, t := range cfg.Tasks {
+		fmt.Fprintln(s.Out, t.Name)
+	}
+	for _, g := range cfg.Groups {
+		if g.Name != "" {
+			fmt.Fprintln(s.Out, g.Name)
+		}
+	}
+	return exitOK
+}
+
+var completionScripts = map[string]string{
+	"bash": `# bash completion for fanout: source <(fanout completion bash)
+_fanout() {
+  local cur prev cmd cfg i
+  cur=${COMP_WORDS[COMP_CWORD]}
+  prev=${COMP_WORDS[COMP_CWORD-1]}
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W "plan apply validate fmt completion version" -- "$cur"))
+    return
+  fi
+  cmd=${COMP_WORDS[1]}
+  case "$prev" in
+    -var-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -var|-limit|-exclude) return ;;
+  esac
+  case "$cmd" in
+    completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
+  esac
+  if [[ "$cur" == -* ]]; then
+    case "$cmd" in
+      plan) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -no-color -help" -- "$cur")) ;;
+      apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
+      validate) COMPREPLY=($(compgen -W "-var -var-file -json -no-color -help" -- "$cur")) ;;
+      fmt) COMPREPLY=($(compgen -W "-check -recursive -help" -- "$cur")) ;;
+    esac
+    return
+  fi
+  # The first word that is not a flag or a flag's value is the configuration.
+  cfg=
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    case "${COMP_WORDS[i]}" in
+      -var|-var-file|-limit|-exclude) i=$((i + 1)) ;;
+      -*) ;;
+      *) cfg=${COMP_WORDS[i]}; break ;;
+    esac
+  done
+  if [ -n "$cfg" ] && [ "$cmd" = plan -o "$cmd" = apply ]; then
+    COMPREPLY=($(compgen -W "$(fanout __names "$cfg" 2>/dev/null)" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -X '!*.hcl' -- "$cur") $(compgen -d -- "$cur"))
+  fi
+}
+complete -o filenames -F _fanout fanout
+`,
+	"zsh": `#compdef fanout
+# zsh completion for fanout: fanout completion zsh > "${fpath[1]}/_fanout"
+_fanout_names() {
+  local cfg=${words[(r)*.hcl]}
+  [[ -n $cfg ]] && compadd -- ${(f)"$(fanout __names $cfg 2>/dev/null)"}
+}
+_fanout() {
+  local -a common
+  common=(
+    '*-var[set a variable]:NAME=VALUE:'
+    '*-var-file[set variables from a file]:file:_files'
+    '-no-color[disable colours]'
+    '-json[JSON output]'
+    '-help[show help]'
+  )
+  local -a select
+  select=('*-limit[only these hosts]:pattern:' '*-exclude[never these hosts]:pattern:')
+  if (( CURRENT == 2 )); then
+    _values command plan apply validate fmt completion version
+    return
+  fi
+  case $words[2] in
+    plan) _arguments $common $select '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
+    apply) _arguments $common $select '-quiet[only failures and the recap]' '-group[fold identical output]' \
+      '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
+    validate) _arguments $common '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
+    fmt) _arguments '-check[list unformatted files, exit 3]' '-recursive[also subdirectories]' '*:path:_files -g "*.hcl(-.) *(-/)"' ;;
+    completion) _values shell bash zsh fish ;;
+  esac
+}
+compdef _fanout fanout
+`,
+	"fish": `# fish completion for fanout: fanout completion fish > ~/.config/fish/completions/fanout.fish
+function __fanout_config
+    for w in (commandline -opc)[3..-1]
+        if string match -qr '\.hcl$' -- $w; or test -d $w
+            echo $w
+            return
+        end
+    end
+end
+function __fanout_names
+    set -l cfg (__fanout_config)
+    test -n "$cfg"; and fanout __names $cfg 2>/dev/null
+end
+complete -c fanout -f
+complete -c fanout -n __fish_use_subcommand -a 'plan apply validate fmt completion version'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var -r -d 'set a variable NAME=VALUE'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var-file -r -F -d 'variables file'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o json -d 'JSON output'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o no-color -d 'disable colours'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply' -o limit -r -d 'only these hosts'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply' -o exclude -r -d 'never these hosts'
+complete -c fanout -n '__fish_seen_subcommand_from apply' -o quiet -d 'only failures and the recap'
+complete -c fanout -n '__fish_seen_subcommand_from apply' -o group -d 'fold identical output'
+complete -c fanout -n '__fish_seen_subcommand_from fmt' -o check -d 'list unformatted files, exit 3'
+complete -c fanout -n '__fish_seen_subcommand_from fmt' -o recursive -d 'also subdirectories'
+complete -c fanout -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply validate fmt; and not test -n "(__fanout_config)"' -a '(__fish_complete_suffix .hcl)'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply; and test -n "(__fanout_config)"' -a '(__fanout_names)'
+`,
+}

@@ -1,0 +1,101 @@
+package arguments
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseApply(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    Apply
+		wantErr string
+	}{
+		{
+			name: "path and targets",
+			args: []string{"deploy.hcl", "restart", "verify"},
+			want: Apply{Common: Common{Path: "deploy.hcl", Targets: []string{"restart", "verify"}}},
+		},
+		{
+			name: "vars and var files keep their order",
+			args: []string{"-var", "a=1", "-var-file", "prod.hcl", "-var", "b=x=y", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl", Vars: Vars{Args: []VarArg{{Name: "a", Value: "1"}, {File: "prod.hcl"}, {Name: "b", Value: "x=y"}}}}},
+		},
+		{
+			name: "selection, repeated and comma-separated, flags after the path",
+			args: []string{"-limit", "web*,db1", "deploy.hcl", "-limit", "cache", "-exclude", "web3", "restart"},
+			want: Apply{Common: Common{Path: "deploy.hcl", Targets: []string{"restart"}},
+				Selection: Selection{Limit: []string{"web*", "db1", "cache"}, Exclude: []string{"web3"}}},
+		},
+		{
+			name: "view flags",
+			args: []string{"-json", "-no-color", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl", NoColor: true, ViewType: ViewJSON}},
+		},
+		{
+			name: "quiet and group",
+			args: []string{"-quiet", "-group", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl"}, Quiet: true, Group: true},
+		},
+		{name: "json and quiet", args: []string{"-json", "-quiet", "x.hcl"}, wantErr: "-json cannot be combined with -quiet or -group: the JSON stream holds every event"},
+		{name: "bad var", args: []string{"-var", "novalue", "x.hcl"}, wantErr: `invalid value "novalue" for flag -var: -var needs NAME=VALUE, got "novalue"`},
+		{name: "no path", args: []string{"-quiet"}, wantErr: "apply needs a configuration: fanout apply FILE.hcl|DIR [NAME...]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseApply(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseHelp(t *testing.T) {
+	for _, parse := range []func([]string) error{
+		func(a []string) error { _, err := ParsePlan(a); return err },
+		func(a []string) error { _, err := ParseApply(a); return err },
+		func(a []string) error { _, err := ParseValidate(a); return err },
+		func(a []string) error { _, err := ParseFmt(a); return err },
+		func(a []string) error { _, err := ParseCompletion(a); return err },
+	} {
+		if err := parse([]string{"-help"}); !errors.Is(err, ErrHelp) {
+			t.Errorf("-help gave %v", err)
+		}
+	}
+}
+
+func TestParseFmt(t *testing.T) {
+	got, err := ParseFmt(nil)
+	if err != nil || !cmp.Equal(got, &Fmt{Paths: []string{"."}}) {
+		t.Errorf("no arguments: %+v, %v", got, err)
+	}
+	got, err = ParseFmt([]string{"a.hcl", "-check", "dir", "-recursive"})
+	if err != nil || !cmp.Equal(got, &Fmt{Paths: []string{"a.hcl", "dir"}, Check: true, Recursive: true}) {
+		t.Errorf("paths and flags: %+v, %v", got, err)
+	}
+}
+
+func TestParseCompletion(t *testing.T) {
+	if c, err := ParseCompletion([]string{"zsh"}); err != nil || c.Shell != "zsh" {
+		t.Errorf("zsh: %+v, %v", c, err)
+	}
+	if _, err := ParseCompletion([]string{"tcsh"}); err == nil {
+		t.Error("tcsh accepted")
+	}
+	if _, err := ParseCompletion(nil); err == nil {
+		t.Error("no shell accepted")
+	}
+}

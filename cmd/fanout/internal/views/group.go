@@ -1,0 +1,262 @@
+package views
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fanout/fanout/core"
+)
+
+// grouper holds output for -group: each task's lines per host until every
+// host of that task (in that phase) has finished, then hands the task over
+// as blocks of hosts whose output and outcome are identical, as clush -b
+// and dshbak -c fold them. Its memory grows with the output held; it is
+// meant for the many-hosts-same-output case it folds.
+type grouper struct {
+	units map[unitKey]*heldUnit
+	// expected is how many hosts a (task, phase) will finish on.
+	expected map[phaseKey]int
+	finished map[phaseKey]int
+	// order is the (task, phase)s in the order they first started, so that
+	// what is flushed at the end comes out in run order.
+	order []phaseKey
+	// hostOrder is each host's position in the plan, to list hosts in it.
+	hostOrder map[string]int
+}
+
+type phaseKey struct {
+	task  string
+	phase core.Phase
+}
+
+// heldUnit is one pair's output so far and, once finished, its result.
+type heldUnit struct {
+	host   string
+	lines  []heldLine
+	result *core.PhaseResult
+}
+
+type heldLine struct {
+	stream core.Stream
+	text   string
+}
+
+// block is hosts whose task printed the same lines and ended the same way.
+type block struct {
+	task   string
+	phase  core.Phase
+	hosts  []string
+	lines  []heldLine
+	result core.PhaseResult
+}
+
+func newGrouper(p *core.Plan) *grouper {
+	g := &grouper{units: map[unitKey]*heldUnit{}, expected: map[phaseKey]int{}, finished: map[phaseKey]int{}, hostOrder: map[string]int{}}
+	for i, h := range p.Hosts {
+		g.hostOrder[h.Name] = i
+	}
+	p.Walk(func(t *core.TaskNode) {
+		g.expected[phaseKey{t.Name, core.PhaseRun}] = len(t.Hosts)
+	})
+	return g
+}
+
+func (g *grouper) unit(k unitKey) *heldUnit {
+	u := g.units[k]
+	if u == nil {
+		u = &heldUnit{host: k.host}
+		g.units[k] = u
+		pk := phaseKey{k.task, k.phase}
+		if !slices.Contains(g.order, pk) {
+			g.order = append(g.order, pk)
+		}
+	}
+	return u
+}
+
+func (g *grouper) started(e core.UnitStarted) { g.unit(unitKey{e.Task, e.Host, e.Phase}) }
+
+func (g *grouper) rollbackStarted(e core.RollbackStarted) {
+	g.expected[phaseKey{e.Task, core.PhaseRollback}] = len(e.Hosts)
+}
+
+func (g *grouper) output(e core.Output) {
+	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
+	for _, l := range splitLines(e.Data) {
+		u.lines = append(u.lines, heldLine{e.Stream, l})
+	}
+}
+
+func (g *grouper) finishedUnit(e core.UnitFinished) {
+	r := e.Result
+	g.unit(unitKey{e.Task, e.Host, e.Phase}).result = &r
+	g.finished[phaseKey{e.Task, e.Phase}]++
+}
+
+// ready returns the blocks of every (task, phase) whose hosts have all
+// finished, or, with all, of everything held; what it returns is dropped.
+func (g *grouper) ready(all bool) []block {
+	var out []block
+	for _, pk := range slices.Clone(g.order) {
+		if !all && g.finished[pk] < g.expected[pk] {
+			continue
+		}
+		out = append(out, g.take(pk)...)
+		g.order = slices.DeleteFunc(g.order, func(k phaseKey) bool { return k == pk })
+	}
+	return out
+}
+
+// take folds the held pairs of one (task, phase) into blocks, in the plan
+// order of each block's first host.
+func (g *grouper) take(pk phaseKey) []block {
+	var keys []unitKey
+	for k := range g.units {
+		if k.task == pk.task && k.phase == pk.phase {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b unitKey) int { return g.hostOrder[a.host] - g.hostOrder[b.host] })
+	var blocks []block
+	index := map[string]int{}
+	for _, k := range keys {
+		u := g.units[k]
+		delete(g.units, k)
+		res := core.PhaseResult{Status: core.StatusInterrupted, ExitCode: -1, Command: -1, Err: "did not finish"}
+		if u.result != nil {
+			res = *u.result
+		}
+		sig := signature(u.lines, res)
+		if i, ok := index[sig]; ok {
+			blocks[i].hosts = append(blocks[i].hosts, u.host)
+			continue
+		}
+		index[sig] = len(blocks)
+		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, lines: u.lines, result: res})
+	}
+	return blocks
+}
+
+// signature identifies what a block shares: the lines, their streams and
+// the outcome (durations differ between hosts and do not split blocks).
+func signature(lines []heldLine, r core.PhaseResult) string {
+	var b strings.Builder
+	b.WriteString(r.Describe())
+	for _, l := range lines {
+		b.WriteByte(0)
+		b.WriteString(string(l.stream))
+		b.WriteByte(0)
+		b.WriteString(l.text)
+	}
+	return b.String()
+}
+
+// writeGroups renders blocks: a header naming the host set and the
+// outcome, then the shared lines ("!" marks stderr). In quiet mode only
+// failed blocks are shown.
+func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
+	for _, bl := range blocks {
+		ok := bl.result.Status == core.StatusOK
+		if v.o.Quiet && ok {
+			continue
+		}
+		task := bl.task
+		if bl.phase == core.PhaseRollback {
+			task += " (rollback)"
+		}
+		mark, code := "✓ ", ansiGreen
+		if !ok {
+			mark, code = "✗ ", ansiRed
+		}
+		fmt.Fprintf(b, "%s │ %s │ %s\n", paint(v.o.Color, ansiBold, FoldHosts(bl.hosts)), task,
+			paint(v.o.Color, code, mark+v.o.Redact.String(bl.result.Describe())))
+		for _, l := range bl.lines {
+			bar := "│"
+			if l.stream == core.Stderr {
+				bar = paint(v.o.Color, ansiRed, "!")
+			}
+			fmt.Fprintf(b, "    %s %s\n", bar, v.o.Redact.String(l.text))
+		}
+	}
+}
+
+// FoldHosts writes a set of host names the way clush and pdsh do, with
+// its size: web01, web02, web03, db1 -> "web[01-03],db1 (4)". Names are
+// grouped by what precedes a trailing number of a given width; the groups
+// keep the order of their first host.
+func FoldHosts(hosts []string) string {
+	var runs []*hostRun
+	var plain []string
+	var order []any
+	find := func(prefix string, width int) *hostRun {
+		for _, r := range runs {
+			if r.prefix == prefix && r.width == width {
+				return r
+			}
+		}
+		r := &hostRun{prefix: prefix, width: width}
+		runs = append(runs, r)
+		order = append(order, r)
+		return r
+	}
+	for _, h := range hosts {
+		i := len(h)
+		for i > 0 && h[i-1] >= '0' && h[i-1] <= '9' {
+			i--
+		}
+		digits := h[i:]
+		n, err := strconv.Atoi(digits)
+		if digits == "" || err != nil || i == 0 {
+			plain = append(plain, h)
+			order = append(order, h)
+			continue
+		}
+		r := find(h[:i], len(digits))
+		r.nums = append(r.nums, n)
+	}
+	var parts []string
+	for _, o := range order {
+		switch o := o.(type) {
+		case string:
+			parts = append(parts, o)
+		case *hostRun:
+			parts = append(parts, o.String())
+		}
+	}
+	return fmt.Sprintf("%s (%d)", strings.Join(parts, ","), len(hosts))
+}
+
+// hostRun is hosts sharing a prefix and a number width: web01..web20.
+type hostRun struct {
+	prefix string
+	width  int
+	nums   []int
+}
+
+// String is "web[01-03,07]", or "web07" for one host.
+func (r *hostRun) String() string {
+	nums := slices.Clone(r.nums)
+	slices.Sort(nums)
+	nums = slices.Compact(nums)
+	f := func(n int) string { return fmt.Sprintf("%0*d", r.width, n) }
+	if len(nums) == 1 {
+		return r.prefix + f(nums[0])
+	}
+	var ranges []string
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if j == i {
+			ranges = append(ranges, f(nums[i]))
+		} else {
+			ranges = append(ranges, f(nums[i])+"-"+f(nums[j]))
+		}
+		i = j + 1
+	}
+	return r.prefix + "[" + strings.Join(ranges, ",") + "]"
+}

@@ -1,0 +1,81 @@
+package views
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/core"
+)
+
+func TestFoldHosts(t *testing.T) {
+	tests := []struct {
+		hosts []string
+		want  string
+	}{
+		{[]string{"web01"}, "web01 (1)"},
+		{[]string{"web01", "web02", "web03"}, "web[01-03] (3)"},
+		{[]string{"web03", "web01", "web02", "web07", "web09", "web10"}, "web[01-03,07,09-10] (6)"},
+		{[]string{"web1", "web2", "web10", "db1", "localhost"}, "web[1-2],web10,db1,localhost (5)"},
+		{[]string{"db2", "web01", "db1"}, "db[1-2],web01 (3)"},
+		{[]string{"10.0.0.1", "10.0.0.2"}, "10.0.0.[1-2] (2)"},
+		{[]string{"7", "8"}, "7,8 (2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := FoldHosts(tt.hosts); got != tt.want {
+				t.Errorf("FoldHosts(%q) = %q, want %q", tt.hosts, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestApplyHumanGrouped runs a task on 20 web hosts, 18 printing the same
+// and two diverging, then a rollback, through -group.
+func TestApplyHumanGrouped(t *testing.T) {
+	var hosts []*core.Host
+	for i := 1; i <= 20; i++ {
+		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("web%02d", i)})
+	}
+	task := &core.TaskNode{Name: "deploy", Hosts: hosts, MaxHosts: 20}
+	p := &core.Plan{Hosts: hosts, Roots: []core.Node{task, &core.TaskNode{Name: "never", Hosts: hosts[:2], MaxHosts: 2}}}
+	run, rb := core.PhaseRun, core.PhaseRollback
+	events := []core.Event{core.RunStarted{RunID: "r1", Time: t0, Units: 22, Hosts: 20}}
+	for _, h := range hosts {
+		events = append(events, started("deploy", h.Name, run, 0))
+	}
+	var names []string
+	for i, h := range hosts {
+		names = append(names, h.Name)
+		switch i {
+		case 4:
+			events = append(events, out("deploy", h.Name, run, core.Stdout, "pulling release 42\n"), out("deploy", h.Name, run, core.Stderr, "disk full\n"),
+				finished("deploy", h.Name, run, exit(1, 0, 0, 300)))
+		case 11:
+			events = append(events, out("deploy", h.Name, run, core.Stdout, "pulling release 42\nalready current\n"), finished("deploy", h.Name, run, ok(0, 90)))
+		default:
+			events = append(events, out("deploy", h.Name, run, core.Stdout, "pulling release 42\nrestarted\n"), finished("deploy", h.Name, run, ok(0, 100+i)))
+		}
+	}
+	events = append(events, core.Stopping{Reason: `task "deploy" failed on host "web05": exit 1`, Rollback: true, Time: at(400)},
+		core.RollbackStarted{Task: "deploy", Hosts: names, Time: at(500)})
+	for _, h := range hosts {
+		events = append(events, started("deploy", h.Name, rb, 500), out("deploy", h.Name, rb, core.Stdout, "back to release 41\n"), finished("deploy", h.Name, rb, ok(500, 20)))
+	}
+	res := &core.Result{RunID: "r1", Status: core.RunFailed, Cause: `task "deploy" failed on host "web05": exit 1`, Started: t0, Duration: 600 * time.Millisecond, RolledBack: []string{"deploy"}}
+	events = append(events, core.RollbackFinished{Task: "deploy", Time: at(520)}, core.RunFinished{Result: res})
+
+	for _, quiet := range []bool{false, true} {
+		var b bytes.Buffer
+		v := NewApplyHuman(&b, p, ApplyOptions{Group: true, Quiet: quiet})
+		for _, e := range events {
+			v.Event(e)
+		}
+		name := "apply/grouped"
+		if quiet {
+			name += "_quiet"
+		}
+		golden(t, name, b.String())
+	}
+}

@@ -1,0 +1,139 @@
+package views
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+
+	"github.com/fanout/fanout/core"
+)
+
+// jsonPlan is `fanout plan -json`: one document (docs/json.md).
+type jsonPlan struct {
+	FormatVersion string              `json:"format_version"`
+	Fanout        string              `json:"fanout"`
+	Source        string              `json:"source"`
+	OnFailure     string              `json:"on_failure"`
+	Preflight     bool                `json:"preflight"`
+	Roots         []jsonNode          `json:"roots"`
+	Hosts         []jsonHost          `json:"hosts"`
+	Transports    []jsonTransportPlan `json:"transports"`
+	Summary       jsonPlanSummary     `json:"summary"`
+	// Selection is present when -limit or -exclude was given.
+	Selection *jsonSelection `json:"selection,omitempty"`
+}
+
+type jsonSelection struct {
+	Limit      []string `json:"limit"`
+	Exclude    []string `json:"exclude"`
+	Unselected []string `json:"unselected_hosts"`
+}
+
+// jsonNode is a group ("kind": "parallelize") or a task ("kind": "task").
+type jsonNode struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// A group's.
+	Threads int        `json:"threads,omitempty"`
+	Members []jsonNode `json:"members,omitempty"`
+	// A task's.
+	Description string            `json:"description,omitempty"`
+	Hosts       []string          `json:"hosts,omitempty"`
+	Run         *[]string         `json:"run,omitempty"`
+	Rollback    *[]string         `json:"rollback,omitempty"`
+	TimeoutMS   int64             `json:"timeout_ms,omitempty"`
+	MaxHosts    int               `json:"max_hosts,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+}
+
+type jsonHost struct {
+	Name      string   `json:"name"`
+	Address   string   `json:"address"`
+	Roles     []string `json:"roles"`
+	Transport string   `json:"transport"`
+}
+
+type jsonTransportPlan struct {
+	Name  string `json:"name"`
+	Hosts int    `json:"hosts"`
+}
+
+type jsonPlanSummary struct {
+	Tasks        int `json:"tasks"`
+	Pairs        int `json:"pairs"`
+	Hosts        int `json:"hosts"`
+	WithRollback int `json:"with_rollback"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// PlanJSON writes the plan as one JSON document, indented for people who
+// read it too. Sensitive values are redacted.
+func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
+	rd := o.Redact
+	doc := jsonPlan{
+		FormatVersion: JSONVersion, Fanout: version, Source: source,
+		OnFailure: string(p.OnFailure), Preflight: p.Preflight,
+		Roots: []jsonNode{}, Hosts: []jsonHost{}, Transports: []jsonTransportPlan{},
+	}
+	var node func(n core.Node) jsonNode
+	node = func(n core.Node) jsonNode {
+		switch n := n.(type) {
+		case *core.Group:
+			j := jsonNode{Kind: "parallelize", Name: n.Name, Threads: n.Threads, Members: []jsonNode{}}
+			for _, m := range n.Members {
+				j.Members = append(j.Members, node(m))
+			}
+			return j
+		case *core.TaskNode:
+			j := jsonNode{Kind: "task", Name: n.Name, Description: rd.String(n.Description), Hosts: []string{},
+				Run: ptr(nonNil(rd.Strings(n.Run))), Rollback: ptr(nonNil(rd.Strings(n.Rollback))), TimeoutMS: ms(n.Timeout), MaxHosts: n.MaxHosts}
+			for _, h := range n.Hosts {
+				j.Hosts = append(j.Hosts, h.Name)
+			}
+			if len(n.Env) > 0 {
+				j.Env = map[string]string{}
+				for _, k := range slices.Sorted(maps.Keys(n.Env)) {
+					j.Env[k] = rd.String(n.Env[k])
+				}
+			}
+			return j
+		}
+		return jsonNode{}
+	}
+	for _, r := range p.Roots {
+		doc.Roots = append(doc.Roots, node(r))
+	}
+	for _, h := range p.Hosts {
+		roles := h.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		doc.Hosts = append(doc.Hosts, jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport})
+	}
+	for _, t := range p.Transports {
+		doc.Transports = append(doc.Transports, jsonTransportPlan{Name: t.Name, Hosts: t.Hosts})
+	}
+	doc.Summary = planSummary(p)
+	if len(p.Limit)+len(p.Exclude) > 0 {
+		doc.Selection = &jsonSelection{Limit: nonNil(p.Limit), Exclude: nonNil(p.Exclude), Unselected: nonNil(p.Unselected)}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(doc)
+}
+
+// planSummary counts what the plan's last lines say.
+func planSummary(p *core.Plan) jsonPlanSummary {
+	s := jsonPlanSummary{Hosts: len(p.Hosts)}
+	p.Walk(func(t *core.TaskNode) {
+		s.Tasks++
+		s.Pairs += len(t.Hosts)
+		if len(t.Rollback) > 0 {
+			s.WithRollback++
+		}
+	})
+	return s
+}

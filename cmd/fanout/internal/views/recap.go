@@ -1,0 +1,262 @@
+package views
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fanout/fanout/core"
+)
+
+// tailLines is how many last lines of a pair's output the recap keeps, and
+// tailWidth how much of each: enough to read an error, never the whole log.
+const (
+	tailLines = 5
+	tailWidth = 240
+)
+
+// Tails keeps the last few lines each (task, host, phase) wrote, per
+// stream, so that the recap can show why a pair failed after its live
+// output has scrolled away. Memory is bounded per pair whatever a command
+// prints. Feed it every Output event; it is not safe for concurrent use.
+type Tails struct {
+	m map[tailKey]*tail
+}
+
+type tailKey struct {
+	task, host string
+	phase      core.Phase
+	stream     core.Stream
+}
+
+// tail is a ring of the last tailLines lines and the count of older ones.
+type tail struct {
+	lines   []string
+	next    int
+	dropped int
+}
+
+// NewTails returns an empty Tails.
+func NewTails() *Tails { return &Tails{m: map[tailKey]*tail{}} }
+
+// Record keeps the lines of one Output event.
+func (t *Tails) Record(e core.Output) {
+	k := tailKey{e.Task, e.Host, e.Phase, e.Stream}
+	tl := t.m[k]
+	if tl == nil {
+		tl = &tail{}
+		t.m[k] = tl
+	}
+	for _, line := range splitLines(e.Data) {
+		if len(line) > tailWidth {
+			line = line[:tailWidth] + "…"
+		}
+		if len(tl.lines) < tailLines {
+			tl.lines = append(tl.lines, line)
+			continue
+		}
+		tl.lines[tl.next] = line
+		tl.next = (tl.next + 1) % tailLines
+		tl.dropped++
+	}
+}
+
+// Last returns the last lines a pair wrote to stderr, or to stdout when it
+// wrote nothing to stderr, oldest first, with the count of earlier lines
+// left out and the stream they came from.
+func (t *Tails) Last(task, host string, phase core.Phase) (lines []string, dropped int, stream core.Stream) {
+	if t == nil {
+		return nil, 0, core.Stderr
+	}
+	for _, s := range []core.Stream{core.Stderr, core.Stdout} {
+		tl := t.m[tailKey{task, host, phase, s}]
+		if tl == nil || len(tl.lines) == 0 {
+			continue
+		}
+		out := append(slices.Clone(tl.lines[tl.next:]), tl.lines[:tl.next]...)
+		return out, tl.dropped, s
+	}
+	return nil, 0, core.Stderr
+}
+
+// splitLines splits an Output event's data into lines without their
+// newlines; a final line without one is a line too.
+func splitLines(data []byte) []string {
+	data = bytes.TrimSuffix(data, []byte("\n"))
+	if len(data) == 0 {
+		return []string{""}
+	}
+	parts := bytes.Split(data, []byte("\n"))
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = string(bytes.TrimSuffix(p, []byte("\r")))
+	}
+	return out
+}
+
+// failed reports whether a phase ended badly (skipped is not a failure).
+func failed(r core.PhaseResult) bool {
+	return r.Status != core.StatusOK && r.Status != core.StatusSkipped
+}
+
+// exitCode renders the exit code column: the code when a command ran to
+// an exit, the signal when one killed it, "-" otherwise.
+func exitCode(r core.PhaseResult) string {
+	switch {
+	case r.Signal != "":
+		return "SIG" + r.Signal
+	case r.Status == core.StatusOK, r.Status == core.StatusFailed && r.ExitCode >= 0:
+		return strconv.Itoa(r.ExitCode)
+	}
+	return "-"
+}
+
+func duration(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// Summary writes the recap of a run: the pairs that failed first, each
+// with the last lines it wrote; a table of every (task, host) with status,
+// exit code, duration and rollback; what was rolled back and what failed
+// to; and the outcome with its first cause in one sentence. tails may be
+// nil.
+func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
+	var b strings.Builder
+	red := func(s string) string { return paint(o.Color, ansiRed, s) }
+	rd := o.Redact
+
+	b.WriteString("\n")
+	if len(res.Preflight) > 0 {
+		fmt.Fprintf(&b, "Preflight failed on %s; nothing was run:\n", plural(len(res.Preflight), "host"))
+		for _, h := range res.Preflight {
+			fmt.Fprintf(&b, "  %s %s: %s\n", red("✗"), h.Host, rd.String(h.Err))
+		}
+		b.WriteString("\n")
+	}
+
+	// Failures first: the first cause, then the others in plan order.
+	var fails []*core.UnitResult
+	for _, u := range res.Units {
+		if failed(u.Run) || (u.Rollback != nil && failed(*u.Rollback)) {
+			fails = append(fails, u)
+		}
+	}
+	slices.SortStableFunc(fails, func(a, b *core.UnitResult) int {
+		return cmp.Compare(rank(res, a), rank(res, b))
+	})
+	if len(fails) > 0 {
+		b.WriteString(paint(o.Color, ansiBold, "Failures:") + "\n")
+		for _, u := range fails {
+			if failed(u.Run) {
+				writeFailure(&b, u, core.PhaseRun, u.Run, tails, o)
+			}
+			if u.Rollback != nil && failed(*u.Rollback) {
+				writeFailure(&b, u, core.PhaseRollback, *u.Rollback, tails, o)
+			}
+		}
+		b.WriteString("\n")
+	}
+
+	if len(res.Units) > 0 {
+		rows := slices.Clone(res.Units)
+		slices.SortStableFunc(rows, func(a, b *core.UnitResult) int {
+			return cmp.Compare(rank(res, a), rank(res, b))
+		})
+		t := &table{}
+		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
+		for _, u := range rows {
+			status, dur := u.Run.Status.String(), "-"
+			if u.Run.Status != core.StatusSkipped {
+				dur = duration(u.Run.Duration)
+			}
+			switch {
+			case u.Run.Status == core.StatusOK:
+				status = paint(o.Color, ansiGreen, status)
+			case failed(u.Run):
+				status = red(status)
+			default:
+				status = paint(o.Color, ansiDim, status)
+			}
+			rb := "-"
+			if u.Rollback != nil {
+				rb = "rolled back, " + duration(u.Rollback.Duration)
+				if failed(*u.Rollback) {
+					rb = red("FAILED: " + o.Redact.String(u.Rollback.Describe()) + ", " + duration(u.Rollback.Duration))
+				}
+			}
+			t.add(u.Task, u.Host, status, exitCode(u.Run), dur, rb)
+		}
+		b.WriteString(t.String())
+		b.WriteString("\n")
+	}
+
+	if len(res.RolledBack) > 0 {
+		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(res.RolledBack, ", "))
+	}
+	if len(res.RollbackFailed) > 0 {
+		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand.", strings.Join(res.RollbackFailed, ", "))
+		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
+	}
+
+	took := duration(res.Duration)
+	switch res.Status {
+	case core.RunSucceeded:
+		b.WriteString(paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took)) + "\n")
+	case core.RunInterrupted:
+		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+	default:
+		b.WriteString(paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+// rank orders recap rows: the first failure, other failures, the rest.
+func rank(res *core.Result, u *core.UnitResult) int {
+	ff := res.FirstFailure
+	switch {
+	case ff != nil && u.Task == ff.Task && u.Host == ff.Host:
+		return 0
+	case failed(u.Run) || (u.Rollback != nil && failed(*u.Rollback)):
+		return 1
+	}
+	return 2
+}
+
+// writeFailure writes one failed phase of a pair and the last lines it
+// wrote, indented under it.
+func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r core.PhaseResult, tails *Tails, o Options) {
+	what := u.Task
+	if phase == core.PhaseRollback {
+		what += " (rollback)"
+	}
+	detail := r.Describe()
+	if r.Command >= 0 && r.Status == core.StatusFailed {
+		detail += fmt.Sprintf(" from command %d", r.Command+1)
+	}
+	if r.Status != core.StatusTimedOut { // "timed out after 2s" says it already
+		detail += " after " + duration(r.Duration)
+	}
+	fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), what, u.Host, o.Redact.String(detail))
+	lines, dropped, stream := tails.Last(u.Task, u.Host, phase)
+	if len(lines) == 0 {
+		return
+	}
+	label := string(stream) + ":"
+	if dropped > 0 {
+		label = fmt.Sprintf("last %d lines of %s (%d earlier not shown):", len(lines), stream, dropped)
+	}
+	fmt.Fprintf(b, "      %s\n", paint(o.Color, ansiDim, label))
+	for _, l := range lines {
+		fmt.Fprintf(b, "      │ %s\n", o.Redact.String(l))
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

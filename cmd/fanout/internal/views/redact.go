@@ -1,0 +1,84 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/fanout/fanout/config"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Redacted replaces a sensitive value wherever a view would show it.
+const Redacted = "(sensitive)"
+
+// Redactor hides the values of sensitive variables. Commands are built
+// with the real values (the hosts need them), so hiding them is the
+// views' job: plans, output lines, causes, JSON. A nil *Redactor changes
+// nothing. It is safe for concurrent use.
+type Redactor struct {
+	r *strings.Replacer
+}
+
+// NewRedactor returns a Redactor hiding every non-empty value, or nil when
+// there is none. Longer values are matched first, so a value containing
+// another is hidden whole.
+func NewRedactor(values []string) *Redactor {
+	vs := slices.DeleteFunc(slices.Clone(values), func(s string) bool { return s == "" })
+	if len(vs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(vs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	vs = slices.Compact(vs)
+	pairs := make([]string, 0, 2*len(vs))
+	for _, v := range vs {
+		pairs = append(pairs, v, Redacted)
+	}
+	return &Redactor{r: strings.NewReplacer(pairs...)}
+}
+
+// String returns s with every sensitive value replaced.
+func (r *Redactor) String(s string) string {
+	if r == nil {
+		return s
+	}
+	return r.r.Replace(s)
+}
+
+// Strings returns a copy of ss, each redacted.
+func (r *Redactor) Strings(ss []string) []string {
+	if r == nil || ss == nil {
+		return ss
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = r.String(s)
+	}
+	return out
+}
+
+// RedactorFor returns the Redactor for a configuration's sensitive
+// variables: every string and number inside their values, so that a
+// sensitive list or object is hidden element by element. Booleans and
+// nulls are left alone, as hiding every "true" would hide nothing secret.
+func RedactorFor(vars []*config.Variable) *Redactor {
+	var values []string
+	for _, v := range vars {
+		if !v.Sensitive || v.Value == cty.NilVal {
+			continue
+		}
+		_ = cty.Walk(v.Value, func(_ cty.Path, val cty.Value) (bool, error) {
+			if !val.IsKnown() || val.IsNull() {
+				return false, nil
+			}
+			switch val.Type() {
+			case cty.String:
+				values = append(values, val.AsString())
+			case cty.Number:
+				values = append(values, val.AsBigFloat().Text('f', -1))
+			}
+			return true, nil
+		})
+	}
+	return NewRedactor(values)
+}

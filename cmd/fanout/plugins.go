@@ -1,0 +1,455 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/sdk"
+)
+
+// The plugins command registers itself, so that main.go need not change
+// for it.
+func init() {
+	commands["plugins"] = command{synopsis: "List transport plugins and their schemas; lock their checksums", run: runPlugins}
+	commandOrder = append(commandOrder, "plugins")
+	helps["plugins"] = pluginsHelp
+}
+
+const pluginsHelp = `Usage: fanout plugins [options] [FILE.hcl|DIR]
+       fanout plugins lock [options] FILE.hcl|DIR
+
+  Without a configuration, list the built-in transports and every
+  third-party plugin found: fanout-transport-NAME in ./.fanout/plugins,
+  $FANOUT_PLUGIN_PATH (colon-separated), ~/.fanout/plugins, then $PATH. With
+  one, list the transports it uses and whether the lock file records them.
+  Each plugin is started to show its path, protocol and plugin versions,
+  and the attributes its transport and host blocks accept.
+
+  "lock" writes .fanout.lock.hcl next to the configuration with the SHA-256
+  of each third-party plugin it uses; later runs refuse a plugin binary
+  that does not match. Run it again after upgrading a plugin.
+
+Options:
+  -var NAME=VALUE   Set a variable (repeatable).
+  -var-file FILE    Set variables from a file (repeatable).
+  -json             Print the list as JSON.
+  -no-color         Disable colors.
+
+Examples:
+  fanout plugins                       what is installed
+  fanout plugins deploy.hcl            what deploy.hcl uses
+  fanout plugins lock deploy.hcl       pin what deploy.hcl uses
+`
+
+// pluginStartTimeout bounds how long `fanout plugins` waits for one plugin
+// to start and describe itself: a listing must not hang on a bad binary.
+const pluginStartTimeout = 30 * time.Second
+
+// newConfigLauncher returns the launcher for the configuration at
+// configPath: newLauncher's, checking third-party plugins against the lock
+// file next to the configuration.
+func newConfigLauncher(logger hclog.Logger, configPath string) *core.PluginLauncher {
+	l := newLauncher(logger)
+	l.LockFile = lockFilePath(configPath)
+	return l
+}
+
+// lockFilePath returns where the lock file of the configuration at p
+// lives: in p if it is a directory, else beside it.
+func lockFilePath(p string) string {
+	dir := p
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(p)
+	}
+	return filepath.Join(dir, core.LockFileName)
+}
+
+// pluginsArgs are the arguments of `fanout plugins` and `fanout plugins
+// lock`.
+type pluginsArgs struct {
+	arguments.Common
+}
+
+// parsePluginsArgs parses the options and the optional configuration.
+func parsePluginsArgs(args []string) (*pluginsArgs, error) {
+	a := &pluginsArgs{}
+	fs := flag.NewFlagSet("plugins", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Func("var", "", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if name = strings.TrimSpace(name); !ok || name == "" {
+			return fmt.Errorf("-var needs NAME=VALUE, got %q", s)
+		}
+		a.Vars.Args = append(a.Vars.Args, arguments.VarArg{Name: name, Value: value})
+		return nil
+	})
+	fs.Func("var-file", "", func(s string) error {
+		a.Vars.Args = append(a.Vars.Args, arguments.VarArg{File: s})
+		return nil
+	})
+	fs.BoolVar(&a.NoColor, "no-color", false, "")
+	fs.BoolFunc("json", "", func(string) error { a.ViewType = arguments.ViewJSON; return nil })
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return a, err
+		}
+		if fs.NArg() == 0 {
+			return a, nil
+		}
+		if a.Path != "" {
+			return a, fmt.Errorf("one configuration at most, got %s and %s", a.Path, fs.Arg(0))
+		}
+		a.Path, rest = fs.Arg(0), fs.Args()[1:]
+	}
+}
+
+func runPlugins(args []string, s *streams) int {
+	if len(args) > 0 && args[0] == "lock" {
+		return runPluginsLock(args[1:], s)
+	}
+	a, err := parsePluginsArgs(args)
+	if code, ok := parseArgs(err, s, "plugins"); !ok {
+		return code
+	}
+	logger := newLogger(s)
+	var infos []*pluginInfo
+	if a.Path == "" {
+		infos = installedPlugins(newLauncher(logger))
+	} else {
+		l := newLoader(s, &a.Common)
+		cfg, ok := l.load(&a.Common)
+		if !ok {
+			return exitUsage
+		}
+		infos = configPlugins(newConfigLauncher(logger, a.Path), cfg)
+	}
+	if a.ViewType == arguments.ViewJSON {
+		writePluginsJSON(s.Out, infos)
+	} else {
+		writePlugins(s.Out, a.Path, infos)
+	}
+	for _, info := range infos {
+		if info.Error != "" {
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+// pluginInfo is what `fanout plugins` shows of one transport.
+type pluginInfo struct {
+	Name    string `json:"name"`
+	Builtin bool   `json:"builtin"`
+	// Path is the binary; for a built-in, the fanout binary.
+	Path   string `json:"path,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	// Shadowed are binaries of the same name that Path hides.
+	Shadowed        []string        `json:"shadowed,omitempty"`
+	ProtocolVersion int             `json:"protocol_version,omitempty"`
+	Version         string          `json:"version,omitempty"`
+	TransportSchema []attributeInfo `json:"transport_attributes"`
+	HostSchema      []attributeInfo `json:"host_attributes"`
+	// Lock says how the lock file records a third-party plugin of a
+	// configuration; empty otherwise.
+	Lock string `json:"lock,omitempty"`
+	// Error is why the plugin could not be started or described.
+	Error string `json:"error,omitempty"`
+}
+
+// attributeInfo is one declared attribute.
+type attributeInfo struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Sensitive   bool   `json:"sensitive"`
+	Description string `json:"description,omitempty"`
+}
+
+// installedPlugins describes the built-ins and every plugin found.
+func installedPlugins(l *core.PluginLauncher) []*pluginInfo {
+	var infos []*pluginInfo
+	names := make([]string, 0, len(l.Builtin))
+	for n := range l.Builtin {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		infos = append(infos, describePlugin(l, n, ""))
+	}
+	for _, f := range l.Discover() {
+		if _, builtin := l.Builtin[f.Name]; builtin {
+			continue // a built-in name is never looked up
+		}
+		info := describePlugin(l, f.Name, "")
+		info.Shadowed = f.Shadowed
+		infos = append(infos, info)
+	}
+	return infos
+}
+
+// configPlugins describes the transports cfg uses, checked as a run would
+// check them (sha256 pins, lock file), and how the lock file records them.
+func configPlugins(l *core.PluginLauncher, cfg *config.Config) []*pluginInfo {
+	lock, diags := core.ReadLockFile(l.LockFile)
+	var infos []*pluginInfo
+	for _, n := range usedTransports(cfg) {
+		pin := ""
+		if t := cfg.Transports[n]; t != nil {
+			pin = t.SHA256
+		}
+		info := describePlugin(l, n, pin)
+		if !info.Builtin {
+			switch {
+			case diags.HasErrors():
+				info.Lock = "lock file unreadable: " + diags.Error()
+			case lock == nil:
+				info.Lock = "no lock file (fanout plugins lock writes " + l.LockFile + ")"
+			case lock.Transports[n] == nil:
+				info.Lock = "not recorded in " + l.LockFile
+			case info.SHA256 != "" && lock.Transports[n].SHA256 != info.SHA256:
+				info.Lock = fmt.Sprintf("MISMATCH: %s records %s", l.LockFile, lock.Transports[n].SHA256)
+			default:
+				info.Lock = "recorded in " + l.LockFile
+			}
+		}
+		infos = append(infos, info)
+	}
+	return infos
+}
+
+// usedTransports returns the names of the transports cfg declares or its
+// hosts use, sorted.
+func usedTransports(cfg *config.Config) []string {
+	var names []string
+	for n := range cfg.Transports {
+		names = append(names, n)
+	}
+	for _, h := range cfg.Hosts {
+		if !slices.Contains(names, h.Transport) {
+			names = append(names, h.Transport)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// describePlugin starts the named transport's plugin, asks it to describe
+// itself and stops it. Problems are recorded in the result's Error.
+func describePlugin(l *core.PluginLauncher, name, pin string) *pluginInfo {
+	_, builtin := l.Builtin[name]
+	info := &pluginInfo{Name: name, Builtin: builtin, TransportSchema: []attributeInfo{}, HostSchema: []attributeInfo{}}
+	if !builtin {
+		if path, err := l.Find(name); err == nil {
+			info.Path = path
+			info.SHA256, _ = sdk.SHA256File(path)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pluginStartTimeout)
+	defer cancel()
+	p, err := l.Start(ctx, core.LaunchRequest{Name: name, SHA256: pin})
+	if err != nil {
+		info.Error = err.Error()
+		return info
+	}
+	defer func() {
+		_, _ = p.Client.Transport().Close(ctx, &sdk.CloseRequest{})
+		p.Client.Kill()
+	}()
+	info.Path = p.Path
+	info.ProtocolVersion = p.Client.ProtocolVersion()
+	desc, err := p.Client.Transport().Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil {
+		info.Error = fmt.Sprintf("describe: %s", err)
+		return info
+	}
+	info.Version = desc.Version
+	info.TransportSchema = attributeInfos(desc.TransportSchema)
+	info.HostSchema = attributeInfos(desc.HostSchema)
+	return info
+}
+
+func attributeInfos(s sdk.Schema) []attributeInfo {
+	out := []attributeInfo{}
+	for _, a := range s.Attributes {
+		ty := "any"
+		if a.Type != cty.NilType && a.Type != cty.DynamicPseudoType {
+			ty = a.Type.FriendlyName()
+		}
+		out = append(out, attributeInfo{Name: a.Name, Type: ty, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description})
+	}
+	return out
+}
+
+// writePlugins prints the list for a person.
+func writePlugins(w io.Writer, source string, infos []*pluginInfo) {
+	if source != "" {
+		fmt.Fprintf(w, "Transports used by %s:\n", source)
+	}
+	for i, info := range infos {
+		if i > 0 || source != "" {
+			fmt.Fprintln(w)
+		}
+		kind := "plugin"
+		if info.Builtin {
+			kind = "built in"
+		}
+		head := fmt.Sprintf("%s (%s)", info.Name, kind)
+		if info.Version != "" {
+			head += fmt.Sprintf(", version %s, protocol %d", info.Version, info.ProtocolVersion)
+		}
+		fmt.Fprintln(w, head)
+		field := func(label, value string) { fmt.Fprintf(w, "  %-9s %s\n", label+":", value) }
+		if info.Path != "" {
+			if info.Builtin {
+				field("path", info.Path+" internal-plugin "+info.Name)
+			} else {
+				field("path", info.Path)
+			}
+		}
+		if info.SHA256 != "" {
+			field("sha256", info.SHA256)
+		}
+		for _, p := range info.Shadowed {
+			field("shadows", p)
+		}
+		if info.Lock != "" {
+			field("lock", info.Lock)
+		}
+		if info.Error != "" {
+			field("error", info.Error)
+			continue
+		}
+		writeSchema(w, "transport block", info.TransportSchema)
+		writeSchema(w, "host block", info.HostSchema)
+	}
+	if len(infos) == 0 {
+		fmt.Fprintln(w, "No transports.")
+	}
+}
+
+func writeSchema(w io.Writer, label string, attrs []attributeInfo) {
+	if len(attrs) == 0 {
+		fmt.Fprintf(w, "  %s: no attributes\n", label)
+		return
+	}
+	fmt.Fprintf(w, "  %s:\n", label)
+	width := 0
+	for _, a := range attrs {
+		width = max(width, len(a.Name))
+	}
+	for _, a := range attrs {
+		traits := []string{a.Type}
+		if a.Required {
+			traits = append(traits, "required")
+		} else {
+			traits = append(traits, "optional")
+		}
+		if a.Sensitive {
+			traits = append(traits, "sensitive")
+		}
+		fmt.Fprintf(w, "    %-*s  %s\n", width, a.Name, strings.Join(traits, ", "))
+		if a.Description != "" {
+			fmt.Fprintf(w, "    %-*s  %s\n", width, "", a.Description)
+		}
+	}
+}
+
+// pluginsJSONVersion is the format_version of `fanout plugins -json`;
+// fields are only added within a major version.
+const pluginsJSONVersion = "1.0"
+
+func writePluginsJSON(w io.Writer, infos []*pluginInfo) {
+	if infos == nil {
+		infos = []*pluginInfo{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(struct {
+		FormatVersion string        `json:"format_version"`
+		Plugins       []*pluginInfo `json:"plugins"`
+	}{pluginsJSONVersion, infos})
+}
+
+// runPluginsLock is `fanout plugins lock`.
+func runPluginsLock(args []string, s *streams) int {
+	a, err := parsePluginsArgs(args)
+	if err == nil && a.Path == "" {
+		err = errors.New("lock needs a configuration: fanout plugins lock FILE.hcl|DIR")
+	}
+	if code, ok := parseArgs(err, s, "plugins"); !ok {
+		return code
+	}
+	l := newLoader(s, &a.Common)
+	cfg, ok := l.load(&a.Common)
+	if !ok {
+		return exitUsage
+	}
+	// No lock file for the launcher: it is the file being rewritten.
+	launcher := newLauncher(newLogger(s))
+	lf := &core.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*core.LockedTransport{}}
+	old, _ := core.ReadLockFile(lf.Path)
+
+	failed := false
+	for _, name := range usedTransports(cfg) {
+		if _, builtin := launcher.Builtin[name]; builtin {
+			continue
+		}
+		pin := ""
+		if t := cfg.Transports[name]; t != nil {
+			pin = t.SHA256
+		}
+		// Starting the plugin checks it against its block's pin and
+		// proves it is a plugin of this protocol before it is trusted.
+		info := describePlugin(launcher, name, pin)
+		if info.Error != "" {
+			fmt.Fprintf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
+			failed = true
+			continue
+		}
+		lf.Transports[name] = &core.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
+	}
+	if failed {
+		fmt.Fprintf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
+		return exitFailed
+	}
+	if len(lf.Transports) == 0 {
+		fmt.Fprintf(s.Out, "%s uses no third-party plugins: nothing to lock.\n", a.Path)
+		return exitOK
+	}
+	if err := lf.Write(); err != nil {
+		fmt.Fprintf(s.Err, "fanout plugins lock: %s\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(s.Out, "Wrote %s:\n", lf.Path)
+	names := make([]string, 0, len(lf.Transports))
+	for n := range lf.Transports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := lf.Transports[n]
+		note := ""
+		if old != nil && old.Transports[n] != nil && old.Transports[n].SHA256 != t.SHA256 {
+			note = " (was " + old.Transports[n].SHA256 + ")"
+		}
+		fmt.Fprintf(s.Out, "  %s %s sha256 %s%s\n", n, t.Version, t.SHA256, note)
+	}
+	return exitOK
+}

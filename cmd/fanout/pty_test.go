@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/google/go-cmp/cmp"
+)
+
+// ptyOutput collects what the pseudo-terminal shows, for polling.
+type ptyOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *ptyOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *ptyOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// TestTerminalProgressAndCtrlC runs fanout on a pseudo-terminal as an
+// operator would: the live status line shows, and Ctrl-C typed at the
+// terminal (the tty sends SIGINT to the whole foreground process group,
+// plugin processes included) interrupts, rolls back and exits 130.
+func TestTerminalProgressAndCtrlC(t *testing.T) {
+	hcl := sleepTask("done", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
+	dir, rec := workdir(t, hcl)
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NO_COLOR=") }), "TERM=xterm")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer tty.Close()
+	out := &ptyOutput{}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = bufCopy(out, tty)
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out.String(), "running · 0 failed") && slices.Contains(order(rec.read(t), "run", "start"), "slow") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "1 running · 0 failed · 1 pending of 3") {
+		_ = cmd.Process.Kill()
+		t.Fatalf("no status line while slow runs:\n%q", out.String())
+	}
+	if !strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("no colour on a terminal without NO_COLOR")
+	}
+
+	if _, err := tty.Write([]byte{0x03}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	select {
+	case err = <-exited:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v, want %d\n%s", err, exitInterrupted, out.String())
+	}
+	_ = tty.Close()
+	<-copied
+
+	recs := rec.read(t)
+	if slices.Contains(order(recs, "run", "start"), "after") {
+		t.Error("work started after Ctrl-C")
+	}
+	if diff := cmp.Diff([]string{"slow", "done"}, order(recs, "rollback", "start")); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s", diff)
+	}
+	got := out.String()
+	if !strings.Contains(got, "was interrupted") {
+		t.Errorf("the recap does not say the run was interrupted:\n%s", got)
+	}
+	// The last status line was cleared before the recap, and none was
+	// drawn after it.
+	clear := strings.LastIndex(got, "\r\x1b[K")
+	if clear < 0 || !strings.Contains(got[:clear], " of 3 · ") || strings.Contains(got[clear:], " of 3 · ") || !strings.Contains(got[clear:], "Failures:") {
+		t.Errorf("status line not cleared cleanly before the recap:\n%q", got[max(clear-200, 0):])
+	}
+}
+
+// bufCopy copies until the pty reports an error, which is how a Linux pty
+// says its other side closed (EIO).
+func bufCopy(dst *ptyOutput, src *os.File) (int64, error) {
+	var n int64
+	buf := make([]byte, 4096)
+	for {
+		k, err := src.Read(buf)
+		if k > 0 {
+			_, _ = dst.Write(buf[:k])
+			n += int64(k)
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}

@@ -1,0 +1,28 @@
+// Command crashy is a test plugin: the local transport, except that its
+// second Exec panics, which kills the plugin process mid-run.
+package main
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk"
+)
+
+type crashy struct {
+	*local.Transport
+	execs atomic.Int32
+}
+
+func (c *crashy) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	if c.execs.Add(1) == 2 {
+		panic("crashy: second exec")
+	}
+	return c.Transport.Exec(ctx, req, out)
+}
+
+func main() {
+	logger := sdk.NewLogger("crashy")
+	sdk.Serve(&crashy{Transport: local.New(logger)}, &sdk.ServeOpts{Logger: logger})
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package core
+
+import "os/exec"
+
+// isolate does nothing where process groups do not exist.
+func isolate(*exec.Cmd) {}

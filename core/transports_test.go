@@ -1,0 +1,218 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/sdk"
+)
+
+// schemaTransport is a fake whose schema the tests check settings against;
+// its Configure rejects greeting = "bad" through a plugin diagnostic.
+type schemaTransport struct {
+	*fakeTransport
+	configured cty.Value
+}
+
+func (s *schemaTransport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{
+		Name: "echo",
+		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
+			{Name: "greeting", Type: cty.String, Required: true},
+			{Name: "repeat", Type: cty.Number},
+			{Name: "token", Type: cty.String, Sensitive: true},
+		}},
+		HostSchema: sdk.Schema{Attributes: []sdk.Attribute{
+			{Name: "dir", Type: cty.String},
+		}},
+	}, nil
+}
+
+func (s *schemaTransport) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	s.configured = req.Config
+	if g := req.Config.GetAttr("greeting"); g.IsKnown() && !g.IsNull() && g.AsString() == "bad" {
+		return &sdk.ConfigureResponse{Diagnostics: sdk.Diagnostics{{
+			Summary: "Unwelcome greeting", Detail: "Say hello.", Attribute: sdk.AttributePath{"greeting"},
+		}}}, nil
+	}
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// planSource plans src, main.hcl, with the echo transport served by st.
+func planSource(t *testing.T, src string, l Launcher) (*Plan, hcl.Diagnostics) {
+	t.Helper()
+	cfg, diags := config.NewParser(fstest.MapFS{"main.hcl": {Data: []byte(src)}}).LoadConfig("main.hcl", config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	ts := NewTransports(l, nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	return BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts})
+}
+
+func echoLauncher(st *schemaTransport) Launcher {
+	return LauncherFunc(func(_ context.Context, name string) (sdk.Transport, func(), error) {
+		if name != "echo" {
+			return nil, nil, fmt.Errorf("no transport %q", name)
+		}
+		return st, func() {}, nil
+	})
+}
+
+const okTask = `
+task "t" {
+  run = "true"
+}
+`
+
+func TestSchemaDiagnostics(t *testing.T) {
+	tests := []struct {
+		name, src string
+		summary   string
+		line      int
+		detail    string
+	}{
+		{
+			name: "typo in the transport block",
+			src: `transport "echo" {
+  greeting = "hi"
+  repaet   = 2
+}
+host "a" { transport = "echo" }` + okTask,
+			summary: "Unsupported argument", line: 3, detail: `Did you mean "repeat"?`,
+		},
+		{
+			name:    "missing required",
+			src:     "transport \"echo\" {\n}\nhost \"a\" { transport = \"echo\" }" + okTask,
+			summary: "Missing required argument", line: 1, detail: `"greeting" is required`,
+		},
+		{
+			name:    "wrong type",
+			src:     "transport \"echo\" {\n  greeting = \"hi\"\n  repeat = \"many\"\n}\nhost \"a\" { transport = \"echo\" }" + okTask,
+			summary: "Incorrect attribute value type", line: 3, detail: "a number is required",
+		},
+		{
+			name: "typo in a host block",
+			src: `transport "echo" { greeting = "hi" }
+host "a" {
+  transport = "echo"
+  dri       = "/tmp"
+}` + okTask,
+			summary: "Unsupported argument", line: 4, detail: `Did you mean "dir"?`,
+		},
+		{
+			name: "typo in a host no task uses",
+			src: `transport "echo" { greeting = "hi" }
+host "a" { transport = "echo" }
+host "b" {
+  transport = "echo"
+  dri       = "/tmp"
+}
+task "t" {
+  on  = ["a"]
+  run = "true"
+}`,
+			summary: "Unsupported argument", line: 5,
+		},
+		{
+			name:    "plugin diagnostic lands on its attribute",
+			src:     "transport \"echo\" {\n  repeat = 1\n  greeting = \"bad\"\n}\nhost \"a\" { transport = \"echo\" }" + okTask,
+			summary: "Unwelcome greeting", line: 3, detail: "Say hello.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := planSource(t, tt.src, echoLauncher(&schemaTransport{fakeTransport: newFake()}))
+			if !diags.HasErrors() {
+				t.Fatal("no error")
+			}
+			d := diags[0]
+			if d.Summary != tt.summary || d.Subject == nil || d.Subject.Filename != "main.hcl" || d.Subject.Start.Line != tt.line {
+				t.Errorf("got %q at %v, want %q at main.hcl line %d (all: %v)", d.Summary, d.Subject, tt.summary, tt.line, diags)
+			}
+			if !strings.Contains(d.Detail, tt.detail) {
+				t.Errorf("detail %q lacks %q", d.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+func TestSchemaSettingsReachThePlugin(t *testing.T) {
+	st := &schemaTransport{fakeTransport: newFake()}
+	src := `variable "tok" {
+  default = "s3cret"
+}
+transport "echo" {
+  greeting = "hi ${var.tok}"
+  token    = var.tok
+}
+host "a" {
+  transport = "echo"
+  dir       = "/srv"
+}` + okTask
+	p, diags := planSource(t, src, echoLauncher(st))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := cty.ObjectVal(map[string]cty.Value{
+		"greeting": cty.StringVal("hi s3cret"),
+		"repeat":   cty.NullVal(cty.Number),
+		"token":    cty.StringVal("s3cret"),
+	})
+	if !st.configured.RawEquals(want) {
+		t.Errorf("Configure got %#v, want %#v", st.configured, want)
+	}
+	if h := p.Hosts[0]; !h.Config.RawEquals(cty.ObjectVal(map[string]cty.Value{"dir": cty.StringVal("/srv")})) {
+		t.Errorf("host config = %#v", h.Config)
+	}
+	tp := p.Transports[0]
+	var got []string
+	for _, s := range tp.Attributes() {
+		got = append(got, fmt.Sprintf("%s=%#v sensitive=%v", s.Name, s.Value, s.Sensitive))
+	}
+	wantAttrs := []string{
+		`greeting=cty.StringVal("hi s3cret") sensitive=false`,
+		`repeat=cty.NullVal(cty.Number) sensitive=false`,
+		`token=cty.StringVal("s3cret") sensitive=true`,
+	}
+	if diff := cmp.Diff(wantAttrs, got); diff != "" {
+		t.Errorf("Attributes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"s3cret"}, tp.SensitiveValues()); diff != "" {
+		t.Errorf("SensitiveValues (-want +got):\n%s", diff)
+	}
+}
+
+func TestPluginNotFoundDiagnostic(t *testing.T) {
+	l := &PluginLauncher{SearchPath: []string{".fanout/plugins", "/opt/plugins"}, SystemPath: []string{"/usr/bin"}}
+	src := "\ntransport \"nope\" {\n  x = 1\n}\nhost \"a\" { transport = \"nope\" }" + okTask
+	_, diags := planSource(t, src, l)
+	if len(diags) != 1 {
+		t.Fatalf("diagnostics = %v, want one", diags)
+	}
+	d := diags[0]
+	if d.Summary != `Transport plugin "nope" not found` || d.Subject == nil || d.Subject.Start.Line != 2 {
+		t.Errorf("got %q at %v", d.Summary, d.Subject)
+	}
+	for _, w := range []string{"fanout-transport-nope", "  - .fanout/plugins\n", "  - /opt/plugins\n", "  - /usr/bin (from $PATH)\n"} {
+		if !strings.Contains(d.Detail, w) {
+			t.Errorf("detail lacks %q:\n%s", w, d.Detail)
+		}
+	}
+}
+
+func TestPinNeedsARequestLauncher(t *testing.T) {
+	src := "transport \"echo\" {\n  sha256 = \"" + strings.Repeat("a", 64) + "\"\n  greeting = \"hi\"\n}\nhost \"a\" { transport = \"echo\" }" + okTask
+	_, diags := planSource(t, src, echoLauncher(&schemaTransport{fakeTransport: newFake()}))
+	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "cannot verify") {
+		t.Fatalf("a pinned transport started through a launcher that cannot verify it: %v", diags)
+	}
+}

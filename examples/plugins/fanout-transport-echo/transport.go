@@ -1,0 +1,279 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// version is reported by Describe; a release build sets it with
+// -ldflags "-X main.version=...".
+var version = "0.1.0"
+
+// killGrace is how long a stopped command has between SIGTERM and SIGKILL.
+const killGrace = 2 * time.Second
+
+// Transport runs commands on this machine. It is safe for concurrent use,
+// as sdk.Transport requires. Build one with New.
+type Transport struct {
+	logger hclog.Logger
+	// execs counts the Execs in progress, so that Close can wait for them.
+	execs sync.WaitGroup
+
+	mu sync.Mutex
+	// guarded by mu
+	settings settings
+	hosts    map[string]string    // connected host -> working directory
+	running  map[string]*exec.Cmd // ExecRequest.ID -> its started command
+	closed   bool
+}
+
+var _ sdk.Transport = (*Transport)(nil)
+
+// settings are the transport block's attributes.
+type settings struct {
+	Greeting string   `cty:"greeting"`
+	Prefix   []string `cty:"prefix"`
+	Token    *string  `cty:"token"`
+}
+
+// New returns a transport that logs to logger.
+func New(logger hclog.Logger) *Transport {
+	return &Transport{logger: logger, hosts: map[string]string{}, running: map[string]*exec.Cmd{}}
+}
+
+// Describe declares the settings: the core checks a configuration against
+// them before anything runs, so that a typo is an error at its line.
+func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{
+		Name:         "echo",
+		Version:      version,
+		Capabilities: sdk.Capabilities{Signal: true},
+		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
+			{Name: "greeting", Type: cty.String, Required: true,
+				Description: "Exported to every command as ECHO_GREETING."},
+			{Name: "prefix", Type: cty.List(cty.String),
+				Description: `Command line that runs "sh -c COMMAND", such as ["nice", "-n", "10"]. Default: none.`},
+			{Name: "token", Type: cty.String, Sensitive: true,
+				Description: "Exported to every command as ECHO_TOKEN; never shown."},
+		}},
+		HostSchema: sdk.Schema{Attributes: []sdk.Attribute{
+			{Name: "dir", Type: cty.String,
+				Description: "Working directory of the host's commands. Default: the plugin's."},
+		}},
+	}, nil
+}
+
+// Configure takes the transport block's settings, already checked against
+// the schema (types converted, required ones present); what the schema
+// cannot say is checked here and reported on the attribute.
+func (t *Transport) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	var s settings
+	if err := gocty.FromCtyValue(req.Config, &s); err != nil {
+		return nil, fmt.Errorf("decode settings: %w", err)
+	}
+	if len(s.Prefix) > 0 {
+		if _, err := exec.LookPath(s.Prefix[0]); err != nil {
+			return &sdk.ConfigureResponse{Diagnostics: sdk.Diagnostics{{
+				Severity:  sdk.Error,
+				Summary:   "Prefix command not found",
+				Detail:    fmt.Sprintf("The prefix starts with %q, which cannot be run here: %s.", s.Prefix[0], err),
+				Attribute: sdk.AttributePath{"prefix"},
+			}}}, nil
+		}
+	}
+	t.mu.Lock()
+	t.settings = s
+	t.mu.Unlock()
+	// Sensitive values are the plugin's to keep out of its logs too.
+	t.logger.Debug("configured", "greeting", s.Greeting, "prefix", s.Prefix, "token_set", s.Token != nil)
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// Connect checks the host's directory; a wrong one is the one line an
+// operator reads for that host.
+func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	dir := ""
+	if c := req.Host.Config; c != cty.NilVal && !c.IsNull() && c.Type().IsObjectType() && c.Type().HasAttribute("dir") {
+		if d := c.GetAttr("dir"); !d.IsNull() {
+			dir = d.AsString()
+		}
+	}
+	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("host %s: directory %s does not exist; set dir to an existing directory", req.Host.Name, dir)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, errClosed
+	}
+	t.hosts[req.Host.Name] = dir
+	return &sdk.ConnectResponse{}, nil
+}
+
+var errClosed = errors.New("echo transport is closed")
+
+// Exec runs the command in its own process group, so that a signal, a
+// timeout or a cancel reaches everything it started.
+func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	t.mu.Lock()
+	dir, ok := t.hosts[req.Host]
+	s := t.settings
+	if t.closed {
+		t.mu.Unlock()
+		return nil, errClosed
+	}
+	if !ok {
+		t.mu.Unlock()
+		return nil, fmt.Errorf("host %q was not connected", req.Host)
+	}
+	t.execs.Add(1) // under mu while open, so Close cannot miss it
+	t.mu.Unlock()
+	defer t.execs.Done()
+
+	runCtx := ctx
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	argv := append(append([]string{}, s.Prefix...), "sh", "-c", req.Command)
+	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ECHO_GREETING="+s.Greeting)
+	if s.Token != nil {
+		cmd.Env = append(cmd.Env, "ECHO_TOKEN="+*s.Token)
+	}
+	for k, v := range req.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	// Writers that are not files get a goroutine each from os/exec, which
+	// copies output as it comes: it streams, never waits for the end.
+	cmd.Stdout, cmd.Stderr = out.Stdout, out.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	// After the grace, os/exec kills the shell and stops waiting for
+	// output that a surviving child could hold open forever.
+	cmd.WaitDelay = killGrace
+
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	t.mu.Lock()
+	t.running[req.ID] = cmd
+	t.mu.Unlock()
+	err := cmd.Wait()
+	t.mu.Lock()
+	delete(t.running, req.ID)
+	t.mu.Unlock()
+	// Whatever the shell left behind goes with it.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("exec %s: %w", req.ID, ctx.Err())
+	case runCtx.Err() != nil:
+		return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
+	}
+	return exitResponse(cmd.ProcessState), nil
+}
+
+// exitResponse says how a process ended, as the sdk names it.
+func exitResponse(ps *os.ProcessState) *sdk.ExecResponse {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return &sdk.ExecResponse{ExitCode: -1, Signal: signalName(ws.Signal())}
+	}
+	return &sdk.ExecResponse{ExitCode: ps.ExitCode()}
+}
+
+// Signal sends a signal to the process group of a running Exec. An Exec
+// that already ended is not an error.
+func (t *Transport) Signal(_ context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	sig, ok := signalByName(req.Signal)
+	if !ok {
+		return nil, fmt.Errorf("unknown signal %q", req.Signal)
+	}
+	t.mu.Lock()
+	cmd := t.running[req.ExecID]
+	t.mu.Unlock()
+	if cmd != nil {
+		if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return nil, fmt.Errorf("signal exec %s: %w", req.ExecID, err)
+		}
+	}
+	return &sdk.SignalResponse{}, nil
+}
+
+// Close stops every running command (SIGTERM, SIGKILL after killGrace)
+// and waits for their Execs to return, or for ctx.
+func (t *Transport) Close(ctx context.Context, _ *sdk.CloseRequest) (*sdk.CloseResponse, error) {
+	t.mu.Lock()
+	t.closed = true
+	for _, cmd := range t.running {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	}
+	t.mu.Unlock()
+
+	// Execs end within killGrace of the SIGTERM: their Wait kills the
+	// shell then. The goroutine ends with the last of them.
+	done := make(chan struct{})
+	go func() {
+		t.execs.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(killGrace)
+	defer timer.Stop()
+	for {
+		select {
+		case <-done:
+			return &sdk.CloseResponse{}, nil
+		case <-timer.C:
+			t.mu.Lock()
+			for _, cmd := range t.running {
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			}
+			t.mu.Unlock()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("close echo transport: %w", ctx.Err())
+		}
+	}
+}
+
+var signals = map[string]syscall.Signal{
+	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "TERM": syscall.SIGTERM,
+}
+
+func signalByName(name string) (syscall.Signal, bool) {
+	s, ok := signals[name]
+	return s, ok
+}
+
+func signalName(sig syscall.Signal) string {
+	for n, s := range signals {
+		if s == sig {
+			return n
+		}
+	}
+	return sig.String()
+}

@@ -1,0 +1,245 @@
+package sdk_test
+
+// These tests start real plugin processes through NewClient: the test
+// binary re-executed with pluginModeEnv set (see main_test.go).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// pluginCmd returns the command that runs the test binary as a plugin of
+// the given mode.
+func pluginCmd(mode string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0])
+	// Under -race, a process sleeps a second at exit unless told not to.
+	cmd.Env = append(os.Environ(), pluginModeEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
+	return cmd
+}
+
+// logBuffer is an io.Writer safe for the client's concurrent logging.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start starts a plugin client, killed when the test ends.
+func start(t *testing.T, cfg sdk.ClientConfig) (*sdk.Client, error) {
+	t.Helper()
+	c, err := sdk.NewClient(cfg)
+	if err == nil {
+		t.Cleanup(c.Kill)
+	}
+	return c, err
+}
+
+// assertGone fails the test if cmd's process still runs: NewClient must
+// leave none behind when it fails.
+func assertGone(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if cmd.Process == nil {
+		return // never started
+	}
+	if cmd.ProcessState == nil {
+		t.Errorf("plugin process %d was not waited for", cmd.Process.Pid)
+	}
+	if err := syscall.Kill(cmd.Process.Pid, 0); err == nil {
+		_ = cmd.Process.Kill()
+		t.Errorf("plugin process %d is still running", cmd.Process.Pid)
+	}
+}
+
+func TestClientServes(t *testing.T) {
+	logs := &logBuffer{}
+	c, err := start(t, sdk.ClientConfig{
+		Cmd:    pluginCmd("serve"),
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.ProtocolVersion(); v != sdk.ProtocolVersion {
+		t.Errorf("ProtocolVersion() = %d, want %d", v, sdk.ProtocolVersion)
+	}
+	d, err := c.Transport().Describe(context.Background(), &sdk.DescribeRequest{})
+	if err != nil || d.Name != "echo" || d.Version != "1.2.3" {
+		t.Fatalf("Describe = %+v, %v", d, err)
+	}
+}
+
+func TestClientChecksum(t *testing.T) {
+	sum, err := sdk.SHA256File(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("match", func(t *testing.T) {
+		if _, err := start(t, sdk.ClientConfig{Cmd: pluginCmd("serve"), SHA256: strings.ToUpper(sum)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("mismatch", func(t *testing.T) {
+		want := strings.Repeat("ab", 32)
+		cmd := pluginCmd("serve")
+		_, err := start(t, sdk.ClientConfig{Cmd: cmd, SHA256: want})
+		var ce *sdk.ChecksumError
+		if !errors.As(err, &ce) {
+			t.Fatalf("err = %v, want a *sdk.ChecksumError", err)
+		}
+		if ce.Want != want || ce.Got != sum || ce.Path != cmd.Path {
+			t.Errorf("ChecksumError = %+v, want Want %s Got %s", *ce, want, sum)
+		}
+		for _, s := range []string{want, sum, cmd.Path} {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("error %q does not name %s", err, s)
+			}
+		}
+		if cmd.Process != nil {
+			t.Error("a binary that does not match its checksum was started")
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		if _, err := start(t, sdk.ClientConfig{Cmd: pluginCmd("serve"), SHA256: "abc"}); err == nil ||
+			!strings.Contains(err.Error(), "invalid sha256") {
+			t.Fatalf("err = %v, want an invalid sha256 error", err)
+		}
+	})
+}
+
+func TestClientVersionMismatch(t *testing.T) {
+	cmd := pluginCmd("v2")
+	_, err := start(t, sdk.ClientConfig{Cmd: cmd})
+	var ve *sdk.VersionError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a *sdk.VersionError", err)
+	}
+	if ve.Plugin != 2 || len(ve.Host) != 1 || ve.Host[0] != sdk.ProtocolVersion {
+		t.Errorf("VersionError = %+v", *ve)
+	}
+	want := "the plugin speaks transport protocol version 2, but this fanout speaks version 1"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+	assertGone(t, cmd)
+}
+
+func TestClientHandshakeFailures(t *testing.T) {
+	tests := []struct {
+		mode    string
+		timeout time.Duration
+		want    []string
+	}{
+		{mode: "garbage", want: []string{`wrote "hello from a plugin that prints" to its standard output`}},
+		{mode: "exit", want: []string{"exited before completing it", "exit status 3", "boom: cannot read my settings"}},
+		{mode: "hang", timeout: time.Second, want: []string{"no handshake within 1s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			cmd := pluginCmd(tt.mode)
+			begin := time.Now()
+			_, err := start(t, sdk.ClientConfig{Cmd: cmd, StartTimeout: tt.timeout})
+			if !errors.Is(err, sdk.ErrHandshake) {
+				t.Fatalf("err = %v, want one wrapping ErrHandshake", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if took := time.Since(begin); took > 20*time.Second {
+				t.Errorf("NewClient took %s", took)
+			}
+			assertGone(t, cmd)
+		})
+	}
+}
+
+func TestClientPluginCrash(t *testing.T) {
+	logs := &logBuffer{}
+	c, err := start(t, sdk.ClientConfig{
+		Cmd:    pluginCmd("serve"),
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Transport()
+	ctx := context.Background()
+	if _, err := tr.Exec(ctx, &sdk.ExecRequest{ID: "1", Command: "hi"}, sdk.ExecOutput{}); err != nil {
+		t.Fatalf("first Exec: %v", err)
+	}
+	begin := time.Now()
+	_, err = tr.Exec(ctx, &sdk.ExecRequest{ID: "2", Command: "panic"}, sdk.ExecOutput{})
+	if !errors.Is(err, sdk.ErrPluginExited) {
+		t.Fatalf("Exec err = %v, want one wrapping ErrPluginExited", err)
+	}
+	for _, w := range []string{"exit status 2", "panic: echo: asked to panic"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("the crash took %s to be reported", took)
+	}
+	if !c.Exited() {
+		t.Error("Exited() = false after the crash")
+	}
+	// Later calls fail the same way, at once.
+	if _, err := tr.Describe(ctx, &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+		t.Errorf("Describe after the crash: %v", err)
+	}
+	// The stack trace reached the logger.
+	if !strings.Contains(logs.String(), "asked to panic") {
+		t.Errorf("the plugin's panic did not reach the logger:\n%s", logs.String())
+	}
+}
+
+func TestServeClosesOnTerm(t *testing.T) {
+	closed := filepath.Join(t.TempDir(), "closed")
+	cmd := pluginCmd("serve")
+	cmd.Env = append(cmd.Env, closedFileEnv+"="+closed)
+	c, err := start(t, sdk.ClientConfig{Cmd: cmd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.Exited() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !c.Exited() {
+		t.Fatal("the plugin did not exit on SIGTERM")
+	}
+	if b, err := os.ReadFile(closed); err != nil || string(b) != "closed" {
+		t.Errorf("the transport was not closed before exiting: %v", err)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("exit code %d, want 143", code)
+	}
+}
