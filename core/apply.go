@@ -32,7 +32,15 @@ type ApplyOptions struct {
 	// InterruptGrace is how long interrupted commands get to exit after
 	// SIGINT; 5s when zero.
 	InterruptGrace time.Duration
-	Logger         hclog.Logger
+	// Input answers transports' questions (a key's passphrase); nil when
+	// nobody can be asked, and the hosts that need an answer fail.
+	Input  Input
+	Logger hclog.Logger
+	// Journal, when set, records the run durably as it happens (see
+	// Journal). Apply runs nothing if its first record fails; a later
+	// failure stops new work and rolls back, as a failed task does, since
+	// the run would go on unrecorded.
+	Journal Journal
 }
 
 // timeoutGrace is how long past a command's timeout the core waits for the
@@ -80,6 +88,7 @@ type run struct {
 
 	events     chan Event
 	dispatched chan struct{}
+	asker      *asker
 	execSeq    atomic.Uint64
 
 	mu sync.Mutex
@@ -97,6 +106,7 @@ type run struct {
 	rolledBack  []string
 	rbFailed    []string
 	preflight   []HostError
+	journalErr  error
 }
 
 type unitKey struct {
@@ -120,6 +130,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		execCtx:    execCtx,
 		cancelExec: cancel,
 		events:     make(chan Event, 256),
+		asker:      &asker{input: opts.Input},
 		dispatched: make(chan struct{}),
 		units:      map[unitKey]*UnitResult{},
 		started:    map[*TaskNode][]*Host{},
@@ -141,6 +152,13 @@ func (r *run) execute() *Result {
 		}
 	})
 	r.emit(RunStarted{RunID: r.opts.RunID, Time: start, Units: len(ordered), Hosts: len(r.plan.Hosts)})
+	if err := r.record(&JournalRecord{Type: RecordRunStarted, RunID: r.opts.RunID}); err != nil {
+		// Nothing ran, and nothing will: a run that cannot be recorded
+		// could not be rolled back after a crash.
+		r.mu.Lock()
+		r.stopping = true
+		r.mu.Unlock()
+	}
 
 	// The interrupt watcher is owned here and waited for below.
 	finished := make(chan struct{})
@@ -148,12 +166,12 @@ func (r *run) execute() *Result {
 	watcher.Go(func() { r.watchInterrupt(finished) })
 
 	root := &undoFrame{}
-	if r.preflightOK() {
-		for _, n := range r.plan.Roots {
+	if !r.isStopping() && r.preflightOK() {
+		for i, n := range r.plan.Roots {
 			if r.isStopping() {
 				break
 			}
-			r.runNode(n, root)
+			r.runNode(n, root, []int{i})
 		}
 		if r.shouldRollback() {
 			r.rollback(root)
@@ -164,6 +182,7 @@ func (r *run) execute() *Result {
 	r.cancelExec()
 
 	res := r.result(ordered, start)
+	r.record(&JournalRecord{Type: RecordRunFinished, Status: res.Status.String(), Reason: res.Cause})
 	r.emit(RunFinished{Result: res})
 	close(r.events)
 	<-r.dispatched
@@ -202,18 +221,63 @@ func (r *run) fail(t *TaskNode, u *UnitResult) {
 	r.mu.Lock()
 	r.failed = true
 	var stop *Stopping
+	var rec *JournalRecord
 	if r.first == nil && !r.interrupted {
 		r.first, r.firstTask = u, t
 		r.cause = fmt.Sprintf("task %q failed on host %q: %s", t.Name, u.Host, u.Run.Describe())
+		rec = &JournalRecord{Type: RecordStopping, Task: t.Name, Host: u.Host, Reason: r.cause}
 		if r.plan.OnFailure != config.OnFailureContinue && !r.stopping {
 			r.stopping = true
 			stop = &Stopping{Reason: r.cause, Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()}
 		}
 	}
 	r.mu.Unlock()
+	if rec != nil {
+		// The first failure is what a later rollback undoes first.
+		r.record(rec)
+	}
 	if stop != nil {
 		r.emit(*stop)
 	}
+}
+
+// record writes rec to the journal, if any, before the caller goes on. The
+// first failure stops the run as a failed task would (and rolls back when
+// on_failure is "rollback"): work that cannot be recorded must not start.
+// It must not be called with r.mu held.
+func (r *run) record(rec *JournalRecord) error {
+	if r.opts.Journal == nil {
+		return nil
+	}
+	err := r.opts.Journal.Record(rec)
+	if err == nil {
+		return nil
+	}
+	r.mu.Lock()
+	first := r.journalErr == nil
+	var stop *Stopping
+	if first {
+		r.journalErr = err
+		r.failed = true
+		reason := "cannot write the run journal: " + err.Error()
+		if r.cause == "" {
+			r.cause = reason
+		} else {
+			r.cause += "; then " + reason
+		}
+		if !r.stopping {
+			r.stopping = true
+			stop = &Stopping{Reason: reason, Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()}
+		}
+	}
+	r.mu.Unlock()
+	if first {
+		r.logger.Error("journal write failed", "error", err)
+	}
+	if stop != nil {
+		r.emit(*stop)
+	}
+	return err
 }
 
 // watchInterrupt turns the first close of opts.Interrupt into: stop
@@ -237,6 +301,7 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 		running[id] = t
 	}
 	r.mu.Unlock()
+	r.record(&JournalRecord{Type: RecordStopping, Reason: "interrupted by the operator"})
 	r.emit(Stopping{Reason: "interrupted by the operator", Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()})
 
 	for id, t := range running {
@@ -276,6 +341,13 @@ func (r *run) preflightOK() bool {
 	if len(r.preflight) == 0 {
 		return true
 	}
+	for _, he := range r.preflight {
+		// Under r.mu: record does not take it when the write succeeds, and
+		// a failure changes nothing here, since nothing will run anyway.
+		if r.opts.Journal != nil {
+			_ = r.opts.Journal.Record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
+		}
+	}
 	r.failed = true
 	r.cause = fmt.Sprintf("%d of %d hosts failed preflight; nothing was run", len(r.preflight), len(r.plan.Hosts))
 	return false
@@ -303,7 +375,7 @@ func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
 	start := time.Now()
 	t, _, err := r.opts.Transports.get(r.ctx, h.Transport)
 	if err == nil {
-		_, err = t.Connect(r.ctx, &sdk.ConnectRequest{Host: sdk.Host{Name: h.Name, Address: h.Address, Config: h.Config}})
+		err = r.connectHost(t, h)
 	}
 	ev := HostConnected{Host: h.Name, Transport: h.Transport, Time: time.Now(), Duration: time.Since(start), Preflight: preflight}
 	if err != nil {
@@ -325,6 +397,7 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		Preflight:      r.preflight,
 		RolledBack:     r.rolledBack,
 		RollbackFailed: r.rbFailed,
+		JournalError:   errString(r.journalErr),
 		Started:        start,
 		Duration:       time.Since(start),
 	}
@@ -351,4 +424,11 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		res.Status = RunSucceeded
 	}
 	return res
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -242,7 +242,7 @@ func connectRequestToProto(r *ConnectRequest) (*pb.Connect_Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Connect_Request{Host: h}, nil
+	return &pb.Connect_Request{Host: h, Answers: r.Answers}, nil
 }
 
 func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
@@ -250,7 +250,26 @@ func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ConnectRequest{Host: h}, nil
+	return &ConnectRequest{Host: h, Answers: r.GetAnswers()}, nil
+}
+
+func connectResponseToProto(r *ConnectResponse) *pb.Connect_Response {
+	out := &pb.Connect_Response{}
+	if r == nil {
+		return out
+	}
+	for _, p := range r.Prompts {
+		out.Prompts = append(out.Prompts, &pb.Prompt{Id: p.ID, Text: p.Text, Secret: p.Secret, NoAnswer: p.NoAnswer})
+	}
+	return out
+}
+
+func connectResponseFromProto(r *pb.Connect_Response) *ConnectResponse {
+	out := &ConnectResponse{}
+	for _, p := range r.GetPrompts() {
+		out.Prompts = append(out.Prompts, Prompt{ID: p.GetId(), Text: p.GetText(), Secret: p.GetSecret(), NoAnswer: p.GetNoAnswer()})
+	}
+	return out
 }
 
 func execRequestToProto(r *ExecRequest) *pb.Exec_Request {

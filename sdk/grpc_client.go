@@ -112,10 +112,11 @@ func (c *grpcClient) Connect(ctx context.Context, req *ConnectRequest) (*Connect
 	}
 	cctx, release := c.callContext(ctx)
 	defer release()
-	if _, err := c.client.Connect(cctx, r); err != nil {
+	resp, err := c.client.Connect(cctx, r)
+	if err != nil {
 		return nil, c.callError(ctx, err)
 	}
-	return &ConnectResponse{}, nil
+	return connectResponseFromProto(resp), nil
 }
 
 // Exec writes each output event to out as it arrives and returns the exit

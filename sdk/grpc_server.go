@@ -60,10 +60,11 @@ func (s *grpcServer) Connect(ctx context.Context, req *pb.Connect_Request) (*pb.
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "decode connect request: %s", err)
 	}
-	if _, err := s.impl.Connect(ctx, r); err != nil {
+	resp, err := s.impl.Connect(ctx, r)
+	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.Connect_Response{}, nil
+	return connectResponseToProto(resp), nil
 }
 
 func (s *grpcServer) Exec(req *pb.Exec_Request, stream pb.Transport_ExecServer) error {

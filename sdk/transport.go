@@ -34,7 +34,9 @@ type Transport interface {
 	// later Execs. It is idempotent: a second Connect for a connected host
 	// returns at once. A returned error is the one line an operator reads
 	// for that host ("host key mismatch", "no credentials"), so it must say
-	// what to fix.
+	// what to fix. A transport that needs the operator (an encrypted key's
+	// passphrase) returns Prompts instead of reading a terminal, and gets
+	// the answers in a later ConnectRequest.
 	Connect(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error)
 
 	// Exec runs one command on one host with "sh -c" semantics and blocks
@@ -133,10 +135,35 @@ type Host struct {
 // ConnectRequest is the input of Transport.Connect.
 type ConnectRequest struct {
 	Host Host
+	// Answers are the operator's answers to the Prompts an earlier Connect
+	// returned, by Prompt.ID. The core keeps them for the whole run and
+	// sends every answer it has with each Connect.
+	Answers map[string]string
 }
 
 // ConnectResponse is the output of Transport.Connect.
-type ConnectResponse struct{}
+type ConnectResponse struct {
+	// Prompts, when not empty, mean the host is not connected yet: the
+	// transport needs these answered by the operator (a key's passphrase).
+	// The core asks each Prompt.ID at most once per run, before any task
+	// runs when preflight is on, and calls Connect again with Answers.
+	// Transports never read a terminal themselves: fanout owns it.
+	Prompts []Prompt
+}
+
+// Prompt is a question only the operator can answer.
+type Prompt struct {
+	// ID is stable for one question ("passphrase:/home/me/.ssh/id_ed25519"),
+	// so that it is asked once however many hosts need it.
+	ID string
+	// Text is shown as it is ("Enter passphrase for key ...: ").
+	Text string
+	// Secret answers are read without echo and never logged or shown.
+	Secret bool
+	// NoAnswer is the error to report for the host when nobody can answer
+	// (fanout is not on a terminal): what to do instead.
+	NoAnswer string
+}
 
 // ExecRequest is the input of Transport.Exec.
 type ExecRequest struct {

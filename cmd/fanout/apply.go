@@ -47,6 +47,7 @@ func runApply(args []string, s *streams) int {
 		Transports: pl.ts,
 		Observer:   view,
 		Interrupt:  interrupt,
+		Input:      newInput(s, view),
 		Logger:     newLogger(s),
 	})
 	stopStatus()

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/fanout/fanout/sdk"
 )
 
 // agents keeps one connection per ssh-agent socket for the whole run. The
@@ -22,12 +24,11 @@ type agents struct {
 	mu    sync.Mutex // guards conns
 	conns map[string]*agentConn
 
-	// unlockMu serialises passphrase prompts (one question on the terminal
-	// at a time) and guards unlocked.
+	// unlockMu guards unlocked.
 	unlockMu sync.Mutex
-	// unlocked holds, by identity file, the outcome of asking for its
-	// passphrase: a key is asked for at most once per run, whatever the
-	// answer, however many hosts use it.
+	// unlocked holds, by identity file, the outcome of decrypting it with
+	// the operator's passphrase: one try per run, whatever the answer,
+	// however many hosts use the key.
 	unlocked map[string]unlockResult
 }
 
@@ -112,14 +113,16 @@ func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.sign
 // returns an error wrapping ErrNoCredentials, saying what was tried, when
 // there is none: the preflight reports it before anything runs.
 //
-// An encrypted identity file whose key is not in the agent is unlocked by
-// asking for its passphrase through ask (the terminal), once per file for
-// the whole run; with no terminal (ask nil) it is reported instead.
-func (a *agents) credentialsFor(tg *target, ask func(prompt string) ([]byte, error)) (*credentials, error) {
+// An encrypted identity file whose key is not in the agent is unlocked
+// with the passphrase the operator gave (answers, by prompt ID); when no
+// other key is usable and no answer was given yet, the error is a
+// *PromptError asking for it.
+func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credentials, error) {
 	var (
 		creds    credentials
 		problems []string
 		seen     = map[string]bool{}
+		prompts  []sdk.Prompt
 	)
 	add := func(s ssh.Signer) bool {
 		k := string(s.PublicKey().Marshal())
@@ -167,7 +170,12 @@ func (a *agents) credentialsFor(tg *target, ask func(prompt string) ([]byte, err
 			if pub := encryptedPublicKey(f, err); pub != nil && seen[string(pub.Marshal())] {
 				continue // its key is in the agent: nothing to say
 			}
-			s, uerr := a.unlock(f, ask)
+			answer, ok := answers[passphrasePromptID(f)]
+			if !ok {
+				prompts = append(prompts, passphrasePrompt(f))
+				continue
+			}
+			s, uerr := a.unlock(f, answer)
 			if uerr != nil {
 				problems = append(problems, uerr.Error())
 				continue
@@ -183,26 +191,48 @@ func (a *agents) credentialsFor(tg *target, ask func(prompt string) ([]byte, err
 		problems = append(problems, "no identity file (set identity_file, or IdentityFile in ssh_config)")
 	}
 
+	if len(creds.signers) == 0 && len(prompts) > 0 {
+		// Ask only when nothing else can log in, as ssh does.
+		return nil, &PromptError{Prompts: prompts}
+	}
 	if len(creds.signers) == 0 {
 		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
 	}
 	return &creds, nil
 }
 
-// unlock decrypts an encrypted identity file with a passphrase asked for
-// at most once per run.
-func (a *agents) unlock(path string, ask func(prompt string) ([]byte, error)) (ssh.Signer, error) {
+// PromptError means credentials need the operator's answers: Connect
+// returns its prompts to the core, which asks and connects again.
+type PromptError struct {
+	Prompts []sdk.Prompt
+}
+
+func (e *PromptError) Error() string {
+	return fmt.Sprintf("%d question(s) for the operator, first: %s", len(e.Prompts), e.Prompts[0].Text)
+}
+
+func passphrasePromptID(path string) string { return "passphrase:" + path }
+
+func passphrasePrompt(path string) sdk.Prompt {
+	return sdk.Prompt{
+		ID:       passphrasePromptID(path),
+		Text:     fmt.Sprintf("Enter passphrase for key %s: ", path),
+		Secret:   true,
+		NoAnswer: fmt.Sprintf("identity file %s is encrypted and its key is not in the agent: add it with `ssh-add %s`, or run fanout on a terminal to be asked for its passphrase", path, path),
+	}
+}
+
+// unlock decrypts an encrypted identity file with the operator's answer.
+// The outcome is kept for the run: every host using the key gets the same
+// signer, or the same "wrong passphrase", without asking again.
+func (a *agents) unlock(path, passphrase string) (ssh.Signer, error) {
 	a.unlockMu.Lock()
 	defer a.unlockMu.Unlock()
 	if r, ok := a.unlocked[path]; ok {
 		return r.signer, r.err
 	}
 	r := unlockResult{}
-	if ask == nil {
-		r.err = fmt.Errorf("identity file %s is encrypted and its key is not in the agent: add it with `ssh-add %s`, or run fanout on a terminal to be asked for its passphrase", path, path)
-	} else {
-		r.signer, r.err = decryptIdentity(path, ask)
-	}
+	r.signer, r.err = decryptIdentity(path, []byte(passphrase))
 	if a.unlocked == nil {
 		a.unlocked = make(map[string]unlockResult)
 	}
@@ -210,20 +240,15 @@ func (a *agents) unlock(path string, ask func(prompt string) ([]byte, error)) (s
 	return r.signer, r.err
 }
 
-func decryptIdentity(path string, ask func(prompt string) ([]byte, error)) (ssh.Signer, error) {
+func decryptIdentity(path string, pass []byte) (ssh.Signer, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	pass, err := ask(fmt.Sprintf("Enter passphrase for key %s: ", path))
-	if err != nil {
-		return nil, fmt.Errorf("identity file %s is encrypted and its passphrase could not be read: %v; add the key with `ssh-add %s`", path, err, path)
-	}
-	defer clear(pass)
 	s, err := ssh.ParsePrivateKeyWithPassphrase(b, pass)
 	if err != nil {
 		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, fmt.Errorf("identity file %s: wrong passphrase (asked once; run again, or add the key with `ssh-add %s`)", path, path)
+			return nil, fmt.Errorf("identity file %s: wrong passphrase (asked once per run; run again, or add the key with `ssh-add %s`)", path, path)
 		}
 		return nil, fmt.Errorf("identity file %s: %v", path, err)
 	}

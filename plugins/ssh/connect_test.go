@@ -42,10 +42,6 @@ func TestCredentials(t *testing.T) {
 			name: "nothing", noAgent: true,
 			wantErr: []string{"host host1", "no usable ssh credentials", "SSH_AUTH_SOCK is not set", "identity_file"},
 		},
-		{
-			name: "encrypted identity file without agent", noAgent: true, identity: f.EncryptedClientKey,
-			wantErr: []string{"host host1", "no usable ssh credentials", "is encrypted", "ssh-add " + f.EncryptedClientKey},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,6 @@ type setupOpts struct {
 	noAgent bool
 	// direct skips the gRPC harness: tr is impl.
 	direct bool
-	// passphrase answers passphrase prompts; nil: no terminal.
-	passphrase func(prompt string) ([]byte, error)
 }
 
 func testLogger() hclog.Logger {
@@ -65,9 +63,8 @@ func newTransport(t *testing.T, fleet *sshtest.Fleet, o setupOpts) *testSetup {
 			}
 			return ""
 		},
-		home:       t.TempDir(),
-		user:       fleet.User,
-		passphrase: o.passphrase,
+		home: t.TempDir(),
+		user: fleet.User,
 	}
 	s := &testSetup{t: t, fleet: fleet, impl: impl, tr: impl}
 	if !o.direct {

@@ -1,65 +1,68 @@
 package ssh
 
 import (
-	"errors"
+	"context"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk"
 )
 
 // TestPassphrasePrompt covers an encrypted identity file whose key is not
-// in the agent: its passphrase is asked for once, however many hosts use
-// it at once, and without a terminal the key is named with the fix.
+// in the agent: Connect asks the core for its passphrase (the plugin never
+// reads a terminal), connects with the answer, and a wrong answer is one
+// clear error for every host, tried once.
 func TestPassphrasePrompt(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{Hosts: 5})
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	id := "passphrase:" + f.EncryptedClientKey
 	tests := []struct {
 		name    string
-		answer  func() ([]byte, error)
+		answer  string
 		wantErr []string
 	}{
-		{name: "right passphrase", answer: func() ([]byte, error) { return []byte(f.Passphrase), nil }},
-		{
-			name:    "wrong passphrase",
-			answer:  func() ([]byte, error) { return []byte("not it"), nil },
-			wantErr: []string{"wrong passphrase", "asked once", "ssh-add " + f.EncryptedClientKey},
-		},
-		{
-			name:    "no terminal",
-			answer:  func() ([]byte, error) { return nil, errors.New("no terminal to ask on") },
-			wantErr: []string{"is encrypted", "no terminal to ask on", "ssh-add " + f.EncryptedClientKey},
-		},
+		{name: "right passphrase", answer: f.Passphrase},
+		{name: "wrong passphrase", answer: "not it", wantErr: []string{"host host", "wrong passphrase", "ssh-add " + f.EncryptedClientKey}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var asked atomic.Int32
-			var prompt atomic.Value
 			s := newTransport(t, f, setupOpts{
 				noAgent:  true,
 				settings: map[string]cty.Value{"identity_file": cty.StringVal(f.EncryptedClientKey)},
-				passphrase: func(p string) ([]byte, error) {
-					asked.Add(1)
-					prompt.Store(p)
-					return tt.answer()
-				},
 			})
+			before := f.Hosts[0].Connections(t)
+			resp, err := s.tr.Connect(context.Background(), &sdk.ConnectRequest{Host: s.host(f.Hosts[0], nil)})
+			if err != nil {
+				t.Fatalf("Connect without an answer: %v", err)
+			}
+			if len(resp.Prompts) != 1 {
+				t.Fatalf("prompts = %+v, want one", resp.Prompts)
+			}
+			p := resp.Prompts[0]
+			if p.ID != id || !p.Secret || !strings.Contains(p.Text, f.EncryptedClientKey) || !strings.Contains(p.NoAnswer, "ssh-add "+f.EncryptedClientKey) {
+				t.Errorf("prompt = %+v", p)
+			}
+			if n := f.Hosts[0].Connections(t) - before; n != 0 {
+				t.Errorf("%d connections made before the passphrase was known, want 0", n)
+			}
+
+			answers := map[string]string{id: tt.answer}
 			errs := make([]error, len(f.Hosts))
 			var wg sync.WaitGroup
 			for i, h := range f.Hosts {
-				wg.Go(func() { errs[i] = s.connect(s.host(h, nil)) })
+				wg.Go(func() {
+					resp, err := s.tr.Connect(context.Background(), &sdk.ConnectRequest{Host: s.host(h, nil), Answers: answers})
+					if err == nil && len(resp.Prompts) > 0 {
+						t.Errorf("%s: asked again: %+v", h.Name, resp.Prompts)
+					}
+					errs[i] = err
+				})
 			}
 			wg.Wait()
-			if n := asked.Load(); n != 1 {
-				t.Errorf("asked for the passphrase %d times, want once", n)
-			}
-			if p, _ := prompt.Load().(string); !strings.Contains(p, f.EncryptedClientKey) {
-				t.Errorf("prompt %q does not name the key", p)
-			}
 			for i, err := range errs {
 				h := f.Hosts[i]
 				if len(tt.wantErr) == 0 {

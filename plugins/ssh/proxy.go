@@ -25,7 +25,7 @@ func (t *Transport) jumpClient(ctx context.Context, st *settings, jumps []jumpSp
 			if err != nil {
 				return nil, err
 			}
-			creds, err := t.agents.credentialsFor(tg, t.env.passphrase)
+			creds, err := t.agents.credentialsFor(tg, t.answersSnapshot())
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", tg.name, err)
 			}

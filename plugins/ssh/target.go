@@ -104,13 +104,10 @@ type environment struct {
 	getenv func(string) string
 	home   string
 	user   string
-	// passphrase asks the operator for a key's passphrase; nil when there
-	// is no terminal to ask on.
-	passphrase func(prompt string) ([]byte, error)
 }
 
 func osEnvironment() environment {
-	env := environment{getenv: os.Getenv, passphrase: ttyPassphrase}
+	env := environment{getenv: os.Getenv}
 	env.home, _ = os.UserHomeDir()
 	if u, err := user.Current(); err == nil {
 		env.user = u.Username

@@ -2,7 +2,9 @@ package ssh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -49,8 +51,11 @@ type Transport struct {
 	// for their goroutines.
 	retired []*hostConn
 	// execs are the Execs in progress, by ID.
-	execs  map[string]*execution
-	closed bool
+	execs map[string]*execution
+	// answers are the operator's answers to our prompts (passphrases), by
+	// prompt ID, as Connect received them.
+	answers map[string]string
+	closed  bool
 
 	dials sync.WaitGroup // goroutines dialling for shared()
 	runs  sync.WaitGroup // Exec calls in progress
@@ -71,13 +76,14 @@ func New(logger hclog.Logger) *Transport {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Transport{
-		logger: logger.Named("ssh"),
-		env:    osEnvironment(),
-		ctx:    ctx,
-		cancel: cancel,
-		hosts:  make(map[string]*target),
-		conns:  make(map[string]*dialCall),
-		execs:  make(map[string]*execution),
+		logger:  logger.Named("ssh"),
+		env:     osEnvironment(),
+		ctx:     ctx,
+		cancel:  cancel,
+		hosts:   make(map[string]*target),
+		conns:   make(map[string]*dialCall),
+		execs:   make(map[string]*execution),
+		answers: make(map[string]string),
 	}
 }
 
@@ -206,8 +212,15 @@ func (t *Transport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.
 	}
 	t.mu.Lock()
 	t.hosts[h.Name] = tg
+	for id, a := range req.Answers {
+		t.answers[id] = a
+	}
 	t.mu.Unlock()
 	if _, err := t.connect(ctx, st, tg); err != nil {
+		var pe *PromptError
+		if errors.As(err, &pe) {
+			return &sdk.ConnectResponse{Prompts: pe.Prompts}, nil
+		}
 		return nil, err
 	}
 	return &sdk.ConnectResponse{}, nil
@@ -216,7 +229,7 @@ func (t *Transport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.
 // connect returns the host's live connection, dialling it if needed.
 func (t *Transport) connect(ctx context.Context, st *settings, tg *target) (*hostConn, error) {
 	hc, err := t.shared(ctx, "host:"+tg.name, func(ctx context.Context) (*hostConn, error) {
-		creds, err := t.agents.credentialsFor(tg, t.env.passphrase)
+		creds, err := t.agents.credentialsFor(tg, t.answersSnapshot())
 		if err != nil {
 			return nil, err
 		}
@@ -236,6 +249,13 @@ func (t *Transport) connect(ctx context.Context, st *settings, tg *target) (*hos
 		return nil, fmt.Errorf("host %s: %w", tg.name, err)
 	}
 	return hc, nil
+}
+
+// answersSnapshot copies the answers for a dial running without the lock.
+func (t *Transport) answersSnapshot() map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.answers)
 }
 
 // target returns the target of a host given to Connect, or, for a host

@@ -24,6 +24,10 @@ type Apply interface {
 	Tick()
 	// Status shows what runs right now and for how long.
 	Status()
+	// Hold clears the view's live status line and holds its output until
+	// resume is called, so that a question asked on the terminal (a key's
+	// passphrase) stays readable. Events that arrive meanwhile wait.
+	Hold() (resume func())
 }
 
 // ApplyOptions are how `fanout apply` output looks.
@@ -299,6 +303,16 @@ func (v *ApplyHuman) Tick() {
 	if v.o.Progress && !v.finished && !v.started.IsZero() {
 		v.flush(&bytes.Buffer{})
 	}
+}
+
+// Hold implements Apply.
+func (v *ApplyHuman) Hold() (resume func()) {
+	v.mu.Lock()
+	if v.statusDrawn {
+		_, _ = io.WriteString(v.out, ansiClearLine)
+		v.statusDrawn = false
+	}
+	return sync.OnceFunc(v.mu.Unlock)
 }
 
 // Status implements Apply: every pair running now, longest first, and

@@ -242,3 +242,6 @@ func (v *ApplyJSON) Tick() {}
 
 // Status implements Apply; the stream already says what runs.
 func (v *ApplyJSON) Status() {}
+
+// Hold implements Apply; the JSON stream has no status line to clear.
+func (v *ApplyJSON) Hold() (resume func()) { return func() {} }
