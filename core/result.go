@@ -139,8 +139,11 @@ type Result struct {
 	RolledBack []string
 	// RollbackFailed lists "task on host" for every failed rollback.
 	RollbackFailed []string
-	Started        time.Time
-	Duration       time.Duration
+	// JournalError is the first failure to write the run's journal; the
+	// run stopped there. Empty when the journal was written (or none).
+	JournalError string
+	Started      time.Time
+	Duration     time.Duration
 }
 
 // OK reports whether the run succeeded.

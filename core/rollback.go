@@ -21,8 +21,13 @@ type undoEntry struct {
 	frame *undoFrame
 }
 
-func (f *undoFrame) push(e undoEntry) {
+// push adds e; journal, when not nil, records it while the frame is
+// locked, so the journal holds a frame's entries in the frame's order.
+func (f *undoFrame) push(e undoEntry, journal func()) {
 	f.mu.Lock()
+	if journal != nil {
+		journal()
+	}
 	f.entries = append(f.entries, e)
 	f.mu.Unlock()
 }
@@ -54,6 +59,27 @@ func (f *undoFrame) order(out []*TaskNode) []*TaskNode {
 // recorded and the cascade goes on; nothing is rolled back twice.
 // Cancelling the run's ctx abandons what has not started.
 func (r *run) rollback(root *undoFrame) {
+	for _, step := range r.rollbackSteps(root) {
+		if r.ctx.Err() != nil {
+			return
+		}
+		if len(step.task.Rollback) == 0 || len(step.hosts) == 0 {
+			continue
+		}
+		r.rollbackTask(step.task, step.hosts)
+	}
+}
+
+// rollbackStep is one task of the cascade: the hosts to roll it back on,
+// and those skipped because an earlier rollback of them succeeded.
+type rollbackStep struct {
+	task  *TaskNode
+	hosts []*Host
+	done  []*Host
+}
+
+// rollbackSteps is the cascade's order, each task once, with its hosts.
+func (r *run) rollbackSteps(root *undoFrame) []rollbackStep {
 	var order []*TaskNode
 	r.mu.Lock()
 	if r.firstTask != nil {
@@ -62,27 +88,34 @@ func (r *run) rollback(root *undoFrame) {
 	r.mu.Unlock()
 	order = root.order(order)
 
-	done := map[*TaskNode]bool{}
+	var steps []rollbackStep
+	seen := map[*TaskNode]bool{}
 	for _, t := range order {
-		if done[t] || r.ctx.Err() != nil {
+		if seen[t] {
 			continue
 		}
-		done[t] = true
+		seen[t] = true
+		step := rollbackStep{task: t}
 		r.mu.Lock()
-		var hosts []*Host
 		for _, h := range r.started[t] {
-			// A host the run never reached has nothing to undo.
-			if u := r.units[unitKey{t, h.Name}]; u.Run.Status == StatusUnreachable && u.Run.Command == -1 {
+			u := r.units[unitKey{t, h.Name}]
+			// A host the run never reached, or never sent a command to,
+			// has nothing to undo.
+			if (u.Run.Status == StatusUnreachable || u.Run.Status == StatusSkipped) && u.Run.Command == -1 {
 				continue
 			}
-			hosts = append(hosts, h)
+			// Rolled back already, by an earlier `fanout rollback` of
+			// the same journal: nothing is rolled back twice.
+			if u.Rollback != nil && u.Rollback.Status == StatusOK {
+				step.done = append(step.done, h)
+				continue
+			}
+			step.hosts = append(step.hosts, h)
 		}
 		r.mu.Unlock()
-		if len(t.Rollback) == 0 || len(hosts) == 0 {
-			continue
-		}
-		r.rollbackTask(t, hosts)
+		steps = append(steps, step)
 	}
+	return steps
 }
 
 func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
@@ -90,6 +123,7 @@ func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
+	r.record(&JournalRecord{Type: RecordRollbackStarted, Task: t.Name, Hosts: names})
 	r.emit(RollbackStarted{Task: t.Name, Hosts: names, Time: time.Now()})
 	r.mu.Lock()
 	r.rolledBack = append(r.rolledBack, t.Name)
@@ -118,5 +152,6 @@ func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
 		})
 	}
 	wg.Wait()
+	r.record(&JournalRecord{Type: RecordRollbackFinished, Task: t.Name, Failed: failed})
 	r.emit(RollbackFinished{Task: t.Name, Failed: failed, Time: time.Now()})
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -10,18 +11,23 @@ import (
 )
 
 // runNode runs a task or a group and records it on frame once it has
-// finished, if any of it started.
-func (r *run) runNode(n Node, frame *undoFrame) {
+// finished, if any of it started. path locates n in the plan's tree (member
+// indices from the roots), which is how the journal names frames.
+func (r *run) runNode(n Node, frame *undoFrame, path []int) {
 	switch n := n.(type) {
 	case *TaskNode:
 		if r.runTask(n) {
-			frame.push(undoEntry{task: n})
+			frame.push(undoEntry{task: n}, func() {
+				r.record(&JournalRecord{Type: RecordCompleted, Task: n.Name, Path: path})
+			})
 		}
 	case *Group:
 		inner := &undoFrame{}
-		r.runGroup(n, inner)
+		r.runGroup(n, inner, path)
 		if inner.len() > 0 {
-			frame.push(undoEntry{frame: inner})
+			frame.push(undoEntry{frame: inner}, func() {
+				r.record(&JournalRecord{Type: RecordCompleted, Path: path})
+			})
 		}
 	}
 }
@@ -29,10 +35,10 @@ func (r *run) runNode(n Node, frame *undoFrame) {
 // runGroup runs the members in a sliding window of g.Threads: each member
 // takes a slot before its goroutine starts and frees it when done, so the
 // next member starts as soon as any running one finishes.
-func (r *run) runGroup(g *Group, frame *undoFrame) {
+func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
 	sem := NewSemaphore(g.Threads)
 	var wg sync.WaitGroup
-	for _, m := range g.Members {
+	for i, m := range g.Members {
 		if r.isStopping() {
 			break
 		}
@@ -43,7 +49,7 @@ func (r *run) runGroup(g *Group, frame *undoFrame) {
 		}
 		wg.Go(func() {
 			defer sem.Release()
-			r.runNode(m, frame)
+			r.runNode(m, frame, append(slices.Clip(path), i))
 		})
 	}
 	wg.Wait()
@@ -76,7 +82,9 @@ func (r *run) runTask(t *TaskNode) bool {
 			r.mu.Lock()
 			u.Run = res
 			r.mu.Unlock()
-			if res.Status != StatusOK {
+			// Skipped: the journal refused its start record, which already
+			// stopped the run with that cause.
+			if res.Status != StatusOK && res.Status != StatusSkipped {
 				r.fail(t, u)
 			}
 		})
@@ -89,6 +97,11 @@ func (r *run) runTask(t *TaskNode) bool {
 // first failure ending it. The task's timeout covers all its commands.
 func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) PhaseResult {
 	start := time.Now()
+	// Durable before anything is sent: after a crash, the journal must
+	// show every pair that may have run.
+	if err := r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}); err != nil && phase == PhaseRun {
+		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
+	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	res := PhaseResult{Status: StatusOK, Command: -1, Started: start}
 
@@ -127,6 +140,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		}
 	}
 	res.Duration = time.Since(start)
+	r.record(&JournalRecord{Type: RecordUnitFinished, Task: t.Name, Host: h.Name, Phase: phase, Result: journalResult(res)})
 	r.emit(UnitFinished{Task: t.Name, Host: h.Name, Phase: phase, Result: res})
 	return res
 }

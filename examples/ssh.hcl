@@ -2,7 +2,7 @@
 # template units, one per release (app@2026-12-01); moving a server to a new
 # release starts the new unit, waits until it is active, then stops the old
 # one. The app servers move one at a time (max_hosts = 1), the queue workers
-# with them, and the web servers reload nginx afterwards, two at a time. If
+# with them, and the web servers reload nginx afterwards, one at a time. If
 # anything fails, every server that started moving goes back to the
 # previous release.
 #
@@ -35,20 +35,21 @@ transport "ssh" {
   connect_timeout   = "10s"
 }
 
-host "app1" {
-  address = "app1.example.com"
-  roles   = ["app"]
-}
-
-host "app2" {
-  address = "app2.example.com"
-  roles   = ["app"]
-}
-
+# Roles are what tasks select with `on`; a host can have several.
 host "web1" {
-  address = "203.0.113.10"
-  port    = 2222 # a host block can set user, port, identity_file, proxy_jump
+  address = "web1.example.com"
   roles   = ["web", "app"]
+}
+
+host "web2" {
+  address = "web2.example.com"
+  roles   = ["web", "app"]
+}
+
+host "app1" {
+  address = "203.0.113.10"
+  port    = 2222 # a host block can also set user, identity_file, proxy_jump
+  roles   = ["app"]
 }
 
 variable "release" {
@@ -107,7 +108,7 @@ parallelize "restart" {
 task "web_reload" {
   description = "Reload nginx so that it routes to the new release"
   on          = ["web"]
-  max_hosts   = 2
+  max_hosts   = 1
   timeout     = "30s"
   run         = "${var.systemctl} reload nginx"
   rollback    = "${var.systemctl} reload nginx"

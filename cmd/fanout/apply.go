@@ -24,6 +24,12 @@ func runApply(args []string, s *streams) int {
 	if !ok {
 		return exitUsage
 	}
+	runID := core.NewRunID()
+	jr, ok := startJournal(s, "apply", a.Path, runID, pl)
+	if !ok {
+		return exitFailed
+	}
+	defer jr.close()
 
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
@@ -49,8 +55,11 @@ func runApply(args []string, s *streams) int {
 		Interrupt:  interrupt,
 		Input:      newInput(s, view),
 		Logger:     newLogger(s),
+		RunID:      runID,
+		Journal:    jr.journal,
 	})
 	stopStatus()
+	jr.finish(s, res)
 	switch res.Status {
 	case core.RunSucceeded:
 		return exitOK

@@ -101,15 +101,18 @@ var commands = map[string]command{
 	"apply":           {synopsis: "Run the tasks, rolling back on failure", run: runApply},
 	"validate":        {synopsis: "Check a configuration without contacting any host", run: runValidate},
 	"fmt":             {synopsis: "Rewrite .hcl files in the canonical style", run: runFmt},
+	"runs":            {synopsis: "List past runs, or show one: fanout runs [show ID]", run: runRuns},
+	"rollback":        {synopsis: "Roll back a recorded run, e.g. after fanout was killed", run: runRollback},
 	"completion":      {synopsis: "Print a shell completion script (bash, zsh, fish)", run: runCompletion},
 	"version":         {synopsis: "Print the fanout version", run: runVersion},
 	"internal-plugin": {run: runInternalPlugin, hidden: true},
 	"__names":         {run: runNames, hidden: true},
 }
 
-var commandOrder = []string{"plan", "apply", "validate", "fmt", "completion", "version"}
+var commandOrder = []string{"plan", "apply", "validate", "fmt", "runs", "rollback", "completion", "version"}
 
 func run(args []string, s *streams) int {
+	defer startProfiling(args)()
 	if len(args) == 0 {
 		usage(s.Err)
 		return exitUsage

@@ -201,18 +201,18 @@ func TestPluginDiscovery(t *testing.T) {
 		name    string
 		install func(t *testing.T, e *pluginEnv)
 	}{
-		{"./.fanout/plugins", func(t *testing.T, e *pluginEnv) {
+		{"working dir .fanout plugins", func(t *testing.T, e *pluginEnv) {
 			installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
 		}},
-		{"$FANOUT_PLUGIN_PATH", func(t *testing.T, e *pluginEnv) {
+		{"FANOUT_PLUGIN_PATH", func(t *testing.T, e *pluginEnv) {
 			dir := t.TempDir()
 			installPlugin(t, "echo", dir)
 			e.extra = append(e.extra, "FANOUT_PLUGIN_PATH="+t.TempDir()+string(filepath.ListSeparator)+dir)
 		}},
-		{"~/.fanout/plugins", func(t *testing.T, e *pluginEnv) {
+		{"home .fanout plugins", func(t *testing.T, e *pluginEnv) {
 			installPlugin(t, "echo", filepath.Join(e.home, ".fanout", "plugins"))
 		}},
-		{"$PATH", func(t *testing.T, e *pluginEnv) {
+		{"PATH", func(t *testing.T, e *pluginEnv) {
 			dir := t.TempDir()
 			installPlugin(t, "echo", dir)
 			e.extra = append(e.extra, "PATH="+dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
@@ -500,23 +500,45 @@ task "t" {
 }
 
 // startApply starts fanout apply on a task that sleeps, and returns once
-// the task has started.
-func startApply(t *testing.T, e *pluginEnv) (*exec.Cmd, *bytes.Buffer, <-chan error) {
+// the task has started; done is closed once fanout has exited.
+func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *syncBuffer, done <-chan struct{}) {
 	t.Helper()
-	cmd := e.command("apply", "main.hcl")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd = e.command("apply", "main.hcl")
+	out = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
+		_ = cmd.Process.Kill() // a no-op once it has exited
+		<-exited
 	})
 	waitForFile(t, filepath.Join(e.dir, "started"))
-	return cmd, &out, done
+	return cmd, out, exited
+}
+
+// syncBuffer is a bytes.Buffer that a test may read while a process
+// writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 const sleepHCL = `transport "echo" {
@@ -568,4 +590,3 @@ func TestPluginOutlivesNoKilledFanout(t *testing.T) {
 	<-done
 	e.assertNoLeftovers(t)
 }
-

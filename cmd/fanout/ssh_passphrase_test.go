@@ -37,7 +37,11 @@ task "t" {
 	}
 	defer tty.Close()
 	out := &ptyOutput{}
-	go func() { _, _ = bufCopy(out, tty) }()
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = bufCopy(out, tty)
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
@@ -63,6 +67,11 @@ task "t" {
 		_ = cmd.Process.Kill()
 		<-exited
 		t.Fatalf("fanout did not finish:\n%s", out.String())
+	}
+	// The terminal may still hold output when the process has exited.
+	select {
+	case <-copied:
+	case <-time.After(5 * time.Second):
 	}
 	if err != nil {
 		t.Fatalf("fanout: %v\n%s", err, out.String())

@@ -43,8 +43,8 @@ type Config struct {
 	// Port is the SSH port; default ssh_config's Port, then 22.
 	Port int
 	// IdentityFile is a private key file used when the agent has no key
-	// the server accepts. It must not be encrypted (add such a key to
-	// the agent instead).
+	// the server accepts. An encrypted one is unlocked with a passphrase
+	// the operator is asked for once per run.
 	IdentityFile string
 	// KnownHosts are known_hosts files checked in addition to
 	// ~/.ssh/known_hosts. The first one is where accept-new records keys;
@@ -208,7 +208,7 @@ func transportSchema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{
 		{Name: attrUser, Type: cty.String, Description: "Login user for every host (default: ssh_config User, then the local user)."},
 		{Name: attrPort, Type: cty.Number, Description: "SSH port (default: ssh_config Port, then 22)."},
-		{Name: attrIdentityFile, Type: cty.String, Description: "Unencrypted private key tried after the agent's keys (default: ssh_config IdentityFile, then ~/.ssh/id_*). Encrypted keys must be added to the agent."},
+		{Name: attrIdentityFile, Type: cty.String, Description: "Private key tried after the agent's keys (default: ssh_config IdentityFile, then ~/.ssh/id_*). An encrypted key's passphrase is asked for once, on the terminal."},
 		{Name: attrKnownHosts, Type: cty.List(cty.String), Description: "known_hosts files checked besides ~/.ssh/known_hosts; accept-new records keys in the first."},
 		{Name: attrHostKeyChecking, Type: cty.String, Description: `"strict" (default): refuse hosts whose key is unknown; "accept-new": record unknown keys. A changed key is always refused.`},
 		{Name: attrMaxSessions, Type: cty.Number, Description: "Commands run at once on one host's connection (default 10); more wait."},
@@ -227,7 +227,7 @@ func hostSchema() sdk.Schema {
 	return sdk.Schema{Attributes: []sdk.Attribute{
 		{Name: attrUser, Type: cty.String, Description: "Login user on this host."},
 		{Name: attrPort, Type: cty.Number, Description: "SSH port of this host."},
-		{Name: attrIdentityFile, Type: cty.String, Description: "Unencrypted private key for this host, tried after the agent's keys."},
+		{Name: attrIdentityFile, Type: cty.String, Description: "Private key for this host, tried after the agent's keys."},
 		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for this host, overriding the transport's and ssh_config's."},
 	}}
 }

@@ -9,10 +9,11 @@
 //     max_sessions commands at once as sessions; at most max_connects dials
 //     are in flight across all hosts;
 //   - authentication with the keys of the ssh-agent (agent_socket,
-//     IdentityAgent or SSH_AUTH_SOCK), then with unencrypted identity files
-//     (identity_file, IdentityFile, or OpenSSH's default ~/.ssh/id_*);
-//     an encrypted identity file must be in the agent: the plugin never
-//     prompts;
+//     IdentityAgent or SSH_AUTH_SOCK), then with identity files
+//     (identity_file, IdentityFile, or OpenSSH's default ~/.ssh/id_*); an
+//     encrypted one whose key is not in the agent is unlocked with its
+//     passphrase, which Connect asks the core for as a Prompt (the plugin
+//     never reads a terminal; fanout asks once per key, before any task);
 //   - host keys checked against known_hosts files with
 //     x/crypto/ssh/knownhosts: "strict" refuses unknown keys, "accept-new"
 //     records them (once, under a file lock); a changed key is always

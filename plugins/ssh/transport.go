@@ -388,12 +388,8 @@ func (t *Transport) Close(ctx context.Context, req *sdk.CloseRequest) (*sdk.Clos
 	t.conns, t.retired = map[string]*dialCall{}, nil
 	t.mu.Unlock()
 
-	for _, c := range hostConns {
-		c.close()
-	}
-	for _, c := range jumpConns {
-		c.close()
-	}
+	closeAll(hostConns)
+	closeAll(jumpConns) // after the hosts tunnelled through them
 	<-runsDone
 	t.agents.close()
 	return &sdk.CloseResponse{}, nil

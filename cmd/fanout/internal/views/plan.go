@@ -44,13 +44,7 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 		fmt.Fprintf(w, "Selected by %s: %d of %s; left out: %s.\n", sel, len(p.Hosts),
 			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
 	}
-	if len(p.Transports) > 0 {
-		var ts []string
-		for _, t := range p.Transports {
-			ts = append(ts, fmt.Sprintf("%s (%s)", t.Name, plural(t.Hosts, "host")))
-		}
-		fmt.Fprintf(w, "Transports: %s.\n", strings.Join(ts, ", "))
-	}
+	planTransports(w, p.Transports, o)
 	fmt.Fprintln(w, "Nothing has run. `fanout apply` runs this plan.")
 }
 

@@ -57,6 +57,10 @@ type jsonHost struct {
 type jsonTransportPlan struct {
 	Name  string `json:"name"`
 	Hosts int    `json:"hosts"`
+	// Settings are the transport block as the plugin's schema decoded it;
+	// Sensitive names the ones whose values are redacted.
+	Settings  map[string]json.RawMessage `json:"settings"`
+	Sensitive []string                   `json:"sensitive"`
 }
 
 type jsonPlanSummary struct {
@@ -113,7 +117,8 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 		doc.Hosts = append(doc.Hosts, jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport})
 	}
 	for _, t := range p.Transports {
-		doc.Transports = append(doc.Transports, jsonTransportPlan{Name: t.Name, Hosts: t.Hosts})
+		settings, sensitive := transportSettingsJSON(t, o.Redact)
+		doc.Transports = append(doc.Transports, jsonTransportPlan{Name: t.Name, Hosts: t.Hosts, Settings: settings, Sensitive: sensitive})
 	}
 	doc.Summary = planSummary(p)
 	if len(p.Limit)+len(p.Exclude) > 0 {

@@ -1,0 +1,525 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/internal/sshtest"
+)
+
+// Fault injection against real sshd processes, through the real binary:
+// each test breaks something in the middle of a run and asserts what
+// fanout did, and that it did it in bounded time.
+
+// sshCmd is fanoutSSH's command, for tests that run fanout in the
+// background: its own process group, HOME in dir, the fleet's agent.
+func sshCmd(dir, agent string, args ...string) *exec.Cmd {
+	cmd := exec.Command(fanoutBin, args...)
+	cmd.Dir = dir
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SSH_AUTH_SOCK=") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "NO_COLOR=1", "HOME="+dir, "SSH_AUTH_SOCK="+agent)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// bg is a fanout running in the background.
+type bg struct {
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{}
+}
+
+func startBG(t *testing.T, cmd *exec.Cmd) *bg {
+	t.Helper()
+	b := &bg{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
+	if cmd.Stdout == nil {
+		cmd.Stdout = b.out
+	}
+	cmd.Stderr = b.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(b.exited)
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-b.exited
+	})
+	return b
+}
+
+// wait waits for fanout to exit, failing the test if it takes longer
+// than limit: nothing may hang.
+func (b *bg) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-b.exited:
+	case <-time.After(limit):
+		t.Fatalf("fanout did not end within %s:\n%s", limit, b.out)
+	}
+	return b.cmd.ProcessState.ExitCode()
+}
+
+// waitFor polls cond every 20ms for at most 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startedOn(t *testing.T, rec *recording, task, host string) func() bool {
+	return func() bool {
+		for _, r := range rec.read(t) {
+			if r.kind == "start" && r.phase == "run" && r.task == task && r.host == host {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// rolledBackOn lists "task/host" of the rollbacks the recorder saw.
+func rolledBackOn(t *testing.T, rec *recording) []string {
+	var out []string
+	for _, r := range rec.read(t) {
+		if r.kind == "start" && r.phase == "rollback" {
+			out = append(out, r.task+"/"+r.host)
+		}
+	}
+	return out
+}
+
+func TestFaultSSHDKilledMidTask(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	body := `
+task "first" {
+  on       = ["web"]
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "slow" {
+  on       = ["web"]
+  run      = "REC start; if [ $FANOUT_HOST = host1 ]; then sleep 60; else sleep 1; fi; REC end"
+  rollback = "REC start"
+}`
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "3s"`, body))
+	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
+	waitFor(t, "slow on host1", startedOn(t, rec, "slow", "host1"))
+	f.Hosts[0].Stop(t)
+	if code := b.wait(t, 60*time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.out)
+	}
+	out := b.out.String()
+	if !strings.Contains(out, `task "slow" failed on host "host1": unreachable`) {
+		t.Errorf("the cause is not host1's lost connection:\n%s", out)
+	}
+	got := strings.Join(rolledBackOn(t, rec), " ")
+	for _, want := range []string{"slow/host2", "slow/host3", "first/host2", "first/host3"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no rollback of %s (rolled back: %s)\n%s", want, got, out)
+		}
+	}
+	// host1 is gone: its rollbacks fail and are reported, the others ran.
+	if !strings.Contains(out, "slow on host1") {
+		t.Errorf("the failed rollback on host1 is not reported:\n%s", out)
+	}
+}
+
+func TestFaultHostAcceptsButNeverAnswers(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
+	// A listener that accepts and never writes: no SSH banner ever comes.
+	l, err := net.Listen("tcp", "127.0.0.253:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	body := fmt.Sprintf(`
+host "mute" {
+  address = "127.0.0.253"
+  port    = %s
+  roles   = ["web"]
+}
+task "t" {
+  on  = ["web"]
+  run = "REC start"
+}`, port)
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "2s"`, body))
+	start := time.Now()
+	r := fanoutSSH(t, dir, f.AgentSocket, "apply", "main.hcl")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if len(rec.read(t)) != 0 {
+		t.Error("commands ran although preflight failed")
+	}
+	if !strings.Contains(r.stdout, "Preflight failed on 1 host") || !strings.Contains(r.stdout, " mute: ") {
+		t.Errorf("preflight does not name the mute host:\n%s", r.stdout)
+	}
+	if took > 30*time.Second {
+		t.Errorf("took %s for a 2s connect timeout", took)
+	}
+	t.Logf("mute host: %s", lineWith(r.stdout, " mute: "))
+}
+
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+func TestFaultHostGoneAfterPreflight(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	body := `
+task "first" {
+  on       = ["host1"]
+  run      = "REC start; sleep 2; REC end"
+  rollback = "REC start"
+}
+task "second" {
+  on       = ["host2"]
+  run      = "REC start"
+  rollback = "REC start"
+}`
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "2s"`, body))
+	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
+	// Preflight connected both hosts before first started.
+	waitFor(t, "first on host1", startedOn(t, rec, "first", "host1"))
+	f.Hosts[1].Stop(t)
+	if code := b.wait(t, 60*time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.out)
+	}
+	out := b.out.String()
+	if !strings.Contains(out, `task "second" failed on host "host2": unreachable`) {
+		t.Errorf("cause is not host2 gone:\n%s", out)
+	}
+	if got := rolledBackOn(t, rec); len(got) != 1 || got[0] != "first/host1" {
+		t.Errorf("rolled back %v, want [first/host1]\n%s", got, out)
+	}
+}
+
+// pluginPIDs returns the pids of the ssh plugin processes whose parent is
+// ppid, found through /proc by their command line.
+func pluginPIDs(ppid int) []int {
+	var out []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte("internal-plugin\x00ssh")) {
+			continue
+		}
+		if parentOf(pid) == ppid {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
+}
+
+func TestFaultPluginKilled(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	body := `
+task "first" {
+  on       = ["web"]
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "slow" {
+  on       = ["web"]
+  run      = "REC start; sleep 60"
+  rollback = "REC start"
+}`
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
+	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
+	waitFor(t, "slow on both hosts", func() bool {
+		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
+	})
+	pids := pluginPIDs(b.cmd.Process.Pid)
+	if len(pids) != 1 {
+		t.Fatalf("ssh plugin processes of fanout: %v, want one", pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 60*time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, b.out)
+	}
+	out := b.out.String()
+	if !strings.Contains(out, `task "slow" failed on host`) {
+		t.Errorf("no failure of the task in flight:\n%s", out)
+	}
+	// The plugin is gone, so the rollbacks cannot reach the hosts: they
+	// fail, and say so; `fanout rollback` then completes them.
+	failedLine := lineWith(out, "Rollback FAILED for:")
+	for _, want := range []string{"slow on host1", "slow on host2", "first on host1", "first on host2"} {
+		if !strings.Contains(failedLine, want) {
+			t.Errorf("the failed rollback of %s is not reported:\n%s", want, out)
+		}
+	}
+	if n := len(rolledBackOn(t, rec)); n != 0 {
+		t.Errorf("%d rollbacks ran without a plugin", n)
+	}
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", runID(t, out))
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := rolledBackOn(t, rec); len(got) != 4 {
+		t.Errorf("fanout rollback ran %v, want slow and first on both hosts", got)
+	}
+}
+
+func TestFaultFanoutKilledThenRollback(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	body := `
+task "first" {
+  on       = ["web"]
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "slow" {
+  on       = ["web"]
+  run      = "REC start; sleep 60"
+  rollback = "REC start"
+}`
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
+	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
+	waitFor(t, "slow on both hosts", func() bool {
+		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
+	})
+	// fanout alone: its plugin learns of it from the kernel.
+	if err := b.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t, 20*time.Second)
+	id := runID(t, b.out.String())
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", id)
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	got := strings.Join(rolledBackOn(t, rec), " ")
+	want := "slow/host"
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "slow/host1") || !strings.Contains(got, "slow/host2") ||
+		!strings.Contains(got, "first/host1") || !strings.Contains(got, "first/host2") || strings.Index(got, "first/") < strings.LastIndex(got, "slow/") {
+		t.Errorf("rolled back %q, want slow on both hosts, then first on both", got)
+	}
+	again := fanoutSSH(t, dir, f.AgentSocket, "rollback", id)
+	if again.code != 0 || len(rolledBackOn(t, rec)) != 4 {
+		t.Errorf("second rollback: exit %d, %d rollbacks in all, want 4\n%s", again.code, len(rolledBackOn(t, rec)), again.stdout)
+	}
+}
+
+// vmHWM reads a process's peak resident set size in bytes; 0 when gone.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func TestFaultHugeOutputMemoryBounded(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
+	// 100 MB of 100-byte lines.
+	body := `
+task "flood" {
+  run = "head -c 99000000 /dev/zero | tr '\\0' x | fold -w 99"
+}`
+	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", body))
+	cmd := sshCmd(dir, f.AgentSocket, "apply", "main.hcl")
+	counter := &lineCounter{}
+	cmd.Stdout = counter
+	b := startBG(t, cmd)
+	var fanoutPeak, pluginPeak int64
+	plugin := 0
+	for done := false; !done; {
+		select {
+		case <-b.exited:
+			done = true
+		case <-time.After(50 * time.Millisecond):
+		}
+		fanoutPeak = max(fanoutPeak, vmHWM(b.cmd.Process.Pid))
+		if plugin == 0 {
+			if p := pluginPIDs(b.cmd.Process.Pid); len(p) == 1 {
+				plugin = p[0]
+			}
+		}
+		if plugin != 0 {
+			pluginPeak = max(pluginPeak, vmHWM(plugin))
+		}
+	}
+	if code := b.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, b.out)
+	}
+	if n := counter.count("│ xxxxxxxxxx"); n != 1_000_000 {
+		t.Errorf("%d lines of output, want 1000000", n)
+	}
+	t.Logf("peak RSS: fanout %d MiB, ssh plugin %d MiB", fanoutPeak>>20, pluginPeak>>20)
+	const limit = 60 << 20
+	if fanoutPeak == 0 || fanoutPeak > limit {
+		t.Errorf("fanout's peak RSS is %d MiB, want under %d MiB", fanoutPeak>>20, limit>>20)
+	}
+	if plugin == 0 || pluginPeak > limit {
+		t.Errorf("the ssh plugin's (pid %d) peak RSS is %d MiB, want under %d MiB", plugin, pluginPeak>>20, limit>>20)
+	}
+}
+
+// lineCounter counts the lines written to it that contain a string,
+// keeping nothing else.
+type lineCounter struct {
+	mu      sync.Mutex
+	partial []byte
+	lines   []string
+	n       map[string]int
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.partial = append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if bytes.Contains(c.partial[:i], []byte("│ xxxxxxxxxx")) {
+			c.n["│ xxxxxxxxxx"]++
+		}
+		c.partial = c.partial[i+1:]
+	}
+	if len(c.partial) > 1<<20 {
+		c.partial = nil
+	}
+	return len(p), nil
+}
+
+func (c *lineCounter) count(s string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[s]
+}
+
+func TestFaultManyHostsManyLines(t *testing.T) {
+	const hosts, lines = 10, 5000
+	f := sshtest.Start(t, sshtest.Options{Hosts: hosts})
+	const payload = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	body := fmt.Sprintf(`
+task "chatty" {
+  on  = ["web"]
+  run = "seq 1 %d | sed \"s/.*/$FANOUT_HOST:&:%s/\""
+}`, lines, payload)
+	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", body))
+	r := fanoutSSH(t, dir, f.AgentSocket, "apply", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	lineRE := regexp.MustCompile(`^(host\d+)\s+│ chatty\s+│ (host\d+):(\d+):` + payload + `$`)
+	seen := map[string]map[int]bool{}
+	bad := 0
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	for sc.Scan() {
+		l := sc.Text()
+		if !strings.Contains(l, ":"+payload[:8]) && !strings.Contains(l, payload[len(payload)-8:]) {
+			continue
+		}
+		m := lineRE.FindStringSubmatch(l)
+		if m == nil || m[1] != m[2] {
+			if bad++; bad < 5 {
+				t.Errorf("broken line %q", l)
+			}
+			continue
+		}
+		n, _ := strconv.Atoi(m[3])
+		if seen[m[1]] == nil {
+			seen[m[1]] = map[int]bool{}
+		}
+		if seen[m[1]][n] {
+			t.Errorf("%s line %d twice", m[1], n)
+		}
+		seen[m[1]][n] = true
+	}
+	if len(seen) != hosts {
+		t.Errorf("output from %d hosts, want %d", len(seen), hosts)
+	}
+	for h, ns := range seen {
+		if len(ns) != lines {
+			t.Errorf("%s: %d distinct lines, want %d", h, len(ns), lines)
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d broken or interleaved lines", bad)
+	}
+}

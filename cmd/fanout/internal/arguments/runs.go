@@ -1,0 +1,100 @@
+package arguments
+
+import (
+	"errors"
+	"flag"
+)
+
+// Runs is `fanout runs [PATH]` and `fanout runs show ID [PATH]`.
+type Runs struct {
+	// Path is the configuration (a .hcl file or a directory) whose runs
+	// are listed; "." when not given.
+	Path string
+	// Show is the run ID to show; empty lists the runs.
+	Show    string
+	NoColor bool
+}
+
+// ParseRuns parses `fanout runs` arguments.
+func ParseRuns(args []string) (*Runs, error) {
+	r := &Runs{}
+	fs := newFlagSet("runs")
+	fs.BoolVar(&r.NoColor, "no-color", false, "disable colors")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return r, err
+	}
+	if len(rest) > 0 && rest[0] == "show" {
+		if len(rest) < 2 {
+			return r, errors.New("runs show needs a run ID: fanout runs show ID [FILE.hcl|DIR]")
+		}
+		r.Show, rest = rest[1], rest[2:]
+	}
+	switch len(rest) {
+	case 0:
+		r.Path = "."
+	case 1:
+		r.Path = rest[0]
+	default:
+		return r, errors.New("runs takes one configuration: fanout runs [show ID] [FILE.hcl|DIR]")
+	}
+	return r, nil
+}
+
+// Rollback is `fanout rollback [options] ID [PATH]`.
+type Rollback struct {
+	// Common's Path is the configuration whose journal holds the run; "."
+	// when not given. Its variables fill the journal's sensitive values.
+	Common
+	// ID is the run to roll back.
+	ID string
+	// Force rolls back a run that finished successfully.
+	Force bool
+	// DryRun shows what would be rolled back, and does nothing.
+	DryRun bool
+}
+
+// ParseRollback parses `fanout rollback` arguments.
+func ParseRollback(args []string) (*Rollback, error) {
+	r := &Rollback{}
+	fs := newFlagSet("rollback")
+	r.Common.flags(fs)
+	fs.BoolVar(&r.Force, "force", false, "roll back a run that succeeded")
+	fs.BoolVar(&r.DryRun, "dry-run", false, "show what would be rolled back, run nothing")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return r, err
+	}
+	if r.ViewType == ViewJSON {
+		return r, errors.New("rollback has no -json output yet")
+	}
+	switch len(rest) {
+	case 1:
+		r.ID, r.Path = rest[0], "."
+	case 2:
+		r.ID, r.Path = rest[0], rest[1]
+	default:
+		return r, errors.New("rollback needs a run ID: fanout rollback [options] ID [FILE.hcl|DIR]")
+	}
+	return r, nil
+}
+
+// parseInterspersed parses flags wherever they are among the positional
+// arguments, as operators type them, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, ErrHelp
+			}
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,90 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/fanout/fanout/core"
+)
+
+// RunEntry is one journal in `fanout runs`.
+type RunEntry struct {
+	ID      string
+	File    string
+	Started time.Time
+	// Status is core.Recovery's Status, or why the journal is unreadable.
+	Status string
+}
+
+// Runs lists past runs, oldest first, as a table.
+func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
+	if len(runs) == 0 {
+		fmt.Fprintf(w, "No runs recorded in %s.\n", dir)
+		return
+	}
+	t := &table{}
+	t.add(paint(o.Color, ansiBold, "RUN ID"), paint(o.Color, ansiBold, "STARTED"), paint(o.Color, ansiBold, "STATUS"), paint(o.Color, ansiBold, "FILE"))
+	for _, r := range runs {
+		started := "-"
+		if !r.Started.IsZero() {
+			started = r.Started.Local().Format(time.DateTime)
+		}
+		status := r.Status
+		if status != "succeeded" && status != "rolled back" {
+			status = paint(o.Color, ansiYellow, status)
+		}
+		t.add(r.ID, started, status, r.File)
+	}
+	fmt.Fprint(w, t.String())
+}
+
+// RunHeader introduces `fanout runs show` and `fanout rollback`: the run,
+// its configuration and plan, and its state.
+func RunHeader(w io.Writer, rc *core.Recovery, o Options) {
+	h := rc.Header
+	fmt.Fprintf(w, "%s %s\n", paint(o.Color, ansiBold, "Run"), h.RunID)
+	fmt.Fprintf(w, "  configuration: %s\n", h.Config)
+	fmt.Fprintf(w, "  plan:          sha256 %s\n", h.PlanHash)
+	fmt.Fprintf(w, "  started:       %s\n", h.Started.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "  status:        %s\n", rc.Status())
+	fmt.Fprintf(w, "  journal:       %s\n", rc.Path)
+	if rc.Truncated {
+		fmt.Fprintln(w, "  (its last line was cut short, as a crash mid-write leaves it; that line is ignored)")
+	}
+}
+
+// RollbackPlan shows what `fanout rollback` will do, in order, before it
+// does it: each task with its hosts and commands; tasks without a
+// rollback, and hosts rolled back already, are named as skipped.
+func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo int) {
+	rd := o.Redact
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, paint(o.Color, ansiBold, "Rollback plan")+" (in this order, one task at a time):")
+	n := 0
+	for _, s := range steps {
+		switch {
+		case len(s.Hosts) == 0 && len(s.Done) > 0:
+			fmt.Fprintf(w, "  - task %s: rolled back already on %s\n", s.Task, strings.Join(s.Done, ", "))
+		case len(s.Hosts) == 0:
+			continue
+		case len(s.Commands) == 0:
+			fmt.Fprintf(w, "  - task %s: no rollback command, skipped (%s)\n", s.Task, strings.Join(s.Hosts, ", "))
+		default:
+			n++
+			todo += len(s.Hosts)
+			fmt.Fprintf(w, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, strings.Join(s.Hosts, ", "), s.MaxHosts)
+			for _, c := range s.Commands {
+				fmt.Fprintf(w, "       $ %s\n", rd.String(c))
+			}
+			if len(s.Done) > 0 {
+				fmt.Fprintf(w, "       rolled back already on %s: skipped there\n", strings.Join(s.Done, ", "))
+			}
+		}
+	}
+	if todo == 0 {
+		fmt.Fprintln(w, "  nothing to roll back")
+	}
+	return todo
+}

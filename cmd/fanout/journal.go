@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/core"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// stateDir is the .fanout directory of the configuration at path (a .hcl
+// file or a directory of them): journals live in its runs/ and the run
+// lock beside them. It belongs to the configuration, not to the current
+// directory, so that two operators running the same configuration from
+// different places share one lock and one history.
+func stateDir(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("locate %s: %w", path, err)
+	}
+	dir := abs
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(abs)
+	}
+	return filepath.Join(dir, ".fanout"), nil
+}
+
+// journalPath is where the journal of runID lives under state dir.
+func journalPath(state, runID string) string {
+	return filepath.Join(state, "runs", runID+".jsonl")
+}
+
+// secretsFor lists what must never reach a journal: every string and
+// number inside a sensitive variable's value, named by its reference
+// ("var.token", "var.creds.password", "var.keys[0]"), and every set
+// sensitive setting of the plan's transports ("transport.ssh.password").
+// `fanout rollback` rebuilds the same list from the configuration to put
+// them back.
+func secretsFor(cfg *config.Config, plan *core.Plan) []core.Secret {
+	var out []core.Secret
+	for _, v := range cfg.Variables {
+		if !v.Sensitive || v.Value == cty.NilVal {
+			continue
+		}
+		_ = cty.Walk(v.Value, func(p cty.Path, val cty.Value) (bool, error) {
+			if !val.IsKnown() || val.IsNull() {
+				return false, nil
+			}
+			name := "var." + v.Name + pathString(p)
+			switch val.Type() {
+			case cty.String:
+				out = append(out, core.Secret{Name: name, Value: val.AsString()})
+			case cty.Number:
+				out = append(out, core.Secret{Name: name, Value: val.AsBigFloat().Text('f', -1)})
+			}
+			return true, nil
+		})
+	}
+	if plan != nil {
+		for _, tp := range plan.Transports {
+			for _, s := range tp.Attributes() {
+				if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
+					out = append(out, core.Secret{Name: "transport." + tp.Name + "." + s.Name, Value: s.Value.AsString()})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func pathString(p cty.Path) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b.WriteString("." + s.Name)
+		case cty.IndexStep:
+			switch {
+			case s.Key.Type() == cty.String:
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			case s.Key.Type() == cty.Number:
+				b.WriteString("[" + s.Key.AsBigFloat().Text('f', -1) + "]")
+			default:
+				b.WriteString("[?]")
+			}
+		}
+	}
+	return b.String()
+}
+
+// journaled is a run's journal and the configuration's lock, held from
+// before the run starts until it ends.
+type journaled struct {
+	journal *core.FileJournal
+	lock    *runLock
+	runID   string
+}
+
+// startJournal takes the configuration's run lock and creates the run's
+// journal with its header. It reports on stderr and returns false when
+// either fails: nothing may run then, either because someone else is
+// running the configuration, or because the run could not be recorded.
+func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journaled, bool) {
+	state, err := stateDir(cfgPath)
+	if err != nil {
+		fmt.Fprintf(s.Err, "fanout %s: %s; nothing was run.\n", cmd, err)
+		return nil, false
+	}
+	lock, ok := takeLock(s, cmd, state, runID)
+	if !ok {
+		return nil, false
+	}
+	abs, _ := filepath.Abs(cfgPath)
+	secrets := secretsFor(pl.cfg, pl.plan)
+	hdr, err := core.NewJournalHeader(pl.plan, runID, abs, version, secrets)
+	if err == nil {
+		var j *core.FileJournal
+		if j, err = core.CreateJournal(journalPath(state, runID), hdr, secrets); err == nil {
+			return &journaled{journal: j, lock: lock, runID: runID}, true
+		}
+	}
+	lock.release()
+	fmt.Fprintf(s.Err, "fanout %s: cannot write the run journal in %s: %s; nothing was run.\n"+
+		"fanout records every run there before it starts, so that it can be rolled back after a crash. Free some space or fix the directory's permissions.\n",
+		cmd, filepath.Join(state, "runs"), err)
+	return nil, false
+}
+
+// takeLock acquires the configuration's run lock, saying on stderr who
+// holds it when it cannot, and noting a stale one it takes over.
+func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
+	lock, stale, err := acquireLock(state, lockInfo{RunID: runID, Command: cmd})
+	if err != nil {
+		var held *lockHeldError
+		if errors.As(err, &held) {
+			fmt.Fprintf(s.Err, "fanout %s: %s.\nNothing was run. Wait for that run to end; two runs of one configuration at once would act on the same hosts.\n", cmd, err)
+		} else {
+			fmt.Fprintf(s.Err, "fanout %s: cannot take the run lock: %s; nothing was run.\n", cmd, err)
+		}
+		return nil, false
+	}
+	if stale != nil {
+		fmt.Fprintf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. If it was killed, \"fanout rollback %s\" rolls back what it started.\n",
+			cmd, stale, stale.RunID)
+	}
+	return lock, true
+}
+
+// finish says where the run is recorded when it did not succeed, since
+// that is when the journal is wanted.
+func (j *journaled) finish(s *streams, res *core.Result) {
+	if res.JournalError != "" {
+		fmt.Fprintf(s.Err, "fanout: the run journal %s could not be written: %s; the run stopped there.\n", j.journal.Path(), res.JournalError)
+	}
+}
+
+func (j *journaled) close() {
+	if j == nil {
+		return
+	}
+	if err := j.journal.Close(); err != nil {
+		// Close after fsynced writes loses nothing; say it anyway.
+		fmt.Fprintf(os.Stderr, "fanout: close the run journal: %s\n", err)
+	}
+	j.lock.release()
+}

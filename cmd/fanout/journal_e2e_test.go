@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// These tests drive the run journal, `fanout runs`, `fanout rollback` and
+// the run lock through the real binary and the local transport.
+
+var runIDRE = regexp.MustCompile(`run (\d{8}T\d{6}-[0-9a-f]{6})`)
+
+// runID is the run ID an apply printed.
+func runID(t *testing.T, out string) string {
+	t.Helper()
+	m := runIDRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no run ID in:\n%s", out)
+	}
+	return m[1]
+}
+
+// journalOf returns the only journal in dir.
+func journalOf(t *testing.T, dir string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("journals: %v, want one", files)
+	}
+	return files[0]
+}
+
+// startBackground starts fanout in dir and returns once wait says so.
+func startBackground(t *testing.T, dir string, ready func() bool, args ...string) (*exec.Cmd, *syncBuffer, <-chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(fanoutBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Its own process group, so a test can kill what it started whole.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("fanout did not get ready:\n%s", out)
+		}
+		select {
+		case <-exited:
+			t.Fatalf("fanout exited early:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return cmd, out, exited
+}
+
+func started(rec *recording, t *testing.T, task string) func() bool {
+	return func() bool { return slices.Contains(order(rec.read(t), "run", "start"), task) }
+}
+
+func TestJournalRunsAndShow(t *testing.T) {
+	hcl := `
+variable "token" {
+  type      = string
+  sensitive = true
+  default   = "tok-9f8e7d6c5b"
+}
+task "a" {
+  run      = "REC start && echo using ${var.token}"
+  rollback = "REC start && echo undo ${var.token}"
+}
+task "b" {
+  run      = "REC start && exit 3"
+  rollback = "REC start"
+}
+`
+	dir, _ := workdir(t, hcl)
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	id := runID(t, r.stdout)
+	path := journalOf(t, dir)
+	if filepath.Base(path) != id+".jsonl" {
+		t.Errorf("journal %s for run %s", path, id)
+	}
+	for p, want := range map[string]os.FileMode{
+		path:                                  0o600,
+		filepath.Dir(path):                    0o700,
+		filepath.Join(dir, ".fanout", "lock"): 0o600,
+	} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
+	b, _ := os.ReadFile(path)
+	if bytes.Contains(b, []byte("tok-9f8e7d6c5b")) {
+		t.Errorf("the journal holds the sensitive value:\n%s", b)
+	}
+	if strings.Contains(r.stdout+r.stderr, "tok-9f8e7d6c5b") {
+		t.Errorf("the output shows the sensitive value")
+	}
+	// JSON output keeps the secret out too.
+	rj := fanout(t, dir, "apply", "-json", "main.hcl")
+	if strings.Contains(rj.stdout+rj.stderr, "tok-9f8e7d6c5b") {
+		t.Errorf("the JSON stream shows the sensitive value")
+	}
+
+	l := fanout(t, dir, "runs")
+	if l.code != 0 || !strings.Contains(l.stdout, id) || !strings.Contains(l.stdout, "failed") || !strings.Contains(l.stdout, ".fanout/runs/"+id+".jsonl") {
+		t.Errorf("runs:\n%s\n%s", l.stdout, l.stderr)
+	}
+	s := fanout(t, dir, "runs", "show", id)
+	for _, want := range []string{"Run " + id, "status:        failed", "Rolled back, in order: b, a.", `task "b" failed on host "localhost": exit 3`} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("runs show lacks %q:\n%s\n%s", want, s.stdout, s.stderr)
+		}
+	}
+	if n := fanout(t, dir, "runs", "show", "20000101T000000-000000"); n.code == 0 || !strings.Contains(n.stderr, "no run") {
+		t.Errorf("runs show of an unknown run: exit %d %s", n.code, n.stderr)
+	}
+}
+
+func TestKilledApplyThenRollback(t *testing.T) {
+	hcl := sleepTask("done", "0", "") + `
+parallelize {
+  threads = 2
+  tasks   = [task.quick, task.slow]
+}
+` + sleepTask("quick", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
+	dir, rec := workdir(t, hcl)
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+	// Wait for quick to end too, so the order below is fixed.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(intervals(rec.read(t), "run")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// SIGKILL: fanout records nothing more, releases nothing.
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	id := runID(t, out.String())
+
+	l := fanout(t, dir, "runs")
+	if !strings.Contains(l.stdout, "unfinished") {
+		t.Errorf("runs does not show the killed run as unfinished:\n%s", l.stdout)
+	}
+	plan := fanout(t, dir, "rollback", "-dry-run", id)
+	if plan.code != 0 || !strings.Contains(plan.stdout, "1. task slow on localhost") || len(order(rec.read(t), "rollback", "start")) != 0 {
+		t.Fatalf("dry run: exit %d\n%s\n%s", plan.code, plan.stdout, plan.stderr)
+	}
+	r := fanout(t, dir, "rollback", id)
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "took over a stale lock") {
+		t.Errorf("the killed apply's lock was not reported stale:\n%s", r.stderr)
+	}
+	// The task in flight first, then the group's other member, then the
+	// root before it; "after" never started.
+	if diff := cmp.Diff([]string{"slow", "quick", "done"}, order(rec.read(t), "rollback", "start")); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s\n%s", diff, r.stdout)
+	}
+	if slices.Contains(order(rec.read(t), "run", "start"), "after") {
+		t.Error("work after the kill ran")
+	}
+	again := fanout(t, dir, "rollback", id)
+	if again.code != 0 || !strings.Contains(again.stdout, "nothing to roll back") {
+		t.Errorf("second rollback: exit %d\n%s\n%s", again.code, again.stdout, again.stderr)
+	}
+	if n := len(order(rec.read(t), "rollback", "start")); n != 3 {
+		t.Errorf("%d tasks rolled back after two rollbacks, want 3", n)
+	}
+	if l := fanout(t, dir, "runs"); !strings.Contains(l.stdout, "rolled back") {
+		t.Errorf("runs after the rollback:\n%s", l.stdout)
+	}
+}
+
+func TestRollbackOfSuccessfulRun(t *testing.T) {
+	dir, rec := workdir(t, sleepTask("one", "0", "")+sleepTask("two", "0", ""))
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	id := runID(t, r.stdout)
+	refused := fanout(t, dir, "rollback", id, "main.hcl")
+	if refused.code != 2 || !strings.Contains(refused.stderr, "-force") || len(order(rec.read(t), "rollback", "start")) != 0 {
+		t.Fatalf("rollback of a successful run: exit %d\n%s", refused.code, refused.stderr)
+	}
+	forced := fanout(t, dir, "rollback", "-force", id, "main.hcl")
+	if forced.code != 0 {
+		t.Fatalf("rollback -force: exit %d\n%s\n%s", forced.code, forced.stdout, forced.stderr)
+	}
+	if diff := cmp.Diff([]string{"two", "one"}, order(rec.read(t), "rollback", "start")); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s", diff)
+	}
+}
+
+func TestLockRefusesSecondApply(t *testing.T) {
+	dir, rec := workdir(t, sleepTask("slow", "30", ""))
+	cmd, _, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+	second := fanout(t, dir, "apply", "main.hcl")
+	if second.code != 1 {
+		t.Fatalf("second apply: exit %d\n%s\n%s", second.code, second.stdout, second.stderr)
+	}
+	for _, want := range []string{"already being run by pid " + fmt.Sprint(cmd.Process.Pid), "apply of run", "Nothing was run"} {
+		if !strings.Contains(second.stderr, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, second.stderr)
+		}
+	}
+	if n := len(order(rec.read(t), "run", "start")); n != 1 {
+		t.Errorf("%d runs started, want 1", n)
+	}
+	// The same configuration named from another directory is the same lock.
+	other := fanout(t, t.TempDir(), "apply", filepath.Join(dir, "main.hcl"))
+	if other.code != 1 || !strings.Contains(other.stderr, "already being run") {
+		t.Errorf("apply from elsewhere: exit %d\n%s", other.code, other.stderr)
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	// The holder died: its lock is stale and taken over, with a note.
+	dir2 := filepath.Join(dir, "main.hcl")
+	_ = dir2
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(strings.ReplaceAll(sleepTask("quick", "0", ""), "REC", filepath.Join(dir, "rec.sh"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third := fanout(t, dir, "apply", "main.hcl")
+	if third.code != 0 || !strings.Contains(third.stderr, "took over a stale lock: pid "+fmt.Sprint(cmd.Process.Pid)) {
+		t.Errorf("apply after the holder died: exit %d\n%s", third.code, third.stderr)
+	}
+	// A clean exit leaves an empty lock: no note next time.
+	fourth := fanout(t, dir, "apply", "main.hcl")
+	if fourth.code != 0 || strings.Contains(fourth.stderr, "stale") {
+		t.Errorf("apply after a clean run: exit %d\n%s", fourth.code, fourth.stderr)
+	}
+}
+
+func TestJournalDirectoryUnusable(t *testing.T) {
+	t.Run("not a directory", func(t *testing.T) {
+		dir, rec := workdir(t, sleepTask("one", "0", ""))
+		os.MkdirAll(filepath.Join(dir, ".fanout"), 0o700)
+		if err := os.WriteFile(filepath.Join(dir, ".fanout", "runs"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := fanout(t, dir, "apply", "main.hcl")
+		if r.code != 1 || !strings.Contains(r.stderr, "cannot write the run journal") || !strings.Contains(r.stderr, "nothing was run") {
+			t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if len(rec.read(t)) != 0 {
+			t.Error("commands ran without a journal")
+		}
+	})
+	t.Run("disk full", func(t *testing.T) {
+		dir, rec := workdir(t, sleepTask("one", "0", ""))
+		runs := mountTinyTmpfs(t, dir, "4k")
+		fill(t, runs)
+		r := fanout(t, dir, "apply", "main.hcl")
+		if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") || !strings.Contains(r.stderr, "nothing was run") {
+			t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if len(rec.read(t)) != 0 {
+			t.Error("commands ran without a journal")
+		}
+	})
+	t.Run("disk fills during the run", func(t *testing.T) {
+		var hcl strings.Builder
+		for i := range 12 {
+			hcl.WriteString(sleepTask(fmt.Sprintf("task%02d", i), "0", ""))
+		}
+		dir, rec := workdir(t, hcl.String())
+		// The header (the plan) takes about half; records fill the rest.
+		mountTinyTmpfs(t, dir, "8k")
+		r := fanout(t, dir, "apply", "main.hcl")
+		if r.code != 1 || !strings.Contains(r.stdout, "cannot write the run journal") {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		recs := rec.read(t)
+		ran := order(recs, "run", "start")
+		if len(ran) == 0 || len(ran) == 12 {
+			t.Fatalf("%d of 12 tasks ran; the 8 KiB journal should fill part way", len(ran))
+		}
+		// What ran is rolled back, newest first.
+		want := slices.Clone(ran)
+		slices.Reverse(want)
+		if diff := cmp.Diff(want, order(recs, "rollback", "start")); diff != "" {
+			t.Errorf("rolled back (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// mountTinyTmpfs mounts a tmpfs of size on dir/.fanout/runs, or skips the
+// test when this machine does not allow it (not root, no mount).
+func mountTinyTmpfs(t *testing.T, dir, size string) string {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	runs := filepath.Join(dir, ".fanout", "runs")
+	if err := os.MkdirAll(runs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", runs).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", runs).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", runs, err, out)
+		}
+	})
+	return runs
+}
+
+// fill writes into dir until its file system is full.
+func fill(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1024)
+	for range 1 << 16 {
+		if _, err := f.Write(buf); err != nil {
+			return
+		}
+	}
+	t.Fatal("the file system did not fill")
+}

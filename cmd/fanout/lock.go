@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"time"
+)
+
+// runLockName is the lock file two runs of one configuration contend for,
+// in the configuration's .fanout directory beside the journals (runs/).
+const runLockName = "lock"
+
+// lockInfo is what a lock file says about its holder, so that whoever is
+// refused knows whom to ask.
+type lockInfo struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	User    string    `json:"user"`
+	Started time.Time `json:"started"`
+	RunID   string    `json:"run_id"`
+	// Command is "apply" or "rollback".
+	Command string `json:"command"`
+}
+
+func (i *lockInfo) String() string {
+	return fmt.Sprintf("pid %d on %s (user %s), %s of run %s since %s",
+		i.PID, i.Host, i.User, i.Command, i.RunID, i.Started.Local().Format(time.DateTime))
+}
+
+// lockHeldError is a lock some live process holds.
+type lockHeldError struct {
+	path   string
+	holder *lockInfo // nil when the file could not be read
+}
+
+func (e *lockHeldError) Error() string {
+	who := "another fanout (its lock file is unreadable)"
+	if e.holder != nil {
+		who = e.holder.String()
+	}
+	return fmt.Sprintf("this configuration is already being run by %s; lock file %s", who, e.path)
+}
+
+// runLock is a held lock. The kernel lock (flock) goes with the process:
+// a holder that dies, even by SIGKILL, leaves a file whose lock anyone can
+// take, which is how a stale lock is told from a live one; its contents
+// then name the dead holder.
+type runLock struct {
+	f    *os.File
+	path string
+}
+
+// acquireLock takes the lock of the configuration whose .fanout directory
+// is dir, or fails with a *lockHeldError naming the holder. stale is the
+// previous holder when it died without releasing the lock.
+func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, runLockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the lock file: %w", err)
+	}
+	if err := flockExclusive(f); err != nil {
+		prev, _ := readLockInfo(f)
+		f.Close()
+		if errors.Is(err, errLocked) {
+			return nil, nil, &lockHeldError{path: path, holder: prev}
+		}
+		return nil, nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Ours now. Contents left behind mean their writer never released.
+	prev, _ := readLockInfo(f)
+	info.PID = os.Getpid()
+	info.Host, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		info.User = u.Username
+	}
+	info.Started = time.Now()
+	b, _ := json.Marshal(info)
+	if err := writeAll(f, append(b, '\n')); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("write the lock file %s: %w", path, err)
+	}
+	return &runLock{f: f, path: path}, prev, nil
+}
+
+func writeAll(f *os.File, b []byte) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(b, 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// readLockInfo reads a lock file's holder; nil for an empty file.
+func readLockInfo(f *os.File) (*lockInfo, error) {
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<16))
+	if err != nil || len(b) == 0 {
+		return nil, err
+	}
+	var info lockInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// release empties the file (a clean exit leaves no stale holder behind)
+// and frees the lock. The file stays: removing it would let a waiter lock
+// a file no one else can see.
+func (l *runLock) release() {
+	if l == nil {
+		return
+	}
+	_ = l.f.Truncate(0)
+	_ = l.f.Sync()
+	l.f.Close() // closing drops the flock
+}

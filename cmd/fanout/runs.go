@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/cmd/fanout/internal/views"
+	"github.com/fanout/fanout/core"
+)
+
+// runRuns lists the runs journaled for a configuration, or shows one as
+// its recap showed it.
+func runRuns(args []string, s *streams) int {
+	a, err := arguments.ParseRuns(args)
+	if code, ok := parseArgs(err, s, "runs"); !ok {
+		return code
+	}
+	o := views.Options{Color: s.Color && !a.NoColor}
+	state, err := stateDir(a.Path)
+	if err != nil {
+		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		return exitUsage
+	}
+	if a.Show != "" {
+		rc, err := readRun(state, a.Show)
+		if err != nil {
+			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			return exitFailed
+		}
+		res, err := rc.Result()
+		if err != nil {
+			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			return exitFailed
+		}
+		views.RunHeader(s.Out, rc, o)
+		views.Summary(s.Out, res, nil, o)
+		return exitOK
+	}
+	dir := filepath.Join(state, "runs")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		return exitFailed
+	}
+	var runs []views.RunEntry
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".jsonl")
+		if !ok || e.IsDir() {
+			continue
+		}
+		re := views.RunEntry{ID: id, File: relPath(filepath.Join(dir, e.Name()))}
+		if rc, err := core.ReadJournal(filepath.Join(dir, e.Name())); err != nil {
+			re.Status = "unreadable"
+		} else {
+			re.Started, re.Status = rc.Header.Started, rc.Status()
+		}
+		runs = append(runs, re)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].ID < runs[j].ID })
+	views.Runs(s.Out, relPath(dir), runs, o)
+	return exitOK
+}
+
+// readRun reads the journal of run id, which may also be given as the
+// journal's path.
+func readRun(state, id string) (*core.Recovery, error) {
+	path := journalPath(state, id)
+	if strings.HasSuffix(id, ".jsonl") {
+		path = id
+	} else if strings.ContainsAny(id, `/\`) {
+		return nil, fmt.Errorf("%q is not a run ID (fanout runs lists them)", id)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no run %s: %s does not exist (fanout runs lists the runs)", id, path)
+	}
+	return core.ReadJournal(path)
+}
+
+// relPath shows a path relative to the current directory when it is below
+// it, as the user would type it.
+func relPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(r) {
+		return r
+	}
+	return p
+}

@@ -1,0 +1,351 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/config"
+	"github.com/google/go-cmp/cmp"
+)
+
+// cascadePlan is TestRollbackCascadeOrder's plan: a root task, then an
+// outer group holding an inner group, with one task failing at 200ms.
+func cascadePlan(mode config.OnFailure) *Plan {
+	h := testHosts("h1")
+	first := testTask("first", h, "ok", "ok")
+	y := testTask("y", h, "sleep 50ms", "ok")
+	z := testTask("z", h, "sleep 350ms", "ok")
+	inner := testGroup("inner", 1, y, z)
+	p := testTask("p", h, "sleep 100ms", "ok")
+	fail := testTask("f", h, "sleep 200ms;fail 3", "ok")
+	norb := testTask("norb", h, "ok")
+	outer := testGroup("outer", 4, norb, inner, p, fail)
+	never := testTask("never", h, "ok", "ok")
+	return testPlan(mode, first, outer, never)
+}
+
+func journalRun(t *testing.T, f *fakeTransport, p *Plan, secrets []Secret) (string, *Result) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "runs", "test-run.jsonl")
+	hdr, err := NewJournalHeader(p, "test-run", "/cfg/main.hcl", "test", secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := CreateJournal(path, hdr, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ts := NewTransports(f.launcher(), nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "test-run", Journal: j})
+	return path, res
+}
+
+func stepTasks(t *testing.T, rc *Recovery) []string {
+	t.Helper()
+	steps, err := rc.RollbackSteps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range steps {
+		if len(s.Commands) > 0 && len(s.Hosts) > 0 {
+			out = append(out, s.Task)
+		}
+	}
+	return out
+}
+
+func rollbackJournal(t *testing.T, f *fakeTransport, path string, secrets []Secret) *Result {
+	t.Helper()
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(path, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ts := NewTransports(f.launcher(), nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	if err := ts.ConfigureFromJournal(context.Background(), rc, secrets); err != nil {
+		t.Fatal(err)
+	}
+	res, err := RollbackJournal(context.Background(), rc, secrets, ApplyOptions{Transports: ts, Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestJournalRollbackMatchesLiveOrder(t *testing.T) {
+	// on_failure = "stop": the run rolls back nothing, the journal must
+	// then give the order the live cascade gives.
+	f := newFake()
+	path, res := journalRun(t, f, cascadePlan(config.OnFailureStop), nil)
+	if res.Status != RunFailed || len(res.RolledBack) != 0 {
+		t.Fatalf("status %v, rolled back %v; want failed, nothing", res.Status, res.RolledBack)
+	}
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, st := rc.Finished(); !ok || st != "failed" {
+		t.Errorf("Finished() = %v %q, want true failed", ok, st)
+	}
+	want := []string{"f", "z", "y", "p", "first"}
+	if diff := cmp.Diff(want, stepTasks(t, rc)); diff != "" {
+		t.Errorf("rollback steps (-want +got):\n%s", diff)
+	}
+	got := rollbackJournal(t, f, path, nil)
+	if diff := cmp.Diff(want, f.startOrder("rollback", true)); diff != "" {
+		t.Errorf("rollback ran (-want +got):\n%s", diff)
+	}
+	if !got.OK() {
+		t.Errorf("rollback status %v: %s", got.Status, got.Cause)
+	}
+
+	// Twice: nothing is rolled back twice.
+	before := len(f.startOrder("rollback", false))
+	rollbackJournal(t, f, path, nil)
+	if after := len(f.startOrder("rollback", false)); after != before {
+		t.Errorf("the second rollback ran %d more pairs, want 0", after-before)
+	}
+	rc, _ = ReadJournal(path)
+	if got := stepTasks(t, rc); len(got) != 0 {
+		t.Errorf("steps after the rollback = %v, want none", got)
+	}
+	if s := rc.Status(); s != "rolled back" {
+		t.Errorf("Status() = %q, want rolled back", s)
+	}
+}
+
+func TestJournalAfterCrash(t *testing.T) {
+	f := newFake()
+	path, _ := journalRun(t, f, cascadePlan(config.OnFailureStop), nil)
+	// Keep what the journal held when p completed (100ms): first, norb and
+	// y done; z and f in flight. Then a torn line, as a crash mid-write.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		kept = append(kept, line)
+		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
+			break
+		}
+	}
+	cut := strings.Join(kept, "") + `{"type":"unit_fini`
+	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rc.Truncated {
+		t.Error("the torn last line was not noticed")
+	}
+	if ok, _ := rc.Finished(); ok {
+		t.Error("a cut journal reads as finished")
+	}
+	if s := rc.Status(); s != "unfinished" {
+		t.Errorf("Status() = %q", s)
+	}
+	// The inner group (y done, z in flight) is on top, z first; then f, in
+	// flight in the outer group; then p, then the root task.
+	want := []string{"z", "y", "f", "p", "first"}
+	if diff := cmp.Diff(want, stepTasks(t, rc)); diff != "" {
+		t.Errorf("rollback steps (-want +got):\n%s", diff)
+	}
+	res, err := rc.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != RunInterrupted || !strings.Contains(res.Cause, "no final record") {
+		t.Errorf("rebuilt result %v %q", res.Status, res.Cause)
+	}
+	f2 := newFake()
+	rollbackJournal(t, f2, path, nil)
+	if diff := cmp.Diff(want, f2.startOrder("rollback", true)); diff != "" {
+		t.Errorf("rollback ran (-want +got):\n%s", diff)
+	}
+}
+
+// failingJournal records in memory and fails from the record that match
+// accepts on.
+type failingJournal struct {
+	mu     sync.Mutex
+	recs   []JournalRecord
+	failed bool
+	match  func(*JournalRecord) bool
+}
+
+func (j *failingJournal) Record(rec *JournalRecord) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.failed || j.match(rec) {
+		j.failed = true
+		return errors.New("no space left on device")
+	}
+	j.recs = append(j.recs, *rec)
+	return nil
+}
+
+func TestJournalFailureStopsAndRollsBack(t *testing.T) {
+	f := newFake()
+	h := testHosts("h1", "h2")
+	a := testTask("a", h, "ok", "ok")
+	b := testTask("b", h, "ok", "ok")
+	p := testPlan(config.OnFailureRollback, a, b)
+	j := &failingJournal{match: func(r *JournalRecord) bool { return r.Type == RecordUnitStarted && r.Task == "b" }}
+	ts := NewTransports(f.launcher(), nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
+	if res.Status != RunFailed || !strings.Contains(res.Cause, "cannot write the run journal") || res.JournalError == "" {
+		t.Fatalf("status %v cause %q journal error %q", res.Status, res.Cause, res.JournalError)
+	}
+	if slices.Contains(f.startOrder("run", true), "b") {
+		t.Error("task b ran although its start could not be recorded")
+	}
+	if diff := cmp.Diff([]string{"a"}, f.startOrder("rollback", true)); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s", diff)
+	}
+}
+
+func TestJournalFirstRecordFailsRunsNothing(t *testing.T) {
+	f := newFake()
+	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok", "ok"))
+	j := &failingJournal{match: func(*JournalRecord) bool { return true }}
+	ts := NewTransports(f.launcher(), nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
+	if res.Status != RunFailed || len(f.events) != 0 {
+		t.Errorf("status %v, %d commands ran; want failed and none", res.Status, len(f.events))
+	}
+}
+
+func TestJournalRecordsBeforeExec(t *testing.T) {
+	// Each pair's start is durable before its command reaches the
+	// transport: the fake's start comes after the record.
+	f := newFake()
+	h := testHosts("h1", "h2", "h3")
+	p := testPlan(config.OnFailureRollback, testTask("a", h, "sleep 20ms", "ok"))
+	var mu sync.Mutex
+	recorded := map[string]time.Time{}
+	j := &failingJournal{match: func(r *JournalRecord) bool {
+		if r.Type == RecordUnitStarted {
+			mu.Lock()
+			recorded[r.Host] = time.Now()
+			mu.Unlock()
+		}
+		return false
+	}}
+	ts := NewTransports(f.launcher(), nil)
+	t.Cleanup(func() { ts.Close(context.Background()) })
+	Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
+	for _, e := range f.events {
+		if e.kind == "start" && !recorded[e.host].Before(e.at) {
+			t.Errorf("%s: command sent before its start was recorded", e.host)
+		}
+	}
+	var types []RecordType
+	for _, r := range j.recs {
+		if !slices.Contains(types, r.Type) {
+			types = append(types, r.Type)
+		}
+	}
+	want := []RecordType{RecordRunStarted, RecordUnitStarted, RecordUnitFinished, RecordCompleted, RecordRunFinished}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("record types (-want +got):\n%s", diff)
+	}
+}
+
+func TestJournalHidesSecrets(t *testing.T) {
+	const secret = "hunter2-s3cret"
+	f := newFake()
+	h := testHosts("h1")
+	task := testTask("a", h, "echo "+secret+";fail 1", "echo "+secret)
+	task.Env = map[string]string{"TOKEN": secret}
+	p := testPlan(config.OnFailureStop, task)
+	secrets := []Secret{{Name: "var.token", Value: secret}}
+	path, _ := journalRun(t, f, p, secrets)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(secret)) {
+		t.Fatalf("the journal holds the secret:\n%s", b)
+	}
+	if !bytes.Contains(b, []byte("{{sensitive:var.token}}")) {
+		t.Errorf("the journal holds no placeholder:\n%s", b)
+	}
+	for _, p := range []string{path, filepath.Dir(path)} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"var.token"}, rc.Missing(nil)); diff != "" {
+		t.Errorf("Missing (-want +got):\n%s", diff)
+	}
+	if _, err := RollbackJournal(context.Background(), rc, nil, ApplyOptions{}); !errors.Is(err, ErrMissingSecrets) {
+		t.Errorf("rollback without the secret: %v, want ErrMissingSecrets", err)
+	}
+	rollbackJournal(t, f, path, secrets)
+	var ran []string
+	for _, e := range f.events {
+		if e.phase == "rollback" && e.kind == "start" {
+			ran = append(ran, e.cmd)
+		}
+	}
+	if diff := cmp.Diff([]string{"echo " + secret}, ran); diff != "" {
+		t.Errorf("rollback commands (-want +got):\n%s", diff)
+	}
+	b, _ = os.ReadFile(path)
+	if bytes.Contains(b, []byte(secret)) {
+		t.Error("the rollback wrote the secret to the journal")
+	}
+}
+
+func TestCreateJournalRefusesExisting(t *testing.T) {
+	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok"))
+	hdr, err := NewJournalHeader(p, "x", "c", "v", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.jsonl")
+	j, err := CreateJournal(path, hdr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if _, err := CreateJournal(path, hdr, nil); err == nil {
+		t.Error("a second journal of the same run was created")
+	}
+	if hdr.PlanHash == "" || len(hdr.PlanHash) != 64 {
+		t.Errorf("plan hash %q", hdr.PlanHash)
+	}
+}
