@@ -6,7 +6,7 @@ GO      ?= go
 BIN     ?= bin/fanout
 PKGS    := ./...
 
-.PHONY: build example test test-deps check fmt vet race proto bench clean
+.PHONY: build example test test-deps check fmt vet race proto bench clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fanout
@@ -50,3 +50,18 @@ proto:
 
 clean:
 	rm -rf bin
+
+# Run each fuzz target for FUZZTIME (go test -fuzz takes one target at a
+# time): the configuration loader, the plugin protocol's conversions, the
+# run journal's reader. New coverage is minimized for at most 200 runs, so
+# that a short FUZZTIME is spent fuzzing. A crash fails the target and
+# leaves its input under the package's testdata/fuzz to commit as a test.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./config:FuzzLoadConfig ./sdk:FuzzProtoFromWire ./core:FuzzReadJournal
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg; \
+	done

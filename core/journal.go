@@ -418,11 +418,11 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		return errors.New("journal is closed")
 	}
 	if _, err := j.f.Write(b); err != nil {
-		j.err = fmt.Errorf("write the journal %s: %w", j.path, err)
+		j.err = fmt.Errorf("write the journal: %w", err)
 		return j.err
 	}
 	if err := j.f.Sync(); err != nil {
-		j.err = fmt.Errorf("sync the journal %s: %w", j.path, err)
+		j.err = fmt.Errorf("sync the journal: %w", err)
 		return j.err
 	}
 	return nil

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -40,11 +41,7 @@ func FuzzReadJournal(f *testing.F) {
 	f.Add(seed)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "j.jsonl")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := ReadJournal(path)
+		rc, err := readJournal(bytes.NewReader(data), "fuzz.jsonl")
 		if err != nil {
 			return
 		}

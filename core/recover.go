@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -46,8 +47,13 @@ func ReadJournal(path string) (*Recovery, error) {
 		return nil, fmt.Errorf("read the journal: %w", err)
 	}
 	defer f.Close()
+	return readJournal(f, path)
+}
+
+// readJournal reads a journal from r; path names it in errors.
+func readJournal(r io.Reader, path string) (*Recovery, error) {
 	rc := &Recovery{Path: path}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxJournalLine)
 	var bad error
 	for n := 1; sc.Scan(); n++ {

@@ -98,6 +98,7 @@ type journaled struct {
 	journal *core.FileJournal
 	lock    *runLock
 	runID   string
+	s       *streams
 }
 
 // startJournal takes the configuration's run lock and creates the run's
@@ -120,7 +121,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 	if err == nil {
 		var j *core.FileJournal
 		if j, err = core.CreateJournal(journalPath(state, runID), hdr, secrets); err == nil {
-			return &journaled{journal: j, lock: lock, runID: runID}, true
+			return &journaled{journal: j, lock: lock, runID: runID, s: s}, true
 		}
 	}
 	lock.release()
@@ -154,7 +155,7 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 // that is when the journal is wanted.
 func (j *journaled) finish(s *streams, res *core.Result) {
 	if res.JournalError != "" {
-		fmt.Fprintf(s.Err, "fanout: the run journal %s could not be written: %s; the run stopped there.\n", j.journal.Path(), res.JournalError)
+		fmt.Fprintf(s.Err, "fanout: the run stopped because its journal %s could not be written; what it started was handled as after a failure.\n", j.journal.Path())
 	}
 }
 
@@ -164,7 +165,7 @@ func (j *journaled) close() {
 	}
 	if err := j.journal.Close(); err != nil {
 		// Close after fsynced writes loses nothing; say it anyway.
-		fmt.Fprintf(os.Stderr, "fanout: close the run journal: %s\n", err)
+		fmt.Fprintf(j.s.Err, "fanout: close the run journal %s: %s\n", j.journal.Path(), err)
 	}
 	j.lock.release()
 }

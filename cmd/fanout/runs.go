@@ -94,3 +94,44 @@ func relPath(p string) string {
 	}
 	return p
 }
+
+// The help of runs and rollback sits with them; help.go holds the others'.
+func init() {
+	helps["runs"] = `Usage: fanout runs [options] [FILE.hcl|DIR]
+       fanout runs show ID [FILE.hcl|DIR]
+
+  List the runs journaled for a configuration: every apply records itself in
+  .fanout/runs/ID.jsonl next to the configuration (the current directory's
+  when none is given) before anything runs. "show" prints one run as its
+  recap did, rebuilt from the journal, also for a run fanout did not live to
+  finish.
+
+Options:
+` + helpColor + `
+Examples:
+  fanout runs
+  fanout runs show 20261126T011105-10e5fa deploy.hcl
+`
+	helps["rollback"] = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
+
+  Roll back what run ID started, as recorded in its journal: the failed task
+  first, then every task that started, newest first, inner groups whole,
+  each on the hosts its run started on, through the transports and settings
+  the run used. The plan of what will be rolled back is shown first. Pairs
+  rolled back already (by the run itself or an earlier rollback) are
+  skipped, so running it twice rolls nothing back twice. This is how to
+  finish the job after fanout was killed, or lost its terminal, mid-run.
+
+  Sensitive values are not kept in journals: give the variables the
+  rollback commands use as for apply (-var, -var-file, FANOUT_VAR_NAME).
+
+Options:
+  -dry-run          Show what would be rolled back; run nothing.
+  -force            Roll back a run that succeeded (refused otherwise).
+` + helpVars + helpColor + `
+Examples:
+  fanout runs                                   find the run's ID
+  fanout rollback -dry-run 20261126T011105-10e5fa
+  fanout rollback 20261126T011105-10e5fa deploy.hcl
+`
+}
