@@ -56,9 +56,15 @@ type result struct {
 // fanout runs the binary in dir and returns what it printed and its exit code.
 func fanout(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return runFanout(t, dir, append(os.Environ(), "NO_COLOR=1"), args...)
+}
+
+// runFanout runs the binary in dir with exactly env.
+func runFanout(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(fanoutBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

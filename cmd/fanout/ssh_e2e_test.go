@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,8 +31,6 @@ func sshConfig(f *sshtest.Fleet, hosts []*sshtest.Host, extraTransport, body str
 // user is read) and the given SSH_AUTH_SOCK ("" unsets it).
 func fanoutSSH(t *testing.T, dir, agent string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(fanoutBin, args...)
-	cmd.Dir = dir
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SSH_AUTH_SOCK=") && !strings.HasPrefix(kv, "HOME=") {
@@ -46,18 +41,7 @@ func fanoutSSH(t *testing.T, dir, agent string, args ...string) result {
 	if agent != "" {
 		env = append(env, "SSH_AUTH_SOCK="+agent)
 	}
-	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running fanout: %v", err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runFanout(t, dir, env, args...)
 }
 
 func TestSSHApplyOneConnectionPerHost(t *testing.T) {
