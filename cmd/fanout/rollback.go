@@ -80,7 +80,7 @@ func runRollback(args []string, s *streams) int {
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
 	fmt.Fprintln(s.Out)
-	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{Options: o, Version: version})
+	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{Options: o, Version: version, Command: "rollback"})
 	res, err := core.RollbackJournal(ctx, rc, secrets, core.ApplyOptions{
 		Transports: ts,
 		Observer:   view,

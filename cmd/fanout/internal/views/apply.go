@@ -47,6 +47,9 @@ type ApplyOptions struct {
 	Now func() time.Time
 	// Version is fanout's version, for the JSON stream's version event.
 	Version string
+	// Command names what runs, for the opening line: "apply" unless set
+	// ("rollback" for a journaled run's rollback).
+	Command string
 }
 
 // NewApply returns the view the parsed -json flag asks for, writing to out.
@@ -143,7 +146,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RunStarted:
 		v.started, v.total = e.Time, e.Units
 		if !quiet {
-			fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+			cmd := v.o.Command
+			if cmd == "" {
+				cmd = "apply"
+			}
+			fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmd, e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 		}
 	case core.HostConnected:
 		if e.Err != "" {
