@@ -23,6 +23,11 @@ type evaluator struct {
 	locals map[string]cty.Value
 	hosts  map[string]cty.Value
 	ctx    *hcl.EvalContext
+	// stale names the objects of ctx ("var", "local", "host") whose maps
+	// changed since they were built. They are rebuilt when an expression
+	// refers to them, not on every change: rebuilding the host object after
+	// each of N hosts made loading quadratic in hosts.
+	stale map[string]bool
 }
 
 func newEvaluator() *evaluator {
@@ -30,20 +35,46 @@ func newEvaluator() *evaluator {
 		vars:   make(map[string]cty.Value),
 		locals: make(map[string]cty.Value),
 		hosts:  make(map[string]cty.Value),
-		ctx:    &hcl.EvalContext{Functions: Functions()},
+		ctx:    &hcl.EvalContext{Functions: Functions(), Variables: map[string]cty.Value{}},
+		stale:  make(map[string]bool),
 	}
 	e.sync()
 	return e
 }
 
-// sync rebuilds the context's var, local and host objects from the maps;
-// call it after changing them.
+// sync marks the context's var, local and host objects out of date; call
+// it after changing the maps.
 func (e *evaluator) sync() {
-	e.ctx.Variables = map[string]cty.Value{
-		"var":   objectOf(e.vars),
-		"local": objectOf(e.locals),
-		"host":  objectOf(e.hosts),
+	for _, root := range allRoots {
+		e.stale[root] = true
 	}
+}
+
+// allRoots are the names the evaluator provides.
+var allRoots = []string{"var", "local", "host"}
+
+// context returns the evaluation context with the named roots rebuilt from
+// the maps if they changed.
+func (e *evaluator) context(roots []string) *hcl.EvalContext {
+	for _, root := range roots {
+		if !e.stale[root] {
+			continue
+		}
+		var m map[string]cty.Value
+		switch root {
+		case "var":
+			m = e.vars
+		case "local":
+			m = e.locals
+		case "host":
+			m = e.hosts
+		default:
+			continue
+		}
+		e.ctx.Variables[root] = objectOf(m)
+		e.stale[root] = false
+	}
+	return e.ctx
 }
 
 func objectOf(m map[string]cty.Value) cty.Value {
@@ -60,7 +91,11 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
-	v, valDiags := expr.Value(e.ctx)
+	var roots []string
+	for _, tr := range expr.Variables() {
+		roots = append(roots, tr.RootName())
+	}
+	v, valDiags := expr.Value(e.context(roots))
 	diags = diags.Extend(valDiags)
 	if valDiags.HasErrors() {
 		return cty.DynamicVal, diags

@@ -149,7 +149,7 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 
 	cfg.Roots, s = resolveGroups(nodes, taskByName, groups, groupByName)
 	diags = diags.Extend(s)
-	cfg.EvalContext = e.ctx
+	cfg.EvalContext = e.context(allRoots)
 	return cfg, diags
 }
 

@@ -336,8 +336,15 @@ type FileJournal struct {
 
 	mu sync.Mutex
 	// guarded by mu
-	f   *os.File
-	err error // the first write error; every later Record returns it
+	f       *os.File
+	err     error  // the first write error; every later Record returns it
+	written uint64 // records written to f so far
+
+	// syncMu is held by the one Record that fsyncs; records written while
+	// it syncs are made durable by the next single fsync (group commit),
+	// so concurrent units share fsyncs instead of queueing one each.
+	syncMu sync.Mutex
+	synced uint64 // guarded by syncMu: records known to be durable
 }
 
 var _ Journal = (*FileJournal)(nil)
@@ -409,22 +416,54 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		return fmt.Errorf("journal record: %w", err)
 	}
 	b = append(b, '\n')
+	seq, f, err := j.write(b)
+	if err != nil {
+		return err
+	}
+	return j.sync(f, seq)
+}
+
+// write appends one line and returns its sequence number and the file.
+func (j *FileJournal) write(b []byte) (uint64, *os.File, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
-		return j.err
+		return 0, nil, j.err
 	}
 	if j.f == nil {
-		return errors.New("journal is closed")
+		return 0, nil, errors.New("journal is closed")
 	}
 	if _, err := j.f.Write(b); err != nil {
 		j.err = fmt.Errorf("write the journal: %w", err)
+		return 0, nil, j.err
+	}
+	j.written++
+	return j.written, j.f, nil
+}
+
+// sync returns once record seq is durable: either an fsync that started
+// after it was written has succeeded, or this call makes one.
+func (j *FileJournal) sync(f *os.File, seq uint64) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= seq {
+		return nil
+	}
+	j.mu.Lock()
+	upTo, failed := j.written, j.err
+	j.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	if err := f.Sync(); err != nil {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if j.err == nil {
+			j.err = fmt.Errorf("sync the journal: %w", err)
+		}
 		return j.err
 	}
-	if err := j.f.Sync(); err != nil {
-		j.err = fmt.Errorf("sync the journal: %w", err)
-		return j.err
-	}
+	j.synced = upTo
 	return nil
 }
 

@@ -3,7 +3,9 @@ package core
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -347,5 +349,48 @@ func TestCreateJournalRefusesExisting(t *testing.T) {
 	}
 	if hdr.PlanHash == "" || len(hdr.PlanHash) != 64 {
 		t.Errorf("plan hash %q", hdr.PlanHash)
+	}
+}
+
+// TestFileJournalConcurrentRecords: records written by many units at once
+// are all in the file, each whole on its own line, and each Record returns
+// only after an fsync that covers it (shared by concurrent records).
+func TestFileJournalConcurrentRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs", "r.jsonl")
+	j, err := CreateJournal(path, &JournalHeader{RunID: "r", Started: time.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := j.Record(&JournalRecord{Type: RecordUnitStarted, Task: fmt.Sprintf("t%d", i), Host: "h"}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != n+1 {
+		t.Fatalf("%d lines, want header + %d", len(lines), n)
+	}
+	seen := map[string]bool{}
+	for _, l := range lines[1:] {
+		var rec JournalRecord
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		seen[rec.Task] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct records, want %d", len(seen), n)
 	}
 }

@@ -19,16 +19,29 @@ type lineWriter struct {
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(w.buf) == 0 {
+		// The usual case: nothing pending, so whole lines go straight from
+		// p (send copies them) and only a trailing part line is held.
+		if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+			w.send(p[:i+1])
+			p = p[i+1:]
+		}
+		if len(p) < maxLine {
+			w.buf = append(w.buf, p...)
+			return n, nil
+		}
+	}
 	w.buf = append(w.buf, p...)
 	if i := bytes.LastIndexByte(w.buf, '\n'); i >= 0 {
 		w.send(w.buf[:i+1])
-		n := copy(w.buf, w.buf[i+1:])
-		w.buf = w.buf[:n]
+		rest := copy(w.buf, w.buf[i+1:])
+		w.buf = w.buf[:rest]
 	} else if len(w.buf) >= maxLine {
 		w.send(w.buf)
 		w.buf = w.buf[:0]
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // flush passes on a last line that had no newline.

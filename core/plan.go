@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fanout/fanout/config"
@@ -288,18 +289,12 @@ func selectRoots(cfg *config.Config, targets []string) ([]config.Node, hcl.Diagn
 	return roots, diags
 }
 
+// joinNames lists names for a diagnostic's detail, "(none)" when empty.
 func joinNames(names []string) string {
 	if len(names) == 0 {
 		return "(none)"
 	}
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // Walk calls fn for every task of the plan, depth first, in plan order.

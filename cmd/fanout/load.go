@@ -100,7 +100,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 		return nil, false
 	}
 
-	cfg, cfgDiags, parser := l.parse(c.Path, raw, values)
+	cfg, cfgDiags, files := l.parse(c.Path, raw, values)
 	if cfgDiags.HasErrors() && cfg != nil && l.prompt != nil {
 		if missing := missingRequired(cfg, raw, values); len(missing) > 0 {
 			for _, v := range missing {
@@ -111,11 +111,11 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 				}
 				raw[v.Name] = val
 			}
-			cfg, cfgDiags, parser = l.parse(c.Path, raw, values)
+			cfg, cfgDiags, files = l.parse(c.Path, raw, values)
 		}
 	}
-	maps.Copy(l.files, parser.files)
-	diags = diags.Extend(parser.rename(cfgDiags))
+	maps.Copy(l.files, files)
+	diags = diags.Extend(cfgDiags)
 	l.report(diags)
 	if diags.HasErrors() {
 		return nil, false
@@ -123,45 +123,14 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 	return cfg, true
 }
 
-// namedParser is a config.Parser and the prefix that turns the
-// fs.FS-relative names it reports back into the paths the user typed ("/"
-// for an absolute path).
-type namedParser struct {
-	files  map[string]*hcl.File
-	prefix string
-}
-
-func (l *loader) parse(p string, raw map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, *namedParser) {
+// parse loads the configuration at p. Diagnostics and files are named by
+// the path as the user typed it: config.Parser accepts an absolute path
+// inside os.DirFS("/") and keeps its leading slash in the names it reports.
+func (l *loader) parse(p string, raw map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
 	dir, path := fsPath(p)
 	parser := config.NewParser(os.DirFS(dir))
 	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, Values: values})
-	np := &namedParser{files: parser.Files()}
-	if dir == "/" {
-		np.prefix = "/"
-		renamed := make(map[string]*hcl.File, len(np.files))
-		for name, f := range np.files {
-			renamed["/"+name] = f
-		}
-		np.files = renamed
-	}
-	return cfg, diags, np
-}
-
-// rename gives the diagnostics' ranges the names the files are shown by.
-func (np *namedParser) rename(diags hcl.Diagnostics) hcl.Diagnostics {
-	if np.prefix == "" {
-		return diags
-	}
-	for _, d := range diags {
-		for _, r := range []*hcl.Range{d.Subject, d.Context} {
-			if r != nil && r.Filename != "" && !strings.HasPrefix(r.Filename, np.prefix) && !filepath.IsAbs(r.Filename) {
-				if _, isVarFile := np.files[r.Filename]; !isVarFile {
-					r.Filename = np.prefix + r.Filename
-				}
-			}
-		}
-	}
-	return diags
+	return cfg, diags, parser.Files()
 }
 
 // missingRequired lists the variables without a default that no input
@@ -198,7 +167,7 @@ func fsPath(p string) (dir, path string) {
 	if err != nil {
 		abs = p
 	}
-	return "/", strings.TrimPrefix(filepath.ToSlash(abs), "/")
+	return "/", filepath.ToSlash(abs)
 }
 
 // planned is a loaded and planned configuration, ready to show or run.

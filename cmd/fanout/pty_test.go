@@ -33,6 +33,26 @@ func (o *ptyOutput) String() string {
 	return o.buf.String()
 }
 
+// startOnPTY starts cmd on a new pseudo-terminal of 40x120, as an operator
+// runs fanout. out collects what the terminal shows; copied closes once the
+// terminal has no more to show; exited receives cmd.Wait's error.
+func startOnPTY(t *testing.T, cmd *exec.Cmd) (tty *os.File, out *ptyOutput, copied <-chan struct{}, exited <-chan error) {
+	t.Helper()
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	out = &ptyOutput{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = bufCopy(out, tty)
+	}()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	return tty, out, done, waited
+}
+
 // TestTerminalProgressAndCtrlC runs fanout on a pseudo-terminal as an
 // operator would: the live status line shows, and Ctrl-C typed at the
 // terminal (the tty sends SIGINT to the whole foreground process group,
@@ -43,19 +63,8 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
 	cmd.Dir = dir
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NO_COLOR=") }), "TERM=xterm")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
+	tty, out, copied, exited := startOnPTY(t, cmd)
 	defer tty.Close()
-	out := &ptyOutput{}
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		_, _ = bufCopy(out, tty)
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -75,6 +84,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	if _, err := tty.Write([]byte{0x03}); err != nil { // Ctrl-C
 		t.Fatal(err)
 	}
+	var err error
 	select {
 	case err = <-exited:
 	case <-time.After(30 * time.Second):

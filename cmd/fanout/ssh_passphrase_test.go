@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/fanout/fanout/internal/sshtest"
 )
 
@@ -31,19 +29,8 @@ task "t" {
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "SSH_AUTH_SOCK=") || strings.HasPrefix(kv, "HOME=")
 	}), "NO_COLOR=1", "HOME="+dir, "TERM=dumb")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
+	tty, out, copied, exited := startOnPTY(t, cmd)
 	defer tty.Close()
-	out := &ptyOutput{}
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		_, _ = bufCopy(out, tty)
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 
 	prompt := "Enter passphrase for key " + f.EncryptedClientKey
 	deadline := time.Now().Add(20 * time.Second)
@@ -61,6 +48,7 @@ task "t" {
 	if _, err := tty.Write([]byte(f.Passphrase + "\n")); err != nil {
 		t.Fatal(err)
 	}
+	var err error
 	select {
 	case err = <-exited:
 	case <-time.After(30 * time.Second):
