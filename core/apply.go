@@ -129,7 +129,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		ctx:        ctx,
 		execCtx:    execCtx,
 		cancelExec: cancel,
-		events:     make(chan Event, 256),
+		events:     make(chan Event, 64),
 		asker:      &asker{input: opts.Input},
 		dispatched: make(chan struct{}),
 		units:      map[unitKey]*UnitResult{},
@@ -195,6 +195,9 @@ func (r *run) dispatch() {
 	for e := range r.events {
 		if r.opts.Observer != nil {
 			r.opts.Observer.Event(e)
+		}
+		if o, ok := e.(Output); ok {
+			putOutputBuf(o.Data)
 		}
 	}
 }

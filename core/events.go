@@ -75,6 +75,9 @@ type UnitStarted struct {
 
 // Output is one or more whole lines a command wrote, each ending in "\n"
 // except possibly the last chunk of a stream that did not end in one.
+// Data is valid only during the Observer's Event call, as a bufio.Scanner's
+// Bytes are until the next Scan: the run reuses it afterwards, so an
+// observer that keeps output must copy it.
 type Output struct {
 	Task   string
 	Host   string

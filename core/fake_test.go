@@ -13,15 +13,18 @@ import (
 
 // fakeTransport is an in-process sdk.Transport for scheduler unit tests.
 // Commands are a tiny language: "sleep 100ms", "fail 3", "echo TEXT",
-// "write TEXT" (no newline), "ok". It records when each command started
-// and ended, per task, host and phase.
+// "write TEXT" (no newline), "ok", and "on HOST CMD" (CMD on HOST, "ok"
+// elsewhere). It records when each command started and ended, per task,
+// host and phase, and when each Connect started and ended.
 type fakeTransport struct {
-	mu      sync.Mutex
-	events  []fakeEvent
-	cancels map[string]context.CancelCauseFunc
-	badHost map[string]string // host -> connect error
-	connect map[string]int    // host -> Connect calls
-	envs    []map[string]string
+	mu           sync.Mutex
+	events       []fakeEvent
+	connects     []fakeEvent // kind "start" or "end", host and at only
+	cancels      map[string]context.CancelCauseFunc
+	badHost      map[string]string        // host -> connect error
+	connect      map[string]int           // host -> Connect calls
+	connectDelay map[string]time.Duration // host ("" for any other) -> how long Connect takes
+	envs         []map[string]string
 }
 
 type fakeEvent struct {
@@ -36,7 +39,7 @@ type fakeEvent struct {
 var errSignalled = fmt.Errorf("signalled")
 
 func newFake() *fakeTransport {
-	return &fakeTransport{cancels: map[string]context.CancelCauseFunc{}, badHost: map[string]string{}, connect: map[string]int{}}
+	return &fakeTransport{cancels: map[string]context.CancelCauseFunc{}, badHost: map[string]string{}, connect: map[string]int{}, connectDelay: map[string]time.Duration{}}
 }
 
 func (f *fakeTransport) launcher() Launcher {
@@ -57,10 +60,27 @@ func (f *fakeTransport) Configure(ctx context.Context, req *sdk.ConfigureRequest
 }
 
 func (f *fakeTransport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	host := req.Host.Name
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.connect[req.Host.Name]++
-	if msg, ok := f.badHost[req.Host.Name]; ok {
+	f.connect[host]++
+	f.connects = append(f.connects, fakeEvent{kind: "start", host: host, at: time.Now()})
+	delay, ok := f.connectDelay[host]
+	if !ok {
+		delay = f.connectDelay[""]
+	}
+	msg, bad := f.badHost[host]
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.connects = append(f.connects, fakeEvent{kind: "end", host: host, at: time.Now()})
+		f.mu.Unlock()
+	}()
+	select {
+	case <-time.After(delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if bad {
 		return nil, fmt.Errorf("%s", msg)
 	}
 	return &sdk.ConnectResponse{}, nil
@@ -90,6 +110,13 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 	defer f.record("end", req)
 
 	verb, arg, _ := strings.Cut(req.Command, " ")
+	if verb == "on" {
+		host, cmd, _ := strings.Cut(arg, " ")
+		verb, arg = "ok", ""
+		if host == req.Host {
+			verb, arg, _ = strings.Cut(cmd, " ")
+		}
+	}
 	switch verb {
 	case "ok":
 		return &sdk.ExecResponse{}, nil

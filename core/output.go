@@ -1,6 +1,9 @@
 package core
 
-import "bytes"
+import (
+	"bytes"
+	"sync"
+)
 
 // maxLine bounds how much of a line without a newline is held before it is
 // passed on anyway, so one endless line cannot grow memory without limit.
@@ -53,5 +56,35 @@ func (w *lineWriter) flush() {
 }
 
 func (w *lineWriter) send(b []byte) {
-	w.r.emit(Output{Task: w.task, Host: w.host, Phase: w.phase, Stream: w.stream, Data: bytes.Clone(b)})
+	data := append(getOutputBuf(len(b)), b...)
+	w.r.emit(Output{Task: w.task, Host: w.host, Phase: w.phase, Stream: w.stream, Data: data})
+}
+
+// outputBufs recycles Output events' data: a busy command sends thousands
+// of events a second, each rendered and dropped within the observer's
+// Event call, and allocating each made the garbage collector the largest
+// cost of streaming output.
+var outputBufs sync.Pool
+
+// maxPooledOutput is the size of the buffers kept for reuse: what one
+// event of a transport's output carries (sdk sends at most 32 KiB), not
+// the rare event of one very long line.
+const maxPooledOutput = 32 << 10
+
+// getOutputBuf returns an empty buffer with room for n bytes.
+func getOutputBuf(n int) []byte {
+	if n <= maxPooledOutput {
+		if bp, ok := outputBufs.Get().(*[]byte); ok {
+			return (*bp)[:0]
+		}
+		return make([]byte, 0, maxPooledOutput)
+	}
+	return make([]byte, 0, n)
+}
+
+// putOutputBuf takes back an Output's data once the observer is done.
+func putOutputBuf(b []byte) {
+	if cap(b) == maxPooledOutput {
+		outputBufs.Put(&b)
+	}
 }

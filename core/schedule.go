@@ -61,7 +61,7 @@ func (r *run) runTask(t *TaskNode) bool {
 	sem := NewSemaphore(t.MaxHosts)
 	var wg sync.WaitGroup
 	started := false
-	for _, h := range t.Hosts {
+	for i, h := range t.Hosts {
 		if r.isStopping() {
 			break
 		}
@@ -88,9 +88,40 @@ func (r *run) runTask(t *TaskNode) bool {
 				r.fail(t, u)
 			}
 		})
+		r.connectAhead(&wg, t, i)
 	}
 	wg.Wait()
 	return started
+}
+
+// connectAhead, once t has started on its i-th host, connects the host
+// MaxHosts further on. Without preflight each unit would otherwise pay its
+// handshake behind the wave before it; this overlaps the handshake with
+// that wave's work. Chaining each connect to a started host keeps them one
+// window ahead, so a failure leaves at most MaxHosts hosts connected that
+// never ran. The unit shares the result through r.connect, so a failed
+// connect is reported at its turn as if it had connected itself; wg makes
+// runTask wait for the connect.
+func (r *run) connectAhead(wg *sync.WaitGroup, t *TaskNode, i int) {
+	j := i + t.MaxHosts
+	if r.plan.Preflight || j >= len(t.Hosts) {
+		return
+	}
+	wg.Go(func() {
+		// Behind the started host's own handshake, not beside it: the
+		// first wave would otherwise share the CPU with the second's
+		// handshakes, and the handshakes at once stay about MaxHosts.
+		// After a stop, the next host's turn will not come, and the
+		// started host may not connect either (its start was refused by
+		// the journal); after a failure there, its turn may not come.
+		if r.isStopping() {
+			return
+		}
+		if _, err := r.connect(t.Hosts[i], false); err != nil || r.isStopping() {
+			return
+		}
+		r.connect(t.Hosts[j], false)
+	})
 }
 
 // runUnit runs one phase of t on h: its commands one after another, the

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -49,6 +50,11 @@ type recorder struct {
 }
 
 func (r *recorder) Event(e Event) {
+	// Output data is only valid during the call (see Output).
+	if o, ok := e.(Output); ok {
+		o.Data = bytes.Clone(o.Data)
+		e = o
+	}
 	r.mu.Lock()
 	r.events = append(r.events, e)
 	r.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // defaultStartTimeout is go-plugin's own default, stated here because
@@ -53,6 +54,14 @@ type Client struct {
 	transport Transport
 	version   int
 }
+
+// streamWindow and connWindow bound how much Exec output one stream, and
+// all streams together, may have in flight from the plugin: a few of the
+// plugin's 32 KiB messages each, enough to keep a stream busy.
+const (
+	streamWindow = 1 << 20
+	connWindow   = 4 << 20
+)
 
 // NewClient starts the plugin process cfg describes, completes the
 // handshake, and returns a Client whose Transport talks to it. On error no
@@ -99,6 +108,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		Logger:       logger,
 		Stderr:       stderr,
 		StartTimeout: cfg.StartTimeout,
+		// Fixed flow-control windows: gRPC's default grows them towards
+		// 16 MiB per stream when the reader lags, which lets a fast
+		// command's output pile up in this process instead of holding the
+		// plugin (and, through SSH's own window, the remote command) back.
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithInitialWindowSize(streamWindow),
+			grpc.WithInitialConnWindowSize(connWindow),
+		},
 	})
 	rpc, err := pc.Client()
 	if err != nil {

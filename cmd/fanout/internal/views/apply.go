@@ -86,6 +86,7 @@ type ApplyHuman struct {
 	statusDrawn bool
 	finished    bool
 	groups      *grouper
+	buf         bytes.Buffer
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -134,10 +135,18 @@ func (v *ApplyHuman) stderrPrefix(host, task string, phase core.Phase) string {
 func (v *ApplyHuman) Event(e core.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var b bytes.Buffer
-	v.render(&b, e)
-	v.flush(&b)
+	// One buffer for every event: output events come by the thousand.
+	// One that grew for a huge event is let go rather than kept.
+	if v.buf.Cap() > maxKeptBuffer {
+		v.buf = bytes.Buffer{}
+	}
+	v.buf.Reset()
+	v.render(&v.buf, e)
+	v.flush(&v.buf)
 }
+
+// maxKeptBuffer is the largest render buffer kept between events.
+const maxKeptBuffer = 1 << 20
 
 func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	rd := v.o.Redact
@@ -237,15 +246,23 @@ func (v *ApplyHuman) finishedLine(e core.UnitFinished) string {
 	return fmt.Sprintf("%s%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, code, mark+v.o.Redact.String(r.Describe())), took)
 }
 
-// output writes each line of an Output event behind its prefix.
+// output writes each line of an Output event behind its prefix. Output is
+// most of what a busy run renders, so lines are copied as bytes, and only
+// turned into strings when there is something sensitive to hide.
 func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 	p := v.prefix(e.Host, e.Task, e.Phase)
 	if e.Stream == core.Stderr {
 		p = v.stderrPrefix(e.Host, e.Task, e.Phase)
 	}
-	for _, line := range splitLines(e.Data) {
+	rd := v.o.Redact
+	b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
+	for line := range lines(e.Data) {
 		b.WriteString(p)
-		b.WriteString(v.o.Redact.String(line))
+		if rd != nil {
+			b.WriteString(rd.String(string(line)))
+		} else {
+			b.Write(line)
+		}
 		b.WriteByte('\n')
 	}
 }

@@ -187,8 +187,8 @@ func (v *ApplyJSON) Event(e core.Event) {
 	case core.Output:
 		v.tails.Record(e)
 		env := v.env("output", time.Time{})
-		for _, line := range splitLines(e.Data) {
-			v.write(jsonOutput{env, e.Task, e.Host, e.Phase, e.Stream, rd.String(line)})
+		for line := range lines(e.Data) {
+			v.write(jsonOutput{env, e.Task, e.Host, e.Phase, e.Stream, rd.String(string(line))})
 		}
 	case core.UnitFinished:
 		v.write(jsonTaskFinished{v.env("task_finished", e.Result.Started.Add(e.Result.Duration)), e.Task, e.Host, e.Phase, v.phase(e.Result)})

@@ -85,8 +85,8 @@ func (g *grouper) rollbackStarted(e core.RollbackStarted) {
 
 func (g *grouper) output(e core.Output) {
 	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
-	for _, l := range splitLines(e.Data) {
-		u.lines = append(u.lines, heldLine{e.Stream, l})
+	for l := range lines(e.Data) {
+		u.lines = append(u.lines, heldLine{e.Stream, string(l)})
 	}
 }
 

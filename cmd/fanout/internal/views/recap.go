@@ -44,7 +44,9 @@ type tail struct {
 // NewTails returns an empty Tails.
 func NewTails() *Tails { return &Tails{m: map[tailKey]*tail{}} }
 
-// Record keeps the lines of one Output event.
+// Record keeps the lines of one Output event. Only the event's last
+// tailLines lines can stay, so the others are counted, never copied: a
+// command printing megabytes costs a scan, not a string per line.
 func (t *Tails) Record(e core.Output) {
 	k := tailKey{e.Task, e.Host, e.Phase, e.Stream}
 	tl := t.m[k]
@@ -52,15 +54,26 @@ func (t *Tails) Record(e core.Output) {
 		tl = &tail{}
 		t.m[k] = tl
 	}
-	for _, line := range splitLines(e.Data) {
+	data := bytes.TrimSuffix(e.Data, []byte("\n"))
+	if total := bytes.Count(data, []byte("\n")) + 1; total > tailLines {
+		i := len(data)
+		for range tailLines {
+			i = bytes.LastIndexByte(data[:i], '\n')
+		}
+		data = data[i+1:]
+		tl.dropped += len(tl.lines) + total - tailLines
+		tl.lines, tl.next = tl.lines[:0], 0
+	}
+	for line := range lines(data) {
+		s := string(line)
 		if len(line) > tailWidth {
-			line = line[:tailWidth] + "…"
+			s = string(line[:tailWidth]) + "…"
 		}
 		if len(tl.lines) < tailLines {
-			tl.lines = append(tl.lines, line)
+			tl.lines = append(tl.lines, s)
 			continue
 		}
-		tl.lines[tl.next] = line
+		tl.lines[tl.next] = s
 		tl.next = (tl.next + 1) % tailLines
 		tl.dropped++
 	}
@@ -82,21 +95,6 @@ func (t *Tails) Last(task, host string, phase core.Phase) (lines []string, dropp
 		return out, tl.dropped, s
 	}
 	return nil, 0, core.Stderr
-}
-
-// splitLines splits an Output event's data into lines without their
-// newlines; a final line without one is a line too.
-func splitLines(data []byte) []string {
-	data = bytes.TrimSuffix(data, []byte("\n"))
-	if len(data) == 0 {
-		return []string{""}
-	}
-	parts := bytes.Split(data, []byte("\n"))
-	out := make([]string, len(parts))
-	for i, p := range parts {
-		out[i] = string(bytes.TrimSuffix(p, []byte("\r")))
-	}
-	return out
 }
 
 // failed reports whether a phase ended badly (skipped is not a failure).

@@ -1,0 +1,221 @@
+package core
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/config"
+	"github.com/google/go-cmp/cmp"
+)
+
+// Connect-ahead: without preflight, the hosts of a task connect while the
+// hosts before them run. The assertions below rest on the order of
+// recorded events and on margins of hundreds of milliseconds, never on a
+// tight timing.
+
+// aheadPlan is a task on h1..hn under max_hosts 2, in a plan without
+// preflight.
+func aheadPlan(n int, mode config.OnFailure, run string, rollback ...string) (*Plan, *TaskNode) {
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("h%d", i))
+	}
+	tk := testTask("deploy", testHosts(names...), run, rollback...)
+	tk.MaxHosts = 2
+	p := testPlan(mode, tk)
+	p.Preflight = false
+	return p, tk
+}
+
+// connectTimes returns when each host's Connect started and ended.
+func (f *fakeTransport) connectTimes() (starts, ends map[string]time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	starts, ends = map[string]time.Time{}, map[string]time.Time{}
+	for _, e := range f.connects {
+		if e.kind == "start" {
+			starts[e.host] = e.at
+		} else {
+			ends[e.host] = e.at
+		}
+	}
+	return starts, ends
+}
+
+// hostConnected returns the HostConnected events by host.
+func hostConnected(events []Event) map[string][]HostConnected {
+	out := map[string][]HostConnected{}
+	for _, e := range events {
+		if hc, ok := e.(HostConnected); ok {
+			out[hc.Host] = append(out[hc.Host], hc)
+		}
+	}
+	return out
+}
+
+func TestConnectAheadOverlapsRunningWork(t *testing.T) {
+	f := newFake()
+	f.connectDelay[""] = 50 * time.Millisecond
+	p, tk := aheadPlan(6, config.OnFailureRollback, "sleep 300ms")
+	res, events := runFake(t, f, p, nil)
+	if !res.OK() {
+		t.Fatalf("run failed: %s", res.Cause)
+	}
+	if diff := cmp.Diff(map[string]int{"h1": 1, "h2": 1, "h3": 1, "h4": 1, "h5": 1, "h6": 1}, f.connect); diff != "" {
+		t.Errorf("Connect calls (-want +got):\n%s", diff)
+	}
+	for host, hcs := range hostConnected(events) {
+		if len(hcs) != 1 || hcs[0].Preflight || hcs[0].Err != "" {
+			t.Errorf("%s: HostConnected events %+v, want one, not preflight, no error", host, hcs)
+		}
+	}
+
+	starts, connEnds := f.connectTimes()
+	ends := map[string]time.Time{}
+	for _, s := range f.spans("run") {
+		ends[strings.TrimPrefix(s.key, "deploy/")] = s.end
+	}
+	// The second wave's handshakes overlap the first wave's work.
+	for _, ahead := range []string{"h3", "h4"} {
+		for _, running := range []string{"h1", "h2"} {
+			if !starts[ahead].Before(ends[running]) {
+				t.Errorf("%s connected %v after %s finished: no overlap", ahead, starts[ahead].Sub(ends[running]), running)
+			}
+		}
+	}
+
+	// At most one window ahead. Causally: host j connects once host j-w has
+	// started, which needed j-2w+1 units to finish and free their slots.
+	w := tk.MaxHosts
+	for j, h := range tk.Hosts {
+		finished := 0
+		for _, end := range ends {
+			if end.Before(starts[h.Name]) {
+				finished++
+			}
+		}
+		if need := j - 2*w + 1; finished < need {
+			t.Errorf("%s connected when %d units had finished, want at least %d: more than max_hosts ahead", h.Name, finished, need)
+		}
+	}
+	// Each host connects ahead behind its predecessor's handshake, never
+	// beside it, so the first wave has the CPU to itself.
+	for j := w; j < len(tk.Hosts); j++ {
+		h, prev := tk.Hosts[j].Name, tk.Hosts[j-w].Name
+		if starts[h].Before(connEnds[prev]) {
+			t.Errorf("%s connect started %v before %s's had ended", h, connEnds[prev].Sub(starts[h]), prev)
+		}
+	}
+	// In the event stream: hosts connected but not started never exceed
+	// the window (by more than one unit still on its way to UnitStarted).
+	pending := map[string]bool{}
+	unitStarted := map[string]bool{}
+	for _, e := range events {
+		switch e := e.(type) {
+		case UnitStarted:
+			unitStarted[e.Host] = true
+			delete(pending, e.Host)
+		case HostConnected:
+			if !unitStarted[e.Host] {
+				pending[e.Host] = true
+			}
+			if len(pending) > w+1 {
+				t.Errorf("hosts %v connected before their turn, more than max_hosts %d", pending, w)
+			}
+		}
+	}
+}
+
+func TestConnectAheadStopsWithTheRun(t *testing.T) {
+	f := newFake()
+	f.connectDelay[""] = 50 * time.Millisecond
+	// h3's connect outlives the units of the first wave: runTask must
+	// still wait for it.
+	f.connectDelay["h3"] = 800 * time.Millisecond
+	p, _ := aheadPlan(6, config.OnFailureRollback, "on h1 sleep 250ms;on h1 fail 3;on h2 sleep 500ms", "ok")
+	res, events := runFake(t, f, p, nil)
+	if res.Status != RunFailed || res.FirstFailure == nil || res.FirstFailure.Host != "h1" {
+		t.Fatalf("status %v, first failure %+v: want failed on h1", res.Status, res.FirstFailure)
+	}
+	var stopAt time.Time
+	for _, e := range events {
+		if s, ok := e.(Stopping); ok && stopAt.IsZero() {
+			stopAt = s.Time
+		}
+	}
+	if stopAt.IsZero() {
+		t.Fatal("no Stopping event")
+	}
+	starts, ends := f.connectTimes()
+	for host, at := range starts {
+		if !at.Before(stopAt) {
+			t.Errorf("%s connect started %v after the run was stopping", host, at.Sub(stopAt))
+		}
+		// Every connect had ended when Apply returned: none was left
+		// running unowned.
+		if _, ok := ends[host]; !ok {
+			t.Errorf("%s connect had not ended when Apply returned", host)
+		}
+	}
+	// Only the window after the two started hosts was connected ahead.
+	var connected []string
+	for host := range starts {
+		connected = append(connected, host)
+	}
+	slices.Sort(connected)
+	if diff := cmp.Diff([]string{"h1", "h2", "h3", "h4"}, connected); diff != "" {
+		t.Errorf("connected hosts (-want +got):\n%s", diff)
+	}
+	hcs := hostConnected(events)
+	if len(hcs["h3"]) != 1 || hcs["h3"][0].Preflight {
+		t.Errorf("h3: HostConnected events %+v, want one, not preflight", hcs["h3"])
+	}
+	got := f.startOrder("rollback", false)
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"deploy/h1", "deploy/h2"}, got); diff != "" {
+		t.Errorf("rolled back on (-want +got):\n%s", diff)
+	}
+	for _, u := range res.Units {
+		if (u.Host == "h3" || u.Host == "h4") && (u.Run.Status != StatusSkipped || u.Rollback != nil) {
+			t.Errorf("%s: run %v, rollback %+v; connected ahead only, want skipped", u.Host, u.Run.Status, u.Rollback)
+		}
+	}
+}
+
+func TestConnectAheadFailureReportedAtItsTurn(t *testing.T) {
+	f := newFake()
+	f.connectDelay[""] = 50 * time.Millisecond
+	f.badHost["h3"] = "connection refused"
+	p, _ := aheadPlan(6, config.OnFailureRollback, "sleep 300ms", "ok")
+	res, events := runFake(t, f, p, nil)
+	if res.FirstFailure == nil || res.FirstFailure.Host != "h3" || res.FirstFailure.Run.Status != StatusUnreachable {
+		t.Fatalf("first failure = %+v, want h3 unreachable", res.FirstFailure)
+	}
+	if !strings.Contains(res.Cause, "connection refused") {
+		t.Errorf("cause %q does not say why", res.Cause)
+	}
+	if f.connect["h3"] != 1 {
+		t.Errorf("h3: %d Connect calls, want 1", f.connect["h3"])
+	}
+	hcs := hostConnected(events)["h3"]
+	if len(hcs) != 1 || hcs[0].Preflight || hcs[0].Err != "connection refused" {
+		t.Errorf("h3: HostConnected events %+v, want one with the error, not preflight", hcs)
+	}
+	// The failed connect ahead does not stop the hosts before it: the run
+	// stops when h3's turn comes.
+	for _, u := range res.Units {
+		switch u.Host {
+		case "h1", "h2":
+			if u.Run.Status != StatusOK || u.Rollback == nil || u.Rollback.Status != StatusOK {
+				t.Errorf("%s: run %v, rollback %+v; want ok, rolled back", u.Host, u.Run.Status, u.Rollback)
+			}
+		case "h3":
+			if u.Run.Command != -1 || u.Rollback != nil {
+				t.Errorf("h3: command %d, rollback %+v; never reached, nothing to undo", u.Run.Command, u.Rollback)
+			}
+		}
+	}
+}
