@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,10 +104,13 @@ type run struct {
 	started     map[*TaskNode][]*Host
 	running     map[string]sdk.Transport
 	conns       map[string]*hostConn
-	rolledBack  []string
-	rbFailed    []string
-	preflight   []HostError
-	journalErr  error
+	// ahead bounds the connections made ahead of their host's turn
+	// (without preflight) that are in progress at once.
+	ahead      Semaphore
+	rolledBack []string
+	rbFailed   []string
+	preflight  []HostError
+	journalErr error
 }
 
 type unitKey struct {
@@ -130,6 +134,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		execCtx:    execCtx,
 		cancelExec: cancel,
 		events:     make(chan Event, 64),
+		ahead:      NewSemaphore(max(2, runtime.NumCPU())),
 		asker:      &asker{input: opts.Input},
 		dispatched: make(chan struct{}),
 		units:      map[unitKey]*UnitResult{},

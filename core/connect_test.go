@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -217,5 +218,63 @@ func TestConnectAheadFailureReportedAtItsTurn(t *testing.T) {
 				t.Errorf("h3: command %d, rollback %+v; never reached, nothing to undo", u.Run.Command, u.Rollback)
 			}
 		}
+	}
+}
+
+// TestConnectAheadFewAtOnce: the connections made ahead of their host's
+// turn are made a few at a time (as many as the machine has CPUs, at least
+// two), so that a burst of handshakes never lands on the commands of the
+// hosts whose turn it is.
+func TestConnectAheadFewAtOnce(t *testing.T) {
+	limit := max(2, runtime.NumCPU())
+	f := newFake()
+	f.connectDelay[""] = 60 * time.Millisecond
+	p, tk := aheadPlan(3*(limit+3), config.OnFailureRollback, "sleep 500ms")
+	tk.MaxHosts = limit + 3
+	res, events := runFake(t, f, p, nil)
+	if !res.OK() {
+		t.Fatalf("run failed: %s", res.Cause)
+	}
+	unitStart := map[string]time.Time{}
+	for _, e := range events {
+		if us, ok := e.(UnitStarted); ok {
+			unitStart[us.Host] = us.Time
+		}
+	}
+	starts, ends := f.connectTimes()
+	type edge struct {
+		at   time.Time
+		open int
+	}
+	var edges []edge
+	ahead := 0
+	for h, s := range starts {
+		if !s.Before(unitStart[h]) {
+			continue // connected at its own turn
+		}
+		ahead++
+		edges = append(edges, edge{s, 1}, edge{ends[h], -1})
+	}
+	if ahead < tk.MaxHosts {
+		t.Fatalf("%d hosts connected ahead of their turn, want at least %d", ahead, tk.MaxHosts)
+	}
+	// An end and a start at the same instant: the end comes first, as
+	// the slot is freed only after the connect has returned.
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.open - b.open
+	})
+	open, most := 0, 0
+	for _, e := range edges {
+		open += e.open
+		most = max(most, open)
+	}
+	if most > limit {
+		t.Errorf("%d connections ahead at once, want at most %d", most, limit)
+	}
+	if most < 2 {
+		t.Errorf("connections ahead never overlapped (at most %d at once); want up to %d", most, limit)
 	}
 }

@@ -120,8 +120,39 @@ func (r *run) connectAhead(wg *sync.WaitGroup, t *TaskNode, i int) {
 		if _, err := r.connect(t.Hosts[i], false); err != nil || r.isStopping() {
 			return
 		}
+		// Nor beside the handshakes of hosts that started with it: the
+		// first wave's slowest handshake delays everything after it.
+		r.awaitStartedConnects(t)
+		// And a few at a time: a burst of handshakes as a wave starts
+		// delays the commands whose turn it is.
+		r.ahead.Acquire()
+		defer r.ahead.Release()
+		if r.isStopping() {
+			return
+		}
 		r.connect(t.Hosts[j], false)
 	})
+}
+
+// awaitStartedConnects waits for the connections of the last MaxHosts
+// hosts t started (earlier ones are long connected) that are being made.
+func (r *run) awaitStartedConnects(t *TaskNode) {
+	r.mu.Lock()
+	started := r.started[t]
+	var pending []chan struct{}
+	for _, h := range started[max(0, len(started)-t.MaxHosts):] {
+		if c, ok := r.conns[h.Name]; ok {
+			pending = append(pending, c.done)
+		}
+	}
+	r.mu.Unlock()
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-r.ctx.Done():
+			return
+		}
+	}
 }
 
 // runUnit runs one phase of t on h: its commands one after another, the

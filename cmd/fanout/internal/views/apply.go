@@ -254,17 +254,22 @@ func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 	if e.Stream == core.Stderr {
 		p = v.stderrPrefix(e.Host, e.Task, e.Phase)
 	}
-	rd := v.o.Redact
-	b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
-	for line := range lines(e.Data) {
-		b.WriteString(p)
-		if rd != nil {
+	if rd := v.o.Redact; rd != nil {
+		for line := range lines(e.Data) {
+			b.WriteString(p)
 			b.WriteString(rd.String(string(line)))
-		} else {
-			b.Write(line)
+			b.WriteByte('\n')
 		}
-		b.WriteByte('\n')
+		return
 	}
+	b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
+	out := b.AvailableBuffer()
+	for line := range lines(e.Data) {
+		out = append(out, p...)
+		out = append(out, line...)
+		out = append(out, '\n')
+	}
+	b.Write(out)
 }
 
 // flush writes what an event produced. With a status line on screen, the

@@ -1,0 +1,46 @@
+package views
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"testing"
+
+	"github.com/fanout/fanout/core"
+)
+
+// BenchmarkApplyHumanOutput renders what `base64` prints (76-column lines)
+// in events of the size the plugin sends, to /dev/null: the view's share
+// of streaming a command's output (W5).
+func BenchmarkApplyHumanOutput(b *testing.B) {
+	var text bytes.Buffer
+	enc := base64.NewEncoder(base64.StdEncoding, &lineBreaker{w: &text})
+	enc.Write(make([]byte, 24<<10))
+	enc.Close()
+	data := text.Bytes()
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	v := NewApplyHuman(io.Discard, syntheticPlan(), ApplyOptions{})
+	e := core.Output{Task: "migrate", Host: "web1", Phase: core.PhaseRun, Stream: core.Stdout, Data: data}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Event(e)
+	}
+}
+
+// lineBreaker writes a newline after every 76 bytes, as base64(1) does.
+type lineBreaker struct {
+	w   io.Writer
+	col int
+}
+
+func (l *lineBreaker) Write(p []byte) (int, error) {
+	for _, c := range p {
+		l.w.Write([]byte{c})
+		if l.col++; l.col == 76 {
+			l.w.Write([]byte{'\n'})
+			l.col = 0
+		}
+	}
+	return len(p), nil
+}
