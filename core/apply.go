@@ -105,8 +105,10 @@ type run struct {
 	running     map[string]sdk.Transport
 	conns       map[string]*hostConn
 	// ahead bounds the connections made ahead of their host's turn
-	// (without preflight) that are in progress at once.
+	// (without preflight) that are in progress at once; aheadWG is how
+	// the run waits for them before it finishes.
 	ahead      Semaphore
+	aheadWG    sync.WaitGroup
 	rolledBack []string
 	rbFailed   []string
 	preflight  []HostError
@@ -182,6 +184,8 @@ func (r *run) execute() *Result {
 			r.rollback(root)
 		}
 	}
+	// Their HostConnected events must come before RunFinished.
+	r.aheadWG.Wait()
 	close(finished)
 	watcher.Wait()
 	r.cancelExec()

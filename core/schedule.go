@@ -88,7 +88,7 @@ func (r *run) runTask(t *TaskNode) bool {
 				r.fail(t, u)
 			}
 		})
-		r.connectAhead(&wg, t, i)
+		r.connectAhead(t, i)
 	}
 	wg.Wait()
 	return started
@@ -100,14 +100,16 @@ func (r *run) runTask(t *TaskNode) bool {
 // that wave's work. Chaining each connect to a started host keeps them one
 // window ahead, so a failure leaves at most MaxHosts hosts connected that
 // never ran. The unit shares the result through r.connect, so a failed
-// connect is reported at its turn as if it had connected itself; wg makes
-// runTask wait for the connect.
-func (r *run) connectAhead(wg *sync.WaitGroup, t *TaskNode, i int) {
+// connect is reported at its turn as if it had connected itself. The run,
+// not the task, waits for these connects (r.ahead's users, before the run
+// finishes): a rollback must not wait behind a handshake with a host that
+// will not run anything, which can take the whole connect timeout.
+func (r *run) connectAhead(t *TaskNode, i int) {
 	j := i + t.MaxHosts
 	if r.plan.Preflight || j >= len(t.Hosts) {
 		return
 	}
-	wg.Go(func() {
+	r.aheadWG.Go(func() {
 		// Behind the started host's own handshake, not beside it: the
 		// first wave would otherwise share the CPU with the second's
 		// handshakes, and the handshakes at once stay about MaxHosts.
