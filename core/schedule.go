@@ -101,7 +101,7 @@ func (r *run) runTask(t *TaskNode) bool {
 // window ahead, so a failure leaves at most MaxHosts hosts connected that
 // never ran. The unit shares the result through r.connect, so a failed
 // connect is reported at its turn as if it had connected itself. The run,
-// not the task, waits for these connects (r.ahead's users, before the run
+// not the task, waits for these connects (r.aheadWG, before the run
 // finishes): a rollback must not wait behind a handshake with a host that
 // will not run anything, which can take the whole connect timeout.
 func (r *run) connectAhead(t *TaskNode, i int) {
@@ -112,8 +112,7 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 	r.aheadWG.Go(func() {
 		// Behind the started host's own handshake, not beside it: the
 		// first wave would otherwise share the CPU with the second's
-		// handshakes, and the handshakes at once stay about MaxHosts.
-		// After a stop, the next host's turn will not come, and the
+		// handshakes. After a stop, the next host's turn will not come, and the
 		// started host may not connect either (its start was refused by
 		// the journal); after a failure there, its turn may not come.
 		if r.isStopping() {
