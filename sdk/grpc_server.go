@@ -179,28 +179,32 @@ func (w execStreamWriter) Write(p []byte) (int, error) { return w.s.send(w.stder
 // x/crypto/ssh sessions and os/exec use to deliver a command's output,
 // calls it instead of allocating a 32 KiB buffer per stream (13 MB for
 // 200 hosts' `true`). It reads into a small pooled buffer first, most
-// commands printing little, and into a bulkChunk one once a read fills
-// that. A large read drains everything a fast command has queued at once:
-// an SSH channel sends a window adjustment (an encrypted packet and a
-// write) for every Read, so 32 KiB reads of a 300 MB stream spent a fifth
-// of the plugin's CPU on them. send cuts what was read into events.
+// commands printing little, and into a larger one each time a read fills
+// the buffer, up to bulkChunk. A large read drains everything a fast
+// command has queued at once: an SSH channel sends a window adjustment (an
+// encrypted packet and a write) for every Read, so 32 KiB reads of a 300
+// MB stream spent a fifth of the plugin's CPU on them. Only a stream that
+// fills a maxChunk read, one with output waiting, takes a bulk buffer, so
+// many hosts printing a little do not hold 256 KiB each. send cuts what was
+// read into events.
 func (w execStreamWriter) ReadFrom(r io.Reader) (int64, error) {
-	pool := &smallChunks
-	bp := pool.Get().(*[]byte)
-	defer func() { pool.Put(bp) }()
+	tier := 0
+	bp := readBuffers[tier].Get().(*[]byte)
+	defer func() { readBuffers[tier].Put(bp) }()
 	var n int64
 	for {
 		m, err := r.Read(*bp)
 		if m > 0 {
-			// send copies what it sends: the buffer can be reused.
+			// send is done with the bytes when it returns: the buffer
+			// can be reused.
 			if _, werr := w.s.send(w.stderr, (*bp)[:m]); werr != nil {
 				return n, werr
 			}
 			n += int64(m)
-			if m == len(*bp) && pool == &smallChunks {
-				pool.Put(bp)
-				pool = &bulkChunks
-				bp = pool.Get().(*[]byte)
+			if m == len(*bp) && tier < len(readBuffers)-1 {
+				readBuffers[tier].Put(bp)
+				tier++
+				bp = readBuffers[tier].Get().(*[]byte)
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -212,11 +216,12 @@ func (w execStreamWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// bulkChunk is the read size of a stream that fills small reads.
+// bulkChunk is the read size of a stream that fills maxChunk reads.
 const bulkChunk = 256 << 10
 
-// bulkChunks and smallChunks hold ReadFrom's buffers.
-var (
-	bulkChunks  = sync.Pool{New: func() any { b := make([]byte, bulkChunk); return &b }}
-	smallChunks = sync.Pool{New: func() any { b := make([]byte, 2<<10); return &b }}
-)
+// readBuffers hold ReadFrom's buffers, smallest first.
+var readBuffers = [...]*sync.Pool{
+	{New: func() any { b := make([]byte, 2<<10); return &b }},
+	{New: func() any { b := make([]byte, maxChunk); return &b }},
+	{New: func() any { b := make([]byte, bulkChunk); return &b }},
+}

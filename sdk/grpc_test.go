@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -324,5 +325,73 @@ func BenchmarkGRPCExecStream(b *testing.B) {
 		if _, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: io.Discard}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// readSizes is a reader that hands out at most step bytes of data per Read
+// (all of what is asked when step is 0) and records how much each Read
+// asked for.
+type readSizes struct {
+	data  []byte
+	step  int
+	asked []int
+}
+
+func (r *readSizes) Read(p []byte) (int, error) {
+	r.asked = append(r.asked, len(p))
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := len(p)
+	if r.step > 0 {
+		n = min(n, r.step)
+	}
+	n = copy(p, r.data[:min(n, len(r.data))])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestGRPCExecReadSizes: io.Copy into an Exec's output, as x/crypto/ssh
+// and os/exec deliver a command's output, reads little while little comes
+// (many hosts printing a line hold no big buffer) and in larger reads once
+// output is waiting (fewer SSH window adjustments); every byte arrives, in
+// order.
+func TestGRPCExecReadSizes(t *testing.T) {
+	payload := make([]byte, 3<<20)
+	for i := range payload {
+		payload[i] = byte('a' + i%26)
+	}
+	for _, tc := range []struct {
+		name    string
+		step    int
+		maxRead int // the largest buffer a Read may be given
+		minRead int // the largest buffer some Read must be given
+	}{
+		{"trickle of lines", 100, 2 << 10, 2 << 10},
+		{"output waiting", 0, 256 << 10, 256 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &readSizes{data: payload, step: tc.step}
+			if tc.step > 0 {
+				src.data = payload[:64<<10]
+			}
+			want := bytes.Clone(src.data)
+			impl := &fake{exec: func(_ context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+				_, err := io.Copy(out.Stdout, src)
+				return &sdk.ExecResponse{}, err
+			}}
+			tr := sdktest.NewHarness(t, impl).Transport()
+			var got bytes.Buffer
+			if _, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: &got}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("received %d bytes, want the %d sent, in order", got.Len(), len(want))
+			}
+			largest := slices.Max(src.asked)
+			if largest > tc.maxRead || largest < tc.minRead {
+				t.Errorf("largest read %d bytes, want %d..%d (reads: %v...)", largest, tc.minRead, tc.maxRead, src.asked[:min(5, len(src.asked))])
+			}
+		})
 	}
 }
