@@ -394,11 +394,9 @@ func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
 // Path returns the journal's file name.
 func (j *FileJournal) Path() string { return j.path }
 
-// Record appends rec as one line; it returns once the line is written (so
-// it outlives fanout being killed) and, for the records work waits on,
-// durable (so it outlives the machine crashing), or with the error that
-// may have lost it. After a failure every Record fails: a journal with a
-// hole would mislead a rollback.
+// Record appends rec as one line and fsyncs the file; it returns once the
+// line is durable, or the error that may have lost it. After a failure
+// every Record fails: a journal with a hole would mislead a rollback.
 func (j *FileJournal) Record(rec *JournalRecord) error {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
@@ -419,26 +417,10 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 	}
 	b = append(b, '\n')
 	seq, f, err := j.write(b)
-	if err != nil || !rec.Type.syncs() {
+	if err != nil {
 		return err
 	}
 	return j.sync(f, seq)
-}
-
-// syncs reports whether a record must be durable before the run goes on.
-// A unit's start must: after a crash, the journal has to show every pair
-// that may have run. What only follows work (a unit's result, a task
-// completing) need not wait for the disk: an fsync flushes everything
-// written before it, so these records become durable with the next start
-// or with the run's end, and one lost in a crash in between describes
-// work after which nothing began, which a rollback undoes first anyway.
-// Waiting on them cost three fsyncs per unit instead of one.
-func (t RecordType) syncs() bool {
-	switch t {
-	case RecordUnitFinished, RecordCompleted, RecordHostError, RecordRollbackStarted, RecordRollbackFinished:
-		return false
-	}
-	return true
 }
 
 // write appends one line and returns its sequence number and the file.
@@ -493,11 +475,7 @@ func (j *FileJournal) Close() error {
 	if j.f == nil {
 		return nil
 	}
-	// The records that did not wait for the disk must reach it too.
-	err := j.f.Sync()
-	if cerr := j.f.Close(); err == nil {
-		err = cerr
-	}
+	err := j.f.Close()
 	j.f = nil
 	return err
 }
