@@ -223,21 +223,10 @@ func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secre
 		case *TaskNode:
 			if !seen[n] {
 				seen[n] = true
-				jt := &JournalTask{Name: n.Name, MaxHosts: n.MaxHosts, TimeoutMS: n.Timeout.Milliseconds()}
+				jt := &JournalTask{Name: n.Name, MaxHosts: n.MaxHosts, TimeoutMS: n.Timeout.Milliseconds(),
+					Run: mapStrings(n.Run, hide), Rollback: mapStrings(n.Rollback, hide), Env: mapValues(n.Env, hide)}
 				for _, h := range n.Hosts {
 					jt.Hosts = append(jt.Hosts, h.Name)
-				}
-				for _, c := range n.Run {
-					jt.Run = append(jt.Run, hide(c))
-				}
-				for _, c := range n.Rollback {
-					jt.Rollback = append(jt.Rollback, hide(c))
-				}
-				if len(n.Env) > 0 {
-					jt.Env = map[string]string{}
-					for k, v := range n.Env {
-						jt.Env[k] = hide(v)
-					}
 				}
 				jp.Tasks = append(jp.Tasks, jt)
 			}
@@ -498,4 +487,27 @@ func parseStatus(s string) Status {
 		}
 	}
 	return StatusInterrupted
+}
+
+// mapStrings returns f of each of ss, nil for none. The journal's plan
+// goes through it both ways: hiding secrets when written, filling the
+// placeholders back when read.
+func mapStrings(ss []string, f func(string) string) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, f(s))
+	}
+	return out
+}
+
+// mapValues returns m with f applied to each value, nil for an empty m.
+func mapValues(m map[string]string, f func(string) string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = f(v)
+	}
+	return out
 }

@@ -194,19 +194,8 @@ func (rc *Recovery) rebuild(secrets []Secret) (*recovered, error) {
 		rv.plan.Hosts = append(rv.plan.Hosts, h)
 	}
 	for _, jt := range jp.Tasks {
-		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1)}
-		for _, c := range jt.Run {
-			t.Run = append(t.Run, fill(c))
-		}
-		for _, c := range jt.Rollback {
-			t.Rollback = append(t.Rollback, fill(c))
-		}
-		if len(jt.Env) > 0 {
-			t.Env = map[string]string{}
-			for k, v := range jt.Env {
-				t.Env[k] = fill(v)
-			}
-		}
+		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
+			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill)}
 		for _, hn := range jt.Hosts {
 			h := hosts[hn]
 			if h == nil {
