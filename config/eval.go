@@ -43,7 +43,8 @@ func newEvaluator() *evaluator {
 }
 
 // sync marks the context's var, local and host objects out of date; call
-// it after changing the maps.
+// it after changing the maps, or mark only the root whose map changed, as
+// in e.stale["local"] = true.
 func (e *evaluator) sync() {
 	for _, root := range allRoots {
 		e.stale[root] = true
@@ -109,14 +110,22 @@ func usable(v cty.Value) bool {
 	return v.IsWhollyKnown()
 }
 
+// attrValue evaluates attr for the typed helpers below. ok is false when
+// the attribute is absent, null or unusable, which is nothing to report
+// beyond diags.
+func (e *evaluator) attrValue(attr *hcl.Attribute) (v cty.Value, ok bool, diags hcl.Diagnostics) {
+	if attr == nil {
+		return cty.NilVal, false, nil
+	}
+	v, diags = e.value(attr.Expr)
+	return v, usable(v) && !v.IsNull(), diags
+}
+
 // stringAttr evaluates an attribute that must be a string. ok is false when
 // the attribute is absent, null or unusable.
 func (e *evaluator) stringAttr(attr *hcl.Attribute) (s string, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return "", false, nil
-	}
-	v, diags := e.value(attr.Expr)
-	if !usable(v) || v.IsNull() {
+	v, ok, diags := e.attrValue(attr)
+	if !ok {
 		return "", false, diags
 	}
 	sv, err := toString(v)
@@ -128,11 +137,8 @@ func (e *evaluator) stringAttr(attr *hcl.Attribute) (s string, ok bool, diags hc
 
 // boolAttr evaluates an attribute that must be a bool.
 func (e *evaluator) boolAttr(attr *hcl.Attribute) (b bool, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return false, false, nil
-	}
-	v, diags := e.value(attr.Expr)
-	if !usable(v) || v.IsNull() {
+	v, ok, diags := e.attrValue(attr)
+	if !ok {
 		return false, false, diags
 	}
 	bv, err := convert.Convert(v, cty.Bool)
@@ -145,11 +151,8 @@ func (e *evaluator) boolAttr(attr *hcl.Attribute) (b bool, ok bool, diags hcl.Di
 // stringListAttr evaluates an attribute that must be a list of strings. A
 // null element is an error naming that element.
 func (e *evaluator) stringListAttr(attr *hcl.Attribute) (list []string, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return nil, false, nil
-	}
-	v, diags := e.value(attr.Expr)
-	if !usable(v) || v.IsNull() {
+	v, ok, diags := e.attrValue(attr)
+	if !ok {
 		return nil, false, diags
 	}
 	list, diag := stringList(v, attr, "a list of strings")
@@ -162,16 +165,8 @@ func (e *evaluator) stringListAttr(attr *hcl.Attribute) (list []string, ok bool,
 // stringList converts a known, non-null value to []string; want describes
 // what is allowed, for the diagnostic.
 func stringList(v cty.Value, attr *hcl.Attribute, want string) ([]string, *hcl.Diagnostic) {
-	ty := v.Type()
-	if !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() {
-		return nil, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Incorrect attribute value type",
-			Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s is required, not %s.",
-				attr.Name, want, ty.FriendlyName()),
-			Subject: attr.Expr.Range().Ptr(),
-			Context: attr.Range.Ptr(),
-		}
+	if ty := v.Type(); !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() {
+		return nil, typeError(attr, want, v)
 	}
 	out := make([]string, 0, v.LengthInt())
 	i := 0
@@ -203,11 +198,8 @@ func stringList(v cty.Value, attr *hcl.Attribute, want string) ([]string, *hcl.D
 // wholeNumberAttr evaluates an attribute that must be a whole number of at
 // least min. summary names the setting in the diagnostic.
 func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string) (n int, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return 0, false, nil
-	}
-	v, diags := e.value(attr.Expr)
-	if !usable(v) || v.IsNull() {
+	v, ok, diags := e.attrValue(attr)
+	if !ok {
 		return 0, false, diags
 	}
 	nv, err := convert.Convert(v, cty.Number)

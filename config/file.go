@@ -23,7 +23,8 @@ type file struct {
 }
 
 // decodeFile decodes the top level of one file. Decoding goes on past
-// errors, so one pass reports every mistake it can.
+// errors, so one pass reports every mistake it can; the block decoders
+// always return a declaration, however wrong the block.
 func decodeFile(name string, body hcl.Body) (*file, hcl.Diagnostics) {
 	f := &file{name: name}
 	var diags hcl.Diagnostics
@@ -53,38 +54,22 @@ func decodeFile(name string, body hcl.Body) (*file, hcl.Diagnostics) {
 		switch block.Type {
 		case "fanout":
 			s, d := decodeSettingsBlock(block)
-			diags = diags.Extend(d)
-			if s != nil {
-				f.settings = append(f.settings, s)
-			}
+			f.settings, diags = append(f.settings, s), diags.Extend(d)
 		case "variable":
 			v, d := decodeVariableBlock(block)
-			diags = diags.Extend(d)
-			if v != nil {
-				f.variables = append(f.variables, v)
-			}
+			f.variables, diags = append(f.variables, v), diags.Extend(d)
 		case "locals":
 			ls, d := decodeLocalsBlock(block)
-			diags = diags.Extend(d)
-			f.locals = append(f.locals, ls...)
+			f.locals, diags = append(f.locals, ls...), diags.Extend(d)
 		case "transport":
 			t, d := decodeTransportBlock(block)
-			diags = diags.Extend(d)
-			if t != nil {
-				f.transports = append(f.transports, t)
-			}
+			f.transports, diags = append(f.transports, t), diags.Extend(d)
 		case "host":
 			h, d := decodeHostBlock(block)
-			diags = diags.Extend(d)
-			if h != nil {
-				f.hosts = append(f.hosts, h)
-			}
+			f.hosts, diags = append(f.hosts, h), diags.Extend(d)
 		case "task":
 			t, d := decodeTaskBlock(block)
-			diags = diags.Extend(d)
-			if t != nil {
-				f.tasks = append(f.tasks, t)
-			}
+			f.tasks, diags = append(f.tasks, t), diags.Extend(d)
 		case "parallelize":
 			// Only reached by a body that is not native syntax.
 			groupBlocks = append(groupBlocks, block)
@@ -96,10 +81,7 @@ func decodeFile(name string, body hcl.Body) (*file, hcl.Diagnostics) {
 	}
 	for _, block := range groupBlocks {
 		g, d := decodeParallelizeBlock(block)
-		diags = diags.Extend(d)
-		if g != nil {
-			f.groups = append(f.groups, g)
-		}
+		f.groups, diags = append(f.groups, g), diags.Extend(d)
 	}
 	return f, diags
 }

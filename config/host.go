@@ -113,12 +113,19 @@ func (e *evaluator) evalHost(d *hostDecl, transports map[string]*Transport) hcl.
 		diags = diags.Extend(checkHostTransport(d, name, transports))
 	}
 
-	e.hosts[h.Name] = cty.ObjectVal(map[string]cty.Value{
-		"name":    cty.StringVal(h.Name),
+	e.hosts[h.Name] = hostObject(h.Name, address, roles)
+	e.stale["host"] = true
+	return diags
+}
+
+// hostObject is a host as expressions see it: host.NAME, with name,
+// address and roles.
+func hostObject(name string, address, roles cty.Value) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{
+		"name":    cty.StringVal(name),
 		"address": address,
 		"roles":   roles,
 	})
-	return diags
 }
 
 // checkHostTransport sets the host's transport to name if it is a built-in

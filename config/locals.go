@@ -139,10 +139,10 @@ func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, trans
 			diags = diags.Extend(d)
 			n.local.Value = v
 			e.locals[n.local.Name] = v
+			e.stale["local"] = true
 		} else {
 			diags = diags.Extend(e.evalHost(n.host, transports))
 		}
-		e.sync()
 	}
 	return diags
 }

@@ -27,9 +27,7 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	var tasks []*taskDecl
 	var groups []*groupDecl
 	var nodes []Node
-	seenVars := make(map[string]*Variable)
-	seenLocals := make(map[string]*Local)
-	seenHosts := make(map[string]*Host)
+	declared := make(declarations)
 	taskByName := make(map[string]*Task)
 	groupByName := make(map[string]*groupDecl)
 
@@ -48,37 +46,34 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			settings = s
 		}
 		for _, v := range f.variables {
-			if prev, ok := seenVars[v.v.Name]; ok {
-				diags = diags.Append(duplicate("variable", v.v.Name, v.v.NameRange, prev.DeclRange))
+			if d := declared.add("variable", v.v.Name, v.v.NameRange, v.v.DeclRange); d != nil {
+				diags = diags.Append(d)
 				continue
 			}
-			seenVars[v.v.Name] = v.v
 			variables = append(variables, v)
 			cfg.Variables = append(cfg.Variables, v.v)
 		}
 		for _, l := range f.locals {
-			if prev, ok := seenLocals[l.Name]; ok {
-				diags = diags.Append(duplicate("local value", l.Name, l.NameRange, prev.DeclRange))
+			if d := declared.add("local value", l.Name, l.NameRange, l.DeclRange); d != nil {
+				diags = diags.Append(d)
 				continue
 			}
-			seenLocals[l.Name] = l
 			cfg.Locals = append(cfg.Locals, l)
 			e.locals[l.Name] = cty.DynamicVal
 		}
 		for _, t := range f.transports {
-			if prev, ok := cfg.Transports[t.t.Name]; ok {
-				diags = diags.Append(duplicate("transport", t.t.Name, t.t.NameRange, prev.DeclRange))
+			if d := declared.add("transport", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
+				diags = diags.Append(d)
 				continue
 			}
 			cfg.Transports[t.t.Name] = t.t
 			transports = append(transports, t)
 		}
 		for _, h := range f.hosts {
-			if prev, ok := seenHosts[h.h.Name]; ok {
-				diags = diags.Append(duplicate("host", h.h.Name, h.h.NameRange, prev.DeclRange))
+			if d := declared.add("host", h.h.Name, h.h.NameRange, h.h.DeclRange); d != nil {
+				diags = diags.Append(d)
 				continue
 			}
-			seenHosts[h.h.Name] = h.h
 			hosts = append(hosts, h)
 			cfg.Hosts = append(cfg.Hosts, h.h)
 			e.hosts[h.h.Name] = cty.DynamicVal
@@ -88,8 +83,8 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		// roots, whose order is the run order.
 		var fileNodes []Node
 		for _, t := range f.tasks {
-			if prev, ok := taskByName[t.t.Name]; ok {
-				diags = diags.Append(duplicate("task", t.t.Name, t.t.NameRange, prev.DeclRange))
+			if d := declared.add("task", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
+				diags = diags.Append(d)
 				continue
 			}
 			taskByName[t.t.Name] = t.t
@@ -99,22 +94,18 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		}
 		for _, g := range f.groups {
 			if name := g.group.Name; name != "" {
-				if prev, ok := groupByName[name]; ok {
-					diags = diags.Append(duplicate("parallelize", name, g.group.NameRange, prev.group.DeclRange))
+				if d := declared.add("parallelize", name, g.group.NameRange, g.group.DeclRange); d != nil {
+					diags = diags.Append(d)
 					continue
 				}
 				groupByName[name] = g
 			}
 			groups = append(groups, g)
+			cfg.Groups = append(cfg.Groups, g.group)
 			fileNodes = append(fileNodes, g.group)
 		}
 		slices.SortStableFunc(fileNodes, func(a, b Node) int { return a.Range().Start.Byte - b.Range().Start.Byte })
 		nodes = append(nodes, fileNodes...)
-	}
-	// groups are in declaration order already: files in order, blocks in
-	// source order.
-	for _, g := range groups {
-		cfg.Groups = append(cfg.Groups, g.group)
 	}
 
 	diags = diags.Extend(assignVariables(variables, opts.Vars, opts.Values))
@@ -125,11 +116,7 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	if len(hosts) == 0 {
 		h := ImplicitHost()
 		cfg.Hosts = []*Host{h}
-		e.hosts[h.Name] = cty.ObjectVal(map[string]cty.Value{
-			"name":    cty.StringVal(h.Name),
-			"address": cty.StringVal(h.Address),
-			"roles":   cty.ListValEmpty(cty.String),
-		})
+		e.hosts[h.Name] = hostObject(h.Name, cty.StringVal(h.Address), cty.ListValEmpty(cty.String))
 	}
 	e.sync()
 	diags = diags.Extend(e.evalLocalsAndHosts(cfg.Locals, hosts, cfg.Transports))
@@ -140,8 +127,9 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	for _, t := range transports {
 		diags = diags.Extend(e.evalTransport(t))
 	}
+	hostIdx := newHostIndex(cfg.Hosts, e.hosts)
 	for _, t := range tasks {
-		diags = diags.Extend(e.evalTask(t, cfg.Hosts))
+		diags = diags.Extend(e.evalTask(t, hostIdx))
 	}
 	for _, g := range groups {
 		diags = diags.Extend(e.evalGroupThreads(g, cfg.Settings))
@@ -151,6 +139,22 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	diags = diags.Extend(s)
 	cfg.EvalContext = e.context(allRoots)
 	return cfg, diags
+}
+
+// declarations are where each name of each kind was first declared, by
+// {kind, name}: names of different kinds, such as task "x" and host "x",
+// do not clash.
+type declarations map[[2]string]hcl.Range
+
+// add records the declaration of name, whose label is at nameRng, or, when
+// the name was declared already, returns the diagnostic for the duplicate.
+func (ds declarations) add(kind, name string, nameRng, declRng hcl.Range) *hcl.Diagnostic {
+	key := [2]string{kind, name}
+	if prev, ok := ds[key]; ok {
+		return duplicate(kind, name, nameRng, prev)
+	}
+	ds[key] = declRng
+	return nil
 }
 
 // duplicate reports a second declaration of a name.

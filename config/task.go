@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // reservedEnv are set by fanout on every command; a task cannot set them.
@@ -32,7 +33,7 @@ func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
 }
 
 // evalTask evaluates a task's attributes and selects its hosts.
-func (e *evaluator) evalTask(d *taskDecl, hosts []*Host) hcl.Diagnostics {
+func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	t := d.t
 	var diags hcl.Diagnostics
 
@@ -98,64 +99,80 @@ func (e *evaluator) evalTask(d *taskDecl, hosts []*Host) hcl.Diagnostics {
 	return diags
 }
 
+// hostIndex is what on lists select hosts by, built once for all tasks.
+type hostIndex struct {
+	all          []*Host
+	roles, names map[string]bool
+	// complete is false when a host's address or roles are in error. Such a
+	// host may hold a role an on list names, so a name not found is not
+	// reported: that error says all there is to say.
+	complete bool
+}
+
+// newHostIndex indexes hosts, whose values, as expressions see them, are
+// in values.
+func newHostIndex(hosts []*Host, values map[string]cty.Value) *hostIndex {
+	x := &hostIndex{all: hosts, roles: make(map[string]bool), names: make(map[string]bool), complete: true}
+	for _, h := range hosts {
+		x.names[h.Name] = true
+		for _, r := range h.Roles {
+			x.roles[r] = true
+		}
+	}
+	for _, hv := range values {
+		x.complete = x.complete && hv.IsWhollyKnown()
+	}
+	return x
+}
+
 // evalOn evaluates on and selects the task's hosts: those named, and those
 // with a role named, in host declaration order.
-func (e *evaluator) evalOn(d *taskDecl, hosts []*Host) hcl.Diagnostics {
+func (e *evaluator) evalOn(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	t := d.t
 	attr := d.attrs["on"]
 	if attr == nil {
-		t.Hosts = slices.Clone(hosts)
+		t.Hosts = slices.Clone(hosts.all)
 		return nil
 	}
-	on, ok, diags := e.stringListAttr(attr)
-	if !ok {
-		if !diags.HasErrors() && !attrUnknown(e, attr) {
-			// on = null: every host, as when absent.
-			t.Hosts = slices.Clone(hosts)
-		}
+	v, diags := e.value(attr.Expr)
+	switch {
+	case !usable(v):
 		return diags
+	case v.IsNull():
+		// on = null: every host, as when absent.
+		t.Hosts = slices.Clone(hosts.all)
+		return diags
+	}
+	on, diag := stringList(v, attr, "a list of strings")
+	if diag != nil {
+		return diags.Append(diag)
 	}
 	t.On = on
 
-	roles := make(map[string]bool)
-	names := make(map[string]bool)
-	for _, h := range hosts {
-		names[h.Name] = true
-		for _, r := range h.Roles {
-			roles[r] = true
-		}
-	}
-	// A host whose roles are in error may hold the missing role: say
-	// nothing more than that error.
-	complete := true
-	for _, hv := range e.hosts {
-		complete = complete && hv.IsWhollyKnown()
-	}
 	wanted := make(map[string]bool, len(on))
 	for i, x := range on {
 		wanted[x] = true
-		if roles[x] || names[x] || !complete {
+		if hosts.roles[x] || hosts.names[x] || !hosts.complete {
 			continue
 		}
-		known := slices.Concat(slices.Collect(maps.Keys(roles)), slices.Collect(maps.Keys(names)))
+		roles, names := slices.Collect(maps.Keys(hosts.roles)), slices.Collect(maps.Keys(hosts.names))
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Unknown role or host %q", x),
 			Detail: fmt.Sprintf("on lists roles and host names, and %q is neither.%s Known roles: %s. Hosts: %s.",
-				x, didYouMean(x, known), quotedList(slices.Collect(maps.Keys(roles))),
-				quotedList(slices.Collect(maps.Keys(names)))),
+				x, didYouMean(x, slices.Concat(roles, names)), quotedList(roles), quotedList(names)),
 			Subject: elemRange(attr.Expr, i).Ptr(),
 		})
 	}
 	if diags.HasErrors() {
 		return diags
 	}
-	for _, h := range hosts {
+	for _, h := range hosts.all {
 		if wanted[h.Name] || slices.ContainsFunc(h.Roles, func(r string) bool { return wanted[r] }) {
 			t.Hosts = append(t.Hosts, h)
 		}
 	}
-	if len(t.Hosts) == 0 && complete {
+	if len(t.Hosts) == 0 && hosts.complete {
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  fmt.Sprintf("Task %q runs on no hosts", t.Name),
@@ -165,13 +182,6 @@ func (e *evaluator) evalOn(d *taskDecl, hosts []*Host) hcl.Diagnostics {
 		})
 	}
 	return diags
-}
-
-// attrUnknown reports whether attr's value depends on a value in error,
-// without reporting anything.
-func attrUnknown(e *evaluator, attr *hcl.Attribute) bool {
-	v, _ := e.value(attr.Expr)
-	return !v.IsWhollyKnown()
 }
 
 // commands evaluates run or rollback: a string, or a list of strings run in
@@ -233,11 +243,8 @@ func (e *evaluator) commands(d *taskDecl, attr *hcl.Attribute) (cmds []string, o
 // variable names.
 func (e *evaluator) evalEnv(d *taskDecl) hcl.Diagnostics {
 	attr := d.attrs["env"]
-	if attr == nil {
-		return nil
-	}
-	v, diags := e.value(attr.Expr)
-	if !usable(v) || v.IsNull() {
+	v, ok, diags := e.attrValue(attr)
+	if !ok {
 		return diags
 	}
 	ty := v.Type()
