@@ -123,13 +123,7 @@ func (c *grpcClient) Connect(ctx context.Context, req *ConnectRequest) (*Connect
 // event. Returning early, on ctx or on a failed write, cancels the stream,
 // which cancels the Exec inside the plugin and so stops the command.
 func (c *grpcClient) Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error) {
-	stdout, stderr := out.Stdout, out.Stderr
-	if stdout == nil {
-		stdout = io.Discard
-	}
-	if stderr == nil {
-		stderr = io.Discard
-	}
+	out = out.OrDiscard()
 	cctx, release := c.callContext(ctx)
 	defer release()
 	stream, err := c.client.Exec(cctx, execRequestToProto(req))
@@ -146,11 +140,11 @@ func (c *grpcClient) Exec(ctx context.Context, req *ExecRequest, out ExecOutput)
 		}
 		switch e := ev.GetEvent().(type) {
 		case *pb.Exec_Event_Stdout:
-			if _, err := stdout.Write(e.Stdout); err != nil {
+			if _, err := out.Stdout.Write(e.Stdout); err != nil {
 				return nil, fmt.Errorf("write stdout: %w", err)
 			}
 		case *pb.Exec_Event_Stderr:
-			if _, err := stderr.Write(e.Stderr); err != nil {
+			if _, err := out.Stderr.Write(e.Stderr); err != nil {
 				return nil, fmt.Errorf("write stderr: %w", err)
 			}
 		case *pb.Exec_Event_Exit:

@@ -190,6 +190,18 @@ type ExecOutput struct {
 	Stderr io.Writer
 }
 
+// OrDiscard returns o with io.Discard in place of a nil writer, so that a
+// Transport can write to both streams without checking for nil.
+func (o ExecOutput) OrDiscard() ExecOutput {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	return o
+}
+
 // ExecResponse is how a command ended.
 type ExecResponse struct {
 	// ExitCode is the command's exit status; -1 when it was killed by a

@@ -49,9 +49,10 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 
 	cmd := exec.Command(shell, "-c", req.Command)
 	cmd.Env = environ(req.Env)
+	out = out.OrDiscard()
 	failed := &writeFailure{ch: make(chan struct{})}
-	cmd.Stdout = &failureWriter{w: orDiscard(out.Stdout), f: failed}
-	cmd.Stderr = &failureWriter{w: orDiscard(out.Stderr), f: failed}
+	cmd.Stdout = &failureWriter{w: out.Stdout, f: failed}
+	cmd.Stderr = &failureWriter{w: out.Stderr, f: failed}
 	// A group of its own: signals reach what the command starts, and the
 	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -240,11 +241,4 @@ func (fw *failureWriter) Write(p []byte) (int, error) {
 		})
 	}
 	return n, err
-}
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
 }

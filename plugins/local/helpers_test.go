@@ -1,73 +1,24 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
-// buffer is an io.Writer safe for concurrent use that can tell when what
-// was written so far contains a string.
-type buffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	waiters []waiter
-}
-
-type waiter struct {
-	s  string
-	ch chan struct{}
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, _ := b.buf.Write(p)
-	kept := b.waiters[:0]
-	for _, w := range b.waiters {
-		if strings.Contains(b.buf.String(), w.s) {
-			close(w.ch)
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	b.waiters = kept
-	return n, nil
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// seen returns a channel closed once s has been written.
-func (b *buffer) seen(s string) <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ch := make(chan struct{})
-	if strings.Contains(b.buf.String(), s) {
-		close(ch)
-		return ch
-	}
-	b.waiters = append(b.waiters, waiter{s: s, ch: ch})
-	return ch
-}
-
 // waitSeen fails the test if s is not written within d.
-func waitSeen(t *testing.T, b *buffer, s string, d time.Duration) {
+func waitSeen(t *testing.T, b *sdktest.Output, s string, d time.Duration) {
 	t.Helper()
 	select {
-	case <-b.seen(s):
+	case <-b.Seen(s):
 	case <-time.After(d):
 		t.Fatalf("%q not written within %s; got %q", s, d, b.String())
 	}
@@ -76,13 +27,13 @@ func waitSeen(t *testing.T, b *buffer, s string, d time.Duration) {
 type execResult struct {
 	resp           *sdk.ExecResponse
 	err            error
-	stdout, stderr *buffer
+	stdout, stderr *sdktest.Output
 }
 
 // startExec runs req on tr in a goroutine; the result arrives on the
 // returned channel, and the output buffers fill as the command writes.
-func startExec(ctx context.Context, tr sdk.Transport, req *sdk.ExecRequest) (stdout, stderr *buffer, result <-chan execResult) {
-	stdout, stderr = &buffer{}, &buffer{}
+func startExec(ctx context.Context, tr sdk.Transport, req *sdk.ExecRequest) (stdout, stderr *sdktest.Output, result <-chan execResult) {
+	stdout, stderr = &sdktest.Output{}, &sdktest.Output{}
 	ch := make(chan execResult, 1)
 	go func() {
 		resp, err := tr.Exec(ctx, req, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
@@ -113,6 +64,17 @@ func firstInt(t *testing.T, s string) int {
 		t.Fatalf("want a number on the first line of %q: %v", s, err)
 	}
 	return n
+}
+
+// startedGroup waits for the first line of stdout, where the command
+// printed its shell's pid with `echo $$`: the pid is the command's process
+// group, which is killed when the test ends. It returns the group.
+func startedGroup(t *testing.T, stdout *sdktest.Output) int {
+	t.Helper()
+	waitSeen(t, stdout, "\n", 10*time.Second)
+	pgid := firstInt(t, stdout.String())
+	t.Cleanup(func() { killGroup(pgid) })
+	return pgid
 }
 
 // liveGroupMembers lists the processes of group pgid that are alive, not

@@ -29,7 +29,7 @@ type plugin struct {
 	client *sdk.Client
 	cmd    *exec.Cmd
 	tr     sdk.Transport
-	logs   *buffer
+	logs   *sdktest.Output
 }
 
 // startPlugin starts the plugin process; it is closed and killed when the
@@ -39,7 +39,7 @@ func startPlugin(t *testing.T) *plugin {
 	cmd := exec.Command(os.Args[0])
 	// Under -race, a process sleeps a second at exit unless told not to.
 	cmd.Env = append(os.Environ(), pluginEnv+"=1", "GORACE=atexit_sleep_ms=0")
-	logs := &buffer{}
+	logs := &sdktest.Output{}
 	client, err := sdk.NewClient(sdk.ClientConfig{
 		Cmd:    cmd,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Debug, Output: logs}),
@@ -98,7 +98,7 @@ func TestPluginExec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := tt.req
 			req.ID, req.Host = tt.name, "localhost"
-			var stdout, stderr buffer
+			var stdout, stderr sdktest.Output
 			resp, err := p.tr.Exec(ctx, &req, sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
 			if err != nil {
 				t.Fatalf("Exec: %v", err)
@@ -211,11 +211,11 @@ func TestPluginConcurrentExecs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	outs := make([]*buffer, n)
+	outs := make([]*sdktest.Output, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		outs[i] = &buffer{}
+		outs[i] = &sdktest.Output{}
 		wg.Go(func() {
 			cmd := fmt.Sprintf(`date +%%s%%N; touch %s/%d; i=0
 while [ "$(ls %s | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done
@@ -253,10 +253,9 @@ date +%%s%%N`, sq(dir), i, sq(dir), n)
 func TestPluginKilledMidExec(t *testing.T) {
 	p := startPlugin(t)
 	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30"})
-	waitSeen(t, stdout, "\n", 10*time.Second)
-	pgid := firstInt(t, stdout.String())
-	// The plugin dies without a chance to stop its command.
-	t.Cleanup(func() { killGroup(pgid) })
+	// The plugin dies without a chance to stop its command, whose group
+	// startedGroup kills when the test ends.
+	startedGroup(t, stdout)
 
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -280,9 +279,7 @@ func TestPluginCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, _, ch := startExec(ctx, p.tr, &sdk.ExecRequest{ID: "cancel", Command: "echo $$; sleep 30 & sleep 30"})
-	waitSeen(t, stdout, "\n", 10*time.Second)
-	pgid := firstInt(t, stdout.String())
-	t.Cleanup(func() { killGroup(pgid) })
+	pgid := startedGroup(t, stdout)
 	cancel()
 	r := await(t, ch, 2*time.Second)
 	if !errors.Is(r.err, context.Canceled) {
@@ -295,9 +292,7 @@ func TestPluginCancel(t *testing.T) {
 func TestPluginClose(t *testing.T) {
 	p := startPlugin(t)
 	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
-	waitSeen(t, stdout, "\n", 10*time.Second)
-	pgid := firstInt(t, stdout.String())
-	t.Cleanup(func() { killGroup(pgid) })
+	pgid := startedGroup(t, stdout)
 	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -96,7 +96,7 @@ func TestExec(t *testing.T) {
 					req.Host = "localhost"
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					defer cancel()
-					var stdout, stderr buffer
+					var stdout, stderr sdktest.Output
 					resp, err := tr.Exec(ctx, &req, sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
 					if err != nil {
 						t.Fatalf("Exec: %v", err)
@@ -157,9 +157,7 @@ func TestExecCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: "c", Command: "echo $$; sleep 30 & sleep 30"})
-			waitSeen(t, stdout, "\n", 10*time.Second)
-			pgid := firstInt(t, stdout.String())
-			t.Cleanup(func() { killGroup(pgid) })
+			pgid := startedGroup(t, stdout)
 			cancel()
 			r := await(t, ch, 5*time.Second)
 			if !errors.Is(r.err, context.Canceled) {
@@ -246,9 +244,7 @@ func TestClose(t *testing.T) {
 		t.Run(tname, func(t *testing.T) {
 			tr := newTransport(t)
 			stdout, _, ch := startExec(context.Background(), tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
-			waitSeen(t, stdout, "\n", 10*time.Second)
-			pgid := firstInt(t, stdout.String())
-			t.Cleanup(func() { killGroup(pgid) })
+			pgid := startedGroup(t, stdout)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

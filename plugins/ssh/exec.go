@@ -223,7 +223,7 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 
 	sess, err := c.client.NewSession()
 	if err != nil {
-		if !c.alive() {
+		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		var oce *ssh.OpenChannelError
@@ -243,10 +243,10 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	// finish waits for them.
 	defer ex.finish()
 	defer sess.Close()
-	sess.Stdout = orDiscard(out.Stdout)
-	sess.Stderr = orDiscard(out.Stderr)
+	out = out.OrDiscard()
+	sess.Stdout, sess.Stderr = out.Stdout, out.Stderr
 	if err := sess.Start(remoteCommand(req.Command, req.Env)); err != nil {
-		if !c.alive() {
+		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
@@ -343,6 +343,17 @@ func (c *hostConn) exitResponse(err error) (*sdk.ExecResponse, error) {
 	}
 }
 
+// endedBy reports whether err, from a request on the connection, means
+// the connection ended: x/crypto/ssh fails a request in flight with io.EOF
+// the moment the transport closes, before the watcher may have recorded
+// why, so an EOF waits for that as a missing exit status does.
+func (c *hostConn) endedBy(err error) bool {
+	if errors.Is(err, io.EOF) {
+		return c.endedSoon()
+	}
+	return !c.alive()
+}
+
 // endedSoon reports whether the connection ends within a moment: a session
 // that ended without an exit status usually means the connection broke,
 // and the watcher may not have seen it yet.
@@ -353,11 +364,4 @@ func (c *hostConn) endedSoon() bool {
 	case <-time.After(500 * time.Millisecond):
 		return false
 	}
-}
-
-func orDiscard(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return w
 }

@@ -1,10 +1,8 @@
 package ssh
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -157,9 +155,22 @@ func (s *testSetup) exec(ctx context.Context, host, command string, mod func(*sd
 
 // execReq runs req through the transport.
 func (s *testSetup) execReq(ctx context.Context, req *sdk.ExecRequest) result {
-	var stdout, stderr syncBuffer
+	var stdout, stderr sdktest.Output
 	resp, err := s.tr.Exec(ctx, req, sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
 	return result{resp: resp, err: err, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// execRunning runs command on host in the background and returns once the
+// host runs it (a process's command line contains command); the Exec's
+// result arrives on the returned channel.
+func (s *testSetup) execRunning(host, command string) <-chan result {
+	s.t.Helper()
+	done := make(chan result, 1)
+	go func() { done <- s.exec(context.Background(), host, command, nil) }()
+	if !eventually(5*time.Second, func() bool { return len(s.fleet.Processes(s.t, command)) > 0 }) {
+		s.t.Fatal("command did not start")
+	}
+	return done
 }
 
 // mustExec runs command and fails the test unless it exits 0.
@@ -174,26 +185,6 @@ func (s *testSetup) mustExec(host, command string) string {
 	}
 	return r.stdout
 }
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // eventually polls cond every 20ms until it holds or d passes.
 func eventually(d time.Duration, cond func() bool) bool {

@@ -189,21 +189,12 @@ func seq(n int) string {
 // connection broke is killed on the host by its watcher.
 func TestConnectionLoss(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	f, s, h := connectedWithKeepalive(t)
 
 	// The client side drops the connection: sshd ends the session, the
 	// watcher sees its control line close and kills the command.
 	m := marker()
-	done := make(chan result, 1)
-	go func() { done <- s.exec(context.Background(), h.Name, "sleep "+m, nil) }()
-	if !eventually(5e9, func() bool { return len(f.Processes(t, "sleep "+m)) > 0 }) {
-		t.Fatal("command did not start")
-	}
+	done := s.execRunning(h.Name, "sleep "+m)
 	s.impl.mu.Lock()
 	hc := s.impl.conns["host:"+h.Name].conn
 	s.impl.mu.Unlock()
@@ -223,10 +214,7 @@ func TestConnectionLoss(t *testing.T) {
 	}
 
 	// The host dies under a running command.
-	go func() { done <- s.exec(context.Background(), h.Name, "sleep 30", nil) }()
-	if !eventually(5e9, func() bool { return len(f.Processes(t, "sleep 30")) > 0 }) {
-		t.Fatal("command did not start")
-	}
+	done = s.execRunning(h.Name, "sleep 30")
 	h.Stop(t)
 	r = <-done
 	if !errors.Is(r.err, ErrConnectionLost) || !strings.Contains(r.err.Error(), "host "+h.Name) {
@@ -246,18 +234,9 @@ func TestConnectionLoss(t *testing.T) {
 // running command within about two keepalive intervals.
 func TestKeepalive(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	f, s, h := connectedWithKeepalive(t)
 	m := marker()
-	done := make(chan result, 1)
-	go func() { done <- s.exec(context.Background(), h.Name, "sleep "+m, nil) }()
-	if !eventually(5*time.Second, func() bool { return len(f.Processes(t, "sleep "+m)) > 0 }) {
-		t.Fatal("command did not start")
-	}
+	done := s.execRunning(h.Name, "sleep "+m)
 	h.Freeze(t)
 	start := time.Now()
 	r := <-done
@@ -272,4 +251,17 @@ func TestKeepalive(t *testing.T) {
 	// Thawed, sshd finds its connection closed; the watcher kills the
 	// command it left.
 	assertGone(t, f, "sleep "+m)
+}
+
+// connectedWithKeepalive starts one host and a transport, called directly,
+// with 300 ms keepalives, connected to it.
+func connectedWithKeepalive(t *testing.T) (*sshtest.Fleet, *testSetup, *sshtest.Host) {
+	t.Helper()
+	f := sshtest.Start(t, sshtest.Options{})
+	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
+	h := f.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return f, s, h
 }

@@ -117,6 +117,14 @@ func osEnvironment() environment {
 	return env
 }
 
+// expandTilde replaces a leading ~ with the home directory.
+func (e environment) expandTilde(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		return e.home + p[1:]
+	}
+	return p
+}
+
 // resolver merges HCL settings, ssh_config and defaults into targets.
 type resolver struct {
 	cfg Config
@@ -276,9 +284,7 @@ func (r *resolver) sshIdentities(tg *target) {
 // expand replaces a leading ~ and the ssh_config tokens %d (home), %u
 // (local user), %h (remote host name), %r (remote user), %p (port) and %%.
 func (r *resolver) expand(s string, tg *target) string {
-	if s == "~" || strings.HasPrefix(s, "~/") {
-		s = r.env.home + s[1:]
-	}
+	s = r.env.expandTilde(s)
 	if !strings.Contains(s, "%") {
 		return s
 	}

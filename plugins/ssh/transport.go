@@ -129,7 +129,7 @@ func (t *Transport) newSettings(cfg Config) (*settings, *sdk.Diagnostic) {
 	var sc *ssh_config.Config
 	if path != "" {
 		var err error
-		sc, err = loadSSHConfig(t.expand(path), explicit)
+		sc, err = loadSSHConfig(t.env.expandTilde(path), explicit)
 		if err != nil {
 			d := &sdk.Diagnostic{Severity: sdk.Error, Summary: "Unreadable ssh_config",
 				Detail: fmt.Sprintf("The ssh_config file %s cannot be read: %v.", path, err)}
@@ -141,7 +141,7 @@ func (t *Transport) newSettings(cfg Config) (*settings, *sdk.Diagnostic) {
 	}
 	var files []string
 	for _, f := range cfg.KnownHosts {
-		files = append(files, t.expand(f))
+		files = append(files, t.env.expandTilde(f))
 	}
 	if t.env.home != "" {
 		files = append(files, filepath.Join(t.env.home, ".ssh", "known_hosts"))
@@ -161,13 +161,6 @@ func (t *Transport) newSettings(cfg Config) (*settings, *sdk.Diagnostic) {
 		},
 		connectSlots: make(chan struct{}, cfg.MaxConnects),
 	}, nil
-}
-
-func (t *Transport) expand(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		return t.env.home + p[1:]
-	}
-	return p
 }
 
 // settings returns the configuration, the defaults if Configure was not

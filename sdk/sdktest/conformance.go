@@ -92,13 +92,13 @@ func (c *conformance) request(command string) *sdk.ExecRequest {
 type result struct {
 	resp           *sdk.ExecResponse
 	err            error
-	stdout, stderr *output
+	stdout, stderr *Output
 }
 
 // start runs req in a goroutine that sends the result on the returned
 // channel; the buffers fill as the command writes.
-func (c *conformance) start(ctx context.Context, req *sdk.ExecRequest) (*output, <-chan result) {
-	stdout, stderr := &output{}, &output{}
+func (c *conformance) start(ctx context.Context, req *sdk.ExecRequest) (*Output, <-chan result) {
+	stdout, stderr := &Output{}, &Output{}
 	ch := make(chan result, 1)
 	go func() {
 		resp, err := c.tr.Exec(ctx, req, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
@@ -118,10 +118,10 @@ func wait(t *testing.T, ch <-chan result) result {
 	}
 }
 
-func waitFor(t *testing.T, o *output, s string) {
+func waitFor(t *testing.T, o *Output, s string) {
 	t.Helper()
 	select {
-	case <-o.seen(s):
+	case <-o.Seen(s):
 	case <-time.After(patience):
 		t.Fatalf("%q was not written within %s (output was not streamed?); got %q", s, patience, o.String())
 	}

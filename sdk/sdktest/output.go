@@ -6,15 +6,17 @@ import (
 	"sync"
 )
 
-// output collects what an Exec writes to one stream. It is safe for
-// concurrent use and tells when a string has been written.
-type output struct {
+// Output collects what an Exec writes to one stream: give one as
+// sdk.ExecOutput.Stdout or Stderr. It is safe for concurrent use, so a test
+// can read it while the command still writes, and Seen tells when a string
+// has been written. The zero value is ready to use.
+type Output struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
 	waiters map[string]chan struct{}
 }
 
-func (o *output) Write(p []byte) (int, error) {
+func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.buf.Write(p)
@@ -27,14 +29,15 @@ func (o *output) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (o *output) String() string {
+// String returns what was written so far.
+func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
 }
 
-// seen returns a channel closed once s has been written.
-func (o *output) seen(s string) <-chan struct{} {
+// Seen returns a channel closed once what was written contains s.
+func (o *Output) Seen(s string) <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	ch := make(chan struct{})
