@@ -60,7 +60,12 @@ func runApply(args []string, s *streams) int {
 	})
 	stopStatus()
 	jr.finish(s, res)
-	switch res.Status {
+	return runExit(res.Status)
+}
+
+// runExit is the exit code of a run, apply's or rollback's.
+func runExit(status core.RunStatus) int {
+	switch status {
 	case core.RunSucceeded:
 		return exitOK
 	case core.RunInterrupted:

@@ -2,17 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // These tests run the built binary like e2e_test.go, for what the
@@ -242,23 +238,13 @@ func TestQuiet(t *testing.T) {
 
 func TestSIGUSR1ListsWhatRuns(t *testing.T) {
 	dir, rec := workdir(t, sleepTask("slow", "2", ""))
-	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !slices.Contains(order(rec.read(t), "run", "start"), "slow") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
 	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	<-exited
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	if !regexp.MustCompile(`Running now: 1 pair\n  localhost │ slow +│ for \d`).MatchString(out.String()) {
 		t.Errorf("SIGUSR1 did not list the running pair:\n%s", out.String())

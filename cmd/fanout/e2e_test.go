@@ -78,6 +78,65 @@ func runFanout(t *testing.T, dir string, env []string, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// bg is a fanout running in the background.
+type bg struct {
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{}
+}
+
+// startBG starts cmd with its output (stdout too, unless cmd has one) in
+// b.out, and kills it at the end of the test: its whole process group when
+// cmd starts one (Setpgid), else itself.
+func startBG(t *testing.T, cmd *exec.Cmd) *bg {
+	t.Helper()
+	b := &bg{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
+	if cmd.Stdout == nil {
+		cmd.Stdout = b.out
+	}
+	cmd.Stderr = b.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(b.exited)
+	}()
+	t.Cleanup(func() {
+		if cmd.SysProcAttr != nil && cmd.SysProcAttr.Setpgid {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		} else {
+			_ = cmd.Process.Kill() // a no-op once it has exited
+		}
+		<-b.exited
+	})
+	return b
+}
+
+// wait waits for fanout to exit, failing the test if it takes longer
+// than limit: nothing may hang.
+func (b *bg) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-b.exited:
+	case <-time.After(limit):
+		t.Fatalf("fanout did not end within %s:\n%s", limit, b.out)
+	}
+	return b.cmd.ProcessState.ExitCode()
+}
+
+// waitFor polls cond every 20ms for at most 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // workdir writes main.hcl (with REC replaced by the recorder's path) and a
 // recorder script into a fresh directory.
 func workdir(t *testing.T, hcl string) (dir string, rec *recording) {
@@ -584,28 +643,13 @@ func TestUsageErrors(t *testing.T) {
 func TestInterruptRollsBack(t *testing.T) {
 	hcl := sleepTask("done", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
 	dir, rec := workdir(t, hcl)
-	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !slices.Contains(order(rec.read(t), "run", "start"), "slow") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		<-done
 		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 130 {

@@ -39,58 +39,6 @@ func sshCmd(dir, agent string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// bg is a fanout running in the background.
-type bg struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
-}
-
-func startBG(t *testing.T, cmd *exec.Cmd) *bg {
-	t.Helper()
-	b := &bg{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
-	if cmd.Stdout == nil {
-		cmd.Stdout = b.out
-	}
-	cmd.Stderr = b.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(b.exited)
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-b.exited
-	})
-	return b
-}
-
-// wait waits for fanout to exit, failing the test if it takes longer
-// than limit: nothing may hang.
-func (b *bg) wait(t *testing.T, limit time.Duration) int {
-	t.Helper()
-	select {
-	case <-b.exited:
-	case <-time.After(limit):
-		t.Fatalf("fanout did not end within %s:\n%s", limit, b.out)
-	}
-	return b.cmd.ProcessState.ExitCode()
-}
-
-// waitFor polls cond every 20ms for at most 20s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func startedOn(t *testing.T, rec *recording, task, host string) func() bool {
 	return func() bool {
 		for _, r := range rec.read(t) {

@@ -22,16 +22,31 @@ func stateDir(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("locate %s: %w", path, err)
 	}
-	dir := abs
-	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-		dir = filepath.Dir(abs)
+	return filepath.Join(configDir(abs), ".fanout"), nil
+}
+
+// configDir is the directory of the configuration at p: p itself when it
+// is a directory, else the directory of the file. Its .fanout state and
+// its lock file live there.
+func configDir(p string) string {
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return p
 	}
-	return filepath.Join(dir, ".fanout"), nil
+	return filepath.Dir(p)
 }
 
 // journalPath is where the journal of runID lives under state dir.
 func journalPath(state, runID string) string {
 	return filepath.Join(state, "runs", runID+".jsonl")
+}
+
+// secretValues are the values of secrets, for a views.Redactor.
+func secretValues(secrets []core.Secret) []string {
+	out := make([]string, len(secrets))
+	for i, s := range secrets {
+		out[i] = s.Value
+	}
+	return out
 }
 
 // secretsFor lists what must never reach a journal: every string and

@@ -47,22 +47,10 @@ func startBackground(t *testing.T, dir string, ready func() bool, args ...string
 	cmd := exec.Command(fanoutBin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so a test can kill what it started whole.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
+	b := startBG(t, cmd)
+	out, exited := b.out, b.exited
 	deadline := time.Now().Add(20 * time.Second)
 	for !ready() {
 		if time.Now().After(deadline) {

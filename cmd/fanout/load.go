@@ -196,7 +196,10 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	if diags.HasErrors() {
 		return nil, done, false
 	}
-	return &planned{cfg: cfg, plan: p, ts: ts, redact: views.RedactorFor(cfg.Variables)}, done, true
+	// Views hide what the journal leaves out of the variables: every
+	// string and number inside a sensitive one's value.
+	redact := views.NewRedactor(secretValues(secretsFor(cfg, nil)))
+	return &planned{cfg: cfg, plan: p, ts: ts, redact: redact}, done, true
 }
 
 // newLogger returns the logger FANOUT_LOG asks for (off by default), on

@@ -503,23 +503,9 @@ task "t" {
 // the task has started; done is closed once fanout has exited.
 func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *syncBuffer, done <-chan struct{}) {
 	t.Helper()
-	cmd = e.command("apply", "main.hcl")
-	out = &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // a no-op once it has exited
-		<-exited
-	})
+	b := startBG(t, e.command("apply", "main.hcl"))
 	waitForFile(t, filepath.Join(e.dir, "started"))
-	return cmd, out, exited
+	return b.cmd, b.out, b.exited
 }
 
 // syncBuffer is a bytes.Buffer that a test may read while a process

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -73,58 +71,14 @@ func newConfigLauncher(logger hclog.Logger, configPath string) *core.PluginLaunc
 // lockFilePath returns where the lock file of the configuration at p
 // lives: in p if it is a directory, else beside it.
 func lockFilePath(p string) string {
-	dir := p
-	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-		dir = filepath.Dir(p)
-	}
-	return filepath.Join(dir, core.LockFileName)
-}
-
-// pluginsArgs are the arguments of `fanout plugins` and `fanout plugins
-// lock`.
-type pluginsArgs struct {
-	arguments.Common
-}
-
-// parsePluginsArgs parses the options and the optional configuration.
-func parsePluginsArgs(args []string) (*pluginsArgs, error) {
-	a := &pluginsArgs{}
-	fs := flag.NewFlagSet("plugins", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Func("var", "", func(s string) error {
-		name, value, ok := strings.Cut(s, "=")
-		if name = strings.TrimSpace(name); !ok || name == "" {
-			return fmt.Errorf("-var needs NAME=VALUE, got %q", s)
-		}
-		a.Vars.Args = append(a.Vars.Args, arguments.VarArg{Name: name, Value: value})
-		return nil
-	})
-	fs.Func("var-file", "", func(s string) error {
-		a.Vars.Args = append(a.Vars.Args, arguments.VarArg{File: s})
-		return nil
-	})
-	fs.BoolVar(&a.NoColor, "no-color", false, "")
-	fs.BoolFunc("json", "", func(string) error { a.ViewType = arguments.ViewJSON; return nil })
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return a, err
-		}
-		if fs.NArg() == 0 {
-			return a, nil
-		}
-		if a.Path != "" {
-			return a, fmt.Errorf("one configuration at most, got %s and %s", a.Path, fs.Arg(0))
-		}
-		a.Path, rest = fs.Arg(0), fs.Args()[1:]
-	}
+	return filepath.Join(configDir(p), core.LockFileName)
 }
 
 func runPlugins(args []string, s *streams) int {
 	if len(args) > 0 && args[0] == "lock" {
 		return runPluginsLock(args[1:], s)
 	}
-	a, err := parsePluginsArgs(args)
+	a, err := arguments.ParsePlugins(args)
 	if code, ok := parseArgs(err, s, "plugins"); !ok {
 		return code
 	}
@@ -389,7 +343,7 @@ func writePluginsJSON(w io.Writer, infos []*pluginInfo) {
 
 // runPluginsLock is `fanout plugins lock`.
 func runPluginsLock(args []string, s *streams) int {
-	a, err := parsePluginsArgs(args)
+	a, err := arguments.ParsePlugins(args)
 	if err == nil && a.Path == "" {
 		err = errors.New("lock needs a configuration: fanout plugins lock FILE.hcl|DIR")
 	}

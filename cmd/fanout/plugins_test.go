@@ -28,7 +28,7 @@ func TestParsePluginsArgs(t *testing.T) {
 		{args: []string{"-bogus"}, wantErr: true},
 	}
 	for _, tt := range tests {
-		a, err := parsePluginsArgs(tt.args)
+		a, err := arguments.ParsePlugins(tt.args)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%q: err = %v, want error %v", tt.args, err, tt.wantErr)
 			continue

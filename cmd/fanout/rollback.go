@@ -92,14 +92,7 @@ func runRollback(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
-	switch res.Status {
-	case core.RunSucceeded:
-		return exitOK
-	case core.RunInterrupted:
-		return exitInterrupted
-	default:
-		return exitFailed
-	}
+	return runExit(res.Status)
 }
 
 // rollbackSecrets gives back the sensitive values the journal left out:

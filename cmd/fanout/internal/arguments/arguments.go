@@ -90,8 +90,8 @@ func (f listFlag) Set(s string) error {
 	return nil
 }
 
-// Common holds what plan, apply and validate share: the configuration and
-// its variables, then optional task or group names.
+// Common holds what plan, apply, validate, rollback and plugins share: the
+// configuration and its variables, then optional task or group names.
 type Common struct {
 	// Path is a .hcl file or a directory of them.
 	Path string
@@ -136,7 +136,9 @@ func (c *Common) positional(fs *flag.FlagSet, cmd string) error {
 	// Flags may also follow the path, as operators type them.
 	rest := args[1:]
 	for len(rest) > 0 {
-		if strings.HasPrefix(rest[0], "-") {
+		// A lone "-" is no flag (the flag package stops at it, so parsing
+		// again would loop forever): it is a name like any other.
+		if strings.HasPrefix(rest[0], "-") && rest[0] != "-" {
 			if err := fs.Parse(rest); err != nil {
 				return err
 			}
@@ -238,20 +240,11 @@ func ParseFmt(args []string) (*Fmt, error) {
 	fs := newFlagSet("fmt")
 	fs.BoolVar(&f.Check, "check", false, "list unformatted files, change nothing, exit 3 if any")
 	fs.BoolVar(&f.Recursive, "recursive", false, "also format subdirectories")
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return f, ErrHelp
-			}
-			return f, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		f.Paths = append(f.Paths, args[0])
-		args = args[1:]
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return f, err
 	}
+	f.Paths = paths
 	if len(f.Paths) == 0 {
 		f.Paths = []string{"."}
 	}

@@ -99,3 +99,15 @@ func TestParseCompletion(t *testing.T) {
 		t.Error("no shell accepted")
 	}
 }
+
+// A lone "-" after the path once made the parser loop forever.
+func TestParsePlanLoneDash(t *testing.T) {
+	got, err := ParsePlan([]string{"deploy.hcl", "-", "-json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Plan{Common: Common{Path: "deploy.hcl", Targets: []string{"-"}, ViewType: ViewJSON}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

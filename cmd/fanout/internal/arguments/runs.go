@@ -3,6 +3,7 @@ package arguments
 import (
 	"errors"
 	"flag"
+	"fmt"
 )
 
 // Runs is `fanout runs [PATH]` and `fanout runs show ID [PATH]`.
@@ -77,6 +78,35 @@ func ParseRollback(args []string) (*Rollback, error) {
 		return r, errors.New("rollback needs a run ID: fanout rollback [options] ID [FILE.hcl|DIR]")
 	}
 	return r, nil
+}
+
+// Plugins is `fanout plugins [FILE.hcl|DIR]` and `fanout plugins lock
+// FILE.hcl|DIR`.
+type Plugins struct {
+	// Common's Path is the configuration whose transports are listed or
+	// locked; empty when none is given. Targets are never set.
+	Common
+}
+
+// ParsePlugins parses the options and the optional configuration of
+// `fanout plugins` and of `fanout plugins lock` (given what follows
+// "lock").
+func ParsePlugins(args []string) (*Plugins, error) {
+	p := &Plugins{}
+	fs := newFlagSet("plugins")
+	p.Common.flags(fs)
+	for {
+		if err := fs.Parse(args); err != nil {
+			return p, err
+		}
+		if fs.NArg() == 0 {
+			return p, nil
+		}
+		if p.Path != "" {
+			return p, fmt.Errorf("one configuration at most, got %s and %s", p.Path, fs.Arg(0))
+		}
+		p.Path, args = fs.Arg(0), fs.Args()[1:]
+	}
 }
 
 // parseInterspersed parses flags wherever they are among the positional

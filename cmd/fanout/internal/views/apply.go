@@ -54,9 +54,6 @@ type ApplyOptions struct {
 
 // NewApply returns the view the parsed -json flag asks for, writing to out.
 func NewApply(vt arguments.ViewType, out io.Writer, p *core.Plan, o ApplyOptions) Apply {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if vt == arguments.ViewJSON {
 		return NewApplyJSON(out, o)
 	}
@@ -190,12 +187,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 				v.failedN++
 			}
 		}
-		line := v.finishedLine(e)
 		if v.groups != nil {
 			v.groups.finishedUnit(e)
 			v.writeGroups(b, v.groups.ready(false))
 		} else if !quiet || r.Status != core.StatusOK {
-			b.WriteString(line)
+			b.WriteString(v.finishedLine(e))
 		}
 	case core.Stopping:
 		v.stopping = true

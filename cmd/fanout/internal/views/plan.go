@@ -24,17 +24,10 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 		pw.node(r, "", "", true)
 	}
 
-	var tasks, pairs, withRollback int
-	p.Walk(func(t *core.TaskNode) {
-		tasks++
-		pairs += len(t.Hosts)
-		if len(t.Rollback) > 0 {
-			withRollback++
-		}
-	})
+	sum := planSummary(p)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Plan: %s in %s, %s on %s; %d with a rollback.\n",
-		plural(tasks, "task"), plural(len(p.Roots), "root"), plural(pairs, "run"), plural(len(p.Hosts), "host"), withRollback)
+		plural(sum.Tasks, "task"), plural(len(p.Roots), "root"), plural(sum.Pairs, "run"), plural(sum.Hosts, "host"), sum.WithRollback)
 	pre := "on"
 	if !p.Preflight {
 		pre = "off"

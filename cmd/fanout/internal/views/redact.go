@@ -4,9 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-
-	"github.com/fanout/fanout/config"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // Redacted replaces a sensitive value wherever a view would show it.
@@ -55,30 +52,4 @@ func (r *Redactor) Strings(ss []string) []string {
 		out[i] = r.String(s)
 	}
 	return out
-}
-
-// RedactorFor returns the Redactor for a configuration's sensitive
-// variables: every string and number inside their values, so that a
-// sensitive list or object is hidden element by element. Booleans and
-// nulls are left alone, as hiding every "true" would hide nothing secret.
-func RedactorFor(vars []*config.Variable) *Redactor {
-	var values []string
-	for _, v := range vars {
-		if !v.Sensitive || v.Value == cty.NilVal {
-			continue
-		}
-		_ = cty.Walk(v.Value, func(_ cty.Path, val cty.Value) (bool, error) {
-			if !val.IsKnown() || val.IsNull() {
-				return false, nil
-			}
-			switch val.Type() {
-			case cty.String:
-				values = append(values, val.AsString())
-			case cty.Number:
-				values = append(values, val.AsBigFloat().Text('f', -1))
-			}
-			return true, nil
-		})
-	}
-	return NewRedactor(values)
 }
