@@ -90,13 +90,14 @@ func (tp *TransportPlan) Attributes() []Setting {
 	return out
 }
 
-// SensitiveValues returns the set values of the transport's sensitive
-// string settings, for views to redact wherever they might appear.
-func (tp *TransportPlan) SensitiveValues() []string {
-	var out []string
+// Secrets returns the transport's set sensitive string settings, named by
+// their reference ("transport.ssh.password"): what the journal replaces by
+// placeholders and the views hide wherever a command or a plugin prints it.
+func (tp *TransportPlan) Secrets() []Secret {
+	var out []Secret
 	for _, s := range tp.Attributes() {
 		if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
-			out = append(out, s.Value.AsString())
+			out = append(out, Secret{Name: "transport." + tp.Name + "." + s.Name, Value: s.Value.AsString()})
 		}
 	}
 	return out

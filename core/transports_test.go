@@ -186,8 +186,8 @@ host "a" {
 	if diff := cmp.Diff(wantAttrs, got); diff != "" {
 		t.Errorf("Attributes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"s3cret"}, tp.SensitiveValues()); diff != "" {
-		t.Errorf("SensitiveValues (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]Secret{{Name: "transport." + tp.Name + ".token", Value: "s3cret"}}, tp.Secrets()); diff != "" {
+		t.Errorf("Secrets (-want +got):\n%s", diff)
 	}
 }
 

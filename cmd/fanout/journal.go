@@ -77,11 +77,7 @@ func secretsFor(cfg *config.Config, plan *core.Plan) []core.Secret {
 	}
 	if plan != nil {
 		for _, tp := range plan.Transports {
-			for _, s := range tp.Attributes() {
-				if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
-					out = append(out, core.Secret{Name: "transport." + tp.Name + "." + s.Name, Value: s.Value.AsString()})
-				}
-			}
+			out = append(out, tp.Secrets()...)
 		}
 	}
 	return out

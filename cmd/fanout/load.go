@@ -196,9 +196,10 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	if diags.HasErrors() {
 		return nil, done, false
 	}
-	// Views hide what the journal leaves out of the variables: every
-	// string and number inside a sensitive one's value.
-	redact := views.NewRedactor(secretValues(secretsFor(cfg, nil)))
+	// Views hide what the journal leaves out: every string and number
+	// inside a sensitive variable's value and every sensitive transport
+	// setting, wherever a command or a plugin's message repeats one.
+	redact := views.NewRedactor(secretValues(secretsFor(cfg, p)))
 	return &planned{cfg: cfg, plan: p, ts: ts, redact: redact}, done, true
 }
 

@@ -237,6 +237,25 @@ func TestPluginDiscovery(t *testing.T) {
 	}
 }
 
+// TestPluginSensitiveSettingRedacted: a plugin's sensitive setting is
+// hidden in a command's output too, as a sensitive variable is, when the
+// command prints it.
+func TestPluginSensitiveSettingRedacted(t *testing.T) {
+	hcl := strings.Replace(echoHCL, `run = "echo \"$ECHO_GREETING from $(pwd)\" && touch DIR/ran"`, `run = "echo token=s3$(printf cret)"`, 1)
+	e := newPluginEnv(t, hcl)
+	installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	stdout, stderr, code := e.run(t, "apply", "main.hcl")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "s3cret") {
+		t.Errorf("the sensitive token was shown:\n%s\n%s", stdout, stderr)
+	}
+	if !strings.Contains(stdout, "token=(sensitive)") {
+		t.Errorf("the token's line is not redacted:\n%s", stdout)
+	}
+}
+
 func TestPluginNotFound(t *testing.T) {
 	e := newPluginEnv(t, echoHCL)
 	extra := t.TempDir()
