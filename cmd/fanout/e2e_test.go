@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // These tests build the real fanout binary and run plan and apply through
@@ -81,7 +83,7 @@ func runFanout(t *testing.T, dir string, env []string, args ...string) result {
 // bg is a fanout running in the background.
 type bg struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *sdktest.Output
 	exited chan struct{}
 }
 
@@ -90,7 +92,7 @@ type bg struct {
 // cmd starts one (Setpgid), else itself.
 func startBG(t *testing.T, cmd *exec.Cmd) *bg {
 	t.Helper()
-	b := &bg{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
+	b := &bg{cmd: cmd, out: &sdktest.Output{}, exited: make(chan struct{})}
 	if cmd.Stdout == nil {
 		cmd.Stdout = b.out
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // These tests drive the run journal, `fanout runs`, `fanout rollback` and
@@ -42,7 +44,7 @@ func journalOf(t *testing.T, dir string) string {
 }
 
 // startBackground starts fanout in dir and returns once wait says so.
-func startBackground(t *testing.T, dir string, ready func() bool, args ...string) (*exec.Cmd, *syncBuffer, <-chan struct{}) {
+func startBackground(t *testing.T, dir string, ready func() bool, args ...string) (*exec.Cmd, *sdktest.Output, <-chan struct{}) {
 	t.Helper()
 	cmd := exec.Command(fanoutBin, args...)
 	cmd.Dir = dir

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // pluginSources are the plugins the tests build, by transport name.
@@ -520,30 +521,11 @@ task "t" {
 
 // startApply starts fanout apply on a task that sleeps, and returns once
 // the task has started; done is closed once fanout has exited.
-func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *syncBuffer, done <-chan struct{}) {
+func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *sdktest.Output, done <-chan struct{}) {
 	t.Helper()
 	b := startBG(t, e.command("apply", "main.hcl"))
 	waitForFile(t, filepath.Join(e.dir, "started"))
 	return b.cmd, b.out, b.exited
-}
-
-// syncBuffer is a bytes.Buffer that a test may read while a process
-// writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const sleepHCL = `transport "echo" {
