@@ -215,6 +215,10 @@ func (j *failingJournal) Record(rec *JournalRecord) error {
 }
 
 func TestJournalFailureStopsAndRollsBack(t *testing.T) {
+	synctest.Test(t, testJournalFailureStopsAndRollsBack)
+}
+
+func testJournalFailureStopsAndRollsBack(t *testing.T) {
 	f := newFake()
 	h := testHosts("h1", "h2")
 	a := testTask("a", h, "ok", "ok")
@@ -236,6 +240,10 @@ func TestJournalFailureStopsAndRollsBack(t *testing.T) {
 }
 
 func TestJournalFirstRecordFailsRunsNothing(t *testing.T) {
+	synctest.Test(t, testJournalFirstRecordFailsRunsNothing)
+}
+
+func testJournalFirstRecordFailsRunsNothing(t *testing.T) {
 	f := newFake()
 	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok", "ok"))
 	j := &failingJournal{match: func(*JournalRecord) bool { return true }}
@@ -291,7 +299,9 @@ func testJournalRecordsBeforeExec(t *testing.T) {
 	}
 }
 
-func TestJournalHidesSecrets(t *testing.T) {
+func TestJournalHidesSecrets(t *testing.T) { synctest.Test(t, testJournalHidesSecrets) }
+
+func testJournalHidesSecrets(t *testing.T) {
 	const secret = "hunter2-s3cret"
 	f := newFake()
 	h := testHosts("h1")
