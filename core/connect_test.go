@@ -318,3 +318,56 @@ func TestConnectAheadFewAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectAheadBehindTheWholeWave: a host connects ahead only once every
+// host started with the one it follows has finished its handshake, so that
+// the wave's slowest handshake never shares the CPU with the next wave's.
+func TestConnectAheadBehindTheWholeWave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.connectDelay[""] = 10 * time.Millisecond
+		f.connectDelay["h2"] = 200 * time.Millisecond
+		p, _ := aheadPlan(4, config.OnFailureRollback, "sleep 500ms")
+		res, _ := runFake(t, f, p, nil)
+		if !res.OK() {
+			t.Fatalf("run failed: %s", res.Cause)
+		}
+		starts, ends := f.connectSeqs()
+		runEnds := map[string]int{}
+		for _, s := range f.spans("run") {
+			runEnds[strings.TrimPrefix(s.key, "deploy/")] = s.end
+		}
+		for _, h := range []string{"h3", "h4"} {
+			if starts[h] == 0 || starts[h] > runEnds["h1"] || starts[h] > runEnds["h2"] {
+				t.Errorf("%s did not connect ahead, while h1 and h2 ran", h)
+			}
+			for _, prev := range []string{"h1", "h2"} {
+				if starts[h] < ends[prev] {
+					t.Errorf("%s connected ahead before %s's handshake had ended", h, prev)
+				}
+			}
+		}
+	})
+}
+
+// TestConnectAheadNotAfterAStop: a connect ahead still waiting for the
+// handshakes of the wave before it when the run stops connects nothing: the
+// hosts after a failure are not contacted.
+func TestConnectAheadNotAfterAStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.connectDelay[""] = 10 * time.Millisecond
+		// h1 fails while h2 is still connecting: the connects ahead of h3
+		// (waiting for the whole wave's handshakes) and of h4 (behind h2's)
+		// are still waiting.
+		f.connectDelay["h2"] = 400 * time.Millisecond
+		p, _ := aheadPlan(6, config.OnFailureRollback, "on h1 sleep 100ms;on h1 fail 3", "ok")
+		res, _ := runFake(t, f, p, nil)
+		if res.Status != RunFailed || res.FirstFailure == nil || res.FirstFailure.Host != "h1" {
+			t.Fatalf("status %v, first failure %+v: want failed on h1", res.Status, res.FirstFailure)
+		}
+		if diff := cmp.Diff(map[string]int{"h1": 1, "h2": 1}, f.connect); diff != "" {
+			t.Errorf("Connect calls (-want +got):\n%s", diff)
+		}
+	})
+}
