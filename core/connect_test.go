@@ -269,9 +269,10 @@ func TestConnectAheadFewAtOnce(t *testing.T) {
 		if !res.OK() {
 			t.Fatalf("run failed: %s", res.Cause)
 		}
-		// A host's HostConnected event before its UnitStarted (the run
-		// sends both down one channel as they happen) means its connect had
-		// ended before its turn came.
+		// A host's HostConnected event before its UnitStarted means its
+		// connect had ended before its turn came: the run sends both down
+		// one channel, HostConnected once Connect has returned, UnitStarted
+		// before the unit connects.
 		connectedFirst := map[string]bool{}
 		turnCame := map[string]bool{}
 		for _, e := range events {
