@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
@@ -53,45 +52,43 @@ func TestPromptsAskedOncePerRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				f := newFake()
-				lk := lockedKey{f}
-				ts := NewTransports(LauncherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
-					return lk, func() {}, nil
-				}), nil)
-				defer ts.Close(context.Background())
-				p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2", "h3", "h4"), "ok"))
-				opts := ApplyOptions{Transports: ts, RunID: "r"}
-				if tt.input != nil {
-					opts.Input = tt.input
+			f := newFake()
+			lk := lockedKey{f}
+			ts := NewTransports(LauncherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+				return lk, func() {}, nil
+			}), nil)
+			defer ts.Close(context.Background())
+			p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2", "h3", "h4"), "ok"))
+			opts := ApplyOptions{Transports: ts, RunID: "r"}
+			if tt.input != nil {
+				opts.Input = tt.input
+			}
+			res := Apply(context.Background(), p, opts)
+			if tt.input != nil {
+				if got := tt.input.asked.Load(); got != tt.wantAsked {
+					t.Errorf("asked %d times, want %d", got, tt.wantAsked)
 				}
-				res := Apply(context.Background(), p, opts)
-				if tt.input != nil {
-					if got := tt.input.asked.Load(); got != tt.wantAsked {
-						t.Errorf("asked %d times, want %d", got, tt.wantAsked)
-					}
+			}
+			if tt.wantErr == "" {
+				if !res.OK() {
+					t.Fatalf("run failed: %s", res.Cause)
 				}
-				if tt.wantErr == "" {
-					if !res.OK() {
-						t.Fatalf("run failed: %s", res.Cause)
-					}
-					if n := len(f.startOrder("run", false)); n != 4 {
-						t.Errorf("%d hosts ran, want 4", n)
-					}
-					return
+				if n := len(f.startOrder("run", false)); n != 4 {
+					t.Errorf("%d hosts ran, want 4", n)
 				}
-				if len(res.Preflight) != 4 {
-					t.Fatalf("preflight errors = %+v, want all 4 hosts", res.Preflight)
+				return
+			}
+			if len(res.Preflight) != 4 {
+				t.Fatalf("preflight errors = %+v, want all 4 hosts", res.Preflight)
+			}
+			for _, he := range res.Preflight {
+				if !strings.Contains(he.Err, tt.wantErr) {
+					t.Errorf("%s: %q does not contain %q", he.Host, he.Err, tt.wantErr)
 				}
-				for _, he := range res.Preflight {
-					if !strings.Contains(he.Err, tt.wantErr) {
-						t.Errorf("%s: %q does not contain %q", he.Host, he.Err, tt.wantErr)
-					}
-				}
-				if len(f.events) != 0 {
-					t.Error("commands ran without the passphrase")
-				}
-			})
+			}
+			if len(f.events) != 0 {
+				t.Error("commands ran without the passphrase")
+			}
 		})
 	}
 }
