@@ -24,9 +24,9 @@ const (
 `
 )
 
-// helps is each command's -help text after its usage line.
-var helps = map[string]string{
-	"plan": `Usage: fanout plan [options] FILE.hcl|DIR [NAME...]
+// Each command's -help text; the command table (commands.go) holds them.
+const (
+	helpPlan = `Usage: fanout plan [options] FILE.hcl|DIR [NAME...]
 
   Show what would run where: the tree of groups and tasks, each task's hosts,
   exact commands, rollback, environment and limits. Nothing runs and no host
@@ -40,8 +40,8 @@ Examples:
   fanout plan deploy.hcl
   fanout plan -var release=2026-11-25 deploy.hcl restart
   fanout plan -limit web -exclude web3 -json deploy.hcl | jq .summary
-`,
-	"apply": `Usage: fanout apply [options] FILE.hcl|DIR [NAME...]
+`
+	helpApply = `Usage: fanout apply [options] FILE.hcl|DIR [NAME...]
 
   Run the plan: tasks in parallel under their limits, each output line
   prefixed by host and task, a recap at the end (task x host: status, exit
@@ -66,8 +66,8 @@ Examples:
   fanout apply -limit 'web*' -var-file prod.hcl deploy.hcl
   fanout apply -quiet deploy.hcl; echo "exit $?"
   fanout apply -json deploy.hcl | jq -c 'select(.type=="task_finished")'
-`,
-	"validate": `Usage: fanout validate [options] FILE.hcl|DIR
+`
+	helpValidate = `Usage: fanout validate [options] FILE.hcl|DIR
 
   Check a configuration: syntax, references, limits, and every transport's
   settings against its plugin's schema. No host is contacted.
@@ -78,8 +78,8 @@ Options:
 Examples:
   fanout validate deploy.hcl
   fanout validate -json . | jq '.diagnostics[].summary'
-`,
-	"fmt": `Usage: fanout fmt [options] [FILE.hcl|DIR...]
+`
+	helpFmt = `Usage: fanout fmt [options] [FILE.hcl|DIR...]
 
   Rewrite .hcl files in the canonical style (aligned equals signs, two-space
   indentation), as terraform fmt does. With no argument, the .hcl files of
@@ -96,8 +96,8 @@ Options:
 Examples:
   fanout fmt
   fanout fmt -check -recursive .
-`,
-	"completion": `Usage: fanout completion bash|zsh|fish
+`
+	helpCompletion = `Usage: fanout completion bash|zsh|fish
 
   Print a script that completes fanout's commands, flags, .hcl files and the
   task and group names of the configuration on the line.
@@ -106,13 +106,13 @@ Examples:
   source <(fanout completion bash)                  # in ~/.bashrc
   fanout completion zsh > "${fpath[1]}/_fanout"
   fanout completion fish > ~/.config/fish/completions/fanout.fish
-`,
-}
+`
+)
 
 // commandHelp prints a command's -help text.
 func commandHelp(w io.Writer, name string) {
-	if h, ok := helps[name]; ok {
-		fmt.Fprint(w, h)
+	if c := lookupCommand(name); c != nil && c.help != "" {
+		fmt.Fprint(w, c.help)
 		return
 	}
 	fmt.Fprintf(w, "Usage: fanout %s\n", name)

@@ -90,27 +90,6 @@ const (
 	exitInterrupted = 130
 )
 
-type command struct {
-	synopsis string
-	run      func(args []string, s *streams) int
-	hidden   bool
-}
-
-var commands = map[string]command{
-	"plan":            {synopsis: "Show what would run where, without running anything", run: runPlan},
-	"apply":           {synopsis: "Run the tasks, rolling back on failure", run: runApply},
-	"validate":        {synopsis: "Check a configuration without contacting any host", run: runValidate},
-	"fmt":             {synopsis: "Rewrite .hcl files in the canonical style", run: runFmt},
-	"runs":            {synopsis: "List past runs, or show one: fanout runs [show ID]", run: runRuns},
-	"rollback":        {synopsis: "Roll back a recorded run, e.g. after fanout was killed", run: runRollback},
-	"completion":      {synopsis: "Print a shell completion script (bash, zsh, fish)", run: runCompletion},
-	"version":         {synopsis: "Print the fanout version", run: runVersion},
-	"internal-plugin": {run: runInternalPlugin, hidden: true},
-	"__names":         {run: runNames, hidden: true},
-}
-
-var commandOrder = []string{"plan", "apply", "validate", "fmt", "runs", "rollback", "completion", "version"}
-
 func run(args []string, s *streams) int {
 	defer startProfiling(args)()
 	if len(args) == 0 {
@@ -121,7 +100,7 @@ func run(args []string, s *streams) int {
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
-			if _, ok := commands[args[1]]; ok && helps[args[1]] != "" {
+			if c := lookupCommand(args[1]); c != nil && c.help != "" {
 				commandHelp(s.Out, args[1])
 				return exitOK
 			}
@@ -131,8 +110,8 @@ func run(args []string, s *streams) int {
 	case "-v", "-version", "--version":
 		return runVersion(nil, s)
 	}
-	cmd, ok := commands[name]
-	if !ok {
+	cmd := lookupCommand(name)
+	if cmd == nil {
 		fmt.Fprintf(s.Err, "fanout: unknown command %q.\n\n", name)
 		usage(s.Err)
 		return exitUsage
@@ -148,8 +127,10 @@ runs, and rolled back as a whole when one part fails.
 
 Commands:
 `)
-	for _, name := range commandOrder {
-		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].synopsis)
+	for _, c := range commands {
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+		}
 	}
 	fmt.Fprint(w, `
 Examples:

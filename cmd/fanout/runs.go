@@ -96,8 +96,8 @@ func relPath(p string) string {
 }
 
 // The help of runs and rollback sits with them; help.go holds the others'.
-func init() {
-	helps["runs"] = `Usage: fanout runs [options] [FILE.hcl|DIR]
+const (
+	helpRuns = `Usage: fanout runs [options] [FILE.hcl|DIR]
        fanout runs show ID [FILE.hcl|DIR]
 
   List the runs journaled for a configuration: every apply records itself in
@@ -112,7 +112,7 @@ Examples:
   fanout runs
   fanout runs show 20261126T011105-10e5fa deploy.hcl
 `
-	helps["rollback"] = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
+	helpRollback = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
 
   Roll back what run ID started, as recorded in its journal: the failed task
   first, then every task that started, newest first, inner groups whole,
@@ -134,4 +134,4 @@ Examples:
   fanout rollback -dry-run 20261126T011105-10e5fa
   fanout rollback 20261126T011105-10e5fa deploy.hcl
 `
-}
+)
