@@ -75,39 +75,6 @@ func runExit(status core.RunStatus) int {
 	}
 }
 
-// watchSignals turns the first SIGINT or SIGTERM into an interrupt (stop,
-// roll back) and the second into an abort. The returned func stops
-// watching and waits for the watcher.
-func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		n := 0
-		for {
-			select {
-			case <-ch:
-				n++
-				if n == 1 {
-					close(interrupt)
-				} else {
-					abort()
-					return
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(stop)
-		<-done
-	}
-}
-
 // watchStatus redraws the view's status line every second when tick is
 // set, and lists what runs now on SIGUSR1. The returned func stops both
 // and waits for them.

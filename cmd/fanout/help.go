@@ -48,11 +48,12 @@ Examples:
   code, duration, rollback; failures first with their last lines of
   stderr). When a task fails, nothing new starts, work in flight finishes,
   and everything that started is rolled back, newest first. Ctrl-C once
-  interrupts and rolls back; twice aborts. On a terminal a status line
+  interrupts and rolls back (so do SIGTERM and SIGHUP); twice aborts. A
+  closed output pipe (| head) drops the rest of the output, not the run. On a terminal a status line
   shows progress; send SIGUSR1 (kill -USR1 PID) to list what runs now.
 
   Exit status: 0 all succeeded, 1 the run failed, 2 bad usage or
-  configuration (nothing ran), 130 interrupted.
+  configuration (nothing ran), 130 interrupted (any interrupt signal).
 
 Options:
 ` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.

@@ -40,7 +40,7 @@ func newStreams() *streams {
 	out := int(os.Stdout.Fd())
 	tty := term.IsTerminal(out)
 	s := &streams{
-		Out: os.Stdout, Err: os.Stderr,
+		Out: &outputWriter{w: os.Stdout}, Err: &outputWriter{w: os.Stderr},
 		Color:    tty && os.Getenv("NO_COLOR") == "",
 		Terminal: tty,
 		Width: func() int {
@@ -115,6 +115,11 @@ func run(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout: unknown command %q.\n\n", name)
 		usage(s.Err)
 		return exitUsage
+	}
+	if !cmd.hidden {
+		// Not for a plugin fanout serves: its stdout is go-plugin's, and
+		// a plugin whose host is gone should go too.
+		survivePipes()
 	}
 	return cmd.run(args[1:], s)
 }
