@@ -34,6 +34,9 @@ type streams struct {
 	// Prompt asks the operator for a variable's value; nil when stdin is
 	// not a terminal, so that a missing variable is an error in scripts.
 	Prompt func(v *config.Variable) (string, error)
+	// Confirm asks the operator a question and returns the line typed;
+	// nil when stdin is not a terminal, so that nobody is waited for.
+	Confirm func(question string) (string, error)
 }
 
 func newStreams() *streams {
@@ -52,7 +55,9 @@ func newStreams() *streams {
 		},
 	}
 	if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
-		s.Prompt = terminalPrompt(os.Stdin, in, os.Stderr)
+		r := bufio.NewReader(os.Stdin) // one buffer for both, so no typed line is lost
+		s.Prompt = terminalPrompt(r, in, os.Stderr)
+		s.Confirm = terminalConfirm(r, os.Stderr)
 	}
 	return s
 }
@@ -78,6 +83,20 @@ func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (s
 		}
 		fmt.Fprintln(w)
 		return strings.TrimRight(line, "\r\n"), nil
+	}
+}
+
+// terminalConfirm asks a question as Terraform does before it changes
+// anything: the question, then "Enter a value:", and the line typed.
+func terminalConfirm(r *bufio.Reader, w io.Writer) func(string) (string, error) {
+	return func(question string) (string, error) {
+		fmt.Fprintf(w, "\n%s\n\n  Enter a value: ", question)
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return "", err
+		}
+		fmt.Fprintln(w)
+		return strings.TrimSpace(line), nil
 	}
 }
 

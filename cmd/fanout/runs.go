@@ -117,7 +117,9 @@ Examples:
   Roll back what run ID started, as recorded in its journal: the failed task
   first, then every task that started, newest first, inner groups whole,
   each on the hosts its run started on, through the transports and settings
-  the run used. The plan of what will be rolled back is shown first. Pairs
+  the run used. The plan of what will be rolled back is shown first, and
+  on a terminal nothing runs until you type "yes"; without a terminal,
+  -auto-approve is required. Pairs
   rolled back already (by the run itself or an earlier rollback) are
   skipped, so running it twice rolls nothing back twice. This is how to
   finish the job after fanout was killed, or lost its terminal, mid-run.
@@ -127,11 +129,13 @@ Examples:
 
 Options:
   -dry-run          Show what would be rolled back; run nothing.
+  -auto-approve     Roll back without asking for confirmation (scripts, CI).
   -force            Roll back a run that succeeded (refused otherwise).
 ` + helpVars + helpColor + `
 Examples:
   fanout runs                                   find the run's ID
   fanout rollback -dry-run 20261126T011105-10e5fa
   fanout rollback 20261126T011105-10e5fa deploy.hcl
+  fanout rollback -auto-approve 20261126T011105-10e5fa deploy.hcl
 `
 )

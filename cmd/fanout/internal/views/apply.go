@@ -47,9 +47,13 @@ type ApplyOptions struct {
 	Now func() time.Time
 	// Version is fanout's version, for the JSON stream's version event.
 	Version string
-	// Command names what runs, for the opening line: "apply" unless set
-	// ("rollback" for a journaled run's rollback).
+	// Command names what runs, for the opening line and the recap's last
+	// one: "apply" unless set ("rollback" for a journaled run's rollback).
 	Command string
+	// Rollbacks and Hosts are, for Command "rollback", how many (task,
+	// host) pairs it rolls back on how many hosts, for the opening line:
+	// the run's plan has more pairs than its rollback.
+	Rollbacks, Hosts int
 }
 
 // NewApply returns the view the parsed -json flag asks for, writing to out.
@@ -152,11 +156,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RunStarted:
 		v.started, v.total = e.Time, e.Units
 		if !quiet {
-			cmd := v.o.Command
-			if cmd == "" {
-				cmd = "apply"
+			if v.o.Command == "rollback" {
+				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
+			} else {
+				fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 			}
-			fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmd, e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 		}
 	case core.HostConnected:
 		if e.Err != "" {
@@ -223,7 +227,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.writeGroups(b, v.groups.ready(true))
 		}
 		var s strings.Builder
-		Summary(&s, e.Result, v.tails, v.o.Options)
+		summary(&s, e.Result, v.tails, v.o.Options, v.o.Command == "rollback")
 		b.WriteString(s.String())
 	}
 }
