@@ -38,7 +38,7 @@ func runApply(args []string, s *streams) int {
 	defer stopSignals()
 
 	o := views.ApplyOptions{
-		Options:  views.Options{Color: l.color, Redact: pl.redact},
+		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal},
 		Quiet:    a.Quiet,
 		Group:    a.Group,
 		Progress: s.Terminal && a.ViewType == arguments.ViewHuman,

@@ -19,7 +19,7 @@ func runRollback(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "rollback"); !ok {
 		return code
 	}
-	o := views.Options{Color: s.Color && !a.NoColor}
+	o := views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}
 	state, err := stateDir(a.Path)
 	if err != nil {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)

@@ -88,6 +88,8 @@ type ApplyHuman struct {
 	finished    bool
 	groups      *grouper
 	buf         bytes.Buffer
+	// continued holds the streams whose last Output ended inside a line.
+	continued map[tailKey]bool
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -104,7 +106,7 @@ func NewApplyHuman(out io.Writer, p *core.Plan, o ApplyOptions) *ApplyHuman {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}}
+	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}, continued: map[tailKey]bool{}}
 	for _, h := range p.Hosts {
 		v.hostW = max(v.hostW, width(h.Name))
 	}
@@ -254,22 +256,45 @@ func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 	if e.Stream == core.Stderr {
 		p = v.stderrPrefix(e.Host, e.Task, e.Phase)
 	}
-	if rd := v.o.Redact; rd != nil {
+	// A piece of a long line is marked, and so is the piece after it.
+	k := tailKey{e.Task, e.Host, e.Phase, e.Stream}
+	continued := v.continued[k]
+	if e.Partial {
+		v.continued[k] = true
+	} else if continued {
+		delete(v.continued, k)
+	}
+	rd := v.o.Redact
+	if rd == nil && !v.o.Escape && !continued && !e.Partial {
+		b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
+		out := b.AvailableBuffer()
 		for line := range lines(e.Data) {
-			b.WriteString(p)
-			b.WriteString(rd.String(string(line)))
-			b.WriteByte('\n')
+			out = append(out, p...)
+			out = append(out, line...)
+			out = append(out, '\n')
 		}
+		b.Write(out)
 		return
 	}
-	b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
-	out := b.AvailableBuffer()
+	n, i := lineCount(e.Data), 0
 	for line := range lines(e.Data) {
-		out = append(out, p...)
-		out = append(out, line...)
-		out = append(out, '\n')
+		b.WriteString(p)
+		if i == 0 && continued {
+			b.WriteString(continuedMark)
+		}
+		if rd != nil {
+			line = []byte(rd.String(string(line)))
+		}
+		if v.o.Escape {
+			b.Write(appendTerminalSafe(b.AvailableBuffer(), line))
+		} else {
+			b.Write(line)
+		}
+		if i++; i == n && e.Partial {
+			b.WriteString(continuesMark)
+		}
+		b.WriteByte('\n')
 	}
-	b.Write(out)
 }
 
 // flush writes what an event produced. With a status line on screen, the

@@ -178,7 +178,7 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 			if l.stream == core.Stderr {
 				bar = paint(v.o.Color, ansiRed, "!")
 			}
-			fmt.Fprintf(b, "    %s %s\n", bar, v.o.Redact.String(l.text))
+			fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(l.text), v.o.Options))
 		}
 	}
 }

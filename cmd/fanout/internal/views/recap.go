@@ -320,7 +320,7 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 	}
 	fmt.Fprintf(b, "      %s\n", paint(o.Color, ansiDim, label))
 	for _, l := range lines {
-		fmt.Fprintf(b, "      │ %s\n", o.Redact.String(l))
+		fmt.Fprintf(b, "      │ %s\n", terminalSafe(o.Redact.String(l), o))
 	}
 }
 
