@@ -60,6 +60,7 @@ func runApply(args []string, s *streams) int {
 	})
 	stopStatus()
 	jr.finish(s, res)
+	noteLostOutput(s, "apply", runID)
 	return runExit(res.Status)
 }
 

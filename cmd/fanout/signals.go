@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -79,4 +80,19 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// lost reports whether a write failed, so output went missing.
+func (o *outputWriter) lost() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.failed
+}
+
+// noteLostOutput tells the operator, on stderr, where the part of a run's
+// output that stdout could not take went: the journal keeps the run.
+func noteLostOutput(s *streams, cmd, runID string) {
+	if ow, ok := s.Out.(*outputWriter); ok && ow.lost() {
+		fmt.Fprintf(s.Err, "fanout %s: standard output was closed mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
+	}
 }

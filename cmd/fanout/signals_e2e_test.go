@@ -117,6 +117,9 @@ task "a" {
 		t.Errorf("the journal does not record the whole run:\n%s", l.stdout)
 	}
 	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
+	if !strings.Contains(stderr.String(), `standard output was closed mid-run; the run went on to its end. "fanout runs show `+id+`" prints its recap.`) {
+		t.Errorf("stderr does not say where the recap went:\n%s", stderr.String())
+	}
 	s := fanout(t, dir, "runs", "show", id)
 	for _, want := range []string{"Rolled back, in order: a.", "Run " + id + " failed after"} {
 		if !strings.Contains(s.stdout, want) {
