@@ -75,6 +75,11 @@ task "long" {
 			t.Errorf("piece %d of %d is marked wrongly: %.30s…%s", i+1, len(pieces)-1, p, p[max(len(p)-30, 0):])
 		}
 	}
+	// -group holds the pieces and marks them the same way.
+	g := fanout(t, dir, "apply", "-group", "main.hcl")
+	if n := len(lines) - 2; strings.Count(g.stdout, " [line continues]\n") != n || strings.Count(g.stdout, "[continued] ") != n {
+		t.Errorf("-group marks %d ends and %d starts, want %d each", strings.Count(g.stdout, " [line continues]\n"), strings.Count(g.stdout, "[continued] "), n)
+	}
 }
 
 // controlOutput is a task whose output would clear the screen, rewrite a
