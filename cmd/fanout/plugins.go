@@ -251,26 +251,21 @@ func runPluginsLock(args []string, s *streams) int {
 		return exitFailed
 	}
 	if len(lf.Transports) == 0 {
-		fmt.Fprintf(s.Out, "%s uses no third-party plugins: nothing to lock.\n", a.Path)
+		views.PluginsLocked(s.Out, a.Path, "", nil)
 		return exitOK
 	}
 	if err := lf.Write(); err != nil {
 		fmt.Fprintf(s.Err, "fanout plugins lock: %s\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(s.Out, "Wrote %s:\n", lf.Path)
-	names := make([]string, 0, len(lf.Transports))
-	for n := range lf.Transports {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		t := lf.Transports[n]
-		note := ""
+	var locked []views.LockedPlugin
+	for n, t := range lf.Transports {
+		lp := views.LockedPlugin{Name: n, Version: t.Version, SHA256: t.SHA256}
 		if old != nil && old.Transports[n] != nil && old.Transports[n].SHA256 != t.SHA256 {
-			note = " (was " + old.Transports[n].SHA256 + ")"
+			lp.Was = old.Transports[n].SHA256
 		}
-		fmt.Fprintf(s.Out, "  %s %s sha256 %s%s\n", n, t.Version, t.SHA256, note)
+		locked = append(locked, lp)
 	}
+	views.PluginsLocked(s.Out, a.Path, lf.Path, locked)
 	return exitOK
 }

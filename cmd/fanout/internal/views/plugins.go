@@ -1,9 +1,11 @@
 package views
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
@@ -155,4 +157,32 @@ func (v *PluginsJSON) List(_ string, infos []*Plugin) {
 		FormatVersion string    `json:"format_version"`
 		Plugins       []*Plugin `json:"plugins"`
 	}{PluginsJSONVersion, infos})
+}
+
+// LockedPlugin is one transport `fanout plugins lock` recorded.
+type LockedPlugin struct {
+	Name, Version, SHA256 string
+	// Was is the checksum the lock file held before, when it changed.
+	Was string
+}
+
+// PluginsLocked reports what `fanout plugins lock` wrote for the
+// configuration source: the lock file at path and its transports, by name;
+// none means the configuration uses no third-party plugin.
+func PluginsLocked(w io.Writer, source, path string, locked []LockedPlugin) {
+	var b strings.Builder
+	if len(locked) == 0 {
+		fmt.Fprintf(&b, "%s uses no third-party plugins: nothing to lock.\n", source)
+	} else {
+		fmt.Fprintf(&b, "Wrote %s:\n", path)
+	}
+	locked = slices.SortedFunc(slices.Values(locked), func(a, b LockedPlugin) int { return cmp.Compare(a.Name, b.Name) })
+	for _, t := range locked {
+		note := ""
+		if t.Was != "" {
+			note = " (was " + t.Was + ")"
+		}
+		fmt.Fprintf(&b, "  %s %s sha256 %s%s\n", t.Name, t.Version, t.SHA256, note)
+	}
+	_, _ = io.WriteString(w, b.String())
 }
