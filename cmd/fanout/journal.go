@@ -158,7 +158,7 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 	if stale != nil {
 		advice := fmt.Sprintf("If it was killed, \"fanout rollback %s\" rolls back what it started.", stale.RunID)
 		if cmd == "rollback" && stale.RunID == runID {
-			advice = "This rollback is what rolls back what it started." // no advice to run what runs
+			advice = "This rollback finishes its job." // not advice to run what runs
 		}
 		fmt.Fprintf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. %s\n", cmd, stale, advice)
 	}

@@ -28,12 +28,17 @@ func appendTerminalSafe(dst, line []byte) []byte {
 		line = line[i+1:]
 	}
 	for len(line) > 0 {
+		// Printable ASCII is most of any output: copy it in runs.
+		i := 0
+		for i < len(line) && (line[i] == '\t' || (line[i] >= 0x20 && line[i] < 0x7f)) {
+			i++
+		}
+		dst = append(dst, line[:i]...)
+		if line = line[i:]; len(line) == 0 {
+			break
+		}
 		c := line[0]
 		switch {
-		case c == '\t' || (c >= 0x20 && c < 0x7f):
-			dst = append(dst, c)
-			line = line[1:]
-			continue
 		case c < 0x20:
 			dst = append(dst, '^', c+0x40)
 			line = line[1:]
