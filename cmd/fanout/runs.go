@@ -119,10 +119,10 @@ Examples:
   each on the hosts its run started on, through the transports and settings
   the run used. The plan of what will be rolled back is shown first, and
   on a terminal nothing runs until you type "yes"; without a terminal,
-  -auto-approve is required. Pairs
-  rolled back already (by the run itself or an earlier rollback) are
-  skipped, so running it twice rolls nothing back twice. This is how to
-  finish the job after fanout was killed, or lost its terminal, mid-run.
+  -auto-approve is required. Pairs rolled back already (by the run itself
+  or an earlier rollback) are skipped, so running it twice rolls nothing
+  back twice; a rollback that failed is tried again. This is how to finish
+  the job after fanout was killed, or lost its terminal, mid-run.
 
   Sensitive values are not kept in journals: give the variables the
   rollback commands use as for apply (-var, -var-file, FANOUT_VAR_NAME).
