@@ -14,7 +14,15 @@ import (
 // Ctrl-C, a polite kill, and a hang-up, which is how a dropped SSH
 // session to a bastion or a closed terminal window ends fanout. A run
 // they interrupt exits with exitInterrupted (130), whichever it was.
-var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+// Under nohup, which ignores SIGHUP so that a run outlives its terminal,
+// a hang-up is left ignored: asking for a signal un-ignores it.
+var interruptSignals = func() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) { // read before anything asks for it
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
+}()
 
 // watchSignals turns the first interrupt signal into an interrupt (stop,
 // roll back) and the second into an abort. The returned func stops

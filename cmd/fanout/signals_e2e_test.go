@@ -51,6 +51,27 @@ func TestInterruptRollsBack(t *testing.T) {
 	}
 }
 
+// TestNohupKeepsRunning: started with SIGHUP ignored (nohup), fanout
+// leaves it ignored, so a hang-up does not interrupt the run.
+func TestNohupKeepsRunning(t *testing.T) {
+	dir, rec := workdir(t, sleepTask("slow", "1", "")+sleepTask("after", "0", ""))
+	// sh ignores HUP, then becomes fanout: as nohup does.
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0" apply main.hcl`, fanoutBin)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	b := startBG(t, cmd)
+	waitFor(t, "slow to start", started(rec, t, "slow"))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 30*time.Second); code != exitOK {
+		t.Errorf("exit %d, want 0\n%s", code, b.out)
+	}
+	if got := order(rec.read(t), "run", "end"); !slices.Equal(got, []string{"slow", "after"}) {
+		t.Errorf("ran to the end: %v, want [slow after]\n%s", got, b.out)
+	}
+}
+
 // TestClosedStdoutFinishesRun is `fanout apply p.hcl | head -2`: the
 // reader goes away after two lines, and the run goes on regardless: the
 // task's later commands run (writing more output to nobody), its failure
