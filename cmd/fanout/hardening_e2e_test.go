@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// These tests run the real binary on what a new user, or a hostile file,
+// gives it: selections that overlap, nodesets, files built to exhaust the
+// parser, and values the shell cannot run.
+
+// TestSelectedTaskRunsOnce: naming a group and one of its tasks runs the
+// task once, rolls it back once, and plan, recap and journal say so.
+func TestSelectedTaskRunsOnce(t *testing.T) {
+	dir, rec := workdir(t, sleepTask("a", "0", "")+sleepTask("b", "0", "")+`
+parallelize "g" {
+  tasks = [task.a, task.b]
+}
+task "boom" {
+  run = "exit 3"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl", "g", "a", "boom")
+	if r.code != 0 || strings.Count(r.stdout, `task "a"`) != 1 || !strings.Contains(r.stdout, "3 runs on 1 host") {
+		t.Errorf("plan g a boom: exit %d, want task a listed once in 3 runs:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = fanout(t, dir, "apply", "main.hcl", "g", "a", "boom")
+	if r.code != 1 {
+		t.Fatalf("apply: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var runs, rollbacks int
+	for _, x := range rec.read(t) {
+		if x.task == "a" && x.kind == "start" {
+			switch x.phase {
+			case "run":
+				runs++
+			case "rollback":
+				rollbacks++
+			}
+		}
+	}
+	if runs != 1 || rollbacks != 1 {
+		t.Errorf("task a ran %d times and was rolled back %d times, want once each", runs, rollbacks)
+	}
+	if !strings.Contains(r.stdout, "3 runs on 1 host") || !regexp.MustCompile(`Rolled back, in order: (a, b|b, a)\.`).MatchString(r.stdout) {
+		t.Errorf("apply output:\n%s", r.stdout)
+	}
+	journal, err := os.ReadFile(journalOf(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(journal), `"type":"unit_started","time":`); n != 5 {
+		t.Errorf("journal records %d pairs started, want 5 (a, b, boom, and two rollbacks):\n%s", n, journal)
+	}
+
+	// The example the README shows: a group and its member, planned.
+	root := "../.."
+	r = fanout(t, root, "plan", "examples/rollback.hcl", "restart", "app_restart")
+	if r.code != 0 || strings.Count(r.stdout, `task "app_restart"`) != 1 {
+		t.Errorf("plan rollback.hcl restart app_restart: exit %d, want app_restart once:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestLimitNodeset: -limit and -exclude read host sets as the grouped
+// output prints them.
+func TestLimitNodeset(t *testing.T) {
+	dir := t.TempDir()
+	var hcl strings.Builder
+	for _, h := range []string{"web01", "web02", "web03", "web10", "db1"} {
+		hcl.WriteString("host \"" + h + "\" {\n  transport = \"local\"\n}\n")
+	}
+	hcl.WriteString("task \"hello\" {\n  run = \"echo hello from $FANOUT_HOST\"\n}\n")
+	hcl.WriteString("task \"same\" {\n  run = \"echo same\"\n}\n")
+	writeFile(t, dir, "main.hcl", hcl.String())
+
+	r := fanout(t, dir, "apply", "-group", "-limit", "web[01-03,10],db1", "-exclude", "web[02,10]", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"hello from web01", "hello from web03", "hello from db1"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, not := range []string{"hello from web02", "hello from web10"} {
+		if strings.Contains(r.stdout, not) {
+			t.Errorf("apply ran on an excluded host (%q):\n%s", not, r.stdout)
+		}
+	}
+
+	// What -group printed for a host set selects that set again.
+	r = fanout(t, dir, "apply", "-group", "-limit", "web*", "main.hcl")
+	if r.code != 0 || !strings.Contains(r.stdout, "web[01-03,10] (4) │ same") {
+		t.Fatalf("apply -group -limit web*: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = fanout(t, dir, "plan", "-limit", "web[01-03,10]", "main.hcl")
+	if r.code != 0 || !strings.Contains(r.stdout, "4 of 5 hosts; left out: db1.") {
+		t.Errorf("plan -limit of the folded set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = fanout(t, dir, "plan", "-limit", "web[10-1]", "main.hcl")
+	if r.code != 2 || !strings.Contains(r.stderr, `Invalid host pattern "web[10-1]"`) || !strings.Contains(r.stderr, "goes down") {
+		t.Errorf("a reversed range: exit %d\n%s", r.code, r.stderr)
+	}
+}
