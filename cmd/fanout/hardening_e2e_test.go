@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // These tests run the real binary on what a new user, or a hostile file,
@@ -104,5 +110,62 @@ func TestLimitNodeset(t *testing.T) {
 	r = fanout(t, dir, "plan", "-limit", "web[10-1]", "main.hcl")
 	if r.code != 2 || !strings.Contains(r.stderr, `Invalid host pattern "web[10-1]"`) || !strings.Contains(r.stderr, "goes down") {
 		t.Errorf("a reversed range: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestHostileConfigurations: files built to exhaust the parser or the
+// diagnostic renderer answer at once, exit 2, and name the file and line.
+func TestHostileConfigurations(t *testing.T) {
+	dir := t.TempDir()
+	rnd := rand.New(rand.NewPCG(12, 4))
+	random := func(n int, nul bool) string {
+		b := make([]byte, n)
+		for i := range b {
+			if b[i] = byte(rnd.UintN(256)); b[i] == 0 && !nul {
+				b[i] = 'x'
+			}
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"parens.hcl", "locals {\n  x = " + strings.Repeat("(", 100_000) + "\n}\n",
+			[]string{"Error: Configuration nested too deeply", "on parens.hcl line 2"}},
+		{"interp.hcl", "task \"t\" {\n  run = \"" + strings.Repeat("${", 30_000) + "\"\n}\n",
+			[]string{"Error: Configuration nested too deeply", "on interp.hcl line 2"}},
+		{"random.hcl", random(100<<10, true), []string{"Error: Not a text file", "on random.hcl line"}},
+		{"big.hcl", random(10<<20, true), []string{"Error: Configuration file too large", "on big.hcl line 1", "4 MiB"}},
+		{"text.hcl", random(100<<10, false), []string{"on text.hcl line", "Error: And ", "fanout shows the first 10 diagnostics only"}},
+	}
+	for _, tt := range tests {
+		writeFile(t, dir, tt.name, tt.src)
+		for _, cmd := range []string{"validate", "plan"} {
+			t.Run(cmd+" "+tt.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				c := exec.CommandContext(ctx, fanoutBin, cmd, tt.name)
+				c.Dir, c.Env = dir, append(os.Environ(), "NO_COLOR=1")
+				var stderr bytes.Buffer
+				c.Stderr = &stderr
+				err := c.Run()
+				if ctx.Err() != nil {
+					t.Fatalf("fanout %s %s did not finish within 20s", cmd, tt.name)
+				}
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+					t.Fatalf("exit: %v, want 2\n%.2000s", err, stderr.String())
+				}
+				for _, want := range tt.want {
+					if !strings.Contains(stderr.String(), want) {
+						t.Errorf("stderr lacks %q:\n%.3000s", want, stderr.String())
+					}
+				}
+				if n := strings.Count(stderr.String(), "Error: "); n > 11 {
+					t.Errorf("%d errors printed, want at most 10 and a count of the rest", n)
+				}
+			})
+		}
 	}
 }
