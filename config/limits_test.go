@@ -67,7 +67,9 @@ func TestHostileFiles(t *testing.T) {
 // TestNestingScanReadsStrings: brackets in strings, comments and heredoc
 // text do not count; interpolations do, and $${ is literal.
 func TestNestingScanReadsStrings(t *testing.T) {
-	deep := func(open, close string) string { return strings.Repeat(open, MaxNesting+1) + strings.Repeat(close, MaxNesting+1) }
+	deep := func(open, close string) string {
+		return strings.Repeat(open, MaxNesting+1) + strings.Repeat(close, MaxNesting+1)
+	}
 	fine := []string{
 		"x = \"" + strings.Repeat("(", 500) + "\"\n",
 		"# " + strings.Repeat("{", 500) + "\n",
