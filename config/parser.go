@@ -32,11 +32,17 @@ func NewParser(fsys fs.FS) *Parser {
 // LoadOptions are the inputs of a configuration that do not come from its
 // files.
 type LoadOptions struct {
-	// Vars are raw variable inputs by name (CLI merges FANOUT_VAR_* < -var
-	// before calling). A value for a variable whose type is not string is
-	// parsed as an HCL expression (like terraform -var), then converted to the
-	// type; a variable declared without a type takes the raw string.
+	// Vars are raw variable inputs by name, from -var. A value for a
+	// variable whose type is not string is parsed as an HCL expression
+	// (like terraform -var), then converted to the type; a variable
+	// declared without a type takes the raw string. A value for a variable
+	// the configuration does not declare is an error.
 	Vars map[string]string
+	// EnvVars are raw variable inputs from the environment (FANOUT_VAR_*),
+	// read as Vars are, under them; a value for a variable the
+	// configuration does not declare is ignored, as Terraform ignores
+	// TF_VAR_*.
+	EnvVars map[string]string
 	// Values are variable inputs written in HCL, from a variables file
 	// (ParseVarFile); for a name in both, Values wins. The CLI, which knows
 	// the order of -var and -var-file flags, puts each name in one only.

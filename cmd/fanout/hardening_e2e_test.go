@@ -169,3 +169,42 @@ func TestHostileConfigurations(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallCorrectness: what used to pass validation and fail at apply, or
+// fail where nothing was wrong, or say the wrong thing (issue 12, item 7).
+func TestSmallCorrectness(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "nul.hcl", "task \"a\" {\n  run = \"echo a\\u0000b\"\n}\n")
+	for _, cmd := range []string{"validate", "plan", "apply"} {
+		r := fanout(t, dir, cmd, "nul.hcl")
+		if r.code != 2 || !strings.Contains(r.stderr, `NUL character in a command of task "a"`) || !strings.Contains(r.stderr, "on nul.hcl line 2") {
+			t.Errorf("%s of a command holding a NUL: exit %d, want 2 and a diagnostic on line 2:\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+
+	// An ambient FANOUT_VAR_ for a variable this configuration does not
+	// declare is ignored; -var for one is still an error.
+	writeFile(t, dir, "vars.hcl", "variable \"who\" {\n  type = string\n}\ntask \"a\" {\n  run = \"echo hello ${var.who}\"\n}\n")
+	env := append(os.Environ(), "NO_COLOR=1", "FANOUT_VAR_who=env", "FANOUT_VAR_region=eu")
+	r := runFanout(t, dir, env, "apply", "vars.hcl")
+	if r.code != 0 || !strings.Contains(r.stdout, "hello env") || strings.Contains(r.stderr, "region") {
+		t.Errorf("apply with an undeclared FANOUT_VAR_region: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runFanout(t, dir, env, "plan", "-var", "regoin=eu", "vars.hcl")
+	if r.code != 2 || !strings.Contains(r.stderr, "Value for undeclared variable") {
+		t.Errorf("-var for an undeclared variable: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+
+	// A path that does not exist has no runs to list: it is an error.
+	r = fanout(t, dir, "runs", "nonexistent.hcl")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot read configuration nonexistent.hcl") || strings.Contains(r.stdout, "No runs") {
+		t.Errorf("runs of a missing path: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A timeout is reported as the timeout, the time to stop apart.
+	writeFile(t, dir, "timeout.hcl", "task \"slow\" {\n  run     = \"sleep 20\"\n  timeout = \"1s\"\n}\n")
+	r = fanout(t, dir, "apply", "timeout.hcl")
+	if r.code != 1 || !regexp.MustCompile(`slow +│ ✗ timed out after 1s[ \n(]`).MatchString(r.stdout) {
+		t.Errorf("apply of a task timing out after 1s: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
