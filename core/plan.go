@@ -126,6 +126,16 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		Config:    cfg,
 	}
 
+	if len(cfg.Tasks) == 0 {
+		// A run of nothing that "succeeded" hides a wrong path or an
+		// unsaved file; Terraform's empty-directory run is no model here.
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No task in the configuration",
+			Detail: "The configuration declares no task, so there is nothing to plan or run. Check the path, " +
+				"or add a task, such as: task \"hello\" { run = \"echo hello\" }.",
+		})
+	}
 	roots, rootDiags := selectRoots(cfg, opts.Targets)
 	diags = append(diags, rootDiags...)
 	if diags.HasErrors() {

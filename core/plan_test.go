@@ -213,3 +213,15 @@ func TestSelectionDiagnosticNamesHostsAndRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyConfigurationIsAnError: a configuration of no task is not a
+// successful run of nothing.
+func TestEmptyConfigurationIsAnError(t *testing.T) {
+	for _, src := range []string{"", "variable \"x\" {\n  default = 1\n}\nhost \"h\" {\n  transport = \"local\"\n}\n"} {
+		cfg := loadTestConfig(t, src)
+		p, diags := BuildPlan(context.Background(), cfg, PlanOptions{})
+		if p != nil || !diags.HasErrors() || diags[0].Summary != "No task in the configuration" {
+			t.Errorf("BuildPlan(%q) = %v, %v; want no plan and an error", src, p, diags)
+		}
+	}
+}

@@ -182,6 +182,15 @@ func TestSmallCorrectness(t *testing.T) {
 		}
 	}
 
+	// An empty configuration is an error, not a run of nothing.
+	writeFile(t, dir, "empty.hcl", "# nothing yet\n")
+	for _, cmd := range []string{"validate", "apply"} {
+		r := fanout(t, dir, cmd, "empty.hcl")
+		if r.code != 2 || !strings.Contains(r.stderr, "No task in the configuration") {
+			t.Errorf("%s of an empty configuration: exit %d, want 2\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+
 	// An ambient FANOUT_VAR_ for a variable this configuration does not
 	// declare is ignored; -var for one is still an error.
 	writeFile(t, dir, "vars.hcl", "variable \"who\" {\n  type = string\n}\ntask \"a\" {\n  run = \"echo hello ${var.who}\"\n}\n")
