@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -57,6 +58,22 @@ func checkSource(name string, src []byte) hcl.Diagnostics {
 		}}
 	}
 	return nil
+}
+
+// showable reports whether the line of a refused file that rng points at
+// may be shown as a snippet: short and printable, unlike a line of
+// 100,000 brackets or of binary.
+func showable(src []byte, rng *hcl.Range) bool {
+	if rng == nil || rng.Start.Byte >= len(src) {
+		return false
+	}
+	from := bytes.LastIndexByte(src[:rng.Start.Byte], '\n') + 1
+	to := bytes.IndexByte(src[rng.Start.Byte:], '\n')
+	if to < 0 {
+		to = len(src) - rng.Start.Byte
+	}
+	line := src[from : rng.Start.Byte+to]
+	return len(line) <= 200 && utf8.Valid(line) && !bytes.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' })
 }
 
 // rangeAt is the range of n bytes at offset in src.

@@ -82,6 +82,9 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 			continue
 		}
 		if d := checkSource(n.display, src); d.HasErrors() {
+			if showable(src, d[0].Subject) {
+				p.files[n.display] = &hcl.File{Bytes: src}
+			}
 			diags = diags.Extend(d)
 			syntaxErrors = true
 			continue

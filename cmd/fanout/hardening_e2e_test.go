@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -141,6 +142,19 @@ func TestHostileConfigurations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		writeFile(t, dir, tt.name, tt.src)
+	}
+	// For editors, the same diagnostics as one JSON document.
+	r := fanout(t, dir, "validate", "-json", "text.hcl")
+	var doc struct {
+		Valid       bool
+		ErrorCount  int `json:"error_count"`
+		Diagnostics []struct{ Summary string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 1 && r.code != 2 || doc.Valid ||
+		len(doc.Diagnostics) != 11 || !strings.HasPrefix(doc.Diagnostics[10].Summary, "And ") {
+		t.Errorf("validate -json text.hcl: exit %d, %v, %d diagnostics:\n%.2000s", r.code, err, len(doc.Diagnostics), r.stdout)
+	}
+	for _, tt := range tests {
 		for _, cmd := range []string{"validate", "plan"} {
 			t.Run(cmd+" "+tt.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
