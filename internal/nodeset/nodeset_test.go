@@ -213,3 +213,41 @@ func TestExpandWidePadding(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// FuzzExpand: Expand never panics nor makes more than MaxNames names, and
+// what it makes folds and expands back to the same set.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"web[01-20,25],db1", "r[1-2]n[1-3]", "a[1-]", "[", "x[0-99999]", "h[1-100000]", "a,,b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		names, err := Expand(s)
+		if err != nil {
+			return
+		}
+		if len(names) == 0 || len(names) > MaxNames {
+			t.Fatalf("Expand(%q) made %d names", s, len(names))
+		}
+		if len(names) > 1000 {
+			return
+		}
+		if strings.ContainsAny(s, "[],") {
+			// Names with brackets or commas of their own cannot be
+			// folded back; the syntax has no escape.
+			for _, n := range names {
+				if strings.ContainsAny(n, "[],") {
+					return
+				}
+			}
+		}
+		again, err := Expand(Fold(names))
+		if err != nil {
+			t.Fatalf("Expand(Fold(Expand(%q))) = %v", s, err)
+		}
+		slices.Sort(names)
+		slices.Sort(again)
+		if !slices.Equal(names, again) {
+			t.Fatalf("round trip of %q: %q != %q", s, names, again)
+		}
+	})
+}
