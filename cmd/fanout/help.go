@@ -12,8 +12,9 @@ const (
   -var-file FILE    Set variables from an HCL file of NAME = VALUE lines
                     (repeatable). -var and -var-file apply in the order given,
                     the later winning; FANOUT_VAR_NAME in the environment comes
-                    first. A required variable left unset is asked for on a
-                    terminal, and is an error otherwise.
+                    first (and is ignored for a variable not declared). A
+                    required variable left unset is asked for on a terminal,
+                    and is an error otherwise.
 `
 	helpSelect = `  -limit PATTERN    Run only on hosts matching a host name, a role, a nodeset
                     as the output folds hosts ('web[01-20,25]': a bracket of
