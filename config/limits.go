@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -233,11 +234,11 @@ func capDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 			errs++
 		}
 	}
-	summary := fmt.Sprintf("And %d more diagnostics", len(rest))
+	summary := fmt.Sprintf("And %s more diagnostics", thousands(len(rest)))
 	sev := hcl.DiagWarning
 	if errs > 0 {
 		sev = hcl.DiagError
-		summary = fmt.Sprintf("And %d more diagnostics (%d errors)", len(rest), errs)
+		summary = fmt.Sprintf("And %s more diagnostics (%s errors)", thousands(len(rest)), thousands(errs))
 	}
 	return append(diags[:MaxDiagnostics:MaxDiagnostics], &hcl.Diagnostic{
 		Severity: sev,
@@ -245,4 +246,13 @@ func capDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 		Detail: fmt.Sprintf("fanout shows the first %d diagnostics only: fix those first, since the later ones often follow from them, and run again.",
 			MaxDiagnostics),
 	})
+}
+
+// thousands writes n with a comma between groups of three digits: 4,969.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // TestHostileFiles: files built to exhaust the parser are refused, or
@@ -102,5 +104,22 @@ func TestNestingScanReadsStrings(t *testing.T) {
 	}
 	if got := checkSource("f.hcl", bytes.Repeat([]byte("x"), MaxFileSize)); got.HasErrors() {
 		t.Errorf("a file of exactly MaxFileSize bytes is refused: %v", got)
+	}
+}
+
+func TestCapDiagnostics(t *testing.T) {
+	var diags hcl.Diagnostics
+	for range 4979 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid character"})
+	}
+	got := capDiagnostics(diags)
+	if len(got) != MaxDiagnostics+1 || got[MaxDiagnostics].Summary != "And 4,969 more diagnostics (4,969 errors)" {
+		t.Errorf("%d diagnostics, last %q", len(got), got[len(got)-1].Summary)
+	}
+	for _, n := range []int{0, 5, 999, 1000, 1234567} {
+		want := map[int]string{0: "0", 5: "5", 999: "999", 1000: "1,000", 1234567: "1,234,567"}[n]
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
