@@ -58,9 +58,14 @@ type PhaseResult struct {
 	Err      string
 	Started  time.Time
 	Duration time.Duration
+	// Timeout is the task's timeout when it stopped the pair
+	// (StatusTimedOut), so that Describe can say it apart from the time
+	// the command took to die; 0 when unknown.
+	Timeout time.Duration
 }
 
-// Describe renders the result in a few words: "exit 3", "timed out after 2s".
+// Describe renders the result in a few words: "exit 3", "timed out after
+// 1s (stopped 2s later)".
 func (r PhaseResult) Describe() string {
 	switch r.Status {
 	case StatusOK:
@@ -71,7 +76,16 @@ func (r PhaseResult) Describe() string {
 		}
 		return fmt.Sprintf("exit %d", r.ExitCode)
 	case StatusTimedOut:
-		return "timed out after " + r.Duration.Round(time.Millisecond).String()
+		if r.Timeout <= 0 {
+			return "timed out after " + r.Duration.Round(time.Millisecond).String()
+		}
+		// The command gets a grace period to stop after its timeout; how
+		// long it took is said apart, not added to the timeout.
+		s := "timed out after " + r.Timeout.String()
+		if late := (r.Duration - r.Timeout).Round(100 * time.Millisecond); late > 0 {
+			s += fmt.Sprintf(" (stopped %s later)", late)
+		}
+		return s
 	case StatusUnreachable, StatusInterrupted:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err

@@ -203,6 +203,9 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		}
 	}
 	res.Duration = time.Since(start)
+	if res.Status == StatusTimedOut {
+		res.Timeout = t.Timeout
+	}
 	r.record(&JournalRecord{Type: RecordUnitFinished, Task: t.Name, Host: h.Name, Phase: phase, Result: journalResult(res)})
 	r.emit(UnitFinished{Task: t.Name, Host: h.Name, Phase: phase, Result: res})
 	return res
