@@ -58,7 +58,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		close(e.started)
 		return nil, fmt.Errorf("command not started: %w", err)
 	}
-	p, err := startCommand(shell, req.Command, environ(req.Env),
+	p, err := startCommand(t.logger, shell, req.Command, environ(req.Env),
 		&failureWriter{w: out.Stdout, f: failed}, &failureWriter{w: out.Stderr, f: failed})
 	if err != nil {
 		close(e.started)

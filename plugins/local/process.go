@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // process is a started command: the process Exec waits for (the shell, or
@@ -29,33 +31,47 @@ type process struct {
 // stdout and stderr to the given writers, in a new process group; under a
 // supervisor when this binary can run one (see SupervisorMain). The
 // caller waits for p.cmd and then calls p.release.
-func startCommand(shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
-	self, supervised := supervisorPath()
-	if !supervised {
-		cmd := exec.Command(shell, "-c", command)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
-		// A group of its own: signals reach what the command starts, and
-		// the terminal's Ctrl-C reaches fanout alone, which decides what
-		// to stop.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.WaitDelay = outputGrace
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start %s: %w", shell, err)
+func startCommand(logger hclog.Logger, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
+	if self, ok := supervisorPath(); ok {
+		p, err := startSupervised(self, shell, command, env, stdout, stderr)
+		if !errors.Is(err, errNoSupervisor) {
+			return p, err
 		}
-		return &process{cmd: cmd, pgid: cmd.Process.Pid}, nil
+		// Better a command run as before than none at all; but it would
+		// outlive a crash of this plugin, so say so.
+		logger.Warn("running the command without a supervisor: it would outlive a crash of this plugin", "error", err)
 	}
+	cmd := exec.Command(shell, "-c", command)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
+	// A group of its own: signals reach what the command starts, and the
+	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = outputGrace
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", shell, err)
+	}
+	return &process{cmd: cmd, pgid: cmd.Process.Pid}, nil
+}
 
+// errNoSupervisor is wrapped by startSupervised's errors when the
+// supervisor itself could not be started: the command can still run
+// without one.
+var errNoSupervisor = errors.New("cannot start the command's supervisor")
+
+// startSupervised starts `shell -c command` under a supervisor, the binary
+// self re-executed; see supervisorArg0.
+func startSupervised(self, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
 	// os.Pipe sets close-on-exec, so that no other child of the plugin
 	// holds the lifeline's write end: only the plugin's death closes it.
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("start %s: lifeline pipe: %w", shell, err)
+		return nil, fmt.Errorf("%w: lifeline pipe: %w", errNoSupervisor, err)
 	}
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
 		lifeR.Close()
 		lifeW.Close()
-		return nil, fmt.Errorf("start %s: report pipe: %w", shell, err)
+		return nil, fmt.Errorf("%w: report pipe: %w", errNoSupervisor, err)
 	}
 	cmd := &exec.Cmd{
 		Path:   self,
@@ -77,24 +93,26 @@ func startCommand(shell, command string, env []string, stdout, stderr io.Writer)
 	p := &process{cmd: cmd, report: bufio.NewReader(reportR), closers: []io.Closer{lifeW, reportR}}
 	if err != nil {
 		p.release()
-		return nil, fmt.Errorf("start supervisor of %s: %w", shell, err)
+		return nil, fmt.Errorf("%w: %w", errNoSupervisor, err)
 	}
 	kind, arg := p.readReport()
-	switch kind {
-	case "pid":
+	if kind == "pid" {
 		if p.pgid, err = strconv.Atoi(arg); err == nil && p.pgid > 0 {
 			return p, nil
 		}
-		err = fmt.Errorf("supervisor reported pid %q", arg)
-	case "error":
-		err = errors.New(arg)
-	default:
-		// It died before it could start the shell.
-		err = errors.New("supervisor exited before starting the command")
 	}
-	_ = cmd.Wait()
+	// Released first: a supervisor that did start a shell kills it when
+	// its lifeline closes, and so ends.
 	p.release()
-	return nil, fmt.Errorf("start %s: %w", shell, err)
+	waitErr := cmd.Wait()
+	switch kind {
+	case "pid":
+		return nil, fmt.Errorf("start %s: supervisor reported pid %q", shell, arg)
+	case "error":
+		return nil, fmt.Errorf("start %s: %s", shell, arg)
+	}
+	// It ended before it could start the shell: nothing ran.
+	return nil, fmt.Errorf("%w: it exited before starting the command: %v", errNoSupervisor, waitErr)
 }
 
 // readReport reads the supervisor's next report line as its kind and

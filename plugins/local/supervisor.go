@@ -2,7 +2,6 @@ package local
 
 import (
 	"os"
-	"sync"
 	"sync/atomic"
 )
 
@@ -57,17 +56,13 @@ func SupervisorMain() {
 }
 
 // supervisorPath returns the binary to re-execute as a supervisor, or false
-// when commands run unsupervised: on systems other than Linux, in a binary
-// that did not call SupervisorMain, or when the binary cannot be found.
+// when commands run unsupervised: on systems other than Linux, or in a
+// binary that did not call SupervisorMain. It is /proc/self/exe, which
+// names the very binary this process runs even if its file was replaced
+// by an upgrade since: a supervisor always speaks the plugin's protocol.
 func supervisorPath() (string, bool) {
 	if !superviseCommands || !supervisorReady.Load() {
 		return "", false
 	}
-	self, err := executable()
-	return self, err == nil
+	return "/proc/self/exe", true
 }
-
-// executable is os.Executable, looked up once: on Linux it reads
-// /proc/self/exe, which names the binary this process runs even if the
-// file has since been replaced.
-var executable = sync.OnceValues(os.Executable)

@@ -241,7 +241,6 @@ func TestSignalEndsBackgroundChildren(t *testing.T) {
 			tr := newTransport(t)
 			ctx := context.Background()
 			stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: "bg", Command: "echo $$; sleep 30 & echo $!; wait"})
-			waitSeen(t, stdout, "\n", 10*time.Second)
 			pgid := startedGroup(t, stdout)
 			deadline := time.Now().Add(10 * time.Second)
 			for len(strings.Fields(stdout.String())) < 2 && time.Now().Before(deadline) {
@@ -277,10 +276,11 @@ func TestSignalOtherThanEndKeepsBackgroundChildren(t *testing.T) {
 	defer tr.Close(context.Background(), &sdk.CloseRequest{})
 	ctx := context.Background()
 	stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{
-		ID: "usr1", Command: "trap 'exit 0' USR1; echo $$; (trap '' USR1; exec sleep 30) & wait",
+		// The sleep starts with USR1 ignored, the shell then traps it;
+		// both are in place before the first line is written.
+		ID: "usr1", Command: "trap '' USR1; sleep 30 & trap 'exit 0' USR1; echo $$; wait",
 	})
 	pgid := startedGroup(t, stdout)
-	// The trap is set before the first line is written.
 	if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: "usr1", Signal: "USR1"}); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
