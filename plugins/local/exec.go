@@ -110,7 +110,11 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	}
 	code, sig, signaled := p.status()
 	p.release()
-	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "exit_code", code, "signal", signalName(sig))
+	sigName := ""
+	if signaled {
+		sigName = signalName(sig)
+	}
+	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
 	if stopped == nil {
 		select {
 		case <-failed.ch:
@@ -132,11 +136,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		// The command ran, but its output could not be delivered.
 		return nil, fmt.Errorf("copy output of exec %s: %w", req.ID, waitErr)
 	}
-	resp := &sdk.ExecResponse{TimedOut: timedOut, ExitCode: code}
-	if signaled {
-		resp.Signal = signalName(sig)
-	}
-	return resp, nil
+	return &sdk.ExecResponse{TimedOut: timedOut, ExitCode: code, Signal: sigName}, nil
 }
 
 // begin registers an Exec with the transport: it counts it for Close and

@@ -61,6 +61,12 @@ var errNoSupervisor = errors.New("cannot start the command's supervisor")
 // startSupervised starts `shell -c command` under a supervisor, the binary
 // self re-executed; see supervisorArg0.
 func startSupervised(self, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
+	// Looked up here, in the plugin's PATH, as exec.Command would for an
+	// unsupervised command, with the same error.
+	path, err := exec.LookPath(shell)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", shell, err)
+	}
 	// os.Pipe sets close-on-exec, so that no other child of the plugin
 	// holds the lifeline's write end: only the plugin's death closes it.
 	lifeR, lifeW, err := os.Pipe()
@@ -75,7 +81,7 @@ func startSupervised(self, shell, command string, env []string, stdout, stderr i
 	}
 	cmd := &exec.Cmd{
 		Path:   self,
-		Args:   []string{supervisorArg0, shell, "-c", command},
+		Args:   []string{supervisorArg0, path, shell, "-c", command},
 		Env:    env,
 		Stdout: stdout,
 		Stderr: stderr,

@@ -6,7 +6,8 @@ import (
 )
 
 // A command's supervisor is this plugin's own binary, re-executed under the
-// name supervisorArg0 with the shell's command line as its arguments. It
+// name supervisorArg0 with the shell's path and argument list as its
+// arguments. It
 // starts the shell in a new process group and waits for it; if the plugin
 // process dies first, it kills that group with SIGKILL. The plugin runs the
 // supervisor in a process group of its own, so that neither a signal for

@@ -16,24 +16,27 @@ import (
 // waitid and /proc/self/exe.
 const superviseCommands = true
 
-// supervise is the supervisor's main: it runs argv (the shell, "-c", the
-// command) in a new process group and returns the supervisor's exit code.
-// The command's own status goes to the report pipe, never into that code,
-// so that the plugin can tell the two apart.
-func supervise(argv []string) int {
-	life := os.NewFile(lifelineFD, "lifeline")
-	report := os.NewFile(reportFD, "report")
-	if life == nil || report == nil || len(argv) == 0 {
+// supervise is the supervisor's main. args are the shell's path, then its
+// argument list (the shell as the configuration names it, "-c", the
+// command). It runs the shell in a new process group and returns the
+// supervisor's exit code; the command's own status goes to the report
+// pipe, never into that code, so that the plugin can tell the two apart.
+func supervise(args []string) int {
+	if len(args) < 2 || !isOpen(lifelineFD) || !isOpen(reportFD) {
 		fmt.Fprintln(os.Stderr, "fanout: this is the local transport's command supervisor, which fanout runs itself")
 		return 2
 	}
+	life := os.NewFile(lifelineFD, "lifeline")
+	report := os.NewFile(reportFD, "report")
 	// The command must not inherit either pipe: a child holding the report
 	// open would hold the plugin's read of it, and one holding the
 	// lifeline would outlive the plugin unnoticed.
 	syscall.CloseOnExec(lifelineFD)
 	syscall.CloseOnExec(reportFD)
 
-	cmd := exec.Command(argv[0], argv[1:]...)
+	// The plugin looked the shell up in its own PATH, as it does when it
+	// runs the shell itself; Args[0] stays as configured, for $0.
+	cmd := &exec.Cmd{Path: args[0], Args: args[1:]}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -79,6 +82,12 @@ func supervise(argv []string) int {
 		fmt.Fprintf(report, "exit %d\n", ws.ExitStatus())
 	}
 	return exitNow(0)
+}
+
+// isOpen reports whether the file descriptor fd is open.
+func isOpen(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
 }
 
 // exitNow exits the supervisor at once with code, and returns code for the

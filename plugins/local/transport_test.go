@@ -63,6 +63,7 @@ func TestExec(t *testing.T) {
 			stdout: "/nowhere",
 		},
 		{name: "parent env kept", req: sdk.ExecRequest{Command: `test -n "$PATH"`}},
+		{name: "$0 is the shell as configured", req: sdk.ExecRequest{Command: `printf %s "$0"`}, stdout: "sh"},
 		{name: "stdin is empty", req: sdk.ExecRequest{Command: "cat; echo done"}, stdout: "done\n"},
 		{name: "shell syntax", req: sdk.ExecRequest{Command: "for i in 1 2 3; do echo $i; done | tail -n 2"}, stdout: "2\n3\n"},
 		{
