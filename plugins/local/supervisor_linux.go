@@ -22,7 +22,7 @@ const superviseCommands = true
 // supervisor's exit code; the command's own status goes to the report
 // pipe, never into that code, so that the plugin can tell the two apart.
 func supervise(args []string) int {
-	if len(args) < 2 || !isOpen(lifelineFD) || !isOpen(reportFD) {
+	if len(args) < 2 || !isPipe(lifelineFD) || !isPipe(reportFD) {
 		fmt.Fprintln(os.Stderr, "fanout: this is the local transport's command supervisor, which fanout runs itself")
 		return 2
 	}
@@ -84,10 +84,11 @@ func supervise(args []string) int {
 	return exitNow(0)
 }
 
-// isOpen reports whether the file descriptor fd is open.
-func isOpen(fd int) bool {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil
+// isPipe reports whether the file descriptor fd is an open pipe, as the
+// plugin passes them.
+func isPipe(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }
 
 // exitNow exits the supervisor at once with code, and returns code for the
