@@ -191,7 +191,7 @@ func (r *run) execute() *Result {
 	r.cancelExec()
 
 	res := r.result(ordered, start)
-	r.record(&JournalRecord{Type: RecordRunFinished, Status: res.Status.String(), Reason: res.Cause})
+	r.record(&JournalRecord{Type: RecordRunFinished, Status: res.Status, Reason: res.Cause})
 	r.emit(RunFinished{Result: res})
 	close(r.events)
 	<-r.dispatched

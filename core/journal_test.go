@@ -102,8 +102,8 @@ func TestJournalRollbackMatchesLiveOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, st := rc.Finished(); !ok || st != "failed" {
-		t.Errorf("Finished() = %v %q, want true failed", ok, st)
+	if st, ok := rc.Finished(); !ok || st != RunFailed {
+		t.Errorf("Finished() = %v %v, want failed true", st, ok)
 	}
 	want := []string{"f", "z", "y", "p", "first"}
 	if diff := cmp.Diff(want, stepTasks(t, rc)); diff != "" {
@@ -159,7 +159,7 @@ func TestJournalAfterCrash(t *testing.T) {
 	if !rc.Truncated {
 		t.Error("the torn last line was not noticed")
 	}
-	if ok, _ := rc.Finished(); ok {
+	if _, ok := rc.Finished(); ok {
 		t.Error("a cut journal reads as finished")
 	}
 	if s := rc.Status(); s != "unfinished" {

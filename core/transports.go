@@ -90,19 +90,6 @@ func (tp *TransportPlan) Attributes() []Setting {
 	return out
 }
 
-// Secrets returns the transport's set sensitive string settings, named by
-// their reference ("transport.ssh.password"): what the journal replaces by
-// placeholders and the views hide wherever a command or a plugin prints it.
-func (tp *TransportPlan) Secrets() []Secret {
-	var out []Secret
-	for _, s := range tp.Attributes() {
-		if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
-			out = append(out, Secret{Name: "transport." + tp.Name + "." + s.Name, Value: s.Value.AsString()})
-		}
-	}
-	return out
-}
-
 // Transports starts transport plugins on first use and keeps one plugin
 // process per transport until Close, so that a plan and the run that
 // follows it share them. It is safe for concurrent use.

@@ -186,7 +186,7 @@ host "a" {
 	if diff := cmp.Diff(wantAttrs, got); diff != "" {
 		t.Errorf("Attributes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Secret{{Name: "transport." + tp.Name + ".token", Value: "s3cret"}}, tp.Secrets()); diff != "" {
+	if diff := cmp.Diff([]Secret{{Name: "transport." + tp.Name + ".token", Value: "s3cret"}}, Secrets(nil, p)); diff != "" {
 		t.Errorf("Secrets (-want +got):\n%s", diff)
 	}
 }

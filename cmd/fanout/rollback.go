@@ -31,7 +31,7 @@ func runRollback(args []string, s *streams) int {
 		return exitFailed
 	}
 	views.RunHeader(s.Out, rc, o)
-	if done, status := rc.Finished(); done && status == core.RunSucceeded.String() && !a.Force {
+	if status, done := rc.Finished(); done && status == core.RunSucceeded && !a.Force {
 		fmt.Fprintf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", rc.Header.RunID)
 		return exitUsage
 	}
@@ -114,10 +114,10 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery) ([]co
 		pl, done, ok := l.buildPlan(&c, arguments.Selection{})
 		defer done()
 		if ok {
-			secrets = secretsFor(pl.cfg, pl.plan)
+			secrets = core.Secrets(pl.cfg, pl.plan)
 		}
 	} else if cfg, ok := l.load(&c); ok {
-		secrets = secretsFor(cfg, nil)
+		secrets = core.Secrets(cfg, nil)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		fmt.Fprintf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+
