@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -153,5 +154,55 @@ func TestJournalGroupNames(t *testing.T) {
 	}
 	if st, ok := rc.Finished(); !ok || st != RunFailed {
 		t.Errorf("Finished() = %v %v", st, ok)
+	}
+}
+
+// TestJournalFailureAnywhereStopsTheRun: whichever record fails (not only
+// a pair's start), nothing new starts, what started is rolled back, and
+// the result names the journal; a failing last record, or a failing record
+// of a failed preflight, is the result's JournalError too.
+func TestJournalFailureAnywhereStopsTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		match     func(*JournalRecord) bool
+		badHost   string
+		ran       []string
+		rolled    []string
+		status    RunStatus
+		causeHas  string
+		preflight bool
+	}{
+		{name: "a pair's end", match: func(r *JournalRecord) bool { return r.Type == RecordUnitFinished && r.Task == "a" },
+			ran: []string{"a"}, rolled: []string{"a"}, status: RunFailed, causeHas: "cannot write the run journal"},
+		{name: "a task's completion", match: func(r *JournalRecord) bool { return r.Type == RecordCompleted && r.Task == "a" },
+			ran: []string{"a"}, rolled: []string{"a"}, status: RunFailed, causeHas: "cannot write the run journal"},
+		{name: "the last record", match: func(r *JournalRecord) bool { return r.Type == RecordRunFinished },
+			ran: []string{"a", "b"}, status: RunSucceeded, causeHas: "last record"},
+		{name: "a preflight failure", match: func(r *JournalRecord) bool { return r.Type == RecordHostError },
+			badHost: "h2", preflight: true, status: RunFailed, causeHas: "preflight"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			if tc.badHost != "" {
+				f.badHost[tc.badHost] = "connection refused"
+			}
+			h := testHosts("h1", "h2")
+			p := testPlan(config.OnFailureRollback, testTask("a", h, "ok", "ok"), testTask("b", h, "ok", "ok"))
+			p.Preflight = tc.preflight
+			j := &failingJournal{match: tc.match}
+			ts := NewTransports(f.launcher(), nil)
+			t.Cleanup(func() { ts.Close(context.Background()) })
+			res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
+			if res.Status != tc.status || !strings.Contains(res.Cause, tc.causeHas) || res.JournalError == "" {
+				t.Errorf("status %v cause %q journal error %q; want %v, a cause with %q, a journal error",
+					res.Status, res.Cause, res.JournalError, tc.status, tc.causeHas)
+			}
+			if diff := cmp.Diff(tc.ran, f.startOrder("run", true)); diff != "" {
+				t.Errorf("ran (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.rolled, f.startOrder("rollback", true)); diff != "" {
+				t.Errorf("rolled back (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -499,8 +499,10 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 	start := time.Now()
 	go r.dispatch()
 	r.emit(RunStarted{RunID: opts.RunID, Time: start, Units: len(rv.ordered), Hosts: len(rv.plan.Hosts)})
-	if err := r.record(&JournalRecord{Type: RecordRecoveryStarted, RunID: opts.RunID}); err != nil {
-		r.logger.Warn("the rollback goes on unrecorded", "error", err)
+	if !r.record(&JournalRecord{Type: RecordRecoveryStarted, RunID: opts.RunID}) {
+		// Unlike a run, a rollback goes on: undoing what the run
+		// started matters more than recording that it did.
+		r.logger.Warn("the rollback goes on unrecorded")
 	}
 	r.rollback(rv.root)
 	r.cancelExec()
@@ -533,7 +535,7 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 		res.Status = RunFailed
 		res.Cause = fmt.Sprintf("%d rollbacks failed", len(res.RollbackFailed))
 	}
-	r.record(&JournalRecord{Type: RecordRecoveryFinished, Status: res.Status, Reason: res.Cause})
+	r.recordEnd(res, &JournalRecord{Type: RecordRecoveryFinished, Status: res.Status, Reason: res.Cause})
 	r.emit(RunFinished{Result: res})
 	close(r.events)
 	<-r.dispatched

@@ -162,7 +162,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	start := time.Now()
 	// Durable before anything is sent: after a crash, the journal must
 	// show every pair that may have run.
-	if err := r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}); err != nil && phase == PhaseRun {
+	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
 		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
