@@ -320,6 +320,19 @@ func (p *Plan) Walk(fn func(t *TaskNode)) {
 	}
 }
 
+// Labels returns the names of the plan's hosts and tasks and the words
+// core writes around values in causes and results ("task", "failed on
+// host", "timed out after"): fanout's own words, which redaction must not
+// cut into when a short sensitive value happens to be part of one.
+func (p *Plan) Labels() []string {
+	out := slices.Clone(ownWords)
+	for _, h := range p.Hosts {
+		out = append(out, h.Name)
+	}
+	p.Walk(func(t *TaskNode) { out = append(out, t.Name) })
+	return out
+}
+
 // selectHosts applies Limit and Exclude to the configuration's hosts. It
 // returns nil when neither is given (every host), else the names kept. A
 // pattern that matches no host, or is not a valid glob, is an error.

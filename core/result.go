@@ -116,6 +116,18 @@ func (r PhaseResult) Describe() string {
 	return r.Status.String()
 }
 
+// ownWords are the words core writes around values in a Result's causes
+// and in PhaseResult.Describe; Plan.Labels lists them for redaction.
+var ownWords = []string{
+	"task", "failed on host", "hosts failed preflight", "nothing was run", "exit", "killed by SIG",
+	"timed out after", "unreachable", "interrupted by the operator", "interrupted", "cancelled",
+	"aborted", "then", "rollbacks failed", "the rollback was interrupted", "skipped",
+	"cannot write the run journal", "the run journal's last record", "not started",
+	"fanout stopped before the run finished", "the journal has no final record",
+	"no record of its end", "fanout stopped while it ran",
+	"the transport did not stop the command at its timeout",
+}
+
 // UnitResult is everything that happened to one (task, host) pair.
 type UnitResult struct {
 	Task string

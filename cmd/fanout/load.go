@@ -199,7 +199,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	// Views hide what the journal leaves out: every string and number
 	// inside a sensitive variable's value and every sensitive transport
 	// setting, wherever a command or a plugin's message repeats one.
-	redact := views.NewRedactor(core.SecretValues(core.Secrets(cfg, p)))
+	redact := views.NewRedactor(core.SecretValues(core.Secrets(cfg, p)), p.Labels()...)
 	return &planned{cfg: cfg, plan: p, ts: ts, redact: redact}, done, true
 }
 

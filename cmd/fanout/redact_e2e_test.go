@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRedactionSparesLabelsAndShortValues: a sensitive value too short to
+// be a secret is shown as it is, and a sensitive value that is part of a
+// host's or a task's name does not cut into that name; both still hide
+// the values where commands print them, in the text and JSON output.
+func TestRedactionSparesLabelsAndShortValues(t *testing.T) {
+	const hcl = `
+variable "pin" {
+  type      = string
+  sensitive = true
+  default   = "o"
+}
+variable "word" {
+  type      = string
+  sensitive = true
+  default   = "host"
+}
+task "hostname_check" {
+  run      = "echo pin=${var.pin} word=${var.word}; exit 3"
+}
+`
+	dir, _ := workdir(t, hcl)
+	for _, args := range [][]string{{"apply", "main.hcl"}, {"apply", "-json", "main.hcl"}, {"plan", "main.hcl"}} {
+		t.Run(strings.Join(args[:len(args)-1], " "), func(t *testing.T) {
+			r := fanout(t, dir, args...)
+			out := r.stdout + r.stderr
+			for _, bad := range []string{"l(sensitive)calh", "local(sensitive)", "(sensitive)name_check", "word=host"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("output holds %q:\n%s", bad, out)
+				}
+			}
+			want := []string{"pin=o word=(sensitive)"}
+			if args[1] != "-json" && args[0] == "apply" {
+				want = append(want, `task "hostname_check" failed on host "localhost": exit 3`)
+			}
+			if args[0] == "plan" {
+				want = []string{"localhost", "hostname_check", "pin=o word=(sensitive)"}
+			}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	// The journal keeps the short value (there is nothing to hide) and
+	// hides the other.
+	files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
+	if len(files) == 0 {
+		t.Fatal("no journal")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "sensitive:var.pin") || !strings.Contains(string(b), "sensitive:var.word") {
+			t.Errorf("journal:\n%s", b)
+		}
+	}
+}
