@@ -22,8 +22,8 @@ type ApplyOptions struct {
 	Transports *Transports
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
-	// RunID identifies the run to its commands (FANOUT_RUN_ID); generated
-	// when empty.
+	// RunID identifies the run to its commands (FANOUT_RUN_ID); the plan's
+	// RunID when empty, generated when that is empty too.
 	RunID string
 	// Interrupt, when closed, stops the run as an operator's first Ctrl-C
 	// does: nothing new starts, running commands get SIGINT (and are
@@ -54,6 +54,9 @@ const timeoutGrace = 15 * time.Second
 // The returned Result is complete even when the run failed; Apply does not
 // close the transports (the caller owns Transports).
 func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) *Result {
+	if opts.RunID == "" {
+		opts.RunID = plan.RunID
+	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}

@@ -31,6 +31,9 @@ type Plan struct {
 	Preflight bool
 	// Config is the configuration the plan was built from.
 	Config *config.Config
+	// RunID is PlanOptions.RunID: the run the transports were configured
+	// for, empty when none was named.
+	RunID string
 	// Limit and Exclude are the host selection the plan was built with
 	// (PlanOptions); Unselected names the configuration's hosts it left
 	// out, in declaration order. All empty without a selection.
@@ -109,6 +112,10 @@ type PlanOptions struct {
 	// Transports describes and validates the transports; the same value
 	// must be passed to Apply.
 	Transports *Transports
+	// RunID is the run the plan is built for, when one will follow: the
+	// transports are configured with it (sdk.ConfigureRequest.RunID), and
+	// Apply uses it when ApplyOptions.RunID is empty.
+	RunID string
 }
 
 // BuildPlan expands a configuration into a Plan. Problems are diagnostics
@@ -119,6 +126,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		OnFailure: cfg.Settings.OnFailure,
 		Preflight: cfg.Settings.Preflight,
 		Config:    cfg,
+		RunID:     opts.RunID,
 	}
 
 	roots, rootDiags := selectRoots(cfg, opts.Targets)
@@ -164,7 +172,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 	}
 
 	if opts.Transports != nil {
-		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts)
+		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts, opts.RunID)
 		diags = append(diags, tdiags...)
 		p.Transports = tps
 	}

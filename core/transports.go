@@ -197,10 +197,11 @@ func (ts *Transports) Close(ctx context.Context) error {
 
 // prepare describes every transport the hosts use (and every declared
 // one), decodes transport and host settings against the plugins' schemas,
-// and configures each transport. Hosts of the configuration that the plan
-// does not use are checked too when their transport was started anyway,
-// so that a typo is found before the run that uses the host.
-func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*Host) ([]*TransportPlan, hcl.Diagnostics) {
+// and configures each transport for run runID (empty when no run will
+// follow). Hosts of the configuration that the plan does not use are
+// checked too when their transport was started anyway, so that a typo is
+// found before the run that uses the host.
+func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*Host, runID string) ([]*TransportPlan, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	counts := map[string]int{}
 	for _, h := range hosts {
@@ -241,7 +242,7 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 		if sdiags.HasErrors() {
 			continue
 		}
-		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings})
+		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: runID})
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
