@@ -111,7 +111,7 @@ type run struct {
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
 	// the run waits for them before it finishes.
-	ahead      Semaphore
+	ahead      semaphore
 	aheadWG    sync.WaitGroup
 	rolledBack []string
 	rbFailed   []string
@@ -140,7 +140,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		execCtx:    execCtx,
 		cancelExec: cancel,
 		events:     make(chan Event, 64),
-		ahead:      NewSemaphore(max(2, runtime.NumCPU())),
+		ahead:      newSemaphore(max(2, runtime.NumCPU())),
 		asker:      &asker{input: opts.Input},
 		dispatched: make(chan struct{}),
 		units:      map[unitKey]*UnitResult{},

@@ -11,12 +11,6 @@ type Observer interface {
 	Event(e Event)
 }
 
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(Event)
-
-// Event calls f.
-func (f ObserverFunc) Event(e Event) { f(e) }
-
 // Event is one of the event types of this file.
 type Event interface {
 	event()

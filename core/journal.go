@@ -27,9 +27,9 @@ type Journal interface {
 	Record(rec *JournalRecord) error
 }
 
-// JournalVersion is the version of the journal's format, in its header.
+// journalVersion is the version of the journal's format, in its header.
 // It grows when a field changes meaning; added fields keep it.
-const JournalVersion = 1
+const journalVersion = 1
 
 // RecordType names a journal record's kind.
 type RecordType string
@@ -127,7 +127,7 @@ func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secre
 	}
 	sum := sha256.Sum256(b)
 	h := &JournalHeader{
-		Version:  JournalVersion,
+		Version:  journalVersion,
 		RunID:    runID,
 		Started:  time.Now().UTC(),
 		Config:   configPath,

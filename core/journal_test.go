@@ -313,8 +313,8 @@ func TestJournalHidesSecrets(t *testing.T) {
 	if diff := cmp.Diff([]string{"var.token"}, rc.Missing(nil)); diff != "" {
 		t.Errorf("Missing (-want +got):\n%s", diff)
 	}
-	if _, err := RollbackJournal(context.Background(), rc, nil, ApplyOptions{}); !errors.Is(err, ErrMissingSecrets) {
-		t.Errorf("rollback without the secret: %v, want ErrMissingSecrets", err)
+	if _, err := RollbackJournal(context.Background(), rc, nil, ApplyOptions{}); !errors.Is(err, errMissingSecrets) {
+		t.Errorf("rollback without the secret: %v, want errMissingSecrets", err)
 	}
 	rollbackJournal(t, f, path, secrets)
 	var ran []string

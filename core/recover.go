@@ -81,8 +81,8 @@ func readJournal(r io.Reader, path string) (*Recovery, error) {
 			if rec.Type != RecordHeader || rec.Header == nil {
 				return nil, fmt.Errorf("journal %s: line %d is not a header: not a fanout journal", path, n)
 			}
-			if rec.Header.Version != JournalVersion {
-				return nil, fmt.Errorf("journal %s: format version %d; this fanout reads version %d", path, rec.Header.Version, JournalVersion)
+			if rec.Header.Version != journalVersion {
+				return nil, fmt.Errorf("journal %s: format version %d; this fanout reads version %d", path, rec.Header.Version, journalVersion)
 			}
 			if rec.Header.Plan == nil {
 				return nil, fmt.Errorf("journal %s: the header holds no plan", path)
@@ -465,9 +465,9 @@ func (rv *recovered) newRun(ctx context.Context, opts ApplyOptions) *run {
 	return r
 }
 
-// ErrMissingSecrets is returned by RollbackJournal when the journal's
+// errMissingSecrets is returned by RollbackJournal when the journal's
 // commands need secrets that were not given.
-var ErrMissingSecrets = errors.New("the journal's plan needs sensitive values that were not given")
+var errMissingSecrets = errors.New("the journal's plan needs sensitive values that were not given")
 
 // RollbackJournal runs the rollback cascade of a journal's run, as a live
 // run would have had it finished: the first failed task first, then every
@@ -476,11 +476,11 @@ var ErrMissingSecrets = errors.New("the journal's plan needs sensitive values th
 // rollback, or an earlier RollbackJournal) are skipped. It appends what it
 // does to opts.Journal (the same journal, reopened). opts.Transports must
 // have been prepared with ConfigureFromJournal. Secrets fill the
-// placeholders of the journal; a missing one is ErrMissingSecrets and
-// nothing runs.
+// placeholders of the journal; a missing one is an error and nothing
+// runs.
 func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts ApplyOptions) (*Result, error) {
 	if missing := rc.Missing(secrets); len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrMissingSecrets, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: %s", errMissingSecrets, strings.Join(missing, ", "))
 	}
 	// Built again, not taken from shown: this one holds the secrets, and
 	// is not kept past the rollback.

@@ -38,7 +38,7 @@ func (r *runIDTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk
 // a rollback of a journaled run configures it with that run's ID.
 func TestConfigureGetsTheRunID(t *testing.T) {
 	rt := &runIDTransport{fakeTransport: newFake()}
-	l := LauncherFunc(func(context.Context, string) (sdk.Transport, func(), error) { return rt, func() {}, nil })
+	l := launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) { return rt, func() {}, nil })
 	p, diags := planSourceWith(t, `
 transport "rec" {}
 host "h1" {

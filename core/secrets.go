@@ -16,24 +16,24 @@ type Secret struct {
 	Value string
 }
 
-// MinSecretLen is the shortest value Secrets lists. A shorter value hides
+// minSecretLen is the shortest value Secrets lists. A shorter value hides
 // nothing worth hiding (it is guessed at once) and hiding it would mangle
 // every word that contains it, fanout's own included: a sensitive "o"
 // turned "localhost" into "l(sensitive)calh(sensitive)st". Such values are
 // shown, and written to journals, as they are.
-const MinSecretLen = 4
+const minSecretLen = 4
 
 // Secrets decides which values a run must never write to its journal nor
 // show: every string and number inside a sensitive variable's value, named
 // by its reference ("var.token", "var.creds.password", "var.keys[0]"), and,
 // when plan is not nil, every set sensitive setting of its transports
-// ("transport.ssh.password"), each of at least MinSecretLen bytes. It is
+// ("transport.ssh.password"), each of at least minSecretLen bytes. It is
 // the one rule the journal, the views' redaction and `fanout rollback`
 // (which gives the journal's placeholders their values back) share.
 func Secrets(cfg *config.Config, plan *Plan) []Secret {
 	var out []Secret
 	add := func(name, value string) {
-		if len(value) >= MinSecretLen {
+		if len(value) >= minSecretLen {
 			out = append(out, Secret{Name: name, Value: value})
 		}
 	}

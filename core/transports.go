@@ -42,11 +42,11 @@ type RequestLauncher interface {
 	LaunchWith(ctx context.Context, req LaunchRequest) (t sdk.Transport, stop func(), err error)
 }
 
-// LauncherFunc adapts a function to Launcher.
-type LauncherFunc func(ctx context.Context, name string) (sdk.Transport, func(), error)
+// launcherFunc adapts a function to Launcher.
+type launcherFunc func(ctx context.Context, name string) (sdk.Transport, func(), error)
 
 // Launch calls f.
-func (f LauncherFunc) Launch(ctx context.Context, name string) (sdk.Transport, func(), error) {
+func (f launcherFunc) Launch(ctx context.Context, name string) (sdk.Transport, func(), error) {
 	return f(ctx, name)
 }
 

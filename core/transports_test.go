@@ -65,7 +65,7 @@ func planSourceWith(t *testing.T, src string, l Launcher, runID string) (*Plan, 
 }
 
 func echoLauncher(st *schemaTransport) Launcher {
-	return LauncherFunc(func(_ context.Context, name string) (sdk.Transport, func(), error) {
+	return launcherFunc(func(_ context.Context, name string) (sdk.Transport, func(), error) {
 		if name != "echo" {
 			return nil, nil, fmt.Errorf("no transport %q", name)
 		}
