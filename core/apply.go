@@ -432,17 +432,7 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		Started:        start,
 		Duration:       time.Since(start),
 	}
-	for _, u := range ordered {
-		c := *u
-		if u.Rollback != nil {
-			rb := *u.Rollback
-			c.Rollback = &rb
-		}
-		res.Units = append(res.Units, &c)
-		if u == r.first {
-			res.FirstFailure = &c
-		}
-	}
+	res.Units, res.FirstFailure = copyUnits(ordered, r.first)
 	switch {
 	case r.interrupted || r.ctx.Err() != nil:
 		res.Status = RunInterrupted
@@ -455,6 +445,23 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		res.Status = RunSucceeded
 	}
 	return res
+}
+
+// copyUnits copies units for a Result, which must not share the run's
+// state, and returns the copy of first among them (nil when it is not).
+func copyUnits(units []*UnitResult, first *UnitResult) (out []*UnitResult, firstCopy *UnitResult) {
+	for _, u := range units {
+		c := *u
+		if u.Rollback != nil {
+			rb := *u.Rollback
+			c.Rollback = &rb
+		}
+		out = append(out, &c)
+		if u == first {
+			firstCopy = &c
+		}
+	}
+	return out, firstCopy
 }
 
 func errString(err error) string {

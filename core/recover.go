@@ -378,13 +378,7 @@ func (rp *replay) result(started time.Time) *Result {
 	if !rp.last.IsZero() {
 		res.Duration = rp.last.Sub(started)
 	}
-	for _, u := range rp.rv.ordered {
-		c := *u
-		res.Units = append(res.Units, &c)
-		if res.FirstFailure == u {
-			res.FirstFailure = &c
-		}
-	}
+	res.Units, res.FirstFailure = copyUnits(rp.rv.ordered, res.FirstFailure)
 	return res
 }
 
@@ -507,11 +501,22 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 	r.rollback(rv.root)
 	r.cancelExec()
 
+	res := r.recoveryResult(rv, start)
+	r.recordEnd(res, &JournalRecord{Type: RecordRecoveryFinished, Status: res.Status, Reason: res.Cause})
+	r.emit(RunFinished{Result: res})
+	close(r.events)
+	<-r.dispatched
+	return res, nil
+}
+
+// recoveryResult is what a RollbackJournal did: the run's units with the
+// rollbacks as they stand now, and the cause of the run it rolled back
+// unless the rollback itself was interrupted or failed.
+func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 	r.mu.Lock()
 	res := &Result{
-		RunID:          opts.RunID,
+		RunID:          r.opts.RunID,
 		Cause:          rv.res.Cause,
-		FirstFailure:   rv.res.FirstFailure,
 		RolledBack:     r.rolledBack,
 		RollbackFailed: r.rbFailed,
 		JournalError:   errString(r.journalErr),
@@ -519,27 +524,18 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 		Duration:       time.Since(start),
 		Status:         RunSucceeded,
 	}
-	for _, u := range rv.ordered {
-		c := *u
-		if u.Rollback != nil {
-			rb := *u.Rollback
-			c.Rollback = &rb
-		}
-		res.Units = append(res.Units, &c)
-	}
+	res.Units, _ = copyUnits(rv.ordered, nil)
+	// The run's first failure, as the journal told it, not a copy of it.
+	res.FirstFailure = rv.res.FirstFailure
 	r.mu.Unlock()
 	switch {
-	case ctx.Err() != nil:
+	case r.ctx.Err() != nil:
 		res.Status, res.Cause = RunInterrupted, "the rollback was interrupted"
 	case len(res.RollbackFailed) > 0:
 		res.Status = RunFailed
 		res.Cause = fmt.Sprintf("%d rollbacks failed", len(res.RollbackFailed))
 	}
-	r.recordEnd(res, &JournalRecord{Type: RecordRecoveryFinished, Status: res.Status, Reason: res.Cause})
-	r.emit(RunFinished{Result: res})
-	close(r.events)
-	<-r.dispatched
-	return res, nil
+	return res
 }
 
 // ConfigureFromJournal starts and configures the transports a journal's
