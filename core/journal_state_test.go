@@ -61,20 +61,23 @@ func writeJournal(t *testing.T, p *Plan) (string, []string) {
 	return path, strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
 }
 
-// TestJournalUnknownStatusIsAnError: a whole line holding a status this
-// fanout does not know is an error, in the middle of the journal or at its
-// end, not a torn write nor an "interrupted" run.
-func TestJournalUnknownStatusIsAnError(t *testing.T) {
+// TestJournalUnknownWordIsAnError: a whole line holding a status (or a
+// phase, or a node kind) this fanout does not know is an error, in the
+// middle of the journal or at its end, not a torn write nor a guess such
+// as an "interrupted" run.
+func TestJournalUnknownWordIsAnError(t *testing.T) {
 	p := testPlan(config.OnFailureStop, testTask("a", testHosts("h1"), "fail 2", "ok"))
 	for _, tc := range []struct{ name, from, to string }{
 		{"unit status", `"status":"failed"`, `"status":"exploded"`},
 		{"run status", `"type":"run_finished","time"`, `"type":"run_finished","status":"partly","time"`},
+		{"phase", `"phase":"run"`, `"phase":"sideways"`},
+		{"node kind", `"kind":"task"`, `"kind":"job"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path, lines := writeJournal(t, p)
 			changed := false
 			for i, l := range lines {
-				if !changed && strings.Contains(l, tc.from) && !strings.Contains(l, `"type":"header"`) {
+				if !changed && strings.Contains(l, tc.from) {
 					lines[i] = strings.Replace(l, tc.from, tc.to, 1)
 					changed = true
 				}

@@ -25,6 +25,8 @@ const maxJournalLine = 64 << 20
 
 // Recovery is a run as its journal records it: enough to show it, and to
 // roll back what it started after fanout died mid-run (`fanout rollback`).
+// It is not safe for concurrent use: it keeps what it rebuilt from the
+// journal the first time it is asked.
 type Recovery struct {
 	// Path is the journal's file.
 	Path   string
