@@ -96,11 +96,12 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 	return lock, true
 }
 
-// finish says where the run is recorded when it did not succeed, since
-// that is when the journal is wanted.
+// finish says on stderr when the run's journal could not be written, since
+// the journal then misses the rest of the run.
 func (j *journaled) finish(s *streams, res *core.Result) {
 	if res.JournalError != "" {
-		fmt.Fprintf(s.Err, "fanout: the run stopped because its journal %s could not be written; what it started was handled as after a failure.\n", j.journal.Path())
+		fmt.Fprintf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal may show the run unfinished.\n",
+			j.journal.Path(), res.JournalError)
 	}
 }
 

@@ -67,3 +67,40 @@ task "hostname_check" {
 		}
 	}
 }
+
+// TestRollbackCommandHidesSecrets: `fanout rollback` gives the rollback
+// commands their sensitive values back, and hides them in what it shows,
+// as apply does.
+func TestRollbackCommandHidesSecrets(t *testing.T) {
+	dir, _ := workdir(t, `
+fanout {
+  on_failure = "stop"
+}
+variable "token" {
+  type      = string
+  sensitive = true
+  default   = "tok-5e4d3c2b1a"
+}
+task "a" {
+  run      = "true"
+  rollback = "echo undo with ${var.token}"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rb := fanout(t, dir, "rollback", runID(t, r.stdout))
+	if rb.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", rb.code, rb.stdout, rb.stderr)
+	}
+	if strings.Contains(rb.stdout+rb.stderr, "tok-5e4d3c2b1a") {
+		t.Errorf("the rollback shows the sensitive value:\n%s\n%s", rb.stdout, rb.stderr)
+	}
+	if !strings.Contains(rb.stdout, "undo with (sensitive)") {
+		t.Errorf("the rollback's output is missing:\n%s", rb.stdout)
+	}
+}

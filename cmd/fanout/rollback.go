@@ -80,6 +80,9 @@ func runRollback(args []string, s *streams) int {
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
 	fmt.Fprintln(s.Out)
+	// The commands run with the secrets given back; what they print is
+	// hidden as apply hides it.
+	o.Redact = views.NewRedactor(core.SecretValues(secrets), plan.Labels()...)
 	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{Options: o, Version: version, Command: "rollback"})
 	res, err := core.RollbackJournal(ctx, rc, secrets, core.ApplyOptions{
 		Transports: ts,
