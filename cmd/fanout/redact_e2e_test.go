@@ -32,7 +32,7 @@ task "hostname_check" {
 		t.Run(strings.Join(args[:len(args)-1], " "), func(t *testing.T) {
 			r := fanout(t, dir, args...)
 			out := r.stdout + r.stderr
-			for _, bad := range []string{"l(sensitive)calh", "local(sensitive)", "(sensitive)name_check", "word=host"} {
+			for _, bad := range []string{"l(sensitive)calh", "local(sensitive)", "(sensitive)name_check", "on (sensitive)", "word=host"} {
 				if strings.Contains(out, bad) {
 					t.Errorf("output holds %q:\n%s", bad, out)
 				}
