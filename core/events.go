@@ -92,6 +92,10 @@ type Output struct {
 	Phase  Phase
 	Stream Stream
 	Data   []byte
+	// Partial is set when Data ends inside a line: one longer than the
+	// run holds at once (64 KiB) is passed on in pieces, and the next
+	// Output of the same pair and stream continues it.
+	Partial bool
 }
 
 // UnitFinished is a task finishing on one host, in either phase.

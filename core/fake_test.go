@@ -15,9 +15,14 @@ import (
 // Commands are a tiny language: "sleep 100ms", "fail 3", "echo TEXT",
 // "write TEXT" (no newline), "ok", and "on HOST CMD" (CMD on HOST, "ok"
 // elsewhere). It records when each command started and ended, per task,
-// host and phase, and when each Connect started and ended.
+// host and phase, and when each Connect started and ended, numbering
+// every record in the order it happened: the tests assert order and
+// overlap from these numbers, never from how far apart two times are.
+// Durations ("sleep", connectDelay) are meant for the clock of a
+// testing/synctest bubble, where they decide the schedule exactly.
 type fakeTransport struct {
 	mu           sync.Mutex
+	seq          int // guarded by mu: the number of the last record
 	events       []fakeEvent
 	connects     []fakeEvent // kind "start" or "end", host and at only
 	cancels      map[string]context.CancelCauseFunc
@@ -28,12 +33,13 @@ type fakeTransport struct {
 }
 
 type fakeEvent struct {
+	seq   int    // order of the record among all exec and connect records
 	kind  string // "start" or "end"
 	task  string
 	host  string
 	phase string
 	cmd   string
-	at    time.Time
+	at    time.Time // on the bubble's clock
 }
 
 var errSignalled = fmt.Errorf("signalled")
@@ -63,7 +69,8 @@ func (f *fakeTransport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*
 	host := req.Host.Name
 	f.mu.Lock()
 	f.connect[host]++
-	f.connects = append(f.connects, fakeEvent{kind: "start", host: host, at: time.Now()})
+	f.seq++
+	f.connects = append(f.connects, fakeEvent{seq: f.seq, kind: "start", host: host, at: time.Now()})
 	delay, ok := f.connectDelay[host]
 	if !ok {
 		delay = f.connectDelay[""]
@@ -72,7 +79,8 @@ func (f *fakeTransport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
-		f.connects = append(f.connects, fakeEvent{kind: "end", host: host, at: time.Now()})
+		f.seq++
+		f.connects = append(f.connects, fakeEvent{seq: f.seq, kind: "end", host: host, at: time.Now()})
 		f.mu.Unlock()
 	}()
 	select {
@@ -88,7 +96,8 @@ func (f *fakeTransport) Connect(ctx context.Context, req *sdk.ConnectRequest) (*
 
 func (f *fakeTransport) record(kind string, req *sdk.ExecRequest) {
 	f.mu.Lock()
-	f.events = append(f.events, fakeEvent{kind: kind, task: req.Env["FANOUT_TASK"], host: req.Host, phase: req.Env["FANOUT_PHASE"], cmd: req.Command, at: time.Now()})
+	f.seq++
+	f.events = append(f.events, fakeEvent{seq: f.seq, kind: kind, task: req.Env["FANOUT_TASK"], host: req.Host, phase: req.Env["FANOUT_PHASE"], cmd: req.Command, at: time.Now()})
 	if kind == "start" {
 		f.envs = append(f.envs, req.Env)
 	}
@@ -169,16 +178,26 @@ func (f *fakeTransport) Close(ctx context.Context, req *sdk.CloseRequest) (*sdk.
 	return &sdk.CloseResponse{}, nil
 }
 
-// spans returns, per "task/host/phase", when its commands started and ended.
-type span struct {
-	key        string
-	start, end time.Time
+// lastSeq is the number of the last record so far: a record made after
+// this call has a larger one.
+func (f *fakeTransport) lastSeq() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seq
 }
 
+// A span is when the commands of one "task/host" pair started and ended,
+// as record numbers.
+type span struct {
+	key        string
+	start, end int
+}
+
+// spans returns the phase's spans, in the order they ended.
 func (f *fakeTransport) spans(phase string) []span {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	open := map[string]time.Time{}
+	open := map[string]int{}
 	var out []span
 	for _, e := range f.events {
 		if e.phase != phase {
@@ -187,7 +206,7 @@ func (f *fakeTransport) spans(phase string) []span {
 		k := e.task + "/" + e.host
 		if e.kind == "start" {
 			if _, ok := open[k]; !ok {
-				open[k] = e.at
+				open[k] = e.seq
 			}
 			continue
 		}
@@ -195,24 +214,25 @@ func (f *fakeTransport) spans(phase string) []span {
 		found := false
 		for i := range out {
 			if out[i].key == k {
-				out[i].end = e.at
+				out[i].end = e.seq
 				found = true
 			}
 		}
 		if !found {
-			out = append(out, span{key: k, start: open[k], end: e.at})
+			out = append(out, span{key: k, start: open[k], end: e.seq})
 		}
 	}
 	return out
 }
 
-// maxOverlap is the largest number of spans running at one instant.
+// maxOverlap is the largest number of spans running at once: started and
+// not yet ended when one of them started.
 func maxOverlap(spans []span) int {
 	best := 0
 	for _, s := range spans {
 		n := 0
 		for _, o := range spans {
-			if !o.start.After(s.start) && o.end.After(s.start) {
+			if o.start <= s.start && o.end > s.start {
 				n++
 			}
 		}

@@ -113,7 +113,7 @@ func TestJournalGroupNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := rc.Plan(nil)
+	p, err := rc.Plan()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestJournalGroupNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err = rc.Plan(nil)
+	p, err = rc.Plan()
 	if err != nil {
 		t.Fatal(err)
 	}

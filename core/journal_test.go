@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/fanout/fanout/config"
@@ -90,7 +91,13 @@ func rollbackJournal(t *testing.T, f *fakeTransport, path string, secrets []Secr
 	return res
 }
 
+// The cascade plan's sleeps pass on the clock of a testing/synctest bubble,
+// where they decide exactly what has run when f fails.
 func TestJournalRollbackMatchesLiveOrder(t *testing.T) {
+	synctest.Test(t, testJournalRollbackMatchesLiveOrder)
+}
+
+func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 	// on_failure = "stop": the run rolls back nothing, the journal must
 	// then give the order the live cascade gives.
 	f := newFake()
@@ -132,7 +139,9 @@ func TestJournalRollbackMatchesLiveOrder(t *testing.T) {
 	}
 }
 
-func TestJournalAfterCrash(t *testing.T) {
+func TestJournalAfterCrash(t *testing.T) { synctest.Test(t, testJournalAfterCrash) }
+
+func testJournalAfterCrash(t *testing.T) {
 	f := newFake()
 	path, _ := journalRun(t, f, cascadePlan(config.OnFailureStop), nil)
 	// Keep what the journal held when p completed (100ms): first, norb and
@@ -206,6 +215,10 @@ func (j *failingJournal) Record(rec *JournalRecord) error {
 }
 
 func TestJournalFailureStopsAndRollsBack(t *testing.T) {
+	synctest.Test(t, testJournalFailureStopsAndRollsBack)
+}
+
+func testJournalFailureStopsAndRollsBack(t *testing.T) {
 	f := newFake()
 	h := testHosts("h1", "h2")
 	a := testTask("a", h, "ok", "ok")
@@ -227,6 +240,10 @@ func TestJournalFailureStopsAndRollsBack(t *testing.T) {
 }
 
 func TestJournalFirstRecordFailsRunsNothing(t *testing.T) {
+	synctest.Test(t, testJournalFirstRecordFailsRunsNothing)
+}
+
+func testJournalFirstRecordFailsRunsNothing(t *testing.T) {
 	f := newFake()
 	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok", "ok"))
 	j := &failingJournal{match: func(*JournalRecord) bool { return true }}
@@ -239,17 +256,22 @@ func TestJournalFirstRecordFailsRunsNothing(t *testing.T) {
 }
 
 func TestJournalRecordsBeforeExec(t *testing.T) {
+	synctest.Test(t, testJournalRecordsBeforeExec)
+}
+
+func testJournalRecordsBeforeExec(t *testing.T) {
 	// Each pair's start is durable before its command reaches the
-	// transport: the fake's start comes after the record.
+	// transport: the fake's start comes after the record, in the fake's
+	// record order.
 	f := newFake()
 	h := testHosts("h1", "h2", "h3")
 	p := testPlan(config.OnFailureRollback, testTask("a", h, "sleep 20ms", "ok"))
 	var mu sync.Mutex
-	recorded := map[string]time.Time{}
+	recorded := map[string]int{} // host -> the fake's last record number when its start was recorded
 	j := &failingJournal{match: func(r *JournalRecord) bool {
-		if r.Type == RecordUnitStarted {
+		if r.Type == RecordUnitStarted && r.Phase == PhaseRun {
 			mu.Lock()
-			recorded[r.Host] = time.Now()
+			recorded[r.Host] = f.lastSeq()
 			mu.Unlock()
 		}
 		return false
@@ -258,7 +280,10 @@ func TestJournalRecordsBeforeExec(t *testing.T) {
 	t.Cleanup(func() { ts.Close(context.Background()) })
 	Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 	for _, e := range f.events {
-		if e.kind == "start" && !recorded[e.host].Before(e.at) {
+		if e.kind != "start" {
+			continue
+		}
+		if seq, ok := recorded[e.host]; !ok || e.seq <= seq {
 			t.Errorf("%s: command sent before its start was recorded", e.host)
 		}
 	}
@@ -274,7 +299,9 @@ func TestJournalRecordsBeforeExec(t *testing.T) {
 	}
 }
 
-func TestJournalHidesSecrets(t *testing.T) {
+func TestJournalHidesSecrets(t *testing.T) { synctest.Test(t, testJournalHidesSecrets) }
+
+func testJournalHidesSecrets(t *testing.T) {
 	const secret = "hunter2-s3cret"
 	f := newFake()
 	h := testHosts("h1")

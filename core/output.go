@@ -27,7 +27,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		// The usual case: nothing pending, so whole lines go straight from
 		// p (send copies them) and only a trailing part line is held.
 		if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
-			w.send(p[:i+1])
+			w.send(p[:i+1], false)
 			p = p[i+1:]
 		}
 		if len(p) < maxLine {
@@ -37,11 +37,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 	w.buf = append(w.buf, p...)
 	if i := bytes.LastIndexByte(w.buf, '\n'); i >= 0 {
-		w.send(w.buf[:i+1])
+		w.send(w.buf[:i+1], false)
 		rest := copy(w.buf, w.buf[i+1:])
 		w.buf = w.buf[:rest]
 	} else if len(w.buf) >= maxLine {
-		w.send(w.buf)
+		w.send(w.buf, true) // a piece of a longer line
 		w.buf = w.buf[:0]
 	}
 	return n, nil
@@ -50,14 +50,16 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // flush passes on a last line that had no newline.
 func (w *lineWriter) flush() {
 	if len(w.buf) > 0 {
-		w.send(w.buf)
+		w.send(w.buf, false)
 		w.buf = nil
 	}
 }
 
-func (w *lineWriter) send(b []byte) {
+// send passes on b; partial says it ends inside a line the next send
+// continues.
+func (w *lineWriter) send(b []byte, partial bool) {
 	data := append(getOutputBuf(len(b)), b...)
-	w.r.emit(Output{Task: w.task, Host: w.host, Phase: w.phase, Stream: w.stream, Data: data})
+	w.r.emit(Output{Task: w.task, Host: w.host, Phase: w.phase, Stream: w.stream, Data: data, Partial: partial})
 }
 
 // outputBufs recycles Output events' data: a busy command sends thousands

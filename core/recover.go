@@ -394,18 +394,10 @@ func (rc *Recovery) Result() (*Result, error) {
 	return rv.res, nil
 }
 
-// Plan returns the plan the journal recorded, secrets filled in from
-// secrets (placeholders stay where one is missing). Without secrets it is
-// the plan Result and RollbackSteps read, built once.
-func (rc *Recovery) Plan(secrets []Secret) (*Plan, error) {
-	if len(secrets) == 0 {
-		rv, err := rc.shown()
-		if err != nil {
-			return nil, err
-		}
-		return rv.plan, nil
-	}
-	rv, err := rc.rebuild(secrets)
+// Plan returns the plan the journal recorded, secrets left as their
+// placeholders: the plan Result and RollbackSteps read, built once.
+func (rc *Recovery) Plan() (*Plan, error) {
+	rv, err := rc.shown()
 	if err != nil {
 		return nil, err
 	}

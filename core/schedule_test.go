@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/fanout/fanout/config"
@@ -60,6 +61,11 @@ func (r *recorder) Event(e Event) {
 	r.mu.Unlock()
 }
 
+// runFake applies p through f and returns its result and events. Tests
+// call it inside a testing/synctest bubble (synctest.Test), so that the
+// fake's sleeps pass on the bubble's clock: at once, and in the same order
+// on a loaded machine as on an idle one. A run that hangs fails the test
+// there: the bubble panics when all of its goroutines are blocked.
 func runFake(t *testing.T, f *fakeTransport, p *Plan, interrupt <-chan struct{}) (*Result, []Event) {
 	t.Helper()
 	ts := NewTransports(f.launcher(), nil)
@@ -70,35 +76,40 @@ func runFake(t *testing.T, f *fakeTransport, p *Plan, interrupt <-chan struct{})
 }
 
 func TestThreadsWindowSlides(t *testing.T) {
-	f := newFake()
-	h := testHosts("h1")
-	// One long member and three short ones, two threads: the short ones
-	// must all run beside the long one instead of waiting for a batch.
-	long := testTask("long", h, "sleep 600ms")
-	var members []Node
-	members = append(members, long)
-	for i := range 3 {
-		members = append(members, testTask(fmt.Sprintf("short%d", i), h, "sleep 100ms"))
-	}
-	res, _ := runFake(t, f, testPlan(config.OnFailureRollback, testGroup("g", 2, members...)), nil)
-	if !res.OK() {
-		t.Fatalf("run failed: %s", res.Cause)
-	}
-	spans := f.spans("run")
-	if got := maxOverlap(spans); got != 2 {
-		t.Errorf("max overlap = %d, want 2 (threads = 2)", got)
-	}
-	var longEnd time.Time
-	for _, s := range spans {
-		if s.key == "long/h1" {
-			longEnd = s.end
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1")
+		// One long member and three short ones, two threads: the short ones
+		// must all run beside the long one instead of waiting for a batch.
+		long := testTask("long", h, "sleep 600ms")
+		var members []Node
+		members = append(members, long)
+		for i := range 3 {
+			members = append(members, testTask(fmt.Sprintf("short%d", i), h, "sleep 100ms"))
 		}
-	}
-	for _, s := range spans {
-		if strings.HasPrefix(s.key, "short") && !s.end.Before(longEnd) {
-			t.Errorf("%s ended at %v, after the long member (%v): the window did not slide", s.key, s.end.Sub(longEnd), longEnd)
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, testGroup("g", 2, members...)), nil)
+		if !res.OK() {
+			t.Fatalf("run failed: %s", res.Cause)
 		}
-	}
+		spans := f.spans("run")
+		if got := maxOverlap(spans); got != 2 {
+			t.Errorf("max overlap = %d, want 2 (threads = 2)", got)
+		}
+		longEnd := -1
+		for _, s := range spans {
+			if s.key == "long/h1" {
+				longEnd = s.end
+			}
+		}
+		if longEnd < 0 {
+			t.Fatalf("the long member did not run: spans %+v", spans)
+		}
+		for _, s := range spans {
+			if strings.HasPrefix(s.key, "short") && s.end > longEnd {
+				t.Errorf("%s ended after the long member: the window did not slide (spans %+v)", s.key, spans)
+			}
+		}
+	})
 }
 
 func TestLimitsPerLevel(t *testing.T) {
@@ -160,132 +171,140 @@ func TestLimitsPerLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			res, _ := runFake(t, f, tt.plan(), nil)
-			if !res.OK() {
-				t.Fatalf("run failed: %s", res.Cause)
-			}
-			if got := maxOverlap(f.spans("run")); got != tt.want {
-				t.Errorf("max overlap = %d, want %d", got, tt.want)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				res, _ := runFake(t, f, tt.plan(), nil)
+				if !res.OK() {
+					t.Fatalf("run failed: %s", res.Cause)
+				}
+				if got := maxOverlap(f.spans("run")); got != tt.want {
+					t.Errorf("max overlap = %d, want %d", got, tt.want)
+				}
+			})
 		})
 	}
 }
 
 func TestRollbackCascadeOrder(t *testing.T) {
-	f := newFake()
-	h := testHosts("h1")
-	// Timeline: first (root 1) finishes; then in the outer group:
-	// y 0-50ms, p 0-100ms, f fails at 200ms, z runs 50-400ms (in flight
-	// when f fails, so it finishes). Outer completion: p, f, inner(y, z).
-	first := testTask("first", h, "ok", "ok")
-	y := testTask("y", h, "sleep 50ms", "ok")
-	z := testTask("z", h, "sleep 350ms", "ok")
-	inner := testGroup("inner", 1, y, z)
-	p := testTask("p", h, "sleep 100ms", "ok")
-	fail := testTask("f", h, "sleep 200ms;fail 3", "ok")
-	norb := testTask("norb", h, "ok") // no rollback: skipped
-	outer := testGroup("outer", 4, norb, inner, p, fail)
-	never := testTask("never", h, "ok", "ok")
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1")
+		// Timeline: first (root 1) finishes; then in the outer group:
+		// y 0-50ms, p 0-100ms, f fails at 200ms, z runs 50-400ms (in flight
+		// when f fails, so it finishes). Outer completion: p, f, inner(y, z).
+		first := testTask("first", h, "ok", "ok")
+		y := testTask("y", h, "sleep 50ms", "ok")
+		z := testTask("z", h, "sleep 350ms", "ok")
+		inner := testGroup("inner", 1, y, z)
+		p := testTask("p", h, "sleep 100ms", "ok")
+		fail := testTask("f", h, "sleep 200ms;fail 3", "ok")
+		norb := testTask("norb", h, "ok") // no rollback: skipped
+		outer := testGroup("outer", 4, norb, inner, p, fail)
+		never := testTask("never", h, "ok", "ok")
 
-	res, events := runFake(t, f, testPlan(config.OnFailureRollback, first, outer, never), nil)
-	if res.Status != RunFailed {
-		t.Fatalf("status = %v, want failed", res.Status)
-	}
-	if slices.Contains(f.startOrder("run", true), "never") {
-		t.Error("the root after the failed group ran")
-	}
-	want := []string{"f", "z", "y", "p", "first"}
-	if diff := cmp.Diff(want, f.startOrder("rollback", true)); diff != "" {
-		t.Errorf("rollback order (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want, res.RolledBack); diff != "" {
-		t.Errorf("Result.RolledBack (-want +got):\n%s", diff)
-	}
-	if res.FirstFailure == nil || res.FirstFailure.Task != "f" || res.FirstFailure.Run.ExitCode != 3 {
-		t.Errorf("first failure = %+v, want task f exit 3", res.FirstFailure)
-	}
-	if !strings.Contains(res.Cause, `task "f" failed on host "h1": exit 3`) {
-		t.Errorf("cause = %q", res.Cause)
-	}
-	// Every rollback starts after every run has ended: in-flight work
-	// finished first.
-	var lastRunEnd, firstRollback time.Time
-	for _, e := range f.events {
-		if e.phase == "run" && e.kind == "end" && e.at.After(lastRunEnd) {
-			lastRunEnd = e.at
+		res, events := runFake(t, f, testPlan(config.OnFailureRollback, first, outer, never), nil)
+		if res.Status != RunFailed {
+			t.Fatalf("status = %v, want failed", res.Status)
 		}
-		if e.phase == "rollback" && e.kind == "start" && firstRollback.IsZero() {
-			firstRollback = e.at
+		if slices.Contains(f.startOrder("run", true), "never") {
+			t.Error("the root after the failed group ran")
 		}
-	}
-	if firstRollback.Before(lastRunEnd) {
-		t.Error("a rollback started before the work in flight had finished")
-	}
-	// The last event is RunFinished and a Stopping event names the cause.
-	if _, ok := events[len(events)-1].(RunFinished); !ok {
-		t.Errorf("last event is %T, want RunFinished", events[len(events)-1])
-	}
-	var stopping []Stopping
-	for _, e := range events {
-		if s, ok := e.(Stopping); ok {
-			stopping = append(stopping, s)
+		want := []string{"f", "z", "y", "p", "first"}
+		if diff := cmp.Diff(want, f.startOrder("rollback", true)); diff != "" {
+			t.Errorf("rollback order (-want +got):\n%s", diff)
 		}
-	}
-	if len(stopping) != 1 || !stopping[0].Rollback {
-		t.Errorf("stopping events = %+v, want one announcing rollback", stopping)
-	}
+		if diff := cmp.Diff(want, res.RolledBack); diff != "" {
+			t.Errorf("Result.RolledBack (-want +got):\n%s", diff)
+		}
+		if res.FirstFailure == nil || res.FirstFailure.Task != "f" || res.FirstFailure.Run.ExitCode != 3 {
+			t.Errorf("first failure = %+v, want task f exit 3", res.FirstFailure)
+		}
+		if !strings.Contains(res.Cause, `task "f" failed on host "h1": exit 3`) {
+			t.Errorf("cause = %q", res.Cause)
+		}
+		// Every rollback starts after every run has ended: in-flight work
+		// (z) finished first.
+		lastRunEnd, firstRollback := 0, 0
+		for _, e := range f.events {
+			if e.phase == "run" && e.kind == "end" {
+				lastRunEnd = max(lastRunEnd, e.seq)
+			}
+			if e.phase == "rollback" && e.kind == "start" && firstRollback == 0 {
+				firstRollback = e.seq
+			}
+		}
+		if firstRollback < lastRunEnd {
+			t.Error("a rollback started before the work in flight had finished")
+		}
+		// The last event is RunFinished and a Stopping event names the cause.
+		if _, ok := events[len(events)-1].(RunFinished); !ok {
+			t.Errorf("last event is %T, want RunFinished", events[len(events)-1])
+		}
+		var stopping []Stopping
+		for _, e := range events {
+			if s, ok := e.(Stopping); ok {
+				stopping = append(stopping, s)
+			}
+		}
+		if len(stopping) != 1 || !stopping[0].Rollback {
+			t.Errorf("stopping events = %+v, want one announcing rollback", stopping)
+		}
+	})
 }
 
 func TestRollbackRunsOnStartedHostsOnly(t *testing.T) {
-	f := newFake()
-	tk := testTask("deploy", testHosts("h1", "h2", "h3", "h4"), "sleep 50ms;fail 1", "ok")
-	tk.MaxHosts = 2
-	res, _ := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
-	if res.Status != RunFailed {
-		t.Fatalf("status = %v", res.Status)
-	}
-	got := f.startOrder("rollback", false)
-	slices.Sort(got)
-	if diff := cmp.Diff([]string{"deploy/h1", "deploy/h2"}, got); diff != "" {
-		t.Errorf("rolled back on (-want +got):\n%s", diff)
-	}
-	for _, u := range res.Units {
-		switch u.Host {
-		case "h1", "h2":
-			if u.Run.Status != StatusFailed || u.Rollback == nil || u.Rollback.Status != StatusOK {
-				t.Errorf("%s: run %v, rollback %+v", u.Host, u.Run.Status, u.Rollback)
-			}
-		default:
-			if u.Run.Status != StatusSkipped || u.Rollback != nil {
-				t.Errorf("%s: run %v, rollback %+v; want skipped, not rolled back", u.Host, u.Run.Status, u.Rollback)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		tk := testTask("deploy", testHosts("h1", "h2", "h3", "h4"), "sleep 50ms;fail 1", "ok")
+		tk.MaxHosts = 2
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
+		if res.Status != RunFailed {
+			t.Fatalf("status = %v", res.Status)
+		}
+		got := f.startOrder("rollback", false)
+		slices.Sort(got)
+		if diff := cmp.Diff([]string{"deploy/h1", "deploy/h2"}, got); diff != "" {
+			t.Errorf("rolled back on (-want +got):\n%s", diff)
+		}
+		for _, u := range res.Units {
+			switch u.Host {
+			case "h1", "h2":
+				if u.Run.Status != StatusFailed || u.Rollback == nil || u.Rollback.Status != StatusOK {
+					t.Errorf("%s: run %v, rollback %+v", u.Host, u.Run.Status, u.Rollback)
+				}
+			default:
+				if u.Run.Status != StatusSkipped || u.Rollback != nil {
+					t.Errorf("%s: run %v, rollback %+v; want skipped, not rolled back", u.Host, u.Run.Status, u.Rollback)
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestFailingRollbackDoesNotStopCascade(t *testing.T) {
-	f := newFake()
-	h := testHosts("h1")
-	a := testTask("a", h, "ok", "ok")
-	b := testTask("b", h, "ok", "fail 7")
-	c := testTask("c", h, "fail 1", "ok")
-	res, events := runFake(t, f, testPlan(config.OnFailureRollback, a, b, c), nil)
-	if diff := cmp.Diff([]string{"c", "b", "a"}, f.startOrder("rollback", true)); diff != "" {
-		t.Errorf("rollback order (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"b on h1"}, res.RollbackFailed); diff != "" {
-		t.Errorf("RollbackFailed (-want +got):\n%s", diff)
-	}
-	var finished []RollbackFinished
-	for _, e := range events {
-		if rf, ok := e.(RollbackFinished); ok {
-			finished = append(finished, rf)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1")
+		a := testTask("a", h, "ok", "ok")
+		b := testTask("b", h, "ok", "fail 7")
+		c := testTask("c", h, "fail 1", "ok")
+		res, events := runFake(t, f, testPlan(config.OnFailureRollback, a, b, c), nil)
+		if diff := cmp.Diff([]string{"c", "b", "a"}, f.startOrder("rollback", true)); diff != "" {
+			t.Errorf("rollback order (-want +got):\n%s", diff)
 		}
-	}
-	if len(finished) != 3 || len(finished[1].Failed) != 1 {
-		t.Errorf("rollback finished events = %+v", finished)
-	}
+		if diff := cmp.Diff([]string{"b on h1"}, res.RollbackFailed); diff != "" {
+			t.Errorf("RollbackFailed (-want +got):\n%s", diff)
+		}
+		var finished []RollbackFinished
+		for _, e := range events {
+			if rf, ok := e.(RollbackFinished); ok {
+				finished = append(finished, rf)
+			}
+		}
+		if len(finished) != 3 || len(finished[1].Failed) != 1 {
+			t.Errorf("rollback finished events = %+v", finished)
+		}
+	})
 }
 
 func TestOnFailureModes(t *testing.T) {
@@ -300,173 +319,199 @@ func TestOnFailureModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
-			f := newFake()
-			h := testHosts("h1")
-			res, _ := runFake(t, f, testPlan(tt.mode,
-				testTask("a", h, "ok", "ok"),
-				testTask("b", h, "fail 2", "ok"),
-				testTask("c", h, "ok", "ok")), nil)
-			if res.Status != RunFailed {
-				t.Errorf("status = %v, want failed: a failure is never swallowed", res.Status)
-			}
-			if diff := cmp.Diff(tt.wantRan, f.startOrder("run", true)); diff != "" {
-				t.Errorf("ran (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantRollbacks, f.startOrder("rollback", true)); diff != "" {
-				t.Errorf("rolled back (-want +got):\n%s", diff)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				h := testHosts("h1")
+				res, _ := runFake(t, f, testPlan(tt.mode,
+					testTask("a", h, "ok", "ok"),
+					testTask("b", h, "fail 2", "ok"),
+					testTask("c", h, "ok", "ok")), nil)
+				if res.Status != RunFailed {
+					t.Errorf("status = %v, want failed: a failure is never swallowed", res.Status)
+				}
+				if diff := cmp.Diff(tt.wantRan, f.startOrder("run", true)); diff != "" {
+					t.Errorf("ran (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantRollbacks, f.startOrder("rollback", true)); diff != "" {
+					t.Errorf("rolled back (-want +got):\n%s", diff)
+				}
+			})
 		})
 	}
 }
 
 func TestTimeoutFailsTaskAndRollsBack(t *testing.T) {
-	f := newFake()
-	tk := testTask("slow", testHosts("h1"), "sleep 10s", "ok")
-	tk.Timeout = 100 * time.Millisecond
-	start := time.Now()
-	res, _ := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("run took %v; the timeout did not stop it", el)
-	}
-	u := res.Units[0]
-	if u.Run.Status != StatusTimedOut {
-		t.Errorf("status = %v, want timed out", u.Run.Status)
-	}
-	if u.Rollback == nil || u.Rollback.Status != StatusOK {
-		t.Errorf("rollback = %+v, want ok", u.Rollback)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		tk := testTask("slow", testHosts("h1"), "sleep 10s", "ok")
+		tk.Timeout = 100 * time.Millisecond
+		start := time.Now()
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
+		// On the bubble's clock: the command alone would take 10s.
+		if el := time.Since(start); el >= 10*time.Second {
+			t.Errorf("run took %v; the timeout did not stop it", el)
+		}
+		u := res.Units[0]
+		if u.Run.Status != StatusTimedOut {
+			t.Errorf("status = %v, want timed out", u.Run.Status)
+		}
+		if u.Rollback == nil || u.Rollback.Status != StatusOK {
+			t.Errorf("rollback = %+v, want ok", u.Rollback)
+		}
+	})
 }
 
 func TestInterruptStopsAndRollsBack(t *testing.T) {
-	f := newFake()
-	h := testHosts("h1", "h2")
-	done := testTask("done", h, "ok", "ok")
-	slow := testTask("slow", h, "sleep 30s", "ok")
-	later := testTask("later", h, "ok", "ok")
-	interrupt := make(chan struct{})
-	var res *Result
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		res, _ = runFake(t, f, testPlan(config.OnFailureRollback, done, slow, later), interrupt)
-	}()
-	// Interrupt once both hosts run the slow task.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(f.startOrder("run", false)) < 4 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	close(interrupt)
-	select {
-	case <-finished:
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not end after the interrupt")
-	}
-	if res.Status != RunInterrupted {
-		t.Errorf("status = %v, want interrupted", res.Status)
-	}
-	if slices.Contains(f.startOrder("run", true), "later") {
-		t.Error("work started after the interrupt")
-	}
-	if diff := cmp.Diff([]string{"slow", "done"}, f.startOrder("rollback", true)); diff != "" {
-		t.Errorf("rolled back (-want +got):\n%s", diff)
-	}
-	for _, u := range res.Units {
-		if u.Task == "slow" && u.Run.Status != StatusInterrupted {
-			t.Errorf("slow on %s: %v, want interrupted", u.Host, u.Run.Status)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1", "h2")
+		done := testTask("done", h, "ok", "ok")
+		slow := testTask("slow", h, "sleep 30s", "ok")
+		later := testTask("later", h, "ok", "ok")
+		interrupt := make(chan struct{})
+		var res *Result
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			res, _ = runFake(t, f, testPlan(config.OnFailureRollback, done, slow, later), interrupt)
+		}()
+		// Interrupt once both hosts run the slow task: Wait returns when
+		// every goroutine of the run is blocked, which a run that has not
+		// ended does only in the slow task's sleep.
+		synctest.Wait()
+		if got := f.startOrder("run", false); len(got) != 4 {
+			t.Fatalf("before the interrupt, started %v; want done and slow on h1 and h2", got)
 		}
-	}
+		close(interrupt)
+		await(t, finished, time.Minute, "the run after the interrupt")
+		if res.Status != RunInterrupted {
+			t.Errorf("status = %v, want interrupted", res.Status)
+		}
+		if slices.Contains(f.startOrder("run", true), "later") {
+			t.Error("work started after the interrupt")
+		}
+		if diff := cmp.Diff([]string{"slow", "done"}, f.startOrder("rollback", true)); diff != "" {
+			t.Errorf("rolled back (-want +got):\n%s", diff)
+		}
+		for _, u := range res.Units {
+			if u.Task == "slow" && u.Run.Status != StatusInterrupted {
+				t.Errorf("slow on %s: %v, want interrupted", u.Host, u.Run.Status)
+			}
+		}
+	})
 }
 
 func TestPreflightFailureRunsNothing(t *testing.T) {
-	f := newFake()
-	f.badHost["h2"] = "no route to host"
-	f.badHost["h3"] = "permission denied (publickey)"
-	p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2", "h3"), "ok", "ok"))
-	res, events := runFake(t, f, p, nil)
-	if len(f.events) != 0 {
-		t.Errorf("commands ran despite failed preflight: %+v", f.events)
-	}
-	want := []HostError{{"h2", "no route to host"}, {"h3", "permission denied (publickey)"}}
-	if diff := cmp.Diff(want, res.Preflight); diff != "" {
-		t.Errorf("preflight errors (-want +got):\n%s", diff)
-	}
-	if res.Status != RunFailed || !strings.Contains(res.Cause, "2 of 3 hosts failed preflight") {
-		t.Errorf("status %v cause %q", res.Status, res.Cause)
-	}
-	n := 0
-	for _, e := range events {
-		if hc, ok := e.(HostConnected); ok && hc.Preflight {
-			n++
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.badHost["h2"] = "no route to host"
+		f.badHost["h3"] = "permission denied (publickey)"
+		p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2", "h3"), "ok", "ok"))
+		res, events := runFake(t, f, p, nil)
+		if len(f.events) != 0 {
+			t.Errorf("commands ran despite failed preflight: %+v", f.events)
 		}
-	}
-	if n != 3 {
-		t.Errorf("%d preflight HostConnected events, want 3", n)
-	}
+		want := []HostError{{"h2", "no route to host"}, {"h3", "permission denied (publickey)"}}
+		if diff := cmp.Diff(want, res.Preflight); diff != "" {
+			t.Errorf("preflight errors (-want +got):\n%s", diff)
+		}
+		if res.Status != RunFailed || !strings.Contains(res.Cause, "2 of 3 hosts failed preflight") {
+			t.Errorf("status %v cause %q", res.Status, res.Cause)
+		}
+		n := 0
+		for _, e := range events {
+			if hc, ok := e.(HostConnected); ok && hc.Preflight {
+				n++
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d preflight HostConnected events, want 3", n)
+		}
+	})
 }
 
 func TestNoPreflightConnectsOncePerHost(t *testing.T) {
-	f := newFake()
-	h := testHosts("h1", "h2")
-	p := testPlan(config.OnFailureRollback, testGroup("g", 5,
-		testTask("a", h, "ok"), testTask("b", h, "ok"), testTask("c", h, "ok")))
-	p.Preflight = false
-	res, _ := runFake(t, f, p, nil)
-	if !res.OK() {
-		t.Fatal(res.Cause)
-	}
-	if diff := cmp.Diff(map[string]int{"h1": 1, "h2": 1}, f.connect); diff != "" {
-		t.Errorf("Connect calls (-want +got):\n%s", diff)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1", "h2")
+		p := testPlan(config.OnFailureRollback, testGroup("g", 5,
+			testTask("a", h, "ok"), testTask("b", h, "ok"), testTask("c", h, "ok")))
+		p.Preflight = false
+		res, _ := runFake(t, f, p, nil)
+		if !res.OK() {
+			t.Fatal(res.Cause)
+		}
+		if diff := cmp.Diff(map[string]int{"h1": 1, "h2": 1}, f.connect); diff != "" {
+			t.Errorf("Connect calls (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestUnreachableHostFailsItsTasks(t *testing.T) {
-	f := newFake()
-	f.badHost["h2"] = "connection refused"
-	p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2"), "ok", "ok"))
-	p.Preflight = false
-	res, _ := runFake(t, f, p, nil)
-	if res.FirstFailure == nil || res.FirstFailure.Host != "h2" || res.FirstFailure.Run.Status != StatusUnreachable {
-		t.Fatalf("first failure = %+v", res.FirstFailure)
-	}
-	if !strings.Contains(res.Cause, "connection refused") {
-		t.Errorf("cause %q does not say why", res.Cause)
-	}
-	// The rollback runs where the run ran, not on the host it never reached.
-	if diff := cmp.Diff([]string{"t/h1"}, f.startOrder("rollback", false)); diff != "" {
-		t.Errorf("rolled back on (-want +got):\n%s", diff)
-	}
-	for _, u := range res.Units {
-		if u.Host == "h2" && u.Rollback != nil {
-			t.Errorf("h2 was never reached but has a rollback result %+v", u.Rollback)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.badHost["h2"] = "connection refused"
+		p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2"), "ok", "ok"))
+		p.Preflight = false
+		res, _ := runFake(t, f, p, nil)
+		if res.FirstFailure == nil || res.FirstFailure.Host != "h2" || res.FirstFailure.Run.Status != StatusUnreachable {
+			t.Fatalf("first failure = %+v", res.FirstFailure)
 		}
-	}
-	if len(res.RollbackFailed) != 0 {
-		t.Errorf("RollbackFailed = %v, want none", res.RollbackFailed)
-	}
+		if !strings.Contains(res.Cause, "connection refused") {
+			t.Errorf("cause %q does not say why", res.Cause)
+		}
+		// The rollback runs where the run ran, not on the host it never reached.
+		if diff := cmp.Diff([]string{"t/h1"}, f.startOrder("rollback", false)); diff != "" {
+			t.Errorf("rolled back on (-want +got):\n%s", diff)
+		}
+		for _, u := range res.Units {
+			if u.Host == "h2" && u.Rollback != nil {
+				t.Errorf("h2 was never reached but has a rollback result %+v", u.Rollback)
+			}
+		}
+		if len(res.RollbackFailed) != 0 {
+			t.Errorf("RollbackFailed = %v, want none", res.RollbackFailed)
+		}
+	})
 }
 
 func TestEnvironmentAndOutputLines(t *testing.T) {
-	f := newFake()
-	tk := testTask("greet", testHosts("h1"), "write a\nb;write c\n;echo d")
-	tk.Env = map[string]string{"RELEASE": "42", "FANOUT_HOST": "spoofed"}
-	res, events := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
-	if !res.OK() {
-		t.Fatal(res.Cause)
-	}
-	env := f.envs[0]
-	want := map[string]string{"RELEASE": "42", "FANOUT_HOST": "h1", "FANOUT_TASK": "greet", "FANOUT_PHASE": "run", "FANOUT_RUN_ID": "test-run"}
-	if diff := cmp.Diff(want, env); diff != "" {
-		t.Errorf("env (-want +got):\n%s", diff)
-	}
-	var chunks []string
-	for _, e := range events {
-		if o, ok := e.(Output); ok {
-			chunks = append(chunks, string(o.Data))
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		tk := testTask("greet", testHosts("h1"), "write a\nb;write c\n;echo d")
+		tk.Env = map[string]string{"RELEASE": "42", "FANOUT_HOST": "spoofed"}
+		res, events := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
+		if !res.OK() {
+			t.Fatal(res.Cause)
 		}
-	}
-	// A line split over two writes of one command arrives whole; a command
-	// that ends without a newline has its rest flushed.
-	if diff := cmp.Diff([]string{"a\n", "b", "c\n", "d\n"}, chunks); diff != "" {
-		t.Errorf("output chunks (-want +got):\n%s", diff)
+		env := f.envs[0]
+		want := map[string]string{"RELEASE": "42", "FANOUT_HOST": "h1", "FANOUT_TASK": "greet", "FANOUT_PHASE": "run", "FANOUT_RUN_ID": "test-run"}
+		if diff := cmp.Diff(want, env); diff != "" {
+			t.Errorf("env (-want +got):\n%s", diff)
+		}
+		var chunks []string
+		for _, e := range events {
+			if o, ok := e.(Output); ok {
+				chunks = append(chunks, string(o.Data))
+			}
+		}
+		// A line split over two writes of one command arrives whole; a command
+		// that ends without a newline has its rest flushed.
+		if diff := cmp.Diff([]string{"a\n", "b", "c\n", "d\n"}, chunks); diff != "" {
+			t.Errorf("output chunks (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// await fails the test unless done is closed within d: a receive that
+// cannot wait forever. In a synctest bubble d passes on the bubble's clock,
+// which moves on only once everything else waits, so a generous d costs
+// nothing and still fails at this line if the run is stuck.
+func await(t *testing.T, done <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s: not done within %v", what, d)
 	}
 }

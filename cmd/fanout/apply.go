@@ -40,7 +40,7 @@ func runApply(args []string, s *streams) int {
 	defer stopSignals()
 
 	o := views.ApplyOptions{
-		Options:  views.Options{Color: l.color, Redact: pl.redact},
+		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal},
 		Quiet:    a.Quiet,
 		Group:    a.Group,
 		Progress: s.Terminal && a.ViewType == arguments.ViewHuman,
@@ -62,6 +62,7 @@ func runApply(args []string, s *streams) int {
 	})
 	stopStatus()
 	jr.finish(s, res)
+	noteLostOutput(s, "apply", runID)
 	return runExit(res.Status)
 }
 
@@ -74,39 +75,6 @@ func runExit(status core.RunStatus) int {
 		return exitInterrupted
 	default:
 		return exitFailed
-	}
-}
-
-// watchSignals turns the first SIGINT or SIGTERM into an interrupt (stop,
-// roll back) and the second into an abort. The returned func stops
-// watching and waits for the watcher.
-func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		n := 0
-		for {
-			select {
-			case <-ch:
-				n++
-				if n == 1 {
-					close(interrupt)
-				} else {
-					abort()
-					return
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(stop)
-		<-done
 	}
 }
 

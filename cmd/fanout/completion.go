@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/config"
@@ -16,7 +17,7 @@ func runCompletion(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "completion"); !ok {
 		return code
 	}
-	fmt.Fprint(s.Out, completionScripts[a.Shell])
+	fmt.Fprint(s.Out, strings.ReplaceAll(completionScripts[a.Shell], "@COMMANDS@", visibleCommands()))
 	return exitOK
 }
 
@@ -43,6 +44,8 @@ func runNames(args []string, s *streams) int {
 	return exitOK
 }
 
+// completionScripts are the scripts by shell; @COMMANDS@ stands for the
+// command table's visible names.
 var completionScripts = map[string]string{
 	"bash": `# bash completion for fanout: source <(fanout completion bash)
 _fanout() {
@@ -50,7 +53,7 @@ _fanout() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "plan apply validate fmt completion version" -- "$cur"))
+    COMPREPLY=($(compgen -W "@COMMANDS@" -- "$cur"))
     return
   fi
   cmd=${COMP_WORDS[1]}
@@ -105,7 +108,7 @@ _fanout() {
   local -a select
   select=('*-limit[only these hosts]:pattern:' '*-exclude[never these hosts]:pattern:')
   if (( CURRENT == 2 )); then
-    _values command plan apply validate fmt completion version
+    _values command @COMMANDS@
     return
   fi
   case $words[2] in
@@ -133,7 +136,7 @@ function __fanout_names
     test -n "$cfg"; and fanout __names $cfg 2>/dev/null
 end
 complete -c fanout -f
-complete -c fanout -n __fish_use_subcommand -a 'plan apply validate fmt completion version'
+complete -c fanout -n __fish_use_subcommand -a '@COMMANDS@'
 complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var -r -d 'set a variable NAME=VALUE'
 complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var-file -r -F -d 'variables file'
 complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o json -d 'JSON output'

@@ -65,6 +65,10 @@ COMP_WORDS=(fanout apply -qu)
 COMP_CWORD=2
 _fanout
 echo "${COMPREPLY[@]}"
+COMP_WORDS=(fanout r)
+COMP_CWORD=1
+_fanout
+echo "${COMPREPLY[@]}"
 `
 	cmd := exec.Command(bash, "-c", prog)
 	cmd.Dir = root
@@ -73,7 +77,8 @@ echo "${COMPREPLY[@]}"
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
-	if got := string(b); got != "migrate\n-quiet\n" {
+	// Commands come from the command table: runs and rollback too.
+	if got := string(b); got != "migrate\n-quiet\nruns rollback\n" {
 		t.Errorf("completions:\n%q", got)
 	}
 }

@@ -641,30 +641,3 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("apply -help: exit %d\n%s", r.code, r.stdout)
 	}
 }
-
-func TestInterruptRollsBack(t *testing.T) {
-	hcl := sleepTask("done", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
-	dir, rec := workdir(t, hcl)
-	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Errorf("exit %d, want 130\n%s", code, out.String())
-	}
-	recs := rec.read(t)
-	if slices.Contains(order(recs, "run", "start"), "after") {
-		t.Error("work started after Ctrl-C")
-	}
-	if diff := cmp.Diff([]string{"slow", "done"}, order(recs, "rollback", "start")); diff != "" {
-		t.Errorf("rolled back (-want +got):\n%s", diff)
-	}
-	if !strings.Contains(out.String(), "interrupted") {
-		t.Errorf("summary does not say the run was interrupted:\n%s", out.String())
-	}
-}

@@ -272,7 +272,7 @@ task "slow" {
 	if n := len(rolledBackOn(t, rec)); n != 0 {
 		t.Errorf("%d rollbacks ran without a plugin", n)
 	}
-	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", runID(t, out))
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-auto-approve", runID(t, out))
 	if r.code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -305,7 +305,7 @@ task "slow" {
 	}
 	b.wait(t, 20*time.Second)
 	id := runID(t, b.out.String())
-	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", id)
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-auto-approve", id)
 	if r.code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -315,7 +315,7 @@ task "slow" {
 		!strings.Contains(got, "first/host1") || !strings.Contains(got, "first/host2") || strings.Index(got, "first/") < strings.LastIndex(got, "slow/") {
 		t.Errorf("rolled back %q, want slow on both hosts, then first on both", got)
 	}
-	again := fanoutSSH(t, dir, f.AgentSocket, "rollback", id)
+	again := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-auto-approve", id)
 	if again.code != 0 || len(rolledBackOn(t, rec)) != 4 {
 		t.Errorf("second rollback: exit %d, %d rollbacks in all, want 4\n%s", again.code, len(rolledBackOn(t, rec)), again.stdout)
 	}

@@ -24,9 +24,9 @@ const (
 `
 )
 
-// helps is each command's -help text after its usage line.
-var helps = map[string]string{
-	"plan": `Usage: fanout plan [options] FILE.hcl|DIR [NAME...]
+// Each command's -help text; the command table (commands.go) holds them.
+const (
+	helpPlan = `Usage: fanout plan [options] FILE.hcl|DIR [NAME...]
 
   Show what would run where: the tree of groups and tasks, each task's hosts,
   exact commands, rollback, environment and limits. Nothing runs and no host
@@ -40,19 +40,20 @@ Examples:
   fanout plan deploy.hcl
   fanout plan -var release=2026-11-25 deploy.hcl restart
   fanout plan -limit web -exclude web3 -json deploy.hcl | jq .summary
-`,
-	"apply": `Usage: fanout apply [options] FILE.hcl|DIR [NAME...]
+`
+	helpApply = `Usage: fanout apply [options] FILE.hcl|DIR [NAME...]
 
   Run the plan: tasks in parallel under their limits, each output line
   prefixed by host and task, a recap at the end (task x host: status, exit
   code, duration, rollback; failures first with their last lines of
   stderr). When a task fails, nothing new starts, work in flight finishes,
   and everything that started is rolled back, newest first. Ctrl-C once
-  interrupts and rolls back; twice aborts. On a terminal a status line
+  interrupts and rolls back (so do SIGTERM and SIGHUP); twice aborts. A
+  closed output pipe (| head) drops the rest of the output, not the run. On a terminal a status line
   shows progress; send SIGUSR1 (kill -USR1 PID) to list what runs now.
 
   Exit status: 0 all succeeded, 1 the run failed, 2 bad usage or
-  configuration (nothing ran), 130 interrupted.
+  configuration (nothing ran), 130 interrupted (any interrupt signal).
 
 Options:
 ` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.
@@ -66,8 +67,8 @@ Examples:
   fanout apply -limit 'web*' -var-file prod.hcl deploy.hcl
   fanout apply -quiet deploy.hcl; echo "exit $?"
   fanout apply -json deploy.hcl | jq -c 'select(.type=="task_finished")'
-`,
-	"validate": `Usage: fanout validate [options] FILE.hcl|DIR
+`
+	helpValidate = `Usage: fanout validate [options] FILE.hcl|DIR
 
   Check a configuration: syntax, references, limits, and every transport's
   settings against its plugin's schema. No host is contacted.
@@ -78,8 +79,8 @@ Options:
 Examples:
   fanout validate deploy.hcl
   fanout validate -json . | jq '.diagnostics[].summary'
-`,
-	"fmt": `Usage: fanout fmt [options] [FILE.hcl|DIR...]
+`
+	helpFmt = `Usage: fanout fmt [options] [FILE.hcl|DIR...]
 
   Rewrite .hcl files in the canonical style (aligned equals signs, two-space
   indentation), as terraform fmt does. With no argument, the .hcl files of
@@ -96,8 +97,8 @@ Options:
 Examples:
   fanout fmt
   fanout fmt -check -recursive .
-`,
-	"completion": `Usage: fanout completion bash|zsh|fish
+`
+	helpCompletion = `Usage: fanout completion bash|zsh|fish
 
   Print a script that completes fanout's commands, flags, .hcl files and the
   task and group names of the configuration on the line.
@@ -106,13 +107,13 @@ Examples:
   source <(fanout completion bash)                  # in ~/.bashrc
   fanout completion zsh > "${fpath[1]}/_fanout"
   fanout completion fish > ~/.config/fish/completions/fanout.fish
-`,
-}
+`
+)
 
 // commandHelp prints a command's -help text.
 func commandHelp(w io.Writer, name string) {
-	if h, ok := helps[name]; ok {
-		fmt.Fprint(w, h)
+	if c := lookupCommand(name); c != nil && c.help != "" {
+		fmt.Fprint(w, c.help)
 		return
 	}
 	fmt.Fprintf(w, "Usage: fanout %s\n", name)

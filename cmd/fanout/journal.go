@@ -90,8 +90,11 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 		return nil, false
 	}
 	if stale != nil {
-		fmt.Fprintf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. If it was killed, \"fanout rollback %s\" rolls back what it started.\n",
-			cmd, stale, stale.RunID)
+		advice := fmt.Sprintf("If it was killed, \"fanout rollback %s\" rolls back what it started.", stale.RunID)
+		if cmd == "rollback" && stale.RunID == runID {
+			advice = "This rollback finishes its job." // not advice to run what runs
+		}
+		fmt.Fprintf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. %s\n", cmd, stale, advice)
 	}
 	return lock, true
 }

@@ -167,7 +167,7 @@ parallelize {
 	if plan.code != 0 || !strings.Contains(plan.stdout, "1. task slow on localhost") || len(order(rec.read(t), "rollback", "start")) != 0 {
 		t.Fatalf("dry run: exit %d\n%s\n%s", plan.code, plan.stdout, plan.stderr)
 	}
-	r := fanout(t, dir, "rollback", id)
+	r := fanout(t, dir, "rollback", "-auto-approve", id)
 	if r.code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -182,7 +182,7 @@ parallelize {
 	if slices.Contains(order(rec.read(t), "run", "start"), "after") {
 		t.Error("work after the kill ran")
 	}
-	again := fanout(t, dir, "rollback", id)
+	again := fanout(t, dir, "rollback", "-auto-approve", id)
 	if again.code != 0 || !strings.Contains(again.stdout, "nothing to roll back") {
 		t.Errorf("second rollback: exit %d\n%s\n%s", again.code, again.stdout, again.stderr)
 	}
@@ -205,7 +205,7 @@ func TestRollbackOfSuccessfulRun(t *testing.T) {
 	if refused.code != 2 || !strings.Contains(refused.stderr, "-force") || len(order(rec.read(t), "rollback", "start")) != 0 {
 		t.Fatalf("rollback of a successful run: exit %d\n%s", refused.code, refused.stderr)
 	}
-	forced := fanout(t, dir, "rollback", "-force", id, "main.hcl")
+	forced := fanout(t, dir, "rollback", "-auto-approve", "-force", id, "main.hcl")
 	if forced.code != 0 {
 		t.Fatalf("rollback -force: exit %d\n%s\n%s", forced.code, forced.stdout, forced.stderr)
 	}

@@ -34,13 +34,16 @@ type streams struct {
 	// Prompt asks the operator for a variable's value; nil when stdin is
 	// not a terminal, so that a missing variable is an error in scripts.
 	Prompt func(v *config.Variable) (string, error)
+	// Confirm asks the operator a question and returns the line typed;
+	// nil when stdin is not a terminal, so that nobody is waited for.
+	Confirm func(question string) (string, error)
 }
 
 func newStreams() *streams {
 	out := int(os.Stdout.Fd())
 	tty := term.IsTerminal(out)
 	s := &streams{
-		Out: os.Stdout, Err: os.Stderr,
+		Out: &outputWriter{w: os.Stdout}, Err: &outputWriter{w: os.Stderr},
 		Color:    tty && os.Getenv("NO_COLOR") == "",
 		Terminal: tty,
 		Width: func() int {
@@ -52,7 +55,9 @@ func newStreams() *streams {
 		},
 	}
 	if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
-		s.Prompt = terminalPrompt(os.Stdin, in, os.Stderr)
+		r := bufio.NewReader(os.Stdin) // one buffer for both, so no typed line is lost
+		s.Prompt = terminalPrompt(r, in, os.Stderr)
+		s.Confirm = terminalConfirm(r, os.Stderr)
 	}
 	return s
 }
@@ -81,6 +86,20 @@ func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (s
 	}
 }
 
+// terminalConfirm asks a question as Terraform does before it changes
+// anything: the question, then "Enter a value:", and the line typed.
+func terminalConfirm(r *bufio.Reader, w io.Writer) func(string) (string, error) {
+	return func(question string) (string, error) {
+		fmt.Fprintf(w, "\n%s\n\n  Enter a value: ", question)
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return "", err
+		}
+		fmt.Fprintln(w)
+		return strings.TrimSpace(line), nil
+	}
+}
+
 // Exit codes, as the README documents them.
 const (
 	exitOK          = 0
@@ -89,27 +108,6 @@ const (
 	exitFmtCheck    = 3
 	exitInterrupted = 130
 )
-
-type command struct {
-	synopsis string
-	run      func(args []string, s *streams) int
-	hidden   bool
-}
-
-var commands = map[string]command{
-	"plan":            {synopsis: "Show what would run where, without running anything", run: runPlan},
-	"apply":           {synopsis: "Run the tasks, rolling back on failure", run: runApply},
-	"validate":        {synopsis: "Check a configuration without contacting any host", run: runValidate},
-	"fmt":             {synopsis: "Rewrite .hcl files in the canonical style", run: runFmt},
-	"runs":            {synopsis: "List past runs, or show one: fanout runs [show ID]", run: runRuns},
-	"rollback":        {synopsis: "Roll back a recorded run, e.g. after fanout was killed", run: runRollback},
-	"completion":      {synopsis: "Print a shell completion script (bash, zsh, fish)", run: runCompletion},
-	"version":         {synopsis: "Print the fanout version", run: runVersion},
-	"internal-plugin": {run: runInternalPlugin, hidden: true},
-	"__names":         {run: runNames, hidden: true},
-}
-
-var commandOrder = []string{"plan", "apply", "validate", "fmt", "runs", "rollback", "completion", "version"}
 
 func run(args []string, s *streams) int {
 	defer startProfiling(args)()
@@ -121,7 +119,7 @@ func run(args []string, s *streams) int {
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
-			if _, ok := commands[args[1]]; ok && helps[args[1]] != "" {
+			if c := lookupCommand(args[1]); c != nil && c.help != "" {
 				commandHelp(s.Out, args[1])
 				return exitOK
 			}
@@ -131,11 +129,16 @@ func run(args []string, s *streams) int {
 	case "-v", "-version", "--version":
 		return runVersion(nil, s)
 	}
-	cmd, ok := commands[name]
-	if !ok {
+	cmd := lookupCommand(name)
+	if cmd == nil {
 		fmt.Fprintf(s.Err, "fanout: unknown command %q.\n\n", name)
 		usage(s.Err)
 		return exitUsage
+	}
+	if !cmd.hidden {
+		// Not for a plugin fanout serves: its stdout is go-plugin's, and
+		// a plugin whose host is gone should go too.
+		survivePipes()
 	}
 	return cmd.run(args[1:], s)
 }
@@ -148,8 +151,10 @@ runs, and rolled back as a whole when one part fails.
 
 Commands:
 `)
-	for _, name := range commandOrder {
-		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].synopsis)
+	for _, c := range commands {
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+		}
 	}
 	fmt.Fprint(w, `
 Examples:

@@ -459,8 +459,10 @@ task "third" {
 		`task "second" failed on host "box"`,
 		"transport plugin exited unexpectedly (exit status 2): panic: crashy: second exec",
 		// Then the rollback cascade: the rollbacks that need the dead
-		// plugin fail and say so; the others run.
-		"Rolled back, in order: second, first, l1.",
+		// plugin fail and say so, in the order they ran; the others run,
+		// and only they are listed as rolled back.
+		"Rolled back, in order: l1.",
+		"Rollback FAILED for: second on box, first on box.",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\nstdout:\n%s\nstderr:\n%s", want, stdout, stderr)

@@ -2,32 +2,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/sdk"
 )
-
-// The plugins command registers itself, so that main.go need not change
-// for it.
-func init() {
-	commands["plugins"] = command{synopsis: "List transport plugins and their schemas; lock their checksums", run: runPlugins}
-	commandOrder = append(commandOrder, "plugins")
-	helps["plugins"] = pluginsHelp
-}
 
 const pluginsHelp = `Usage: fanout plugins [options] [FILE.hcl|DIR]
        fanout plugins lock [options] FILE.hcl|DIR
@@ -83,7 +73,7 @@ func runPlugins(args []string, s *streams) int {
 		return code
 	}
 	logger := newLogger(s)
-	var infos []*pluginInfo
+	var infos []*views.Plugin
 	if a.Path == "" {
 		infos = installedPlugins(newLauncher(logger))
 	} else {
@@ -94,11 +84,7 @@ func runPlugins(args []string, s *streams) int {
 		}
 		infos = configPlugins(newConfigLauncher(logger, a.Path), cfg)
 	}
-	if a.ViewType == arguments.ViewJSON {
-		writePluginsJSON(s.Out, infos)
-	} else {
-		writePlugins(s.Out, a.Path, infos)
-	}
+	views.NewPlugins(a.ViewType, s.Out, views.Options{Color: s.Color && !a.NoColor}).List(a.Path, infos)
 	for _, info := range infos {
 		if info.Error != "" {
 			return exitFailed
@@ -107,38 +93,9 @@ func runPlugins(args []string, s *streams) int {
 	return exitOK
 }
 
-// pluginInfo is what `fanout plugins` shows of one transport.
-type pluginInfo struct {
-	Name    string `json:"name"`
-	Builtin bool   `json:"builtin"`
-	// Path is the binary; for a built-in, the fanout binary.
-	Path   string `json:"path,omitempty"`
-	SHA256 string `json:"sha256,omitempty"`
-	// Shadowed are binaries of the same name that Path hides.
-	Shadowed        []string        `json:"shadowed,omitempty"`
-	ProtocolVersion int             `json:"protocol_version,omitempty"`
-	Version         string          `json:"version,omitempty"`
-	TransportSchema []attributeInfo `json:"transport_attributes"`
-	HostSchema      []attributeInfo `json:"host_attributes"`
-	// Lock says how the lock file records a third-party plugin of a
-	// configuration; empty otherwise.
-	Lock string `json:"lock,omitempty"`
-	// Error is why the plugin could not be started or described.
-	Error string `json:"error,omitempty"`
-}
-
-// attributeInfo is one declared attribute.
-type attributeInfo struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Required    bool   `json:"required"`
-	Sensitive   bool   `json:"sensitive"`
-	Description string `json:"description,omitempty"`
-}
-
 // installedPlugins describes the built-ins and every plugin found.
-func installedPlugins(l *core.PluginLauncher) []*pluginInfo {
-	var infos []*pluginInfo
+func installedPlugins(l *core.PluginLauncher) []*views.Plugin {
+	var infos []*views.Plugin
 	names := make([]string, 0, len(l.Builtin))
 	for n := range l.Builtin {
 		names = append(names, n)
@@ -160,9 +117,9 @@ func installedPlugins(l *core.PluginLauncher) []*pluginInfo {
 
 // configPlugins describes the transports cfg uses, checked as a run would
 // check them (sha256 pins, lock file), and how the lock file records them.
-func configPlugins(l *core.PluginLauncher, cfg *config.Config) []*pluginInfo {
+func configPlugins(l *core.PluginLauncher, cfg *config.Config) []*views.Plugin {
 	lock, diags := core.ReadLockFile(l.LockFile)
-	var infos []*pluginInfo
+	var infos []*views.Plugin
 	for _, n := range usedTransports(cfg) {
 		pin := ""
 		if t := cfg.Transports[n]; t != nil {
@@ -206,9 +163,9 @@ func usedTransports(cfg *config.Config) []string {
 
 // describePlugin starts the named transport's plugin, asks it to describe
 // itself and stops it. Problems are recorded in the result's Error.
-func describePlugin(l *core.PluginLauncher, name, pin string) *pluginInfo {
+func describePlugin(l *core.PluginLauncher, name, pin string) *views.Plugin {
 	_, builtin := l.Builtin[name]
-	info := &pluginInfo{Name: name, Builtin: builtin, TransportSchema: []attributeInfo{}, HostSchema: []attributeInfo{}}
+	info := &views.Plugin{Name: name, Builtin: builtin, TransportSchema: []views.PluginAttribute{}, HostSchema: []views.PluginAttribute{}}
 	if !builtin {
 		if path, err := l.Find(name); err == nil {
 			info.Path = path
@@ -239,106 +196,16 @@ func describePlugin(l *core.PluginLauncher, name, pin string) *pluginInfo {
 	return info
 }
 
-func attributeInfos(s sdk.Schema) []attributeInfo {
-	out := []attributeInfo{}
+func attributeInfos(s sdk.Schema) []views.PluginAttribute {
+	out := []views.PluginAttribute{}
 	for _, a := range s.Attributes {
 		ty := "any"
 		if a.Type != cty.NilType && a.Type != cty.DynamicPseudoType {
 			ty = a.Type.FriendlyName()
 		}
-		out = append(out, attributeInfo{Name: a.Name, Type: ty, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description})
+		out = append(out, views.PluginAttribute{Name: a.Name, Type: ty, Required: a.Required, Sensitive: a.Sensitive, Description: a.Description})
 	}
 	return out
-}
-
-// writePlugins prints the list for a person.
-func writePlugins(w io.Writer, source string, infos []*pluginInfo) {
-	if source != "" {
-		fmt.Fprintf(w, "Transports used by %s:\n", source)
-	}
-	for i, info := range infos {
-		if i > 0 || source != "" {
-			fmt.Fprintln(w)
-		}
-		kind := "plugin"
-		if info.Builtin {
-			kind = "built in"
-		}
-		head := fmt.Sprintf("%s (%s)", info.Name, kind)
-		if info.Version != "" {
-			head += fmt.Sprintf(", version %s, protocol %d", info.Version, info.ProtocolVersion)
-		}
-		fmt.Fprintln(w, head)
-		field := func(label, value string) { fmt.Fprintf(w, "  %-9s %s\n", label+":", value) }
-		if info.Path != "" {
-			if info.Builtin {
-				field("path", info.Path+" internal-plugin "+info.Name)
-			} else {
-				field("path", info.Path)
-			}
-		}
-		if info.SHA256 != "" {
-			field("sha256", info.SHA256)
-		}
-		for _, p := range info.Shadowed {
-			field("shadows", p)
-		}
-		if info.Lock != "" {
-			field("lock", info.Lock)
-		}
-		if info.Error != "" {
-			field("error", info.Error)
-			continue
-		}
-		writeSchema(w, "transport block", info.TransportSchema)
-		writeSchema(w, "host block", info.HostSchema)
-	}
-	if len(infos) == 0 {
-		fmt.Fprintln(w, "No transports.")
-	}
-}
-
-func writeSchema(w io.Writer, label string, attrs []attributeInfo) {
-	if len(attrs) == 0 {
-		fmt.Fprintf(w, "  %s: no attributes\n", label)
-		return
-	}
-	fmt.Fprintf(w, "  %s:\n", label)
-	width := 0
-	for _, a := range attrs {
-		width = max(width, len(a.Name))
-	}
-	for _, a := range attrs {
-		traits := []string{a.Type}
-		if a.Required {
-			traits = append(traits, "required")
-		} else {
-			traits = append(traits, "optional")
-		}
-		if a.Sensitive {
-			traits = append(traits, "sensitive")
-		}
-		fmt.Fprintf(w, "    %-*s  %s\n", width, a.Name, strings.Join(traits, ", "))
-		if a.Description != "" {
-			fmt.Fprintf(w, "    %-*s  %s\n", width, "", a.Description)
-		}
-	}
-}
-
-// pluginsJSONVersion is the format_version of `fanout plugins -json`;
-// fields are only added within a major version.
-const pluginsJSONVersion = "1.0"
-
-func writePluginsJSON(w io.Writer, infos []*pluginInfo) {
-	if infos == nil {
-		infos = []*pluginInfo{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(struct {
-		FormatVersion string        `json:"format_version"`
-		Plugins       []*pluginInfo `json:"plugins"`
-	}{pluginsJSONVersion, infos})
 }
 
 // runPluginsLock is `fanout plugins lock`.
@@ -384,26 +251,21 @@ func runPluginsLock(args []string, s *streams) int {
 		return exitFailed
 	}
 	if len(lf.Transports) == 0 {
-		fmt.Fprintf(s.Out, "%s uses no third-party plugins: nothing to lock.\n", a.Path)
+		views.PluginsLocked(s.Out, a.Path, "", nil)
 		return exitOK
 	}
 	if err := lf.Write(); err != nil {
 		fmt.Fprintf(s.Err, "fanout plugins lock: %s\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(s.Out, "Wrote %s:\n", lf.Path)
-	names := make([]string, 0, len(lf.Transports))
-	for n := range lf.Transports {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		t := lf.Transports[n]
-		note := ""
+	var locked []views.LockedPlugin
+	for n, t := range lf.Transports {
+		lp := views.LockedPlugin{Name: n, Version: t.Version, SHA256: t.SHA256}
 		if old != nil && old.Transports[n] != nil && old.Transports[n].SHA256 != t.SHA256 {
-			note = " (was " + old.Transports[n].SHA256 + ")"
+			lp.Was = old.Transports[n].SHA256
 		}
-		fmt.Fprintf(s.Out, "  %s %s sha256 %s%s\n", n, t.Version, t.SHA256, note)
+		locked = append(locked, lp)
 	}
+	views.PluginsLocked(s.Out, a.Path, lf.Path, locked)
 	return exitOK
 }

@@ -19,7 +19,7 @@ func runRollback(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "rollback"); !ok {
 		return code
 	}
-	o := views.Options{Color: s.Color && !a.NoColor}
+	o := views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}
 	state, err := stateDir(a.Path)
 	if err != nil {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
@@ -40,13 +40,17 @@ func runRollback(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
-	if views.RollbackPlan(s.Out, steps, o) == 0 || a.DryRun {
+	pairs, hosts := views.RollbackPlan(s.Out, steps, o)
+	if pairs == 0 || a.DryRun {
 		return exitOK
 	}
 
 	secrets, ok := rollbackSecrets(s, a, rc)
 	if !ok {
 		return exitUsage
+	}
+	if code, ok := confirmRollback(s, a, rc.Header.RunID); !ok {
+		return code
 	}
 	lock, ok := takeLock(s, "rollback", state, rc.Header.RunID)
 	if !ok {
@@ -69,7 +73,7 @@ func runRollback(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
-	plan, err := rc.Plan(nil)
+	plan, err := rc.Plan()
 	if err != nil {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
@@ -83,7 +87,9 @@ func runRollback(args []string, s *streams) int {
 	// The commands run with the secrets given back; what they print is
 	// hidden as apply hides it.
 	o.Redact = views.NewRedactor(core.SecretValues(secrets), plan.Labels()...)
-	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{Options: o, Version: version, Command: "rollback"})
+	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{
+		Options: o, Version: version, Command: "rollback", Rollbacks: pairs, Hosts: hosts,
+	})
 	res, err := core.RollbackJournal(ctx, rc, secrets, core.ApplyOptions{
 		Transports: ts,
 		Observer:   view,
@@ -96,6 +102,32 @@ func runRollback(args []string, s *streams) int {
 		return exitFailed
 	}
 	return runExit(res.Status)
+}
+
+// confirmRollback asks the operator to approve the rollback plan shown,
+// as Terraform asks before an apply: rolling back production is as much a
+// change as rolling out. -auto-approve skips the question; without a
+// terminal to ask on, the rollback is refused rather than run unasked.
+func confirmRollback(s *streams, a *arguments.Rollback, id string) (code int, ok bool) {
+	if a.AutoApprove {
+		return 0, true
+	}
+	if s.Confirm == nil {
+		again := "fanout rollback -auto-approve " + id
+		if a.Path != "." {
+			again += " " + a.Path
+		}
+		fmt.Fprintf(s.Err, "fanout rollback: nothing was rolled back: approving the plan above needs a terminal, and standard input is not one.\n"+
+			"Add -auto-approve to roll back without asking: %s\n", again)
+		return exitUsage, false
+	}
+	answer, err := s.Confirm("Do you want to roll back run " + id + " as planned above?\n" +
+		"  Only 'yes' will be accepted to approve.")
+	if err != nil || answer != "yes" {
+		fmt.Fprintln(s.Err, "Rollback cancelled; nothing was rolled back.")
+		return exitFailed, false
+	}
+	return 0, true
 }
 
 // rollbackSecrets gives back the sensitive values the journal left out:

@@ -96,8 +96,8 @@ func relPath(p string) string {
 }
 
 // The help of runs and rollback sits with them; help.go holds the others'.
-func init() {
-	helps["runs"] = `Usage: fanout runs [options] [FILE.hcl|DIR]
+const (
+	helpRuns = `Usage: fanout runs [options] [FILE.hcl|DIR]
        fanout runs show ID [FILE.hcl|DIR]
 
   List the runs journaled for a configuration: every apply records itself in
@@ -112,26 +112,30 @@ Examples:
   fanout runs
   fanout runs show 20261126T011105-10e5fa deploy.hcl
 `
-	helps["rollback"] = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
+	helpRollback = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
 
   Roll back what run ID started, as recorded in its journal: the failed task
   first, then every task that started, newest first, inner groups whole,
   each on the hosts its run started on, through the transports and settings
-  the run used. The plan of what will be rolled back is shown first. Pairs
-  rolled back already (by the run itself or an earlier rollback) are
-  skipped, so running it twice rolls nothing back twice. This is how to
-  finish the job after fanout was killed, or lost its terminal, mid-run.
+  the run used. The plan of what will be rolled back is shown first, and
+  on a terminal nothing runs until you type "yes"; without a terminal,
+  -auto-approve is required. Pairs rolled back already (by the run itself
+  or an earlier rollback) are skipped, so running it twice rolls nothing
+  back twice; a rollback that failed is tried again. This is how to finish
+  the job after fanout was killed, or lost its terminal, mid-run.
 
   Sensitive values are not kept in journals: give the variables the
   rollback commands use as for apply (-var, -var-file, FANOUT_VAR_NAME).
 
 Options:
   -dry-run          Show what would be rolled back; run nothing.
+  -auto-approve     Roll back without asking for confirmation (scripts, CI).
   -force            Roll back a run that succeeded (refused otherwise).
 ` + helpVars + helpColor + `
 Examples:
   fanout runs                                   find the run's ID
   fanout rollback -dry-run 20261126T011105-10e5fa
   fanout rollback 20261126T011105-10e5fa deploy.hcl
+  fanout rollback -auto-approve 20261126T011105-10e5fa deploy.hcl
 `
-}
+)

@@ -53,6 +53,9 @@ type Rollback struct {
 	Force bool
 	// DryRun shows what would be rolled back, and does nothing.
 	DryRun bool
+	// AutoApprove rolls back without asking; without it the operator
+	// confirms on a terminal, and fanout refuses when there is none.
+	AutoApprove bool
 }
 
 // ParseRollback parses `fanout rollback` arguments.
@@ -62,6 +65,7 @@ func ParseRollback(args []string) (*Rollback, error) {
 	r.Common.flags(fs)
 	fs.BoolVar(&r.Force, "force", false, "roll back a run that succeeded")
 	fs.BoolVar(&r.DryRun, "dry-run", false, "show what would be rolled back, run nothing")
+	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "roll back without asking for confirmation")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return r, err

@@ -47,9 +47,13 @@ type ApplyOptions struct {
 	Now func() time.Time
 	// Version is fanout's version, for the JSON stream's version event.
 	Version string
-	// Command names what runs, for the opening line: "apply" unless set
-	// ("rollback" for a journaled run's rollback).
+	// Command names what runs, for the opening line and the recap's last
+	// one: "apply" unless set ("rollback" for a journaled run's rollback).
 	Command string
+	// Rollbacks and Hosts are, for Command "rollback", how many (task,
+	// host) pairs it rolls back on how many hosts, for the opening line:
+	// the run's plan has more pairs than its rollback.
+	Rollbacks, Hosts int
 }
 
 // NewApply returns the view the parsed -json flag asks for, writing to out.
@@ -84,6 +88,8 @@ type ApplyHuman struct {
 	finished    bool
 	groups      *grouper
 	buf         bytes.Buffer
+	// continued holds the streams whose last Output ended inside a line.
+	continued map[tailKey]bool
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -100,7 +106,7 @@ func NewApplyHuman(out io.Writer, p *core.Plan, o ApplyOptions) *ApplyHuman {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}}
+	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}, continued: map[tailKey]bool{}}
 	for _, h := range p.Hosts {
 		v.hostW = max(v.hostW, width(h.Name))
 	}
@@ -152,11 +158,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RunStarted:
 		v.started, v.total = e.Time, e.Units
 		if !quiet {
-			cmd := v.o.Command
-			if cmd == "" {
-				cmd = "apply"
+			if v.o.Command == "rollback" {
+				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
+			} else {
+				fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 			}
-			fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmd, e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 		}
 	case core.HostConnected:
 		if e.Err != "" {
@@ -223,7 +229,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.writeGroups(b, v.groups.ready(true))
 		}
 		var s strings.Builder
-		Summary(&s, e.Result, v.tails, v.o.Options)
+		summary(&s, e.Result, v.tails, v.o.Options, v.o.Command == "rollback")
 		b.WriteString(s.String())
 	}
 }
@@ -250,22 +256,45 @@ func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 	if e.Stream == core.Stderr {
 		p = v.stderrPrefix(e.Host, e.Task, e.Phase)
 	}
-	if rd := v.o.Redact; rd != nil {
+	// A piece of a long line is marked, and so is the piece after it.
+	k := tailKey{e.Task, e.Host, e.Phase, e.Stream}
+	continued := v.continued[k]
+	if e.Partial {
+		v.continued[k] = true
+	} else if continued {
+		delete(v.continued, k)
+	}
+	rd := v.o.Redact
+	if rd == nil && !v.o.Escape && !continued && !e.Partial {
+		b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
+		out := b.AvailableBuffer()
 		for line := range lines(e.Data) {
-			b.WriteString(p)
-			b.WriteString(rd.String(string(line)))
-			b.WriteByte('\n')
+			out = append(out, p...)
+			out = append(out, line...)
+			out = append(out, '\n')
 		}
+		b.Write(out)
 		return
 	}
-	b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
-	out := b.AvailableBuffer()
+	n, i := lineCount(e.Data), 0
 	for line := range lines(e.Data) {
-		out = append(out, p...)
-		out = append(out, line...)
-		out = append(out, '\n')
+		b.WriteString(p)
+		if i == 0 && continued {
+			b.WriteString(continuedMark)
+		}
+		if rd != nil {
+			line = []byte(rd.String(string(line)))
+		}
+		if v.o.Escape {
+			b.Write(appendTerminalSafe(b.AvailableBuffer(), line))
+		} else {
+			b.Write(line)
+		}
+		if i++; i == n && e.Partial {
+			b.WriteString(continuesMark)
+		}
+		b.WriteByte('\n')
 	}
-	b.Write(out)
 }
 
 // flush writes what an event produced. With a status line on screen, the

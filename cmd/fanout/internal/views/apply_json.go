@@ -84,6 +84,9 @@ type jsonOutput struct {
 	Phase  core.Phase  `json:"phase"`
 	Stream core.Stream `json:"stream"`
 	Line   string      `json:"line"`
+	// Partial marks a piece of a line too long for one event: the next
+	// output event of the same task, host, phase and stream continues it.
+	Partial bool `json:"partial,omitempty"`
 }
 
 type jsonTaskFinished struct {
@@ -187,8 +190,10 @@ func (v *ApplyJSON) Event(e core.Event) {
 	case core.Output:
 		v.tails.Record(e)
 		env := v.env("output", time.Time{})
+		n, i := lineCount(e.Data), 0
 		for line := range lines(e.Data) {
-			v.write(jsonOutput{env, e.Task, e.Host, e.Phase, e.Stream, rd.String(string(line))})
+			i++
+			v.write(jsonOutput{env, e.Task, e.Host, e.Phase, e.Stream, rd.String(string(line)), e.Partial && i == n})
 		}
 	case core.UnitFinished:
 		v.write(jsonTaskFinished{v.env("task_finished", e.Result.Started.Add(e.Result.Duration)), e.Task, e.Host, e.Phase, v.phase(e.Result)})

@@ -37,6 +37,8 @@ type heldUnit struct {
 	host   string
 	lines  []heldLine
 	result *core.PhaseResult
+	// partial holds the streams whose last Output ended inside a line.
+	partial map[core.Stream]bool
 }
 
 type heldLine struct {
@@ -85,8 +87,21 @@ func (g *grouper) rollbackStarted(e core.RollbackStarted) {
 
 func (g *grouper) output(e core.Output) {
 	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
+	first := len(u.lines)
 	for l := range lines(e.Data) {
 		u.lines = append(u.lines, heldLine{e.Stream, string(l)})
+	}
+	// Pieces of a long line are marked as in the live output.
+	if u.partial[e.Stream] {
+		u.lines[first].text = continuedMark + u.lines[first].text
+		delete(u.partial, e.Stream)
+	}
+	if e.Partial {
+		u.lines[len(u.lines)-1].text += continuesMark
+		if u.partial == nil {
+			u.partial = map[core.Stream]bool{}
+		}
+		u.partial[e.Stream] = true
 	}
 }
 
@@ -178,7 +193,7 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 			if l.stream == core.Stderr {
 				bar = paint(v.o.Color, ansiRed, "!")
 			}
-			fmt.Fprintf(b, "    %s %s\n", bar, v.o.Redact.String(l.text))
+			fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(l.text), v.o.Options))
 		}
 	}
 }

@@ -19,12 +19,20 @@ func BenchmarkApplyHumanOutput(b *testing.B) {
 	enc.Close()
 	data := text.Bytes()
 	data = data[:bytes.LastIndexByte(data, '\n')+1]
-	v := NewApplyHuman(io.Discard, syntheticPlan(), ApplyOptions{})
-	e := core.Output{Task: "migrate", Host: "web1", Phase: core.PhaseRun, Stream: core.Stdout, Data: data}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		v.Event(e)
+	// On a terminal, output is escaped (terminal.go) and costs more.
+	for _, tt := range []struct {
+		name   string
+		escape bool
+	}{{"pipe", false}, {"terminal", true}} {
+		b.Run(tt.name, func(b *testing.B) {
+			v := NewApplyHuman(io.Discard, syntheticPlan(), ApplyOptions{Options: Options{Escape: tt.escape}})
+			e := core.Output{Task: "migrate", Host: "web1", Phase: core.PhaseRun, Stream: core.Stdout, Data: data}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				v.Event(e)
+			}
+		})
 	}
 }
 

@@ -122,6 +122,12 @@ func duration(d time.Duration) string { return d.Round(time.Millisecond).String(
 // to; and the outcome with its first cause in one sentence. tails may be
 // nil.
 func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
+	summary(w, res, tails, o, false)
+}
+
+// summary is Summary, or with rollback set the recap of `fanout rollback`:
+// its outcome is the rollback's, not the run's.
+func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bool) {
 	var b strings.Builder
 	red := func(s string) string { return paint(o.Color, ansiRed, s) }
 	rd := o.Redact
@@ -167,7 +173,7 @@ func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
 		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
 		for _, u := range rows {
 			status, dur := u.Run.Status.String(), "-"
-			if u.Run.Status != core.StatusSkipped {
+			if u.Run.Status != core.StatusSkipped && !unknownDuration(u.Run) {
 				dur = duration(u.Run.Duration)
 			}
 			switch {
@@ -191,15 +197,23 @@ func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
 		b.WriteString("\n")
 	}
 
-	if len(res.RolledBack) > 0 {
-		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(res.RolledBack, ", "))
+	if done := rolledBack(res); len(done) > 0 {
+		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(done, ", "))
 	}
 	if len(res.RollbackFailed) > 0 {
-		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand.", strings.Join(res.RollbackFailed, ", "))
+		// A second `fanout rollback` retries exactly the rollbacks that
+		// failed: it skips only what is rolled back already.
+		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"fanout rollback %s\" to try their rollback again.",
+			strings.Join(res.RollbackFailed, ", "), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 
 	took := duration(res.Duration)
+	if rollback {
+		b.WriteString(rollbackOutcome(res, o) + "\n")
+		_, _ = io.WriteString(w, b.String())
+		return
+	}
 	switch res.Status {
 	case core.RunSucceeded:
 		b.WriteString(paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took)) + "\n")
@@ -209,6 +223,62 @@ func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+// rollbackOutcome is the last line of `fanout rollback`'s recap: how the
+// rollback went, and what had stopped the run it undid.
+func rollbackOutcome(res *core.Result, o Options) string {
+	took := duration(res.Duration)
+	cause := ""
+	if res.Cause != "" && res.Status == core.RunSucceeded {
+		cause = " The run had stopped: " + o.Redact.String(res.Cause) + "."
+	}
+	switch res.Status {
+	case core.RunSucceeded:
+		return paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Rollback of run %s succeeded in %s.", res.RunID, took)) + cause
+	case core.RunInterrupted:
+		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Rollback of run %s was interrupted after %s.", res.RunID, took))
+	}
+	why := o.Redact.String(res.Cause)
+	if n := len(res.RollbackFailed); n > 0 {
+		why = plural(n, "rollback") + " failed"
+	}
+	return paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Rollback of run %s failed after %s: %s.", res.RunID, took, why))
+}
+
+// rolledBack is the recap's "Rolled back, in order" list: the tasks whose
+// rollback ran, less those it failed for on every host, which the
+// "Rollback FAILED" line names instead; a task that failed on some hosts
+// only says on which.
+func rolledBack(res *core.Result) []string {
+	failedOn := map[string][]string{}
+	for _, u := range res.Units {
+		if u.Rollback != nil && failed(*u.Rollback) {
+			failedOn[u.Task] = append(failedOn[u.Task], u.Host)
+		}
+	}
+	okOn := map[string]int{}
+	for _, u := range res.Units {
+		if u.Rollback != nil && u.Rollback.Status == core.StatusOK {
+			okOn[u.Task]++
+		}
+	}
+	var out []string
+	for _, t := range res.RolledBack {
+		switch {
+		case len(failedOn[t]) == 0:
+			out = append(out, t)
+		case okOn[t] > 0:
+			out = append(out, fmt.Sprintf("%s (not on %s)", t, strings.Join(failedOn[t], ", ")))
+		}
+	}
+	return out
+}
+
+// unknownDuration reports whether a phase's duration is unknown: it was
+// running when fanout died, so its journal has a start and no end.
+func unknownDuration(r core.PhaseResult) bool {
+	return r.Status == core.StatusInterrupted && r.Duration == 0
 }
 
 // rank orders recap rows: the first failure, other failures, the rest.
@@ -234,7 +304,9 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 	if r.Command >= 0 && r.Status == core.StatusFailed {
 		detail += fmt.Sprintf(" from command %d", r.Command+1)
 	}
-	if r.Status != core.StatusTimedOut { // "timed out after 2s" says it already
+	// "timed out after 2s" says it already; a pair fanout died running has
+	// no known duration.
+	if r.Status != core.StatusTimedOut && !unknownDuration(r) {
 		detail += " after " + duration(r.Duration)
 	}
 	fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), what, u.Host, o.Redact.String(detail))
@@ -248,7 +320,7 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 	}
 	fmt.Fprintf(b, "      %s\n", paint(o.Color, ansiDim, label))
 	for _, l := range lines {
-		fmt.Fprintf(b, "      │ %s\n", o.Redact.String(l))
+		fmt.Fprintf(b, "      │ %s\n", terminalSafe(o.Redact.String(l), o))
 	}
 }
 

@@ -57,8 +57,11 @@ func RunHeader(w io.Writer, rc *core.Recovery, o Options) {
 
 // RollbackPlan shows what `fanout rollback` will do, in order, before it
 // does it: each task with its hosts and commands; tasks without a
-// rollback, and hosts rolled back already, are named as skipped.
-func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo int) {
+// rollback, and hosts rolled back already, are named as skipped. It
+// returns how many (task, host) pairs will be rolled back, on how many
+// hosts.
+func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo, hosts int) {
+	seen := map[string]bool{}
 	rd := o.Redact
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, paint(o.Color, ansiBold, "Rollback plan")+" (in this order, one task at a time):")
@@ -74,6 +77,9 @@ func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo int) 
 		default:
 			n++
 			todo += len(s.Hosts)
+			for _, h := range s.Hosts {
+				seen[h] = true
+			}
 			fmt.Fprintf(w, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, strings.Join(s.Hosts, ", "), s.MaxHosts)
 			for _, c := range s.Commands {
 				fmt.Fprintf(w, "       $ %s\n", rd.String(c))
@@ -86,5 +92,5 @@ func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo int) 
 	if todo == 0 {
 		fmt.Fprintln(w, "  nothing to roll back")
 	}
-	return todo
+	return todo, len(seen)
 }

@@ -14,6 +14,11 @@ type Options struct {
 	// Redact hides sensitive values in everything the view writes; nil
 	// shows values as they are.
 	Redact *Redactor
+	// Escape shows command output as a terminal should (see
+	// appendTerminalSafe): control characters escaped, a line rewritten
+	// with carriage returns in its final state. The CLI sets it when the
+	// stream is a terminal; elsewhere output keeps its bytes.
+	Escape bool
 }
 
 const (

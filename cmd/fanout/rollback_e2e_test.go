@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// killedRun applies a configuration of four tasks with rollbacks, "two"'s
+// failing until the file "fixed" exists, and SIGKILLs fanout while "slow"
+// runs. It returns the run's ID.
+func killedRun(t *testing.T) (dir string, rec *recording, id string) {
+	t.Helper()
+	hcl := `
+task "one" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "two" {
+  run      = "REC start"
+  rollback = "REC start; [ -e fixed ] || { echo two is stuck >&2; exit 4; }"
+}
+parallelize {
+  tasks = [task.three, task.slow]
+}
+task "three" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "slow" {
+  run      = "REC start && sleep 30"
+  rollback = "REC start"
+}
+task "never" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+`
+	dir, rec = workdir(t, hcl)
+	cmd, out, exited := startBackground(t, dir, func() bool {
+		return len(order(rec.read(t), "run", "start")) == 4
+	}, "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	return dir, rec, runID(t, out.String())
+}
+
+// TestRollbackReport checks what `fanout rollback ID` says about itself:
+// its opening line counts the rollbacks it runs, a pair fanout died
+// running has no made-up duration, a failed rollback is not listed as
+// rolled back, the failure line says how to try again, the last line is
+// the rollback's outcome (not "Run X succeeded" under a list of failures),
+// and the stale-lock note does not tell the operator to run the command
+// they are running.
+func TestRollbackReport(t *testing.T) {
+	dir, rec, id := killedRun(t)
+
+	r := fanout(t, dir, "rollback", "-auto-approve", id)
+	if r.code != exitFailed {
+		t.Fatalf("rollback: exit %d, want %d\n%s\n%s", r.code, exitFailed, r.stdout, r.stderr)
+	}
+	if diff := cmp.Diff([]string{"slow", "three", "two", "one"}, order(rec.read(t), "rollback", "start")); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s", diff)
+	}
+	for _, want := range []string{
+		"fanout rollback: run " + id + ", 4 rollbacks on 1 host\n",
+		"slow on localhost: interrupted: no record of its end: fanout stopped while it ran\n",
+		"Rolled back, in order: slow, three, one.\n",
+		`Rollback FAILED for: two on localhost. Check these hosts by hand, or run "fanout rollback ` + id + `" to try their rollback again.`,
+		"Rollback of run " + id + " failed after ",
+		": 1 rollback failed.\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the rollback's report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "after 0s") || strings.Contains(r.stdout, " 0s ") {
+		t.Errorf("a pair fanout died running shows a duration of 0s:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "took over a stale lock") || strings.Contains(r.stderr, `"fanout rollback `+id+`" rolls back`) {
+		t.Errorf("the stale-lock note tells the operator to run what runs:\n%s", r.stderr)
+	}
+
+	// Fixed by hand, the second rollback retries only what failed, and
+	// says that the rollback, not the run, succeeded.
+	if err := os.WriteFile(filepath.Join(dir, "fixed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := fanout(t, dir, "rollback", "-auto-approve", id)
+	if again.code != exitOK {
+		t.Fatalf("second rollback: exit %d\n%s\n%s", again.code, again.stdout, again.stderr)
+	}
+	if !strings.Contains(again.stdout, "fanout rollback: run "+id+", 1 rollback on 1 host\n") ||
+		!strings.Contains(again.stdout, "Rollback of run "+id+" succeeded in ") ||
+		strings.Contains(again.stdout, "Run "+id+" succeeded") {
+		t.Errorf("second rollback's report:\n%s", again.stdout)
+	}
+	n := 0
+	for _, r := range rec.read(t) {
+		if r.phase == "rollback" && r.kind == "start" {
+			n++
+		}
+	}
+	if n != 5 { // four, then two again
+		t.Errorf("%d rollbacks ran after two rollback commands, want 5", n)
+	}
+}
+
+// TestRollbackAsksFirst: without -auto-approve, fanout rollback asks on a
+// terminal and runs only on "yes"; with no terminal it refuses; -dry-run
+// asks nothing.
+func TestRollbackAsksFirst(t *testing.T) {
+	dir, rec, id := killedRun(t)
+
+	r := fanout(t, dir, "rollback", id) // stdin is not a terminal
+	if r.code != exitUsage || !strings.Contains(r.stderr, "nothing was rolled back") || !strings.Contains(r.stderr, "-auto-approve") {
+		t.Errorf("rollback without a terminal: exit %d\n%s", r.code, r.stderr)
+	}
+	if d := fanout(t, dir, "rollback", "-dry-run", id); d.code != 0 || !strings.Contains(d.stdout, "1. task slow on localhost") {
+		t.Errorf("dry run: exit %d\n%s\n%s", d.code, d.stdout, d.stderr)
+	}
+	if got := order(rec.read(t), "rollback", "start"); len(got) != 0 {
+		t.Fatalf("rolled back unasked: %v", got)
+	}
+
+	for _, answer := range []string{"no", "yes"} {
+		cmd := exec.Command(fanoutBin, "rollback", id)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm")
+		tty, out, copied, exited := startOnPTY(t, cmd)
+		waitFor(t, "the question", func() bool { return strings.Contains(out.String(), "Enter a value:") })
+		if !strings.Contains(out.String(), "Do you want to roll back run "+id) {
+			t.Errorf("question:\n%s", out.String())
+		}
+		if got := order(rec.read(t), "rollback", "start"); len(got) != 0 {
+			t.Fatalf("rolled back before the answer: %v", got)
+		}
+		if _, err := tty.Write([]byte(answer + "\r")); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		select {
+		case err = <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Fatalf("fanout did not end after %q:\n%s", answer, out.String())
+		}
+		_ = tty.Close()
+		<-copied
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		recs := order(rec.read(t), "rollback", "start")
+		switch answer {
+		case "no":
+			if code != exitFailed || !strings.Contains(out.String(), "Rollback cancelled") || len(recs) != 0 {
+				t.Errorf("answer no: exit %d, rolled back %v\n%s", code, recs, out.String())
+			}
+		case "yes":
+			if code != exitFailed || len(recs) != 4 || !strings.Contains(out.String(), "Rollback of run "+id) {
+				t.Errorf("answer yes: exit %d, rolled back %v\n%s", code, recs, out.String())
+			}
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// interruptSignals stop a run and roll it back (a second one aborts):
+// Ctrl-C, a polite kill, and a hang-up, which is how a dropped SSH
+// session to a bastion or a closed terminal window ends fanout. A run
+// they interrupt exits with exitInterrupted (130), whichever it was.
+// Under nohup, which ignores SIGHUP so that a run outlives its terminal,
+// a hang-up is left ignored: asking for a signal un-ignores it.
+var interruptSignals = func() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) { // read before anything asks for it
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
+}()
+
+// watchSignals turns the first interrupt signal into an interrupt (stop,
+// roll back) and the second into an abort. The returned func stops
+// watching and waits for the watcher.
+func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, interruptSignals...)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n := 0
+		for {
+			select {
+			case <-ch:
+				n++
+				if n == 1 {
+					close(interrupt)
+				} else {
+					abort()
+					return
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(stop)
+		<-done
+	}
+}
+
+// survivePipes keeps fanout alive when its stdout or stderr is a pipe
+// whose reader has gone (`fanout apply p.hcl | head -2`). Go's runtime
+// kills a program writing to such a pipe on fd 1 or 2 with SIGPIPE unless
+// the program asks for the signal; asked for, the write fails with EPIPE
+// instead, which outputWriter absorbs, and the run goes on to its end,
+// rollback and journal included. The signal is not ignored (SIG_IGN)
+// because an ignored signal stays ignored in the processes fanout starts.
+func survivePipes() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
+
+// outputWriter is stdout or stderr as the commands write to them: after
+// the first failed write (a closed pipe, a hung-up terminal, a full disk)
+// it drops everything, so that output stops but the run it reports on
+// does not, and a dead pipe costs no further system calls. The journal,
+// not the terminal, is the run's record. It is safe for concurrent use.
+type outputWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	failed bool
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.failed {
+		if _, err := o.w.Write(p); err != nil {
+			o.failed = true
+		}
+	}
+	return len(p), nil
+}
+
+// lost reports whether a write failed, so output went missing.
+func (o *outputWriter) lost() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.failed
+}
+
+// noteLostOutput tells the operator, on stderr, where the part of a run's
+// output that stdout could not take went: the journal keeps the run.
+func noteLostOutput(s *streams, cmd, runID string) {
+	if ow, ok := s.Out.(*outputWriter); ok && ow.lost() {
+		fmt.Fprintf(s.Err, "fanout %s: standard output was closed mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
+	}
+}

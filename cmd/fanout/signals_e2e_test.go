@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestInterruptRollsBack sends each interrupt signal to a running apply:
+// Ctrl-C, kill, and a hang-up (a dropped SSH session to a bastion) all
+// stop the run, roll back what started, journal it, and exit 130.
+func TestInterruptRollsBack(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			hcl := sleepTask("done", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
+			dir, rec := workdir(t, hcl)
+			cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("fanout did not stop after %s:\n%s", sig, out.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+				t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, out.String())
+			}
+			recs := rec.read(t)
+			if slices.Contains(order(recs, "run", "start"), "after") {
+				t.Errorf("work started after %s", sig)
+			}
+			if diff := cmp.Diff([]string{"slow", "done"}, order(recs, "rollback", "start")); diff != "" {
+				t.Errorf("rolled back (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(out.String(), "interrupted") {
+				t.Errorf("summary does not say the run was interrupted:\n%s", out.String())
+			}
+			if l := fanout(t, dir, "runs"); !strings.Contains(l.stdout, "interrupted") && !strings.Contains(l.stdout, "rolled back") {
+				t.Errorf("the journal does not record the interrupted run:\n%s", l.stdout)
+			}
+		})
+	}
+}
+
+// TestNohupKeepsRunning: started with SIGHUP ignored (nohup), fanout
+// leaves it ignored, so a hang-up does not interrupt the run.
+func TestNohupKeepsRunning(t *testing.T) {
+	dir, rec := workdir(t, sleepTask("slow", "1", "")+sleepTask("after", "0", ""))
+	// sh ignores HUP, then becomes fanout: as nohup does.
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0" apply main.hcl`, fanoutBin)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	b := startBG(t, cmd)
+	waitFor(t, "slow to start", started(rec, t, "slow"))
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 30*time.Second); code != exitOK {
+		t.Errorf("exit %d, want 0\n%s", code, b.out)
+	}
+	if got := order(rec.read(t), "run", "end"); !slices.Equal(got, []string{"slow", "after"}) {
+		t.Errorf("ran to the end: %v, want [slow after]\n%s", got, b.out)
+	}
+}
+
+// TestClosedStdoutFinishesRun is `fanout apply p.hcl | head -2`: the
+// reader goes away after two lines, and the run goes on regardless: the
+// task's later commands run (writing more output to nobody), its failure
+// rolls it back, the journal is complete, and the exit code is the run's,
+// not a SIGPIPE death's (141).
+func TestClosedStdoutFinishesRun(t *testing.T) {
+	hcl := `
+task "a" {
+  run = [
+    "REC start",
+    "echo one",
+    "for i in $(seq 1 400); do [ -e go ] && break; sleep 0.05; done",
+    "seq 1 20000",
+    "echo later > later.txt",
+    "exit 3",
+  ]
+  rollback = "REC start"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	r := bufio.NewReader(stdout)
+	for range 2 { // head -2
+		if _, err := r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Close()
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-waited
+		t.Fatalf("fanout did not end after its stdout closed:\n%s", stderr.String())
+	}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() || ws.ExitStatus() != exitFailed {
+		t.Errorf("fanout ended by %v (exit %d), want exit %d\n%s", ws.Signal(), ws.ExitStatus(), exitFailed, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "later.txt")); err != nil {
+		t.Errorf("the task's later commands did not run: %v", err)
+	}
+	if got := order(rec.read(t), "rollback", "start"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("rolled back %v, want [a]", got)
+	}
+	l := fanout(t, dir, "runs")
+	if !strings.Contains(l.stdout, "failed") || strings.Contains(l.stdout, "unfinished") {
+		t.Errorf("the journal does not record the whole run:\n%s", l.stdout)
+	}
+	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
+	if !strings.Contains(stderr.String(), `standard output was closed mid-run; the run went on to its end. "fanout runs show `+id+`" prints its recap.`) {
+		t.Errorf("stderr does not say where the recap went:\n%s", stderr.String())
+	}
+	s := fanout(t, dir, "runs", "show", id)
+	for _, want := range []string{"Rolled back, in order: a.", "Run " + id + " failed after"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("runs show lacks %q:\n%s", want, s.stdout)
+		}
+	}
+}
