@@ -93,7 +93,7 @@ task "b" {
 	if r.code != 1 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	rb := fanout(t, dir, "rollback", runID(t, r.stdout))
+	rb := fanout(t, dir, "rollback", "-auto-approve", runID(t, r.stdout))
 	if rb.code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", rb.code, rb.stdout, rb.stderr)
 	}
