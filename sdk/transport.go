@@ -10,7 +10,7 @@ import (
 
 // Transport runs commands on hosts on behalf of the fanout core. It is the
 // whole contract a transport plugin implements; Serve exposes one over
-// go-plugin and Client consumes one.
+// go-plugin, and fanout calls it through sdk/client.
 //
 // The core calls Describe, then Configure once, then Connect for each host
 // it will use (in parallel during preflight), then Exec any number of times
@@ -58,10 +58,6 @@ type Transport interface {
 	// running are terminated.
 	Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error)
 }
-
-// ProtocolVersion is the version of the wire protocol this package speaks.
-// It changes only on an incompatible change; additions keep it.
-const ProtocolVersion = 1
 
 // DescribeRequest is the input of Transport.Describe.
 type DescribeRequest struct{}

@@ -4,55 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"testing"
-	"time"
-
-	"github.com/hashicorp/go-plugin"
 
 	"github.com/fanout/fanout/sdk"
 )
-
-// pluginModeEnv makes the test binary, re-executed by a test, act as a
-// plugin process of the given behaviour instead of running tests (go-plugin's
-// helperProcess pattern): the client side is then tested against a real
-// process, handshake and crash included.
-const pluginModeEnv = "FANOUT_SDK_TEST_PLUGIN"
-
-func TestMain(m *testing.M) {
-	if mode := os.Getenv(pluginModeEnv); mode != "" {
-		servePluginMode(mode)
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// servePluginMode behaves as the plugin a test asked for.
-func servePluginMode(mode string) {
-	logger := sdk.NewLogger("test")
-	switch mode {
-	case "serve":
-		sdk.Serve(&echoTransport{}, &sdk.ServeOpts{Logger: logger})
-	case "v2":
-		// A plugin built with an sdk that speaks only a later protocol.
-		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
-			VersionedPlugins: map[int]plugin.PluginSet{2: sdk.PluginSet(&echoTransport{})},
-			GRPCServer:       plugin.DefaultGRPCServer,
-			Logger:           logger,
-		})
-	case "garbage":
-		fmt.Println("hello from a plugin that prints")
-		sdk.Serve(&echoTransport{}, &sdk.ServeOpts{Logger: logger})
-	case "exit":
-		fmt.Fprintln(os.Stderr, "boom: cannot read my settings")
-		os.Exit(3)
-	case "hang":
-		time.Sleep(time.Hour)
-	default:
-		fmt.Fprintf(os.Stderr, "unknown %s %q\n", pluginModeEnv, mode)
-		os.Exit(2)
-	}
-}
 
 // echoTransport writes each command to stdout and succeeds; the command
 // "panic" crashes the plugin process.

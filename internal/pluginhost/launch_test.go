@@ -1,4 +1,4 @@
-package core
+package pluginhost
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/sdk/client"
 )
 
 // writeExec writes an executable file at dir/name.
@@ -30,7 +31,7 @@ func TestFindSearchOrder(t *testing.T) {
 	root := t.TempDir()
 	local, env1, env2, home, sys := filepath.Join(root, "local"), filepath.Join(root, "env1"),
 		filepath.Join(root, "env2"), filepath.Join(root, "home"), filepath.Join(root, "sys")
-	l := &PluginLauncher{SearchPath: []string{local, env1, "", env2, home}, SystemPath: []string{sys}}
+	l := &Launcher{SearchPath: []string{local, env1, "", env2, home}, SystemPath: []string{sys}}
 
 	// Each step makes an earlier directory hold the plugin, which must
 	// then win over the later ones.
@@ -81,7 +82,7 @@ func TestFindRelativeDirIsMadeAbsolute(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeExec(t, filepath.Join(".fanout", "plugins"), "fanout-transport-x", "#!/bin/sh\n")
-	l := &PluginLauncher{SearchPath: []string{filepath.Join(".fanout", "plugins")}, SystemPath: []string{}}
+	l := &Launcher{SearchPath: []string{filepath.Join(".fanout", "plugins")}, SystemPath: []string{}}
 	got, err := l.Find("x")
 	if err != nil || !filepath.IsAbs(got) || !strings.HasSuffix(got, "/.fanout/plugins/fanout-transport-x") {
 		t.Errorf("Find = %q, %v; want an absolute path", got, err)
@@ -89,7 +90,7 @@ func TestFindRelativeDirIsMadeAbsolute(t *testing.T) {
 }
 
 func TestFindNotFound(t *testing.T) {
-	l := &PluginLauncher{SearchPath: []string{".fanout/plugins", "/opt/fanout", "/home/u/.fanout/plugins"}, SystemPath: []string{"/usr/bin", "/bin"}}
+	l := &Launcher{SearchPath: []string{".fanout/plugins", "/opt/fanout", "/home/u/.fanout/plugins"}, SystemPath: []string{"/usr/bin", "/bin"}}
 	_, err := l.Find("nope")
 	var nf *PluginNotFoundError
 	if !errors.As(err, &nf) {
@@ -99,13 +100,27 @@ func TestFindNotFound(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
+	// The diagnostic on the transport block lists every directory.
+	var le core.LaunchError = nf
+	if le.Summary() != `Transport plugin "nope" not found` {
+		t.Errorf("Summary = %q", le.Summary())
+	}
+	for _, w := range []string{"fanout-transport-nope", "  - .fanout/plugins\n", "  - /opt/fanout\n", "  - /usr/bin (from $PATH)\n", "$FANOUT_PLUGIN_PATH"} {
+		if !strings.Contains(le.Detail(), w) {
+			t.Errorf("detail lacks %q:\n%s", w, le.Detail())
+		}
+	}
+	empty := &PluginNotFoundError{Name: "nope"}
+	if !strings.Contains(empty.Detail(), "$PATH, which is empty") {
+		t.Errorf("detail without $PATH:\n%s", empty.Detail())
+	}
 }
 
 func TestLaunchChecksum(t *testing.T) {
 	dir := t.TempDir()
 	// The binary is never started: a mismatch is found before.
 	path := writeExec(t, dir, "fanout-transport-x", "#!/bin/sh\necho started >&2\nexit 1\n")
-	sum, err := sdk.SHA256File(path)
+	sum, err := SHA256File(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +138,8 @@ func TestLaunchChecksum(t *testing.T) {
 	}
 
 	t.Run("pinned by the block", func(t *testing.T) {
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}}
-		_, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "x", SHA256: other})
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}}
+		_, err := l.Start(context.Background(), Request{Name: "x", SHA256: other})
 		var cm *ChecksumMismatchError
 		if !errors.As(err, &cm) || cm.Got != sum || cm.Want != other || cm.LockFile != "" {
 			t.Fatalf("err = %v (%+v), want a ChecksumMismatchError from the block", err, cm)
@@ -137,8 +152,8 @@ func TestLaunchChecksum(t *testing.T) {
 	})
 	t.Run("lock file", func(t *testing.T) {
 		writeLock(t, map[string]string{"x": other})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
+		_, err := l.Start(context.Background(), Request{Name: "x"})
 		var cm *ChecksumMismatchError
 		if !errors.As(err, &cm) || cm.LockFile != lockPath {
 			t.Fatalf("err = %v, want a ChecksumMismatchError from the lock file", err)
@@ -151,8 +166,8 @@ func TestLaunchChecksum(t *testing.T) {
 	})
 	t.Run("not in the lock file", func(t *testing.T) {
 		writeLock(t, map[string]string{"other": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
+		_, err := l.Start(context.Background(), Request{Name: "x"})
 		var le *LockError
 		if !errors.As(err, &le) || !strings.Contains(err.Error(), "does not record transport \"x\"") {
 			t.Fatalf("err = %v, want a LockError", err)
@@ -160,8 +175,8 @@ func TestLaunchChecksum(t *testing.T) {
 	})
 	t.Run("block and lock file disagree", func(t *testing.T) {
 		writeLock(t, map[string]string{"x": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "x", SHA256: other})
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
+		_, err := l.Start(context.Background(), Request{Name: "x", SHA256: other})
 		var le *LockError
 		if !errors.As(err, &le) || le.Pinned != other || le.Locked != sum {
 			t.Fatalf("err = %v, want a LockError naming both sums", err)
@@ -169,16 +184,16 @@ func TestLaunchChecksum(t *testing.T) {
 	})
 	t.Run("matching lock file starts the binary", func(t *testing.T) {
 		writeLock(t, map[string]string{"x": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
+		_, err := l.Start(context.Background(), Request{Name: "x"})
 		// The script is no plugin: it got as far as the handshake.
-		if !errors.Is(err, sdk.ErrHandshake) || !strings.Contains(err.Error(), "started") {
+		if !errors.Is(err, client.ErrHandshake) || !strings.Contains(err.Error(), "started") {
 			t.Fatalf("err = %v, want a handshake failure showing the script's stderr", err)
 		}
 	})
 	t.Run("built-in refuses a pin", func(t *testing.T) {
-		l := &PluginLauncher{Builtin: map[string][]string{"local": {"/bin/false"}}}
-		if _, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "local", SHA256: sum}); err == nil {
+		l := &Launcher{Builtin: map[string][]string{"local": {"/bin/false"}}}
+		if _, err := l.Start(context.Background(), Request{Name: "local", SHA256: sum}); err == nil {
 			t.Fatal("a pinned built-in was started")
 		}
 	})
@@ -237,5 +252,15 @@ func TestLockFileErrors(t *testing.T) {
 	}
 	if lf, diags := ReadLockFile(filepath.Join(t.TempDir(), "none")); lf != nil || diags != nil {
 		t.Errorf("a missing lock file = %v, %v; want nil, nil", lf, diags)
+	}
+}
+
+// SHA256File computes what a transport block's sha256 pins, as sha256sum
+// prints it.
+func TestSHA256File(t *testing.T) {
+	p := writeExec(t, t.TempDir(), "fanout-transport-echo", "hello\n")
+	sum, err := SHA256File(p)
+	if want := "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; sum != want || err != nil {
+		t.Errorf("SHA256File = %s, %v; want %s", sum, err, want)
 	}
 }
