@@ -1,5 +1,11 @@
 package core
 
+import (
+	"context"
+
+	"github.com/fanout/fanout/sdk"
+)
+
 // LaunchError is an error of a Launcher that explains itself to the
 // operator: when a transport cannot start, the plan's diagnostic on its
 // transport block takes the error's Summary and Detail in place of the
@@ -13,4 +19,24 @@ type LaunchError interface {
 	Summary() string
 	// Detail is whole sentences: what is wrong and how to fix it.
 	Detail() string
+}
+
+// withCapabilities returns t as the core may use it given what Describe
+// declared: a transport that does not declare the Signal capability is
+// never sent a Signal (the operator's Ctrl-C then reaches its commands
+// through cancellation, after the grace), as docs/plugins.md promises
+// plugin authors.
+func withCapabilities(t sdk.Transport, desc *sdk.DescribeResponse) sdk.Transport {
+	if desc.Capabilities.Signal {
+		return t
+	}
+	return unsignalled{t}
+}
+
+// unsignalled is a Transport whose Signal does nothing.
+type unsignalled struct{ sdk.Transport }
+
+// Signal does not reach the plugin, which did not declare it can signal.
+func (unsignalled) Signal(context.Context, *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	return &sdk.SignalResponse{}, nil
 }

@@ -164,8 +164,8 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 		h.err = fmt.Errorf("describe: %w", err)
 		return nil, nil, h.err
 	}
-	h.desc = desc
-	return t, desc, nil
+	h.t, h.desc = withCapabilities(t, desc), desc
+	return h.t, desc, nil
 }
 
 // launch starts a transport, through LaunchWith when its binary is pinned.
