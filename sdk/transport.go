@@ -66,7 +66,7 @@ type DescribeRequest struct{}
 type DescribeResponse struct {
 	// Name is the transport's name as used in a transport block ("ssh").
 	Name string
-	// Version is the plugin's own version, unrelated to ProtocolVersion.
+	// Version is the plugin's own version, unrelated to the protocol's.
 	Version string
 	// Capabilities lists the optional behaviours the plugin supports.
 	Capabilities Capabilities

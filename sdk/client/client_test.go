@@ -61,7 +61,7 @@ func start(t *testing.T, cfg client.Config) (*client.Client, error) {
 	return c, err
 }
 
-// assertGone fails the test if cmd's process still runs: NewClient must
+// assertGone fails the test if cmd's process still runs: New must
 // leave none behind when it fails.
 func assertGone(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
@@ -136,7 +136,7 @@ func TestClientHandshakeFailures(t *testing.T) {
 				}
 			}
 			if took := time.Since(begin); took > 20*time.Second {
-				t.Errorf("NewClient took %s", took)
+				t.Errorf("New took %s", took)
 			}
 			assertGone(t, cmd)
 		})
