@@ -108,14 +108,23 @@ func (c *conformance) request(command string) *sdk.ExecRequest {
 	return &sdk.ExecRequest{ID: id, Host: c.host.Name, Command: command}
 }
 
-// run runs command and fails the test on an Exec error.
+// run runs command and fails the test on an Exec error. An Exec that is
+// still running when the test ends, having hung, is cancelled then, so
+// that it does not hold the transport up for the checks that follow.
 func (c *conformance) run(t *testing.T, req *sdk.ExecRequest) Result {
 	t.Helper()
-	r := StartExec(context.Background(), c.tr, req).Wait(t, c.wait)
+	r := StartExec(c.context(t), c.tr, req).Wait(t, c.wait)
 	if r.Err != nil {
 		t.Fatalf("Exec(%q): %v", req.Command, r.Err)
 	}
 	return r
+}
+
+// context returns a context cancelled when t ends.
+func (c *conformance) context(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // tempDir makes a directory on the host, removed when t ends.
@@ -222,8 +231,9 @@ func (c *conformance) failingWriter(t *testing.T) {
 		return 0, errWrite
 	})}
 	done := make(chan error, 1)
+	ctx := c.context(t)
 	go func() {
-		_, err := c.tr.Exec(context.Background(), c.request(cmd), out)
+		_, err := c.tr.Exec(ctx, c.request(cmd), out)
 		done <- err
 	}()
 	timer := time.NewTimer(c.wait)
@@ -271,7 +281,7 @@ func (c *conformance) timeout(t *testing.T) {
 
 func (c *conformance) signal(t *testing.T) {
 	req := c.request("echo ready; sleep 30")
-	run := StartExec(context.Background(), c.tr, req)
+	run := StartExec(c.context(t), c.tr, req)
 	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
 		t.Fatalf("Signal: %v", err)
@@ -300,7 +310,7 @@ func (c *conformance) concurrent(t *testing.T) {
 	for i := range n {
 		cmd := fmt.Sprintf(`touch '%s/%d'; i=0
 while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done`, dir, i, dir, n)
-		runs[i] = StartExec(context.Background(), c.tr, c.request(cmd))
+		runs[i] = StartExec(c.context(t), c.tr, c.request(cmd))
 	}
 	for i, run := range runs {
 		r := run.Wait(t, c.wait)
@@ -314,7 +324,7 @@ while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1;
 }
 
 func (c *conformance) close(t *testing.T) {
-	run := StartExec(context.Background(), c.tr, c.request("echo ready; sleep 30"))
+	run := StartExec(c.context(t), c.tr, c.request("echo ready; sleep 30"))
 	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
