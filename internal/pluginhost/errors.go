@@ -1,12 +1,8 @@
 package pluginhost
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/fanout/fanout/sdk/client"
@@ -147,20 +143,4 @@ func explain(name string, err error) error {
 		return &protocolError{name: name, err: err}
 	}
 	return err
-}
-
-// SHA256File returns the SHA-256 of the file at path in lower-case
-// hexadecimal: the form a transport block's sha256 and the lock file take,
-// and sha256sum prints.
-func SHA256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -152,8 +152,8 @@ var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
 // startError turns go-plugin's start errors, written for plugin developers,
 // into ones that tell an operator what is wrong with the binary. go-plugin
-// offers no typed errors for them but the checksum one, so the others are
-// recognised by their text; an unrecognised error passes through as is.
+// offers no typed errors for them, so they are recognised by their text;
+// an unrecognised error passes through as is.
 func startError(err error, cfg Config, stderr *stderrLog) error {
 	path := cfg.Cmd.Path
 	msg := err.Error()
