@@ -264,3 +264,21 @@ func TestSHA256File(t *testing.T) {
 		t.Errorf("SHA256File = %s, %v; want %s", sum, err, want)
 	}
 }
+
+// TestStartRefusesAnotherProtocol: a plugin that offers only protocol
+// version 2 is refused, and the error explains itself for the diagnostic.
+func TestStartRefusesAnotherProtocol(t *testing.T) {
+	dir := t.TempDir()
+	writeExec(t, dir, "fanout-transport-v2", "#!/bin/sh\necho '1|2|unix|/nonexistent/v2.sock|grpc'\nexec sleep 60\n")
+	l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}}
+	_, err := l.Start(context.Background(), Request{Name: "v2"})
+	var ve *client.VersionError
+	if !errors.As(err, &ve) || ve.Plugin != 2 {
+		t.Fatalf("err = %v, want a *client.VersionError for version 2", err)
+	}
+	le, ok := errors.AsType[core.LaunchError](err)
+	if !ok || le.Summary() != `Transport plugin "v2" speaks another protocol version` ||
+		!strings.Contains(le.Detail(), "speaks transport protocol version 2, but this fanout speaks version 1") {
+		t.Errorf("err explains itself as %v", le)
+	}
+}
