@@ -108,23 +108,33 @@ func (c *conformance) request(command string) *sdk.ExecRequest {
 	return &sdk.ExecRequest{ID: id, Host: c.host.Name, Command: command}
 }
 
-// run runs command and fails the test on an Exec error. An Exec that is
-// still running when the test ends, having hung, is cancelled then, so
+// start starts req. An Exec still running when the test ends, having
+// hung, is cancelled then and waited for (within the suite's wait), so
 // that it does not hold the transport up for the checks that follow.
+func (c *conformance) start(t *testing.T, req *sdk.ExecRequest) *Running {
+	ctx, cancel := context.WithCancel(context.Background())
+	run := StartExec(ctx, c.tr, req)
+	t.Cleanup(func() {
+		cancel()
+		timer := time.NewTimer(c.wait)
+		defer timer.Stop()
+		select {
+		case <-run.Done():
+		case <-timer.C:
+			t.Logf("Exec(%q) did not return within %s of its cancellation either", req.Command, c.wait)
+		}
+	})
+	return run
+}
+
+// run runs command and fails the test on an Exec error.
 func (c *conformance) run(t *testing.T, req *sdk.ExecRequest) Result {
 	t.Helper()
-	r := StartExec(c.context(t), c.tr, req).Wait(t, c.wait)
+	r := c.start(t, req).Wait(t, c.wait)
 	if r.Err != nil {
 		t.Fatalf("Exec(%q): %v", req.Command, r.Err)
 	}
 	return r
-}
-
-// context returns a context cancelled when t ends.
-func (c *conformance) context(t *testing.T) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // tempDir makes a directory on the host, removed when t ends.
@@ -230,8 +240,8 @@ func (c *conformance) failingWriter(t *testing.T) {
 		failed.Store(true)
 		return 0, errWrite
 	})}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	ctx := c.context(t)
 	go func() {
 		_, err := c.tr.Exec(ctx, c.request(cmd), out)
 		done <- err
@@ -240,10 +250,17 @@ func (c *conformance) failingWriter(t *testing.T) {
 	defer timer.Stop()
 	select {
 	case err := <-done:
+		cancel()
 		if err == nil {
 			t.Error("Exec returned no error when writing its output failed")
 		}
 	case <-timer.C:
+		// Cancelled and waited for, as start does, before the next check.
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(c.wait):
+		}
 		t.Fatalf("Exec did not return within %s after writing its output failed: it must stop the command then "+
 			"(%s)", c.wait, hangHint)
 	}
@@ -281,7 +298,7 @@ func (c *conformance) timeout(t *testing.T) {
 
 func (c *conformance) signal(t *testing.T) {
 	req := c.request("echo ready; sleep 30")
-	run := StartExec(c.context(t), c.tr, req)
+	run := c.start(t, req)
 	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
 		t.Fatalf("Signal: %v", err)
@@ -310,7 +327,7 @@ func (c *conformance) concurrent(t *testing.T) {
 	for i := range n {
 		cmd := fmt.Sprintf(`touch '%s/%d'; i=0
 while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done`, dir, i, dir, n)
-		runs[i] = StartExec(c.context(t), c.tr, c.request(cmd))
+		runs[i] = c.start(t, c.request(cmd))
 	}
 	for i, run := range runs {
 		r := run.Wait(t, c.wait)
@@ -324,7 +341,7 @@ while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1;
 }
 
 func (c *conformance) close(t *testing.T) {
-	run := StartExec(c.context(t), c.tr, c.request("echo ready; sleep 30"))
+	run := c.start(t, c.request("echo ready; sleep 30"))
 	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
