@@ -345,7 +345,7 @@ task "flood" {
 }`
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", body))
 	cmd := sshCmd(dir, f.AgentSocket, "apply", "main.hcl")
-	counter := &lineCounter{}
+	counter := &lineCounter{substrs: []string{"│ xxxxxxxxxx"}}
 	cmd.Stdout = counter
 	b := startBG(t, cmd)
 	var fanoutPeak, pluginPeak int64
@@ -382,12 +382,13 @@ task "flood" {
 	}
 }
 
-// lineCounter counts the lines written to it that contain a string,
-// keeping nothing else.
+// lineCounter counts the lines written to it that contain each of
+// substrs, keeping nothing else.
 type lineCounter struct {
+	substrs []string
+
 	mu      sync.Mutex
 	partial []byte
-	lines   []string
 	n       map[string]int
 }
 
@@ -403,8 +404,10 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if bytes.Contains(c.partial[:i], []byte("│ xxxxxxxxxx")) {
-			c.n["│ xxxxxxxxxx"]++
+		for _, s := range c.substrs {
+			if bytes.Contains(c.partial[:i], []byte(s)) {
+				c.n[s]++
+			}
 		}
 		c.partial = c.partial[i+1:]
 	}
