@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -25,12 +24,12 @@ var builtins = map[string]func(hclog.Logger) sdk.Transport{
 
 func runInternalPlugin(args []string, s *streams) int {
 	if len(args) != 1 {
-		fmt.Fprintln(s.Err, "usage: fanout internal-plugin NAME (fanout runs this itself)")
+		printf(s.Err, "usage: fanout internal-plugin NAME (fanout runs this itself)\n")
 		return exitUsage
 	}
 	newT, ok := builtins[args[0]]
 	if !ok {
-		fmt.Fprintf(s.Err, "fanout internal-plugin: no built-in transport %q\n", args[0])
+		printf(s.Err, "fanout internal-plugin: no built-in transport %q\n", args[0])
 		return exitUsage
 	}
 	sdk.Serve(newT, &sdk.ServeOpts{Name: args[0]})

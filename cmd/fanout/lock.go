@@ -69,7 +69,7 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	}
 	if err := flockExclusive(f); err != nil {
 		prev, _ := readLockInfo(f)
-		f.Close()
+		_ = f.Close() // another run's file, only read: nothing of ours to lose
 		if errors.Is(err, errLocked) {
 			return nil, nil, &lockHeldError{path: path, holder: prev}
 		}
@@ -85,7 +85,7 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	info.Started = time.Now()
 	b, _ := json.Marshal(info)
 	if err := writeAll(f, append(b, '\n')); err != nil {
-		f.Close()
+		_ = f.Close() // the write's error is the one to report
 		return nil, nil, fmt.Errorf("write the lock file %s: %w", path, err)
 	}
 	return &runLock{f: f, path: path}, prev, nil
@@ -116,12 +116,22 @@ func readLockInfo(f *os.File) (*lockInfo, error) {
 
 // release empties the file (a clean exit leaves no stale holder behind)
 // and frees the lock. The file stays: removing it would let a waiter lock
-// a file no one else can see.
-func (l *runLock) release() {
+// a file no one else can see. The lock is freed even when emptying the
+// file fails; the error says that the next run will find this one named
+// as a stale holder (and take over, with a note).
+func (l *runLock) release() error {
 	if l == nil {
-		return
+		return nil
 	}
-	_ = l.f.Truncate(0)
-	_ = l.f.Sync()
-	l.f.Close() // closing drops the flock
+	err := l.f.Truncate(0)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if cerr := l.f.Close(); err == nil { // closing drops the flock
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("release the run lock %s: %w", l.path, err)
+	}
+	return nil
 }

@@ -240,14 +240,14 @@ func runPluginsLock(args []string, s *streams) int {
 		// proves it is a plugin of this protocol before it is trusted.
 		info := describePlugin(launcher, name, pin)
 		if info.Error != "" {
-			fmt.Fprintf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
+			printf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
 			failed = true
 			continue
 		}
 		lf.Transports[name] = &pluginhost.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
 	}
 	if failed {
-		fmt.Fprintf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
+		printf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
 		return exitFailed
 	}
 	if len(lf.Transports) == 0 {
@@ -255,7 +255,7 @@ func runPluginsLock(args []string, s *streams) int {
 		return exitOK
 	}
 	if err := lf.Write(); err != nil {
-		fmt.Fprintf(s.Err, "fanout plugins lock: %s\n", err)
+		printf(s.Err, "fanout plugins lock: %s\n", err)
 		return exitFailed
 	}
 	var locked []views.LockedPlugin
