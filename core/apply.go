@@ -361,7 +361,8 @@ func (r *run) preflightOK() bool {
 	}
 	var wg sync.WaitGroup
 	for _, h := range r.plan.Hosts {
-		wg.Go(func() { r.connect(h, true) })
+		// connect keeps each host's error in r.conns, read below.
+		wg.Go(func() { _, _ = r.connect(h, true) })
 	}
 	wg.Wait()
 	r.mu.Lock()

@@ -131,7 +131,9 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		if r.isStopping() {
 			return
 		}
-		r.connect(t.Hosts[j], false)
+		// Connecting ahead: the unit that needs the host gets its error
+		// from r.conns when its turn comes.
+		_, _ = r.connect(t.Hosts[j], false)
 	})
 }
 
