@@ -194,7 +194,7 @@ func TestJournalFailureAnywhereStopsTheRun(t *testing.T) {
 			p.Preflight = tc.preflight
 			j := &failingJournal{match: tc.match}
 			ts := NewTransports(f.launcher(), nil)
-			t.Cleanup(func() { ts.Close(context.Background()) })
+			closeTransports(t, ts)
 			res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 			if res.Status != tc.status || !strings.Contains(res.Cause, tc.causeHas) || res.JournalError == "" {
 				t.Errorf("status %v cause %q journal error %q; want %v, a cause with %q, a journal error",
