@@ -153,9 +153,14 @@ func TestGRPCExecOrderAndResult(t *testing.T) {
 		if req.ID != "x" || req.Host != "h" || req.Env["K"] != "v" || req.Timeout != 3*time.Second {
 			return nil, fmt.Errorf("bad request %+v", req)
 		}
-		fmt.Fprint(out.Stdout, "a")
-		fmt.Fprint(out.Stderr, "b")
-		fmt.Fprint(out.Stdout, "c")
+		for _, w := range []struct {
+			to   io.Writer
+			text string
+		}{{out.Stdout, "a"}, {out.Stderr, "b"}, {out.Stdout, "c"}} {
+			if _, err := io.WriteString(w.to, w.text); err != nil {
+				return nil, err
+			}
+		}
 		return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
 	}}
 	tr := sdktest.NewHarness(t, impl).Transport()
@@ -188,7 +193,9 @@ func TestGRPCExecError(t *testing.T) {
 func TestGRPCExecStreamsBeforeExit(t *testing.T) {
 	release := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "early")
+		if _, err := fmt.Fprint(out.Stdout, "early"); err != nil {
+			return nil, err
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -208,7 +215,9 @@ func TestGRPCExecStreamsBeforeExit(t *testing.T) {
 func TestGRPCExecCancel(t *testing.T) {
 	serverCancelled := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "started")
+		if _, err := fmt.Fprint(out.Stdout, "started"); err != nil {
+			return nil, err
+		}
 		<-ctx.Done()
 		close(serverCancelled)
 		return nil, ctx.Err()
@@ -232,7 +241,8 @@ func TestGRPCExecCancel(t *testing.T) {
 func TestGRPCExecWriterErrorStopsServer(t *testing.T) {
 	serverCancelled := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "x")
+		// The client's writer fails on it; what the test watches is ctx.
+		_, _ = fmt.Fprint(out.Stdout, "x")
 		<-ctx.Done()
 		close(serverCancelled)
 		return nil, ctx.Err()

@@ -77,7 +77,9 @@ func (*echoTransport) Exec(_ context.Context, req *sdk.ExecRequest, out sdk.Exec
 	if req.Command == "panic" {
 		panic("echo: asked to panic")
 	}
-	fmt.Fprintln(out.Stdout, req.Command)
+	if _, err := fmt.Fprintln(out.Stdout, req.Command); err != nil {
+		return nil, err
+	}
 	return &sdk.ExecResponse{}, nil
 }
 
