@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,7 +72,9 @@ func playCommand() int {
 		return 1
 	}
 	fmt.Println(cmd.Process.Pid)
-	os.Stdout.Close()
+	// Closing stdout tells the test the pid is all; an error would show
+	// there as a pipe that never ends.
+	_ = os.Stdout.Close()
 	_ = cmd.Wait()
 	return 0
 }
@@ -133,8 +136,10 @@ func parent(pid int) int {
 	if err != nil {
 		return 0
 	}
-	var ppid int
-	fmt.Sscan(strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[1], &ppid)
+	ppid, err := strconv.Atoi(strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[1])
+	if err != nil {
+		return 0 // as for a process gone: /proc/PID/stat's fourth field is a number
+	}
 	return ppid
 }
 
