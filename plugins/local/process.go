@@ -75,8 +75,9 @@ func startSupervised(self, shell, command string, env []string, stdout, stderr i
 	}
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
-		lifeR.Close()
-		lifeW.Close()
+		// Pipe ends nothing was written to: closing them loses nothing.
+		_ = lifeR.Close()
+		_ = lifeW.Close()
 		return nil, fmt.Errorf("%w: report pipe: %w", errNoSupervisor, err)
 	}
 	cmd := &exec.Cmd{
@@ -94,8 +95,9 @@ func startSupervised(self, shell, command string, env []string, stdout, stderr i
 	}
 	err = cmd.Start()
 	// The supervisor has its copies; the plugin keeps only its own ends.
-	lifeR.Close()
-	reportW.Close()
+	// Neither was written to by the plugin: closing them loses nothing.
+	_ = lifeR.Close()
+	_ = reportW.Close()
 	p := &process{cmd: cmd, report: bufio.NewReader(reportR), closers: []io.Closer{lifeW, reportR}}
 	if err != nil {
 		p.release()

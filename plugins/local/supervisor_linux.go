@@ -40,11 +40,11 @@ func supervise(args []string) int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(report, "error %s\n", oneLine(err.Error()))
+		tell(report, "error %s\n", oneLine(err.Error()))
 		return exitNow(1)
 	}
 	pgid := cmd.Process.Pid
-	fmt.Fprintf(report, "pid %d\n", pgid)
+	tell(report, "pid %d\n", pgid)
 
 	var (
 		mu     sync.Mutex
@@ -77,11 +77,18 @@ func supervise(args []string) int {
 
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
-		fmt.Fprintf(report, "signal %d\n", int(ws.Signal()))
+		tell(report, "signal %d\n", int(ws.Signal()))
 	} else {
-		fmt.Fprintf(report, "exit %d\n", ws.ExitStatus())
+		tell(report, "exit %d\n", ws.ExitStatus())
 	}
 	return exitNow(0)
+}
+
+// tell writes a line of the report to the plugin. A write fails only when
+// the plugin has closed its end, by dying: there is no one left to tell,
+// and the lifeline has killed the command or is about to.
+func tell(report io.Writer, format string, a ...any) {
+	_, _ = fmt.Fprintf(report, format, a...)
 }
 
 // isPipe reports whether the file descriptor fd is an open pipe, as the
