@@ -127,17 +127,9 @@ func (b *bg) wait(t *testing.T, limit time.Duration) int {
 	return b.cmd.ProcessState.ExitCode()
 }
 
-// waitFor polls cond every 20ms for at most 20s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// e2eWait bounds a test's wait (sdktest.Eventually) for something fanout
+// or its commands do: a loaded CI machine's margin.
+const e2eWait = 20 * time.Second
 
 // workdir writes main.hcl (with REC replaced by the recorder's path) and a
 // recorder script into a fresh directory.

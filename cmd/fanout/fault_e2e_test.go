@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // Fault injection against real sshd processes, through the real binary:
@@ -76,7 +77,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "3s"`, body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on host1", startedOn(t, rec, "slow", "host1"))
+	sdktest.Eventually(t, e2eWait, "slow on host1", startedOn(t, rec, "slow", "host1"))
 	f.Hosts[0].Stop(t)
 	if code := b.wait(t, 60*time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, b.out)
@@ -180,7 +181,7 @@ task "second" {
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "2s"`, body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
 	// Preflight connected both hosts before first started.
-	waitFor(t, "first on host1", startedOn(t, rec, "first", "host1"))
+	sdktest.Eventually(t, e2eWait, "first on host1", startedOn(t, rec, "first", "host1"))
 	f.Hosts[1].Stop(t)
 	if code := b.wait(t, 60*time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, b.out)
@@ -244,7 +245,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on both hosts", func() bool {
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
 		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
 	})
 	pids := pluginPIDs(b.cmd.Process.Pid)
@@ -296,7 +297,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on both hosts", func() bool {
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
 		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
 	})
 	// fanout alone: its plugin learns of it from the kernel.

@@ -149,7 +149,7 @@ parallelize {
 	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
 	// Wait until the journal has quick completed, so the order below is
 	// fixed: its command ending is not enough, the record may lag it.
-	waitFor(t, "quick completed in the journal", func() bool {
+	sdktest.Eventually(t, e2eWait, "quick completed in the journal", func() bool {
 		files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
 		for _, f := range files {
 			b, _ := os.ReadFile(f)

@@ -169,19 +169,6 @@ func (e *pluginEnv) assertNoLeftovers(t *testing.T) {
 	}
 }
 
-// waitForFile waits until path exists.
-func waitForFile(t *testing.T, path string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not appear", path)
-}
-
 const echoHCL = `transport "echo" {
   greeting = "hi"
   token    = "s3cret"
@@ -526,7 +513,11 @@ task "t" {
 func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *sdktest.Output, done <-chan struct{}) {
 	t.Helper()
 	b := startBG(t, e.command("apply", "main.hcl"))
-	waitForFile(t, filepath.Join(e.dir, "started"))
+	started := filepath.Join(e.dir, "started")
+	sdktest.Eventually(t, e2eWait, "the task to create "+started, func() bool {
+		_, err := os.Stat(started)
+		return err == nil
+	})
 	return b.cmd, b.out, b.exited
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // killedRun applies a configuration of four tasks with rollbacks, "two"'s
@@ -137,7 +139,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm")
 		tty, out, copied, exited := startOnPTY(t, cmd)
-		waitFor(t, "the question", func() bool { return strings.Contains(out.String(), "Enter a value:") })
+		sdktest.Eventually(t, e2eWait, "the question", func() bool { return strings.Contains(out.String(), "Enter a value:") })
 		if !strings.Contains(out.String(), "Do you want to roll back run "+id) {
 			t.Errorf("question:\n%s", out.String())
 		}

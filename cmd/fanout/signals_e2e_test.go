@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // TestInterruptRollsBack sends each interrupt signal to a running apply:
@@ -60,7 +62,7 @@ func TestNohupKeepsRunning(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	b := startBG(t, cmd)
-	waitFor(t, "slow to start", started(rec, t, "slow"))
+	sdktest.Eventually(t, e2eWait, "slow to start", started(rec, t, "slow"))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
