@@ -46,7 +46,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "removing the test binary:", err)
+	}
 	os.Exit(code)
 }
 
@@ -165,7 +167,7 @@ func (r *recording) read(t *testing.T) []record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	var out []record
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -526,7 +528,7 @@ task "slow" {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := syscall.Kill(pid, 0); err == nil {
-		syscall.Kill(pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL) // cleanup: the error is the test's
 		t.Errorf("sleep %d outlived its task's timeout", pid)
 	}
 }

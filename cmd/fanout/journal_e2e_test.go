@@ -265,7 +265,9 @@ func TestLockRefusesSecondApply(t *testing.T) {
 func TestJournalDirectoryUnusable(t *testing.T) {
 	t.Run("not a directory", func(t *testing.T) {
 		dir, rec := workdir(t, sleepTask("one", "0", ""))
-		os.MkdirAll(filepath.Join(dir, ".fanout"), 0o700)
+		if err := os.MkdirAll(filepath.Join(dir, ".fanout"), 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, ".fanout", "runs"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +346,7 @@ func fill(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only the space it takes matters
 	buf := make([]byte, 1024)
 	for range 1 << 16 {
 		if _, err := f.Write(buf); err != nil {

@@ -368,7 +368,9 @@ func TestPluginLock(t *testing.T) {
 	if _, err := f.WriteString("tampered"); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	newSum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)

@@ -113,17 +113,19 @@ task "a" {
 			t.Fatal(err)
 		}
 	}
-	stdout.Close()
+	if err := stdout.Close(); err != nil { // as head does after two lines
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	select {
-	case <-waited:
+	case _ = <-waited: // how it ended is read from ProcessState below
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-waited
+		_ = <-waited // killed: its error says only that
 		t.Fatalf("fanout did not end after its stdout closed:\n%s", stderr.String())
 	}
 	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() || ws.ExitStatus() != exitFailed {
