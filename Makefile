@@ -48,11 +48,13 @@ vet:
 	$(GO) vet $(PKGS)
 
 staticcheck:
-	$(GO) tool staticcheck $(LINT_PKGS)
+	@echo "go tool staticcheck (all packages but sdk/internal/transportv1)"
+	@$(GO) tool staticcheck $(LINT_PKGS)
 
 # Tests are checked too: an ignored error in a test hides why it failed.
 errcheck:
-	$(GO) tool errcheck $(LINT_PKGS)
+	@echo "go tool errcheck (all packages but sdk/internal/transportv1)"
+	@$(GO) tool errcheck $(LINT_PKGS)
 
 race:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
