@@ -43,8 +43,9 @@ const (
 // to end (HUP, INT, QUIT, TERM, KILL) and its shell then exits, what is
 // left of the group is stopped the same way before Exec returns.
 //
-// On Linux, in a binary that calls SupervisorMain, the command runs under a
-// supervisor process that kills its group if this process dies first.
+// On Linux, in a binary that calls SupervisorMain, the command's group is
+// registered with the transport's supervisor process while its shell runs,
+// and is killed by it if this process dies first.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	e, shell, err := t.begin(req.ID)
 	if err != nil {
@@ -58,7 +59,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		close(e.started)
 		return nil, fmt.Errorf("command not started: %w", err)
 	}
-	p, err := startCommand(t.logger, shell, req.Command, environ(req.Env),
+	p, err := startCommand(t.logger, t.supervisor(), shell, req.Command, environ(req.Env),
 		&failureWriter{w: out.Stdout, f: failed}, &failureWriter{w: out.Stderr, f: failed})
 	if err != nil {
 		close(e.started)
@@ -67,12 +68,17 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	pgid := p.pgid
 	e.pgid = pgid
 	close(e.started)
-	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid, "supervised", p.report != nil)
+	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid, "supervised", p.sup != nil)
 
-	// Buffered so that the goroutine can always deliver; every path below
-	// receives from it, so it never outlives Exec.
-	waitc := make(chan error, 1)
-	go func() { waitc <- p.cmd.Wait() }()
+	// Closed once the shell has exited; every path below waits for it, so
+	// the goroutine never outlives Exec. The shell is reaped, and its group
+	// unregistered from the supervisor, only once the group has been dealt
+	// with: stopped, or left to what it started in the background.
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		p.awaitExit()
+	}()
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
@@ -81,35 +87,34 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		timeout = timer.C
 	}
 	var (
-		waitErr  error
 		timedOut bool
 		stopped  error // why the command was stopped, if not by its timeout
 	)
 	select {
-	case waitErr = <-waitc:
+	case <-exited:
 		if e.stopRequested.Load() && groupAlive(pgid) {
 			// Its shell obeyed a Signal asking it to end; what it started
 			// in the background must end too.
 			t.logger.Debug("stopping what the signalled command left running", "exec", req.ID, "pgid", pgid)
-			_ = terminate(pgid, nil)
+			terminate(pgid, nil)
 		}
 	case <-timeout:
 		timedOut = true
-		waitErr = terminate(pgid, waitc)
+		terminate(pgid, exited)
 	case <-ctx.Done():
 		stopped = fmt.Errorf("command stopped: %w", context.Cause(ctx))
-		waitErr = terminate(pgid, waitc)
+		terminate(pgid, exited)
 	case <-t.closing:
 		stopped = fmt.Errorf("command stopped: %w", errClosed)
-		waitErr = terminate(pgid, waitc)
+		terminate(pgid, exited)
 	case <-failed.ch:
 		// Nobody reads the output any more: the command must not go on
 		// unwatched.
 		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
-		waitErr = terminate(pgid, waitc)
+		terminate(pgid, exited)
 	}
+	waitErr := p.wait()
 	code, sig, signaled := p.status()
-	p.release()
 	sigName := ""
 	if signaled {
 		sigName = signalName(sig)
@@ -168,34 +173,33 @@ func (t *Transport) end(id string) {
 	t.execs.Done()
 }
 
-// terminate stops the process group pgid, whose leader's Wait reports on
-// waitc (nil if the leader has exited already): SIGTERM, then SIGKILL once
+// terminate stops the process group pgid, whose leader's exit closes
+// exited (nil if the leader has exited already): SIGTERM, then SIGKILL once
 // killGrace has passed and anything of the group is still alive. The leader
 // may exit on SIGTERM while a child that ignores it lives on, so the group,
-// not the leader, decides. It returns the leader's Wait error.
-func terminate(pgid int, waitc <-chan error) error {
+// not the leader, decides. It returns once the leader has exited and the
+// group is gone or has been sent SIGKILL.
+func terminate(pgid int, exited <-chan struct{}) {
 	_ = signalGroup(pgid, syscall.SIGTERM)
 	grace := time.NewTimer(killGrace)
 	defer grace.Stop()
 	poll := time.NewTicker(groupPoll)
 	defer poll.Stop()
 
-	var waitErr error
-	exited := waitc == nil
 	for {
-		if exited && !groupAlive(pgid) {
-			return waitErr
+		if exited == nil && !groupAlive(pgid) {
+			return
 		}
 		select {
-		case waitErr = <-waitc: // never ready once nil
-			exited, waitc = true, nil
+		case <-exited: // never ready once nil
+			exited = nil
 		case <-poll.C:
 		case <-grace.C:
 			_ = signalGroup(pgid, syscall.SIGKILL)
-			if !exited {
-				waitErr = <-waitc
+			if exited != nil {
+				<-exited
 			}
-			return waitErr
+			return
 		}
 	}
 }

@@ -41,12 +41,18 @@ type Transport struct {
 	// execs counts the Execs in progress, so that Close can wait for them.
 	// Add is called under mu while closed is false, never after.
 	execs sync.WaitGroup
+	// shutDown is closed once the first Close has seen every Exec return
+	// and has ended the supervisor.
+	shutDown chan struct{}
 
 	mu sync.Mutex
 	// guarded by mu
 	config  Config
 	running map[string]*execution // by ExecRequest.ID
 	closed  bool
+	// sup is the commands' supervisor, made at the first command that
+	// can have one; nil before, and in a binary that cannot supervise.
+	sup *supervisor
 }
 
 var _ sdk.Transport = (*Transport)(nil)
@@ -71,10 +77,11 @@ func New(logger hclog.Logger) *Transport {
 		logger = hclog.NewNullLogger()
 	}
 	return &Transport{
-		logger:  logger,
-		closing: make(chan struct{}),
-		config:  Config{Shell: defaultShell},
-		running: map[string]*execution{},
+		logger:   logger,
+		closing:  make(chan struct{}),
+		shutDown: make(chan struct{}),
+		config:   Config{Shell: defaultShell},
+		running:  map[string]*execution{},
 	}
 }
 
@@ -154,30 +161,60 @@ func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.Co
 }
 
 // Close stops every command still running (SIGTERM to its process group,
-// SIGKILL after a grace period) and waits for their Execs to return, or for
-// ctx. Execs started after Close fail. Close may be called more than once.
+// SIGKILL after a grace period), waits for their Execs to return, and ends
+// the commands' supervisor process; or it returns when ctx ends first.
+// Execs started after Close fail. Close may be called more than once.
 func (t *Transport) Close(ctx context.Context, _ *sdk.CloseRequest) (*sdk.CloseResponse, error) {
 	t.mu.Lock()
-	if !t.closed {
+	first := !t.closed
+	if first {
 		t.closed = true
 		close(t.closing)
 	}
 	t.mu.Unlock()
 
-	// The waiting goroutine outlives Close only when ctx ends first; it
-	// then ends with the last Exec, which the closing channel bounds to a
-	// few seconds unless a caller's output writer blocks.
-	done := make(chan struct{})
-	go func() {
-		t.execs.Wait()
-		close(done)
-	}()
+	if first {
+		// This goroutine outlives Close only when ctx ends first; it then
+		// ends with the last Exec, which the closing channel bounds to a
+		// few seconds unless a caller's output writer blocks. No Exec
+		// starts after closed is set, so sup is final here.
+		go func() {
+			t.execs.Wait()
+			if sup := t.supervisorIfAny(); sup != nil {
+				sup.close()
+			}
+			close(t.shutDown)
+		}()
+	}
 	select {
-	case <-done:
+	case <-t.shutDown:
 		return &sdk.CloseResponse{}, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("close local transport: wait for running commands: %w", ctx.Err())
 	}
+}
+
+// supervisor returns the commands' supervisor, made at the first call, or
+// nil when this binary cannot run one (see SupervisorMain). Called by an
+// Exec between begin and end.
+func (t *Transport) supervisor() *supervisor {
+	path, ok := supervisorPath()
+	if !ok {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sup == nil {
+		t.sup = newSupervisor(t.logger, path)
+	}
+	return t.sup
+}
+
+// supervisorIfAny returns the supervisor if one was made.
+func (t *Transport) supervisorIfAny() *supervisor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sup
 }
 
 // errClosed is returned by calls made after Close.
