@@ -113,6 +113,11 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
 		terminate(pgid, exited)
 	}
+	// From here Signal leaves the group alone: once its shell is reaped,
+	// its id may name another group.
+	t.mu.Lock()
+	e.pgid = 0
+	t.mu.Unlock()
 	waitErr := p.wait()
 	code, sig, signaled := p.status()
 	sigName := ""

@@ -413,19 +413,27 @@ func TestPluginSupervisorReplaced(t *testing.T) {
 	if len(sups) != 1 {
 		t.Fatalf("supervisors %v, want 1", sups)
 	}
-	// Someone kills the supervisor; the plugin learns of it at the latest
-	// at the next command, and starts another that knows of the first.
+	// Someone kills the supervisor: another takes its place, and learns of
+	// the command already running.
 	if err := syscall.Kill(sups[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	r, err := p.tr.Exec(context.Background(), &sdk.ExecRequest{ID: "next", Command: "true"}, sdk.ExecOutput{})
-	if err != nil || r.ExitCode != 0 {
-		t.Fatalf("Exec after the supervisor died = %+v, %v", r, err)
-	}
-	if now := supervisorsOf(t, plugin); len(now) != 1 || now[0] == sups[0] {
-		t.Fatalf("supervisors %v after %d was killed, want one other", now, sups[0])
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := supervisorsOf(t, plugin)
+		if len(now) == 1 && now[0] != sups[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisors %v 10s after %d was killed, want one other", now, sups[0])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	waitSeen(t, p.logs, "starting another", 5*time.Second)
+	r, err := p.tr.Exec(context.Background(), &sdk.ExecRequest{ID: "next", Command: "true"}, sdk.ExecOutput{})
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("Exec after the supervisor was replaced = %+v, %v", r, err)
+	}
 
 	// The plugin dies: the first command, background child and all, dies
 	// with it, at the hands of the new supervisor.

@@ -37,6 +37,10 @@ type supervisor struct {
 	groups map[int]bool // registered, as the supervisor process knows them
 	link   *supervisorLink
 	closed bool
+	// replaced is set when wait starts a process in place of one that
+	// died, and cleared by the next registration: a process that cannot
+	// run is started again once per command, not in a loop.
+	replaced bool
 }
 
 // supervisorLink is one supervisor process and the write end of its
@@ -46,11 +50,17 @@ type supervisorLink struct {
 	control *os.File
 }
 
-// startRequest asks the starter goroutine to start cmd; the answer is
-// cmd.Start's error.
+// startRequest asks the starter goroutine to start cmd and register its
+// group.
 type startRequest struct {
 	cmd  *exec.Cmd
-	done chan<- error
+	done chan<- startResult
+}
+
+// startResult is cmd.Start's error, and whether the group is registered.
+type startResult struct {
+	err        error
+	supervised bool
 }
 
 func newSupervisor(logger hclog.Logger, path string) *supervisor {
@@ -72,27 +82,45 @@ func newSupervisor(logger hclog.Logger, path string) *supervisor {
 func (s *supervisor) start(cmd *exec.Cmd) (supervised bool, err error) {
 	s.startOnce.Do(func() { go s.starter() })
 	killOnParentDeath(cmd.SysProcAttr)
-	done := make(chan error, 1)
+	done := make(chan startResult, 1)
 	s.starts <- startRequest{cmd: cmd, done: done}
-	if err := <-done; err != nil {
-		return false, err
-	}
-	// Between the start and this line the plugin may die unnoticed by the
-	// supervisor process; the shell is then killed by the system
-	// (killOnParentDeath), but not a child it had already forked. The
-	// window lasts from the shell's exec to this write, microseconds.
-	return s.register(cmd.Process.Pid), nil
+	r := <-done
+	return r.supervised, r.err
 }
 
 // starter starts the commands sent on s.starts, on a thread of its own
-// until close: see s.starts.
+// until close (see s.starts), and registers each one's group.
+//
+// Between a shell's start and its registration the plugin may die unseen
+// by the supervisor process. The system then kills the shell
+// (killOnParentDeath), but not a child the shell has forked already. That
+// window is kept as short as it can be: the supervisor process runs before
+// the shell starts, and the registration is the next system call on this
+// thread once the shell has been exec'd. A shell takes far longer than
+// that to start and fork.
 func (s *supervisor) starter() {
 	defer close(s.starterDone)
 	// Never unlocked: the thread ends with the goroutine, once close has
 	// made sure that no command it started is still waited for.
 	runtime.LockOSThread()
 	for req := range s.starts {
-		req.done <- req.cmd.Start()
+		s.prepare()
+		var r startResult
+		if r.err = req.cmd.Start(); r.err == nil {
+			r.supervised = s.register(req.cmd.Process.Pid)
+		}
+		req.done <- r
+	}
+}
+
+// prepare starts the supervisor process if none runs, so that a command's
+// registration does not wait for it. A failure is left for register to
+// report.
+func (s *supervisor) prepare() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.link == nil {
+		_ = s.launch()
 	}
 }
 
@@ -102,6 +130,7 @@ func (s *supervisor) register(pgid int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[pgid] = true
+	s.replaced = false
 	if s.link != nil {
 		if err := s.send(fmt.Sprintf("+%d\n", pgid)); err == nil {
 			return true
@@ -110,6 +139,9 @@ func (s *supervisor) register(pgid int) bool {
 	// A new process learns of every group, this one included.
 	if err := s.launch(); err != nil {
 		s.logger.Warn("cannot start the commands' supervisor", "error", err)
+		// The caller runs it unsupervised and will not unregister it; the
+		// other groups stay, for the next process to learn of.
+		delete(s.groups, pgid)
 		return false
 	}
 	return true
@@ -132,7 +164,7 @@ func (s *supervisor) unregister(pgid int) {
 func (s *supervisor) send(msg string) error {
 	_, err := io.WriteString(s.link.control, msg)
 	if err != nil {
-		s.logger.Warn("the commands' supervisor is gone; starting another at the next command", "error", err)
+		s.logger.Warn("the commands' supervisor is gone; starting another", "error", err)
 		_ = s.link.control.Close()
 		s.link = nil
 	}
@@ -180,7 +212,8 @@ func (s *supervisor) launch() error {
 }
 
 // wait reaps the supervisor process of link when it exits, which before
-// close means that something killed it.
+// close means that something killed it: another then takes its place at
+// once, if commands run that it must learn of.
 func (s *supervisor) wait(link *supervisorLink) {
 	err := link.cmd.Wait()
 	s.mu.Lock()
@@ -189,8 +222,15 @@ func (s *supervisor) wait(link *supervisorLink) {
 		_ = link.control.Close()
 		s.link = nil
 	}
-	if !s.closed {
-		s.logger.Warn("the commands' supervisor exited; starting another at the next command", "error", err)
+	if s.closed {
+		return
+	}
+	s.logger.Warn("the commands' supervisor exited; starting another", "error", err)
+	if s.link == nil && len(s.groups) > 0 && !s.replaced {
+		s.replaced = true
+		if err := s.launch(); err != nil {
+			s.logger.Warn("cannot start the commands' supervisor", "error", err)
+		}
 	}
 }
 

@@ -64,7 +64,8 @@ type execution struct {
 	// arrive before pgid is known and must wait for it.
 	started chan struct{}
 	// pgid is the command's process group, which is its shell's pid; 0 if
-	// it failed to start. Written before started is closed.
+	// it failed to start, and again from just before its shell is reaped.
+	// Set before started is closed; cleared under Transport.mu.
 	pgid int
 	// stopRequested is set by Signal before it sends a signal that asks
 	// the command to end (see endsCommand).
@@ -248,7 +249,8 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 		return nil, fmt.Errorf("signal exec %s: wait for the command to start: %w", req.ExecID, ctx.Err())
 	}
 	// Held across the kill so that the group cannot be reaped and its id
-	// reused between the check and the signal: Exec unregisters under mu.
+	// reused between the check and the signal: Exec clears pgid under mu
+	// before it reaps the shell.
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.running[req.ExecID] != e || e.pgid == 0 {
