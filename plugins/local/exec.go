@@ -65,66 +65,17 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		close(e.started)
 		return nil, err
 	}
-	pgid := p.pgid
-	e.pgid = pgid
+	e.pgid = p.pgid
 	close(e.started)
-	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid, "supervised", p.sup != nil)
+	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", p.pgid, "supervised", p.sup != nil)
 
-	// Closed once the shell has exited; every path below waits for it, so
-	// the goroutine never outlives Exec. The shell is reaped, and its group
-	// unregistered from the supervisor, only once the group has been dealt
-	// with: stopped, or left to what it started in the background.
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		p.awaitExit()
-	}()
-
-	var timeout <-chan time.Time
-	if req.Timeout > 0 {
-		timer := time.NewTimer(req.Timeout)
-		defer timer.Stop()
-		timeout = timer.C
-	}
-	var (
-		timedOut bool
-		stopped  error // why the command was stopped, if not by its timeout
-	)
-	select {
-	case <-exited:
-		if e.stopRequested.Load() && groupAlive(pgid) {
-			// Its shell obeyed a Signal asking it to end; what it started
-			// in the background must end too.
-			t.logger.Debug("stopping what the signalled command left running", "exec", req.ID, "pgid", pgid)
-			terminate(pgid, nil)
-		}
-	case <-timeout:
-		timedOut = true
-		terminate(pgid, exited)
-	case <-ctx.Done():
-		stopped = fmt.Errorf("command stopped: %w", context.Cause(ctx))
-		terminate(pgid, exited)
-	case <-t.closing:
-		stopped = fmt.Errorf("command stopped: %w", errClosed)
-		terminate(pgid, exited)
-	case <-failed.ch:
-		// Nobody reads the output any more: the command must not go on
-		// unwatched.
-		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
-		terminate(pgid, exited)
-	}
-	// From here Signal leaves the group alone: once its shell is reaped,
-	// its id may name another group.
-	t.mu.Lock()
-	e.pgid = 0
-	t.mu.Unlock()
-	waitErr := p.wait()
+	waitErr, timedOut, stopped := t.watch(ctx, e, p, req.Timeout, failed)
 	code, sig, signaled := p.status()
 	sigName := ""
 	if signaled {
 		sigName = signalName(sig)
 	}
-	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
+	t.logger.Debug("exec finished", "exec", req.ID, "pgid", p.pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
 	if stopped == nil {
 		select {
 		case <-failed.ch:
@@ -147,6 +98,86 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		return nil, fmt.Errorf("copy output of exec %s: %w", req.ID, waitErr)
 	}
 	return &sdk.ExecResponse{TimedOut: timedOut, ExitCode: code, Signal: sigName}, nil
+}
+
+// errTimedOut is watch's cause for stopping a command whose timeout has
+// passed, which is no error for Exec's caller.
+var errTimedOut = errors.New("timed out")
+
+// watch waits for the command p of e to end, and stops its process group
+// when its timeout passes (timedOut), or when ctx ends, Close is called or
+// a write of its output fails (stopped says which). It returns once the
+// shell has been reaped and its output copied, with cmd.Wait's error.
+func (t *Transport) watch(ctx context.Context, e *execution, p *process, timeout time.Duration, failed *writeFailure) (waitErr error, timedOut bool, stopped error) {
+	// The goroutine waits for the shell to exit, then for the go-ahead to
+	// reap it, which every path below gives before it waits for reaped.
+	exited, reap, reaped := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		p.awaitExit()
+		close(exited)
+		<-reap
+		waitErr = p.wait()
+		close(reaped)
+	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		timer = tm.C
+	}
+
+	// While the shell runs, its group stays registered with the
+	// supervisor, and whatever asks the command to stop stops the group.
+	cause := t.stopCause(ctx, timer, failed, exited)
+	switch {
+	case cause != nil:
+		terminate(p.pgid, exited)
+	case e.stopRequested.Load() && groupAlive(p.pgid):
+		// Its shell obeyed a Signal asking it to end; what it started in
+		// the background must end too.
+		t.logger.Debug("stopping what the signalled command left running", "pgid", p.pgid)
+		terminate(p.pgid, nil)
+	}
+
+	// From here Signal leaves the group alone: once its shell is reaped,
+	// its id may name another group.
+	t.mu.Lock()
+	e.pgid = 0
+	t.mu.Unlock()
+	close(reap)
+	if cause == nil {
+		// What the command left in the background may hold its output
+		// for up to outputGrace; it can still be stopped meanwhile, as
+		// while its shell ran.
+		if cause = t.stopCause(ctx, nil, failed, reaped); cause != nil {
+			terminate(p.pgid, nil)
+		}
+	}
+	<-reaped
+	if errors.Is(cause, errTimedOut) {
+		return waitErr, true, nil
+	}
+	return waitErr, false, cause
+}
+
+// stopCause waits for done and returns nil, unless first timeout fires
+// (errTimedOut), ctx ends, Close is called or a write of the command's
+// output fails: it then returns why the command must stop.
+func (t *Transport) stopCause(ctx context.Context, timeout <-chan time.Time, failed *writeFailure, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-timeout:
+		return errTimedOut
+	case <-ctx.Done():
+		return fmt.Errorf("command stopped: %w", context.Cause(ctx))
+	case <-t.closing:
+		return fmt.Errorf("command stopped: %w", errClosed)
+	case <-failed.ch:
+		// Nobody reads the output any more: the command must not go on
+		// unwatched.
+		return fmt.Errorf("command stopped: write output: %w", failed.err)
+	}
 }
 
 // begin registers an Exec with the transport: it counts it for Close and

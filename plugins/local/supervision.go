@@ -218,14 +218,17 @@ func (s *supervisor) wait(link *supervisorLink) {
 	err := link.cmd.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.link == link {
+	current := s.link == link // else send has seen it gone, and said so
+	if current {
 		_ = link.control.Close()
 		s.link = nil
 	}
 	if s.closed {
 		return
 	}
-	s.logger.Warn("the commands' supervisor exited; starting another", "error", err)
+	if current {
+		s.logger.Warn("the commands' supervisor exited; starting another", "error", err)
+	}
 	if s.link == nil && len(s.groups) > 0 && !s.replaced {
 		s.replaced = true
 		if err := s.launch(); err != nil {
