@@ -129,21 +129,11 @@ func (t *Transport) watch(ctx context.Context, e *execution, p *process, timeout
 	// While the shell runs, its group stays registered with the
 	// supervisor, and whatever asks the command to stop stops the group.
 	cause := t.stopCause(ctx, timer, failed, exited)
-	switch {
-	case cause != nil:
+	if cause != nil {
 		terminate(p.pgid, exited)
-	case e.stopRequested.Load() && groupAlive(p.pgid):
-		// Its shell obeyed a Signal asking it to end; what it started in
-		// the background must end too.
-		t.logger.Debug("stopping what the signalled command left running", "pgid", p.pgid)
-		terminate(p.pgid, nil)
+	} else {
+		t.stopSignalled(e, p.pgid)
 	}
-
-	// From here Signal leaves the group alone: once its shell is reaped,
-	// its id may name another group.
-	t.mu.Lock()
-	e.pgid = 0
-	t.mu.Unlock()
 	close(reap)
 	if cause == nil {
 		// What the command left in the background may hold its output
@@ -151,13 +141,30 @@ func (t *Transport) watch(ctx context.Context, e *execution, p *process, timeout
 		// while its shell ran.
 		if cause = t.stopCause(ctx, nil, failed, reaped); cause != nil {
 			terminate(p.pgid, nil)
+		} else {
+			t.stopSignalled(e, p.pgid)
 		}
 	}
 	<-reaped
+	// From here Signal leaves the group alone: its shell has been reaped,
+	// and once the rest has gone its id may name another group.
+	t.mu.Lock()
+	e.pgid = 0
+	t.mu.Unlock()
 	if errors.Is(cause, errTimedOut) {
 		return waitErr, true, nil
 	}
 	return waitErr, false, cause
+}
+
+// stopSignalled stops what is left of the group pgid, whose shell has
+// exited, if a Signal asked the command to end: the shell obeyed, and what
+// it started in the background must end too.
+func (t *Transport) stopSignalled(e *execution, pgid int) {
+	if e.stopRequested.Load() && groupAlive(pgid) {
+		t.logger.Debug("stopping what the signalled command left running", "pgid", pgid)
+		terminate(pgid, nil)
+	}
 }
 
 // stopCause waits for done and returns nil, unless first timeout fires

@@ -64,7 +64,7 @@ type execution struct {
 	// arrive before pgid is known and must wait for it.
 	started chan struct{}
 	// pgid is the command's process group, which is its shell's pid; 0 if
-	// it failed to start, and again from just before its shell is reaped.
+	// it failed to start, and again once Exec is done with the group.
 	// Set before started is closed; cleared under Transport.mu.
 	pgid int
 	// stopRequested is set by Signal before it sends a signal that asks
@@ -248,9 +248,8 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	case <-ctx.Done():
 		return nil, fmt.Errorf("signal exec %s: wait for the command to start: %w", req.ExecID, ctx.Err())
 	}
-	// Held across the kill so that the group cannot be reaped and its id
-	// reused between the check and the signal: Exec clears pgid under mu
-	// before it reaps the shell.
+	// Held across the kill so that Exec cannot be done with the group
+	// between the check and the signal: it clears pgid under mu.
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.running[req.ExecID] != e || e.pgid == 0 {
