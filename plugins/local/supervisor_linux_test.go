@@ -4,10 +4,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // startGroup starts `sh -c script` in a process group of its own and
@@ -122,5 +127,32 @@ func TestSupervisorRefusesToRunByHand(t *testing.T) {
 	}
 	if want := "command supervisor, which fanout runs itself"; !strings.Contains(string(out), want) {
 		t.Errorf("output %q does not say %q", out, want)
+	}
+}
+
+func TestSupervisorCannotStart(t *testing.T) {
+	// A supervisor that cannot run does not stop the command: it runs
+	// unsupervised, and the log says why.
+	var logs sdktest.Output
+	s := newSupervisor(hclog.New(&hclog.LoggerOptions{Output: &logs}), filepath.Join(t.TempDir(), "missing"))
+	defer s.close()
+	for range 2 {
+		cmd := exec.Command("sh", "-c", "exit 7")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		supervised, err := s.start(cmd)
+		if err != nil || supervised {
+			t.Fatalf("start = %v, %v; want unsupervised, no error", supervised, err)
+		}
+		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 7 {
+			t.Errorf("command: %v, want exit 7", err)
+		}
+	}
+	if !strings.Contains(logs.String(), "cannot start the commands' supervisor") {
+		t.Errorf("log %q does not say the supervisor could not start", logs.String())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.groups) != 0 {
+		t.Errorf("groups %v stay registered with no supervisor to know of them", s.groups)
 	}
 }
