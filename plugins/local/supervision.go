@@ -96,8 +96,12 @@ func (s *supervisor) start(cmd *exec.Cmd) (supervised bool, err error) {
 // (killOnParentDeath), but not a child the shell has forked already. That
 // window is kept as short as it can be: the supervisor process runs before
 // the shell starts, and the registration is the next system call on this
-// thread once the shell has been exec'd. A shell takes far longer than
-// that to start and fork.
+// thread once the shell has been exec'd, while a shell takes hundreds of
+// microseconds to start and fork. Closing it for good would take holding
+// the shell stopped until registered, which only ptrace can do from here:
+// a tracer of its own would fail under strace or gdb, and is refused by
+// some sandboxes; or a wrapper process per command, the cost this design
+// removes.
 func (s *supervisor) starter() {
 	defer close(s.starterDone)
 	// Never unlocked: the thread ends with the goroutine, once close has
