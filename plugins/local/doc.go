@@ -14,9 +14,10 @@
 // SupervisorMain), and registers each command's process group with it
 // while the command's shell runs; when the plugin process dies, the
 // supervisor kills every group still registered. A shell is also started
-// with a parent-death signal, which covers the moment between its start
-// and its registration. On other systems there is no supervisor, and a
-// command whose plugin crashes runs to its end.
+// with a parent-death signal, which covers it, though not a child it may
+// already have forked, in the microseconds between its start and its
+// registration. On other systems there is no supervisor, and a command
+// whose plugin crashes runs to its end.
 //
 // It knows nothing of HCL or of the core; it speaks only sdk.Transport.
 package local
