@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -318,4 +319,121 @@ func TestConformance(t *testing.T) {
 		p := startPlugin(t)
 		sdktest.Conformance(t, p.tr, sdk.Host{Name: "localhost"})
 	})
+}
+
+// supervisorsOf lists the children of ppid that run as the local
+// transport's command supervisor.
+func supervisorsOf(t *testing.T, ppid int) []int {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var sups []int
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.HasPrefix(string(b), "fanout-local-supervisor\x00") {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if parentOf(pid) == ppid {
+			sups = append(sups, pid)
+		}
+	}
+	return sups
+}
+
+// parentOf returns pid's parent, 0 if it has gone.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+func TestPluginOneSupervisor(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("commands are supervised on Linux only")
+	}
+	const n = 3
+	p := startPlugin(t)
+	plugin := p.cmd.Process.Pid
+	runs := make([]*sdktest.Running, n)
+	for i := range n {
+		runs[i] = sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{
+			ID: fmt.Sprint("c", i), Command: "echo $$; echo $PPID; sleep 30 & sleep 30",
+		})
+		stdout := runs[i].Stdout
+		startedGroup(t, stdout)
+		sdktest.Eventually(t, 10*time.Second, fmt.Sprintf("command %d's shell pid and parent pid on stdout", i), func() bool {
+			return len(strings.Fields(stdout.String())) >= 2
+		})
+		// The shell runs right under the plugin: no process of its own
+		// stands between them.
+		if f := strings.Fields(stdout.String()); len(f) < 2 || firstInt(t, f[1]) != plugin {
+			t.Errorf("command %d: stdout %q, want its shell's parent to be the plugin %d", i, stdout.String(), plugin)
+		}
+	}
+	// n commands running, one supervisor for them all.
+	if sups := supervisorsOf(t, plugin); len(sups) != 1 {
+		t.Errorf("the plugin runs %d supervisors %v for %d commands, want 1", len(sups), sups, n)
+	}
+
+	// A normal end leaves nothing behind: Close stops the commands and
+	// ends the supervisor before it returns.
+	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, run := range runs {
+		run.Wait(t, 10*time.Second)
+	}
+	if sups := supervisorsOf(t, plugin); len(sups) != 0 {
+		t.Errorf("supervisor %v still runs after Close", sups)
+	}
+}
+
+func TestPluginSupervisorReplaced(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("commands are supervised on Linux only")
+	}
+	p := startPlugin(t)
+	plugin := p.cmd.Process.Pid
+	run := sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30 & sleep 30"})
+	pgid := startedGroup(t, run.Stdout)
+	sups := supervisorsOf(t, plugin)
+	if len(sups) != 1 {
+		t.Fatalf("supervisors %v, want 1", sups)
+	}
+	// Someone kills the supervisor: another takes its place, and learns of
+	// the command already running.
+	if err := syscall.Kill(sups[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := supervisorsOf(t, plugin)
+		if len(now) == 1 && now[0] != sups[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisors %v 10s after %d was killed, want one other", now, sups[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sdktest.WaitSeen(t, p.logs, "starting another", 5*time.Second)
+	r, err := p.tr.Exec(context.Background(), &sdk.ExecRequest{ID: "next", Command: "true"}, sdk.ExecOutput{})
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("Exec after the supervisor was replaced = %+v, %v", r, err)
+	}
+
+	// The plugin dies: the first command, background child and all, dies
+	// with it, at the hands of the new supervisor.
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	run.Wait(t, 5*time.Second)
+	waitGroupGone(t, pgid, 5*time.Second)
 }
