@@ -1,0 +1,51 @@
+task "zero" {
+  run   = "true"
+  batch = 0 # ERROR: Invalid batch in task "zero"
+}
+
+task "zero_pct" {
+  run   = "true"
+  batch = "0%" # ERROR: Invalid batch in task "zero_pct"
+}
+
+task "over" {
+  run   = "true"
+  batch = [1, "150%"] # ERROR: Invalid batch in task "over"
+}
+
+task "words" {
+  run   = "true"
+  batch = "half" # ERROR: Invalid batch in task "words"
+}
+
+task "empty" {
+  run   = "true"
+  batch = [] # ERROR: Invalid batch in task "empty"
+}
+
+task "negative" {
+  run          = "true"
+  max_failures = -1 # ERROR: Invalid max_failures in task "negative"
+}
+
+task "negative_pct" {
+  run          = "true"
+  max_failures = "-10%" # ERROR: Invalid max_failures in task "negative_pct"
+}
+
+task "pause" {
+  run   = "true"
+  pause = "soon" # ERROR: Invalid pause in task "pause"
+}
+
+task "retries" {
+  run         = "true"
+  retries     = -2 # ERROR: Invalid retries in task "retries"
+  retry_delay = "-1s" # ERROR: Invalid retry_delay in task "retries"
+}
+
+task "conditions" {
+  run     = "true"
+  only_if = [] # ERROR: Empty only_if in task "conditions"
+  unless  = "" # ERROR: Empty command in task "conditions"
+}
