@@ -96,6 +96,10 @@ type JournalRecord struct {
 	Status string `json:"status,omitempty"`
 	// RunID is set on run_started and recovery_started records.
 	RunID string `json:"run_id,omitempty"`
+	// Wave counts a wave record's wave from 1; Attempt counts an attempt
+	// record's attempt from 1 (journal_rollout.go).
+	Wave    int `json:"wave,omitempty"`
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // JournalResult is a PhaseResult as the journal stores it.
@@ -106,6 +110,9 @@ type JournalResult struct {
 	Command    int    `json:"command"`
 	Err        string `json:"error,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
+	// Attempts and CheckAttempts count the run's and the check's attempts.
+	Attempts      int `json:"attempts,omitempty"`
+	CheckAttempts int `json:"check_attempts,omitempty"`
 }
 
 // JournalHeader opens a journal: everything `fanout rollback` needs to
@@ -471,17 +478,18 @@ func (j *FileJournal) Close() error {
 
 // journalResult converts a PhaseResult for the journal.
 func journalResult(r PhaseResult) *JournalResult {
-	return &JournalResult{Status: r.Status.String(), ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds()}
+	return &JournalResult{Status: r.Status.String(), ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds(),
+		Attempts: r.Attempts, CheckAttempts: r.CheckAttempts}
 }
 
 // phaseResult converts back; started is the unit_started record's time.
 func (jr *JournalResult) phaseResult(started time.Time) PhaseResult {
 	return PhaseResult{Status: parseStatus(jr.Status), ExitCode: jr.ExitCode, Signal: jr.Signal, Command: jr.Command, Err: jr.Err,
-		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond}
+		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond, Attempts: jr.Attempts, CheckAttempts: jr.CheckAttempts}
 }
 
 func parseStatus(s string) Status {
-	for st := StatusSkipped; st <= StatusInterrupted; st++ {
+	for st := StatusSkipped; st <= StatusConditionSkipped; st++ {
 		if st.String() == s {
 			return st
 		}

@@ -22,6 +22,12 @@ const (
 	StatusUnreachable
 	// StatusInterrupted is a pair stopped by Ctrl-C or cancellation.
 	StatusInterrupted
+	// StatusCheckFailed is a pair whose run succeeded but whose check
+	// did not pass before its timeout.
+	StatusCheckFailed
+	// StatusConditionSkipped is a pair its task's only_if or unless left
+	// out: nothing of the task ran there, which is no failure.
+	StatusConditionSkipped
 )
 
 // String returns the status as the summary table shows it.
@@ -39,6 +45,10 @@ func (s Status) String() string {
 		return "unreachable"
 	case StatusInterrupted:
 		return "interrupted"
+	case StatusCheckFailed:
+		return "check failed"
+	case StatusConditionSkipped:
+		return "skipped (condition)"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -58,6 +68,13 @@ type PhaseResult struct {
 	Err      string
 	Started  time.Time
 	Duration time.Duration
+	// Attempts is how many times the run commands ran (retries), 0 when
+	// they never did; CheckAttempts how many times the check ran.
+	Attempts      int
+	CheckAttempts int
+	// CheckTail is the last lines the check's last attempt wrote, when
+	// the check failed.
+	CheckTail []string
 }
 
 // Describe renders the result in a few words: "exit 3", "timed out after 2s".
@@ -72,6 +89,10 @@ func (r PhaseResult) Describe() string {
 		return fmt.Sprintf("exit %d", r.ExitCode)
 	case StatusTimedOut:
 		return "timed out after " + r.Duration.Round(time.Millisecond).String()
+	case StatusCheckFailed, StatusConditionSkipped:
+		if r.Err != "" {
+			return r.Status.String() + ": " + r.Err
+		}
 	case StatusUnreachable, StatusInterrupted:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
@@ -99,6 +120,10 @@ const (
 	RunFailed
 	// RunInterrupted means the run was interrupted or cancelled.
 	RunInterrupted
+	// RunPartial means every host succeeded or was skipped by a condition
+	// except those dropped within their wave's failure budget, which were
+	// rolled back.
+	RunPartial
 )
 
 // String returns "succeeded", "failed" or "interrupted".
@@ -110,6 +135,8 @@ func (s RunStatus) String() string {
 		return "failed"
 	case RunInterrupted:
 		return "interrupted"
+	case RunPartial:
+		return "partial"
 	}
 	return fmt.Sprintf("RunStatus(%d)", int(s))
 }
@@ -139,6 +166,12 @@ type Result struct {
 	RolledBack []string
 	// RollbackFailed lists "task on host" for every failed rollback.
 	RollbackFailed []string
+	// Waves lists the waves of the tasks that ran in more than one, in the
+	// order they started.
+	Waves []WaveResult
+	// Dropped lists the hosts dropped within a failure budget, in the
+	// order they were dropped.
+	Dropped []DroppedHost
 	// JournalError is the first failure to write the run's journal; the
 	// run stopped there. Empty when the journal was written (or none).
 	JournalError string
@@ -148,3 +181,32 @@ type Result struct {
 
 // OK reports whether the run succeeded.
 func (r *Result) OK() bool { return r.Status == RunSucceeded }
+
+// WaveResult is one wave of a task, as it ran.
+type WaveResult struct {
+	Task string
+	// Index counts the task's waves from 1; Of is how many it has.
+	Index, Of int
+	Hosts     []string
+	// Budget is how many hosts of the wave could fail and be dropped.
+	Budget int
+	// Failed are the hosts that failed in the wave, dropped or not.
+	Failed []string
+	// Finished is false for a wave the run stopped before it ended.
+	Finished bool
+	Started  time.Time
+	Duration time.Duration
+}
+
+// DroppedHost is a host dropped within its wave's failure budget: rolled
+// back whole, then left out of the rest of the run.
+type DroppedHost struct {
+	Host string
+	// Task is the task that failed there, Cause how.
+	Task  string
+	Cause string
+	// RolledBack lists the tasks rolled back on the host, in the order
+	// they were; RollbackFailed is set when one of those failed.
+	RolledBack     []string
+	RollbackFailed bool
+}
