@@ -24,14 +24,15 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		// The task's timeout counts per attempt: runCommands starts it anew.
 		res = r.runCommands(ctx, tr, t, h, PhaseRun, t.Run)
 		res.Attempts = a
-		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isStopping() {
+		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isInterrupted() {
 			break
 		}
 		r.record(&JournalRecord{Type: RecordAttempt, Task: t.Name, Host: h.Name, Attempt: a, Result: journalResult(res)})
 		r.emit(AttemptFailed{Task: t.Name, Host: h.Name, Attempt: a, Of: of, Result: res, Delay: t.RetryDelay})
-		// A stop elsewhere means start nothing new, and another attempt
-		// is new work: the host keeps this attempt's failure.
-		if !r.sleep(t.RetryDelay, r.ro.stopped()) {
+		// Retries are the pair's own work in flight: a failure elsewhere
+		// lets them run to their end, as it lets a running command; an
+		// interrupt ends them.
+		if !r.sleepInFlight(ctx, t.RetryDelay) {
 			break
 		}
 	}
@@ -140,7 +141,7 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 			break
 		}
 		next := began.Add(c.Interval)
-		if !next.Before(deadline) || !r.sleepCheck(ctx, time.Until(next)) {
+		if !next.Before(deadline) || !r.sleepInFlight(ctx, time.Until(next)) {
 			break
 		}
 	}
@@ -156,9 +157,9 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 	return res
 }
 
-// sleepCheck waits d before a check's next attempt, and reports whether
-// it did: an interrupt or cancellation ends the wait.
-func (r *run) sleepCheck(ctx context.Context, d time.Duration) bool {
+// sleepInFlight waits d before a retry or a check's next attempt, and
+// reports whether it did: an interrupt or cancellation ends the wait.
+func (r *run) sleepInFlight(ctx context.Context, d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
