@@ -90,6 +90,8 @@ type ApplyHuman struct {
 	buf         bytes.Buffer
 	// continued holds the streams whose last Output ended inside a line.
 	continued map[tailKey]bool
+	// checks holds each pair's last check attempt shown (rollout.go).
+	checks map[unitKey]string
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -223,6 +225,8 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if len(e.Failed) > 0 {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
 		}
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped:
+		v.renderRollout(b, e)
 	case core.RunFinished:
 		v.finished = true
 		if v.groups != nil {
