@@ -389,6 +389,8 @@ func (rc *Recovery) rebuild(secrets []Secret) (*recovered, error) {
 		res.Status = RunSucceeded
 	case "failed":
 		res.Status = RunFailed
+	case "partial":
+		res.Status = RunPartial
 	case "":
 		if res.Cause == "" {
 			res.Cause = "fanout stopped before the run finished: the journal has no final record"

@@ -189,7 +189,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		delete(v.running, unitKey{e.Task, e.Host, e.Phase})
 		r := e.Result
 		if e.Phase == core.PhaseRun {
-			if r.Status == core.StatusOK {
+			if r.Status == core.StatusOK || r.Status == core.StatusConditionSkipped {
 				v.done++
 			} else {
 				v.failedN++
@@ -198,7 +198,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if v.groups != nil {
 			v.groups.finishedUnit(e)
 			v.writeGroups(b, v.groups.ready(false))
-		} else if !quiet || r.Status != core.StatusOK {
+		} else if !quiet || failed(r) {
 			b.WriteString(v.finishedLine(e))
 		}
 	case core.Stopping:
@@ -242,7 +242,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 func (v *ApplyHuman) finishedLine(e core.UnitFinished) string {
 	r := e.Result
 	mark, code := "✓ ", ansiGreen
-	if r.Status != core.StatusOK {
+	switch r.Status {
+	case core.StatusOK:
+	case core.StatusConditionSkipped: // no failure: the task is not for this host
+		mark, code = "- ", ansiDim
+	default:
 		mark, code = "✗ ", ansiRed
 	}
 	took := " (" + duration(r.Duration) + ")"
