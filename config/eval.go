@@ -202,10 +202,13 @@ func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string
 	if !ok {
 		return 0, false, diags
 	}
-	nv, err := convert.Convert(v, cty.Number)
-	if err != nil {
+	// A string is refused though HCL would convert "3": threads = "3"
+	// is written as a number everywhere else, and a string here is most
+	// likely a variable of the wrong type.
+	if v.Type() != cty.Number {
 		return 0, false, diags.Append(typeError(attr, "a number", v))
 	}
+	nv := v
 	bad := func(why string) hcl.Diagnostics {
 		return diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,

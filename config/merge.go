@@ -108,7 +108,7 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		nodes = append(nodes, fileNodes...)
 	}
 
-	diags = diags.Extend(assignVariables(variables, opts.Vars, opts.Values))
+	diags = diags.Extend(assignVariables(variables, withEnvVars(variables, opts.EnvVars, opts.Vars), opts.Values))
 	for _, v := range variables {
 		e.vars[v.v.Name] = v.v.Value
 	}

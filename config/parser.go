@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -31,11 +32,17 @@ func NewParser(fsys fs.FS) *Parser {
 // LoadOptions are the inputs of a configuration that do not come from its
 // files.
 type LoadOptions struct {
-	// Vars are raw variable inputs by name (CLI merges FANOUT_VAR_* < -var
-	// before calling). A value for a variable whose type is not string is
-	// parsed as an HCL expression (like terraform -var), then converted to the
-	// type; a variable declared without a type takes the raw string.
+	// Vars are raw variable inputs by name, from -var. A value for a
+	// variable whose type is not string is parsed as an HCL expression
+	// (like terraform -var), then converted to the type; a variable
+	// declared without a type takes the raw string. A value for a variable
+	// the configuration does not declare is an error.
 	Vars map[string]string
+	// EnvVars are raw variable inputs from the environment (FANOUT_VAR_*),
+	// read as Vars are, under them; a value for a variable the
+	// configuration does not declare is ignored, as Terraform ignores
+	// TF_VAR_*.
+	EnvVars map[string]string
 	// Values are variable inputs written in HCL, from a variables file
 	// (ParseVarFile); for a name in both, Values wins. The CLI, which knows
 	// the order of -var and -var-file flags, puts each name in one only.
@@ -51,6 +58,10 @@ type LoadOptions struct {
 // for a directory. In a directory, files whose name starts with "." or "#"
 // or ends with "~" (editor leftovers) are skipped.
 //
+// A file larger than MaxFileSize, holding a NUL byte, or nesting deeper
+// than MaxNesting is refused before it is parsed. At most MaxDiagnostics
+// diagnostics are returned, then one that counts the rest.
+//
 // The returned Config is nil when no file could be read or a file has a
 // syntax error. When the diagnostics have errors, a non-nil Config is
 // incomplete: good for showing what was understood, never for running.
@@ -65,9 +76,17 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 	var files []*file
 	syntaxErrors := false
 	for _, n := range names {
-		src, err := fs.ReadFile(p.fsys, n.fsPath)
+		src, err := p.readFile(n)
 		if err != nil {
 			diags = diags.Append(readError("Failed to read file", n.display, err))
+			continue
+		}
+		if d := checkSource(n.display, src); d.HasErrors() {
+			if showable(src, d[0].Subject) {
+				p.files[n.display] = &hcl.File{Bytes: src}
+			}
+			diags = diags.Extend(d)
+			syntaxErrors = true
 			continue
 		}
 		hf, fileDiags := hclsyntax.ParseConfig(src, n.display, hcl.InitialPos)
@@ -88,13 +107,24 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		files = append(files, f)
 	}
 	if syntaxErrors || len(files) == 0 {
-		return nil, diags
+		return nil, capDiagnostics(diags)
 	}
 
 	cfg, buildDiags := buildConfig(files, opts)
 	diags = diags.Extend(buildDiags)
 	sortDiagnostics(diags, names)
-	return cfg, diags
+	return cfg, capDiagnostics(diags)
+}
+
+// readFile reads a configuration file, or only enough of one larger than
+// MaxFileSize for checkSource to refuse it.
+func (p *Parser) readFile(n configFile) ([]byte, error) {
+	f, err := p.fsys.Open(n.fsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 }
 
 // sortDiagnostics puts diagnostics in source order, files in load order, so

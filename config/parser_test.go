@@ -222,6 +222,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte(`locals { a = local }`))
 	// big.Float takes minutes to print these in decimal; messages must not.
 	f.Add([]byte("fanout { threads = 1e10000000 }\ntask \"a\" {\n run = 1e10000000\n max_hosts = -1e10000000\n}"))
+	// testdata/fuzz/FuzzLoadConfig/hostile_* hold the shapes that once
+	// exhausted the parser; TestHostileFiles has the one too large to keep.
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p := NewParser(fstest.MapFS{"f.hcl": &fstest.MapFile{Data: src}})
 		cfg, diags := p.LoadConfig("f.hcl", LoadOptions{Vars: map[string]string{"x": "[1, 2]"}})

@@ -206,13 +206,16 @@ func (e *evaluator) commands(d *taskDecl, attr *hcl.Attribute) (cmds []string, o
 	}
 	ty := v.Type()
 	switch {
+	case ty == cty.String:
+		cmds = []string{v.AsString()}
 	case ty.IsPrimitiveType():
-		s, err := toString(v)
-		if err != nil {
-			return nil, false, diags.Append(typeError(attr, "a string or a list of strings", v))
-		}
-		cmds = []string{s.AsString()}
+		// A number or a bool is no command: run = 5 is a mistake, as
+		// sh -c 5 would say only at apply.
+		return nil, false, diags.Append(typeError(attr, "a string or a list of strings", v))
 	case ty.IsListType() || ty.IsTupleType():
+		if diag := commandElemTypes(v, attr); diag != nil {
+			return nil, false, diags.Append(diag)
+		}
 		list, diag := stringList(v, attr, "a string or a list of strings")
 		if diag != nil {
 			return nil, false, diags.Append(diag)
@@ -239,8 +242,38 @@ func (e *evaluator) commands(d *taskDecl, attr *hcl.Attribute) (cmds []string, o
 			})
 			return nil, false, diags
 		}
+		if strings.ContainsRune(c, 0) {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("NUL character in a command of task %q", d.t.Name),
+				Detail: fmt.Sprintf("Command %d of %s holds a NUL character (\\u0000), which no command line can carry: "+
+					"the system would refuse to start it on every host. Remove it.", i+1, attr.Name),
+				Subject: elemRange(attr.Expr, i).Ptr(),
+			})
+			return nil, false, diags
+		}
 	}
 	return cmds, true, diags
+}
+
+// commandElemTypes reports the first element of a run or rollback list
+// that is not a string (a number or a bool, which stringList would
+// convert), as run = 5 is reported.
+func commandElemTypes(v cty.Value, attr *hcl.Attribute) *hcl.Diagnostic {
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, ev := it.Element()
+		if ty := ev.Type(); ty.IsPrimitiveType() && ty != cty.String && !ev.IsNull() {
+			return &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Incorrect attribute value type",
+				Detail: fmt.Sprintf("Inappropriate value for element %d of %q: a string or a list of strings is required, and a %s is not a string.",
+					i, attr.Name, ty.FriendlyName()),
+				Subject: elemRange(attr.Expr, i).Ptr(),
+			}
+		}
+	}
+	return nil
 }
 
 // evalEnv evaluates env: a map of strings whose keys are environment
@@ -298,6 +331,15 @@ func (e *evaluator) evalEnv(d *taskDecl) hcl.Diagnostics {
 				Detail: fmt.Sprintf("Inappropriate value for env %q: a string is required, not %s.",
 					name, got),
 				Subject: keyRange(attr.Expr, name).Ptr(),
+			})
+			continue
+		}
+		if strings.ContainsRune(sv.AsString(), 0) {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("NUL character in env %q", name),
+				Detail:   "An environment variable's value cannot hold a NUL character (\\u0000): the system would refuse to start the command. Remove it.",
+				Subject:  keyRange(attr.Expr, name).Ptr(),
 			})
 			continue
 		}

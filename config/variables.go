@@ -129,6 +129,24 @@ func ParseVarFile(src []byte, filename string) (*hcl.File, map[string]InputValue
 	return f, values, diags
 }
 
+// withEnvVars returns raw with, under it, the environment's values for
+// the declared variables. The environment's values for names the
+// configuration does not declare are ignored, as Terraform ignores
+// TF_VAR_*: a shell may set FANOUT_VAR_* for other configurations.
+func withEnvVars(decls []*variableDecl, env, raw map[string]string) map[string]string {
+	if len(env) == 0 {
+		return raw
+	}
+	out := make(map[string]string, len(env)+len(raw))
+	for _, d := range decls {
+		if v, ok := env[d.v.Name]; ok {
+			out[d.v.Name] = v
+		}
+	}
+	maps.Copy(out, raw)
+	return out
+}
+
 // assignVariables sets each variable's Value from the inputs (values
 // first, then raw), else its default, and reports inputs for undeclared
 // variables and required variables left without a value. An undeclared
@@ -162,9 +180,9 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Value for undeclared variable",
-			Detail: fmt.Sprintf("A value was given for the variable %q (by -var or FANOUT_VAR_%s), but the configuration "+
+			Detail: fmt.Sprintf("A value was given for the variable %q by -var, but the configuration "+
 				"declares no variable of that name.%s To use the value, add a variable %q {} block; otherwise remove it.",
-				name, name, didYouMean(name, slices.Collect(maps.Keys(declared))), name),
+				name, didYouMean(name, slices.Collect(maps.Keys(declared))), name),
 		})
 	}
 

@@ -212,3 +212,33 @@ task "t" { run = "true" }
 		t.Errorf("a wrong type in the file: %v", diags)
 	}
 }
+
+// TestEnvVars: FANOUT_VAR_* values sit under -var, and one for a variable
+// the configuration does not declare is ignored, as TF_VAR_* is.
+func TestEnvVars(t *testing.T) {
+	files := map[string]string{"main.hcl": `
+variable "who" {
+  type = string
+}
+variable "n" {
+  type    = number
+  default = 1
+}
+task "a" {
+  run = "echo ${var.who} ${var.n}"
+}`}
+	p, cfg, diags := testLoad(t, files, "main.hcl", LoadOptions{
+		EnvVars: map[string]string{"who": "env", "n": "2", "other": "x"},
+		Vars:    map[string]string{"n": "3"},
+	})
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics:\n%s", render(t, p, diags))
+	}
+	if got := cfg.Tasks[0].Run[0]; got != "echo env 3" {
+		t.Errorf("run = %q, want the environment's who and -var's n", got)
+	}
+	_, _, diags = testLoad(t, files, "main.hcl", LoadOptions{Vars: map[string]string{"who": "x", "other": "x"}})
+	if len(diags) != 1 || diags[0].Summary != "Value for undeclared variable" || !diags.HasErrors() {
+		t.Errorf("-var for an undeclared variable: %v, want one error", diags)
+	}
+}

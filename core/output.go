@@ -5,8 +5,11 @@ import (
 	"sync"
 )
 
-// maxLine bounds how much of a line without a newline is held before it is
-// passed on anyway, so one endless line cannot grow memory without limit.
+// maxLine bounds the bytes of one line an Output event carries: a longer
+// line goes on in pieces of exactly maxLine bytes, each but the last
+// marked Partial. Splitting at fixed offsets, not where the command's
+// writes happened to end, makes the pieces the same on every run, and
+// one endless line cannot grow memory without limit.
 const maxLine = 64 << 10
 
 // lineWriter turns a command's output into Output events that hold whole
@@ -18,33 +21,61 @@ type lineWriter struct {
 	host   string
 	phase  Phase
 	stream Stream
-	buf    []byte
+	buf    []byte // the start of a line whose end has not arrived
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
-	if len(w.buf) == 0 {
-		// The usual case: nothing pending, so whole lines go straight from
-		// p (send copies them) and only a trailing part line is held.
-		if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
-			w.send(p[:i+1], false)
-			p = p[i+1:]
+	for len(p) > 0 {
+		if len(w.buf) == 0 {
+			// The usual case: nothing pending, so p's whole lines go
+			// straight out in one event (send copies them), up to the
+			// first line too long for one.
+			end := 0
+			for end < len(p) {
+				i := bytes.IndexByte(p[end:], '\n')
+				if i < 0 || i > maxLine {
+					break
+				}
+				end += i + 1
+			}
+			if end > 0 {
+				w.send(p[:end], false)
+				p = p[end:]
+				continue
+			}
 		}
-		if len(p) < maxLine {
+		// A part line, or a line too long for one event: held, and
+		// passed on in pieces once it is longer than maxLine.
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
 			w.buf = append(w.buf, p...)
-			return n, nil
+			w.spill()
+			break
 		}
-	}
-	w.buf = append(w.buf, p...)
-	if i := bytes.LastIndexByte(w.buf, '\n'); i >= 0 {
-		w.send(w.buf[:i+1], false)
-		rest := copy(w.buf, w.buf[i+1:])
-		w.buf = w.buf[:rest]
-	} else if len(w.buf) >= maxLine {
-		w.send(w.buf, true) // a piece of a longer line
+		w.buf = append(w.buf, p[:i+1]...)
+		p = p[i+1:]
+		w.spill()
+		w.send(w.buf, false)
 		w.buf = w.buf[:0]
 	}
 	return n, nil
+}
+
+// spill passes on pieces of maxLine bytes while the held line has more
+// than maxLine bytes besides its newline; the rest stays held.
+func (w *lineWriter) spill() {
+	for {
+		content := len(w.buf)
+		if content > 0 && w.buf[content-1] == '\n' {
+			content--
+		}
+		if content <= maxLine {
+			return
+		}
+		w.send(w.buf[:maxLine], true) // a piece of a longer line
+		w.buf = w.buf[:copy(w.buf, w.buf[maxLine:])]
+	}
 }
 
 // flush passes on a last line that had no newline.

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/internal/nodeset"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -31,6 +33,9 @@ type Plan struct {
 	Preflight bool
 	// Config is the configuration the plan was built from.
 	Config *config.Config
+	// RunID is PlanOptions.RunID: the run the transports were configured
+	// for, empty when none was named.
+	RunID string
 	// Limit and Exclude are the host selection the plan was built with
 	// (PlanOptions); Unselected names the configuration's hosts it left
 	// out, in declaration order. All empty without a selection.
@@ -100,11 +105,14 @@ func (*Group) node()    {}
 type PlanOptions struct {
 	// Targets names the tasks or groups to run instead of every root, in
 	// the order they should run (like `cap deploy:restart`). Empty means
-	// every root.
+	// every root. A name given twice, or a task or group held by another
+	// target group, is run once, in its place in that group.
 	Targets []string
 	// Limit keeps only the hosts that match one of these patterns: a host
-	// name, a role, or a glob over names and roles ("web*", "db[12]", as
-	// path.Match reads them). Empty keeps every host.
+	// name, a role, a nodeset ("web[01-20,25]", as the views fold host
+	// sets: a bracket of numbers with a range or a list), or else a glob
+	// over names and roles ("web*", "db[12]", as path.Match reads them).
+	// Empty keeps every host.
 	Limit []string
 	// Exclude drops the hosts that match one of these patterns, after
 	// Limit. A pattern of Limit or Exclude that matches no host of the
@@ -113,6 +121,10 @@ type PlanOptions struct {
 	// Transports describes and validates the transports; the same value
 	// must be passed to Apply.
 	Transports *Transports
+	// RunID is the run the plan is built for, when one will follow: the
+	// transports are configured with it (sdk.ConfigureRequest.RunID), and
+	// Apply uses it when ApplyOptions.RunID is empty.
+	RunID string
 }
 
 // BuildPlan expands a configuration into a Plan. Problems are diagnostics
@@ -123,8 +135,19 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		OnFailure: cfg.Settings.OnFailure,
 		Preflight: cfg.Settings.Preflight,
 		Config:    cfg,
+		RunID:     opts.RunID,
 	}
 
+	if len(cfg.Tasks) == 0 {
+		// A run of nothing that "succeeded" hides a wrong path or an
+		// unsaved file; Terraform's empty-directory run is no model here.
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No task in the configuration",
+			Detail: "The configuration declares no task, so there is nothing to plan or run. Check the path, " +
+				"or add a task, such as: task \"hello\" { run = \"echo hello\" }.",
+		})
+	}
 	roots, rootDiags := selectRoots(cfg, opts.Targets)
 	diags = append(diags, rootDiags...)
 	if diags.HasErrors() {
@@ -168,7 +191,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 	}
 
 	if opts.Transports != nil {
-		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts)
+		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts, opts.RunID)
 		diags = append(diags, tdiags...)
 		p.Transports = tps
 	}
@@ -291,7 +314,32 @@ func selectRoots(cfg *config.Config, targets []string) ([]config.Node, hcl.Diagn
 		seen[n] = true
 		roots = append(roots, n)
 	}
-	return roots, diags
+	return dropSelectedMembers(roots), diags
+}
+
+// dropSelectedMembers removes the targets that a group among the targets
+// already holds, at any depth: `apply g a` with task a in group g runs a
+// once, in its place in g, since a task runs at most once per run.
+func dropSelectedMembers(roots []config.Node) []config.Node {
+	inside := map[config.Node]bool{}
+	var mark func(g *config.Parallelize)
+	mark = func(g *config.Parallelize) {
+		for _, m := range g.Members {
+			if inside[m] {
+				continue
+			}
+			inside[m] = true
+			if inner, ok := m.(*config.Parallelize); ok {
+				mark(inner)
+			}
+		}
+	}
+	for _, r := range roots {
+		if g, ok := r.(*config.Parallelize); ok {
+			mark(g)
+		}
+	}
+	return slices.DeleteFunc(roots, func(n config.Node) bool { return inside[n] })
 }
 
 // joinNames lists names for a diagnostic's detail, "(none)" when empty.
@@ -325,26 +373,43 @@ func (p *Plan) Walk(fn func(t *TaskNode)) {
 	}
 }
 
+// Labels returns the names of the plan's hosts and tasks and the words
+// core writes around values in causes and results ("task", "failed on
+// host", "timed out after"): fanout's own words, which redaction must not
+// cut into when a short sensitive value happens to be part of one.
+func (p *Plan) Labels() []string {
+	out := slices.Clone(ownWords)
+	for _, h := range p.Hosts {
+		out = append(out, h.Name)
+	}
+	p.Walk(func(t *TaskNode) { out = append(out, t.Name) })
+	return out
+}
+
 // selectHosts applies Limit and Exclude to the configuration's hosts. It
 // returns nil when neither is given (every host), else the names kept. A
-// pattern that matches no host, or is not a valid glob, is an error.
+// pattern that matches no host, or is not a valid glob or nodeset, is an
+// error.
 func selectHosts(hosts []*config.Host, limit, exclude []string) (map[string]bool, hcl.Diagnostics) {
 	if len(limit) == 0 && len(exclude) == 0 {
 		return nil, nil
 	}
 	var diags hcl.Diagnostics
-	check := func(kind string, patterns []string) {
+	compile := func(kind string, patterns []string) []hostPattern {
+		var out []hostPattern
 		for _, pat := range patterns {
-			if _, err := path.Match(pat, ""); err != nil {
+			hp, err := compileHostPattern(pat)
+			if err != nil {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  fmt.Sprintf("Invalid host pattern %q", pat),
-					Detail: fmt.Sprintf("The %s pattern %q is not a valid glob: %s. A pattern is a host name, a role, "+
+					Detail: fmt.Sprintf("The %s pattern %q is not valid: %s. A pattern is a host name, a role, "+
+						"a nodeset such as web[01-20,25] (numbers and ranges in brackets), "+
 						"or a glob with *, ? and [...] as in shell file names.", kind, pat, err),
 				})
 				continue
 			}
-			if !slices.ContainsFunc(hosts, func(h *config.Host) bool { return matchHost(pat, h) }) {
+			if !slices.ContainsFunc(hosts, hp.match) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  fmt.Sprintf("No host matches %q", pat),
@@ -352,17 +417,19 @@ func selectHosts(hosts []*config.Host, limit, exclude []string) (map[string]bool
 						kind, pat, joinNames(hostNames(hosts)), joinNames(roleNames(hosts))),
 				})
 			}
+			out = append(out, hp)
 		}
+		return out
 	}
-	check("limit", limit)
-	check("exclude", exclude)
+	limits := compile("limit", limit)
+	excludes := compile("exclude", exclude)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	keep := map[string]bool{}
 	for _, h := range hosts {
-		in := len(limit) == 0 || slices.ContainsFunc(limit, func(p string) bool { return matchHost(p, h) })
-		out := slices.ContainsFunc(exclude, func(p string) bool { return matchHost(p, h) })
+		in := len(limits) == 0 || slices.ContainsFunc(limits, func(p hostPattern) bool { return p.match(h) })
+		out := slices.ContainsFunc(excludes, func(p hostPattern) bool { return p.match(h) })
 		if in && !out {
 			keep[h.Name] = true
 		}
@@ -378,11 +445,49 @@ func selectHosts(hosts []*config.Host, limit, exclude []string) (map[string]bool
 	return keep, diags
 }
 
-// matchHost reports whether a pattern selects h: its name or one of its
-// roles, equal or matching as a glob. Patterns were checked beforehand.
-func matchHost(pattern string, h *config.Host) bool {
+// hostPattern is one -limit or -exclude pattern, read once: a nodeset
+// (names holds what it expands to) or a glob.
+type hostPattern struct {
+	glob  string
+	names map[string]bool
+}
+
+// compileHostPattern reads a pattern as a nodeset when it is written as
+// one (a bracket of numbers with a range or a list, "web[01-20]", which is
+// how the views fold host sets), else as a glob ("web*", "db[12]").
+func compileHostPattern(pat string) (hostPattern, error) {
+	if nodeset.IsPattern(pat) {
+		names, err := nodeset.Expand(pat)
+		if err != nil {
+			var e *nodeset.Error
+			if errors.As(err, &e) {
+				return hostPattern{}, errors.New(e.Msg)
+			}
+			return hostPattern{}, err
+		}
+		set := make(map[string]bool, len(names))
+		for _, n := range names {
+			set[n] = true
+		}
+		return hostPattern{names: set}, nil
+	}
+	if _, err := path.Match(pat, ""); err != nil {
+		return hostPattern{}, err
+	}
+	return hostPattern{glob: pat}, nil
+}
+
+// match reports whether the pattern selects h: its name or one of its
+// roles, equal, in the nodeset, or matching the glob.
+func (p hostPattern) match(h *config.Host) bool {
 	for _, s := range append([]string{h.Name}, h.Roles...) {
-		if ok, _ := path.Match(pattern, s); ok {
+		if p.names != nil {
+			if p.names[s] {
+				return true
+			}
+			continue
+		}
+		if ok, _ := path.Match(p.glob, s); ok {
 			return true
 		}
 	}

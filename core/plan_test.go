@@ -143,6 +143,28 @@ func TestBuildPlanSelection(t *testing.T) {
 			targets: []string{"db_restart"},
 			want:    "db_restart(db1,db2)", wantHosts: "db1,db2", wantUnselected: "web01,web02,web10",
 		},
+		{
+			name:  "a nodeset, as the views fold hosts",
+			limit: []string{"web[02-10]"},
+			want:  "all(web02,web10) restart[web_restart(web02,web10)]", wantHosts: "web02,web10", wantUnselected: "web01,db1,db2",
+		},
+		{
+			name:  "a nodeset list, partly unknown names",
+			limit: []string{"web[01,10,11]", "db[1-5]"}, exclude: []string{"db[2,3]"},
+			want: "all(web01,web10,db1) restart[web_restart(web01,web10) db_restart(db1)]", wantHosts: "web01,web10,db1", wantUnselected: "web02,db2",
+		},
+		{
+			name:  "a bracket without a range or list stays a glob",
+			limit: []string{"db[12]"},
+			want:  "all(db1,db2) restart[db_restart(db1,db2)]", wantHosts: "db1,db2", wantUnselected: "web01,web02,web10",
+		},
+		{
+			name:    "a task and the group holding it run once",
+			targets: []string{"web_restart", "restart", "all", "task.web_restart"},
+			want:    "restart[web_restart(web01,web02,web10) db_restart(db1,db2)] all(web01,web02,web10,db1,db2)", wantHosts: "web01,web02,web10,db1,db2",
+		},
+		{name: "a bad nodeset", limit: []string{"web[10-1]"}, wantErr: `Invalid host pattern "web[10-1]"`},
+		{name: "a nodeset matching nothing", limit: []string{"web[03-09]"}, wantErr: `No host matches "web[03-09]"`},
 		{name: "a pattern matching nothing", limit: []string{"web", "wbe*"}, wantErr: `No host matches "wbe*"`},
 		{name: "an exclusion matching nothing", exclude: []string{"cache"}, wantErr: `No host matches "cache"`},
 		{name: "a bad glob", limit: []string{"web["}, wantErr: `Invalid host pattern "web["`},
@@ -188,6 +210,18 @@ func TestSelectionDiagnosticNamesHostsAndRoles(t *testing.T) {
 	for _, want := range []string{`limit pattern "wbe"`, "web01, web02, web10, db1, db2", "Roles: web, canary, db"} {
 		if !strings.Contains(diags[0].Detail, want) {
 			t.Errorf("detail %q lacks %q", diags[0].Detail, want)
+		}
+	}
+}
+
+// TestEmptyConfigurationIsAnError: a configuration of no task is not a
+// successful run of nothing.
+func TestEmptyConfigurationIsAnError(t *testing.T) {
+	for _, src := range []string{"", "variable \"x\" {\n  default = 1\n}\nhost \"h\" {\n  transport = \"local\"\n}\n"} {
+		cfg := loadTestConfig(t, src)
+		p, diags := BuildPlan(context.Background(), cfg, PlanOptions{})
+		if p != nil || !diags.HasErrors() || diags[0].Summary != "No task in the configuration" {
+			t.Errorf("BuildPlan(%q) = %v, %v; want no plan and an error", src, p, diags)
 		}
 	}
 }

@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// The journal stores statuses as words (MarshalText), apart from how the
+// views show them (String): the two happen to agree today, but a change of
+// display must not change what old journals mean, and a word the journal
+// does not know is an error, never a guess.
+
 // Status is how one phase of a (task, host) pair ended.
 type Status int
 
@@ -53,6 +58,41 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
+// statusWords are the journal's words for Status, in Status order.
+var statusWords = [...]string{
+	StatusSkipped:     "skipped",
+	StatusOK:          "ok",
+	StatusFailed:      "failed",
+	StatusTimedOut:    "timed out",
+	StatusUnreachable: "unreachable",
+	StatusInterrupted: "interrupted",
+	// Added by rollouts; a reader without them refuses such a journal
+	// rather than misread it.
+	StatusCheckFailed:      "check failed",
+	StatusConditionSkipped: "skipped (condition)",
+}
+
+// MarshalText returns the journal's word for s; a Status out of range is
+// an error, since no reader could make sense of it.
+func (s Status) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(statusWords) {
+		return nil, fmt.Errorf("unknown unit status %d", int(s))
+	}
+	return []byte(statusWords[s]), nil
+}
+
+// UnmarshalText reads a word MarshalText wrote; an unknown word is an
+// error.
+func (s *Status) UnmarshalText(b []byte) error {
+	for st, w := range statusWords {
+		if w == string(b) {
+			*s = Status(st)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown unit status %q", b)
+}
+
 // PhaseResult is how one phase (run or rollback) of a pair went.
 type PhaseResult struct {
 	Status Status
@@ -68,6 +108,10 @@ type PhaseResult struct {
 	Err      string
 	Started  time.Time
 	Duration time.Duration
+	// Timeout is the task's timeout when it stopped the pair
+	// (StatusTimedOut), so that Describe can say it apart from the time
+	// the command took to die; 0 when unknown.
+	Timeout time.Duration
 	// Attempts is how many times the run commands ran (retries), 0 when
 	// they never did; CheckAttempts how many times the check ran.
 	Attempts      int
@@ -77,7 +121,8 @@ type PhaseResult struct {
 	CheckTail []string
 }
 
-// Describe renders the result in a few words: "exit 3", "timed out after 2s".
+// Describe renders the result in a few words: "exit 3", "timed out after
+// 1s (stopped 2s later)".
 func (r PhaseResult) Describe() string {
 	switch r.Status {
 	case StatusOK:
@@ -88,7 +133,16 @@ func (r PhaseResult) Describe() string {
 		}
 		return fmt.Sprintf("exit %d", r.ExitCode)
 	case StatusTimedOut:
-		return "timed out after " + r.Duration.Round(time.Millisecond).String()
+		if r.Timeout <= 0 {
+			return "timed out after " + r.Duration.Round(time.Millisecond).String()
+		}
+		// The command gets a grace period to stop after its timeout; how
+		// long it took is said apart, not added to the timeout.
+		s := "timed out after " + r.Timeout.String()
+		if late := (r.Duration - r.Timeout).Round(100 * time.Millisecond); late > 0 {
+			s += fmt.Sprintf(" (stopped %s later)", late)
+		}
+		return s
 	case StatusCheckFailed, StatusConditionSkipped:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
@@ -101,6 +155,18 @@ func (r PhaseResult) Describe() string {
 	return r.Status.String()
 }
 
+// ownWords are the words core writes around values in a Result's causes
+// and in PhaseResult.Describe; Plan.Labels lists them for redaction.
+var ownWords = []string{
+	"task", "failed on host", "hosts failed preflight", "nothing was run", "exit", "killed by SIG",
+	"timed out after", "unreachable", "interrupted by the operator", "interrupted", "cancelled",
+	"aborted", "then", "rollbacks failed", "the rollback was interrupted", "skipped",
+	"cannot write the run journal", "the run journal's last record", "not started",
+	"fanout stopped before the run finished", "the journal has no final record",
+	"no record of its end", "fanout stopped while it ran",
+	"the transport did not stop the command at its timeout",
+}
+
 // UnitResult is everything that happened to one (task, host) pair.
 type UnitResult struct {
 	Task string
@@ -110,12 +176,13 @@ type UnitResult struct {
 	Rollback *PhaseResult
 }
 
-// RunStatus is how a whole run ended.
+// RunStatus is how a whole run ended. The zero RunStatus is no status:
+// a run that has not ended, which a journal leaves out.
 type RunStatus int
 
 const (
 	// RunSucceeded means every pair ran and exited 0.
-	RunSucceeded RunStatus = iota
+	RunSucceeded RunStatus = iota + 1
 	// RunFailed means a pair failed (or a host failed preflight).
 	RunFailed
 	// RunInterrupted means the run was interrupted or cancelled.
@@ -139,6 +206,35 @@ func (s RunStatus) String() string {
 		return "partial"
 	}
 	return fmt.Sprintf("RunStatus(%d)", int(s))
+}
+
+// runStatusWords are the journal's words for RunStatus.
+var runStatusWords = map[RunStatus]string{
+	RunSucceeded:   "succeeded",
+	RunFailed:      "failed",
+	RunInterrupted: "interrupted",
+	RunPartial:     "partial",
+}
+
+// MarshalText returns the journal's word for s.
+func (s RunStatus) MarshalText() ([]byte, error) {
+	w, ok := runStatusWords[s]
+	if !ok {
+		return nil, fmt.Errorf("unknown run status %d", int(s))
+	}
+	return []byte(w), nil
+}
+
+// UnmarshalText reads a word MarshalText wrote; an unknown word is an
+// error.
+func (s *RunStatus) UnmarshalText(b []byte) error {
+	for st, w := range runStatusWords {
+		if w == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown run status %q", b)
 }
 
 // HostError is a host that failed to connect in preflight.

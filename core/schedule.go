@@ -36,19 +36,19 @@ func (r *run) runNode(n Node, frame *undoFrame, path []int) {
 // takes a slot before its goroutine starts and frees it when done, so the
 // next member starts as soon as any running one finishes.
 func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
-	sem := NewSemaphore(g.Threads)
+	sem := newSemaphore(g.Threads)
 	var wg sync.WaitGroup
 	for i, m := range g.Members {
 		if r.isStopping() {
 			break
 		}
-		sem.Acquire()
+		sem.acquire()
 		if r.isStopping() {
-			sem.Release()
+			sem.release()
 			break
 		}
 		wg.Go(func() {
-			defer sem.Release()
+			defer sem.release()
 			r.runNode(m, frame, append(slices.Clip(path), i))
 		})
 	}
@@ -87,8 +87,8 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		r.awaitStartedConnects(t)
 		// And a few at a time: a burst of handshakes as a wave starts
 		// delays the commands whose turn it is.
-		r.ahead.Acquire()
-		defer r.ahead.Release()
+		r.ahead.acquire()
+		defer r.ahead.release()
 		if r.isStopping() {
 			return
 		}
@@ -124,7 +124,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	start := time.Now()
 	// Durable before anything is sent: after a crash, the journal must
 	// show every pair that may have run.
-	if err := r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}); err != nil && phase == PhaseRun {
+	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
 		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
@@ -172,6 +172,9 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 		if res.Status != StatusOK {
 			break
 		}
+	}
+	if res.Status == StatusTimedOut {
+		res.Timeout = t.Timeout
 	}
 	return res
 }

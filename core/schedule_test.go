@@ -355,6 +355,9 @@ func TestTimeoutFailsTaskAndRollsBack(t *testing.T) {
 		if u.Run.Status != StatusTimedOut {
 			t.Errorf("status = %v, want timed out", u.Run.Status)
 		}
+		if u.Run.Timeout != tk.Timeout || !strings.HasPrefix(u.Run.Describe(), "timed out after 100ms") {
+			t.Errorf("timeout %v, described %q: want the task's timeout said", u.Run.Timeout, u.Run.Describe())
+		}
 		if u.Rollback == nil || u.Rollback.Status != StatusOK {
 			t.Errorf("rollback = %+v, want ok", u.Rollback)
 		}

@@ -163,18 +163,18 @@ func (r *run) sleep(d time.Duration, stop <-chan struct{}) bool {
 // (budget.go); over it the run fails as it always has.
 func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 	wr := r.waveStarted(t, w, index, of)
-	sem := NewSemaphore(min(t.MaxHosts, max(len(w.Hosts), 1)))
+	sem := newSemaphore(min(t.MaxHosts, max(len(w.Hosts), 1)))
 	var wg sync.WaitGroup
 	started := false
 	for k, h := range w.Hosts {
 		if r.isStopping() {
 			break
 		}
-		sem.Acquire()
+		sem.acquire()
 		r.mu.Lock()
 		if r.stopping || r.ctx.Err() != nil {
 			r.mu.Unlock()
-			sem.Release()
+			sem.release()
 			break
 		}
 		u := r.units[unitKey{t, h.Name}]
@@ -182,7 +182,7 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 			u.Run = PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1,
 				Err: "host dropped after task " + quote(d.Task) + " failed on it"}
 			r.mu.Unlock()
-			sem.Release()
+			sem.release()
 			r.emit(HostSkipped{Task: t.Name, Host: h.Name, Reason: u.Run.Err})
 			continue
 		}
@@ -190,7 +190,7 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 		r.mu.Unlock()
 		started = true
 		wg.Go(func() {
-			defer sem.Release()
+			defer sem.release()
 			res := r.runUnit(r.execCtx, t, h, PhaseRun)
 			r.mu.Lock()
 			u.Run = res

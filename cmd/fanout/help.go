@@ -12,11 +12,14 @@ const (
   -var-file FILE    Set variables from an HCL file of NAME = VALUE lines
                     (repeatable). -var and -var-file apply in the order given,
                     the later winning; FANOUT_VAR_NAME in the environment comes
-                    first. A required variable left unset is asked for on a
-                    terminal, and is an error otherwise.
+                    first (and is ignored for a variable not declared). A
+                    required variable left unset is asked for on a terminal,
+                    and is an error otherwise.
 `
-	helpSelect = `  -limit PATTERN    Run only on hosts matching a host name, a role, or a glob
-                    over them ('web*', 'db[12]'); repeatable or comma-separated.
+	helpSelect = `  -limit PATTERN    Run only on hosts matching a host name, a role, a nodeset
+                    as the output folds hosts ('web[01-20,25]': a bracket of
+                    numbers with a range or a list), or else a glob over them
+                    ('web*', 'db[12]'); repeatable or comma-separated.
   -exclude PATTERN  Never run on the hosts matching (same patterns).
 `
 	helpColor = `  -no-color         Disable colours (so does NO_COLOR=1, or output that is

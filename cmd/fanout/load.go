@@ -33,6 +33,9 @@ type loader struct {
 	// prompt asks for required variables left unset; nil when stdin is not
 	// a terminal (or for validate), which makes them errors.
 	prompt func(v *config.Variable) (string, error)
+	// runID is the run a plan is built for (apply's), which the
+	// transports are configured with; empty when none will run.
+	runID string
 }
 
 func newLoader(s *streams, c *arguments.Common) *loader {
@@ -63,14 +66,18 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 			Detail: fmt.Sprintf("fanout cannot read configuration %s: %s. Give a .hcl file or a directory of them.", c.Path, errors.Unwrap(err))}})
 		return nil, false
 	}
-	raw := map[string]string{}
+	// The environment's values sit under every flag; config ignores those
+	// for undeclared variables, which a shell may set for another
+	// configuration.
+	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
 			if n, v, ok := strings.Cut(name, "="); ok {
-				raw[n] = v
+				env[n] = v
 			}
 		}
 	}
+	raw := map[string]string{}
 	values := map[string]config.InputValue{}
 	var diags hcl.Diagnostics
 	for _, a := range c.Vars.Args {
@@ -93,6 +100,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 		for name, v := range vals {
 			values[name] = v
 			delete(raw, name)
+			delete(env, name)
 		}
 	}
 	if diags.HasErrors() {
@@ -100,9 +108,9 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 		return nil, false
 	}
 
-	cfg, cfgDiags, files := l.parse(c.Path, raw, values)
+	cfg, cfgDiags, files := l.parse(c.Path, raw, env, values)
 	if cfgDiags.HasErrors() && cfg != nil && l.prompt != nil {
-		if missing := missingRequired(cfg, raw, values); len(missing) > 0 {
+		if missing := missingRequired(cfg, raw, env, values); len(missing) > 0 {
 			for _, v := range missing {
 				val, err := l.prompt(v)
 				if err != nil {
@@ -111,7 +119,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 				}
 				raw[v.Name] = val
 			}
-			cfg, cfgDiags, files = l.parse(c.Path, raw, values)
+			cfg, cfgDiags, files = l.parse(c.Path, raw, env, values)
 		}
 	}
 	maps.Copy(l.files, files)
@@ -126,21 +134,22 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 // parse loads the configuration at p. Diagnostics and files are named by
 // the path as the user typed it: config.Parser accepts an absolute path
 // inside os.DirFS("/") and keeps its leading slash in the names it reports.
-func (l *loader) parse(p string, raw map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
+func (l *loader) parse(p string, raw, env map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
 	dir, path := fsPath(p)
 	parser := config.NewParser(os.DirFS(dir))
-	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, Values: values})
+	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values})
 	return cfg, diags, parser.Files()
 }
 
 // missingRequired lists the variables without a default that no input
 // set, in declaration order.
-func missingRequired(cfg *config.Config, raw map[string]string, values map[string]config.InputValue) []*config.Variable {
+func missingRequired(cfg *config.Config, raw, env map[string]string, values map[string]config.InputValue) []*config.Variable {
 	var out []*config.Variable
 	for _, v := range cfg.Variables {
 		_, r := raw[v.Name]
+		_, e := env[v.Name]
 		_, f := values[v.Name]
-		if !r && !f && v.Default.Type() == cty.NilType {
+		if !r && !e && !f && v.Default.Type() == cty.NilType {
 			out = append(out, v)
 		}
 	}
@@ -190,7 +199,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	ts := core.NewTransports(newConfigLauncher(logger, c.Path), logger)
 	done := func() { _ = ts.Close(context.Background()) }
 	p, diags := core.BuildPlan(context.Background(), cfg, core.PlanOptions{
-		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts,
+		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts, RunID: l.runID,
 	})
 	l.report(diags)
 	if diags.HasErrors() {
@@ -199,7 +208,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	// Views hide what the journal leaves out: every string and number
 	// inside a sensitive variable's value and every sensitive transport
 	// setting, wherever a command or a plugin's message repeats one.
-	redact := views.NewRedactor(secretValues(secretsFor(cfg, p)))
+	redact := views.NewRedactor(core.SecretValues(core.Secrets(cfg, p)), p.Labels()...)
 	return &planned{cfg: cfg, plan: p, ts: ts, redact: redact}, done, true
 }
 

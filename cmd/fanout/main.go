@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/plugins/local"
 	"golang.org/x/term"
 )
 
@@ -17,6 +18,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	// First, before anything reads arguments: the local transport re-executes
+	// this binary as the supervisor of each command it runs.
+	local.SupervisorMain()
 	os.Exit(run(os.Args[1:], newStreams()))
 }
 

@@ -22,6 +22,12 @@ func runRuns(args []string, s *streams) int {
 		return code
 	}
 	o := views.Options{Color: s.Color && !a.NoColor}
+	if _, err := os.Stat(a.Path); err != nil {
+		// Not "No runs recorded": a mistyped path must not look like a
+		// configuration that never ran.
+		fmt.Fprintf(s.Err, "fanout runs: cannot read configuration %s: %s\n", a.Path, errors.Unwrap(err))
+		return exitFailed
+	}
 	state, err := stateDir(a.Path)
 	if err != nil {
 		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)

@@ -25,6 +25,11 @@ var forbidden = map[string][]string{
 		module + "/config", module + "/core", module + "/cmd", module + "/plugins",
 		"github.com/hashicorp/hcl", "golang.org/x/crypto/ssh",
 	},
+	// nodeset is strings to strings, shared by config, core and the CLI.
+	module + "/internal/nodeset": {
+		module + "/config", module + "/core", module + "/sdk", module + "/cmd", module + "/plugins",
+		"github.com/hashicorp/hcl", "github.com/zclconf/go-cty",
+	},
 	module + "/plugins/local": {
 		module + "/config", module + "/core", module + "/cmd", module + "/plugins/ssh",
 		"github.com/hashicorp/hcl",

@@ -8,5 +8,12 @@
 // process group of its own, so that a timeout, a cancellation, Signal and
 // Close reach everything the command started, not only its shell.
 //
+// A command must not outlive a plugin that crashes, since fanout rolls back
+// what the crash interrupted. On Linux each command therefore runs under a
+// small supervisor, the same binary re-executed (see SupervisorMain), which
+// kills the command's process group when the plugin process dies. On other
+// systems there is no supervisor, and a command whose plugin crashes runs
+// to its end.
+//
 // It knows nothing of HCL or of the core; it speaks only sdk.Transport.
 package local

@@ -39,7 +39,12 @@ const (
 // On req.Timeout the group gets SIGTERM, then SIGKILL after two seconds,
 // and the response says TimedOut. On ctx cancellation, on Close, or when
 // writing its output fails, it is stopped the same way and Exec returns an
-// error wrapping the cause.
+// error wrapping the cause. When Signal sent a signal that asks the command
+// to end (HUP, INT, QUIT, TERM, KILL) and its shell then exits, what is
+// left of the group is stopped the same way before Exec returns.
+//
+// On Linux, in a binary that calls SupervisorMain, the command runs under a
+// supervisor process that kills its group if this process dies first.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	e, shell, err := t.begin(req.ID)
 	if err != nil {
@@ -47,33 +52,27 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	}
 	defer t.end(req.ID)
 
-	cmd := exec.Command(shell, "-c", req.Command)
-	cmd.Env = environ(req.Env)
 	out = out.OrDiscard()
 	failed := &writeFailure{ch: make(chan struct{})}
-	cmd.Stdout = &failureWriter{w: out.Stdout, f: failed}
-	cmd.Stderr = &failureWriter{w: out.Stderr, f: failed}
-	// A group of its own: signals reach what the command starts, and the
-	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = outputGrace
 	if err := ctx.Err(); err != nil {
 		close(e.started)
 		return nil, fmt.Errorf("command not started: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	p, err := startCommand(t.logger, shell, req.Command, environ(req.Env),
+		&failureWriter{w: out.Stdout, f: failed}, &failureWriter{w: out.Stderr, f: failed})
+	if err != nil {
 		close(e.started)
-		return nil, fmt.Errorf("start %s: %w", shell, err)
+		return nil, err
 	}
-	pgid := cmd.Process.Pid
+	pgid := p.pgid
 	e.pgid = pgid
 	close(e.started)
-	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid)
+	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid, "supervised", p.report != nil)
 
 	// Buffered so that the goroutine can always deliver; every path below
 	// receives from it, so it never outlives Exec.
 	waitc := make(chan error, 1)
-	go func() { waitc <- cmd.Wait() }()
+	go func() { waitc <- p.cmd.Wait() }()
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
@@ -88,6 +87,12 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	)
 	select {
 	case waitErr = <-waitc:
+		if e.stopRequested.Load() && groupAlive(pgid) {
+			// Its shell obeyed a Signal asking it to end; what it started
+			// in the background must end too.
+			t.logger.Debug("stopping what the signalled command left running", "exec", req.ID, "pgid", pgid)
+			_ = terminate(pgid, nil)
+		}
 	case <-timeout:
 		timedOut = true
 		waitErr = terminate(pgid, waitc)
@@ -103,7 +108,13 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
 		waitErr = terminate(pgid, waitc)
 	}
-	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "state", cmd.ProcessState.String())
+	code, sig, signaled := p.status()
+	p.release()
+	sigName := ""
+	if signaled {
+		sigName = signalName(sig)
+	}
+	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
 	if stopped == nil {
 		select {
 		case <-failed.ch:
@@ -125,14 +136,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		// The command ran, but its output could not be delivered.
 		return nil, fmt.Errorf("copy output of exec %s: %w", req.ID, waitErr)
 	}
-	resp := &sdk.ExecResponse{TimedOut: timedOut}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		resp.ExitCode = -1
-		resp.Signal = signalName(ws.Signal())
-	} else {
-		resp.ExitCode = cmd.ProcessState.ExitCode()
-	}
-	return resp, nil
+	return &sdk.ExecResponse{TimedOut: timedOut, ExitCode: code, Signal: sigName}, nil
 }
 
 // begin registers an Exec with the transport: it counts it for Close and
@@ -165,34 +169,27 @@ func (t *Transport) end(id string) {
 }
 
 // terminate stops the process group pgid, whose leader's Wait reports on
-// waitc: SIGTERM, then SIGKILL once killGrace has passed and anything of
-// the group is still alive. The leader may exit on SIGTERM while a child
-// that ignores it lives on, so the group, not the leader, decides. It
-// returns the leader's Wait error.
+// waitc (nil if the leader has exited already): SIGTERM, then SIGKILL once
+// killGrace has passed and anything of the group is still alive. The leader
+// may exit on SIGTERM while a child that ignores it lives on, so the group,
+// not the leader, decides. It returns the leader's Wait error.
 func terminate(pgid int, waitc <-chan error) error {
 	_ = signalGroup(pgid, syscall.SIGTERM)
 	grace := time.NewTimer(killGrace)
 	defer grace.Stop()
+	poll := time.NewTicker(groupPoll)
+	defer poll.Stop()
 
-	var (
-		waitErr error
-		exited  bool
-		poll    <-chan time.Time
-	)
+	var waitErr error
+	exited := waitc == nil
 	for {
+		if exited && !groupAlive(pgid) {
+			return waitErr
+		}
 		select {
-		case waitErr = <-waitc:
+		case waitErr = <-waitc: // never ready once nil
 			exited, waitc = true, nil
-			if !groupAlive(pgid) {
-				return waitErr
-			}
-			ticker := time.NewTicker(groupPoll)
-			defer ticker.Stop()
-			poll = ticker.C
-		case <-poll:
-			if !groupAlive(pgid) {
-				return waitErr
-			}
+		case <-poll.C:
 		case <-grace.C:
 			_ = signalGroup(pgid, syscall.SIGKILL)
 			if !exited {

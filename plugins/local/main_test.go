@@ -14,6 +14,10 @@ import (
 const pluginEnv = "FANOUT_LOCAL_TEST_PLUGIN"
 
 func TestMain(m *testing.M) {
+	// As fanout's main does: the test binary is also the commands'
+	// supervisor, for the transport in this process and in its plugin
+	// processes alike.
+	local.SupervisorMain()
 	if os.Getenv(pluginEnv) == "1" {
 		logger := sdk.NewLogger("local")
 		sdk.Serve(local.New(logger), &sdk.ServeOpts{Logger: logger})

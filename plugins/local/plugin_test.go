@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -252,10 +253,10 @@ date +%%s%%N`, sq(dir), i, sq(dir), n)
 
 func TestPluginKilledMidExec(t *testing.T) {
 	p := startPlugin(t)
-	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30"})
-	// The plugin dies without a chance to stop its command, whose group
-	// startedGroup kills when the test ends.
-	startedGroup(t, stdout)
+	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30 & sleep 30"})
+	// The plugin dies without a chance to stop its command: the command's
+	// supervisor must, and fast, since fanout starts the rollback next.
+	pgid := startedGroup(t, stdout)
 
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -272,6 +273,9 @@ func TestPluginKilledMidExec(t *testing.T) {
 	}
 	p.client.Kill()
 	p.client.Kill() // idempotent
+	if runtime.GOOS == "linux" {
+		waitGroupGone(t, pgid, 5*time.Second)
+	}
 }
 
 func TestPluginCancel(t *testing.T) {

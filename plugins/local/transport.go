@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -59,6 +60,9 @@ type execution struct {
 	// pgid is the command's process group, which is its shell's pid; 0 if
 	// it failed to start. Written before started is closed.
 	pgid int
+	// stopRequested is set by Signal before it sends a signal that asks
+	// the command to end (see endsCommand).
+	stopRequested atomic.Bool
 }
 
 // New returns a local transport that logs to logger (nil for none).
@@ -187,7 +191,9 @@ func (t *Transport) isClosed() bool {
 
 // Signal delivers a signal, named without the SIG prefix ("INT", "TERM"),
 // to the process group of the running Exec with that ID. An ID that is not
-// running (finished, or never started) is not an error.
+// running (finished, or never started) is not an error. A signal that asks
+// the command to end (HUP, INT, QUIT, TERM, KILL) ends its whole group: once
+// the shell has exited, Exec stops what it left in the background.
 func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
 	sig, err := parseSignal(req.Signal)
 	if err != nil {
@@ -212,6 +218,9 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 		return &sdk.SignalResponse{}, nil
 	}
 	t.logger.Debug("signal", "exec", req.ExecID, "signal", signalName(sig), "pgid", e.pgid)
+	if endsCommand(sig) {
+		e.stopRequested.Store(true)
+	}
 	if err := signalGroup(e.pgid, sig); err != nil {
 		return nil, fmt.Errorf("signal exec %s: %w", req.ExecID, err)
 	}

@@ -63,12 +63,20 @@ func TestExec(t *testing.T) {
 			stdout: "/nowhere",
 		},
 		{name: "parent env kept", req: sdk.ExecRequest{Command: `test -n "$PATH"`}},
+		{name: "$0 is the shell as configured", req: sdk.ExecRequest{Command: `printf %s "$0"`}, stdout: "sh"},
 		{name: "stdin is empty", req: sdk.ExecRequest{Command: "cat; echo done"}, stdout: "done\n"},
 		{name: "shell syntax", req: sdk.ExecRequest{Command: "for i in 1 2 3; do echo $i; done | tail -n 2"}, stdout: "2\n3\n"},
 		{
 			name: "killed by a signal",
 			req:  sdk.ExecRequest{Command: "kill -KILL $$"},
 			want: sdk.ExecResponse{ExitCode: -1, Signal: "KILL"},
+		},
+		{
+			// Named by the system's table, not a hand-written one that
+			// had no SEGV and answered "11".
+			name: "killed by SIGSEGV",
+			req:  sdk.ExecRequest{Command: "ulimit -c 0; kill -SEGV $$"},
+			want: sdk.ExecResponse{ExitCode: -1, Signal: "SEGV"},
 		},
 		{
 			name: "timeout",
@@ -221,6 +229,68 @@ func TestSignal(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestSignalEndsBackgroundChildren(t *testing.T) {
+	// A non-interactive shell starts its background jobs with SIGINT
+	// ignored: the interrupt ends the shell's wait, not the sleep. An
+	// interrupt is a request to end the command, so Exec must end the rest
+	// of its group before it returns, as a timeout does.
+	for tname, newTransport := range transports(t) {
+		t.Run(tname, func(t *testing.T) {
+			tr := newTransport(t)
+			ctx := context.Background()
+			stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: "bg", Command: "echo $$; sleep 30 & echo $!; wait"})
+			pgid := startedGroup(t, stdout)
+			deadline := time.Now().Add(10 * time.Second)
+			for len(strings.Fields(stdout.String())) < 2 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			pids := strings.Fields(stdout.String())
+			if len(pids) < 2 {
+				t.Fatalf("stdout = %q, want the shell's and the sleep's pids", stdout.String())
+			}
+			child := firstInt(t, pids[1])
+			if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: "bg", Signal: "INT"}); err != nil {
+				t.Fatalf("Signal: %v", err)
+			}
+			r := await(t, ch, 10*time.Second)
+			if r.err != nil {
+				t.Fatalf("Exec: %v", r.err)
+			}
+			if want := (sdk.ExecResponse{ExitCode: -1, Signal: "INT"}); *r.resp != want {
+				t.Errorf("response = %+v, want %+v", *r.resp, want)
+			}
+			// No waiting: Exec has returned, so the group must be gone.
+			if live := liveGroupMembers(t, pgid); len(live) > 0 {
+				t.Errorf("processes %v of the interrupted command (background sleep %d) outlived its Exec", live, child)
+			}
+		})
+	}
+}
+
+func TestSignalOtherThanEndKeepsBackgroundChildren(t *testing.T) {
+	// USR1 does not ask the command to end: what it started in the
+	// background lives on after the shell exits, as after any command.
+	tr := local.New(nil)
+	defer tr.Close(context.Background(), &sdk.CloseRequest{})
+	ctx := context.Background()
+	stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{
+		// The sleep starts with USR1 ignored, the shell then traps it;
+		// both are in place before the first line is written.
+		ID: "usr1", Command: "trap '' USR1; sleep 30 & trap 'exit 0' USR1; echo $$; wait",
+	})
+	pgid := startedGroup(t, stdout)
+	if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: "usr1", Signal: "USR1"}); err != nil {
+		t.Fatalf("Signal: %v", err)
+	}
+	r := await(t, ch, 10*time.Second)
+	if r.err != nil || r.resp.ExitCode != 0 {
+		t.Fatalf("Exec = %+v, %v; want exit 0", r.resp, r.err)
+	}
+	if live := liveGroupMembers(t, pgid); len(live) != 1 {
+		t.Errorf("live processes of the group after USR1: %v, want the background sleep alone", live)
 	}
 }
 

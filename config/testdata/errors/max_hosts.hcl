@@ -7,3 +7,8 @@ task "b" {
   run       = "true"
   max_hosts = 1.5 # ERROR: Invalid max_hosts in task "b"
 }
+
+task "c" {
+  run       = "true"
+  max_hosts = "2" # ERROR: Incorrect attribute value type
+}

@@ -22,30 +22,3 @@ task "empty" {
   run   = "true"
   batch = [] # ERROR: Invalid batch in task "empty"
 }
-
-task "negative" {
-  run          = "true"
-  max_failures = -1 # ERROR: Invalid max_failures in task "negative"
-}
-
-task "negative_pct" {
-  run          = "true"
-  max_failures = "-10%" # ERROR: Invalid max_failures in task "negative_pct"
-}
-
-task "pause" {
-  run   = "true"
-  pause = "soon" # ERROR: Invalid pause in task "pause"
-}
-
-task "retries" {
-  run         = "true"
-  retries     = -2 # ERROR: Invalid retries in task "retries"
-  retry_delay = "-1s" # ERROR: Invalid retry_delay in task "retries"
-}
-
-task "conditions" {
-  run     = "true"
-  only_if = [] # ERROR: Empty only_if in task "conditions"
-  unless  = "" # ERROR: Empty command in task "conditions"
-}

@@ -24,3 +24,8 @@ parallelize "text" {
   threads = "many" # ERROR: Incorrect attribute value type
   tasks   = [parallelize.half]
 }
+
+parallelize "quoted" {
+  threads = "3" # ERROR: Incorrect attribute value type
+  tasks   = [parallelize.negative]
+}

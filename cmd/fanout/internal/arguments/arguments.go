@@ -76,17 +76,34 @@ func (f varFileFlag) Set(s string) error {
 }
 
 // listFlag collects a repeatable flag whose values may also be
-// comma-separated: -limit web1,web2 -limit db*.
+// comma-separated: -limit web1,web2 -limit db*. A comma inside brackets
+// belongs to a nodeset and does not split: -limit 'web[01-03,07],db1' is
+// two patterns.
 type listFlag struct{ list *[]string }
 
 func (f listFlag) String() string { return "" }
 
 func (f listFlag) Set(s string) error {
-	for _, p := range strings.Split(s, ",") {
+	depth, start := 0, 0
+	add := func(p string) {
 		if p = strings.TrimSpace(p); p != "" {
 			*f.list = append(*f.list, p)
 		}
 	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			depth = max(depth-1, 0)
+		case ',':
+			if depth == 0 {
+				add(s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	add(s[start:])
 	return nil
 }
 
@@ -123,8 +140,8 @@ func (c *Common) flags(fs *flag.FlagSet) {
 }
 
 func (s *Selection) flags(fs *flag.FlagSet) {
-	fs.Var(listFlag{&s.Limit}, "limit", "run only on these hosts: names, roles or globs (repeatable, comma-separated)")
-	fs.Var(listFlag{&s.Exclude}, "exclude", "never run on these hosts: names, roles or globs (repeatable, comma-separated)")
+	fs.Var(listFlag{&s.Limit}, "limit", "run only on these hosts: names, roles, nodesets or globs (repeatable, comma-separated)")
+	fs.Var(listFlag{&s.Exclude}, "exclude", "never run on these hosts: names, roles, nodesets or globs (repeatable, comma-separated)")
 }
 
 func (c *Common) positional(fs *flag.FlagSet, cmd string) error {

@@ -31,6 +31,12 @@ func TestParseApply(t *testing.T) {
 				Selection: Selection{Limit: []string{"web*", "db1", "cache"}, Exclude: []string{"web3"}}},
 		},
 		{
+			name: "a comma inside brackets belongs to a nodeset",
+			args: []string{"-limit", "web[01-03,07],db1", "-exclude", "web[02,07]", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl"},
+				Selection: Selection{Limit: []string{"web[01-03,07]", "db1"}, Exclude: []string{"web[02,07]"}}},
+		},
+		{
 			name: "view flags",
 			args: []string{"-json", "-no-color", "deploy.hcl"},
 			want: Apply{Common: Common{Path: "deploy.hcl", NoColor: true, ViewType: ViewJSON}},

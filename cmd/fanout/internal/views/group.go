@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/internal/nodeset"
 )
 
 // grouper holds output for -group: each task's lines per host until every
@@ -199,79 +199,8 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 }
 
 // FoldHosts writes a set of host names the way clush and pdsh do, with
-// its size: web01, web02, web03, db1 -> "web[01-03],db1 (4)". Names are
-// grouped by what precedes a trailing number of a given width; the groups
-// keep the order of their first host.
+// its size: web01, web02, web03, db1 -> "web[01-03],db1 (4)". The set is
+// written by nodeset.Fold, so -limit reads it back as it is printed.
 func FoldHosts(hosts []string) string {
-	var runs []*hostRun
-	var plain []string
-	var order []any
-	find := func(prefix string, width int) *hostRun {
-		for _, r := range runs {
-			if r.prefix == prefix && r.width == width {
-				return r
-			}
-		}
-		r := &hostRun{prefix: prefix, width: width}
-		runs = append(runs, r)
-		order = append(order, r)
-		return r
-	}
-	for _, h := range hosts {
-		i := len(h)
-		for i > 0 && h[i-1] >= '0' && h[i-1] <= '9' {
-			i--
-		}
-		digits := h[i:]
-		n, err := strconv.Atoi(digits)
-		if digits == "" || err != nil || i == 0 {
-			plain = append(plain, h)
-			order = append(order, h)
-			continue
-		}
-		r := find(h[:i], len(digits))
-		r.nums = append(r.nums, n)
-	}
-	var parts []string
-	for _, o := range order {
-		switch o := o.(type) {
-		case string:
-			parts = append(parts, o)
-		case *hostRun:
-			parts = append(parts, o.String())
-		}
-	}
-	return fmt.Sprintf("%s (%d)", strings.Join(parts, ","), len(hosts))
-}
-
-// hostRun is hosts sharing a prefix and a number width: web01..web20.
-type hostRun struct {
-	prefix string
-	width  int
-	nums   []int
-}
-
-// String is "web[01-03,07]", or "web07" for one host.
-func (r *hostRun) String() string {
-	nums := slices.Clone(r.nums)
-	slices.Sort(nums)
-	nums = slices.Compact(nums)
-	f := func(n int) string { return fmt.Sprintf("%0*d", r.width, n) }
-	if len(nums) == 1 {
-		return r.prefix + f(nums[0])
-	}
-	var ranges []string
-	for i := 0; i < len(nums); {
-		j := i
-		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
-			j++
-		}
-		if j == i {
-			ranges = append(ranges, f(nums[i]))
-		} else {
-			ranges = append(ranges, f(nums[i])+"-"+f(nums[j]))
-		}
-		i = j + 1
-	}
-	return r.prefix + "[" + strings.Join(ranges, ",") + "]"
+	return fmt.Sprintf("%s (%d)", nodeset.Fold(hosts), len(hosts))
 }

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Limits on what a configuration file may be, so that a hostile or
+// mistaken file (a binary, a generated monster, 100,000 nested brackets)
+// answers at once with a diagnostic rather than a stack overflow, minutes
+// of work or gigabytes of memory.
+const (
+	// MaxFileSize is the largest configuration file read, in bytes: far
+	// above any hand-written file or a fleet of thousands of hosts.
+	MaxFileSize = 4 << 20
+	// MaxNesting is the deepest nesting of brackets, parentheses, braces
+	// and template interpolations (${ and %{), counted together, and the
+	// longest run of unary operators (- and !), in an expression. The HCL
+	// parser recurses at each level; past this, a file is refused before
+	// it is parsed.
+	MaxNesting = 100
+	// MaxDiagnostics is how many diagnostics LoadConfig returns at most;
+	// more are summed up in one last diagnostic, as compilers stop after
+	// ten errors: the first ones are the ones to fix.
+	MaxDiagnostics = 10
+)
+
+// checkSource refuses a file that is too large, is not text, or nests
+// deeper than MaxNesting, before the parser sees it.
+func checkSource(name string, src []byte) hcl.Diagnostics {
+	if len(src) > MaxFileSize {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Configuration file too large",
+			Detail: fmt.Sprintf("The file is larger than %d bytes (4 MiB), the most fanout reads in one configuration file. "+
+				"Split the configuration into several files of a directory.", MaxFileSize),
+			Subject: &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos},
+		}}
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Not a text file",
+			Detail:   "The file holds a NUL byte, so it is not an HCL text file. Give the path of a .hcl configuration.",
+			Subject:  rangeAt(name, src, i, 1),
+		}}
+	}
+	if at, what := nestingScan(src); at >= 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Configuration nested too deeply",
+			Detail: fmt.Sprintf("An expression here goes deeper than %d levels of %s, more than fanout reads. "+
+				"Write it with fewer levels, using locals for the inner parts.", MaxNesting, what),
+			Subject: rangeAt(name, src, at, 1),
+		}}
+	}
+	return nil
+}
+
+// showable reports whether the line of a refused file that rng points at
+// may be shown as a snippet: short and printable, unlike a line of
+// 100,000 brackets or of binary.
+func showable(src []byte, rng *hcl.Range) bool {
+	if rng == nil || rng.Start.Byte >= len(src) {
+		return false
+	}
+	from := bytes.LastIndexByte(src[:rng.Start.Byte], '\n') + 1
+	to := bytes.IndexByte(src[rng.Start.Byte:], '\n')
+	if to < 0 {
+		to = len(src) - rng.Start.Byte
+	}
+	line := src[from : rng.Start.Byte+to]
+	return len(line) <= 200 && utf8.Valid(line) && !bytes.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' })
+}
+
+// rangeAt is the range of n bytes at offset in src.
+func rangeAt(name string, src []byte, offset, n int) *hcl.Range {
+	line := 1 + bytes.Count(src[:offset], []byte("\n"))
+	col := offset - (bytes.LastIndexByte(src[:offset], '\n') + 1) + 1
+	start := hcl.Pos{Line: line, Column: col, Byte: offset}
+	end := hcl.Pos{Line: line, Column: col + n, Byte: offset + n}
+	return &hcl.Range{Filename: name, Start: start, End: end}
+}
+
+// nestingScan finds where src nests deeper than MaxNesting, or -1. It is
+// a cheap byte scan, not a parser: it skips comments, and follows quoted
+// strings and heredocs only to count the interpolations inside them.
+// Where it misreads a malformed file, the count it keeps is still bounded
+// by the brackets present, and the parser reports the real mistake.
+func nestingScan(src []byte) (offset int, what string) {
+	const (
+		code = iota
+		quoted
+		heredoc
+	)
+	// frame is an open bracket or interpolation; for an interpolation,
+	// the mode and heredoc terminator to go back to when it closes.
+	type frame struct {
+		interp bool
+		mode   int
+		term   []byte
+	}
+	var stack []frame
+	mode := code
+	var term []byte    // the open heredoc's terminator
+	lineStart := false // in a heredoc, at the start of a line
+	unary := 0         // consecutive unary operators
+
+	push := func(f frame) bool {
+		stack = append(stack, f)
+		return len(stack) > MaxNesting
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch mode {
+		case code:
+			if c == '-' || c == '!' {
+				if unary++; unary > MaxNesting {
+					return i, "unary operators"
+				}
+				continue
+			}
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				unary = 0
+			}
+			switch {
+			case c == '#' || c == '/' && i+1 < len(src) && src[i+1] == '/':
+				for i < len(src) && src[i] != '\n' {
+					i++
+				}
+			case c == '/' && i+1 < len(src) && src[i+1] == '*':
+				end := bytes.Index(src[i+2:], []byte("*/"))
+				if end < 0 {
+					return -1, ""
+				}
+				i += 2 + end + 1
+			case c == '"':
+				mode = quoted
+			case c == '<' && i+1 < len(src) && src[i+1] == '<':
+				if t, n := heredocStart(src[i+2:]); t != nil {
+					mode, term, lineStart = heredoc, t, true
+					i += 2 + n // at the newline
+				}
+			case c == '(' || c == '[' || c == '{':
+				if push(frame{}) {
+					return i, "brackets and interpolations"
+				}
+			case c == ')' || c == ']' || c == '}':
+				if len(stack) == 0 {
+					continue
+				}
+				f := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				if f.interp {
+					mode, term = f.mode, f.term
+				}
+			}
+		case quoted, heredoc:
+			if mode == heredoc && lineStart {
+				lineStart = false
+				end := bytes.IndexByte(src[i:], '\n')
+				if end < 0 {
+					end = len(src) - i
+				}
+				if bytes.Equal(bytes.TrimSpace(src[i:i+end]), term) {
+					mode, term = code, nil
+					i += end
+					continue
+				}
+			}
+			switch {
+			case c == '\\' && mode == quoted:
+				i++
+			case c == '"' && mode == quoted:
+				mode = code
+			case c == '\n':
+				if mode == quoted {
+					mode = code // an unterminated string: the parser says so
+				} else {
+					lineStart = true
+				}
+			case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == c && i+2 < len(src) && src[i+2] == '{':
+				i += 2 // $${ and %%{ are literal
+			case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
+				if push(frame{interp: true, mode: mode, term: term}) {
+					return i, "brackets and interpolations"
+				}
+				mode = code
+				i++
+			}
+		}
+	}
+	return -1, ""
+}
+
+// heredocStart reads what follows "<<" in code: an optional "-", an
+// identifier and the end of the line. It returns the identifier and how
+// many bytes it read up to the newline, or nil when it is not a heredoc.
+func heredocStart(b []byte) (term []byte, n int) {
+	if len(b) > 0 && b[0] == '-' {
+		n = 1
+	}
+	start := n
+	for n < len(b) && (b[n] == '_' || b[n] == '-' || b[n] >= 'a' && b[n] <= 'z' || b[n] >= 'A' && b[n] <= 'Z' || b[n] >= '0' && b[n] <= '9' && n > start) {
+		n++
+	}
+	if n == start {
+		return nil, 0
+	}
+	term = b[start:n]
+	if n < len(b) && b[n] == '\r' {
+		n++
+	}
+	if n >= len(b) || b[n] != '\n' {
+		return nil, 0
+	}
+	return term, n
+}
+
+// capDiagnostics keeps the first MaxDiagnostics diagnostics and sums up
+// the rest in one more.
+func capDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
+	if len(diags) <= MaxDiagnostics {
+		return diags
+	}
+	rest := diags[MaxDiagnostics:]
+	errs := 0
+	for _, d := range rest {
+		if d.Severity == hcl.DiagError {
+			errs++
+		}
+	}
+	summary := fmt.Sprintf("And %s more diagnostics", thousands(len(rest)))
+	sev := hcl.DiagWarning
+	if errs > 0 {
+		sev = hcl.DiagError
+		summary = fmt.Sprintf("And %s more diagnostics (%s errors)", thousands(len(rest)), thousands(errs))
+	}
+	return append(diags[:MaxDiagnostics:MaxDiagnostics], &hcl.Diagnostic{
+		Severity: sev,
+		Summary:  summary,
+		Detail: fmt.Sprintf("fanout shows the first %d diagnostics only: fix those first, since the later ones often follow from them, and run again.",
+			MaxDiagnostics),
+	})
+}
+
+// thousands writes n with a comma between groups of three digits: 4,969.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

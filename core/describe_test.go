@@ -1,0 +1,28 @@
+package core
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPhaseResultDescribe(t *testing.T) {
+	tests := []struct {
+		r    PhaseResult
+		want string
+	}{
+		{PhaseResult{Status: StatusOK}, "ok"},
+		{PhaseResult{Status: StatusFailed, ExitCode: 3}, "exit 3"},
+		{PhaseResult{Status: StatusFailed, ExitCode: -1, Signal: "KILL"}, "killed by SIGKILL"},
+		{PhaseResult{Status: StatusTimedOut, Timeout: time.Second, Duration: 3006 * time.Millisecond}, "timed out after 1s (stopped 2s later)"},
+		{PhaseResult{Status: StatusTimedOut, Timeout: 2 * time.Minute, Duration: 2*time.Minute + 20*time.Millisecond}, "timed out after 2m0s"},
+		{PhaseResult{Status: StatusTimedOut, Timeout: 500 * time.Millisecond, Duration: 760 * time.Millisecond}, "timed out after 500ms (stopped 300ms later)"},
+		// Recovered from a journal, which keeps no timeout.
+		{PhaseResult{Status: StatusTimedOut, Duration: 3006 * time.Millisecond}, "timed out after 3.006s"},
+		{PhaseResult{Status: StatusUnreachable, Err: "dial: refused"}, "unreachable: dial: refused"},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Describe(); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package core
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestLineWriterPieces: a line longer than maxLine is split at the same
+// offsets whatever sizes the transport's writes had, so two runs of one
+// command mark the same pieces; shorter lines always arrive whole.
+func TestLineWriterPieces(t *testing.T) {
+	long := strings.Repeat("x", 2*maxLine+100)
+	exact := strings.Repeat("y", maxLine)
+	input := "a\n" + long + "\nb\n" + exact + "\n" + long
+	type piece struct {
+		n       int
+		partial bool
+	}
+	want := []piece{
+		{2, false},                                     // a
+		{maxLine, true}, {maxLine, true}, {101, false}, // the long line
+		{2, false},                                     // b
+		{maxLine + 1, false},                           // exactly maxLine: whole
+		{maxLine, true}, {maxLine, true}, {100, false}, // the last line, flushed
+	}
+	for _, size := range []int{1, 7, 4 << 10, 32 << 10, 100 << 10, 256 << 10, len(input)} {
+		r := &run{events: make(chan Event, 1024)}
+		w := &lineWriter{r: r, task: "t", host: "h", phase: PhaseRun, stream: Stdout}
+		for p := []byte(input); len(p) > 0; {
+			n := min(size, len(p))
+			if _, err := w.Write(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		w.flush()
+		close(r.events)
+		var got []piece
+		var joined bytes.Buffer
+		for e := range r.events {
+			o := e.(Output)
+			joined.Write(o.Data)
+			// Whole lines travel together: count each event's lines apart.
+			for l := range bytes.Lines(o.Data) {
+				got = append(got, piece{len(l), o.Partial})
+			}
+		}
+		if joined.String() != input {
+			t.Fatalf("writes of %d: output differs from input", size)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("writes of %d: %d pieces %v, want %v", size, len(got), got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("writes of %d: piece %d is %v, want %v", size, i, got[i], want[i])
+			}
+		}
+	}
+}
