@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -357,5 +358,24 @@ task "deploy" {
 	}
 	if diff := cmp.Diff(want, rollbackCounts(rec.read(t))); diff != "" {
 		t.Errorf("rollbacks after fanout rollback (-want +got):\n%s\n%s", diff, r.stdout)
+	}
+}
+
+// TestRollingExample applies examples/rolling.hcl as the README shows it:
+// as it stands it succeeds; with a host that never gets healthy, that host
+// is rolled back and dropped and the run is partial.
+func TestRollingExample(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fanout(t, root, "apply", "examples/rolling.hcl")
+	if r.code != 0 || !strings.Contains(r.stdout, `Wave 5 of 5 of task "restart"`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = fanout(t, root, "apply", "-var", "bad_host=web05", "examples/rolling.hcl")
+	if r.code != 1 || !strings.Contains(r.stdout, "partial: 1 of 8 hosts dropped, rolled back") ||
+		!strings.Contains(r.stdout, "web05: task \"restart\" failed: check failed") {
+		t.Errorf("with a bad host: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
