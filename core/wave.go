@@ -232,7 +232,7 @@ func (r *run) waveStarted(t *TaskNode, w Wave, index, of int) *WaveResult {
 	r.ro.init()
 	r.ro.waves = append(r.ro.waves, wr)
 	r.ro.mu.Unlock()
-	r.record(&JournalRecord{Type: RecordWaveStarted, Task: t.Name, Wave: index, Hosts: names})
+	r.record(&JournalRecord{Type: RecordWaveStarted, Task: t.Name, Wave: index, Waves: of, Hosts: names})
 	r.emit(WaveStarted{Task: t.Name, Index: index, Of: of, Hosts: names, Budget: w.Budget, Time: wr.Started})
 	return wr
 }

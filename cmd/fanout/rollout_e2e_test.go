@@ -214,6 +214,14 @@ task "after" {
 	}
 	assertWaves(t, recs, "deploy", [][]string{{"h1", "h2", "h3"}, {"h4", "h5", "h6"}})
 
+	// The journal knows the waves and the drop.
+	show := squash(fanout(t, dir, "runs", "show", runID(t, r.stdout)).stdout)
+	for _, want := range []string{"partial: 1 of 6 hosts dropped, rolled back", "deploy 2/2 h[4-6] (3)", "h2: task \"deploy\" failed: check failed", "rolled back deploy, prepare"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("runs show lacks %q:\n%s", want, show)
+		}
+	}
+
 	j := fanout(t, dir, "apply", "-json", "main.hcl")
 	if j.code != 1 {
 		t.Fatalf("-json exit %d", j.code)
