@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -385,5 +387,37 @@ func TestRollingExample(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "partial: 1 of 8 hosts dropped, rolled back") ||
 		!strings.Contains(r.stdout, "web05: task \"restart\" failed: check failed") {
 		t.Errorf("with a bad host: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRolloutCtrlCDuringPause: Ctrl-C while fanout pauses between waves
+// stops at once and rolls back what ran; the next wave never starts.
+func TestRolloutCtrlCDuringPause(t *testing.T) {
+	hcl := localHosts(2) + `
+task "deploy" {
+  batch    = 1
+  pause    = "1h"
+  run      = "REC start"
+  rollback = "REC start"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	b := startBG(t, cmd)
+	waitFor(t, "the pause", func() bool { return strings.Contains(b.out.String(), "Pausing 1h before wave 2") })
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 20*time.Second); code != exitInterrupted {
+		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, b.out)
+	}
+	var got []string
+	for _, x := range rec.read(t) {
+		got = append(got, x.phase+" "+x.host)
+	}
+	if !slices.Equal(got, []string{"run h1", "rollback h1"}) {
+		t.Errorf("records %v, want h1's run and its rollback only\n%s", got, b.out)
 	}
 }
