@@ -453,3 +453,56 @@ func TestConditions(t *testing.T) {
 		}
 	})
 }
+
+func TestDropWaitsForPairsBesideAndRollsThemBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2", "h3")
+		// a fails on h2 at once, within its budget; b runs on h2 beside it
+		// for a second: the drop waits for b there, then rolls both back.
+		a := rolloutTask("a", hs, "on h2 fail 1", nil, config.Size{N: 1}, "ok")
+		b := testTask("b", hs[1:2], "sleep 1s", "ok")
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, testGroup("g", 2, a, b)), nil)
+		if res.Status != RunPartial {
+			t.Fatalf("status = %s (%s), want partial", res.Status, res.Cause)
+		}
+		if got := f.rollbacks(); !cmp.Equal(got, map[string]int{"a/h2": 1, "b/h2": 1}) {
+			t.Errorf("rollbacks = %v, want a and b on h2, once each", got)
+		}
+		var bRunEnd, bRollbackStart int
+		for _, s := range f.spans("run") {
+			if s.key == "b/h2" {
+				bRunEnd = s.end
+			}
+		}
+		for _, s := range f.spans("rollback") {
+			if s.key == "b/h2" {
+				bRollbackStart = s.start
+			}
+		}
+		if bRollbackStart < bRunEnd {
+			t.Errorf("b was rolled back on h2 (record %d) before its run there ended (record %d)", bRollbackStart, bRunEnd)
+		}
+	})
+}
+
+func TestDropWhoseRollbackFailsFailsTheTask(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2", "h3")
+		a := rolloutTask("a", hs, "on h2 fail 1", nil, config.Size{N: 1}, "on h2 fail 5")
+		next := testTask("next", hs, "ok")
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, a, next), nil)
+		if res.Status != RunFailed || len(res.Dropped) != 1 || !res.Dropped[0].RollbackFailed {
+			t.Fatalf("status %s, dropped %+v; a failed drop rollback must fail the run", res.Status, res.Dropped)
+		}
+		if slices.Contains(f.startOrder("run", true), "next") {
+			t.Error("the run went on after a dropped host's rollback failed")
+		}
+		// The cascade rolls back the others, and leaves the dropped host
+		// alone: its rollback was tried once.
+		if got := f.rollbacks(); !cmp.Equal(got, map[string]int{"a/h1": 1, "a/h2": 1, "a/h3": 1}) {
+			t.Errorf("rollbacks = %v", got)
+		}
+	})
+}
