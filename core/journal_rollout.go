@@ -9,8 +9,9 @@ const (
 	// RecordWaveStarted is a wave of Task starting on Hosts; Wave counts
 	// from 1.
 	RecordWaveStarted RecordType = "wave_started"
-	// RecordWaveFinished is that wave ending; Failed lists the hosts that
-	// failed in it.
+	// RecordWaveFinished is that wave ending, every host of it having had
+	// its turn; Failed lists the hosts that failed in it. A wave the run
+	// stopped in has none.
 	RecordWaveFinished RecordType = "wave_finished"
 	// RecordHostDropped is Host dropped within a failure budget after Task
 	// failed there (Reason); its rollbacks follow as unit records.

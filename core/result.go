@@ -288,7 +288,8 @@ type WaveResult struct {
 	Budget int
 	// Failed are the hosts that failed in the wave, dropped or not.
 	Failed []string
-	// Finished is false for a wave the run stopped before it ended.
+	// Finished is false for a wave the run stopped before every host of
+	// it had its turn.
 	Finished bool
 	Started  time.Time
 	Duration time.Duration

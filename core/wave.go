@@ -165,9 +165,10 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 	wr := r.waveStarted(t, w, index, of)
 	sem := newSemaphore(min(t.MaxHosts, max(len(w.Hosts), 1)))
 	var wg sync.WaitGroup
-	started := false
+	started, whole := false, true
 	for k, h := range w.Hosts {
 		if r.isStopping() {
+			whole = false
 			break
 		}
 		sem.acquire()
@@ -175,6 +176,7 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 		if r.stopping || r.ctx.Err() != nil {
 			r.mu.Unlock()
 			sem.release()
+			whole = false
 			break
 		}
 		u := r.units[unitKey{t, h.Name}]
@@ -205,7 +207,7 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 		r.connectAhead(t, offset+k)
 	}
 	wg.Wait()
-	r.waveFinished(t, wr)
+	r.waveFinished(t, wr, whole)
 	return started
 }
 
@@ -237,18 +239,23 @@ func (r *run) waveStarted(t *TaskNode, w Wave, index, of int) *WaveResult {
 	return wr
 }
 
-// waveFinished closes a wave.
-func (r *run) waveFinished(t *TaskNode, wr *WaveResult) {
+// waveFinished closes a wave; whole is false when the run stopped before
+// every host of it had its turn.
+func (r *run) waveFinished(t *TaskNode, wr *WaveResult, whole bool) {
 	now := time.Now()
 	r.ro.mu.Lock()
-	wr.Finished = true
+	wr.Finished = whole
 	wr.Duration = now.Sub(wr.Started)
 	failed := append([]string(nil), wr.Failed...)
 	r.ro.mu.Unlock()
 	if wr.Of <= 1 {
 		return
 	}
-	r.record(&JournalRecord{Type: RecordWaveFinished, Task: t.Name, Wave: wr.Index, Failed: failed})
+	if whole {
+		// A wave the run stopped in stays open in the journal, as it
+		// stays "stopped" in the recap.
+		r.record(&JournalRecord{Type: RecordWaveFinished, Task: t.Name, Wave: wr.Index, Failed: failed})
+	}
 	r.emit(WaveFinished{Task: t.Name, Index: wr.Index, Of: wr.Of, Failed: failed, Time: now})
 }
 
