@@ -506,3 +506,16 @@ func TestDropWhoseRollbackFailsFailsTheTask(t *testing.T) {
 		}
 	})
 }
+
+func TestWaveStoppedMidwayIsNotFinished(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2", "h3", "h4", "h5", "h6")
+		deploy := rolloutTask("deploy", hs, "on h1 fail 2", sizes(3), config.Size{})
+		deploy.MaxHosts = 1
+		res, _ := runFake(t, f, testPlan(config.OnFailureStop, deploy), nil)
+		if len(res.Waves) != 1 || res.Waves[0].Finished || !slices.Equal(res.Waves[0].Failed, []string{"h1"}) {
+			t.Errorf("waves = %+v; want wave 1 stopped after h1 failed", res.Waves)
+		}
+	})
+}
