@@ -66,8 +66,13 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Dropping host %s within the failure budget: %s; rolling it back",
 			e.Host, rd.String(e.Cause))))
 	case core.HostSkipped:
-		// Its pair will not run: no longer pending on the status line.
+		// Its pair will not run: no longer pending on the status line, nor
+		// awaited by -group before it shows the task.
 		v.total--
+		if v.groups != nil {
+			v.groups.expected[phaseKey{e.Task, core.PhaseRun}]--
+			v.writeGroups(b, v.groups.ready(false))
+		}
 		if !quiet {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, core.PhaseRun), paint(v.o.Color, ansiDim, "- skipped: "+rd.String(e.Reason)))
 		}
