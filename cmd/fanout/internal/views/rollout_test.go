@@ -56,8 +56,8 @@ func rolloutEvents() (*core.Plan, []core.Event) {
 		ev = append(ev, started("after", h, run, 3200), finished("after", h, run, ok(3200, 5)))
 	}
 	res := &core.Result{RunID: "r1", Status: core.RunPartial, Cause: "partial: 1 of 4 hosts dropped, rolled back", Started: t0, Duration: 3300 * time.Millisecond,
-		Units: []*core.UnitResult{{Task: "deploy", Host: "h3", Run: dropped, Rollback: &core.PhaseResult{Status: core.StatusOK, Duration: 5 * time.Millisecond}}},
-		Waves: []core.WaveResult{{Task: "deploy", Index: 1, Of: 2, Hosts: []string{"h1", "h2"}, Finished: true}, {Task: "deploy", Index: 2, Of: 2, Hosts: []string{"h3", "h4"}, Failed: []string{"h3"}, Finished: true}},
+		Units:   []*core.UnitResult{{Task: "deploy", Host: "h3", Run: dropped, Rollback: &core.PhaseResult{Status: core.StatusOK, Duration: 5 * time.Millisecond}}},
+		Waves:   []core.WaveResult{{Task: "deploy", Index: 1, Of: 2, Hosts: []string{"h1", "h2"}, Finished: true}, {Task: "deploy", Index: 2, Of: 2, Hosts: []string{"h3", "h4"}, Failed: []string{"h3"}, Finished: true}},
 		Dropped: []core.DroppedHost{{Host: "h3", Task: "deploy", Cause: `task "deploy" failed: check failed`, RolledBack: []string{"deploy"}}},
 	}
 	return p, append(ev, core.RunFinished{Result: res})
