@@ -32,8 +32,13 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) {
 		r.ro.dropped[u.Host] = d
 		r.ro.order = append(r.ro.order, d)
 	}
+	over := !within && !stopping && w.Budget > 0 && len(wr.Failed) == w.Budget+1
+	failed := slices.Clone(wr.Failed)
 	r.ro.mu.Unlock()
 	if !within {
+		if over {
+			r.emit(BudgetExceeded{Task: t.Name, Index: wr.Index, Of: wr.Of, Failed: failed, Budget: w.Budget, Time: time.Now()})
+		}
 		r.fail(t, u)
 		return
 	}

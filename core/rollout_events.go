@@ -68,6 +68,16 @@ type HostDropped struct {
 	Time  time.Time
 }
 
+// BudgetExceeded is a wave failing on more hosts than its budget allows
+// (Budget > 0): the task fails, and on_failure applies to the run.
+type BudgetExceeded struct {
+	Task      string
+	Index, Of int
+	Failed    []string
+	Budget    int
+	Time      time.Time
+}
+
 // HostSkipped is a task leaving out a host that an earlier failure
 // dropped from the run.
 type HostSkipped struct {
@@ -75,10 +85,11 @@ type HostSkipped struct {
 	Reason     string
 }
 
-func (WaveStarted) event()   {}
-func (WaveFinished) event()  {}
-func (Pausing) event()       {}
-func (AttemptFailed) event() {}
-func (CheckAttempt) event()  {}
-func (HostDropped) event()   {}
-func (HostSkipped) event()   {}
+func (WaveStarted) event()    {}
+func (WaveFinished) event()   {}
+func (Pausing) event()        {}
+func (AttemptFailed) event()  {}
+func (CheckAttempt) event()   {}
+func (HostDropped) event()    {}
+func (HostSkipped) event()    {}
+func (BudgetExceeded) event() {}

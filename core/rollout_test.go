@@ -270,9 +270,16 @@ func TestBudgetExceededRollsBackRunOnce(t *testing.T) {
 		prepare := testTask("prepare", hs, "ok", "ok")
 		// Two failures in the second wave, one allowed.
 		deploy := rolloutTask("deploy", hs, "on h4 fail 3;on h5 fail 4", sizes(3), config.Size{N: 1}, "ok")
-		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, prepare, deploy), nil)
+		res, events := runFake(t, f, testPlan(config.OnFailureRollback, prepare, deploy), nil)
 		if res.Status != RunFailed {
 			t.Fatalf("status = %s, want failed", res.Status)
+		}
+		over := slices.ContainsFunc(events, func(e Event) bool {
+			b, ok := e.(BudgetExceeded)
+			return ok && b.Task == "deploy" && b.Index == 2 && b.Budget == 1 && len(b.Failed) == 2
+		})
+		if !over {
+			t.Error("no BudgetExceeded event for wave 2")
 		}
 		// Every pair that ran rolled back exactly once: the dropped host
 		// by its drop, the others by the run's cascade.

@@ -225,7 +225,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if len(e.Failed) > 0 {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
 		}
-	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped:
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
 		v.renderRollout(b, e)
 	case core.RunFinished:
 		v.finished = true

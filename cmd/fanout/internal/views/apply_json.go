@@ -217,7 +217,7 @@ func (v *ApplyJSON) Event(e core.Event) {
 		v.write(jsonRollbackStarted{v.env("rollback_started", e.Time), e.Task, nonNil(e.Hosts)})
 	case core.RollbackFinished:
 		v.write(jsonRollbackFinished{v.env("rollback_finished", e.Time), e.Task, nonNil(e.Failed)})
-	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped:
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
 		v.rolloutEvent(e)
 	case core.RunFinished:
 		res := e.Result

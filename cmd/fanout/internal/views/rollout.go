@@ -65,6 +65,9 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 	case core.HostDropped:
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Dropping host %s within the failure budget: %s; rolling it back",
 			e.Host, rd.String(e.Cause))))
+	case core.BudgetExceeded:
+		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed+ansiBold, fmt.Sprintf("Wave %d of %d of task %q failed on %s, over its budget of %d: the task fails",
+			e.Index, e.Of, e.Task, strings.Join(e.Failed, ", "), e.Budget)))
 	case core.HostSkipped:
 		// Its pair will not run: no longer pending on the status line, nor
 		// awaited by -group before it shows the task.

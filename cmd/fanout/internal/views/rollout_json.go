@@ -59,6 +59,15 @@ type jsonHostDropped struct {
 	Cause string `json:"cause"`
 }
 
+type jsonBudgetExceeded struct {
+	envelope
+	Task   string   `json:"task"`
+	Wave   int      `json:"wave"`
+	Waves  int      `json:"waves"`
+	Failed []string `json:"failed_hosts"`
+	Budget int      `json:"max_failures"`
+}
+
 type jsonHostSkipped struct {
 	envelope
 	Task   string `json:"task"`
@@ -102,6 +111,8 @@ func (v *ApplyJSON) rolloutEvent(e core.Event) {
 			rd.String(e.Last), v.phase(e.Result)})
 	case core.HostDropped:
 		v.write(jsonHostDropped{v.env("host_dropped", e.Time), e.Host, e.Task, rd.String(e.Cause)})
+	case core.BudgetExceeded:
+		v.write(jsonBudgetExceeded{v.env("budget_exceeded", e.Time), e.Task, e.Index, e.Of, nonNil(e.Failed), e.Budget})
 	case core.HostSkipped:
 		v.write(jsonHostSkipped{v.env("host_skipped", time.Time{}), e.Task, e.Host, rd.String(e.Reason)})
 	}
