@@ -90,8 +90,10 @@ type ApplyHuman struct {
 	buf         bytes.Buffer
 	// continued holds the streams whose last Output ended inside a line.
 	continued map[tailKey]bool
-	// checks holds each pair's last check attempt shown (rollout.go).
+	// checks holds each pair's last check attempt shown, wave the wave
+	// running or the pause before one, for the status line (rollout.go).
 	checks map[unitKey]string
+	wave   string
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -349,6 +351,9 @@ func (v *ApplyHuman) statusLine() string {
 	}
 	s := fmt.Sprintf("%d done · %d running · %d failed · %d %s of %d · %s",
 		v.done, runRunning, v.failedN, pending, waiting, v.total, v.o.Now().Sub(v.started).Truncate(100*time.Millisecond))
+	if v.wave != "" {
+		s += " · " + v.wave
+	}
 	if v.rollback != "" {
 		s += " · rolling back " + v.rollback
 	}

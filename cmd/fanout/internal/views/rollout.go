@@ -18,6 +18,7 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 	quiet := v.o.Quiet
 	switch e := e.(type) {
 	case core.WaveStarted:
+		v.wave = fmt.Sprintf("wave %d/%d of %s", e.Index, e.Of, e.Task)
 		if !quiet {
 			budget := ""
 			if e.Budget > 0 {
@@ -27,11 +28,13 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 				e.Index, e.Of, e.Task, FoldHosts(e.Hosts), budget)))
 		}
 	case core.WaveFinished:
+		v.wave = ""
 		if !quiet && len(e.Failed) > 0 {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow, fmt.Sprintf("Wave %d of %d of task %q ended; failed on %s",
 				e.Index, e.Of, e.Task, strings.Join(e.Failed, ", "))))
 		}
 	case core.Pausing:
+		v.wave = fmt.Sprintf("pausing before wave %d of %s", e.Next, e.Task)
 		if !quiet {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiDim, fmt.Sprintf("Pausing %s before wave %d of task %q (Ctrl-C stops and rolls back)",
 				formatDuration(e.Duration), e.Next, e.Task)))

@@ -109,3 +109,18 @@ func squashSpaces(s string) string {
 	}
 	return s
 }
+
+func TestStatusLineShowsWave(t *testing.T) {
+	p, events := rolloutEvents()
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{Progress: true, Width: 200, Now: func() time.Time { return at(2000) }})
+	for _, e := range events {
+		v.Event(e)
+		if _, ok := e.(core.Pausing); ok && !strings.Contains(b.String(), "pausing before wave 2 of deploy") {
+			t.Errorf("the status line does not say the run pauses:\n%q", b.String())
+		}
+		if w, ok := e.(core.WaveStarted); ok && w.Index == 2 && !strings.Contains(b.String(), "wave 2/2 of deploy") {
+			t.Errorf("the status line does not show the wave:\n%q", b.String())
+		}
+	}
+}
