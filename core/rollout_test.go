@@ -363,6 +363,9 @@ func TestRetryTimeoutPerAttempt(t *testing.T) {
 		if u.Status != StatusTimedOut || u.Attempts != 3 {
 			t.Errorf("unit %+v: want timed out after 3 attempts", u)
 		}
+		if got := u.Describe(); got != "timed out after 1s" {
+			t.Errorf("Describe() = %q; the attempts' total is not how late the last one stopped", got)
+		}
 	})
 }
 
