@@ -140,6 +140,30 @@ func (e *evaluator) evalRollout(d *taskDecl) hcl.Diagnostics {
 	if d.check != nil {
 		diags = diags.Extend(e.evalCheck(d))
 	}
+	diags = diags.Extend(uselessSettings(d))
+	return diags
+}
+
+// uselessSettings warns of settings that do nothing without another: a
+// pause between waves there are none of, a delay between retries there
+// are none of.
+func uselessSettings(d *taskDecl) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	warn := func(name, without, why string) {
+		attr := d.attrs[name]
+		if attr == nil || d.attrs[without] != nil {
+			return
+		}
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  fmt.Sprintf("Useless %s in task %q", name, d.t.Name),
+			Detail:   why,
+			Subject:  attr.NameRange.Ptr(),
+			Context:  attr.Range.Ptr(),
+		})
+	}
+	warn("pause", "batch", "pause waits between waves, and without batch the task's hosts are one wave: it does nothing. Set batch, or remove pause.")
+	warn("retry_delay", "retries", "retry_delay waits before each retry, and without retries there are none: it does nothing. Set retries, or remove retry_delay.")
 	return diags
 }
 

@@ -10,6 +10,7 @@ task "negative_pct" {
 
 task "pause" {
   run   = "true"
+  batch = 2
   pause = "soon" # ERROR: Invalid pause in task "pause"
 }
 
@@ -23,4 +24,10 @@ task "conditions" {
   run     = "true"
   only_if = [] # ERROR: Empty only_if in task "conditions"
   unless  = "" # ERROR: Empty command in task "conditions"
+}
+
+task "useless" {
+  run         = "true"
+  pause       = "1s" # ERROR: Useless pause in task "useless"
+  retry_delay = "1s" # ERROR: Useless retry_delay in task "useless"
 }
