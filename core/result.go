@@ -166,6 +166,10 @@ var ownWords = []string{
 	"fanout stopped before the run finished", "the journal has no final record",
 	"no record of its end", "fanout stopped while it ran",
 	"the transport did not stop the command at its timeout",
+	// Rollouts'.
+	"partial", "hosts dropped, rolled back", "host dropped after task", "failed on it", "check failed",
+	"attempts after", "the last", "during check attempt", "skipped (condition)", "only_if command",
+	"unless command", "every unless command succeeded",
 }
 
 // UnitResult is everything that happened to one (task, host) pair.
