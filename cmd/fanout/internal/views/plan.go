@@ -38,6 +38,7 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
 	}
 	planTransports(w, p.Transports, o)
+	planHostVars(w, p, o.Redact)
 	fmt.Fprintln(w, "Nothing has run. `fanout apply` runs this plan.")
 }
 
@@ -100,11 +101,7 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 				pw.field(body, label, fmt.Sprintf("%s=%q", k, n.Env[k]))
 			}
 		}
-		var hosts []string
-		for _, h := range n.Hosts {
-			hosts = append(hosts, h.Name)
-		}
-		pw.field(body, "hosts", strings.Join(hosts, ", "))
+		pw.field(body, "hosts", hostList(n.Hosts))
 	}
 }
 
