@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,8 +22,8 @@ type ApplyOptions struct {
 	Transports *Transports
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
-	// RunID identifies the run to its commands (FANOUT_RUN_ID); generated
-	// when empty.
+	// RunID identifies the run to its commands (FANOUT_RUN_ID); the plan's
+	// RunID when empty, generated when that is empty too.
 	RunID string
 	// Interrupt, when closed, stops the run as an operator's first Ctrl-C
 	// does: nothing new starts, running commands get SIGINT (and are
@@ -53,6 +54,9 @@ const timeoutGrace = 15 * time.Second
 // The returned Result is complete even when the run failed; Apply does not
 // close the transports (the caller owns Transports).
 func Apply(ctx context.Context, plan *Plan, opts ApplyOptions) *Result {
+	if opts.RunID == "" {
+		opts.RunID = plan.RunID
+	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
@@ -107,7 +111,7 @@ type run struct {
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
 	// the run waits for them before it finishes.
-	ahead      Semaphore
+	ahead      semaphore
 	aheadWG    sync.WaitGroup
 	rolledBack []string
 	rbFailed   []string
@@ -136,7 +140,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		execCtx:    execCtx,
 		cancelExec: cancel,
 		events:     make(chan Event, 64),
-		ahead:      NewSemaphore(max(2, runtime.NumCPU())),
+		ahead:      newSemaphore(max(2, runtime.NumCPU())),
 		asker:      &asker{input: opts.Input},
 		dispatched: make(chan struct{}),
 		units:      map[unitKey]*UnitResult{},
@@ -159,13 +163,9 @@ func (r *run) execute() *Result {
 		}
 	})
 	r.emit(RunStarted{RunID: r.opts.RunID, Time: start, Units: len(ordered), Hosts: len(r.plan.Hosts)})
-	if err := r.record(&JournalRecord{Type: RecordRunStarted, RunID: r.opts.RunID}); err != nil {
-		// Nothing ran, and nothing will: a run that cannot be recorded
-		// could not be rolled back after a crash.
-		r.mu.Lock()
-		r.stopping = true
-		r.mu.Unlock()
-	}
+	// When this fails nothing runs (record stops the run): a run that
+	// cannot be recorded could not be rolled back after a crash.
+	r.record(&JournalRecord{Type: RecordRunStarted, RunID: r.opts.RunID})
 
 	// The interrupt watcher is owned here and waited for below.
 	finished := make(chan struct{})
@@ -191,7 +191,7 @@ func (r *run) execute() *Result {
 	r.cancelExec()
 
 	res := r.result(ordered, start)
-	r.record(&JournalRecord{Type: RecordRunFinished, Status: res.Status.String(), Reason: res.Cause})
+	r.recordEnd(res, &JournalRecord{Type: RecordRunFinished, Status: res.Status, Reason: res.Cause})
 	r.emit(RunFinished{Result: res})
 	close(r.events)
 	<-r.dispatched
@@ -253,17 +253,21 @@ func (r *run) fail(t *TaskNode, u *UnitResult) {
 	}
 }
 
-// record writes rec to the journal, if any, before the caller goes on. The
-// first failure stops the run as a failed task would (and rolls back when
-// on_failure is "rollback"): work that cannot be recorded must not start.
-// It must not be called with r.mu held.
-func (r *run) record(rec *JournalRecord) error {
+// record writes rec to the journal, if any, before the caller goes on, and
+// reports whether it did. A failure is handled here, not by the callers:
+// the first one stops the run as a failed task would (nothing new starts,
+// work in flight finishes, and the rollback cascade follows when
+// on_failure is "rollback"), since work that cannot be recorded must not
+// start; it becomes the run's JournalError and part of its cause, so the
+// recap says it. Rollbacks still run when their records fail: undoing is
+// what the journal is for. It must not be called with r.mu held.
+func (r *run) record(rec *JournalRecord) bool {
 	if r.opts.Journal == nil {
-		return nil
+		return true
 	}
 	err := r.opts.Journal.Record(rec)
 	if err == nil {
-		return nil
+		return true
 	}
 	r.mu.Lock()
 	first := r.journalErr == nil
@@ -272,11 +276,7 @@ func (r *run) record(rec *JournalRecord) error {
 		r.journalErr = err
 		r.failed = true
 		reason := "cannot write the run journal: " + err.Error()
-		if r.cause == "" {
-			r.cause = reason
-		} else {
-			r.cause += "; then " + reason
-		}
+		r.cause = joinCause(r.cause, reason)
 		if !r.stopping {
 			r.stopping = true
 			stop = &Stopping{Reason: reason, Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()}
@@ -289,7 +289,28 @@ func (r *run) record(rec *JournalRecord) error {
 	if stop != nil {
 		r.emit(*stop)
 	}
-	return err
+	return false
+}
+
+// recordEnd writes a run's (or a recovery's) last record, once res is
+// known; when it fails, res says so, since the journal will show the run
+// unfinished although it ended.
+func (r *run) recordEnd(res *Result, rec *JournalRecord) {
+	if r.record(rec) || res.JournalError != "" {
+		return
+	}
+	r.mu.Lock()
+	res.JournalError = errString(r.journalErr)
+	r.mu.Unlock()
+	res.Cause = joinCause(res.Cause, "cannot write the run journal's last record: "+res.JournalError)
+}
+
+// joinCause adds a later cause to what the run already says.
+func joinCause(cause, more string) string {
+	if cause == "" {
+		return more
+	}
+	return cause + "; then " + more
 }
 
 // watchInterrupt turns the first close of opts.Interrupt into: stop
@@ -344,25 +365,23 @@ func (r *run) preflightOK() bool {
 	}
 	wg.Wait()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, h := range r.plan.Hosts {
 		if c := r.conns[h.Name]; c != nil && c.err != nil {
 			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: c.err.Error()})
 		}
 	}
-	if len(r.preflight) == 0 {
-		return true
+	failed := slices.Clone(r.preflight)
+	if len(failed) > 0 {
+		r.failed = true
+		r.cause = fmt.Sprintf("%d of %d hosts failed preflight; nothing was run", len(failed), len(r.plan.Hosts))
 	}
-	for _, he := range r.preflight {
-		// Under r.mu: record does not take it when the write succeeds, and
-		// a failure changes nothing here, since nothing will run anyway.
-		if r.opts.Journal != nil {
-			_ = r.opts.Journal.Record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
-		}
+	r.mu.Unlock()
+	for _, he := range failed {
+		// Nothing runs after a failed preflight anyway; a failure to
+		// record it is still the run's JournalError.
+		r.record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
 	}
-	r.failed = true
-	r.cause = fmt.Sprintf("%d of %d hosts failed preflight; nothing was run", len(r.preflight), len(r.plan.Hosts))
-	return false
+	return len(failed) == 0
 }
 
 // connect returns the host's transport, connecting it first; concurrent
@@ -413,17 +432,7 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		Started:        start,
 		Duration:       time.Since(start),
 	}
-	for _, u := range ordered {
-		c := *u
-		if u.Rollback != nil {
-			rb := *u.Rollback
-			c.Rollback = &rb
-		}
-		res.Units = append(res.Units, &c)
-		if u == r.first {
-			res.FirstFailure = &c
-		}
-	}
+	res.Units, res.FirstFailure = copyUnits(ordered, r.first)
 	switch {
 	case r.interrupted || r.ctx.Err() != nil:
 		res.Status = RunInterrupted
@@ -436,6 +445,23 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 		res.Status = RunSucceeded
 	}
 	return res
+}
+
+// copyUnits copies units for a Result, which must not share the run's
+// state, and returns the copy of first among them (nil when it is not).
+func copyUnits(units []*UnitResult, first *UnitResult) (out []*UnitResult, firstCopy *UnitResult) {
+	for _, u := range units {
+		c := *u
+		if u.Rollback != nil {
+			rb := *u.Rollback
+			c.Rollback = &rb
+		}
+		out = append(out, &c)
+		if u == first {
+			firstCopy = &c
+		}
+	}
+	return out, firstCopy
 }
 
 func errString(err error) string {

@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Observer receives a run's events. Apply calls Event from one goroutine,
 // in order, and returns only after the last call; an implementation needs
@@ -10,12 +13,6 @@ import "time"
 type Observer interface {
 	Event(e Event)
 }
-
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(Event)
-
-// Event calls f.
-func (f ObserverFunc) Event(e Event) { f(e) }
 
 // Event is one of the event types of this file.
 type Event interface {
@@ -31,6 +28,17 @@ const (
 	// PhaseRollback is a task's rollback commands.
 	PhaseRollback Phase = "rollback"
 )
+
+// UnmarshalText reads a phase as the journal and the JSON output write
+// it; another word is an error, never taken for the run phase.
+func (p *Phase) UnmarshalText(b []byte) error {
+	switch ph := Phase(b); ph {
+	case PhaseRun, PhaseRollback:
+		*p = ph
+		return nil
+	}
+	return fmt.Errorf("unknown phase %q", b)
+}
 
 // Stream tells stdout from stderr.
 type Stream string

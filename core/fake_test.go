@@ -49,7 +49,7 @@ func newFake() *fakeTransport {
 }
 
 func (f *fakeTransport) launcher() Launcher {
-	return LauncherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+	return launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
 		if name != "fake" {
 			return nil, nil, fmt.Errorf("no transport %q", name)
 		}

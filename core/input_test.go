@@ -54,7 +54,7 @@ func TestPromptsAskedOncePerRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
 			lk := lockedKey{f}
-			ts := NewTransports(LauncherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+			ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
 				return lk, func() {}, nil
 			}), nil)
 			defer ts.Close(context.Background())

@@ -10,12 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Journal records a run as it happens, so that what ran where survives
@@ -31,9 +27,9 @@ type Journal interface {
 	Record(rec *JournalRecord) error
 }
 
-// JournalVersion is the version of the journal's format, in its header.
+// journalVersion is the version of the journal's format, in its header.
 // It grows when a field changes meaning; added fields keep it.
-const JournalVersion = 1
+const journalVersion = 1
 
 // RecordType names a journal record's kind.
 type RecordType string
@@ -91,21 +87,10 @@ type JournalRecord struct {
 	// Reason explains a stopping record, a host_error, or a finished
 	// run's cause.
 	Reason string `json:"reason,omitempty"`
-	// Status is a finished run's or recovery's status: "succeeded",
-	// "failed" or "interrupted".
-	Status string `json:"status,omitempty"`
+	// Status is a finished run's or recovery's status.
+	Status RunStatus `json:"status,omitempty"`
 	// RunID is set on run_started and recovery_started records.
 	RunID string `json:"run_id,omitempty"`
-}
-
-// JournalResult is a PhaseResult as the journal stores it.
-type JournalResult struct {
-	Status     string `json:"status"`
-	ExitCode   int    `json:"exit_code"`
-	Signal     string `json:"signal,omitempty"`
-	Command    int    `json:"command"`
-	Err        string `json:"error,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
 }
 
 // JournalHeader opens a journal: everything `fanout rollback` needs to
@@ -128,146 +113,13 @@ type JournalHeader struct {
 	Fanout string `json:"fanout,omitempty"`
 }
 
-// JournalPlan is a Plan as the journal stores it. Tasks are stored once,
-// by name; the tree refers to them.
-type JournalPlan struct {
-	OnFailure  string              `json:"on_failure"`
-	Roots      []*JournalNode      `json:"roots"`
-	Tasks      []*JournalTask      `json:"tasks"`
-	Hosts      []*JournalHost      `json:"hosts"`
-	Transports []*JournalTransport `json:"transports"`
-}
-
-// JournalNode is a node of the plan's tree: a task by name, or a group.
-type JournalNode struct {
-	Task    string         `json:"task,omitempty"`
-	Group   string         `json:"group,omitempty"`
-	Threads int            `json:"threads,omitempty"`
-	Members []*JournalNode `json:"members,omitempty"`
-}
-
-// JournalTask is a task of the plan, with the hosts it may run on.
-type JournalTask struct {
-	Name      string            `json:"name"`
-	Hosts     []string          `json:"hosts"`
-	Run       []string          `json:"run"`
-	Rollback  []string          `json:"rollback,omitempty"`
-	TimeoutMS int64             `json:"timeout_ms,omitempty"`
-	MaxHosts  int               `json:"max_hosts"`
-	Env       map[string]string `json:"env,omitempty"`
-}
-
-// JournalHost is a host of the plan with its transport settings.
-type JournalHost struct {
-	Name      string   `json:"name"`
-	Address   string   `json:"address"`
-	Roles     []string `json:"roles,omitempty"`
-	Transport string   `json:"transport"`
-	// Config is the host's transport settings as cty JSON (type and
-	// value); absent when none.
-	Config json.RawMessage `json:"config,omitempty"`
-}
-
-// JournalTransport is a transport the plan's hosts use, with the settings
-// its plugin was configured with.
-type JournalTransport struct {
-	Name string `json:"name"`
-	// SHA256 pins the plugin binary when the configuration did.
-	SHA256 string `json:"sha256,omitempty"`
-	// Settings are cty JSON (type and value).
-	Settings json.RawMessage `json:"settings,omitempty"`
-}
-
-// Secret is a value that must never be written to a journal, and the
-// placeholder name that stands for it ("var.token").
-type Secret struct {
-	Name  string
-	Value string
-}
-
-// placeholder is how a secret appears in a journal.
-func placeholder(name string) string { return "{{sensitive:" + name + "}}" }
-
-// secretReplacer replaces each secret's value by its placeholder, longer
-// values first so that a value containing another is hidden whole; nil
-// when there is nothing to hide.
-func secretReplacer(secrets []Secret) *strings.Replacer {
-	ss := slices.DeleteFunc(slices.Clone(secrets), func(s Secret) bool { return s.Value == "" })
-	if len(ss) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(ss, func(a, b Secret) int { return len(b.Value) - len(a.Value) })
-	var pairs []string
-	for _, s := range ss {
-		pairs = append(pairs, s.Value, placeholder(s.Name))
-	}
-	return strings.NewReplacer(pairs...)
-}
-
 // NewJournalHeader describes plan for a journal, with every secret's value
 // replaced by its placeholder. config is the configuration's path;
 // transport pins come from the plan's configuration.
 func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secrets []Secret) (*JournalHeader, error) {
-	rep := secretReplacer(secrets)
-	hide := func(s string) string {
-		if rep == nil {
-			return s
-		}
-		return rep.Replace(s)
-	}
-	jp := &JournalPlan{OnFailure: string(plan.OnFailure)}
-	var node func(n Node) *JournalNode
-	seen := map[*TaskNode]bool{}
-	node = func(n Node) *JournalNode {
-		switch n := n.(type) {
-		case *TaskNode:
-			if !seen[n] {
-				seen[n] = true
-				jt := &JournalTask{Name: n.Name, MaxHosts: n.MaxHosts, TimeoutMS: n.Timeout.Milliseconds(),
-					Run: mapStrings(n.Run, hide), Rollback: mapStrings(n.Rollback, hide), Env: mapValues(n.Env, hide)}
-				for _, h := range n.Hosts {
-					jt.Hosts = append(jt.Hosts, h.Name)
-				}
-				jp.Tasks = append(jp.Tasks, jt)
-			}
-			return &JournalNode{Task: n.Name}
-		case *Group:
-			jn := &JournalNode{Group: n.Name, Threads: n.Threads}
-			if jn.Group == "" {
-				jn.Group = "parallelize"
-			}
-			for _, m := range n.Members {
-				jn.Members = append(jn.Members, node(m))
-			}
-			return jn
-		}
-		panic(fmt.Sprintf("core: unexpected plan node %T", n))
-	}
-	for _, r := range plan.Roots {
-		jp.Roots = append(jp.Roots, node(r))
-	}
-	for _, h := range plan.Hosts {
-		jh := &JournalHost{Name: h.Name, Address: hide(h.Address), Roles: h.Roles, Transport: h.Transport}
-		raw, err := marshalCty(h.Config, hide)
-		if err != nil {
-			return nil, fmt.Errorf("journal host %s settings: %w", h.Name, err)
-		}
-		jh.Config = raw
-		jp.Hosts = append(jp.Hosts, jh)
-	}
-	for _, tp := range plan.Transports {
-		jt := &JournalTransport{Name: tp.Name}
-		if plan.Config != nil {
-			if b := plan.Config.Transports[tp.Name]; b != nil {
-				jt.SHA256 = b.SHA256
-			}
-		}
-		raw, err := marshalCty(tp.Settings, hide)
-		if err != nil {
-			return nil, fmt.Errorf("journal transport %s settings: %w", tp.Name, err)
-		}
-		jt.Settings = raw
-		jp.Transports = append(jp.Transports, jt)
+	jp, err := newJournalPlan(plan, secretHider(secrets))
+	if err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(jp)
 	if err != nil {
@@ -275,7 +127,7 @@ func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secre
 	}
 	sum := sha256.Sum256(b)
 	h := &JournalHeader{
-		Version:  JournalVersion,
+		Version:  journalVersion,
 		RunID:    runID,
 		Started:  time.Now().UTC(),
 		Config:   configPath,
@@ -291,37 +143,12 @@ func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secre
 	return h, nil
 }
 
-// marshalCty stores a cty value with its type, strings passed through
-// hide; a null or absent value stores nothing.
-func marshalCty(v cty.Value, hide func(string) string) (json.RawMessage, error) {
-	if v == cty.NilVal || v.IsNull() {
-		return nil, nil
-	}
-	v, _ = v.UnmarkDeep()
-	v, err := mapCtyStrings(v, hide)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(ctyjson.SimpleJSONValue{Value: v})
-}
-
-// mapCtyStrings returns v with every known string inside it passed
-// through f.
-func mapCtyStrings(v cty.Value, f func(string) string) (cty.Value, error) {
-	return cty.Transform(v, func(_ cty.Path, v cty.Value) (cty.Value, error) {
-		if v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-			return cty.StringVal(f(v.AsString())), nil
-		}
-		return v, nil
-	})
-}
-
 // FileJournal is a Journal in a JSON-lines file: one record a line, each
 // written and fsynced before Record returns. It is safe for concurrent
 // use.
 type FileJournal struct {
 	path string
-	rep  *strings.Replacer
+	hide func(string) string
 
 	mu sync.Mutex
 	// guarded by mu
@@ -338,10 +165,6 @@ type FileJournal struct {
 
 var _ Journal = (*FileJournal)(nil)
 
-// JournalDir is where journals are kept, relative to the configuration's
-// directory.
-const JournalDir = ".fanout/runs"
-
 // CreateJournal creates the journal of a new run at path (its directory
 // 0700 and the file 0600, created if missing; an existing file is an
 // error) and writes the header, durably. Secrets are replaced by their
@@ -355,7 +178,7 @@ func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJ
 	if err != nil {
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
-	j := &FileJournal{path: path, f: f, rep: secretReplacer(secrets)}
+	j := &FileJournal{path: path, f: f, hide: secretHider(secrets)}
 	if err := j.Record(&JournalRecord{Type: RecordHeader, Time: header.Started, Header: header}); err != nil {
 		f.Close()
 		// A journal without its header is of no use to anyone.
@@ -377,7 +200,7 @@ func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
-	return &FileJournal{path: path, f: f, rep: secretReplacer(secrets)}, nil
+	return &FileJournal{path: path, f: f, hide: secretHider(secrets)}, nil
 }
 
 // Path returns the journal's file name.
@@ -390,13 +213,13 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
 	}
-	if j.rep != nil && rec.Header == nil {
+	if rec.Header == nil {
 		// The header was built with the secrets hidden; these fields are
 		// the ones a record can carry text from commands or hosts in.
-		rec.Reason = j.rep.Replace(rec.Reason)
+		rec.Reason = j.hide(rec.Reason)
 		if rec.Result != nil {
 			r := *rec.Result
-			r.Err = j.rep.Replace(r.Err)
+			r.Err = j.hide(r.Err)
 			rec.Result = &r
 		}
 	}
@@ -467,47 +290,4 @@ func (j *FileJournal) Close() error {
 	err := j.f.Close()
 	j.f = nil
 	return err
-}
-
-// journalResult converts a PhaseResult for the journal.
-func journalResult(r PhaseResult) *JournalResult {
-	return &JournalResult{Status: r.Status.String(), ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds()}
-}
-
-// phaseResult converts back; started is the unit_started record's time.
-func (jr *JournalResult) phaseResult(started time.Time) PhaseResult {
-	return PhaseResult{Status: parseStatus(jr.Status), ExitCode: jr.ExitCode, Signal: jr.Signal, Command: jr.Command, Err: jr.Err,
-		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond}
-}
-
-func parseStatus(s string) Status {
-	for st := StatusSkipped; st <= StatusInterrupted; st++ {
-		if st.String() == s {
-			return st
-		}
-	}
-	return StatusInterrupted
-}
-
-// mapStrings returns f of each of ss, nil for none. The journal's plan
-// goes through it both ways: hiding secrets when written, filling the
-// placeholders back when read.
-func mapStrings(ss []string, f func(string) string) []string {
-	var out []string
-	for _, s := range ss {
-		out = append(out, f(s))
-	}
-	return out
-}
-
-// mapValues returns m with f applied to each value, nil for an empty m.
-func mapValues(m map[string]string, f func(string) string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = f(v)
-	}
-	return out
 }

@@ -109,8 +109,8 @@ func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, st := rc.Finished(); !ok || st != "failed" {
-		t.Errorf("Finished() = %v %q, want true failed", ok, st)
+	if st, ok := rc.Finished(); !ok || st != RunFailed {
+		t.Errorf("Finished() = %v %v, want failed true", st, ok)
 	}
 	want := []string{"f", "z", "y", "p", "first"}
 	if diff := cmp.Diff(want, stepTasks(t, rc)); diff != "" {
@@ -168,7 +168,7 @@ func testJournalAfterCrash(t *testing.T) {
 	if !rc.Truncated {
 		t.Error("the torn last line was not noticed")
 	}
-	if ok, _ := rc.Finished(); ok {
+	if _, ok := rc.Finished(); ok {
 		t.Error("a cut journal reads as finished")
 	}
 	if s := rc.Status(); s != "unfinished" {
@@ -340,8 +340,8 @@ func testJournalHidesSecrets(t *testing.T) {
 	if diff := cmp.Diff([]string{"var.token"}, rc.Missing(nil)); diff != "" {
 		t.Errorf("Missing (-want +got):\n%s", diff)
 	}
-	if _, err := RollbackJournal(context.Background(), rc, nil, ApplyOptions{}); !errors.Is(err, ErrMissingSecrets) {
-		t.Errorf("rollback without the secret: %v, want ErrMissingSecrets", err)
+	if _, err := RollbackJournal(context.Background(), rc, nil, ApplyOptions{}); !errors.Is(err, errMissingSecrets) {
+		t.Errorf("rollback without the secret: %v, want errMissingSecrets", err)
 	}
 	rollbackJournal(t, f, path, secrets)
 	var ran []string

@@ -33,6 +33,9 @@ type Plan struct {
 	Preflight bool
 	// Config is the configuration the plan was built from.
 	Config *config.Config
+	// RunID is PlanOptions.RunID: the run the transports were configured
+	// for, empty when none was named.
+	RunID string
 	// Limit and Exclude are the host selection the plan was built with
 	// (PlanOptions); Unselected names the configuration's hosts it left
 	// out, in declaration order. All empty without a selection.
@@ -114,6 +117,10 @@ type PlanOptions struct {
 	// Transports describes and validates the transports; the same value
 	// must be passed to Apply.
 	Transports *Transports
+	// RunID is the run the plan is built for, when one will follow: the
+	// transports are configured with it (sdk.ConfigureRequest.RunID), and
+	// Apply uses it when ApplyOptions.RunID is empty.
+	RunID string
 }
 
 // BuildPlan expands a configuration into a Plan. Problems are diagnostics
@@ -124,6 +131,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		OnFailure: cfg.Settings.OnFailure,
 		Preflight: cfg.Settings.Preflight,
 		Config:    cfg,
+		RunID:     opts.RunID,
 	}
 
 	if len(cfg.Tasks) == 0 {
@@ -179,7 +187,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 	}
 
 	if opts.Transports != nil {
-		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts)
+		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts, opts.RunID)
 		diags = append(diags, tdiags...)
 		p.Transports = tps
 	}
@@ -358,6 +366,19 @@ func (p *Plan) Walk(fn func(t *TaskNode)) {
 	for _, r := range p.Roots {
 		walk(r)
 	}
+}
+
+// Labels returns the names of the plan's hosts and tasks and the words
+// core writes around values in causes and results ("task", "failed on
+// host", "timed out after"): fanout's own words, which redaction must not
+// cut into when a short sensitive value happens to be part of one.
+func (p *Plan) Labels() []string {
+	out := slices.Clone(ownWords)
+	for _, h := range p.Hosts {
+		out = append(out, h.Name)
+	}
+	p.Walk(func(t *TaskNode) { out = append(out, t.Name) })
+	return out
 }
 
 // selectHosts applies Limit and Exclude to the configuration's hosts. It

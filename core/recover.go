@@ -11,15 +11,12 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // maxJournalLine bounds one journal line when reading: a header holds the
@@ -28,6 +25,8 @@ const maxJournalLine = 64 << 20
 
 // Recovery is a run as its journal records it: enough to show it, and to
 // roll back what it started after fanout died mid-run (`fanout rollback`).
+// It is not safe for concurrent use: it keeps what it rebuilt from the
+// journal the first time it is asked.
 type Recovery struct {
 	// Path is the journal's file.
 	Path   string
@@ -37,6 +36,10 @@ type Recovery struct {
 	// Truncated is true when the last line was cut short, as a crash in
 	// the middle of a write leaves it; that line is ignored.
 	Truncated bool
+
+	// rebuilt and rebuildErr keep what shown built.
+	rebuilt    *recovered
+	rebuildErr error
 }
 
 // ReadJournal reads and checks a journal. A last line cut short is
@@ -67,6 +70,12 @@ func readJournal(r io.Reader, path string) (*Recovery, error) {
 		}
 		var rec JournalRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
+			var syntax *json.SyntaxError
+			if !errors.As(err, &syntax) {
+				// Whole JSON with a value this fanout does not know (a
+				// status, a kind): not a torn write, and never a guess.
+				return nil, fmt.Errorf("journal %s line %d: %w", path, n, err)
+			}
 			bad = fmt.Errorf("journal %s line %d: %w", path, n, err)
 			continue
 		}
@@ -74,8 +83,8 @@ func readJournal(r io.Reader, path string) (*Recovery, error) {
 			if rec.Type != RecordHeader || rec.Header == nil {
 				return nil, fmt.Errorf("journal %s: line %d is not a header: not a fanout journal", path, n)
 			}
-			if rec.Header.Version != JournalVersion {
-				return nil, fmt.Errorf("journal %s: format version %d; this fanout reads version %d", path, rec.Header.Version, JournalVersion)
+			if rec.Header.Version != journalVersion {
+				return nil, fmt.Errorf("journal %s: format version %d; this fanout reads version %d", path, rec.Header.Version, journalVersion)
 			}
 			if rec.Header.Plan == nil {
 				return nil, fmt.Errorf("journal %s: the header holds no plan", path)
@@ -98,15 +107,15 @@ func readJournal(r io.Reader, path string) (*Recovery, error) {
 	return rc, nil
 }
 
-// Finished reports whether the apply recorded its end, and how it ended
-// ("succeeded", "failed", "interrupted").
-func (rc *Recovery) Finished() (bool, string) {
+// Finished reports how the apply ended, and whether it recorded its end
+// at all: false when fanout stopped before it could.
+func (rc *Recovery) Finished() (RunStatus, bool) {
 	for _, r := range rc.Records {
 		if r.Type == RecordRunFinished {
-			return true, r.Status
+			return r.Status, true
 		}
 	}
-	return false, ""
+	return 0, false
 }
 
 // Status is the run's state in one word or two: the apply's status,
@@ -114,8 +123,8 @@ func (rc *Recovery) Finished() (bool, string) {
 // the last `fanout rollback` of it did ("rolled back", "rollback failed").
 func (rc *Recovery) Status() string {
 	s := "unfinished"
-	if ok, st := rc.Finished(); ok {
-		s = st
+	if st, ok := rc.Finished(); ok {
+		s = st.String()
 	}
 	for _, r := range rc.Records {
 		switch r.Type {
@@ -123,8 +132,8 @@ func (rc *Recovery) Status() string {
 			s = "rollback unfinished"
 		case RecordRecoveryFinished:
 			s = "rolled back"
-			if r.Status != RunSucceeded.String() {
-				s = "rollback " + r.Status
+			if r.Status != RunSucceeded {
+				s = "rollback " + r.Status.String()
 			}
 		}
 	}
@@ -150,7 +159,7 @@ func (rc *Recovery) Missing(secrets []Secret) []string {
 // recovered is the scheduler's state rebuilt from a journal.
 type recovered struct {
 	plan    *Plan
-	tasks   map[string]*TaskNode
+	ix      *planIndex
 	root    *undoFrame
 	first   *TaskNode
 	units   map[unitKey]*UnitResult
@@ -159,298 +168,236 @@ type recovered struct {
 	res     *Result
 }
 
+// shown returns the run rebuilt without secrets, placeholders kept: what
+// showing it and planning its rollback need. It is built once and kept.
+func (rc *Recovery) shown() (*recovered, error) {
+	if rc.rebuilt == nil && rc.rebuildErr == nil {
+		rc.rebuilt, rc.rebuildErr = rc.rebuild(nil)
+	}
+	return rc.rebuilt, rc.rebuildErr
+}
+
 // rebuild turns the journal back into a plan and the state of its run. The
 // secrets replace their placeholders; missing ones stay as placeholders,
 // which is fine for showing and must be refused for running.
 func (rc *Recovery) rebuild(secrets []Secret) (*recovered, error) {
-	fill := func(s string) string { return s }
-	if len(secrets) > 0 {
-		var pairs []string
-		for _, s := range secrets {
-			pairs = append(pairs, placeholder(s.Name), s.Value)
-		}
-		rep := strings.NewReplacer(pairs...)
-		fill = rep.Replace
+	plan, ix, err := rc.Header.Plan.plan(secretFiller(secrets))
+	if err != nil {
+		return nil, err
 	}
-	jp := rc.Header.Plan
 	rv := &recovered{
-		plan:    &Plan{OnFailure: config.OnFailure(jp.OnFailure)},
-		tasks:   map[string]*TaskNode{},
+		plan:    plan,
+		ix:      ix,
 		root:    &undoFrame{},
 		units:   map[unitKey]*UnitResult{},
 		started: map[*TaskNode][]*Host{},
 	}
-	hosts := map[string]*Host{}
-	for _, jh := range jp.Hosts {
-		h := &Host{Name: jh.Name, Address: fill(jh.Address), Roles: jh.Roles, Transport: jh.Transport, Config: cty.NullVal(cty.DynamicPseudoType)}
-		if len(jh.Config) > 0 {
-			v, err := unmarshalCty(jh.Config, fill)
-			if err != nil {
-				return nil, fmt.Errorf("journal host %s: %w", jh.Name, err)
-			}
-			h.Config = v
-		}
-		hosts[h.Name] = h
-		rv.plan.Hosts = append(rv.plan.Hosts, h)
-	}
-	for _, jt := range jp.Tasks {
-		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
-			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill)}
-		for _, hn := range jt.Hosts {
-			h := hosts[hn]
-			if h == nil {
-				return nil, fmt.Errorf("journal task %s: unknown host %q", jt.Name, hn)
-			}
-			t.Hosts = append(t.Hosts, h)
-		}
-		rv.tasks[t.Name] = t
-	}
-	// paths maps each node's tree path to the node, for completed records.
-	paths := map[string]Node{}
-	taskPath := map[*TaskNode][]int{}
-	var node func(jn *JournalNode, path []int) (Node, error)
-	node = func(jn *JournalNode, path []int) (Node, error) {
-		if jn.Task != "" {
-			t := rv.tasks[jn.Task]
-			if t == nil {
-				return nil, fmt.Errorf("journal plan: unknown task %q", jn.Task)
-			}
-			paths[pathKey(path)] = t
-			if _, ok := taskPath[t]; !ok {
-				taskPath[t] = path
-			}
-			return t, nil
-		}
-		g := &Group{Name: jn.Group, Threads: max(jn.Threads, 1)}
-		if g.Name == "parallelize" {
-			g.Name = ""
-		}
-		paths[pathKey(path)] = g
-		for i, m := range jn.Members {
-			n, err := node(m, append(slices.Clip(path), i))
-			if err != nil {
-				return nil, err
-			}
-			g.Members = append(g.Members, n)
-		}
-		return g, nil
-	}
-	for i, jn := range jp.Roots {
-		n, err := node(jn, []int{i})
-		if err != nil {
-			return nil, err
-		}
-		rv.plan.Roots = append(rv.plan.Roots, n)
-	}
-	for _, jt := range jp.Transports {
-		tp := &TransportPlan{Name: jt.Name}
-		for _, h := range rv.plan.Hosts {
-			if h.Transport == jt.Name {
-				tp.Hosts++
-			}
-		}
-		rv.plan.Transports = append(rv.plan.Transports, tp)
-	}
-	rv.plan.Walk(func(t *TaskNode) {
+	plan.Walk(func(t *TaskNode) {
 		for _, h := range t.Hosts {
 			u := &UnitResult{Task: t.Name, Host: h.Name, Run: PhaseResult{Status: StatusSkipped, Command: -1}}
 			rv.units[unitKey{t, h.Name}] = u
 			rv.ordered = append(rv.ordered, u)
 		}
 	})
-
-	res := &Result{RunID: rc.Header.RunID, Started: rc.Header.Started}
-	frames := map[string]*undoFrame{"": rv.root}
-	frame := func(k string) *undoFrame {
-		f := frames[k]
-		if f == nil {
-			f = &undoFrame{}
-			frames[k] = f
-		}
-		return f
-	}
-	pushed := map[string]bool{}
-	startedAt := map[unitKey]time.Time{}
-	var startOrder []*TaskNode
-	var last time.Time
-	status := ""
+	rp := &replay{rv: rv, res: &Result{RunID: rc.Header.RunID, Started: rc.Header.Started},
+		frames: map[string]*undoFrame{"": rv.root}, pushed: map[string]bool{}, startedAt: map[unitKey]time.Time{}}
 	for _, rec := range rc.Records {
-		last = rec.Time
-		t := rv.tasks[rec.Task]
-		var u *UnitResult
-		if t != nil {
-			u = rv.units[unitKey{t, rec.Host}]
-		}
-		switch rec.Type {
-		case RecordHostError:
-			res.Preflight = append(res.Preflight, HostError{Host: rec.Host, Err: rec.Reason})
-		case RecordUnitStarted:
-			if u == nil {
-				return nil, fmt.Errorf("journal: task %q on host %q is not in the plan", rec.Task, rec.Host)
-			}
-			startedAt[unitKey{t, rec.Host}] = rec.Time
-			// Until its end is recorded the pair may have run any part of
-			// its commands: Command 0 keeps it in the rollback.
-			unknown := PhaseResult{Status: StatusInterrupted, ExitCode: -1, Command: 0, Started: rec.Time,
-				Err: "no record of its end: fanout stopped while it ran"}
-			if rec.Phase == PhaseRollback {
-				u.Rollback = &unknown
-				continue
-			}
-			u.Run = unknown
-			if !slices.ContainsFunc(rv.started[t], func(h *Host) bool { return h.Name == rec.Host }) {
-				rv.started[t] = append(rv.started[t], hosts[rec.Host])
-			}
-			if !slices.Contains(startOrder, t) {
-				startOrder = append(startOrder, t)
-			}
-		case RecordUnitFinished:
-			if u == nil || rec.Result == nil {
-				return nil, fmt.Errorf("journal: task %q on host %q is not in the plan", rec.Task, rec.Host)
-			}
-			pr := rec.Result.phaseResult(startedAt[unitKey{t, rec.Host}])
-			if rec.Phase == PhaseRollback {
-				u.Rollback = &pr
-				if pr.Status != StatusOK {
-					res.RollbackFailed = append(res.RollbackFailed, t.Name+" on "+rec.Host)
-				}
-				continue
-			}
-			u.Run = pr
-		case RecordCompleted:
-			if len(rec.Path) == 0 {
-				continue
-			}
-			k := pathKey(rec.Path)
-			n := paths[k]
-			if n == nil || pushed[k] {
-				continue
-			}
-			pushed[k] = true
-			parent := frame(pathKey(rec.Path[:len(rec.Path)-1]))
-			switch n := n.(type) {
-			case *TaskNode:
-				parent.push(undoEntry{task: n}, nil)
-			case *Group:
-				parent.push(undoEntry{frame: frame(k)}, nil)
-			}
-		case RecordStopping:
-			if res.Cause == "" {
-				res.Cause = rec.Reason
-			}
-			if t != nil && rv.first == nil {
-				rv.first = t
-				res.FirstFailure = u
-			}
-		case RecordRollbackStarted:
-			if !slices.Contains(res.RolledBack, rec.Task) {
-				res.RolledBack = append(res.RolledBack, rec.Task)
-			}
-		case RecordRunFinished:
-			status = rec.Status
-			if rec.Reason != "" {
-				res.Cause = rec.Reason
-			}
+		if err := rp.apply(rec); err != nil {
+			return nil, err
 		}
 	}
-	// What ran when fanout died never reached its frame: the tasks that
-	// started but did not complete go on top of their frames, in the order
-	// they started, then each unfinished group on top of its parent's,
-	// innermost first, as the live run would have pushed them.
-	for _, t := range startOrder {
-		p := taskPath[t]
-		if k := pathKey(p); !pushed[k] {
-			pushed[k] = true
-			frame(pathKey(p[:len(p)-1])).push(undoEntry{task: t}, nil)
+	rp.pushUnfinished()
+	rv.res = rp.result(rc.Header.Started)
+	return rv, nil
+}
+
+// replay is the state of reading a journal's records in order, as the
+// live run changed its own.
+type replay struct {
+	rv  *recovered
+	res *Result
+	// frames are the undo frames by tree path (pathKey), "" the roots';
+	// pushed the paths already on their parent's frame.
+	frames map[string]*undoFrame
+	pushed map[string]bool
+	// startedAt is when each pair's run or rollback started.
+	startedAt map[unitKey]time.Time
+	// startOrder lists the tasks in the order they first started.
+	startOrder []*TaskNode
+	last       time.Time
+	status     RunStatus
+}
+
+// apply takes one record into the rebuilt state.
+func (rp *replay) apply(rec *JournalRecord) error {
+	rp.last = rec.Time
+	t := rp.rv.ix.tasks[rec.Task]
+	var u *UnitResult
+	if t != nil {
+		u = rp.rv.units[unitKey{t, rec.Host}]
+	}
+	res := rp.res
+	switch rec.Type {
+	case RecordHostError:
+		res.Preflight = append(res.Preflight, HostError{Host: rec.Host, Err: rec.Reason})
+	case RecordUnitStarted:
+		if u == nil {
+			return fmt.Errorf("journal: task %q on host %q is not in the plan", rec.Task, rec.Host)
+		}
+		rp.unitStarted(t, u, rec)
+	case RecordUnitFinished:
+		if u == nil || rec.Result == nil {
+			return fmt.Errorf("journal: task %q on host %q is not in the plan", rec.Task, rec.Host)
+		}
+		pr := rec.Result.phaseResult(rp.startedAt[unitKey{t, rec.Host}])
+		if rec.Phase == PhaseRollback {
+			u.Rollback = &pr
+			if pr.Status != StatusOK {
+				res.RollbackFailed = append(res.RollbackFailed, t.Name+" on "+rec.Host)
+			}
+			return nil
+		}
+		u.Run = pr
+	case RecordCompleted:
+		rp.completed(rec.Path)
+	case RecordStopping:
+		if res.Cause == "" {
+			res.Cause = rec.Reason
+		}
+		if t != nil && rp.rv.first == nil {
+			rp.rv.first = t
+			res.FirstFailure = u
+		}
+	case RecordRollbackStarted:
+		if !slices.Contains(res.RolledBack, rec.Task) {
+			res.RolledBack = append(res.RolledBack, rec.Task)
+		}
+	case RecordRunFinished:
+		rp.status = rec.Status
+		if rec.Reason != "" {
+			res.Cause = rec.Reason
 		}
 	}
-	for depth := maxDepth(frames); depth >= 1; depth-- {
+	return nil
+}
+
+// unitStarted marks a pair as started, in either phase.
+func (rp *replay) unitStarted(t *TaskNode, u *UnitResult, rec *JournalRecord) {
+	rp.startedAt[unitKey{t, rec.Host}] = rec.Time
+	// Until its end is recorded the pair may have run any part of its
+	// commands: Command 0 keeps it in the rollback.
+	unknown := PhaseResult{Status: StatusInterrupted, ExitCode: -1, Command: 0, Started: rec.Time,
+		Err: "no record of its end: fanout stopped while it ran"}
+	if rec.Phase == PhaseRollback {
+		u.Rollback = &unknown
+		return
+	}
+	u.Run = unknown
+	rv := rp.rv
+	if !slices.ContainsFunc(rv.started[t], func(h *Host) bool { return h.Name == rec.Host }) {
+		rv.started[t] = append(rv.started[t], rv.ix.hosts[rec.Host])
+	}
+	if !slices.Contains(rp.startOrder, t) {
+		rp.startOrder = append(rp.startOrder, t)
+	}
+}
+
+// frame returns the undo frame of the node at key, made on first use.
+func (rp *replay) frame(key string) *undoFrame {
+	f := rp.frames[key]
+	if f == nil {
+		f = &undoFrame{}
+		rp.frames[key] = f
+	}
+	return f
+}
+
+// completed pushes the task or group at path on its parent's frame, as
+// the live run did when it finished; a path seen before is ignored.
+func (rp *replay) completed(path []int) {
+	if len(path) == 0 {
+		return
+	}
+	k := pathKey(path)
+	n := rp.rv.ix.nodes[k]
+	if n == nil || rp.pushed[k] {
+		return
+	}
+	rp.pushed[k] = true
+	parent := rp.frame(parentKey(k))
+	switch n := n.(type) {
+	case *TaskNode:
+		parent.push(undoEntry{task: n}, nil)
+	case *Group:
+		parent.push(undoEntry{frame: rp.frame(k)}, nil)
+	}
+}
+
+// pushUnfinished puts what ran when fanout died, and so never reached its
+// frame, where the live run would have: the tasks that started but did not
+// complete on top of their frames, in the order they started, then each
+// unfinished group on top of its parent's, innermost first.
+func (rp *replay) pushUnfinished() {
+	for _, t := range rp.startOrder {
+		p := rp.rv.ix.taskPath[t]
+		if k := pathKey(p); !rp.pushed[k] {
+			rp.pushed[k] = true
+			rp.frame(parentKey(k)).push(undoEntry{task: t}, nil)
+		}
+	}
+	depth := 0
+	for k := range rp.frames {
+		depth = max(depth, keyDepth(k))
+	}
+	for ; depth >= 1; depth-- {
 		var keys []string
-		for k, f := range frames {
-			if k != "" && strings.Count(k, "/")+1 == depth && !pushed[k] && f.len() > 0 {
+		for k, f := range rp.frames {
+			if keyDepth(k) == depth && !rp.pushed[k] && f.len() > 0 {
 				keys = append(keys, k)
 			}
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			pushed[k] = true
-			i := strings.LastIndexByte(k, '/')
-			parent := ""
-			if i >= 0 {
-				parent = k[:i]
-			}
-			frame(parent).push(undoEntry{frame: frames[k]}, nil)
+			rp.pushed[k] = true
+			rp.frame(parentKey(k)).push(undoEntry{frame: rp.frames[k]}, nil)
 		}
 	}
+}
 
-	res.Status = RunInterrupted
-	switch status {
-	case "succeeded":
-		res.Status = RunSucceeded
-	case "failed":
-		res.Status = RunFailed
-	case "":
+// result is the run's record as its recap showed it, or would have: a
+// journal without a final record is a run fanout did not live to finish.
+func (rp *replay) result(started time.Time) *Result {
+	res := rp.res
+	res.Status = rp.status
+	if res.Status == 0 {
+		res.Status = RunInterrupted
 		if res.Cause == "" {
 			res.Cause = "fanout stopped before the run finished: the journal has no final record"
 		} else {
 			res.Cause += "; then fanout stopped before the run finished"
 		}
 	}
-	if !last.IsZero() {
-		res.Duration = last.Sub(rc.Header.Started)
+	if !rp.last.IsZero() {
+		res.Duration = rp.last.Sub(started)
 	}
-	for _, u := range rv.ordered {
-		c := *u
-		res.Units = append(res.Units, &c)
-		if res.FirstFailure == u {
-			res.FirstFailure = &c
-		}
-	}
-	rv.res = res
-	return rv, nil
-}
-
-func pathKey(p []int) string {
-	parts := make([]string, len(p))
-	for i, n := range p {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, "/")
-}
-
-func maxDepth(frames map[string]*undoFrame) int {
-	d := 0
-	for k := range frames {
-		if k != "" {
-			d = max(d, strings.Count(k, "/")+1)
-		}
-	}
-	return d
-}
-
-// unmarshalCty reads a value marshalCty wrote, strings passed through f.
-func unmarshalCty(raw json.RawMessage, f func(string) string) (cty.Value, error) {
-	var sv ctyjson.SimpleJSONValue
-	if err := sv.UnmarshalJSON(raw); err != nil {
-		return cty.NilVal, err
-	}
-	return mapCtyStrings(sv.Value, f)
+	res.Units, res.FirstFailure = copyUnits(rp.rv.ordered, res.FirstFailure)
+	return res
 }
 
 // Result rebuilds the run's record from the journal, as the recap of the
 // run showed it (or would have, had fanout lived to its end).
 func (rc *Recovery) Result() (*Result, error) {
-	rv, err := rc.rebuild(nil)
+	rv, err := rc.shown()
 	if err != nil {
 		return nil, err
 	}
 	return rv.res, nil
 }
 
-// Plan returns the plan the journal recorded, secrets filled in from
-// secrets (placeholders stay where one is missing).
-func (rc *Recovery) Plan(secrets []Secret) (*Plan, error) {
-	rv, err := rc.rebuild(secrets)
+// Plan returns the plan the journal recorded, secrets left as their
+// placeholders: the plan Result and RollbackSteps read, built once.
+func (rc *Recovery) Plan() (*Plan, error) {
+	rv, err := rc.shown()
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +422,7 @@ type RollbackStep struct {
 // failed task first, then every task that started, newest first, inner
 // groups whole. Commands keep their secrets' placeholders.
 func (rc *Recovery) RollbackSteps() ([]RollbackStep, error) {
-	rv, err := rc.rebuild(nil)
+	rv, err := rc.shown()
 	if err != nil {
 		return nil, err
 	}
@@ -506,9 +453,9 @@ func (rv *recovered) newRun(ctx context.Context, opts ApplyOptions) *run {
 	return r
 }
 
-// ErrMissingSecrets is returned by RollbackJournal when the journal's
+// errMissingSecrets is returned by RollbackJournal when the journal's
 // commands need secrets that were not given.
-var ErrMissingSecrets = errors.New("the journal's plan needs sensitive values that were not given")
+var errMissingSecrets = errors.New("the journal's plan needs sensitive values that were not given")
 
 // RollbackJournal runs the rollback cascade of a journal's run, as a live
 // run would have had it finished: the first failed task first, then every
@@ -517,12 +464,14 @@ var ErrMissingSecrets = errors.New("the journal's plan needs sensitive values th
 // rollback, or an earlier RollbackJournal) are skipped. It appends what it
 // does to opts.Journal (the same journal, reopened). opts.Transports must
 // have been prepared with ConfigureFromJournal. Secrets fill the
-// placeholders of the journal; a missing one is ErrMissingSecrets and
-// nothing runs.
+// placeholders of the journal; a missing one is an error and nothing
+// runs.
 func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts ApplyOptions) (*Result, error) {
 	if missing := rc.Missing(secrets); len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrMissingSecrets, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: %s", errMissingSecrets, strings.Join(missing, ", "))
 	}
+	// Built again, not taken from shown: this one holds the secrets, and
+	// is not kept past the rollback.
 	rv, err := rc.rebuild(secrets)
 	if err != nil {
 		return nil, err
@@ -538,17 +487,30 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 	start := time.Now()
 	go r.dispatch()
 	r.emit(RunStarted{RunID: opts.RunID, Time: start, Units: len(rv.ordered), Hosts: len(rv.plan.Hosts)})
-	if err := r.record(&JournalRecord{Type: RecordRecoveryStarted, RunID: opts.RunID}); err != nil {
-		r.logger.Warn("the rollback goes on unrecorded", "error", err)
+	if !r.record(&JournalRecord{Type: RecordRecoveryStarted, RunID: opts.RunID}) {
+		// Unlike a run, a rollback goes on: undoing what the run
+		// started matters more than recording that it did.
+		r.logger.Warn("the rollback goes on unrecorded")
 	}
 	r.rollback(rv.root)
 	r.cancelExec()
 
+	res := r.recoveryResult(rv, start)
+	r.recordEnd(res, &JournalRecord{Type: RecordRecoveryFinished, Status: res.Status, Reason: res.Cause})
+	r.emit(RunFinished{Result: res})
+	close(r.events)
+	<-r.dispatched
+	return res, nil
+}
+
+// recoveryResult is what a RollbackJournal did: the run's units with the
+// rollbacks as they stand now, and the cause of the run it rolled back
+// unless the rollback itself was interrupted or failed.
+func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 	r.mu.Lock()
 	res := &Result{
-		RunID:          opts.RunID,
+		RunID:          r.opts.RunID,
 		Cause:          rv.res.Cause,
-		FirstFailure:   rv.res.FirstFailure,
 		RolledBack:     r.rolledBack,
 		RollbackFailed: r.rbFailed,
 		JournalError:   errString(r.journalErr),
@@ -556,27 +518,18 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 		Duration:       time.Since(start),
 		Status:         RunSucceeded,
 	}
-	for _, u := range rv.ordered {
-		c := *u
-		if u.Rollback != nil {
-			rb := *u.Rollback
-			c.Rollback = &rb
-		}
-		res.Units = append(res.Units, &c)
-	}
+	res.Units, _ = copyUnits(rv.ordered, nil)
+	// The run's first failure, as the journal told it, not a copy of it.
+	res.FirstFailure = rv.res.FirstFailure
 	r.mu.Unlock()
 	switch {
-	case ctx.Err() != nil:
+	case r.ctx.Err() != nil:
 		res.Status, res.Cause = RunInterrupted, "the rollback was interrupted"
 	case len(res.RollbackFailed) > 0:
 		res.Status = RunFailed
 		res.Cause = fmt.Sprintf("%d rollbacks failed", len(res.RollbackFailed))
 	}
-	r.record(&JournalRecord{Type: RecordRecoveryFinished, Status: res.Status.String(), Reason: res.Cause})
-	r.emit(RunFinished{Result: res})
-	close(r.events)
-	<-r.dispatched
-	return res, nil
+	return res
 }
 
 // ConfigureFromJournal starts and configures the transports a journal's
@@ -584,14 +537,7 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 // a rollback reaches the hosts as the run did, whatever the configuration
 // says now. A plugin pinned by sha256 must still match it.
 func (ts *Transports) ConfigureFromJournal(ctx context.Context, rc *Recovery, secrets []Secret) error {
-	fill := func(s string) string { return s }
-	if len(secrets) > 0 {
-		var pairs []string
-		for _, s := range secrets {
-			pairs = append(pairs, placeholder(s.Name), s.Value)
-		}
-		fill = strings.NewReplacer(pairs...).Replace
-	}
+	fill := secretFiller(secrets)
 	for _, jt := range rc.Header.Plan.Transports {
 		if jt.SHA256 != "" {
 			ts.mu.Lock()
@@ -608,7 +554,7 @@ func (ts *Transports) ConfigureFromJournal(ctx context.Context, rc *Recovery, se
 				return fmt.Errorf("transport %s: journaled settings: %w", jt.Name, err)
 			}
 		}
-		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings})
+		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: rc.Header.RunID})
 		if err != nil {
 			return fmt.Errorf("transport %s: configure: %w", jt.Name, err)
 		}

@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// The journal stores statuses as words (MarshalText), apart from how the
+// views show them (String): the two happen to agree today, but a change of
+// display must not change what old journals mean, and a word the journal
+// does not know is an error, never a guess.
+
 // Status is how one phase of a (task, host) pair ended.
 type Status int
 
@@ -41,6 +46,37 @@ func (s Status) String() string {
 		return "interrupted"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// statusWords are the journal's words for Status, in Status order.
+var statusWords = [...]string{
+	StatusSkipped:     "skipped",
+	StatusOK:          "ok",
+	StatusFailed:      "failed",
+	StatusTimedOut:    "timed out",
+	StatusUnreachable: "unreachable",
+	StatusInterrupted: "interrupted",
+}
+
+// MarshalText returns the journal's word for s; a Status out of range is
+// an error, since no reader could make sense of it.
+func (s Status) MarshalText() ([]byte, error) {
+	if s < 0 || int(s) >= len(statusWords) {
+		return nil, fmt.Errorf("unknown unit status %d", int(s))
+	}
+	return []byte(statusWords[s]), nil
+}
+
+// UnmarshalText reads a word MarshalText wrote; an unknown word is an
+// error.
+func (s *Status) UnmarshalText(b []byte) error {
+	for st, w := range statusWords {
+		if w == string(b) {
+			*s = Status(st)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown unit status %q", b)
 }
 
 // PhaseResult is how one phase (run or rollback) of a pair went.
@@ -94,6 +130,18 @@ func (r PhaseResult) Describe() string {
 	return r.Status.String()
 }
 
+// ownWords are the words core writes around values in a Result's causes
+// and in PhaseResult.Describe; Plan.Labels lists them for redaction.
+var ownWords = []string{
+	"task", "failed on host", "hosts failed preflight", "nothing was run", "exit", "killed by SIG",
+	"timed out after", "unreachable", "interrupted by the operator", "interrupted", "cancelled",
+	"aborted", "then", "rollbacks failed", "the rollback was interrupted", "skipped",
+	"cannot write the run journal", "the run journal's last record", "not started",
+	"fanout stopped before the run finished", "the journal has no final record",
+	"no record of its end", "fanout stopped while it ran",
+	"the transport did not stop the command at its timeout",
+}
+
 // UnitResult is everything that happened to one (task, host) pair.
 type UnitResult struct {
 	Task string
@@ -103,12 +151,13 @@ type UnitResult struct {
 	Rollback *PhaseResult
 }
 
-// RunStatus is how a whole run ended.
+// RunStatus is how a whole run ended. The zero RunStatus is no status:
+// a run that has not ended, which a journal leaves out.
 type RunStatus int
 
 const (
 	// RunSucceeded means every pair ran and exited 0.
-	RunSucceeded RunStatus = iota
+	RunSucceeded RunStatus = iota + 1
 	// RunFailed means a pair failed (or a host failed preflight).
 	RunFailed
 	// RunInterrupted means the run was interrupted or cancelled.
@@ -126,6 +175,34 @@ func (s RunStatus) String() string {
 		return "interrupted"
 	}
 	return fmt.Sprintf("RunStatus(%d)", int(s))
+}
+
+// runStatusWords are the journal's words for RunStatus.
+var runStatusWords = map[RunStatus]string{
+	RunSucceeded:   "succeeded",
+	RunFailed:      "failed",
+	RunInterrupted: "interrupted",
+}
+
+// MarshalText returns the journal's word for s.
+func (s RunStatus) MarshalText() ([]byte, error) {
+	w, ok := runStatusWords[s]
+	if !ok {
+		return nil, fmt.Errorf("unknown run status %d", int(s))
+	}
+	return []byte(w), nil
+}
+
+// UnmarshalText reads a word MarshalText wrote; an unknown word is an
+// error.
+func (s *RunStatus) UnmarshalText(b []byte) error {
+	for st, w := range runStatusWords {
+		if w == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown run status %q", b)
 }
 
 // HostError is a host that failed to connect in preflight.

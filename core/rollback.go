@@ -129,14 +129,14 @@ func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
 	r.rolledBack = append(r.rolledBack, t.Name)
 	r.mu.Unlock()
 
-	sem := NewSemaphore(t.MaxHosts)
+	sem := newSemaphore(t.MaxHosts)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failed []string
 	for _, h := range hosts {
-		sem.Acquire()
+		sem.acquire()
 		wg.Go(func() {
-			defer sem.Release()
+			defer sem.release()
 			res := r.runUnit(r.ctx, t, h, PhaseRollback)
 			r.mu.Lock()
 			r.units[unitKey{t, h.Name}].Rollback = &res

@@ -36,19 +36,19 @@ func (r *run) runNode(n Node, frame *undoFrame, path []int) {
 // takes a slot before its goroutine starts and frees it when done, so the
 // next member starts as soon as any running one finishes.
 func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
-	sem := NewSemaphore(g.Threads)
+	sem := newSemaphore(g.Threads)
 	var wg sync.WaitGroup
 	for i, m := range g.Members {
 		if r.isStopping() {
 			break
 		}
-		sem.Acquire()
+		sem.acquire()
 		if r.isStopping() {
-			sem.Release()
+			sem.release()
 			break
 		}
 		wg.Go(func() {
-			defer sem.Release()
+			defer sem.release()
 			r.runNode(m, frame, append(slices.Clip(path), i))
 		})
 	}
@@ -58,18 +58,18 @@ func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
 // runTask runs t on its hosts, at most MaxHosts at once, and reports
 // whether it started on any host.
 func (r *run) runTask(t *TaskNode) bool {
-	sem := NewSemaphore(t.MaxHosts)
+	sem := newSemaphore(t.MaxHosts)
 	var wg sync.WaitGroup
 	started := false
 	for i, h := range t.Hosts {
 		if r.isStopping() {
 			break
 		}
-		sem.Acquire()
+		sem.acquire()
 		r.mu.Lock()
 		if r.stopping || r.ctx.Err() != nil {
 			r.mu.Unlock()
-			sem.Release()
+			sem.release()
 			break
 		}
 		r.started[t] = append(r.started[t], h)
@@ -77,7 +77,7 @@ func (r *run) runTask(t *TaskNode) bool {
 		r.mu.Unlock()
 		started = true
 		wg.Go(func() {
-			defer sem.Release()
+			defer sem.release()
 			res := r.runUnit(r.execCtx, t, h, PhaseRun)
 			r.mu.Lock()
 			u.Run = res
@@ -126,8 +126,8 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		r.awaitStartedConnects(t)
 		// And a few at a time: a burst of handshakes as a wave starts
 		// delays the commands whose turn it is.
-		r.ahead.Acquire()
-		defer r.ahead.Release()
+		r.ahead.acquire()
+		defer r.ahead.release()
 		if r.isStopping() {
 			return
 		}
@@ -162,7 +162,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	start := time.Now()
 	// Durable before anything is sent: after a crash, the journal must
 	// show every pair that may have run.
-	if err := r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}); err != nil && phase == PhaseRun {
+	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
 		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})

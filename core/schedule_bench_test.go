@@ -57,7 +57,7 @@ func (n *nopTransport) Close(context.Context, *sdk.CloseRequest) (*sdk.CloseResp
 }
 
 func (n *nopTransport) launcher() Launcher {
-	return LauncherFunc(func(context.Context, string) (sdk.Transport, func(), error) { return n, func() {}, nil })
+	return launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) { return n, func() {}, nil })
 }
 
 // benchConfig is TASKS tasks of `true` on HOSTS hosts of the local

@@ -1,24 +1,24 @@
 package core
 
-// Semaphore limits how many goroutines hold it at once: one per parallelize
+// semaphore limits how many goroutines hold it at once: one per parallelize
 // block (its threads) and one per task (its max_hosts). The holder acquires
 // it before starting the goroutine that will release it, so a window slides:
 // the next member starts the moment any running one finishes.
-type Semaphore chan struct{}
+type semaphore chan struct{}
 
-// NewSemaphore returns a semaphore of n slots; n must be at least 1.
-func NewSemaphore(n int) Semaphore {
+// newSemaphore returns a semaphore of n slots; n must be at least 1.
+func newSemaphore(n int) semaphore {
 	if n < 1 {
 		panic("core: semaphore of fewer than 1 slot")
 	}
-	return make(Semaphore, n)
+	return make(semaphore, n)
 }
 
-// Acquire blocks until a slot is free.
-func (s Semaphore) Acquire() { s <- struct{}{} }
+// acquire blocks until a slot is free.
+func (s semaphore) acquire() { s <- struct{}{} }
 
-// Release frees a slot; releasing more than was acquired is a bug.
-func (s Semaphore) Release() {
+// release frees a slot; releasing more than was acquired is a bug.
+func (s semaphore) release() {
 	select {
 	case <-s:
 	default:

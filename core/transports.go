@@ -42,11 +42,11 @@ type RequestLauncher interface {
 	LaunchWith(ctx context.Context, req LaunchRequest) (t sdk.Transport, stop func(), err error)
 }
 
-// LauncherFunc adapts a function to Launcher.
-type LauncherFunc func(ctx context.Context, name string) (sdk.Transport, func(), error)
+// launcherFunc adapts a function to Launcher.
+type launcherFunc func(ctx context.Context, name string) (sdk.Transport, func(), error)
 
 // Launch calls f.
-func (f LauncherFunc) Launch(ctx context.Context, name string) (sdk.Transport, func(), error) {
+func (f launcherFunc) Launch(ctx context.Context, name string) (sdk.Transport, func(), error) {
 	return f(ctx, name)
 }
 
@@ -86,19 +86,6 @@ func (tp *TransportPlan) Attributes() []Setting {
 			v, _ = tp.Settings.GetAttr(a.Name).UnmarkDeep()
 		}
 		out = append(out, Setting{Name: a.Name, Value: v, Sensitive: a.Sensitive})
-	}
-	return out
-}
-
-// Secrets returns the transport's set sensitive string settings, named by
-// their reference ("transport.ssh.password"): what the journal replaces by
-// placeholders and the views hide wherever a command or a plugin prints it.
-func (tp *TransportPlan) Secrets() []Secret {
-	var out []Secret
-	for _, s := range tp.Attributes() {
-		if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
-			out = append(out, Secret{Name: "transport." + tp.Name + "." + s.Name, Value: s.Value.AsString()})
-		}
 	}
 	return out
 }
@@ -210,15 +197,36 @@ func (ts *Transports) Close(ctx context.Context) error {
 
 // prepare describes every transport the hosts use (and every declared
 // one), decodes transport and host settings against the plugins' schemas,
-// and configures each transport. Hosts of the configuration that the plan
-// does not use are checked too when their transport was started anyway,
-// so that a typo is found before the run that uses the host.
-func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*Host) ([]*TransportPlan, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
+// and configures each transport for run runID (empty when no run will
+// follow). Hosts of the configuration that the plan does not use are
+// checked too when their transport was started anyway, so that a typo is
+// found before the run that uses the host.
+func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*Host, runID string) ([]*TransportPlan, hcl.Diagnostics) {
 	counts := map[string]int{}
 	for _, h := range hosts {
 		counts[h.Transport]++
 	}
+	var diags hcl.Diagnostics
+	var plans []*TransportPlan
+	described := map[string]*sdk.DescribeResponse{}
+	for _, name := range ts.transportNames(cfg, counts) {
+		tp, desc, tdiags := ts.configure(ctx, cfg, name, runID)
+		diags = append(diags, tdiags...)
+		if desc != nil {
+			described[name] = desc
+		}
+		if tp != nil {
+			tp.Hosts = counts[name]
+			plans = append(plans, tp)
+		}
+	}
+	diags = append(diags, decodeHostSettings(cfg, hosts, described)...)
+	return plans, diags
+}
+
+// transportNames lists, sorted, the transports the plan's hosts use (with
+// how many: counts) and every declared one, and notes their sha256 pins.
+func (ts *Transports) transportNames(cfg *config.Config, counts map[string]int) []string {
 	names := make([]string, 0, len(counts))
 	for name := range counts {
 		names = append(names, name)
@@ -234,47 +242,53 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 	}
 	ts.mu.Unlock()
 	sort.Strings(names)
+	return names
+}
 
-	var plans []*TransportPlan
-	described := map[string]*sdk.DescribeResponse{}
-	for _, name := range names {
-		block := cfg.Transports[name]
-		t, desc, err := ts.get(ctx, name)
-		if err != nil {
-			diags = append(diags, launchDiagnostic(cfg, name, err))
-			continue
-		}
-		described[name] = desc
-		var body hcl.Body = hcl.EmptyBody()
-		if block != nil && block.Config != nil {
-			body = block.Config
-		}
-		settings, sdiags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
-		diags = append(diags, sdiags...)
-		if sdiags.HasErrors() {
-			continue
-		}
-		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings})
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  fmt.Sprintf("Transport %q rejected its settings", name),
-				Detail:   err.Error() + ".",
-				Subject:  rangePtr(block),
-			})
-			continue
-		}
-		diags = append(diags, mapDiagnostics(resp.Diagnostics, body, rangePtr(block))...)
-		if resp.Diagnostics.HasErrors() {
-			continue
-		}
-		plans = append(plans, &TransportPlan{Name: name, Plugin: desc, Settings: settings, Hosts: counts[name]})
+// configure starts the named transport, decodes its block against the
+// schema its plugin declares and configures it for run runID. It returns
+// the plugin's description once it is started (nil when it could not be),
+// and the transport's plan once it accepted its settings (nil otherwise).
+func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, runID string) (*TransportPlan, *sdk.DescribeResponse, hcl.Diagnostics) {
+	block := cfg.Transports[name]
+	t, desc, err := ts.get(ctx, name)
+	if err != nil {
+		return nil, nil, hcl.Diagnostics{launchDiagnostic(cfg, name, err)}
 	}
+	var body hcl.Body = hcl.EmptyBody()
+	if block != nil && block.Config != nil {
+		body = block.Config
+	}
+	settings, diags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
+	if diags.HasErrors() {
+		return nil, desc, diags
+	}
+	resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: runID})
+	if err != nil {
+		return nil, desc, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Transport %q rejected its settings", name),
+			Detail:   err.Error() + ".",
+			Subject:  rangePtr(block),
+		})
+	}
+	diags = append(diags, mapDiagnostics(resp.Diagnostics, body, rangePtr(block))...)
+	if resp.Diagnostics.HasErrors() {
+		return nil, desc, diags
+	}
+	return &TransportPlan{Name: name, Plugin: desc, Settings: settings}, desc, diags
+}
 
+// decodeHostSettings decodes every host's settings against the host schema
+// of its transport, when that transport was described, and sets them on
+// the plan's hosts. Hosts the plan does not use are checked too, so that
+// a typo is found before the run that uses the host.
+func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
 	planned := map[string]*Host{}
 	for _, h := range hosts {
 		planned[h.Name] = h
 	}
+	var diags hcl.Diagnostics
 	for _, ch := range cfg.Hosts {
 		desc, ok := described[ch.Transport]
 		if !ok {
@@ -294,7 +308,7 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 			h.Config = v
 		}
 	}
-	return plans, diags
+	return diags
 }
 
 // launchDiagnostic explains why a transport could not be started, on its

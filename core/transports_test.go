@@ -49,17 +49,23 @@ func (s *schemaTransport) Configure(_ context.Context, req *sdk.ConfigureRequest
 // planSource plans src, main.hcl, with the echo transport served by st.
 func planSource(t *testing.T, src string, l Launcher) (*Plan, hcl.Diagnostics) {
 	t.Helper()
+	return planSourceWith(t, src, l, "")
+}
+
+// planSourceWith is planSource for the run runID.
+func planSourceWith(t *testing.T, src string, l Launcher, runID string) (*Plan, hcl.Diagnostics) {
+	t.Helper()
 	cfg, diags := config.NewParser(fstest.MapFS{"main.hcl": {Data: []byte(src)}}).LoadConfig("main.hcl", config.LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatalf("load: %v", diags)
 	}
 	ts := NewTransports(l, nil)
 	t.Cleanup(func() { ts.Close(context.Background()) })
-	return BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts})
+	return BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts, RunID: runID})
 }
 
 func echoLauncher(st *schemaTransport) Launcher {
-	return LauncherFunc(func(_ context.Context, name string) (sdk.Transport, func(), error) {
+	return launcherFunc(func(_ context.Context, name string) (sdk.Transport, func(), error) {
 		if name != "echo" {
 			return nil, nil, fmt.Errorf("no transport %q", name)
 		}
@@ -186,7 +192,7 @@ host "a" {
 	if diff := cmp.Diff(wantAttrs, got); diff != "" {
 		t.Errorf("Attributes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Secret{{Name: "transport." + tp.Name + ".token", Value: "s3cret"}}, tp.Secrets()); diff != "" {
+	if diff := cmp.Diff([]Secret{{Name: "transport." + tp.Name + ".token", Value: "s3cret"}}, Secrets(nil, p)); diff != "" {
 		t.Errorf("Secrets (-want +got):\n%s", diff)
 	}
 }

@@ -19,12 +19,14 @@ func runApply(args []string, s *streams) int {
 		return code
 	}
 	l := newLoader(s, &a.Common)
+	// Known before the plan: the transports are configured with it.
+	runID := core.NewRunID()
+	l.runID = runID
 	pl, done, ok := l.buildPlan(&a.Common, a.Selection)
 	defer done()
 	if !ok {
 		return exitUsage
 	}
-	runID := core.NewRunID()
 	jr, ok := startJournal(s, "apply", a.Path, runID, pl)
 	if !ok {
 		return exitFailed

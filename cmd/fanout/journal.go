@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // stateDir is the .fanout directory of the configuration at path (a .hcl
@@ -40,69 +37,6 @@ func journalPath(state, runID string) string {
 	return filepath.Join(state, "runs", runID+".jsonl")
 }
 
-// secretValues are the values of secrets, for a views.Redactor.
-func secretValues(secrets []core.Secret) []string {
-	out := make([]string, len(secrets))
-	for i, s := range secrets {
-		out[i] = s.Value
-	}
-	return out
-}
-
-// secretsFor lists what must never reach a journal: every string and
-// number inside a sensitive variable's value, named by its reference
-// ("var.token", "var.creds.password", "var.keys[0]"), and every set
-// sensitive setting of the plan's transports ("transport.ssh.password").
-// `fanout rollback` rebuilds the same list from the configuration to put
-// them back.
-func secretsFor(cfg *config.Config, plan *core.Plan) []core.Secret {
-	var out []core.Secret
-	for _, v := range cfg.Variables {
-		if !v.Sensitive || v.Value == cty.NilVal {
-			continue
-		}
-		_ = cty.Walk(v.Value, func(p cty.Path, val cty.Value) (bool, error) {
-			if !val.IsKnown() || val.IsNull() {
-				return false, nil
-			}
-			name := "var." + v.Name + pathString(p)
-			switch val.Type() {
-			case cty.String:
-				out = append(out, core.Secret{Name: name, Value: val.AsString()})
-			case cty.Number:
-				out = append(out, core.Secret{Name: name, Value: val.AsBigFloat().Text('f', -1)})
-			}
-			return true, nil
-		})
-	}
-	if plan != nil {
-		for _, tp := range plan.Transports {
-			out = append(out, tp.Secrets()...)
-		}
-	}
-	return out
-}
-
-func pathString(p cty.Path) string {
-	var b strings.Builder
-	for _, step := range p {
-		switch s := step.(type) {
-		case cty.GetAttrStep:
-			b.WriteString("." + s.Name)
-		case cty.IndexStep:
-			switch {
-			case s.Key.Type() == cty.String:
-				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
-			case s.Key.Type() == cty.Number:
-				b.WriteString("[" + s.Key.AsBigFloat().Text('f', -1) + "]")
-			default:
-				b.WriteString("[?]")
-			}
-		}
-	}
-	return b.String()
-}
-
 // journaled is a run's journal and the configuration's lock, held from
 // before the run starts until it ends.
 type journaled struct {
@@ -127,7 +61,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 		return nil, false
 	}
 	abs, _ := filepath.Abs(cfgPath)
-	secrets := secretsFor(pl.cfg, pl.plan)
+	secrets := core.Secrets(pl.cfg, pl.plan)
 	hdr, err := core.NewJournalHeader(pl.plan, runID, abs, version, secrets)
 	if err == nil {
 		var j *core.FileJournal
@@ -165,11 +99,12 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 	return lock, true
 }
 
-// finish says where the run is recorded when it did not succeed, since
-// that is when the journal is wanted.
+// finish says on stderr when the run's journal could not be written, since
+// the journal then misses the rest of the run.
 func (j *journaled) finish(s *streams, res *core.Result) {
 	if res.JournalError != "" {
-		fmt.Fprintf(s.Err, "fanout: the run stopped because its journal %s could not be written; what it started was handled as after a failure.\n", j.journal.Path())
+		fmt.Fprintf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal may show the run unfinished.\n",
+			j.journal.Path(), res.JournalError)
 	}
 }
 

@@ -33,6 +33,9 @@ type loader struct {
 	// prompt asks for required variables left unset; nil when stdin is not
 	// a terminal (or for validate), which makes them errors.
 	prompt func(v *config.Variable) (string, error)
+	// runID is the run a plan is built for (apply's), which the
+	// transports are configured with; empty when none will run.
+	runID string
 }
 
 func newLoader(s *streams, c *arguments.Common) *loader {
@@ -196,7 +199,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	ts := core.NewTransports(newConfigLauncher(logger, c.Path), logger)
 	done := func() { _ = ts.Close(context.Background()) }
 	p, diags := core.BuildPlan(context.Background(), cfg, core.PlanOptions{
-		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts,
+		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts, RunID: l.runID,
 	})
 	l.report(diags)
 	if diags.HasErrors() {
@@ -205,7 +208,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	// Views hide what the journal leaves out: every string and number
 	// inside a sensitive variable's value and every sensitive transport
 	// setting, wherever a command or a plugin's message repeats one.
-	redact := views.NewRedactor(secretValues(secretsFor(cfg, p)))
+	redact := views.NewRedactor(core.SecretValues(core.Secrets(cfg, p)), p.Labels()...)
 	return &planned{cfg: cfg, plan: p, ts: ts, redact: redact}, done, true
 }
 

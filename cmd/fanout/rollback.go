@@ -31,7 +31,7 @@ func runRollback(args []string, s *streams) int {
 		return exitFailed
 	}
 	views.RunHeader(s.Out, rc, o)
-	if done, status := rc.Finished(); done && status == core.RunSucceeded.String() && !a.Force {
+	if status, done := rc.Finished(); done && status == core.RunSucceeded && !a.Force {
 		fmt.Fprintf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", rc.Header.RunID)
 		return exitUsage
 	}
@@ -73,7 +73,7 @@ func runRollback(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
-	plan, err := rc.Plan(nil)
+	plan, err := rc.Plan()
 	if err != nil {
 		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
@@ -84,6 +84,9 @@ func runRollback(args []string, s *streams) int {
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
 	fmt.Fprintln(s.Out)
+	// The commands run with the secrets given back; what they print is
+	// hidden as apply hides it.
+	o.Redact = views.NewRedactor(core.SecretValues(secrets), plan.Labels()...)
 	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{
 		Options: o, Version: version, Command: "rollback", Rollbacks: pairs, Hosts: hosts,
 	})
@@ -146,10 +149,10 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery) ([]co
 		pl, done, ok := l.buildPlan(&c, arguments.Selection{})
 		defer done()
 		if ok {
-			secrets = secretsFor(pl.cfg, pl.plan)
+			secrets = core.Secrets(pl.cfg, pl.plan)
 		}
 	} else if cfg, ok := l.load(&c); ok {
-		secrets = secretsFor(cfg, nil)
+		secrets = core.Secrets(cfg, nil)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		fmt.Fprintf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+

@@ -19,15 +19,29 @@ type Redactor struct {
 
 // NewRedactor returns a Redactor hiding every non-empty value, or nil when
 // there is none. Longer values are matched first, so a value containing
-// another is hidden whole.
-func NewRedactor(values []string) *Redactor {
+// another is hidden whole. The keep words (host and task names: fanout's
+// own labels, shown unredacted in every line's prefix anyway) are never
+// cut into: a value found inside one of them is left alone there.
+// Which values are sensitive, and how short a value is too short to hide,
+// is core.Secrets' rule.
+func NewRedactor(values []string, keep ...string) *Redactor {
 	vs := slices.DeleteFunc(slices.Clone(values), func(s string) bool { return s == "" })
 	if len(vs) == 0 {
 		return nil
 	}
 	slices.SortStableFunc(vs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	vs = slices.Compact(vs)
-	pairs := make([]string, 0, 2*len(vs))
+	keep = slices.Clone(keep)
+	slices.SortStableFunc(keep, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	pairs := make([]string, 0, 2*(len(vs)+len(keep)))
+	// strings.Replacer tries its pairs in argument order at each place:
+	// a kept word that holds a value, put first, is matched whole and
+	// replaced by itself.
+	for _, k := range keep {
+		if k != "" && slices.ContainsFunc(vs, func(v string) bool { return k != v && strings.Contains(k, v) }) {
+			pairs = append(pairs, k, k)
+		}
+	}
 	for _, v := range vs {
 		pairs = append(pairs, v, Redacted)
 	}
