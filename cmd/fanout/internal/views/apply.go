@@ -165,7 +165,9 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			}
 		}
 	case core.HostConnected:
-		if e.Err != "" {
+		// With -group, the recap's one line per cause says which hosts
+		// preflight failed on; a line per host would be 2,000 alike.
+		if e.Err != "" && (v.groups == nil || !e.Preflight) {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
 		}
 	case core.UnitStarted:
@@ -212,7 +214,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.groups.rollbackStarted(e)
 		}
 		if !quiet {
-			hosts := strings.Join(e.Hosts, ", ")
+			hosts := hostNames(e.Hosts)
 			if v.groups != nil {
 				hosts = FoldHosts(e.Hosts)
 			}
@@ -221,7 +223,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RollbackFinished:
 		v.rollback = ""
 		if len(e.Failed) > 0 {
-			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
+			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, hostNames(e.Failed))))
 		}
 	case core.RunFinished:
 		v.finished = true
@@ -394,7 +396,13 @@ func writeRunning(b *bytes.Buffer, running map[unitKey]time.Time, now time.Time,
 		return strings.Compare(a.host+a.task, b.host+b.task)
 	})
 	fmt.Fprintf(b, "Running now: %s\n", plural(len(keys), "pair"))
-	for _, k := range keys {
+	// On a fleet, the longest running are the ones to look at; the
+	// others are counted.
+	shown := keys[:min(len(keys), foldAbove)]
+	for _, k := range shown {
 		fmt.Fprintf(b, "  %s │ for %s\n", label(k), now.Sub(running[k]).Truncate(100*time.Millisecond))
+	}
+	if more := len(keys) - len(shown); more > 0 {
+		fmt.Fprintf(b, "  and %d more, running for less time\n", more)
 	}
 }

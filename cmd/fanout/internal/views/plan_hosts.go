@@ -22,10 +22,7 @@ func hostList(hosts []*core.Host) string {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
-	if len(names) > foldAbove {
-		return FoldHosts(names)
-	}
-	return strings.Join(names, ", ")
+	return hostNames(names)
 }
 
 // planHostVars writes the vars of the plan's hosts, one line per distinct
