@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -161,7 +162,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			if v.o.Command == "rollback" {
 				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
 			} else {
-				fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+				fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmp.Or(v.o.Command, "apply"), e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 			}
 		}
 	case core.HostConnected:
