@@ -86,4 +86,3 @@ func ParseExec(args []string) (*Exec, error) {
 	}
 	return e, nil
 }
-
