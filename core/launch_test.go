@@ -2,240 +2,45 @@ package core
 
 import (
 	"context"
-	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/fanout/fanout/sdk"
 )
 
-// writeExec writes an executable file at dir/name.
-func writeExec(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
+// noSignal is the fake transport without the Signal capability.
+type noSignal struct{ *fakeTransport }
+
+func (noSignal) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{Name: "fake"}, nil
 }
 
-func TestFindSearchOrder(t *testing.T) {
-	root := t.TempDir()
-	local, env1, env2, home, sys := filepath.Join(root, "local"), filepath.Join(root, "env1"),
-		filepath.Join(root, "env2"), filepath.Join(root, "home"), filepath.Join(root, "sys")
-	l := &PluginLauncher{SearchPath: []string{local, env1, "", env2, home}, SystemPath: []string{sys}}
-
-	// Each step makes an earlier directory hold the plugin, which must
-	// then win over the later ones.
-	steps := []struct {
-		dir  string
-		want string
-	}{
-		{sys, filepath.Join(sys, "fanout-transport-x")},
-		{home, filepath.Join(home, "fanout-transport-x")},
-		{env2, filepath.Join(env2, "fanout-transport-x")},
-		{env1, filepath.Join(env1, "fanout-transport-x")},
-		{local, filepath.Join(local, "fanout-transport-x")},
-	}
-	for _, s := range steps {
-		writeExec(t, s.dir, "fanout-transport-x", "#!/bin/sh\n")
-		got, err := l.Find("x")
-		if err != nil || got != s.want {
-			t.Errorf("after adding %s: Find = %q, %v; want %q", s.dir, got, err, s.want)
-		}
-	}
-
-	// Neither a file that is not executable nor a directory is a plugin.
-	if err := os.WriteFile(filepath.Join(local, "fanout-transport-y"), []byte("#!/bin/sh\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(env1, "fanout-transport-y"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	want := writeExec(t, sys, "fanout-transport-y", "#!/bin/sh\n")
-	if got, err := l.Find("y"); err != nil || got != want {
-		t.Errorf("Find(y) = %q, %v; want %q", got, err, want)
-	}
-
-	found := l.Discover()
-	wantFound := []FoundPlugin{
-		{Name: "x", Path: filepath.Join(local, "fanout-transport-x"), Shadowed: []string{
-			filepath.Join(env1, "fanout-transport-x"), filepath.Join(env2, "fanout-transport-x"),
-			filepath.Join(home, "fanout-transport-x"), filepath.Join(sys, "fanout-transport-x"),
-		}},
-		{Name: "y", Path: want},
-	}
-	if diff := cmp.Diff(wantFound, found); diff != "" {
-		t.Errorf("Discover (-want +got):\n%s", diff)
-	}
+// signalCounter counts the Signals that reach it.
+type signalCounter struct {
+	noSignal
+	n int
 }
 
-func TestFindRelativeDirIsMadeAbsolute(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	writeExec(t, filepath.Join(".fanout", "plugins"), "fanout-transport-x", "#!/bin/sh\n")
-	l := &PluginLauncher{SearchPath: []string{filepath.Join(".fanout", "plugins")}, SystemPath: []string{}}
-	got, err := l.Find("x")
-	if err != nil || !filepath.IsAbs(got) || !strings.HasSuffix(got, "/.fanout/plugins/fanout-transport-x") {
-		t.Errorf("Find = %q, %v; want an absolute path", got, err)
-	}
+func (s *signalCounter) Signal(context.Context, *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	s.n++
+	return &sdk.SignalResponse{}, nil
 }
 
-func TestFindNotFound(t *testing.T) {
-	l := &PluginLauncher{SearchPath: []string{".fanout/plugins", "/opt/fanout", "/home/u/.fanout/plugins"}, SystemPath: []string{"/usr/bin", "/bin"}}
-	_, err := l.Find("nope")
-	var nf *PluginNotFoundError
-	if !errors.As(err, &nf) {
-		t.Fatalf("err = %v, want a *PluginNotFoundError", err)
-	}
-	want := "no plugin binary fanout-transport-nope in .fanout/plugins, /opt/fanout, /home/u/.fanout/plugins, $PATH (/usr/bin, /bin)"
-	if err.Error() != want {
-		t.Errorf("error = %q\nwant    %q", err, want)
-	}
-}
-
-func TestLaunchChecksum(t *testing.T) {
-	dir := t.TempDir()
-	// The binary is never started: a mismatch is found before.
-	path := writeExec(t, dir, "fanout-transport-x", "#!/bin/sh\necho started >&2\nexit 1\n")
-	sum, err := sdk.SHA256File(path)
+// TestSignalOnlyWhenDeclared: the core never sends Signal to a transport
+// that did not declare the capability.
+func TestSignalOnlyWhenDeclared(t *testing.T) {
+	impl := &signalCounter{noSignal: noSignal{newFake()}}
+	ts := NewTransports(launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) {
+		return impl, func() {}, nil
+	}), nil)
+	defer ts.Close(context.Background())
+	tr, _, err := ts.get(context.Background(), "fake")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := strings.Repeat("0", 64)
-	lockPath := filepath.Join(dir, LockFileName)
-	writeLock := func(t *testing.T, sums map[string]string) {
-		t.Helper()
-		lf := &LockFile{Path: lockPath, Transports: map[string]*LockedTransport{}}
-		for n, s := range sums {
-			lf.Transports[n] = &LockedTransport{Name: n, SHA256: s}
-		}
-		if err := lf.Write(); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "1", Signal: "INT"}); err != nil {
+		t.Fatal(err)
 	}
-
-	t.Run("pinned by the block", func(t *testing.T) {
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}}
-		_, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "x", SHA256: other})
-		var cm *ChecksumMismatchError
-		if !errors.As(err, &cm) || cm.Got != sum || cm.Want != other || cm.LockFile != "" {
-			t.Fatalf("err = %v (%+v), want a ChecksumMismatchError from the block", err, cm)
-		}
-		for _, s := range []string{sum, other, path, "transport block"} {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("error %q lacks %q", err, s)
-			}
-		}
-	})
-	t.Run("lock file", func(t *testing.T) {
-		writeLock(t, map[string]string{"x": other})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
-		var cm *ChecksumMismatchError
-		if !errors.As(err, &cm) || cm.LockFile != lockPath {
-			t.Fatalf("err = %v, want a ChecksumMismatchError from the lock file", err)
-		}
-		for _, s := range []string{sum, other, lockPath, "fanout plugins lock"} {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("error %q lacks %q", err, s)
-			}
-		}
-	})
-	t.Run("not in the lock file", func(t *testing.T) {
-		writeLock(t, map[string]string{"other": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
-		var le *LockError
-		if !errors.As(err, &le) || !strings.Contains(err.Error(), "does not record transport \"x\"") {
-			t.Fatalf("err = %v, want a LockError", err)
-		}
-	})
-	t.Run("block and lock file disagree", func(t *testing.T) {
-		writeLock(t, map[string]string{"x": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "x", SHA256: other})
-		var le *LockError
-		if !errors.As(err, &le) || le.Pinned != other || le.Locked != sum {
-			t.Fatalf("err = %v, want a LockError naming both sums", err)
-		}
-	})
-	t.Run("matching lock file starts the binary", func(t *testing.T) {
-		writeLock(t, map[string]string{"x": sum})
-		l := &PluginLauncher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
-		_, _, err := l.Launch(context.Background(), "x")
-		// The script is no plugin: it got as far as the handshake.
-		if !errors.Is(err, sdk.ErrHandshake) || !strings.Contains(err.Error(), "started") {
-			t.Fatalf("err = %v, want a handshake failure showing the script's stderr", err)
-		}
-	})
-	t.Run("built-in refuses a pin", func(t *testing.T) {
-		l := &PluginLauncher{Builtin: map[string][]string{"local": {"/bin/false"}}}
-		if _, _, err := l.LaunchWith(context.Background(), LaunchRequest{Name: "local", SHA256: sum}); err == nil {
-			t.Fatal("a pinned built-in was started")
-		}
-	})
-}
-
-func TestLockFileRoundTrip(t *testing.T) {
-	lf := &LockFile{Path: "x/.fanout.lock.hcl", Transports: map[string]*LockedTransport{
-		"echo":   {Name: "echo", Version: "0.1.0", SHA256: strings.Repeat("ab", 32)},
-		"docker": {Name: "docker", SHA256: strings.Repeat("0", 64)},
-	}}
-	b := lf.Bytes()
-	want := lockFileHeader + `transport "docker" {
-  sha256 = "` + strings.Repeat("0", 64) + `"
-}
-
-transport "echo" {
-  version = "0.1.0"
-  sha256  = "` + strings.Repeat("ab", 32) + `"
-}
-`
-	if diff := cmp.Diff(want, string(b)); diff != "" {
-		t.Errorf("Bytes (-want +got):\n%s", diff)
-	}
-	back, diags := ParseLockFile(b, lf.Path)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	for _, lt := range back.Transports {
-		lt.DeclRange = lf.Transports[lt.Name].DeclRange
-	}
-	if diff := cmp.Diff(lf, back); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-}
-
-func TestLockFileErrors(t *testing.T) {
-	tests := []struct {
-		name, src, want string
-		line            int
-	}{
-		{"bad sum", "transport \"x\" {\n  sha256 = \"abc\"\n}\n", "Invalid sha256 in the lock file", 2},
-		{"duplicate", "transport \"x\" {\n  sha256 = \"" + strings.Repeat("a", 64) + "\"\n}\ntransport \"x\" {\n  sha256 = \"" + strings.Repeat("a", 64) + "\"\n}\n", "Duplicate transport \"x\" in the lock file", 4},
-		{"missing sum", "transport \"x\" {\n  version = \"1\"\n}\n", "Missing required argument", 1},
-		{"unknown block", "plugin \"x\" {}\n", "Unsupported block type", 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, diags := ParseLockFile([]byte(tt.src), "lock.hcl")
-			if !diags.HasErrors() {
-				t.Fatal("no error")
-			}
-			if d := diags[0]; d.Summary != tt.want || d.Subject == nil || d.Subject.Start.Line != tt.line {
-				t.Errorf("diagnostic = %s at %v, want %q at line %d", d.Summary, d.Subject, tt.want, tt.line)
-			}
-		})
-	}
-	if lf, diags := ReadLockFile(filepath.Join(t.TempDir(), "none")); lf != nil || diags != nil {
-		t.Errorf("a missing lock file = %v, %v; want nil, nil", lf, diags)
+	if impl.n != 0 {
+		t.Errorf("a transport without the Signal capability got %d signals", impl.n)
 	}
 }

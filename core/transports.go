@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -152,8 +151,8 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 		h.err = fmt.Errorf("describe: %w", err)
 		return nil, nil, h.err
 	}
-	h.desc = desc
-	return t, desc, nil
+	h.t, h.desc = withCapabilities(t, desc), desc
+	return h.t, desc, nil
 }
 
 // launch starts a transport, through LaunchWith when its binary is pinned.
@@ -325,36 +324,8 @@ func launchDiagnostic(cfg *config.Config, name string, err error) *hcl.Diagnosti
 	} else {
 		d.Subject = firstHostUsing(cfg, name)
 	}
-	var (
-		nf *PluginNotFoundError
-		cm *ChecksumMismatchError
-		le *LockError
-		ve *sdk.VersionError
-	)
-	switch {
-	case errors.As(err, &nf):
-		d.Summary = fmt.Sprintf("Transport plugin %q not found", name)
-		var b strings.Builder
-		fmt.Fprintf(&b, "%q is not a built-in transport, so fanout looks for a plugin binary named %s%s, in this order:\n", name, PluginPrefix, name)
-		for _, dir := range nf.SearchPath {
-			fmt.Fprintf(&b, "  - %s\n", dir)
-		}
-		if len(nf.SystemPath) == 0 {
-			b.WriteString("  - $PATH, which is empty\n")
-		}
-		for _, dir := range nf.SystemPath {
-			fmt.Fprintf(&b, "  - %s (from $PATH)\n", dir)
-		}
-		fmt.Fprintf(&b, "None holds an executable %s%s. Install the plugin in one of them (or in a directory named by $FANOUT_PLUGIN_PATH), or check the transport's name.", PluginPrefix, name)
-		d.Detail = b.String()
-	case errors.As(err, &cm):
-		d.Summary = fmt.Sprintf("Plugin of transport %q does not match its checksum", name)
-		d.Detail = fmt.Sprintf("fanout refused to start %s: %s.", cm.Path, err)
-	case errors.As(err, &le):
-		d.Summary = fmt.Sprintf("Transport %q does not match the lock file", name)
-		d.Detail = fmt.Sprintf("fanout refused to start %s: %s.", le.Path, err)
-	case errors.As(err, &ve):
-		d.Summary = fmt.Sprintf("Transport plugin %q speaks another protocol version", name)
+	if le, ok := errors.AsType[LaunchError](err); ok {
+		d.Summary, d.Detail = le.Summary(), le.Detail()
 	}
 	return d
 }

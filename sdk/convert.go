@@ -1,9 +1,10 @@
 package sdk
 
-// This file is the only place that maps between the Go contract
-// (transport.go, diagnostics.go) and the wire messages of
-// internal/transportv1. Each mapping comes as a pair, ToProto and FromProto,
-// so that a field added to one side is easy to add to the other.
+// This file maps between the Go contract (transport.go, diagnostics.go)
+// and the wire messages of internal/transportv1, on the plugin's end:
+// requests come in (FromProto), responses go out (ToProto). The host's
+// end, the mirror image, is sdk/client's convert.go; a field added to one
+// file is added to the other.
 
 import (
 	"context"
@@ -15,34 +16,12 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	pb "github.com/fanout/fanout/sdk/internal/transportv1"
 )
 
-// valueToProto encodes v as JSON with its type. cty.NilVal, the absence of a
-// value, becomes nil. Marks (such as sensitivity) are dropped: the plugin
-// needs the real value, and redaction is the core's concern. Unknown values
-// cannot cross the wire and are an error.
-func valueToProto(v cty.Value) (*pb.DynamicValue, error) {
-	if v.Type() == cty.NilType {
-		return nil, nil
-	}
-	v, _ = v.UnmarkDeep()
-	ty := v.Type()
-	typeJSON, err := ctyjson.MarshalType(ty)
-	if err != nil {
-		return nil, fmt.Errorf("encode type %s: %w", ty.FriendlyName(), err)
-	}
-	valJSON, err := ctyjson.Marshal(v, ty)
-	if err != nil {
-		return nil, fmt.Errorf("encode value of type %s: %w", ty.FriendlyName(), err)
-	}
-	return &pb.DynamicValue{Json: valJSON, TypeJson: typeJSON}, nil
-}
-
-// valueFromProto decodes what valueToProto encoded; nil or empty is
-// cty.NilVal.
+// valueFromProto decodes a value the host encoded as JSON with its type;
+// nil or empty is cty.NilVal.
 func valueFromProto(dv *pb.DynamicValue) (cty.Value, error) {
 	if dv == nil || (len(dv.GetJson()) == 0 && len(dv.GetTypeJson()) == 0) {
 		return cty.NilVal, nil
@@ -67,14 +46,6 @@ func typeToProto(ty cty.Type) ([]byte, error) {
 	return ctyjson.MarshalType(ty)
 }
 
-// typeFromProto decodes what typeToProto encoded.
-func typeFromProto(b []byte) (cty.Type, error) {
-	if len(b) == 0 {
-		return cty.NilType, nil
-	}
-	return ctyjson.UnmarshalType(b)
-}
-
 func schemaToProto(s Schema) (*pb.Schema, error) {
 	out := &pb.Schema{Attributes: make([]*pb.Attribute, 0, len(s.Attributes))}
 	for _, a := range s.Attributes {
@@ -93,30 +64,8 @@ func schemaToProto(s Schema) (*pb.Schema, error) {
 	return out, nil
 }
 
-func schemaFromProto(s *pb.Schema) (Schema, error) {
-	var out Schema
-	for _, a := range s.GetAttributes() {
-		ty, err := typeFromProto(a.GetTypeJson())
-		if err != nil {
-			return Schema{}, fmt.Errorf("attribute %q: %w", a.GetName(), err)
-		}
-		out.Attributes = append(out.Attributes, Attribute{
-			Name:        a.GetName(),
-			Type:        ty,
-			Required:    a.GetRequired(),
-			Description: a.GetDescription(),
-			Sensitive:   a.GetSensitive(),
-		})
-	}
-	return out, nil
-}
-
 func capabilitiesToProto(c Capabilities) *pb.Capabilities {
 	return &pb.Capabilities{Signal: c.Signal}
-}
-
-func capabilitiesFromProto(c *pb.Capabilities) Capabilities {
-	return Capabilities{Signal: c.GetSignal()}
 }
 
 func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
@@ -125,6 +74,8 @@ func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
 	}
 	out := make([]*pb.Diagnostic, 0, len(diags))
 	for _, d := range diags {
+		// A severity left unset is sent as an error: a plugin that
+		// forgot it must not have its problem ignored.
 		sev := pb.Diagnostic_ERROR
 		if d.Severity == Warning {
 			sev = pb.Diagnostic_WARNING
@@ -134,28 +85,6 @@ func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
 			Summary:   d.Summary,
 			Detail:    d.Detail,
 			Attribute: d.Attribute,
-		})
-	}
-	return out
-}
-
-func diagnosticsFromProto(diags []*pb.Diagnostic) Diagnostics {
-	if len(diags) == 0 {
-		return nil
-	}
-	out := make(Diagnostics, 0, len(diags))
-	for _, d := range diags {
-		// Anything but an explicit warning stops the run: a plugin that
-		// forgot to set the severity must not have its error ignored.
-		sev := Error
-		if d.GetSeverity() == pb.Diagnostic_WARNING {
-			sev = Warning
-		}
-		out = append(out, Diagnostic{
-			Severity:  sev,
-			Summary:   d.GetSummary(),
-			Detail:    d.GetDetail(),
-			Attribute: AttributePath(d.GetAttribute()),
 		})
 	}
 	return out
@@ -179,32 +108,6 @@ func describeResponseToProto(r *DescribeResponse) (*pb.Describe_Response, error)
 	}, nil
 }
 
-func describeResponseFromProto(r *pb.Describe_Response) (*DescribeResponse, error) {
-	ts, err := schemaFromProto(r.GetTransportSchema())
-	if err != nil {
-		return nil, fmt.Errorf("transport schema: %w", err)
-	}
-	hs, err := schemaFromProto(r.GetHostSchema())
-	if err != nil {
-		return nil, fmt.Errorf("host schema: %w", err)
-	}
-	return &DescribeResponse{
-		Name:            r.GetName(),
-		Version:         r.GetVersion(),
-		Capabilities:    capabilitiesFromProto(r.GetCapabilities()),
-		TransportSchema: ts,
-		HostSchema:      hs,
-	}, nil
-}
-
-func configureRequestToProto(r *ConfigureRequest) (*pb.Configure_Request, error) {
-	cfg, err := valueToProto(r.Config)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return &pb.Configure_Request{Config: cfg, RunId: r.RunID}, nil
-}
-
 func configureRequestFromProto(r *pb.Configure_Request) (*ConfigureRequest, error) {
 	cfg, err := valueFromProto(r.GetConfig())
 	if err != nil {
@@ -217,32 +120,12 @@ func configureResponseToProto(r *ConfigureResponse) *pb.Configure_Response {
 	return &pb.Configure_Response{Diagnostics: diagnosticsToProto(r.Diagnostics)}
 }
 
-func configureResponseFromProto(r *pb.Configure_Response) *ConfigureResponse {
-	return &ConfigureResponse{Diagnostics: diagnosticsFromProto(r.GetDiagnostics())}
-}
-
-func hostToProto(h Host) (*pb.Host, error) {
-	cfg, err := valueToProto(h.Config)
-	if err != nil {
-		return nil, fmt.Errorf("host %s config: %w", h.Name, err)
-	}
-	return &pb.Host{Name: h.Name, Address: h.Address, Config: cfg}, nil
-}
-
 func hostFromProto(h *pb.Host) (Host, error) {
 	cfg, err := valueFromProto(h.GetConfig())
 	if err != nil {
 		return Host{}, fmt.Errorf("host %s config: %w", h.GetName(), err)
 	}
 	return Host{Name: h.GetName(), Address: h.GetAddress(), Config: cfg}, nil
-}
-
-func connectRequestToProto(r *ConnectRequest) (*pb.Connect_Request, error) {
-	h, err := hostToProto(r.Host)
-	if err != nil {
-		return nil, err
-	}
-	return &pb.Connect_Request{Host: h, Answers: r.Answers}, nil
 }
 
 func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
@@ -260,27 +143,6 @@ func connectResponseToProto(r *ConnectResponse) *pb.Connect_Response {
 	}
 	for _, p := range r.Prompts {
 		out.Prompts = append(out.Prompts, &pb.Prompt{Id: p.ID, Text: p.Text, Secret: p.Secret, NoAnswer: p.NoAnswer})
-	}
-	return out
-}
-
-func connectResponseFromProto(r *pb.Connect_Response) *ConnectResponse {
-	out := &ConnectResponse{}
-	for _, p := range r.GetPrompts() {
-		out.Prompts = append(out.Prompts, Prompt{ID: p.GetId(), Text: p.GetText(), Secret: p.GetSecret(), NoAnswer: p.GetNoAnswer()})
-	}
-	return out
-}
-
-func execRequestToProto(r *ExecRequest) *pb.Exec_Request {
-	out := &pb.Exec_Request{
-		Id:      r.ID,
-		Host:    r.Host,
-		Command: r.Command,
-		Env:     r.Env,
-	}
-	if r.Timeout > 0 {
-		out.Timeout = durationpb.New(r.Timeout)
 	}
 	return out
 }
@@ -307,18 +169,6 @@ func execResponseToProto(r *ExecResponse) *pb.Exec_Exit {
 	}
 }
 
-func execResponseFromProto(e *pb.Exec_Exit) *ExecResponse {
-	return &ExecResponse{
-		ExitCode: int(e.GetExitCode()),
-		Signal:   e.GetSignal(),
-		TimedOut: e.GetTimedOut(),
-	}
-}
-
-func signalRequestToProto(r *SignalRequest) *pb.Signal_Request {
-	return &pb.Signal_Request{ExecId: r.ExecID, Signal: r.Signal}
-}
-
 func signalRequestFromProto(r *pb.Signal_Request) *SignalRequest {
 	return &SignalRequest{ExecID: r.GetExecId(), Signal: r.GetSignal()}
 }
@@ -340,36 +190,4 @@ func errorToStatus(err error) error {
 		return status.Error(codes.DeadlineExceeded, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
-}
-
-// errorFromStatus turns the status of a failed call back into an error
-// whose message is the implementation's, without gRPC's "rpc error: code =
-// ... desc =" wrapping. Cancellation and deadline statuses still match
-// context.Canceled and context.DeadlineExceeded with errors.Is. Errors that
-// are not statuses pass through.
-func errorFromStatus(err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
-	}
-	return &remoteError{msg: st.Message(), code: st.Code()}
-}
-
-// remoteError is an error returned by the Transport on the other side of
-// the wire, reduced to its message.
-type remoteError struct {
-	msg  string
-	code codes.Code
-}
-
-func (e *remoteError) Error() string { return e.msg }
-
-func (e *remoteError) Unwrap() error {
-	switch e.code {
-	case codes.Canceled:
-		return context.Canceled
-	case codes.DeadlineExceeded:
-		return context.DeadlineExceeded
-	}
-	return nil
 }

@@ -1,4 +1,7 @@
-package sdk
+package sdk_test
+
+// Round trips through both halves of the mapping to the wire: the host's
+// (sdk/client) and the plugin's (this package), over real gRPC.
 
 import (
 	"context"
@@ -7,11 +10,21 @@ import (
 	"time"
 
 	"github.com/zclconf/go-cty/cty"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
-	pb "github.com/fanout/fanout/sdk/internal/transportv1"
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
+
+// configured serves a transport that records the Config it is given and
+// returns the client end.
+func configured(t *testing.T) (sdk.Transport, *cty.Value) {
+	var got cty.Value
+	impl := &fake{configure: func(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+		got = req.Config
+		return &sdk.ConfigureResponse{}, nil
+	}}
+	return sdktest.NewHarness(t, impl).Transport(), &got
+}
 
 func TestValueRoundTrip(t *testing.T) {
 	tests := map[string]cty.Value{
@@ -29,77 +42,61 @@ func TestValueRoundTrip(t *testing.T) {
 			"jump":         cty.ListVal([]cty.Value{cty.StringVal("bastion")}),
 			"opts":         cty.TupleVal([]cty.Value{cty.StringVal("x"), cty.False}),
 		}),
+		"no value": cty.NilVal,
 	}
+	tr, got := configured(t)
 	for name, v := range tests {
 		t.Run(name, func(t *testing.T) {
-			dv, err := valueToProto(v)
-			if err != nil {
-				t.Fatalf("valueToProto: %v", err)
+			if _, err := tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: v}); err != nil {
+				t.Fatal(err)
 			}
-			got, err := valueFromProto(dv)
-			if err != nil {
-				t.Fatalf("valueFromProto: %v", err)
+			if v == cty.NilVal {
+				if *got != cty.NilVal {
+					t.Errorf("NilVal arrived as %#v", *got)
+				}
+				return
 			}
 			if !got.Type().Equals(v.Type()) || !got.RawEquals(v) {
-				t.Errorf("round trip of %#v gave %#v", v, got)
+				t.Errorf("round trip of %#v gave %#v", v, *got)
 			}
 		})
 	}
 }
 
-func TestValueNil(t *testing.T) {
-	dv, err := valueToProto(cty.NilVal)
-	if err != nil || dv != nil {
-		t.Fatalf("valueToProto(NilVal) = %v, %v; want nil, nil", dv, err)
-	}
-	for _, dv := range []*pb.DynamicValue{nil, {}} {
-		v, err := valueFromProto(dv)
-		if err != nil || v.Type() != cty.NilType {
-			t.Errorf("valueFromProto(%v) = %#v, %v; want NilVal", dv, v, err)
-		}
-	}
-}
-
 func TestValueMarksDropped(t *testing.T) {
+	tr, got := configured(t)
 	v := cty.ObjectVal(map[string]cty.Value{"password": cty.StringVal("s3cret").Mark("sensitive")})
-	dv, err := valueToProto(v)
-	if err != nil {
-		t.Fatalf("valueToProto: %v", err)
-	}
-	got, err := valueFromProto(dv)
-	if err != nil {
+	if _, err := tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: v}); err != nil {
 		t.Fatal(err)
 	}
 	if got.GetAttr("password").AsString() != "s3cret" {
-		t.Errorf("got %#v", got)
+		t.Errorf("got %#v", *got)
 	}
 }
 
 func TestValueUnknownRejected(t *testing.T) {
-	if _, err := valueToProto(cty.UnknownVal(cty.String)); err == nil {
-		t.Error("valueToProto accepted an unknown value")
+	tr, _ := configured(t)
+	if _, err := tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: cty.UnknownVal(cty.String)}); err == nil {
+		t.Error("an unknown value was sent")
 	}
 }
 
 func TestDescribeRoundTrip(t *testing.T) {
-	in := &DescribeResponse{
+	in := &sdk.DescribeResponse{
 		Name:         "ssh",
 		Version:      "1.2.3",
-		Capabilities: Capabilities{Signal: true},
-		TransportSchema: Schema{Attributes: []Attribute{
+		Capabilities: sdk.Capabilities{Signal: true},
+		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
 			{Name: "user", Type: cty.String, Required: true, Description: "Login user."},
 			{Name: "port", Type: cty.Number},
 			{Name: "password", Type: cty.String, Sensitive: true},
 			{Name: "extra", Type: cty.Map(cty.List(cty.String))},
 			{Name: "anything"}, // no type declared
 		}},
-		HostSchema: Schema{Attributes: []Attribute{{Name: "port", Type: cty.Number}}},
+		HostSchema: sdk.Schema{Attributes: []sdk.Attribute{{Name: "port", Type: cty.Number}}},
 	}
-	p, err := describeResponseToProto(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := describeResponseFromProto(p)
+	impl := &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) { return in, nil }}
+	out, err := sdktest.NewHarness(t, impl).Transport().Describe(context.Background(), &sdk.DescribeRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,46 +116,79 @@ func TestDescribeRoundTrip(t *testing.T) {
 }
 
 func TestDiagnosticsRoundTrip(t *testing.T) {
-	in := Diagnostics{
-		{Severity: Error, Summary: "Unknown user", Detail: "Set user.", Attribute: AttributePath{"user"}},
-		{Severity: Warning, Summary: "Deprecated", Attribute: AttributePath{"tags", "env"}},
-		{Severity: Error, Summary: "Whole block"},
+	in := sdk.Diagnostics{
+		{Severity: sdk.Error, Summary: "Unknown user", Detail: "Set user.", Attribute: sdk.AttributePath{"user"}},
+		{Severity: sdk.Warning, Summary: "Deprecated", Attribute: sdk.AttributePath{"tags", "env"}},
+		{Severity: sdk.Error, Summary: "Whole block"},
+		// A severity the plugin left unset must not turn an error into
+		// nothing: it arrives as an Error.
+		{Summary: "Unset severity"},
 	}
-	out := diagnosticsFromProto(diagnosticsToProto(in))
+	impl := &fake{configure: func(context.Context, *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+		return &sdk.ConfigureResponse{Diagnostics: in}, nil
+	}}
+	resp, err := sdktest.NewHarness(t, impl).Transport().Configure(context.Background(), &sdk.ConfigureRequest{Config: cty.EmptyObjectVal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := resp.Diagnostics
 	if len(out) != len(in) {
 		t.Fatalf("got %d diagnostics, want %d", len(out), len(in))
 	}
 	for i := range in {
-		if in[i].Severity != out[i].Severity || in[i].Summary != out[i].Summary || in[i].Detail != out[i].Detail ||
-			in[i].Attribute.String() != out[i].Attribute.String() {
-			t.Errorf("diagnostic %d = %+v, want %+v", i, out[i], in[i])
+		want := in[i].Severity
+		if want == sdk.SeverityInvalid {
+			want = sdk.Error
 		}
-	}
-	// A severity the plugin left unset must not turn an error into nothing.
-	if got := diagnosticsFromProto([]*pb.Diagnostic{{Summary: "x"}}); got[0].Severity != Error {
-		t.Errorf("unset severity read as %v, want Error", got[0].Severity)
+		if out[i].Severity != want || in[i].Summary != out[i].Summary || in[i].Detail != out[i].Detail ||
+			in[i].Attribute.String() != out[i].Attribute.String() {
+			t.Errorf("diagnostic %d = %+v, want %+v with severity %v", i, out[i], in[i], want)
+		}
 	}
 }
 
 func TestExecRoundTrip(t *testing.T) {
-	tests := []ExecRequest{
-		{ID: "1", Host: "web1", Command: "uptime", Env: map[string]string{"A": "b"}, Timeout: 1500 * time.Millisecond},
-		{ID: "2", Host: "web2", Command: "true"},
+	tests := []struct {
+		req  sdk.ExecRequest
+		resp sdk.ExecResponse
+	}{
+		{sdk.ExecRequest{ID: "1", Host: "web1", Command: "uptime", Env: map[string]string{"A": "b"}, Timeout: 1500 * time.Millisecond}, sdk.ExecResponse{ExitCode: 0}},
+		{sdk.ExecRequest{ID: "2", Host: "web2", Command: "true"}, sdk.ExecResponse{ExitCode: 255}},
+		{sdk.ExecRequest{ID: "3", Host: "web3", Command: "sleep 9"}, sdk.ExecResponse{ExitCode: -1, Signal: "KILL", TimedOut: true}},
 	}
-	for _, in := range tests {
-		out := execRequestFromProto(execRequestToProto(&in))
-		if out.ID != in.ID || out.Host != in.Host || out.Command != in.Command || out.Timeout != in.Timeout || len(out.Env) != len(in.Env) {
-			t.Errorf("got %+v, want %+v", out, in)
+	for _, tt := range tests {
+		var got *sdk.ExecRequest
+		impl := &fake{exec: func(_ context.Context, req *sdk.ExecRequest, _ sdk.ExecOutput) (*sdk.ExecResponse, error) {
+			got = req
+			resp := tt.resp
+			return &resp, nil
+		}}
+		out, err := sdktest.NewHarness(t, impl).Transport().Exec(context.Background(), &tt.req, sdk.ExecOutput{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, in := range []ExecResponse{{ExitCode: 0}, {ExitCode: 255}, {ExitCode: -1, Signal: "KILL", TimedOut: true}} {
-		if out := execResponseFromProto(execResponseToProto(&in)); *out != in {
-			t.Errorf("got %+v, want %+v", *out, in)
+		if got.ID != tt.req.ID || got.Host != tt.req.Host || got.Command != tt.req.Command || got.Timeout != tt.req.Timeout || len(got.Env) != len(tt.req.Env) {
+			t.Errorf("request %+v arrived as %+v", tt.req, *got)
+		}
+		if *out != tt.resp {
+			t.Errorf("response %+v arrived as %+v", tt.resp, *out)
 		}
 	}
 }
 
-func TestErrorStatusRoundTrip(t *testing.T) {
+func TestSignalRoundTrip(t *testing.T) {
+	var got *sdk.SignalRequest
+	impl := &fake{signal: func(_ context.Context, req *sdk.SignalRequest) { got = req }}
+	in := &sdk.SignalRequest{ExecID: "7", Signal: "INT"}
+	if _, err := sdktest.NewHarness(t, impl).Transport().Signal(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if *got != *in {
+		t.Errorf("signal request %+v arrived as %+v", *in, *got)
+	}
+}
+
+func TestErrorRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
@@ -170,17 +200,14 @@ func TestErrorStatusRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := errorFromStatus(errorToStatus(tt.err))
-			if got.Error() != tt.err.Error() {
-				t.Errorf("message = %q, want %q", got.Error(), tt.err.Error())
+			impl := &fake{connect: func(context.Context, *sdk.ConnectRequest) error { return tt.err }}
+			_, got := sdktest.NewHarness(t, impl).Transport().Connect(context.Background(), &sdk.ConnectRequest{Host: sdk.Host{Name: "web1"}})
+			if got == nil || got.Error() != tt.err.Error() {
+				t.Fatalf("error = %v, want %q", got, tt.err.Error())
 			}
 			if tt.is != nil && !errors.Is(got, tt.is) {
 				t.Errorf("errors.Is(%v, %v) = false", got, tt.is)
 			}
 		})
-	}
-	st := status.Error(codes.PermissionDenied, "no")
-	if errorToStatus(st) != st {
-		t.Error("a status error was rewrapped")
 	}
 }

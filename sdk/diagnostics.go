@@ -5,15 +5,31 @@ import (
 	"strings"
 )
 
-// Severity says whether a Diagnostic stops the run.
+// Severity says whether a Diagnostic stops the run. Its values are those
+// of the wire protocol's Diagnostic.Severity.
 type Severity int
 
 const (
+	// SeverityInvalid is the zero Severity: a Diagnostic whose severity
+	// was not set. fanout treats it as an Error, so that a forgotten
+	// severity never hides a problem; set one explicitly.
+	SeverityInvalid Severity = iota
 	// Error diagnostics stop the run before anything executes.
-	Error Severity = iota
+	Error
 	// Warning diagnostics are shown and the run goes on.
 	Warning
 )
+
+// String returns "error", "warning" or "invalid".
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return "invalid"
+}
 
 // Diagnostic is a problem a plugin reports about its configuration. The core
 // maps Attribute onto the source range of that attribute in the HCL file, so
@@ -38,21 +54,23 @@ func (p AttributePath) String() string { return strings.Join(p, ".") }
 // Diagnostics is a list of Diagnostic.
 type Diagnostics []Diagnostic
 
-// HasErrors reports whether any diagnostic is an error.
+// HasErrors reports whether any diagnostic is an error; one whose
+// severity was not set counts as an error.
 func (d Diagnostics) HasErrors() bool {
 	for _, diag := range d {
-		if diag.Severity == Error {
+		if diag.Severity != Warning {
 			return true
 		}
 	}
 	return false
 }
 
-// Err returns the error diagnostics joined as one error, or nil.
+// Err returns the error diagnostics (those that are not warnings) joined
+// as one error, or nil.
 func (d Diagnostics) Err() error {
 	var msgs []string
 	for _, diag := range d {
-		if diag.Severity != Error {
+		if diag.Severity == Warning {
 			continue
 		}
 		m := diag.Summary

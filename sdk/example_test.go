@@ -2,12 +2,10 @@ package sdk_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -15,46 +13,57 @@ import (
 	"github.com/fanout/fanout/sdk"
 )
 
-// myTransport stands for a plugin author's sdk.Transport implementation.
-var myTransport sdk.Transport
+// newMyTransport stands for a plugin author's constructor of an
+// sdk.Transport.
+func newMyTransport(hclog.Logger) sdk.Transport { return &echoTransport{} }
 
-// A transport plugin's main function: create the logger first (Serve
-// redirects os.Stderr), then serve.
+// A transport plugin's main function: Serve builds the transport with the
+// logger fanout reads, and serves it until fanout ends the plugin.
 func ExampleServe() {
-	logger := sdk.NewLogger("docker")
-	_ = logger // a real plugin hands it to its Transport
-	sdk.Serve(myTransport, &sdk.ServeOpts{Logger: logger})
+	sdk.Serve(func(logger hclog.Logger) sdk.Transport {
+		return newMyTransport(logger)
+	}, &sdk.ServeOpts{Name: "docker"})
 }
 
-// The host side: start a plugin process, use its Transport, and end it.
-func ExampleNewClient() {
-	ctx := context.Background()
-	logger := hclog.New(&hclog.LoggerOptions{Name: "fanout", Level: hclog.Info})
-	client, err := sdk.NewClient(sdk.ClientConfig{
-		Cmd:    exec.Command("fanout-transport-docker"),
-		Logger: logger.Named("docker"),
-		SHA256: "9f2c6b1e5a0d4c3b2a1908f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3",
+// Configure decodes the transport block's settings into a struct whose
+// fields hold the defaults: an attribute left unset (null) keeps them.
+func ExampleDecode() {
+	type settings struct {
+		Shell   string   `cty:"shell"`
+		Retries int      `cty:"retries"`
+		Prefix  []string `cty:"prefix"`
+		Token   *string  `cty:"token"`
+	}
+	// What fanout sends for `transport "docker" { retries = 3 }`: every
+	// declared attribute, null when not set.
+	config := cty.ObjectVal(map[string]cty.Value{
+		"shell":   cty.NullVal(cty.String),
+		"retries": cty.NumberIntVal(3),
+		"prefix":  cty.NullVal(cty.List(cty.String)),
+		"token":   cty.NullVal(cty.String),
 	})
-	var ce *sdk.ChecksumError
-	if errors.As(err, &ce) {
-		fmt.Fprintf(os.Stderr, "refusing %s: its sha256 is %s, want %s\n", ce.Path, ce.Got, ce.Want)
+	s := settings{Shell: "/bin/sh", Retries: 1}
+	if err := sdk.Decode(config, &s); err != nil {
+		fmt.Println(err)
 		return
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
-	}
-	defer client.Kill()
-	tr := client.Transport()
-	defer tr.Close(ctx, &sdk.CloseRequest{}) // runs before Kill
+	fmt.Printf("%s %d %q %v\n", s.Shell, s.Retries, s.Prefix, s.Token)
+	// Output:
+	// /bin/sh 3 [] <nil>
+}
 
-	resp, err := tr.Exec(ctx, &sdk.ExecRequest{ID: "1", Host: "web1", Command: "uptime"},
-		sdk.ExecOutput{Stdout: os.Stdout, Stderr: os.Stderr})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
-	}
-	fmt.Println("exit code", resp.ExitCode)
+// ExecResponse.Signal takes a signal's name as SignalName gives it, which
+// fanout shows as "killed by SIGSEGV"; SignalNum reads a SignalRequest's.
+func ExampleSignalName() {
+	fmt.Println(sdk.SignalName(syscall.SIGSEGV), sdk.SignalName(syscall.SIGTERM))
+	sig, ok := sdk.SignalNum("INT")
+	fmt.Println(sig == syscall.SIGINT, ok)
+	_, ok = sdk.SignalNum("NOPE")
+	fmt.Println(ok)
+	// Output:
+	// SEGV TERM
+	// true true
+	// false
 }
 
 // A transport declares the settings of its transport block and of the host
@@ -95,26 +104,6 @@ func ExampleDiagnostics_Err() {
 	// Output:
 	// true
 	// prefix: Prefix command not found: "nicer" cannot be run here
-}
-
-// SHA256File computes what a transport block's sha256 pins, as sha256sum
-// prints it.
-func ExampleSHA256File() {
-	dir, err := os.MkdirTemp("", "sdk-example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	p := filepath.Join(dir, "fanout-transport-echo")
-	if err := os.WriteFile(p, []byte("hello\n"), 0o755); err != nil {
-		fmt.Println(err)
-		return
-	}
-	sum, err := sdk.SHA256File(p)
-	fmt.Println(sum, err)
-	// Output:
-	// 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 <nil>
 }
 
 // upper is a useless transport: it "runs" a command by writing it back in

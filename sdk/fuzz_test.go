@@ -3,17 +3,17 @@ package sdk
 import (
 	"testing"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/fanout/fanout/sdk/internal/transportv1"
 )
 
-// FuzzProtoFromWire feeds arbitrary bytes, as a plugin or the core could
-// send them, to every message of the protocol: what unmarshals must
-// convert to the Go contract, or fail with an error, and never panic; a
-// message that converts must convert back. kind picks the message.
+// FuzzProtoFromWire feeds arbitrary bytes, as the core could send them, to
+// every message a plugin receives: what unmarshals must convert to the Go
+// contract, or fail with an error, and never panic. kind picks the message;
+// the kinds of the messages the host receives are sdk/client's, which
+// fuzzes them with the same numbering and corpus. (Both halves together
+// are checked by the round trips over gRPC in convert_test.go.)
 func FuzzProtoFromWire(f *testing.F) {
 	seeds := []proto.Message{
 		&pb.Describe_Response{Name: "ssh", Version: "1.0", TransportSchema: &pb.Schema{Attributes: []*pb.Attribute{{Name: "user", TypeJson: []byte(`"string"`), Required: true}}}},
@@ -36,77 +36,34 @@ func FuzzProtoFromWire(f *testing.F) {
 	f.Add(uint8(1), []byte{0x0a, 0x05, 0x0a, 0x01, '{', 0x12, 0x00})
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		switch kind % 10 {
-		case 0:
-			var m pb.Describe_Response
-			if proto.Unmarshal(data, &m) == nil {
-				if r, err := describeResponseFromProto(&m); err == nil {
-					_, _ = describeResponseToProto(r)
-				}
-			}
 		case 1:
 			var m pb.Configure_Request
 			if proto.Unmarshal(data, &m) == nil {
 				if r, err := configureRequestFromProto(&m); err == nil {
-					_, _ = configureRequestToProto(r)
+					_ = r.Config.GoString()
 				}
-			}
-		case 2:
-			var m pb.Configure_Response
-			if proto.Unmarshal(data, &m) == nil {
-				r := configureResponseFromProto(&m)
-				_ = configureResponseToProto(r)
-				_ = r.Diagnostics.HasErrors()
-				_ = r.Diagnostics.Err()
 			}
 		case 3:
 			var m pb.Connect_Request
 			if proto.Unmarshal(data, &m) == nil {
-				if r, err := connectRequestFromProto(&m); err == nil {
-					_, _ = connectRequestToProto(r)
-				}
-			}
-		case 4:
-			var m pb.Connect_Response
-			if proto.Unmarshal(data, &m) == nil {
-				_ = connectResponseToProto(connectResponseFromProto(&m))
+				_, _ = connectRequestFromProto(&m)
 			}
 		case 5:
 			var m pb.Exec_Request
 			if proto.Unmarshal(data, &m) == nil {
-				_ = execRequestToProto(execRequestFromProto(&m))
-			}
-		case 6:
-			var m pb.Exec_Event
-			if proto.Unmarshal(data, &m) == nil {
-				switch e := m.GetEvent().(type) {
-				case *pb.Exec_Event_Exit:
-					_ = execResponseToProto(execResponseFromProto(e.Exit))
-				case *pb.Exec_Event_Stdout:
-					_ = len(e.Stdout)
-				case *pb.Exec_Event_Stderr:
-					_ = len(e.Stderr)
+				if r := execRequestFromProto(&m); r.Timeout < 0 {
+					t.Errorf("negative timeout %s", r.Timeout)
 				}
 			}
 		case 7:
 			var m pb.Signal_Request
 			if proto.Unmarshal(data, &m) == nil {
-				_ = signalRequestToProto(signalRequestFromProto(&m))
+				_ = signalRequestFromProto(&m)
 			}
 		case 8:
 			var m pb.Host
 			if proto.Unmarshal(data, &m) == nil {
-				if h, err := hostFromProto(&m); err == nil {
-					_, _ = hostToProto(h)
-				}
-			}
-		case 9:
-			// A plugin's error status, any code and message.
-			code := codes.Unknown
-			if len(data) > 0 {
-				code = codes.Code(data[0] % 17)
-			}
-			if err := errorFromStatus(status.Error(code, string(data))); err != nil {
-				_ = err.Error()
+				_, _ = hostFromProto(&m)
 			}
 		}
 	})

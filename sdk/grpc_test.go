@@ -24,6 +24,7 @@ type fake struct {
 	configure func(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error)
 	connect   func(ctx context.Context, req *sdk.ConnectRequest) error
 	exec      func(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error)
+	signal    func(ctx context.Context, req *sdk.SignalRequest)
 }
 
 var _ sdk.Transport = (*fake)(nil)
@@ -44,7 +45,10 @@ func (f *fake) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutpu
 	return f.exec(ctx, req, out)
 }
 
-func (f *fake) Signal(context.Context, *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+func (f *fake) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
+	if f.signal != nil {
+		f.signal(ctx, req)
+	}
 	return &sdk.SignalResponse{}, nil
 }
 
@@ -193,20 +197,11 @@ func TestGRPCExecStreamsBeforeExit(t *testing.T) {
 		return &sdk.ExecResponse{}, nil
 	}}
 	tr := sdktest.NewHarness(t, impl).Transport()
-	rec := &recorder{notify: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() {
-		_, err := tr.Exec(context.Background(), &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: rec.writer("out")})
-		done <- err
-	}()
-	select {
-	case <-rec.notify:
-	case <-time.After(10 * time.Second):
-		t.Fatal("output did not arrive before the exec finished")
-	}
+	run := sdktest.StartExec(context.Background(), tr, &sdk.ExecRequest{})
+	sdktest.WaitSeen(t, run.Stdout, "early", 10*time.Second)
 	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if r := run.Wait(t, 10*time.Second); r.Err != nil {
+		t.Fatal(r.Err)
 	}
 }
 
@@ -221,21 +216,11 @@ func TestGRPCExecCancel(t *testing.T) {
 	tr := sdktest.NewHarness(t, impl).Transport()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rec := &recorder{notify: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() {
-		_, err := tr.Exec(ctx, &sdk.ExecRequest{}, sdk.ExecOutput{Stdout: rec.writer("out")})
-		done <- err
-	}()
-	<-rec.notify
+	run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{})
+	sdktest.WaitSeen(t, run.Stdout, "started", 10*time.Second)
 	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Exec error = %v, want context.Canceled", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Exec did not return after cancel")
+	if r := run.Wait(t, 5*time.Second); !errors.Is(r.Err, context.Canceled) {
+		t.Errorf("Exec error = %v, want context.Canceled", r.Err)
 	}
 	select {
 	case <-serverCancelled:

@@ -11,11 +11,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-)
 
-// logLevelEnv carries the host's log level to the plugin process, so that
-// the plugin only sends the host what the host would show.
-const logLevelEnv = "FANOUT_PLUGIN_LOG_LEVEL"
+	"github.com/fanout/fanout/sdk/internal/wire"
+)
 
 // closeOnExitTimeout bounds the Close that Serve makes when the host went
 // away without calling it.
@@ -23,29 +21,22 @@ const closeOnExitTimeout = 10 * time.Second
 
 // ServeOpts are the options of Serve.
 type ServeOpts struct {
-	// Logger is the logger go-plugin uses inside the plugin process; give
-	// it the one the Transport logs to. It must write to the process's
-	// original standard error, which Serve redirects: create it with
-	// NewLogger before calling Serve. Default: NewLogger("").
-	Logger hclog.Logger
+	// Name names the plugin's logger ("echo"), so that fanout's debug log
+	// shows whose lines they are; usually the transport's name. Optional.
+	Name string
 }
 
-// NewLogger returns the logger a plugin process should use: JSON lines on
-// the process's standard error, which the host parses and re-emits through
-// its own logger, at the host's log level (Info if the process was not
-// started by NewClient). name may be empty. Call it before Serve.
-func NewLogger(name string) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
-		Name:       name,
-		Level:      hclog.LevelFromString(os.Getenv(logLevelEnv)),
-		Output:     os.Stderr,
-		JSONFormat: true,
-	})
-}
-
-// Serve serves t as a transport plugin and blocks until the host ends the
-// plugin; it is all a plugin's main needs to call. Run by hand rather than
-// by fanout, it says so and exits the process with status 1.
+// Serve serves a transport plugin and blocks until the host ends the
+// plugin; it is all a plugin's main needs to call. newTransport is called
+// once, before serving, with the logger the transport should log to: JSON
+// lines on the process's standard error, which fanout parses and re-emits
+// through its own logger, at fanout's log level. Serve logs to the same
+// logger. (Serve then takes over the process's standard streams: a
+// transport must log through this logger, and never write to standard
+// output, which carries only the go-plugin handshake.)
+//
+// Run by hand rather than by fanout, Serve says so and exits the process
+// with status 1.
 //
 // If the host goes away without calling Close, Serve calls it before
 // returning, so that nothing the transport started outlives the plugin.
@@ -53,20 +44,23 @@ func NewLogger(name string) hclog.Logger {
 // the plugin (fanout asks for it on Linux), closes the transport too and
 // then exits the process with status 143, as SIGTERM would have. SIGINT is
 // ignored: the host, not the terminal, decides when the plugin stops.
-func Serve(t Transport, opts *ServeOpts) {
+func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	if opts == nil {
 		opts = &ServeOpts{}
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = NewLogger("")
-	}
-	ct := &closeTracker{Transport: t}
+	// Before plugin.Serve, which replaces os.Stderr with a pipe of its own.
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       opts.Name,
+		Level:      hclog.LevelFromString(os.Getenv(wire.LogLevelEnv)),
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+	ct := &closeTracker{Transport: newTransport(logger)}
 	stopTerm := closeOnTerm(ct, logger)
 	defer stopTerm()
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: VersionedPlugins(ct),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.Versions(&wire.Plugin{Register: register(ct)}),
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           logger,
 	})

@@ -10,7 +10,7 @@ import (
 
 // Transport runs commands on hosts on behalf of the fanout core. It is the
 // whole contract a transport plugin implements; Serve exposes one over
-// go-plugin and Client consumes one.
+// go-plugin, and fanout calls it through sdk/client.
 //
 // The core calls Describe, then Configure once, then Connect for each host
 // it will use (in parallel during preflight), then Exec any number of times
@@ -34,14 +34,18 @@ type Transport interface {
 	// later Execs. It is idempotent: a second Connect for a connected host
 	// returns at once. A returned error is the one line an operator reads
 	// for that host ("host key mismatch", "no credentials"), so it must say
-	// what to fix. A transport that needs the operator (an encrypted key's
+	// what to fix; fanout shows it under the host's name, so it need not
+	// repeat it. A transport that needs the operator (an encrypted key's
 	// passphrase) returns Prompts instead of reading a terminal, and gets
 	// the answers in a later ConnectRequest.
 	Connect(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error)
 
 	// Exec runs one command on one host with "sh -c" semantics and blocks
 	// until it exits. Output is written to out as it is produced, never
-	// buffered until the end. A command that ran and exited non-zero, was
+	// buffered until the end. The command has ended when its shell exits:
+	// output that children it left in the background still hold open is
+	// waited for a bounded grace (fanout's local transport: 1s), never
+	// until they end. A command that ran and exited non-zero, was
 	// killed, or timed out is a normal response; the error is for failures
 	// to run it at all or to learn its outcome (connection lost, unknown
 	// host). When ctx is cancelled the transport must stop the command on
@@ -50,7 +54,8 @@ type Transport interface {
 	Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error)
 
 	// Signal delivers a signal to a running Exec, found by its ID. Signalling
-	// an Exec that has already finished is not an error.
+	// an Exec that has already finished is not an error. fanout calls it
+	// only when Describe declares Capabilities.Signal.
 	Signal(ctx context.Context, req *SignalRequest) (*SignalResponse, error)
 
 	// Close releases every connection and process the transport holds. It
@@ -59,10 +64,6 @@ type Transport interface {
 	Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error)
 }
 
-// ProtocolVersion is the version of the wire protocol this package speaks.
-// It changes only on an incompatible change; additions keep it.
-const ProtocolVersion = 1
-
 // DescribeRequest is the input of Transport.Describe.
 type DescribeRequest struct{}
 
@@ -70,7 +71,7 @@ type DescribeRequest struct{}
 type DescribeResponse struct {
 	// Name is the transport's name as used in a transport block ("ssh").
 	Name string
-	// Version is the plugin's own version, unrelated to ProtocolVersion.
+	// Version is the plugin's own version, unrelated to the protocol's.
 	Version string
 	// Capabilities lists the optional behaviours the plugin supports.
 	Capabilities Capabilities
@@ -84,7 +85,9 @@ type DescribeResponse struct {
 // Capabilities are optional features a transport declares. New fields are
 // added as the protocol grows; a zero value means "not supported".
 type Capabilities struct {
-	// Signal is true when Signal delivers signals to running commands.
+	// Signal is true when Signal delivers signals to running commands;
+	// fanout calls Signal only then (and otherwise stops a command the
+	// operator interrupts by cancelling its Exec).
 	Signal bool
 }
 
@@ -109,8 +112,9 @@ type Attribute struct {
 
 // ConfigureRequest is the input of Transport.Configure.
 type ConfigureRequest struct {
-	// Config is an object value conforming to TransportSchema; attributes
-	// that were not set are null.
+	// Config is an object value conforming to TransportSchema: every
+	// declared attribute, null when not set. Decode copies it into a
+	// struct.
 	Config cty.Value
 	// RunID identifies the run, for the plugin's logs.
 	RunID string
@@ -128,7 +132,8 @@ type Host struct {
 	// Address is where to reach it (a name or an IP); for transports that
 	// have no notion of address it may be ignored.
 	Address string
-	// Config is an object value conforming to HostSchema.
+	// Config is an object value conforming to HostSchema, like
+	// ConfigureRequest.Config; Decode copies it into a struct.
 	Config cty.Value
 }
 
@@ -207,7 +212,10 @@ type ExecResponse struct {
 	// ExitCode is the command's exit status; -1 when it was killed by a
 	// signal or its status is unknown.
 	ExitCode int
-	// Signal names the signal that killed it ("TERM", "KILL"), if any.
+	// Signal names the signal that killed it, if any, as SignalName
+	// names it: the POSIX name without SIG ("TERM", "SEGV"), which fanout
+	// shows as "killed by SIGSEGV". Never a description such as
+	// syscall.Signal's String ("segmentation fault").
 	Signal string
 	// TimedOut is true when the command was stopped because Timeout passed.
 	TimedOut bool
@@ -218,7 +226,7 @@ type SignalRequest struct {
 	// ExecID is the ID of the ExecRequest to signal.
 	ExecID string
 	// Signal is a POSIX signal name without the SIG prefix: "INT", "TERM",
-	// "KILL", "HUP".
+	// "KILL", "HUP". SignalNum turns it into a syscall.Signal.
 	Signal string
 }
 

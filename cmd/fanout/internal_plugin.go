@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/internal/pluginhost"
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
-	"github.com/hashicorp/go-hclog"
 )
 
 // builtins are the transports served by this binary itself, which
@@ -30,15 +33,14 @@ func runInternalPlugin(args []string, s *streams) int {
 		fmt.Fprintf(s.Err, "fanout internal-plugin: no built-in transport %q\n", args[0])
 		return exitUsage
 	}
-	logger := sdk.NewLogger(args[0])
-	sdk.Serve(newT(logger), &sdk.ServeOpts{Logger: logger})
+	sdk.Serve(newT, &sdk.ServeOpts{Name: args[0]})
 	return exitOK
 }
 
 // newLauncher returns the launcher for this binary's built-ins and the
 // plugin search path: ./.fanout/plugins, $FANOUT_PLUGIN_PATH,
 // ~/.fanout/plugins, then $PATH.
-func newLauncher(logger hclog.Logger) *core.PluginLauncher {
+func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]
@@ -52,5 +54,30 @@ func newLauncher(logger hclog.Logger) *core.PluginLauncher {
 	if home, err := os.UserHomeDir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
-	return &core.PluginLauncher{Builtin: b, SearchPath: path, Logger: logger}
+	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger}
+}
+
+// coreLauncher is how the core starts transports: through a
+// pluginhost.Launcher, whose plugin process it stops once it has closed
+// the transport.
+type coreLauncher struct{ l *pluginhost.Launcher }
+
+var (
+	_ core.Launcher        = coreLauncher{}
+	_ core.RequestLauncher = coreLauncher{}
+)
+
+// Launch starts the named transport with no pinned checksum (the lock file
+// still applies).
+func (c coreLauncher) Launch(ctx context.Context, name string) (sdk.Transport, func(), error) {
+	return c.LaunchWith(ctx, core.LaunchRequest{Name: name})
+}
+
+// LaunchWith starts the transport req names, verified as req asks.
+func (c coreLauncher) LaunchWith(ctx context.Context, req core.LaunchRequest) (sdk.Transport, func(), error) {
+	p, err := c.l.Start(ctx, pluginhost.Request{Name: req.Name, SHA256: req.SHA256})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Client.Transport(), p.Client.Kill, nil
 }

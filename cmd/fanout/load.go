@@ -201,7 +201,7 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 // planConfig plans a loaded configuration, as buildPlan does.
 func (l *loader) planConfig(cfg *config.Config, c *arguments.Common, sel arguments.Selection) (*planned, func(), bool) {
 	logger := newLogger(l.s)
-	ts := core.NewTransports(newConfigLauncher(logger, c.Path), logger)
+	ts := core.NewTransports(coreLauncher{newConfigLauncher(logger, c.Path)}, logger)
 	done := func() { _ = ts.Close(context.Background()) }
 	p, diags := core.BuildPlan(context.Background(), cfg, core.PlanOptions{
 		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts, RunID: l.runID,

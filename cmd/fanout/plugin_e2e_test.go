@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/internal/pluginhost"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -326,7 +326,7 @@ func TestPluginChecksum(t *testing.T) {
 	wrong := strings.Repeat("0123456789abcdef", 4)
 	e := newPluginEnv(t, strings.Replace(echoHCL, "transport \"echo\" {\n", "transport \"echo\" {\n  sha256 = \""+wrong+"\"\n", 1))
 	bin := installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
-	sum, err := sdk.SHA256File(bin)
+	sum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestPluginChecksum(t *testing.T) {
 func TestPluginLock(t *testing.T) {
 	e := newPluginEnv(t, echoHCL)
 	bin := installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
-	sum, err := sdk.SHA256File(bin)
+	sum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestPluginLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	newSum, err := sdk.SHA256File(bin)
+	newSum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/config"
-	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/internal/pluginhost"
 	"github.com/fanout/fanout/sdk"
 )
 
@@ -52,7 +52,7 @@ const pluginStartTimeout = 30 * time.Second
 // newConfigLauncher returns the launcher for the configuration at
 // configPath: newLauncher's, checking third-party plugins against the lock
 // file next to the configuration.
-func newConfigLauncher(logger hclog.Logger, configPath string) *core.PluginLauncher {
+func newConfigLauncher(logger hclog.Logger, configPath string) *pluginhost.Launcher {
 	l := newLauncher(logger)
 	l.LockFile = lockFilePath(configPath)
 	return l
@@ -61,7 +61,7 @@ func newConfigLauncher(logger hclog.Logger, configPath string) *core.PluginLaunc
 // lockFilePath returns where the lock file of the configuration at p
 // lives: in p if it is a directory, else beside it.
 func lockFilePath(p string) string {
-	return filepath.Join(configDir(p), core.LockFileName)
+	return filepath.Join(configDir(p), pluginhost.LockFileName)
 }
 
 func runPlugins(args []string, s *streams) int {
@@ -94,7 +94,7 @@ func runPlugins(args []string, s *streams) int {
 }
 
 // installedPlugins describes the built-ins and every plugin found.
-func installedPlugins(l *core.PluginLauncher) []*views.Plugin {
+func installedPlugins(l *pluginhost.Launcher) []*views.Plugin {
 	var infos []*views.Plugin
 	names := make([]string, 0, len(l.Builtin))
 	for n := range l.Builtin {
@@ -117,8 +117,8 @@ func installedPlugins(l *core.PluginLauncher) []*views.Plugin {
 
 // configPlugins describes the transports cfg uses, checked as a run would
 // check them (sha256 pins, lock file), and how the lock file records them.
-func configPlugins(l *core.PluginLauncher, cfg *config.Config) []*views.Plugin {
-	lock, diags := core.ReadLockFile(l.LockFile)
+func configPlugins(l *pluginhost.Launcher, cfg *config.Config) []*views.Plugin {
+	lock, diags := pluginhost.ReadLockFile(l.LockFile)
 	var infos []*views.Plugin
 	for _, n := range usedTransports(cfg) {
 		pin := ""
@@ -163,18 +163,18 @@ func usedTransports(cfg *config.Config) []string {
 
 // describePlugin starts the named transport's plugin, asks it to describe
 // itself and stops it. Problems are recorded in the result's Error.
-func describePlugin(l *core.PluginLauncher, name, pin string) *views.Plugin {
+func describePlugin(l *pluginhost.Launcher, name, pin string) *views.Plugin {
 	_, builtin := l.Builtin[name]
 	info := &views.Plugin{Name: name, Builtin: builtin, TransportSchema: []views.PluginAttribute{}, HostSchema: []views.PluginAttribute{}}
 	if !builtin {
 		if path, err := l.Find(name); err == nil {
 			info.Path = path
-			info.SHA256, _ = sdk.SHA256File(path)
+			info.SHA256, _ = pluginhost.SHA256File(path)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pluginStartTimeout)
 	defer cancel()
-	p, err := l.Start(ctx, core.LaunchRequest{Name: name, SHA256: pin})
+	p, err := l.Start(ctx, pluginhost.Request{Name: name, SHA256: pin})
 	if err != nil {
 		info.Error = err.Error()
 		return info
@@ -224,8 +224,8 @@ func runPluginsLock(args []string, s *streams) int {
 	}
 	// No lock file for the launcher: it is the file being rewritten.
 	launcher := newLauncher(newLogger(s))
-	lf := &core.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*core.LockedTransport{}}
-	old, _ := core.ReadLockFile(lf.Path)
+	lf := &pluginhost.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*pluginhost.LockedTransport{}}
+	old, _ := pluginhost.ReadLockFile(lf.Path)
 
 	failed := false
 	for _, name := range usedTransports(cfg) {
@@ -244,7 +244,7 @@ func runPluginsLock(args []string, s *streams) int {
 			failed = true
 			continue
 		}
-		lf.Transports[name] = &core.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
+		lf.Transports[name] = &pluginhost.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
 	}
 	if failed {
 		fmt.Fprintf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)

@@ -65,7 +65,7 @@ func runRollback(args []string, s *streams) int {
 	defer j.Close()
 
 	logger := newLogger(s)
-	ts := core.NewTransports(newLauncher(logger), logger)
+	ts := core.NewTransports(coreLauncher{newLauncher(logger)}, logger)
 	defer ts.Close(context.Background())
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()

@@ -1,5 +1,10 @@
 // Package layering holds the test that keeps fanout's data flowing one way:
 // config -> core -> sdk -> plugin. It has no code of its own.
+//
+// Plugin hosting (internal/pluginhost: discovery, checksums, the lock
+// file, starting processes through sdk/client) sits beside core, not in
+// it: core consumes transports through its own Launcher interface, and
+// cmd/fanout wires the two together.
 package layering
 
 import (
@@ -19,10 +24,15 @@ var forbidden = map[string][]string{
 		"github.com/hashicorp/go-plugin", "google.golang.org/grpc", "golang.org/x/crypto/ssh",
 	},
 	module + "/core": {
-		module + "/cmd", module + "/plugins", "golang.org/x/crypto/ssh", "golang.org/x/term",
+		module + "/cmd", module + "/plugins", module + "/internal/pluginhost", module + "/sdk/client",
+		"golang.org/x/crypto/ssh", "golang.org/x/term",
+	},
+	module + "/internal/pluginhost": {
+		module + "/config", module + "/core", module + "/cmd", module + "/plugins",
+		"golang.org/x/crypto/ssh", "golang.org/x/term",
 	},
 	module + "/sdk": {
-		module + "/config", module + "/core", module + "/cmd", module + "/plugins",
+		module + "/config", module + "/core", module + "/cmd", module + "/plugins", module + "/internal",
 		"github.com/hashicorp/hcl", "golang.org/x/crypto/ssh",
 	},
 	// nodeset is strings to strings, shared by config, core and the CLI.
@@ -31,12 +41,12 @@ var forbidden = map[string][]string{
 		"github.com/hashicorp/hcl", "github.com/zclconf/go-cty",
 	},
 	module + "/plugins/local": {
-		module + "/config", module + "/core", module + "/cmd", module + "/plugins/ssh",
-		"github.com/hashicorp/hcl",
+		module + "/config", module + "/core", module + "/cmd", module + "/plugins/ssh", module + "/internal/pluginhost",
+		module + "/sdk/client", "github.com/hashicorp/hcl",
 	},
 	module + "/plugins/ssh": {
-		module + "/config", module + "/core", module + "/cmd", module + "/plugins/local",
-		"github.com/hashicorp/hcl",
+		module + "/config", module + "/core", module + "/cmd", module + "/plugins/local", module + "/internal/pluginhost",
+		module + "/sdk/client", "github.com/hashicorp/hcl",
 	},
 }
 

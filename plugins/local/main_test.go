@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/sdk"
 )
@@ -19,8 +21,7 @@ func TestMain(m *testing.M) {
 	// processes alike.
 	local.SupervisorMain()
 	if os.Getenv(pluginEnv) == "1" {
-		logger := sdk.NewLogger("local")
-		sdk.Serve(local.New(logger), &sdk.ServeOpts{Logger: logger})
+		sdk.Serve(func(l hclog.Logger) sdk.Transport { return local.New(l) }, &sdk.ServeOpts{Name: "local"})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

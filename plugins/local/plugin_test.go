@@ -1,7 +1,7 @@
 package local_test
 
 // These tests run the local transport in a real plugin process, started
-// through sdk.NewClient as fanout starts it: the test binary re-executes
+// through sdk/client as fanout starts it: the test binary re-executes
 // itself with pluginEnv set, and TestMain serves the transport.
 
 import (
@@ -22,12 +22,13 @@ import (
 
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/sdk"
+	sdkclient "github.com/fanout/fanout/sdk/client"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // plugin is a local transport plugin process started for one test.
 type plugin struct {
-	client *sdk.Client
+	client *sdkclient.Client
 	cmd    *exec.Cmd
 	tr     sdk.Transport
 	logs   *sdktest.Output
@@ -41,7 +42,7 @@ func startPlugin(t *testing.T) *plugin {
 	// Under -race, a process sleeps a second at exit unless told not to.
 	cmd.Env = append(os.Environ(), pluginEnv+"=1", "GORACE=atexit_sleep_ms=0")
 	logs := &sdktest.Output{}
-	client, err := sdk.NewClient(sdk.ClientConfig{
+	client, err := sdkclient.New(sdkclient.Config{
 		Cmd:    cmd,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Debug, Output: logs}),
 	})
@@ -262,10 +263,10 @@ func TestPluginKilledMidExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := await(t, ch, 5*time.Second)
-	if !errors.Is(r.err, sdk.ErrPluginExited) {
+	if !errors.Is(r.err, sdkclient.ErrPluginExited) {
 		t.Errorf("Exec error = %v, want ErrPluginExited", r.err)
 	}
-	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdkclient.ErrPluginExited) {
 		t.Errorf("Describe after the crash: error = %v, want ErrPluginExited", err)
 	}
 	if !p.client.Exited() {
@@ -309,7 +310,7 @@ func TestPluginClose(t *testing.T) {
 	if !p.client.Exited() {
 		t.Errorf("plugin still running after Kill")
 	}
-	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdkclient.ErrPluginExited) {
 		t.Errorf("Describe after Kill: error = %v, want ErrPluginExited", err)
 	}
 }

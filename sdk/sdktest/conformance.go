@@ -6,24 +6,40 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fanout/fanout/sdk"
 )
 
-// patience bounds every wait of the conformance suite: a transport that
-// needs longer than this to start a command or report its end fails.
-const patience = 15 * time.Second
+// DefaultWait is how long Conformance waits, by default, for a command to
+// start writing or for an Exec to return.
+const DefaultWait = 15 * time.Second
+
+// Options tune Conformance.
+type Options struct {
+	// Wait bounds every wait of the suite: a transport that needs longer
+	// to start a command, stream its output or report its end fails the
+	// check at that wait. Default: DefaultWait. A suite run against many
+	// transports or under a debugger may want another.
+	Wait time.Duration
+}
 
 // Conformance checks that tr keeps the sdk.Transport contract when running
-// commands on host, which must have a POSIX sh, sleep, mktemp and ls. tr
-// must already be configured. Each check is a subtest; Connect is called
-// first and Close last, so tr cannot be used afterwards. Pass a Transport
-// from NewHarness or sdk.Client to check the wire path too.
-func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host) {
+// commands on host, which must have a POSIX sh, sleep, mktemp, ls, cat
+// and kill. tr must already be configured (see Configure). Each check is a
+// subtest; Connect is called first and Close last, so tr cannot be used
+// afterwards. Pass a Transport from NewHarness or from sdk/client to check
+// the wire path too. opts, at most one, tune the suite.
+func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options) {
 	t.Helper()
-	c := &conformance{tr: tr, host: host}
+	c := &conformance{tr: tr, host: host, wait: DefaultWait}
+	for _, o := range opts {
+		if o.Wait > 0 {
+			c.wait = o.Wait
+		}
+	}
 	ctx := context.Background()
 
 	desc, err := tr.Describe(ctx, &sdk.DescribeRequest{})
@@ -43,6 +59,8 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host) {
 	t.Run("env", c.env)
 	t.Run("stdin empty", c.stdin)
 	t.Run("streams before exit, then cancel", c.streamAndCancel)
+	t.Run("background child holding stdout", c.backgroundChild)
+	t.Run("failing writer stops the command", c.failingWriter)
 	t.Run("timeout", c.timeout)
 	t.Run("signal", func(t *testing.T) {
 		if !desc.Capabilities.Signal {
@@ -75,6 +93,7 @@ func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
 type conformance struct {
 	tr   sdk.Transport
 	host sdk.Host
+	wait time.Duration
 
 	mu  sync.Mutex
 	seq int // guarded by mu
@@ -89,70 +108,61 @@ func (c *conformance) request(command string) *sdk.ExecRequest {
 	return &sdk.ExecRequest{ID: id, Host: c.host.Name, Command: command}
 }
 
-type result struct {
-	resp           *sdk.ExecResponse
-	err            error
-	stdout, stderr *Output
-}
-
-// start runs req in a goroutine that sends the result on the returned
-// channel; the buffers fill as the command writes.
-func (c *conformance) start(ctx context.Context, req *sdk.ExecRequest) (*Output, <-chan result) {
-	stdout, stderr := &Output{}, &Output{}
-	ch := make(chan result, 1)
-	go func() {
-		resp, err := c.tr.Exec(ctx, req, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
-		ch <- result{resp: resp, err: err, stdout: stdout, stderr: stderr}
-	}()
-	return stdout, ch
-}
-
-func wait(t *testing.T, ch <-chan result) result {
-	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(patience):
-		t.Fatalf("Exec did not return within %s", patience)
-		return result{}
-	}
-}
-
-func waitFor(t *testing.T, o *Output, s string) {
-	t.Helper()
-	select {
-	case <-o.Seen(s):
-	case <-time.After(patience):
-		t.Fatalf("%q was not written within %s (output was not streamed?); got %q", s, patience, o.String())
-	}
+// start starts req. An Exec still running when the test ends, having
+// hung, is cancelled then and waited for (within the suite's wait), so
+// that it does not hold the transport up for the checks that follow.
+func (c *conformance) start(t *testing.T, req *sdk.ExecRequest) *Running {
+	ctx, cancel := context.WithCancel(context.Background())
+	run := StartExec(ctx, c.tr, req)
+	t.Cleanup(func() {
+		cancel()
+		timer := time.NewTimer(c.wait)
+		defer timer.Stop()
+		select {
+		case <-run.Done():
+		case <-timer.C:
+			t.Logf("Exec(%q) did not return within %s of its cancellation either", req.Command, c.wait)
+		}
+	})
+	return run
 }
 
 // run runs command and fails the test on an Exec error.
-func (c *conformance) run(t *testing.T, req *sdk.ExecRequest) result {
+func (c *conformance) run(t *testing.T, req *sdk.ExecRequest) Result {
 	t.Helper()
-	_, ch := c.start(context.Background(), req)
-	r := wait(t, ch)
-	if r.err != nil {
-		t.Fatalf("Exec(%q): %v", req.Command, r.err)
+	r := c.start(t, req).Wait(t, c.wait)
+	if r.Err != nil {
+		t.Fatalf("Exec(%q): %v", req.Command, r.Err)
 	}
 	return r
+}
+
+// tempDir makes a directory on the host, removed when t ends.
+func (c *conformance) tempDir(t *testing.T) string {
+	t.Helper()
+	dir := strings.TrimSpace(c.run(t, c.request("mktemp -d")).Stdout.String())
+	if dir == "" {
+		t.Fatal("mktemp -d printed nothing")
+	}
+	t.Cleanup(func() { c.run(t, c.request("rm -rf '"+dir+"'")) })
+	return dir
 }
 
 func (c *conformance) exitCodes(t *testing.T) {
 	for _, code := range []int{0, 1, 3, 255} {
 		r := c.run(t, c.request(fmt.Sprintf("exit %d", code)))
-		if r.resp.ExitCode != code || r.resp.Signal != "" || r.resp.TimedOut {
-			t.Errorf("exit %d: response %+v", code, *r.resp)
+		if r.Resp.ExitCode != code || r.Resp.Signal != "" || r.Resp.TimedOut {
+			t.Errorf("exit %d: response %+v", code, *r.Resp)
 		}
 	}
 }
 
 func (c *conformance) stdoutStderr(t *testing.T) {
 	r := c.run(t, c.request("echo out1; echo err1 >&2; echo out2; echo err2 >&2"))
-	if got := r.stdout.String(); got != "out1\nout2\n" {
+	if got := r.Stdout.String(); got != "out1\nout2\n" {
 		t.Errorf("stdout = %q, want %q", got, "out1\nout2\n")
 	}
-	if got := r.stderr.String(); got != "err1\nerr2\n" {
+	if got := r.Stderr.String(); got != "err1\nerr2\n" {
 		t.Errorf("stderr = %q, want %q", got, "err1\nerr2\n")
 	}
 }
@@ -161,47 +171,125 @@ func (c *conformance) env(t *testing.T) {
 	req := c.request(`printf '%s|%s' "$FANOUT_CONFORMANCE_A" "$FANOUT_CONFORMANCE_B"`)
 	req.Env = map[string]string{"FANOUT_CONFORMANCE_A": "two words", "FANOUT_CONFORMANCE_B": `it's "quoted" $HOME`}
 	r := c.run(t, req)
-	if want := `two words|it's "quoted" $HOME`; r.stdout.String() != want {
-		t.Errorf("stdout = %q, want %q", r.stdout.String(), want)
+	if want := `two words|it's "quoted" $HOME`; r.Stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", r.Stdout.String(), want)
 	}
 }
 
 func (c *conformance) stdin(t *testing.T) {
 	r := c.run(t, c.request("cat; echo end"))
-	if r.stdout.String() != "end\n" {
-		t.Errorf("stdout = %q, want only %q: stdin must be empty", r.stdout.String(), "end\n")
+	if r.Stdout.String() != "end\n" {
+		t.Errorf("stdout = %q, want only %q: stdin must be empty", r.Stdout.String(), "end\n")
 	}
 }
 
 func (c *conformance) streamAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, ch := c.start(ctx, c.request("echo ready; sleep 30; echo too-late"))
+	run := StartExec(ctx, c.tr, c.request("echo ready; sleep 30; echo too-late"))
 	// "ready" can only arrive now if output streams as it is produced.
-	waitFor(t, stdout, "ready\n")
+	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	start := time.Now()
 	cancel()
-	r := wait(t, ch)
-	if r.err == nil {
-		t.Errorf("Exec returned %+v after its ctx was cancelled, want an error", *r.resp)
-	} else if !errors.Is(r.err, context.Canceled) {
-		t.Errorf("Exec error = %v, want one matching context.Canceled", r.err)
+	r := run.Wait(t, c.wait)
+	if r.Err == nil {
+		t.Errorf("Exec returned %+v after its ctx was cancelled, want an error", *r.Resp)
+	} else if !errors.Is(r.Err, context.Canceled) {
+		t.Errorf("Exec error = %v, want one matching context.Canceled", r.Err)
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Exec took %s to return after cancel", took)
 	}
-	if strings.Contains(stdout.String(), "too-late") {
+	if strings.Contains(r.Stdout.String(), "too-late") {
 		t.Error("the command ran to its end despite the cancel")
 	}
 }
+
+// backgroundChild: a command that leaves a child holding its stdout
+// (`sleep 30 & echo x`, a daemon started by a task) has ended when its
+// shell exits. Exec must then return, after at most a bounded grace for
+// the output still in flight, with the shell's exit status: it must not
+// wait for the child, which may run for ever. (fanout's local transport
+// waits 1s for the output, then stops reading it and leaves the child.)
+func (c *conformance) backgroundChild(t *testing.T) {
+	hold := max(30*time.Second, 2*c.wait)
+	cmd := fmt.Sprintf("sleep %d & echo x", int(hold.Seconds()))
+	start := time.Now()
+	r := c.run(t, c.request(cmd))
+	if r.Resp.ExitCode != 0 || r.Resp.Signal != "" {
+		t.Errorf("response = %+v, want exit 0, the shell's", *r.Resp)
+	}
+	if got := r.Stdout.String(); got != "x\n" {
+		t.Errorf("stdout = %q, want %q", got, "x\n")
+	}
+	if took := time.Since(start); took >= hold {
+		t.Errorf("Exec took %s: it waited for the background child", took)
+	}
+}
+
+// failingWriter: when writing a command's output fails (fanout could not
+// deliver it), Exec stops the command and returns an error.
+func (c *conformance) failingWriter(t *testing.T) {
+	dir := c.tempDir(t)
+	pidFile := dir + "/pid"
+	// The shell records its pid, prints, then becomes a long sleep under
+	// the same pid, so that the pid says whether the command still runs.
+	cmd := fmt.Sprintf("echo $$ > '%s'; echo x; exec sleep 30", pidFile)
+	var failed atomic.Bool
+	out := sdk.ExecOutput{Stdout: writerFunc(func([]byte) (int, error) {
+		failed.Store(true)
+		return 0, errWrite
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.tr.Exec(ctx, c.request(cmd), out)
+		done <- err
+	}()
+	timer := time.NewTimer(c.wait)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		cancel()
+		if err == nil {
+			t.Error("Exec returned no error when writing its output failed")
+		}
+	case <-timer.C:
+		// Cancelled and waited for, as start does, before the next check.
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(c.wait):
+		}
+		t.Fatalf("Exec did not return within %s after writing its output failed: it must stop the command then "+
+			"(%s)", c.wait, hangHint)
+	}
+	if !failed.Load() {
+		t.Fatal("the command's output was never written")
+	}
+	pid := strings.TrimSpace(c.run(t, c.request("cat '"+pidFile+"'")).Stdout.String())
+	if pid == "" {
+		t.Fatal("the command did not record its pid")
+	}
+	Eventually(t, c.wait, "the command (pid "+pid+") to be stopped after its output failed", func() bool {
+		r := c.run(t, c.request("kill -0 "+pid+" 2>/dev/null"))
+		return r.Resp.ExitCode != 0
+	})
+}
+
+var errWrite = errors.New("sdktest: this writer fails")
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func (c *conformance) timeout(t *testing.T) {
 	req := c.request("sleep 30")
 	req.Timeout = 500 * time.Millisecond
 	start := time.Now()
 	r := c.run(t, req)
-	if !r.resp.TimedOut {
-		t.Errorf("response = %+v, want TimedOut", *r.resp)
+	if !r.Resp.TimedOut {
+		t.Errorf("response = %+v, want TimedOut", *r.Resp)
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("a 500ms timeout took %s", took)
@@ -210,17 +298,20 @@ func (c *conformance) timeout(t *testing.T) {
 
 func (c *conformance) signal(t *testing.T) {
 	req := c.request("echo ready; sleep 30")
-	stdout, ch := c.start(context.Background(), req)
-	waitFor(t, stdout, "ready\n")
+	run := c.start(t, req)
+	WaitSeen(t, run.Stdout, "ready\n", c.wait)
 	if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
-	r := wait(t, ch)
-	if r.err != nil {
-		t.Fatalf("Exec: %v", r.err)
+	r := run.Wait(t, c.wait)
+	if r.Err != nil {
+		t.Fatalf("Exec: %v", r.Err)
 	}
-	if r.resp.ExitCode == 0 && r.resp.Signal == "" {
-		t.Errorf("response = %+v, want the command ended by TERM", *r.resp)
+	if r.Resp.ExitCode == 0 && r.Resp.Signal == "" {
+		t.Errorf("response = %+v, want the command ended by TERM", *r.Resp)
+	}
+	if r.Resp.Signal != "" && r.Resp.Signal != "TERM" {
+		t.Errorf("Signal = %q, want \"TERM\" (sdk.SignalName's form)", r.Resp.Signal)
 	}
 	if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
 		t.Errorf("Signal of a finished exec: %v, want no error", err)
@@ -229,49 +320,34 @@ func (c *conformance) signal(t *testing.T) {
 
 func (c *conformance) concurrent(t *testing.T) {
 	const n = 10
-	dir := strings.TrimSpace(c.run(t, c.request("mktemp -d")).stdout.String())
-	if dir == "" {
-		t.Fatal("mktemp -d printed nothing")
-	}
-	defer c.run(t, c.request("rm -rf '"+dir+"'"))
+	dir := c.tempDir(t)
 	// Each command waits until all n have started: they succeed only if
 	// the transport runs them at once.
-	var wg sync.WaitGroup
-	errs := make([]error, n)
+	runs := make([]*Running, n)
 	for i := range n {
-		wg.Go(func() {
-			cmd := fmt.Sprintf(`touch '%s/%d'; i=0
+		cmd := fmt.Sprintf(`touch '%s/%d'; i=0
 while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done`, dir, i, dir, n)
-			_, ch := c.start(context.Background(), c.request(cmd))
-			select {
-			case r := <-ch:
-				switch {
-				case r.err != nil:
-					errs[i] = r.err
-				case r.resp.ExitCode != 0:
-					errs[i] = fmt.Errorf("exit %d: not all %d commands ran at once", r.resp.ExitCode, n)
-				}
-			case <-time.After(patience):
-				errs[i] = fmt.Errorf("did not return within %s", patience)
-			}
-		})
+		runs[i] = c.start(t, c.request(cmd))
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("exec %d: %v", i, err)
+	for i, run := range runs {
+		r := run.Wait(t, c.wait)
+		switch {
+		case r.Err != nil:
+			t.Errorf("exec %d: %v", i, r.Err)
+		case r.Resp.ExitCode != 0:
+			t.Errorf("exec %d: exit %d: not all %d commands ran at once", i, r.Resp.ExitCode, n)
 		}
 	}
 }
 
 func (c *conformance) close(t *testing.T) {
-	stdout, ch := c.start(context.Background(), c.request("echo ready; sleep 30"))
-	waitFor(t, stdout, "ready\n")
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	run := c.start(t, c.request("echo ready; sleep 30"))
+	WaitSeen(t, run.Stdout, "ready\n", c.wait)
+	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
 	if _, err := c.tr.Close(ctx, &sdk.CloseRequest{}); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	// Close terminates what still runs: the Exec ends, however it reports it.
-	wait(t, ch)
+	run.Wait(t, c.wait)
 }

@@ -12,11 +12,14 @@
 // three:
 //
 //	// The transport called directly: the fastest feedback, and the one
-//	// a debugger or the race detector sees best.
+//	// a debugger or the race detector sees best. Configure sends a
+//	// transport block that sets only the values given; Object builds a
+//	// host's Config as fanout does, every attribute null unless set.
 //	func TestConformance(t *testing.T) {
 //		tr := mytransport.New(hclog.NewNullLogger())
-//		configure(t, tr) // Configure with the settings the test host needs
-//		sdktest.Conformance(t, tr, sdk.Host{Name: "test", Address: "127.0.0.1"})
+//		desc := sdktest.Configure(t, tr, map[string]cty.Value{"greeting": cty.StringVal("hi")})
+//		host := sdk.Host{Name: "test", Config: sdktest.Object(t, desc.HostSchema, nil)}
+//		sdktest.Conformance(t, tr, host)
 //	}
 //
 //	// The same over gRPC: every request and response is encoded and
@@ -24,22 +27,29 @@
 //	// wire cannot carry show up here.
 //	tr := sdktest.NewHarness(t, mytransport.New(hclog.NewNullLogger())).Transport()
 //
-//	// The built binary, started as fanout starts it: the handshake, the
-//	// logger on stderr and nothing else on stdout, the process's exit.
+//	// The built binary, started as fanout starts it (package
+//	// sdk/client): the handshake, the logger on stderr and nothing else
+//	// on stdout, the process's exit.
 //	bin := filepath.Join(t.TempDir(), "fanout-transport-my")
 //	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 //		t.Fatalf("go build: %v\n%s", err, out)
 //	}
-//	client, err := sdk.NewClient(sdk.ClientConfig{Cmd: exec.Command(bin)})
+//	c, err := client.New(client.Config{Cmd: exec.Command(bin)})
 //	if err != nil {
 //		t.Fatal(err)
 //	}
-//	defer client.Kill()
-//	tr := client.Transport()
+//	defer c.Kill()
+//	tr := c.Transport()
 //
 // The transport must be configured before Conformance is called, and the
-// host it is given must have a POSIX sh, sleep, mktemp and ls: the suite
-// runs real commands there.
+// host it is given must have a POSIX sh, sleep, mktemp, ls, cat and kill:
+// the suite runs real commands there. Options.Wait bounds each of its
+// waits (DefaultWait, 15s, unless set).
+//
+// For a transport's other tests, StartExec runs an Exec in a goroutine
+// whose output can be read while it runs, Running.Wait and WaitSeen wait
+// for it with a bound, and Eventually polls a condition; each fails the
+// test at the wait, saying what it waited for.
 //
 // # What Conformance checks
 //
@@ -48,9 +58,14 @@
 // stdout and stderr stay apart and in order; Env reaches the command with
 // its quoting intact; stdin is empty; output streams while the command
 // runs, and cancelling the context stops the command promptly with an
-// error wrapping context.Canceled; Timeout stops a command and reports
-// TimedOut; Signal reaches the command when the transport declares the
-// Signal capability, and signalling a finished command is not an error;
-// ten commands run at once; Close ends a command still running. Each check
-// is a subtest, so go test -run 'TestConformance/timeout' runs one.
+// error wrapping context.Canceled; a command that leaves a child holding
+// its stdout (`sleep 30 & echo x`) ends, with the shell's status, a
+// bounded grace after its shell exits rather than when the child does; a
+// failing output writer makes Exec return an error and stop the command;
+// Timeout stops a command and reports TimedOut; Signal reaches the command
+// when the transport declares the Signal capability (and the response
+// names it "TERM", sdk.SignalName's form), and signalling a finished
+// command is not an error; ten commands run at once; Close ends a command
+// still running. Each check is a subtest, so go test -run
+// 'TestConformance/timeout' runs one.
 package sdktest

@@ -1,11 +1,15 @@
 package sdktest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
+	"github.com/fanout/fanout/sdk/internal/wire"
 )
 
 // Harness serves a Transport over a real gRPC connection inside the test
@@ -21,11 +25,15 @@ type Harness struct {
 // wants it closed calls Close through Transport().
 func NewHarness(t testing.TB, impl sdk.Transport) *Harness {
 	t.Helper()
-	client, _ := plugin.TestPluginGRPCConn(t, false, sdk.PluginSet(impl))
+	glue := &wire.Plugin{
+		Register: wire.Server(impl),
+		Dial:     func(done context.Context, conn *grpc.ClientConn) any { return client.NewTransport(done, conn) },
+	}
+	rpc, _ := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{wire.PluginName: glue})
 	// Closing the client shuts the server down through go-plugin's
 	// controller service.
-	t.Cleanup(func() { _ = client.Close() })
-	raw, err := client.Dispense(sdk.PluginName)
+	t.Cleanup(func() { _ = rpc.Close() })
+	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
 		t.Fatalf("dispense transport: %v", err)
 	}

@@ -29,12 +29,13 @@
 // gRPC, and as the built binary. It runs on Unix systems only.
 package main
 
-import "github.com/fanout/fanout/sdk"
+import (
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/sdk"
+)
 
 func main() {
-	// The logger first: Serve takes over the process's standard streams,
-	// and the logger must write to the original standard error, where
-	// fanout reads the plugin's logs.
-	logger := sdk.NewLogger("echo")
-	sdk.Serve(New(logger), &sdk.ServeOpts{Logger: logger})
+	// Serve hands New the logger fanout reads the plugin's logs from.
+	sdk.Serve(func(logger hclog.Logger) sdk.Transport { return New(logger) }, &sdk.ServeOpts{Name: "echo"})
 }

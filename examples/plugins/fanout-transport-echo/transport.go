@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/fanout/fanout/sdk"
 )
@@ -23,7 +23,9 @@ import (
 // -ldflags "-X main.version=...".
 var version = "0.1.0"
 
-// killGrace is how long a stopped command has between SIGTERM and SIGKILL.
+// killGrace is how long a stopped command has between SIGTERM and SIGKILL,
+// and how long Exec waits, once the command's shell has exited, for
+// children it left in the background to release its output.
 const killGrace = 2 * time.Second
 
 // Transport runs commands on this machine. It is safe for concurrent use,
@@ -43,11 +45,17 @@ type Transport struct {
 
 var _ sdk.Transport = (*Transport)(nil)
 
-// settings are the transport block's attributes.
+// settings are the transport block's attributes, decoded by sdk.Decode:
+// an attribute not set keeps the field's value, its default.
 type settings struct {
 	Greeting string   `cty:"greeting"`
 	Prefix   []string `cty:"prefix"`
 	Token    *string  `cty:"token"`
+}
+
+// hostSettings are a host block's attributes.
+type hostSettings struct {
+	Dir string `cty:"dir"` // default: the plugin's working directory
 }
 
 // New returns a transport that logs to logger.
@@ -82,8 +90,8 @@ func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Descri
 // cannot say is checked here and reported on the attribute.
 func (t *Transport) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
 	var s settings
-	if err := gocty.FromCtyValue(req.Config, &s); err != nil {
-		return nil, fmt.Errorf("decode settings: %w", err)
+	if err := sdk.Decode(req.Config, &s); err != nil {
+		return nil, err
 	}
 	if len(s.Prefix) > 0 {
 		if _, err := exec.LookPath(s.Prefix[0]); err != nil {
@@ -106,15 +114,15 @@ func (t *Transport) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sd
 // Connect checks the host's directory; a wrong one is the one line an
 // operator reads for that host.
 func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
-	dir := ""
-	if c := req.Host.Config; c != cty.NilVal && !c.IsNull() && c.Type().IsObjectType() && c.Type().HasAttribute("dir") {
-		if d := c.GetAttr("dir"); !d.IsNull() {
-			dir = d.AsString()
-		}
+	var h hostSettings
+	if err := sdk.Decode(req.Host.Config, &h); err != nil {
+		return nil, err
 	}
+	dir := h.Dir
 	if dir != "" {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("host %s: directory %s does not exist; set dir to an existing directory", req.Host.Name, dir)
+			// fanout prefixes the error with the host's name.
+			return nil, fmt.Errorf("directory %s does not exist; set dir to an existing directory", dir)
 		}
 	}
 	t.mu.Lock()
@@ -153,6 +161,8 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		defer cancel()
 	}
 	argv := append(append([]string{}, s.Prefix...), "sh", "-c", req.Command)
+	runCtx, stop := context.WithCancelCause(runCtx)
+	defer stop(nil)
 	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ECHO_GREETING="+s.Greeting)
@@ -163,12 +173,17 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	// Writers that are not files get a goroutine each from os/exec, which
-	// copies output as it comes: it streams, never waits for the end.
-	cmd.Stdout, cmd.Stderr = out.Stdout, out.Stderr
+	// copies output as it comes: it streams, never waits for the end. A
+	// write that fails (fanout could not deliver the output) stops the
+	// command, as the contract asks, through runCtx.
+	out = out.OrDiscard()
+	cmd.Stdout = failWriter{w: out.Stdout, stop: stop}
+	cmd.Stderr = failWriter{w: out.Stderr, stop: stop}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	// After the grace, os/exec kills the shell and stops waiting for
-	// output that a surviving child could hold open forever.
+	// output that a surviving child could hold open forever (`sleep 30 &
+	// echo x`): Exec returns, with the shell's exit status.
 	cmd.WaitDelay = killGrace
 
 	if err := cmd.Start(); err != nil {
@@ -184,24 +199,45 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	// Whatever the shell left behind goes with it.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 
-	switch {
+	switch cause := context.Cause(runCtx); {
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("exec %s: %w", req.ID, ctx.Err())
+	case errors.Is(cause, errOutput):
+		return nil, fmt.Errorf("exec %s: %w", req.ID, cause)
 	case runCtx.Err() != nil:
-		return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
+		return &sdk.ExecResponse{ExitCode: -1, Signal: sdk.SignalName(syscall.SIGTERM), TimedOut: true}, nil
 	}
 	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
+	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
 		return nil, fmt.Errorf("exec %s: %w", req.ID, err)
 	}
 	return exitResponse(cmd.ProcessState), nil
 }
 
-// exitResponse says how a process ended, as the sdk names it.
+// errOutput is the cause of a command stopped because its output could not
+// be written.
+var errOutput = errors.New("write output")
+
+// failWriter stops the command, through stop, when a write fails.
+type failWriter struct {
+	w    io.Writer
+	stop context.CancelCauseFunc
+}
+
+func (f failWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err != nil {
+		f.stop(fmt.Errorf("%w: %w", errOutput, err))
+	}
+	return n, err
+}
+
+// exitResponse says how a process ended: a signal by its name as
+// sdk.SignalName gives it ("SEGV", shown by fanout as SIGSEGV).
 func exitResponse(ps *os.ProcessState) *sdk.ExecResponse {
 	ws, ok := ps.Sys().(syscall.WaitStatus)
 	if ok && ws.Signaled() {
-		return &sdk.ExecResponse{ExitCode: -1, Signal: signalName(ws.Signal())}
+		return &sdk.ExecResponse{ExitCode: -1, Signal: sdk.SignalName(ws.Signal())}
 	}
 	return &sdk.ExecResponse{ExitCode: ps.ExitCode()}
 }
@@ -209,7 +245,7 @@ func exitResponse(ps *os.ProcessState) *sdk.ExecResponse {
 // Signal sends a signal to the process group of a running Exec. An Exec
 // that already ended is not an error.
 func (t *Transport) Signal(_ context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
-	sig, ok := signalByName(req.Signal)
+	sig, ok := sdk.SignalNum(req.Signal)
 	if !ok {
 		return nil, fmt.Errorf("unknown signal %q", req.Signal)
 	}
@@ -257,23 +293,4 @@ func (t *Transport) Close(ctx context.Context, _ *sdk.CloseRequest) (*sdk.CloseR
 			return nil, fmt.Errorf("close echo transport: %w", ctx.Err())
 		}
 	}
-}
-
-var signals = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
-	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "TERM": syscall.SIGTERM,
-}
-
-func signalByName(name string) (syscall.Signal, bool) {
-	s, ok := signals[name]
-	return s, ok
-}
-
-func signalName(sig syscall.Signal) string {
-	for n, s := range signals {
-		if s == sig {
-			return n
-		}
-	}
-	return sig.String()
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/sdk"
 )
@@ -23,6 +25,5 @@ func (c *crashy) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOut
 }
 
 func main() {
-	logger := sdk.NewLogger("crashy")
-	sdk.Serve(&crashy{Transport: local.New(logger)}, &sdk.ServeOpts{Logger: logger})
+	sdk.Serve(func(l hclog.Logger) sdk.Transport { return &crashy{Transport: local.New(l)} }, &sdk.ServeOpts{Name: "crashy"})
 }

@@ -5,12 +5,13 @@ package main
 import (
 	"fmt"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/sdk"
 )
 
 func main() {
 	fmt.Println("starting the garbage transport")
-	logger := sdk.NewLogger("garbage")
-	sdk.Serve(local.New(logger), &sdk.ServeOpts{Logger: logger})
+	sdk.Serve(func(l hclog.Logger) sdk.Transport { return local.New(l) }, &sdk.ServeOpts{Name: "garbage"})
 }

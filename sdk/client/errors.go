@@ -1,4 +1,4 @@
-package sdk
+package client
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// Errors a Transport obtained from Client returns when the plugin process,
-// rather than the command or the host, is the problem, and errors NewClient
-// returns when a plugin cannot be started. Test with errors.Is.
+// Errors a Transport obtained from a Client returns when the plugin
+// process, rather than the command or the host, is the problem, and errors
+// New returns when a plugin cannot be started. Test with errors.Is.
 var (
 	// ErrPluginExited is returned by calls in progress or made after the
 	// plugin process has exited, whether it crashed, was killed, or Kill
@@ -25,32 +25,15 @@ var (
 	// stream without reporting how the command ended: a bug in the plugin.
 	ErrExecIncomplete = errors.New("transport plugin ended exec without an exit status")
 
-	// ErrHandshake is wrapped by NewClient's error when the process started
-	// but did not complete the go-plugin handshake: it exited first, wrote
+	// ErrHandshake is wrapped by New's error when the process started but
+	// did not complete the go-plugin handshake: it exited first, wrote
 	// something else to its standard output, or did not answer in time.
 	ErrHandshake = errors.New("transport plugin handshake failed")
 )
 
-// ChecksumError is NewClient's error (wrapped, with the path) when the plugin binary's SHA-256 is not
-// the one ClientConfig.SHA256 expects; the binary was not started.
-type ChecksumError struct {
-	// Path is the binary that was checked.
-	Path string
-	// Want is the expected checksum, Got the binary's, both in lower-case
-	// hexadecimal. Got is empty when the binary could not be read.
-	Want, Got string
-}
-
-func (e *ChecksumError) Error() string {
-	got := e.Got
-	if got == "" {
-		got = "unknown (the file could not be read)"
-	}
-	return fmt.Sprintf("checksum mismatch: the binary's sha256 is %s, want %s", got, e.Want)
-}
-
-// VersionError is NewClient's error (wrapped, with the path) when the plugin speaks no version of the
-// transport protocol that this package speaks. The plugin was stopped.
+// VersionError is New's error (wrapped, with the path) when the plugin
+// speaks no version of the transport protocol that this package speaks.
+// The plugin was stopped.
 type VersionError struct {
 	// Path is the plugin's command.
 	Path string

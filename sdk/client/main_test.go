@@ -1,4 +1,4 @@
-package sdk_test
+package client_test
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/internal/wire"
 )
 
 // pluginModeEnv makes the test binary, re-executed by a test, act as a
@@ -28,21 +30,22 @@ func TestMain(m *testing.M) {
 
 // servePluginMode behaves as the plugin a test asked for.
 func servePluginMode(mode string) {
-	logger := sdk.NewLogger("test")
+	serve := func() {
+		sdk.Serve(func(hclog.Logger) sdk.Transport { return &echoTransport{} }, &sdk.ServeOpts{Name: "test"})
+	}
 	switch mode {
 	case "serve":
-		sdk.Serve(&echoTransport{}, &sdk.ServeOpts{Logger: logger})
+		serve()
 	case "v2":
 		// A plugin built with an sdk that speaks only a later protocol.
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
-			VersionedPlugins: map[int]plugin.PluginSet{2: sdk.PluginSet(&echoTransport{})},
+			HandshakeConfig:  wire.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{2: {wire.PluginName: &wire.Plugin{Register: wire.Server(&echoTransport{})}}},
 			GRPCServer:       plugin.DefaultGRPCServer,
-			Logger:           logger,
 		})
 	case "garbage":
 		fmt.Println("hello from a plugin that prints")
-		sdk.Serve(&echoTransport{}, &sdk.ServeOpts{Logger: logger})
+		serve()
 	case "exit":
 		fmt.Fprintln(os.Stderr, "boom: cannot read my settings")
 		os.Exit(3)

@@ -1,4 +1,4 @@
-package core
+package pluginhost
 
 import (
 	"os/exec"

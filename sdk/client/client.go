@@ -1,12 +1,9 @@
-package sdk
+package client
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -16,15 +13,18 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/internal/wire"
 )
 
 // defaultStartTimeout is go-plugin's own default, stated here because
 // error messages name it.
 const defaultStartTimeout = time.Minute
 
-// ClientConfig says how to launch a transport plugin process.
-type ClientConfig struct {
-	// Cmd is the plugin's command, not yet started; required. NewClient
+// Config says how to launch a transport plugin process.
+type Config struct {
+	// Cmd is the plugin's command, not yet started; required. New
 	// starts it and adds to its Env (the parent's environment, the
 	// handshake and the log level); it must not be reused.
 	Cmd *exec.Cmd
@@ -36,12 +36,6 @@ type ClientConfig struct {
 	// shown. Default: no logging.
 	Logger hclog.Logger
 
-	// SHA256, when set, is the expected SHA-256 of the executable at
-	// Cmd.Path, in hexadecimal; NewClient has go-plugin check it just
-	// before starting the binary and refuses one that does not match with
-	// a *ChecksumError. Empty means no check.
-	SHA256 string
-
 	// StartTimeout bounds how long the plugin has to start and complete
 	// the handshake. Default: one minute.
 	StartTimeout time.Duration
@@ -51,7 +45,7 @@ type ClientConfig struct {
 // and ends the process with Kill; nothing else ends it.
 type Client struct {
 	plugin    *plugin.Client
-	transport Transport
+	transport sdk.Transport
 	version   int
 }
 
@@ -63,13 +57,17 @@ const (
 	connWindow   = 4 << 20
 )
 
-// NewClient starts the plugin process cfg describes, completes the
-// handshake, and returns a Client whose Transport talks to it. On error no
-// process is left running; the error is a *ChecksumError when the binary
-// does not match cfg.SHA256, a *VersionError when the plugin speaks another
+// New starts the plugin process cfg describes, completes the handshake,
+// and returns a Client whose Transport talks to it. It is the one way
+// fanout starts a plugin, built in (the fanout binary re-executed) or not,
+// and the way a test starts a built plugin. On error no process is left
+// running; the error is a *VersionError when the plugin speaks another
 // version of the protocol, and wraps ErrHandshake when the process did not
 // complete the handshake.
-func NewClient(cfg ClientConfig) (*Client, error) {
+//
+// New does not check what it starts: whoever chooses the binary verifies
+// it first (fanout checks the sha256 pins and the lock file).
+func New(cfg Config) (*Client, error) {
 	if cfg.Cmd == nil {
 		return nil, errors.New("start transport plugin: no command given")
 	}
@@ -81,26 +79,18 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = defaultStartTimeout
 	}
-	var secure *plugin.SecureConfig
-	if cfg.SHA256 != "" {
-		sum, err := hex.DecodeString(cfg.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return nil, fmt.Errorf("start transport plugin %s: invalid sha256 %q: want %d hexadecimal digits",
-				path, cfg.SHA256, 2*sha256.Size)
-		}
-		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
-	cfg.Cmd.Env = append(cfg.Cmd.Env, logLevelEnv+"="+logger.GetLevel().String())
+	cfg.Cmd.Env = append(cfg.Cmd.Env, wire.LogLevelEnv+"="+logger.GetLevel().String())
 
 	stderr := &stderrLog{}
 	exited := func() error { return exitError(cfg.Cmd, stderr) }
 	pc := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig: Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {PluginName: &GRPCTransportPlugin{exited: exited}},
-		},
+		HandshakeConfig: wire.Handshake,
+		VersionedPlugins: wire.Versions(&wire.Plugin{Dial: func(done context.Context, conn *grpc.ClientConn) any {
+			c := newGRPCClient(done, conn)
+			c.exited = exited
+			return c
+		}}),
 		Cmd:              cfg.Cmd,
-		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		// The owner ends the process with Kill; go-plugin's global
 		// CleanupClients must not do it behind the owner's back.
@@ -124,12 +114,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		pc.Kill()
 		return nil, fmt.Errorf("start transport plugin %s: %w", path, startError(err, cfg, stderr))
 	}
-	raw, err := rpc.Dispense(PluginName)
+	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
 		pc.Kill()
 		return nil, fmt.Errorf("start transport plugin %s: %w", path, err)
 	}
-	t, ok := raw.(Transport)
+	t, ok := raw.(sdk.Transport)
 	if !ok {
 		pc.Kill()
 		return nil, fmt.Errorf("start transport plugin %s: dispensed %T, not a Transport", path, raw)
@@ -141,7 +131,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // for concurrent use. Once the process has exited, its calls fail with an
 // error wrapping ErrPluginExited; calls in progress when it dies fail the
 // same way, promptly.
-func (c *Client) Transport() Transport { return c.transport }
+func (c *Client) Transport() sdk.Transport { return c.transport }
 
 // ProtocolVersion returns the transport protocol version negotiated with
 // the plugin in the handshake.
@@ -156,40 +146,22 @@ func (c *Client) Exited() bool { return c.plugin.Exited() }
 // can stop what it runs. Kill can safely be called more than once.
 func (c *Client) Kill() { c.plugin.Kill() }
 
-// SHA256File returns the SHA-256 of the file at path in lower-case
-// hexadecimal: the form ClientConfig.SHA256 takes and sha256sum prints.
-func SHA256File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // pluginVersionRE finds the version a plugin offered in go-plugin's
 // "incompatible API version" error, which carries it only as text.
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
 // startError turns go-plugin's start errors, written for plugin developers,
 // into ones that tell an operator what is wrong with the binary. go-plugin
-// offers no typed errors for them but the checksum one, so the others are
-// recognised by their text; an unrecognised error passes through as is.
-func startError(err error, cfg ClientConfig, stderr *stderrLog) error {
+// offers no typed errors for them, so they are recognised by their text;
+// an unrecognised error passes through as is.
+func startError(err error, cfg Config, stderr *stderrLog) error {
 	path := cfg.Cmd.Path
 	msg := err.Error()
 	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		got, _ := SHA256File(path)
-		return &ChecksumError{Path: path, Want: strings.ToLower(cfg.SHA256), Got: got}
 	case strings.Contains(msg, "incompatible API version with plugin"):
 		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
 			v, _ := strconv.Atoi(m[1])
-			return &VersionError{Path: path, Plugin: v, Host: []int{ProtocolVersion}}
+			return &VersionError{Path: path, Plugin: v, Host: []int{wire.ProtocolVersion}}
 		}
 	case strings.Contains(msg, "plugin exited before we could connect"),
 		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):

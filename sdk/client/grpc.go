@@ -1,4 +1,4 @@
-package sdk
+package client
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fanout/fanout/sdk"
 	pb "github.com/fanout/fanout/sdk/internal/transportv1"
 )
 
@@ -30,7 +31,17 @@ type grpcClient struct {
 	exited func() error
 }
 
-var _ Transport = (*grpcClient)(nil)
+var _ sdk.Transport = (*grpcClient)(nil)
+
+// NewTransport returns an sdk.Transport whose calls go over conn, a gRPC
+// connection to a server of the transport protocol (a plugin process's,
+// or one a test serves). done, when cancelled, means the server is gone
+// for good: calls in progress then fail at once with ErrPluginExited. The
+// Transport is safe for concurrent use. New uses it; most callers want
+// New.
+func NewTransport(done context.Context, conn *grpc.ClientConn) sdk.Transport {
+	return newGRPCClient(done, conn)
+}
 
 func newGRPCClient(done context.Context, conn *grpc.ClientConn) *grpcClient {
 	return &grpcClient{
@@ -77,7 +88,7 @@ func (c *grpcClient) callError(ctx context.Context, err error) error {
 	return errorFromStatus(err)
 }
 
-func (c *grpcClient) Describe(ctx context.Context, _ *DescribeRequest) (*DescribeResponse, error) {
+func (c *grpcClient) Describe(ctx context.Context, _ *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
 	cctx, release := c.callContext(ctx)
 	defer release()
 	resp, err := c.client.Describe(cctx, &pb.Describe_Request{})
@@ -91,7 +102,7 @@ func (c *grpcClient) Describe(ctx context.Context, _ *DescribeRequest) (*Describ
 	return out, nil
 }
 
-func (c *grpcClient) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
+func (c *grpcClient) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
 	r, err := configureRequestToProto(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode configure request: %w", err)
@@ -105,7 +116,7 @@ func (c *grpcClient) Configure(ctx context.Context, req *ConfigureRequest) (*Con
 	return configureResponseFromProto(resp), nil
 }
 
-func (c *grpcClient) Connect(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error) {
+func (c *grpcClient) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
 	r, err := connectRequestToProto(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode connect request: %w", err)
@@ -122,7 +133,7 @@ func (c *grpcClient) Connect(ctx context.Context, req *ConnectRequest) (*Connect
 // Exec writes each output event to out as it arrives and returns the exit
 // event. Returning early, on ctx or on a failed write, cancels the stream,
 // which cancels the Exec inside the plugin and so stops the command.
-func (c *grpcClient) Exec(ctx context.Context, req *ExecRequest, out ExecOutput) (*ExecResponse, error) {
+func (c *grpcClient) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	out = out.OrDiscard()
 	cctx, release := c.callContext(ctx)
 	defer release()
@@ -156,20 +167,20 @@ func (c *grpcClient) Exec(ctx context.Context, req *ExecRequest, out ExecOutput)
 	}
 }
 
-func (c *grpcClient) Signal(ctx context.Context, req *SignalRequest) (*SignalResponse, error) {
+func (c *grpcClient) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
 	cctx, release := c.callContext(ctx)
 	defer release()
 	if _, err := c.client.Signal(cctx, signalRequestToProto(req)); err != nil {
 		return nil, c.callError(ctx, err)
 	}
-	return &SignalResponse{}, nil
+	return &sdk.SignalResponse{}, nil
 }
 
-func (c *grpcClient) Close(ctx context.Context, _ *CloseRequest) (*CloseResponse, error) {
+func (c *grpcClient) Close(ctx context.Context, _ *sdk.CloseRequest) (*sdk.CloseResponse, error) {
 	cctx, release := c.callContext(ctx)
 	defer release()
 	if _, err := c.client.Close(cctx, &pb.Close_Request{}); err != nil {
 		return nil, c.callError(ctx, err)
 	}
-	return &CloseResponse{}, nil
+	return &sdk.CloseResponse{}, nil
 }

@@ -1,6 +1,6 @@
-package sdk_test
+package client_test
 
-// These tests start real plugin processes through NewClient: the test
+// These tests start real plugin processes through New: the test
 // binary re-executed with pluginModeEnv set (see main_test.go).
 
 import (
@@ -19,6 +19,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
+	"github.com/fanout/fanout/sdk/internal/wire"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // pluginCmd returns the command that runs the test binary as a plugin of
@@ -49,16 +52,16 @@ func (l *logBuffer) String() string {
 }
 
 // start starts a plugin client, killed when the test ends.
-func start(t *testing.T, cfg sdk.ClientConfig) (*sdk.Client, error) {
+func start(t *testing.T, cfg client.Config) (*client.Client, error) {
 	t.Helper()
-	c, err := sdk.NewClient(cfg)
+	c, err := client.New(cfg)
 	if err == nil {
 		t.Cleanup(c.Kill)
 	}
 	return c, err
 }
 
-// assertGone fails the test if cmd's process still runs: NewClient must
+// assertGone fails the test if cmd's process still runs: New must
 // leave none behind when it fails.
 func assertGone(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
@@ -76,15 +79,15 @@ func assertGone(t *testing.T, cmd *exec.Cmd) {
 
 func TestClientServes(t *testing.T) {
 	logs := &logBuffer{}
-	c, err := start(t, sdk.ClientConfig{
+	c, err := start(t, client.Config{
 		Cmd:    pluginCmd("serve"),
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := c.ProtocolVersion(); v != sdk.ProtocolVersion {
-		t.Errorf("ProtocolVersion() = %d, want %d", v, sdk.ProtocolVersion)
+	if v := c.ProtocolVersion(); v != wire.ProtocolVersion {
+		t.Errorf("ProtocolVersion() = %d, want %d", v, wire.ProtocolVersion)
 	}
 	d, err := c.Transport().Describe(context.Background(), &sdk.DescribeRequest{})
 	if err != nil || d.Name != "echo" || d.Version != "1.2.3" {
@@ -92,52 +95,14 @@ func TestClientServes(t *testing.T) {
 	}
 }
 
-func TestClientChecksum(t *testing.T) {
-	sum, err := sdk.SHA256File(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("match", func(t *testing.T) {
-		if _, err := start(t, sdk.ClientConfig{Cmd: pluginCmd("serve"), SHA256: strings.ToUpper(sum)}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("mismatch", func(t *testing.T) {
-		want := strings.Repeat("ab", 32)
-		cmd := pluginCmd("serve")
-		_, err := start(t, sdk.ClientConfig{Cmd: cmd, SHA256: want})
-		var ce *sdk.ChecksumError
-		if !errors.As(err, &ce) {
-			t.Fatalf("err = %v, want a *sdk.ChecksumError", err)
-		}
-		if ce.Want != want || ce.Got != sum || ce.Path != cmd.Path {
-			t.Errorf("ChecksumError = %+v, want Want %s Got %s", *ce, want, sum)
-		}
-		for _, s := range []string{want, sum, cmd.Path} {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("error %q does not name %s", err, s)
-			}
-		}
-		if cmd.Process != nil {
-			t.Error("a binary that does not match its checksum was started")
-		}
-	})
-	t.Run("invalid", func(t *testing.T) {
-		if _, err := start(t, sdk.ClientConfig{Cmd: pluginCmd("serve"), SHA256: "abc"}); err == nil ||
-			!strings.Contains(err.Error(), "invalid sha256") {
-			t.Fatalf("err = %v, want an invalid sha256 error", err)
-		}
-	})
-}
-
 func TestClientVersionMismatch(t *testing.T) {
 	cmd := pluginCmd("v2")
-	_, err := start(t, sdk.ClientConfig{Cmd: cmd})
-	var ve *sdk.VersionError
+	_, err := start(t, client.Config{Cmd: cmd})
+	var ve *client.VersionError
 	if !errors.As(err, &ve) {
-		t.Fatalf("err = %v, want a *sdk.VersionError", err)
+		t.Fatalf("err = %v, want a *client.VersionError", err)
 	}
-	if ve.Plugin != 2 || len(ve.Host) != 1 || ve.Host[0] != sdk.ProtocolVersion {
+	if ve.Plugin != 2 || len(ve.Host) != 1 || ve.Host[0] != wire.ProtocolVersion {
 		t.Errorf("VersionError = %+v", *ve)
 	}
 	want := "the plugin speaks transport protocol version 2, but this fanout speaks version 1"
@@ -161,8 +126,8 @@ func TestClientHandshakeFailures(t *testing.T) {
 		t.Run(tt.mode, func(t *testing.T) {
 			cmd := pluginCmd(tt.mode)
 			begin := time.Now()
-			_, err := start(t, sdk.ClientConfig{Cmd: cmd, StartTimeout: tt.timeout})
-			if !errors.Is(err, sdk.ErrHandshake) {
+			_, err := start(t, client.Config{Cmd: cmd, StartTimeout: tt.timeout})
+			if !errors.Is(err, client.ErrHandshake) {
 				t.Fatalf("err = %v, want one wrapping ErrHandshake", err)
 			}
 			for _, w := range tt.want {
@@ -171,7 +136,7 @@ func TestClientHandshakeFailures(t *testing.T) {
 				}
 			}
 			if took := time.Since(begin); took > 20*time.Second {
-				t.Errorf("NewClient took %s", took)
+				t.Errorf("New took %s", took)
 			}
 			assertGone(t, cmd)
 		})
@@ -180,7 +145,7 @@ func TestClientHandshakeFailures(t *testing.T) {
 
 func TestClientPluginCrash(t *testing.T) {
 	logs := &logBuffer{}
-	c, err := start(t, sdk.ClientConfig{
+	c, err := start(t, client.Config{
 		Cmd:    pluginCmd("serve"),
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
 	})
@@ -194,7 +159,7 @@ func TestClientPluginCrash(t *testing.T) {
 	}
 	begin := time.Now()
 	_, err = tr.Exec(ctx, &sdk.ExecRequest{ID: "2", Command: "panic"}, sdk.ExecOutput{})
-	if !errors.Is(err, sdk.ErrPluginExited) {
+	if !errors.Is(err, client.ErrPluginExited) {
 		t.Fatalf("Exec err = %v, want one wrapping ErrPluginExited", err)
 	}
 	for _, w := range []string{"exit status 2", "panic: echo: asked to panic"} {
@@ -209,7 +174,7 @@ func TestClientPluginCrash(t *testing.T) {
 		t.Error("Exited() = false after the crash")
 	}
 	// Later calls fail the same way, at once.
-	if _, err := tr.Describe(ctx, &sdk.DescribeRequest{}); !errors.Is(err, sdk.ErrPluginExited) {
+	if _, err := tr.Describe(ctx, &sdk.DescribeRequest{}); !errors.Is(err, client.ErrPluginExited) {
 		t.Errorf("Describe after the crash: %v", err)
 	}
 	// The stack trace reached the logger.
@@ -222,20 +187,14 @@ func TestServeClosesOnTerm(t *testing.T) {
 	closed := filepath.Join(t.TempDir(), "closed")
 	cmd := pluginCmd("serve")
 	cmd.Env = append(cmd.Env, closedFileEnv+"="+closed)
-	c, err := start(t, sdk.ClientConfig{Cmd: cmd})
+	c, err := start(t, client.Config{Cmd: cmd})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !c.Exited() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !c.Exited() {
-		t.Fatal("the plugin did not exit on SIGTERM")
-	}
+	sdktest.Eventually(t, 10*time.Second, "the plugin to exit on SIGTERM", c.Exited)
 	if b, err := os.ReadFile(closed); err != nil || string(b) != "closed" {
 		t.Errorf("the transport was not closed before exiting: %v", err)
 	}
