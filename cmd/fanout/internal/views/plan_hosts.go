@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/fanout/fanout/core"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // foldAbove is how many rows (hosts of a task in a plan, rows of a recap)
@@ -33,24 +35,19 @@ func hostList(hosts []*core.Host) string {
 // TODO(fleets): once commands read target.vars, plan shows the values per
 // host where they are used, and this section may go.
 func planHostVars(w io.Writer, p *core.Plan, rd *Redactor) {
-	if p.Config == nil {
-		return
-	}
-	planned := make(map[string]bool, len(p.Hosts))
-	for _, h := range p.Hosts {
-		planned[h.Name] = true
-	}
+	vars := hostVars(p)
 	type row struct {
 		vars  string
 		hosts []string
 	}
 	var rows []*row
 	byVars := map[string]*row{}
-	for _, h := range p.Config.Hosts {
-		if !planned[h.Name] || h.Vars == cty.NilVal || h.Vars.IsNull() || h.Vars.LengthInt() == 0 {
+	for _, h := range p.Hosts {
+		v, ok := vars[h.Name]
+		if !ok {
 			continue
 		}
-		text := varsText(h.Vars, rd)
+		text := varsText(v, rd)
 		r := byVars[text]
 		if r == nil {
 			r = &row{vars: text}
@@ -63,6 +60,12 @@ func planHostVars(w io.Writer, p *core.Plan, rd *Redactor) {
 		return
 	}
 	fmt.Fprintln(w, "Host vars:")
+	// Vars that differ on every host of a fleet would be a line each:
+	// the first ones show what they are, -json has them all.
+	more := 0
+	if len(rows) > foldAbove {
+		rows, more = rows[:foldAbove], len(rows)-foldAbove
+	}
 	width := 0
 	labels := make([]string, len(rows))
 	for i, r := range rows {
@@ -72,6 +75,37 @@ func planHostVars(w io.Writer, p *core.Plan, rd *Redactor) {
 	for i, r := range rows {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, labels[i], r.vars)
 	}
+	if more > 0 {
+		fmt.Fprintf(w, "  and %d more sets of vars; fanout plan -json lists every host's\n", more)
+	}
+}
+
+// hostVars are the vars of the plan's hosts that set any, by name.
+func hostVars(p *core.Plan) map[string]cty.Value {
+	out := map[string]cty.Value{}
+	if p.Config == nil {
+		return out
+	}
+	for _, h := range p.Config.Hosts {
+		if h.Vars != cty.NilVal && !h.Vars.IsNull() && h.Vars.LengthInt() > 0 {
+			out[h.Name] = h.Vars
+		}
+	}
+	return out
+}
+
+// varsJSON is vars as JSON, redacted; nil for none.
+func varsJSON(v cty.Value, rd *Redactor) json.RawMessage {
+	if v == cty.NilVal || !v.IsWhollyKnown() {
+		return nil
+	}
+	b, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return nil
+	}
+	// A redacted string stays a JSON string: the placeholder holds no
+	// quote or backslash.
+	return json.RawMessage(rd.String(string(b)))
 }
 
 // varsText writes an object of vars as "a = 1, b = \"x\"", names sorted.
