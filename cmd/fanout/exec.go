@@ -30,8 +30,8 @@ const helpExec = `Usage: fanout exec [FILE.hcl|DIR] [options] -- COMMAND
   the hosts are reached over ssh with its defaults and ~/.ssh/config. A
   failure on one host, or a host that cannot be reached, does not stop the
   others (unless -preflight). The run is journaled ("fanout runs") and has
-  nothing to roll back; it takes the configuration's run lock, as apply
-  does, so it waits for no one and refuses to start beside an apply.
+  nothing to roll back. It takes the configuration's run lock as apply
+  does: it does not start while an apply of the configuration runs.
 
   Exit status: 0 the command succeeded everywhere, 1 it failed somewhere,
   2 bad usage or configuration (nothing ran), 130 interrupted.
