@@ -65,11 +65,18 @@ func (g *groupBy) add(key, text, host string, u *core.UnitResult) {
 	}
 }
 
-// writePreflight writes the hosts that failed preflight: one line per
-// distinct cause with its host set and count, most hosts first; a cause
-// of one host reads as before, with that host's own error.
+// writePreflight writes the hosts that failed preflight: a line per host
+// when there are a few, else one line per distinct cause with its host
+// set and count, most hosts first (a cause of one host reads as a host's
+// own line).
 func writePreflight(b *strings.Builder, failures []core.HostError, o Options) {
 	fmt.Fprintf(b, "Preflight failed on %s; nothing was run:\n", plural(len(failures), "host"))
+	if len(failures) <= foldAbove {
+		for _, h := range failures {
+			fmt.Fprintf(b, "  %s %s: %s\n", paint(o.Color, ansiRed, "✗"), h.Host, o.Redact.String(h.Err))
+		}
+		return
+	}
 	var g groupBy
 	for _, h := range failures {
 		g.add(causeOf(h.Err, h.Host), h.Err, h.Host, nil)
@@ -86,9 +93,10 @@ func writePreflight(b *strings.Builder, failures []core.HostError, o Options) {
 }
 
 // writeFailures writes the failed phases of the recap, in the order
-// given: the first failLimit one by one with their last lines, then the
-// rest folded by task, phase and cause.
-func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o Options) {
+// given, one by one with their last lines; with fold (a recap past
+// foldAbove rows), only the first failLimit, then the rest folded by
+// task, phase and cause.
+func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o Options, fold bool) {
 	type failure struct {
 		u     *core.UnitResult
 		phase core.Phase
@@ -104,7 +112,7 @@ func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o
 		}
 	}
 	limit := len(all)
-	if len(all) > failLimit {
+	if fold && len(all) > failLimit {
 		limit = failLimit
 	}
 	for _, f := range all[:limit] {

@@ -150,7 +150,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 	})
 	if len(fails) > 0 {
 		b.WriteString(paint(o.Color, ansiBold, "Failures:") + "\n")
-		writeFailures(&b, fails, tails, o)
+		writeFailures(&b, fails, tails, o, len(res.Units) > foldAbove)
 		b.WriteString("\n")
 	}
 
