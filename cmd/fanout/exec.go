@@ -31,7 +31,8 @@ const helpExec = `Usage: fanout exec [FILE.hcl|DIR] [options] -- COMMAND
   failure on one host, or a host that cannot be reached, does not stop the
   others (unless -preflight). The run is journaled ("fanout runs") and has
   nothing to roll back. It takes the configuration's run lock as apply
-  does: it does not start while an apply of the configuration runs.
+  does: it does not start while an apply of the configuration runs. With
+  -hosts, journals are kept in ~/.fanout/exec: fanout runs ~/.fanout/exec.
 
   Exit status: 0 the command succeeded everywhere, 1 it failed somewhere,
   2 bad usage or configuration (nothing ran), 130 interrupted.

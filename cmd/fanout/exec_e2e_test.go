@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,8 +135,10 @@ func TestExecHostsNoConfig(t *testing.T) {
 			t.Errorf("no output of %s:\n%s", host, r.stdout)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(home, ".fanout", "exec", ".fanout", "runs")); err != nil {
-		t.Errorf("no journal: %v", err)
+	first, _, _ := strings.Cut(r.stdout, ",")
+	runID := strings.TrimPrefix(first, "fanout exec: run ")
+	if rr := fanoutSSH(t, home, f.AgentSocket, "runs", filepath.Join(home, ".fanout", "exec")); runID == "" || !strings.Contains(rr.stdout, runID+"  ") {
+		t.Errorf("fanout runs ~/.fanout/exec does not list the run %q:\n%s\n%s", runID, rr.stdout, rr.stderr)
 	}
 
 	// A bad nodeset is a usage error, with nothing run.
