@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/fanout/fanout/internal/sshtest"
 )
 
 // TestFleetInventories runs, through the real binary, hosts made by
@@ -110,5 +113,51 @@ func writeInventory(t *testing.T, name, content string) {
 	}
 	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFleetSSHForEach runs hosts made by for_each from a YAML inventory
+// over real sshd: the ssh transport's own host setting (port) is read
+// from each.value, per host, by the plugin's schema.
+func TestFleetSSHForEach(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	var inv strings.Builder
+	for i, h := range f.Hosts {
+		fmt.Fprintf(&inv, "web%d: {addr: %q, port: %d}\n", i+1, h.Addr, h.Port)
+	}
+	dir, rec := workdir(t, fmt.Sprintf(`
+transport "ssh" {
+  user        = %q
+  known_hosts = [%q]
+}
+
+host "web" {
+  for_each = yamldecode(file("fleet.yaml"))
+  address  = each.value.addr
+  port     = each.value.port
+}
+
+task "t" {
+  on  = ["web"]
+  run = "REC run"
+}
+`, f.User, f.KnownHosts))
+	writeInventory(t, filepath.Join(dir, "fleet.yaml"), inv.String())
+	r := fanoutSSH(t, dir, f.AgentSocket, "apply", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var hosts []string
+	for _, e := range rec.read(t) {
+		hosts = append(hosts, e.host)
+	}
+	slices.Sort(hosts)
+	if want := []string{"web1", "web2", "web3"}; !slices.Equal(hosts, want) {
+		t.Errorf("ran on %q, want %q", hosts, want)
+	}
+	for _, h := range f.Hosts {
+		if n := h.AcceptedPublickey(t); n != 1 {
+			t.Errorf("%s: %d logins, want 1", h.Name, n)
+		}
 	}
 }
