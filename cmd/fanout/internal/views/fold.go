@@ -241,9 +241,9 @@ func foldTaskHosts(entries []string) string {
 	return strings.Join(parts, ", ")
 }
 
-// hostNames writes host names as a list when there are a few, else as a
+// listHosts writes host names as a list when there are a few, else as a
 // host set.
-func hostNames(hosts []string) string {
+func listHosts(hosts []string) string {
 	if len(hosts) > foldAbove {
 		return FoldHosts(hosts)
 	}

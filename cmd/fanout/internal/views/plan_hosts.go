@@ -20,11 +20,7 @@ const foldAbove = 20
 // hostList writes the hosts of a task: by name when there are a few, as
 // a nodeset with a count past foldAbove ("web[01-40],db[01-20] (60)").
 func hostList(hosts []*core.Host) string {
-	names := make([]string, len(hosts))
-	for i, h := range hosts {
-		names[i] = h.Name
-	}
-	return hostNames(names)
+	return listHosts(hostNames(hosts))
 }
 
 // planHostVars writes the vars of the plan's hosts, one line per distinct
