@@ -106,8 +106,39 @@ type credentials struct {
 	sources []string // "agent SOCK: 2 keys", "identity file F"
 }
 
-// authMethod is the one publickey method that offers every key in order.
-func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.signers...) }
+// authMethod is the one publickey method that offers every key in order,
+// each RSA key twice, as OpenSSH does: signing with rsa-sha2-512, then
+// with rsa-sha2-256. x/crypto offers an RSA key once, with the first
+// algorithm of its own order (256, then 512) that the server's
+// server-sig-algs lists; OpenSSH lists every algorithm it knows there,
+// not the ones PubkeyAcceptedAlgorithms allows, so a server accepting only
+// rsa-sha2-512 refused the key. A signer that cannot choose its algorithm
+// (neither an AlgorithmSigner nor an agent key) is offered as it is.
+func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(offerings(c.signers)...) }
+
+// offerings expands each RSA signer into one signer per RSA signature
+// algorithm, SHA-512 first.
+func offerings(signers []ssh.Signer) []ssh.Signer {
+	out := make([]ssh.Signer, 0, len(signers))
+	for _, s := range signers {
+		as, ok := s.(ssh.AlgorithmSigner)
+		if !ok || s.PublicKey().Type() != ssh.KeyAlgoRSA {
+			out = append(out, s)
+			continue
+		}
+		expanded := false
+		for _, algo := range []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256} {
+			if ms, err := ssh.NewSignerWithAlgorithms(as, []string{algo}); err == nil {
+				out = append(out, ms)
+				expanded = true
+			}
+		}
+		if !expanded {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // credentialsFor collects the keys for tg without contacting the server. It
 // returns an error wrapping ErrNoCredentials, saying what was tried, when
