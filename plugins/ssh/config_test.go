@@ -157,7 +157,7 @@ func TestParseJumpList(t *testing.T) {
 
 func TestRemoteCommand(t *testing.T) {
 	got := remoteCommand("echo hi", map[string]string{"B": "it's", "A": "x y"})
-	if !strings.HasPrefix(got, "exec /bin/sh -c '") || !strings.HasSuffix(got, ` fanout 'export A='\''x y'\''; export B='\''it'\''\'\'''\''s'\''; echo hi'`) {
+	if !strings.HasPrefix(got, `exec /bin/sh -c 'eval "$1"' fanout '`) || !strings.HasSuffix(got, `' 'export A='\''x y'\''; export B='\''it'\''\'\'''\''s'\''; echo hi'`) {
 		t.Errorf("remoteCommand = %s", got)
 	}
 	for name, ok := range map[string]bool{"A": true, "_a1": true, "FANOUT_HOST": true, "1A": false, "A-B": false, "": false, "A B": false} {

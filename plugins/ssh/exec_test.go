@@ -212,6 +212,21 @@ func TestStopsRemoteCommand(t *testing.T) {
 			},
 		},
 		{
+			// Ctrl-C (issue 12): sh's background jobs ignore INT, so the
+			// shell dies of it and `sleep` would run on, holding the
+			// session open; the whole process group must go.
+			name:    "Ctrl-C: INT to a command with a background child",
+			command: "sleep %s & echo ready; wait",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				return signalAfterStart(t, s, req, "INT")
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || r.resp.Signal != "INT" {
+					t.Errorf("got %+v, %v; want ended by INT", r.resp, r.err)
+				}
+			},
+		},
+		{
 			name:    "signal INT handled by the command",
 			command: "trap 'echo got INT; exit 7' INT; echo ready; sleep %s; echo not-reached",
 			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
@@ -257,4 +272,25 @@ func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
 	if !eventually(3*time.Second, func() bool { return len(f.Processes(t, substr)) == 0 }) {
 		t.Errorf("%q still runs on the host: pids %v", substr, f.Processes(t, substr))
 	}
+}
+
+// signalAfterStart sends sig to req's command once its `sleep MARKER` runs
+// on the host. The returned ctx bounds the Exec at 30 s, so that a command
+// the signal fails to stop fails the test instead of hanging it.
+func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig string) (context.Context, func()) {
+	t.Helper()
+	_, after, _ := strings.Cut(req.Command, "sleep ")
+	sleep := "sleep " + strings.Fields(after)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.Processes(t, sleep)) > 0 }) {
+			t.Errorf("%q did not start on the host", sleep)
+			return
+		}
+		if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: sig}); err != nil {
+			t.Errorf("Signal: %v", err)
+		}
+	})
+	return ctx, func() { cancel(); wg.Wait() }
 }
