@@ -17,11 +17,19 @@ import (
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
+// servers are the SSH servers the interoperability tests run against.
+var servers = []sshtest.Server{sshtest.OpenSSH, sshtest.Dropbear}
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{})
-	sdktest.Conformance(t, s.tr, s.host(f.Hosts[0], nil))
+	for _, server := range servers {
+		t.Run(string(server), func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{Server: server})
+			s := newTransport(t, f, setupOpts{})
+			sdktest.Conformance(t, s.tr, s.host(f.Hosts[0], nil))
+		})
+	}
 }
 
 // TestFiveHosts runs one command on 5 hosts at once: output per host, exit
@@ -146,10 +154,20 @@ func TestMaxSessions(t *testing.T) {
 }
 
 // TestStopsRemoteCommand checks that what the transport stops is gone from
-// the host's process table afterwards.
+// the host's process table afterwards, on OpenSSH and on dropbear (which
+// gives a command no process group of its own).
 func TestStopsRemoteCommand(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{})
+	for _, server := range servers {
+		t.Run(string(server), func(t *testing.T) {
+			t.Parallel()
+			testStopsRemoteCommand(t, server)
+		})
+	}
+}
+
+func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
+	f := sshtest.Start(t, sshtest.Options{Server: server})
 	s := newTransport(t, f, setupOpts{})
 	h := f.Hosts[0]
 	if err := s.connect(s.host(h, nil)); err != nil {
@@ -230,19 +248,7 @@ func TestStopsRemoteCommand(t *testing.T) {
 			name:    "signal INT handled by the command",
 			command: "trap 'echo got INT; exit 7' INT; echo ready; sleep %s; echo not-reached",
 			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
-				done := make(chan struct{})
-				var wg sync.WaitGroup
-				wg.Go(func() {
-					select {
-					case <-time.After(500 * time.Millisecond):
-					case <-done:
-						return
-					}
-					if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "INT"}); err != nil {
-						t.Errorf("Signal: %v", err)
-					}
-				})
-				return context.Background(), func() { close(done); wg.Wait() }
+				return signalAfterStart(t, s, req, "INT")
 			},
 			check: func(t *testing.T, r result, took time.Duration) {
 				if r.err != nil || r.resp.ExitCode != 7 || !strings.Contains(r.stdout, "got INT") {
