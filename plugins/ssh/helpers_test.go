@@ -35,6 +35,8 @@ type setupOpts struct {
 	noAgent bool
 	// direct skips the gRPC harness: tr is impl.
 	direct bool
+	// logger replaces the test logger (FANOUT_LOG=1 shows it).
+	logger hclog.Logger
 }
 
 func testLogger() hclog.Logger {
@@ -49,7 +51,11 @@ func testLogger() hclog.Logger {
 // ~/.ssh/config, no default keys), the fleet's user.
 func newTransport(t *testing.T, fleet *sshtest.Fleet, o setupOpts) *testSetup {
 	t.Helper()
-	impl := New(testLogger())
+	logger := o.logger
+	if logger == nil {
+		logger = testLogger()
+	}
+	impl := New(logger)
 	agentSock := fleet.AgentSocket
 	if o.noAgent {
 		agentSock = ""

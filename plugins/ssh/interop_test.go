@@ -1,0 +1,99 @@
+package ssh
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// TestServerSessionLimits runs 12 commands on one host whose sshd allows
+// fewer sessions per connection than max_sessions, or exactly as many: all
+// of them succeed, never more than the server allows run at once, and a
+// limit learned from the server's refusals is said once in the debug log.
+func TestServerSessionLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		serverMax, maxSessions int
+		learned                bool // the connection's limit must be lowered
+	}{
+		// The slot of a session that just ended is taken again before
+		// sshd has freed it: refused now and then, tried again.
+		{serverMax: 1, maxSessions: 1},
+		{serverMax: 2, maxSessions: 2},
+		{serverMax: 1, maxSessions: 10, learned: true},
+		{serverMax: 2, maxSessions: 10, learned: true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("MaxSessions %d, max_sessions %d", tt.serverMax, tt.maxSessions), func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{MaxSessions: tt.serverMax})
+			var log sdktest.Output
+			logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &log})
+			s := newTransport(t, f, setupOpts{
+				settings: map[string]cty.Value{"max_sessions": cty.NumberIntVal(int64(tt.maxSessions))},
+				logger:   logger,
+			})
+			h := f.Hosts[0]
+			if err := s.connect(s.host(h, nil)); err != nil {
+				t.Fatal(err)
+			}
+			events := t.TempDir() + "/events"
+			var wg sync.WaitGroup
+			for i := range 12 {
+				wg.Go(func() {
+					r := s.exec(t.Context(), h.Name, fmt.Sprintf("echo start >> %s; sleep 0.2; echo end >> %s", events, events), nil)
+					if r.err != nil || r.resp.ExitCode != 0 {
+						t.Errorf("command %d: %+v, %v, stderr %q", i, r.resp, r.err, r.stderr)
+					}
+				})
+			}
+			wg.Wait()
+			lines := strings.Fields(s.mustExec(h.Name, "cat "+events))
+			running, peak := 0, 0
+			for _, l := range lines {
+				if l == "start" {
+					running++
+				} else {
+					running--
+				}
+				peak = max(peak, running)
+			}
+			if len(lines) != 24 || peak > tt.serverMax {
+				t.Errorf("peak overlap %d over %d events, want at most %d over 24", peak, len(lines), tt.serverMax)
+			}
+			said := strings.Count(log.String(), "lowering this connection's limit")
+			switch {
+			case tt.learned && said != 1:
+				t.Errorf("the lowered limit is said %d times in the debug log, want once:\n%s", said, log.String())
+			case !tt.learned && said != 0:
+				t.Errorf("a limit was lowered:\n%s", log.String())
+			}
+		})
+	}
+}
+
+// TestRSASHA512Only logs in with an agent's RSA key to a server that
+// accepts only rsa-sha2-512 signatures (x/crypto alone signs with
+// rsa-sha2-256 there).
+func TestRSASHA512Only(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{
+		ClientKeyType: sshtest.RSA,
+		SSHDConfig:    "PubkeyAcceptedAlgorithms rsa-sha2-512",
+	})
+	s := newTransport(t, f, setupOpts{})
+	h := f.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatalf("%v\n%s", err, h.Log(t))
+	}
+	if out := s.mustExec(h.Name, "echo in"); out != "in\n" {
+		t.Errorf("output %q", out)
+	}
+}
