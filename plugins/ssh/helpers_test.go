@@ -192,6 +192,25 @@ func (s *testSetup) mustExec(host, command string) string {
 	return r.stdout
 }
 
+// loadedMargin bounds what takes milliseconds on an idle machine and may
+// take seconds on a loaded CI machine under -race: an upper bound of a
+// test is there to tell "done by the mechanism under test" from "done by
+// a later one" (a default timeout, a TCP timeout, never), not to measure.
+const loadedMargin = 10 * time.Second
+
+// receive returns what done delivers, or fails the test at once if
+// nothing comes within 60 s: no test waits forever on a channel.
+func receive(t *testing.T, done <-chan result, what string) result {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s: no result within 60s", what)
+		return result{}
+	}
+}
+
 // eventually polls cond every 20ms until it holds or d passes.
 func eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
