@@ -13,9 +13,9 @@ import (
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
-// TestServerSessionLimits runs 12 commands on one host whose sshd allows
-// fewer sessions per connection than max_sessions, or exactly as many: all
-// of them succeed, never more than the server allows run at once, and a
+// TestServerSessionLimits runs 12 commands, and 40 short ones, on one host
+// whose sshd allows fewer sessions per connection than max_sessions, or
+// exactly as many: all of them succeed, never more than the server allows run at once, and a
 // limit learned from the server's refusals is said once in the debug log.
 func TestServerSessionLimits(t *testing.T) {
 	t.Parallel()
@@ -51,6 +51,17 @@ func TestServerSessionLimits(t *testing.T) {
 					r := s.exec(t.Context(), h.Name, fmt.Sprintf("echo start >> %s; sleep 0.2; echo end >> %s", events, events), nil)
 					if r.err != nil || r.resp.ExitCode != 0 {
 						t.Errorf("command %d: %+v, %v, stderr %q", i, r.resp, r.err, r.stderr)
+					}
+				})
+			}
+			// Back to back, short commands take the slot of a session
+			// that just ended before sshd has freed it (on MaxSessions 1,
+			// 40 of them failed 5 to 8 before the retry).
+			for i := range 40 {
+				wg.Go(func() {
+					r := s.exec(t.Context(), h.Name, "true", nil)
+					if r.err != nil || r.resp.ExitCode != 0 {
+						t.Errorf("short command %d: %+v, %v", i, r.resp, r.err)
 					}
 				})
 			}
@@ -95,5 +106,28 @@ func TestRSASHA512Only(t *testing.T) {
 	}
 	if out := s.mustExec(h.Name, "echo in"); out != "in\n" {
 		t.Errorf("output %q", out)
+	}
+}
+
+// TestOwnProcessGroup checks that a command leads a process group of its
+// own on every server, the group the watcher signals: dropbear leaves it in
+// the group of its connection's process, shared with every other session.
+func TestOwnProcessGroup(t *testing.T) {
+	t.Parallel()
+	for _, server := range servers {
+		t.Run(string(server), func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{Server: server})
+			s := newTransport(t, f, setupOpts{})
+			h := f.Hosts[0]
+			if err := s.connect(s.host(h, nil)); err != nil {
+				t.Fatal(err)
+			}
+			out := s.mustExec(h.Name, `read -r _ _ _ _ g _ </proc/$$/stat; echo "$$ $g"`)
+			pid, pgid, _ := strings.Cut(strings.TrimSpace(out), " ")
+			if pid == "" || pid != pgid {
+				t.Errorf("the command's shell %s is in process group %s, want its own", pid, pgid)
+			}
+		})
 	}
 }

@@ -16,6 +16,9 @@ const (
 	refusalPause    = 20 * time.Millisecond
 	maxRefusalPause = 320 * time.Millisecond
 	maxRefusals     = 10
+	// refusalsToLower refusals in a row with other sessions open are the
+	// server's limit, not a session it has not freed yet.
+	refusalsToLower = 3
 )
 
 // acquire takes a session slot, waiting while max_sessions are in use.
@@ -41,7 +44,8 @@ func (c *hostConn) release() { <-c.sessions }
 // A server allowing fewer sessions per connection than max_sessions
 // (OpenSSH's MaxSessions) refuses the extra ones: OpenSSH with
 // CONNECT_FAILED ("open failed"), others with PROHIBITED. A refusal while
-// other sessions are open, said twice in a row, is the server's limit:
+// other sessions are open, said refusalsToLower times in a row (with
+// pauses), is the server's limit:
 // the caller's slot is given up for the connection's life (its session
 // limit drops to the sessions open), and the caller waits for another
 // slot. A refusal with no other session open is a server still tearing
@@ -68,7 +72,7 @@ func (c *hostConn) newSession(ctx context.Context, abort <-chan struct{}) (*ssh.
 		}
 		refusals++
 		others := int(c.open.Load())
-		if others > 0 && refusals >= 2 {
+		if others > 0 && refusals >= refusalsToLower {
 			c.lower(others, oce)
 			refusals = 0
 			if err := c.acquire(ctx, abort); err != nil {
