@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ type sshOptions struct {
 func loadSSHConfigs(user string, explicit bool, system, home string, logger hclog.Logger) (*sshConfig, error) {
 	c := &sshConfig{logger: logger, said: map[string]bool{}}
 	if user != "" {
-		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, 0)
+		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, nil)
 		switch {
 		case err == nil:
 			c.files = append(c.files, f)
@@ -90,7 +91,7 @@ func loadSSHConfigs(user string, explicit bool, system, home string, logger hclo
 		}
 	}
 	if system != "" {
-		f, err := parseConfigFile(system, filepath.Dir(system), "", 0)
+		f, err := parseConfigFile(system, filepath.Dir(system), "", nil)
 		switch {
 		case err == nil:
 			c.files = append(c.files, f)
@@ -103,7 +104,9 @@ func loadSSHConfigs(user string, explicit bool, system, home string, logger hclo
 
 // parseConfigFile reads path. Relative Include paths are taken in dir; ~
 // in them is home ("" for the system's file, where OpenSSH refuses it).
-func parseConfigFile(path, dir, home string, depth int) (*configFile, error) {
+// including are the files whose Includes lead to this one: a file that
+// includes itself, directly or not, is not read again.
+func parseConfigFile(path, dir, home string, including []string) (*configFile, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -118,7 +121,7 @@ func parseConfigFile(path, dir, home string, depth int) (*configFile, error) {
 			continue
 		}
 		l := configLine{pos: fmt.Sprintf("%s:%d", path, n), keyword: keyword, args: args}
-		if keyword == "include" && depth < maxIncludeDepth {
+		if keyword == "include" && len(including) < maxIncludeDepth {
 			for _, pattern := range args {
 				switch {
 				case strings.HasPrefix(pattern, "~/") && home != "":
@@ -128,8 +131,12 @@ func parseConfigFile(path, dir, home string, depth int) (*configFile, error) {
 				}
 				matches, _ := filepath.Glob(pattern)
 				sort.Strings(matches)
+				chain := append(slices.Clip(including), path)
 				for _, m := range matches {
-					if inc, err := parseConfigFile(m, dir, home, depth+1); err == nil {
+					if slices.Contains(chain, m) {
+						continue
+					}
+					if inc, err := parseConfigFile(m, dir, home, chain); err == nil {
 						l.includes = append(l.includes, inc)
 					}
 				}
@@ -277,7 +284,33 @@ func (e *evaluation) host() string {
 	if e.o.hostname == "" {
 		return e.alias
 	}
-	return strings.ToLower(strings.ReplaceAll(e.o.hostname, "%h", e.alias))
+	return strings.ToLower(expandHostName(e.o.hostname, e.alias))
+}
+
+// expandHostName replaces HostName's tokens: %h with the name given, %%
+// with %. Others stay as they are.
+func expandHostName(hostname, alias string) string {
+	if !strings.Contains(hostname, "%") {
+		return hostname
+	}
+	var b strings.Builder
+	for i := 0; i < len(hostname); i++ {
+		if hostname[i] != '%' || i+1 == len(hostname) {
+			b.WriteByte(hostname[i])
+			continue
+		}
+		i++
+		switch hostname[i] {
+		case 'h':
+			b.WriteString(alias)
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hostname[i])
+		}
+	}
+	return b.String()
 }
 
 // match evaluates a Match line: every criterion must hold. A line with a

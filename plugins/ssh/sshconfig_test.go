@@ -100,7 +100,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 		{
 			name:  "tokens in HostName",
 			user:  "Host *.short\n  HostName %h.example.org\nHost x\n  HostName %%h-%h\n",
-			hosts: []string{"a.short"},
+			hosts: []string{"a.short", "x"},
 		},
 		{
 			name:   "the system file after the user's, first value wins across both",
@@ -172,7 +172,8 @@ func TestSSHConfigNeverFails(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "config")
-	content := "Match final\n  Port 1\nMatch exec \"true\"\n  Port 2\nMatch localnetwork 10.0.0.0/8\n  Port 3\nMatch host\n  Port 4\nMatch all host x\n  Port 5\nMatch\n  Port 6\nHost *\n  Port 7\n"
+	// It includes itself, twice: read once.
+	content := "Include " + p + " " + p + "\nMatch final\n  Port 1\nMatch exec \"true\"\n  Port 2\nMatch localnetwork 10.0.0.0/8\n  Port 3\nMatch host\n  Port 4\nMatch all host x\n  Port 5\nMatch\n  Port 6\nHost *\n  Port 7\n"
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -206,7 +206,7 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 func (r *resolver) common(tg *target, o sshOptions) {
 	tg.hostname = tg.alias
 	if hn := strings.TrimSpace(o.hostname); hn != "" {
-		tg.hostname = strings.ReplaceAll(hn, "%h", tg.alias)
+		tg.hostname = expandHostName(hn, tg.alias)
 	}
 	switch ia := strings.TrimSpace(o.identityAgent); {
 	case r.cfg.AgentSocket != "":
