@@ -1,6 +1,9 @@
 package ssh
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/internal/sshtest"
 	"github.com/fanout/fanout/sdk/sdktest"
@@ -90,22 +94,55 @@ func TestServerSessionLimits(t *testing.T) {
 	}
 }
 
-// TestRSASHA512Only logs in with an agent's RSA key to a server that
-// accepts only rsa-sha2-512 signatures (x/crypto alone signs with
-// rsa-sha2-256 there).
-func TestRSASHA512Only(t *testing.T) {
+// TestRSASignatureAlgorithms logs in with an agent's RSA key to servers
+// that accept one RSA signature algorithm: rsa-sha2-512 only (x/crypto
+// alone signs with rsa-sha2-256 there), rsa-sha2-256 only (offered after
+// every key was tried with 512).
+func TestRSASignatureAlgorithms(t *testing.T) {
 	t.Parallel()
-	f := sshtest.Start(t, sshtest.Options{
-		ClientKeyType: sshtest.RSA,
-		SSHDConfig:    "PubkeyAcceptedAlgorithms rsa-sha2-512",
-	})
-	s := newTransport(t, f, setupOpts{})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatalf("%v\n%s", err, h.Log(t))
+	for _, algo := range []string{"rsa-sha2-512", "rsa-sha2-256"} {
+		t.Run(algo, func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{
+				ClientKeyType: sshtest.RSA,
+				SSHDConfig:    "PubkeyAcceptedAlgorithms " + algo,
+			})
+			s := newTransport(t, f, setupOpts{})
+			h := f.Hosts[0]
+			if err := s.connect(s.host(h, nil)); err != nil {
+				t.Fatalf("%v\n%s", err, h.Log(t))
+			}
+			if out := s.mustExec(h.Name, "echo in"); out != "in\n" {
+				t.Errorf("output %q", out)
+			}
+		})
 	}
-	if out := s.mustExec(h.Name, "echo in"); out != "in\n" {
-		t.Errorf("output %q", out)
+}
+
+// TestOfferings: RSA keys are offered with rsa-sha2-512 in their place,
+// again with rsa-sha2-256 after every key, then as x/crypto chooses.
+func TestOfferings(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := ssh.NewSignerFromKey(rsaKey)
+	es, _ := ssh.NewSignerFromKey(edKey)
+	var got []string
+	for _, s := range offerings([]ssh.Signer{rs, es}) {
+		name := s.PublicKey().Type()
+		if ms, ok := s.(ssh.MultiAlgorithmSigner); ok && len(ms.Algorithms()) == 1 {
+			name = ms.Algorithms()[0]
+		}
+		got = append(got, name)
+	}
+	want := []string{"rsa-sha2-512", "ssh-ed25519", "rsa-sha2-256", "ssh-rsa"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("offered %v, want %v", got, want)
 	}
 }
 
