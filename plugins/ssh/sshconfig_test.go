@@ -191,3 +191,49 @@ func TestSSHConfigNeverFails(t *testing.T) {
 		t.Errorf("%d debug lines, want one per skipped Match line (6):\n%s", n, log.String())
 	}
 }
+
+// TestSystemSSHConfig: /etc/ssh/ssh_config (here a file in its place) is
+// read after ~/.ssh/config, the first value winning across both, and not
+// at all when the ssh_config setting names the file to read, as ssh -F.
+func TestSystemSSHConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	write := func(p, content string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(home, ".ssh", "config"), "Host web\n  Port 2000\n")
+	write(filepath.Join(dir, "system"), "Host web\n  Port 2022\n  User sys\n")
+	write(filepath.Join(dir, "explicit"), "Host web\n  Port 2100\n")
+	impl := New(nil)
+	impl.env = environment{getenv: func(string) string { return "" }, home: home, user: "me", systemSSHConfig: filepath.Join(dir, "system")}
+
+	for _, tt := range []struct {
+		sshConfig  string
+		port       int
+		user, what string
+	}{
+		{"", 2000, "sys", "the user's file, then the system's"},
+		{filepath.Join(dir, "explicit"), 2100, "me", "ssh_config set: that file alone"},
+	} {
+		cfg := DefaultConfig()
+		cfg.SSHConfig = tt.sshConfig
+		cfg.KnownHosts = []string{filepath.Join(dir, "known_hosts")}
+		st, d := impl.newSettings(cfg)
+		if d != nil {
+			t.Fatalf("%s: %s: %s", tt.what, d.Summary, d.Detail)
+		}
+		tg, err := st.resolver.host("web", "web", hostSettings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.port != tt.port || tg.user != tt.user {
+			t.Errorf("%s: port %d, user %s; want %d, %s", tt.what, tg.port, tg.user, tt.port, tt.user)
+		}
+	}
+}
