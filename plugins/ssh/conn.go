@@ -55,6 +55,15 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 		logger: logger.With("host", tg.name, "address", tg.addr()),
 		gone:   make(chan struct{}),
 	}
+	if maxSessions > 1 && strings.HasPrefix(string(client.ServerVersion()), "SSH-2.0-dropbear") {
+		// dropbear (2022.83) now and then closes a session just opened
+		// while another session of the connection ends: the new one's
+		// command starts, then the exec request fails with EOF and the
+		// command is killed. Plain x/crypto clients see it too, OpenSSH
+		// servers never; sessions one after another never do.
+		c.logger.Debug("dropbear server: one session at a time on this connection", "max_sessions", maxSessions)
+		maxSessions = 1
+	}
 	if maxSessions > 0 {
 		c.sessions = make(chan struct{}, maxSessions)
 	}
