@@ -256,6 +256,20 @@ func (f *Fleet) Processes(t testing.TB, substr string) []int {
 	return pids
 }
 
+// ProcessesRunning returns the pids of the processes running on the
+// fleet's hosts whose command line is exactly cmdline (arguments separated
+// by one space): the process itself, not a shell whose script mentions it.
+func (f *Fleet) ProcessesRunning(t testing.TB, cmdline string) []int {
+	t.Helper()
+	var pids []int
+	for _, p := range findProcesses(tokenEnv + "=" + f.token + "/") {
+		if p.cmdline == cmdline {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
 func (f *Fleet) writeClientKeys(t testing.TB, kind KeyType) {
 	t.Helper()
 	var (

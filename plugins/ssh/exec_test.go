@@ -300,16 +300,17 @@ func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
 }
 
 // signalAfterStart sends sig to req's command once its `sleep MARKER` runs
-// on the host. The returned ctx bounds the Exec at 30 s, so that a command
+// on the host: the sleep process itself, so that what the command does
+// before it (a trap) is done. The returned ctx bounds the Exec at 30 s, so that a command
 // the signal fails to stop fails the test instead of hanging it.
 func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig string) (context.Context, func()) {
 	t.Helper()
 	_, after, _ := strings.Cut(req.Command, "sleep ")
-	sleep := "sleep " + strings.Fields(after)[0]
+	sleep := "sleep " + strings.TrimRight(strings.Fields(after)[0], ";&")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.Processes(t, sleep)) > 0 }) {
+		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.ProcessesRunning(t, sleep)) > 0 }) {
 			t.Errorf("%q did not start on the host", sleep)
 			return
 		}
