@@ -195,6 +195,11 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	if !ok {
 		return nil, func() {}, false
 	}
+	return l.planConfig(cfg, c, sel)
+}
+
+// planConfig plans a loaded configuration, as buildPlan does.
+func (l *loader) planConfig(cfg *config.Config, c *arguments.Common, sel arguments.Selection) (*planned, func(), bool) {
 	logger := newLogger(l.s)
 	ts := core.NewTransports(coreLauncher{newConfigLauncher(logger, c.Path)}, logger)
 	done := func() { _ = ts.Close(context.Background()) }
