@@ -309,7 +309,7 @@ func (c *hostConn) terminate(ex *execution, sess *ssh.Session, waitc <-chan erro
 	case <-time.After(killGrace):
 	}
 	c.logger.Warn("command did not end after KILL; closing its session")
-	sess.Close()
+	_ = sess.Close() // Wait's error, below, says how the command ended
 	return <-waitc
 }
 

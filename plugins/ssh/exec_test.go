@@ -290,13 +290,13 @@ func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 	}
 }
 
-// assertGone fails t if a process whose command line contains substr is
+// assertGone fails t, there, if a process whose command line contains substr is
 // still on the fleet 3 s later (the watcher's TERM-to-KILL grace is 2 s).
 func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
 	t.Helper()
-	if !eventually(3*time.Second, func() bool { return len(f.Processes(t, substr)) == 0 }) {
-		t.Errorf("%q still runs on the host: pids %v", substr, f.Processes(t, substr))
-	}
+	sdktest.Eventually(t, 3*time.Second, fmt.Sprintf("%q to end on the host", substr), func() bool {
+		return len(f.Processes(t, substr)) == 0
+	})
 }
 
 // signalAfterStart sends sig to req's command once its `sleep MARKER` runs
@@ -310,9 +310,14 @@ func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.ProcessesRunning(t, sleep)) > 0 }) {
-			t.Errorf("%q did not start on the host", sleep)
-			return
+		// Not sdktest.Eventually: a test may fail at once (FailNow) only
+		// on its own goroutine, and this one runs beside its Exec.
+		for deadline := time.Now().Add(10 * time.Second); ctx.Err() == nil && len(s.fleet.ProcessesRunning(t, sleep)) == 0; {
+			if time.Now().After(deadline) {
+				t.Errorf("%q did not start on the host within 10s", sleep)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: sig}); err != nil {
 			t.Errorf("Signal: %v", err)

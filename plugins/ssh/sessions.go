@@ -113,7 +113,9 @@ func (c *hostConn) lower(open int, refusal *ssh.OpenChannelError) {
 // endSession closes a session newSession opened, once its command is over,
 // and releases its slot.
 func (c *hostConn) endSession(sess *ssh.Session) {
-	sess.Close()
+	// Its command is over and its outcome known: closing an ended session
+	// reports io.EOF, and any other error changes nothing.
+	_ = sess.Close()
 	c.open.Add(-1)
 	c.release()
 }
