@@ -108,12 +108,12 @@ func TestDropbearFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ac.Close()
+	defer func() { _ = ac.Close() }()
 	c, err := dial(t, f, h, ssh.PublicKeysCallback(agent.NewClient(ac).Signers))
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", h.Name, err, h.Log(t))
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // what the test checks is done on it by then
 	if !strings.HasPrefix(string(c.ServerVersion()), "SSH-2.0-dropbear") {
 		t.Errorf("server version %q", c.ServerVersion())
 	}

@@ -202,7 +202,7 @@ func (h *Host) run() error {
 		return err
 	}
 	if f, ok := cmd.Stderr.(*os.File); ok {
-		f.Close() // the child holds its own descriptor
+		_ = f.Close() // the child holds its own descriptor
 	}
 	done := make(chan struct{})
 	// sshd's exit status says nothing its log does not: done only tells
