@@ -23,7 +23,8 @@ import (
 // lock file, and refuses one that does not match.
 //
 // Its fields must not change once it is in use; its methods are safe for
-// concurrent use.
+// concurrent use. Its owner calls Close once every plugin it started has
+// been killed.
 type Launcher struct {
 	// Builtin maps a built-in transport's name to the command line that
 	// serves it (the fanout binary and its hidden plugin command).
