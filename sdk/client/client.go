@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -25,8 +26,9 @@ const defaultStartTimeout = time.Minute
 // Config says how to launch a transport plugin process.
 type Config struct {
 	// Cmd is the plugin's command, not yet started; required. New
-	// starts it and adds to its Env (the parent's environment, the
-	// handshake and the log level); it must not be reused.
+	// starts it and adds to its Env (the parent's environment, then the
+	// handshake, the log level and SocketDir, which win over the parent's);
+	// it must not be reused.
 	Cmd *exec.Cmd
 
 	// Logger receives the client's logs and the plugin's, which the plugin
@@ -98,6 +100,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = defaultStartTimeout
 	}
+	// The parent's environment comes before what New sets, not after it
+	// as go-plugin would add it (SkipHostEnv below): a fanout run by a
+	// command of another fanout inherits that one's socket directory and
+	// log level, which must not override its own.
+	cfg.Cmd.Env = append(cfg.Cmd.Env[:len(cfg.Cmd.Env):len(cfg.Cmd.Env)], os.Environ()...)
 	cfg.Cmd.Env = append(cfg.Cmd.Env, wire.LogLevelEnv+"="+logger.GetLevel().String())
 	if cfg.SocketDir != "" {
 		cfg.Cmd.Env = append(cfg.Cmd.Env, plugin.EnvUnixSocketDir+"="+cfg.SocketDir)
@@ -113,6 +120,7 @@ func New(cfg Config) (*Client, error) {
 			return c
 		}}),
 		Cmd:              cfg.Cmd,
+		SkipHostEnv:      true, // added above
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		// The owner ends the process with Kill; go-plugin's global
 		// CleanupClients must not do it behind the owner's back.

@@ -98,3 +98,21 @@ func firstOr(s []string) string {
 	}
 	return s[0]
 }
+
+// A plugin's socket goes in SocketDir even when the host's own
+// environment names another directory, as a fanout run by a command of
+// another fanout inherits that one's.
+func TestClientSocketDirWinsOverInherited(t *testing.T) {
+	inherited := t.TempDir()
+	t.Setenv("PLUGIN_UNIX_SOCKET_DIR", inherited)
+	dir := t.TempDir()
+	if _, err := start(t, client.Config{Cmd: pluginCmd("serve"), SocketDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if socks, _ := filepath.Glob(filepath.Join(dir, "plugin*")); len(socks) != 1 {
+		t.Errorf("sockets in SocketDir: %v, want one", socks)
+	}
+	if left, _ := os.ReadDir(inherited); len(left) != 0 {
+		t.Errorf("the inherited directory holds %v", left)
+	}
+}
