@@ -67,6 +67,12 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the lock file: %w", err)
 	}
+	// It names the operator, the host and the run: 0600 whatever the
+	// umask, or an older fanout, made it.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close() // nothing written: the chmod's error is the one to report
+		return nil, nil, fmt.Errorf("open the lock file: %w", err)
+	}
 	if err := flockExclusive(f); err != nil {
 		prev, _ := readLockInfo(f)
 		_ = f.Close() // another run's file, only read: nothing of ours to lose

@@ -32,6 +32,7 @@ var pluginSources = map[string]string{
 	"crashy":  "./testdata/plugins/crashy",
 	"v2":      "./testdata/plugins/v2",
 	"garbage": "./testdata/plugins/garbage",
+	"nomtls":  "./testdata/plugins/nomtls",
 }
 
 var (
@@ -167,6 +168,15 @@ func (e *pluginEnv) assertNoLeftovers(t *testing.T) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+}
+
+// waitForFile waits until path exists, as a task's command creates it.
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	sdktest.Eventually(t, e2eWait, path+" to be created", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 const echoHCL = `transport "echo" {
@@ -478,6 +488,10 @@ func TestPluginRefusedAtHandshake(t *testing.T) {
 		{"garbage", []string{
 			`wrote "starting the garbage transport" to its standard output`,
 		}},
+		{"nomtls", []string{
+			`Transport plugin "nomtls" cannot authenticate its channel`,
+			"does not support mutual TLS", "no server certificate", "PLUGIN_CLIENT_CERT",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
@@ -515,11 +529,7 @@ task "t" {
 func startApply(t *testing.T, e *pluginEnv) (cmd *exec.Cmd, out *sdktest.Output, done <-chan struct{}) {
 	t.Helper()
 	b := startBG(t, e.command("apply", "main.hcl"))
-	started := filepath.Join(e.dir, "started")
-	sdktest.Eventually(t, e2eWait, "the task to create "+started, func() bool {
-		_, err := os.Stat(started)
-		return err == nil
-	})
+	waitForFile(t, filepath.Join(e.dir, "started"))
 	return b.cmd, b.out, b.exited
 }
 

@@ -64,10 +64,14 @@ func runRollback(args []string, s *streams) int {
 	defer closeJournal(s, j)
 
 	logger := newLogger(s)
-	ts := core.NewTransports(coreLauncher{newLauncher(logger)}, logger)
+	launcher := newLauncher(logger)
+	// After ts.Close, which stops the plugins; a socket directory left
+	// behind in the temporary directory costs nothing (as for apply, see
+	// loader.buildPlan).
+	defer func() { _ = launcher.Close() }()
+	ts := core.NewTransports(coreLauncher{launcher}, logger)
 	// A transport that does not close cleanly has done its part already:
-	// the rollback's outcome is in the journal and the recap (as for apply
-	// and plan, see loader.buildPlan).
+	// the rollback's outcome is in the journal and the recap.
 	defer func() { _ = ts.Close(context.Background()) }()
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
