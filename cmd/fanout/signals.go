@@ -91,10 +91,9 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 }
 
 // printf writes to w, one of the command's streams, and has no error to
-// return: an outputWriter never fails (it records a failed write, which
-// the command reports once, at its end: see noteLostOutput), a test's
-// buffer cannot, and for os.Stderr itself, where fanout reports a failure
-// of last resort, there is nowhere left to say that it failed.
+// return: an outputWriter never fails (it records a failed write, and
+// `fanout apply` says at its end that output was lost: noteLostOutput),
+// and a test's buffer cannot.
 func printf(w io.Writer, format string, a ...any) {
 	_, _ = fmt.Fprintf(w, format, a...)
 }
