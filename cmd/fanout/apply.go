@@ -63,6 +63,10 @@ func runApply(args []string, s *streams) int {
 	stopStatus()
 	jr.finish(s, res)
 	noteLostOutput(s, "apply", runID)
+	if a.HTML != "" {
+		// The page is drawn from the journal, as runs show -html draws it.
+		writeRunTimeline(s, "apply", jr.journal.Path(), a.HTML, pl.redact)
+	}
 	return runExit(res.Status)
 }
 
