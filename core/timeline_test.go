@@ -124,3 +124,38 @@ func TestTimelineGolden(t *testing.T) {
 		})
 	}
 }
+
+// A failure's last lines of stderr reach the journal, and the timeline,
+// with the secrets in them hidden.
+func TestJournalStderrTailHidesSecrets(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const secret = "hunter2-s3cret"
+		task := testTask("a", testHosts("h1"), "ok;die 401 Unauthorized for token "+secret, "ok")
+		secrets := []Secret{{Name: "var.token", Value: secret}}
+		path, res := journalRun(t, newFake(), testPlan(config.OnFailureRollback, task), secrets)
+		if got := res.Units[0].Run.StderrTail; !slices.Equal(got, []string{"401 Unauthorized for token " + secret}) {
+			t.Errorf("the result's stderr tail = %q", got)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), secret) {
+			t.Fatalf("the journal holds the secret:\n%s", b)
+		}
+		rc, err := ReadJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl, err := rc.Timeline()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"401 Unauthorized for token {{sensitive:var.token}}"}
+		for _, bar := range tl.Bars {
+			if bar.Phase == PhaseRun && !slices.Equal(bar.StderrTail, want) {
+				t.Errorf("the timeline's stderr tail = %q, want %q", bar.StderrTail, want)
+			}
+		}
+	})
+}
