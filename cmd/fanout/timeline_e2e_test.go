@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/core"
 )
 
 // browser runs headless Chromium on a page and returns its DOM after the
@@ -194,4 +198,114 @@ func TestTimelineHTMLInBrowser(t *testing.T) {
 			t.Errorf("cascade %q, want %q", got, want)
 		}
 	})
+}
+
+// fleetJournal writes the journal of a rollout over 2,000 hosts: stage on
+// all, restart in 10 waves of 200 a second each with pauses between, two
+// hosts of wave 3 failing, dropped and rolled back whole, then announce on
+// the others. It is written record by record with the journal's types,
+// as fanout writes it, only faster.
+func fleetJournal(t *testing.T, path string) {
+	t.Helper()
+	const n, wave = 2000, 200
+	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	var hosts []string
+	var jhosts []*core.JournalHost
+	for i := 1; i <= n; i++ {
+		h := fmt.Sprintf("web%04d", i)
+		hosts = append(hosts, h)
+		jhosts = append(jhosts, &core.JournalHost{Name: h, Address: "127.0.0.1", Transport: "local"})
+	}
+	var tasks []*core.JournalTask
+	var roots []*core.JournalNode
+	for _, name := range []string{"stage", "restart", "announce"} {
+		tasks = append(tasks, &core.JournalTask{Name: name, Hosts: hosts, Run: []string{"true"}, Rollback: []string{"true"}, MaxHosts: n})
+		roots = append(roots, &core.JournalNode{Kind: core.NodeTask, Task: name})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	rec := func(r *core.JournalRecord) {
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	ok := &core.JournalResult{Status: core.StatusOK, Command: -1, Attempts: 1}
+	rec(&core.JournalRecord{Type: core.RecordHeader, Time: base, Header: &core.JournalHeader{Version: 1, RunID: "20261130T100000-f1ee7a",
+		Started: base, Config: "/srv/fleet/rolling.hcl", PlanHash: "0",
+		Plan: &core.JournalPlan{OnFailure: "rollback", Roots: roots, Tasks: tasks, Hosts: jhosts, Transports: []*core.JournalTransport{{Name: "local"}}}}})
+	rec(&core.JournalRecord{Type: core.RecordRunStarted, Time: base, RunID: "20261130T100000-f1ee7a"})
+	pair := func(task, host string, phase core.Phase, from, to int, res *core.JournalResult) {
+		rec(&core.JournalRecord{Type: core.RecordUnitStarted, Time: at(from), Task: task, Host: host, Phase: phase})
+		rec(&core.JournalRecord{Type: core.RecordUnitFinished, Time: at(to), Task: task, Host: host, Phase: phase, Result: res})
+	}
+	for _, h := range hosts {
+		pair("stage", h, core.PhaseRun, 0, 100, ok)
+	}
+	bad := map[string]bool{"web0450": true, "web0451": true}
+	start := 100
+	for w := 0; w < n/wave; w++ {
+		ws := hosts[w*wave : (w+1)*wave]
+		rec(&core.JournalRecord{Type: core.RecordWaveStarted, Time: at(start), Task: "restart", Wave: w + 1, Waves: n / wave, Hosts: ws})
+		var failed []string
+		for _, h := range ws {
+			if bad[h] {
+				failed = append(failed, h)
+				pair("restart", h, core.PhaseRun, start, start+1000, &core.JournalResult{Status: core.StatusCheckFailed, ExitCode: 1, Command: -1,
+					Err: "10 attempts after 1s, the last exit 1", Attempts: 1, CheckAttempts: 10, CheckTail: []string{"connection refused"}})
+				rec(&core.JournalRecord{Type: core.RecordHostDropped, Time: at(start + 1000), Task: "restart", Host: h, Reason: `task "restart" failed: check failed`})
+				pair("restart", h, core.PhaseRollback, start+1000, start+1100, ok)
+				pair("stage", h, core.PhaseRollback, start+1100, start+1150, ok)
+				continue
+			}
+			pair("restart", h, core.PhaseRun, start, start+1000, ok)
+		}
+		start += 1200
+		rec(&core.JournalRecord{Type: core.RecordWaveFinished, Time: at(start), Task: "restart", Wave: w + 1, Failed: failed})
+		start += 500
+	}
+	for _, h := range hosts {
+		if !bad[h] {
+			pair("announce", h, core.PhaseRun, start, start+50, ok)
+		}
+	}
+	rec(&core.JournalRecord{Type: core.RecordRunFinished, Time: at(start + 50), Status: core.RunPartial, Reason: "partial: 2 of 2000 hosts dropped, rolled back"})
+}
+
+// TestTimelineHTMLFleetInBrowser draws a run of 2,000 hosts: folded, the
+// page has a row per history (a row per wave, and one for the two hosts
+// dropped alike); unfolded, all 2,000 rows and their bars.
+func TestTimelineHTMLFleetInBrowser(t *testing.T) {
+	br := newBrowser(t)
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "fleet.jsonl")
+	fleetJournal(t, journal)
+	page := filepath.Join(dir, "fleet.html")
+	if r := fanout(t, dir, "runs", "show", journal, "-html", "-o", page); r.code != 0 {
+		t.Fatalf("runs show -html: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if fi, err := os.Stat(page); err != nil || fi.Size() > 4<<20 {
+		t.Errorf("the page of 2,000 hosts: %v, %d bytes", err, fi.Size())
+	}
+	dom := br.dom(t, page, "")
+	if n := count(dom, `<div class="row" data-key="web\d+"`); n != 11 {
+		t.Errorf("%d folded rows, want 11 (10 waves, the dropped pair)", n)
+	}
+	if count(dom, `<div class="label" title="web0001, web0002, [^"]*">web0001 \+199 alike</div>`) != 1 ||
+		count(dom, `<div class="label" title="web0450, web0451">web0450 \+1 alike</div>`) != 1 {
+		t.Error("the folded rows are not labelled with their hosts")
+	}
+	dom = br.dom(t, page, "#fold=off")
+	if n := count(dom, `<div class="row" data-key="web\d+"`); n != 2000 {
+		t.Errorf("%d rows unfolded, want 2000", n)
+	}
+	// stage and restart on every host, announce on 1,998, two rollbacks
+	// on each dropped host.
+	if n := count(dom, `<div class="bar `); n != 2000+2000+1998+4 {
+		t.Errorf("%d bars unfolded, want %d", n, 2000+2000+1998+4)
+	}
 }
