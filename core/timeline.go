@@ -47,12 +47,12 @@ type Timeline struct {
 	// Folds groups the hosts whose histories are the same (tasks,
 	// phases, outcomes, waves), in plan order of each group's first host:
 	// a picture of 2,000 hosts draws one row per group.
-	Folds     []TimelineFold     `json:"folds"`
-	Waves     []TimelineWave     `json:"waves,omitempty"`
-	Pauses    []TimelinePause    `json:"pauses,omitempty"`
-	Preflight []HostError        `json:"preflight,omitempty"`
-	Drops     []TimelineDrop     `json:"drops,omitempty"`
-	Cascade   []TimelineRollback `json:"cascade,omitempty"`
+	Folds     []TimelineFold      `json:"folds"`
+	Waves     []TimelineWave      `json:"waves,omitempty"`
+	Pauses    []TimelinePause     `json:"pauses,omitempty"`
+	Preflight []TimelineHostError `json:"preflight,omitempty"`
+	Drops     []TimelineDrop      `json:"drops,omitempty"`
+	Cascade   []TimelineRollback  `json:"cascade,omitempty"`
 	// Recoveries are the `fanout rollback` runs appended to the journal,
 	// in order; a bar or a cascade step with Recovery n belongs to the
 	// n-th.
@@ -173,6 +173,12 @@ type TimelineRecovery struct {
 	Cause   string `json:"cause,omitempty"`
 }
 
+// TimelineHostError is a host that failed preflight: nothing ran.
+type TimelineHostError struct {
+	Host  string `json:"host"`
+	Error string `json:"error"`
+}
+
 // TimelinePair names a (task, host) pair.
 type TimelinePair struct {
 	Task string `json:"task"`
@@ -184,7 +190,8 @@ type TimelineRecap struct {
 	Hosts int `json:"hosts"`
 	Tasks int `json:"tasks"`
 	// Pairs counts the plan's (task, host) pairs; Runs counts them by the
-	// outcome of their run phase ("ok", "failed", "skipped", "unfinished").
+	// outcome of their run phase ("ok", "failed", "skipped", "unfinished";
+	// "not started" in a run in progress).
 	Pairs int            `json:"pairs"`
 	Runs  map[string]int `json:"runs"`
 	// RolledBack counts pairs whose latest rollback succeeded;
@@ -219,7 +226,9 @@ func (rc *Recovery) Timeline() (*Timeline, error) {
 		Status:    rc.Status(),
 		Cause:     res.Cause,
 		Truncated: rc.Truncated,
-		Preflight: res.Preflight,
+	}
+	for _, he := range res.Preflight {
+		tl.Preflight = append(tl.Preflight, TimelineHostError{Host: he.Host, Error: he.Err})
 	}
 	_, finished := rc.Finished()
 	tl.InProgress = !finished && !slices.ContainsFunc(rc.Records, func(r *JournalRecord) bool { return r.Type == RecordRecoveryStarted })
@@ -463,8 +472,12 @@ func recap(tl *Timeline, res *Result) TimelineRecap {
 	for _, u := range res.Units {
 		rc.Pairs++
 		st := u.Run.Status.String()
-		if u.Run.Status == StatusInterrupted && strings.HasPrefix(u.Run.Err, "no record of its end") {
+		switch {
+		case u.Run.Status == StatusInterrupted && strings.HasPrefix(u.Run.Err, "no record of its end"):
 			st = unfinishedWord
+		case u.Run.Status == StatusSkipped && tl.InProgress:
+			// Its turn may yet come.
+			st = "not started"
 		}
 		rc.Runs[st]++
 	}

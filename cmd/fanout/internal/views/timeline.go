@@ -79,7 +79,7 @@ func redactTimeline(tl *core.Timeline, rd *Redactor) *core.Timeline {
 	}
 	c.Preflight = slices.Clone(tl.Preflight)
 	for i := range c.Preflight {
-		c.Preflight[i].Err = rd.String(c.Preflight[i].Err)
+		c.Preflight[i].Error = rd.String(c.Preflight[i].Error)
 	}
 	c.Drops = slices.Clone(tl.Drops)
 	for i := range c.Drops {

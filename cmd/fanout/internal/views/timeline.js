@@ -82,7 +82,7 @@
   }
   if (D.in_progress) add(header, el("p", "note", "The journal has no final record: the run is still going, or fanout stopped before its end. Bars without an end recorded are drawn to the journal's last record, dashed. fanout rollback " + D.run_id + " rolls back what it started."));
   if (D.truncated) add(header, el("p", "note", "The journal's last line was cut short, as a crash mid-write leaves it; that line is ignored."));
-  (D.preflight || []).forEach(function (p) { add(header, el("p", "note", "preflight: " + p.Host + ": " + p.Err)); });
+  (D.preflight || []).forEach(function (p) { add(header, el("p", "note", "preflight: " + p.host + ": " + p.error)); });
 
   // --- panels: the rollback cascade in order, the drops, the waves ---
   var panels = add(app, el("div", "panels"));
