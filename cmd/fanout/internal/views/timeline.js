@@ -25,12 +25,41 @@
     return e;
   }
   function add(parent, child) { parent.appendChild(child); return child; }
-  function pct(ms) { return (ms / total * 100) + "%"; }
+  // A `fanout rollback` run hours after the run would squeeze the run into
+  // a sliver: the idle time before it is cut out of the axis, drawn as a
+  // narrow break that says how long it was.
+  var cuts = [];
+  (D.recoveries || []).forEach(function (r) {
+    var before = 0;
+    (D.bars || []).forEach(function (b) { if ((b.recovery || 0) < r.index) before = Math.max(before, b.end_ms); });
+    (D.cascade || []).forEach(function (c) { if ((c.recovery || 0) < r.index) before = Math.max(before, c.end_ms); });
+    (D.waves || []).forEach(function (w) { before = Math.max(before, w.end_ms); });
+    if (r.start_ms - before > 0.3 * total) cuts.push({ from: before, to: r.start_ms, recovery: r.index });
+  });
+  var cutLen = 0;
+  cuts.forEach(function (c) { cutLen += c.to - c.from; });
+  var gapMs = Math.max((total - cutLen) * 0.05, 1);
+  // pos maps a time to its place on the axis, cuts shrunk to gapMs.
+  function pos(ms) {
+    var x = ms;
+    cuts.forEach(function (c) {
+      if (ms >= c.to) x -= (c.to - c.from) - gapMs;
+      else if (ms > c.from) x -= (ms - c.from) * (1 - gapMs / (c.to - c.from));
+    });
+    return x;
+  }
+  var axisLen = Math.max(pos(total), 1);
+  function pct(ms) { return (pos(ms) / axisLen * 100) + "%"; }
+  function span(from, to) { return (Math.max(pos(to) - pos(from), 0) / axisLen * 100) + "%"; }
   function dur(ms) {
     if (ms < 1000) return ms + "ms";
     if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1).replace(/\.?0+$/, "") + "s";
-    var m = Math.floor(ms / 60000), s = Math.round((ms % 60000) / 1000);
-    return m + "m" + (s ? s + "s" : "");
+    if (ms < 3600000) {
+      var m = Math.floor(ms / 60000), s = Math.round((ms % 60000) / 1000);
+      return m + "m" + (s ? s + "s" : "");
+    }
+    var h = Math.floor(ms / 3600000), mm = Math.round((ms % 3600000) / 60000);
+    return h + "h" + (mm ? mm + "m" : "");
   }
   function cls(status) { return "st-" + String(status).replace(/[^a-z]+/g, "-").replace(/-$/, ""); }
   function slug(s) { return String(s).replace(/[^a-z]+/g, "-"); }
@@ -241,12 +270,20 @@
     old.textContent = "";
     var width = old.getBoundingClientRect().width || 800;
     var want = Math.max(2, Math.floor(width / 90));
-    var raw = total / want, p = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10)), step = p;
+    var raw = axisLen / want, p = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10)), step = p;
     [1, 2, 5, 10].some(function (m) { step = m * p; return step >= raw; });
-    for (var t = 0; t <= total; t += step) {
-      var k = add(old, el("div", "tick", "+" + dur(Math.round(t))));
-      k.style.left = pct(t);
-    }
+    // Ticks on each stretch between cuts, the first of a stretch at its
+    // start.
+    var from = 0;
+    cuts.concat([{ from: total, to: total }]).forEach(function (c, i) {
+      var t = i === 0 ? 0 : from;
+      for (var first = true; t <= c.from; first = false) {
+        var k = add(old, el("div", "tick", "+" + dur(Math.round(t))));
+        k.style.left = pct(t);
+        t = first && i > 0 ? Math.ceil((t + step / 2) / step) * step : t + step;
+      }
+      from = c.to;
+    });
   }
 
   function draw() {
@@ -255,6 +292,13 @@
     add(axis, el("div", "label", state.by === "host" ? (state.fold ? "hosts (folded)" : "hosts") : "tasks"));
     add(axis, el("div", "track"));
     var overlay = add(grid, el("div", "overlay"));
+    cuts.forEach(function (c) {
+      var band = add(overlay, el("div", "band cut"));
+      band.style.left = pct(c.from);
+      band.style.width = span(c.from, c.to);
+      add(band, el("span", "", dur(c.to - c.from) + " later"));
+      band.title = "fanout rollback #" + c.recovery + " started " + dur(c.to - c.from) + " after the run's last record";
+    });
     if (waves.length) {
       // A row of its own names the waves and pauses; the bands behind
       // every row show where they fall.
@@ -264,19 +308,19 @@
       waves.forEach(function (w) {
         var band = add(overlay, el("div", "band"));
         band.style.left = pct(w.start_ms);
-        band.style.width = pct(Math.max(w.end_ms - w.start_ms, 0));
+        band.style.width = span(w.start_ms, w.end_ms);
         var tag = add(wt, el("div", "wave" + (w.failed && w.failed.length ? " failed" : ""), w.task + " " + w.index + "/" + w.of));
         tag.style.left = pct(w.start_ms);
-        tag.style.width = pct(Math.max(w.end_ms - w.start_ms, 0));
+        tag.style.width = span(w.start_ms, w.end_ms);
         tag.title = w.task + " wave " + w.index + " of " + w.of + ": " + w.hosts.join(", ") + (w.failed && w.failed.length ? "\nfailed: " + w.failed.join(", ") : "");
       });
       pauses.forEach(function (p) {
         var band = add(overlay, el("div", "band pause"));
         band.style.left = pct(p.start_ms);
-        band.style.width = pct(p.end_ms - p.start_ms);
+        band.style.width = span(p.start_ms, p.end_ms);
         var tag = add(wt, el("div", "wave pause", "pause"));
         tag.style.left = pct(p.start_ms);
-        tag.style.width = pct(p.end_ms - p.start_ms);
+        tag.style.width = span(p.start_ms, p.end_ms);
         tag.title = "pause after " + p.task + " wave " + p.after + ": " + dur(p.end_ms - p.start_ms);
       });
     }
@@ -294,7 +338,7 @@
         nb++;
         var e = add(track, el("div", "bar " + cls(b.status) + (b.phase === "rollback" ? " rb" : "") + (b.first ? " first" : "")));
         e.style.left = pct(b.start_ms);
-        e.style.width = pct(Math.max(b.end_ms - b.start_ms, 0));
+        e.style.width = span(b.start_ms, b.end_ms);
         e.title = tip(b);
         e.dataset.task = b.task;
         e.dataset.host = b.host;
