@@ -1,6 +1,6 @@
 # fanout's build, example and test entry points. `make test` is what CI runs
 # (.ci/run) and what the README tells you to run; it installs what the tests
-# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear) first.
+# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear, Chromium) first.
 
 GO      ?= go
 BIN     ?= bin/fanout
@@ -35,7 +35,12 @@ test-deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-server openssh-client >/dev/null; \
 	fi
-<<<<<<< HEAD
+	@if [ ! -x /usr/sbin/dropbear ]; then \
+		echo "installing dropbear-bin for the SSH interoperability tests"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
+	fi
 	@$(MAKE) --no-print-directory chromium
 
 # The HTML timeline's test (fanout runs show -html) loads the page in a real
@@ -48,13 +53,6 @@ chromium:
 		{ $$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
 		echo "could not install chromium: the HTML timeline's browser test will skip"; \
-=======
-	@if [ ! -x /usr/sbin/dropbear ]; then \
-		echo "installing dropbear-bin for the SSH interoperability tests"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
->>>>>>> main
 	fi
 
 check: fmt vet
