@@ -160,6 +160,12 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 			return &sdk.ExecResponse{ExitCode: 1}, nil
 		}
 		return &sdk.ExecResponse{}, nil
+	case "die":
+		// A failure that says why on stderr, as a real command does.
+		if _, err := fmt.Fprintln(out.Stderr, arg); err != nil {
+			return nil, err
+		}
+		return &sdk.ExecResponse{ExitCode: 2}, nil
 	case "fail":
 		code, _ := strconv.Atoi(arg)
 		if _, err := fmt.Fprintf(out.Stderr, "failing with %d\n", code); err != nil {
