@@ -24,6 +24,13 @@ const (
 	killGrace = 2 * time.Second
 )
 
+// outputGrace is how long Exec waits, once the command has exited, for
+// the end of its output, which processes it left in the background may
+// hold: past it, Exec returns and their further output is lost, rather
+// than have a daemon started by a task hold the task for ever. The local
+// transport waits as long.
+const outputGrace = time.Second
+
 // How a command is run on the host.
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
@@ -227,31 +234,18 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		return nil, err
 	}
 	// Deferred in this order, the slot is released after the session has
-	// ended (Wait returned: the server's channel close has arrived).
+	// ended (the server's channel close has arrived) and its output has
+	// been delivered.
 	defer c.endSession(sess)
-	// The watcher's control line; see watchScript. Closed with the
-	// session.
-	control, err := sess.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
-	}
 	defer ex.finish()
-	out = out.OrDiscard()
-	sess.Stdout, sess.Stderr = out.Stdout, out.Stderr
-	if err := sess.Start(remoteCommand(req.Command, req.Env)); err != nil {
+	if err := sess.start(remoteCommand(req.Command, req.Env), out.OrDiscard()); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
 	}
-	ex.start(control)
-
-	// Wait returns once the exit status and all output have arrived, or
-	// the session is closed; the channel is buffered so that the
-	// goroutine can finish whichever way we leave, and we always receive
-	// from it before returning.
-	waitc := make(chan error, 1)
-	go func() { waitc <- sess.Wait() }()
+	// The watcher's control line is the session's stdin; see watchScript.
+	ex.start(sess.ch)
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
@@ -260,24 +254,35 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		timeout = timer.C
 	}
 	var (
-		waitErr  error
 		timedOut bool
 		cause    error
 	)
 	select {
-	case waitErr = <-waitc:
+	case <-sess.exited:
+	case <-sess.closed:
 	case <-timeout:
 		timedOut = true
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
 	case <-ctx.Done():
 		cause = ctx.Err()
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
 	case <-ex.abort:
 		cause = ErrClosed
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
+	case <-sess.failed:
+		// Nobody reads the output any more: the command must not go on
+		// unwatched.
+		cause = fmt.Errorf("write output: %w", sess.writeFailure())
+		c.terminate(ex, sess)
 	}
+	c.awaitOutput(ctx, ex, sess)
 
-	resp, err := c.exitResponse(waitErr)
+	resp, err := c.exitResponse(sess)
+	if cause == nil && err == nil {
+		if werr := sess.writeFailure(); werr != nil {
+			return resp, fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
+		}
+	}
 	if timedOut || cause != nil {
 		// Stopped by us: how it ended is known or does not matter.
 		if resp == nil {
@@ -292,45 +297,64 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	return resp, err
 }
 
-// terminate stops a running command: TERM, then after termGrace KILL,
-// then after killGrace the session is closed, which also makes a watcher
-// still there clean up. It returns what Wait returned.
-func (c *hostConn) terminate(ex *execution, sess *ssh.Session, waitc <-chan error) error {
-	ex.signalNow(ssh.SIGTERM)
+// awaitOutput waits, once the command has ended, for the end of its
+// output: the server's close of the channel, which follows the exit status
+// at once unless a child the command left in the background holds its
+// stdout or stderr (`sleep 30 & echo x`). That child may run for ever, so
+// the wait is bounded by outputGrace, as in the local transport; the
+// session is then closed (endSession), and the server closes its end of
+// the child's output, which the child keeps running without. A cancelled
+// ctx, Close or a failed output write end the wait early.
+func (c *hostConn) awaitOutput(ctx context.Context, ex *execution, sess *session) {
 	select {
-	case err := <-waitc:
-		return err
-	case <-time.After(termGrace):
+	case <-sess.closed:
+		return
+	default:
 	}
-	ex.signalNow(ssh.SIGKILL)
+	timer := time.NewTimer(outputGrace)
+	defer timer.Stop()
 	select {
-	case err := <-waitc:
-		return err
-	case <-time.After(killGrace):
+	case <-sess.closed:
+	case <-timer.C:
+		c.logger.Debug("the command has exited, something it left running holds its output: closing its session", "after", outputGrace)
+	case <-ctx.Done():
+	case <-ex.abort:
+	case <-sess.failed:
 	}
-	c.logger.Warn("command did not end after KILL; closing its session")
-	sess.Close()
-	return <-waitc
 }
 
-// exitResponse maps Wait's result to a response, or to an error when the
-// outcome is unknown.
-func (c *hostConn) exitResponse(err error) (*sdk.ExecResponse, error) {
-	var ee *ssh.ExitError
-	var em *ssh.ExitMissingError
+// terminate stops a running command: TERM, then after termGrace KILL,
+// then after killGrace the session is closed, which also makes a watcher
+// still there clean up. It returns once the command has ended or its
+// session has been closed.
+func (c *hostConn) terminate(ex *execution, sess *session) {
+	ex.signalNow(ssh.SIGTERM)
+	if sess.waitExit(termGrace) {
+		return
+	}
+	ex.signalNow(ssh.SIGKILL)
+	if sess.waitExit(killGrace) {
+		return
+	}
+	c.logger.Warn("command did not end after KILL; closing its session")
+	_ = sess.ch.Close()
+	<-sess.closed
+}
+
+// exitResponse returns how the command of sess ended, or an error when
+// that is unknown: a session that ended without an exit status because
+// the connection did, or a server that did not send one.
+func (c *hostConn) exitResponse(sess *session) (*sdk.ExecResponse, error) {
+	status, signal, ok := sess.result()
 	switch {
-	case err == nil:
-		return &sdk.ExecResponse{ExitCode: 0}, nil
-	case errors.As(err, &ee) && ee.Signal() != "":
-		return &sdk.ExecResponse{ExitCode: -1, Signal: ee.Signal()}, nil
-	case errors.As(err, &ee):
-		return &sdk.ExecResponse{ExitCode: ee.ExitStatus()}, nil
+	case ok && signal != "":
+		return &sdk.ExecResponse{ExitCode: -1, Signal: signal}, nil
+	case ok:
+		return &sdk.ExecResponse{ExitCode: status}, nil
 	case c.endedSoon():
 		return nil, c.lost()
-	case errors.As(err, &em):
-		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
 	default:
-		return nil, fmt.Errorf("command on %s: %w", c.addr, err)
+		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
 	}
 }
 
