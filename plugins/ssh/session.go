@@ -137,8 +137,18 @@ func (s *session) start(command string, out sdk.ExecOutput) error {
 // copy copies one stream of the output to w until the channel sends EOF
 // or ends.
 func (s *session) copy(w io.Writer, r io.Reader) {
-	_, _ = io.Copy(failWriter{w, s}, r)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, _ = io.CopyBuffer(failWriter{w, s}, r, *buf)
 }
+
+// copyBuffers are the output copiers' buffers, reused: two per command,
+// most of which print little or nothing, would otherwise cost the garbage
+// collector 64 KiB a command.
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // writeFailure returns the error of a failed output write, or nil.
 func (s *session) writeFailure() error {
