@@ -74,9 +74,12 @@ const outputGrace = time.Second
 //   - WATCH moves stdin to fd 3 and gives the command /dev/null: the
 //     command's stdin is empty, as the contract wants;
 //   - the watcher runs in the background in the command's process group,
-//     ignores the catchable signals it sends the group itself, and reads
-//     fd 3 line by line; each line is a signal name (from the fixed list
-//     of signals, never user text) that it sends to the process group;
+//     ignores the catchable signals it sends the group itself (all of
+//     signals but KILL: one it did not ignore, SEGV say, would end it,
+//     and a command that survives it could no longer be stopped), and
+//     reads fd 3 line by line; each line is a signal name (from the fixed
+//     list of signals, never user text) that it sends to the process
+//     group;
 //   - end of file on fd 3 while the command still runs means the session
 //     or the connection went away without the command ending: the watcher
 //     sends TERM to the process group, waits 2 s, then KILL;
@@ -96,7 +99,7 @@ const outputGrace = time.Second
 const watchScript = `p=0; if read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
 	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1" "$2"; p=$$; fi; ` +
 	`exec 3<&0 </dev/null; ` +
-	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE; t=; ` +
+	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE ABRT FPE ILL SEGV; t=; ` +
 	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
 	`if [ -n "$t" ] || kill -0 $$; then kill -s TERM $p; sleep 2; kill -s KILL $p; fi; ` +
 	`} >/dev/null 2>&1 & exec 3<&-; unset p g; eval "shift 2; $2"`
@@ -136,12 +139,38 @@ func validEnvName(name string) bool {
 	return true
 }
 
-// signals are the names Signal accepts (RFC 4254 section 6.10).
+// signals are the signals Signal delivers, by the name sdk.SignalName
+// gives them: RFC 4254's list (section 6.10). It is a choice of signals,
+// not a table of names (sdk.SignalNum and sdk.SignalName are that): the
+// watcher forwards a signal with the remote shell's `kill -s NAME`, which
+// would take any name it knows, but
+//
+//   - the watcher shares the command's process group, so it receives what
+//     it sends: it ignores each of these (KILL aside, which ends the
+//     command anyway), while STOP would stop it with the command, leaving
+//     nothing to deliver CONT, TERM or KILL, and any signal it does not
+//     ignore would end it, and with it the clean-up it does when the
+//     connection drops;
+//   - the names must mean the same on the host, whose system may not be
+//     the plugin's: these are POSIX's.
 var signals = map[string]ssh.Signal{
 	"ABRT": ssh.SIGABRT, "ALRM": ssh.SIGALRM, "FPE": ssh.SIGFPE, "HUP": ssh.SIGHUP,
 	"ILL": ssh.SIGILL, "INT": ssh.SIGINT, "KILL": ssh.SIGKILL, "PIPE": ssh.SIGPIPE,
 	"QUIT": ssh.SIGQUIT, "SEGV": ssh.SIGSEGV, "TERM": ssh.SIGTERM, "USR1": ssh.SIGUSR1,
 	"USR2": ssh.SIGUSR2,
+}
+
+// parseSignal returns the signal name names, if Signal delivers it. name
+// is read as the local transport reads it: "TERM", "SIGTERM" and "term"
+// are the same signal, named by sdk.SignalNum and sdk.SignalName where the
+// system has signal names.
+func parseSignal(name string) (ssh.Signal, bool) {
+	n := strings.TrimPrefix(strings.ToUpper(name), "SIG")
+	if num, ok := sdk.SignalNum(n); ok {
+		n = sdk.SignalName(num)
+	}
+	sig, ok := signals[n]
+	return sig, ok
 }
 
 // execution is an Exec in progress, found by Signal through its ID.

@@ -276,6 +276,24 @@ func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 				}
 			},
 		},
+		{
+			// The watcher is in the command's process group: it must
+			// survive what it forwards, or a command that handles the
+			// signal can no longer be stopped (here by its timeout).
+			name:    "SEGV handled by the command, then timed out",
+			command: "trap 'echo got SEGV' SEGV; echo ready; while :; do sleep %s; done",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				// Long enough for the SEGV to come first on a loaded
+				// machine; the check below says if it did not.
+				req.Timeout = 5 * time.Second
+				return signalAfterStart(t, s, req, "SEGV")
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || !r.resp.TimedOut || !strings.Contains(r.stdout, "got SEGV") {
+					t.Errorf("got %+v, %v, stdout %q; want SEGV handled, then timed out", r.resp, r.err, r.stdout)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,3 +438,23 @@ func TestFailingWriter(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSignalNames: Signal reads names as the local transport does, and
+// refuses, with an error, one its watcher does not deliver.
+func TestSignalNames(t *testing.T) {
+	tr := New(testLogger())
+	for _, name := range []string{"TERM", "SIGTERM", "term", "sigusr1", "SEGV", "KILL"} {
+		if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "none", Signal: name}); err != nil {
+			t.Errorf("Signal(%q): %v", name, err)
+		}
+	}
+	// STOP would stop the watcher with the command.
+	for _, name := range []string{"STOP", "NOPE", "", "15"} {
+		if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "none", Signal: name}); err == nil || !strings.Contains(err.Error(), "is not one SSH can deliver") {
+			t.Errorf("Signal(%q): %v, want refused", name, err)
+		}
+	}
+	if sig, ok := parseSignal("sigint"); !ok || sig != "INT" {
+		t.Errorf(`parseSignal("sigint") = %q, %v`, sig, ok)
+	}
+}
