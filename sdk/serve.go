@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/fanout/fanout/sdk/internal/wire"
 )
@@ -38,6 +39,13 @@ type ServeOpts struct {
 // Run by hand rather than by fanout, Serve says so and exits the process
 // with status 1.
 //
+// Once go-plugin has read them, and before it serves any call, Serve
+// removes from the process's environment the variables of the handshake
+// (FANOUT_PLUGIN_MAGIC_COOKIE, FANOUT_PLUGIN_LOG_LEVEL and go-plugin's
+// PLUGIN_* ones): a command a transport starts with os.Environ() then gets only
+// the environment the host gave the plugin and the request's Env, as
+// docs/plugins.md promises.
+//
 // If the host goes away without calling Close, Serve calls it before
 // returning, so that nothing the transport started outlives the plugin.
 // SIGTERM, which the host's kernel sends if the host dies without ending
@@ -61,10 +69,33 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: wire.Versions(&wire.Plugin{Register: register(ct)}),
-		GRPCServer:       plugin.DefaultGRPCServer,
-		Logger:           logger,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			// go-plugin has read its environment by now, and serves
+			// nothing before it has called this.
+			scrubEnv()
+			return plugin.DefaultGRPCServer(opts)
+		},
+		Logger: logger,
 	})
 	ct.closeOnce(logger, "the host went away")
+}
+
+// handshakeEnv are the variables the host sets for the handshake:
+// fanout's and go-plugin's (v1.8). A user's own PLUGIN_* variable, which
+// go-plugin does not read, stays.
+var handshakeEnv = []string{
+	wire.Handshake.MagicCookieKey, wire.LogLevelEnv,
+	"PLUGIN_CLIENT_CERT", "PLUGIN_MIN_PORT", "PLUGIN_MAX_PORT", "PLUGIN_MULTIPLEX_GRPC",
+	"PLUGIN_PROTOCOL_VERSIONS", "PLUGIN_UNIX_SOCKET_DIR", "PLUGIN_UNIX_SOCKET_GROUP",
+}
+
+// scrubEnv removes the handshake's variables from the process's
+// environment: they are for this process only, and would otherwise reach
+// every command a transport starts.
+func scrubEnv() {
+	for _, name := range handshakeEnv {
+		_ = os.Unsetenv(name)
+	}
 }
 
 // closeOnTerm closes the transport and exits when the process gets
