@@ -27,6 +27,10 @@ const (
 	StatusUnreachable
 	// StatusInterrupted is a pair stopped by Ctrl-C or cancellation.
 	StatusInterrupted
+	// StatusPluginCrashed is a pair whose transport plugin process died
+	// while its command ran (or while it connected the host): its outcome
+	// is unknown. Err says how the plugin ended.
+	StatusPluginCrashed
 )
 
 // String returns the status as the summary table shows it.
@@ -44,18 +48,21 @@ func (s Status) String() string {
 		return "unreachable"
 	case StatusInterrupted:
 		return "interrupted"
+	case StatusPluginCrashed:
+		return "plugin crashed"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
 // statusWords are the journal's words for Status, in Status order.
 var statusWords = [...]string{
-	StatusSkipped:     "skipped",
-	StatusOK:          "ok",
-	StatusFailed:      "failed",
-	StatusTimedOut:    "timed out",
-	StatusUnreachable: "unreachable",
-	StatusInterrupted: "interrupted",
+	StatusSkipped:       "skipped",
+	StatusOK:            "ok",
+	StatusFailed:        "failed",
+	StatusTimedOut:      "timed out",
+	StatusUnreachable:   "unreachable",
+	StatusInterrupted:   "interrupted",
+	StatusPluginCrashed: "plugin crashed",
 }
 
 // MarshalText returns the journal's word for s; a Status out of range is
@@ -122,7 +129,7 @@ func (r PhaseResult) Describe() string {
 			s += fmt.Sprintf(" (stopped %s later)", late)
 		}
 		return s
-	case StatusUnreachable, StatusInterrupted:
+	case StatusUnreachable, StatusInterrupted, StatusPluginCrashed:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
 		}
@@ -140,6 +147,8 @@ var ownWords = []string{
 	"fanout stopped before the run finished", "the journal has no final record",
 	"no record of its end", "fanout stopped while it ran",
 	"the transport did not stop the command at its timeout",
+	"plugin crashed", "plugin", "crashed while", "ran on host",
+	"fanout cannot tell whether the commands it started have ended",
 }
 
 // UnitResult is everything that happened to one (task, host) pair.

@@ -101,7 +101,7 @@ func (r *run) rollbackSteps(root *undoFrame) []rollbackStep {
 			u := r.units[unitKey{t, h.Name}]
 			// A host the run never reached, or never sent a command to,
 			// has nothing to undo.
-			if (u.Run.Status == StatusUnreachable || u.Run.Status == StatusSkipped) && u.Run.Command == -1 {
+			if (u.Run.Status == StatusUnreachable || u.Run.Status == StatusSkipped || u.Run.Status == StatusPluginCrashed) && u.Run.Command == -1 {
 				continue
 			}
 			// Rolled back already, by an earlier `fanout rollback` of

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -169,14 +171,27 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	res := PhaseResult{Status: StatusOK, Command: -1, Started: start}
 
 	cmds := t.Run
+	var tr sdk.Transport
+	var err error
 	if phase == PhaseRollback {
 		cmds = t.Rollback
+		// A plugin that died during the run cannot roll back what it ran:
+		// a new one can.
+		if err = r.revive(h.Transport); err != nil {
+			err = fmt.Errorf("the plugin crashed and could not be started again: %w", err)
+		}
 	}
-	tr, err := r.connect(h, false)
+	if err == nil {
+		tr, err = r.connect(h, false)
+	}
 	if err != nil {
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
 		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error(), Started: start}
+		if crash, ok := errors.AsType[*PluginCrashError](err); ok {
+			r.noteCrash(h.Transport, fmt.Sprintf("host %q was being connected", h.Name))
+			res.Status, res.Err = StatusPluginCrashed, crash.Error()
+		}
 		if ctx.Err() != nil {
 			res.Status = StatusInterrupted
 		}
@@ -225,25 +240,33 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
 	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
 
+	r.mu.Lock()
+	r.inflight[id] = inflightExec{task: t.Name, host: h.Name, transport: h.Transport, phase: phase}
 	if phase == PhaseRun {
-		r.mu.Lock()
 		r.running[id] = tr
-		r.mu.Unlock()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, id)
-			r.mu.Unlock()
-		}()
 	}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.running, id)
+		delete(r.inflight, id)
+		r.mu.Unlock()
+	}()
 	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout},
 		sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
 	stdout.flush()
 	stderr.flush()
 
 	res := PhaseResult{Command: idx}
+	crash, crashed := errors.AsType[*PluginCrashError](err)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusInterrupted, -1, "cancelled"
+	case crashed:
+		// Noted while this command is still in flight, so that the crash
+		// names it with the others.
+		r.noteCrash(h.Transport, fmt.Sprintf("task %q ran on host %q", t.Name, h.Name))
+		res.Status, res.ExitCode, res.Err = StatusPluginCrashed, -1, crash.Error()
 	case err != nil && cctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
 	case err != nil:

@@ -101,6 +101,9 @@ type Transports struct {
 	handles map[string]*transportHandle
 	order   []string
 	pins    map[string]string // transport name -> sha256, set by prepare
+	// retired are the handles of plugins that died and were started
+	// again (restart); Close stops them.
+	retired []*transportHandle
 }
 
 type transportHandle struct {
@@ -109,6 +112,9 @@ type transportHandle struct {
 	desc  *sdk.DescribeResponse
 	stop  func()
 	err   error
+	// configured is the Configure the plugin accepted, which a restart
+	// repeats; nil until then. Guarded by Transports.mu.
+	configured *sdk.ConfigureRequest
 }
 
 // NewTransports returns a Transports that launches with l.
@@ -166,15 +172,72 @@ func (ts *Transports) launch(ctx context.Context, name, pin string) (sdk.Transpo
 	return ts.launcher.Launch(ctx, name)
 }
 
+// restart starts the named transport's plugin again after the first
+// process died, and describes and configures it as the first was, so that
+// the run can roll back what the dead one ran. Later calls of get return
+// the new one; the dead one is stopped at Close. The plugin binary is
+// verified again, as at the first start.
+func (ts *Transports) restart(ctx context.Context, name string) error {
+	ts.mu.Lock()
+	old, ok := ts.handles[name]
+	if !ok {
+		ts.mu.Unlock()
+		return fmt.Errorf("transport %q was never started", name)
+	}
+	ts.mu.Unlock()
+	<-old.ready
+	ts.mu.Lock()
+	configured := old.configured // nil if the first was not configured either
+	h := &transportHandle{ready: make(chan struct{}), configured: configured}
+	ts.handles[name] = h
+	ts.retired = append(ts.retired, old)
+	pin := ts.pins[name]
+	ts.mu.Unlock()
+	defer close(h.ready)
+
+	t, stop, err := ts.launch(ctx, name, pin)
+	if err != nil {
+		h.err = err
+		return err
+	}
+	h.t, h.stop = t, stop
+	desc, err := t.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil {
+		h.err = fmt.Errorf("describe: %w", err)
+		return h.err
+	}
+	if configured != nil {
+		resp, err := t.Configure(ctx, configured)
+		if err == nil {
+			err = resp.Diagnostics.Err()
+		}
+		if err != nil {
+			h.err = fmt.Errorf("configure: %w", err)
+			return h.err
+		}
+	}
+	h.t, h.desc = withCapabilities(t, desc), desc
+	return nil
+}
+
 // Close closes every transport started so far and stops its plugin. It
 // blocks until they are gone and may be called more than once.
 func (ts *Transports) Close(ctx context.Context) error {
 	ts.mu.Lock()
 	handles := ts.handles
 	order := ts.order
+	retired := ts.retired
 	ts.handles = map[string]*transportHandle{}
 	ts.order = nil
+	ts.retired = nil
 	ts.mu.Unlock()
+
+	// Dead already: nothing to close, only go-plugin's side to release.
+	for _, h := range retired {
+		if h.stop != nil {
+			h.stop()
+		}
+	}
 
 	var errs []error
 	for _, name := range order {
@@ -262,7 +325,8 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if diags.HasErrors() {
 		return nil, desc, diags
 	}
-	resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: runID})
+	req := &sdk.ConfigureRequest{Config: settings, RunID: runID}
+	resp, err := t.Configure(ctx, req)
 	if err != nil {
 		return nil, desc, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -275,6 +339,11 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if resp.Diagnostics.HasErrors() {
 		return nil, desc, diags
 	}
+	ts.mu.Lock()
+	if h := ts.handles[name]; h != nil {
+		h.configured = req
+	}
+	ts.mu.Unlock()
 	return &TransportPlan{Name: name, Plugin: desc, Settings: settings}, desc, diags
 }
 

@@ -59,7 +59,8 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 
 // coreLauncher is how the core starts transports: through a
 // pluginhost.Launcher, whose plugin process it stops once it has closed
-// the transport.
+// the transport. A plugin that dies under a call is reported to the core
+// as a crash once what it left running is gone (crashAware).
 type coreLauncher struct{ l *pluginhost.Launcher }
 
 var (
@@ -79,5 +80,5 @@ func (c coreLauncher) LaunchWith(ctx context.Context, req core.LaunchRequest) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	return p.Client.Transport(), p.Client.Kill, nil
+	return &crashAware{Transport: p.Client.Transport(), plugin: p}, p.Client.Kill, nil
 }

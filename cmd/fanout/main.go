@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/internal/reaper"
 	"github.com/fanout/fanout/plugins/local"
 	"golang.org/x/term"
 )
@@ -143,6 +144,10 @@ func run(args []string, s *streams) int {
 		// Not for a plugin fanout serves: its stdout is go-plugin's, and
 		// a plugin whose host is gone should go too.
 		survivePipes()
+		// So that what a crashed plugin leaves running becomes fanout's
+		// to end before the rollback (pluginhost.Plugin.KillOrphans).
+		// Where that is impossible, a crash says fanout cannot know.
+		_ = reaper.Enable()
 	}
 	return cmd.run(args[1:], s)
 }

@@ -78,6 +78,9 @@ type Plugin struct {
 	// SHA256 is the checksum the binary was verified against; empty when
 	// nothing pinned it.
 	SHA256 string
+
+	pid    int // the process's, which leads its session (isolate)
+	logger hclog.Logger
 }
 
 // Start starts the plugin process of the transport req names and completes
@@ -119,7 +122,7 @@ func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 	if err != nil {
 		return nil, explain(req.Name, err)
 	}
-	p.Client = c
+	p.Client, p.pid, p.logger = c, cmd.Process.Pid, logger.Named(req.Name)
 	return p, nil
 }
 
