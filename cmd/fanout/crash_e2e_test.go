@@ -10,12 +10,16 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 func TestPluginKilledMidCommand(t *testing.T) {
@@ -103,4 +107,53 @@ task "slow" {
 			e.assertNoLeftovers(t)
 		})
 	}
+}
+
+// failures is a testing.TB that records failures instead of failing the
+// test, so that a test can check that a check fails; Fatal ends the
+// goroutine that calls it, as testing's does.
+type failures struct {
+	testing.TB
+	mu  sync.Mutex
+	msg []string
+}
+
+func (f *failures) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.msg = append(f.msg, fmt.Sprintf(format, args...))
+}
+
+func (f *failures) Fatalf(format string, args ...any) {
+	f.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (f *failures) Fatal(args ...any) { f.Fatalf("%s", fmt.Sprint(args...)) }
+
+// TestSdktestPluginKill runs the sdk's check that a killed plugin takes its
+// commands with it against two real plugin binaries: the built-in local
+// transport, which supervises its commands, passes; crashy, the local
+// transport without the supervisor, fails, naming what outlived it.
+func TestSdktestPluginKill(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sdktest.PluginKill runs on Linux only")
+	}
+	t.Run("local", func(t *testing.T) {
+		sdktest.PluginKill(t, exec.Command(fanoutBin, "internal-plugin", "local"),
+			sdktest.PluginKillOptions{Host: "localhost", Dir: t.TempDir()})
+	})
+	t.Run("unsupervised", func(t *testing.T) {
+		f := &failures{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sdktest.PluginKill(f, exec.Command(pluginBinary(t, "crashy")),
+				sdktest.PluginKillOptions{Host: "localhost", Dir: t.TempDir(), Wait: 2 * time.Second})
+		}()
+		<-done
+		if len(f.msg) != 1 || !strings.Contains(f.msg[0], "still run") || !strings.Contains(f.msg[0], "must make the commands it runs die with it") {
+			t.Errorf("PluginKill on a plugin whose commands outlive it failed with %q, want what still runs", f.msg)
+		}
+	})
 }
