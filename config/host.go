@@ -158,6 +158,18 @@ func checkHostTransport(d *hostDecl, name string, transports map[string]*Transpo
 	return nil
 }
 
+// ReservedHostAttributes returns the names of the attributes fanout itself
+// reads from a host block, now or in the language's next layer (for_each,
+// vars): a transport's host schema must not declare them, since its
+// plugin would never receive them.
+func ReservedHostAttributes() []string {
+	names := []string{"for_each", "vars"}
+	for _, a := range hostSchema.Attributes {
+		names = append(names, a.Name)
+	}
+	return names
+}
+
 // hostSchema holds the attributes fanout itself reads; the rest of a host
 // block is left in Host.Config for the transport.
 var hostSchema = &hcl.BodySchema{

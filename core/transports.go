@@ -317,11 +317,18 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{launchDiagnostic(cfg, name, err)}
 	}
+	// A plugin refused here describes nothing: its hosts are not decoded
+	// against a schema fanout does not accept.
+	pdiags := checkPlugin(cfg, name, desc)
+	if pdiags.HasErrors() {
+		return nil, nil, pdiags
+	}
 	var body hcl.Body = hcl.EmptyBody()
 	if block != nil && block.Config != nil {
 		body = block.Config
 	}
 	settings, diags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
+	diags = append(pdiags, diags...)
 	if diags.HasErrors() {
 		return nil, desc, diags
 	}

@@ -19,6 +19,15 @@ type crashy struct {
 	*local.Transport
 }
 
+// Describe names it after its binary, as every plugin must.
+func (c *crashy) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	resp, err := c.Transport.Describe(ctx, req)
+	if err == nil {
+		resp.Name = "crashy"
+	}
+	return resp, err
+}
+
 func (c *crashy) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	if strings.Contains(req.Command, "crashy:panic") {
 		panic("crashy: " + req.Command)
