@@ -147,11 +147,18 @@ parallelize {
 ` + sleepTask("quick", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
 	dir, rec := workdir(t, hcl)
 	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
-	// Wait for quick to end too, so the order below is fixed.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(intervals(rec.read(t), "run")) < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Wait until the journal has quick completed, so the order below is
+	// fixed: its command ending is not enough, the record may lag it.
+	waitFor(t, "quick completed in the journal", func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if strings.Contains(string(b), `{"type":"completed",`) && strings.Contains(string(b), `"task":"quick","path"`) {
+				return true
+			}
+		}
+		return false
+	})
 	// SIGKILL: fanout records nothing more, releases nothing.
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
