@@ -282,7 +282,7 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 			plans = append(plans, tp)
 		}
 	}
-	diags = append(diags, decodeHostSettings(cfg, hosts, described)...)
+	diags = append(diags, ts.decodeHostSettings(ctx, cfg, hosts, described)...)
 	return plans, diags
 }
 
@@ -356,9 +356,11 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 
 // decodeHostSettings decodes every host's settings against the host schema
 // of its transport, when that transport was described, and sets them on
-// the plan's hosts. Hosts the plan does not use are checked too, so that
-// a typo is found before the run that uses the host.
-func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
+// the plan's hosts; a transport that validates hosts (protocol 1.2) then
+// checks each host's decoded settings, without contacting it. Hosts the
+// plan does not use are checked too, so that a typo is found before the
+// run that uses the host.
+func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
 	planned := map[string]*Host{}
 	for _, h := range hosts {
 		planned[h.Name] = h
@@ -378,8 +380,35 @@ func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]
 		if h := planned[ch.Name]; h != nil {
 			h.Config = v
 		}
+		if !hdiags.HasErrors() {
+			diags = append(diags, ts.validateHost(ctx, ch, v, body)...)
+		}
 	}
 	return diags
+}
+
+// validateHost asks the host's transport to check its decoded settings v,
+// when the transport declared it can, and places the diagnostics on the
+// host block's attributes (body holds them).
+func (ts *Transports) validateHost(ctx context.Context, ch *config.Host, v cty.Value, body hcl.Body) hcl.Diagnostics {
+	t, desc, err := ts.get(ctx, ch.Transport)
+	if err != nil {
+		return nil // its transport failed, and said so
+	}
+	hv, ok := hostValidator(t, desc)
+	if !ok {
+		return nil
+	}
+	resp, err := hv.ValidateHost(ctx, &sdk.ValidateHostRequest{Host: sdk.Host{Name: ch.Name, Address: ch.Address, Config: v}})
+	if err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Transport %q could not check host %q", ch.Transport, ch.Name),
+			Detail:   err.Error() + ".",
+			Subject:  ch.DeclRange.Ptr(),
+		}}
+	}
+	return mapDiagnostics(resp.Diagnostics, body, ch.DeclRange.Ptr())
 }
 
 // launchDiagnostic explains why a transport could not be started, on its

@@ -127,6 +127,8 @@ type closeTracker struct {
 	closed atomic.Bool
 }
 
+func (c *closeTracker) unwrap() Transport { return c.Transport }
+
 func (c *closeTracker) Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error) {
 	c.closed.Store(true)
 	return c.Transport.Close(ctx, req)

@@ -51,6 +51,20 @@ func (c *crashAware) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk
 	return resp, nil
 }
 
+// ValidateHost passes the call to the plugin, which offers it when its
+// Describe says so (the core asks only then).
+func (c *crashAware) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	hv, ok := c.Transport.(sdk.HostValidator)
+	if !ok {
+		return nil, errors.New("the plugin's client cannot validate hosts")
+	}
+	resp, err := hv.ValidateHost(ctx, req)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
 func (c *crashAware) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	resp, err := c.Transport.Exec(ctx, req, out)
 	if err != nil {

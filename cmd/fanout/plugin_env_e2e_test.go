@@ -59,3 +59,34 @@ task "env" {
 		}
 	}
 }
+
+// TestPluginValidatesHostAtPlan: a plugin that validates hosts (protocol
+// 1.2: the echo example checks that a host's dir exists) fails validate
+// and plan, before anything runs, with the diagnostic at the attribute's
+// line.
+func TestPluginValidatesHostAtPlan(t *testing.T) {
+	e := newPluginEnv(t, `transport "echo" {
+  greeting = "hi"
+}
+
+host "box" {
+  transport = "echo"
+  dir       = "DIR/missing"
+}
+
+task "t" {
+  run = "touch DIR/ran"
+}
+`)
+	installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	for _, cmd := range []string{"validate", "plan"} {
+		stdout, stderr, code := e.run(t, cmd, "main.hcl")
+		out := stdout + stderr
+		if code != 2 || !strings.Contains(out, "Directory not found") || !strings.Contains(out, "main.hcl line 7") {
+			t.Errorf("%s: exit %d, want 2 (a bad configuration) and the diagnostic at main.hcl line 7:\n%s", cmd, code, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "ran")); err == nil {
+		t.Error("the task ran")
+	}
+}
