@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,6 +26,16 @@ type ServeOpts struct {
 	// Name names the plugin's logger ("echo"), so that fanout's debug log
 	// shows whose lines they are; usually the transport's name. Optional.
 	Name string
+
+	// Debug makes Serve serve in debug mode, for a plugin started by hand
+	// under a debugger rather than by fanout: it logs to standard error
+	// in plain text, prints on standard output the FANOUT_REATTACH_PLUGINS
+	// value that makes fanout attach to it, and serves every fanout run
+	// started with that value (a fresh Transport from newTransport for
+	// each run after the first) until it gets SIGINT or SIGTERM. Setting
+	// FANOUT_PLUGIN_DEBUG=1 in the plugin's environment does the same
+	// without a rebuild. See docs/plugins.md, "Debugging".
+	Debug bool
 }
 
 // Serve serves a transport plugin and blocks until the host ends the
@@ -55,6 +66,10 @@ type ServeOpts struct {
 func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	if opts == nil {
 		opts = &ServeOpts{}
+	}
+	if debug, _ := strconv.ParseBool(os.Getenv(wire.DebugEnv)); debug || opts.Debug {
+		serveDebug(newTransport, opts)
+		return
 	}
 	// Before plugin.Serve, which replaces os.Stderr with a pipe of its own.
 	logger := hclog.New(&hclog.LoggerOptions{

@@ -13,6 +13,7 @@ import (
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
 )
 
 // builtins are the transports served by this binary itself, which
@@ -54,7 +55,10 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	if home, err := os.UserHomeDir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
-	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger}
+	// run refused a malformed value before any command ran.
+	reattach, _ := client.ParseReattach(os.Getenv(client.ReattachEnv))
+	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger,
+		Reattach: reattach}
 }
 
 // coreLauncher is how the core starts transports: through a

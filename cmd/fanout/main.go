@@ -12,6 +12,7 @@ import (
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/reaper"
 	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk/client"
 	"golang.org/x/term"
 )
 
@@ -148,6 +149,11 @@ func run(args []string, s *streams) int {
 		// to end before the rollback (pluginhost.Plugin.KillOrphans).
 		// Where that is impossible, a crash says fanout cannot know.
 		_ = reaper.Enable()
+		// Said once, before anything starts, rather than per plugin.
+		if _, err := client.ParseReattach(os.Getenv(client.ReattachEnv)); err != nil {
+			fmt.Fprintf(s.Err, "fanout: %v\n", err)
+			return exitUsage
+		}
 	}
 	return cmd.run(args[1:], s)
 }

@@ -46,6 +46,11 @@ type Launcher struct {
 	StartTimeout time.Duration
 	// Logger receives each plugin's logs, under the transport's name.
 	Logger hclog.Logger
+	// Reattach names transports whose plugin runs already, started by
+	// hand in debug mode (under a debugger), by transport name: Start
+	// attaches to it instead of starting a binary, and checks nothing
+	// (the CLI reads it from $FANOUT_REATTACH_PLUGINS).
+	Reattach map[string]*client.ReattachConfig
 
 	lockOnce sync.Once
 	lock     *LockFile // set by lockOnce
@@ -94,6 +99,9 @@ type Plugin struct {
 // is left running.
 func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 	p := &Plugin{Name: req.Name}
+	if rc, ok := l.Reattach[req.Name]; ok {
+		return l.attach(p, rc)
+	}
 	var argv []string
 	if b, ok := l.Builtin[req.Name]; ok {
 		if req.SHA256 != "" {
@@ -123,6 +131,24 @@ func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 		return nil, explain(req.Name, err)
 	}
 	p.Client, p.pid, p.logger = c, cmd.Process.Pid, logger.Named(req.Name)
+	return p, nil
+}
+
+// attach makes p the plugin process rc describes, which the operator
+// started in debug mode: it is neither found nor verified, and its
+// commands are the debugger's to end should it die.
+func (l *Launcher) attach(p *Plugin, rc *client.ReattachConfig) (*Plugin, error) {
+	logger := l.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	logger = logger.Named(p.Name)
+	c, err := client.Attach(rc, logger)
+	if err != nil {
+		return nil, err
+	}
+	logger.Warn("attached to a plugin in debug mode, not started or verified by fanout", "pid", rc.Pid, "address", rc.Addr.String)
+	p.Client, p.Path, p.logger = c, fmt.Sprintf("(debug, pid %d)", rc.Pid), logger
 	return p, nil
 }
 
