@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/internal/pluginhost"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -185,5 +186,59 @@ func TestPluginReattachMalformed(t *testing.T) {
 	_, errs, code := e.run(t, "plan", "main.hcl")
 	if code != 2 || !strings.Contains(errs, `FANOUT_REATTACH_PLUGINS: transport "echo"`) {
 		t.Errorf("exit %d, stderr %q: want 2 and the variable named", code, errs)
+	}
+}
+
+// TestPluginsLockUpdatePins: after a pinned plugin is rebuilt, one command
+// updates both the transport block's sha256 (in place, its comment kept)
+// and the lock file, and the configuration runs again.
+func TestPluginsLockUpdatePins(t *testing.T) {
+	stale := strings.Repeat("ab", 32)
+	e := newPluginEnv(t, `transport "echo" {
+  greeting = "hi"
+  sha256   = "`+stale+`" # sha256sum fanout-transport-echo
+}
+
+host "box" {
+  transport = "echo"
+  dir       = "DIR"
+}
+
+task "hello" {
+  run = "touch DIR/ran"
+}
+`)
+	bin := installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	sum, err := pluginhost.SHA256File(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Without -update-pins: refused, saying what to run.
+	_, errs, code := e.run(t, "plugins", "lock", "main.hcl")
+	if code == 0 || !strings.Contains(errs, "fanout plugins lock -update-pins main.hcl") || !strings.Contains(errs, sum) {
+		t.Errorf("lock with a stale pin: exit %d, stderr:\n%s\nwant a failure naming the binary's sum and -update-pins", code, errs)
+	}
+
+	out, errs, code := e.run(t, "plugins", "lock", "-update-pins", "main.hcl")
+	if code != 0 {
+		t.Fatalf("lock -update-pins: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, `Updated the sha256 of transport "echo"`) || !strings.Contains(out, sum) {
+		t.Errorf("lock -update-pins does not say what it updated:\n%s", out)
+	}
+	src, err := os.ReadFile(filepath.Join(e.dir, "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), `sha256   = "`+sum+`" # sha256sum fanout-transport-echo`) || strings.Contains(string(src), stale) {
+		t.Errorf("main.hcl after -update-pins:\n%s", src)
+	}
+	lock, err := os.ReadFile(filepath.Join(e.dir, ".fanout.lock.hcl"))
+	if err != nil || !strings.Contains(string(lock), sum) {
+		t.Errorf("the lock file does not record %s: %v\n%s", sum, err, lock)
+	}
+	if out, errs, code := e.run(t, "apply", "main.hcl"); code != 0 {
+		t.Errorf("apply after -update-pins: exit %d\n%s\n%s", code, out, errs)
 	}
 }
