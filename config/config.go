@@ -134,7 +134,16 @@ type Host struct {
 	// Config holds the remaining, transport-defined attributes (port, user,
 	// ...) for the core to decode against the plugin's host schema; nil for
 	// the implicit host.
-	Config    hcl.Body
+	Config hcl.Body
+	// EvalContext is the context to decode Config in: Config.EvalContext
+	// plus each, for a host made by for_each, whose instances share the
+	// block's body; nil for any other host, which uses Config.EvalContext.
+	EvalContext *hcl.EvalContext
+	// Vars are the host's own values from vars, an object; cty.NilVal when
+	// the block sets none.
+	Vars cty.Value
+	// DeclRange is the host block's range, shared by the instances of a
+	// for_each block, and NameRange its label's.
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }
@@ -156,7 +165,27 @@ type Task struct {
 	// MaxHosts caps how many of its hosts run at once; zero means no cap.
 	MaxHosts int
 	// Env is added to every command's environment.
-	Env       map[string]string
+	Env map[string]string
+	// Batch are the sizes of the task's waves, the last one repeating;
+	// empty means one wave of every host. A percentage is of the task's
+	// selected hosts, rounded up.
+	Batch []Size
+	// Pause is the wait between two waves; zero means none.
+	Pause time.Duration
+	// MaxFailures is each wave's failure budget: hosts that may fail and be
+	// rolled back and dropped while the rollout goes on; a percentage is of
+	// the wave, rounded down. Zero (the default) means none.
+	MaxFailures Size
+	// Check, when set, gates each host after its run.
+	Check *Check
+	// Retries is how many more times the run commands are tried on a host
+	// before the host counts as failed; RetryDelay is the wait before each.
+	Retries    int
+	RetryDelay time.Duration
+	// OnlyIf and Unless are commands run on each host before anything else
+	// of the task: it is skipped there when OnlyIf fails or Unless succeeds.
+	OnlyIf    []string
+	Unless    []string
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }

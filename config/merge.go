@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
@@ -13,10 +14,13 @@ import (
 // hosts, settings, transports, tasks, groups, and last the group tree and
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
-func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
+//
+// file() reads relative to dir in fsys: the configuration's directory.
+func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	cfg := &Config{Transports: make(map[string]*Transport)}
 	e := newEvaluator()
+	e.ctx.Functions["file"] = fileFunc(fsys, dir)
 
 	// The first declaration of a name wins; later ones are reported and
 	// dropped, so references still resolve.
@@ -75,8 +79,10 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 				continue
 			}
 			hosts = append(hosts, h)
-			cfg.Hosts = append(cfg.Hosts, h.h)
-			e.hosts[h.h.Name] = cty.DynamicVal
+			if h.forEach == nil {
+				e.hosts[h.h.Name] = cty.DynamicVal
+				e.hostRanges[h.h.Name] = h.h.NameRange
+			}
 		}
 
 		// Tasks and groups, interleaved as in the file, are the candidate
@@ -120,6 +126,11 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	e.sync()
 	diags = diags.Extend(e.evalLocalsAndHosts(cfg.Locals, hosts, cfg.Transports))
+	// The instances of for_each blocks are known now; hosts keep the
+	// order of their blocks.
+	for _, h := range hosts {
+		cfg.Hosts = append(cfg.Hosts, h.hosts()...)
+	}
 
 	var s hcl.Diagnostics
 	cfg.Settings, s = e.evalSettings(settings)
@@ -128,6 +139,13 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		diags = diags.Extend(e.evalTransport(t))
 	}
 	hostIdx := newHostIndex(cfg.Hosts, e.hosts)
+	for _, h := range hosts {
+		if h.forEach != nil {
+			// The label is a role even of a block that makes no host.
+			hostIdx.roles[h.h.Name] = true
+			hostIdx.complete = hostIdx.complete && !h.unknown
+		}
+	}
 	for _, t := range tasks {
 		diags = diags.Extend(e.evalTask(t, hostIdx))
 	}

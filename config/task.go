@@ -18,6 +18,7 @@ var reservedEnv = []string{"FANOUT_HOST", "FANOUT_PHASE", "FANOUT_RUN_ID", "FANO
 type taskDecl struct {
 	t     *Task
 	attrs hcl.Attributes
+	check *checkDecl
 }
 
 func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
@@ -29,7 +30,9 @@ func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
 	diags := checkName("task", t.Name, t.NameRange)
 	content, d := block.Body.Content(taskSchema)
 	diags = diags.Extend(d)
-	return &taskDecl{t: t, attrs: content.Attributes}, diags
+	check, d := decodeCheckBlocks(t.Name, content.Blocks.OfType("check"))
+	diags = diags.Extend(d)
+	return &taskDecl{t: t, attrs: content.Attributes, check: check}, diags
 }
 
 // evalTask evaluates a task's attributes and selects its hosts.
@@ -96,6 +99,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	}
 
 	diags = diags.Extend(e.evalEnv(d))
+	diags = diags.Extend(e.evalRollout(d))
 	return diags
 }
 
@@ -368,5 +372,15 @@ var taskSchema = &hcl.BodySchema{
 		{Name: "timeout"},
 		{Name: "max_hosts"},
 		{Name: "env"},
+		{Name: "batch"},
+		{Name: "pause"},
+		{Name: "max_failures"},
+		{Name: "retries"},
+		{Name: "retry_delay"},
+		{Name: "only_if"},
+		{Name: "unless"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "check"},
 	},
 }

@@ -67,9 +67,13 @@ type TaskNode struct {
 	Rollback    []string
 	// Timeout bounds the task on one host (all its commands); 0 is none.
 	Timeout time.Duration
-	// MaxHosts caps how many hosts run it at once; always >= 1.
+	// MaxHosts caps how many hosts run it at once, within a wave; always
+	// >= 1.
 	MaxHosts int
 	Env      map[string]string
+	// Rollout holds the waves, failure budget, check, retries and
+	// conditions (rollout.go); every task has at least one wave.
+	Rollout
 }
 
 // Host is a host the plan touches, with its transport settings decoded.
@@ -261,8 +265,9 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		b.tasks[t] = nil
 		return nil
 	}
-	if tn.MaxHosts <= 0 || tn.MaxHosts > len(tn.Hosts) {
-		tn.MaxHosts = max(len(tn.Hosts), 1)
+	tn.Rollout = planRollout(t, tn.Hosts)
+	if w := tn.widestWave(); tn.MaxHosts <= 0 || tn.MaxHosts > w {
+		tn.MaxHosts = max(w, 1)
 	}
 	b.tasks[t] = tn
 	return tn

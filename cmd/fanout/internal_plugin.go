@@ -40,7 +40,9 @@ func runInternalPlugin(args []string, s *streams) int {
 
 // newLauncher returns the launcher for this binary's built-ins and the
 // plugin search path: ./.fanout/plugins, $FANOUT_PLUGIN_PATH,
-// ~/.fanout/plugins, then $PATH.
+// ~/.fanout/plugins, then $PATH. Its plugins' sockets go in a private
+// directory under $TMPDIR, which its owner removes with Close once the
+// plugins are stopped.
 func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	self, err := os.Executable()
 	if err != nil {
@@ -58,7 +60,7 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	// run refused a malformed value before any command ran.
 	reattach, _ := client.ParseReattach(os.Getenv(client.ReattachEnv))
 	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger,
-		Reattach: reattach}
+		TempDir: os.TempDir(), Reattach: reattach}
 }
 
 // coreLauncher is how the core starts transports: through a

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -90,6 +91,10 @@ type ApplyHuman struct {
 	buf         bytes.Buffer
 	// continued holds the streams whose last Output ended inside a line.
 	continued map[tailKey]bool
+	// checks holds each pair's last check attempt shown, wave the wave
+	// running or the pause before one, for the status line (rollout.go).
+	checks map[unitKey]string
+	wave   string
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -161,11 +166,13 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			if v.o.Command == "rollback" {
 				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
 			} else {
-				fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+				fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmp.Or(v.o.Command, "apply"), e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 			}
 		}
 	case core.HostConnected:
-		if e.Err != "" {
+		// With -group, the recap's one line per cause says which hosts
+		// preflight failed on; a line per host would be 2,000 alike.
+		if e.Err != "" && (v.groups == nil || !e.Preflight) {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
 		}
 	case core.UnitStarted:
@@ -187,7 +194,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		delete(v.running, unitKey{e.Task, e.Host, e.Phase})
 		r := e.Result
 		if e.Phase == core.PhaseRun {
-			if r.Status == core.StatusOK {
+			if r.Status == core.StatusOK || r.Status == core.StatusConditionSkipped {
 				v.done++
 			} else {
 				v.failedN++
@@ -196,7 +203,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if v.groups != nil {
 			v.groups.finishedUnit(e)
 			v.writeGroups(b, v.groups.ready(false))
-		} else if !quiet || r.Status != core.StatusOK {
+		} else if !quiet || failed(r) {
 			b.WriteString(v.finishedLine(e))
 		}
 	case core.Stopping:
@@ -212,7 +219,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.groups.rollbackStarted(e)
 		}
 		if !quiet {
-			hosts := strings.Join(e.Hosts, ", ")
+			hosts := listHosts(e.Hosts)
 			if v.groups != nil {
 				hosts = FoldHosts(e.Hosts)
 			}
@@ -221,8 +228,10 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RollbackFinished:
 		v.rollback = ""
 		if len(e.Failed) > 0 {
-			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
+			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, listHosts(e.Failed))))
 		}
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
+		v.renderRollout(b, e)
 	case core.RunFinished:
 		v.finished = true
 		if v.groups != nil {
@@ -238,7 +247,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 func (v *ApplyHuman) finishedLine(e core.UnitFinished) string {
 	r := e.Result
 	mark, code := "✓ ", ansiGreen
-	if r.Status != core.StatusOK {
+	switch r.Status {
+	case core.StatusOK:
+	case core.StatusConditionSkipped: // no failure: the task is not for this host
+		mark, code = "- ", ansiDim
+	default:
 		mark, code = "✗ ", ansiRed
 	}
 	took := " (" + duration(r.Duration) + ")"
@@ -341,6 +354,9 @@ func (v *ApplyHuman) statusLine() string {
 	}
 	s := fmt.Sprintf("%d done · %d running · %d failed · %d %s of %d · %s",
 		v.done, runRunning, v.failedN, pending, waiting, v.total, v.o.Now().Sub(v.started).Truncate(100*time.Millisecond))
+	if v.wave != "" {
+		s += " · " + v.wave
+	}
 	if v.rollback != "" {
 		s += " · rolling back " + v.rollback
 	}
@@ -394,7 +410,13 @@ func writeRunning(b *bytes.Buffer, running map[unitKey]time.Time, now time.Time,
 		return strings.Compare(a.host+a.task, b.host+b.task)
 	})
 	fmt.Fprintf(b, "Running now: %s\n", plural(len(keys), "pair"))
-	for _, k := range keys {
+	// On a fleet, the longest running are the ones to look at; the
+	// others are counted.
+	shown := keys[:min(len(keys), foldAbove)]
+	for _, k := range shown {
 		fmt.Fprintf(b, "  %s │ for %s\n", label(k), now.Sub(running[k]).Truncate(100*time.Millisecond))
+	}
+	if more := len(keys) - len(shown); more > 0 {
+		fmt.Fprintf(b, "  and %d more, running for less time\n", more)
 	}
 }

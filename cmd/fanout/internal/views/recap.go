@@ -99,7 +99,7 @@ func (t *Tails) Last(task, host string, phase core.Phase) (lines []string, dropp
 
 // failed reports whether a phase ended badly (skipped is not a failure).
 func failed(r core.PhaseResult) bool {
-	return r.Status != core.StatusOK && r.Status != core.StatusSkipped
+	return r.Status != core.StatusOK && r.Status != core.StatusSkipped && r.Status != core.StatusConditionSkipped
 }
 
 // exitCode renders the exit code column: the code when a command ran to
@@ -134,10 +134,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 
 	b.WriteString("\n")
 	if len(res.Preflight) > 0 {
-		fmt.Fprintf(&b, "Preflight failed on %s; nothing was run:\n", plural(len(res.Preflight), "host"))
-		for _, h := range res.Preflight {
-			fmt.Fprintf(&b, "  %s %s: %s\n", red("✗"), h.Host, rd.String(h.Err))
-		}
+		writePreflight(&b, res.Preflight, o)
 		b.WriteString("\n")
 	}
 
@@ -153,14 +150,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 	})
 	if len(fails) > 0 {
 		b.WriteString(paint(o.Color, ansiBold, "Failures:") + "\n")
-		for _, u := range fails {
-			if failed(u.Run) {
-				writeFailure(&b, u, core.PhaseRun, u.Run, tails, o)
-			}
-			if u.Rollback != nil && failed(*u.Rollback) {
-				writeFailure(&b, u, core.PhaseRollback, *u.Rollback, tails, o)
-			}
-		}
+		writeFailures(&b, fails, tails, o, len(res.Units) > foldAbove)
 		b.WriteString("\n")
 	}
 
@@ -169,11 +159,19 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		slices.SortStableFunc(rows, func(a, b *core.UnitResult) int {
 			return cmp.Compare(rank(res, a), rank(res, b))
 		})
+		if len(rows) > foldAbove {
+			b.WriteString(foldedTable(rows, o))
+			b.WriteString("\n")
+			rows = nil
+		}
 		t := &table{}
 		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
 		for _, u := range rows {
 			status, dur := u.Run.Status.String(), "-"
-			if u.Run.Status != core.StatusSkipped && !unknownDuration(u.Run) {
+			if u.Run.Attempts > 1 {
+				status += fmt.Sprintf(" (%d attempts)", u.Run.Attempts)
+			}
+			if u.Run.Status != core.StatusSkipped && u.Run.Status != core.StatusConditionSkipped && !unknownDuration(u.Run) {
 				dur = duration(u.Run.Duration)
 			}
 			switch {
@@ -193,10 +191,13 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 			}
 			t.add(u.Task, u.Host, status, exitCode(u.Run), dur, rb)
 		}
-		b.WriteString(t.String())
-		b.WriteString("\n")
+		if rows != nil {
+			b.WriteString(t.String())
+			b.WriteString("\n")
+		}
 	}
 
+	writeRollout(&b, res, o)
 	if done := rolledBack(res); len(done) > 0 {
 		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(done, ", "))
 	}
@@ -204,7 +205,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		// A second `fanout rollback` retries exactly the rollbacks that
 		// failed: it skips only what is rolled back already.
 		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"fanout rollback %s\" to try their rollback again.",
-			strings.Join(res.RollbackFailed, ", "), res.RunID)
+			foldTaskHosts(res.RollbackFailed), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 
@@ -219,6 +220,8 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		b.WriteString(paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took)) + "\n")
 	case core.RunInterrupted:
 		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+	case core.RunPartial:
+		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s finished after %s, %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
 	default:
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
 	}
@@ -269,7 +272,7 @@ func rolledBack(res *core.Result) []string {
 		case len(failedOn[t]) == 0:
 			out = append(out, t)
 		case okOn[t] > 0:
-			out = append(out, fmt.Sprintf("%s (not on %s)", t, strings.Join(failedOn[t], ", ")))
+			out = append(out, fmt.Sprintf("%s (not on %s)", t, listHosts(failedOn[t])))
 		}
 	}
 	return out
@@ -310,6 +313,13 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 		detail += " after " + duration(r.Duration)
 	}
 	fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), what, u.Host, o.Redact.String(detail))
+	if len(r.CheckTail) > 0 {
+		fmt.Fprintf(b, "      %s\n", paint(o.Color, ansiDim, "the check's last output:"))
+		for _, l := range r.CheckTail {
+			fmt.Fprintf(b, "      │ %s\n", terminalSafe(o.Redact.String(l), o))
+		}
+		return
+	}
 	lines, dropped, stream := tails.Last(u.Task, u.Host, phase)
 	if len(lines) == 0 {
 		return
