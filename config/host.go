@@ -222,11 +222,10 @@ func checkHostTransport(d *hostDecl, name string, transports map[string]*Transpo
 }
 
 // ReservedHostAttributes returns the names of the attributes fanout itself
-// reads from a host block, now or in the language's next layer (for_each,
-// vars): a transport's host schema must not declare them, since its
-// plugin would never receive them.
+// reads from a host block: a transport's host schema must not declare
+// them, since its plugin would never receive them.
 func ReservedHostAttributes() []string {
-	names := []string{"for_each", "vars"}
+	var names []string
 	for _, a := range hostSchema.Attributes {
 		names = append(names, a.Name)
 	}
