@@ -1,12 +1,12 @@
 # fanout's build, example and test entry points. `make test` is what CI runs
 # (.ci/run) and what the README tells you to run; it installs what the tests
-# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear) first.
+# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear, Chromium) first.
 
 GO      ?= go
 BIN     ?= bin/fanout
 PKGS    := ./...
 
-.PHONY: build example test test-deps check fmt vet race proto bench clean fuzz
+.PHONY: build example test test-deps chromium check fmt vet race proto bench clean fuzz
 
 # A static binary (no cgo: fanout needs nothing from libc) copies to any
 # Linux machine, and fanout and its plugin processes, which re-execute it,
@@ -40,6 +40,19 @@ test-deps:
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
+	fi
+	@$(MAKE) --no-print-directory chromium
+
+# The HTML timeline's test (fanout runs show -html) loads the page in a real
+# headless Chromium with the network off; install Debian's when missing. If
+# it cannot be installed the test skips and says why; the build goes on.
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing chromium for the HTML timeline's browser test"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		{ $$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+		echo "could not install chromium: the HTML timeline's browser test will skip"; \
 	fi
 
 check: fmt vet

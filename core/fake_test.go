@@ -153,6 +153,10 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 			return &sdk.ExecResponse{ExitCode: 1}, nil
 		}
 		return &sdk.ExecResponse{}, nil
+	case "die":
+		// A failure that says why on stderr, as a real command does.
+		fmt.Fprintln(out.Stderr, arg)
+		return &sdk.ExecResponse{ExitCode: 2}, nil
 	case "fail":
 		code, _ := strconv.Atoi(arg)
 		fmt.Fprintf(out.Stderr, "failing with %d\n", code)

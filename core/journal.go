@@ -22,7 +22,8 @@ import (
 // the record may not be durable, and the run stops starting work.
 //
 // Output is not journaled: it may be large and may hold secrets; the
-// journal holds states only.
+// journal holds states, and of a failure the last few short lines of its
+// stderr (or its check's output), with the secrets hidden.
 type Journal interface {
 	Record(rec *JournalRecord) error
 }
@@ -208,13 +209,44 @@ func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJ
 }
 
 // OpenJournal opens an existing journal to append to it, as
-// `fanout rollback` does.
+// `fanout rollback` does. A last line cut short by a crash is removed
+// first: ReadJournal ignores it at the end, but records appended after it
+// would make it a bad line in the middle, and the journal unreadable.
 func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
+	if err := dropTornLine(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open the journal: %w", err)
+	}
 	return &FileJournal{path: path, f: f, hide: secretHider(secrets)}, nil
+}
+
+// dropTornLine truncates f after its last newline, if anything follows it.
+func dropTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	end := fi.Size()
+	buf := make([]byte, 64<<10)
+	for off := end; off > 0; {
+		n := min(off, int64(len(buf)))
+		off -= n
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := off + int64(i) + 1; keep < end {
+				return f.Truncate(keep)
+			}
+			return nil
+		}
+	}
+	// No newline at all: not even a header; leave it for the reader.
+	return nil
 }
 
 // Path returns the journal's file name.
@@ -234,6 +266,8 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		if rec.Result != nil {
 			r := *rec.Result
 			r.Err = j.hide(r.Err)
+			r.StderrTail = mapStrings(r.StderrTail, j.hide)
+			r.CheckTail = mapStrings(r.CheckTail, j.hide)
 			rec.Result = &r
 		}
 	}

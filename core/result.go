@@ -127,6 +127,10 @@ type PhaseResult struct {
 	// CheckTail is the last lines the check's last attempt wrote, when
 	// the check failed.
 	CheckTail []string
+	// StderrTail is the last lines the failing command wrote to stderr
+	// (a few, each cut short), when a command exited non-zero, was killed
+	// or timed out; the journal keeps them for `fanout runs show -html`.
+	StderrTail []string
 }
 
 // Describe renders the result in a few words: "exit 3", "timed out after

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -201,9 +202,15 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration) PhaseResult {
 	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
 	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
-	res := r.execTo(ctx, tr, t, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
+	// A bounded tail of stderr says why a command failed, in the journal
+	// too; it costs nothing until the command writes to stderr.
+	tail := &tailWriter{}
+	res := r.execTo(ctx, tr, t, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
 	stdout.flush()
 	stderr.flush()
+	if res.Status == StatusFailed || res.Status == StatusTimedOut {
+		res.StderrTail = tail.lines()
+	}
 	return res
 }
 

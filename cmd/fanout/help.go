@@ -64,6 +64,8 @@ Options:
   -group            Hold each task's output until its hosts finish, then show
                     identical output once, headed by the hosts: web[01-20] (20).
   -json             Stream one JSON event per line instead (docs/json.md).
+  -html FILE        At the end, write the run's timeline to FILE as one
+                    self-contained HTML page (as fanout runs show -html).
 ` + helpColor + `
 Examples:
   fanout apply deploy.hcl
