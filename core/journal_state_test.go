@@ -15,7 +15,8 @@ import (
 // journals have always held, both ways, and an unknown word is an error.
 func TestStatusJournalWords(t *testing.T) {
 	words := map[Status]string{StatusSkipped: "skipped", StatusOK: "ok", StatusFailed: "failed",
-		StatusTimedOut: "timed out", StatusUnreachable: "unreachable", StatusInterrupted: "interrupted"}
+		StatusTimedOut: "timed out", StatusUnreachable: "unreachable", StatusInterrupted: "interrupted",
+		StatusPluginCrashed: "plugin crashed"}
 	for st, w := range words {
 		b, err := st.MarshalText()
 		if err != nil || string(b) != w {

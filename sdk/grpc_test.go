@@ -390,3 +390,52 @@ func TestGRPCExecReadSizes(t *testing.T) {
 		})
 	}
 }
+
+// validating is a fake that also validates hosts.
+type validating struct {
+	*fake
+	got sdk.Host
+}
+
+func (v *validating) ValidateHost(_ context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	v.got = req.Host
+	return &sdk.ValidateHostResponse{Diagnostics: sdk.Diagnostics{{
+		Severity: sdk.Error, Summary: "No such directory", Detail: "Create it first.", Attribute: sdk.AttributePath{"dir"},
+	}}}, nil
+}
+
+func TestGRPCValidateHost(t *testing.T) {
+	describe := func(context.Context) (*sdk.DescribeResponse, error) { return &sdk.DescribeResponse{Name: "dirs"}, nil }
+	ctx := context.Background()
+
+	// A transport that implements HostValidator declares it without
+	// saying so, and its diagnostics come back whole.
+	impl := &validating{fake: &fake{describe: describe}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	d, err := tr.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil || !d.Capabilities.ValidateHost {
+		t.Fatalf("Describe = %+v, %v; want the ValidateHost capability", d, err)
+	}
+	host := sdk.Host{Name: "box", Address: "box", Config: cty.ObjectVal(map[string]cty.Value{"dir": cty.StringVal("/nope")})}
+	resp, err := tr.(sdk.HostValidator).ValidateHost(ctx, &sdk.ValidateHostRequest{Host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if impl.got.Name != "box" || !impl.got.Config.RawEquals(host.Config) {
+		t.Errorf("the plugin got host %+v", impl.got)
+	}
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "No such directory" || resp.Diagnostics[0].Attribute.String() != "dir" ||
+		resp.Diagnostics[0].Severity != sdk.Error {
+		t.Errorf("diagnostics %+v", resp.Diagnostics)
+	}
+
+	// One that does not: no capability, and the call is refused rather
+	// than answered empty.
+	tr = sdktest.NewHarness(t, &fake{describe: describe}).Transport()
+	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || d.Capabilities.ValidateHost {
+		t.Errorf("Describe = %+v, %v; want no ValidateHost capability", d, err)
+	}
+	if _, err := tr.(sdk.HostValidator).ValidateHost(ctx, &sdk.ValidateHostRequest{Host: host}); err == nil {
+		t.Error("ValidateHost of a transport that does not validate hosts succeeded")
+	}
+}

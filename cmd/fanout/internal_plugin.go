@@ -12,6 +12,7 @@ import (
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
 )
 
 // builtins are the transports served by this binary itself, which
@@ -55,13 +56,16 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	if home, err := os.UserHomeDir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
+	// run refused a malformed value before any command ran.
+	reattach, _ := client.ParseReattach(os.Getenv(client.ReattachEnv))
 	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger,
-		TempDir: os.TempDir()}
+		TempDir: os.TempDir(), Reattach: reattach}
 }
 
 // coreLauncher is how the core starts transports: through a
 // pluginhost.Launcher, whose plugin process it stops once it has closed
-// the transport.
+// the transport. A plugin that dies under a call is reported to the core
+// as a crash once what it left running is gone (crashAware).
 type coreLauncher struct{ l *pluginhost.Launcher }
 
 var (
@@ -81,5 +85,5 @@ func (c coreLauncher) LaunchWith(ctx context.Context, req core.LaunchRequest) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	return p.Client.Transport(), p.Client.Kill, nil
+	return &crashAware{Transport: p.Client.Transport(), plugin: p}, p.Client.Kill, nil
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/internal/reaper"
 	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk/client"
 	"golang.org/x/term"
 )
 
@@ -20,7 +22,23 @@ func main() {
 	// First, before anything reads arguments: the local transport re-executes
 	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
+	becomeSubreaper(os.Args[1:])
 	os.Exit(run(os.Args[1:], newStreams()))
+}
+
+// becomeSubreaper makes fanout a child subreaper, so that what a crashed
+// plugin leaves running becomes fanout's to end before the rollback
+// (pluginhost.Plugin.KillOrphans); where that is impossible, a crash says
+// fanout cannot know. Not for the plugins fanout serves (a hidden
+// command): their commands' orphans must reach fanout. It is called from
+// main, not run, which tests call in their own process.
+func becomeSubreaper(args []string) {
+	if len(args) > 0 {
+		if c := lookupCommand(args[0]); c != nil && c.hidden {
+			return
+		}
+	}
+	_ = reaper.Enable()
 }
 
 // streams are where a command reads and writes; tests pass buffers.
@@ -142,6 +160,11 @@ func run(args []string, s *streams) int {
 		// Not for a plugin fanout serves: its stdout is go-plugin's, and
 		// a plugin whose host is gone should go too.
 		survivePipes()
+		// Said once, before anything starts, rather than per plugin.
+		if _, err := client.ParseReattach(os.Getenv(client.ReattachEnv)); err != nil {
+			fmt.Fprintf(s.Err, "fanout: %v\n", err)
+			return exitUsage
+		}
 	}
 	return cmd.run(args[1:], s)
 }

@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 		os.Exit(playPlugin())
 	case "command":
 		os.Exit(playCommand())
+	case "enabled":
+		fmt.Println(reaper.Enabled())
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -228,6 +231,24 @@ func TestKillOrphansBySession(t *testing.T) {
 	}
 	if s := state(o.daemon); s == "" || s == "Z" {
 		t.Errorf("the daemon %d of another session is gone (state %q)", o.daemon, s)
+	}
+}
+
+func TestEnabled(t *testing.T) {
+	// The test binary is a subreaper once any test enabled it; a fresh
+	// child of it is not.
+	if err := reaper.Enable(); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	if !reaper.Enabled() {
+		t.Error("Enabled() = false after Enable")
+	}
+	out, err := helper("enabled").Output()
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "false" {
+		t.Errorf("a new process that did not call Enable: Enabled() = %s, want false", got)
 	}
 }
 
