@@ -77,7 +77,7 @@ func TestPluginCrashRestartsForRollback(t *testing.T) {
 		p := testPlan(config.OnFailureRollback, a, testGroup("g", 2, b, c))
 
 		ts := NewTransports(l, nil)
-		defer ts.Close(context.Background())
+		defer func() { _ = ts.Close(context.Background()) }()
 		res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "test-run"})
 
 		if !strings.HasPrefix(res.Cause, `plugin "fake" crashed while `) ||

@@ -162,7 +162,7 @@ func run(args []string, s *streams) int {
 		survivePipes()
 		// Said once, before anything starts, rather than per plugin.
 		if _, err := client.ParseReattach(os.Getenv(client.ReattachEnv)); err != nil {
-			fmt.Fprintf(s.Err, "fanout: %v\n", err)
+			printf(s.Err, "fanout: %v\n", err)
 			return exitUsage
 		}
 	}

@@ -257,7 +257,7 @@ func runPluginsLock(args []string, s *streams) int {
 			// fails.
 			if sum, ok := binarySum(launcher, name); ok && !strings.EqualFold(sum, pin) {
 				if !a.UpdatePins {
-					fmt.Fprintf(s.Err, "fanout plugins lock: transport %q pins sha256 %s, but the binary found is %s: "+
+					printf(s.Err, "fanout plugins lock: transport %q pins sha256 %s, but the binary found is %s: "+
 						"if it is the one you built, run \"fanout plugins lock -update-pins %s\"\n", name, pin, sum, a.Path)
 				} else {
 					pins = append(pins, pinUpdate{transport: cfg.Transports[name], sum: sum})
@@ -282,11 +282,11 @@ func runPluginsLock(args []string, s *streams) int {
 	// The configuration first: a lock file that disagrees with its pins
 	// would refuse every run.
 	if err := updatePins(pins); err != nil {
-		fmt.Fprintf(s.Err, "fanout plugins lock: %s; %s was not written.\n", err, lf.Path)
+		printf(s.Err, "fanout plugins lock: %s; %s was not written.\n", err, lf.Path)
 		return exitFailed
 	}
 	for _, p := range pins {
-		fmt.Fprintf(s.Out, "Updated the sha256 of transport %q in %s: %s (was %s).\n",
+		printf(s.Out, "Updated the sha256 of transport %q in %s: %s (was %s).\n",
 			p.transport.Name, p.transport.DeclRange.Filename, p.sum, p.transport.SHA256)
 	}
 	if len(lf.Transports) == 0 {
