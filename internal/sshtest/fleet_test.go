@@ -1,6 +1,8 @@
 package sshtest_test
 
 import (
+	"time"
+
 	"net"
 	"strings"
 	"testing"
@@ -63,8 +65,13 @@ func TestFleet(t *testing.T) {
 		if n := h.AcceptedPublickey(t); n != 1 {
 			t.Errorf("%s: accepted = %d, want 1", h.Name, n)
 		}
-		if len(f.Processes(t, "sleep 60")) == 0 {
-			t.Errorf("%s: background sleep not found", h.Name)
+		// The background job may still be starting when "started" arrives.
+		found := false
+		for deadline := time.Now().Add(10 * time.Second); !found && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			found = len(f.Processes(t, "sleep 60")) > 0
+		}
+		if !found {
+			t.Errorf("%s: background sleep not found within 10s", h.Name)
 		}
 		_ = c.Close() // what the test checks is done on this connection
 	}

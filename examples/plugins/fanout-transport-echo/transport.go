@@ -212,10 +212,14 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	// echo x`): Exec returns, with the shell's exit status.
 	cmd.WaitDelay = killGrace
 
+	// Started and registered under mu: the command's first output can
+	// reach fanout before this goroutine runs again, and a Signal sent on
+	// seeing it must find the command, not nothing.
+	t.mu.Lock()
 	if err := cmd.Start(); err != nil {
+		t.mu.Unlock()
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	t.mu.Lock()
 	t.running[req.ID] = cmd
 	t.mu.Unlock()
 	err := cmd.Wait()
