@@ -156,6 +156,8 @@ func (v *ApplyHuman) Event(e core.Event) {
 // maxKeptBuffer is the largest render buffer kept between events.
 const maxKeptBuffer = 1 << 20
 
+// render writes what e shows to b, and keeps the state of the status
+// line and of the recap.
 func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	rd := v.o.Redact
 	switch e := e.(type) {
