@@ -16,5 +16,17 @@ func init() {
 
 // register returns the registration of impl as the gRPC Transport service.
 func register(impl Transport) func(*grpc.Server) {
-	return func(s *grpc.Server) { pb.RegisterTransportServer(s, &grpcServer{impl: impl}) }
+	return func(s *grpc.Server) {
+		pb.RegisterTransportServer(s, &grpcServer{impl: impl, files: fileTransportOf(impl)})
+	}
+}
+
+// fileTransportOf returns impl's FileTransport, looking through the
+// wrapper Serve puts around the author's Transport; nil when it has none.
+func fileTransportOf(impl Transport) FileTransport {
+	if ct, ok := impl.(*closeTracker); ok {
+		impl = ct.Transport
+	}
+	ft, _ := impl.(FileTransport)
+	return ft
 }
