@@ -27,13 +27,13 @@ type process struct {
 	closers []io.Closer
 }
 
-// startCommand starts `shell -c command` with env, stdin from /dev/null and
-// stdout and stderr to the given writers, in a new process group; under a
+// startCommand starts `shell -c command` with env, stdin from stdin (nil:
+// /dev/null) and stdout and stderr to the given writers, in a new process group; under a
 // supervisor when this binary can run one (see SupervisorMain). The
 // caller waits for p.cmd and then calls p.release.
-func startCommand(logger hclog.Logger, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
+func startCommand(logger hclog.Logger, shell, command string, env []string, stdin io.Reader, stdout, stderr io.Writer) (*process, error) {
 	if self, ok := supervisorPath(); ok {
-		p, err := startSupervised(self, shell, command, env, stdout, stderr)
+		p, err := startSupervised(self, shell, command, env, stdin, stdout, stderr)
 		if !errors.Is(err, errNoSupervisor) {
 			return p, err
 		}
@@ -42,7 +42,7 @@ func startCommand(logger hclog.Logger, shell, command string, env []string, stdo
 		logger.Warn("running the command without a supervisor: it would outlive a crash of this plugin", "error", err)
 	}
 	cmd := exec.Command(shell, "-c", command)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdin, stdout, stderr
 	// A group of its own: signals reach what the command starts, and the
 	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -60,7 +60,7 @@ var errNoSupervisor = errors.New("cannot start the command's supervisor")
 
 // startSupervised starts `shell -c command` under a supervisor, the binary
 // self re-executed; see supervisorArg0.
-func startSupervised(self, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
+func startSupervised(self, shell, command string, env []string, stdin io.Reader, stdout, stderr io.Writer) (*process, error) {
 	// Looked up here, in the plugin's PATH, as exec.Command would for an
 	// unsupervised command, with the same error.
 	path, err := exec.LookPath(shell)
@@ -83,6 +83,8 @@ func startSupervised(self, shell, command string, env []string, stdout, stderr i
 		Path:   self,
 		Args:   []string{supervisorArg0, path, shell, "-c", command},
 		Env:    env,
+		// The supervisor hands its stdin to the shell.
+		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
 		// Its index plus 3 is the descriptor the supervisor reads.

@@ -49,7 +49,10 @@ type Transport struct {
 	closed  bool
 }
 
-var _ sdk.Transport = (*Transport)(nil)
+var (
+	_ sdk.Transport     = (*Transport)(nil)
+	_ sdk.FileTransport = (*Transport)(nil)
+)
 
 // execution is a command started by Exec, as Signal finds it.
 type execution struct {
@@ -83,7 +86,7 @@ func (t *Transport) Describe(_ context.Context, _ *sdk.DescribeRequest) (*sdk.De
 	return &sdk.DescribeResponse{
 		Name:         Name,
 		Version:      Version,
-		Capabilities: sdk.Capabilities{Signal: true},
+		Capabilities: sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true},
 		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{{
 			Name:        "shell",
 			Type:        cty.String,
