@@ -80,9 +80,9 @@ func startSupervised(self, shell, command string, env []string, stdin io.Reader,
 		return nil, fmt.Errorf("%w: report pipe: %w", errNoSupervisor, err)
 	}
 	cmd := &exec.Cmd{
-		Path:   self,
-		Args:   []string{supervisorArg0, path, shell, "-c", command},
-		Env:    env,
+		Path: self,
+		Args: []string{supervisorArg0, path, shell, "-c", command},
+		Env:  env,
 		// The supervisor hands its stdin to the shell.
 		Stdin:  stdin,
 		Stdout: stdout,
