@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"math/big"
 
 	"github.com/hashicorp/hcl/v2"
@@ -28,6 +29,12 @@ type evaluator struct {
 	// refers to them, not on every change: rebuilding the host object after
 	// each of N hosts made loading quadratic in hosts.
 	stale map[string]bool
+	// fsys and dir are the configuration's file system and its directory
+	// in it, where upload sources are read; fsys is nil when there is none.
+	fsys fs.FS
+	dir  string
+	// sensitive names the variables declared sensitive.
+	sensitive map[string]bool
 }
 
 func newEvaluator() *evaluator {
@@ -37,6 +44,8 @@ func newEvaluator() *evaluator {
 		hosts:  make(map[string]cty.Value),
 		ctx:    &hcl.EvalContext{Functions: Functions(), Variables: map[string]cty.Value{}},
 		stale:  make(map[string]bool),
+
+		sensitive: make(map[string]bool),
 	}
 	e.sync()
 	return e

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
@@ -13,10 +14,16 @@ import (
 // hosts, settings, transports, tasks, groups, and last the group tree and
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
-func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
+//
+// templatefile() and upload sources read relative to dir in fsys: the
+// configuration's directory.
+func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	cfg := &Config{Transports: make(map[string]*Transport)}
 	e := newEvaluator()
+	e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
+	cfg.Files, cfg.Dir = fsys, dir
+	e.fsys, e.dir = fsys, dir
 
 	// The first declaration of a name wins; later ones are reported and
 	// dropped, so references still resolve.
@@ -128,6 +135,11 @@ func buildConfig(files []*file, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		diags = diags.Extend(e.evalTransport(t))
 	}
 	hostIdx := newHostIndex(cfg.Hosts, e.hosts)
+	for _, v := range cfg.Variables {
+		if v.Sensitive {
+			e.sensitive[v.Name] = true
+		}
+	}
 	for _, t := range tasks {
 		diags = diags.Extend(e.evalTask(t, hostIdx))
 	}

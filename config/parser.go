@@ -110,10 +110,16 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		return nil, capDiagnostics(diags)
 	}
 
-	cfg, buildDiags := buildConfig(files, opts)
+	cfg, buildDiags := buildConfig(files, opts, p.fsys, configDir(names))
 	diags = diags.Extend(buildDiags)
 	sortDiagnostics(diags, names)
 	return cfg, capDiagnostics(diags)
+}
+
+// configDir is the directory of a configuration in the Parser's fs.FS,
+// which file() reads relative to: the one its files are in.
+func configDir(files []configFile) string {
+	return path.Dir(files[0].fsPath)
 }
 
 // readFile reads a configuration file, or only enough of one larger than

@@ -18,6 +18,8 @@ var reservedEnv = []string{"FANOUT_HOST", "FANOUT_PHASE", "FANOUT_RUN_ID", "FANO
 type taskDecl struct {
 	t     *Task
 	attrs hcl.Attributes
+	// uploads and downloads are the task's file blocks (transfer.go).
+	uploads, downloads []*fileDecl
 }
 
 func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
@@ -29,7 +31,19 @@ func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
 	diags := checkName("task", t.Name, t.NameRange)
 	content, d := block.Body.Content(taskSchema)
 	diags = diags.Extend(d)
-	return &taskDecl{t: t, attrs: content.Attributes}, diags
+	td := &taskDecl{t: t, attrs: content.Attributes}
+	td.uploads, td.downloads, d = decodeFileBlocks(content.Blocks)
+	diags = diags.Extend(d)
+	if td.attrs["run"] == nil && !td.hasFiles() {
+		// run may be left out only by a task that transfers files.
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   "The argument \"run\" is required, but no definition was found.",
+			Subject:  block.Body.MissingItemRange().Ptr(),
+		})
+	}
+	return td, diags
 }
 
 // evalTask evaluates a task's attributes and selects its hosts.
@@ -96,6 +110,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	}
 
 	diags = diags.Extend(e.evalEnv(d))
+	diags = diags.Extend(e.evalFiles(d))
 	return diags
 }
 
@@ -363,10 +378,14 @@ var taskSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"},
 		{Name: "on"},
-		{Name: "run", Required: true},
+		{Name: "run"}, // required unless the task has file blocks
 		{Name: "rollback"},
 		{Name: "timeout"},
 		{Name: "max_hosts"},
 		{Name: "env"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "upload"},
+		{Type: "download"},
 	},
 }
