@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -70,6 +71,13 @@ type TaskNode struct {
 	// MaxHosts caps how many hosts run it at once; always >= 1.
 	MaxHosts int
 	Env      map[string]string
+	// Files are the upload and download blocks as each host gets them, by
+	// host name (config.Task.Files); uploads run before Run, downloads
+	// after it, as part of the pair. Nil when the task has none.
+	Files map[string]*config.Files
+	// Transfers are Files as the plan shows them, folded where hosts
+	// agree.
+	Transfers []Transfer
 }
 
 // Host is a host the plan touches, with its transport settings decoded.
@@ -166,12 +174,13 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 			p.Unselected = append(p.Unselected, h.Name)
 		}
 	}
-	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}}
+	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}, files: cfg.Files}
 	for _, r := range roots {
 		if n := b.node(r); n != nil {
 			p.Roots = append(p.Roots, n)
 		}
 	}
+	diags = append(diags, b.diags...)
 	for _, h := range cfg.Hosts {
 		if used[h.Name] {
 			p.Hosts = append(p.Hosts, hosts[h.Name])
@@ -190,6 +199,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts, opts.RunID)
 		diags = append(diags, tdiags...)
 		p.Transports = tps
+		diags = append(diags, checkCapabilities(p, cfg)...)
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -202,6 +212,9 @@ type planBuilder struct {
 	used   map[string]bool
 	tasks  map[*config.Task]*TaskNode
 	groups map[*config.Parallelize]*Group
+	// files is where upload sources are read, to show their sizes.
+	files fs.FS
+	diags hcl.Diagnostics
 }
 
 // node returns the plan node of n, or nil when a host selection left it
@@ -263,6 +276,12 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 	}
 	if tn.MaxHosts <= 0 || tn.MaxHosts > len(tn.Hosts) {
 		tn.MaxHosts = max(len(tn.Hosts), 1)
+	}
+	if len(t.Files) > 0 && len(tn.Hosts) > 0 {
+		tn.Files = t.Files
+		var diags hcl.Diagnostics
+		tn.Transfers, diags = buildTransfers(t, tn.Hosts, b.files)
+		b.diags = append(b.diags, diags...)
 	}
 	b.tasks[t] = tn
 	return tn

@@ -187,6 +187,20 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		deadline = start.Add(t.Timeout)
 	}
 	env := r.env(t, h, phase)
+	// Transfers are bounded by the task's timeout too.
+	fctx := ctx
+	if !deadline.IsZero() && phase == PhaseRun {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	if phase == PhaseRun && err == nil {
+		// Uploads are part of the pair, before its commands: one that
+		// fails fails the pair, and the task's rollback applies.
+		if fres, ok := r.uploads(fctx, tr, t, h, start); !ok {
+			res, cmds = fres, nil
+		}
+	}
 	for i, cmd := range cmds {
 		var timeout time.Duration
 		if !deadline.IsZero() {
@@ -200,6 +214,11 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		res.Started = start
 		if res.Status != StatusOK {
 			break
+		}
+	}
+	if phase == PhaseRun && err == nil && res.Status == StatusOK {
+		if fres, ok := r.downloads(fctx, tr, t, h, start); !ok {
+			res = fres
 		}
 	}
 	res.Duration = time.Since(start)

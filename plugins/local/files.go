@@ -61,7 +61,7 @@ func tempPattern(path string) string {
 func writeFile(ctx context.Context, path string, mode fs.FileMode, size int64, content io.Reader) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
+		return dirError(path, err)
 	}
 	committed := false
 	defer func() {
@@ -99,6 +99,17 @@ func writeFile(ctx context.Context, path string, mode fs.FileMode, size int64, c
 	return nil
 }
 
+// dirError explains a failure to create a file beside path: its
+// directory is missing, is no directory, or cannot be written. The
+// temporary name is left out, which would only confuse.
+func dirError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("upload %s: cannot write in %s: %w", path, filepath.Dir(path), err)
+}
+
 // makeDir creates a directory with mode, or sets the mode of one that
 // exists; a link to a directory is not one, so that a tree is never
 // written through a link into another place.
@@ -130,7 +141,7 @@ func makeSymlink(path, target string) error {
 	// CreateTemp finds a free name; the file is replaced by the link.
 	f, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
+		return dirError(path, err)
 	}
 	tmp := f.Name()
 	f.Close()

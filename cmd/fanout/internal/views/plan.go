@@ -80,6 +80,7 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 		if n.Description != "" {
 			pw.field(body, "about", n.Description)
 		}
+		pw.transfers(body, n)
 		pw.commands(body, "run", n.Run)
 		if len(n.Rollback) == 0 {
 			pw.field(body, "rollback", "(none)")

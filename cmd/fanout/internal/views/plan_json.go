@@ -45,6 +45,7 @@ type jsonNode struct {
 	TimeoutMS   int64             `json:"timeout_ms,omitempty"`
 	MaxHosts    int               `json:"max_hosts,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
+	Transfers   []jsonTransfer    `json:"transfers,omitempty"`
 }
 
 type jsonHost struct {
@@ -96,6 +97,7 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 			for _, h := range n.Hosts {
 				j.Hosts = append(j.Hosts, h.Name)
 			}
+			j.Transfers = transfersJSON(n, rd)
 			if len(n.Env) > 0 {
 				j.Env = map[string]string{}
 				for _, k := range slices.Sorted(maps.Keys(n.Env)) {
