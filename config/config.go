@@ -164,6 +164,10 @@ type Task struct {
 	MaxHosts int
 	// Env is added to every command's environment.
 	Env map[string]string
+	// PerHost holds Run, Rollback and Env as each host gets them, by host
+	// name, when any of them refers to target; Run, Rollback and Env are
+	// then the first host's. Nil when they are the same for every host.
+	PerHost map[string]*HostValues
 	// Files are the task's upload and download blocks as each of its
 	// hosts gets them, by host name; nil when the task has none. Blocks
 	// whose values do not depend on target share one value across hosts.

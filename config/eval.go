@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -35,6 +36,13 @@ type evaluator struct {
 	dir  string
 	// sensitive names the variables declared sensitive.
 	sensitive map[string]bool
+	// target is the host that target refers to while a task's values are
+	// evaluated for one host (target.go); nil otherwise. perHost is set
+	// while a task's run, rollback and env are first evaluated: an
+	// expression that refers to target is then left unknown, to be
+	// evaluated per host, where elsewhere target is an unknown variable.
+	target  *Host
+	perHost bool
 }
 
 func newEvaluator() *evaluator {
@@ -105,7 +113,17 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 	for _, tr := range expr.Variables() {
 		roots = append(roots, tr.RootName())
 	}
-	v, valDiags := expr.Value(e.context(roots))
+	ctx := e.context(roots)
+	if slices.Contains(roots, "target") {
+		switch {
+		case e.target != nil:
+			ctx = ctx.NewChild()
+			ctx.Variables = map[string]cty.Value{"target": targetObject(e.target)}
+		case e.perHost:
+			return cty.DynamicVal, diags
+		}
+	}
+	v, valDiags := expr.Value(ctx)
 	diags = diags.Extend(valDiags)
 	if valDiags.HasErrors() {
 		return cty.DynamicVal, diags

@@ -59,6 +59,9 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 
 	diags = diags.Extend(e.evalOn(d, hosts))
 
+	// Values that refer to target are left for evalPerHost.
+	e.perHost = true
+	defer func() { e.perHost = false }()
 	run, ok, dd := e.commands(d, d.attrs["run"])
 	diags = diags.Extend(dd)
 	if ok {
@@ -110,6 +113,8 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	}
 
 	diags = diags.Extend(e.evalEnv(d))
+	e.perHost = false
+	diags = diags.Extend(e.evalPerHost(d))
 	diags = diags.Extend(e.evalFiles(d))
 	return diags
 }

@@ -96,26 +96,6 @@ func (d *taskDecl) usesTarget() bool {
 	return false
 }
 
-// targetObject is a host as expressions see it through target: name,
-// address, roles, and vars (its own values; empty until hosts declare
-// them).
-func targetObject(h *Host) cty.Value {
-	roles := cty.ListValEmpty(cty.String)
-	if len(h.Roles) > 0 {
-		vals := make([]cty.Value, len(h.Roles))
-		for i, r := range h.Roles {
-			vals[i] = cty.StringVal(r)
-		}
-		roles = cty.ListVal(vals)
-	}
-	return cty.ObjectVal(map[string]cty.Value{
-		"name":    cty.StringVal(h.Name),
-		"address": cty.StringVal(h.Address),
-		"roles":   roles,
-		"vars":    cty.EmptyObjectVal,
-	})
-}
-
 // evalFiles evaluates the task's file blocks for each of its hosts: once
 // for all of them when no value depends on target, else once per host.
 // A download's destination must differ between hosts.
@@ -193,25 +173,10 @@ func (e *evaluator) evalFilesFor(d *taskDecl, h *Host) (*Files, hcl.Diagnostics)
 
 // targetValue evaluates expr with target set to h (nil: no target).
 func (e *evaluator) targetValue(expr hcl.Expression, h *Host) (cty.Value, hcl.Diagnostics) {
-	if h == nil {
-		return e.value(expr)
-	}
-	diags := e.checkRefs(expr)
-	if diags.HasErrors() {
-		return cty.DynamicVal, diags
-	}
-	var roots []string
-	for _, tr := range expr.Variables() {
-		roots = append(roots, tr.RootName())
-	}
-	ctx := e.context(roots).NewChild()
-	ctx.Variables = map[string]cty.Value{"target": targetObject(h)}
-	v, valDiags := expr.Value(ctx)
-	diags = diags.Extend(valDiags)
-	if valDiags.HasErrors() {
-		return cty.DynamicVal, diags
-	}
-	return v, diags
+	saved := e.target
+	e.target = h
+	defer func() { e.target = saved }()
+	return e.value(expr)
 }
 
 // fileString evaluates a string attribute of a file block. A sensitive

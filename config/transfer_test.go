@@ -42,6 +42,11 @@ task "deploy" {
   }
   run = "true"
 }
+task "per_host" {
+  run      = ["echo ${target.name} ${join(",", target.roles)}", "true"]
+  rollback = "echo undo ${var.release}"
+  env      = { WHERE = target.address, RELEASE = var.release }
+}
 task "collect" {
   on = ["canary"]
   download {
@@ -83,6 +88,17 @@ task "collect_all" {
 	}
 	if tasks["deploy"].Run == nil {
 		t.Error("deploy lost its run")
+	}
+
+	wantValues := map[string]*HostValues{
+		"web1": {Run: []string{"echo web1 app", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "10.0.0.1", "RELEASE": "42"}},
+		"web2": {Run: []string{"echo web2 app,canary", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "web2", "RELEASE": "42"}},
+	}
+	if diff := cmp.Diff(wantValues, tasks["per_host"].PerHost); diff != "" {
+		t.Errorf("per_host's values (-want +got):\n%s", diff)
+	}
+	if tasks["deploy"].PerHost != nil {
+		t.Errorf("deploy has per-host values, but none of its commands refers to target")
 	}
 
 	// One host: a fixed destination is fine.

@@ -71,6 +71,11 @@ type TaskNode struct {
 	// MaxHosts caps how many hosts run it at once; always >= 1.
 	MaxHosts int
 	Env      map[string]string
+	// PerHost holds Run, Rollback and Env as each host gets them when
+	// they refer to target (config.Task.PerHost); Run, Rollback and Env are
+	// then the first host's. Nil when every host gets the same. Use
+	// Commands and HostEnv rather than the fields.
+	PerHost map[string]*config.HostValues
 	// Files are the upload and download blocks as each host gets them, by
 	// host name (config.Task.Files); uploads run before Run, downloads
 	// after it, as part of the pair. Nil when the task has none.
@@ -93,6 +98,27 @@ type Host struct {
 
 // Label returns "task NAME".
 func (t *TaskNode) Label() string { return "task " + t.Name }
+
+// Commands returns the commands of phase on host: Run or Rollback, as that
+// host gets them.
+func (t *TaskNode) Commands(host string, phase Phase) []string {
+	run, rollback := t.Run, t.Rollback
+	if hv, ok := t.PerHost[host]; ok {
+		run, rollback = hv.Run, hv.Rollback
+	}
+	if phase == PhaseRollback {
+		return rollback
+	}
+	return run
+}
+
+// HostEnv returns Env as host gets it.
+func (t *TaskNode) HostEnv(host string) map[string]string {
+	if hv, ok := t.PerHost[host]; ok {
+		return hv.Env
+	}
+	return t.Env
+}
 
 // Label returns "parallelize NAME", or "parallelize" when anonymous.
 func (g *Group) Label() string {
@@ -263,6 +289,7 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		Timeout:     t.Timeout,
 		MaxHosts:    t.MaxHosts,
 		Env:         t.Env,
+		PerHost:     t.PerHost,
 	}
 	for _, h := range t.Hosts {
 		if ph, ok := b.hosts[h.Name]; ok { // absent: not selected

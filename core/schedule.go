@@ -168,10 +168,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	res := PhaseResult{Status: StatusOK, Command: -1, Started: start}
 
-	cmds := t.Run
-	if phase == PhaseRollback {
-		cmds = t.Rollback
-	}
+	cmds := t.Commands(h.Name, phase)
 	tr, err := r.connect(h, false)
 	if err != nil {
 		// Command stays -1: nothing ran, which the rollback relies on to
@@ -284,8 +281,9 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 
 // env is the task's environment plus the FANOUT_* variables, which win.
 func (r *run) env(t *TaskNode, h *Host, phase Phase) map[string]string {
-	env := make(map[string]string, len(t.Env)+4)
-	for k, v := range t.Env {
+	taskEnv := t.HostEnv(h.Name)
+	env := make(map[string]string, len(taskEnv)+4)
+	for k, v := range taskEnv {
 		env[k] = v
 	}
 	env["FANOUT_HOST"] = h.Name

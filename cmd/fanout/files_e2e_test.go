@@ -307,3 +307,55 @@ func TestFilesNeedCapability(t *testing.T) {
 		t.Error("the task ran")
 	}
 }
+
+// run, rollback and env that refer to target are evaluated per host, and
+// the plan shows them per set of hosts that get the same.
+func TestTargetPerHost(t *testing.T) {
+	dir, rec := workdir(t, `
+host "web1" {
+  transport = "local"
+  roles     = ["app"]
+}
+host "web2" {
+  transport = "local"
+  roles     = ["app"]
+}
+host "db1" {
+  transport = "local"
+  address   = "127.0.0.9"
+  roles     = ["db"]
+}
+task "hello" {
+  run      = ["echo ${target.name} is ${target.roles[0]} at $WHERE", "false"]
+  rollback = "REC undo-${target.roles[0]}"
+  env      = { WHERE = target.address }
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	for _, want := range []string{
+		"on        web1\n    run       1. echo web1 is app at $WHERE",
+		"on        db1\n    run       1. echo db1 is db at $WHERE\n              2. false\n    rollback  " + filepath.Join(dir, "rec.sh") + " undo-db\n    env       WHERE=\"127.0.0.9\"",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = fanout(t, dir, "apply", "main.hcl")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (false fails)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"web1 is app at web1", "web2 is app at web2", "db1 is db at 127.0.0.9"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	got := map[string]bool{}
+	for _, x := range rec.read(t) {
+		got[x.kind+" "+x.host] = true
+	}
+	for _, want := range []string{"undo-app web1", "undo-app web2", "undo-db db1"} {
+		if !got[want] {
+			t.Errorf("rollback %q did not run; got %v", want, got)
+		}
+	}
+}

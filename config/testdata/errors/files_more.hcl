@@ -8,8 +8,8 @@ task "template" {
   }
 }
 
-task "target_in_run" {
-  run = "echo ${target.name}" # ERROR: Unknown variable
+locals {
+  where = target.name # ERROR: Unknown variable
 }
 
 task "nothing" { # ERROR: Missing required argument

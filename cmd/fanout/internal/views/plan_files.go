@@ -3,6 +3,8 @@ package views
 import (
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/fanout/fanout/core"
@@ -112,6 +114,84 @@ func transfersJSON(n *core.TaskNode, rd *Redactor) []jsonTransfer {
 		}
 		if tr.Mode != 0 {
 			j.Mode = modeText(tr.Mode)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// hostValues is a task's run, rollback and env on a set of hosts that get
+// the same.
+type hostValues struct {
+	hosts    []string
+	run      []string
+	rollback []string
+	env      map[string]string
+}
+
+// foldHostValues groups the task's hosts by the values they get, in host
+// order.
+func foldHostValues(n *core.TaskNode) []*hostValues {
+	var out []*hostValues
+	for _, h := range n.Hosts {
+		run, rollback, env := n.Commands(h.Name, core.PhaseRun), n.Commands(h.Name, core.PhaseRollback), n.HostEnv(h.Name)
+		found := false
+		for _, g := range out {
+			if slices.Equal(g.run, run) && slices.Equal(g.rollback, rollback) && maps.Equal(g.env, env) {
+				g.hosts = append(g.hosts, h.Name)
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, &hostValues{hosts: []string{h.Name}, run: run, rollback: rollback, env: env})
+		}
+	}
+	return out
+}
+
+// perHost writes the run, rollback and env of a task whose values depend
+// on the host, once per set of hosts that get the same.
+func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
+	for _, g := range foldHostValues(n) {
+		pw.field(prefix, "on", strings.Join(g.hosts, ", "))
+		pw.commands(prefix+"  ", "run", g.run)
+		if len(g.rollback) == 0 {
+			pw.field(prefix+"  ", "rollback", "(none)")
+		} else {
+			pw.commands(prefix+"  ", "rollback", g.rollback)
+		}
+		for i, k := range slices.Sorted(maps.Keys(g.env)) {
+			label := ""
+			if i == 0 {
+				label = "env"
+			}
+			pw.field(prefix+"  ", label, fmt.Sprintf("%s=%q", k, g.env[k]))
+		}
+	}
+}
+
+// jsonHostValues is a task's values on some of its hosts in `fanout plan
+// -json`, when they differ between hosts.
+type jsonHostValues struct {
+	Hosts    []string          `json:"hosts"`
+	Run      []string          `json:"run"`
+	Rollback []string          `json:"rollback"`
+	Env      map[string]string `json:"env,omitempty"`
+}
+
+func perHostJSON(n *core.TaskNode, rd *Redactor) []jsonHostValues {
+	if n.PerHost == nil {
+		return nil
+	}
+	var out []jsonHostValues
+	for _, g := range foldHostValues(n) {
+		j := jsonHostValues{Hosts: g.hosts, Run: nonNil(rd.Strings(g.run)), Rollback: nonNil(rd.Strings(g.rollback))}
+		if len(g.env) > 0 {
+			j.Env = map[string]string{}
+			for k, v := range g.env {
+				j.Env[k] = rd.String(v)
+			}
 		}
 		out = append(out, j)
 	}

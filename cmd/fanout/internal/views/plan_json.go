@@ -46,6 +46,9 @@ type jsonNode struct {
 	MaxHosts    int               `json:"max_hosts,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
 	Transfers   []jsonTransfer    `json:"transfers,omitempty"`
+	// PerHost is present when run, rollback or env differ between hosts;
+	// run, rollback and env are then the first host's.
+	PerHost []jsonHostValues `json:"per_host,omitempty"`
 }
 
 type jsonHost struct {
@@ -98,6 +101,7 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 				j.Hosts = append(j.Hosts, h.Name)
 			}
 			j.Transfers = transfersJSON(n, rd)
+			j.PerHost = perHostJSON(n, rd)
 			if len(n.Env) > 0 {
 				j.Env = map[string]string{}
 				for _, k := range slices.Sorted(maps.Keys(n.Env)) {
