@@ -14,10 +14,14 @@ PKGS    := ./...
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/fanout
 
-# Build, then plan and apply the seed's example on the embedded local transport.
+# Build, then plan and apply the seed's example and the rolling restart
+# (waves, a canary, a health check, a failure budget; it exits 0 as it
+# stands) on the embedded local transport.
 example: build
 	$(BIN) plan examples/restart.hcl
 	$(BIN) apply examples/restart.hcl
+	$(BIN) plan examples/rolling.hcl
+	$(BIN) apply examples/rolling.hcl
 
 test: test-deps check race
 

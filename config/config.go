@@ -164,6 +164,26 @@ type Task struct {
 	MaxHosts int
 	// Env is added to every command's environment.
 	Env map[string]string
+	// Batch are the sizes of the task's waves, the last one repeating;
+	// empty means one wave of every host. A percentage is of the task's
+	// selected hosts, rounded up.
+	Batch []Size
+	// Pause is the wait between two waves; zero means none.
+	Pause time.Duration
+	// MaxFailures is each wave's failure budget: hosts that may fail and be
+	// rolled back and dropped while the rollout goes on; a percentage is of
+	// the wave, rounded down. Zero (the default) means none.
+	MaxFailures Size
+	// Check, when set, gates each host after its run.
+	Check *Check
+	// Retries is how many more times the run commands are tried on a host
+	// before the host counts as failed; RetryDelay is the wait before each.
+	Retries    int
+	RetryDelay time.Duration
+	// OnlyIf and Unless are commands run on each host before anything else
+	// of the task: it is skipped there when OnlyIf fails or Unless succeeds.
+	OnlyIf []string
+	Unless []string
 	// PerHost holds Run, Rollback and Env as each host gets them, by host
 	// name, when any of them refers to target; Run, Rollback and Env are
 	// then the first host's. Nil when they are the same for every host.

@@ -18,6 +18,7 @@ var reservedEnv = []string{"FANOUT_HOST", "FANOUT_PHASE", "FANOUT_RUN_ID", "FANO
 type taskDecl struct {
 	t     *Task
 	attrs hcl.Attributes
+	check *checkDecl
 	// uploads and downloads are the task's file blocks (transfer.go).
 	uploads, downloads []*fileDecl
 }
@@ -31,7 +32,9 @@ func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
 	diags := checkName("task", t.Name, t.NameRange)
 	content, d := block.Body.Content(taskSchema)
 	diags = diags.Extend(d)
-	td := &taskDecl{t: t, attrs: content.Attributes}
+	check, d := decodeCheckBlocks(t.Name, content.Blocks.OfType("check"))
+	diags = diags.Extend(d)
+	td := &taskDecl{t: t, attrs: content.Attributes, check: check}
 	td.uploads, td.downloads, d = decodeFileBlocks(content.Blocks)
 	diags = diags.Extend(d)
 	if td.attrs["run"] == nil && !td.hasFiles() {
@@ -116,6 +119,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	e.perHost = false
 	diags = diags.Extend(e.evalPerHost(d))
 	diags = diags.Extend(e.evalFiles(d))
+	diags = diags.Extend(e.evalRollout(d))
 	return diags
 }
 
@@ -388,8 +392,16 @@ var taskSchema = &hcl.BodySchema{
 		{Name: "timeout"},
 		{Name: "max_hosts"},
 		{Name: "env"},
+		{Name: "batch"},
+		{Name: "pause"},
+		{Name: "max_failures"},
+		{Name: "retries"},
+		{Name: "retry_delay"},
+		{Name: "only_if"},
+		{Name: "unless"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "check"},
 		{Type: "upload"},
 		{Type: "download"},
 	},

@@ -62,6 +62,9 @@ type fileDecl struct {
 // decodeFileBlocks decodes a task's upload and download blocks.
 func decodeFileBlocks(blocks hcl.Blocks) (uploads, downloads []*fileDecl, diags hcl.Diagnostics) {
 	for _, b := range blocks {
+		if b.Type != "upload" && b.Type != "download" {
+			continue
+		}
 		schema := uploadSchema
 		if b.Type == "download" {
 			schema = downloadSchema

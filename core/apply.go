@@ -117,6 +117,8 @@ type run struct {
 	rbFailed   []string
 	preflight  []HostError
 	journalErr error
+	// ro is the state rollouts share (wave.go), with its own lock.
+	ro rolloutState
 }
 
 type unitKey struct {
@@ -211,7 +213,14 @@ func (r *run) dispatch() {
 	}
 }
 
-func (r *run) emit(e Event) { r.events <- e }
+func (r *run) emit(e Event) {
+	if _, ok := e.(Stopping); ok {
+		// Every stop is announced once, by this event: pauses and retry
+		// delays wait for it.
+		r.ro.noteStopping()
+	}
+	r.events <- e
+}
 
 // isStopping reports whether new work must not start: after a failure
 // (unless on_failure is "continue"), an interrupt, or an abort.
@@ -334,6 +343,7 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 		running[id] = t
 	}
 	r.mu.Unlock()
+	r.ro.noteInterrupt()
 	r.record(&JournalRecord{Type: RecordStopping, Reason: "interrupted by the operator"})
 	r.emit(Stopping{Reason: "interrupted by the operator", Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()})
 
@@ -444,6 +454,7 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 	default:
 		res.Status = RunSucceeded
 	}
+	r.rolloutResult(res)
 	return res
 }
 

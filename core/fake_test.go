@@ -13,8 +13,8 @@ import (
 
 // fakeTransport is an in-process sdk.Transport for scheduler unit tests.
 // Commands are a tiny language: "sleep 100ms", "fail 3", "echo TEXT",
-// "write TEXT" (no newline), "ok", and "on HOST CMD" (CMD on HOST, "ok"
-// elsewhere). It records when each command started and ended, per task,
+// "write TEXT" (no newline), "ok", "on HOST CMD" (CMD on HOST, "ok"
+// elsewhere), and "flaky N" (on each host, fails N times, then "ok"). It records when each command started and ended, per task,
 // host and phase, and when each Connect started and ended, numbering
 // every record in the order it happened: the tests assert order and
 // overlap from these numbers, never from how far apart two times are.
@@ -30,6 +30,7 @@ type fakeTransport struct {
 	connect      map[string]int           // host -> Connect calls
 	connectDelay map[string]time.Duration // host ("" for any other) -> how long Connect takes
 	envs         []map[string]string
+	flaky        map[string]int // "host command" -> failures so far of a flaky command
 }
 
 type fakeEvent struct {
@@ -134,6 +135,23 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 		return &sdk.ExecResponse{}, nil
 	case "write":
 		fmt.Fprint(out.Stdout, arg)
+		return &sdk.ExecResponse{}, nil
+	case "flaky":
+		n, _ := strconv.Atoi(arg)
+		f.mu.Lock()
+		if f.flaky == nil {
+			f.flaky = map[string]int{}
+		}
+		k := req.Host + " " + req.Command
+		failing := f.flaky[k] < n
+		if failing {
+			f.flaky[k]++
+		}
+		f.mu.Unlock()
+		if failing {
+			fmt.Fprintln(out.Stderr, "not yet")
+			return &sdk.ExecResponse{ExitCode: 1}, nil
+		}
 		return &sdk.ExecResponse{}, nil
 	case "fail":
 		code, _ := strconv.Atoi(arg)

@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -252,34 +251,45 @@ func fileTransport(t sdk.Transport) (sdk.FileTransport, bool) {
 }
 
 // transferFailed is the result of a pair whose transfer failed: a failure
-// of the task on that host, which its rollback then undoes; Command is -1
-// since no command ran.
-func transferFailed(ctx context.Context, start time.Time, err error) PhaseResult {
-	res := PhaseResult{Status: StatusFailed, ExitCode: -1, Command: -1, Err: err.Error(), Started: start}
+// of the task on that host, which its rollback then undoes (Attempts 1: the
+// task started there, though Command is -1 since no command ran).
+func transferFailed(ctx context.Context, err error) PhaseResult {
+	res := PhaseResult{Status: StatusFailed, ExitCode: -1, Command: -1, Err: err.Error(), Attempts: 1}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		res.Status, res.Err = StatusTimedOut, ""
+		res.Status, res.Err = StatusTimedOut, "the transfer did not end within the task's timeout"
 	case ctx.Err() != nil:
 		res.Status, res.Err = StatusInterrupted, "cancelled"
 	}
 	return res
 }
 
+// withTaskTimeout bounds transfers by the task's timeout, as it bounds
+// its commands.
+func withTaskTimeout(ctx context.Context, t *TaskNode) (context.Context, context.CancelFunc) {
+	if t.Timeout > 0 {
+		return context.WithTimeout(ctx, t.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
 // uploads runs the uploads of t on h, in order; the first failure ends
 // them and is the pair's result.
-func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, start time.Time) (PhaseResult, bool) {
+func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host) (PhaseResult, bool) {
 	f := t.Files[h.Name]
 	if f == nil || len(f.Uploads) == 0 {
 		return PhaseResult{}, true
 	}
+	ctx, cancel := withTaskTimeout(ctx, t)
+	defer cancel()
 	ft, ok := fileTransport(tr)
 	if !ok {
-		return transferFailed(ctx, start, fmt.Errorf("upload: %w", sdk.ErrNotSupported)), false
+		return transferFailed(ctx, fmt.Errorf("upload: %w", sdk.ErrNotSupported)), false
 	}
 	for _, u := range f.Uploads {
 		if err := r.upload(ctx, ft, h, u); err != nil {
 			r.logger.Debug("upload failed", "task", t.Name, "host", h.Name, "destination", u.Destination, "error", err)
-			return transferFailed(ctx, start, err), false
+			return transferFailed(ctx, err), false
 		}
 	}
 	return PhaseResult{}, true
@@ -369,19 +379,21 @@ func permBits(m fs.FileMode) fs.FileMode {
 }
 
 // downloads runs the downloads of t on h, in order, after its commands.
-func (r *run) downloads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, start time.Time) (PhaseResult, bool) {
+func (r *run) downloads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host) (PhaseResult, bool) {
 	f := t.Files[h.Name]
 	if f == nil || len(f.Downloads) == 0 {
 		return PhaseResult{}, true
 	}
+	ctx, cancel := withTaskTimeout(ctx, t)
+	defer cancel()
 	ft, ok := fileTransport(tr)
 	if !ok {
-		return transferFailed(ctx, start, fmt.Errorf("download: %w", sdk.ErrNotSupported)), false
+		return transferFailed(ctx, fmt.Errorf("download: %w", sdk.ErrNotSupported)), false
 	}
 	for _, d := range f.Downloads {
 		if err := download(ctx, ft, h, d); err != nil {
 			r.logger.Debug("download failed", "task", t.Name, "host", h.Name, "source", d.Source, "error", err)
-			return transferFailed(ctx, start, err), false
+			return transferFailed(ctx, err), false
 		}
 	}
 	return PhaseResult{}, true

@@ -91,6 +91,11 @@ type JournalRecord struct {
 	Status RunStatus `json:"status,omitempty"`
 	// RunID is set on run_started and recovery_started records.
 	RunID string `json:"run_id,omitempty"`
+	// Wave counts a wave record's wave from 1, of Waves; Attempt counts
+	// an attempt record's attempt from 1 (journal_rollout.go).
+	Wave    int `json:"wave,omitempty"`
+	Waves   int `json:"waves,omitempty"`
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // JournalHeader opens a journal: everything `fanout rollback` needs to

@@ -329,17 +329,22 @@ type JournalResult struct {
 	Command    int    `json:"command"`
 	Err        string `json:"error,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
+	// Attempts and CheckAttempts count the run's and the check's attempts
+	// (rollouts).
+	Attempts      int `json:"attempts,omitempty"`
+	CheckAttempts int `json:"check_attempts,omitempty"`
 }
 
 // journalResult converts a PhaseResult for the journal.
 func journalResult(r PhaseResult) *JournalResult {
-	return &JournalResult{Status: r.Status, ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds()}
+	return &JournalResult{Status: r.Status, ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds(),
+		Attempts: r.Attempts, CheckAttempts: r.CheckAttempts}
 }
 
 // phaseResult converts back; started is the unit_started record's time.
 func (jr *JournalResult) phaseResult(started time.Time) PhaseResult {
 	return PhaseResult{Status: jr.Status, ExitCode: jr.ExitCode, Signal: jr.Signal, Command: jr.Command, Err: jr.Err,
-		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond}
+		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond, Attempts: jr.Attempts, CheckAttempts: jr.CheckAttempts}
 }
 
 // marshalCty stores a cty value with its type, strings passed through

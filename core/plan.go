@@ -68,7 +68,8 @@ type TaskNode struct {
 	Rollback    []string
 	// Timeout bounds the task on one host (all its commands); 0 is none.
 	Timeout time.Duration
-	// MaxHosts caps how many hosts run it at once; always >= 1.
+	// MaxHosts caps how many hosts run it at once, within a wave; always
+	// >= 1.
 	MaxHosts int
 	Env      map[string]string
 	// PerHost holds Run, Rollback and Env as each host gets them when
@@ -83,6 +84,9 @@ type TaskNode struct {
 	// Transfers are Files as the plan shows them, folded where hosts
 	// agree.
 	Transfers []Transfer
+	// Rollout holds the waves, failure budget, check, retries and
+	// conditions (rollout.go); every task has at least one wave.
+	Rollout
 }
 
 // Host is a host the plan touches, with its transport settings decoded.
@@ -301,8 +305,9 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		b.tasks[t] = nil
 		return nil
 	}
-	if tn.MaxHosts <= 0 || tn.MaxHosts > len(tn.Hosts) {
-		tn.MaxHosts = max(len(tn.Hosts), 1)
+	tn.Rollout = planRollout(t, tn.Hosts)
+	if w := tn.widestWave(); tn.MaxHosts <= 0 || tn.MaxHosts > w {
+		tn.MaxHosts = max(w, 1)
 	}
 	if len(t.Files) > 0 && len(tn.Hosts) > 0 {
 		tn.Files = t.Files

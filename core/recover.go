@@ -237,6 +237,7 @@ func (rp *replay) apply(rec *JournalRecord) error {
 		u = rp.rv.units[unitKey{t, rec.Host}]
 	}
 	res := rp.res
+	rolloutRecord(res, rec) // recover_rollout.go
 	switch rec.Type {
 	case RecordHostError:
 		res.Preflight = append(res.Preflight, HostError{Host: rec.Host, Err: rec.Reason})

@@ -27,6 +27,12 @@ const (
 	StatusUnreachable
 	// StatusInterrupted is a pair stopped by Ctrl-C or cancellation.
 	StatusInterrupted
+	// StatusCheckFailed is a pair whose run succeeded but whose check
+	// did not pass before its timeout.
+	StatusCheckFailed
+	// StatusConditionSkipped is a pair its task's only_if or unless left
+	// out: nothing of the task ran there, which is no failure.
+	StatusConditionSkipped
 )
 
 // String returns the status as the summary table shows it.
@@ -44,6 +50,10 @@ func (s Status) String() string {
 		return "unreachable"
 	case StatusInterrupted:
 		return "interrupted"
+	case StatusCheckFailed:
+		return "check failed"
+	case StatusConditionSkipped:
+		return "skipped (condition)"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -56,6 +66,10 @@ var statusWords = [...]string{
 	StatusTimedOut:    "timed out",
 	StatusUnreachable: "unreachable",
 	StatusInterrupted: "interrupted",
+	// Added by rollouts; a reader without them refuses such a journal
+	// rather than misread it.
+	StatusCheckFailed:      "check failed",
+	StatusConditionSkipped: "skipped (condition)",
 }
 
 // MarshalText returns the journal's word for s; a Status out of range is
@@ -98,6 +112,13 @@ type PhaseResult struct {
 	// (StatusTimedOut), so that Describe can say it apart from the time
 	// the command took to die; 0 when unknown.
 	Timeout time.Duration
+	// Attempts is how many times the run commands ran (retries), 0 when
+	// they never did; CheckAttempts how many times the check ran.
+	Attempts      int
+	CheckAttempts int
+	// CheckTail is the last lines the check's last attempt wrote, when
+	// the check failed.
+	CheckTail []string
 }
 
 // Describe renders the result in a few words: "exit 3", "timed out after
@@ -122,10 +143,15 @@ func (r PhaseResult) Describe() string {
 		// The command gets a grace period to stop after its timeout; how
 		// long it took is said apart, not added to the timeout.
 		s := "timed out after " + r.Timeout.String()
-		if late := (r.Duration - r.Timeout).Round(100 * time.Millisecond); late > 0 {
+		// Over several attempts (retries) the duration is theirs together.
+		if late := (r.Duration - r.Timeout).Round(100 * time.Millisecond); late > 0 && r.Attempts <= 1 {
 			s += fmt.Sprintf(" (stopped %s later)", late)
 		}
 		return s
+	case StatusCheckFailed, StatusConditionSkipped:
+		if r.Err != "" {
+			return r.Status.String() + ": " + r.Err
+		}
 	case StatusUnreachable, StatusInterrupted:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
@@ -144,6 +170,10 @@ var ownWords = []string{
 	"fanout stopped before the run finished", "the journal has no final record",
 	"no record of its end", "fanout stopped while it ran",
 	"the transport did not stop the command at its timeout",
+	// Rollouts'.
+	"partial", "hosts dropped, rolled back", "host dropped after task", "failed on it", "check failed",
+	"attempts after", "the last", "during check attempt", "skipped (condition)", "only_if command",
+	"unless command", "every unless command succeeded",
 }
 
 // UnitResult is everything that happened to one (task, host) pair.
@@ -166,6 +196,10 @@ const (
 	RunFailed
 	// RunInterrupted means the run was interrupted or cancelled.
 	RunInterrupted
+	// RunPartial means every host succeeded or was skipped by a condition
+	// except those dropped within their wave's failure budget, which were
+	// rolled back.
+	RunPartial
 )
 
 // String returns "succeeded", "failed" or "interrupted".
@@ -177,6 +211,8 @@ func (s RunStatus) String() string {
 		return "failed"
 	case RunInterrupted:
 		return "interrupted"
+	case RunPartial:
+		return "partial"
 	}
 	return fmt.Sprintf("RunStatus(%d)", int(s))
 }
@@ -186,6 +222,7 @@ var runStatusWords = map[RunStatus]string{
 	RunSucceeded:   "succeeded",
 	RunFailed:      "failed",
 	RunInterrupted: "interrupted",
+	RunPartial:     "partial",
 }
 
 // MarshalText returns the journal's word for s.
@@ -234,6 +271,12 @@ type Result struct {
 	RolledBack []string
 	// RollbackFailed lists "task on host" for every failed rollback.
 	RollbackFailed []string
+	// Waves lists the waves of the tasks that ran in more than one, in the
+	// order they started.
+	Waves []WaveResult
+	// Dropped lists the hosts dropped within a failure budget, in the
+	// order they were dropped.
+	Dropped []DroppedHost
 	// JournalError is the first failure to write the run's journal; the
 	// run stopped there. Empty when the journal was written (or none).
 	JournalError string
@@ -243,3 +286,33 @@ type Result struct {
 
 // OK reports whether the run succeeded.
 func (r *Result) OK() bool { return r.Status == RunSucceeded }
+
+// WaveResult is one wave of a task, as it ran.
+type WaveResult struct {
+	Task string
+	// Index counts the task's waves from 1; Of is how many it has.
+	Index, Of int
+	Hosts     []string
+	// Budget is how many hosts of the wave could fail and be dropped.
+	Budget int
+	// Failed are the hosts that failed in the wave, dropped or not.
+	Failed []string
+	// Finished is false for a wave the run stopped before every host of
+	// it had its turn.
+	Finished bool
+	Started  time.Time
+	Duration time.Duration
+}
+
+// DroppedHost is a host dropped within its wave's failure budget: rolled
+// back whole, then left out of the rest of the run.
+type DroppedHost struct {
+	Host string
+	// Task is the task that failed there, Cause how.
+	Task  string
+	Cause string
+	// RolledBack lists the tasks rolled back on the host, in the order
+	// they were; RollbackFailed is set when one of those failed.
+	RolledBack     []string
+	RollbackFailed bool
+}

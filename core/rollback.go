@@ -100,8 +100,9 @@ func (r *run) rollbackSteps(root *undoFrame) []rollbackStep {
 		for _, h := range r.started[t] {
 			u := r.units[unitKey{t, h.Name}]
 			// A host the run never reached, or never sent a command to,
-			// has nothing to undo.
-			if (u.Run.Status == StatusUnreachable || u.Run.Status == StatusSkipped) && u.Run.Command == -1 {
+			// has nothing to undo; a dropped host was rolled back whole
+			// when it was dropped (budget.go).
+			if nothingRan(u.Run) || r.ro.isDropped(h.Name) {
 				continue
 			}
 			// Rolled back already, by an earlier `fanout rollback` of

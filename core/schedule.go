@@ -55,45 +55,6 @@ func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
 	wg.Wait()
 }
 
-// runTask runs t on its hosts, at most MaxHosts at once, and reports
-// whether it started on any host.
-func (r *run) runTask(t *TaskNode) bool {
-	sem := newSemaphore(t.MaxHosts)
-	var wg sync.WaitGroup
-	started := false
-	for i, h := range t.Hosts {
-		if r.isStopping() {
-			break
-		}
-		sem.acquire()
-		r.mu.Lock()
-		if r.stopping || r.ctx.Err() != nil {
-			r.mu.Unlock()
-			sem.release()
-			break
-		}
-		r.started[t] = append(r.started[t], h)
-		u := r.units[unitKey{t, h.Name}]
-		r.mu.Unlock()
-		started = true
-		wg.Go(func() {
-			defer sem.release()
-			res := r.runUnit(r.execCtx, t, h, PhaseRun)
-			r.mu.Lock()
-			u.Run = res
-			r.mu.Unlock()
-			// Skipped: the journal refused its start record, which already
-			// stopped the run with that cause.
-			if res.Status != StatusOK && res.Status != StatusSkipped {
-				r.fail(t, u)
-			}
-		})
-		r.connectAhead(t, i)
-	}
-	wg.Wait()
-	return started
-}
-
 // connectAhead, once t has started on its i-th host, connects the host
 // MaxHosts further on. Without preflight each unit would otherwise pay its
 // handshake behind the wave before it; this overlaps the handshake with
@@ -157,7 +118,8 @@ func (r *run) awaitStartedConnects(t *TaskNode) {
 }
 
 // runUnit runs one phase of t on h: its commands one after another, the
-// first failure ending it. The task's timeout covers all its commands.
+// first failure ending it; the run phase with its conditions, retries and
+// check (attempt.go).
 func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) PhaseResult {
 	start := time.Now()
 	// Durable before anything is sent: after a crash, the journal must
@@ -166,69 +128,71 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
-	res := PhaseResult{Status: StatusOK, Command: -1, Started: start}
-
-	cmds := t.Commands(h.Name, phase)
+	var res PhaseResult
 	tr, err := r.connect(h, false)
-	if err != nil {
+	switch {
+	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
-		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error(), Started: start}
+		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error()}
 		if ctx.Err() != nil {
 			res.Status = StatusInterrupted
 		}
-		cmds = nil
+	case phase == PhaseRollback:
+		res = r.runCommands(ctx, tr, t, h, phase, t.Commands(h.Name, phase))
+	default:
+		res = r.runPhase(ctx, tr, t, h) // attempt.go
 	}
-	var deadline time.Time
-	if t.Timeout > 0 {
-		deadline = start.Add(t.Timeout)
-	}
-	env := r.env(t, h, phase)
-	// Transfers are bounded by the task's timeout too.
-	fctx := ctx
-	if !deadline.IsZero() && phase == PhaseRun {
-		var cancel context.CancelFunc
-		fctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
-	}
-	if phase == PhaseRun && err == nil {
-		// Uploads are part of the pair, before its commands: one that
-		// fails fails the pair, and the task's rollback applies.
-		if fres, ok := r.uploads(fctx, tr, t, h, start); !ok {
-			res, cmds = fres, nil
-		}
-	}
-	for i, cmd := range cmds {
-		var timeout time.Duration
-		if !deadline.IsZero() {
-			timeout = time.Until(deadline)
-			if timeout <= 0 {
-				res = PhaseResult{Status: StatusTimedOut, ExitCode: -1, Command: i, Started: start}
-				break
-			}
-		}
-		res = r.exec(ctx, tr, t, h, phase, i, cmd, env, timeout)
-		res.Started = start
-		if res.Status != StatusOK {
-			break
-		}
-	}
-	if phase == PhaseRun && err == nil && res.Status == StatusOK {
-		if fres, ok := r.downloads(fctx, tr, t, h, start); !ok {
-			res = fres
-		}
-	}
+	res.Started = start
 	res.Duration = time.Since(start)
-	if res.Status == StatusTimedOut {
-		res.Timeout = t.Timeout
-	}
 	r.record(&JournalRecord{Type: RecordUnitFinished, Task: t.Name, Host: h.Name, Phase: phase, Result: journalResult(res)})
 	r.emit(UnitFinished{Task: t.Name, Host: h.Name, Phase: phase, Result: res})
 	return res
 }
 
-// exec runs one command through the transport and classifies its end.
+// runCommands runs cmds on h one after another, the first failure ending
+// them; the task's timeout covers them all.
+func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, cmds []string) PhaseResult {
+	res := PhaseResult{Status: StatusOK, Command: -1}
+	var deadline time.Time
+	if t.Timeout > 0 {
+		deadline = time.Now().Add(t.Timeout)
+	}
+	env := r.env(t, h, phase)
+	for i, cmd := range cmds {
+		var timeout time.Duration
+		if !deadline.IsZero() {
+			timeout = time.Until(deadline)
+			if timeout <= 0 {
+				res = PhaseResult{Status: StatusTimedOut, ExitCode: -1, Command: i}
+				break
+			}
+		}
+		res = r.exec(ctx, tr, t, h, phase, i, cmd, env, timeout)
+		if res.Status != StatusOK {
+			break
+		}
+	}
+	if res.Status == StatusTimedOut {
+		res.Timeout = t.Timeout
+	}
+	return res
+}
+
+// exec runs one command through the transport, its output passed on as
+// Output events, and classifies its end.
 func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration) PhaseResult {
+	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
+	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
+	res := r.execTo(ctx, tr, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
+	stdout.flush()
+	stderr.flush()
+	return res
+}
+
+// execTo runs one command through the transport, writing its output to
+// out, and classifies its end.
+func (r *run) execTo(ctx context.Context, tr sdk.Transport, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
 	cctx := ctx
 	if timeout > 0 {
@@ -238,9 +202,6 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 		cctx, cancel = context.WithTimeout(ctx, timeout+timeoutGrace)
 		defer cancel()
 	}
-	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
-	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
-
 	if phase == PhaseRun {
 		r.mu.Lock()
 		r.running[id] = tr
@@ -252,9 +213,7 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 		}()
 	}
 	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout},
-		sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
-	stdout.flush()
-	stderr.flush()
+		out)
 
 	res := PhaseResult{Command: idx}
 	switch {

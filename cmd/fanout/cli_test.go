@@ -55,7 +55,7 @@ func TestPlanAndValidateJSON(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	r := fanout(t, root, "plan", "-json", "examples/restart.hcl")
 	var plan map[string]any
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &plan) != nil || plan["format_version"] != "1.0" {
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &plan) != nil || plan["format_version"] != "1.1" {
 		t.Fatalf("plan -json: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 

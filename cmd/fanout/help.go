@@ -55,7 +55,8 @@ Examples:
   closed output pipe (| head) drops the rest of the output, not the run. On a terminal a status line
   shows progress; send SIGUSR1 (kill -USR1 PID) to list what runs now.
 
-  Exit status: 0 all succeeded, 1 the run failed, 2 bad usage or
+  Exit status: 0 all succeeded, 1 the run failed or was partial (hosts
+  dropped within a failure budget, rolled back), 2 bad usage or
   configuration (nothing ran), 130 interrupted (any interrupt signal).
 
 Options:

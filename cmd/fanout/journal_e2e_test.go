@@ -149,16 +149,7 @@ parallelize {
 	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
 	// Wait until the journal has quick completed, so the order below is
 	// fixed: its command ending is not enough, the record may lag it.
-	waitFor(t, "quick completed in the journal", func() bool {
-		files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			if strings.Contains(string(b), `{"type":"completed",`) && strings.Contains(string(b), `"task":"quick","path"`) {
-				return true
-			}
-		}
-		return false
-	})
+	waitCompleted(t, dir, "quick")
 	// SIGKILL: fanout records nothing more, releases nothing.
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -352,4 +343,24 @@ func fill(t *testing.T, dir string) {
 		}
 	}
 	t.Fatal("the file system did not fill")
+}
+
+// waitCompleted waits until the run journal in dir records task as
+// completed: the undo order is the order of these records, which may lag
+// the task's last command by a moment.
+func waitCompleted(t *testing.T, dir, task string) {
+	t.Helper()
+	want := `{"type":"completed",`
+	waitFor(t, task+" completed in the journal", func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			for l := range strings.Lines(string(b)) {
+				if strings.HasPrefix(l, want) && strings.Contains(l, `"task":"`+task+`"`) {
+					return true
+				}
+			}
+		}
+		return false
+	})
 }

@@ -19,7 +19,7 @@ var version = "0.1.0-dev"
 
 func main() {
 	// First, before anything reads arguments: the local transport re-executes
-	// this binary as the supervisor of each command it runs.
+	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
 	os.Exit(run(os.Args[1:], newStreams()))
 }

@@ -47,6 +47,11 @@ task "never" {
 	cmd, out, exited := startBackground(t, dir, func() bool {
 		return len(order(rec.read(t), "run", "start")) == 4
 	}, "apply", "main.hcl")
+	// one, two and three ended: the undo order is fixed once the journal
+	// has them all completed.
+	for _, task := range []string{"one", "two", "three"} {
+		waitCompleted(t, dir, task)
+	}
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

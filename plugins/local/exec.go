@@ -33,7 +33,7 @@ const (
 )
 
 // Exec runs req.Command as `SHELL -c COMMAND` in a new process group, with
-// this process's environment plus req.Env, stdin from /dev/null, and stdout
+// this process's environment plus req.Env, req.Stdin (or /dev/null), and stdout
 // and stderr written to out as the command produces them. It blocks until
 // the command exits.
 //
@@ -44,8 +44,9 @@ const (
 // to end (HUP, INT, QUIT, TERM, KILL) and its shell then exits, what is
 // left of the group is stopped the same way before Exec returns.
 //
-// On Linux, in a binary that calls SupervisorMain, the command runs under a
-// supervisor process that kills its group if this process dies first.
+// On Linux, in a binary that calls SupervisorMain, the command's group is
+// registered with the transport's supervisor process while its shell runs,
+// and is killed by it if this process dies first.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	e, shell, err := t.begin(req.ID)
 	if err != nil {
@@ -65,63 +66,23 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		// argument, since it may hold a password.
 		stdin = bytes.NewReader(req.Stdin)
 	}
-	p, err := startCommand(t.logger, shell, req.Command, environ(req.Env), stdin,
+	p, err := startCommand(t.logger, t.supervisor(), shell, req.Command, environ(req.Env), stdin,
 		&failureWriter{w: out.Stdout, f: failed}, &failureWriter{w: out.Stderr, f: failed})
 	if err != nil {
 		close(e.started)
 		return nil, err
 	}
-	pgid := p.pgid
-	e.pgid = pgid
+	e.pgid = p.pgid
 	close(e.started)
-	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", pgid, "supervised", p.report != nil)
+	t.logger.Debug("exec started", "exec", req.ID, "host", req.Host, "pgid", p.pgid, "supervised", p.sup != nil)
 
-	// Buffered so that the goroutine can always deliver; every path below
-	// receives from it, so it never outlives Exec.
-	waitc := make(chan error, 1)
-	go func() { waitc <- p.cmd.Wait() }()
-
-	var timeout <-chan time.Time
-	if req.Timeout > 0 {
-		timer := time.NewTimer(req.Timeout)
-		defer timer.Stop()
-		timeout = timer.C
-	}
-	var (
-		waitErr  error
-		timedOut bool
-		stopped  error // why the command was stopped, if not by its timeout
-	)
-	select {
-	case waitErr = <-waitc:
-		if e.stopRequested.Load() && groupAlive(pgid) {
-			// Its shell obeyed a Signal asking it to end; what it started
-			// in the background must end too.
-			t.logger.Debug("stopping what the signalled command left running", "exec", req.ID, "pgid", pgid)
-			_ = terminate(pgid, nil)
-		}
-	case <-timeout:
-		timedOut = true
-		waitErr = terminate(pgid, waitc)
-	case <-ctx.Done():
-		stopped = fmt.Errorf("command stopped: %w", context.Cause(ctx))
-		waitErr = terminate(pgid, waitc)
-	case <-t.closing:
-		stopped = fmt.Errorf("command stopped: %w", errClosed)
-		waitErr = terminate(pgid, waitc)
-	case <-failed.ch:
-		// Nobody reads the output any more: the command must not go on
-		// unwatched.
-		stopped = fmt.Errorf("command stopped: write output: %w", failed.err)
-		waitErr = terminate(pgid, waitc)
-	}
+	waitErr, timedOut, stopped := t.watch(ctx, e, p, req.Timeout, failed)
 	code, sig, signaled := p.status()
-	p.release()
 	sigName := ""
 	if signaled {
 		sigName = signalName(sig)
 	}
-	t.logger.Debug("exec finished", "exec", req.ID, "pgid", pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
+	t.logger.Debug("exec finished", "exec", req.ID, "pgid", p.pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
 	if stopped == nil {
 		select {
 		case <-failed.ch:
@@ -144,6 +105,93 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		return nil, fmt.Errorf("copy output of exec %s: %w", req.ID, waitErr)
 	}
 	return &sdk.ExecResponse{TimedOut: timedOut, ExitCode: code, Signal: sigName}, nil
+}
+
+// errTimedOut is watch's cause for stopping a command whose timeout has
+// passed, which is no error for Exec's caller.
+var errTimedOut = errors.New("timed out")
+
+// watch waits for the command p of e to end, and stops its process group
+// when its timeout passes (timedOut), or when ctx ends, Close is called or
+// a write of its output fails (stopped says which). It returns once the
+// shell has been reaped and its output copied, with cmd.Wait's error.
+func (t *Transport) watch(ctx context.Context, e *execution, p *process, timeout time.Duration, failed *writeFailure) (waitErr error, timedOut bool, stopped error) {
+	// The goroutine waits for the shell to exit, then for the go-ahead to
+	// reap it, which every path below gives before it waits for reaped.
+	exited, reap, reaped := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		p.awaitExit()
+		close(exited)
+		<-reap
+		waitErr = p.wait()
+		close(reaped)
+	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		timer = tm.C
+	}
+
+	// While the shell runs, its group stays registered with the
+	// supervisor, and whatever asks the command to stop stops the group.
+	cause := t.stopCause(ctx, timer, failed, exited)
+	if cause != nil {
+		terminate(p.pgid, exited)
+	} else {
+		t.stopSignalled(e, p.pgid)
+	}
+	close(reap)
+	if cause == nil {
+		// What the command left in the background may hold its output
+		// for up to outputGrace; it can still be stopped meanwhile, as
+		// while its shell ran.
+		if cause = t.stopCause(ctx, nil, failed, reaped); cause != nil {
+			terminate(p.pgid, nil)
+		} else {
+			t.stopSignalled(e, p.pgid)
+		}
+	}
+	<-reaped
+	// From here Signal leaves the group alone: its shell has been reaped,
+	// and once the rest has gone its id may name another group.
+	t.mu.Lock()
+	e.pgid = 0
+	t.mu.Unlock()
+	if errors.Is(cause, errTimedOut) {
+		return waitErr, true, nil
+	}
+	return waitErr, false, cause
+}
+
+// stopSignalled stops what is left of the group pgid, whose shell has
+// exited, if a Signal asked the command to end: the shell obeyed, and what
+// it started in the background must end too.
+func (t *Transport) stopSignalled(e *execution, pgid int) {
+	if e.stopRequested.Load() && groupAlive(pgid) {
+		t.logger.Debug("stopping what the signalled command left running", "pgid", pgid)
+		terminate(pgid, nil)
+	}
+}
+
+// stopCause waits for done and returns nil, unless first timeout fires
+// (errTimedOut), ctx ends, Close is called or a write of the command's
+// output fails: it then returns why the command must stop.
+func (t *Transport) stopCause(ctx context.Context, timeout <-chan time.Time, failed *writeFailure, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	case <-timeout:
+		return errTimedOut
+	case <-ctx.Done():
+		return fmt.Errorf("command stopped: %w", context.Cause(ctx))
+	case <-t.closing:
+		return fmt.Errorf("command stopped: %w", errClosed)
+	case <-failed.ch:
+		// Nobody reads the output any more: the command must not go on
+		// unwatched.
+		return fmt.Errorf("command stopped: write output: %w", failed.err)
+	}
 }
 
 // begin registers an Exec with the transport: it counts it for Close and
@@ -175,34 +223,33 @@ func (t *Transport) end(id string) {
 	t.execs.Done()
 }
 
-// terminate stops the process group pgid, whose leader's Wait reports on
-// waitc (nil if the leader has exited already): SIGTERM, then SIGKILL once
+// terminate stops the process group pgid, whose leader's exit closes
+// exited (nil if the leader has exited already): SIGTERM, then SIGKILL once
 // killGrace has passed and anything of the group is still alive. The leader
 // may exit on SIGTERM while a child that ignores it lives on, so the group,
-// not the leader, decides. It returns the leader's Wait error.
-func terminate(pgid int, waitc <-chan error) error {
+// not the leader, decides. It returns once the leader has exited and the
+// group is gone or has been sent SIGKILL.
+func terminate(pgid int, exited <-chan struct{}) {
 	_ = signalGroup(pgid, syscall.SIGTERM)
 	grace := time.NewTimer(killGrace)
 	defer grace.Stop()
 	poll := time.NewTicker(groupPoll)
 	defer poll.Stop()
 
-	var waitErr error
-	exited := waitc == nil
 	for {
-		if exited && !groupAlive(pgid) {
-			return waitErr
+		if exited == nil && !groupAlive(pgid) {
+			return
 		}
 		select {
-		case waitErr = <-waitc: // never ready once nil
-			exited, waitc = true, nil
+		case <-exited: // never ready once nil
+			exited = nil
 		case <-poll.C:
 		case <-grace.C:
 			_ = signalGroup(pgid, syscall.SIGKILL)
-			if !exited {
-				waitErr = <-waitc
+			if exited != nil {
+				<-exited
 			}
-			return waitErr
+			return
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -323,4 +324,123 @@ func TestConformance(t *testing.T) {
 		p := startPlugin(t)
 		sdktest.Conformance(t, p.tr, sdk.Host{Name: "localhost"})
 	})
+}
+
+// supervisorsOf lists the children of ppid that run as the local
+// transport's command supervisor.
+func supervisorsOf(t *testing.T, ppid int) []int {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var sups []int
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.HasPrefix(string(b), "fanout-local-supervisor\x00") {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if parentOf(pid) == ppid {
+			sups = append(sups, pid)
+		}
+	}
+	return sups
+}
+
+// parentOf returns pid's parent, 0 if it has gone.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+func TestPluginOneSupervisor(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("commands are supervised on Linux only")
+	}
+	const n = 3
+	p := startPlugin(t)
+	plugin := p.cmd.Process.Pid
+	results := make([]<-chan execResult, n)
+	for i := range n {
+		var stdout *sdktest.Output
+		stdout, _, results[i] = startExec(context.Background(), p.tr, &sdk.ExecRequest{
+			ID: fmt.Sprint("c", i), Command: "echo $$; echo $PPID; sleep 30 & sleep 30",
+		})
+		startedGroup(t, stdout)
+		waitSeen(t, stdout, "\n", 10*time.Second)
+		deadline := time.Now().Add(10 * time.Second)
+		for len(strings.Fields(stdout.String())) < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// The shell runs right under the plugin: no process of its own
+		// stands between them.
+		if f := strings.Fields(stdout.String()); len(f) < 2 || firstInt(t, f[1]) != plugin {
+			t.Errorf("command %d: stdout %q, want its shell's parent to be the plugin %d", i, stdout.String(), plugin)
+		}
+	}
+	// n commands running, one supervisor for them all.
+	if sups := supervisorsOf(t, plugin); len(sups) != 1 {
+		t.Errorf("the plugin runs %d supervisors %v for %d commands, want 1", len(sups), sups, n)
+	}
+
+	// A normal end leaves nothing behind: Close stops the commands and
+	// ends the supervisor before it returns.
+	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, ch := range results {
+		await(t, ch, 10*time.Second)
+	}
+	if sups := supervisorsOf(t, plugin); len(sups) != 0 {
+		t.Errorf("supervisor %v still runs after Close", sups)
+	}
+}
+
+func TestPluginSupervisorReplaced(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("commands are supervised on Linux only")
+	}
+	p := startPlugin(t)
+	plugin := p.cmd.Process.Pid
+	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30 & sleep 30"})
+	pgid := startedGroup(t, stdout)
+	sups := supervisorsOf(t, plugin)
+	if len(sups) != 1 {
+		t.Fatalf("supervisors %v, want 1", sups)
+	}
+	// Someone kills the supervisor: another takes its place, and learns of
+	// the command already running.
+	if err := syscall.Kill(sups[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		now := supervisorsOf(t, plugin)
+		if len(now) == 1 && now[0] != sups[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisors %v 10s after %d was killed, want one other", now, sups[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitSeen(t, p.logs, "starting another", 5*time.Second)
+	r, err := p.tr.Exec(context.Background(), &sdk.ExecRequest{ID: "next", Command: "true"}, sdk.ExecOutput{})
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("Exec after the supervisor was replaced = %+v, %v", r, err)
+	}
+
+	// The plugin dies: the first command, background child and all, dies
+	// with it, at the hands of the new supervisor.
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	await(t, ch, 5*time.Second)
+	waitGroupGone(t, pgid, 5*time.Second)
 }

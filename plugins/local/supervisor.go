@@ -5,27 +5,32 @@ import (
 	"sync/atomic"
 )
 
-// A command's supervisor is this plugin's own binary, re-executed under the
-// name supervisorArg0 with the shell's path and argument list as its
-// arguments. It
-// starts the shell in a new process group and waits for it; if the plugin
-// process dies first, it kills that group with SIGKILL. The plugin runs the
-// supervisor in a process group of its own, so that neither a signal for
-// the command nor one for the plugin's group reaches it.
+// The supervisor is this plugin's own binary, re-executed once per
+// transport under the name supervisorArg0, at the first command. It runs no
+// command itself: the plugin starts each command's shell directly, in a new
+// process group, and tells the supervisor which groups to kill should the
+// plugin die. It costs one process start per plugin, not one per command.
 //
-// The plugin and the supervisor talk over two pipes, passed as the
-// supervisor's file descriptors 3 and 4:
+// The plugin writes to the supervisor's file descriptor 3, a pipe, one line
+// per change:
 //
-//   - fd 3, the lifeline, is read by the supervisor. The plugin holds its
-//     write end and never writes: end of file means the plugin is gone.
-//   - fd 4, the report, is written by the supervisor, one line at a time:
-//     "pid N" once the shell started (N is also the command's process
-//     group) or "error MESSAGE" if it could not start; then "exit N" or
-//     "signal N" once the shell has ended.
+//   - "+PGID" once a command's shell has started (PGID is its pid, and its
+//     process group);
+//   - "-PGID" once the shell has exited, before the plugin reaps it.
+//
+// The plugin holds the pipe's only write end, so end of file means that
+// the plugin is gone, or that its transport was closed: the supervisor then
+// sends SIGKILL to every group still registered, and exits. Since the pipe
+// keeps the order of the lines, every "-PGID" written before the plugin
+// died is read before that end of file.
+//
+// A group id is a pid, which the system reuses once nothing holds it. The
+// supervisor never kills a reused one: a group is unregistered while its
+// shell is still a zombie, whose pid cannot be reused until the plugin
+// reaps it, and the plugin reaps it only after the line is in the pipe.
 const (
 	supervisorArg0 = "fanout-local-supervisor"
-	lifelineFD     = 3
-	reportFD       = 4
+	controlFD      = 3
 )
 
 // supervisorReady is set once SupervisorMain has run in this process and
@@ -42,25 +47,24 @@ var supervisorReady atomic.Bool
 //		...
 //	}
 //
-// On Linux the local transport then runs every command under a supervisor:
-// the binary itself, re-executed, which kills the command's process group
-// if the plugin process dies while the command runs (a panic, SIGKILL), so
-// that a crashed plugin leaves nothing running behind the rollback that
-// follows. In a binary that does not call SupervisorMain, and on other
-// systems, commands run directly under the plugin process and outlive a
-// crash of it.
+// On Linux the local transport then starts one supervisor per plugin
+// process: the binary itself, re-executed, which kills the process group
+// of every command still running if the plugin process dies (a panic,
+// SIGKILL), so that a crashed plugin leaves nothing running behind the
+// rollback that follows. In a binary that does not call SupervisorMain,
+// and on other systems, commands outlive a crash of the plugin.
 func SupervisorMain() {
 	if len(os.Args) > 0 && os.Args[0] == supervisorArg0 {
-		os.Exit(supervise(os.Args[1:]))
+		os.Exit(supervise())
 	}
 	supervisorReady.Store(true)
 }
 
-// supervisorPath returns the binary to re-execute as a supervisor, or false
-// when commands run unsupervised: on systems other than Linux, or in a
-// binary that did not call SupervisorMain. It is /proc/self/exe, which
-// names the very binary this process runs even if its file was replaced
-// by an upgrade since: a supervisor always speaks the plugin's protocol.
+// supervisorPath returns the binary to re-execute as the supervisor, or
+// false when commands run unsupervised: on systems other than Linux, or in
+// a binary that did not call SupervisorMain. It is /proc/self/exe, which
+// names the very binary this process runs even if its file was replaced by
+// an upgrade since: the supervisor always speaks the plugin's protocol.
 func supervisorPath() (string, bool) {
 	if !superviseCommands || !supervisorReady.Load() {
 		return "", false

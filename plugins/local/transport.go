@@ -41,12 +41,18 @@ type Transport struct {
 	// execs counts the Execs in progress, so that Close can wait for them.
 	// Add is called under mu while closed is false, never after.
 	execs sync.WaitGroup
+	// shutDown is closed once the first Close has seen every Exec return
+	// and has ended the supervisor.
+	shutDown chan struct{}
 
 	mu sync.Mutex
 	// guarded by mu
 	config  Config
 	running map[string]*execution // by ExecRequest.ID
 	closed  bool
+	// sup is the commands' supervisor, made at the first command that
+	// can have one; nil before, and in a binary that cannot supervise.
+	sup *supervisor
 }
 
 var (
@@ -61,7 +67,8 @@ type execution struct {
 	// arrive before pgid is known and must wait for it.
 	started chan struct{}
 	// pgid is the command's process group, which is its shell's pid; 0 if
-	// it failed to start. Written before started is closed.
+	// it failed to start, and again once Exec is done with the group.
+	// Set before started is closed; cleared under Transport.mu.
 	pgid int
 	// stopRequested is set by Signal before it sends a signal that asks
 	// the command to end (see endsCommand).
@@ -74,10 +81,11 @@ func New(logger hclog.Logger) *Transport {
 		logger = hclog.NewNullLogger()
 	}
 	return &Transport{
-		logger:  logger,
-		closing: make(chan struct{}),
-		config:  Config{Shell: defaultShell},
-		running: map[string]*execution{},
+		logger:   logger,
+		closing:  make(chan struct{}),
+		shutDown: make(chan struct{}),
+		config:   Config{Shell: defaultShell},
+		running:  map[string]*execution{},
 	}
 }
 
@@ -157,30 +165,60 @@ func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.Co
 }
 
 // Close stops every command still running (SIGTERM to its process group,
-// SIGKILL after a grace period) and waits for their Execs to return, or for
-// ctx. Execs started after Close fail. Close may be called more than once.
+// SIGKILL after a grace period), waits for their Execs to return, and ends
+// the commands' supervisor process; or it returns when ctx ends first.
+// Execs started after Close fail. Close may be called more than once.
 func (t *Transport) Close(ctx context.Context, _ *sdk.CloseRequest) (*sdk.CloseResponse, error) {
 	t.mu.Lock()
-	if !t.closed {
+	first := !t.closed
+	if first {
 		t.closed = true
 		close(t.closing)
 	}
 	t.mu.Unlock()
 
-	// The waiting goroutine outlives Close only when ctx ends first; it
-	// then ends with the last Exec, which the closing channel bounds to a
-	// few seconds unless a caller's output writer blocks.
-	done := make(chan struct{})
-	go func() {
-		t.execs.Wait()
-		close(done)
-	}()
+	if first {
+		// This goroutine outlives Close only when ctx ends first; it then
+		// ends with the last Exec, which the closing channel bounds to a
+		// few seconds unless a caller's output writer blocks. No Exec
+		// starts after closed is set, so sup is final here.
+		go func() {
+			t.execs.Wait()
+			if sup := t.supervisorIfAny(); sup != nil {
+				sup.close()
+			}
+			close(t.shutDown)
+		}()
+	}
 	select {
-	case <-done:
+	case <-t.shutDown:
 		return &sdk.CloseResponse{}, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("close local transport: wait for running commands: %w", ctx.Err())
 	}
+}
+
+// supervisor returns the commands' supervisor, made at the first call, or
+// nil when this binary cannot run one (see SupervisorMain). Called by an
+// Exec between begin and end.
+func (t *Transport) supervisor() *supervisor {
+	path, ok := supervisorPath()
+	if !ok {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sup == nil {
+		t.sup = newSupervisor(t.logger, path)
+	}
+	return t.sup
+}
+
+// supervisorIfAny returns the supervisor if one was made.
+func (t *Transport) supervisorIfAny() *supervisor {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sup
 }
 
 // errClosed is returned by calls made after Close.
@@ -213,8 +251,8 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	case <-ctx.Done():
 		return nil, fmt.Errorf("signal exec %s: wait for the command to start: %w", req.ExecID, ctx.Err())
 	}
-	// Held across the kill so that the group cannot be reaped and its id
-	// reused between the check and the signal: Exec unregisters under mu.
+	// Held across the kill so that Exec cannot be done with the group
+	// between the check and the signal: it clears pgid under mu.
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.running[req.ExecID] != e || e.pgid == 0 {

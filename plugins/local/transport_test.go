@@ -176,6 +176,34 @@ func TestExecCancel(t *testing.T) {
 	}
 }
 
+func TestExecCancelWhileBackgroundHoldsOutput(t *testing.T) {
+	// The shell exits at once; its background children keep its output
+	// open, which Exec reads for up to a second more. A cancellation in
+	// that second still stops them, as it would while the shell ran. One
+	// child says when the shell is gone (reaped: kill -0 fails).
+	tr := local.New(nil)
+	t.Cleanup(func() { _, _ = tr.Close(context.Background(), &sdk.CloseRequest{}) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{
+		ID:      "bg",
+		Command: `echo $$; sleep 30 & s=$$; (while kill -0 $s 2>/dev/null; do sleep 0.01; done; echo shell-gone; exec sleep 30) &`,
+	})
+	pgid := startedGroup(t, stdout)
+	waitSeen(t, stdout, "shell-gone\n", 10*time.Second)
+	select {
+	case r := <-ch:
+		t.Skipf("Exec returned before the test could cancel it (%+v, %v): the machine is too slow for this test", r.resp, r.err)
+	default:
+	}
+	cancel()
+	r := await(t, ch, 5*time.Second)
+	if !errors.Is(r.err, context.Canceled) {
+		t.Errorf("Exec = %+v, %v; want context.Canceled", r.resp, r.err)
+	}
+	waitGroupGone(t, pgid, 5*time.Second)
+}
+
 func TestSignal(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -90,6 +90,10 @@ type ApplyHuman struct {
 	buf         bytes.Buffer
 	// continued holds the streams whose last Output ended inside a line.
 	continued map[tailKey]bool
+	// checks holds each pair's last check attempt shown, wave the wave
+	// running or the pause before one, for the status line (rollout.go).
+	checks map[unitKey]string
+	wave   string
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -187,7 +191,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		delete(v.running, unitKey{e.Task, e.Host, e.Phase})
 		r := e.Result
 		if e.Phase == core.PhaseRun {
-			if r.Status == core.StatusOK {
+			if r.Status == core.StatusOK || r.Status == core.StatusConditionSkipped {
 				v.done++
 			} else {
 				v.failedN++
@@ -196,7 +200,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if v.groups != nil {
 			v.groups.finishedUnit(e)
 			v.writeGroups(b, v.groups.ready(false))
-		} else if !quiet || r.Status != core.StatusOK {
+		} else if !quiet || failed(r) {
 			b.WriteString(v.finishedLine(e))
 		}
 	case core.Stopping:
@@ -223,6 +227,8 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		if len(e.Failed) > 0 {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
 		}
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
+		v.renderRollout(b, e)
 	case core.RunFinished:
 		v.finished = true
 		if v.groups != nil {
@@ -238,7 +244,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 func (v *ApplyHuman) finishedLine(e core.UnitFinished) string {
 	r := e.Result
 	mark, code := "✓ ", ansiGreen
-	if r.Status != core.StatusOK {
+	switch r.Status {
+	case core.StatusOK:
+	case core.StatusConditionSkipped: // no failure: the task is not for this host
+		mark, code = "- ", ansiDim
+	default:
 		mark, code = "✗ ", ansiRed
 	}
 	took := " (" + duration(r.Duration) + ")"
@@ -341,6 +351,9 @@ func (v *ApplyHuman) statusLine() string {
 	}
 	s := fmt.Sprintf("%d done · %d running · %d failed · %d %s of %d · %s",
 		v.done, runRunning, v.failedN, pending, waiting, v.total, v.o.Now().Sub(v.started).Truncate(100*time.Millisecond))
+	if v.wave != "" {
+		s += " · " + v.wave
+	}
 	if v.rollback != "" {
 		s += " · rolling back " + v.rollback
 	}

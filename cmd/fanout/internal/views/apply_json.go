@@ -11,7 +11,7 @@ import (
 // JSONVersion is the version of the -json output (docs/json.md). The
 // minor grows when fields or event types are added; the major changes
 // only when a consumer would break.
-const JSONVersion = "1.0"
+const JSONVersion = "1.1"
 
 // ApplyJSON streams a run as JSON Lines: one event per line, a version
 // event first and run_finished, with the recap, last. Output is split
@@ -129,6 +129,11 @@ type jsonPhase struct {
 	Command    int    `json:"command,omitempty"`
 	Error      string `json:"error,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
+	// Attempts counts the run's attempts when it had retries; the check's
+	// attempts and its last output lines when it had a check.
+	Attempts      int      `json:"attempts,omitempty"`
+	CheckAttempts int      `json:"check_attempts,omitempty"`
+	CheckTail     []string `json:"check_tail,omitempty"`
 }
 
 // jsonRecap is the run's record, as the human recap shows it.
@@ -142,6 +147,11 @@ type jsonRecap struct {
 	Units          []jsonUnit      `json:"units"`
 	RolledBack     []string        `json:"rolled_back"`
 	RollbackFailed []string        `json:"rollback_failed"`
+	// Outcome is the status, "partial" when hosts were dropped within a
+	// failure budget; Waves and Dropped say which (rollout.go).
+	Outcome string        `json:"outcome"`
+	Waves   []jsonWaveRun `json:"waves,omitempty"`
+	Dropped []jsonDropped `json:"dropped,omitempty"`
 }
 
 type jsonPair struct {
@@ -167,7 +177,11 @@ type jsonUnit struct {
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 func (v *ApplyJSON) phase(r core.PhaseResult) *jsonPhase {
-	p := &jsonPhase{Status: r.Status.String(), ExitCode: r.ExitCode, Signal: r.Signal, Error: v.o.Redact.String(r.Err), DurationMS: ms(r.Duration)}
+	p := &jsonPhase{Status: r.Status.String(), ExitCode: r.ExitCode, Signal: r.Signal, Error: v.o.Redact.String(r.Err), DurationMS: ms(r.Duration),
+		CheckAttempts: r.CheckAttempts, CheckTail: v.o.Redact.Strings(r.CheckTail)}
+	if r.Attempts > 1 {
+		p.Attempts = r.Attempts
+	}
 	if r.Command >= 0 && failed(r) {
 		p.Command = r.Command + 1
 	}
@@ -203,6 +217,8 @@ func (v *ApplyJSON) Event(e core.Event) {
 		v.write(jsonRollbackStarted{v.env("rollback_started", e.Time), e.Task, nonNil(e.Hosts)})
 	case core.RollbackFinished:
 		v.write(jsonRollbackFinished{v.env("rollback_finished", e.Time), e.Task, nonNil(e.Failed)})
+	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
+		v.rolloutEvent(e)
 	case core.RunFinished:
 		res := e.Result
 		v.write(jsonRunFinished{v.env("run_finished", res.Started.Add(res.Duration)), v.recap(res)})
@@ -225,6 +241,7 @@ func (v *ApplyJSON) recap(res *core.Result) *jsonRecap {
 	if ff := res.FirstFailure; ff != nil {
 		r.FirstFailure = &jsonPair{Task: ff.Task, Host: ff.Host}
 	}
+	v.rolloutRecap(r, res)
 	for _, h := range res.Preflight {
 		r.Preflight = append(r.Preflight, jsonHostError{Host: h.Host, Error: rd.String(h.Err)})
 	}

@@ -82,7 +82,10 @@ func (g *grouper) unit(k unitKey) *heldUnit {
 func (g *grouper) started(e core.UnitStarted) { g.unit(unitKey{e.Task, e.Host, e.Phase}) }
 
 func (g *grouper) rollbackStarted(e core.RollbackStarted) {
-	g.expected[phaseKey{e.Task, core.PhaseRollback}] = len(e.Hosts)
+	pk := phaseKey{e.Task, core.PhaseRollback}
+	g.expected[pk] = len(e.Hosts)
+	// Rollbacks of hosts dropped earlier (rollout.go) were shown already.
+	g.finished[pk] = 0
 }
 
 func (g *grouper) output(e core.Output) {
@@ -116,13 +119,24 @@ func (g *grouper) finishedUnit(e core.UnitFinished) {
 func (g *grouper) ready(all bool) []block {
 	var out []block
 	for _, pk := range slices.Clone(g.order) {
-		if !all && g.finished[pk] < g.expected[pk] {
+		if !all && (g.finished[pk] < g.expected[pk] || g.unfinished(pk)) {
 			continue
 		}
 		out = append(out, g.take(pk)...)
 		g.order = slices.DeleteFunc(g.order, func(k phaseKey) bool { return k == pk })
 	}
 	return out
+}
+
+// unfinished reports whether a pair of pk started and has not finished:
+// the rollbacks of a dropped host (rollout.go) come with no count ahead.
+func (g *grouper) unfinished(pk phaseKey) bool {
+	for k, u := range g.units {
+		if k.task == pk.task && k.phase == pk.phase && u.result == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // take folds the held pairs of one (task, phase) into blocks, in the plan

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
 )
 
@@ -66,7 +67,10 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 	case *core.TaskNode:
 		var limits []string
 		limits = append(limits, "on "+plural(len(n.Hosts), "host"))
-		if n.MaxHosts < len(n.Hosts) {
+		if len(n.Waves) > 1 {
+			limits = append(limits, plural(len(n.Waves), "wave"))
+		}
+		if n.MaxHosts < widestWave(n) {
 			limits = append(limits, fmt.Sprintf("max_hosts = %d", n.MaxHosts))
 		}
 		if n.Timeout > 0 {
@@ -107,12 +111,77 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 				pw.field(body, label, fmt.Sprintf("%s=%q", k, n.Env[k]))
 			}
 		}
-		var hosts []string
-		for _, h := range n.Hosts {
-			hosts = append(hosts, h.Name)
+		pw.rollout(body, n)
+		if len(n.Waves) > 1 {
+			for i, w := range n.Waves {
+				label := ""
+				if i == 0 {
+					label = "waves"
+				}
+				budget := ""
+				if w.Budget > 0 {
+					budget = fmt.Sprintf(" (may drop %d)", w.Budget)
+				}
+				pw.field(body, label, fmt.Sprintf("%d. %s%s", i+1, strings.Join(hostNames(w.Hosts), ", "), budget))
+			}
+			return
 		}
-		pw.field(body, "hosts", strings.Join(hosts, ", "))
+		pw.field(body, "hosts", strings.Join(hostNames(n.Hosts), ", "))
 	}
+}
+
+// rollout writes a task's rollout settings, those it has.
+func (pw *planWriter) rollout(prefix string, n *core.TaskNode) {
+	pw.commands(prefix, "only_if", n.OnlyIf)
+	pw.commands(prefix, "unless", n.Unless)
+	if c := n.Check; c != nil {
+		pw.commands(prefix, "check", c.Run)
+		pw.field(prefix, "", fmt.Sprintf("every %s, for at most %s", formatDuration(c.Interval), formatDuration(c.Timeout)))
+	}
+	if n.Retries > 0 {
+		retry := plural(n.Retries, "retry")
+		if n.Retries > 1 {
+			retry = fmt.Sprintf("%d retries", n.Retries)
+		}
+		if n.RetryDelay > 0 {
+			retry += ", " + formatDuration(n.RetryDelay) + " apart"
+		}
+		pw.field(prefix, "retries", retry)
+	}
+	if len(n.Batch) > 0 {
+		var sizes []string
+		for _, b := range n.Batch {
+			sizes = append(sizes, b.String())
+		}
+		batch := "[" + strings.Join(sizes, ", ") + "]"
+		if n.Pause > 0 {
+			batch += ", pause " + formatDuration(n.Pause)
+		}
+		pw.field(prefix, "batch", batch)
+	}
+	if n.MaxFailures != (config.Size{}) {
+		pw.field(prefix, "budget", "max_failures = "+n.MaxFailures.String()+" per wave; a failed host is rolled back whole and dropped")
+	}
+}
+
+func hostNames(hosts []*core.Host) []string {
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Name
+	}
+	return out
+}
+
+// widestWave is the size of a task's largest wave.
+func widestWave(n *core.TaskNode) int {
+	w := len(n.Hosts)
+	if len(n.Waves) > 0 {
+		w = 0
+		for _, wv := range n.Waves {
+			w = max(w, len(wv.Hosts))
+		}
+	}
+	return w
 }
 
 func (pw *planWriter) commands(prefix, label string, cmds []string) {

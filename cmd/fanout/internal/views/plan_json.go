@@ -49,6 +49,28 @@ type jsonNode struct {
 	// PerHost is present when run, rollback or env differ between hosts;
 	// run, rollback and env are then the first host's.
 	PerHost []jsonHostValues `json:"per_host,omitempty"`
+	// A task's rollout, each only when set; waves only for more than one.
+	Waves        []jsonWave `json:"waves,omitempty"`
+	PauseMS      int64      `json:"pause_ms,omitempty"`
+	MaxFailures  string     `json:"max_failures,omitempty"`
+	Check        *jsonCheck `json:"check,omitempty"`
+	Retries      int        `json:"retries,omitempty"`
+	RetryDelayMS int64      `json:"retry_delay_ms,omitempty"`
+	OnlyIf       []string   `json:"only_if,omitempty"`
+	Unless       []string   `json:"unless,omitempty"`
+}
+
+// jsonWave is one wave of a task: its hosts, and how many may fail and be
+// dropped.
+type jsonWave struct {
+	Hosts  []string `json:"hosts"`
+	Budget int      `json:"max_failures"`
+}
+
+type jsonCheck struct {
+	Run        []string `json:"run"`
+	IntervalMS int64    `json:"interval_ms"`
+	TimeoutMS  int64    `json:"timeout_ms"`
 }
 
 type jsonHost struct {
@@ -102,6 +124,7 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 			}
 			j.Transfers = transfersJSON(n, rd)
 			j.PerHost = perHostJSON(n, rd)
+			rolloutJSON(&j, n, rd)
 			if len(n.Env) > 0 {
 				j.Env = map[string]string{}
 				for _, k := range slices.Sorted(maps.Keys(n.Env)) {
@@ -147,4 +170,21 @@ func planSummary(p *core.Plan) jsonPlanSummary {
 		}
 	})
 	return s
+}
+
+// rolloutJSON adds a task's rollout settings to its node.
+func rolloutJSON(j *jsonNode, n *core.TaskNode, rd *Redactor) {
+	if len(n.Waves) > 1 {
+		for _, w := range n.Waves {
+			j.Waves = append(j.Waves, jsonWave{Hosts: hostNames(w.Hosts), Budget: w.Budget})
+		}
+	}
+	j.PauseMS, j.Retries, j.RetryDelayMS = ms(n.Pause), n.Retries, ms(n.RetryDelay)
+	if n.MaxFailures.N > 0 {
+		j.MaxFailures = n.MaxFailures.String()
+	}
+	if c := n.Check; c != nil {
+		j.Check = &jsonCheck{Run: rd.Strings(c.Run), IntervalMS: ms(c.Interval), TimeoutMS: ms(c.Timeout)}
+	}
+	j.OnlyIf, j.Unless = rd.Strings(n.OnlyIf), rd.Strings(n.Unless)
 }

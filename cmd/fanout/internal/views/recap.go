@@ -99,7 +99,7 @@ func (t *Tails) Last(task, host string, phase core.Phase) (lines []string, dropp
 
 // failed reports whether a phase ended badly (skipped is not a failure).
 func failed(r core.PhaseResult) bool {
-	return r.Status != core.StatusOK && r.Status != core.StatusSkipped
+	return r.Status != core.StatusOK && r.Status != core.StatusSkipped && r.Status != core.StatusConditionSkipped
 }
 
 // exitCode renders the exit code column: the code when a command ran to
@@ -173,7 +173,10 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
 		for _, u := range rows {
 			status, dur := u.Run.Status.String(), "-"
-			if u.Run.Status != core.StatusSkipped && !unknownDuration(u.Run) {
+			if u.Run.Attempts > 1 {
+				status += fmt.Sprintf(" (%d attempts)", u.Run.Attempts)
+			}
+			if u.Run.Status != core.StatusSkipped && u.Run.Status != core.StatusConditionSkipped && !unknownDuration(u.Run) {
 				dur = duration(u.Run.Duration)
 			}
 			switch {
@@ -197,6 +200,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		b.WriteString("\n")
 	}
 
+	writeRollout(&b, res, o)
 	if done := rolledBack(res); len(done) > 0 {
 		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(done, ", "))
 	}
@@ -219,6 +223,8 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		b.WriteString(paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took)) + "\n")
 	case core.RunInterrupted:
 		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+	case core.RunPartial:
+		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s finished after %s, %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
 	default:
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
 	}
@@ -310,6 +316,13 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 		detail += " after " + duration(r.Duration)
 	}
 	fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), what, u.Host, o.Redact.String(detail))
+	if len(r.CheckTail) > 0 {
+		fmt.Fprintf(b, "      %s\n", paint(o.Color, ansiDim, "the check's last output:"))
+		for _, l := range r.CheckTail {
+			fmt.Fprintf(b, "      │ %s\n", terminalSafe(o.Redact.String(l), o))
+		}
+		return
+	}
 	lines, dropped, stream := tails.Last(u.Task, u.Host, phase)
 	if len(lines) == 0 {
 		return

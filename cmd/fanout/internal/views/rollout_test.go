@@ -1,0 +1,126 @@
+package views
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/core"
+)
+
+// rolloutEvents is a run of deploy on h1..h4 in two waves of two, h3
+// failing its check within the budget and dropped, h4's check failing
+// the same way twice before it passes, then a later task skipping h3.
+func rolloutEvents() (*core.Plan, []core.Event) {
+	var hosts []*core.Host
+	for _, n := range []string{"h1", "h2", "h3", "h4"} {
+		hosts = append(hosts, &core.Host{Name: n})
+	}
+	deploy := &core.TaskNode{Name: "deploy", Hosts: hosts, MaxHosts: 2}
+	after := &core.TaskNode{Name: "after", Hosts: hosts, MaxHosts: 4}
+	p := &core.Plan{Hosts: hosts, Roots: []core.Node{deploy, after}}
+	run, rb := core.PhaseRun, core.PhaseRollback
+	checkFail := core.PhaseResult{Status: core.StatusFailed, ExitCode: 7, Command: 0}
+	dropped := core.PhaseResult{Status: core.StatusCheckFailed, ExitCode: 7, Command: -1, Attempts: 1, CheckAttempts: 3,
+		Err: "3 attempts after 2s, the last exit 7", CheckTail: []string{"connection refused"}, Duration: 2 * time.Second}
+	ev := []core.Event{
+		core.RunStarted{RunID: "r1", Time: t0, Units: 8, Hosts: 4},
+		core.WaveStarted{Task: "deploy", Index: 1, Of: 2, Hosts: []string{"h1", "h2"}, Budget: 1, Time: t0},
+		started("deploy", "h1", run, 0), started("deploy", "h2", run, 0),
+		finished("deploy", "h1", run, ok(0, 10)), finished("deploy", "h2", run, ok(0, 10)),
+		core.WaveFinished{Task: "deploy", Index: 1, Of: 2, Time: at(20)},
+		core.Pausing{Task: "deploy", Next: 2, Duration: time.Second, Time: at(20)},
+		core.WaveStarted{Task: "deploy", Index: 2, Of: 2, Hosts: []string{"h3", "h4"}, Budget: 1, Time: at(1020)},
+		started("deploy", "h3", run, 1020), started("deploy", "h4", run, 1020),
+	}
+	for i := 1; i <= 3; i++ {
+		ev = append(ev, core.CheckAttempt{Task: "deploy", Host: "h3", Attempt: i, Result: checkFail, Last: "connection refused", Time: at(1030)})
+	}
+	for i := 1; i <= 2; i++ {
+		ev = append(ev, core.CheckAttempt{Task: "deploy", Host: "h4", Attempt: i, Result: checkFail, Last: "starting", Time: at(1030)})
+	}
+	ev = append(ev,
+		finished("deploy", "h3", run, dropped),
+		core.HostDropped{Host: "h3", Task: "deploy", Cause: `task "deploy" failed: check failed`, Time: at(3100)},
+		started("deploy", "h3", rb, 3100),
+		// h4 ends while h3 is rolled back: -group must not show h3's
+		// rollback half done.
+		core.CheckAttempt{Task: "deploy", Host: "h4", Attempt: 3, Result: ok(1030, 5), Time: at(1040)},
+		finished("deploy", "h4", run, ok(1020, 30)),
+		out("deploy", "h3", rb, core.Stdout, "undone\n"), finished("deploy", "h3", rb, ok(3100, 5)),
+		core.WaveFinished{Task: "deploy", Index: 2, Of: 2, Failed: []string{"h3"}, Time: at(3110)},
+		core.HostSkipped{Task: "after", Host: "h3", Reason: `host dropped after task "deploy" failed on it`},
+	)
+	for _, h := range []string{"h1", "h2", "h4"} {
+		ev = append(ev, started("after", h, run, 3200), finished("after", h, run, ok(3200, 5)))
+	}
+	res := &core.Result{RunID: "r1", Status: core.RunPartial, Cause: "partial: 1 of 4 hosts dropped, rolled back", Started: t0, Duration: 3300 * time.Millisecond,
+		Units:   []*core.UnitResult{{Task: "deploy", Host: "h3", Run: dropped, Rollback: &core.PhaseResult{Status: core.StatusOK, Duration: 5 * time.Millisecond}}},
+		Waves:   []core.WaveResult{{Task: "deploy", Index: 1, Of: 2, Hosts: []string{"h1", "h2"}, Finished: true}, {Task: "deploy", Index: 2, Of: 2, Hosts: []string{"h3", "h4"}, Failed: []string{"h3"}, Finished: true}},
+		Dropped: []core.DroppedHost{{Host: "h3", Task: "deploy", Cause: `task "deploy" failed: check failed`, RolledBack: []string{"deploy"}}},
+	}
+	return p, append(ev, core.RunFinished{Result: res})
+}
+
+func TestApplyHumanRollout(t *testing.T) {
+	p, events := rolloutEvents()
+	for _, group := range []bool{false, true} {
+		var b bytes.Buffer
+		v := NewApplyHuman(&b, p, ApplyOptions{Group: group})
+		for _, e := range events {
+			v.Event(e)
+		}
+		got := squashSpaces(b.String())
+		for _, want := range []string{
+			`Wave 2 of 2 of task "deploy": h[3-4] (2), may drop 1`,
+			"Pausing 1s before wave 2",
+			"check attempt 1: exit 7: connection refused",
+			"check passed (attempt 3)",
+			"Dropping host h3 within the failure budget",
+			"Dropped hosts (rolled back whole):",
+			"h3: task \"deploy\" failed: check failed; rolled back deploy",
+			"the check's last output:",
+			"Run r1 finished after 3.3s, partial: 1 of 4 hosts dropped, rolled back.",
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("group=%v: output lacks %q:\n%s", group, want, b.String())
+			}
+		}
+		// A failing attempt that says nothing new is not shown again.
+		if strings.Contains(got, "check attempt 2: exit 7: connection refused") {
+			t.Errorf("group=%v: a repeated check attempt shown:\n%s", group, b.String())
+		}
+		if !strings.Contains(got, "h4 │ deploy │ check attempt 1: exit 7: starting") {
+			t.Errorf("group=%v: h4's first attempt not shown:\n%s", group, b.String())
+		}
+		if strings.Contains(got, "did not finish") {
+			t.Errorf("group=%v: a drop's rollback shown before it finished:\n%s", group, b.String())
+		}
+		if group && !strings.Contains(got, "h[1-2,4] (3) │ after │ ✓ ok") {
+			t.Errorf("-group does not show task after once its hosts but the dropped one finished:\n%s", b.String())
+		}
+	}
+}
+
+func squashSpaces(s string) string {
+	for strings.Contains(s, "  ") {
+		s = strings.ReplaceAll(s, "  ", " ")
+	}
+	return s
+}
+
+func TestStatusLineShowsWave(t *testing.T) {
+	p, events := rolloutEvents()
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{Progress: true, Width: 200, Now: func() time.Time { return at(2000) }})
+	for _, e := range events {
+		v.Event(e)
+		if _, ok := e.(core.Pausing); ok && !strings.Contains(b.String(), "pausing before wave 2 of deploy") {
+			t.Errorf("the status line does not say the run pauses:\n%q", b.String())
+		}
+		if w, ok := e.(core.WaveStarted); ok && w.Index == 2 && !strings.Contains(b.String(), "wave 2/2 of deploy") {
+			t.Errorf("the status line does not show the wave:\n%q", b.String())
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package core
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// hostFailed handles a failed pair of a wave. Within the wave's failure
+// budget, the host is dropped: rolled back whole and left out of the rest
+// of the run, which goes on. Over it, or for a canary (a wave of one),
+// or once the run is stopping anyway, the task fails as any task does and
+// on_failure applies.
+func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) {
+	stopping := r.isStopping()
+	r.mu.Lock()
+	cause := fmt.Sprintf("task %q failed: %s", t.Name, u.Run.Describe())
+	r.mu.Unlock()
+	r.ro.mu.Lock()
+	r.ro.init()
+	if r.ro.dropped[u.Host] != nil {
+		// Another task failed there first and is dropping the host; it
+		// waited for this pair and rolls it back with the rest.
+		r.ro.mu.Unlock()
+		return
+	}
+	wr.Failed = append(wr.Failed, u.Host)
+	within := !stopping && len(w.Hosts) > 1 && len(wr.Failed) <= w.Budget
+	var d *DroppedHost
+	if within {
+		d = &DroppedHost{Host: u.Host, Task: t.Name, Cause: cause}
+		r.ro.dropped[u.Host] = d
+		r.ro.order = append(r.ro.order, d)
+	}
+	over := !within && !stopping && w.Budget > 0 && len(wr.Failed) == w.Budget+1
+	failed := slices.Clone(wr.Failed)
+	r.ro.mu.Unlock()
+	if !within {
+		if over {
+			r.emit(BudgetExceeded{Task: t.Name, Index: wr.Index, Of: wr.Of, Failed: failed, Budget: w.Budget, Time: time.Now()})
+		}
+		r.fail(t, u)
+		return
+	}
+	r.dropHost(t, u, d)
+}
+
+// dropHost rolls back every task that started on the dropped host, newest
+// first, each on that host only. Pairs still running there (tasks beside
+// this one) are waited for first: they are the newest. A rollback that
+// fails leaves the host in a state nobody knows, which no budget covers:
+// the task fails then.
+func (r *run) dropHost(t *TaskNode, u *UnitResult, d *DroppedHost) {
+	r.record(&JournalRecord{Type: RecordHostDropped, Task: t.Name, Host: d.Host, Reason: d.Cause})
+	r.emit(HostDropped{Host: d.Host, Task: t.Name, Cause: d.Cause, Time: time.Now()})
+
+	r.ro.mu.Lock()
+	for r.ro.busy[d.Host] > 0 {
+		r.ro.idle.Wait()
+	}
+	tasks := slices.Clone(r.ro.hostTasks[d.Host])
+	r.ro.mu.Unlock()
+
+	h := hostOf(t, d.Host)
+	failed := false
+	for _, tt := range slices.Backward(tasks) {
+		if r.ctx.Err() != nil {
+			break
+		}
+		r.mu.Lock()
+		uu := r.units[unitKey{tt, d.Host}]
+		skip := len(tt.Rollback) == 0 || nothingRan(uu.Run) || uu.Rollback != nil
+		r.mu.Unlock()
+		if skip {
+			continue
+		}
+		res := r.runUnit(r.ctx, tt, h, PhaseRollback)
+		r.mu.Lock()
+		uu.Rollback = &res
+		if res.Status != StatusOK {
+			r.rbFailed = append(r.rbFailed, tt.Name+" on "+d.Host)
+		}
+		r.mu.Unlock()
+		r.ro.mu.Lock()
+		d.RolledBack = append(d.RolledBack, tt.Name)
+		if res.Status != StatusOK {
+			d.RollbackFailed, failed = true, true
+		}
+		r.ro.mu.Unlock()
+	}
+	if failed {
+		r.fail(t, u)
+	}
+}
+
+// nothingRan reports whether a run phase sent no command of the task to
+// its host: it never connected, never started, or a condition left it
+// out. Such a pair has nothing to roll back. An interrupted one may have.
+func nothingRan(res PhaseResult) bool {
+	return res.Command == -1 && res.Attempts == 0 && res.Status != StatusInterrupted
+}
+
+// hostOf returns t's host named name.
+func hostOf(t *TaskNode, name string) *Host {
+	for _, h := range t.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	panic("core: host " + name + " is not one of task " + t.Name + "'s")
+}
+
+// rolloutResult adds the waves and the dropped hosts to res; a run that
+// would have succeeded but for hosts dropped within a budget is partial.
+// Called with r.mu held.
+func (r *run) rolloutResult(res *Result) {
+	r.ro.mu.Lock()
+	defer r.ro.mu.Unlock()
+	for _, w := range r.ro.waves {
+		c := *w
+		c.Hosts, c.Failed = slices.Clone(w.Hosts), slices.Clone(w.Failed)
+		res.Waves = append(res.Waves, c)
+	}
+	for _, d := range r.ro.order {
+		c := *d
+		c.RolledBack = slices.Clone(d.RolledBack)
+		res.Dropped = append(res.Dropped, c)
+	}
+	if res.Status == RunSucceeded && len(res.Dropped) > 0 {
+		res.Status = RunPartial
+		res.Cause = fmt.Sprintf("partial: %d of %d hosts dropped, rolled back", len(res.Dropped), len(r.plan.Hosts))
+	}
+}

@@ -1,0 +1,32 @@
+package core
+
+import "slices"
+
+// rolloutRecord takes a journal record of a rollout into the result a
+// journal rebuilds, for `fanout runs show`: the waves, and the dropped
+// hosts with the tasks their drop rolled back. What to roll back is read
+// from the unit records alone, as for any run.
+func rolloutRecord(res *Result, rec *JournalRecord) {
+	switch rec.Type {
+	case RecordWaveStarted:
+		res.Waves = append(res.Waves, WaveResult{Task: rec.Task, Index: rec.Wave, Of: rec.Waves, Hosts: slices.Clone(rec.Hosts), Started: rec.Time})
+	case RecordWaveFinished:
+		for i := range res.Waves {
+			if w := &res.Waves[i]; w.Task == rec.Task && w.Index == rec.Wave {
+				w.Finished, w.Failed, w.Duration = true, slices.Clone(rec.Failed), rec.Time.Sub(w.Started)
+			}
+		}
+	case RecordHostDropped:
+		res.Dropped = append(res.Dropped, DroppedHost{Host: rec.Host, Task: rec.Task, Cause: rec.Reason})
+	case RecordUnitFinished:
+		if rec.Phase != PhaseRollback || rec.Result == nil {
+			return
+		}
+		for i := range res.Dropped {
+			if d := &res.Dropped[i]; d.Host == rec.Host && !slices.Contains(d.RolledBack, rec.Task) {
+				d.RolledBack = append(d.RolledBack, rec.Task)
+				d.RollbackFailed = d.RollbackFailed || rec.Result.Status != StatusOK
+			}
+		}
+	}
+}
