@@ -359,3 +359,33 @@ task "hello" {
 		}
 	}
 }
+
+// examples/deploy.hcl runs as it is on the local transport, and a broken
+// release switches every host back.
+func TestApplyDeployExample(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	state := "/tmp/fanout-deploy-example"
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(state) })
+	r := fanout(t, root, "apply", "examples/deploy.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "app 2026-11-30 (build 2026-11-30), 2 roles, workers=4") {
+		t.Errorf("app1 does not run the new release with its config:\n%s", r.stdout)
+	}
+	if got := mustRead(t, filepath.Join(state, "fetched", "app2.conf")); !strings.Contains(got, "release=2026-11-30\nrole=app\nworkers=2\n") {
+		t.Errorf("app2's fetched config = %q", got)
+	}
+	r = fanout(t, root, "apply", "-var", "release=2026-12-01", "-var", "broken=app2", "examples/deploy.hcl")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, h := range []string{"app1", "app2"} {
+		if link, err := os.Readlink(filepath.Join(state, h, "current")); err != nil || link != "releases/2026-11-30" {
+			t.Errorf("%s: current -> %q (%v) after the rollback, want releases/2026-11-30", h, link, err)
+		}
+	}
+}
