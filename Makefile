@@ -1,6 +1,6 @@
 # fanout's build, example and test entry points. `make test` is what CI runs
 # (.ci/run) and what the README tells you to run; it installs what the tests
-# need on a fresh Debian machine (OpenSSH's sshd and client) first.
+# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear) first.
 
 GO      ?= go
 BIN     ?= bin/fanout
@@ -25,14 +25,21 @@ example: build
 
 test: test-deps check race
 
-# The SSH tests start real OpenSSH sshd processes on 127.0.0.x and a real
-# ssh-agent; install them when missing (CI and fresh machines run as root).
+# The SSH tests start real OpenSSH sshd and Debian's dropbear processes on
+# 127.0.0.x and a real ssh-agent; install them when missing (CI and fresh
+# machines run as root).
 test-deps:
 	@if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null || ! command -v ssh-keygen >/dev/null; then \
 		echo "installing openssh-server and openssh-client for the SSH tests"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-server openssh-client >/dev/null; \
+	fi
+	@if [ ! -x /usr/sbin/dropbear ]; then \
+		echo "installing dropbear-bin for the SSH interoperability tests"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
 	fi
 
 check: fmt vet

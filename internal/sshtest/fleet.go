@@ -1,8 +1,10 @@
 package sshtest
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -20,11 +22,47 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// Paths of the OpenSSH programs the fleet runs. sshd must be started by an
+// Paths of the programs the fleet runs. sshd must be started by an
 // absolute path: it re-executes itself for every connection.
 const (
-	SSHDPath  = "/usr/sbin/sshd"
-	AgentPath = "/usr/bin/ssh-agent"
+	SSHDPath     = "/usr/sbin/sshd"
+	AgentPath    = "/usr/bin/ssh-agent"
+	DropbearPath = "/usr/sbin/dropbear"
+	// DropbearConvertPath converts the fleet's OpenSSH host keys to
+	// dropbear's format (Debian's dropbear-bin).
+	DropbearConvertPath = "/usr/bin/dropbearconvert"
+	// UnsharePath runs dropbear in a mount namespace of its own (see
+	// Dropbear).
+	UnsharePath = "/usr/bin/unshare"
+)
+
+// Server is the SSH server program of a fleet's hosts.
+type Server string
+
+// The servers a fleet can run.
+const (
+	// OpenSSH is Debian's sshd (openssh-server), the default.
+	OpenSSH Server = "openssh"
+	// Dropbear is Debian's dropbear (dropbear-bin). It has no
+	// AuthorizedKeysFile setting and reads ~USER/.ssh/authorized_keys of
+	// the login user, so the fleet runs it in a mount namespace of its own
+	// where the fleet's directory is bind-mounted over that home: nothing
+	// of the machine's own home is read or written. That takes root (a
+	// fleet of dropbear hosts fails, or skips with FANOUT_SKIP_SSHD=1,
+	// without it). Sessions get HOME set to that directory; MaxSessions and
+	// SSHDConfig do not apply.
+	Dropbear Server = "dropbear"
+)
+
+// KeyType is the type of the fleet's client key.
+type KeyType string
+
+// The client key types.
+const (
+	// Ed25519 is the default client key type.
+	Ed25519 KeyType = "ed25519"
+	// RSA is a 2048-bit RSA client key.
+	RSA KeyType = "rsa"
 )
 
 // SkipEnv is the environment variable that turns a missing sshd into a
@@ -57,6 +95,15 @@ type Options struct {
 	MaxSessions int
 	// NoAgent leaves out the ssh-agent; AgentSocket is then empty.
 	NoAgent bool
+	// Server is the hosts' SSH server; default OpenSSH.
+	Server Server
+	// ClientKeyType is the type of the client key; default Ed25519.
+	ClientKeyType KeyType
+	// SSHDConfig holds sshd_config lines placed before the fleet's own,
+	// so that they win where both set a keyword (OpenSSH takes a
+	// keyword's first value), e.g. "PubkeyAcceptedAlgorithms
+	// rsa-sha2-512".
+	SSHDConfig string
 }
 
 // Fleet is a running set of sshd hosts and the client material to reach
@@ -69,7 +116,7 @@ type Fleet struct {
 	// User is the login name every host accepts: the current user.
 	User string
 	// ClientKey is the path of the unencrypted private client key (OpenSSH
-	// format), authorized on every host.
+	// format, of Options.ClientKey's type), authorized on every host.
 	ClientKey string
 	// EncryptedClientKey is the same private key encrypted with Passphrase.
 	EncryptedClientKey string
@@ -92,12 +139,10 @@ type Fleet struct {
 // fails t (or skips it, see SkipEnv) when the fleet cannot be started.
 func Start(t testing.TB, opts Options) *Fleet {
 	t.Helper()
-	if _, err := os.Stat(SSHDPath); err != nil {
-		if os.Getenv(SkipEnv) == "1" {
-			t.Skipf("sshtest: %s not installed and %s=1", SSHDPath, SkipEnv)
-		}
-		t.Fatalf("sshtest: %s is required (apt-get install openssh-server), or set %s=1 to skip: %v", SSHDPath, SkipEnv, err)
+	if opts.Server == "" {
+		opts.Server = OpenSSH
 	}
+	requireServer(t, opts.Server)
 	if opts.Hosts <= 0 {
 		opts.Hosts = 1
 	}
@@ -138,17 +183,22 @@ func Start(t testing.TB, opts Options) *Fleet {
 	mkdir(t, filepath.Join(f.Dir, "cfg"))
 	t.Cleanup(func() { f.teardown(t) })
 
-	f.writeClientKeys(t)
+	f.writeClientKeys(t, opts.ClientKeyType)
+	if opts.Server == Dropbear {
+		f.writeDropbearHome(t)
+	}
 	for i := range opts.Hosts {
 		h := &Host{
-			Name:  fmt.Sprintf("host%d", i+1),
-			Addr:  fmt.Sprintf("127.0.0.%d", opts.Base+i),
-			fleet: f,
+			Name:   fmt.Sprintf("host%d", i+1),
+			Addr:   fmt.Sprintf("127.0.0.%d", opts.Base+i),
+			Server: opts.Server,
+			fleet:  f,
 		}
 		h.LogFile = filepath.Join(f.Dir, "logs", h.Name+".log")
 		h.cfgFile = filepath.Join(f.Dir, "cfg", h.Name+".conf")
 		h.HostKey = writeHostKey(t, filepath.Join(f.Dir, "cfg", h.Name+".ed25519"), h.Name)
 		h.maxSessions = opts.MaxSessions
+		h.extraConfig = opts.SSHDConfig
 		f.Hosts = append(f.Hosts, h)
 	}
 	for _, h := range f.Hosts {
@@ -206,9 +256,36 @@ func (f *Fleet) Processes(t testing.TB, substr string) []int {
 	return pids
 }
 
-func (f *Fleet) writeClientKeys(t testing.TB) {
+// ProcessesRunning returns the pids of the processes running on the
+// fleet's hosts whose command line is exactly cmdline (arguments separated
+// by one space): the process itself, not a shell whose script mentions it.
+func (f *Fleet) ProcessesRunning(t testing.TB, cmdline string) []int {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	var pids []int
+	for _, p := range findProcesses(tokenEnv + "=" + f.token + "/") {
+		if p.cmdline == cmdline {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
+func (f *Fleet) writeClientKeys(t testing.TB, kind KeyType) {
+	t.Helper()
+	var (
+		priv crypto.Signer
+		name = "id_ed25519"
+		err  error
+	)
+	switch kind {
+	case "", Ed25519:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case RSA:
+		name = "id_rsa"
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		t.Fatalf("sshtest: unknown client key type %q", kind)
+	}
 	if err != nil {
 		t.Fatalf("sshtest: generate client key: %v", err)
 	}
@@ -216,16 +293,16 @@ func (f *Fleet) writeClientKeys(t testing.TB) {
 	if err != nil {
 		t.Fatalf("sshtest: marshal client key: %v", err)
 	}
-	f.ClientKey = filepath.Join(f.Dir, "id_ed25519")
+	f.ClientKey = filepath.Join(f.Dir, name)
 	writeFile(t, f.ClientKey, pem.EncodeToMemory(block), 0o600)
 	enc, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "fanout-sshtest-client", []byte(f.Passphrase))
 	if err != nil {
 		t.Fatalf("sshtest: marshal encrypted client key: %v", err)
 	}
-	f.EncryptedClientKey = filepath.Join(f.Dir, "id_ed25519_encrypted")
+	f.EncryptedClientKey = filepath.Join(f.Dir, name+"_encrypted")
 	writeFile(t, f.EncryptedClientKey, pem.EncodeToMemory(enc), 0o600)
 
-	sshPub, err := ssh.NewPublicKey(pub)
+	sshPub, err := ssh.NewPublicKey(priv.Public())
 	if err != nil {
 		t.Fatalf("sshtest: client public key: %v", err)
 	}

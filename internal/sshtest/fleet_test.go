@@ -22,6 +22,9 @@ func dial(t *testing.T, f *sshtest.Fleet, h *sshtest.Host, auth ssh.AuthMethod) 
 		User:            f.User,
 		Auth:            []ssh.AuthMethod{auth},
 		HostKeyCallback: cb,
+		// dropbear 2022.83 lists RSA host key algorithms without an RSA
+		// host key, then fails the key exchange if the client picks one.
+		HostKeyAlgorithms: []string{ssh.KeyAlgoED25519},
 	})
 }
 
@@ -92,4 +95,43 @@ func TestNoAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestDropbearFleet runs a dropbear host: the agent's key logs in, a
+// command runs with the fleet's token, and the host's counters read
+// dropbear's log.
+func TestDropbearFleet(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Server: sshtest.Dropbear})
+	h := f.Hosts[0]
+	ac, err := net.Dial("unix", f.AgentSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	c, err := dial(t, f, h, ssh.PublicKeysCallback(agent.NewClient(ac).Signers))
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", h.Name, err, h.Log(t))
+	}
+	defer c.Close()
+	if !strings.HasPrefix(string(c.ServerVersion()), "SSH-2.0-dropbear") {
+		t.Errorf("server version %q", c.ServerVersion())
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Output("sleep 61 >/dev/null 2>&1 & echo started")
+	if err != nil || !strings.Contains(string(out), "started") {
+		t.Fatalf("output %q, %v", out, err)
+	}
+	if pids := f.Processes(t, "sleep 61"); len(pids) != 1 {
+		t.Errorf("sleep 61 found %d times on the host, want once (teardown kills it)", len(pids))
+	}
+	if n := h.AcceptedPublickey(t); n != 1 {
+		t.Errorf("%d logins, want 1:\n%s", n, h.Log(t))
+	}
+	if n := h.Connections(t); n != 1 {
+		t.Errorf("%d connections, want 1:\n%s", n, h.Log(t))
+	}
 }

@@ -106,8 +106,44 @@ type credentials struct {
 	sources []string // "agent SOCK: 2 keys", "identity file F"
 }
 
-// authMethod is the one publickey method that offers every key in order.
-func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.signers...) }
+// authMethod is the one publickey method that offers every key in order,
+// RSA keys signing with rsa-sha2-512 first, as OpenSSH prefers. x/crypto
+// signs an RSA key with the first algorithm of its own order (256, then
+// 512) that the server's server-sig-algs lists, and OpenSSH lists there
+// every algorithm it knows, not the ones PubkeyAcceptedAlgorithms allows:
+// a server accepting only rsa-sha2-512 refused the key. When every key
+// has been offered, each RSA key is offered again with rsa-sha2-256, then
+// as x/crypto chooses (ssh-rsa for a server without server-sig-algs):
+// retries come last, so that they cost a server's MaxAuthTries nothing
+// when another key logs in.
+func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(offerings(c.signers)...) }
+
+// offerings orders signers for publickey authentication: each one, an RSA
+// one signing with rsa-sha2-512 only, then the RSA ones again with
+// rsa-sha2-256 only, then as they are. A signer that cannot choose its
+// algorithm (neither an AlgorithmSigner nor an agent key) is offered once,
+// as it is.
+func offerings(signers []ssh.Signer) []ssh.Signer {
+	out := make([]ssh.Signer, 0, len(signers))
+	var retries, last []ssh.Signer
+	for _, s := range signers {
+		as, ok := s.(ssh.AlgorithmSigner)
+		if !ok || s.PublicKey().Type() != ssh.KeyAlgoRSA {
+			out = append(out, s)
+			continue
+		}
+		s512, err512 := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA512})
+		s256, err256 := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA256})
+		if err512 != nil || err256 != nil {
+			out = append(out, s)
+			continue
+		}
+		out = append(out, s512)
+		retries = append(retries, s256)
+		last = append(last, s)
+	}
+	return append(append(out, retries...), last...)
+}
 
 // credentialsFor collects the keys for tg without contacting the server. It
 // returns an error wrapping ErrNoCredentials, saying what was tried, when

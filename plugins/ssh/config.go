@@ -132,7 +132,7 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 				"The identity_file %q cannot be read: %v. Give the path of an existing private key, or remove the setting to use the ssh-agent.", cfg.IdentityFile, err)
 		}
 	}
-	cfg.KnownHosts = d.strList(attrKnownHosts)
+	cfg.KnownHosts = d.strOrList(attrKnownHosts)
 	for i, f := range cfg.KnownHosts {
 		if strings.TrimSpace(f) == "" {
 			d.errorf(attrKnownHosts, "Empty known_hosts path", "Element %d of known_hosts is empty; give the path of a known_hosts file.", i)
@@ -209,7 +209,8 @@ func transportSchema() sdk.Schema {
 		{Name: attrUser, Type: cty.String, Description: "Login user for every host (default: ssh_config User, then the local user)."},
 		{Name: attrPort, Type: cty.Number, Description: "SSH port (default: ssh_config Port, then 22)."},
 		{Name: attrIdentityFile, Type: cty.String, Description: "Private key tried after the agent's keys (default: ssh_config IdentityFile, then ~/.ssh/id_*). An encrypted key's passphrase is asked for once, on the terminal."},
-		{Name: attrKnownHosts, Type: cty.List(cty.String), Description: "known_hosts files checked besides ~/.ssh/known_hosts; accept-new records keys in the first."},
+		// Any type, checked by decodeConfig: one path or a list of them.
+		{Name: attrKnownHosts, Type: cty.DynamicPseudoType, Description: "A known_hosts file, or a list of them, checked besides ~/.ssh/known_hosts; accept-new records keys in the first."},
 		{Name: attrHostKeyChecking, Type: cty.String, Description: `"strict" (default): refuse hosts whose key is unknown; "accept-new": record unknown keys. A changed key is always refused.`},
 		{Name: attrMaxSessions, Type: cty.Number, Description: "Commands run at once on one host's connection (default 10); more wait."},
 		{Name: attrMaxConnects, Type: cty.Number, Description: "Connections set up at once across all hosts (default 32)."},
@@ -314,21 +315,26 @@ func (d decoder) duration(attr string) (time.Duration, bool) {
 	return dur, true
 }
 
-func (d decoder) strList(attr string) []string {
+// strOrList reads a string or a list of strings: `known_hosts = "f"` is
+// how most people write one file.
+func (d decoder) strOrList(attr string) []string {
 	v, ok := d.get(attr)
 	if !ok {
 		return nil
 	}
 	ty := v.Type()
+	if ty == cty.String {
+		return []string{v.AsString()}
+	}
 	if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
-		d.errorf(attr, "Invalid "+attr, "%s must be a list of strings.", attr)
+		d.errorf(attr, "Invalid "+attr, "%s must be a path or a list of paths (strings), not %s.", attr, ty.FriendlyName())
 		return nil
 	}
 	var out []string
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()
 		if e.IsNull() || !e.IsKnown() || e.Type() != cty.String {
-			d.errorf(attr, "Invalid "+attr, "%s must be a list of strings.", attr)
+			d.errorf(attr, "Invalid "+attr, "%s must be a path or a list of paths (strings).", attr)
 			return nil
 		}
 		out = append(out, e.AsString())

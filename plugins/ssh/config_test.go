@@ -32,6 +32,12 @@ func TestConfigure(t *testing.T) {
 			"keepalive_interval": cty.StringVal("1m"), "agent_socket": cty.StringVal("/tmp/agent"),
 			"proxy_jump": cty.StringVal("jump@bastion:2222,ssh://other"),
 		}},
+		{name: "known_hosts one string", attrs: map[string]cty.Value{"known_hosts": cty.StringVal("/tmp/kh")}},
+		{name: "known_hosts a tuple", attrs: map[string]cty.Value{"known_hosts": cty.TupleVal([]cty.Value{cty.StringVal("/tmp/kh"), cty.StringVal("/tmp/kh2")})}},
+		{name: "known_hosts a number", attrs: map[string]cty.Value{"known_hosts": cty.NumberIntVal(3)},
+			wantAttr: "known_hosts", want: []string{"a path or a list of paths"}},
+		{name: "known_hosts a list of numbers", attrs: map[string]cty.Value{"known_hosts": cty.TupleVal([]cty.Value{cty.NumberIntVal(3)})},
+			wantAttr: "known_hosts", want: []string{"a path or a list of paths"}},
 		{name: "no off", attrs: map[string]cty.Value{"host_key_checking": cty.StringVal("off")},
 			wantAttr: "host_key_checking", want: []string{"cannot be turned off", `"strict"`, `"accept-new"`}},
 		{name: "unknown policy", attrs: map[string]cty.Value{"host_key_checking": cty.StringVal("yes")},
@@ -83,6 +89,24 @@ func TestConfigure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKnownHostsStringOrList reads known_hosts written as one path or as a
+// list (issue 11: one string was a type error).
+func TestKnownHostsStringOrList(t *testing.T) {
+	for _, v := range []cty.Value{
+		cty.StringVal("/a"),
+		cty.ListVal([]cty.Value{cty.StringVal("/a"), cty.StringVal("/b")}),
+		cty.TupleVal([]cty.Value{cty.StringVal("/a")}),
+	} {
+		cfg, diags := decodeConfig(cty.ObjectVal(map[string]cty.Value{"known_hosts": v}))
+		if diags.HasErrors() {
+			t.Fatalf("%#v: %v", v, diags.Err())
+		}
+		if len(cfg.KnownHosts) == 0 || cfg.KnownHosts[0] != "/a" {
+			t.Errorf("%#v: known_hosts %q", v, cfg.KnownHosts)
+		}
 	}
 }
 
@@ -157,7 +181,7 @@ func TestParseJumpList(t *testing.T) {
 
 func TestRemoteCommand(t *testing.T) {
 	got := remoteCommand("echo hi", map[string]string{"B": "it's", "A": "x y"})
-	if !strings.HasPrefix(got, "exec /bin/sh -c '") || !strings.HasSuffix(got, ` fanout 'export A='\''x y'\''; export B='\''it'\''\'\'''\''s'\''; echo hi'`) {
+	if !strings.HasPrefix(got, `exec /bin/sh -c 'eval "$1"' fanout '`) || !strings.HasSuffix(got, `' 'export A='\''x y'\''; export B='\''it'\''\'\'''\''s'\''; echo hi'`) {
 		t.Errorf("remoteCommand = %s", got)
 	}
 	for name, ok := range map[string]bool{"A": true, "_a1": true, "FANOUT_HOST": true, "1A": false, "A-B": false, "": false, "A B": false} {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -27,9 +28,16 @@ type hostConn struct {
 	client *ssh.Client
 	logger hclog.Logger
 
-	// sessions holds one token per session open on the connection; its
-	// capacity is max_sessions. Nil for jump hosts, which run none.
+	// sessions holds one token per session open on the connection, and
+	// one per slot given up because the server allows fewer sessions than
+	// max_sessions (see newSession); its capacity is max_sessions. Nil for
+	// jump hosts, which run none.
 	sessions chan struct{}
+	// open counts the sessions open on the connection.
+	open atomic.Int32
+	// lowered is set once the connection's session limit was lowered, so
+	// that it is said once in the debug log.
+	lowered atomic.Bool
 	// gone is closed when the connection has ended.
 	gone chan struct{}
 
@@ -46,6 +54,15 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 		client: client,
 		logger: logger.With("host", tg.name, "address", tg.addr()),
 		gone:   make(chan struct{}),
+	}
+	if maxSessions > 1 && strings.HasPrefix(string(client.ServerVersion()), "SSH-2.0-dropbear") {
+		// dropbear (2022.83) now and then closes a session just opened
+		// while another session of the connection ends: the new one's
+		// command starts, then the exec request fails with EOF and the
+		// command is killed. Plain x/crypto clients see it too, OpenSSH
+		// servers never; sessions one after another never do.
+		c.logger.Debug("dropbear server: one session at a time on this connection", "max_sessions", maxSessions)
+		maxSessions = 1
 	}
 	if maxSessions > 0 {
 		c.sessions = make(chan struct{}, maxSessions)
@@ -143,23 +160,6 @@ func (c *hostConn) lost() error {
 	defer c.mu.Unlock()
 	return fmt.Errorf("%w to %s: %v", ErrConnectionLost, c.addr, c.err)
 }
-
-// acquire takes a session slot, waiting while max_sessions are in use.
-// abort (Close) ends the wait as ErrClosed.
-func (c *hostConn) acquire(ctx context.Context, abort <-chan struct{}) error {
-	select {
-	case c.sessions <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-abort:
-		return ErrClosed
-	case <-c.gone:
-		return c.lost()
-	}
-}
-
-func (c *hostConn) release() { <-c.sessions }
 
 // dialCall is a connection being made, or made, shared by every caller
 // that wants it: concurrent Connects to one host dial once.

@@ -28,57 +28,71 @@ const (
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
 //
-//	exec /bin/sh -c WATCH fanout COMMAND
+//	exec /bin/sh -c 'eval "$1"' fanout WATCH COMMAND
 //
 // so the command always runs under /bin/sh, whatever the login shell, and
-// the string the login shell parses is three single-quoted words. WATCH
-// runs COMMAND in that same /bin/sh with eval, after dropping it from the
-// positional parameters (the command sees $0 = fanout and no arguments):
-// exec'ing a second /bin/sh -c for it cost the host 1.4 ms of CPU per
-// command, more than a third of what running `true` over SSH costs it.
+// the string the login shell parses is four single-quoted words. WATCH
+// runs COMMAND in that same /bin/sh with eval, after dropping both from
+// the positional parameters (the command sees $0 = fanout and no
+// arguments): exec'ing a second /bin/sh -c for it cost the host 1.4 ms of
+// CPU per command, more than a third of what running `true` over SSH
+// costs it.
 //
 // Environment: COMMAND starts with `export K='v';` for every variable.
 // Session.Setenv is not used: OpenSSH refuses every name outside AcceptEnv
 // (Debian accepts LANG and LC_* only), so FANOUT_* would not arrive, and
 // trying costs a round trip per variable. Exports always work.
 //
-// Signals and killing. OpenSSH delivers an SSH "signal" request to a
-// non-pty session with killpg() on the session's process group, which
-// holds the command and its children, but not always: Debian 12's 9.2
+// A process group of its own. Stopping a command means signalling its
+// process group: the shell, the command and every child, `cmd &` ones too.
+// OpenSSH makes each session's process a session leader, so it has its
+// group; dropbear does not (the command shares the group of the server's
+// process for the connection, and of every other session on it). So WATCH
+// first reads its process group from /proc/$$/stat and, when it is not the
+// group's leader, re-executes itself under setsid(1), which makes the same
+// process (no fork: the server still waits for this pid and sees its exit
+// status and signal) the leader of a new session and group. Where there is
+// no /proc (BSDs, whose servers are OpenSSH) nothing changes; where the
+// process leads no group and there is no setsid, only the shell is ever
+// signalled, never a group that is not the command's.
+//
+// Signals and killing. SSH's "signal" request is not used: OpenSSH
+// delivers it with killpg() on the session's group, but Debian 12's 9.2
 // refuses it for root logins ("session signalling requires privilege
-// separation": privilege separation ends after a root login), servers
-// before 7.9 ignore it, and nothing is delivered when the connection
-// breaks. So WATCH keeps a watcher beside the command, and the session's
-// stdin (the SSH channel, otherwise unused) is its control line:
+// separation"), servers before 7.9 ignore it, dropbear sends it to the
+// shell alone (whose children survive), and nothing is delivered when the
+// connection breaks. So WATCH keeps a watcher beside the command, and the
+// session's stdin (the SSH channel, otherwise unused) is its control line:
 //
 //   - WATCH moves stdin to fd 3 and gives the command /dev/null: the
 //     command's stdin is empty, as the contract wants;
-//   - the watcher runs in the background in the session's process group,
-//     ignores the catchable signals killpg() also sends it, and reads fd 3
-//     line by line; each line is a signal name (from the fixed list of
-//     signals, never user text) that it sends to the process group;
+//   - the watcher runs in the background in the command's process group,
+//     ignores the catchable signals it sends the group itself, and reads
+//     fd 3 line by line; each line is a signal name (from the fixed list
+//     of signals, never user text) that it sends to the process group;
 //   - end of file on fd 3 while the command still runs means the session
 //     or the connection went away without the command ending: the watcher
 //     sends TERM to the process group, waits 2 s, then KILL;
-//   - end of file after the command ended (sshd closes stdin when the
-//     command exits) ends the watcher quietly, leaving alone any daemon the
-//     command meant to start.
+//   - so does end of file after the watcher delivered INT, TERM, HUP,
+//     QUIT or KILL: the command was stopped, and what it left behind goes
+//     too (background jobs of sh ignore INT: `sleep 36 & wait` interrupted
+//     by Ctrl-C left its sleep running);
+//   - end of file after the command ended by itself (the server closes
+//     stdin when the command exits, or the session when its output ends)
+//     ends the watcher quietly, leaving alone any daemon the command meant
+//     to start.
 //
-// The transport first asks for a signal with the "signal" request, wanting
-// a reply; when the server refuses it (or does not reply in time) it
-// writes the signal's name on the control line. A timeout, a cancelled ctx
-// or Close send TERM, then KILL after termGrace, then close the session
-// after killGrace. The command keeps its own exit status and signal: the
-// session's process is the shell that runs it.
-const watchScript = `exec 3<&0 </dev/null; ` +
-	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE; ` +
-	`while read -r s <&3; do kill -s "$s" 0; done; ` +
-	`if kill -0 $$; then kill -s TERM 0; sleep 2; kill -s KILL 0; fi; ` +
-	`} >/dev/null 2>&1 & exec 3<&-; eval "shift; $1"`
-
-// signalReplyTimeout bounds the wait for the server's answer to a signal
-// request; no answer counts as a refusal.
-const signalReplyTimeout = 2 * time.Second
+// A timeout, a cancelled ctx or Close send TERM, then KILL after
+// termGrace, then close the session after killGrace. The command keeps its
+// own exit status and signal: the session's process is the shell that
+// runs it.
+const watchScript = `p=0; if read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
+	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1" "$2"; p=$$; fi; ` +
+	`exec 3<&0 </dev/null; ` +
+	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE; t=; ` +
+	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
+	`if [ -n "$t" ] || kill -0 $$; then kill -s TERM $p; sleep 2; kill -s KILL $p; fi; ` +
+	`} >/dev/null 2>&1 & exec 3<&-; unset p g; eval "shift 2; $2"`
 
 // remoteCommand is the string sent in the SSH "exec" request.
 func remoteCommand(command string, env map[string]string) string {
@@ -91,7 +105,7 @@ func remoteCommand(command string, env map[string]string) string {
 		b.WriteString("; ")
 	}
 	b.WriteString(command)
-	return "exec /bin/sh -c " + shellQuote(watchScript) + " fanout " + shellQuote(b.String())
+	return `exec /bin/sh -c 'eval "$1"' fanout ` + shellQuote(watchScript) + " " + shellQuote(b.String())
 }
 
 // shellQuote quotes s as one word for a POSIX shell.
@@ -129,14 +143,10 @@ type execution struct {
 	abort     chan struct{}
 	abortOnce sync.Once
 
-	mu       sync.Mutex   // guards the fields below
-	session  *ssh.Session // set once started
-	control  io.Writer    // the watcher's control line (the session's stdin)
-	early    ssh.Signal   // a terminating signal that came before the start
+	mu       sync.Mutex // guards the fields below
+	control  io.Writer  // the watcher's control line (the session's stdin); set once started
+	early    ssh.Signal // a terminating signal that came before the start
 	finished bool
-
-	writeMu sync.Mutex     // serialises lines on control
-	pending sync.WaitGroup // signal requests still waiting for a reply
 }
 
 func newExecution() *execution { return &execution{abort: make(chan struct{})} }
@@ -148,41 +158,25 @@ func (e *execution) stop() { e.abortOnce.Do(func() { close(e.abort) }) }
 // finished command does nothing.
 func (e *execution) signal(sig ssh.Signal) {
 	e.mu.Lock()
-	sess, control, finished := e.session, e.control, e.finished
-	if sess == nil {
+	defer e.mu.Unlock()
+	if e.control == nil {
 		switch sig {
 		case ssh.SIGTERM, ssh.SIGINT, ssh.SIGHUP, ssh.SIGQUIT, ssh.SIGKILL:
 			e.early = sig
 		}
-	}
-	e.mu.Unlock()
-	if sess == nil || finished {
 		return
 	}
-	e.deliver(sess, control, sig)
+	if !e.finished {
+		e.deliver(sig)
+	}
 }
 
-type signalMsg struct{ Signal string }
-
-// deliver asks the server to signal the session's process group and, if
-// it refuses or does not answer within signalReplyTimeout, has the
-// watcher do it. Errors mean the session is over: nothing to signal.
-func (e *execution) deliver(sess *ssh.Session, control io.Writer, sig ssh.Signal) {
-	reply := make(chan bool, 1)
-	e.pending.Go(func() {
-		ok, err := sess.SendRequest("signal", true, ssh.Marshal(&signalMsg{Signal: string(sig)}))
-		reply <- ok && err == nil
-	})
-	select {
-	case ok := <-reply:
-		if ok {
-			return
-		}
-	case <-time.After(signalReplyTimeout):
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	_, _ = io.WriteString(control, string(sig)+"\n")
+// deliver writes sig's name on the watcher's control line; the watcher
+// sends it to the command's process group. e.mu must be held: it also
+// serialises the lines. An error means the session is over: nothing to
+// signal.
+func (e *execution) deliver(sig ssh.Signal) {
+	_, _ = io.WriteString(e.control, string(sig)+"\n")
 }
 
 // pendingSignal returns a terminating signal that came before the start.
@@ -192,22 +186,30 @@ func (e *execution) pendingSignal() ssh.Signal {
 	return e.early
 }
 
-// start records the running session and returns a signal that came
-// before it, if any.
-func (e *execution) start(s *ssh.Session, control io.Writer) ssh.Signal {
+// start records the running session's control line and delivers a
+// terminating signal that came before it, if any.
+func (e *execution) start(control io.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.session, e.control = s, control
-	return e.early
+	e.control = control
+	if e.early != "" {
+		e.deliver(e.early)
+	}
 }
 
-// finish marks the command over; Signal then does nothing. It waits for
-// signal requests still in flight, which end with the session.
+// finish marks the command over; Signal then does nothing.
 func (e *execution) finish() {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.finished = true
-	e.mu.Unlock()
-	e.pending.Wait()
+}
+
+// signalNow delivers sig to a started command, finished or not: the
+// transport's own TERM and KILL.
+func (e *execution) signalNow(sig ssh.Signal) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.deliver(sig)
 }
 
 // exec runs req on the connection: it waits for a session slot, runs the
@@ -216,33 +218,24 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	if err := c.acquire(ctx, ex.abort); err != nil {
 		return nil, err
 	}
-	defer c.release()
 	if sig := ex.pendingSignal(); sig != "" {
+		c.release()
 		return &sdk.ExecResponse{ExitCode: -1, Signal: string(sig)}, nil
 	}
-
-	sess, err := c.client.NewSession()
+	sess, err := c.newSession(ctx, ex.abort)
 	if err != nil {
-		if c.endedBy(err) {
-			return nil, c.lost()
-		}
-		var oce *ssh.OpenChannelError
-		if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
-			return nil, fmt.Errorf("the server refused a new session (%s): its sshd MaxSessions is lower than max_sessions = %d; lower max_sessions", oce.Message, cap(c.sessions))
-		}
-		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
+		return nil, err
 	}
+	// Deferred in this order, the slot is released after the session has
+	// ended (Wait returned: the server's channel close has arrived).
+	defer c.endSession(sess)
 	// The watcher's control line; see watchScript. Closed with the
 	// session.
 	control, err := sess.StdinPipe()
 	if err != nil {
-		sess.Close()
 		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
 	}
-	// Closing the session ends signal requests waiting for a reply;
-	// finish waits for them.
 	defer ex.finish()
-	defer sess.Close()
 	out = out.OrDiscard()
 	sess.Stdout, sess.Stderr = out.Stdout, out.Stderr
 	if err := sess.Start(remoteCommand(req.Command, req.Env)); err != nil {
@@ -251,9 +244,7 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
 	}
-	if sig := ex.start(sess, control); sig != "" {
-		ex.deliver(sess, control, sig)
-	}
+	ex.start(control)
 
 	// Wait returns once the exit status and all output have arrived, or
 	// the session is closed; the channel is buffered so that the
@@ -277,13 +268,13 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	case waitErr = <-waitc:
 	case <-timeout:
 		timedOut = true
-		waitErr = c.terminate(ex, sess, control, waitc)
+		waitErr = c.terminate(ex, sess, waitc)
 	case <-ctx.Done():
 		cause = ctx.Err()
-		waitErr = c.terminate(ex, sess, control, waitc)
+		waitErr = c.terminate(ex, sess, waitc)
 	case <-ex.abort:
 		cause = ErrClosed
-		waitErr = c.terminate(ex, sess, control, waitc)
+		waitErr = c.terminate(ex, sess, waitc)
 	}
 
 	resp, err := c.exitResponse(waitErr)
@@ -304,14 +295,14 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 // terminate stops a running command: TERM, then after termGrace KILL,
 // then after killGrace the session is closed, which also makes a watcher
 // still there clean up. It returns what Wait returned.
-func (c *hostConn) terminate(ex *execution, sess *ssh.Session, control io.Writer, waitc <-chan error) error {
-	ex.deliver(sess, control, ssh.SIGTERM)
+func (c *hostConn) terminate(ex *execution, sess *ssh.Session, waitc <-chan error) error {
+	ex.signalNow(ssh.SIGTERM)
 	select {
 	case err := <-waitc:
 		return err
 	case <-time.After(termGrace):
 	}
-	ex.deliver(sess, control, ssh.SIGKILL)
+	ex.signalNow(ssh.SIGKILL)
 	select {
 	case err := <-waitc:
 		return err

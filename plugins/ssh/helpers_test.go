@@ -35,6 +35,8 @@ type setupOpts struct {
 	noAgent bool
 	// direct skips the gRPC harness: tr is impl.
 	direct bool
+	// logger replaces the test logger (FANOUT_LOG=1 shows it).
+	logger hclog.Logger
 }
 
 func testLogger() hclog.Logger {
@@ -49,7 +51,11 @@ func testLogger() hclog.Logger {
 // ~/.ssh/config, no default keys), the fleet's user.
 func newTransport(t *testing.T, fleet *sshtest.Fleet, o setupOpts) *testSetup {
 	t.Helper()
-	impl := New(testLogger())
+	logger := o.logger
+	if logger == nil {
+		logger = testLogger()
+	}
+	impl := New(logger)
 	agentSock := fleet.AgentSocket
 	if o.noAgent {
 		agentSock = ""
@@ -184,6 +190,25 @@ func (s *testSetup) mustExec(host, command string) string {
 		s.t.Fatalf("%s: %q: exit %d, stderr %q", host, command, r.resp.ExitCode, r.stderr)
 	}
 	return r.stdout
+}
+
+// loadedMargin bounds what takes milliseconds on an idle machine and may
+// take seconds on a loaded CI machine under -race: an upper bound of a
+// test is there to tell "done by the mechanism under test" from "done by
+// a later one" (a default timeout, a TCP timeout, never), not to measure.
+const loadedMargin = 10 * time.Second
+
+// receive returns what done delivers, or fails the test at once if
+// nothing comes within 60 s: no test waits forever on a channel.
+func receive(t *testing.T, done <-chan result, what string) result {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s: no result within 60s", what)
+		return result{}
+	}
 }
 
 // eventually polls cond every 20ms until it holds or d passes.

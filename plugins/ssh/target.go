@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/kevinburke/ssh_config"
 )
 
 // target is everything needed to dial one SSH server: a host of the
@@ -104,10 +102,13 @@ type environment struct {
 	getenv func(string) string
 	home   string
 	user   string
+	// systemSSHConfig is the system-wide ssh_config file, read after the
+	// user's; "" reads none.
+	systemSSHConfig string
 }
 
 func osEnvironment() environment {
-	env := environment{getenv: os.Getenv}
+	env := environment{getenv: os.Getenv, systemSSHConfig: SystemSSHConfig}
 	env.home, _ = os.UserHomeDir()
 	if u, err := user.Current(); err == nil {
 		env.user = u.Username
@@ -128,31 +129,8 @@ func (e environment) expandTilde(p string) string {
 // resolver merges HCL settings, ssh_config and defaults into targets.
 type resolver struct {
 	cfg Config
-	ssh *ssh_config.Config // nil: no ssh_config file
+	ssh *sshConfig // nil: no ssh_config file
 	env environment
-}
-
-// get returns the first value ssh_config gives key for alias, or "".
-func (r *resolver) get(alias, key string) string {
-	if r.ssh == nil {
-		return ""
-	}
-	v, err := r.ssh.Get(alias, key)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(v)
-}
-
-func (r *resolver) getAll(alias, key string) []string {
-	if r.ssh == nil {
-		return nil
-	}
-	vs, err := r.ssh.GetAll(alias, key)
-	if err != nil {
-		return nil
-	}
-	return vs
 }
 
 // host resolves a configuration host. Precedence, per setting: the host
@@ -163,7 +141,10 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 		alias = name
 	}
 	tg := &target{name: name, alias: alias}
-	r.common(tg)
+	// The HCL user is given to ssh_config as `ssh -l` gives it: Match
+	// user sees it.
+	o := r.ssh.lookup(alias, firstNonEmpty(hs.User, r.cfg.User), r.env.user)
+	r.common(tg, o)
 
 	switch {
 	case hs.Port != 0:
@@ -171,9 +152,9 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	case r.cfg.Port != 0:
 		tg.port = r.cfg.Port
 	}
-	tg.user = firstNonEmpty(hs.User, r.cfg.User, r.get(alias, "User"), r.env.user)
+	tg.user = firstNonEmpty(hs.User, r.cfg.User, o.user, r.env.user)
 	if tg.port == 0 {
-		p, err := r.sshPort(alias)
+		p, err := sshPort(alias, o)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", name, err)
 		}
@@ -185,16 +166,9 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	case r.cfg.IdentityFile != "":
 		tg.identityFiles, tg.identityExplicit = []string{r.expand(r.cfg.IdentityFile, tg)}, true
 	default:
-		r.sshIdentities(tg)
+		r.sshIdentities(tg, o)
 	}
-	jumps := hs.ProxyJump
-	if jumps == "" {
-		jumps = r.cfg.ProxyJump
-	}
-	if jumps == "" {
-		jumps = r.get(alias, "ProxyJump")
-	}
-	js, err := parseJumpList(jumps)
+	js, err := parseJumpList(firstNonEmpty(hs.ProxyJump, r.cfg.ProxyJump, o.proxyJump))
 	if err != nil {
 		return nil, fmt.Errorf("host %s: proxy_jump: %w", name, err)
 	}
@@ -209,31 +183,32 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 // hop in order instead.
 func (r *resolver) jump(j jumpSpec) (*target, error) {
 	tg := &target{name: "jump host " + j.String(), alias: j.host}
-	r.common(tg)
-	tg.user = firstNonEmpty(j.user, r.get(j.host, "User"), r.cfg.User, r.env.user)
+	o := r.ssh.lookup(j.host, j.user, r.env.user)
+	r.common(tg, o)
+	tg.user = firstNonEmpty(j.user, o.user, r.cfg.User, r.env.user)
 	tg.port = j.port
 	if tg.port == 0 {
-		p, err := r.sshPort(j.host)
+		p, err := sshPort(j.host, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", tg.name, err)
 		}
 		tg.port = p
 	}
-	if len(r.getAll(j.host, "IdentityFile")) == 0 && r.cfg.IdentityFile != "" {
+	if len(o.identityFiles) == 0 && r.cfg.IdentityFile != "" {
 		tg.identityFiles, tg.identityExplicit = []string{r.expand(r.cfg.IdentityFile, tg)}, true
 	} else {
-		r.sshIdentities(tg)
+		r.sshIdentities(tg, o)
 	}
 	return tg, nil
 }
 
 // common fills the hostname and agent of tg.
-func (r *resolver) common(tg *target) {
+func (r *resolver) common(tg *target, o sshOptions) {
 	tg.hostname = tg.alias
-	if hn := r.get(tg.alias, "HostName"); hn != "" {
-		tg.hostname = strings.ReplaceAll(hn, "%h", tg.alias)
+	if hn := strings.TrimSpace(o.hostname); hn != "" {
+		tg.hostname = expandHostName(hn, tg.alias)
 	}
-	switch ia := r.get(tg.alias, "IdentityAgent"); {
+	switch ia := strings.TrimSpace(o.identityAgent); {
 	case r.cfg.AgentSocket != "":
 		tg.agentSocket, tg.agentSource = r.expand(r.cfg.AgentSocket, tg), "agent_socket"
 	case strings.EqualFold(ia, "none"):
@@ -248,8 +223,9 @@ func (r *resolver) common(tg *target) {
 	}
 }
 
-func (r *resolver) sshPort(alias string) (int, error) {
-	s := r.get(alias, "Port")
+// sshPort is ssh_config's Port, else 22.
+func sshPort(alias string, o sshOptions) (int, error) {
+	s := strings.TrimSpace(o.port)
 	if s == "" {
 		return 22, nil
 	}
@@ -262,8 +238,8 @@ func (r *resolver) sshPort(alias string) (int, error) {
 
 // sshIdentities sets tg's identity files from ssh_config, or to OpenSSH's
 // default ones.
-func (r *resolver) sshIdentities(tg *target) {
-	if files := r.getAll(tg.alias, "IdentityFile"); len(files) > 0 {
+func (r *resolver) sshIdentities(tg *target, o sshOptions) {
+	if files := o.identityFiles; len(files) > 0 {
 		for _, f := range files {
 			if strings.EqualFold(f, "none") {
 				continue
@@ -324,20 +300,6 @@ func expandHome(p string) string {
 		}
 	}
 	return p
-}
-
-// loadSSHConfig reads an ssh_config file. A missing default file is no
-// file; a missing explicit one is an error.
-func loadSSHConfig(path string, explicit bool) (*ssh_config.Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) && !explicit {
-			return nil, nil
-		}
-		return nil, err
-	}
-	defer f.Close()
-	return ssh_config.Decode(f)
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/kevinburke/ssh_config"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/sdk"
@@ -126,18 +125,22 @@ func (t *Transport) newSettings(cfg Config) (*settings, *sdk.Diagnostic) {
 	if !explicit && t.env.home != "" {
 		path = filepath.Join(t.env.home, ".ssh", "config")
 	}
-	var sc *ssh_config.Config
+	// An ssh_config setting replaces both files, as `ssh -F` does.
+	system := t.env.systemSSHConfig
+	if explicit {
+		system = ""
+	}
 	if path != "" {
-		var err error
-		sc, err = loadSSHConfig(t.env.expandTilde(path), explicit)
-		if err != nil {
-			d := &sdk.Diagnostic{Severity: sdk.Error, Summary: "Unreadable ssh_config",
-				Detail: fmt.Sprintf("The ssh_config file %s cannot be read: %v.", path, err)}
-			if explicit {
-				d.Attribute = sdk.AttributePath{attrSSHConfig}
-			}
-			return nil, d
+		path = t.env.expandTilde(path)
+	}
+	sc, err := loadSSHConfigs(path, explicit, system, t.env.home, t.logger)
+	if err != nil {
+		d := &sdk.Diagnostic{Severity: sdk.Error, Summary: "Unreadable ssh_config",
+			Detail: fmt.Sprintf("The ssh_config file cannot be read: %v.", err)}
+		if explicit {
+			d.Attribute = sdk.AttributePath{attrSSHConfig}
 		}
+		return nil, d
 	}
 	var files []string
 	for _, f := range cfg.KnownHosts {

@@ -1,0 +1,443 @@
+package ssh
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// What fanout reads of ssh_config, as OpenSSH reads it (ssh_config(5)):
+//
+//   - the files: the user's (the ssh_config setting, else ~/.ssh/config),
+//     then the system's (/etc/ssh/ssh_config) unless ssh_config is set, as
+//     `ssh -F` does; for each keyword the first value found wins across
+//     both, IdentityFile adds up;
+//   - the keywords HostName (its %h is the name given), User, Port,
+//     IdentityFile, IdentityAgent and ProxyJump; every other keyword is
+//     ignored;
+//   - Host lines, their patterns (* and ?) and negations (!) matched
+//     against the name given (a host block's address, else its name);
+//   - Match lines with the criteria all, host (the HostName set so far,
+//     else the name given), originalhost (the name given), user (the login
+//     user set so far: fanout's user setting, else User of an earlier
+//     line, else the local user), localuser, and negation (!). A Match
+//     line with exec, canonical, final or any other criterion is not
+//     evaluated: its block is skipped, with a debug line, never an error;
+//   - Include, its globs, ~ and paths relative to ~/.ssh (the user's file)
+//     or /etc/ssh (the system's), conditional when inside a Host or Match
+//     block, at most 16 deep.
+
+// maxIncludeDepth bounds nested Includes, as OpenSSH's READCONF_MAX_DEPTH.
+const maxIncludeDepth = 16
+
+// SystemSSHConfig is OpenSSH's system-wide client configuration file.
+const SystemSSHConfig = "/etc/ssh/ssh_config"
+
+// sshConfig is the parsed ssh_config files, in reading order.
+type sshConfig struct {
+	files  []*configFile
+	logger hclog.Logger
+
+	mu   sync.Mutex      // guards said
+	said map[string]bool // Match lines whose skipping was logged
+}
+
+// configFile is one ssh_config file's lines.
+type configFile struct {
+	path  string
+	lines []configLine
+}
+
+// configLine is a keyword line: the keyword in lower case and its
+// arguments, unquoted.
+type configLine struct {
+	pos      string // "file:line", for debug lines
+	keyword  string
+	args     []string
+	includes []*configFile // an Include's files, in order
+}
+
+// sshOptions are the values ssh_config gives one destination; empty means
+// unset.
+type sshOptions struct {
+	hostname      string
+	user          string
+	port          string
+	identityFiles []string
+	identityAgent string
+	proxyJump     string
+}
+
+// loadSSHConfigs reads the user's file (missing is no file unless
+// explicit) and then the system's, if system is not "" (missing is no
+// file). home expands ~ in Includes.
+func loadSSHConfigs(user string, explicit bool, system, home string, logger hclog.Logger) (*sshConfig, error) {
+	c := &sshConfig{logger: logger, said: map[string]bool{}}
+	if user != "" {
+		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, nil)
+		switch {
+		case err == nil:
+			c.files = append(c.files, f)
+		case !errors.Is(err, os.ErrNotExist) || explicit:
+			return nil, err
+		}
+	}
+	if system != "" {
+		f, err := parseConfigFile(system, filepath.Dir(system), "", nil)
+		switch {
+		case err == nil:
+			c.files = append(c.files, f)
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// parseConfigFile reads path. Relative Include paths are taken in dir; ~
+// in them is home ("" for the system's file, where OpenSSH refuses it).
+// including are the files whose Includes lead to this one: a file that
+// includes itself, directly or not, is not read again.
+func parseConfigFile(path, dir, home string, including []string) (*configFile, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	f := &configFile{path: path}
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		keyword, args := splitConfigLine(sc.Text())
+		if keyword == "" {
+			continue
+		}
+		l := configLine{pos: fmt.Sprintf("%s:%d", path, n), keyword: keyword, args: args}
+		if keyword == "include" && len(including) < maxIncludeDepth {
+			for _, pattern := range args {
+				switch {
+				case strings.HasPrefix(pattern, "~/") && home != "":
+					pattern = filepath.Join(home, pattern[2:])
+				case !filepath.IsAbs(pattern):
+					pattern = filepath.Join(dir, pattern)
+				}
+				matches, _ := filepath.Glob(pattern)
+				sort.Strings(matches)
+				chain := append(slices.Clip(including), path)
+				for _, m := range matches {
+					if slices.Contains(chain, m) {
+						continue
+					}
+					if inc, err := parseConfigFile(m, dir, home, chain); err == nil {
+						l.includes = append(l.includes, inc)
+					}
+				}
+			}
+		}
+		f.lines = append(f.lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// splitConfigLine returns a line's keyword, lower case, and its
+// arguments: separated by blanks or one "=" after the keyword, double
+// quotes grouping; "" for a blank line or a comment.
+func splitConfigLine(line string) (string, []string) {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return "", nil
+	}
+	end := strings.IndexAny(line, " \t=")
+	if end < 0 {
+		return strings.ToLower(line), nil
+	}
+	keyword := strings.ToLower(line[:end])
+	rest := strings.TrimLeft(line[end:], " \t")
+	if strings.HasPrefix(rest, "=") {
+		rest = rest[1:]
+	}
+	var args []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(rest); i++ {
+		ch := rest[i]
+		switch {
+		case ch == '"':
+			quoted = !quoted
+			inWord = true
+		case !quoted && (ch == ' ' || ch == '\t'):
+			if inWord {
+				args = append(args, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case !quoted && ch == '#' && !inWord:
+			i = len(rest) // a trailing comment
+		default:
+			cur.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if inWord {
+		args = append(args, cur.String())
+	}
+	return keyword, args
+}
+
+// lookup evaluates the files for the destination alias, as `ssh -l user
+// alias` would (user "" for none), with localUser the local login name.
+// A nil sshConfig gives no values.
+func (c *sshConfig) lookup(alias, user, localUser string) sshOptions {
+	var o sshOptions
+	if c == nil {
+		return o
+	}
+	o.user = user
+	set := map[string]bool{}
+	if user != "" {
+		set["user"] = true
+	}
+	e := evaluation{c: c, alias: strings.ToLower(alias), localUser: localUser, o: &o, set: set}
+	for _, f := range c.files {
+		e.file(f, true, false)
+	}
+	return o
+}
+
+// evaluation is one lookup in progress.
+type evaluation struct {
+	c         *sshConfig
+	alias     string
+	localUser string
+	o         *sshOptions
+	set       map[string]bool // keywords that have their value
+}
+
+// file applies f's lines, starting active; neverMatch (an Include in a
+// block that does not apply) makes every Host and Match line false.
+func (e *evaluation) file(f *configFile, active, neverMatch bool) {
+	for _, l := range f.lines {
+		switch l.keyword {
+		case "host":
+			active = !neverMatch && matchHostLine(e.alias, l.args)
+		case "match":
+			active = !neverMatch && e.match(l)
+		case "include":
+			for _, inc := range l.includes {
+				// An included file's Host and Match lines do not
+				// change the including file's state.
+				e.file(inc, active, neverMatch || !active)
+			}
+		default:
+			if active {
+				e.apply(l)
+			}
+		}
+	}
+}
+
+// apply takes a keyword's value unless it has one: the first wins.
+func (e *evaluation) apply(l configLine) {
+	if len(l.args) == 0 {
+		return
+	}
+	v := l.args[0]
+	if l.keyword == "identityfile" {
+		e.o.identityFiles = append(e.o.identityFiles, v)
+		return
+	}
+	var field *string
+	switch l.keyword {
+	case "hostname":
+		field = &e.o.hostname
+	case "user":
+		field = &e.o.user
+	case "port":
+		field = &e.o.port
+	case "identityagent":
+		field = &e.o.identityAgent
+	case "proxyjump":
+		field = &e.o.proxyJump
+	default:
+		return
+	}
+	if !e.set[l.keyword] {
+		e.set[l.keyword] = true
+		*field = v
+	}
+}
+
+// host is what `Match host` compares: the HostName set so far with its %h
+// replaced, else the name given.
+func (e *evaluation) host() string {
+	if e.o.hostname == "" {
+		return e.alias
+	}
+	return strings.ToLower(expandHostName(e.o.hostname, e.alias))
+}
+
+// expandHostName replaces HostName's tokens: %h with the name given, %%
+// with %. Others stay as they are.
+func expandHostName(hostname, alias string) string {
+	if !strings.Contains(hostname, "%") {
+		return hostname
+	}
+	var b strings.Builder
+	for i := 0; i < len(hostname); i++ {
+		if hostname[i] != '%' || i+1 == len(hostname) {
+			b.WriteByte(hostname[i])
+			continue
+		}
+		i++
+		switch hostname[i] {
+		case 'h':
+			b.WriteString(alias)
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hostname[i])
+		}
+	}
+	return b.String()
+}
+
+// match evaluates a Match line: every criterion must hold. A line with a
+// criterion fanout does not evaluate, or malformed, does not match.
+func (e *evaluation) match(l configLine) bool {
+	result := true
+	args := l.args
+	if len(args) == 0 {
+		e.skip(l, "Match with no criteria")
+		return false
+	}
+	for i := 0; i < len(args); i++ {
+		attr := strings.ToLower(args[i])
+		negate := strings.HasPrefix(attr, "!")
+		attr = strings.TrimPrefix(attr, "!")
+		if attr == "all" {
+			if len(args) != 1 {
+				e.skip(l, "Match all with other criteria")
+				return false
+			}
+			return !negate
+		}
+		var subject string
+		switch attr {
+		case "host":
+			subject = e.host()
+		case "originalhost":
+			subject = e.alias
+		case "user":
+			subject = e.o.user
+			if subject == "" {
+				subject = e.localUser
+			}
+		case "localuser":
+			subject = e.localUser
+		default:
+			e.skip(l, "Match criterion "+attr+" is not evaluated by fanout")
+			return false
+		}
+		if i+1 == len(args) {
+			e.skip(l, "Match "+attr+" without an argument")
+			return false
+		}
+		i++
+		hit := matchPatternList(subject, args[i], attr == "host" || attr == "originalhost")
+		if hit == negate {
+			result = false
+		}
+	}
+	return result
+}
+
+// skip logs, once per line, that a Match block is skipped and why.
+func (e *evaluation) skip(l configLine, why string) {
+	e.c.mu.Lock()
+	said := e.c.said[l.pos]
+	e.c.said[l.pos] = true
+	e.c.mu.Unlock()
+	if !said && e.c.logger != nil {
+		e.c.logger.Debug("ssh_config: Match block skipped", "at", l.pos, "why", why, "line", "Match "+strings.Join(l.args, " "))
+	}
+}
+
+// matchHostLine reports whether a Host line's patterns select name: one
+// pattern matches and no negated one does.
+func matchHostLine(name string, patterns []string) bool {
+	hit := false
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		if wildcardMatch(name, strings.ToLower(strings.TrimPrefix(p, "!"))) {
+			if neg {
+				return false
+			}
+			hit = true
+		}
+	}
+	return hit
+}
+
+// matchPatternList matches s against a comma-separated pattern list, as
+// OpenSSH's match_pattern_list: a negated pattern that matches fails the
+// list; otherwise one pattern must match. lower compares in lower case.
+func matchPatternList(s, list string, lower bool) bool {
+	if lower {
+		s, list = strings.ToLower(s), strings.ToLower(list)
+	}
+	hit := false
+	for _, p := range strings.Split(list, ",") {
+		neg := strings.HasPrefix(p, "!")
+		if wildcardMatch(s, strings.TrimPrefix(p, "!")) {
+			if neg {
+				return false
+			}
+			hit = true
+		}
+	}
+	return hit
+}
+
+// wildcardMatch matches s against pattern, where * is any run of
+// characters and ? any one character.
+func wildcardMatch(s, pattern string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for len(pattern) > 0 && pattern[0] == '*' {
+				pattern = pattern[1:]
+			}
+			if pattern == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if wildcardMatch(s[i:], pattern) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != pattern[0] {
+				return false
+			}
+		}
+		s, pattern = s[1:], pattern[1:]
+	}
+	return s == ""
+}

@@ -1,0 +1,239 @@
+package ssh
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// TestSSHConfigAgainstOpenSSH resolves hosts through ssh_config files and
+// compares the hostname, port and user fanout connects with to what
+// OpenSSH's own `ssh -G` prints for the same files.
+func TestSSHConfigAgainstOpenSSH(t *testing.T) {
+	t.Parallel()
+	sshBin, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := u.Username
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("inc/a.conf", "Host inc-a\n  Port 2301\n  User from-inc-a\nHost *\n  User inc-any\n")
+	write("inc/b.conf", "Host inc-b\n  HostName b.example\n")
+	write("cond.conf", "Port 2401\n")
+
+	tests := []struct {
+		name   string
+		user   string // ssh_config; %D is the test's directory
+		system string // the system file, read after the user's
+		hosts  []string
+		login  string // HCL user, as ssh -l
+	}{
+		{
+			name:  "Host patterns, negation, first value wins",
+			user:  "Host web*\n  Port 2201\n  User deploy\nHost * !bastion\n  Port 2202\n  User everyone\nHost bastion\n  HostName 10.1.0.1\n",
+			hosts: []string{"web1", "db1", "bastion"},
+		},
+		{
+			name:  "Match host is the HostName, originalhost the name given",
+			user:  "Host web\n  HostName 10.0.0.5\nMatch host web\n  Port 1111\nMatch host 10.0.0.*\n  Port 2222\nMatch originalhost web\n  User orig\n",
+			hosts: []string{"web", "10.0.0.9", "other"},
+		},
+		{
+			name:  "Match host before any HostName is the name given",
+			user:  "Match host web\n  User early\nHost web\n  HostName 10.0.0.5\n",
+			hosts: []string{"web"},
+		},
+		{
+			name:  "Match user is the login user so far",
+			user:  "Match user deploy\n  Port 2200\nMatch user " + local + "\n  Port 2300\nHost *\n  HostName %h.example\n",
+			hosts: []string{"app"},
+		},
+		{
+			name:  "Match user sees ssh -l (the HCL user)",
+			user:  "Match user deploy\n  Port 2200\nMatch user " + local + "\n  Port 2300\n",
+			hosts: []string{"app"},
+			login: "deploy",
+		},
+		{
+			name:  "Match user after a User line",
+			user:  "Host app\n  User ops\nMatch user ops\n  Port 2500\n",
+			hosts: []string{"app", "db"},
+		},
+		{
+			name:  "Match localuser, negation, lists, all",
+			user:  "Match localuser " + local + " !host db*\n  Port 2600\nMatch host web,!web2\n  User w\nMatch all\n  User everyone\n",
+			hosts: []string{"web1", "web2", "db1"},
+		},
+		{
+			name:  "Match exec and canonical are skipped, as OpenSSH finds them false here",
+			user:  "Match exec \"false\"\n  Port 2700\nMatch canonical\n  User canon\nMatch !originalhost zz\n  User notzz\n",
+			hosts: []string{"web"},
+		},
+		{
+			name:  "Include, glob, conditional inside a block",
+			user:  "Host inc-*\n  Include %D/inc/*.conf\nHost cond\n  Include %D/cond.conf\nHost *\n  Port 2800\n",
+			hosts: []string{"inc-a", "inc-b", "cond", "plain"},
+		},
+		{
+			name:  "tokens in HostName",
+			user:  "Host *.short\n  HostName %h.example.org\nHost x\n  HostName %%h-%h\n",
+			hosts: []string{"a.short", "x"},
+		},
+		{
+			name:   "the system file after the user's, first value wins across both",
+			user:   "Host web\n  Port 2900\n",
+			system: "Host web\n  Port 1\n  User from-system\n  HostName web.internal\nMatch host web.internal\n  User not-first\n",
+			hosts:  []string{"web", "db"},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			userFile := write("user"+strconv.Itoa(i), strings.ReplaceAll(tt.user, "%D", dir))
+			systemFile, sshFile := "", userFile
+			if tt.system != "" {
+				systemFile = write("system"+strconv.Itoa(i), tt.system)
+				// ssh -F reads one file: the system one is read after
+				// the user's, from a fresh state, as Match all does.
+				sshFile = write("both"+strconv.Itoa(i), strings.ReplaceAll(tt.user, "%D", dir)+"\nMatch all\nInclude "+systemFile+"\n")
+			}
+			sc, err := loadSSHConfigs(userFile, true, systemFile, dir, hclog.NewNullLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &resolver{ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: local}}
+			for _, host := range tt.hosts {
+				tg, err := r.host(host, host, hostSettings{User: tt.login})
+				if err != nil {
+					t.Fatalf("%s: %v", host, err)
+				}
+				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user}
+				want := sshG(t, sshBin, sshFile, host, tt.login)
+				for _, k := range []string{"hostname", "port", "user"} {
+					if got[k] != want[k] {
+						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
+					}
+				}
+			}
+		})
+	}
+}
+
+// sshG returns the hostname, port and user `ssh -G` resolves for host.
+func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
+	t.Helper()
+	args := []string{"-G", "-F", file}
+	if login != "" {
+		args = append(args, "-l", login)
+	}
+	cmd := exec.Command(sshBin, append(args, host)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ssh -G %s: %v: %s", host, err, stderr.String())
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		switch k {
+		case "hostname", "port", "user":
+			got[k] = v
+		}
+	}
+	return got
+}
+
+// TestSSHConfigNeverFails reads Match lines fanout does not evaluate: they
+// are skipped with one debug line each, and nothing fails.
+func TestSSHConfigNeverFails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config")
+	// It includes itself, twice: read once.
+	content := "Include " + p + " " + p + "\nMatch final\n  Port 1\nMatch exec \"true\"\n  Port 2\nMatch localnetwork 10.0.0.0/8\n  Port 3\nMatch host\n  Port 4\nMatch all host x\n  Port 5\nMatch\n  Port 6\nHost *\n  Port 7\n"
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log sdktest.Output
+	sc, err := loadSSHConfigs(p, true, "", dir, hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &log}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if o := sc.lookup("web", "", "me"); o.port != "7" {
+			t.Errorf("port %q, want 7 from Host *", o.port)
+		}
+	}
+	if n := strings.Count(log.String(), "Match block skipped"); n != 6 {
+		t.Errorf("%d debug lines, want one per skipped Match line (6):\n%s", n, log.String())
+	}
+}
+
+// TestSystemSSHConfig: /etc/ssh/ssh_config (here a file in its place) is
+// read after ~/.ssh/config, the first value winning across both, and not
+// at all when the ssh_config setting names the file to read, as ssh -F.
+func TestSystemSSHConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	write := func(p, content string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(home, ".ssh", "config"), "Host web\n  Port 2000\n")
+	write(filepath.Join(dir, "system"), "Host web\n  Port 2022\n  User sys\n")
+	write(filepath.Join(dir, "explicit"), "Host web\n  Port 2100\n")
+	impl := New(nil)
+	impl.env = environment{getenv: func(string) string { return "" }, home: home, user: "me", systemSSHConfig: filepath.Join(dir, "system")}
+
+	for _, tt := range []struct {
+		sshConfig  string
+		port       int
+		user, what string
+	}{
+		{"", 2000, "sys", "the user's file, then the system's"},
+		{filepath.Join(dir, "explicit"), 2100, "me", "ssh_config set: that file alone"},
+	} {
+		cfg := DefaultConfig()
+		cfg.SSHConfig = tt.sshConfig
+		cfg.KnownHosts = []string{filepath.Join(dir, "known_hosts")}
+		st, d := impl.newSettings(cfg)
+		if d != nil {
+			t.Fatalf("%s: %s: %s", tt.what, d.Summary, d.Detail)
+		}
+		tg, err := st.resolver.host("web", "web", hostSettings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.port != tt.port || tg.user != tt.user {
+			t.Errorf("%s: port %d, user %s; want %d, %s", tt.what, tg.port, tg.user, tt.port, tt.user)
+		}
+	}
+}
