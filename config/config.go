@@ -141,7 +141,16 @@ type Host struct {
 	// Config holds the remaining, transport-defined attributes (port, user,
 	// ...) for the core to decode against the plugin's host schema; nil for
 	// the implicit host.
-	Config    hcl.Body
+	Config hcl.Body
+	// EvalContext is the context to decode Config in: Config.EvalContext
+	// plus each, for a host made by for_each, whose instances share the
+	// block's body; nil for any other host, which uses Config.EvalContext.
+	EvalContext *hcl.EvalContext
+	// Vars are the host's own values from vars, an object; cty.NilVal when
+	// the block sets none.
+	Vars cty.Value
+	// DeclRange is the host block's range, shared by the instances of a
+	// for_each block, and NameRange its label's.
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }

@@ -24,7 +24,14 @@ type evaluator struct {
 	vars   map[string]cty.Value
 	locals map[string]cty.Value
 	hosts  map[string]cty.Value
-	ctx    *hcl.EvalContext
+	// hostRanges are where each host name was declared: a host block's
+	// label, or the element of a for_each that made it.
+	hostRanges map[string]hcl.Range
+	// hostsUnknown is set once a for_each could not be evaluated: the
+	// hosts it would have made are not known, so a reference to a host
+	// not found may be to one of them, and is not reported.
+	hostsUnknown bool
+	ctx          *hcl.EvalContext
 	// stale names the objects of ctx ("var", "local", "host") whose maps
 	// changed since they were built. They are rebuilt when an expression
 	// refers to them, not on every change: rebuilding the host object after
@@ -47,13 +54,13 @@ type evaluator struct {
 
 func newEvaluator() *evaluator {
 	e := &evaluator{
-		vars:   make(map[string]cty.Value),
-		locals: make(map[string]cty.Value),
-		hosts:  make(map[string]cty.Value),
-		ctx:    &hcl.EvalContext{Functions: Functions(), Variables: map[string]cty.Value{}},
-		stale:  make(map[string]bool),
-
-		sensitive: make(map[string]bool),
+		vars:       make(map[string]cty.Value),
+		locals:     make(map[string]cty.Value),
+		hosts:      make(map[string]cty.Value),
+		hostRanges: make(map[string]hcl.Range),
+		ctx:        &hcl.EvalContext{Functions: Functions(), Variables: map[string]cty.Value{}},
+		stale:      make(map[string]bool),
+		sensitive:  make(map[string]bool),
 	}
 	e.sync()
 	return e
@@ -106,7 +113,7 @@ func objectOf(m map[string]cty.Value) cty.Value {
 // value is cty.DynamicVal.
 func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 	diags := e.checkRefs(expr)
-	if diags.HasErrors() {
+	if diags.HasErrors() || e.refersToUnknownHost(expr) {
 		return cty.DynamicVal, diags
 	}
 	var roots []string
@@ -129,6 +136,26 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 		return cty.DynamicVal, diags
 	}
 	return v, diags
+}
+
+// refersToUnknownHost reports whether expr refers to a host not found
+// while a for_each could not be evaluated: perhaps one it would have made,
+// so the value is unknown rather than in error.
+func (e *evaluator) refersToUnknownHost(expr hcl.Expression) bool {
+	if !e.hostsUnknown {
+		return false
+	}
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "host" {
+			continue
+		}
+		if name, _, ok := traversalName(tr); ok {
+			if _, found := e.hosts[name]; !found {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // usable reports whether v can be converted and checked: it is known

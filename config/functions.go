@@ -4,20 +4,26 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	yaml "github.com/zclconf/go-cty-yaml"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // Functions returns the functions expressions can call, by name: a small
-// table from go-cty's stdlib, plus shellquote. Each call returns a new map.
+// table from go-cty's stdlib and go-cty-yaml, plus shellquote, length and
+// the inventory functions hostrange and csvdecode. file() is not among
+// them: it reads relative to a configuration's directory, so only a
+// configuration's own evaluation has it. Each call returns a new map.
 func Functions() map[string]function.Function {
 	return map[string]function.Function{
 		"coalesce":   stdlib.CoalesceFunc,
 		"concat":     stdlib.ConcatFunc,
 		"contains":   stdlib.ContainsFunc,
+		"csvdecode":  CSVDecodeFunc,
 		"format":     stdlib.FormatFunc,
 		"formatlist": stdlib.FormatListFunc,
+		"hostrange":  HostRangeFunc,
 		"join":       stdlib.JoinFunc,
 		"jsondecode": stdlib.JSONDecodeFunc,
 		"jsonencode": stdlib.JSONEncodeFunc,
@@ -33,10 +39,12 @@ func Functions() map[string]function.Function {
 		"shellquote": ShellQuoteFunc,
 		"split":      stdlib.SplitFunc,
 		"tonumber":   stdlib.MakeToFunc(cty.Number),
+		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
 		"tostring":   stdlib.MakeToFunc(cty.String),
 		"trimspace":  stdlib.TrimSpaceFunc,
 		"upper":      stdlib.UpperFunc,
 		"values":     stdlib.ValuesFunc,
+		"yamldecode": yaml.YAMLDecodeFunc,
 	}
 }
 

@@ -20,9 +20,25 @@ func ImplicitHost() *Host {
 }
 
 // hostDecl is a decoded host block with its core attributes unevaluated.
+// A block with for_each declares no host of its own: h is then the
+// template its instances are made from, and instances are set once
+// for_each is evaluated (see foreach.go).
 type hostDecl struct {
-	h                         *Host
-	address, roles, transport *hcl.Attribute
+	h                               *Host
+	address, roles, transport, vars *hcl.Attribute
+	forEach                         *hcl.Attribute
+	instances                       []*Host
+	// unknown is set when for_each could not be evaluated, so which hosts
+	// the block makes is not known.
+	unknown bool
+}
+
+// hosts are the hosts the block declares: itself, or its instances.
+func (d *hostDecl) hosts() []*Host {
+	if d.forEach != nil {
+		return d.instances
+	}
+	return []*Host{d.h}
 }
 
 func decodeHostBlock(block *hcl.Block) (*hostDecl, hcl.Diagnostics) {
@@ -42,16 +58,32 @@ func decodeHostBlock(block *hcl.Block) (*hostDecl, hcl.Diagnostics) {
 		address:   content.Attributes["address"],
 		roles:     content.Attributes["roles"],
 		transport: content.Attributes["transport"],
+		vars:      content.Attributes["vars"],
+		forEach:   content.Attributes["for_each"],
 	}, diags
 }
 
-// evalHost evaluates a host's address, roles and transport and makes it
-// visible as host.NAME. transports are the declared transport blocks.
+// evalHost evaluates a host's address, roles, transport and vars and makes
+// it visible as host.NAME; a block with for_each makes every instance.
+// transports are the declared transport blocks.
 func (e *evaluator) evalHost(d *hostDecl, transports map[string]*Transport) hcl.Diagnostics {
+	if d.forEach != nil {
+		return e.evalHostForEach(d, transports)
+	}
+	return e.evalHostAttrs(d, transports)
+}
+
+// evalHostAttrs evaluates the attributes of d into d.h. For an instance of
+// a for_each block, d is the block's declaration with h the instance, and
+// each is set in the evaluation context.
+func (e *evaluator) evalHostAttrs(d *hostDecl, transports map[string]*Transport) hcl.Diagnostics {
 	h := d.h
 	var diags hcl.Diagnostics
 	address := cty.StringVal(h.Address)
 	roles := cty.ListValEmpty(cty.String)
+	if len(h.Roles) > 0 {
+		roles = stringListVal(h.Roles)
+	}
 
 	s, ok, dd := e.stringAttr(d.address)
 	diags = diags.Extend(dd)
@@ -92,13 +124,16 @@ func (e *evaluator) evalHost(d *hostDecl, transports map[string]*Transport) hcl.
 			}
 		}
 		if valid {
-			h.Roles = list
-			if len(list) > 0 {
-				vals := make([]cty.Value, len(list))
-				for i, r := range list {
-					vals[i] = cty.StringVal(r)
+			// An instance of a for_each block starts with its block's
+			// label as a role, not repeated when roles names it too.
+			label := len(h.Roles)
+			for _, r := range list {
+				if !slices.Contains(h.Roles[:label], r) {
+					h.Roles = append(h.Roles, r)
 				}
-				roles = cty.ListVal(vals)
+			}
+			if len(h.Roles) > 0 {
+				roles = stringListVal(h.Roles)
 			}
 		} else {
 			roles = cty.UnknownVal(cty.List(cty.String))
@@ -113,9 +148,34 @@ func (e *evaluator) evalHost(d *hostDecl, transports map[string]*Transport) hcl.
 		diags = diags.Extend(checkHostTransport(d, name, transports))
 	}
 
+	diags = diags.Extend(e.evalHostVars(d))
+
 	e.hosts[h.Name] = hostObject(h.Name, address, roles)
 	e.stale["host"] = true
 	return diags
+}
+
+// evalHostVars evaluates vars, which must be an object or a map; its
+// attributes are the host's own values, which a task's run, rollback, env
+// and file blocks read as target.vars.NAME (target.go).
+func (e *evaluator) evalHostVars(d *hostDecl) hcl.Diagnostics {
+	v, ok, diags := e.attrValue(d.vars)
+	if !ok {
+		return diags
+	}
+	if ty := v.Type(); !ty.IsObjectType() && !ty.IsMapType() {
+		return diags.Append(typeError(d.vars, "an object, such as { weight = 3 },", v))
+	}
+	d.h.Vars = v
+	return diags
+}
+
+func stringListVal(list []string) cty.Value {
+	vals := make([]cty.Value, len(list))
+	for i, s := range list {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.ListVal(vals)
 }
 
 // hostObject is a host as expressions see it: host.NAME, with name,
@@ -165,5 +225,7 @@ var hostSchema = &hcl.BodySchema{
 		{Name: "address"},
 		{Name: "roles"},
 		{Name: "transport"},
+		{Name: "vars"},
+		{Name: "for_each"},
 	},
 }

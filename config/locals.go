@@ -44,7 +44,7 @@ func (n *valueNode) exprs() []hcl.Expression {
 		return []hcl.Expression{n.local.Expr}
 	}
 	var exprs []hcl.Expression
-	for _, a := range []*hcl.Attribute{n.host.address, n.host.roles, n.host.transport} {
+	for _, a := range []*hcl.Attribute{n.host.forEach, n.host.address, n.host.roles, n.host.transport, n.host.vars} {
 		if a != nil {
 			exprs = append(exprs, a.Expr)
 		}
@@ -82,7 +82,17 @@ func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, trans
 					continue
 				}
 				if name, rng, ok := traversalName(tr); ok {
-					add(byKey[root+"."+name], rng)
+					if dep := byKey[root+"."+name]; dep != nil || root == "local" {
+						add(dep, rng)
+						continue
+					}
+					// Not a host block's name: maybe a host a for_each
+					// makes, known only once every such block is evaluated.
+					for _, dep := range nodes {
+						if dep.host != nil && dep.host.forEach != nil && dep != n {
+							add(dep, rng)
+						}
+					}
 					continue
 				}
 				// A bare `local` or `host` is the whole object: every one.

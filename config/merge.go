@@ -15,12 +15,13 @@ import (
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
 //
-// templatefile() and upload sources read relative to dir in fsys: the
-// configuration's directory.
+// file(), templatefile() and upload sources read relative to dir in fsys:
+// the configuration's directory.
 func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	cfg := &Config{Transports: make(map[string]*Transport)}
 	e := newEvaluator()
+	e.ctx.Functions["file"] = fileFunc(fsys, dir)
 	e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
 	cfg.Files, cfg.Dir = fsys, dir
 	e.fsys, e.dir = fsys, dir
@@ -82,8 +83,10 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 				continue
 			}
 			hosts = append(hosts, h)
-			cfg.Hosts = append(cfg.Hosts, h.h)
-			e.hosts[h.h.Name] = cty.DynamicVal
+			if h.forEach == nil {
+				e.hosts[h.h.Name] = cty.DynamicVal
+				e.hostRanges[h.h.Name] = h.h.NameRange
+			}
 		}
 
 		// Tasks and groups, interleaved as in the file, are the candidate
@@ -127,6 +130,11 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 	}
 	e.sync()
 	diags = diags.Extend(e.evalLocalsAndHosts(cfg.Locals, hosts, cfg.Transports))
+	// The instances of for_each blocks are known now; hosts keep the
+	// order of their blocks.
+	for _, h := range hosts {
+		cfg.Hosts = append(cfg.Hosts, h.hosts()...)
+	}
 
 	var s hcl.Diagnostics
 	cfg.Settings, s = e.evalSettings(settings)
@@ -135,6 +143,13 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 		diags = diags.Extend(e.evalTransport(t))
 	}
 	hostIdx := newHostIndex(cfg.Hosts, e.hosts)
+	for _, h := range hosts {
+		if h.forEach != nil {
+			// The label is a role even of a block that makes no host.
+			hostIdx.roles[h.h.Name] = true
+			hostIdx.complete = hostIdx.complete && !h.unknown
+		}
+	}
 	for _, v := range cfg.Variables {
 		if v.Sensitive {
 			e.sensitive[v.Name] = true

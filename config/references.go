@@ -69,7 +69,7 @@ func (e *evaluator) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 				declared, what = e.hosts, "host"
 				fix = fmt.Sprintf("Declare it with a host %q {} block", name)
 			}
-			if _, found := declared[name]; found {
+			if _, found := declared[name]; found || root == "host" && e.hostsUnknown {
 				continue
 			}
 			diags = diags.Append(&hcl.Diagnostic{
@@ -78,6 +78,17 @@ func (e *evaluator) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 				Detail: fmt.Sprintf("No %s named %q is declared.%s %s, or correct the reference.",
 					what, name, didYouMean(name, slices.Collect(maps.Keys(declared))), fix),
 				Subject: rng.Ptr(),
+			})
+		case "each":
+			if _, ok := e.ctx.Variables["each"]; ok {
+				continue
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Reference to each outside for_each",
+				Detail: "each.key and each.value name the element a host block's for_each is making a host of, " +
+					"so they can be used only in a host block that sets for_each.",
+				Subject: tr.SourceRange().Ptr(),
 			})
 		case "task", "parallelize":
 			diags = diags.Append(&hcl.Diagnostic{

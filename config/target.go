@@ -20,9 +20,13 @@ type HostValues struct {
 }
 
 // targetObject is a host as expressions see it through target: name,
-// address, roles, and vars (its own values; empty until hosts declare
-// them).
+// address, roles, and vars (its own values, an empty object when it
+// declares none).
 func targetObject(h *Host) cty.Value {
+	vars := h.Vars
+	if vars == cty.NilVal || vars.IsNull() {
+		vars = cty.EmptyObjectVal
+	}
 	roles := cty.ListValEmpty(cty.String)
 	if len(h.Roles) > 0 {
 		vals := make([]cty.Value, len(h.Roles))
@@ -35,7 +39,7 @@ func targetObject(h *Host) cty.Value {
 		"name":    cty.StringVal(h.Name),
 		"address": cty.StringVal(h.Address),
 		"roles":   roles,
-		"vars":    cty.EmptyObjectVal,
+		"vars":    vars,
 	})
 }
 

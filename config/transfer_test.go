@@ -21,9 +21,11 @@ variable "token" {
 host "web1" {
   address = "10.0.0.1"
   roles   = ["app"]
+  vars    = { weight = 3 }
 }
 host "web2" {
   roles = ["app", "canary"]
+  vars  = { weight = 1 }
 }
 task "deploy" {
   upload {
@@ -45,7 +47,7 @@ task "deploy" {
 task "per_host" {
   run      = ["echo ${target.name} ${join(",", target.roles)}", "true"]
   rollback = "echo undo ${var.release}"
-  env      = { WHERE = target.address, RELEASE = var.release }
+  env      = { WHERE = target.address, RELEASE = var.release, WEIGHT = target.vars.weight }
 }
 task "collect" {
   on = ["canary"]
@@ -91,8 +93,8 @@ task "collect_all" {
 	}
 
 	wantValues := map[string]*HostValues{
-		"web1": {Run: []string{"echo web1 app", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "10.0.0.1", "RELEASE": "42"}},
-		"web2": {Run: []string{"echo web2 app,canary", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "web2", "RELEASE": "42"}},
+		"web1": {Run: []string{"echo web1 app", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "10.0.0.1", "RELEASE": "42", "WEIGHT": "3"}},
+		"web2": {Run: []string{"echo web2 app,canary", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "web2", "RELEASE": "42", "WEIGHT": "1"}},
 	}
 	if diff := cmp.Diff(wantValues, tasks["per_host"].PerHost); diff != "" {
 		t.Errorf("per_host's values (-want +got):\n%s", diff)

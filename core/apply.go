@@ -90,6 +90,11 @@ type run struct {
 	ctx        context.Context
 	execCtx    context.Context
 	cancelExec context.CancelFunc
+	// transfers is cancelled by the operator's first interrupt, which
+	// stops file transfers at once (commands get SIGINT and a grace);
+	// interruptTransfers cancels it.
+	transfers          context.Context
+	interruptTransfers context.CancelFunc
 
 	events     chan Event
 	dispatched chan struct{}
@@ -134,6 +139,7 @@ type hostConn struct {
 
 func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 	execCtx, cancel := context.WithCancel(ctx)
+	transfers, stopTransfers := context.WithCancel(execCtx)
 	return &run{
 		plan:       plan,
 		opts:       opts,
@@ -141,6 +147,9 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		ctx:        ctx,
 		execCtx:    execCtx,
 		cancelExec: cancel,
+		transfers:  transfers,
+
+		interruptTransfers: stopTransfers,
 		events:     make(chan Event, 64),
 		ahead:      newSemaphore(max(2, runtime.NumCPU())),
 		asker:      &asker{input: opts.Input},
@@ -333,6 +342,8 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 	r.mu.Lock()
 	r.interrupted = true
 	r.stopping = true
+	// Transfers have no signal to take: the first interrupt ends them.
+	r.interruptTransfers()
 	if r.cause == "" {
 		r.cause = "interrupted by the operator"
 	} else {

@@ -264,13 +264,21 @@ func transferFailed(ctx context.Context, err error) PhaseResult {
 	return res
 }
 
-// withTaskTimeout bounds transfers by the task's timeout, as it bounds
-// its commands.
-func withTaskTimeout(ctx context.Context, t *TaskNode) (context.Context, context.CancelFunc) {
+// transferContext is ctx for a pair's transfers: bounded by the task's
+// timeout, as its commands are, and ended by the operator's first
+// interrupt, which commands get as SIGINT.
+func (r *run) transferContext(ctx context.Context, t *TaskNode) (context.Context, context.CancelFunc) {
+	var cancel context.CancelFunc
 	if t.Timeout > 0 {
-		return context.WithTimeout(ctx, t.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
-	return context.WithCancel(ctx)
+	stop := context.AfterFunc(r.transfers, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // uploads runs the uploads of t on h, in order; the first failure ends
@@ -280,7 +288,7 @@ func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	if f == nil || len(f.Uploads) == 0 {
 		return PhaseResult{}, true
 	}
-	ctx, cancel := withTaskTimeout(ctx, t)
+	ctx, cancel := r.transferContext(ctx, t)
 	defer cancel()
 	ft, ok := fileTransport(tr)
 	if !ok {
@@ -384,7 +392,7 @@ func (r *run) downloads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *H
 	if f == nil || len(f.Downloads) == 0 {
 		return PhaseResult{}, true
 	}
-	ctx, cancel := withTaskTimeout(ctx, t)
+	ctx, cancel := r.transferContext(ctx, t)
 	defer cancel()
 	ft, ok := fileTransport(tr)
 	if !ok {

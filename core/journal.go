@@ -172,15 +172,24 @@ var _ Journal = (*FileJournal)(nil)
 
 // CreateJournal creates the journal of a new run at path (its directory
 // 0700 and the file 0600, created if missing; an existing file is an
-// error) and writes the header, durably. Secrets are replaced by their
+// error; the modes are set, not left to the umask, since the journal
+// holds every command and its output) and writes the header, durably. Secrets are replaced by their
 // placeholders in every record written later too. When it fails, nothing
 // may run: the run would have no record.
 func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJournal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the journal directory: %w", err)
 	}
+	if err := os.Chmod(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the journal directory: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("create the journal: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	j := &FileJournal{path: path, f: f, hide: secretHider(secrets)}

@@ -297,7 +297,11 @@ func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]
 		if ch.Config != nil {
 			body = ch.Config
 		}
-		v, hdiags := hcldec.Decode(body, schemaSpec(desc.HostSchema), cfg.EvalContext)
+		ectx := cfg.EvalContext
+		if ch.EvalContext != nil {
+			ectx = ch.EvalContext // a for_each instance: with each
+		}
+		v, hdiags := hcldec.Decode(body, schemaSpec(desc.HostSchema), ectx)
 		diags = append(diags, hdiags...)
 		if h := planned[ch.Name]; h != nil {
 			h.Config = v

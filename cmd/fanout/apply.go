@@ -27,7 +27,29 @@ func runApply(args []string, s *streams) int {
 	if !ok {
 		return exitUsage
 	}
-	jr, ok := startJournal(s, "apply", a.Path, runID, pl)
+	return runPlanned(s, l, pl, runSpec{
+		command: "apply", path: a.Path, runID: runID,
+		quiet: a.Quiet, group: a.Group, viewType: a.ViewType,
+	})
+}
+
+// runSpec is what apply and exec tell runPlanned about the run.
+type runSpec struct {
+	// command names the run in messages, the lock and the journal.
+	command string
+	// path is the configuration's, whose .fanout directory holds the
+	// journal and the lock.
+	path     string
+	runID    string
+	quiet    bool
+	group    bool
+	viewType arguments.ViewType
+}
+
+// runPlanned journals and runs a plan, rendering it live, and returns the
+// command's exit code: the one engine of apply and exec.
+func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
+	jr, ok := startJournal(s, r.command, r.path, r.runID, pl)
 	if !ok {
 		return exitFailed
 	}
@@ -41,15 +63,16 @@ func runApply(args []string, s *streams) int {
 
 	o := views.ApplyOptions{
 		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal},
-		Quiet:    a.Quiet,
-		Group:    a.Group,
-		Progress: s.Terminal && a.ViewType == arguments.ViewHuman,
+		Quiet:    r.quiet,
+		Group:    r.group,
+		Progress: s.Terminal && r.viewType == arguments.ViewHuman,
 		Version:  version,
+		Command:  r.command,
 	}
 	if o.Progress && s.Width != nil {
 		o.Width = s.Width()
 	}
-	view := views.NewApply(a.ViewType, s.Out, pl.plan, o)
+	view := views.NewApply(r.viewType, s.Out, pl.plan, o)
 	stopStatus := watchStatus(view, o.Progress)
 	res := core.Apply(ctx, pl.plan, core.ApplyOptions{
 		Transports: pl.ts,
@@ -57,12 +80,12 @@ func runApply(args []string, s *streams) int {
 		Interrupt:  interrupt,
 		Input:      newInput(s, view),
 		Logger:     newLogger(s),
-		RunID:      runID,
+		RunID:      r.runID,
 		Journal:    jr.journal,
 	})
 	stopStatus()
 	jr.finish(s, res)
-	noteLostOutput(s, "apply", runID)
+	noteLostOutput(s, r.command, r.runID)
 	return runExit(res.Status)
 }
 

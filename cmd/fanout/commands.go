@@ -25,6 +25,7 @@ func init() {
 	commands = []command{
 		{name: "plan", synopsis: "Show what would run where, without running anything", help: helpPlan, run: runPlan},
 		{name: "apply", synopsis: "Run the tasks, rolling back on failure", help: helpApply, run: runApply},
+		{name: "exec", synopsis: "Run one command on many hosts: fanout exec -on web -- uptime", help: helpExec, run: runExec},
 		{name: "validate", synopsis: "Check a configuration without contacting any host", help: helpValidate, run: runValidate},
 		{name: "fmt", synopsis: "Rewrite .hcl files in the canonical style", help: helpFmt, run: runFmt},
 		{name: "runs", synopsis: "List past runs, or show one: fanout runs [show ID]", help: helpRuns, run: runRuns},

@@ -59,7 +59,7 @@ _fanout() {
   cmd=${COMP_WORDS[1]}
   case "$prev" in
     -var-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    -var|-limit|-exclude) return ;;
+    -var|-limit|-exclude|-on|-hosts|-threads|-timeout) return ;;
   esac
   case "$cmd" in
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
@@ -68,6 +68,7 @@ _fanout() {
     case "$cmd" in
       plan) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -no-color -help" -- "$cur")) ;;
       apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
+      exec) COMPREPLY=($(compgen -W "-on -hosts -threads -timeout -preflight -var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
       validate) COMPREPLY=($(compgen -W "-var -var-file -json -no-color -help" -- "$cur")) ;;
       fmt) COMPREPLY=($(compgen -W "-check -recursive -help" -- "$cur")) ;;
     esac
@@ -77,7 +78,7 @@ _fanout() {
   cfg=
   for ((i = 2; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      -var|-var-file|-limit|-exclude) i=$((i + 1)) ;;
+      -var|-var-file|-limit|-exclude|-on|-hosts|-threads|-timeout) i=$((i + 1)) ;;
       -*) ;;
       *) cfg=${COMP_WORDS[i]}; break ;;
     esac
@@ -115,6 +116,9 @@ _fanout() {
     plan) _arguments $common $select '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
     apply) _arguments $common $select '-quiet[only failures and the recap]' '-group[fold identical output]' \
       '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
+    exec) _arguments $common $select '*-on[these roles, hosts or nodesets]:pattern:' '-hosts[a nodeset, no configuration]:nodeset:' \
+      '-threads[hosts at once]:number:' '-timeout[per host]:duration:' '-preflight[connect every host first]' \
+      '-quiet[only failures and the recap]' '-group[fold identical output]' '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
     validate) _arguments $common '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
     fmt) _arguments '-check[list unformatted files, exit 3]' '-recursive[also subdirectories]' '*:path:_files -g "*.hcl(-.) *(-/)"' ;;
     completion) _values shell bash zsh fish ;;
@@ -137,18 +141,23 @@ function __fanout_names
 end
 complete -c fanout -f
 complete -c fanout -n __fish_use_subcommand -a '@COMMANDS@'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var -r -d 'set a variable NAME=VALUE'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o var-file -r -F -d 'variables file'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o json -d 'JSON output'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply validate' -o no-color -d 'disable colours'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply' -o limit -r -d 'only these hosts'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply' -o exclude -r -d 'never these hosts'
-complete -c fanout -n '__fish_seen_subcommand_from apply' -o quiet -d 'only failures and the recap'
-complete -c fanout -n '__fish_seen_subcommand_from apply' -o group -d 'fold identical output'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec validate' -o var -r -d 'set a variable NAME=VALUE'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec validate' -o var-file -r -F -d 'variables file'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec validate' -o json -d 'JSON output'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec validate' -o no-color -d 'disable colours'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o limit -r -d 'only these hosts'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o exclude -r -d 'never these hosts'
+complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o quiet -d 'only failures and the recap'
+complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o group -d 'fold identical output'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o on -r -d 'these roles, hosts or nodesets'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o hosts -r -d 'a nodeset, no configuration'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o threads -r -d 'hosts at once'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o timeout -r -d 'per host'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o preflight -d 'connect every host first'
 complete -c fanout -n '__fish_seen_subcommand_from fmt' -o check -d 'list unformatted files, exit 3'
 complete -c fanout -n '__fish_seen_subcommand_from fmt' -o recursive -d 'also subdirectories'
 complete -c fanout -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
-complete -c fanout -n '__fish_seen_subcommand_from plan apply validate fmt; and not test -n "(__fanout_config)"' -a '(__fish_complete_suffix .hcl)'
+complete -c fanout -n '__fish_seen_subcommand_from plan apply exec validate fmt; and not test -n "(__fanout_config)"' -a '(__fish_complete_suffix .hcl)'
 complete -c fanout -n '__fish_seen_subcommand_from plan apply; and test -n "(__fanout_config)"' -a '(__fanout_names)'
 `,
 }

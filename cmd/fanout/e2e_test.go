@@ -263,7 +263,7 @@ func TestPlanGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"restart", "rollback", "ssh", "rolling"} {
+	for _, name := range []string{"restart", "rollback", "ssh", "rolling", "fleet"} {
 		t.Run(name, func(t *testing.T) {
 			r := fanout(t, root, "plan", "examples/"+name+".hcl")
 			if r.code != 0 {

@@ -39,7 +39,9 @@ func runInternalPlugin(args []string, s *streams) int {
 
 // newLauncher returns the launcher for this binary's built-ins and the
 // plugin search path: ./.fanout/plugins, $FANOUT_PLUGIN_PATH,
-// ~/.fanout/plugins, then $PATH.
+// ~/.fanout/plugins, then $PATH. Its plugins' sockets go in a private
+// directory under $TMPDIR, which its owner removes with Close once the
+// plugins are stopped.
 func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	self, err := os.Executable()
 	if err != nil {
@@ -54,7 +56,8 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	if home, err := os.UserHomeDir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
-	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger}
+	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger,
+		TempDir: os.TempDir()}
 }
 
 // coreLauncher is how the core starts transports: through a

@@ -195,9 +195,18 @@ func (l *loader) buildPlan(c *arguments.Common, sel arguments.Selection) (*plann
 	if !ok {
 		return nil, func() {}, false
 	}
+	return l.planConfig(cfg, c, sel)
+}
+
+// planConfig plans a loaded configuration, as buildPlan does.
+func (l *loader) planConfig(cfg *config.Config, c *arguments.Common, sel arguments.Selection) (*planned, func(), bool) {
 	logger := newLogger(l.s)
-	ts := core.NewTransports(coreLauncher{newConfigLauncher(logger, c.Path)}, logger)
-	done := func() { _ = ts.Close(context.Background()) }
+	launcher := newConfigLauncher(logger, c.Path)
+	ts := core.NewTransports(coreLauncher{launcher}, logger)
+	done := func() {
+		_ = ts.Close(context.Background())
+		_ = launcher.Close() // once its plugins are gone: their sockets' directory
+	}
 	p, diags := core.BuildPlan(context.Background(), cfg, core.PlanOptions{
 		Targets: c.Targets, Limit: sel.Limit, Exclude: sel.Exclude, Transports: ts, RunID: l.runID,
 	})

@@ -67,6 +67,12 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the lock file: %w", err)
 	}
+	// It names the operator, the host and the run: 0600 whatever the
+	// umask, or an older fanout, made it.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("open the lock file: %w", err)
+	}
 	if err := flockExclusive(f); err != nil {
 		prev, _ := readLockInfo(f)
 		f.Close()

@@ -32,6 +32,7 @@ var pluginSources = map[string]string{
 	"crashy":  "./testdata/plugins/crashy",
 	"v2":      "./testdata/plugins/v2",
 	"garbage": "./testdata/plugins/garbage",
+	"nomtls":  "./testdata/plugins/nomtls",
 }
 
 var (
@@ -488,6 +489,10 @@ func TestPluginRefusedAtHandshake(t *testing.T) {
 		}},
 		{"garbage", []string{
 			`wrote "starting the garbage transport" to its standard output`,
+		}},
+		{"nomtls", []string{
+			`Transport plugin "nomtls" cannot authenticate its channel`,
+			"does not support mutual TLS", "no server certificate", "PLUGIN_CLIENT_CERT",
 		}},
 	}
 	for _, tt := range tests {

@@ -75,14 +75,18 @@ func runPlugins(args []string, s *streams) int {
 	logger := newLogger(s)
 	var infos []*views.Plugin
 	if a.Path == "" {
-		infos = installedPlugins(newLauncher(logger))
+		launcher := newLauncher(logger)
+		infos = installedPlugins(launcher)
+		_ = launcher.Close()
 	} else {
 		l := newLoader(s, &a.Common)
 		cfg, ok := l.load(&a.Common)
 		if !ok {
 			return exitUsage
 		}
-		infos = configPlugins(newConfigLauncher(logger, a.Path), cfg)
+		launcher := newConfigLauncher(logger, a.Path)
+		infos = configPlugins(launcher, cfg)
+		_ = launcher.Close()
 	}
 	views.NewPlugins(a.ViewType, s.Out, views.Options{Color: s.Color && !a.NoColor}).List(a.Path, infos)
 	for _, info := range infos {
@@ -224,6 +228,7 @@ func runPluginsLock(args []string, s *streams) int {
 	}
 	// No lock file for the launcher: it is the file being rewritten.
 	launcher := newLauncher(newLogger(s))
+	defer launcher.Close()
 	lf := &pluginhost.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*pluginhost.LockedTransport{}}
 	old, _ := pluginhost.ReadLockFile(lf.Path)
 

@@ -65,7 +65,9 @@ func runRollback(args []string, s *streams) int {
 	defer j.Close()
 
 	logger := newLogger(s)
-	ts := core.NewTransports(coreLauncher{newLauncher(logger)}, logger)
+	launcher := newLauncher(logger)
+	defer launcher.Close() // after ts.Close, which stops the plugins
+	ts := core.NewTransports(coreLauncher{launcher}, logger)
 	defer ts.Close(context.Background())
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()

@@ -276,38 +276,69 @@ func parseNumber(s string) (int64, error) {
 }
 
 // Fold writes names as a nodeset pattern: web01, web02, web03, db1 ->
-// "web[01-03],db1". Names ending in a number are grouped by what precedes
-// the number and by the number's width (web1 and web01 are not one
-// group); each group is written at the place of its first name, its
+// "web[01-03],db1", h1 .. h2000 -> "h[1-2000]", and web1.example.com,
+// web2.example.com -> "web[1-2].example.com". Names holding a number are
+// grouped by the last number in them: by what precedes and follows it,
+// and by its padding. A number written with a leading zero (web01) is
+// padded to its width and groups with numbers of that width; one without
+// (web7, web10) groups with the unpadded ones of any width, unless names
+// padded to its width share its prefix and suffix (web10 goes with
+// web01). Each group is written at the place of its first name, its
 // numbers sorted and each once, consecutive ones as a range. Other names
 // are written as they are. Expand(Fold(names)) gives the same set of
 // names back. Fold of no names is "".
 func Fold(names []string) string {
-	type run struct {
-		prefix string
-		width  int
-		nums   []int64
+	type split struct {
+		prefix, digits, suffix string
 	}
-	var runs []*run
-	var parts []any // string or *run, in order of first appearance
-	for _, h := range names {
-		i := len(h)
+	type run struct {
+		prefix, suffix string
+		width          int // 0: unpadded
+		nums           []int64
+	}
+	splits := make([]split, len(names))
+	padded := make(map[[3]string]bool) // prefix, suffix, width of padded numbers
+	for k, h := range names {
+		end := len(h)
+		for end > 0 && (h[end-1] < '0' || h[end-1] > '9') {
+			end--
+		}
+		i := end
 		for i > 0 && h[i-1] >= '0' && h[i-1] <= '9' {
 			i--
 		}
-		digits := h[i:]
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if digits == "" || err != nil || i == 0 || len(digits) > maxDigits {
+		// A name that starts with its number, or whose suffix holds a
+		// bracket or comma, is left whole: folded, it would read back
+		// differently.
+		if i == end || i == 0 || end-i > maxDigits || strings.ContainsAny(h[end:], "[],") {
+			continue
+		}
+		splits[k] = split{h[:i], h[i:end], h[end:]}
+		if d := h[i:end]; len(d) > 1 && d[0] == '0' {
+			padded[[3]string{h[:i], h[end:], strconv.Itoa(len(d))}] = true
+		}
+	}
+	byKey := make(map[[3]string]*run)
+	var parts []any // string or *run, in order of first appearance
+	for k, h := range names {
+		sp := splits[k]
+		n, err := strconv.ParseInt(sp.digits, 10, 64)
+		if sp.digits == "" || err != nil {
 			parts = append(parts, h)
 			continue
 		}
-		idx := slices.IndexFunc(runs, func(r *run) bool { return r.prefix == h[:i] && r.width == len(digits) })
-		if idx < 0 {
-			idx = len(runs)
-			runs = append(runs, &run{prefix: h[:i], width: len(digits)})
-			parts = append(parts, runs[idx])
+		width := 0
+		if key := [3]string{sp.prefix, sp.suffix, strconv.Itoa(len(sp.digits))}; padded[key] {
+			width = len(sp.digits)
 		}
-		runs[idx].nums = append(runs[idx].nums, n)
+		key := [3]string{sp.prefix, sp.suffix, strconv.Itoa(width)}
+		r := byKey[key]
+		if r == nil {
+			r = &run{prefix: sp.prefix, suffix: sp.suffix, width: width}
+			byKey[key] = r
+			parts = append(parts, r)
+		}
+		r.nums = append(r.nums, n)
 	}
 	var b strings.Builder
 	for i, p := range parts {
@@ -320,6 +351,7 @@ func Fold(names []string) string {
 		case *run:
 			b.WriteString(p.prefix)
 			writeRanges(&b, p.nums, p.width)
+			b.WriteString(p.suffix)
 		}
 	}
 	return b.String()

@@ -100,13 +100,17 @@ func TestFold(t *testing.T) {
 		{[]string{"web01"}, "web01"},
 		{[]string{"web01", "web02", "web03"}, "web[01-03]"},
 		{[]string{"web03", "web01", "web02", "web07", "web09", "web10"}, "web[01-03,07,09-10]"},
-		{[]string{"web1", "web2", "web10", "db1", "localhost"}, "web[1-2],web10,db1,localhost"},
+		{[]string{"web1", "web2", "web10", "db1", "localhost"}, "web[1-2,10],db1,localhost"},
+		{[]string{"web1", "web01", "web02", "web10"}, "web1,web[01-02,10]"},
+		{[]string{"web01.example.com", "web02.example.com", "web10.example.com"}, "web[01-02,10].example.com"},
+		{[]string{"r1n1", "r1n2", "r2n1"}, "r1n[1-2],r2n1"},
 		{[]string{"db2", "web01", "db1"}, "db[1-2],web01"},
 		{[]string{"10.0.0.1", "10.0.0.2"}, "10.0.0.[1-2]"},
 		{[]string{"7", "8"}, "7,8"},
 		{[]string{"web2", "web2", "web1"}, "web[1-2]"},
 		{names("web%02d", 1, 20), "web[01-20]"},
-		{names("n%d", 1, 1000), "n[1-9],n[10-99],n[100-999],n1000"},
+		{names("n%d", 1, 1000), "n[1-1000]"},
+		{names("h%d", 1, 2000), "h[1-2000]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

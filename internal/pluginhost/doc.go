@@ -6,7 +6,10 @@
 // and writes.
 //
 // Every plugin starts through Launcher.Start, which starts the process
-// with sdk/client in a process group of its own. The core consumes what
+// with sdk/client in a process group of its own, over a channel of mutual
+// TLS, with its socket in a directory of the launcher's that only the
+// operator can enter (removed by Launcher.Close; those of runs that died
+// are removed by the next). The core consumes what
 // this package starts only as sdk.Transport values, through core.Launcher,
 // which cmd/fanout adapts a Launcher to; its errors explain themselves to
 // the operator through the Summary and Detail methods core.LaunchError

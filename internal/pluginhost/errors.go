@@ -135,12 +135,35 @@ func (e *protocolError) Detail() string {
 	return fmt.Sprintf("fanout could not start the %q transport: %s.", e.name, e.err)
 }
 
+// mutualTLSError is the error of a plugin refused because it cannot
+// authenticate its channel to fanout, explained for the operator.
+type mutualTLSError struct {
+	name string
+	err  error // wraps client.ErrNoMutualTLS
+}
+
+func (e *mutualTLSError) Error() string { return e.err.Error() }
+func (e *mutualTLSError) Unwrap() error { return e.err }
+
+// Summary and Detail explain the error in a diagnostic (core.LaunchError).
+func (e *mutualTLSError) Summary() string {
+	return fmt.Sprintf("Transport plugin %q cannot authenticate its channel", e.name)
+}
+
+// Detail says why the plugin was refused and what would make it acceptable.
+func (e *mutualTLSError) Detail() string {
+	return fmt.Sprintf("fanout refused the %q transport: %s.", e.name, e.err)
+}
+
 // explain gives client.New's errors that an operator acts on a summary of
 // their own.
 func explain(name string, err error) error {
 	var ve *client.VersionError
-	if errors.As(err, &ve) {
+	switch {
+	case errors.As(err, &ve):
 		return &protocolError{name: name, err: err}
+	case errors.Is(err, client.ErrNoMutualTLS):
+		return &mutualTLSError{name: name, err: err}
 	}
 	return err
 }

@@ -23,7 +23,8 @@ import (
 // lock file, and refuses one that does not match.
 //
 // Its fields must not change once it is in use; its methods are safe for
-// concurrent use.
+// concurrent use. Its owner calls Close once every plugin it started has
+// been killed.
 type Launcher struct {
 	// Builtin maps a built-in transport's name to the command line that
 	// serves it (the fanout binary and its hidden plugin command).
@@ -47,9 +48,20 @@ type Launcher struct {
 	// Logger receives each plugin's logs, under the transport's name.
 	Logger hclog.Logger
 
+	// TempDir is where the launcher makes the directory its plugins put
+	// their sockets in: TempDir/fanout-UID/PID-RANDOM, which only the
+	// operator can enter, made on the first Start and removed by Close.
+	// Directories there of fanout processes that died are removed too.
+	// Empty means os.TempDir(); the CLI passes it, since this package
+	// reads no environment.
+	TempDir string
+
 	lockOnce sync.Once
 	lock     *LockFile // set by lockOnce
 	lockErr  error     // set by lockOnce
+
+	sockMu  sync.Mutex
+	sockDir string // guarded by sockMu; "" until the first Start
 }
 
 // PluginPrefix is the file name prefix of third-party transport plugins.
@@ -81,12 +93,15 @@ type Plugin struct {
 }
 
 // Start starts the plugin process of the transport req names and completes
-// the handshake: the one way fanout starts a plugin, built in or not. It
+// the handshake: the one way fanout starts a plugin, built in or not. The
+// plugin's socket goes in the launcher's private directory (TempDir), and
+// its channel is authenticated with mutual TLS (sdk/client). It
 // blocks for at most StartTimeout (ctx is not consulted: go-plugin cannot
 // abandon a start half-way). A third-party binary is verified first:
 // against req.SHA256 when set, and against the lock file when there is
 // one; the errors are *PluginNotFoundError, *ChecksumMismatchError,
-// *LockError, or client.New's, wrapped. Each explains itself to the
+// *LockError, or client.New's, wrapped (a plugin that cannot do mutual
+// TLS is refused). Each explains itself to the
 // operator through Summary and Detail (core.LaunchError). On error nothing
 // is left running.
 func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
@@ -113,9 +128,13 @@ func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
+	sockets, err := l.socketDir()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	isolate(cmd)
-	c, err := client.New(client.Config{Cmd: cmd, Logger: logger.Named(req.Name), StartTimeout: l.StartTimeout})
+	c, err := client.New(client.Config{Cmd: cmd, Logger: logger.Named(req.Name), StartTimeout: l.StartTimeout, SocketDir: sockets})
 	if err != nil {
 		return nil, explain(req.Name, err)
 	}

@@ -184,7 +184,7 @@ func TestLaunchChecksum(t *testing.T) {
 	})
 	t.Run("matching lock file starts the binary", func(t *testing.T) {
 		writeLock(t, map[string]string{"x": sum})
-		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath}
+		l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}, LockFile: lockPath, TempDir: t.TempDir()}
 		_, err := l.Start(context.Background(), Request{Name: "x"})
 		// The script is no plugin: it got as far as the handshake.
 		if !errors.Is(err, client.ErrHandshake) || !strings.Contains(err.Error(), "started") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -186,7 +187,7 @@ func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key
 	if err := os.MkdirAll(filepath.Dir(c.record), 0o700); err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
-	f, err := os.OpenFile(c.record, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := openRecord(c.record)
 	if err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
@@ -303,4 +304,22 @@ func preferredKeyExchanges() []string {
 		}
 	}
 	return out
+}
+
+// openRecord opens the known_hosts file that accept-new records keys in
+// for appending. An existing file keeps its mode, which is the
+// operator's; a new one is made 0600 whatever the umask.
+func openRecord(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -25,8 +26,9 @@ const defaultStartTimeout = time.Minute
 // Config says how to launch a transport plugin process.
 type Config struct {
 	// Cmd is the plugin's command, not yet started; required. New
-	// starts it and adds to its Env (the parent's environment, the
-	// handshake and the log level); it must not be reused.
+	// starts it and adds to its Env (the parent's environment, then the
+	// handshake, the log level and SocketDir, which win over the parent's);
+	// it must not be reused.
 	Cmd *exec.Cmd
 
 	// Logger receives the client's logs and the plugin's, which the plugin
@@ -39,6 +41,15 @@ type Config struct {
 	// StartTimeout bounds how long the plugin has to start and complete
 	// the handshake. Default: one minute.
 	StartTimeout time.Duration
+
+	// SocketDir is the directory the plugin creates its unix socket in
+	// (go-plugin's PLUGIN_UNIX_SOCKET_DIR). It must exist, and should be
+	// a directory only the operator can enter: the socket file takes its
+	// mode from the plugin's umask, so in a shared directory such as /tmp
+	// other local users can reach it (mutual TLS still refuses them, but
+	// they should not get that far). Default: the plugin's temporary
+	// directory, which go-plugin picks.
+	SocketDir string
 }
 
 // Client is a running transport plugin process. Its owner uses Transport
@@ -62,8 +73,18 @@ const (
 // fanout starts a plugin, built in (the fanout binary re-executed) or not,
 // and the way a test starts a built plugin. On error no process is left
 // running; the error is a *VersionError when the plugin speaks another
-// version of the protocol, and wraps ErrHandshake when the process did not
-// complete the handshake.
+// version of the protocol, wraps ErrHandshake when the process did not
+// complete the handshake, and wraps ErrNoMutualTLS when the plugin cannot
+// authenticate the channel.
+//
+// The channel is always authenticated both ways (go-plugin's AutoMTLS):
+// New makes a one-use client certificate and passes it to the plugin in
+// PLUGIN_CLIENT_CERT; the plugin serves TLS with a one-use certificate of
+// its own, sent back in the handshake, and accepts no other client. A
+// plugin built with sdk.Serve does this without asking; one that does not
+// (its handshake carries no certificate) is refused before any call is
+// made to it, since anyone on the machine who can reach its socket could
+// drive it.
 //
 // New does not check what it starts: whoever chooses the binary verifies
 // it first (fanout checks the sha256 pins and the lock file).
@@ -79,11 +100,19 @@ func New(cfg Config) (*Client, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = defaultStartTimeout
 	}
+	// The parent's environment comes before what New sets, not after it
+	// as go-plugin would add it (SkipHostEnv below): a fanout run by a
+	// command of another fanout inherits that one's socket directory and
+	// log level, which must not override its own.
+	cfg.Cmd.Env = append(cfg.Cmd.Env[:len(cfg.Cmd.Env):len(cfg.Cmd.Env)], os.Environ()...)
 	cfg.Cmd.Env = append(cfg.Cmd.Env, wire.LogLevelEnv+"="+logger.GetLevel().String())
+	if cfg.SocketDir != "" {
+		cfg.Cmd.Env = append(cfg.Cmd.Env, plugin.EnvUnixSocketDir+"="+cfg.SocketDir)
+	}
 
 	stderr := &stderrLog{}
 	exited := func() error { return exitError(cfg.Cmd, stderr) }
-	pc := plugin.NewClient(&plugin.ClientConfig{
+	pcfg := &plugin.ClientConfig{
 		HandshakeConfig: wire.Handshake,
 		VersionedPlugins: wire.Versions(&wire.Plugin{Dial: func(done context.Context, conn *grpc.ClientConn) any {
 			c := newGRPCClient(done, conn)
@@ -91,6 +120,7 @@ func New(cfg Config) (*Client, error) {
 			return c
 		}}),
 		Cmd:              cfg.Cmd,
+		SkipHostEnv:      true, // added above
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		// The owner ends the process with Kill; go-plugin's global
 		// CleanupClients must not do it behind the owner's back.
@@ -98,6 +128,10 @@ func New(cfg Config) (*Client, error) {
 		Logger:       logger,
 		Stderr:       stderr,
 		StartTimeout: cfg.StartTimeout,
+		// See New's doc. go-plugin generates the client's certificate and
+		// sets pcfg.TLSConfig from it, then adds the plugin's certificate
+		// to it once the handshake brings one.
+		AutoMTLS: true,
 		// Fixed flow-control windows: gRPC's default grows them towards
 		// 16 MiB per stream when the reader lags, which lets a fast
 		// command's output pile up in this process instead of holding the
@@ -106,7 +140,18 @@ func New(cfg Config) (*Client, error) {
 			grpc.WithInitialWindowSize(streamWindow),
 			grpc.WithInitialConnWindowSize(connWindow),
 		},
-	})
+	}
+	pc := plugin.NewClient(pcfg)
+	if _, err := pc.Start(); err != nil {
+		// Kill first: it waits for the process and its stderr, which the
+		// error below reports.
+		pc.Kill()
+		return nil, fmt.Errorf("start transport plugin %s: %w", path, startError(err, cfg, stderr))
+	}
+	if !pluginCertified(pcfg) {
+		pc.Kill()
+		return nil, fmt.Errorf("start transport plugin %s: %w: %s", path, ErrNoMutualTLS, noMutualTLSDetail)
+	}
 	rpc, err := pc.Client()
 	if err != nil {
 		// Kill first: it waits for the process and its stderr, which the
@@ -146,6 +191,23 @@ func (c *Client) Exited() bool { return c.plugin.Exited() }
 // can stop what it runs. Kill can safely be called more than once.
 func (c *Client) Kill() { c.plugin.Kill() }
 
+// pluginCertified reports whether the plugin sent its certificate in the
+// handshake, which go-plugin then made the only one the client trusts.
+// go-plugin does not refuse a plugin that sent none: it would dial with
+// the system's roots, and fail each call with a TLS error that says
+// nothing of why.
+func pluginCertified(pcfg *plugin.ClientConfig) bool {
+	return pcfg.TLSConfig != nil && pcfg.TLSConfig.RootCAs != nil
+}
+
+// noMutualTLSDetail says what a plugin refused for want of mutual TLS
+// must do.
+const noMutualTLSDetail = "its handshake carried no server certificate, so fanout cannot authenticate the channel " +
+	"and anyone on this machine who reaches the plugin's socket could drive it; " +
+	"rebuild the plugin with a current fanout sdk (sdk.Serve serves mutual TLS), or, for a plugin not written with it, " +
+	"implement go-plugin's AutoMTLS: accept only the client certificate given in PLUGIN_CLIENT_CERT and send your own, " +
+	"base64 DER, as the sixth field of the handshake line"
+
 // pluginVersionRE finds the version a plugin offered in go-plugin's
 // "incompatible API version" error, which carries it only as text.
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
@@ -170,6 +232,8 @@ func startError(err error, cfg Config, stderr *stderrLog) error {
 		line, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
 		return fmt.Errorf("%w: the plugin wrote %q to its standard output, where only the handshake may go "+
 			"(a plugin built with sdk.Serve logs to standard error)", ErrHandshake, line)
+	case strings.Contains(msg, "error parsing server cert"):
+		return fmt.Errorf("%w: %s: %s", ErrNoMutualTLS, msg, noMutualTLSDetail)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%w: no handshake within %s; is it a fanout transport plugin built with sdk.Serve?",
 			ErrHandshake, cfg.StartTimeout)

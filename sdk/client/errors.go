@@ -29,6 +29,13 @@ var (
 	// did not complete the go-plugin handshake: it exited first, wrote
 	// something else to its standard output, or did not answer in time.
 	ErrHandshake = errors.New("transport plugin handshake failed")
+
+	// ErrNoMutualTLS is wrapped by New's error when the plugin completed
+	// the handshake but cannot authenticate the channel with mutual TLS:
+	// it sent no certificate of its own (a plugin built without go-plugin's
+	// AutoMTLS) or one that does not parse. The plugin was stopped before
+	// any call was made to it.
+	ErrNoMutualTLS = errors.New("transport plugin does not support mutual TLS")
 )
 
 // VersionError is New's error (wrapped, with the path) when the plugin

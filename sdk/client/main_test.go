@@ -43,6 +43,12 @@ func servePluginMode(mode string) {
 			VersionedPlugins: map[int]plugin.PluginSet{2: {wire.PluginName: &wire.Plugin{Register: wire.Server(&echoTransport{})}}},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
+	case "nomtls":
+		// A plugin that ignores the client's certificate, as one built
+		// with a go-plugin before AutoMTLS, or another language's that
+		// does not implement it, would: it serves plaintext gRPC.
+		os.Unsetenv("PLUGIN_CLIENT_CERT")
+		serve()
 	case "garbage":
 		fmt.Println("hello from a plugin that prints")
 		serve()

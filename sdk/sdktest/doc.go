@@ -1,6 +1,7 @@
 // Package sdktest helps test transports: Harness serves any sdk.Transport
-// over real gRPC inside the test process, so a test exercises the same wire
-// path as a plugin process, and Conformance checks that a transport keeps
+// over real gRPC inside the test process, authenticated with mutual TLS as
+// fanout's channel to a plugin process is, so a test exercises the same
+// wire path as a plugin process, and Conformance checks that a transport keeps
 // the sdk.Transport contract. Output collects an Exec's stream for a test to
 // read, or wait on, while the command runs.
 //

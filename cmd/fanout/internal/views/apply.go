@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -165,11 +166,13 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			if v.o.Command == "rollback" {
 				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
 			} else {
-				fmt.Fprintf(b, "fanout apply: run %s, %s on %s\n", e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+				fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmp.Or(v.o.Command, "apply"), e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
 			}
 		}
 	case core.HostConnected:
-		if e.Err != "" {
+		// With -group, the recap's one line per cause says which hosts
+		// preflight failed on; a line per host would be 2,000 alike.
+		if e.Err != "" && (v.groups == nil || !e.Preflight) {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
 		}
 	case core.UnitStarted:
@@ -216,7 +219,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.groups.rollbackStarted(e)
 		}
 		if !quiet {
-			hosts := strings.Join(e.Hosts, ", ")
+			hosts := listHosts(e.Hosts)
 			if v.groups != nil {
 				hosts = FoldHosts(e.Hosts)
 			}
@@ -225,7 +228,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RollbackFinished:
 		v.rollback = ""
 		if len(e.Failed) > 0 {
-			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, strings.Join(e.Failed, ", "))))
+			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed, fmt.Sprintf("Rollback of task %q failed on %s", e.Task, listHosts(e.Failed))))
 		}
 	case core.WaveStarted, core.WaveFinished, core.Pausing, core.AttemptFailed, core.CheckAttempt, core.HostDropped, core.HostSkipped, core.BudgetExceeded:
 		v.renderRollout(b, e)
@@ -407,7 +410,13 @@ func writeRunning(b *bytes.Buffer, running map[unitKey]time.Time, now time.Time,
 		return strings.Compare(a.host+a.task, b.host+b.task)
 	})
 	fmt.Fprintf(b, "Running now: %s\n", plural(len(keys), "pair"))
-	for _, k := range keys {
+	// On a fleet, the longest running are the ones to look at; the
+	// others are counted.
+	shown := keys[:min(len(keys), foldAbove)]
+	for _, k := range shown {
 		fmt.Fprintf(b, "  %s │ for %s\n", label(k), now.Sub(running[k]).Truncate(100*time.Millisecond))
+	}
+	if more := len(keys) - len(shown); more > 0 {
+		fmt.Fprintf(b, "  and %d more, running for less time\n", more)
 	}
 }

@@ -17,7 +17,7 @@ func TestFoldHosts(t *testing.T) {
 		{[]string{"web01"}, "web01 (1)"},
 		{[]string{"web01", "web02", "web03"}, "web[01-03] (3)"},
 		{[]string{"web03", "web01", "web02", "web07", "web09", "web10"}, "web[01-03,07,09-10] (6)"},
-		{[]string{"web1", "web2", "web10", "db1", "localhost"}, "web[1-2],web10,db1,localhost (5)"},
+		{[]string{"web1", "web2", "web10", "db1", "localhost"}, "web[1-2,10],db1,localhost (5)"},
 		{[]string{"db2", "web01", "db1"}, "db[1-2],web01 (3)"},
 		{[]string{"10.0.0.1", "10.0.0.2"}, "10.0.0.[1-2] (2)"},
 		{[]string{"7", "8"}, "7,8 (2)"},

@@ -39,6 +39,7 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
 	}
 	planTransports(w, p.Transports, o)
+	planHostVars(w, p, o.Redact)
 	fmt.Fprintln(w, "Nothing has run. `fanout apply` runs this plan.")
 }
 
@@ -122,11 +123,11 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 				if w.Budget > 0 {
 					budget = fmt.Sprintf(" (may drop %d)", w.Budget)
 				}
-				pw.field(body, label, fmt.Sprintf("%d. %s%s", i+1, strings.Join(hostNames(w.Hosts), ", "), budget))
+				pw.field(body, label, fmt.Sprintf("%d. %s%s", i+1, hostList(w.Hosts), budget))
 			}
 			return
 		}
-		pw.field(body, "hosts", strings.Join(hostNames(n.Hosts), ", "))
+		pw.field(body, "hosts", hostList(n.Hosts))
 	}
 }
 

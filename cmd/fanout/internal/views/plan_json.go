@@ -78,6 +78,8 @@ type jsonHost struct {
 	Address   string   `json:"address"`
 	Roles     []string `json:"roles"`
 	Transport string   `json:"transport"`
+	// Vars are the host block's vars, when it sets any.
+	Vars json.RawMessage `json:"vars,omitempty"`
 }
 
 type jsonTransportPlan struct {
@@ -138,12 +140,14 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 	for _, r := range p.Roots {
 		doc.Roots = append(doc.Roots, node(r))
 	}
+	vars := hostVars(p)
 	for _, h := range p.Hosts {
 		roles := h.Roles
 		if roles == nil {
 			roles = []string{}
 		}
-		doc.Hosts = append(doc.Hosts, jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport})
+		doc.Hosts = append(doc.Hosts, jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport,
+			Vars: varsJSON(vars[h.Name], rd)})
 	}
 	for _, t := range p.Transports {
 		settings, sensitive := transportSettingsJSON(t, o.Redact)

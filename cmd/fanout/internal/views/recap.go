@@ -134,10 +134,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 
 	b.WriteString("\n")
 	if len(res.Preflight) > 0 {
-		fmt.Fprintf(&b, "Preflight failed on %s; nothing was run:\n", plural(len(res.Preflight), "host"))
-		for _, h := range res.Preflight {
-			fmt.Fprintf(&b, "  %s %s: %s\n", red("✗"), h.Host, rd.String(h.Err))
-		}
+		writePreflight(&b, res.Preflight, o)
 		b.WriteString("\n")
 	}
 
@@ -153,14 +150,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 	})
 	if len(fails) > 0 {
 		b.WriteString(paint(o.Color, ansiBold, "Failures:") + "\n")
-		for _, u := range fails {
-			if failed(u.Run) {
-				writeFailure(&b, u, core.PhaseRun, u.Run, tails, o)
-			}
-			if u.Rollback != nil && failed(*u.Rollback) {
-				writeFailure(&b, u, core.PhaseRollback, *u.Rollback, tails, o)
-			}
-		}
+		writeFailures(&b, fails, tails, o, len(res.Units) > foldAbove)
 		b.WriteString("\n")
 	}
 
@@ -169,6 +159,11 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		slices.SortStableFunc(rows, func(a, b *core.UnitResult) int {
 			return cmp.Compare(rank(res, a), rank(res, b))
 		})
+		if len(rows) > foldAbove {
+			b.WriteString(foldedTable(rows, o))
+			b.WriteString("\n")
+			rows = nil
+		}
 		t := &table{}
 		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
 		for _, u := range rows {
@@ -196,8 +191,10 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 			}
 			t.add(u.Task, u.Host, status, exitCode(u.Run), dur, rb)
 		}
-		b.WriteString(t.String())
-		b.WriteString("\n")
+		if rows != nil {
+			b.WriteString(t.String())
+			b.WriteString("\n")
+		}
 	}
 
 	writeRollout(&b, res, o)
@@ -208,7 +205,7 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 		// A second `fanout rollback` retries exactly the rollbacks that
 		// failed: it skips only what is rolled back already.
 		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"fanout rollback %s\" to try their rollback again.",
-			strings.Join(res.RollbackFailed, ", "), res.RunID)
+			foldTaskHosts(res.RollbackFailed), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 
@@ -275,7 +272,7 @@ func rolledBack(res *core.Result) []string {
 		case len(failedOn[t]) == 0:
 			out = append(out, t)
 		case okOn[t] > 0:
-			out = append(out, fmt.Sprintf("%s (not on %s)", t, strings.Join(failedOn[t], ", ")))
+			out = append(out, fmt.Sprintf("%s (not on %s)", t, listHosts(failedOn[t])))
 		}
 	}
 	return out

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/internal/nodeset"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// execTask names the one task of `fanout exec` in output, the recap and
+// the journal.
+const execTask = "exec"
+
+const helpExec = `Usage: fanout exec [FILE.hcl|DIR] [options] -- COMMAND
+       fanout exec -hosts NODESET [options] -- COMMAND
+
+  Run one command on many hosts, as pdsh, clush or ansible -m shell do,
+  with apply's engine: preflight, limits, timeouts, live output prefixed by
+  host, Ctrl-C, the recap, -json. The configuration gives the hosts and
+  their transports (its tasks are ignored); with -hosts there is none, and
+  the hosts are reached over ssh with its defaults and ~/.ssh/config. A
+  failure on one host, or a host that cannot be reached, does not stop the
+  others (unless -preflight). The run is journaled ("fanout runs") and has
+  nothing to roll back. It takes the configuration's run lock as apply
+  does: it does not start while an apply of the configuration runs. With
+  -hosts, journals are kept in ~/.fanout/exec: fanout runs ~/.fanout/exec.
+
+  Exit status: 0 the command succeeded everywhere, 1 it failed somewhere,
+  2 bad usage or configuration (nothing ran), 130 interrupted.
+
+Options:
+  -on PATTERN       Run on the hosts with this role or name, a nodeset
+                    ('web[01-20]') or a glob ('db*'); repeatable or
+                    comma-separated. Every host of the configuration if absent.
+  -hosts NODESET    Run over ssh on these hosts, with no configuration:
+                    -hosts 'web[01-40].example.com,db1'.
+  -threads N        How many hosts run the command at once (default 64).
+  -timeout D        Stop the command on a host after D (30s, 2m).
+  -preflight        Connect every host first, and run nothing if one fails,
+                    as apply does.
+` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.
+  -group            Show identical output of many hosts once, headed by the
+                    hosts: web[01-20] (20) (clush -b).
+  -json             Stream one JSON event per line instead (docs/json.md).
+` + helpColor + `
+Examples:
+  fanout exec -on web -- uptime
+  fanout exec deploy.hcl -on 'web[01-10]' -group -- cat /etc/app/release
+  fanout exec -hosts 'node[1-50]' -threads 100 -timeout 10s -- systemctl is-active app
+`
+
+func runExec(args []string, s *streams) int {
+	a, err := arguments.ParseExec(args)
+	if code, ok := parseArgs(err, s, "exec"); !ok {
+		return code
+	}
+	l := newLoader(s, &a.Common)
+	runID := core.NewRunID()
+	l.runID = runID
+
+	var cfg *config.Config
+	if a.Hosts != "" {
+		if cfg, err = hostsConfig(a.Hosts); err != nil {
+			fmt.Fprintf(s.Err, "fanout exec: -hosts: %s\n", err)
+			return exitUsage
+		}
+		// With no configuration, the journal and the lock live in
+		// ~/.fanout/exec: one history of ad hoc runs per user.
+		if a.Path, err = execStateDir(); err != nil {
+			fmt.Fprintf(s.Err, "fanout exec: %s; nothing was run.\n", err)
+			return exitFailed
+		}
+	} else {
+		var ok bool
+		if cfg, ok = l.load(&a.Common); !ok {
+			return exitUsage
+		}
+	}
+	if diags := adHocTask(cfg, a); diags.HasErrors() {
+		l.report(diags)
+		return exitUsage
+	}
+	pl, done, ok := l.planConfig(cfg, &a.Common, a.Selection)
+	defer done()
+	if !ok {
+		return exitUsage
+	}
+	return runPlanned(s, l, pl, runSpec{
+		command: "exec", path: a.Path, runID: runID,
+		quiet: a.Quiet, group: a.Group, viewType: a.ViewType,
+	})
+}
+
+// adHocTask replaces the configuration's tasks by the one task of exec:
+// the command, on the hosts -on selects, -threads at once, with no
+// rollback, and a failure that stops nothing else. Preflight is -preflight's:
+// an ad hoc command runs where it can, as pdsh does, unless asked.
+func adHocTask(cfg *config.Config, a *arguments.Exec) hcl.Diagnostics {
+	hosts, diags := selectOn(cfg.Hosts, a.On)
+	if diags.HasErrors() {
+		return diags
+	}
+	t := &config.Task{
+		Name:     execTask,
+		On:       a.On,
+		Hosts:    hosts,
+		Run:      []string{a.Command},
+		Timeout:  a.Timeout,
+		MaxHosts: a.Threads,
+	}
+	settings := *cfg.Settings
+	settings.OnFailure = config.OnFailureContinue
+	settings.Preflight = a.Preflight
+	cfg.Settings = &settings
+	cfg.Tasks, cfg.Groups, cfg.Roots = []*config.Task{t}, nil, []config.Node{t}
+	return diags
+}
+
+// selectOn returns the hosts -on selects, in declaration order: those
+// named, those with a role named, those a nodeset names, and those whose
+// name or a role a glob matches. A pattern that selects no host is an
+// error; no pattern selects every host.
+func selectOn(hosts []*config.Host, on []string) ([]*config.Host, hcl.Diagnostics) {
+	if len(on) == 0 {
+		return slices.Clone(hosts), nil
+	}
+	var diags hcl.Diagnostics
+	want := map[*config.Host]bool{}
+	for _, pat := range on {
+		matched, err := matchOn(hosts, pat)
+		if err != nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid -on pattern", Detail: err.Error() + "."})
+			continue
+		}
+		if len(matched) == 0 {
+			roles := map[string]bool{}
+			var names []string
+			for _, h := range hosts {
+				names = append(names, h.Name)
+				for _, r := range h.Roles {
+					roles[r] = true
+				}
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("No host matches -on %s", pat),
+				Detail: fmt.Sprintf("The pattern %q matches no host name or role. Hosts: %s. Roles: %s.",
+					pat, nodeset.Fold(names), strings.Join(slices.Sorted(maps.Keys(roles)), ", ")),
+			})
+		}
+		for _, h := range matched {
+			want[h] = true
+		}
+	}
+	var out []*config.Host
+	for _, h := range hosts {
+		if want[h] {
+			out = append(out, h)
+		}
+	}
+	return out, diags
+}
+
+// matchOn returns the hosts one -on pattern selects.
+func matchOn(hosts []*config.Host, pat string) ([]*config.Host, error) {
+	var names map[string]bool
+	if nodeset.IsPattern(pat) {
+		list, err := nodeset.Expand(pat)
+		if err != nil {
+			return nil, err
+		}
+		names = make(map[string]bool, len(list))
+		for _, n := range list {
+			names[n] = true
+		}
+	}
+	if _, err := path.Match(pat, ""); err != nil {
+		return nil, fmt.Errorf("%q is not a valid glob: %w", pat, err)
+	}
+	var out []*config.Host
+	for _, h := range hosts {
+		match := names[h.Name] || h.Name == pat || slices.Contains(h.Roles, pat)
+		if !match && names == nil {
+			ok, _ := path.Match(pat, h.Name)
+			match = ok || slices.ContainsFunc(h.Roles, func(r string) bool { ok, _ := path.Match(pat, r); return ok })
+		}
+		if match {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// hostsConfig is the configuration of exec -hosts: the hosts of a
+// nodeset, each its own address, over ssh with its default settings
+// (and ~/.ssh/config), connected in preflight.
+func hostsConfig(pattern string) (*config.Config, error) {
+	names, err := nodeset.Expand(pattern)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config.Config{
+		Settings:    &config.Settings{Threads: arguments.DefaultExecThreads, OnFailure: config.OnFailureContinue, Preflight: true},
+		Transports:  map[string]*config.Transport{},
+		EvalContext: &hcl.EvalContext{},
+	}
+	for _, n := range names {
+		cfg.Hosts = append(cfg.Hosts, &config.Host{Name: n, Address: n, Transport: config.DefaultTransport})
+	}
+	return cfg, nil
+}
+
+// execStateDir is where exec -hosts keeps its journals and lock:
+// ~/.fanout/exec/.fanout, created if need be.
+func execStateDir() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the run journal: %w", err)
+	}
+	dir := filepath.Join(home, ".fanout", "exec")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create %s for the run journal: %w", dir, err)
+	}
+	return dir, nil
+}

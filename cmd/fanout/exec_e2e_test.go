@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fanout/fanout/internal/sshtest"
+)
+
+// These tests run `fanout exec` through the real binary against real sshd
+// hosts, one of them down.
+
+// execFleet starts four sshd hosts and takes the last one down; the
+// configuration's one task records if it ever runs (exec ignores it).
+func execFleet(t *testing.T) (f *sshtest.Fleet, dir string, rec *recording) {
+	f = sshtest.Start(t, sshtest.Options{Hosts: 4})
+	f.Hosts[3].Stop(t)
+	dir, rec = workdir(t, sshConfig(f, f.Hosts, "", `
+task "deploy" {
+  run = "REC deploy"
+}`))
+	return f, dir, rec
+}
+
+// execCommand prints one line alike everywhere, and fails with exit 3 on
+// host2.
+const execCommand = `echo "release 7"; [ "$FANOUT_HOST" != host2 ] || exit 3`
+
+func TestExecSSH(t *testing.T) {
+	f, dir, rec := execFleet(t)
+	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-on", "web", "--", execCommand)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (a host failed)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range [][]string{
+		{"host1 │ exec ", "│ release 7"},
+		{"host3 │ exec ", "│ release 7"},
+		{"✗ exec on host2: exit 3 from command 1"},
+		{"✗ exec on host4: unreachable"},
+		{"exec  host1  ok "},
+		{"exec  host2  failed ", " 3 "},
+		{"exec  host4  unreachable "},
+	} {
+		if !outputLine(r.stdout, want...) {
+			t.Errorf("no line of the output holds %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := rec.read(t); len(got) != 0 {
+		t.Errorf("the configuration's task ran: %v", got)
+	}
+	// Journaled: fanout runs lists it.
+	first, _, _ := strings.Cut(r.stdout, ",")
+	runID := strings.TrimPrefix(first, "fanout exec: run ")
+	if rr := fanoutSSH(t, dir, f.AgentSocket, "runs", "main.hcl"); runID == "" || !strings.Contains(rr.stdout, runID+"  ") {
+		t.Errorf("fanout runs does not list the exec run %q:\n%s\n%s", runID, rr.stdout, rr.stderr)
+	}
+}
+
+func TestExecSSHGroup(t *testing.T) {
+	f, dir, _ := execFleet(t)
+	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-group", "--", execCommand)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// host1 and host3 agree (ok, same output): one block for both.
+	if !strings.Contains(r.stdout, "host[1,3] (2) │ exec │ ✓ ok") {
+		t.Errorf("no block for host[1,3]:\n%s", r.stdout)
+	}
+	live, _, _ := strings.Cut(r.stdout, "Failures:")
+	if n := strings.Count(live, "│ release 7"); n != 2 {
+		t.Errorf("the output is shown %d times, want twice (the ok hosts, host2):\n%s", n, r.stdout)
+	}
+}
+
+func TestExecSSHJSON(t *testing.T) {
+	f, dir, _ := execFleet(t)
+	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "-json", "main.hcl", "--", execCommand)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	got := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(r.stdout), "\n") {
+		var e struct {
+			Type string `json:"type"`
+			Task string `json:"task"`
+			Host string `json:"host"`
+			Run  struct {
+				Status   string `json:"status"`
+				ExitCode int    `json:"exit_code"`
+			} `json:"run"`
+			Units []struct {
+				Host string `json:"host"`
+				Run  struct {
+					Status   string `json:"status"`
+					ExitCode int    `json:"exit_code"`
+				} `json:"run"`
+			} `json:"units"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not JSON: %q: %v", line, err)
+		}
+		if e.Type == "run_finished" {
+			for _, u := range e.Units {
+				got[u.Host] = fmt.Sprintf("%s %d", u.Run.Status, u.Run.ExitCode)
+			}
+		}
+	}
+	want := map[string]string{"host1": "ok 0", "host2": "failed 3", "host3": "ok 0", "host4": "unreachable -1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("recap units %v, want %v\n%s", got, want, r.stdout)
+	}
+}
+
+// TestExecHostsNoConfig runs on -hosts with no configuration: ssh's
+// defaults, with ~/.ssh/config naming each host's address, port and user.
+func TestExecHostsNoConfig(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	home := t.TempDir()
+	var cfg strings.Builder
+	for i, h := range f.Hosts {
+		fmt.Fprintf(&cfg, "Host node%d\n  HostName %s\n  Port %d\n  User %s\n", i+1, h.Addr, h.Port, f.User)
+	}
+	writeInventory(t, filepath.Join(home, ".ssh", "config"), cfg.String())
+	f.WriteKnownHosts(t, filepath.Join(home, ".ssh", "known_hosts"))
+
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node[1-3]", "--", `echo "up on $FANOUT_HOST"`)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for i := range 3 {
+		if host := fmt.Sprintf("node%d", i+1); !outputLine(r.stdout, host+" │ exec ", "│ up on "+host) {
+			t.Errorf("no output of %s:\n%s", host, r.stdout)
+		}
+	}
+	first, _, _ := strings.Cut(r.stdout, ",")
+	runID := strings.TrimPrefix(first, "fanout exec: run ")
+	if rr := fanoutSSH(t, home, f.AgentSocket, "runs", filepath.Join(home, ".fanout", "exec")); runID == "" || !strings.Contains(rr.stdout, runID+"  ") {
+		t.Errorf("fanout runs ~/.fanout/exec does not list the run %q:\n%s\n%s", runID, rr.stdout, rr.stderr)
+	}
+
+	// A bad nodeset is a usage error, with nothing run.
+	r = fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node[3-1]", "--", "true")
+	if r.code != 2 || !strings.Contains(r.stderr, "range 3-1 goes down") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// outputLine reports whether a line of out holds every one of parts.
+func outputLine(out string, parts ...string) bool {
+	for line := range strings.SplitSeq(out, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

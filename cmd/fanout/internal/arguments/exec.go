@@ -1,0 +1,88 @@
+package arguments
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultExecThreads is how many hosts `fanout exec` runs the command on
+// at once unless -threads says: pdsh's 32 and clush's 64 are the models,
+// and fanout's ssh transport holds one connection per host.
+const DefaultExecThreads = 64
+
+// Exec is `fanout exec [FILE|DIR] [options] -- COMMAND`: one command on a
+// configuration's hosts, or on the hosts of -hosts with no configuration.
+type Exec struct {
+	Common
+	Selection
+	// On selects the hosts to run on, as a task's on does, plus nodesets
+	// and globs; empty means every host.
+	On []string
+	// Hosts is a nodeset of hosts to run on over ssh, with no
+	// configuration ("" when a configuration is given).
+	Hosts string
+	// Threads is how many hosts run the command at once.
+	Threads int
+	// Timeout bounds the command on one host; zero means no limit.
+	Timeout time.Duration
+	// Preflight connects every host before the command runs anywhere,
+	// and runs nothing if one fails, as apply does. Without it a host that
+	// cannot be reached fails alone and the others run the command.
+	Preflight bool
+	// Quiet and Group are apply's.
+	Quiet, Group bool
+	// Command is the words after "--", joined by spaces as ssh joins
+	// them: sh -c reads it on each host.
+	Command string
+}
+
+// ParseExec parses `fanout exec` arguments. The command follows "--";
+// flags and the configuration's path may come in any order before it.
+// Without -hosts, the configuration is "." unless given.
+func ParseExec(args []string) (*Exec, error) {
+	e := &Exec{Threads: DefaultExecThreads}
+	i := slices.Index(args, "--")
+	if i < 0 {
+		if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
+			return e, ErrHelp
+		}
+		return e, errors.New(`exec needs a command after "--": fanout exec [FILE|DIR] [options] -- COMMAND`)
+	}
+	e.Command = strings.TrimSpace(strings.Join(args[i+1:], " "))
+	fs := newFlagSet("exec")
+	e.Common.flags(fs)
+	e.Selection.flags(fs)
+	fs.Var(listFlag{&e.On}, "on", "run on these roles, hosts, nodesets or globs (repeatable, comma-separated)")
+	fs.StringVar(&e.Hosts, "hosts", "", "run over ssh on these hosts (a nodeset), with no configuration")
+	fs.IntVar(&e.Threads, "threads", DefaultExecThreads, "how many hosts run the command at once")
+	fs.DurationVar(&e.Timeout, "timeout", 0, "stop the command on a host after this long (0: no limit)")
+	fs.BoolVar(&e.Preflight, "preflight", false, "connect every host first; run nothing if one fails")
+	fs.BoolVar(&e.Quiet, "quiet", false, "show only failures and the recap")
+	fs.BoolVar(&e.Group, "group", false, "fold identical output of many hosts into one block")
+	paths, err := parseInterspersed(fs, args[:i])
+	switch {
+	case err != nil:
+		return e, err
+	case e.Command == "":
+		return e, errors.New(`exec needs a command after "--"`)
+	case len(paths) > 1:
+		return e, fmt.Errorf("exec takes one configuration, got %q: put the command after \"--\"", paths)
+	case len(paths) == 1 && e.Hosts != "":
+		return e, errors.New("exec takes a configuration or -hosts, not both: -on selects among a configuration's hosts")
+	case e.Threads < 1:
+		return e, fmt.Errorf("-threads must be at least 1, got %d", e.Threads)
+	case e.Timeout < 0:
+		return e, fmt.Errorf("-timeout must not be negative, got %s", e.Timeout)
+	case e.ViewType == ViewJSON && (e.Quiet || e.Group):
+		return e, errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")
+	}
+	if len(paths) == 1 {
+		e.Path = paths[0]
+	} else if e.Hosts == "" {
+		e.Path = "."
+	}
+	return e, nil
+}

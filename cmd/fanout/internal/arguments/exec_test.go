@@ -1,0 +1,61 @@
+package arguments
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseExec(t *testing.T) {
+	tests := []struct {
+		args []string
+		want Exec
+	}{
+		{[]string{"--", "uptime"}, Exec{Common: Common{Path: "."}, Threads: DefaultExecThreads, Command: "uptime"}},
+		{[]string{"fleet.hcl", "-on", "web,db[1-2]", "-on", "cache", "-threads", "5", "-timeout", "3s", "-group", "--", "echo", "a  b"},
+			Exec{Common: Common{Path: "fleet.hcl"}, On: []string{"web", "db[1-2]", "cache"}, Threads: 5, Timeout: 3 * time.Second, Group: true, Command: "echo a  b"}},
+		{[]string{"-hosts", "n[1-3]", "-limit", "n1", "--", "true"},
+			Exec{Hosts: "n[1-3]", Selection: Selection{Limit: []string{"n1"}}, Threads: DefaultExecThreads, Command: "true"}},
+		{[]string{"-preflight", "-json", "dir", "--", "ls", "-l"},
+			Exec{Common: Common{Path: "dir", ViewType: ViewJSON}, Preflight: true, Threads: DefaultExecThreads, Command: "ls -l"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got, err := ParseExec(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseExecErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"uptime"}, `exec needs a command after "--"`},
+		{[]string{"x.hcl", "--"}, `exec needs a command after "--"`},
+		{[]string{"a.hcl", "b.hcl", "--", "true"}, "exec takes one configuration"},
+		{[]string{"a.hcl", "-hosts", "n1", "--", "true"}, "not both"},
+		{[]string{"-threads", "0", "--", "true"}, "-threads must be at least 1"},
+		{[]string{"-json", "-group", "--", "true"}, "-json cannot be combined"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, err := ParseExec(tt.args)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := ParseExec([]string{"-help"}); !errors.Is(err, ErrHelp) {
+		t.Errorf("-help: %v", err)
+	}
+}

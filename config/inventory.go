@@ -1,0 +1,168 @@
+package config
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fanout/fanout/internal/nodeset"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// The functions of this file read inventories: host names written in
+// nodeset syntax, and files of hosts kept in YAML, JSON or CSV, so that a
+// fleet of hundreds of hosts is a few host blocks with for_each.
+
+// HostRangeFunc is hostrange(pattern): the host names a clush/pdsh nodeset
+// pattern stands for, as a list of strings in the pattern's order, each
+// once: hostrange("web[01-03,10]") is ["web01", "web02", "web03", "web10"].
+// A bad pattern (a range going down, an unbalanced bracket, more than
+// nodeset.MaxNames names) is an error on the argument.
+var HostRangeFunc = function.New(&function.Spec{
+	Description: "Expands a nodeset pattern such as web[01-40] into host names.",
+	Params: []function.Parameter{
+		{Name: "pattern", Type: cty.String},
+	},
+	Type:         function.StaticReturnType(cty.List(cty.String)),
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		names, err := nodeset.Expand(args[0].AsString())
+		if err != nil {
+			var ne *nodeset.Error
+			if errors.As(err, &ne) {
+				return cty.DynamicVal, function.NewArgErrorf(0, "%q is not a host range: %s", ne.Pattern, ne.Msg)
+			}
+			return cty.DynamicVal, function.NewArgError(0, err)
+		}
+		vals := make([]cty.Value, len(names))
+		for i, n := range names {
+			vals[i] = cty.StringVal(n)
+		}
+		return cty.ListVal(vals), nil
+	},
+})
+
+// CSVDecodeFunc is csvdecode(str): the rows of a CSV document whose first
+// line names the columns, as a list of objects with one string attribute
+// per column, as Terraform's csvdecode. Every row has as many fields as the
+// header; an empty document (no header) is an error.
+var CSVDecodeFunc = function.New(&function.Spec{
+	Description: "Decodes CSV text with a header line into a list of objects.",
+	Params: []function.Parameter{
+		{Name: "str", Type: cty.String},
+	},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		v := args[0]
+		if !v.IsKnown() {
+			return cty.DynamicPseudoType, nil
+		}
+		header, err := csv.NewReader(strings.NewReader(v.AsString())).Read()
+		if err == io.EOF {
+			return cty.NilType, function.NewArgErrorf(0, "the CSV text is empty: its first line must name the columns")
+		}
+		if err != nil {
+			return cty.NilType, function.NewArgErrorf(0, "the CSV header is not valid: %s", err)
+		}
+		attrs := make(map[string]cty.Type, len(header))
+		for _, name := range header {
+			if _, dup := attrs[name]; dup {
+				return cty.NilType, function.NewArgErrorf(0, "the CSV header names the column %q twice", name)
+			}
+			attrs[name] = cty.String
+		}
+		return cty.List(cty.Object(attrs)), nil
+	},
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		r := csv.NewReader(strings.NewReader(args[0].AsString()))
+		header, err := r.Read()
+		if err != nil {
+			return cty.DynamicVal, function.NewArgError(0, err)
+		}
+		var rows []cty.Value
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				// csv.ParseError names the line and column.
+				return cty.DynamicVal, function.NewArgErrorf(0, "the CSV text is not valid: %s", err)
+			}
+			row := make(map[string]cty.Value, len(header))
+			for i, name := range header {
+				row[name] = cty.StringVal(rec[i])
+			}
+			rows = append(rows, cty.ObjectVal(row))
+		}
+		if len(rows) == 0 {
+			return cty.ListValEmpty(retType.ElementType()), nil
+		}
+		return cty.ListVal(rows), nil
+	},
+})
+
+// fileFunc is file(path): the contents of a text file, path being relative
+// to the configuration's directory dir in fsys (the directory loaded, or
+// the one holding the file loaded). A file larger than MaxFileSize, one
+// that is not UTF-8, or one outside fsys is an error on the argument.
+func fileFunc(fsys fs.FS, dir string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Reads a text file, relative to the configuration's directory.",
+		Params: []function.Parameter{
+			{Name: "path", Type: cty.String},
+		},
+		Type:         function.StaticReturnType(cty.String),
+		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			src, err := readInventory(fsys, dir, name)
+			if err != nil {
+				return cty.DynamicVal, function.NewArgError(0, err)
+			}
+			return cty.StringVal(string(src)), nil
+		},
+	})
+}
+
+// readInventory reads name, relative to dir in fsys, for file().
+func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("file() cannot read %q here: only a configuration's own expressions read files", name)
+	}
+	if name == "" || path.IsAbs(name) {
+		return nil, fmt.Errorf("the path %q must be relative to the configuration's directory", name)
+	}
+	p := path.Join(dir, name)
+	if !fs.ValidPath(p) {
+		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; "+
+			"keep inventories beside the configuration, or run fanout from a directory that holds both", name)
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("there is no file %q in the configuration's directory", name)
+		}
+		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%q is a directory, not a file", name)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))
+	}
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("%q is larger than %d bytes (4 MiB), the most file() reads", name, MaxFileSize)
+	}
+	if !utf8.Valid(src) {
+		return nil, fmt.Errorf("%q is not UTF-8 text", name)
+	}
+	return src, nil
+}
