@@ -150,14 +150,14 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		transfers:  transfers,
 
 		interruptTransfers: stopTransfers,
-		events:     make(chan Event, 64),
-		ahead:      newSemaphore(max(2, runtime.NumCPU())),
-		asker:      &asker{input: opts.Input},
-		dispatched: make(chan struct{}),
-		units:      map[unitKey]*UnitResult{},
-		started:    map[*TaskNode][]*Host{},
-		running:    map[string]sdk.Transport{},
-		conns:      map[string]*hostConn{},
+		events:             make(chan Event, 64),
+		ahead:              newSemaphore(max(2, runtime.NumCPU())),
+		asker:              &asker{input: opts.Input},
+		dispatched:         make(chan struct{}),
+		units:              map[unitKey]*UnitResult{},
+		started:            map[*TaskNode][]*Host{},
+		running:            map[string]sdk.Transport{},
+		conns:              map[string]*hostConn{},
 	}
 }
 
