@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -387,5 +388,39 @@ func TestApplyDeployExample(t *testing.T) {
 		if link, err := os.Readlink(filepath.Join(state, h, "current")); err != nil || link != "releases/2026-11-30" {
 			t.Errorf("%s: current -> %q (%v) after the rollback, want releases/2026-11-30", h, link, err)
 		}
+	}
+}
+
+// `fanout rollback` of a journal runs each host's own rollback commands,
+// which the journal keeps per host when they refer to target.
+func TestRollbackPerHostCommands(t *testing.T) {
+	dir, rec := workdir(t, `
+fanout { on_failure = "stop" }
+host "web1" { transport = "local" }
+host "web2" { transport = "local" }
+task "hello" {
+  run      = "REC run-${target.name}"
+  rollback = "REC undo-${target.name}"
+}
+task "fail" {
+  run = "false"
+}
+`)
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != 1 {
+		t.Fatalf("apply: exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = fanout(t, dir, "rollback", "-auto-approve", runID(t, r.stdout))
+	if r.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	got := map[string]string{}
+	for _, x := range rec.read(t) {
+		if x.phase == "rollback" {
+			got[x.host] = x.kind
+		}
+	}
+	if want := map[string]string{"web1": "undo-web1", "web2": "undo-web2"}; !maps.Equal(got, want) {
+		t.Errorf("rollbacks ran %v, want %v", got, want)
 	}
 }
