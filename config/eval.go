@@ -128,6 +128,19 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 			ctx.Variables = map[string]cty.Value{"target": targetObject(e.target)}
 		case e.perHost:
 			return cty.DynamicVal, diags
+		default:
+			for _, tr := range expr.Variables() {
+				if tr.RootName() == "target" {
+					return cty.DynamicVal, diags.Append(&hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "target is not available here",
+						Detail: "target is the host a task's values are for: it can be used in a task's run, rollback and env, " +
+							"and in its upload and download blocks, which are evaluated per host. Elsewhere use FANOUT_HOST " +
+							"in a command, or host.NAME for a given host.",
+						Subject: tr.SourceRange().Ptr(),
+					})
+				}
+			}
 		}
 	}
 	v, valDiags := expr.Value(ctx)

@@ -85,6 +85,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	if ok && len(rollback) > 0 {
 		t.Rollback = rollback
 	}
+	e.perHost = false // target is for run, rollback and env only
 
 	s, ok, dd = e.stringAttr(d.attrs["timeout"])
 	diags = diags.Extend(dd)
@@ -115,6 +116,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 		t.MaxHosts = n
 	}
 
+	e.perHost = true
 	diags = diags.Extend(e.evalEnv(d))
 	e.perHost = false
 	diags = diags.Extend(e.evalPerHost(d))

@@ -9,8 +9,13 @@ task "template" {
 }
 
 locals {
-  where = target.name # ERROR: Unknown variable
+  where = target.name # ERROR: target is not available here
 }
 
 task "nothing" { # ERROR: Missing required argument
+}
+
+task "target_in_timeout" {
+  run     = "echo ${target.name}"
+  timeout = "${length(target.roles)}s" # ERROR: target is not available here
 }
