@@ -92,18 +92,41 @@ func TestGRPCUploadModesAndTypes(t *testing.T) {
 // commits on io.EOF cannot commit a short file.
 func TestGRPCUploadShortContentIsAnError(t *testing.T) {
 	readErr := make(chan error, 1)
+	reading := make(chan struct{})
 	impl := &files{upload: func(_ context.Context, _ *sdk.UploadRequest, r io.Reader) error {
-		_, err := io.ReadAll(r)
+		// The first bytes arrived: the host may now find its content short.
+		_, err := r.Read(make([]byte, 1))
+		close(reading)
+		if err == nil {
+			_, err = io.ReadAll(r)
+		}
 		readErr <- err
 		return err
 	}}
 	req := &sdk.UploadRequest{Host: "h", Path: "/f", Size: 100}
-	if _, err := fileTransport(t, impl).Upload(context.Background(), req, strings.NewReader("only this")); err == nil {
+	content := &gatedReader{data: []byte("only this"), gate: reading}
+	if _, err := fileTransport(t, impl).Upload(context.Background(), req, content); err == nil {
 		t.Error("Upload of 9 bytes declared as 100 succeeded")
 	}
 	if err := <-readErr; err == nil {
 		t.Error("the implementation read the short content to io.EOF")
 	}
+}
+
+// gatedReader gives data, then ends once gate is closed.
+type gatedReader struct {
+	data []byte
+	gate <-chan struct{}
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	if len(g.data) > 0 {
+		n := copy(p, g.data)
+		g.data = g.data[n:]
+		return n, nil
+	}
+	<-g.gate
+	return 0, io.EOF
 }
 
 func TestGRPCUploadNotReadIsAnError(t *testing.T) {
