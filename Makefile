@@ -1,12 +1,16 @@
 # fanout's build, example and test entry points. `make test` is what CI runs
 # (.ci/run) and what the README tells you to run; it installs what the tests
-# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear) first.
+# need on a fresh Debian machine (OpenSSH's sshd and client, dropbear, Chromium) first.
 
 GO      ?= go
 BIN     ?= bin/fanout
 PKGS    := ./...
+# The packages the linters read: all but the generated protobuf code, which
+# staticcheck would flag for protoimpl's deprecated fields and which is
+# regenerated, never edited (make proto).
+LINT_PKGS = $(shell $(GO) list $(PKGS) | grep -v '/sdk/internal/transportv1$$')
 
-.PHONY: build example test test-deps check fmt vet race proto bench clean fuzz
+.PHONY: build example test test-deps chromium check fmt vet staticcheck errcheck race proto bench clean fuzz
 
 # A static binary (no cgo: fanout needs nothing from libc) copies to any
 # Linux machine, and fanout and its plugin processes, which re-execute it,
@@ -41,8 +45,24 @@ test-deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
 	fi
+	@$(MAKE) --no-print-directory chromium
 
-check: fmt vet
+# The HTML timeline's test (fanout runs show -html) loads the page in a real
+# headless Chromium with the network off; install Debian's when missing. If
+# it cannot be installed the test skips and says why; the build goes on.
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing chromium for the HTML timeline's browser test"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		{ $$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+		echo "could not install chromium: the HTML timeline's browser test will skip"; \
+	fi
+
+# check is what vet does not catch too. staticcheck and errcheck are pinned
+# by the tool lines in go.mod and run with `go tool`, so a fresh machine
+# needs only the module proxy.
+check: fmt vet staticcheck errcheck
 
 fmt:
 	@out=$$(gofmt -l . | grep -v '^sdk/internal/transportv1/' || true); \
@@ -50,6 +70,15 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+staticcheck:
+	@echo "go tool staticcheck (all packages but sdk/internal/transportv1)"
+	@$(GO) tool staticcheck $(LINT_PKGS)
+
+# Tests are checked too: an ignored error in a test hides why it failed.
+errcheck:
+	@echo "go tool errcheck (all packages but sdk/internal/transportv1)"
+	@$(GO) tool errcheck $(LINT_PKGS)
 
 race:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)

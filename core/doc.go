@@ -14,6 +14,9 @@
 // that fails within its wave's failure budget is rolled back whole and
 // dropped while the run goes on (budget.go); runs are retried and hosts
 // left out by conditions (attempt.go).
+// Every run is journaled (journal.go); a journal is read back to show the
+// run, roll it back after a crash (recover.go), or lay it out in time for
+// a picture of it (timeline.go).
 // Progress is reported only through Observer; core writes nothing to
 // the terminal, reads no flags or environment, and knows nothing of SSH:
 // every command goes through an sdk.Transport in a plugin process.

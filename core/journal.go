@@ -22,7 +22,8 @@ import (
 // the record may not be durable, and the run stops starting work.
 //
 // Output is not journaled: it may be large and may hold secrets; the
-// journal holds states only.
+// journal holds states, and of a failure the last few short lines of its
+// stderr (or its check's output), with the secrets hidden.
 type Journal interface {
 	Record(rec *JournalRecord) error
 }
@@ -188,33 +189,85 @@ func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJ
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		os.Remove(path)
+		discardJournal(f, path)
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	j := &FileJournal{path: path, f: f, hide: secretHider(secrets)}
 	if err := j.Record(&JournalRecord{Type: RecordHeader, Time: header.Started, Header: header}); err != nil {
-		f.Close()
-		// A journal without its header is of no use to anyone.
-		os.Remove(path)
+		discardJournal(f, path)
 		return nil, err
 	}
-	// The file's directory entry must survive a crash too.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	// The file's directory entry must survive a crash too: a journal that
+	// a crash can lose is no record of the run.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		discardJournal(f, path)
+		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	return j, nil
 }
 
+// discardJournal closes and removes a journal that could not be created
+// whole: a journal without its header, or one a crash may lose, is of no
+// use to anyone. The error being returned is the one that matters, so
+// these are best effort: a headerless file left behind reads as
+// unreadable in `fanout runs`.
+func discardJournal(f *os.File, path string) {
+	_ = f.Close()
+	_ = os.Remove(path)
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // OpenJournal opens an existing journal to append to it, as
-// `fanout rollback` does.
+// `fanout rollback` does. A last line cut short by a crash is removed
+// first: ReadJournal ignores it at the end, but records appended after it
+// would make it a bad line in the middle, and the journal unreadable.
 func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
+	if err := dropTornLine(f); err != nil {
+		_ = f.Close() // nothing appended: dropTornLine's error is the one to report
+		return nil, fmt.Errorf("open the journal: %w", err)
+	}
 	return &FileJournal{path: path, f: f, hide: secretHider(secrets)}, nil
+}
+
+// dropTornLine truncates f after its last newline, if anything follows it.
+func dropTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	end := fi.Size()
+	buf := make([]byte, 64<<10)
+	for off := end; off > 0; {
+		n := min(off, int64(len(buf)))
+		off -= n
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := off + int64(i) + 1; keep < end {
+				return f.Truncate(keep)
+			}
+			return nil
+		}
+	}
+	// No newline at all: not even a header; leave it for the reader.
+	return nil
 }
 
 // Path returns the journal's file name.
@@ -234,6 +287,8 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		if rec.Result != nil {
 			r := *rec.Result
 			r.Err = j.hide(r.Err)
+			r.StderrTail = mapStrings(r.StderrTail, j.hide)
+			r.CheckTail = mapStrings(r.CheckTail, j.hide)
 			rec.Result = &r
 		}
 	}

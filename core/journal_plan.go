@@ -333,18 +333,23 @@ type JournalResult struct {
 	// (rollouts).
 	Attempts      int `json:"attempts,omitempty"`
 	CheckAttempts int `json:"check_attempts,omitempty"`
+	// StderrTail and CheckTail are PhaseResult's: a few short lines of a
+	// failure's output, secrets hidden like Err.
+	StderrTail []string `json:"stderr_tail,omitempty"`
+	CheckTail  []string `json:"check_tail,omitempty"`
 }
 
 // journalResult converts a PhaseResult for the journal.
 func journalResult(r PhaseResult) *JournalResult {
 	return &JournalResult{Status: r.Status, ExitCode: r.ExitCode, Signal: r.Signal, Command: r.Command, Err: r.Err, DurationMS: r.Duration.Milliseconds(),
-		Attempts: r.Attempts, CheckAttempts: r.CheckAttempts}
+		Attempts: r.Attempts, CheckAttempts: r.CheckAttempts, StderrTail: r.StderrTail, CheckTail: r.CheckTail}
 }
 
 // phaseResult converts back; started is the unit_started record's time.
 func (jr *JournalResult) phaseResult(started time.Time) PhaseResult {
 	return PhaseResult{Status: jr.Status, ExitCode: jr.ExitCode, Signal: jr.Signal, Command: jr.Command, Err: jr.Err,
-		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond, Attempts: jr.Attempts, CheckAttempts: jr.CheckAttempts}
+		Started: started, Duration: time.Duration(jr.DurationMS) * time.Millisecond, Attempts: jr.Attempts, CheckAttempts: jr.CheckAttempts,
+		StderrTail: jr.StderrTail, CheckTail: jr.CheckTail}
 }
 
 // marshalCty stores a cty value with its type, strings passed through

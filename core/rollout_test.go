@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -28,8 +29,10 @@ func sizes(ss ...any) []config.Size {
 		case int:
 			out = append(out, config.Size{N: s})
 		case string:
-			var n int
-			fmt.Sscanf(s, "%d%%", &n)
+			n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+			if err != nil || !strings.HasSuffix(s, "%") {
+				panic(fmt.Sprintf("sizes: %q is not a percentage", s)) // a bug in the test
+			}
 			out = append(out, config.Size{N: n, Percent: true})
 		}
 	}
@@ -181,7 +184,7 @@ func TestPauseBetweenWavesAndInterrupt(t *testing.T) {
 		task.Pause = time.Hour
 		interrupt := make(chan struct{})
 		ts := NewTransports(f.launcher(), nil)
-		defer ts.Close(t.Context())
+		closeTransports(t, ts)
 		// Ctrl-C as the first pause begins.
 		obs := &recorder{}
 		start := time.Now()
@@ -468,9 +471,11 @@ func TestDropWaitsForPairsBesideAndRollsThemBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
 		hs := testHosts("h1", "h2", "h3")
-		// a fails on h2 at once, within its budget; b runs on h2 beside it
-		// for a second: the drop waits for b there, then rolls both back.
-		a := rolloutTask("a", hs, "on h2 fail 1", nil, config.Size{N: 1}, "ok")
+		// a fails on h2 after 100ms, within its budget; b runs on h2
+		// beside it for a second: the drop waits for b there, then rolls
+		// both back. (Failing at once would race b's start: a host dropped
+		// before b starts there is skipped by b, not rolled back.)
+		a := rolloutTask("a", hs, "sleep 100ms;on h2 fail 1", nil, config.Size{N: 1}, "ok")
 		b := testTask("b", hs[1:2], "sleep 1s", "ok")
 		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, testGroup("g", 2, a, b)), nil)
 		if res.Status != RunPartial {

@@ -2,6 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -92,7 +95,9 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		if r.isStopping() {
 			return
 		}
-		r.connect(t.Hosts[j], false)
+		// Connecting ahead: the unit that needs the host gets its error
+		// from r.conns when its turn comes.
+		_, _ = r.connect(t.Hosts[j], false)
 	})
 }
 
@@ -129,12 +134,27 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	var res PhaseResult
-	tr, err := r.connect(h, false)
+	var tr sdk.Transport
+	var err error
+	if phase == PhaseRollback {
+		// A plugin that died during the run cannot roll back what it ran:
+		// a new one can.
+		if err = r.revive(h.Transport); err != nil {
+			err = fmt.Errorf("the plugin crashed and could not be started again: %w", err)
+		}
+	}
+	if err == nil {
+		tr, err = r.connect(h, false)
+	}
 	switch {
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
 		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error()}
+		if crash, ok := errors.AsType[*PluginCrashError](err); ok {
+			r.noteCrash(h.Transport, fmt.Sprintf("host %q was being connected", h.Name))
+			res.Status, res.Err = StatusPluginCrashed, crash.Error()
+		}
 		if ctx.Err() != nil {
 			res.Status = StatusInterrupted
 		}
@@ -184,15 +204,21 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration) PhaseResult {
 	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
 	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
-	res := r.execTo(ctx, tr, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
+	// A bounded tail of stderr says why a command failed, in the journal
+	// too; it costs nothing until the command writes to stderr.
+	tail := &tailWriter{}
+	res := r.execTo(ctx, tr, t, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
 	stdout.flush()
 	stderr.flush()
+	if res.Status == StatusFailed || res.Status == StatusTimedOut {
+		res.StderrTail = tail.lines()
+	}
 	return res
 }
 
 // execTo runs one command through the transport, writing its output to
 // out, and classifies its end.
-func (r *run) execTo(ctx context.Context, tr sdk.Transport, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
+func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
 	cctx := ctx
 	if timeout > 0 {
@@ -202,23 +228,31 @@ func (r *run) execTo(ctx context.Context, tr sdk.Transport, h *Host, phase Phase
 		cctx, cancel = context.WithTimeout(ctx, timeout+timeoutGrace)
 		defer cancel()
 	}
+	r.mu.Lock()
+	r.inflight[id] = inflightExec{task: t.Name, host: h.Name, transport: h.Transport, phase: phase}
 	if phase == PhaseRun {
-		r.mu.Lock()
 		r.running[id] = tr
-		r.mu.Unlock()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, id)
-			r.mu.Unlock()
-		}()
 	}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.running, id)
+		delete(r.inflight, id)
+		r.mu.Unlock()
+	}()
 	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout},
 		out)
 
 	res := PhaseResult{Command: idx}
+	crash, crashed := errors.AsType[*PluginCrashError](err)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusInterrupted, -1, "cancelled"
+	case crashed:
+		// Noted while this command is still in flight, so that the crash
+		// names it with the others.
+		r.noteCrash(h.Transport, fmt.Sprintf("task %q ran on host %q", t.Name, h.Name))
+		res.Status, res.ExitCode, res.Err = StatusPluginCrashed, -1, crash.Error()
 	case err != nil && cctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
 	case err != nil:

@@ -71,11 +71,12 @@ func schemaToProto(s Schema) (*pb.Schema, error) {
 func capabilitiesToProto(c Capabilities) *pb.Capabilities {
 	exec := true
 	return &pb.Capabilities{
-		Signal:   c.Signal,
-		Exec:     &exec,
-		Stdin:    c.Stdin,
-		Upload:   c.Upload,
-		Download: c.Download,
+		Signal:       c.Signal,
+		ValidateHost: c.ValidateHost,
+		Exec:         &exec,
+		Stdin:        c.Stdin,
+		Upload:       c.Upload,
+		Download:     c.Download,
 	}
 }
 
@@ -145,6 +146,14 @@ func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
 		return nil, err
 	}
 	return &ConnectRequest{Host: h, Answers: r.GetAnswers()}, nil
+}
+
+func validateHostRequestFromProto(r *pb.ValidateHost_Request) (*ValidateHostRequest, error) {
+	h, err := hostFromProto(r.GetHost())
+	if err != nil {
+		return nil, err
+	}
+	return &ValidateHostRequest{Host: h}, nil
 }
 
 func connectResponseToProto(r *ConnectResponse) *pb.Connect_Response {

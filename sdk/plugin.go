@@ -22,11 +22,14 @@ func register(impl Transport) func(*grpc.Server) {
 }
 
 // fileTransportOf returns impl's FileTransport, looking through the
-// wrapper Serve puts around the author's Transport; nil when it has none.
+// wrappers Serve puts around the author's Transport (as hostValidator
+// does); nil when it has none.
 func fileTransportOf(impl Transport) FileTransport {
-	if ct, ok := impl.(*closeTracker); ok {
-		impl = ct.Transport
+	if ft, ok := impl.(FileTransport); ok {
+		return ft
 	}
-	ft, _ := impl.(FileTransport)
-	return ft
+	if w, ok := impl.(interface{ unwrap() Transport }); ok {
+		return fileTransportOf(w.unwrap())
+	}
+	return nil
 }

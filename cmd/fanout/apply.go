@@ -29,7 +29,7 @@ func runApply(args []string, s *streams) int {
 	}
 	return runPlanned(s, l, pl, runSpec{
 		command: "apply", path: a.Path, runID: runID,
-		quiet: a.Quiet, group: a.Group, viewType: a.ViewType,
+		quiet: a.Quiet, group: a.Group, viewType: a.ViewType, html: a.HTML,
 	})
 }
 
@@ -44,6 +44,9 @@ type runSpec struct {
 	quiet    bool
 	group    bool
 	viewType arguments.ViewType
+	// html is the file the run's HTML timeline is written to at its end;
+	// empty writes none.
+	html string
 }
 
 // runPlanned journals and runs a plan, rendering it live, and returns the
@@ -86,6 +89,10 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	stopStatus()
 	jr.finish(s, res)
 	noteLostOutput(s, r.command, r.runID)
+	if r.html != "" {
+		// The page is drawn from the journal, as runs show -html draws it.
+		writeRunTimeline(s, r.command, jr.journal.Path(), r.html, pl.redact)
+	}
 	return runExit(res.Status)
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -17,7 +16,7 @@ func runCompletion(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "completion"); !ok {
 		return code
 	}
-	fmt.Fprint(s.Out, strings.ReplaceAll(completionScripts[a.Shell], "@COMMANDS@", visibleCommands()))
+	printf(s.Out, "%s", strings.ReplaceAll(completionScripts[a.Shell], "@COMMANDS@", visibleCommands()))
 	return exitOK
 }
 
@@ -34,11 +33,11 @@ func runNames(args []string, s *streams) int {
 		return exitOK
 	}
 	for _, t := range cfg.Tasks {
-		fmt.Fprintln(s.Out, t.Name)
+		printf(s.Out, "%s\n", t.Name)
 	}
 	for _, g := range cfg.Groups {
 		if g.Name != "" {
-			fmt.Fprintln(s.Out, g.Name)
+			printf(s.Out, "%s\n", g.Name)
 		}
 	}
 	return exitOK
@@ -58,7 +57,7 @@ _fanout() {
   fi
   cmd=${COMP_WORDS[1]}
   case "$prev" in
-    -var-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -var-file|-html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -var|-limit|-exclude|-on|-hosts|-threads|-timeout) return ;;
   esac
   case "$cmd" in
@@ -67,7 +66,7 @@ _fanout() {
   if [[ "$cur" == -* ]]; then
     case "$cmd" in
       plan) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -no-color -help" -- "$cur")) ;;
-      apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
+      apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -html -no-color -help" -- "$cur")) ;;
       exec) COMPREPLY=($(compgen -W "-on -hosts -threads -timeout -preflight -var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
       validate) COMPREPLY=($(compgen -W "-var -var-file -json -no-color -help" -- "$cur")) ;;
       fmt) COMPREPLY=($(compgen -W "-check -recursive -help" -- "$cur")) ;;
@@ -78,7 +77,7 @@ _fanout() {
   cfg=
   for ((i = 2; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      -var|-var-file|-limit|-exclude|-on|-hosts|-threads|-timeout) i=$((i + 1)) ;;
+      -var|-var-file|-limit|-exclude|-on|-hosts|-threads|-timeout|-html) i=$((i + 1)) ;;
       -*) ;;
       *) cfg=${COMP_WORDS[i]}; break ;;
     esac
@@ -115,7 +114,7 @@ _fanout() {
   case $words[2] in
     plan) _arguments $common $select '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
     apply) _arguments $common $select '-quiet[only failures and the recap]' '-group[fold identical output]' \
-      '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
+      '-html[write the run timeline to a file]:file:_files' '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
     exec) _arguments $common $select '*-on[these roles, hosts or nodesets]:pattern:' '-hosts[a nodeset, no configuration]:nodeset:' \
       '-threads[hosts at once]:number:' '-timeout[per host]:duration:' '-preflight[connect every host first]' \
       '-quiet[only failures and the recap]' '-group[fold identical output]' '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
@@ -149,6 +148,7 @@ complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o limit -r 
 complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o exclude -r -d 'never these hosts'
 complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o quiet -d 'only failures and the recap'
 complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o group -d 'fold identical output'
+complete -c fanout -n '__fish_seen_subcommand_from apply' -o html -r -F -d 'write the run timeline to a file'
 complete -c fanout -n '__fish_seen_subcommand_from exec' -o on -r -d 'these roles, hosts or nodesets'
 complete -c fanout -n '__fish_seen_subcommand_from exec' -o hosts -r -d 'a nodeset, no configuration'
 complete -c fanout -n '__fish_seen_subcommand_from exec' -o threads -r -d 'hosts at once'

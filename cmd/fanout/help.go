@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -64,6 +63,8 @@ Options:
   -group            Hold each task's output until its hosts finish, then show
                     identical output once, headed by the hosts: web[01-20] (20).
   -json             Stream one JSON event per line instead (docs/json.md).
+  -html FILE        At the end, write the run's timeline to FILE as one
+                    self-contained HTML page (as fanout runs show -html).
 ` + helpColor + `
 Examples:
   fanout apply deploy.hcl
@@ -117,8 +118,8 @@ Examples:
 // commandHelp prints a command's -help text.
 func commandHelp(w io.Writer, name string) {
 	if c := lookupCommand(name); c != nil && c.help != "" {
-		fmt.Fprint(w, c.help)
+		printf(w, "%s", c.help)
 		return
 	}
-	fmt.Fprintf(w, "Usage: fanout %s\n", name)
+	printf(w, "Usage: fanout %s\n", name)
 }

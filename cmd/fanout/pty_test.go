@@ -53,6 +53,18 @@ func startOnPTY(t *testing.T, cmd *exec.Cmd) (tty *os.File, out *ptyOutput, copi
 	return tty, out, done, waited
 }
 
+// closePTY reads what fanout wrote to the terminal to its end, then closes
+// it. The copy ends by itself once every process holding the terminal has
+// exited; closing it first would lose what the last write left unread.
+func closePTY(tty *os.File, copied <-chan struct{}) {
+	select {
+	case <-copied:
+	case <-time.After(10 * time.Second): // a process still holds it
+	}
+	_ = tty.Close()
+	<-copied
+}
+
 // TestTerminalProgressAndCtrlC runs fanout on a pseudo-terminal as an
 // operator would: the live status line shows, and Ctrl-C typed at the
 // terminal (the tty sends SIGINT to the whole foreground process group,
@@ -64,7 +76,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NO_COLOR=") }), "TERM=xterm")
 	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer tty.Close()
+	defer func() { _ = tty.Close() }() // fanout has ended, or the test failed
 
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -89,15 +101,14 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	case err = <-exited:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Errorf("exit: %v, want %d\n%s", err, exitInterrupted, out.String())
 	}
-	_ = tty.Close()
-	<-copied
+	closePTY(tty, copied)
 
 	recs := rec.read(t)
 	if slices.Contains(order(recs, "run", "start"), "after") {

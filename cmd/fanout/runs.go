@@ -25,23 +25,26 @@ func runRuns(args []string, s *streams) int {
 	if _, err := os.Stat(a.Path); err != nil {
 		// Not "No runs recorded": a mistyped path must not look like a
 		// configuration that never ran.
-		fmt.Fprintf(s.Err, "fanout runs: cannot read configuration %s: %s\n", a.Path, errors.Unwrap(err))
+		printf(s.Err, "fanout runs: cannot read configuration %s: %s\n", a.Path, errors.Unwrap(err))
 		return exitFailed
 	}
 	state, err := stateDir(a.Path)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		printf(s.Err, "fanout runs: %s\n", err)
 		return exitUsage
 	}
 	if a.Show != "" {
 		rc, err := readRun(state, a.Show)
 		if err != nil {
-			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			printf(s.Err, "fanout runs show: %s\n", err)
 			return exitFailed
+		}
+		if a.HTML {
+			return showTimeline(s, rc, a.Out)
 		}
 		res, err := rc.Result()
 		if err != nil {
-			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			printf(s.Err, "fanout runs show: %s\n", err)
 			return exitFailed
 		}
 		views.RunHeader(s.Out, rc, o)
@@ -51,7 +54,7 @@ func runRuns(args []string, s *streams) int {
 	dir := filepath.Join(state, "runs")
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		printf(s.Err, "fanout runs: %s\n", err)
 		return exitFailed
 	}
 	var runs []views.RunEntry
@@ -105,6 +108,7 @@ func relPath(p string) string {
 const (
 	helpRuns = `Usage: fanout runs [options] [FILE.hcl|DIR]
        fanout runs show ID [FILE.hcl|DIR]
+       fanout runs show ID -html [-o FILE] [FILE.hcl|DIR]
 
   List the runs journaled for a configuration: every apply records itself in
   .fanout/runs/ID.jsonl next to the configuration (the current directory's
@@ -112,11 +116,21 @@ const (
   recap did, rebuilt from the journal, also for a run fanout did not live to
   finish.
 
+  With -html, "show" writes the run as one self-contained HTML page (no
+  network needed): a timeline with a row per host (hosts alike folded) or
+  per task, bars coloured by outcome, the waves and pauses, the first
+  failure and the rollback cascade in order, the recap's numbers, and each
+  pair's exit code and last lines of stderr on hover or click. It works
+  for a run in progress, and shows a later fanout rollback of the run.
+
 Options:
+  -html             Write the run's HTML timeline (to ID.html unless -o).
+  -o FILE           The timeline's file; - writes it to standard output.
 ` + helpColor + `
 Examples:
   fanout runs
   fanout runs show 20261126T011105-10e5fa deploy.hcl
+  fanout runs show 20261126T011105-10e5fa -html -o run.html deploy.hcl
 `
 	helpRollback = `Usage: fanout rollback [options] ID [FILE.hcl|DIR]
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // These tests carry files to and from real sshd hosts with the fanout
@@ -197,7 +198,7 @@ func TestSSHUploadInterrupted(t *testing.T) {
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "HOME="+dir, "SSH_AUTH_SOCK="+f.AgentSocket)
 	b := startBG(t, cmd)
 	// The temporary file beside the destination shows the transfer runs.
-	waitFor(t, "the upload to start", func() bool {
+	sdktest.Eventually(t, e2eWait, "the upload to start", func() bool {
 		entries, _ := os.ReadDir(host)
 		for _, e := range entries {
 			if strings.HasPrefix(e.Name(), ".big.bin.fanout-") {
@@ -223,7 +224,7 @@ func TestSSHUploadInterrupted(t *testing.T) {
 			t.Logf("fanout's output:\n%s", b.out.String())
 		}
 	})
-	waitFor(t, "the temporary file to be removed", func() bool {
+	sdktest.Eventually(t, e2eWait, "the temporary file to be removed", func() bool {
 		entries, _ := os.ReadDir(host)
 		return len(entries) == 0
 	})

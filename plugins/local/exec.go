@@ -80,7 +80,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	code, sig, signaled := p.status()
 	sigName := ""
 	if signaled {
-		sigName = signalName(sig)
+		sigName = sdk.SignalName(sig)
 	}
 	t.logger.Debug("exec finished", "exec", req.ID, "pgid", p.pgid, "timed_out", timedOut, "exit_code", code, "signal", sigName)
 	if stopped == nil {

@@ -2,35 +2,21 @@ package local
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/fanout/fanout/sdk"
 )
 
 // parseSignal reads a signal name as the sdk sends it: "TERM", "SIGTERM"
-// and "term" are the same signal. Names are the system's, through
-// golang.org/x/sys/unix, so that every signal it knows is accepted.
+// and "term" are the same signal. Names are sdk.SignalNum's, the system's
+// through golang.org/x/sys/unix, so that every signal it knows is
+// accepted; sdk.SignalName names a signal back.
 func parseSignal(name string) (syscall.Signal, error) {
-	n := strings.ToUpper(name)
-	if !strings.HasPrefix(n, "SIG") {
-		n = "SIG" + n
-	}
-	if sig := unix.SignalNum(n); sig != 0 {
+	if sig, ok := sdk.SignalNum(strings.ToUpper(name)); ok {
 		return sig, nil
 	}
 	return 0, fmt.Errorf("unknown signal %q", name)
-}
-
-// signalName names sig as the sdk does, without the SIG prefix ("TERM",
-// "SEGV"); a signal the system has no name for (a real-time signal) is its
-// number.
-func signalName(sig syscall.Signal) string {
-	if n := unix.SignalName(sig); n != "" {
-		return strings.TrimPrefix(n, "SIG")
-	}
-	return strconv.Itoa(int(sig))
 }
 
 // endsCommand reports whether sig, sent by Signal, asks the command to end

@@ -258,7 +258,7 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	if t.running[req.ExecID] != e || e.pgid == 0 {
 		return &sdk.SignalResponse{}, nil
 	}
-	t.logger.Debug("signal", "exec", req.ExecID, "signal", signalName(sig), "pgid", e.pgid)
+	t.logger.Debug("signal", "exec", req.ExecID, "signal", sdk.SignalName(sig), "pgid", e.pgid)
 	if endsCommand(sig) {
 		e.stopRequested.Store(true)
 	}

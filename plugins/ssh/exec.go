@@ -24,6 +24,13 @@ const (
 	killGrace = 2 * time.Second
 )
 
+// outputGrace is how long Exec waits, once the command has exited, for
+// the end of its output, which processes it left in the background may
+// hold: past it, Exec returns and their further output is lost, rather
+// than have a daemon started by a task hold the task for ever. The local
+// transport waits as long.
+const outputGrace = time.Second
+
 // How a command is run on the host.
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
@@ -67,9 +74,12 @@ const (
 //   - WATCH moves stdin to fd 3 and gives the command /dev/null: the
 //     command's stdin is empty, as the contract wants;
 //   - the watcher runs in the background in the command's process group,
-//     ignores the catchable signals it sends the group itself, and reads
-//     fd 3 line by line; each line is a signal name (from the fixed list
-//     of signals, never user text) that it sends to the process group;
+//     ignores the catchable signals it sends the group itself (all of
+//     signals but KILL: one it did not ignore, SEGV say, would end it,
+//     and a command that survives it could no longer be stopped), and
+//     reads fd 3 line by line; each line is a signal name (from the fixed
+//     list of signals, never user text) that it sends to the process
+//     group;
 //   - end of file on fd 3 while the command still runs means the session
 //     or the connection went away without the command ending: the watcher
 //     sends TERM to the process group, waits 2 s, then KILL;
@@ -89,7 +99,7 @@ const (
 const watchScript = `p=0; if read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
 	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1" "$2"; p=$$; fi; ` +
 	`exec 3<&0 </dev/null; ` +
-	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE; t=; ` +
+	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE ABRT FPE ILL SEGV; t=; ` +
 	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
 	`if [ -n "$t" ] || kill -0 $$; then kill -s TERM $p; sleep 2; kill -s KILL $p; fi; ` +
 	`} >/dev/null 2>&1 & exec 3<&-; unset p g; eval "shift 2; $2"`
@@ -129,12 +139,38 @@ func validEnvName(name string) bool {
 	return true
 }
 
-// signals are the names Signal accepts (RFC 4254 section 6.10).
+// signals are the signals Signal delivers, by the name sdk.SignalName
+// gives them: RFC 4254's list (section 6.10). It is a choice of signals,
+// not a table of names (sdk.SignalNum and sdk.SignalName are that): the
+// watcher forwards a signal with the remote shell's `kill -s NAME`, which
+// would take any name it knows, but
+//
+//   - the watcher shares the command's process group, so it receives what
+//     it sends: it ignores each of these (KILL aside, which ends the
+//     command anyway), while STOP would stop it with the command, leaving
+//     nothing to deliver CONT, TERM or KILL, and any signal it does not
+//     ignore would end it, and with it the clean-up it does when the
+//     connection drops;
+//   - the names must mean the same on the host, whose system may not be
+//     the plugin's: these are POSIX's.
 var signals = map[string]ssh.Signal{
 	"ABRT": ssh.SIGABRT, "ALRM": ssh.SIGALRM, "FPE": ssh.SIGFPE, "HUP": ssh.SIGHUP,
 	"ILL": ssh.SIGILL, "INT": ssh.SIGINT, "KILL": ssh.SIGKILL, "PIPE": ssh.SIGPIPE,
 	"QUIT": ssh.SIGQUIT, "SEGV": ssh.SIGSEGV, "TERM": ssh.SIGTERM, "USR1": ssh.SIGUSR1,
 	"USR2": ssh.SIGUSR2,
+}
+
+// parseSignal returns the signal name names, if Signal delivers it. name
+// is read as the local transport reads it: "TERM", "SIGTERM" and "term"
+// are the same signal, named by sdk.SignalNum and sdk.SignalName where the
+// system has signal names.
+func parseSignal(name string) (ssh.Signal, bool) {
+	n := strings.TrimPrefix(strings.ToUpper(name), "SIG")
+	if num, ok := sdk.SignalNum(n); ok {
+		n = sdk.SignalName(num)
+	}
+	sig, ok := signals[n]
+	return sig, ok
 }
 
 // execution is an Exec in progress, found by Signal through its ID.
@@ -227,31 +263,18 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		return nil, err
 	}
 	// Deferred in this order, the slot is released after the session has
-	// ended (Wait returned: the server's channel close has arrived).
+	// ended (the server's channel close has arrived) and its output has
+	// been delivered.
 	defer c.endSession(sess)
-	// The watcher's control line; see watchScript. Closed with the
-	// session.
-	control, err := sess.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("open session on %s: %w", c.addr, err)
-	}
 	defer ex.finish()
-	out = out.OrDiscard()
-	sess.Stdout, sess.Stderr = out.Stdout, out.Stderr
-	if err := sess.Start(remoteCommand(req.Command, req.Env)); err != nil {
+	if err := sess.start(remoteCommand(req.Command, req.Env), out.OrDiscard()); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
 	}
-	ex.start(control)
-
-	// Wait returns once the exit status and all output have arrived, or
-	// the session is closed; the channel is buffered so that the
-	// goroutine can finish whichever way we leave, and we always receive
-	// from it before returning.
-	waitc := make(chan error, 1)
-	go func() { waitc <- sess.Wait() }()
+	// The watcher's control line is the session's stdin; see watchScript.
+	ex.start(sess.ch)
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
@@ -260,24 +283,35 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		timeout = timer.C
 	}
 	var (
-		waitErr  error
 		timedOut bool
 		cause    error
 	)
 	select {
-	case waitErr = <-waitc:
+	case <-sess.exited:
+	case <-sess.closed:
 	case <-timeout:
 		timedOut = true
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
 	case <-ctx.Done():
 		cause = ctx.Err()
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
 	case <-ex.abort:
 		cause = ErrClosed
-		waitErr = c.terminate(ex, sess, waitc)
+		c.terminate(ex, sess)
+	case <-sess.failed:
+		// Nobody reads the output any more: the command must not go on
+		// unwatched.
+		cause = fmt.Errorf("write output: %w", sess.writeFailure())
+		c.terminate(ex, sess)
 	}
+	c.awaitOutput(ctx, ex, sess)
 
-	resp, err := c.exitResponse(waitErr)
+	resp, err := c.exitResponse(sess)
+	if cause == nil && err == nil {
+		if werr := sess.writeFailure(); werr != nil {
+			return resp, fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
+		}
+	}
 	if timedOut || cause != nil {
 		// Stopped by us: how it ended is known or does not matter.
 		if resp == nil {
@@ -292,45 +326,64 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	return resp, err
 }
 
-// terminate stops a running command: TERM, then after termGrace KILL,
-// then after killGrace the session is closed, which also makes a watcher
-// still there clean up. It returns what Wait returned.
-func (c *hostConn) terminate(ex *execution, sess *ssh.Session, waitc <-chan error) error {
-	ex.signalNow(ssh.SIGTERM)
+// awaitOutput waits, once the command has ended, for the end of its
+// output: the server's close of the channel, which follows the exit status
+// at once unless a child the command left in the background holds its
+// stdout or stderr (`sleep 30 & echo x`). That child may run for ever, so
+// the wait is bounded by outputGrace, as in the local transport; the
+// session is then closed (endSession), and the server closes its end of
+// the child's output, which the child keeps running without. A cancelled
+// ctx, Close or a failed output write end the wait early.
+func (c *hostConn) awaitOutput(ctx context.Context, ex *execution, sess *session) {
 	select {
-	case err := <-waitc:
-		return err
-	case <-time.After(termGrace):
+	case <-sess.closed:
+		return
+	default:
 	}
-	ex.signalNow(ssh.SIGKILL)
+	timer := time.NewTimer(outputGrace)
+	defer timer.Stop()
 	select {
-	case err := <-waitc:
-		return err
-	case <-time.After(killGrace):
+	case <-sess.closed:
+	case <-timer.C:
+		c.logger.Debug("the command has exited, something it left running holds its output: closing its session", "after", outputGrace)
+	case <-ctx.Done():
+	case <-ex.abort:
+	case <-sess.failed:
 	}
-	c.logger.Warn("command did not end after KILL; closing its session")
-	sess.Close()
-	return <-waitc
 }
 
-// exitResponse maps Wait's result to a response, or to an error when the
-// outcome is unknown.
-func (c *hostConn) exitResponse(err error) (*sdk.ExecResponse, error) {
-	var ee *ssh.ExitError
-	var em *ssh.ExitMissingError
+// terminate stops a running command: TERM, then after termGrace KILL,
+// then after killGrace the session is closed, which also makes a watcher
+// still there clean up. It returns once the command has ended or its
+// session has been closed.
+func (c *hostConn) terminate(ex *execution, sess *session) {
+	ex.signalNow(ssh.SIGTERM)
+	if sess.waitExit(termGrace) {
+		return
+	}
+	ex.signalNow(ssh.SIGKILL)
+	if sess.waitExit(killGrace) {
+		return
+	}
+	c.logger.Warn("command did not end after KILL; closing its session")
+	_ = sess.ch.Close()
+	<-sess.closed
+}
+
+// exitResponse returns how the command of sess ended, or an error when
+// that is unknown: a session that ended without an exit status because
+// the connection did, or a server that did not send one.
+func (c *hostConn) exitResponse(sess *session) (*sdk.ExecResponse, error) {
+	status, signal, ok := sess.result()
 	switch {
-	case err == nil:
-		return &sdk.ExecResponse{ExitCode: 0}, nil
-	case errors.As(err, &ee) && ee.Signal() != "":
-		return &sdk.ExecResponse{ExitCode: -1, Signal: ee.Signal()}, nil
-	case errors.As(err, &ee):
-		return &sdk.ExecResponse{ExitCode: ee.ExitStatus()}, nil
+	case ok && signal != "":
+		return &sdk.ExecResponse{ExitCode: -1, Signal: signal}, nil
+	case ok:
+		return &sdk.ExecResponse{ExitCode: status}, nil
 	case c.endedSoon():
 		return nil, c.lost()
-	case errors.As(err, &em):
-		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
 	default:
-		return nil, fmt.Errorf("command on %s: %w", c.addr, err)
+		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
 	}
 }
 

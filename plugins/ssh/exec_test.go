@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -275,6 +276,24 @@ func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 				}
 			},
 		},
+		{
+			// The watcher is in the command's process group: it must
+			// survive what it forwards, or a command that handles the
+			// signal can no longer be stopped (here by its timeout).
+			name:    "SEGV handled by the command, then timed out",
+			command: "trap 'echo got SEGV' SEGV; echo ready; while :; do sleep %s; done",
+			stop: func(t *testing.T, s *testSetup, req *sdk.ExecRequest) (context.Context, func()) {
+				// Long enough for the SEGV to come first on a loaded
+				// machine; the check below says if it did not.
+				req.Timeout = 5 * time.Second
+				return signalAfterStart(t, s, req, "SEGV")
+			},
+			check: func(t *testing.T, r result, took time.Duration) {
+				if r.err != nil || !r.resp.TimedOut || !strings.Contains(r.stdout, "got SEGV") {
+					t.Errorf("got %+v, %v, stdout %q; want SEGV handled, then timed out", r.resp, r.err, r.stdout)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,13 +309,15 @@ func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 	}
 }
 
-// assertGone fails t if a process whose command line contains substr is
-// still on the fleet 3 s later (the watcher's TERM-to-KILL grace is 2 s).
+// assertGone fails t, there, if a process whose command line contains substr is
+// still on the fleet 15 s later: the watcher ends it within its 2 s
+// TERM-to-KILL grace, the rest is room for a loaded machine; the sleeps
+// the tests start last thousands of seconds, so only a kill ends them.
 func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
 	t.Helper()
-	if !eventually(3*time.Second, func() bool { return len(f.Processes(t, substr)) == 0 }) {
-		t.Errorf("%q still runs on the host: pids %v", substr, f.Processes(t, substr))
-	}
+	sdktest.Eventually(t, 15*time.Second, fmt.Sprintf("%q to end on the host", substr), func() bool {
+		return len(f.Processes(t, substr)) == 0
+	})
 }
 
 // signalAfterStart sends sig to req's command once its `sleep MARKER` runs
@@ -310,13 +331,143 @@ func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.ProcessesRunning(t, sleep)) > 0 }) {
-			t.Errorf("%q did not start on the host", sleep)
-			return
+		// Not sdktest.Eventually: a test may fail at once (FailNow) only
+		// on its own goroutine, and this one runs beside its Exec.
+		for deadline := time.Now().Add(10 * time.Second); ctx.Err() == nil && len(s.fleet.ProcessesRunning(t, sleep)) == 0; {
+			if time.Now().After(deadline) {
+				t.Errorf("%q did not start on the host within 10s", sleep)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: sig}); err != nil {
 			t.Errorf("Signal: %v", err)
 		}
 	})
 	return ctx, func() { cancel(); wg.Wait() }
+}
+
+// TestBackgroundChild runs commands that leave a child holding their
+// stdout: Exec returns with the shell's exit status once it has exited,
+// after at most the output grace, with the output written until then, and
+// leaves the child running (a daemon a task starts), on OpenSSH and on
+// dropbear.
+func TestBackgroundChild(t *testing.T) {
+	t.Parallel()
+	for _, server := range servers {
+		t.Run(string(server), func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{Server: server})
+			s := newTransport(t, f, setupOpts{})
+			h := f.Hosts[0]
+			if err := s.connect(s.host(h, nil)); err != nil {
+				t.Fatal(err)
+			}
+			for _, tt := range []struct {
+				name, command, stdout string
+				exit                  int
+				openSSHOnly           bool
+			}{
+				{"child holds stdout", "sleep %s & echo x", "x\n", 0, false},
+				{"child holds stderr, exit status", "sleep %s >&2 & echo x; exit 3", "x\n", 3, false},
+				{"output written during the grace", "(sleep 0.1; echo late; exec sleep %s) & echo x", "x\nlate\n", 0, true},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					if tt.openSSHOnly && server != sshtest.OpenSSH {
+						// It closes the channel itself once the shell has
+						// exited and no output waits: the child's late
+						// write meets a closed pipe (SIGPIPE).
+						t.Skip("dropbear gives no grace")
+					}
+					m := marker()
+					sleep := "sleep " + m
+					t.Cleanup(func() {
+						for _, pid := range f.Processes(t, sleep) {
+							_ = syscall.Kill(pid, syscall.SIGKILL)
+						}
+					})
+					// Bounded, so that a transport waiting for the child
+					// fails the test rather than hang it.
+					ctx, cancel := context.WithTimeout(context.Background(), 2*loadedMargin)
+					defer cancel()
+					start := time.Now()
+					r := s.exec(ctx, h.Name, fmt.Sprintf(tt.command, m), nil)
+					took := time.Since(start)
+					if r.err != nil || r.resp.ExitCode != tt.exit || r.resp.Signal != "" || r.stdout != tt.stdout {
+						t.Errorf("got %+v, %v, stdout %q; want exit %d, stdout %q", r.resp, r.err, r.stdout, tt.exit, tt.stdout)
+					}
+					// The child sleeps for an hour: the bound tells "the
+					// grace passed" from "waited for the child".
+					if took > outputGrace+loadedMargin {
+						t.Errorf("took %s: Exec waited for the background child", took)
+					}
+					// Polled: on dropbear, Exec may return before the
+					// forked child has become sleep.
+					sdktest.Eventually(t, 5*time.Second, fmt.Sprintf("%q to run: Exec must not stop the background child", sleep), func() bool {
+						return len(f.ProcessesRunning(t, sleep)) > 0
+					})
+				})
+			}
+			// The session slots were freed: commands still run.
+			if got := s.mustExec(h.Name, "echo after"); got != "after\n" {
+				t.Errorf("stdout %q after the background children", got)
+			}
+		})
+	}
+}
+
+// TestFailingWriter writes a command's output to a writer that fails,
+// without the gRPC harness (whose server ends the call then): the
+// transport itself stops the command and returns the write's error.
+func TestFailingWriter(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s := newTransport(t, f, setupOpts{direct: true})
+	h := f.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatal(err)
+	}
+	m := marker()
+	errWrite := errors.New("test: this writer fails")
+	// In a goroutine of its own, not sdktest.StartExec, whose output
+	// writers are its own: this one must fail.
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
+			sdk.ExecOutput{Stdout: writerFunc(func([]byte) (int, error) { return 0, errWrite })})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errWrite) {
+			t.Errorf("error %v, want the writer's", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Exec with a failing writer did not return within 60s: it must stop the command")
+	}
+	assertGone(t, f, "sleep "+m)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSignalNames: Signal reads names as the local transport does, and
+// refuses, with an error, one its watcher does not deliver.
+func TestSignalNames(t *testing.T) {
+	tr := New(testLogger())
+	for _, name := range []string{"TERM", "SIGTERM", "term", "sigusr1", "SEGV", "KILL"} {
+		if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "none", Signal: name}); err != nil {
+			t.Errorf("Signal(%q): %v", name, err)
+		}
+	}
+	// STOP would stop the watcher with the command.
+	for _, name := range []string{"STOP", "NOPE", "", "15"} {
+		if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "none", Signal: name}); err == nil || !strings.Contains(err.Error(), "is not one SSH can deliver") {
+			t.Errorf("Signal(%q): %v, want refused", name, err)
+		}
+	}
+	if sig, ok := parseSignal("sigint"); !ok || sig != "INT" {
+		t.Errorf(`parseSignal("sigint") = %q, %v`, sig, ok)
+	}
 }

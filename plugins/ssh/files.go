@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/sdk"
 )
@@ -111,25 +112,24 @@ func (c *hostConn) sftpClient(ctx context.Context, abort <-chan struct{}) (*sftp
 		return nil, nil, err
 	}
 	end := func() { c.endSession(sess) }
-	w, err := sess.StdinPipe()
+	ok, err := sess.ch.SendRequest("subsystem", true, ssh.Marshal(struct{ Name string }{"sftp"}))
 	if err != nil {
-		end()
-		return nil, nil, err
-	}
-	r, err := sess.StdoutPipe()
-	if err != nil {
-		end()
-		return nil, nil, err
-	}
-	if err := sess.RequestSubsystem("sftp"); err != nil {
 		end()
 		if c.endedBy(err) {
 			return nil, nil, c.lost()
 		}
+		return nil, nil, fmt.Errorf("start sftp on %s: %w", c.addr, err)
+	}
+	if !ok {
+		end()
 		c.noSFTP.Store(true)
-		c.logger.Debug("no sftp subsystem: files go through the shell", "error", err)
+		c.logger.Debug("no sftp subsystem: files go through the shell")
 		return nil, nil, errNoSFTP
 	}
+	// What sftp-server says on stderr is read, so that it cannot fill
+	// the channel's window; end waits for the reader.
+	sess.copying.Go(func() { sess.copy(io.Discard, sess.ch.Stderr()) })
+	r, w := io.Reader(sess.ch), io.WriteCloser(sess.ch)
 	// Concurrent writes keep a long path full; the file is renamed
 	// into place only once they all landed.
 	client, err := sftp.NewClientPipe(r, w, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
@@ -340,23 +340,47 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	}
 	defer c.endSession(sess)
 	var stderr bytes.Buffer
-	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, &stderr
-	stopWatch := stopOn(ctx, abort, func() { sess.Close() })
-	err = sess.Run("exec /bin/sh -c " + shellQuote(script))
-	stopWatch()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return errors.New(msg)
-		}
+	stopWatch := stopOn(ctx, abort, func() { _ = sess.ch.Close() })
+	defer stopWatch()
+	if err := sess.start("exec /bin/sh -c "+shellQuote(script), sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}); err != nil {
 		if c.endedBy(err) {
 			return c.lost()
 		}
 		return err
 	}
-	return nil
+	if stdin != nil {
+		if _, err := io.Copy(sess.ch, stdin); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	// The end of stdin tells cat the file is complete.
+	_ = sess.ch.CloseWrite()
+	// The server closes the channel after the output and the status.
+	select {
+	case <-sess.closed:
+	case <-ctx.Done():
+	case <-abort:
+		return ErrClosed
+	}
+	sess.copying.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if werr := sess.writeFailure(); werr != nil {
+		return werr
+	}
+	status, signal, ok := sess.result()
+	switch {
+	case ok && status == 0:
+		return nil
+	case strings.TrimSpace(stderr.String()) != "":
+		return errors.New(strings.TrimSpace(stderr.String()))
+	case !ok:
+		return c.lost()
+	case signal != "":
+		return fmt.Errorf("killed by SIG%s", signal)
+	}
+	return fmt.Errorf("exit %d", status)
 }
 
 // shellUpload is upload through the shell, for a server without SFTP. A

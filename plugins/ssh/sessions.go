@@ -53,10 +53,10 @@ func (c *hostConn) release() { <-c.sessions }
 // main loop after the channel's close, so a session opened right after
 // another one on a MaxSessions 1 server is refused now and then): the
 // open is tried again after a pause, a bounded number of times.
-func (c *hostConn) newSession(ctx context.Context, abort <-chan struct{}) (*ssh.Session, error) {
+func (c *hostConn) newSession(ctx context.Context, abort <-chan struct{}) (*session, error) {
 	refusals := 0
 	for {
-		sess, err := c.client.NewSession()
+		sess, err := openSession(c.client)
 		if err == nil {
 			c.open.Add(1)
 			return sess, nil
@@ -111,9 +111,10 @@ func (c *hostConn) lower(open int, refusal *ssh.OpenChannelError) {
 }
 
 // endSession closes a session newSession opened, once its command is over,
-// and releases its slot.
-func (c *hostConn) endSession(sess *ssh.Session) {
-	sess.Close()
+// and releases its slot once the server's close has arrived: a slot is
+// free only when the server's session is (see newSession).
+func (c *hostConn) endSession(sess *session) {
+	sess.end()
 	c.open.Add(-1)
 	c.release()
 }

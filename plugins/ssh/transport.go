@@ -327,7 +327,7 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 // that has finished, or is unknown, is not an error. A terminating signal
 // that arrives before the command started keeps it from starting.
 func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.SignalResponse, error) {
-	sig, ok := signals[strings.TrimPrefix(strings.ToUpper(req.Signal), "SIG")]
+	sig, ok := parseSignal(req.Signal)
 	if !ok {
 		return nil, fmt.Errorf("signal %q is not one SSH can deliver (use INT, TERM, KILL, HUP, QUIT, USR1, USR2, ...)", req.Signal)
 	}

@@ -72,11 +72,12 @@ func schemaFromProto(s *pb.Schema) (sdk.Schema, error) {
 // protocol 1.1 sends no exec field, and runs commands.
 func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
 	return sdk.Capabilities{
-		Signal:   c.GetSignal(),
-		Exec:     c == nil || c.Exec == nil || c.GetExec(),
-		Stdin:    c.GetStdin(),
-		Upload:   c.GetUpload(),
-		Download: c.GetDownload(),
+		Signal:       c.GetSignal(),
+		ValidateHost: c.GetValidateHost(),
+		Exec:         c == nil || c.Exec == nil || c.GetExec(),
+		Stdin:        c.GetStdin(),
+		Upload:       c.GetUpload(),
+		Download:     c.GetDownload(),
 	}
 }
 
@@ -146,6 +147,14 @@ func connectRequestToProto(r *sdk.ConnectRequest) (*pb.Connect_Request, error) {
 		return nil, err
 	}
 	return &pb.Connect_Request{Host: h, Answers: r.Answers}, nil
+}
+
+func validateHostRequestToProto(r *sdk.ValidateHostRequest) (*pb.ValidateHost_Request, error) {
+	h, err := hostToProto(r.Host)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ValidateHost_Request{Host: h}, nil
 }
 
 func connectResponseFromProto(r *pb.Connect_Response) *sdk.ConnectResponse {

@@ -182,6 +182,9 @@ type Apply struct {
 	Quiet bool
 	// Group folds identical output of many hosts into one block.
 	Group bool
+	// HTML is the file the run's HTML timeline is written to at its end;
+	// empty writes none.
+	HTML string
 }
 
 // Validate is `fanout validate`.
@@ -215,6 +218,7 @@ func ParseApply(args []string) (*Apply, error) {
 	a.Selection.flags(fs)
 	fs.BoolVar(&a.Quiet, "quiet", false, "show only failures and the recap")
 	fs.BoolVar(&a.Group, "group", false, "fold identical output of many hosts into one block")
+	fs.StringVar(&a.HTML, "html", "", "write the run's HTML timeline to this file at its end")
 	err := parse(fs, args, &a.Common, "apply")
 	if err == nil && a.ViewType == ViewJSON && (a.Quiet || a.Group) {
 		err = errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")

@@ -46,6 +46,11 @@ func TestParseApply(t *testing.T) {
 			args: []string{"-quiet", "-group", "deploy.hcl"},
 			want: Apply{Common: Common{Path: "deploy.hcl"}, Quiet: true, Group: true},
 		},
+		{
+			name: "html timeline file",
+			args: []string{"-html", "run.html", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl"}, HTML: "run.html"},
+		},
 		{name: "json and quiet", args: []string{"-json", "-quiet", "x.hcl"}, wantErr: "-json cannot be combined with -quiet or -group: the JSON stream holds every event"},
 		{name: "bad var", args: []string{"-var", "novalue", "x.hcl"}, wantErr: `invalid value "novalue" for flag -var: -var needs NAME=VALUE, got "novalue"`},
 		{name: "no path", args: []string{"-quiet"}, wantErr: "apply needs a configuration: fanout apply FILE.hcl|DIR [NAME...]"},
@@ -115,5 +120,37 @@ func TestParsePlanLoneDash(t *testing.T) {
 	want := &Plan{Common: Common{Path: "deploy.hcl", Targets: []string{"-"}, ViewType: ViewJSON}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestParseRunsHTML(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    Runs
+		wantErr string
+	}{
+		{name: "show", args: []string{"show", "ID"}, want: Runs{Path: ".", Show: "ID"}},
+		{name: "html to ID.html", args: []string{"show", "ID", "-html"}, want: Runs{Path: ".", Show: "ID", HTML: true}},
+		{name: "-o implies -html", args: []string{"show", "ID", "-o", "run.html", "deploy.hcl"}, want: Runs{Path: "deploy.hcl", Show: "ID", HTML: true, Out: "run.html"}},
+		{name: "flags first", args: []string{"-html", "-o", "-", "show", "ID"}, want: Runs{Path: ".", Show: "ID", HTML: true, Out: "-"}},
+		{name: "html without a run", args: []string{"-html"}, wantErr: "-html shows one run: fanout runs show ID -html [-o FILE] [FILE.hcl|DIR]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRuns(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

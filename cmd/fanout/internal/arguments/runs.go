@@ -14,6 +14,11 @@ type Runs struct {
 	// Show is the run ID to show; empty lists the runs.
 	Show    string
 	NoColor bool
+	// HTML shows the run as an HTML timeline written to Out: ID.html in
+	// the current directory when Out is empty, standard output for "-".
+	// -o alone implies -html.
+	HTML bool
+	Out  string
 }
 
 // ParseRuns parses `fanout runs` arguments.
@@ -21,15 +26,21 @@ func ParseRuns(args []string) (*Runs, error) {
 	r := &Runs{}
 	fs := newFlagSet("runs")
 	fs.BoolVar(&r.NoColor, "no-color", false, "disable colors")
+	fs.BoolVar(&r.HTML, "html", false, "show the run as an HTML timeline")
+	fs.StringVar(&r.Out, "o", "", "the HTML timeline's file (- for standard output)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return r, err
 	}
+	r.HTML = r.HTML || r.Out != ""
 	if len(rest) > 0 && rest[0] == "show" {
 		if len(rest) < 2 {
 			return r, errors.New("runs show needs a run ID: fanout runs show ID [FILE.hcl|DIR]")
 		}
 		r.Show, rest = rest[1], rest[2:]
+	}
+	if r.HTML && r.Show == "" {
+		return r, errors.New("-html shows one run: fanout runs show ID -html [-o FILE] [FILE.hcl|DIR]")
 	}
 	switch len(rest) {
 	case 0:
@@ -90,6 +101,10 @@ type Plugins struct {
 	// Common's Path is the configuration whose transports are listed or
 	// locked; empty when none is given. Targets are never set.
 	Common
+	// UpdatePins (-update-pins, lock only) rewrites the sha256 of each
+	// transport block that pins one to the checksum of the binary found,
+	// before locking it.
+	UpdatePins bool
 }
 
 // ParsePlugins parses the options and the optional configuration of
@@ -99,6 +114,7 @@ func ParsePlugins(args []string) (*Plugins, error) {
 	p := &Plugins{}
 	fs := newFlagSet("plugins")
 	p.Common.flags(fs)
+	fs.BoolVar(&p.UpdatePins, "update-pins", false, "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return p, err

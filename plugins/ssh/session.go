@@ -1,0 +1,211 @@
+package ssh
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// session is one SSH "session" channel running one command, driven by hand
+// rather than through x/crypto's ssh.Session, whose Wait returns only once
+// the server has closed the channel. OpenSSH closes it at the end of the
+// command's output, which a child the command left in the background
+// (`sleep 30 & echo x`, a daemon a task starts) holds open for as long as
+// it runs. The exit status comes before that, when the server reaps the
+// command's process: a session says so at once (exited), and Exec then
+// gives the output outputGrace to end before it closes the channel itself.
+//
+// The messages are the ones ssh.Session exchanges, no more: opening the
+// channel, the exec request and its reply, then what the server sends.
+type session struct {
+	ch ssh.Channel
+
+	// exited is closed when the exit status or signal has arrived.
+	exited   chan struct{}
+	exitOnce sync.Once
+	// closed is closed when the channel has ended: the server's close
+	// arrived (x/crypto answers it), or the connection ended. Until then
+	// the server counts the session against its limit.
+	closed chan struct{}
+
+	mu     sync.Mutex // guards the fields below
+	status int        // exit-status, -1 until it arrives
+	signal string     // exit-signal's name, "" until it arrives
+	// failed is closed, and failErr set, when a write of the command's
+	// output failed; the rest of the output is then discarded, still
+	// read so that the server's window keeps moving.
+	failed   chan struct{}
+	failErr  error
+	failOnce sync.Once
+
+	copying sync.WaitGroup // the output copiers
+}
+
+// openSession opens a session channel on client. The session's requests
+// are read from the start: the server may send some (keepalives) before
+// the command runs, and an unread one holds up the whole connection.
+func openSession(client *ssh.Client) (*session, error) {
+	ch, reqs, err := client.OpenChannel("session", nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{
+		ch:     ch,
+		exited: make(chan struct{}),
+		closed: make(chan struct{}),
+		failed: make(chan struct{}),
+		status: -1,
+	}
+	// Ends when the channel does; end waits for it.
+	go s.requests(reqs)
+	return s, nil
+}
+
+// requests reads the channel's requests until the channel ends, recording
+// the exit status or signal (RFC 4254 section 6.10).
+func (s *session) requests(reqs <-chan *ssh.Request) {
+	defer close(s.closed)
+	for req := range reqs {
+		switch req.Type {
+		case "exit-status":
+			// A malformed one is ignored: the status stays unknown, as
+			// when none is sent.
+			if len(req.Payload) >= 4 {
+				s.exit(int(binary.BigEndian.Uint32(req.Payload)), "")
+			}
+		case "exit-signal":
+			var msg struct {
+				Signal     string
+				CoreDumped bool
+				Error      string
+				Lang       string
+			}
+			if ssh.Unmarshal(req.Payload, &msg) == nil && msg.Signal != "" {
+				s.exit(-1, msg.Signal)
+			}
+		default:
+			// As OpenSSH answers what it does not know (keepalives).
+			if req.WantReply {
+				_ = req.Reply(false, nil)
+			}
+		}
+	}
+}
+
+// exit records how the command ended; a signal wins over a status.
+func (s *session) exit(status int, signal string) {
+	s.mu.Lock()
+	if signal != "" {
+		s.signal = signal
+	} else if s.signal == "" {
+		s.status = status
+	}
+	s.mu.Unlock()
+	s.exitOnce.Do(func() { close(s.exited) })
+}
+
+// result returns how the command ended, and false when the server has not
+// said (yet).
+func (s *session) result() (status int, signal string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status, s.signal, s.status != -1 || s.signal != ""
+}
+
+// start runs command and copies its output to out until the channel ends.
+// The channel's own stdin is left to the caller (the watcher's control
+// line: see watchScript).
+func (s *session) start(command string, out sdk.ExecOutput) error {
+	ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{command}))
+	if err == nil && !ok {
+		err = errors.New("the server refused the exec request")
+	}
+	if err != nil {
+		return err
+	}
+	s.copying.Go(func() { s.copy(out.Stdout, s.ch) })
+	s.copying.Go(func() { s.copy(out.Stderr, s.ch.Stderr()) })
+	return nil
+}
+
+// copy copies one stream of the output to w until the channel sends EOF
+// or ends.
+func (s *session) copy(w io.Writer, r io.Reader) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, _ = io.CopyBuffer(failWriter{w, s}, r, *buf)
+}
+
+// copyBuffers are the output copiers' buffers, reused: two per command,
+// most of which print little or nothing, would otherwise cost the garbage
+// collector 64 KiB a command.
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
+
+// writeFailure returns the error of a failed output write, or nil.
+func (s *session) writeFailure() error {
+	select {
+	case <-s.failed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.failErr
+	default:
+		return nil
+	}
+}
+
+// waitExit waits up to d for the command to end, and reports whether it
+// did (or its channel ended).
+func (s *session) waitExit(d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-s.exited:
+		return true
+	case <-s.closed:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// end closes the channel, if the server has not, and waits for its close
+// (only then is the server's session slot free), for the requests reader
+// and for the output copiers, which deliver what arrived before the close.
+func (s *session) end() {
+	_ = s.ch.Close()
+	<-s.closed
+	s.copying.Wait()
+}
+
+// failWriter writes to w until a write fails; it then records the error
+// once and discards the rest.
+type failWriter struct {
+	w io.Writer
+	s *session
+}
+
+func (f failWriter) Write(p []byte) (int, error) {
+	select {
+	case <-f.s.failed:
+		return len(p), nil
+	default:
+	}
+	if _, err := f.w.Write(p); err != nil {
+		f.s.failOnce.Do(func() {
+			f.s.mu.Lock()
+			f.s.failErr = err
+			f.s.mu.Unlock()
+			close(f.s.failed)
+		})
+	}
+	return len(p), nil
+}
