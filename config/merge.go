@@ -15,7 +15,8 @@ import (
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
 //
-// file() reads relative to dir in fsys: the configuration's directory.
+// file(), templatefile() and upload sources read relative to dir in fsys:
+// the configuration's directory.
 func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
 	b := &builder{
 		cfg:         &Config{Transports: make(map[string]*Transport)},
@@ -25,6 +26,9 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 		groupByName: make(map[string]*groupDecl),
 	}
 	b.e.ctx.Functions["file"] = fileFunc(fsys, dir)
+	b.e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
+	b.cfg.Files, b.cfg.Dir = fsys, dir
+	b.e.fsys, b.e.dir = fsys, dir
 
 	for _, f := range files {
 		b.declareSettings(f)
@@ -199,6 +203,11 @@ func (b *builder) evalTasksAndGroups() {
 			// The label is a role even of a block that makes no host.
 			hostIdx.roles[h.h.Name] = true
 			hostIdx.complete = hostIdx.complete && !h.unknown
+		}
+	}
+	for _, v := range b.cfg.Variables {
+		if v.Sensitive {
+			b.e.sensitive[v.Name] = true
 		}
 	}
 	for _, t := range b.tasks {

@@ -68,8 +68,17 @@ func schemaFromProto(s *pb.Schema) (sdk.Schema, error) {
 	return out, nil
 }
 
+// capabilitiesFromProto decodes what a plugin declares. A plugin of
+// protocol 1.1 sends no exec field, and runs commands.
 func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
-	return sdk.Capabilities{Signal: c.GetSignal(), ValidateHost: c.GetValidateHost()}
+	return sdk.Capabilities{
+		Signal:       c.GetSignal(),
+		ValidateHost: c.GetValidateHost(),
+		Exec:         c == nil || c.Exec == nil || c.GetExec(),
+		Stdin:        c.GetStdin(),
+		Upload:       c.GetUpload(),
+		Download:     c.GetDownload(),
+	}
 }
 
 func diagnosticsFromProto(diags []*pb.Diagnostic) sdk.Diagnostics {
@@ -162,6 +171,7 @@ func execRequestToProto(r *sdk.ExecRequest) *pb.Exec_Request {
 		Host:    r.Host,
 		Command: r.Command,
 		Env:     r.Env,
+		Stdin:   r.Stdin,
 	}
 	if r.Timeout > 0 {
 		out.Timeout = durationpb.New(r.Timeout)
