@@ -65,7 +65,7 @@ func schemaToProto(s Schema) (*pb.Schema, error) {
 }
 
 func capabilitiesToProto(c Capabilities) *pb.Capabilities {
-	return &pb.Capabilities{Signal: c.Signal}
+	return &pb.Capabilities{Signal: c.Signal, CommandList: c.CommandList}
 }
 
 func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
@@ -153,11 +153,12 @@ func execRequestFromProto(r *pb.Exec_Request) *ExecRequest {
 		timeout = d.AsDuration()
 	}
 	return &ExecRequest{
-		ID:      r.GetId(),
-		Host:    r.GetHost(),
-		Command: r.GetCommand(),
-		Env:     r.GetEnv(),
-		Timeout: timeout,
+		ID:       r.GetId(),
+		Host:     r.GetHost(),
+		Command:  r.GetCommand(),
+		Env:      r.GetEnv(),
+		Timeout:  timeout,
+		Commands: r.GetCommands(),
 	}
 }
 
@@ -166,6 +167,7 @@ func execResponseToProto(r *ExecResponse) *pb.Exec_Exit {
 		ExitCode: int32(r.ExitCode),
 		Signal:   r.Signal,
 		TimedOut: r.TimedOut,
+		Command:  int32(r.Command),
 	}
 }
 

@@ -69,7 +69,7 @@ func schemaFromProto(s *pb.Schema) (sdk.Schema, error) {
 }
 
 func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
-	return sdk.Capabilities{Signal: c.GetSignal()}
+	return sdk.Capabilities{Signal: c.GetSignal(), CommandList: c.GetCommandList()}
 }
 
 func diagnosticsFromProto(diags []*pb.Diagnostic) sdk.Diagnostics {
@@ -150,10 +150,11 @@ func connectResponseFromProto(r *pb.Connect_Response) *sdk.ConnectResponse {
 
 func execRequestToProto(r *sdk.ExecRequest) *pb.Exec_Request {
 	out := &pb.Exec_Request{
-		Id:      r.ID,
-		Host:    r.Host,
-		Command: r.Command,
-		Env:     r.Env,
+		Id:       r.ID,
+		Host:     r.Host,
+		Command:  r.Command,
+		Env:      r.Env,
+		Commands: r.Commands,
 	}
 	if r.Timeout > 0 {
 		out.Timeout = durationpb.New(r.Timeout)
@@ -166,6 +167,7 @@ func execResponseFromProto(e *pb.Exec_Exit) *sdk.ExecResponse {
 		ExitCode: int(e.GetExitCode()),
 		Signal:   e.GetSignal(),
 		TimedOut: e.GetTimedOut(),
+		Command:  int(e.GetCommand()),
 	}
 }
 
