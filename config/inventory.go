@@ -150,7 +150,7 @@ func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%q is a directory, not a file", name)
 	}

@@ -129,7 +129,7 @@ func (p *Parser) readFile(n configFile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 }
 

@@ -75,6 +75,17 @@ func isSHA256(s string) bool {
 	return true
 }
 
+// ReservedTransportAttributes returns the names of the attributes fanout
+// itself reads from a transport block: a transport's schema must not
+// declare them, since its plugin would never receive them.
+func ReservedTransportAttributes() []string {
+	var names []string
+	for _, a := range transportSchema.Attributes {
+		names = append(names, a.Name)
+	}
+	return names
+}
+
 // transportSchema holds the attributes fanout itself reads; the rest of a
 // transport block is left in Transport.Config for the plugin's schema.
 var transportSchema = &hcl.BodySchema{

@@ -107,6 +107,8 @@ type run struct {
 	units       map[unitKey]*UnitResult
 	started     map[*TaskNode][]*Host
 	running     map[string]sdk.Transport
+	inflight    map[string]inflightExec // every phase's commands, by exec id
+	crashes     map[string]*pluginCrash // by transport: its plugin's last death
 	conns       map[string]*hostConn
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
@@ -148,6 +150,8 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		units:      map[unitKey]*UnitResult{},
 		started:    map[*TaskNode][]*Host{},
 		running:    map[string]sdk.Transport{},
+		inflight:   map[string]inflightExec{},
+		crashes:    map[string]*pluginCrash{},
 		conns:      map[string]*hostConn{},
 	}
 }
@@ -246,6 +250,11 @@ func (r *run) fail(t *TaskNode, u *UnitResult) {
 	if r.first == nil && !r.interrupted {
 		r.first, r.firstTask = u, t
 		r.cause = fmt.Sprintf("task %q failed on host %q: %s", t.Name, u.Host, u.Run.Describe())
+		if u.Run.Status == StatusPluginCrashed {
+			// The crash is the cause, not the pair that reported it:
+			// each pair it interrupted fails the same way.
+			r.cause = r.crashCause(t, u)
+		}
 		rec = &JournalRecord{Type: RecordStopping, Task: t.Name, Host: u.Host, Reason: r.cause}
 		if r.plan.OnFailure != config.OnFailureContinue && !r.stopping {
 			r.stopping = true
@@ -371,7 +380,8 @@ func (r *run) preflightOK() bool {
 	}
 	var wg sync.WaitGroup
 	for _, h := range r.plan.Hosts {
-		wg.Go(func() { r.connect(h, true) })
+		// connect keeps each host's error in r.conns, read below.
+		wg.Go(func() { _, _ = r.connect(h, true) })
 	}
 	wg.Wait()
 	r.mu.Lock()

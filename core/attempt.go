@@ -129,7 +129,7 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 				last = PhaseResult{Status: StatusTimedOut, ExitCode: -1, Command: i}
 				break
 			}
-			last = r.execTo(ctx, tr, h, PhaseRun, i, cmd, env, remaining, sdk.ExecOutput{Stdout: tail, Stderr: tail})
+			last = r.execTo(ctx, tr, t, h, PhaseRun, i, cmd, env, remaining, sdk.ExecOutput{Stdout: tail, Stderr: tail})
 			if last.Status != StatusOK {
 				break
 			}

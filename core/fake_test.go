@@ -131,10 +131,15 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 	case "ok":
 		return &sdk.ExecResponse{}, nil
 	case "echo":
-		fmt.Fprintln(out.Stdout, arg)
+		// A failed output write is Exec's error, as the contract asks.
+		if _, err := fmt.Fprintln(out.Stdout, arg); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{}, nil
 	case "write":
-		fmt.Fprint(out.Stdout, arg)
+		if _, err := fmt.Fprint(out.Stdout, arg); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{}, nil
 	case "flaky":
 		n, _ := strconv.Atoi(arg)
@@ -149,17 +154,23 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 		}
 		f.mu.Unlock()
 		if failing {
-			fmt.Fprintln(out.Stderr, "not yet")
+			if _, err := fmt.Fprintln(out.Stderr, "not yet"); err != nil {
+				return nil, err
+			}
 			return &sdk.ExecResponse{ExitCode: 1}, nil
 		}
 		return &sdk.ExecResponse{}, nil
 	case "die":
 		// A failure that says why on stderr, as a real command does.
-		fmt.Fprintln(out.Stderr, arg)
+		if _, err := fmt.Fprintln(out.Stderr, arg); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{ExitCode: 2}, nil
 	case "fail":
 		code, _ := strconv.Atoi(arg)
-		fmt.Fprintf(out.Stderr, "failing with %d\n", code)
+		if _, err := fmt.Fprintf(out.Stderr, "failing with %d\n", code); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{ExitCode: code}, nil
 	case "sleep":
 		d, err := time.ParseDuration(arg)

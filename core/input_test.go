@@ -57,7 +57,7 @@ func TestPromptsAskedOncePerRun(t *testing.T) {
 			ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
 				return lk, func() {}, nil
 			}), nil)
-			defer ts.Close(context.Background())
+			closeTransports(t, ts)
 			p := testPlan(config.OnFailureRollback, testTask("t", testHosts("h1", "h2", "h3", "h4"), "ok"))
 			opts := ApplyOptions{Transports: ts, RunID: "r"}
 			if tt.input != nil {

@@ -189,23 +189,44 @@ func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJ
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		os.Remove(path)
+		discardJournal(f, path)
 		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	j := &FileJournal{path: path, f: f, hide: secretHider(secrets)}
 	if err := j.Record(&JournalRecord{Type: RecordHeader, Time: header.Started, Header: header}); err != nil {
-		f.Close()
-		// A journal without its header is of no use to anyone.
-		os.Remove(path)
+		discardJournal(f, path)
 		return nil, err
 	}
-	// The file's directory entry must survive a crash too.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	// The file's directory entry must survive a crash too: a journal that
+	// a crash can lose is no record of the run.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		discardJournal(f, path)
+		return nil, fmt.Errorf("create the journal: %w", err)
 	}
 	return j, nil
+}
+
+// discardJournal closes and removes a journal that could not be created
+// whole: a journal without its header, or one a crash may lose, is of no
+// use to anyone. The error being returned is the one that matters, so
+// these are best effort: a headerless file left behind reads as
+// unreadable in `fanout runs`.
+func discardJournal(f *os.File, path string) {
+	_ = f.Close()
+	_ = os.Remove(path)
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // OpenJournal opens an existing journal to append to it, as
@@ -218,7 +239,7 @@ func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
 	if err := dropTornLine(f); err != nil {
-		f.Close()
+		_ = f.Close() // nothing appended: dropTornLine's error is the one to report
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
 	return &FileJournal{path: path, f: f, hide: secretHider(secrets)}, nil

@@ -32,8 +32,10 @@ func FuzzReadJournal(f *testing.F) {
 	}
 	ts := NewTransports(fk.launcher(), nil)
 	Apply(context.Background(), p, ApplyOptions{Transports: ts, Journal: j, RunID: "seed"})
-	ts.Close(context.Background())
-	j.Close()
+	if err := ts.Close(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	closeJournal(f, j)
 	seed, err := os.ReadFile(path)
 	if err != nil {
 		f.Fatal(err)

@@ -15,7 +15,8 @@ import (
 // journals have always held, both ways, and an unknown word is an error.
 func TestStatusJournalWords(t *testing.T) {
 	words := map[Status]string{StatusSkipped: "skipped", StatusOK: "ok", StatusFailed: "failed",
-		StatusTimedOut: "timed out", StatusUnreachable: "unreachable", StatusInterrupted: "interrupted"}
+		StatusTimedOut: "timed out", StatusUnreachable: "unreachable", StatusInterrupted: "interrupted",
+		StatusPluginCrashed: "plugin crashed"}
 	for st, w := range words {
 		b, err := st.MarshalText()
 		if err != nil || string(b) != w {
@@ -194,7 +195,7 @@ func TestJournalFailureAnywhereStopsTheRun(t *testing.T) {
 			p.Preflight = tc.preflight
 			j := &failingJournal{match: tc.match}
 			ts := NewTransports(f.launcher(), nil)
-			t.Cleanup(func() { ts.Close(context.Background()) })
+			closeTransports(t, ts)
 			res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 			if res.Status != tc.status || !strings.Contains(res.Cause, tc.causeHas) || res.JournalError == "" {
 				t.Errorf("status %v cause %q journal error %q; want %v, a cause with %q, a journal error",

@@ -46,9 +46,9 @@ func journalRun(t *testing.T, f *fakeTransport, p *Plan, secrets []Secret) (stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
+	defer closeJournal(t, j)
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "test-run", Journal: j})
 	return path, res
 }
@@ -78,9 +78,9 @@ func rollbackJournal(t *testing.T, f *fakeTransport, path string, secrets []Secr
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
+	defer closeJournal(t, j)
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	if err := ts.ConfigureFromJournal(context.Background(), rc, secrets); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func testJournalFailureStopsAndRollsBack(t *testing.T) {
 	p := testPlan(config.OnFailureRollback, a, b)
 	j := &failingJournal{match: func(r *JournalRecord) bool { return r.Type == RecordUnitStarted && r.Task == "b" }}
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 	if res.Status != RunFailed || !strings.Contains(res.Cause, "cannot write the run journal") || res.JournalError == "" {
 		t.Fatalf("status %v cause %q journal error %q", res.Status, res.Cause, res.JournalError)
@@ -248,7 +248,7 @@ func testJournalFirstRecordFailsRunsNothing(t *testing.T) {
 	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok", "ok"))
 	j := &failingJournal{match: func(*JournalRecord) bool { return true }}
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 	if res.Status != RunFailed || len(f.events) != 0 {
 		t.Errorf("status %v, %d commands ran; want failed and none", res.Status, len(f.events))
@@ -277,7 +277,7 @@ func testJournalRecordsBeforeExec(t *testing.T) {
 		return false
 	}}
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "r", Journal: j})
 	for _, e := range f.events {
 		if e.kind != "start" {
@@ -370,7 +370,7 @@ func TestCreateJournalRefusesExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Close()
+	closeJournal(t, j)
 	if _, err := CreateJournal(path, hdr, nil); err == nil {
 		t.Error("a second journal of the same run was created")
 	}

@@ -33,6 +33,20 @@ func withCapabilities(t sdk.Transport, desc *sdk.DescribeResponse) sdk.Transport
 	return unsignalled{t}
 }
 
+// hostValidator returns t as the plugin's HostValidator when Describe
+// declared the capability (protocol 1.2): a plugin that did not is never
+// asked, since a 1.1 plugin does not serve the call.
+func hostValidator(t sdk.Transport, desc *sdk.DescribeResponse) (sdk.HostValidator, bool) {
+	if !desc.Capabilities.ValidateHost {
+		return nil, false
+	}
+	if u, ok := t.(unsignalled); ok {
+		t = u.Transport
+	}
+	hv, ok := t.(sdk.HostValidator)
+	return hv, ok
+}
+
 // unsignalled is a Transport whose Signal does nothing.
 type unsignalled struct{ sdk.Transport }
 

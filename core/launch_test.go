@@ -32,7 +32,7 @@ func TestSignalOnlyWhenDeclared(t *testing.T) {
 	ts := NewTransports(launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) {
 		return impl, func() {}, nil
 	}), nil)
-	defer ts.Close(context.Background())
+	closeTransports(t, ts)
 	tr, _, err := ts.get(context.Background(), "fake")
 	if err != nil {
 		t.Fatal(err)

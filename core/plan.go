@@ -373,14 +373,14 @@ func (p *Plan) Walk(fn func(t *TaskNode)) {
 	}
 }
 
-// Labels returns the names of the plan's hosts and tasks and the words
+// Labels returns the names of the plan's hosts, tasks and transports and the words
 // core writes around values in causes and results ("task", "failed on
 // host", "timed out after"): fanout's own words, which redaction must not
 // cut into when a short sensitive value happens to be part of one.
 func (p *Plan) Labels() []string {
 	out := slices.Clone(ownWords)
 	for _, h := range p.Hosts {
-		out = append(out, h.Name)
+		out = append(out, h.Name, h.Transport)
 	}
 	p.Walk(func(t *TaskNode) { out = append(out, t.Name) })
 	return out

@@ -49,7 +49,7 @@ func ReadJournal(path string) (*Recovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the journal: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	return readJournal(f, path)
 }
 

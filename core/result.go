@@ -33,6 +33,10 @@ const (
 	// StatusConditionSkipped is a pair its task's only_if or unless left
 	// out: nothing of the task ran there, which is no failure.
 	StatusConditionSkipped
+	// StatusPluginCrashed is a pair whose transport plugin process died
+	// while its command ran (or while it connected the host): its outcome
+	// is unknown. Err says how the plugin ended.
+	StatusPluginCrashed
 )
 
 // String returns the status as the summary table shows it.
@@ -54,6 +58,8 @@ func (s Status) String() string {
 		return "check failed"
 	case StatusConditionSkipped:
 		return "skipped (condition)"
+	case StatusPluginCrashed:
+		return "plugin crashed"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -70,6 +76,8 @@ var statusWords = [...]string{
 	// rather than misread it.
 	StatusCheckFailed:      "check failed",
 	StatusConditionSkipped: "skipped (condition)",
+	// Added with plugin crash handling (protocol 1.2).
+	StatusPluginCrashed: "plugin crashed",
 }
 
 // MarshalText returns the journal's word for s; a Status out of range is
@@ -152,7 +160,7 @@ func (r PhaseResult) Describe() string {
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
 		}
-	case StatusUnreachable, StatusInterrupted:
+	case StatusUnreachable, StatusInterrupted, StatusPluginCrashed:
 		if r.Err != "" {
 			return r.Status.String() + ": " + r.Err
 		}
@@ -174,6 +182,9 @@ var ownWords = []string{
 	"partial", "hosts dropped, rolled back", "host dropped after task", "failed on it", "check failed",
 	"attempts after", "the last", "during check attempt", "skipped (condition)", "only_if command",
 	"unless command", "every unless command succeeded",
+	// Plugin crashes'.
+	"plugin crashed", "plugin", "crashed while", "ran on host",
+	"fanout cannot tell whether the commands it started have ended",
 }
 
 // UnitResult is everything that happened to one (task, host) pair.

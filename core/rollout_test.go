@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -28,8 +29,10 @@ func sizes(ss ...any) []config.Size {
 		case int:
 			out = append(out, config.Size{N: s})
 		case string:
-			var n int
-			fmt.Sscanf(s, "%d%%", &n)
+			n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+			if err != nil || !strings.HasSuffix(s, "%") {
+				panic(fmt.Sprintf("sizes: %q is not a percentage", s)) // a bug in the test
+			}
 			out = append(out, config.Size{N: n, Percent: true})
 		}
 	}
@@ -181,7 +184,7 @@ func TestPauseBetweenWavesAndInterrupt(t *testing.T) {
 		task.Pause = time.Hour
 		interrupt := make(chan struct{})
 		ts := NewTransports(f.launcher(), nil)
-		defer ts.Close(t.Context())
+		closeTransports(t, ts)
 		// Ctrl-C as the first pause begins.
 		obs := &recorder{}
 		start := time.Now()

@@ -53,7 +53,7 @@ task "a" {
 		t.Fatal(diags)
 	}
 	ts := NewTransports(l, nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	res := Apply(context.Background(), p, ApplyOptions{Transports: ts})
 	if res.RunID != "run-19" {
 		t.Errorf("the run's ID is %q, want the plan's", res.RunID)
@@ -74,14 +74,14 @@ task "a" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Close()
+	closeJournal(t, j)
 	rc, err := ReadJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rt.runIDs = nil
 	ts2 := NewTransports(l, nil)
-	t.Cleanup(func() { ts2.Close(context.Background()) })
+	closeTransports(t, ts2)
 	if err := ts2.ConfigureFromJournal(context.Background(), rc, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -93,7 +95,9 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		if r.isStopping() {
 			return
 		}
-		r.connect(t.Hosts[j], false)
+		// Connecting ahead: the unit that needs the host gets its error
+		// from r.conns when its turn comes.
+		_, _ = r.connect(t.Hosts[j], false)
 	})
 }
 
@@ -130,12 +134,27 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	var res PhaseResult
-	tr, err := r.connect(h, false)
+	var tr sdk.Transport
+	var err error
+	if phase == PhaseRollback {
+		// A plugin that died during the run cannot roll back what it ran:
+		// a new one can.
+		if err = r.revive(h.Transport); err != nil {
+			err = fmt.Errorf("the plugin crashed and could not be started again: %w", err)
+		}
+	}
+	if err == nil {
+		tr, err = r.connect(h, false)
+	}
 	switch {
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
 		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error()}
+		if crash, ok := errors.AsType[*PluginCrashError](err); ok {
+			r.noteCrash(h.Transport, fmt.Sprintf("host %q was being connected", h.Name))
+			res.Status, res.Err = StatusPluginCrashed, crash.Error()
+		}
 		if ctx.Err() != nil {
 			res.Status = StatusInterrupted
 		}
@@ -217,7 +236,7 @@ func (r *run) execCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 	} else {
 		req.Commands = cmds
 	}
-	res := r.execRequest(ctx, tr, phase, idx, req, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
+	res := r.execRequest(ctx, tr, t, h, phase, idx, req, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
 	stdout.flush()
 	stderr.flush()
 	if res.Status == StatusFailed || res.Status == StatusTimedOut {
@@ -228,14 +247,14 @@ func (r *run) execCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 
 // execTo runs one command through the transport, writing its output to
 // out, and classifies its end.
-func (r *run) execTo(ctx context.Context, tr sdk.Transport, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
-	return r.execRequest(ctx, tr, phase, idx, &sdk.ExecRequest{Host: h.Name, Command: cmd, Env: env, Timeout: timeout}, out)
+func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
+	return r.execRequest(ctx, tr, t, h, phase, idx, &sdk.ExecRequest{Host: h.Name, Command: cmd, Env: env, Timeout: timeout}, out)
 }
 
 // execRequest runs req, whose command (or first of Commands) is command
 // idx of its list, through the transport, writing its output to out, and
 // classifies its end. It sets req.ID.
-func (r *run) execRequest(ctx context.Context, tr sdk.Transport, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
+func (r *run) execRequest(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
 	req.ID = id
 	timeout := req.Timeout
@@ -247,16 +266,18 @@ func (r *run) execRequest(ctx context.Context, tr sdk.Transport, phase Phase, id
 		cctx, cancel = context.WithTimeout(ctx, timeout+timeoutGrace)
 		defer cancel()
 	}
+	r.mu.Lock()
+	r.inflight[id] = inflightExec{task: t.Name, host: h.Name, transport: h.Transport, phase: phase}
 	if phase == PhaseRun {
-		r.mu.Lock()
 		r.running[id] = tr
-		r.mu.Unlock()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, id)
-			r.mu.Unlock()
-		}()
 	}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.running, id)
+		delete(r.inflight, id)
+		r.mu.Unlock()
+	}()
 	resp, err := tr.Exec(cctx, req, out)
 
 	res := PhaseResult{Command: idx}
@@ -264,9 +285,15 @@ func (r *run) execRequest(ctx context.Context, tr sdk.Transport, phase Phase, id
 		// A transport's index past the list would name no command.
 		res.Command = idx + min(max(resp.Command, 0), len(req.Commands)-1)
 	}
+	crash, crashed := errors.AsType[*PluginCrashError](err)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusInterrupted, -1, "cancelled"
+	case crashed:
+		// Noted while this command is still in flight, so that the crash
+		// names it with the others.
+		r.noteCrash(h.Transport, fmt.Sprintf("task %q ran on host %q", t.Name, h.Name))
+		res.Status, res.ExitCode, res.Err = StatusPluginCrashed, -1, crash.Error()
 	case err != nil && cctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
 	case err != nil:

@@ -95,7 +95,7 @@ func BenchmarkLoadAndPlan(b *testing.B) {
 		src := benchConfig(size.tasks, size.hosts, 20)
 		b.Run(fmt.Sprintf("pairs=%d/tasks=%d/hosts=%d", size.tasks*size.hosts, size.tasks, size.hosts), func(b *testing.B) {
 			ts := NewTransports((&nopTransport{}).launcher(), nil)
-			defer ts.Close(context.Background())
+			closeTransports(b, ts)
 			b.ReportAllocs()
 			for b.Loop() {
 				benchPlan(b, src, ts)
@@ -121,7 +121,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Run("pairs=10000/"+tt.name, func(b *testing.B) {
 			nop := &nopTransport{out: tt.out}
 			ts := NewTransports(nop.launcher(), nil)
-			defer ts.Close(context.Background())
+			closeTransports(b, ts)
 			plan := benchPlan(b, benchConfig(100, 100, 20), ts)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -69,7 +69,7 @@ func (r *recorder) Event(e Event) {
 func runFake(t *testing.T, f *fakeTransport, p *Plan, interrupt <-chan struct{}) (*Result, []Event) {
 	t.Helper()
 	ts := NewTransports(f.launcher(), nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	rec := &recorder{}
 	res := Apply(context.Background(), p, ApplyOptions{Transports: ts, Observer: rec, RunID: "test-run", Interrupt: interrupt, InterruptGrace: time.Second})
 	return res, rec.events

@@ -101,6 +101,9 @@ type Transports struct {
 	handles map[string]*transportHandle
 	order   []string
 	pins    map[string]string // transport name -> sha256, set by prepare
+	// retired are the handles of plugins that died and were started
+	// again (restart); Close stops them.
+	retired []*transportHandle
 }
 
 type transportHandle struct {
@@ -109,6 +112,9 @@ type transportHandle struct {
 	desc  *sdk.DescribeResponse
 	stop  func()
 	err   error
+	// configured is the Configure the plugin accepted, which a restart
+	// repeats; nil until then. Guarded by Transports.mu.
+	configured *sdk.ConfigureRequest
 }
 
 // NewTransports returns a Transports that launches with l.
@@ -166,15 +172,72 @@ func (ts *Transports) launch(ctx context.Context, name, pin string) (sdk.Transpo
 	return ts.launcher.Launch(ctx, name)
 }
 
+// restart starts the named transport's plugin again after the first
+// process died, and describes and configures it as the first was, so that
+// the run can roll back what the dead one ran. Later calls of get return
+// the new one; the dead one is stopped at Close. The plugin binary is
+// verified again, as at the first start.
+func (ts *Transports) restart(ctx context.Context, name string) error {
+	ts.mu.Lock()
+	old, ok := ts.handles[name]
+	if !ok {
+		ts.mu.Unlock()
+		return fmt.Errorf("transport %q was never started", name)
+	}
+	ts.mu.Unlock()
+	<-old.ready
+	ts.mu.Lock()
+	configured := old.configured // nil if the first was not configured either
+	h := &transportHandle{ready: make(chan struct{}), configured: configured}
+	ts.handles[name] = h
+	ts.retired = append(ts.retired, old)
+	pin := ts.pins[name]
+	ts.mu.Unlock()
+	defer close(h.ready)
+
+	t, stop, err := ts.launch(ctx, name, pin)
+	if err != nil {
+		h.err = err
+		return err
+	}
+	h.t, h.stop = t, stop
+	desc, err := t.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil {
+		h.err = fmt.Errorf("describe: %w", err)
+		return h.err
+	}
+	if configured != nil {
+		resp, err := t.Configure(ctx, configured)
+		if err == nil {
+			err = resp.Diagnostics.Err()
+		}
+		if err != nil {
+			h.err = fmt.Errorf("configure: %w", err)
+			return h.err
+		}
+	}
+	h.t, h.desc = withCapabilities(t, desc), desc
+	return nil
+}
+
 // Close closes every transport started so far and stops its plugin. It
 // blocks until they are gone and may be called more than once.
 func (ts *Transports) Close(ctx context.Context) error {
 	ts.mu.Lock()
 	handles := ts.handles
 	order := ts.order
+	retired := ts.retired
 	ts.handles = map[string]*transportHandle{}
 	ts.order = nil
+	ts.retired = nil
 	ts.mu.Unlock()
+
+	// Dead already: nothing to close, only go-plugin's side to release.
+	for _, h := range retired {
+		if h.stop != nil {
+			h.stop()
+		}
+	}
 
 	var errs []error
 	for _, name := range order {
@@ -219,7 +282,7 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 			plans = append(plans, tp)
 		}
 	}
-	diags = append(diags, decodeHostSettings(cfg, hosts, described)...)
+	diags = append(diags, ts.decodeHostSettings(ctx, cfg, hosts, described)...)
 	return plans, diags
 }
 
@@ -254,15 +317,23 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{launchDiagnostic(cfg, name, err)}
 	}
+	// A plugin refused here describes nothing: its hosts are not decoded
+	// against a schema fanout does not accept.
+	pdiags := checkPlugin(cfg, name, desc)
+	if pdiags.HasErrors() {
+		return nil, nil, pdiags
+	}
 	var body hcl.Body = hcl.EmptyBody()
 	if block != nil && block.Config != nil {
 		body = block.Config
 	}
 	settings, diags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
+	diags = append(pdiags, diags...)
 	if diags.HasErrors() {
 		return nil, desc, diags
 	}
-	resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: runID})
+	req := &sdk.ConfigureRequest{Config: settings, RunID: runID}
+	resp, err := t.Configure(ctx, req)
 	if err != nil {
 		return nil, desc, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -275,14 +346,21 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if resp.Diagnostics.HasErrors() {
 		return nil, desc, diags
 	}
+	ts.mu.Lock()
+	if h := ts.handles[name]; h != nil {
+		h.configured = req
+	}
+	ts.mu.Unlock()
 	return &TransportPlan{Name: name, Plugin: desc, Settings: settings}, desc, diags
 }
 
 // decodeHostSettings decodes every host's settings against the host schema
 // of its transport, when that transport was described, and sets them on
-// the plan's hosts. Hosts the plan does not use are checked too, so that
-// a typo is found before the run that uses the host.
-func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
+// the plan's hosts; a transport that validates hosts (protocol 1.2) then
+// checks each host's decoded settings, without contacting it. Hosts the
+// plan does not use are checked too, so that a typo is found before the
+// run that uses the host.
+func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
 	planned := map[string]*Host{}
 	for _, h := range hosts {
 		planned[h.Name] = h
@@ -306,8 +384,35 @@ func decodeHostSettings(cfg *config.Config, hosts []*Host, described map[string]
 		if h := planned[ch.Name]; h != nil {
 			h.Config = v
 		}
+		if !hdiags.HasErrors() {
+			diags = append(diags, ts.validateHost(ctx, ch, v, body)...)
+		}
 	}
 	return diags
+}
+
+// validateHost asks the host's transport to check its decoded settings v,
+// when the transport declared it can, and places the diagnostics on the
+// host block's attributes (body holds them).
+func (ts *Transports) validateHost(ctx context.Context, ch *config.Host, v cty.Value, body hcl.Body) hcl.Diagnostics {
+	t, desc, err := ts.get(ctx, ch.Transport)
+	if err != nil {
+		return nil // its transport failed, and said so
+	}
+	hv, ok := hostValidator(t, desc)
+	if !ok {
+		return nil
+	}
+	resp, err := hv.ValidateHost(ctx, &sdk.ValidateHostRequest{Host: sdk.Host{Name: ch.Name, Address: ch.Address, Config: v}})
+	if err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Transport %q could not check host %q", ch.Transport, ch.Name),
+			Detail:   err.Error() + ".",
+			Subject:  ch.DeclRange.Ptr(),
+		}}
+	}
+	return mapDiagnostics(resp.Diagnostics, body, ch.DeclRange.Ptr())
 }
 
 // launchDiagnostic explains why a transport could not be started, on its

@@ -60,8 +60,26 @@ func planSourceWith(t *testing.T, src string, l Launcher, runID string) (*Plan, 
 		t.Fatalf("load: %v", diags)
 	}
 	ts := NewTransports(l, nil)
-	t.Cleanup(func() { ts.Close(context.Background()) })
+	closeTransports(t, ts)
 	return BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts, RunID: runID})
+}
+
+// closeTransports closes ts when t ends, failing t if a transport does
+// not close cleanly.
+func closeTransports(t testing.TB, ts *Transports) {
+	t.Cleanup(func() {
+		if err := ts.Close(context.Background()); err != nil {
+			t.Errorf("close the transports: %v", err)
+		}
+	})
+}
+
+// closeJournal closes a journal a test wrote, failing t if that fails.
+func closeJournal(t testing.TB, j *FileJournal) {
+	t.Helper()
+	if err := j.Close(); err != nil {
+		t.Errorf("close the journal %s: %v", j.Path(), err)
+	}
 }
 
 func echoLauncher(st *schemaTransport) Launcher {

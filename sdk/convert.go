@@ -65,7 +65,7 @@ func schemaToProto(s Schema) (*pb.Schema, error) {
 }
 
 func capabilitiesToProto(c Capabilities) *pb.Capabilities {
-	return &pb.Capabilities{Signal: c.Signal, CommandList: c.CommandList}
+	return &pb.Capabilities{Signal: c.Signal, CommandList: c.CommandList, ValidateHost: c.ValidateHost}
 }
 
 func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
@@ -134,6 +134,14 @@ func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
 		return nil, err
 	}
 	return &ConnectRequest{Host: h, Answers: r.GetAnswers()}, nil
+}
+
+func validateHostRequestFromProto(r *pb.ValidateHost_Request) (*ValidateHostRequest, error) {
+	h, err := hostFromProto(r.GetHost())
+	if err != nil {
+		return nil, err
+	}
+	return &ValidateHostRequest{Host: h}, nil
 }
 
 func connectResponseToProto(r *ConnectResponse) *pb.Connect_Response {

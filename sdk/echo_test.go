@@ -24,7 +24,9 @@ func (*echoTransport) Connect(context.Context, *sdk.ConnectRequest) (*sdk.Connec
 }
 
 func (*echoTransport) Exec(_ context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	fmt.Fprintln(out.Stdout, req.Command)
+	if _, err := fmt.Fprintln(out.Stdout, req.Command); err != nil {
+		return nil, err
+	}
 	return &sdk.ExecResponse{}, nil
 }
 

@@ -112,7 +112,9 @@ func ExampleDiagnostics_Err() {
 type upper struct{ *echoTransport }
 
 func (upper) Exec(_ context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	fmt.Fprintln(out.Stdout, strings.ToUpper(req.Command))
+	if _, err := fmt.Fprintln(out.Stdout, strings.ToUpper(req.Command)); err != nil {
+		return nil, err
+	}
 	if strings.Contains(req.Command, "fail") {
 		return &sdk.ExecResponse{ExitCode: 1}, nil
 	}

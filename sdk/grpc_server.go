@@ -48,6 +48,10 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.
 		return nil, status.Error(codes.Internal, "transport returned no describe response")
 	}
 	out, err := describeResponseToProto(resp)
+	if err == nil {
+		_, ok := hostValidator(s.impl)
+		out.Capabilities.ValidateHost = ok
+	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encode describe response: %s", err)
 	}
@@ -81,6 +85,25 @@ func (s *grpcServer) Connect(ctx context.Context, req *pb.Connect_Request) (*pb.
 	return connectResponseToProto(resp), nil
 }
 
+func (s *grpcServer) ValidateHost(ctx context.Context, req *pb.ValidateHost_Request) (*pb.ValidateHost_Response, error) {
+	v, ok := hostValidator(s.impl)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the transport does not validate hosts")
+	}
+	r, err := validateHostRequestFromProto(req)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "decode validate host request: %s", err)
+	}
+	resp, err := v.ValidateHost(ctx, r)
+	if err != nil {
+		return nil, errorToStatus(err)
+	}
+	if resp == nil {
+		resp = &ValidateHostResponse{}
+	}
+	return &pb.ValidateHost_Response{Diagnostics: diagnosticsToProto(resp.Diagnostics)}, nil
+}
+
 func (s *grpcServer) Exec(req *pb.Exec_Request, stream pb.Transport_ExecServer) error {
 	es := &execStream{stream: stream}
 	resp, err := s.impl.Exec(stream.Context(), execRequestFromProto(req), ExecOutput{
@@ -112,6 +135,18 @@ func (s *grpcServer) Close(ctx context.Context, _ *pb.Close_Request) (*pb.Close_
 		return nil, errorToStatus(err)
 	}
 	return &pb.Close_Response{}, nil
+}
+
+// hostValidator returns t as a HostValidator, looking through the
+// wrappers Serve puts around the author's Transport.
+func hostValidator(t Transport) (HostValidator, bool) {
+	if v, ok := t.(HostValidator); ok {
+		return v, true
+	}
+	if w, ok := t.(interface{ unwrap() Transport }); ok {
+		return hostValidator(w.unwrap())
+	}
+	return nil, false
 }
 
 // errExecFinished is what a write to an Exec's output returns once that

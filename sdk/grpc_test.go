@@ -153,9 +153,14 @@ func TestGRPCExecOrderAndResult(t *testing.T) {
 		if req.ID != "x" || req.Host != "h" || req.Env["K"] != "v" || req.Timeout != 3*time.Second {
 			return nil, fmt.Errorf("bad request %+v", req)
 		}
-		fmt.Fprint(out.Stdout, "a")
-		fmt.Fprint(out.Stderr, "b")
-		fmt.Fprint(out.Stdout, "c")
+		for _, w := range []struct {
+			to   io.Writer
+			text string
+		}{{out.Stdout, "a"}, {out.Stderr, "b"}, {out.Stdout, "c"}} {
+			if _, err := io.WriteString(w.to, w.text); err != nil {
+				return nil, err
+			}
+		}
 		return &sdk.ExecResponse{ExitCode: -1, Signal: "TERM", TimedOut: true}, nil
 	}}
 	tr := sdktest.NewHarness(t, impl).Transport()
@@ -188,7 +193,9 @@ func TestGRPCExecError(t *testing.T) {
 func TestGRPCExecStreamsBeforeExit(t *testing.T) {
 	release := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "early")
+		if _, err := fmt.Fprint(out.Stdout, "early"); err != nil {
+			return nil, err
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -208,7 +215,9 @@ func TestGRPCExecStreamsBeforeExit(t *testing.T) {
 func TestGRPCExecCancel(t *testing.T) {
 	serverCancelled := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "started")
+		if _, err := fmt.Fprint(out.Stdout, "started"); err != nil {
+			return nil, err
+		}
 		<-ctx.Done()
 		close(serverCancelled)
 		return nil, ctx.Err()
@@ -232,7 +241,8 @@ func TestGRPCExecCancel(t *testing.T) {
 func TestGRPCExecWriterErrorStopsServer(t *testing.T) {
 	serverCancelled := make(chan struct{})
 	impl := &fake{exec: func(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-		fmt.Fprint(out.Stdout, "x")
+		// The client's writer fails on it; what the test watches is ctx.
+		_, _ = fmt.Fprint(out.Stdout, "x")
 		<-ctx.Done()
 		close(serverCancelled)
 		return nil, ctx.Err()
@@ -378,5 +388,54 @@ func TestGRPCExecReadSizes(t *testing.T) {
 				t.Errorf("largest read %d bytes, want %d..%d (reads: %v...)", largest, tc.minRead, tc.maxRead, src.asked[:min(5, len(src.asked))])
 			}
 		})
+	}
+}
+
+// validating is a fake that also validates hosts.
+type validating struct {
+	*fake
+	got sdk.Host
+}
+
+func (v *validating) ValidateHost(_ context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	v.got = req.Host
+	return &sdk.ValidateHostResponse{Diagnostics: sdk.Diagnostics{{
+		Severity: sdk.Error, Summary: "No such directory", Detail: "Create it first.", Attribute: sdk.AttributePath{"dir"},
+	}}}, nil
+}
+
+func TestGRPCValidateHost(t *testing.T) {
+	describe := func(context.Context) (*sdk.DescribeResponse, error) { return &sdk.DescribeResponse{Name: "dirs"}, nil }
+	ctx := context.Background()
+
+	// A transport that implements HostValidator declares it without
+	// saying so, and its diagnostics come back whole.
+	impl := &validating{fake: &fake{describe: describe}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	d, err := tr.Describe(ctx, &sdk.DescribeRequest{})
+	if err != nil || !d.Capabilities.ValidateHost {
+		t.Fatalf("Describe = %+v, %v; want the ValidateHost capability", d, err)
+	}
+	host := sdk.Host{Name: "box", Address: "box", Config: cty.ObjectVal(map[string]cty.Value{"dir": cty.StringVal("/nope")})}
+	resp, err := tr.(sdk.HostValidator).ValidateHost(ctx, &sdk.ValidateHostRequest{Host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if impl.got.Name != "box" || !impl.got.Config.RawEquals(host.Config) {
+		t.Errorf("the plugin got host %+v", impl.got)
+	}
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != "No such directory" || resp.Diagnostics[0].Attribute.String() != "dir" ||
+		resp.Diagnostics[0].Severity != sdk.Error {
+		t.Errorf("diagnostics %+v", resp.Diagnostics)
+	}
+
+	// One that does not: no capability, and the call is refused rather
+	// than answered empty.
+	tr = sdktest.NewHarness(t, &fake{describe: describe}).Transport()
+	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || d.Capabilities.ValidateHost {
+		t.Errorf("Describe = %+v, %v; want no ValidateHost capability", d, err)
+	}
+	if _, err := tr.(sdk.HostValidator).ValidateHost(ctx, &sdk.ValidateHostRequest{Host: host}); err == nil {
+		t.Error("ValidateHost of a transport that does not validate hosts succeeded")
 	}
 }

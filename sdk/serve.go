@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/fanout/fanout/sdk/internal/wire"
 )
@@ -24,6 +26,16 @@ type ServeOpts struct {
 	// Name names the plugin's logger ("echo"), so that fanout's debug log
 	// shows whose lines they are; usually the transport's name. Optional.
 	Name string
+
+	// Debug makes Serve serve in debug mode, for a plugin started by hand
+	// under a debugger rather than by fanout: it logs to standard error
+	// in plain text, prints on standard output the FANOUT_REATTACH_PLUGINS
+	// value that makes fanout attach to it, and serves every fanout run
+	// started with that value (a fresh Transport from newTransport for
+	// each run after the first) until it gets SIGINT or SIGTERM. Setting
+	// FANOUT_PLUGIN_DEBUG=1 in the plugin's environment does the same
+	// without a rebuild. See docs/plugins.md, "Debugging".
+	Debug bool
 }
 
 // Serve serves a transport plugin and blocks until the host ends the
@@ -38,6 +50,13 @@ type ServeOpts struct {
 // Run by hand rather than by fanout, Serve says so and exits the process
 // with status 1.
 //
+// Once go-plugin has read them, and before it serves any call, Serve
+// removes from the process's environment the variables of the handshake
+// (FANOUT_PLUGIN_MAGIC_COOKIE, FANOUT_PLUGIN_LOG_LEVEL and go-plugin's
+// PLUGIN_* ones): a command a transport starts with os.Environ() then gets only
+// the environment the host gave the plugin and the request's Env, as
+// docs/plugins.md promises.
+//
 // If the host goes away without calling Close, Serve calls it before
 // returning, so that nothing the transport started outlives the plugin.
 // SIGTERM, which the host's kernel sends if the host dies without ending
@@ -47,6 +66,10 @@ type ServeOpts struct {
 func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	if opts == nil {
 		opts = &ServeOpts{}
+	}
+	if debug, _ := strconv.ParseBool(os.Getenv(wire.DebugEnv)); debug || opts.Debug {
+		serveDebug(newTransport, opts)
+		return
 	}
 	// Before plugin.Serve, which replaces os.Stderr with a pipe of its own.
 	logger := hclog.New(&hclog.LoggerOptions{
@@ -61,10 +84,33 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: wire.Versions(&wire.Plugin{Register: register(ct)}),
-		GRPCServer:       plugin.DefaultGRPCServer,
-		Logger:           logger,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			// go-plugin has read its environment by now, and serves
+			// nothing before it has called this.
+			scrubEnv()
+			return plugin.DefaultGRPCServer(opts)
+		},
+		Logger: logger,
 	})
 	ct.closeOnce(logger, "the host went away")
+}
+
+// handshakeEnv are the variables the host sets for the handshake:
+// fanout's and go-plugin's (v1.8). A user's own PLUGIN_* variable, which
+// go-plugin does not read, stays.
+var handshakeEnv = []string{
+	wire.Handshake.MagicCookieKey, wire.LogLevelEnv,
+	"PLUGIN_CLIENT_CERT", "PLUGIN_MIN_PORT", "PLUGIN_MAX_PORT", "PLUGIN_MULTIPLEX_GRPC",
+	"PLUGIN_PROTOCOL_VERSIONS", "PLUGIN_UNIX_SOCKET_DIR", "PLUGIN_UNIX_SOCKET_GROUP",
+}
+
+// scrubEnv removes the handshake's variables from the process's
+// environment: they are for this process only, and would otherwise reach
+// every command a transport starts.
+func scrubEnv() {
+	for _, name := range handshakeEnv {
+		_ = os.Unsetenv(name)
+	}
 }
 
 // closeOnTerm closes the transport and exits when the process gets
@@ -95,6 +141,8 @@ type closeTracker struct {
 	Transport
 	closed atomic.Bool
 }
+
+func (c *closeTracker) unwrap() Transport { return c.Transport }
 
 func (c *closeTracker) Close(ctx context.Context, req *CloseRequest) (*CloseResponse, error) {
 	c.closed.Store(true)

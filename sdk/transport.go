@@ -95,6 +95,37 @@ type Capabilities struct {
 	// each). fanout sends Commands only then, and otherwise calls Exec
 	// once per command. Added in protocol 1.2.
 	CommandList bool
+	// ValidateHost is true when the transport implements HostValidator;
+	// fanout calls ValidateHost only then (protocol 1.2; older plugins
+	// never get it). sdk.Serve makes it agree with the Transport it
+	// serves: set when it implements HostValidator, clear when not.
+	ValidateHost bool
+}
+
+// HostValidator is a Transport that checks each host's settings when
+// fanout plans (plan, validate, apply), before anything runs: a
+// directory that does not exist, a value out of range. It must not
+// contact the host (Connect does, at preflight) and should be quick:
+// fanout calls it once per host block using the transport, hosts the
+// selected tasks do not use included. It is optional.
+type HostValidator interface {
+	// ValidateHost returns the problems of req.Host's settings as
+	// diagnostics whose Attribute names the host block's attribute at
+	// fault; fanout shows each at that attribute's line, as Configure's.
+	// An error means the check itself failed.
+	ValidateHost(ctx context.Context, req *ValidateHostRequest) (*ValidateHostResponse, error)
+}
+
+// ValidateHostRequest is the input of HostValidator.ValidateHost.
+type ValidateHostRequest struct {
+	// Host is the host as Connect will get it: name, address, and its
+	// settings decoded against the host schema.
+	Host Host
+}
+
+// ValidateHostResponse is the output of HostValidator.ValidateHost.
+type ValidateHostResponse struct {
+	Diagnostics Diagnostics
 }
 
 // Schema declares the attributes a configuration block accepts.

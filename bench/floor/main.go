@@ -66,7 +66,7 @@ func run(hostsFile string, n, conc int, user, khFile, cmd string, timeout time.D
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	defer ac.Close()
+	defer func() { _ = ac.Close() }() // the agent was only asked to sign
 	ag := agent.NewClient(ac)
 
 	start := time.Now()
@@ -110,7 +110,7 @@ func one(addr, user, cmd string, timeout time.Duration, ag agent.ExtendedAgent, 
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // the measured work is done by then
 	if cmd == "" {
 		return nil // handshake only: how much of the floor the connection is
 	}
@@ -118,7 +118,7 @@ func one(addr, user, cmd string, timeout time.Duration, ag agent.ExtendedAgent, 
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }() // Run has ended the session (EOF)
 	s.Stdout, s.Stderr = io.Discard, io.Discard
 	return s.Run(cmd)
 }
@@ -131,7 +131,7 @@ func readHosts(path string, n int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	var out []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -17,7 +16,7 @@ func runCompletion(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "completion"); !ok {
 		return code
 	}
-	fmt.Fprint(s.Out, strings.ReplaceAll(completionScripts[a.Shell], "@COMMANDS@", visibleCommands()))
+	printf(s.Out, "%s", strings.ReplaceAll(completionScripts[a.Shell], "@COMMANDS@", visibleCommands()))
 	return exitOK
 }
 
@@ -34,11 +33,11 @@ func runNames(args []string, s *streams) int {
 		return exitOK
 	}
 	for _, t := range cfg.Tasks {
-		fmt.Fprintln(s.Out, t.Name)
+		printf(s.Out, "%s\n", t.Name)
 	}
 	for _, g := range cfg.Groups {
 		if g.Name != "" {
-			fmt.Fprintln(s.Out, g.Name)
+			printf(s.Out, "%s\n", g.Name)
 		}
 	}
 	return exitOK

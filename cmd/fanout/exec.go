@@ -70,13 +70,13 @@ func runExec(args []string, s *streams) int {
 	var cfg *config.Config
 	if a.Hosts != "" {
 		if cfg, err = hostsConfig(a.Hosts); err != nil {
-			fmt.Fprintf(s.Err, "fanout exec: -hosts: %s\n", err)
+			printf(s.Err, "fanout exec: -hosts: %s\n", err)
 			return exitUsage
 		}
 		// With no configuration, the journal and the lock live in
 		// ~/.fanout/exec: one history of ad hoc runs per user.
 		if a.Path, err = execStateDir(); err != nil {
-			fmt.Fprintf(s.Err, "fanout exec: %s; nothing was run.\n", err)
+			printf(s.Err, "fanout exec: %s; nothing was run.\n", err)
 			return exitFailed
 		}
 	} else {

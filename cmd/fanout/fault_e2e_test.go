@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // Fault injection against real sshd processes, through the real binary:
@@ -76,7 +77,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "3s"`, body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on host1", startedOn(t, rec, "slow", "host1"))
+	sdktest.Eventually(t, e2eWait, "slow on host1", startedOn(t, rec, "slow", "host1"))
 	f.Hosts[0].Stop(t)
 	if code := b.wait(t, 60*time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, b.out)
@@ -117,11 +118,12 @@ func TestFaultHostAcceptsButNeverAnswers(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	// The test is over: nothing is read or written on these any more.
 	t.Cleanup(func() {
-		l.Close()
+		_ = l.Close()
 		mu.Lock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 		mu.Unlock()
 	})
@@ -180,7 +182,7 @@ task "second" {
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "2s"`, body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
 	// Preflight connected both hosts before first started.
-	waitFor(t, "first on host1", startedOn(t, rec, "first", "host1"))
+	sdktest.Eventually(t, e2eWait, "first on host1", startedOn(t, rec, "first", "host1"))
 	f.Hosts[1].Stop(t)
 	if code := b.wait(t, 60*time.Second); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, b.out)
@@ -244,7 +246,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on both hosts", func() bool {
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
 		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
 	})
 	pids := pluginPIDs(b.cmd.Process.Pid)
@@ -258,26 +260,25 @@ task "slow" {
 		t.Fatalf("exit %d, want 1\n%s", code, b.out)
 	}
 	out := b.out.String()
-	if !strings.Contains(out, `task "slow" failed on host`) {
-		t.Errorf("no failure of the task in flight:\n%s", out)
-	}
-	// The plugin is gone, so the rollbacks cannot reach the hosts: they
-	// fail, and say so; `fanout rollback` then completes them.
-	failedLine := lineWith(out, "Rollback FAILED for:")
-	for _, want := range []string{"slow on host1", "slow on host2", "first on host1", "first on host2"} {
-		if !strings.Contains(failedLine, want) {
-			t.Errorf("the failed rollback of %s is not reported:\n%s", want, out)
+	// The crash is the cause, with both pairs it interrupted.
+	cause := lineWith(out, `plugin "ssh" crashed while`)
+	for _, want := range []string{`task "slow" ran on host "host1"`, `task "slow" ran on host "host2"`, "transport plugin exited unexpectedly (signal: killed)"} {
+		if !strings.Contains(cause, want) {
+			t.Errorf("the crash's cause lacks %s:\n%s", want, out)
 		}
 	}
-	if n := len(rolledBackOn(t, rec)); n != 0 {
-		t.Errorf("%d rollbacks ran without a plugin", n)
-	}
-	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-auto-approve", runID(t, out))
-	if r.code != 0 {
-		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	// The dead plugin cannot reach the hosts; a new one can, and runs
+	// every rollback.
+	if strings.Contains(out, "Rollback FAILED") || strings.Contains(out, "unreachable") {
+		t.Errorf("a rollback failed, or a host is called unreachable:\n%s", out)
 	}
 	if got := rolledBackOn(t, rec); len(got) != 4 {
-		t.Errorf("fanout rollback ran %v, want slow and first on both hosts", got)
+		t.Errorf("the run rolled back %v, want slow and first on both hosts\n%s", got, out)
+	}
+	// Nothing is left for `fanout rollback`, which rolls nothing back twice.
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-auto-approve", runID(t, out))
+	if got := rolledBackOn(t, rec); len(got) != 4 {
+		t.Errorf("after fanout rollback (exit %d), rollbacks ran %v, want the 4 of the run\n%s\n%s", r.code, got, r.stdout, r.stderr)
 	}
 }
 
@@ -296,7 +297,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	waitFor(t, "slow on both hosts", func() bool {
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
 		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
 	})
 	// fanout alone: its plugin learns of it from the kernel.
@@ -345,7 +346,7 @@ task "flood" {
 }`
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", body))
 	cmd := sshCmd(dir, f.AgentSocket, "apply", "main.hcl")
-	counter := &lineCounter{}
+	counter := &lineCounter{substrs: []string{"│ xxxxxxxxxx"}}
 	cmd.Stdout = counter
 	b := startBG(t, cmd)
 	var fanoutPeak, pluginPeak int64
@@ -382,12 +383,13 @@ task "flood" {
 	}
 }
 
-// lineCounter counts the lines written to it that contain a string,
-// keeping nothing else.
+// lineCounter counts the lines written to it that contain each of
+// substrs, keeping nothing else.
 type lineCounter struct {
+	substrs []string
+
 	mu      sync.Mutex
 	partial []byte
-	lines   []string
 	n       map[string]int
 }
 
@@ -403,8 +405,10 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if bytes.Contains(c.partial[:i], []byte("│ xxxxxxxxxx")) {
-			c.n["│ xxxxxxxxxx"]++
+		for _, s := range c.substrs {
+			if bytes.Contains(c.partial[:i], []byte(s)) {
+				c.n[s]++
+			}
 		}
 		c.partial = c.partial[i+1:]
 	}

@@ -40,7 +40,7 @@ func runFmt(args []string, s *streams) int {
 		diags = diags.Extend(d)
 		if changed {
 			unformatted = true
-			fmt.Fprintln(s.Out, name)
+			printf(s.Out, "%s\n", name)
 		}
 	}
 	views.Diagnostics(s.Err, parsed, diags, s.Color)

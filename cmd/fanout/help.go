@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -119,8 +118,8 @@ Examples:
 // commandHelp prints a command's -help text.
 func commandHelp(w io.Writer, name string) {
 	if c := lookupCommand(name); c != nil && c.help != "" {
-		fmt.Fprint(w, c.help)
+		printf(w, "%s", c.help)
 		return
 	}
-	fmt.Fprintf(w, "Usage: fanout %s\n", name)
+	printf(w, "Usage: fanout %s\n", name)
 }

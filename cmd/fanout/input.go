@@ -48,7 +48,7 @@ func (t *terminalInput) Ask(ctx context.Context, p sdk.Prompt) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read the terminal: %w", err)
 	}
-	fmt.Fprint(t.out, p.Text)
+	printf(t.out, "%s", p.Text)
 
 	type answer struct {
 		s   string
@@ -63,7 +63,7 @@ func (t *terminalInput) Ask(ctx context.Context, p sdk.Prompt) (string, error) {
 			var b []byte
 			b, a.err = term.ReadPassword(fd)
 			a.s = string(b)
-			fmt.Fprintln(t.out)
+			printf(t.out, "\n")
 		} else {
 			a.s, a.err = bufio.NewReader(t.in).ReadString('\n')
 			a.s = strings.TrimRight(a.s, "\r\n")
@@ -78,7 +78,7 @@ func (t *terminalInput) Ask(ctx context.Context, p sdk.Prompt) (string, error) {
 		return a.s, nil
 	case <-ctx.Done():
 		_ = term.Restore(fd, state)
-		fmt.Fprintln(t.out)
+		printf(t.out, "\n")
 		return "", ctx.Err()
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
 )
 
 // builtins are the transports served by this binary itself, which
@@ -25,12 +25,12 @@ var builtins = map[string]func(hclog.Logger) sdk.Transport{
 
 func runInternalPlugin(args []string, s *streams) int {
 	if len(args) != 1 {
-		fmt.Fprintln(s.Err, "usage: fanout internal-plugin NAME (fanout runs this itself)")
+		printf(s.Err, "usage: fanout internal-plugin NAME (fanout runs this itself)\n")
 		return exitUsage
 	}
 	newT, ok := builtins[args[0]]
 	if !ok {
-		fmt.Fprintf(s.Err, "fanout internal-plugin: no built-in transport %q\n", args[0])
+		printf(s.Err, "fanout internal-plugin: no built-in transport %q\n", args[0])
 		return exitUsage
 	}
 	sdk.Serve(newT, &sdk.ServeOpts{Name: args[0]})
@@ -56,13 +56,16 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	if home, err := os.UserHomeDir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
+	// run refused a malformed value before any command ran.
+	reattach, _ := client.ParseReattach(os.Getenv(client.ReattachEnv))
 	return &pluginhost.Launcher{Builtin: b, SearchPath: path, SystemPath: filepath.SplitList(os.Getenv("PATH")), Logger: logger,
-		TempDir: os.TempDir()}
+		TempDir: os.TempDir(), Reattach: reattach}
 }
 
 // coreLauncher is how the core starts transports: through a
 // pluginhost.Launcher, whose plugin process it stops once it has closed
-// the transport.
+// the transport. A plugin that dies under a call is reported to the core
+// as a crash once what it left running is gone (crashAware).
 type coreLauncher struct{ l *pluginhost.Launcher }
 
 var (
@@ -82,5 +85,5 @@ func (c coreLauncher) LaunchWith(ctx context.Context, req core.LaunchRequest) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	return p.Client.Transport(), p.Client.Kill, nil
+	return &crashAware{Transport: p.Client.Transport(), plugin: p}, p.Client.Kill, nil
 }

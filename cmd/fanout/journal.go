@@ -53,7 +53,7 @@ type journaled struct {
 func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journaled, bool) {
 	state, err := stateDir(cfgPath)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout %s: %s; nothing was run.\n", cmd, err)
+		printf(s.Err, "fanout %s: %s; nothing was run.\n", cmd, err)
 		return nil, false
 	}
 	lock, ok := takeLock(s, cmd, state, runID)
@@ -69,8 +69,8 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 			return &journaled{journal: j, lock: lock, runID: runID, s: s}, true
 		}
 	}
-	lock.release()
-	fmt.Fprintf(s.Err, "fanout %s: cannot write the run journal in %s: %s; nothing was run.\n"+
+	releaseLock(s, cmd, lock)
+	printf(s.Err, "fanout %s: cannot write the run journal in %s: %s; nothing was run.\n"+
 		"fanout records every run there before it starts, so that it can be rolled back after a crash. Free some space or fix the directory's permissions.\n",
 		cmd, filepath.Join(state, "runs"), err)
 	return nil, false
@@ -83,9 +83,9 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 	if err != nil {
 		var held *lockHeldError
 		if errors.As(err, &held) {
-			fmt.Fprintf(s.Err, "fanout %s: %s.\nNothing was run. Wait for that run to end; two runs of one configuration at once would act on the same hosts.\n", cmd, err)
+			printf(s.Err, "fanout %s: %s.\nNothing was run. Wait for that run to end; two runs of one configuration at once would act on the same hosts.\n", cmd, err)
 		} else {
-			fmt.Fprintf(s.Err, "fanout %s: cannot take the run lock: %s; nothing was run.\n", cmd, err)
+			printf(s.Err, "fanout %s: cannot take the run lock: %s; nothing was run.\n", cmd, err)
 		}
 		return nil, false
 	}
@@ -94,7 +94,7 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 		if cmd == "rollback" && stale.RunID == runID {
 			advice = "This rollback finishes its job." // not advice to run what runs
 		}
-		fmt.Fprintf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. %s\n", cmd, stale, advice)
+		printf(s.Err, "fanout %s: note: took over a stale lock: %s ended without releasing it. %s\n", cmd, stale, advice)
 	}
 	return lock, true
 }
@@ -103,7 +103,7 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 // the journal then misses the rest of the run.
 func (j *journaled) finish(s *streams, res *core.Result) {
 	if res.JournalError != "" {
-		fmt.Fprintf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal may show the run unfinished.\n",
+		printf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal may show the run unfinished.\n",
 			j.journal.Path(), res.JournalError)
 	}
 }
@@ -112,9 +112,27 @@ func (j *journaled) close() {
 	if j == nil {
 		return
 	}
-	if err := j.journal.Close(); err != nil {
-		// Close after fsynced writes loses nothing; say it anyway.
-		fmt.Fprintf(j.s.Err, "fanout: close the run journal %s: %s\n", j.journal.Path(), err)
+	closeJournal(j.s, j.journal)
+	releaseLock(j.s, "", j.lock)
+}
+
+// closeJournal closes a run's journal, saying on stderr when that fails.
+// Close after fsynced writes loses nothing; say it anyway.
+func closeJournal(s *streams, j *core.FileJournal) {
+	if err := j.Close(); err != nil {
+		printf(s.Err, "fanout: close the run journal %s: %s\n", j.Path(), err)
 	}
-	j.lock.release()
+}
+
+// releaseLock releases the run lock, saying on stderr when that fails:
+// the next run of the configuration will then report this one as a stale
+// holder. cmd names the command in the message, when not a run's.
+func releaseLock(s *streams, cmd string, l *runLock) {
+	if err := l.release(); err != nil {
+		name := "fanout"
+		if cmd != "" {
+			name += " " + cmd
+		}
+		printf(s.Err, "%s: %s\n", name, err)
+	}
 }

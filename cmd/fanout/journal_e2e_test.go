@@ -256,7 +256,9 @@ func TestLockRefusesSecondApply(t *testing.T) {
 func TestJournalDirectoryUnusable(t *testing.T) {
 	t.Run("not a directory", func(t *testing.T) {
 		dir, rec := workdir(t, sleepTask("one", "0", ""))
-		os.MkdirAll(filepath.Join(dir, ".fanout"), 0o700)
+		if err := os.MkdirAll(filepath.Join(dir, ".fanout"), 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, ".fanout", "runs"), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +337,7 @@ func fill(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only the space it takes matters
 	buf := make([]byte, 1024)
 	for range 1 << 16 {
 		if _, err := f.Write(buf); err != nil {
@@ -351,7 +353,7 @@ func fill(t *testing.T, dir string) {
 func waitCompleted(t *testing.T, dir, task string) {
 	t.Helper()
 	want := `{"type":"completed",`
-	waitFor(t, task+" completed in the journal", func() bool {
+	sdktest.Eventually(t, e2eWait, task+" completed in the journal", func() bool {
 		files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
 		for _, f := range files {
 			b, _ := os.ReadFile(f)

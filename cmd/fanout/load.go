@@ -52,7 +52,7 @@ func parseArgs(err error, s *streams, name string) (code int, ok bool) {
 		commandHelp(s.Out, name)
 		return exitOK, false
 	}
-	fmt.Fprintf(s.Err, "fanout %s: %s\nRun \"fanout %s -help\" for usage.\n", name, err, name)
+	printf(s.Err, "fanout %s: %s\nRun \"fanout %s -help\" for usage.\n", name, err, name)
 	return exitUsage, false
 }
 

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // procState is pid's state letter in /proc ("S", "Z"), or "" when it does
@@ -59,7 +61,7 @@ func childWith(ppid int, arg string) int {
 func readPID(t *testing.T, path string) int {
 	t.Helper()
 	var pid int
-	waitFor(t, path, func() bool {
+	sdktest.Eventually(t, e2eWait, "a pid in "+path, func() bool {
 		b, err := os.ReadFile(path)
 		if err != nil || !bytes.HasSuffix(b, []byte("\n")) {
 			return false

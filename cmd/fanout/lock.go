@@ -70,12 +70,12 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	// It names the operator, the host and the run: 0600 whatever the
 	// umask, or an older fanout, made it.
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+		_ = f.Close() // nothing written: the chmod's error is the one to report
 		return nil, nil, fmt.Errorf("open the lock file: %w", err)
 	}
 	if err := flockExclusive(f); err != nil {
 		prev, _ := readLockInfo(f)
-		f.Close()
+		_ = f.Close() // another run's file, only read: nothing of ours to lose
 		if errors.Is(err, errLocked) {
 			return nil, nil, &lockHeldError{path: path, holder: prev}
 		}
@@ -91,7 +91,7 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 	info.Started = time.Now()
 	b, _ := json.Marshal(info)
 	if err := writeAll(f, append(b, '\n')); err != nil {
-		f.Close()
+		_ = f.Close() // the write's error is the one to report
 		return nil, nil, fmt.Errorf("write the lock file %s: %w", path, err)
 	}
 	return &runLock{f: f, path: path}, prev, nil
@@ -122,12 +122,22 @@ func readLockInfo(f *os.File) (*lockInfo, error) {
 
 // release empties the file (a clean exit leaves no stale holder behind)
 // and frees the lock. The file stays: removing it would let a waiter lock
-// a file no one else can see.
-func (l *runLock) release() {
+// a file no one else can see. The lock is freed even when emptying the
+// file fails; the error says that the next run will find this one named
+// as a stale holder (and take over, with a note).
+func (l *runLock) release() error {
 	if l == nil {
-		return
+		return nil
 	}
-	_ = l.f.Truncate(0)
-	_ = l.f.Sync()
-	l.f.Close() // closing drops the flock
+	err := l.f.Truncate(0)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if cerr := l.f.Close(); err == nil { // closing drops the flock
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("release the run lock %s: %w", l.path, err)
+	}
+	return nil
 }

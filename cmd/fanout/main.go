@@ -4,13 +4,14 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/internal/reaper"
 	"github.com/fanout/fanout/plugins/local"
+	"github.com/fanout/fanout/sdk/client"
 	"golang.org/x/term"
 )
 
@@ -21,7 +22,23 @@ func main() {
 	// First, before anything reads arguments: the local transport re-executes
 	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
+	becomeSubreaper(os.Args[1:])
 	os.Exit(run(os.Args[1:], newStreams()))
+}
+
+// becomeSubreaper makes fanout a child subreaper, so that what a crashed
+// plugin leaves running becomes fanout's to end before the rollback
+// (pluginhost.Plugin.KillOrphans); where that is impossible, a crash says
+// fanout cannot know. Not for the plugins fanout serves (a hidden
+// command): their commands' orphans must reach fanout. It is called from
+// main, not run, which tests call in their own process.
+func becomeSubreaper(args []string) {
+	if len(args) > 0 {
+		if c := lookupCommand(args[0]); c != nil && c.hidden {
+			return
+		}
+	}
+	_ = reaper.Enable()
 }
 
 // streams are where a command reads and writes; tests pass buffers.
@@ -71,21 +88,21 @@ func newStreams() *streams {
 func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (string, error) {
 	r := bufio.NewReader(in)
 	return func(v *config.Variable) (string, error) {
-		fmt.Fprintf(w, "var.%s\n", v.Name)
+		printf(w, "var.%s\n", v.Name)
 		if v.Description != "" {
-			fmt.Fprintf(w, "  %s\n", v.Description)
+			printf(w, "  %s\n", v.Description)
 		}
-		fmt.Fprint(w, "\n  Enter a value: ")
+		printf(w, "\n  Enter a value: ")
 		if v.Sensitive {
 			b, err := term.ReadPassword(fd)
-			fmt.Fprintln(w)
+			printf(w, "\n")
 			return string(b), err
 		}
 		line, err := r.ReadString('\n')
 		if err != nil && line == "" {
 			return "", err
 		}
-		fmt.Fprintln(w)
+		printf(w, "\n")
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 }
@@ -94,12 +111,12 @@ func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (s
 // anything: the question, then "Enter a value:", and the line typed.
 func terminalConfirm(r *bufio.Reader, w io.Writer) func(string) (string, error) {
 	return func(question string) (string, error) {
-		fmt.Fprintf(w, "\n%s\n\n  Enter a value: ", question)
+		printf(w, "\n%s\n\n  Enter a value: ", question)
 		line, err := r.ReadString('\n')
 		if err != nil && line == "" {
 			return "", err
 		}
-		fmt.Fprintln(w)
+		printf(w, "\n")
 		return strings.TrimSpace(line), nil
 	}
 }
@@ -135,7 +152,7 @@ func run(args []string, s *streams) int {
 	}
 	cmd := lookupCommand(name)
 	if cmd == nil {
-		fmt.Fprintf(s.Err, "fanout: unknown command %q.\n\n", name)
+		printf(s.Err, "fanout: unknown command %q.\n\n", name)
 		usage(s.Err)
 		return exitUsage
 	}
@@ -143,12 +160,17 @@ func run(args []string, s *streams) int {
 		// Not for a plugin fanout serves: its stdout is go-plugin's, and
 		// a plugin whose host is gone should go too.
 		survivePipes()
+		// Said once, before anything starts, rather than per plugin.
+		if _, err := client.ParseReattach(os.Getenv(client.ReattachEnv)); err != nil {
+			printf(s.Err, "fanout: %v\n", err)
+			return exitUsage
+		}
 	}
 	return cmd.run(args[1:], s)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: fanout COMMAND [options] FILE.hcl|DIR [NAME...]
+	printf(w, "%s", `Usage: fanout COMMAND [options] FILE.hcl|DIR [NAME...]
 
 fanout runs tasks on many hosts at once, declared in HCL, planned before it
 runs, and rolled back as a whole when one part fails.
@@ -157,10 +179,10 @@ Commands:
 `)
 	for _, c := range commands {
 		if !c.hidden {
-			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+			printf(w, "  %-10s %s\n", c.name, c.synopsis)
 		}
 	}
-	fmt.Fprint(w, `
+	printf(w, "%s", `
 Examples:
   fanout plan deploy.hcl                 what would run where; runs nothing
   fanout apply deploy.hcl                run it; on failure, roll back
@@ -172,6 +194,6 @@ Set FANOUT_LOG=debug to see debug logs, plugins' included.
 }
 
 func runVersion(_ []string, s *streams) int {
-	fmt.Fprintf(s.Out, "fanout %s\n", version)
+	printf(s.Out, "fanout %s\n", version)
 	return exitOK
 }

@@ -170,17 +170,13 @@ func (e *pluginEnv) assertNoLeftovers(t *testing.T) {
 	}
 }
 
-// waitForFile waits until path exists.
+// waitForFile waits until path exists, as a task's command creates it.
 func waitForFile(t *testing.T, path string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not appear", path)
+	sdktest.Eventually(t, e2eWait, path+" to be created", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 }
 
 const echoHCL = `transport "echo" {
@@ -382,7 +378,9 @@ func TestPluginLock(t *testing.T) {
 	if _, err := f.WriteString("tampered"); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	newSum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +439,7 @@ task "first" {
 
 task "second" {
   on       = ["box"]
-  run      = "echo second"
+  run      = "echo second crashy:panic"
   rollback = "echo undo second"
 }
 
@@ -456,17 +454,23 @@ task "third" {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		// The tasks the plugin ran when it died fail, saying why.
-		`task "second" failed on host "box"`,
-		"transport plugin exited unexpectedly (exit status 2): panic: crashy: second exec",
-		// Then the rollback cascade: the rollbacks that need the dead
-		// plugin fail and say so, in the order they ran; the others run,
-		// and only they are listed as rolled back.
-		"Rolled back, in order: l1.",
-		"Rollback FAILED for: second on box, first on box.",
+		// The crash is the cause, named with the task it interrupted,
+		// and how the plugin ended.
+		`plugin "crashy" crashed while task "second" ran on host "box": ` +
+			"transport plugin exited unexpectedly (exit status 2): panic: crashy: echo second crashy:panic",
+		// Then the rollback cascade, whole: the dead plugin cannot run
+		// its tasks' rollbacks, a new one does.
+		"Rolled back, in order: second, first, l1.",
+		"undo second",
+		"undo first",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\nstdout:\n%s\nstderr:\n%s", want, stdout, stderr)
+		}
+	}
+	for _, unwanted := range []string{"unreachable", "Rollback FAILED"} {
+		if strings.Contains(stdout, unwanted) {
+			t.Errorf("output says %q:\nstdout:\n%s\nstderr:\n%s", unwanted, stdout, stderr)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "l1.rolledback")); err != nil {

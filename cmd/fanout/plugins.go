@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -31,11 +32,16 @@ const pluginsHelp = `Usage: fanout plugins [options] [FILE.hcl|DIR]
 
   "lock" writes .fanout.lock.hcl next to the configuration with the SHA-256
   of each third-party plugin it uses; later runs refuse a plugin binary
-  that does not match. Run it again after upgrading a plugin.
+  that does not match. Run it again after upgrading a plugin. A transport
+  block's own sha256 must match too: after rebuilding a plugin, "lock
+  -update-pins" rewrites the sha256 of every transport block that has one
+  to the binary found, then writes the lock file.
 
 Options:
   -var NAME=VALUE   Set a variable (repeatable).
   -var-file FILE    Set variables from a file (repeatable).
+  -update-pins      With lock: rewrite the sha256 of transport blocks that
+                    pin one to the checksum of the binary found.
   -json             Print the list as JSON.
   -no-color         Disable colors.
 
@@ -43,6 +49,7 @@ Examples:
   fanout plugins                       what is installed
   fanout plugins deploy.hcl            what deploy.hcl uses
   fanout plugins lock deploy.hcl       pin what deploy.hcl uses
+  fanout plugins lock -update-pins .   after rebuilding a pinned plugin
 `
 
 // pluginStartTimeout bounds how long `fanout plugins` waits for one plugin
@@ -69,6 +76,9 @@ func runPlugins(args []string, s *streams) int {
 		return runPluginsLock(args[1:], s)
 	}
 	a, err := arguments.ParsePlugins(args)
+	if err == nil && a.UpdatePins {
+		err = errors.New("-update-pins goes with lock: fanout plugins lock -update-pins FILE.hcl|DIR")
+	}
 	if code, ok := parseArgs(err, s, "plugins"); !ok {
 		return code
 	}
@@ -228,11 +238,12 @@ func runPluginsLock(args []string, s *streams) int {
 	}
 	// No lock file for the launcher: it is the file being rewritten.
 	launcher := newLauncher(newLogger(s))
-	defer launcher.Close()
+	defer func() { _ = launcher.Close() }() // a socket directory left behind costs nothing
 	lf := &pluginhost.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*pluginhost.LockedTransport{}}
 	old, _ := pluginhost.ReadLockFile(lf.Path)
 
 	failed := false
+	var pins []pinUpdate
 	for _, name := range usedTransports(cfg) {
 		if _, builtin := launcher.Builtin[name]; builtin {
 			continue
@@ -241,26 +252,49 @@ func runPluginsLock(args []string, s *streams) int {
 		if t := cfg.Transports[name]; t != nil {
 			pin = t.SHA256
 		}
+		if pin != "" {
+			// The binary's sum, to update the pin to or to say why it
+			// fails.
+			if sum, ok := binarySum(launcher, name); ok && !strings.EqualFold(sum, pin) {
+				if !a.UpdatePins {
+					printf(s.Err, "fanout plugins lock: transport %q pins sha256 %s, but the binary found is %s: "+
+						"if it is the one you built, run \"fanout plugins lock -update-pins %s\"\n", name, pin, sum, a.Path)
+				} else {
+					pins = append(pins, pinUpdate{transport: cfg.Transports[name], sum: sum})
+					pin = sum
+				}
+			}
+		}
 		// Starting the plugin checks it against its block's pin and
 		// proves it is a plugin of this protocol before it is trusted.
 		info := describePlugin(launcher, name, pin)
 		if info.Error != "" {
-			fmt.Fprintf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
+			printf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
 			failed = true
 			continue
 		}
 		lf.Transports[name] = &pluginhost.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
 	}
 	if failed {
-		fmt.Fprintf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
+		printf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
 		return exitFailed
+	}
+	// The configuration first: a lock file that disagrees with its pins
+	// would refuse every run.
+	if err := updatePins(pins); err != nil {
+		printf(s.Err, "fanout plugins lock: %s; %s was not written.\n", err, lf.Path)
+		return exitFailed
+	}
+	for _, p := range pins {
+		printf(s.Out, "Updated the sha256 of transport %q in %s: %s (was %s).\n",
+			p.transport.Name, p.transport.DeclRange.Filename, p.sum, p.transport.SHA256)
 	}
 	if len(lf.Transports) == 0 {
 		views.PluginsLocked(s.Out, a.Path, "", nil)
 		return exitOK
 	}
 	if err := lf.Write(); err != nil {
-		fmt.Fprintf(s.Err, "fanout plugins lock: %s\n", err)
+		printf(s.Err, "fanout plugins lock: %s\n", err)
 		return exitFailed
 	}
 	var locked []views.LockedPlugin

@@ -47,7 +47,7 @@ func startProfiling(args []string) (stop func()) {
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 			if err != nil {
-				f.Close()
+				_ = f.Close() // empty: the error to report is StartCPUProfile's
 			}
 		}
 		if err != nil {
@@ -62,7 +62,9 @@ func startProfiling(args []string) (stop func()) {
 	return func() {
 		if cpu != nil {
 			pprof.StopCPUProfile()
-			cpu.Close()
+			if err := cpu.Close(); err != nil {
+				fmt.Fprintf(os.Stderr, "fanout: %s: %v\n", cpuVar, err)
+			}
 		}
 		if memPath != "" {
 			if err := writeHeapProfile(memPath); err != nil {
@@ -79,7 +81,7 @@ func writeHeapProfile(path string) error {
 	}
 	runtime.GC()
 	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-		f.Close()
+		_ = f.Close() // the write's error is the one to report
 		return err
 	}
 	return f.Close()

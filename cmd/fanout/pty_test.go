@@ -64,7 +64,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NO_COLOR=") }), "TERM=xterm")
 	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer tty.Close()
+	defer func() { _ = tty.Close() }() // fanout has ended, or the test failed
 
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -89,7 +89,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	case err = <-exited:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
 	}
 	var ee *exec.ExitError

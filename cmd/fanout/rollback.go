@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
@@ -22,22 +21,22 @@ func runRollback(args []string, s *streams) int {
 	o := views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}
 	state, err := stateDir(a.Path)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
+		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitUsage
 	}
 	rc, err := readRun(state, a.ID)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
+		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
 	views.RunHeader(s.Out, rc, o)
 	if status, done := rc.Finished(); done && status == core.RunSucceeded && !a.Force {
-		fmt.Fprintf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", rc.Header.RunID)
+		printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", rc.Header.RunID)
 		return exitUsage
 	}
 	steps, err := rc.RollbackSteps()
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
+		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
 	pairs, hosts := views.RollbackPlan(s.Out, steps, o)
@@ -56,28 +55,33 @@ func runRollback(args []string, s *streams) int {
 	if !ok {
 		return exitFailed
 	}
-	defer lock.release()
+	defer releaseLock(s, "rollback", lock)
 	j, err := core.OpenJournal(rc.Path, secrets)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
+		printf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
-	defer j.Close()
+	defer closeJournal(s, j)
 
 	logger := newLogger(s)
 	launcher := newLauncher(logger)
-	defer launcher.Close() // after ts.Close, which stops the plugins
+	// After ts.Close, which stops the plugins; a socket directory left
+	// behind in the temporary directory costs nothing (as for apply, see
+	// loader.buildPlan).
+	defer func() { _ = launcher.Close() }()
 	ts := core.NewTransports(coreLauncher{launcher}, logger)
-	defer ts.Close(context.Background())
+	// A transport that does not close cleanly has done its part already:
+	// the rollback's outcome is in the journal and the recap.
+	defer func() { _ = ts.Close(context.Background()) }()
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
 	if err := ts.ConfigureFromJournal(ctx, rc, secrets); err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
+		printf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
 	plan, err := rc.Plan()
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
+		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
 	// Ctrl-C does not stop a rollback half-way (that is what it would
@@ -85,7 +89,7 @@ func runRollback(args []string, s *streams) int {
 	interrupt := make(chan struct{})
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
-	fmt.Fprintln(s.Out)
+	printf(s.Out, "\n")
 	// The commands run with the secrets given back; what they print is
 	// hidden as apply hides it.
 	o.Redact = views.NewRedactor(core.SecretValues(secrets), plan.Labels()...)
@@ -100,7 +104,7 @@ func runRollback(args []string, s *streams) int {
 		Logger:     logger,
 	})
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout rollback: %s\n", err)
+		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
 	return runExit(res.Status)
@@ -119,14 +123,14 @@ func confirmRollback(s *streams, a *arguments.Rollback, id string) (code int, ok
 		if a.Path != "." {
 			again += " " + a.Path
 		}
-		fmt.Fprintf(s.Err, "fanout rollback: nothing was rolled back: approving the plan above needs a terminal, and standard input is not one.\n"+
+		printf(s.Err, "fanout rollback: nothing was rolled back: approving the plan above needs a terminal, and standard input is not one.\n"+
 			"Add -auto-approve to roll back without asking: %s\n", again)
 		return exitUsage, false
 	}
 	answer, err := s.Confirm("Do you want to roll back run " + id + " as planned above?\n" +
 		"  Only 'yes' will be accepted to approve.")
 	if err != nil || answer != "yes" {
-		fmt.Fprintln(s.Err, "Rollback cancelled; nothing was rolled back.")
+		printf(s.Err, "Rollback cancelled; nothing was rolled back.\n")
 		return exitFailed, false
 	}
 	return 0, true
@@ -157,7 +161,7 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery) ([]co
 		secrets = core.Secrets(cfg, nil)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
-		fmt.Fprintf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+
+		printf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+
 			"fanout reads them from the run's configuration %s; set them as for apply (-var, -var-file, FANOUT_VAR_NAME).\n",
 			strings.Join(missing, ", "), rc.Header.Config)
 		return nil, false

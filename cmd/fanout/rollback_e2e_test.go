@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // killedRun applies a configuration of four tasks with rollbacks, "two"'s
@@ -55,7 +57,7 @@ task "never" {
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-exited
+	_ = <-exited // killed: its error says only that
 	return dir, rec, runID(t, out.String())
 }
 
@@ -142,7 +144,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm")
 		tty, out, copied, exited := startOnPTY(t, cmd)
-		waitFor(t, "the question", func() bool { return strings.Contains(out.String(), "Enter a value:") })
+		sdktest.Eventually(t, e2eWait, "the question", func() bool { return strings.Contains(out.String(), "Enter a value:") })
 		if !strings.Contains(out.String(), "Do you want to roll back run "+id) {
 			t.Errorf("question:\n%s", out.String())
 		}
@@ -157,7 +159,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 		case err = <-exited:
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			_ = <-exited // killed: its error says only that
 			t.Fatalf("fanout did not end after %q:\n%s", answer, out.String())
 		}
 		_ = tty.Close()

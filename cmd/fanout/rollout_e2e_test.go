@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // These tests drive rollouts (batch, pause, max_failures, check, retries,
@@ -406,7 +408,7 @@ task "deploy" {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	b := startBG(t, cmd)
-	waitFor(t, "the pause", func() bool { return strings.Contains(b.out.String(), "Pausing 1h before wave 2") })
+	sdktest.Eventually(t, e2eWait, "the pause", func() bool { return strings.Contains(b.out.String(), "Pausing 1h before wave 2") })
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

@@ -25,18 +25,18 @@ func runRuns(args []string, s *streams) int {
 	if _, err := os.Stat(a.Path); err != nil {
 		// Not "No runs recorded": a mistyped path must not look like a
 		// configuration that never ran.
-		fmt.Fprintf(s.Err, "fanout runs: cannot read configuration %s: %s\n", a.Path, errors.Unwrap(err))
+		printf(s.Err, "fanout runs: cannot read configuration %s: %s\n", a.Path, errors.Unwrap(err))
 		return exitFailed
 	}
 	state, err := stateDir(a.Path)
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		printf(s.Err, "fanout runs: %s\n", err)
 		return exitUsage
 	}
 	if a.Show != "" {
 		rc, err := readRun(state, a.Show)
 		if err != nil {
-			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			printf(s.Err, "fanout runs show: %s\n", err)
 			return exitFailed
 		}
 		if a.HTML {
@@ -44,7 +44,7 @@ func runRuns(args []string, s *streams) int {
 		}
 		res, err := rc.Result()
 		if err != nil {
-			fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+			printf(s.Err, "fanout runs show: %s\n", err)
 			return exitFailed
 		}
 		views.RunHeader(s.Out, rc, o)
@@ -54,7 +54,7 @@ func runRuns(args []string, s *streams) int {
 	dir := filepath.Join(state, "runs")
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(s.Err, "fanout runs: %s\n", err)
+		printf(s.Err, "fanout runs: %s\n", err)
 		return exitFailed
 	}
 	var runs []views.RunEntry

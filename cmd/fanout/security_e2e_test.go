@@ -65,7 +65,7 @@ func probeSocket(path string) int {
 		}
 		// go-plugin serves the health service on every plugin.
 		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "plugin"}, grpc.WaitForReady(false))
-		conn.Close()
+		_ = conn.Close() // the answer, or its absence, is what counts
 		// Any status but the transport's own failures came from the
 		// plugin's server: it answered.
 		if code := status.Code(err); err == nil || (code != codes.Unavailable && code != codes.DeadlineExceeded) {
@@ -113,7 +113,11 @@ func openTempDir(t *testing.T, mode os.FileMode) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove %s: %v", dir, err)
+		}
+	})
 	if err := os.Chmod(dir, mode); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +130,7 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }() // read only: nothing to lose
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		t.Fatal(err)

@@ -90,6 +90,14 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// printf writes to w, one of the command's streams, and has no error to
+// return: an outputWriter never fails (it records a failed write, and
+// `fanout apply` says at its end that output was lost: noteLostOutput),
+// and a test's buffer cannot.
+func printf(w io.Writer, format string, a ...any) {
+	_, _ = fmt.Fprintf(w, format, a...)
+}
+
 // lost reports whether a write failed, so output went missing.
 func (o *outputWriter) lost() bool {
 	o.mu.Lock()
@@ -101,6 +109,6 @@ func (o *outputWriter) lost() bool {
 // output that stdout could not take went: the journal keeps the run.
 func noteLostOutput(s *streams, cmd, runID string) {
 	if ow, ok := s.Out.(*outputWriter); ok && ow.lost() {
-		fmt.Fprintf(s.Err, "fanout %s: standard output was closed mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
+		printf(s.Err, "fanout %s: standard output was closed mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // TestInterruptRollsBack sends each interrupt signal to a running apply:
@@ -60,7 +62,7 @@ func TestNohupKeepsRunning(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	b := startBG(t, cmd)
-	waitFor(t, "slow to start", started(rec, t, "slow"))
+	sdktest.Eventually(t, e2eWait, "slow to start", started(rec, t, "slow"))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +113,19 @@ task "a" {
 			t.Fatal(err)
 		}
 	}
-	stdout.Close()
+	if err := stdout.Close(); err != nil { // as head does after two lines
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	select {
-	case <-waited:
+	case _ = <-waited: // how it ended is read from ProcessState below
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-waited
+		_ = <-waited // killed: its error says only that
 		t.Fatalf("fanout did not end after its stdout closed:\n%s", stderr.String())
 	}
 	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() || ws.ExitStatus() != exitFailed {

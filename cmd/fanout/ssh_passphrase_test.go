@@ -30,7 +30,7 @@ task "t" {
 		return strings.HasPrefix(kv, "SSH_AUTH_SOCK=") || strings.HasPrefix(kv, "HOME=")
 	}), "NO_COLOR=1", "HOME="+dir, "TERM=dumb")
 	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer tty.Close()
+	defer func() { _ = tty.Close() }() // fanout has ended, or the test failed
 
 	prompt := "Enter passphrase for key " + f.EncryptedClientKey
 	deadline := time.Now().Add(20 * time.Second)
@@ -39,7 +39,7 @@ task "t" {
 	}
 	if !strings.Contains(out.String(), prompt) {
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("no passphrase prompt:\n%q", out.String())
 	}
 	if got := rec.read(t); len(got) != 0 {
@@ -53,7 +53,7 @@ task "t" {
 	case err = <-exited:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("fanout did not finish:\n%s", out.String())
 	}
 	// The terminal may still hold output when the process has exited.

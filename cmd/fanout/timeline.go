@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +17,11 @@ func showTimeline(s *streams, rc *core.Recovery, file string) int {
 		file = rc.Header.RunID + ".html"
 	}
 	if err := writeTimeline(s, rc, file, nil); err != nil {
-		fmt.Fprintf(s.Err, "fanout runs show: %s\n", err)
+		printf(s.Err, "fanout runs show: %s\n", err)
 		return exitFailed
 	}
 	if file != "-" {
-		fmt.Fprintf(s.Out, "Wrote the timeline of run %s (%s) to %s\n", rc.Header.RunID, rc.Status(), file)
+		printf(s.Out, "Wrote the timeline of run %s (%s) to %s\n", rc.Header.RunID, rc.Status(), file)
 	}
 	return exitOK
 }
@@ -36,11 +35,11 @@ func writeRunTimeline(s *streams, cmd, journal, file string, rd *views.Redactor)
 		err = writeTimeline(s, rc, file, rd)
 	}
 	if err != nil {
-		fmt.Fprintf(s.Err, "fanout %s: cannot write the run's timeline: %s; fanout runs show %s -html draws it from the journal.\n", cmd, err, strings.TrimSuffix(filepath.Base(journal), ".jsonl"))
+		printf(s.Err, "fanout %s: cannot write the run's timeline: %s; fanout runs show %s -html draws it from the journal.\n", cmd, err, strings.TrimSuffix(filepath.Base(journal), ".jsonl"))
 		return
 	}
 	if file != "-" {
-		fmt.Fprintf(s.Err, "fanout %s: wrote the run's timeline to %s\n", cmd, file)
+		printf(s.Err, "fanout %s: wrote the run's timeline to %s\n", cmd, file)
 	}
 }
 
@@ -63,15 +62,17 @@ func writeTimeline(s *streams, rc *core.Recovery, file string, rd *views.Redacto
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// After a successful rename there is nothing to remove; after a
+	// failure, the error to report is the one that stopped the write.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	// CreateTemp's 0600 would keep a report meant to be shared from the
 	// team; the page holds no secret values.
 	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {

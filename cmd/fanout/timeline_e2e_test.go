@@ -226,7 +226,11 @@ func fleetJournal(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() {
+		if err := f.Close(); err != nil {
+			t.Errorf("close %s: %v", path, err)
+		}
+	}()
 	enc := json.NewEncoder(f)
 	rec := func(r *core.JournalRecord) {
 		if err := enc.Encode(r); err != nil {

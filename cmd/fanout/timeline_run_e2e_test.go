@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // pageTimeline reads back the timeline a page was drawn from.
@@ -59,7 +60,7 @@ task "deploy" {
 	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
 	// h1 and h2 finish deploy at once; h3 sleeps. Wait until their ends
 	// are journaled, then draw the run in progress.
-	waitFor(t, "deploy to finish on h1 and h2", func() bool {
+	sdktest.Eventually(t, e2eWait, "deploy to finish on h1 and h2", func() bool {
 		b, _ := os.ReadFile(journalOf(t, dir))
 		return strings.Count(string(b), `"type":"unit_finished"`) >= 5
 	})

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 )
@@ -21,7 +19,7 @@ func runValidate(args []string, s *streams) int {
 	if l.collect {
 		views.DiagnosticsJSON(s.Out, l.files, l.diags)
 	} else if ok {
-		fmt.Fprintf(s.Out, "The configuration %s is valid.\n", a.Path)
+		printf(s.Out, "The configuration %s is valid.\n", a.Path)
 	}
 	if !ok {
 		return exitUsage

@@ -47,6 +47,11 @@ type Launcher struct {
 	StartTimeout time.Duration
 	// Logger receives each plugin's logs, under the transport's name.
 	Logger hclog.Logger
+	// Reattach names transports whose plugin runs already, started by
+	// hand in debug mode (under a debugger), by transport name: Start
+	// attaches to it instead of starting a binary, and checks nothing
+	// (the CLI reads it from $FANOUT_REATTACH_PLUGINS).
+	Reattach map[string]*client.ReattachConfig
 
 	// TempDir is where the launcher makes the directory its plugins put
 	// their sockets in: TempDir/fanout-UID/PID-RANDOM, which only the
@@ -90,6 +95,9 @@ type Plugin struct {
 	// SHA256 is the checksum the binary was verified against; empty when
 	// nothing pinned it.
 	SHA256 string
+
+	pid    int // the process's, which leads its session (isolate)
+	logger hclog.Logger
 }
 
 // Start starts the plugin process of the transport req names and completes
@@ -106,6 +114,9 @@ type Plugin struct {
 // is left running.
 func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 	p := &Plugin{Name: req.Name}
+	if rc, ok := l.Reattach[req.Name]; ok {
+		return l.attach(p, rc)
+	}
 	var argv []string
 	if b, ok := l.Builtin[req.Name]; ok {
 		if req.SHA256 != "" {
@@ -138,7 +149,25 @@ func (l *Launcher) Start(_ context.Context, req Request) (*Plugin, error) {
 	if err != nil {
 		return nil, explain(req.Name, err)
 	}
-	p.Client = c
+	p.Client, p.pid, p.logger = c, cmd.Process.Pid, logger.Named(req.Name)
+	return p, nil
+}
+
+// attach makes p the plugin process rc describes, which the operator
+// started in debug mode: it is neither found nor verified, and its
+// commands are the debugger's to end should it die.
+func (l *Launcher) attach(p *Plugin, rc *client.ReattachConfig) (*Plugin, error) {
+	logger := l.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	logger = logger.Named(p.Name)
+	c, err := client.Attach(rc, logger)
+	if err != nil {
+		return nil, err
+	}
+	logger.Warn("attached to a plugin in debug mode, not started or verified by fanout", "pid", rc.Pid, "address", rc.Addr.String)
+	p.Client, p.Path, p.logger = c, fmt.Sprintf("(debug, pid %d)", rc.Pid), logger
 	return p, nil
 }
 

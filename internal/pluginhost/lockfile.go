@@ -151,13 +151,15 @@ func (f *LockFile) Write() error {
 	if err != nil {
 		return fmt.Errorf("write lock file: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	// After a successful rename there is nothing to remove; after a
+	// failure, the error to report is the one that stopped the write.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(f.Bytes()); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write lock file %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write lock file %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Close(); err != nil {

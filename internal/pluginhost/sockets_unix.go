@@ -32,7 +32,7 @@ func newRunDir(base string) (string, error) {
 	// MkdirTemp asks for 0700 but the umask may take from it; the
 	// mode is set, not left to the umask.
 	if err := os.Chmod(dir, 0o700); err != nil {
-		os.Remove(dir)
+		_ = os.Remove(dir) // empty; the chmod's error is the one to report
 		return "", err
 	}
 	return dir, nil

@@ -70,7 +70,11 @@ func TestSocketDirParent(t *testing.T) {
 	if _, err := l.socketDir(); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if fi, _ := os.Stat(parent); fi.Mode().Perm() != 0o700 {
 		t.Errorf("parent mode %v, want 0700", fi.Mode().Perm())
 	}
@@ -131,7 +135,11 @@ func TestSocketDirSweepsTheDead(t *testing.T) {
 	if _, err := l.socketDir(); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
 	if _, err := os.Stat(deadDir); !os.IsNotExist(err) {
 		t.Errorf("the dead run's %s: %v; want it removed", deadDir, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,18 @@ func Enable() error {
 		return fmt.Errorf("become a child subreaper: %w", err)
 	}
 	return nil
+}
+
+// Enabled reports whether this process is a child subreaper, as Enable
+// makes it: only then do the orphans of its children's crashes become its
+// children, for KillOrphans to find. KillOrphans finds nothing otherwise,
+// which proves nothing.
+func Enabled() bool {
+	var v int32
+	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&v)), 0, 0, 0); err != nil {
+		return false
+	}
+	return v != 0
 }
 
 // KillOrphans kills every child of this process for which keep returns

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +27,9 @@ func TestMain(m *testing.M) {
 		os.Exit(playPlugin())
 	case "command":
 		os.Exit(playCommand())
+	case "enabled":
+		fmt.Println(reaper.Enabled())
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -71,7 +75,9 @@ func playCommand() int {
 		return 1
 	}
 	fmt.Println(cmd.Process.Pid)
-	os.Stdout.Close()
+	// Closing stdout tells the test the pid is all; an error would show
+	// there as a pipe that never ends.
+	_ = os.Stdout.Close()
 	_ = cmd.Wait()
 	return 0
 }
@@ -133,8 +139,10 @@ func parent(pid int) int {
 	if err != nil {
 		return 0
 	}
-	var ppid int
-	fmt.Sscan(strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[1], &ppid)
+	ppid, err := strconv.Atoi(strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[1])
+	if err != nil {
+		return 0 // as for a process gone: /proc/PID/stat's fourth field is a number
+	}
 	return ppid
 }
 
@@ -223,6 +231,24 @@ func TestKillOrphansBySession(t *testing.T) {
 	}
 	if s := state(o.daemon); s == "" || s == "Z" {
 		t.Errorf("the daemon %d of another session is gone (state %q)", o.daemon, s)
+	}
+}
+
+func TestEnabled(t *testing.T) {
+	// The test binary is a subreaper once any test enabled it; a fresh
+	// child of it is not.
+	if err := reaper.Enable(); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	if !reaper.Enabled() {
+		t.Error("Enabled() = false after Enable")
+	}
+	out, err := helper("enabled").Output()
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "false" {
+		t.Errorf("a new process that did not call Enable: Enabled() = %s, want false", got)
 	}
 }
 

@@ -14,6 +14,9 @@ func Enable() error {
 	return fmt.Errorf("become a child subreaper: %w", errors.ErrUnsupported)
 }
 
+// Enabled is always false: there are no child subreapers on this system.
+func Enabled() bool { return false }
+
 // KillOrphans cannot find this process's orphans on this system.
 func KillOrphans(context.Context, func(Process) bool) ([]int, error) {
 	return nil, fmt.Errorf("kill orphaned processes: %w", errors.ErrUnsupported)

@@ -239,7 +239,7 @@ func (f *Fleet) UnusedAddress(t testing.TB) string {
 		t.Fatalf("sshtest: find an unused port: %v", err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	_ = l.Close() // only the address was wanted
 	return addr
 }
 
@@ -356,7 +356,11 @@ func startAgent(t testing.TB, f *Fleet) string {
 	if err != nil {
 		t.Fatalf("sshtest: agent dir: %v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("sshtest: remove the agent's directory: %v", err)
+		}
+	})
 	sock := filepath.Join(dir, "agent.sock")
 	cmd := exec.Command(AgentPath, "-D", "-a", sock)
 	cmd.Env = append(os.Environ(), tokenEnv+"="+f.token+"/agent")
@@ -364,15 +368,16 @@ func startAgent(t testing.TB, f *Fleet) string {
 	if err != nil {
 		t.Fatalf("sshtest: agent log: %v", err)
 	}
-	defer logf.Close() // the child holds its own descriptors
+	defer func() { _ = logf.Close() }() // the child holds its own descriptors
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("sshtest: start %s: %v", AgentPath, err)
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	// The agent's exit status says nothing: it is killed at the end.
+	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill() // best effort: done says when it is gone
 		<-done
 	})
 
@@ -392,7 +397,7 @@ func startAgent(t testing.TB, f *Fleet) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // addKey's answer was read already
 	if err := addKey(conn, f.ClientKey); err != nil {
 		t.Fatalf("sshtest: add client key to agent: %v", err)
 	}

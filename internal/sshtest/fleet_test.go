@@ -1,6 +1,8 @@
 package sshtest_test
 
 import (
+	"time"
+
 	"net"
 	"strings"
 	"testing"
@@ -38,7 +40,7 @@ func TestFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ac.Close()
+	defer func() { _ = ac.Close() }()
 	ag := agent.NewClient(ac)
 	keys, err := ag.List()
 	if err != nil || len(keys) != 1 {
@@ -63,10 +65,15 @@ func TestFleet(t *testing.T) {
 		if n := h.AcceptedPublickey(t); n != 1 {
 			t.Errorf("%s: accepted = %d, want 1", h.Name, n)
 		}
-		if len(f.Processes(t, "sleep 60")) == 0 {
-			t.Errorf("%s: background sleep not found", h.Name)
+		// The background job may still be starting when "started" arrives.
+		found := false
+		for deadline := time.Now().Add(10 * time.Second); !found && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			found = len(f.Processes(t, "sleep 60")) > 0
 		}
-		c.Close()
+		if !found {
+			t.Errorf("%s: background sleep not found within 10s", h.Name)
+		}
+		_ = c.Close() // what the test checks is done on this connection
 	}
 	h := f.Hosts[1]
 	h.Stop(t)
@@ -78,7 +85,7 @@ func TestFleet(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial restarted host: %v", err)
 	}
-	c.Close()
+	_ = c.Close() // dialing was the check
 	if a := f.UnusedAddress(t); a == "" {
 		t.Fatal("no unused address")
 	}
@@ -94,7 +101,7 @@ func TestNoAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Close()
+	_ = c.Close() // dialing was the check
 }
 
 // TestDropbearFleet runs a dropbear host: the agent's key logs in, a
@@ -108,12 +115,12 @@ func TestDropbearFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ac.Close()
+	defer func() { _ = ac.Close() }()
 	c, err := dial(t, f, h, ssh.PublicKeysCallback(agent.NewClient(ac).Signers))
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", h.Name, err, h.Log(t))
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // what the test checks is done on it by then
 	if !strings.HasPrefix(string(c.ServerVersion()), "SSH-2.0-dropbear") {
 		t.Errorf("server version %q", c.ServerVersion())
 	}

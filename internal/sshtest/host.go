@@ -120,7 +120,7 @@ func (h *Host) signalConns(t testing.TB, sig syscall.Signal) {
 		t.Fatalf("sshtest: %s is not running", h.Name)
 	}
 	for _, pid := range descendants(cmd.Process.Pid) {
-		syscall.Kill(pid, sig)
+		_ = syscall.Kill(pid, sig) // ESRCH: it has exited since it was listed
 	}
 }
 
@@ -147,9 +147,11 @@ func (h *Host) kill() {
 		return
 	}
 	pids := descendants(cmd.Process.Pid)
-	cmd.Process.Kill()
+	// Best effort, each: a process that has exited already is as good as
+	// killed, and done says when sshd itself is gone.
+	_ = cmd.Process.Kill()
 	for _, pid := range pids {
-		syscall.Kill(pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	<-done
 }
@@ -169,7 +171,7 @@ func (h *Host) start(t testing.TB, port int) {
 				t.Fatalf("sshtest: %s: find a free port on %s: %v", h.Name, h.Addr, err)
 			}
 			p = l.Addr().(*net.TCPAddr).Port
-			l.Close()
+			_ = l.Close() // only the port number was wanted
 		}
 		h.Port = p
 		if h.Server != Dropbear {
@@ -200,16 +202,18 @@ func (h *Host) run() error {
 		return err
 	}
 	if f, ok := cmd.Stderr.(*os.File); ok {
-		f.Close() // the child holds its own descriptor
+		_ = f.Close() // the child holds its own descriptor
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	// sshd's exit status says nothing its log does not: done only tells
+	// that it exited.
+	go func() { _ = cmd.Wait(); close(done) }()
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", h.HostPort(), time.Second)
 		if err == nil {
-			c.Close()
+			_ = c.Close() // a probe: it only had to connect
 			h.mu.Lock()
 			h.probes++
 			h.mu.Unlock()
@@ -221,7 +225,7 @@ func (h *Host) run() error {
 		default:
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill() // best effort: done says when it is gone
 			<-done
 			return fmt.Errorf("%s did not listen on %s in 10s: %s", h.Server, h.HostPort(), tail(h.LogFile, 5))
 		}

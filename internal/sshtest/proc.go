@@ -65,7 +65,7 @@ func killTokenProcesses(token string) error {
 			return fmt.Errorf("%d processes survive SIGKILL: %v", len(ps), ps)
 		}
 		for _, p := range ps {
-			syscall.Kill(p.pid, syscall.SIGKILL)
+			_ = syscall.Kill(p.pid, syscall.SIGKILL) // the next round sees what survives
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

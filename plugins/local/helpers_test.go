@@ -1,7 +1,6 @@
 package local_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,49 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fanout/fanout/sdk"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
-
-// waitSeen fails the test if s is not written within d.
-func waitSeen(t *testing.T, b *sdktest.Output, s string, d time.Duration) {
-	t.Helper()
-	select {
-	case <-b.Seen(s):
-	case <-time.After(d):
-		t.Fatalf("%q not written within %s; got %q", s, d, b.String())
-	}
-}
-
-type execResult struct {
-	resp           *sdk.ExecResponse
-	err            error
-	stdout, stderr *sdktest.Output
-}
-
-// startExec runs req on tr in a goroutine; the result arrives on the
-// returned channel, and the output buffers fill as the command writes.
-func startExec(ctx context.Context, tr sdk.Transport, req *sdk.ExecRequest) (stdout, stderr *sdktest.Output, result <-chan execResult) {
-	stdout, stderr = &sdktest.Output{}, &sdktest.Output{}
-	ch := make(chan execResult, 1)
-	go func() {
-		resp, err := tr.Exec(ctx, req, sdk.ExecOutput{Stdout: stdout, Stderr: stderr})
-		ch <- execResult{resp: resp, err: err, stdout: stdout, stderr: stderr}
-	}()
-	return stdout, stderr, ch
-}
-
-// await fails the test if the Exec does not return within d.
-func await(t *testing.T, ch <-chan execResult, d time.Duration) execResult {
-	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(d):
-		t.Fatalf("exec did not return within %s", d)
-		return execResult{}
-	}
-}
 
 // firstInt reads the first line of s as an integer, such as a pid a command
 // printed with `echo $$`.
@@ -71,7 +29,7 @@ func firstInt(t *testing.T, s string) int {
 // group, which is killed when the test ends. It returns the group.
 func startedGroup(t *testing.T, stdout *sdktest.Output) int {
 	t.Helper()
-	waitSeen(t, stdout, "\n", 10*time.Second)
+	sdktest.WaitSeen(t, stdout, "\n", 10*time.Second)
 	pgid := firstInt(t, stdout.String())
 	t.Cleanup(func() { killGroup(pgid) })
 	return pgid

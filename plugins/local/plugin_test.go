@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -116,7 +115,7 @@ func TestPluginExec(t *testing.T) {
 	}
 	// The plugin logs JSON to its stderr at the host's level; the client
 	// re-emits it through the host's logger.
-	waitSeen(t, p.logs, "exec started", 5*time.Second)
+	sdktest.WaitSeen(t, p.logs, "exec started", 5*time.Second)
 }
 
 func TestPluginStreamsBeforeExit(t *testing.T) {
@@ -127,25 +126,26 @@ func TestPluginStreamsBeforeExit(t *testing.T) {
 	gate := filepath.Join(t.TempDir(), "gate")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	stdout, stderr, ch := startExec(ctx, p.tr, &sdk.ExecRequest{
+	run := sdktest.StartExec(ctx, p.tr, &sdk.ExecRequest{
 		ID:      "stream",
 		Command: fmt.Sprintf("echo first; echo first-err >&2; while [ ! -e %s ]; do sleep 0.01; done; echo second", sq(gate)),
 	})
-	waitSeen(t, stdout, "first\n", 10*time.Second)
-	waitSeen(t, stderr, "first-err\n", 10*time.Second)
+	sdktest.WaitSeen(t, run.Stdout, "first\n", 10*time.Second)
+	sdktest.WaitSeen(t, run.Stderr, "first-err\n", 10*time.Second)
 	select {
-	case r := <-ch:
-		t.Fatalf("Exec returned before its gate opened: %+v, %v", r.resp, r.err)
+	case <-run.Done():
+		r := run.Wait(t, time.Second) // it has returned
+		t.Fatalf("Exec returned before its gate opened: %+v, %v", r.Resp, r.Err)
 	default:
 	}
 	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := await(t, ch, 10*time.Second)
-	if r.err != nil || r.resp.ExitCode != 0 {
-		t.Fatalf("Exec = %+v, %v", r.resp, r.err)
+	r := run.Wait(t, 10*time.Second)
+	if r.Err != nil || r.Resp.ExitCode != 0 {
+		t.Fatalf("Exec = %+v, %v", r.Resp, r.Err)
 	}
-	if got := stdout.String(); got != "first\nsecond\n" {
+	if got := run.Stdout.String(); got != "first\nsecond\n" {
 		t.Errorf("stdout = %q", got)
 	}
 }
@@ -154,19 +154,19 @@ func TestPluginTimeoutKillsGroup(t *testing.T) {
 	p := startPlugin(t)
 	// The shell's child sleeps in the background; the timeout must reach
 	// it too, not only the shell.
-	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{
+	run := sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{
 		ID: "timeout", Command: "sleep 30 & echo $!; echo $$; wait", Timeout: 300 * time.Millisecond,
 	})
-	r := await(t, ch, 10*time.Second)
-	if r.err != nil {
-		t.Fatalf("Exec: %v", r.err)
+	r := run.Wait(t, 10*time.Second)
+	if r.Err != nil {
+		t.Fatalf("Exec: %v", r.Err)
 	}
-	if !r.resp.TimedOut || r.resp.ExitCode != -1 || r.resp.Signal != "TERM" {
-		t.Errorf("response = %+v, want timed out by TERM", *r.resp)
+	if !r.Resp.TimedOut || r.Resp.ExitCode != -1 || r.Resp.Signal != "TERM" {
+		t.Errorf("response = %+v, want timed out by TERM", *r.Resp)
 	}
-	out := strings.Fields(stdout.String())
+	out := strings.Fields(run.Stdout.String())
 	if len(out) != 2 {
-		t.Fatalf("stdout = %q, want two pids", stdout.String())
+		t.Fatalf("stdout = %q, want two pids", run.Stdout.String())
 	}
 	child, pgid := firstInt(t, out[0]), firstInt(t, out[1])
 	t.Cleanup(func() { killGroup(pgid) })
@@ -185,18 +185,18 @@ func TestPluginTimeoutKillsGroup(t *testing.T) {
 func TestPluginSignal(t *testing.T) {
 	p := startPlugin(t)
 	ctx := context.Background()
-	stdout, _, ch := startExec(ctx, p.tr, &sdk.ExecRequest{
+	run := sdktest.StartExec(ctx, p.tr, &sdk.ExecRequest{
 		ID: "sig", Command: "trap 'echo got TERM; exit 9' TERM; echo ready; while :; do sleep 0.05; done",
 	})
-	waitSeen(t, stdout, "ready\n", 10*time.Second)
+	sdktest.WaitSeen(t, run.Stdout, "ready\n", 10*time.Second)
 	if _, err := p.tr.Signal(ctx, &sdk.SignalRequest{ExecID: "sig", Signal: "TERM"}); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
-	r := await(t, ch, 10*time.Second)
-	if r.err != nil || r.resp.ExitCode != 9 {
-		t.Fatalf("Exec = %+v, %v; want exit 9", r.resp, r.err)
+	r := run.Wait(t, 10*time.Second)
+	if r.Err != nil || r.Resp.ExitCode != 9 {
+		t.Fatalf("Exec = %+v, %v; want exit 9", r.Resp, r.Err)
 	}
-	if got := stdout.String(); got != "ready\ngot TERM\n" {
+	if got := run.Stdout.String(); got != "ready\ngot TERM\n" {
 		t.Errorf("stdout = %q", got)
 	}
 	if _, err := p.tr.Signal(ctx, &sdk.SignalRequest{ExecID: "sig", Signal: "NOPE"}); err == nil || err.Error() != `unknown signal "NOPE"` {
@@ -214,33 +214,28 @@ func TestPluginConcurrentExecs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	outs := make([]*sdktest.Output, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
+	runs := make([]*sdktest.Running, n)
 	for i := range n {
-		outs[i] = &sdktest.Output{}
-		wg.Go(func() {
-			cmd := fmt.Sprintf(`date +%%s%%N; touch %s/%d; i=0
+		cmd := fmt.Sprintf(`date +%%s%%N; touch %s/%d; i=0
 while [ "$(ls %s | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1; sleep 0.01; done
 date +%%s%%N`, sq(dir), i, sq(dir), n)
-			resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: fmt.Sprint("c", i), Host: "localhost", Command: cmd}, sdk.ExecOutput{Stdout: outs[i]})
-			switch {
-			case err != nil:
-				errs[i] = err
-			case resp.ExitCode != 0:
-				errs[i] = fmt.Errorf("exit %d, stdout %q", resp.ExitCode, outs[i].String())
-			}
-		})
+		runs[i] = sdktest.StartExec(ctx, p.tr, &sdk.ExecRequest{ID: fmt.Sprint("c", i), Host: "localhost", Command: cmd})
 	}
-	wg.Wait()
+	results := make([]sdktest.Result, n)
+	for i, run := range runs {
+		results[i] = run.Wait(t, 30*time.Second)
+	}
 	var lastStart, firstEnd int64
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("exec %d: %v", i, err)
+	for i, r := range results {
+		switch {
+		case r.Err != nil:
+			t.Fatalf("exec %d: %v", i, r.Err)
+		case r.Resp.ExitCode != 0:
+			t.Fatalf("exec %d: exit %d, stdout %q", i, r.Resp.ExitCode, r.Stdout.String())
 		}
 		var start, end int64
-		if _, err := fmt.Sscan(outs[i].String(), &start, &end); err != nil {
-			t.Fatalf("exec %d: stdout %q: %v", i, outs[i].String(), err)
+		if _, err := fmt.Sscan(r.Stdout.String(), &start, &end); err != nil {
+			t.Fatalf("exec %d: stdout %q: %v", i, r.Stdout.String(), err)
 		}
 		lastStart = max(lastStart, start)
 		if firstEnd == 0 || end < firstEnd {
@@ -255,17 +250,17 @@ date +%%s%%N`, sq(dir), i, sq(dir), n)
 
 func TestPluginKilledMidExec(t *testing.T) {
 	p := startPlugin(t)
-	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30 & sleep 30"})
+	run := sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "doomed", Command: "echo $$; sleep 30 & sleep 30"})
 	// The plugin dies without a chance to stop its command: the command's
 	// supervisor must, and fast, since fanout starts the rollback next.
-	pgid := startedGroup(t, stdout)
+	pgid := startedGroup(t, run.Stdout)
 
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	r := await(t, ch, 5*time.Second)
-	if !errors.Is(r.err, sdkclient.ErrPluginExited) {
-		t.Errorf("Exec error = %v, want ErrPluginExited", r.err)
+	r := run.Wait(t, 5*time.Second)
+	if !errors.Is(r.Err, sdkclient.ErrPluginExited) {
+		t.Errorf("Exec error = %v, want ErrPluginExited", r.Err)
 	}
 	if _, err := p.tr.Describe(context.Background(), &sdk.DescribeRequest{}); !errors.Is(err, sdkclient.ErrPluginExited) {
 		t.Errorf("Describe after the crash: error = %v, want ErrPluginExited", err)
@@ -284,12 +279,12 @@ func TestPluginCancel(t *testing.T) {
 	p := startPlugin(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, _, ch := startExec(ctx, p.tr, &sdk.ExecRequest{ID: "cancel", Command: "echo $$; sleep 30 & sleep 30"})
-	pgid := startedGroup(t, stdout)
+	run := sdktest.StartExec(ctx, p.tr, &sdk.ExecRequest{ID: "cancel", Command: "echo $$; sleep 30 & sleep 30"})
+	pgid := startedGroup(t, run.Stdout)
 	cancel()
-	r := await(t, ch, 2*time.Second)
-	if !errors.Is(r.err, context.Canceled) {
-		t.Errorf("Exec error = %v, want context.Canceled", r.err)
+	r := run.Wait(t, 2*time.Second)
+	if !errors.Is(r.Err, context.Canceled) {
+		t.Errorf("Exec error = %v, want context.Canceled", r.Err)
 	}
 	// The cancellation reached the plugin, which stopped the command.
 	waitGroupGone(t, pgid, 5*time.Second)
@@ -297,14 +292,14 @@ func TestPluginCancel(t *testing.T) {
 
 func TestPluginClose(t *testing.T) {
 	p := startPlugin(t)
-	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
-	pgid := startedGroup(t, stdout)
+	run := sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
+	pgid := startedGroup(t, run.Stdout)
 	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	r := await(t, ch, 5*time.Second)
-	if r.err == nil || !strings.Contains(r.err.Error(), "local transport is closed") {
-		t.Errorf("Exec running at Close = %+v, %v; want the closed error", r.resp, r.err)
+	r := run.Wait(t, 5*time.Second)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "local transport is closed") {
+		t.Errorf("Exec running at Close = %+v, %v; want the closed error", r.Resp, r.Err)
 	}
 	waitGroupGone(t, pgid, 5*time.Second)
 	p.client.Kill()
@@ -366,18 +361,16 @@ func TestPluginOneSupervisor(t *testing.T) {
 	const n = 3
 	p := startPlugin(t)
 	plugin := p.cmd.Process.Pid
-	results := make([]<-chan execResult, n)
+	runs := make([]*sdktest.Running, n)
 	for i := range n {
-		var stdout *sdktest.Output
-		stdout, _, results[i] = startExec(context.Background(), p.tr, &sdk.ExecRequest{
+		runs[i] = sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{
 			ID: fmt.Sprint("c", i), Command: "echo $$; echo $PPID; sleep 30 & sleep 30",
 		})
+		stdout := runs[i].Stdout
 		startedGroup(t, stdout)
-		waitSeen(t, stdout, "\n", 10*time.Second)
-		deadline := time.Now().Add(10 * time.Second)
-		for len(strings.Fields(stdout.String())) < 2 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		sdktest.Eventually(t, 10*time.Second, fmt.Sprintf("command %d's shell pid and parent pid on stdout", i), func() bool {
+			return len(strings.Fields(stdout.String())) >= 2
+		})
 		// The shell runs right under the plugin: no process of its own
 		// stands between them.
 		if f := strings.Fields(stdout.String()); len(f) < 2 || firstInt(t, f[1]) != plugin {
@@ -394,8 +387,8 @@ func TestPluginOneSupervisor(t *testing.T) {
 	if _, err := p.tr.Close(context.Background(), &sdk.CloseRequest{}); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	for _, ch := range results {
-		await(t, ch, 10*time.Second)
+	for _, run := range runs {
+		run.Wait(t, 10*time.Second)
 	}
 	if sups := supervisorsOf(t, plugin); len(sups) != 0 {
 		t.Errorf("supervisor %v still runs after Close", sups)
@@ -408,8 +401,8 @@ func TestPluginSupervisorReplaced(t *testing.T) {
 	}
 	p := startPlugin(t)
 	plugin := p.cmd.Process.Pid
-	stdout, _, ch := startExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30 & sleep 30"})
-	pgid := startedGroup(t, stdout)
+	run := sdktest.StartExec(context.Background(), p.tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30 & sleep 30"})
+	pgid := startedGroup(t, run.Stdout)
 	sups := supervisorsOf(t, plugin)
 	if len(sups) != 1 {
 		t.Fatalf("supervisors %v, want 1", sups)
@@ -430,7 +423,7 @@ func TestPluginSupervisorReplaced(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitSeen(t, p.logs, "starting another", 5*time.Second)
+	sdktest.WaitSeen(t, p.logs, "starting another", 5*time.Second)
 	r, err := p.tr.Exec(context.Background(), &sdk.ExecRequest{ID: "next", Command: "true"}, sdk.ExecOutput{})
 	if err != nil || r.ExitCode != 0 {
 		t.Fatalf("Exec after the supervisor was replaced = %+v, %v", r, err)
@@ -441,6 +434,6 @@ func TestPluginSupervisorReplaced(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	await(t, ch, 5*time.Second)
+	run.Wait(t, 5*time.Second)
 	waitGroupGone(t, pgid, 5*time.Second)
 }

@@ -196,9 +196,11 @@ func (s *supervisor) launch() error {
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	err = cmd.Start()
-	r.Close()
+	// The supervisor has its copy of the read end; neither end was
+	// written to yet, so closing loses nothing.
+	_ = r.Close()
 	if err != nil {
-		w.Close()
+		_ = w.Close()
 		return fmt.Errorf("start %s: %w", s.path, err)
 	}
 	link := &supervisorLink{cmd: cmd, control: w}

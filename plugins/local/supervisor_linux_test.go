@@ -55,7 +55,7 @@ func startSupervisorProcess(t *testing.T) (*os.File, <-chan error) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r.Close()
+	_ = r.Close() // the supervisor has its copy
 	exited := make(chan error, 1)
 	reaped := make(chan struct{})
 	go func() {
@@ -63,7 +63,7 @@ func startSupervisorProcess(t *testing.T) (*os.File, <-chan error) {
 		close(reaped)
 	}()
 	t.Cleanup(func() {
-		w.Close()
+		_ = w.Close() // may be closed by the test already
 		_ = cmd.Process.Kill()
 		<-reaped
 	})

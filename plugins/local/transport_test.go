@@ -136,24 +136,24 @@ func TestExecTimeoutEscalatesToKill(t *testing.T) {
 			// The shell and its sleep ignore SIGTERM (an ignored signal
 			// stays ignored across exec), so only SIGKILL ends them.
 			start := time.Now()
-			stdout, _, ch := startExec(context.Background(), tr, &sdk.ExecRequest{
+			run := sdktest.StartExec(context.Background(), tr, &sdk.ExecRequest{
 				ID: "stubborn", Command: "trap '' TERM; echo $$; sleep 30; echo survived", Timeout: 200 * time.Millisecond,
 			})
-			r := await(t, ch, 10*time.Second)
-			if r.err != nil {
-				t.Fatalf("Exec: %v", r.err)
+			r := run.Wait(t, 10*time.Second)
+			if r.Err != nil {
+				t.Fatalf("Exec: %v", r.Err)
 			}
 			want := sdk.ExecResponse{ExitCode: -1, Signal: "KILL", TimedOut: true}
-			if *r.resp != want {
-				t.Errorf("response = %+v, want %+v", *r.resp, want)
+			if *r.Resp != want {
+				t.Errorf("response = %+v, want %+v", *r.Resp, want)
 			}
 			if took := time.Since(start); took < 2*time.Second {
 				t.Errorf("killed after %s, before the 2s grace period", took)
 			}
-			if strings.Contains(stdout.String(), "survived") {
-				t.Errorf("the command went on after the timeout: %q", stdout.String())
+			if strings.Contains(run.Stdout.String(), "survived") {
+				t.Errorf("the command went on after the timeout: %q", run.Stdout.String())
 			}
-			waitGroupGone(t, firstInt(t, stdout.String()), 5*time.Second)
+			waitGroupGone(t, firstInt(t, run.Stdout.String()), 5*time.Second)
 		})
 	}
 }
@@ -164,12 +164,12 @@ func TestExecCancel(t *testing.T) {
 			tr := newTransport(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: "c", Command: "echo $$; sleep 30 & sleep 30"})
-			pgid := startedGroup(t, stdout)
+			run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{ID: "c", Command: "echo $$; sleep 30 & sleep 30"})
+			pgid := startedGroup(t, run.Stdout)
 			cancel()
-			r := await(t, ch, 5*time.Second)
-			if !errors.Is(r.err, context.Canceled) {
-				t.Errorf("Exec error = %v, want context.Canceled", r.err)
+			r := run.Wait(t, 5*time.Second)
+			if !errors.Is(r.Err, context.Canceled) {
+				t.Errorf("Exec error = %v, want context.Canceled", r.Err)
 			}
 			waitGroupGone(t, pgid, 5*time.Second)
 		})
@@ -185,21 +185,22 @@ func TestExecCancelWhileBackgroundHoldsOutput(t *testing.T) {
 	t.Cleanup(func() { _, _ = tr.Close(context.Background(), &sdk.CloseRequest{}) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{
+	run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{
 		ID:      "bg",
 		Command: `echo $$; sleep 30 & s=$$; (while kill -0 $s 2>/dev/null; do sleep 0.01; done; echo shell-gone; exec sleep 30) &`,
 	})
-	pgid := startedGroup(t, stdout)
-	waitSeen(t, stdout, "shell-gone\n", 10*time.Second)
+	pgid := startedGroup(t, run.Stdout)
+	sdktest.WaitSeen(t, run.Stdout, "shell-gone\n", 10*time.Second)
 	select {
-	case r := <-ch:
-		t.Skipf("Exec returned before the test could cancel it (%+v, %v): the machine is too slow for this test", r.resp, r.err)
+	case <-run.Done():
+		r := run.Wait(t, time.Second) // it has returned
+		t.Skipf("Exec returned before the test could cancel it (%+v, %v): the machine is too slow for this test", r.Resp, r.Err)
 	default:
 	}
 	cancel()
-	r := await(t, ch, 5*time.Second)
-	if !errors.Is(r.err, context.Canceled) {
-		t.Errorf("Exec = %+v, %v; want context.Canceled", r.resp, r.err)
+	r := run.Wait(t, 5*time.Second)
+	if !errors.Is(r.Err, context.Canceled) {
+		t.Errorf("Exec = %+v, %v; want context.Canceled", r.Resp, r.Err)
 	}
 	waitGroupGone(t, pgid, 5*time.Second)
 }
@@ -228,19 +229,19 @@ func TestSignal(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					ctx := context.Background()
-					stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: tt.name, Command: tt.command})
-					waitSeen(t, stdout, "ready\n", 10*time.Second)
+					run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{ID: tt.name, Command: tt.command})
+					sdktest.WaitSeen(t, run.Stdout, "ready\n", 10*time.Second)
 					if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: tt.name, Signal: tt.signal}); err != nil {
 						t.Fatalf("Signal: %v", err)
 					}
-					r := await(t, ch, 10*time.Second)
-					if r.err != nil {
-						t.Fatalf("Exec: %v", r.err)
+					r := run.Wait(t, 10*time.Second)
+					if r.Err != nil {
+						t.Fatalf("Exec: %v", r.Err)
 					}
-					if *r.resp != tt.want {
-						t.Errorf("response = %+v, want %+v", *r.resp, tt.want)
+					if *r.Resp != tt.want {
+						t.Errorf("response = %+v, want %+v", *r.Resp, tt.want)
 					}
-					if got := stdout.String(); got != tt.stdout {
+					if got := run.Stdout.String(); got != tt.stdout {
 						t.Errorf("stdout = %q, want %q", got, tt.stdout)
 					}
 				})
@@ -269,26 +270,22 @@ func TestSignalEndsBackgroundChildren(t *testing.T) {
 		t.Run(tname, func(t *testing.T) {
 			tr := newTransport(t)
 			ctx := context.Background()
-			stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{ID: "bg", Command: "echo $$; sleep 30 & echo $!; wait"})
-			pgid := startedGroup(t, stdout)
-			deadline := time.Now().Add(10 * time.Second)
-			for len(strings.Fields(stdout.String())) < 2 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			pids := strings.Fields(stdout.String())
-			if len(pids) < 2 {
-				t.Fatalf("stdout = %q, want the shell's and the sleep's pids", stdout.String())
-			}
+			run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{ID: "bg", Command: "echo $$; sleep 30 & echo $!; wait"})
+			pgid := startedGroup(t, run.Stdout)
+			sdktest.Eventually(t, 10*time.Second, "the shell's and the sleep's pids on stdout", func() bool {
+				return len(strings.Fields(run.Stdout.String())) >= 2
+			})
+			pids := strings.Fields(run.Stdout.String())
 			child := firstInt(t, pids[1])
 			if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: "bg", Signal: "INT"}); err != nil {
 				t.Fatalf("Signal: %v", err)
 			}
-			r := await(t, ch, 10*time.Second)
-			if r.err != nil {
-				t.Fatalf("Exec: %v", r.err)
+			r := run.Wait(t, 10*time.Second)
+			if r.Err != nil {
+				t.Fatalf("Exec: %v", r.Err)
 			}
-			if want := (sdk.ExecResponse{ExitCode: -1, Signal: "INT"}); *r.resp != want {
-				t.Errorf("response = %+v, want %+v", *r.resp, want)
+			if want := (sdk.ExecResponse{ExitCode: -1, Signal: "INT"}); *r.Resp != want {
+				t.Errorf("response = %+v, want %+v", *r.Resp, want)
 			}
 			// No waiting: Exec has returned, so the group must be gone.
 			if live := liveGroupMembers(t, pgid); len(live) > 0 {
@@ -302,20 +299,20 @@ func TestSignalOtherThanEndKeepsBackgroundChildren(t *testing.T) {
 	// USR1 does not ask the command to end: what it started in the
 	// background lives on after the shell exits, as after any command.
 	tr := local.New(nil)
-	defer tr.Close(context.Background(), &sdk.CloseRequest{})
+	t.Cleanup(func() { _, _ = tr.Close(context.Background(), &sdk.CloseRequest{}) })
 	ctx := context.Background()
-	stdout, _, ch := startExec(ctx, tr, &sdk.ExecRequest{
+	run := sdktest.StartExec(ctx, tr, &sdk.ExecRequest{
 		// The sleep starts with USR1 ignored, the shell then traps it;
 		// both are in place before the first line is written.
 		ID: "usr1", Command: "trap '' USR1; sleep 30 & trap 'exit 0' USR1; echo $$; wait",
 	})
-	pgid := startedGroup(t, stdout)
+	pgid := startedGroup(t, run.Stdout)
 	if _, err := tr.Signal(ctx, &sdk.SignalRequest{ExecID: "usr1", Signal: "USR1"}); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
-	r := await(t, ch, 10*time.Second)
-	if r.err != nil || r.resp.ExitCode != 0 {
-		t.Fatalf("Exec = %+v, %v; want exit 0", r.resp, r.err)
+	r := run.Wait(t, 10*time.Second)
+	if r.Err != nil || r.Resp.ExitCode != 0 {
+		t.Fatalf("Exec = %+v, %v; want exit 0", r.Resp, r.Err)
 	}
 	if live := liveGroupMembers(t, pgid); len(live) != 1 {
 		t.Errorf("live processes of the group after USR1: %v, want the background sleep alone", live)
@@ -324,9 +321,9 @@ func TestSignalOtherThanEndKeepsBackgroundChildren(t *testing.T) {
 
 func TestExecDuplicateID(t *testing.T) {
 	tr := local.New(nil)
-	defer tr.Close(context.Background(), &sdk.CloseRequest{})
-	stdout, _, ch := startExec(context.Background(), tr, &sdk.ExecRequest{ID: "same", Command: "echo ready; sleep 30"})
-	waitSeen(t, stdout, "ready", 10*time.Second)
+	t.Cleanup(func() { _, _ = tr.Close(context.Background(), &sdk.CloseRequest{}) })
+	run := sdktest.StartExec(context.Background(), tr, &sdk.ExecRequest{ID: "same", Command: "echo ready; sleep 30"})
+	sdktest.WaitSeen(t, run.Stdout, "ready", 10*time.Second)
 	_, err := tr.Exec(context.Background(), &sdk.ExecRequest{ID: "same", Command: "true"}, sdk.ExecOutput{})
 	if err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second Exec with the same ID: error = %v, want already running", err)
@@ -334,15 +331,15 @@ func TestExecDuplicateID(t *testing.T) {
 	if _, err := tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "same", Signal: "KILL"}); err != nil {
 		t.Fatal(err)
 	}
-	await(t, ch, 5*time.Second)
+	run.Wait(t, 5*time.Second)
 }
 
 func TestClose(t *testing.T) {
 	for tname, newTransport := range transports(t) {
 		t.Run(tname, func(t *testing.T) {
 			tr := newTransport(t)
-			stdout, _, ch := startExec(context.Background(), tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
-			pgid := startedGroup(t, stdout)
+			run := sdktest.StartExec(context.Background(), tr, &sdk.ExecRequest{ID: "long", Command: "echo $$; sleep 30"})
+			pgid := startedGroup(t, run.Stdout)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -350,9 +347,9 @@ func TestClose(t *testing.T) {
 				t.Fatalf("Close: %v", err)
 			}
 			// Close waits for the running Exec, so it has returned.
-			r := await(t, ch, time.Second)
-			if r.err == nil || !strings.Contains(r.err.Error(), "closed") {
-				t.Errorf("running Exec returned %+v, %v; want a closed error", r.resp, r.err)
+			r := run.Wait(t, time.Second)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "closed") {
+				t.Errorf("running Exec returned %+v, %v; want a closed error", r.Resp, r.Err)
 			}
 			waitGroupGone(t, pgid, 5*time.Second)
 

@@ -122,7 +122,8 @@ func (c *hostConn) fail(reason error) {
 		c.err = reason
 	}
 	c.mu.Unlock()
-	c.client.Close()
+	// The connection is failing already; reason is what callers see.
+	_ = c.client.Close()
 }
 
 // close ends the connection and waits for its goroutines. Safe to call
@@ -256,7 +257,7 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = nc.Close() }) // ctx.Err() is what is reported
 
 	config := &ssh.ClientConfig{
 		Config:            ssh.Config{KeyExchanges: preferredKeyExchanges()},
@@ -270,10 +271,11 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	if stopped := stop(); !stopped || err != nil {
 		// Either ctx ended during the handshake and closed nc under it,
 		// or the handshake failed (the TCP deadline may have hit first).
+		// Abandoned: the error reported is the handshake's or ctx's.
 		if err == nil {
-			cc.Close()
+			_ = cc.Close()
 		}
-		nc.Close()
+		_ = nc.Close()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)

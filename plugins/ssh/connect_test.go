@@ -232,17 +232,16 @@ func TestUnreachable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer l.Close()
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		defer l.Close()
+		defer func() { _ = l.Close() }() // before wg.Wait: it ends the Accept loop
 		wg.Go(func() {
 			for {
 				c, err := l.Accept()
 				if err != nil {
 					return
 				}
-				defer c.Close() // says nothing until the test ends
+				defer func() { _ = c.Close() }() // says nothing until the test ends
 			}
 		})
 		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"connect_timeout": cty.StringVal("500ms")}})

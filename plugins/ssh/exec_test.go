@@ -309,13 +309,13 @@ func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 	}
 }
 
-// assertGone fails t if a process whose command line contains substr is
+// assertGone fails t, there, if a process whose command line contains substr is
 // still on the fleet 3 s later (the watcher's TERM-to-KILL grace is 2 s).
 func assertGone(t *testing.T, f *sshtest.Fleet, substr string) {
 	t.Helper()
-	if !eventually(3*time.Second, func() bool { return len(f.Processes(t, substr)) == 0 }) {
-		t.Errorf("%q still runs on the host: pids %v", substr, f.Processes(t, substr))
-	}
+	sdktest.Eventually(t, 3*time.Second, fmt.Sprintf("%q to end on the host", substr), func() bool {
+		return len(f.Processes(t, substr)) == 0
+	})
 }
 
 // signalAfterStart sends sig to req's command once its `sleep MARKER` runs
@@ -329,9 +329,14 @@ func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if !eventually(10*time.Second, func() bool { return ctx.Err() != nil || len(s.fleet.ProcessesRunning(t, sleep)) > 0 }) {
-			t.Errorf("%q did not start on the host", sleep)
-			return
+		// Not sdktest.Eventually: a test may fail at once (FailNow) only
+		// on its own goroutine, and this one runs beside its Exec.
+		for deadline := time.Now().Add(10 * time.Second); ctx.Err() == nil && len(s.fleet.ProcessesRunning(t, sleep)) == 0; {
+			if time.Now().After(deadline) {
+				t.Errorf("%q did not start on the host within 10s", sleep)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: sig}); err != nil {
 			t.Errorf("Signal: %v", err)
@@ -396,9 +401,9 @@ func TestBackgroundChild(t *testing.T) {
 					}
 					// Polled: on dropbear, Exec may return before the
 					// forked child has become sleep.
-					if !eventually(5*time.Second, func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 }) {
-						t.Errorf("%q does not run: Exec stopped the background child", sleep)
-					}
+					sdktest.Eventually(t, 5*time.Second, fmt.Sprintf("%q to run: Exec must not stop the background child", sleep), func() bool {
+						return len(f.ProcessesRunning(t, sleep)) > 0
+					})
 				})
 			}
 			// The session slots were freed: commands still run.
@@ -422,15 +427,21 @@ func TestFailingWriter(t *testing.T) {
 	}
 	m := marker()
 	errWrite := errors.New("test: this writer fails")
-	done := make(chan result, 1)
+	// In a goroutine of its own, not sdktest.StartExec, whose output
+	// writers are its own: this one must fail.
+	done := make(chan error, 1)
 	go func() {
-		resp, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
+		_, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
 			sdk.ExecOutput{Stdout: writerFunc(func([]byte) (int, error) { return 0, errWrite })})
-		done <- result{resp: resp, err: err}
+		done <- err
 	}()
-	r := receive(t, done, "Exec with a failing writer")
-	if !errors.Is(r.err, errWrite) {
-		t.Errorf("error %v, want the writer's", r.err)
+	select {
+	case err := <-done:
+		if !errors.Is(err, errWrite) {
+			t.Errorf("error %v, want the writer's", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Exec with a failing writer did not return within 60s: it must stop the command")
 	}
 	assertGone(t, f, "sleep "+m)
 }

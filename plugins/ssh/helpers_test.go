@@ -166,17 +166,16 @@ func (s *testSetup) execReq(ctx context.Context, req *sdk.ExecRequest) result {
 	return result{resp: resp, err: err, stdout: stdout.String(), stderr: stderr.String()}
 }
 
-// execRunning runs command on host in the background and returns once the
-// host runs it (a process's command line contains command); the Exec's
-// result arrives on the returned channel.
-func (s *testSetup) execRunning(host, command string) <-chan result {
+// execRunning starts command on host through the transport and returns
+// once the host runs it (a process's command line contains command);
+// receive waits for the Exec's result.
+func (s *testSetup) execRunning(host, command string) *sdktest.Running {
 	s.t.Helper()
-	done := make(chan result, 1)
-	go func() { done <- s.exec(context.Background(), host, command, nil) }()
-	if !eventually(5*time.Second, func() bool { return len(s.fleet.Processes(s.t, command)) > 0 }) {
-		s.t.Fatal("command did not start")
-	}
-	return done
+	run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: host, Command: command})
+	sdktest.Eventually(s.t, 5*time.Second, fmt.Sprintf("%q to run on %s", command, host), func() bool {
+		return len(s.fleet.Processes(s.t, command)) > 0
+	})
+	return run
 }
 
 // mustExec runs command and fails the test unless it exits 0.
@@ -198,31 +197,12 @@ func (s *testSetup) mustExec(host, command string) string {
 // a later one" (a default timeout, a TCP timeout, never), not to measure.
 const loadedMargin = 10 * time.Second
 
-// receive returns what done delivers, or fails the test at once if
-// nothing comes within 60 s: no test waits forever on a channel.
-func receive(t *testing.T, done <-chan result, what string) result {
+// receive returns how run's Exec returned, failing the test at once if
+// it has not within 60 s: no test waits forever.
+func receive(t *testing.T, run *sdktest.Running) result {
 	t.Helper()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s: no result within 60s", what)
-		return result{}
-	}
-}
-
-// eventually polls cond every 20ms until it holds or d passes.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r := run.Wait(t, 60*time.Second)
+	return result{resp: r.Resp, err: r.Err, stdout: r.Stdout.String(), stderr: r.Stderr.String()}
 }
 
 // marker returns a command-line-unique sleep duration, so that a test finds

@@ -181,7 +181,7 @@ func (c *hostKeyChecker) load() (ssh.HostKeyCallback, []string, error) {
 // accept records key for address in the record file, unless another
 // process or goroutine recorded a key for it meanwhile: then that key
 // decides, as if it had been there at first.
-func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key ssh.PublicKey) error {
+func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key ssh.PublicKey) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := os.MkdirAll(filepath.Dir(c.record), 0o700); err != nil {
@@ -191,11 +191,17 @@ func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key
 	if err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
-	defer f.Close()
+	// A failed close may have lost the key just written, so it is the
+	// error, unless one came first.
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("record host key in %s: %w", c.record, cerr)
+		}
+	}()
 	if err := lockFile(f); err != nil {
 		return fmt.Errorf("record host key: lock %s: %w", c.record, err)
 	}
-	defer unlockFile(f)
+	defer func() { _ = unlockFile(f) }() // a failed unlock is undone by the close
 
 	err = c.check(tg, address, remote, key)
 	var ke *knownhosts.KeyError
@@ -318,7 +324,7 @@ func openRecord(path string) (*os.File, error) {
 		return nil, err
 	}
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+		_ = f.Close() // empty: the chmod's error is the one to report
 		return nil, err
 	}
 	return f, nil

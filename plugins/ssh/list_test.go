@@ -14,6 +14,7 @@ import (
 
 	"github.com/fanout/fanout/internal/sshtest"
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // TestSecretsOffCommandLine runs a command with a sensitive environment
@@ -39,14 +40,9 @@ func TestSecretsOffCommandLine(t *testing.T) {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
 				}
 			})
-			done := make(chan result, 1)
-			go func() {
-				done <- s.exec(context.Background(), h.Name, sleep+` # `+comment+`
-printf %s "$DB_PASSWORD"`, func(r *sdk.ExecRequest) { r.Env = map[string]string{"DB_PASSWORD": secret} })
-			}()
-			if !eventually(5*time.Second, func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 }) {
-				t.Fatal("the command did not start")
-			}
+			run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
+				Command: sleep + ` # ` + comment + "\n" + `printf %s "$DB_PASSWORD"`, Env: map[string]string{"DB_PASSWORD": secret}})
+			sdktest.Eventually(t, 5*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
 			ps, err := exec.Command("ps", "-eo", "args").Output()
 			if err != nil {
 				t.Fatalf("ps: %v", err)
@@ -60,7 +56,7 @@ printf %s "$DB_PASSWORD"`, func(r *sdk.ExecRequest) { r.Env = map[string]string{
 			if bytes.Contains(ps, []byte(comment)) {
 				t.Errorf("ps -eo args shows the command's text:\n%s", grepLines(ps, comment))
 			}
-			r := receive(t, done, "the command")
+			r := receive(t, run)
 			if r.err != nil || r.resp.ExitCode != 0 || r.stdout != secret {
 				t.Errorf("got %+v, %v, stdout %q; want exit 0 and the value", r.resp, r.err, r.stdout)
 			}
@@ -138,9 +134,7 @@ func TestCommandList(t *testing.T) {
 				if took := time.Since(start); took > termGrace+loadedMargin {
 					t.Errorf("took %s", took)
 				}
-				if !eventually(5*time.Second, func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 }) {
-					t.Errorf("%q still runs after the timeout", sleep)
-				}
+				sdktest.Eventually(t, 5*time.Second, sleep+" to end after the timeout", func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 })
 			})
 		})
 	}

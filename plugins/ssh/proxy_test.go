@@ -198,8 +198,10 @@ func TestConnectionLoss(t *testing.T) {
 	s.impl.mu.Lock()
 	hc := s.impl.conns["host:"+h.Name].conn
 	s.impl.mu.Unlock()
-	hc.client.Close()
-	r := receive(t, done, "Exec on a dropped connection")
+	if err := hc.client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := receive(t, done)
 	if !errors.Is(r.err, ErrConnectionLost) {
 		t.Errorf("Exec on a dropped connection: %+v, %v; want ErrConnectionLost", r.resp, r.err)
 	}
@@ -216,7 +218,7 @@ func TestConnectionLoss(t *testing.T) {
 	// The host dies under a running command.
 	done = s.execRunning(h.Name, "sleep 30")
 	h.Stop(t)
-	r = receive(t, done, "Exec on a dead host")
+	r = receive(t, done)
 	if !errors.Is(r.err, ErrConnectionLost) || !strings.Contains(r.err.Error(), "host "+h.Name) {
 		t.Errorf("Exec on a dead host: %v; want host %s: ErrConnectionLost", r.err, h.Name)
 	}
@@ -239,7 +241,7 @@ func TestKeepalive(t *testing.T) {
 	done := s.execRunning(h.Name, "sleep "+m)
 	h.Freeze(t)
 	start := time.Now()
-	r := receive(t, done, "Exec on a frozen host")
+	r := receive(t, done)
 	took := time.Since(start)
 	h.Thaw(t)
 	if !errors.Is(r.err, ErrConnectionLost) || !strings.Contains(r.err.Error(), "keepalive") {

@@ -111,7 +111,7 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }() // read only: nothing to lose
 	f := &configFile{path: path}
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -163,10 +163,7 @@ func splitConfigLine(line string) (string, []string) {
 		return strings.ToLower(line), nil
 	}
 	keyword := strings.ToLower(line[:end])
-	rest := strings.TrimLeft(line[end:], " \t")
-	if strings.HasPrefix(rest, "=") {
-		rest = rest[1:]
-	}
+	rest := strings.TrimPrefix(strings.TrimLeft(line[end:], " \t"), "=")
 	var args []string
 	var cur strings.Builder
 	inWord, quoted := false, false

@@ -33,7 +33,9 @@ type Config struct {
 
 	// Logger receives the client's logs and the plugin's, which the plugin
 	// writes as JSON to its stderr and the client re-emits here; lines
-	// that are not JSON (a panic's stack trace) are logged at Debug. The
+	// that are not JSON are logged at Debug, except a panic (or a Go
+	// runtime's fatal error) and the stack trace after it, which are
+	// logged at Error, as go-plugin does: a crash is an error. The
 	// plugin is told this logger's level, so it sends only what would be
 	// shown. Default: no logging.
 	Logger hclog.Logger

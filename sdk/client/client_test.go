@@ -177,9 +177,19 @@ func TestClientPluginCrash(t *testing.T) {
 	if _, err := tr.Describe(ctx, &sdk.DescribeRequest{}); !errors.Is(err, client.ErrPluginExited) {
 		t.Errorf("Describe after the crash: %v", err)
 	}
-	// The stack trace reached the logger.
-	if !strings.Contains(logs.String(), "asked to panic") {
-		t.Errorf("the plugin's panic did not reach the logger:\n%s", logs.String())
+	// The panic and its stack trace reached the logger, at error level, as
+	// Config.Logger's doc says.
+	var panicLine, traceLine string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		switch {
+		case strings.Contains(l, "panic: echo: asked to panic"):
+			panicLine = l
+		case strings.Contains(l, "goroutine ") && traceLine == "":
+			traceLine = l
+		}
+	}
+	if !strings.Contains(panicLine, "[ERROR]") || !strings.Contains(traceLine, "[ERROR]") {
+		t.Errorf("the plugin's panic (%q) and stack trace (%q) were not logged at error level:\n%s", panicLine, traceLine, logs.String())
 	}
 }
 

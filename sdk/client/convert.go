@@ -69,7 +69,7 @@ func schemaFromProto(s *pb.Schema) (sdk.Schema, error) {
 }
 
 func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
-	return sdk.Capabilities{Signal: c.GetSignal(), CommandList: c.GetCommandList()}
+	return sdk.Capabilities{Signal: c.GetSignal(), CommandList: c.GetCommandList(), ValidateHost: c.GetValidateHost()}
 }
 
 func diagnosticsFromProto(diags []*pb.Diagnostic) sdk.Diagnostics {
@@ -138,6 +138,14 @@ func connectRequestToProto(r *sdk.ConnectRequest) (*pb.Connect_Request, error) {
 		return nil, err
 	}
 	return &pb.Connect_Request{Host: h, Answers: r.Answers}, nil
+}
+
+func validateHostRequestToProto(r *sdk.ValidateHostRequest) (*pb.ValidateHost_Request, error) {
+	h, err := hostToProto(r.Host)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ValidateHost_Request{Host: h}, nil
 }
 
 func connectResponseFromProto(r *pb.Connect_Response) *sdk.ConnectResponse {

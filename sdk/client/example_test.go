@@ -26,7 +26,7 @@ func ExampleNew() {
 	}
 	defer c.Kill()
 	tr := c.Transport()
-	defer tr.Close(ctx, &sdk.CloseRequest{}) // runs before Kill
+	defer func() { _, _ = tr.Close(ctx, &sdk.CloseRequest{}) }() // runs before Kill
 
 	resp, err := tr.Exec(ctx, &sdk.ExecRequest{ID: "1", Host: "web1", Command: "uptime"},
 		sdk.ExecOutput{Stdout: os.Stdout, Stderr: os.Stderr})

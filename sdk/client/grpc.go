@@ -31,7 +31,10 @@ type grpcClient struct {
 	exited func() error
 }
 
-var _ sdk.Transport = (*grpcClient)(nil)
+var (
+	_ sdk.Transport     = (*grpcClient)(nil)
+	_ sdk.HostValidator = (*grpcClient)(nil)
+)
 
 // NewTransport returns an sdk.Transport whose calls go over conn, a gRPC
 // connection to a server of the transport protocol (a plugin process's,
@@ -128,6 +131,23 @@ func (c *grpcClient) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk
 		return nil, c.callError(ctx, err)
 	}
 	return connectResponseFromProto(resp), nil
+}
+
+// ValidateHost calls the plugin's ValidateHost. Call it only when Describe
+// declared Capabilities.ValidateHost: a plugin of protocol 1.1 does not
+// serve it.
+func (c *grpcClient) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	r, err := validateHostRequestToProto(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode validate host request: %w", err)
+	}
+	cctx, release := c.callContext(ctx)
+	defer release()
+	resp, err := c.client.ValidateHost(cctx, r)
+	if err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return &sdk.ValidateHostResponse{Diagnostics: diagnosticsFromProto(resp.GetDiagnostics())}, nil
 }
 
 // Exec writes each output event to out as it arrives and returns the exit

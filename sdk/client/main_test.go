@@ -47,7 +47,7 @@ func servePluginMode(mode string) {
 		// A plugin that ignores the client's certificate, as one built
 		// with a go-plugin before AutoMTLS, or another language's that
 		// does not implement it, would: it serves plaintext gRPC.
-		os.Unsetenv("PLUGIN_CLIENT_CERT")
+		_ = os.Unsetenv("PLUGIN_CLIENT_CERT") // a valid name: it cannot fail
 		serve()
 	case "garbage":
 		fmt.Println("hello from a plugin that prints")
@@ -83,7 +83,9 @@ func (*echoTransport) Exec(_ context.Context, req *sdk.ExecRequest, out sdk.Exec
 	if req.Command == "panic" {
 		panic("echo: asked to panic")
 	}
-	fmt.Fprintln(out.Stdout, req.Command)
+	if _, err := fmt.Fprintln(out.Stdout, req.Command); err != nil {
+		return nil, err
+	}
 	return &sdk.ExecResponse{}, nil
 }
 

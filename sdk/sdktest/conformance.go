@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,12 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 		t.Fatalf("Describe: %v", err)
 	}
 	t.Run("describe", func(t *testing.T) { checkDescribe(t, desc) })
+	t.Run("validate host", func(t *testing.T) {
+		if !desc.Capabilities.ValidateHost {
+			t.Skip("the transport does not declare the ValidateHost capability")
+		}
+		checkValidateHost(t, tr, host, desc)
+	})
 	t.Run("connect", func(t *testing.T) {
 		for range 2 { // idempotent
 			if _, err := tr.Connect(ctx, &sdk.ConnectRequest{Host: host}); err != nil {
@@ -85,7 +92,40 @@ func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
 			if a.Name == "" || seen[a.Name] {
 				t.Errorf("%s schema: empty or duplicate attribute name %q", s.name, a.Name)
 			}
+			if slices.Contains(reserved[s.name], a.Name) {
+				t.Errorf("%s schema: %q is reserved: fanout reads it from every %s block itself and refuses a plugin that declares it", s.name, a.Name, s.name)
+			}
 			seen[a.Name] = true
+		}
+	}
+}
+
+// reserved are the attributes fanout reads from transport and host blocks
+// itself, by block (package config's ReservedTransportAttributes and
+// ReservedHostAttributes, which sdk cannot import).
+var reserved = map[string][]string{
+	"transport": {"sha256"},
+	"host":      {"address", "roles", "transport", "for_each", "vars"},
+}
+
+// checkValidateHost checks that a transport declaring ValidateHost serves
+// it, and finds no error in the host the suite runs on, which is valid;
+// its diagnostics must name attributes of the host schema.
+func checkValidateHost(t *testing.T, tr sdk.Transport, host sdk.Host, desc *sdk.DescribeResponse) {
+	hv, ok := tr.(sdk.HostValidator)
+	if !ok {
+		t.Fatalf("Describe declares ValidateHost, but %T does not implement sdk.HostValidator", tr)
+	}
+	resp, err := hv.ValidateHost(context.Background(), &sdk.ValidateHostRequest{Host: host})
+	if err != nil {
+		t.Fatalf("ValidateHost(%s): %v", host.Name, err)
+	}
+	if err := resp.Diagnostics.Err(); err != nil {
+		t.Errorf("ValidateHost(%s) finds the host the suite runs on invalid: %v", host.Name, err)
+	}
+	for _, d := range resp.Diagnostics {
+		if len(d.Attribute) > 0 && !slices.ContainsFunc(desc.HostSchema.Attributes, func(a sdk.Attribute) bool { return a.Name == d.Attribute[0] }) {
+			t.Errorf("ValidateHost diagnostic %q names %q, which the host schema does not declare", d.Summary, d.Attribute)
 		}
 	}
 }
@@ -258,7 +298,7 @@ func (c *conformance) failingWriter(t *testing.T) {
 		// Cancelled and waited for, as start does, before the next check.
 		cancel()
 		select {
-		case <-done:
+		case _ = <-done: // its error does not matter now: it hung
 		case <-time.After(c.wait):
 		}
 		t.Fatalf("Exec did not return within %s after writing its output failed: it must stop the command then "+

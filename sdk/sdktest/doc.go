@@ -47,6 +47,15 @@
 // the suite runs real commands there. Options.Wait bounds each of its
 // waits (DefaultWait, 15s, unless set).
 //
+// With the built binary, PluginKill checks what no in-process test can:
+// that a plugin process killed mid-command (a crash) takes the command's
+// whole process group with it, so that fanout's rollback never runs beside
+// it. docs/plugins.md says why this is required:
+//
+//	sdktest.PluginKill(t, exec.Command(bin), sdktest.PluginKillOptions{
+//		Host: "box", HostConfig: map[string]cty.Value{"dir": cty.StringVal(dir)}, Dir: dir,
+//	})
+//
 // For a transport's other tests, StartExec runs an Exec in a goroutine
 // whose output can be read while it runs, Running.Wait and WaitSeen wait
 // for it with a bound, and Eventually polls a condition; each fails the

@@ -90,7 +90,9 @@ func TestEventuallyFailsAtThePoll(t *testing.T) {
 type hanging struct{ sdk.Transport }
 
 func (hanging) Exec(ctx context.Context, _ *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	fmt.Fprint(out.Stdout, "started")
+	if _, err := fmt.Fprint(out.Stdout, "started"); err != nil {
+		return nil, err
+	}
 	<-ctx.Done()
 	return nil, ctx.Err()
 }

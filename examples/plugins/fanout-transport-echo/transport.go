@@ -43,7 +43,10 @@ type Transport struct {
 	closed   bool
 }
 
-var _ sdk.Transport = (*Transport)(nil)
+var (
+	_ sdk.Transport     = (*Transport)(nil)
+	_ sdk.HostValidator = (*Transport)(nil)
+)
 
 // settings are the transport block's attributes, decoded by sdk.Decode:
 // an attribute not set keeps the field's value, its default.
@@ -69,7 +72,7 @@ func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Descri
 	return &sdk.DescribeResponse{
 		Name:         "echo",
 		Version:      version,
-		Capabilities: sdk.Capabilities{Signal: true},
+		Capabilities: sdk.Capabilities{Signal: true, ValidateHost: true},
 		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
 			{Name: "greeting", Type: cty.String, Required: true,
 				Description: "Exported to every command as ECHO_GREETING."},
@@ -111,8 +114,31 @@ func (t *Transport) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sd
 	return &sdk.ConfigureResponse{}, nil
 }
 
-// Connect checks the host's directory; a wrong one is the one line an
-// operator reads for that host.
+// ValidateHost checks a host's settings when fanout plans, without
+// contacting anything: its dir must be an existing directory. fanout shows
+// the diagnostic at the dir attribute's line, for validate and plan alike.
+// Describe declares the capability; fanout asks only then.
+func (t *Transport) ValidateHost(_ context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	var h hostSettings
+	if err := sdk.Decode(req.Host.Config, &h); err != nil {
+		return nil, err
+	}
+	if h.Dir == "" {
+		return &sdk.ValidateHostResponse{}, nil
+	}
+	if fi, err := os.Stat(h.Dir); err != nil || !fi.IsDir() {
+		return &sdk.ValidateHostResponse{Diagnostics: sdk.Diagnostics{{
+			Severity:  sdk.Error,
+			Summary:   "Directory not found",
+			Detail:    fmt.Sprintf("The host's dir %q is not an existing directory. Create it, or set dir to an existing one.", h.Dir),
+			Attribute: sdk.AttributePath{"dir"},
+		}}}, nil
+	}
+	return &sdk.ValidateHostResponse{}, nil
+}
+
+// Connect checks the host's directory again (it may have gone since the
+// plan); a wrong one is the one line an operator reads for that host.
 func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
 	var h hostSettings
 	if err := sdk.Decode(req.Host.Config, &h); err != nil {
@@ -186,10 +212,14 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	// echo x`): Exec returns, with the shell's exit status.
 	cmd.WaitDelay = killGrace
 
+	// Started and registered under mu: the command's first output can
+	// reach fanout before this goroutine runs again, and a Signal sent on
+	// seeing it must find the command, not nothing.
+	t.mu.Lock()
 	if err := cmd.Start(); err != nil {
+		t.mu.Unlock()
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	t.mu.Lock()
 	t.running[req.ID] = cmd
 	t.mu.Unlock()
 	err := cmd.Wait()

@@ -20,6 +20,10 @@ type TransportClient interface {
 	Describe(ctx context.Context, in *Describe_Request, opts ...grpc.CallOption) (*Describe_Response, error)
 	Configure(ctx context.Context, in *Configure_Request, opts ...grpc.CallOption) (*Configure_Response, error)
 	Connect(ctx context.Context, in *Connect_Request, opts ...grpc.CallOption) (*Connect_Response, error)
+	// ValidateHost checks one host's settings without contacting the host,
+	// when fanout plans; called only when Describe declared
+	// Capabilities.validate_host. Added in 1.2.
+	ValidateHost(ctx context.Context, in *ValidateHost_Request, opts ...grpc.CallOption) (*ValidateHost_Response, error)
 	// Exec streams the command's output as it is produced, in Event messages
 	// carrying stdout or stderr bytes, then exactly one Event carrying Exit,
 	// after which the server ends the stream. A failure to run the command or
@@ -59,6 +63,15 @@ func (c *transportClient) Configure(ctx context.Context, in *Configure_Request, 
 func (c *transportClient) Connect(ctx context.Context, in *Connect_Request, opts ...grpc.CallOption) (*Connect_Response, error) {
 	out := new(Connect_Response)
 	err := c.cc.Invoke(ctx, "/fanout.transport.v1.Transport/Connect", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *transportClient) ValidateHost(ctx context.Context, in *ValidateHost_Request, opts ...grpc.CallOption) (*ValidateHost_Response, error) {
+	out := new(ValidateHost_Response)
+	err := c.cc.Invoke(ctx, "/fanout.transport.v1.Transport/ValidateHost", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +135,10 @@ type TransportServer interface {
 	Describe(context.Context, *Describe_Request) (*Describe_Response, error)
 	Configure(context.Context, *Configure_Request) (*Configure_Response, error)
 	Connect(context.Context, *Connect_Request) (*Connect_Response, error)
+	// ValidateHost checks one host's settings without contacting the host,
+	// when fanout plans; called only when Describe declared
+	// Capabilities.validate_host. Added in 1.2.
+	ValidateHost(context.Context, *ValidateHost_Request) (*ValidateHost_Response, error)
 	// Exec streams the command's output as it is produced, in Event messages
 	// carrying stdout or stderr bytes, then exactly one Event carrying Exit,
 	// after which the server ends the stream. A failure to run the command or
@@ -145,6 +162,9 @@ func (UnimplementedTransportServer) Configure(context.Context, *Configure_Reques
 }
 func (UnimplementedTransportServer) Connect(context.Context, *Connect_Request) (*Connect_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Connect not implemented")
+}
+func (UnimplementedTransportServer) ValidateHost(context.Context, *ValidateHost_Request) (*ValidateHost_Response, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ValidateHost not implemented")
 }
 func (UnimplementedTransportServer) Exec(*Exec_Request, Transport_ExecServer) error {
 	return status.Errorf(codes.Unimplemented, "method Exec not implemented")
@@ -222,6 +242,24 @@ func _Transport_Connect_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Transport_ValidateHost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateHost_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransportServer).ValidateHost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/fanout.transport.v1.Transport/ValidateHost",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransportServer).ValidateHost(ctx, req.(*ValidateHost_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Transport_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(Exec_Request)
 	if err := stream.RecvMsg(m); err != nil {
@@ -294,6 +332,10 @@ var _Transport_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Connect",
 			Handler:    _Transport_Connect_Handler,
+		},
+		{
+			MethodName: "ValidateHost",
+			Handler:    _Transport_ValidateHost_Handler,
 		},
 		{
 			MethodName: "Signal",

@@ -101,6 +101,10 @@ type Plugins struct {
 	// Common's Path is the configuration whose transports are listed or
 	// locked; empty when none is given. Targets are never set.
 	Common
+	// UpdatePins (-update-pins, lock only) rewrites the sha256 of each
+	// transport block that pins one to the checksum of the binary found,
+	// before locking it.
+	UpdatePins bool
 }
 
 // ParsePlugins parses the options and the optional configuration of
@@ -110,6 +114,7 @@ func ParsePlugins(args []string) (*Plugins, error) {
 	p := &Plugins{}
 	fs := newFlagSet("plugins")
 	p.Common.flags(fs)
+	fs.BoolVar(&p.UpdatePins, "update-pins", false, "")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return p, err

@@ -1,6 +1,14 @@
 // Package views renders what fanout's commands produce: plans, live runs,
 // summaries and diagnostics. Views write to the streams they are given and
 // never read input or steer a run.
+//
+// A view renders into a buffer and hands it to its writer in one Write, so
+// that a terminal never shows half of it and concurrent writers never
+// interleave lines. That write's error is dropped, on purpose, with an
+// explicit `_, _ =`: the command's streams record a failed write
+// themselves (cmd/fanout's outputWriter) and the command, not the view,
+// decides what a lost output means (`fanout apply` goes on to its end
+// and says so); a view in the middle of rendering has nothing better to do.
 package views
 
 import (

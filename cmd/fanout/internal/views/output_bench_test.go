@@ -15,8 +15,12 @@ import (
 func BenchmarkApplyHumanOutput(b *testing.B) {
 	var text bytes.Buffer
 	enc := base64.NewEncoder(base64.StdEncoding, &lineBreaker{w: &text})
-	enc.Write(make([]byte, 24<<10))
-	enc.Close()
+	if _, err := enc.Write(make([]byte, 24<<10)); err != nil {
+		b.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		b.Fatal(err)
+	}
 	data := text.Bytes()
 	data = data[:bytes.LastIndexByte(data, '\n')+1]
 	// On a terminal, output is escaped (terminal.go) and costs more.
@@ -38,15 +42,15 @@ func BenchmarkApplyHumanOutput(b *testing.B) {
 
 // lineBreaker writes a newline after every 76 bytes, as base64(1) does.
 type lineBreaker struct {
-	w   io.Writer
+	w   *bytes.Buffer
 	col int
 }
 
 func (l *lineBreaker) Write(p []byte) (int, error) {
 	for _, c := range p {
-		l.w.Write([]byte{c})
+		l.w.WriteByte(c)
 		if l.col++; l.col == 76 {
-			l.w.Write([]byte{'\n'})
+			l.w.WriteByte('\n')
 			l.col = 0
 		}
 	}

@@ -16,35 +16,37 @@ import (
 // rollback, environment and limits, then the totals and transports.
 // Sensitive values are redacted.
 func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
-	pw := &planWriter{w: w, rd: o.Redact}
-	fmt.Fprintf(w, "fanout plan: %s\n\n", source)
+	var b strings.Builder
+	pw := &planWriter{w: &b, rd: o.Redact}
+	fmt.Fprintf(&b, "fanout plan: %s\n\n", source)
 	for i, r := range p.Roots {
 		if i > 0 {
-			fmt.Fprintln(w)
+			fmt.Fprintln(&b)
 		}
 		pw.node(r, "", "", true)
 	}
 
 	sum := planSummary(p)
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Plan: %s in %s, %s on %s; %d with a rollback.\n",
+	fmt.Fprintln(&b)
+	fmt.Fprintf(&b, "Plan: %s in %s, %s on %s; %d with a rollback.\n",
 		plural(sum.Tasks, "task"), plural(len(p.Roots), "root"), plural(sum.Pairs, "run"), plural(sum.Hosts, "host"), sum.WithRollback)
 	pre := "on"
 	if !p.Preflight {
 		pre = "off"
 	}
-	fmt.Fprintf(w, "On failure: %s. Preflight: %s.\n", p.OnFailure, pre)
+	fmt.Fprintf(&b, "On failure: %s. Preflight: %s.\n", p.OnFailure, pre)
 	if sel := selection(p); sel != "" {
-		fmt.Fprintf(w, "Selected by %s: %d of %s; left out: %s.\n", sel, len(p.Hosts),
+		fmt.Fprintf(&b, "Selected by %s: %d of %s; left out: %s.\n", sel, len(p.Hosts),
 			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
 	}
-	planTransports(w, p.Transports, o)
-	planHostVars(w, p, o.Redact)
-	fmt.Fprintln(w, "Nothing has run. `fanout apply` runs this plan.")
+	planTransports(&b, p.Transports, o)
+	planHostVars(&b, p, o.Redact)
+	fmt.Fprintln(&b, "Nothing has run. `fanout apply` runs this plan.")
+	_, _ = io.WriteString(w, b.String())
 }
 
 type planWriter struct {
-	w  io.Writer
+	w  *strings.Builder
 	rd *Redactor
 }
 

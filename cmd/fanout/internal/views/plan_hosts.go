@@ -3,7 +3,6 @@ package views
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/fanout/fanout/core"
@@ -30,7 +29,7 @@ func hostList(hosts []*core.Host) string {
 //
 // TODO(fleets): once commands read target.vars, plan shows the values per
 // host where they are used, and this section may go.
-func planHostVars(w io.Writer, p *core.Plan, rd *Redactor) {
+func planHostVars(w *strings.Builder, p *core.Plan, rd *Redactor) {
 	vars := hostVars(p)
 	type row struct {
 		vars  string

@@ -21,7 +21,7 @@ type RunEntry struct {
 // Runs lists past runs, oldest first, as a table.
 func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
 	if len(runs) == 0 {
-		fmt.Fprintf(w, "No runs recorded in %s.\n", dir)
+		_, _ = fmt.Fprintf(w, "No runs recorded in %s.\n", dir)
 		return
 	}
 	t := &table{}
@@ -37,22 +37,24 @@ func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
 		}
 		t.add(r.ID, started, status, r.File)
 	}
-	fmt.Fprint(w, t.String())
+	_, _ = io.WriteString(w, t.String())
 }
 
 // RunHeader introduces `fanout runs show` and `fanout rollback`: the run,
 // its configuration and plan, and its state.
 func RunHeader(w io.Writer, rc *core.Recovery, o Options) {
 	h := rc.Header
-	fmt.Fprintf(w, "%s %s\n", paint(o.Color, ansiBold, "Run"), h.RunID)
-	fmt.Fprintf(w, "  configuration: %s\n", h.Config)
-	fmt.Fprintf(w, "  plan:          sha256 %s\n", h.PlanHash)
-	fmt.Fprintf(w, "  started:       %s\n", h.Started.Local().Format(time.DateTime))
-	fmt.Fprintf(w, "  status:        %s\n", rc.Status())
-	fmt.Fprintf(w, "  journal:       %s\n", rc.Path)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", paint(o.Color, ansiBold, "Run"), h.RunID)
+	fmt.Fprintf(&b, "  configuration: %s\n", h.Config)
+	fmt.Fprintf(&b, "  plan:          sha256 %s\n", h.PlanHash)
+	fmt.Fprintf(&b, "  started:       %s\n", h.Started.Local().Format(time.DateTime))
+	fmt.Fprintf(&b, "  status:        %s\n", rc.Status())
+	fmt.Fprintf(&b, "  journal:       %s\n", rc.Path)
 	if rc.Truncated {
-		fmt.Fprintln(w, "  (its last line was cut short, as a crash mid-write leaves it; that line is ignored)")
+		fmt.Fprintln(&b, "  (its last line was cut short, as a crash mid-write leaves it; that line is ignored)")
 	}
+	_, _ = io.WriteString(w, b.String())
 }
 
 // RollbackPlan shows what `fanout rollback` will do, in order, before it
@@ -63,34 +65,36 @@ func RunHeader(w io.Writer, rc *core.Recovery, o Options) {
 func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo, hosts int) {
 	seen := map[string]bool{}
 	rd := o.Redact
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, paint(o.Color, ansiBold, "Rollback plan")+" (in this order, one task at a time):")
+	var b strings.Builder
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, paint(o.Color, ansiBold, "Rollback plan")+" (in this order, one task at a time):")
 	n := 0
 	for _, s := range steps {
 		switch {
 		case len(s.Hosts) == 0 && len(s.Done) > 0:
-			fmt.Fprintf(w, "  - task %s: rolled back already on %s\n", s.Task, strings.Join(s.Done, ", "))
+			fmt.Fprintf(&b, "  - task %s: rolled back already on %s\n", s.Task, strings.Join(s.Done, ", "))
 		case len(s.Hosts) == 0:
 			continue
 		case len(s.Commands) == 0:
-			fmt.Fprintf(w, "  - task %s: no rollback command, skipped (%s)\n", s.Task, strings.Join(s.Hosts, ", "))
+			fmt.Fprintf(&b, "  - task %s: no rollback command, skipped (%s)\n", s.Task, strings.Join(s.Hosts, ", "))
 		default:
 			n++
 			todo += len(s.Hosts)
 			for _, h := range s.Hosts {
 				seen[h] = true
 			}
-			fmt.Fprintf(w, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, strings.Join(s.Hosts, ", "), s.MaxHosts)
+			fmt.Fprintf(&b, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, strings.Join(s.Hosts, ", "), s.MaxHosts)
 			for _, c := range s.Commands {
-				fmt.Fprintf(w, "       $ %s\n", rd.String(c))
+				fmt.Fprintf(&b, "       $ %s\n", rd.String(c))
 			}
 			if len(s.Done) > 0 {
-				fmt.Fprintf(w, "       rolled back already on %s: skipped there\n", strings.Join(s.Done, ", "))
+				fmt.Fprintf(&b, "       rolled back already on %s: skipped there\n", strings.Join(s.Done, ", "))
 			}
 		}
 	}
 	if todo == 0 {
-		fmt.Fprintln(w, "  nothing to roll back")
+		fmt.Fprintln(&b, "  nothing to roll back")
 	}
+	_, _ = io.WriteString(w, b.String())
 	return todo, len(seen)
 }

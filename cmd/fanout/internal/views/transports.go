@@ -3,7 +3,6 @@ package views
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -22,7 +21,7 @@ import (
 //	    greeting = "hi"
 //	    token    = (sensitive)
 //	  local  (plugin 0.1.0, 2 hosts, default settings)
-func planTransports(w io.Writer, ts []*core.TransportPlan, o Options) {
+func planTransports(w *strings.Builder, ts []*core.TransportPlan, o Options) {
 	if len(ts) == 0 {
 		return
 	}

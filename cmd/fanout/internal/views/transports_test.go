@@ -1,8 +1,8 @@
 package views
 
 import (
-	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,7 +35,7 @@ func testTransportPlans() []*core.TransportPlan {
 }
 
 func TestPlanTransports(t *testing.T) {
-	var b bytes.Buffer
+	var b strings.Builder
 	planTransports(&b, testTransportPlans(), Options{Redact: NewRedactor([]string{"pa55"})})
 	want := `Transports:
   echo  (plugin 0.1.0, 1 host)

@@ -17,9 +17,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -44,10 +46,10 @@ func main() {
 	example := fs.String("example", "", "configuration whose tasks run on the fleet (default: the repository's examples/ssh.hcl)")
 	base := fs.Int("base", 0, "last octet of the first server's address, 127.0.0.BASE (default: $"+sshtest.BaseEnv+" or 100)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: sshfleet [-hosts N] [-dir DIR]\n\nRuns N test sshd servers on 127.0.0.x and an ssh-agent until Ctrl-C, and\nwrites into DIR a fanout configuration that runs examples/ssh.hcl's tasks\non them: `fanout apply DIR`.\n\n")
+		_, _ = fmt.Fprintf(fs.Output(), "Usage: sshfleet [-hosts N] [-dir DIR]\n\nRuns N test sshd servers on 127.0.0.x and an ssh-agent until Ctrl-C, and\nwrites into DIR a fanout configuration that runs examples/ssh.hcl's tasks\non them: `fanout apply DIR`.\n\n")
 		fs.PrintDefaults()
 	}
-	fs.Parse(os.Args[1:])
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: an error exits, after the usage
 	if fs.NArg() > 0 || *hosts < 1 || *hosts > 100 {
 		fs.Usage()
 		os.Exit(2)
@@ -82,10 +84,10 @@ func run(hosts, base int, dir, example string, out io.Writer) (code int) {
 	case <-ctx.Done():
 	case <-orphaned(ctx):
 		// `go run` does not pass SIGTERM on: when it dies, so does the fleet.
-		fmt.Fprintln(out, "\nsshfleet: the parent process is gone")
+		say(out, "\nsshfleet: the parent process is gone\n")
 	}
 	stop() // a second Ctrl-C kills at once
-	fmt.Fprintf(out, "\nsshfleet: stopping the servers and the agent, removing %s\n", slashed(dir))
+	say(out, "\nsshfleet: stopping the servers and the agent, removing %s\n", slashed(dir))
 	return 0
 }
 
@@ -132,26 +134,37 @@ func checkDir(dir string) error {
 }
 
 // removeConfig removes what WriteConfig wrote into dir, then dir if that
-// leaves it empty.
+// leaves it empty, saying on stderr what it could not remove.
 func removeConfig(dir string) {
 	for _, name := range []string{sshtest.HostsFile, sshtest.TasksFile, sshtest.SSHConfigFile, sshtest.SystemctlFile} {
-		os.Remove(filepath.Join(dir, filepath.FromSlash(name)))
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			say(os.Stderr, "sshfleet: %v\n", err)
+		}
 	}
-	os.RemoveAll(filepath.Join(dir, sshtest.StateDir))
-	os.Remove(filepath.Join(dir, filepath.Dir(filepath.FromSlash(sshtest.SystemctlFile))))
-	os.Remove(dir)
+	if err := os.RemoveAll(filepath.Join(dir, sshtest.StateDir)); err != nil {
+		say(os.Stderr, "sshfleet: %v\n", err)
+	}
+	// Only when empty: the operator may have put files of their own there.
+	_ = os.Remove(filepath.Join(dir, filepath.Dir(filepath.FromSlash(sshtest.SystemctlFile))))
+	_ = os.Remove(dir)
+}
+
+// say writes to the terminal sshfleet runs in; when that fails there is
+// nowhere else to say so.
+func say(w io.Writer, format string, a ...any) {
+	_, _ = fmt.Fprintf(w, format, a...)
 }
 
 func printUsage(w io.Writer, f *sshtest.Fleet, dir, example string) {
 	d := slashed(dir)
 	fo := fanoutCommand()
-	fmt.Fprintf(w, "sshfleet: %d sshd servers and an ssh-agent are running; the configuration in %s runs %s's tasks on them.\n\n", len(f.Hosts), d, exampleName(example))
+	say(w, "sshfleet: %d sshd servers and an ssh-agent are running; the configuration in %s runs %s's tasks on them.\n\n", len(f.Hosts), d, exampleName(example))
 	for _, h := range f.Hosts {
-		fmt.Fprintf(w, "  %-6s  %-21s  roles %s\n", h.Name, h.HostPort(), strings.Join(h.Roles(), ", "))
+		say(w, "  %-6s  %-21s  roles %s\n", h.Name, h.HostPort(), strings.Join(h.Roles(), ", "))
 	}
 	release := exampleDefault(filepath.Join(dir, sshtest.TasksFile), "release")
 	broken := f.Hosts[len(f.Hosts)/2].Name
-	fmt.Fprintf(w, `
+	say(w, `
 In another terminal, in this directory:
 
   %[1]s plan %[2]s
@@ -264,7 +277,11 @@ func (t *programT) TempDir() string {
 	if err != nil {
 		t.Fatalf("sshfleet: %v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(d) })
+	t.Cleanup(func() {
+		if err := os.RemoveAll(d); err != nil {
+			t.Errorf("sshfleet: %v", err)
+		}
+	})
 	return d
 }
 

@@ -1,10 +1,13 @@
-// Command crashy is a test plugin: the local transport, except that its
-// second Exec panics, which kills the plugin process mid-run.
+// Command crashy is a test plugin: the local transport, except that an
+// Exec whose command holds "crashy:panic" panics, which kills the plugin
+// process mid-run. Its commands run without the local transport's
+// supervisor (its main does not call local.SupervisorMain), as a
+// third-party plugin's would: when it dies, only fanout can end them.
 package main
 
 import (
 	"context"
-	"sync/atomic"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -14,12 +17,20 @@ import (
 
 type crashy struct {
 	*local.Transport
-	execs atomic.Int32
+}
+
+// Describe names it after its binary, as every plugin must.
+func (c *crashy) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	resp, err := c.Transport.Describe(ctx, req)
+	if err == nil {
+		resp.Name = "crashy"
+	}
+	return resp, err
 }
 
 func (c *crashy) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	if c.execs.Add(1) == 2 {
-		panic("crashy: second exec")
+	if strings.Contains(req.Command, "crashy:panic") {
+		panic("crashy: " + req.Command)
 	}
 	return c.Transport.Exec(ctx, req, out)
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/internal/pluginhost"
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/client"
+)
+
+// orphanWait bounds how long fanout waits for what a crashed plugin left
+// running to die once killed; past it, the crash says fanout cannot know.
+const orphanWait = 10 * time.Second
+
+// crashAware is a plugin's Transport as the core gets it. When a call
+// finds the plugin process dead, it first ends what the plugin left
+// running (once per process, every failing call waiting for it), then
+// returns a *core.PluginCrashError saying whether that worked: so the core
+// learns of a crash only once it may roll back.
+type crashAware struct {
+	sdk.Transport
+	plugin *pluginhost.Plugin
+
+	once    sync.Once
+	orphans error // set by once
+}
+
+// crashed turns err into a *core.PluginCrashError when it says the plugin
+// process exited, after its orphans are dealt with.
+func (c *crashAware) crashed(err error) error {
+	if !errors.Is(err, client.ErrPluginExited) {
+		return err
+	}
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), orphanWait)
+		defer cancel()
+		c.orphans = c.plugin.KillOrphans(ctx)
+	})
+	return &core.PluginCrashError{Err: err, Orphans: c.orphans}
+}
+
+func (c *crashAware) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	resp, err := c.Transport.Connect(ctx, req)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
+// ValidateHost passes the call to the plugin, which offers it when its
+// Describe says so (the core asks only then).
+func (c *crashAware) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	hv, ok := c.Transport.(sdk.HostValidator)
+	if !ok {
+		return nil, errors.New("the plugin's client cannot validate hosts")
+	}
+	resp, err := hv.ValidateHost(ctx, req)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
+func (c *crashAware) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	resp, err := c.Transport.Exec(ctx, req, out)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
