@@ -54,8 +54,9 @@ const outputGrace = time.Second
 // nothing unless it read the whole of SCRIPT. Session.Setenv is not used:
 // OpenSSH refuses every name outside AcceptEnv (Debian accepts LANG and
 // LC_* only), so FANOUT_* would not arrive, and trying costs a round trip
-// per variable. The stdin lines cost none: they follow the exec request
-// without waiting for its reply (see session.start).
+// per variable. The stdin lines follow the exec request without waiting
+// for its reply (see session.start); OpenSSH still holds them a round
+// trip, which a command list pays once for all its commands.
 //
 // A command list (ExecRequest.Commands) is one SCRIPT too, run by
 // listScript in the same shell: one session, one exec request and one

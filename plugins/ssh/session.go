@@ -132,10 +132,14 @@ func (s *session) result() (status int, signal string, ok bool) {
 // the caller (the watcher's control line: see watchScript).
 //
 // The exec request goes without asking for a reply, and input right
-// behind it: waiting for the reply first would make the command wait a
-// round trip more for its input. The data must follow the request, not
-// precede it: OpenSSH and dropbear drop data that arrives on a session
-// before its command runs; a server handles a channel's messages in order.
+// behind it, so that no wait of ours delays the command. The data must
+// follow the request, not precede it: OpenSSH and dropbear drop data that
+// arrives on a session before its command runs; a server handles a
+// channel's messages in order. OpenSSH opens a session with a zero window
+// and grants one once the command runs (session.c: a larval session has
+// nowhere to write input), so the Write waits a round trip there, as long
+// as waiting for the exec reply would; dropbear grants its window when
+// the session opens.
 // Whether the request was refused (the server could not start the shell)
 // is asked by a second exec request, with a reply, sent right after the
 // input: a server accepts one exec per session, so it refuses the second
