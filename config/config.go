@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io/fs"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -36,6 +37,12 @@ type Config struct {
 	// EvalContext resolves var.*, local.*, host.*, and the functions, for
 	// decoding the bodies kept in Transport.Config and Host.Config.
 	EvalContext *hcl.EvalContext
+	// Files is the file system the configuration was read from, and Dir
+	// its directory in it: Upload.Source is a path in Files, and the core
+	// reads uploads from there. Files is nil for a configuration built
+	// without one.
+	Files fs.FS
+	Dir   string
 }
 
 // Node is a member of a parallelize block or a root: a *Task or a
@@ -184,8 +191,16 @@ type Task struct {
 	RetryDelay time.Duration
 	// OnlyIf and Unless are commands run on each host before anything else
 	// of the task: it is skipped there when OnlyIf fails or Unless succeeds.
-	OnlyIf    []string
-	Unless    []string
+	OnlyIf []string
+	Unless []string
+	// PerHost holds Run, Rollback and Env as each host gets them, by host
+	// name, when any of them refers to target; Run, Rollback and Env are
+	// then the first host's. Nil when they are the same for every host.
+	PerHost map[string]*HostValues
+	// Files are the task's upload and download blocks as each of its
+	// hosts gets them, by host name; nil when the task has none. Blocks
+	// whose values do not depend on target share one value across hosts.
+	Files     map[string]*Files
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }

@@ -28,7 +28,7 @@ var cmpConfig = cmp.Options{
 		}
 		return a.Equals(b)
 	}),
-	cmpopts.IgnoreFields(Config{}, "EvalContext"),
+	cmpopts.IgnoreFields(Config{}, "EvalContext", "Files", "Dir"),
 	cmpopts.IgnoreFields(Host{}, "Config"),
 	cmpopts.IgnoreFields(Transport{}, "Config"),
 	cmpopts.IgnoreFields(Local{}, "Expr"),

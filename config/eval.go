@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"math/big"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -35,6 +37,19 @@ type evaluator struct {
 	// refers to them, not on every change: rebuilding the host object after
 	// each of N hosts made loading quadratic in hosts.
 	stale map[string]bool
+	// fsys and dir are the configuration's file system and its directory
+	// in it, where upload sources are read; fsys is nil when there is none.
+	fsys fs.FS
+	dir  string
+	// sensitive names the variables declared sensitive.
+	sensitive map[string]bool
+	// target is the host that target refers to while a task's values are
+	// evaluated for one host (target.go); nil otherwise. perHost is set
+	// while a task's run, rollback and env are first evaluated: an
+	// expression that refers to target is then left unknown, to be
+	// evaluated per host, where elsewhere target is an unknown variable.
+	target  *Host
+	perHost bool
 }
 
 func newEvaluator() *evaluator {
@@ -45,6 +60,7 @@ func newEvaluator() *evaluator {
 		hostRanges: make(map[string]hcl.Range),
 		ctx:        &hcl.EvalContext{Functions: Functions(), Variables: map[string]cty.Value{}},
 		stale:      make(map[string]bool),
+		sensitive:  make(map[string]bool),
 	}
 	e.sync()
 	return e
@@ -104,7 +120,30 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 	for _, tr := range expr.Variables() {
 		roots = append(roots, tr.RootName())
 	}
-	v, valDiags := expr.Value(e.context(roots))
+	ctx := e.context(roots)
+	if slices.Contains(roots, "target") {
+		switch {
+		case e.target != nil:
+			ctx = ctx.NewChild()
+			ctx.Variables = map[string]cty.Value{"target": targetObject(e.target)}
+		case e.perHost:
+			return cty.DynamicVal, diags
+		default:
+			for _, tr := range expr.Variables() {
+				if tr.RootName() == "target" {
+					return cty.DynamicVal, diags.Append(&hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "target is not available here",
+						Detail: "target is the host a task's values are for: it can be used in a task's run, rollback and env, " +
+							"and in its upload and download blocks, which are evaluated per host. Elsewhere use FANOUT_HOST " +
+							"in a command, or host.NAME for a given host.",
+						Subject: tr.SourceRange().Ptr(),
+					})
+				}
+			}
+		}
+	}
+	v, valDiags := expr.Value(ctx)
 	diags = diags.Extend(valDiags)
 	if valDiags.HasErrors() {
 		return cty.DynamicVal, diags

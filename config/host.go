@@ -156,11 +156,8 @@ func (e *evaluator) evalHostAttrs(d *hostDecl, transports map[string]*Transport)
 }
 
 // evalHostVars evaluates vars, which must be an object or a map; its
-// attributes are the host's own values.
-//
-// TODO(fleets): expose them to commands as target.vars.NAME once target
-// exists (DESIGN.md, "Rollouts, files, privilege and fleets"); until then
-// they are kept on the Host and shown by plan.
+// attributes are the host's own values, which a task's run, rollback, env
+// and file blocks read as target.vars.NAME (target.go).
 func (e *evaluator) evalHostVars(d *hostDecl) hcl.Diagnostics {
 	v, ok, diags := e.attrValue(d.vars)
 	if !ok {

@@ -92,109 +92,141 @@ func rangeAt(name string, src []byte, offset, n int) *hcl.Range {
 // Where it misreads a malformed file, the count it keeps is still bounded
 // by the brackets present, and the parser reports the real mistake.
 func nestingScan(src []byte) (offset int, what string) {
-	const (
-		code = iota
-		quoted
-		heredoc
-	)
-	// frame is an open bracket or interpolation; for an interpolation,
-	// the mode and heredoc terminator to go back to when it closes.
-	type frame struct {
-		interp bool
-		mode   int
-		term   []byte
-	}
-	var stack []frame
-	mode := code
-	var term []byte    // the open heredoc's terminator
-	lineStart := false // in a heredoc, at the start of a line
-	unary := 0         // consecutive unary operators
-
-	push := func(f frame) bool {
-		stack = append(stack, f)
-		return len(stack) > MaxNesting
-	}
+	s := &nestScanner{src: src}
 	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch mode {
-		case code:
-			if c == '-' || c == '!' {
-				if unary++; unary > MaxNesting {
-					return i, "unary operators"
-				}
-				continue
-			}
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				unary = 0
-			}
-			switch {
-			case c == '#' || c == '/' && i+1 < len(src) && src[i+1] == '/':
-				for i < len(src) && src[i] != '\n' {
-					i++
-				}
-			case c == '/' && i+1 < len(src) && src[i+1] == '*':
-				end := bytes.Index(src[i+2:], []byte("*/"))
-				if end < 0 {
-					return -1, ""
-				}
-				i += 2 + end + 1
-			case c == '"':
-				mode = quoted
-			case c == '<' && i+1 < len(src) && src[i+1] == '<':
-				if t, n := heredocStart(src[i+2:]); t != nil {
-					mode, term, lineStart = heredoc, t, true
-					i += 2 + n // at the newline
-				}
-			case c == '(' || c == '[' || c == '{':
-				if push(frame{}) {
-					return i, "brackets and interpolations"
-				}
-			case c == ')' || c == ']' || c == '}':
-				if len(stack) == 0 {
-					continue
-				}
-				f := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				if f.interp {
-					mode, term = f.mode, f.term
-				}
-			}
-		case quoted, heredoc:
-			if mode == heredoc && lineStart {
-				lineStart = false
-				end := bytes.IndexByte(src[i:], '\n')
-				if end < 0 {
-					end = len(src) - i
-				}
-				if bytes.Equal(bytes.TrimSpace(src[i:i+end]), term) {
-					mode, term = code, nil
-					i += end
-					continue
-				}
-			}
-			switch {
-			case c == '\\' && mode == quoted:
-				i++
-			case c == '"' && mode == quoted:
-				mode = code
-			case c == '\n':
-				if mode == quoted {
-					mode = code // an unterminated string: the parser says so
-				} else {
-					lineStart = true
-				}
-			case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == c && i+2 < len(src) && src[i+2] == '{':
-				i += 2 // $${ and %%{ are literal
-			case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
-				if push(frame{interp: true, mode: mode, term: term}) {
-					return i, "brackets and interpolations"
-				}
-				mode = code
-				i++
-			}
+		if s.mode == scanCode {
+			i, what = s.code(i)
+		} else {
+			i, what = s.text(i)
+		}
+		if what != "" {
+			return i, what
 		}
 	}
 	return -1, ""
+}
+
+// The modes of nestScanner: in code, or in the text of a quoted string
+// or of a heredoc.
+const (
+	scanCode = iota
+	scanQuoted
+	scanHeredoc
+)
+
+// nestScanner is the state of nestingScan, whose steps are one byte in
+// each mode: code, or text (quoted or heredoc).
+type nestScanner struct {
+	src []byte
+	// stack holds the open brackets and interpolations.
+	stack     []nestFrame
+	mode      int
+	term      []byte // the open heredoc's terminator
+	lineStart bool   // in a heredoc, at the start of a line
+	unary     int    // consecutive unary operators
+}
+
+// nestFrame is an open bracket or interpolation; for an interpolation,
+// the mode and heredoc terminator to go back to when it closes.
+type nestFrame struct {
+	interp bool
+	mode   int
+	term   []byte
+}
+
+// push opens f and reports whether that nests too deep.
+func (s *nestScanner) push(f nestFrame) bool {
+	s.stack = append(s.stack, f)
+	return len(s.stack) > MaxNesting
+}
+
+// code reads the byte at i, in code, and what follows it where that is
+// one token (a comment, "<<" and a heredoc's first line). It returns the
+// index of the last byte it read, and what nests too deep there, if any.
+func (s *nestScanner) code(i int) (int, string) {
+	src, c := s.src, s.src[i]
+	if c == '-' || c == '!' {
+		if s.unary++; s.unary > MaxNesting {
+			return i, "unary operators"
+		}
+		return i, ""
+	}
+	if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+		s.unary = 0
+	}
+	switch {
+	case c == '#' || c == '/' && i+1 < len(src) && src[i+1] == '/':
+		for i < len(src) && src[i] != '\n' {
+			i++
+		}
+	case c == '/' && i+1 < len(src) && src[i+1] == '*':
+		end := bytes.Index(src[i+2:], []byte("*/"))
+		if end < 0 {
+			return len(src), "" // an unterminated comment ends the scan
+		}
+		i += 2 + end + 1
+	case c == '"':
+		s.mode = scanQuoted
+	case c == '<' && i+1 < len(src) && src[i+1] == '<':
+		if t, n := heredocStart(src[i+2:]); t != nil {
+			s.mode, s.term, s.lineStart = scanHeredoc, t, true
+			i += 2 + n // at the newline
+		}
+	case c == '(' || c == '[' || c == '{':
+		if s.push(nestFrame{}) {
+			return i, "brackets and interpolations"
+		}
+	case c == ')' || c == ']' || c == '}':
+		if len(s.stack) == 0 {
+			return i, ""
+		}
+		f := s.stack[len(s.stack)-1]
+		s.stack = s.stack[:len(s.stack)-1]
+		if f.interp {
+			s.mode, s.term = f.mode, f.term
+		}
+	}
+	return i, ""
+}
+
+// text reads the byte at i in a quoted string or a heredoc, with what
+// follows it where that is one token (an escape, a heredoc's last line,
+// "${"). It returns the index of the last byte it read, and what nests
+// too deep there, if any.
+func (s *nestScanner) text(i int) (int, string) {
+	src, c := s.src, s.src[i]
+	if s.mode == scanHeredoc && s.lineStart {
+		s.lineStart = false
+		end := bytes.IndexByte(src[i:], '\n')
+		if end < 0 {
+			end = len(src) - i
+		}
+		if bytes.Equal(bytes.TrimSpace(src[i:i+end]), s.term) {
+			s.mode, s.term = scanCode, nil
+			return i + end, ""
+		}
+	}
+	switch {
+	case c == '\\' && s.mode == scanQuoted:
+		i++
+	case c == '"' && s.mode == scanQuoted:
+		s.mode = scanCode
+	case c == '\n':
+		if s.mode == scanQuoted {
+			s.mode = scanCode // an unterminated string: the parser says so
+		} else {
+			s.lineStart = true
+		}
+	case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == c && i+2 < len(src) && src[i+2] == '{':
+		i += 2 // $${ and %%{ are literal
+	case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
+		if s.push(nestFrame{interp: true, mode: s.mode, term: s.term}) {
+			return i, "brackets and interpolations"
+		}
+		s.mode = scanCode
+		i++
+	}
+	return i, ""
 }
 
 // heredocStart reads what follows "<<" in code: an optional "-", an

@@ -56,7 +56,27 @@ func (n *valueNode) exprs() []hcl.Expression {
 // what it refers to, reporting cycles. Members of a cycle stay unknown, so
 // what depends on them is skipped without more errors.
 func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, transports map[string]*Transport) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+	order, broken, diags := orderValues(valueGraph(locals, hosts))
+	for _, n := range order {
+		if broken[n] {
+			continue
+		}
+		if n.local != nil {
+			v, d := e.value(n.local.Expr)
+			diags = diags.Extend(d)
+			n.local.Value = v
+			e.locals[n.local.Name] = v
+			e.stale["local"] = true
+		} else {
+			diags = diags.Extend(e.evalHost(n.host, transports))
+		}
+	}
+	return diags
+}
+
+// valueGraph returns the nodes of locals and hosts, in declaration order,
+// each with the nodes its expressions refer to.
+func valueGraph(locals []*Local, hosts []*hostDecl) []*valueNode {
 	nodes := make([]*valueNode, 0, len(locals)+len(hosts))
 	byKey := make(map[string]*valueNode)
 	for _, l := range locals {
@@ -68,52 +88,63 @@ func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, trans
 		nodes, byKey[n.key] = append(nodes, n), n
 	}
 	for _, n := range nodes {
-		seen := make(map[*valueNode]bool)
-		add := func(dep *valueNode, rng hcl.Range) {
-			if dep != nil && !seen[dep] {
-				seen[dep] = true
-				n.deps, n.depRefs = append(n.deps, dep), append(n.depRefs, rng)
-			}
+		n.link(nodes, byKey)
+	}
+	return nodes
+}
+
+// link sets n's deps: the nodes, of all nodes, that its expressions refer
+// to, each once.
+func (n *valueNode) link(nodes []*valueNode, byKey map[string]*valueNode) {
+	seen := make(map[*valueNode]bool)
+	add := func(dep *valueNode, rng hcl.Range) {
+		if dep != nil && !seen[dep] {
+			seen[dep] = true
+			n.deps, n.depRefs = append(n.deps, dep), append(n.depRefs, rng)
 		}
-		for _, expr := range n.exprs() {
-			for _, tr := range expr.Variables() {
-				root := tr.RootName()
-				if root != "local" && root != "host" {
+	}
+	for _, expr := range n.exprs() {
+		for _, tr := range expr.Variables() {
+			root := tr.RootName()
+			if root != "local" && root != "host" {
+				continue
+			}
+			if name, rng, ok := traversalName(tr); ok {
+				if dep := byKey[root+"."+name]; dep != nil || root == "local" {
+					add(dep, rng)
 					continue
 				}
-				if name, rng, ok := traversalName(tr); ok {
-					if dep := byKey[root+"."+name]; dep != nil || root == "local" {
-						add(dep, rng)
-						continue
-					}
-					// Not a host block's name: maybe a host a for_each
-					// makes, known only once every such block is evaluated.
-					for _, dep := range nodes {
-						if dep.host != nil && dep.host.forEach != nil && dep != n {
-							add(dep, rng)
-						}
-					}
-					continue
-				}
-				// A bare `local` or `host` is the whole object: every one.
+				// Not a host block's name: maybe a host a for_each
+				// makes, known only once every such block is evaluated.
 				for _, dep := range nodes {
-					if strings.HasPrefix(dep.key, root+".") {
-						add(dep, tr.SourceRange())
+					if dep.host != nil && dep.host.forEach != nil && dep != n {
+						add(dep, rng)
 					}
+				}
+				continue
+			}
+			// A bare `local` or `host` is the whole object: every one.
+			for _, dep := range nodes {
+				if strings.HasPrefix(dep.key, root+".") {
+					add(dep, tr.SourceRange())
 				}
 			}
 		}
 	}
+}
 
-	// Depth-first, in declaration order, so independent values keep it.
+// orderValues orders nodes so that each comes after its deps: depth-first,
+// in declaration order, so independent values keep it. It reports each
+// cycle, and returns the members of cycles as broken.
+func orderValues(nodes []*valueNode) (order []*valueNode, broken map[*valueNode]bool, diags hcl.Diagnostics) {
 	const (
 		unvisited = iota
 		visiting
 		done
 	)
 	state := make(map[*valueNode]int)
-	broken := make(map[*valueNode]bool)
-	var order, stack []*valueNode
+	broken = make(map[*valueNode]bool)
+	var stack []*valueNode
 	var visit func(n *valueNode)
 	visit = func(n *valueNode) {
 		state[n] = visiting
@@ -139,22 +170,7 @@ func (e *evaluator) evalLocalsAndHosts(locals []*Local, hosts []*hostDecl, trans
 			visit(n)
 		}
 	}
-
-	for _, n := range order {
-		if broken[n] {
-			continue
-		}
-		if n.local != nil {
-			v, d := e.value(n.local.Expr)
-			diags = diags.Extend(d)
-			n.local.Value = v
-			e.locals[n.local.Name] = v
-			e.stale["local"] = true
-		} else {
-			diags = diags.Extend(e.evalHost(n.host, transports))
-		}
-	}
-	return diags
+	return order, broken, diags
 }
 
 // valueCycle reports locals and hosts that refer to each other in a loop;

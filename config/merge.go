@@ -15,148 +15,207 @@ import (
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
 //
-// file() reads relative to dir in fsys: the configuration's directory.
+// file(), templatefile() and upload sources read relative to dir in fsys:
+// the configuration's directory.
 func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	cfg := &Config{Transports: make(map[string]*Transport)}
-	e := newEvaluator()
-	e.ctx.Functions["file"] = fileFunc(fsys, dir)
-
-	// The first declaration of a name wins; later ones are reported and
-	// dropped, so references still resolve.
-	var settings *settingsDecl
-	var variables []*variableDecl
-	var transports []*transportDecl
-	var hosts []*hostDecl
-	var tasks []*taskDecl
-	var groups []*groupDecl
-	var nodes []Node
-	declared := make(declarations)
-	taskByName := make(map[string]*Task)
-	groupByName := make(map[string]*groupDecl)
+	b := &builder{
+		cfg:         &Config{Transports: make(map[string]*Transport)},
+		e:           newEvaluator(),
+		declared:    make(declarations),
+		taskByName:  make(map[string]*Task),
+		groupByName: make(map[string]*groupDecl),
+	}
+	b.e.ctx.Functions["file"] = fileFunc(fsys, dir)
+	b.e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
+	b.cfg.Files, b.cfg.Dir = fsys, dir
+	b.e.fsys, b.e.dir = fsys, dir
 
 	for _, f := range files {
-		for _, s := range f.settings {
-			if settings != nil {
-				diags = diags.Append(&hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate fanout block",
-					Detail: fmt.Sprintf("A fanout block was already given at %s. A configuration has one fanout block "+
-						"at most, across all its files; merge the two.", settings.DeclRange),
-					Subject: s.DeclRange.Ptr(),
-				})
-				continue
-			}
-			settings = s
-		}
-		for _, v := range f.variables {
-			if d := declared.add("variable", v.v.Name, v.v.NameRange, v.v.DeclRange); d != nil {
-				diags = diags.Append(d)
-				continue
-			}
-			variables = append(variables, v)
-			cfg.Variables = append(cfg.Variables, v.v)
-		}
-		for _, l := range f.locals {
-			if d := declared.add("local value", l.Name, l.NameRange, l.DeclRange); d != nil {
-				diags = diags.Append(d)
-				continue
-			}
-			cfg.Locals = append(cfg.Locals, l)
-			e.locals[l.Name] = cty.DynamicVal
-		}
-		for _, t := range f.transports {
-			if d := declared.add("transport", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
-				diags = diags.Append(d)
-				continue
-			}
-			cfg.Transports[t.t.Name] = t.t
-			transports = append(transports, t)
-		}
-		for _, h := range f.hosts {
-			if d := declared.add("host", h.h.Name, h.h.NameRange, h.h.DeclRange); d != nil {
-				diags = diags.Append(d)
-				continue
-			}
-			hosts = append(hosts, h)
-			if h.forEach == nil {
-				e.hosts[h.h.Name] = cty.DynamicVal
-				e.hostRanges[h.h.Name] = h.h.NameRange
-			}
-		}
-
-		// Tasks and groups, interleaved as in the file, are the candidate
-		// roots, whose order is the run order.
-		var fileNodes []Node
-		for _, t := range f.tasks {
-			if d := declared.add("task", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
-				diags = diags.Append(d)
-				continue
-			}
-			taskByName[t.t.Name] = t.t
-			tasks = append(tasks, t)
-			cfg.Tasks = append(cfg.Tasks, t.t)
-			fileNodes = append(fileNodes, t.t)
-		}
-		for _, g := range f.groups {
-			if name := g.group.Name; name != "" {
-				if d := declared.add("parallelize", name, g.group.NameRange, g.group.DeclRange); d != nil {
-					diags = diags.Append(d)
-					continue
-				}
-				groupByName[name] = g
-			}
-			groups = append(groups, g)
-			cfg.Groups = append(cfg.Groups, g.group)
-			fileNodes = append(fileNodes, g.group)
-		}
-		slices.SortStableFunc(fileNodes, func(a, b Node) int { return a.Range().Start.Byte - b.Range().Start.Byte })
-		nodes = append(nodes, fileNodes...)
+		b.declareSettings(f)
+		b.declareValues(f)
+		b.declareNodes(f)
 	}
+	b.evalVariables(opts)
+	b.evalLocalsAndHosts()
+	b.evalSettingsAndTransports()
+	b.evalTasksAndGroups()
 
-	diags = diags.Extend(assignVariables(variables, withEnvVars(variables, opts.EnvVars, opts.Vars), opts.Values))
-	for _, v := range variables {
-		e.vars[v.v.Name] = v.v.Value
+	roots, diags := resolveGroups(b.nodes, b.taskByName, b.groups, b.groupByName)
+	b.diags = b.diags.Extend(diags)
+	b.cfg.Roots = roots
+	b.cfg.EvalContext = b.e.context(allRoots)
+	return b.cfg, b.diags
+}
+
+// builder is the state of buildConfig's steps: the Config being built, the
+// evaluator its expressions are evaluated in, and the declarations kept.
+// The first declaration of a name wins; later ones are reported and
+// dropped, so references still resolve.
+type builder struct {
+	cfg   *Config
+	e     *evaluator
+	diags hcl.Diagnostics
+
+	declared   declarations
+	settings   *settingsDecl
+	variables  []*variableDecl
+	transports []*transportDecl
+	hosts      []*hostDecl
+	tasks      []*taskDecl
+	groups     []*groupDecl
+	// nodes are the tasks and groups of all files, the candidate roots,
+	// in the run order: each file's in source order, files in order.
+	nodes       []Node
+	taskByName  map[string]*Task
+	groupByName map[string]*groupDecl
+}
+
+// declareSettings keeps the first fanout block of all files.
+func (b *builder) declareSettings(f *file) {
+	for _, s := range f.settings {
+		if b.settings != nil {
+			b.diags = b.diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate fanout block",
+				Detail: fmt.Sprintf("A fanout block was already given at %s. A configuration has one fanout block "+
+					"at most, across all its files; merge the two.", b.settings.DeclRange),
+				Subject: s.DeclRange.Ptr(),
+			})
+			continue
+		}
+		b.settings = s
 	}
+}
 
-	if len(hosts) == 0 {
+// declareValues declares the variables, locals, transports and hosts of f,
+// in that order. Locals and single hosts are unknown until evaluated.
+func (b *builder) declareValues(f *file) {
+	for _, v := range f.variables {
+		if d := b.declared.add("variable", v.v.Name, v.v.NameRange, v.v.DeclRange); d != nil {
+			b.diags = b.diags.Append(d)
+			continue
+		}
+		b.variables = append(b.variables, v)
+		b.cfg.Variables = append(b.cfg.Variables, v.v)
+	}
+	for _, l := range f.locals {
+		if d := b.declared.add("local value", l.Name, l.NameRange, l.DeclRange); d != nil {
+			b.diags = b.diags.Append(d)
+			continue
+		}
+		b.cfg.Locals = append(b.cfg.Locals, l)
+		b.e.locals[l.Name] = cty.DynamicVal
+	}
+	for _, t := range f.transports {
+		if d := b.declared.add("transport", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
+			b.diags = b.diags.Append(d)
+			continue
+		}
+		b.cfg.Transports[t.t.Name] = t.t
+		b.transports = append(b.transports, t)
+	}
+	for _, h := range f.hosts {
+		if d := b.declared.add("host", h.h.Name, h.h.NameRange, h.h.DeclRange); d != nil {
+			b.diags = b.diags.Append(d)
+			continue
+		}
+		b.hosts = append(b.hosts, h)
+		if h.forEach == nil {
+			b.e.hosts[h.h.Name] = cty.DynamicVal
+			b.e.hostRanges[h.h.Name] = h.h.NameRange
+		}
+	}
+}
+
+// declareNodes declares the tasks and groups of f. Interleaved as in the
+// file, they are candidate roots, whose order is the run order.
+func (b *builder) declareNodes(f *file) {
+	var fileNodes []Node
+	for _, t := range f.tasks {
+		if d := b.declared.add("task", t.t.Name, t.t.NameRange, t.t.DeclRange); d != nil {
+			b.diags = b.diags.Append(d)
+			continue
+		}
+		b.taskByName[t.t.Name] = t.t
+		b.tasks = append(b.tasks, t)
+		b.cfg.Tasks = append(b.cfg.Tasks, t.t)
+		fileNodes = append(fileNodes, t.t)
+	}
+	for _, g := range f.groups {
+		if name := g.group.Name; name != "" {
+			if d := b.declared.add("parallelize", name, g.group.NameRange, g.group.DeclRange); d != nil {
+				b.diags = b.diags.Append(d)
+				continue
+			}
+			b.groupByName[name] = g
+		}
+		b.groups = append(b.groups, g)
+		b.cfg.Groups = append(b.cfg.Groups, g.group)
+		fileNodes = append(fileNodes, g.group)
+	}
+	slices.SortStableFunc(fileNodes, func(x, y Node) int { return x.Range().Start.Byte - y.Range().Start.Byte })
+	b.nodes = append(b.nodes, fileNodes...)
+}
+
+// evalVariables gives the variables their values: from opts, the
+// environment, or their defaults.
+func (b *builder) evalVariables(opts LoadOptions) {
+	b.diags = b.diags.Extend(assignVariables(b.variables, withEnvVars(b.variables, opts.EnvVars, opts.Vars), opts.Values))
+	for _, v := range b.variables {
+		b.e.vars[v.v.Name] = v.v.Value
+	}
+}
+
+// evalLocalsAndHosts evaluates the locals and the host blocks, which may
+// refer to each other; without host blocks the configuration has the
+// implicit host.
+func (b *builder) evalLocalsAndHosts() {
+	if len(b.hosts) == 0 {
 		h := ImplicitHost()
-		cfg.Hosts = []*Host{h}
-		e.hosts[h.Name] = hostObject(h.Name, cty.StringVal(h.Address), cty.ListValEmpty(cty.String))
+		b.cfg.Hosts = []*Host{h}
+		b.e.hosts[h.Name] = hostObject(h.Name, cty.StringVal(h.Address), cty.ListValEmpty(cty.String))
 	}
-	e.sync()
-	diags = diags.Extend(e.evalLocalsAndHosts(cfg.Locals, hosts, cfg.Transports))
+	b.e.sync()
+	b.diags = b.diags.Extend(b.e.evalLocalsAndHosts(b.cfg.Locals, b.hosts, b.cfg.Transports))
 	// The instances of for_each blocks are known now; hosts keep the
 	// order of their blocks.
-	for _, h := range hosts {
-		cfg.Hosts = append(cfg.Hosts, h.hosts()...)
+	for _, h := range b.hosts {
+		b.cfg.Hosts = append(b.cfg.Hosts, h.hosts()...)
 	}
+}
 
-	var s hcl.Diagnostics
-	cfg.Settings, s = e.evalSettings(settings)
-	diags = diags.Extend(s)
-	for _, t := range transports {
-		diags = diags.Extend(e.evalTransport(t))
+// evalSettingsAndTransports evaluates the fanout block and the transports.
+func (b *builder) evalSettingsAndTransports() {
+	var diags hcl.Diagnostics
+	b.cfg.Settings, diags = b.e.evalSettings(b.settings)
+	b.diags = b.diags.Extend(diags)
+	for _, t := range b.transports {
+		b.diags = b.diags.Extend(b.e.evalTransport(t))
 	}
-	hostIdx := newHostIndex(cfg.Hosts, e.hosts)
-	for _, h := range hosts {
+}
+
+// evalTasksAndGroups evaluates the tasks, against the hosts now known, and
+// the groups' thread counts.
+func (b *builder) evalTasksAndGroups() {
+	hostIdx := newHostIndex(b.cfg.Hosts, b.e.hosts)
+	for _, h := range b.hosts {
 		if h.forEach != nil {
 			// The label is a role even of a block that makes no host.
 			hostIdx.roles[h.h.Name] = true
 			hostIdx.complete = hostIdx.complete && !h.unknown
 		}
 	}
-	for _, t := range tasks {
-		diags = diags.Extend(e.evalTask(t, hostIdx))
+	for _, v := range b.cfg.Variables {
+		if v.Sensitive {
+			b.e.sensitive[v.Name] = true
+		}
 	}
-	for _, g := range groups {
-		diags = diags.Extend(e.evalGroupThreads(g, cfg.Settings))
+	for _, t := range b.tasks {
+		b.diags = b.diags.Extend(b.e.evalTask(t, hostIdx))
 	}
-
-	cfg.Roots, s = resolveGroups(nodes, taskByName, groups, groupByName)
-	diags = diags.Extend(s)
-	cfg.EvalContext = e.context(allRoots)
-	return cfg, diags
+	for _, g := range b.groups {
+		b.diags = b.diags.Extend(b.e.evalGroupThreads(g, b.cfg.Settings))
+	}
 }
 
 // declarations are where each name of each kind was first declared, by

@@ -162,43 +162,36 @@ func quotedList(names []string) string {
 // contains itself, directly or not. It returns the roots: the nodes no group
 // references, in declaration order.
 func resolveGroups(nodes []Node, tasks map[string]*Task, groups []*groupDecl, named map[string]*groupDecl) ([]Node, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-
-	// parent of each member, and the reference that made it one.
-	type membership struct {
-		group *groupDecl
-		ref   reference
+	parents, diags := linkMembers(groups, tasks, named)
+	diags = diags.Extend(cutCycles(groups, parents))
+	var roots []Node
+	for _, n := range nodes {
+		if _, ok := parents[n]; !ok {
+			roots = append(roots, n)
+		}
 	}
-	parents := make(map[Node]membership)
+	return roots, diags
+}
 
+// membership is the parent group of a member, and the reference that made
+// it one.
+type membership struct {
+	group *groupDecl
+	ref   reference
+}
+
+// linkMembers fills every group's Members from its references, and returns
+// the parent of each member. A member referenced a second time is reported
+// and left in its first group.
+func linkMembers(groups []*groupDecl, tasks map[string]*Task, named map[string]*groupDecl) (map[Node]membership, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	parents := make(map[Node]membership)
 	for _, g := range groups {
 		for _, ref := range g.refs {
-			var member Node
-			switch ref.kind {
-			case "task":
-				t, ok := tasks[ref.name]
-				if !ok {
-					diags = diags.Append(undeclaredMember(ref, slices.Collect(maps.Keys(tasks))))
-					continue
-				}
-				member = t
-			case "parallelize":
-				inner, ok := named[ref.name]
-				if !ok {
-					diags = diags.Append(undeclaredMember(ref, slices.Collect(maps.Keys(named))))
-					continue
-				}
-				if inner == g {
-					diags = diags.Append(&hcl.Diagnostic{
-						Severity: hcl.DiagError,
-						Summary:  fmt.Sprintf("Parallelize %q contains itself", g.group.Name),
-						Detail: fmt.Sprintf("The tasks list of parallelize %q names the block itself. "+
-							"A group cannot run inside itself; remove %s from the list.", g.group.Name, ref),
-						Subject: ref.rng.Ptr(),
-					})
-					continue
-				}
-				member = inner.group
+			member, d := memberOf(g, ref, tasks, named)
+			if d != nil {
+				diags = diags.Append(d)
+				continue
 			}
 			if prev, dup := parents[member]; dup {
 				diags = diags.Append(twoPlaces(ref, g, prev.ref, prev.group))
@@ -208,10 +201,45 @@ func resolveGroups(nodes []Node, tasks map[string]*Task, groups []*groupDecl, na
 			g.group.Members = append(g.group.Members, member)
 		}
 	}
+	return parents, diags
+}
 
-	// Every node has at most one parent now, so following parents from a
-	// group either ends at a root or comes back around a cycle. Each cycle
-	// is reported once, at its member declared first.
+// memberOf is the task or group that ref, in the tasks list of g, names;
+// or why it names none.
+func memberOf(g *groupDecl, ref reference, tasks map[string]*Task, named map[string]*groupDecl) (Node, *hcl.Diagnostic) {
+	switch ref.kind {
+	case "task":
+		t, ok := tasks[ref.name]
+		if !ok {
+			return nil, undeclaredMember(ref, slices.Collect(maps.Keys(tasks)))
+		}
+		return t, nil
+	case "parallelize":
+		inner, ok := named[ref.name]
+		if !ok {
+			return nil, undeclaredMember(ref, slices.Collect(maps.Keys(named)))
+		}
+		if inner == g {
+			return nil, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Parallelize %q contains itself", g.group.Name),
+				Detail: fmt.Sprintf("The tasks list of parallelize %q names the block itself. "+
+					"A group cannot run inside itself; remove %s from the list.", g.group.Name, ref),
+				Subject: ref.rng.Ptr(),
+			}
+		}
+		return inner.group, nil
+	}
+	return nil, nil
+}
+
+// cutCycles reports the groups that contain themselves through other
+// groups, and cuts each such loop. Every node has at most one parent now,
+// so following parents from a group either ends at a root or comes back
+// around a cycle. Each cycle is reported once, at its member declared
+// first.
+func cutCycles(groups []*groupDecl, parents map[Node]membership) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	reported := make(map[*groupDecl]bool)
 	for _, g := range groups {
 		if reported[g] {
@@ -248,14 +276,7 @@ func resolveGroups(nodes []Node, tasks map[string]*Task, groups []*groupDecl, na
 			cur = m.group
 		}
 	}
-
-	var roots []Node
-	for _, n := range nodes {
-		if _, ok := parents[n]; !ok {
-			roots = append(roots, n)
-		}
-	}
-	return roots, diags
+	return diags
 }
 
 func undeclaredMember(ref reference, names []string) *hcl.Diagnostic {

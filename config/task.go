@@ -19,6 +19,8 @@ type taskDecl struct {
 	t     *Task
 	attrs hcl.Attributes
 	check *checkDecl
+	// uploads and downloads are the task's file blocks (transfer.go).
+	uploads, downloads []*fileDecl
 }
 
 func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
@@ -32,7 +34,19 @@ func decodeTaskBlock(block *hcl.Block) (*taskDecl, hcl.Diagnostics) {
 	diags = diags.Extend(d)
 	check, d := decodeCheckBlocks(t.Name, content.Blocks.OfType("check"))
 	diags = diags.Extend(d)
-	return &taskDecl{t: t, attrs: content.Attributes, check: check}, diags
+	td := &taskDecl{t: t, attrs: content.Attributes, check: check}
+	td.uploads, td.downloads, d = decodeFileBlocks(content.Blocks)
+	diags = diags.Extend(d)
+	if td.attrs["run"] == nil && !td.hasFiles() {
+		// run may be left out only by a task that transfers files.
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required argument",
+			Detail:   "The argument \"run\" is required, but no definition was found.",
+			Subject:  block.Body.MissingItemRange().Ptr(),
+		})
+	}
+	return td, diags
 }
 
 // evalTask evaluates a task's attributes and selects its hosts.
@@ -48,6 +62,9 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 
 	diags = diags.Extend(e.evalOn(d, hosts))
 
+	// Values that refer to target are left for evalPerHost.
+	e.perHost = true
+	defer func() { e.perHost = false }()
 	run, ok, dd := e.commands(d, d.attrs["run"])
 	diags = diags.Extend(dd)
 	if ok {
@@ -68,6 +85,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	if ok && len(rollback) > 0 {
 		t.Rollback = rollback
 	}
+	e.perHost = false // target is for run, rollback and env only
 
 	s, ok, dd = e.stringAttr(d.attrs["timeout"])
 	diags = diags.Extend(dd)
@@ -98,7 +116,11 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 		t.MaxHosts = n
 	}
 
+	e.perHost = true
 	diags = diags.Extend(e.evalEnv(d))
+	e.perHost = false
+	diags = diags.Extend(e.evalPerHost(d))
+	diags = diags.Extend(e.evalFiles(d))
 	diags = diags.Extend(e.evalRollout(d))
 	return diags
 }
@@ -367,7 +389,7 @@ var taskSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "description"},
 		{Name: "on"},
-		{Name: "run", Required: true},
+		{Name: "run"}, // required unless the task has file blocks
 		{Name: "rollback"},
 		{Name: "timeout"},
 		{Name: "max_hosts"},
@@ -382,5 +404,7 @@ var taskSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check"},
+		{Type: "upload"},
+		{Type: "download"},
 	},
 }

@@ -90,6 +90,11 @@ type run struct {
 	ctx        context.Context
 	execCtx    context.Context
 	cancelExec context.CancelFunc
+	// transfers is cancelled by the operator's first interrupt, which
+	// stops file transfers at once (commands get SIGINT and a grace);
+	// interruptTransfers cancels it.
+	transfers          context.Context
+	interruptTransfers context.CancelFunc
 
 	events     chan Event
 	dispatched chan struct{}
@@ -136,6 +141,7 @@ type hostConn struct {
 
 func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 	execCtx, cancel := context.WithCancel(ctx)
+	transfers, stopTransfers := context.WithCancel(execCtx)
 	return &run{
 		plan:       plan,
 		opts:       opts,
@@ -143,16 +149,19 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		ctx:        ctx,
 		execCtx:    execCtx,
 		cancelExec: cancel,
-		events:     make(chan Event, 64),
-		ahead:      newSemaphore(max(2, runtime.NumCPU())),
-		asker:      &asker{input: opts.Input},
-		dispatched: make(chan struct{}),
-		units:      map[unitKey]*UnitResult{},
-		started:    map[*TaskNode][]*Host{},
-		running:    map[string]sdk.Transport{},
-		inflight:   map[string]inflightExec{},
-		crashes:    map[string]*pluginCrash{},
-		conns:      map[string]*hostConn{},
+		transfers:  transfers,
+
+		interruptTransfers: stopTransfers,
+		events:             make(chan Event, 64),
+		ahead:              newSemaphore(max(2, runtime.NumCPU())),
+		asker:              &asker{input: opts.Input},
+		dispatched:         make(chan struct{}),
+		units:              map[unitKey]*UnitResult{},
+		started:            map[*TaskNode][]*Host{},
+		running:            map[string]sdk.Transport{},
+		inflight:           map[string]inflightExec{},
+		crashes:            map[string]*pluginCrash{},
+		conns:              map[string]*hostConn{},
 	}
 }
 
@@ -342,6 +351,8 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 	r.mu.Lock()
 	r.interrupted = true
 	r.stopping = true
+	// Transfers have no signal to take: the first interrupt ends them.
+	r.interruptTransfers()
 	if r.cause == "" {
 		r.cause = "interrupted by the operator"
 	} else {

@@ -18,11 +18,17 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	if res, done := r.conditions(ctx, tr, t, h); done {
 		return res
 	}
+	// Uploads are part of the pair, before its commands and once, whatever
+	// the retries: one that fails fails the pair, and the task's rollback
+	// applies (files.go).
+	if res, ok := r.uploads(ctx, tr, t, h); !ok {
+		return res
+	}
 	of := t.Retries + 1
 	var res PhaseResult
 	for a := 1; ; a++ {
 		// The task's timeout counts per attempt: runCommands starts it anew.
-		res = r.runCommands(ctx, tr, t, h, PhaseRun, t.Run)
+		res = r.runCommands(ctx, tr, t, h, PhaseRun, t.Commands(h.Name, PhaseRun))
 		res.Attempts = a
 		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isInterrupted() {
 			break
@@ -36,10 +42,18 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 			break
 		}
 	}
-	if res.Status != StatusOK || t.Check == nil {
+	if res.Status == StatusOK && t.Check != nil {
+		res = r.check(ctx, tr, t, h, res)
+	}
+	if res.Status != StatusOK {
 		return res
 	}
-	return r.check(ctx, tr, t, h, res)
+	// Downloads come last, from a host that passed its check.
+	if fres, ok := r.downloads(ctx, tr, t, h); !ok {
+		fres.Attempts = res.Attempts
+		return fres
+	}
+	return res
 }
 
 // retryable reports whether another attempt may end differently: a

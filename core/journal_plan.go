@@ -105,6 +105,16 @@ type JournalTask struct {
 	TimeoutMS int64             `json:"timeout_ms,omitempty"`
 	MaxHosts  int               `json:"max_hosts"`
 	Env       map[string]string `json:"env,omitempty"`
+	// PerHost holds run, rollback and env by host when they differ between
+	// hosts (TaskNode.PerHost); absent otherwise, and from older journals.
+	PerHost map[string]*JournalHostValues `json:"per_host,omitempty"`
+}
+
+// JournalHostValues are a task's commands and env on one host.
+type JournalHostValues struct {
+	Run      []string          `json:"run"`
+	Rollback []string          `json:"rollback,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
 }
 
 // JournalHost is a host of the plan with its transport settings.
@@ -186,6 +196,12 @@ func journalTask(t *TaskNode, hide func(string) string) *JournalTask {
 	for _, h := range t.Hosts {
 		jt.Hosts = append(jt.Hosts, h.Name)
 	}
+	if len(t.PerHost) > 0 {
+		jt.PerHost = make(map[string]*JournalHostValues, len(t.PerHost))
+		for name, hv := range t.PerHost {
+			jt.PerHost[name] = &JournalHostValues{Run: mapStrings(hv.Run, hide), Rollback: mapStrings(hv.Rollback, hide), Env: mapValues(hv.Env, hide)}
+		}
+	}
 	return jt
 }
 
@@ -220,6 +236,12 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 	for _, jt := range jp.Tasks {
 		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
 			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill)}
+		if len(jt.PerHost) > 0 {
+			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
+			for name, hv := range jt.PerHost {
+				t.PerHost[name] = &config.HostValues{Run: mapStrings(hv.Run, fill), Rollback: mapStrings(hv.Rollback, fill), Env: mapValues(hv.Env, fill)}
+			}
+		}
 		for _, hn := range jt.Hosts {
 			h := ix.hosts[hn]
 			if h == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -71,6 +72,18 @@ type TaskNode struct {
 	// >= 1.
 	MaxHosts int
 	Env      map[string]string
+	// PerHost holds Run, Rollback and Env as each host gets them when
+	// they refer to target (config.Task.PerHost); Run, Rollback and Env are
+	// then the first host's. Nil when every host gets the same. Use
+	// Commands and HostEnv rather than the fields.
+	PerHost map[string]*config.HostValues
+	// Files are the upload and download blocks as each host gets them, by
+	// host name (config.Task.Files); uploads run before Run, downloads
+	// after it, as part of the pair. Nil when the task has none.
+	Files map[string]*config.Files
+	// Transfers are Files as the plan shows them, folded where hosts
+	// agree.
+	Transfers []Transfer
 	// Rollout holds the waves, failure budget, check, retries and
 	// conditions (rollout.go); every task has at least one wave.
 	Rollout
@@ -89,6 +102,27 @@ type Host struct {
 
 // Label returns "task NAME".
 func (t *TaskNode) Label() string { return "task " + t.Name }
+
+// Commands returns the commands of phase on host: Run or Rollback, as that
+// host gets them.
+func (t *TaskNode) Commands(host string, phase Phase) []string {
+	run, rollback := t.Run, t.Rollback
+	if hv, ok := t.PerHost[host]; ok {
+		run, rollback = hv.Run, hv.Rollback
+	}
+	if phase == PhaseRollback {
+		return rollback
+	}
+	return run
+}
+
+// HostEnv returns Env as host gets it.
+func (t *TaskNode) HostEnv(host string) map[string]string {
+	if hv, ok := t.PerHost[host]; ok {
+		return hv.Env
+	}
+	return t.Env
+}
 
 // Label returns "parallelize NAME", or "parallelize" when anonymous.
 func (g *Group) Label() string {
@@ -170,12 +204,13 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 			p.Unselected = append(p.Unselected, h.Name)
 		}
 	}
-	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}}
+	b := &planBuilder{hosts: hosts, used: used, tasks: map[*config.Task]*TaskNode{}, groups: map[*config.Parallelize]*Group{}, files: cfg.Files}
 	for _, r := range roots {
 		if n := b.node(r); n != nil {
 			p.Roots = append(p.Roots, n)
 		}
 	}
+	diags = append(diags, b.diags...)
 	for _, h := range cfg.Hosts {
 		if used[h.Name] {
 			p.Hosts = append(p.Hosts, hosts[h.Name])
@@ -194,6 +229,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		tps, tdiags := opts.Transports.prepare(ctx, cfg, p.Hosts, opts.RunID)
 		diags = append(diags, tdiags...)
 		p.Transports = tps
+		diags = append(diags, checkCapabilities(p, cfg)...)
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -206,6 +242,9 @@ type planBuilder struct {
 	used   map[string]bool
 	tasks  map[*config.Task]*TaskNode
 	groups map[*config.Parallelize]*Group
+	// files is where upload sources are read, to show their sizes.
+	files fs.FS
+	diags hcl.Diagnostics
 }
 
 // node returns the plan node of n, or nil when a host selection left it
@@ -254,6 +293,7 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		Timeout:     t.Timeout,
 		MaxHosts:    t.MaxHosts,
 		Env:         t.Env,
+		PerHost:     t.PerHost,
 	}
 	for _, h := range t.Hosts {
 		if ph, ok := b.hosts[h.Name]; ok { // absent: not selected
@@ -268,6 +308,12 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 	tn.Rollout = planRollout(t, tn.Hosts)
 	if w := tn.widestWave(); tn.MaxHosts <= 0 || tn.MaxHosts > w {
 		tn.MaxHosts = max(w, 1)
+	}
+	if len(t.Files) > 0 && len(tn.Hosts) > 0 {
+		tn.Files = t.Files
+		var diags hcl.Diagnostics
+		tn.Transfers, diags = buildTransfers(t, tn.Hosts, b.files)
+		b.diags = append(b.diags, diags...)
 	}
 	b.tasks[t] = tn
 	return tn

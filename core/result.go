@@ -143,6 +143,10 @@ func (r PhaseResult) Describe() string {
 		if r.Signal != "" {
 			return "killed by SIG" + r.Signal
 		}
+		if r.Command < 0 && r.Err != "" {
+			// No command ran: a transfer failed.
+			return r.Err
+		}
 		return fmt.Sprintf("exit %d", r.ExitCode)
 	case StatusTimedOut:
 		if r.Timeout <= 0 {

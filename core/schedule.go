@@ -159,7 +159,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 			res.Status = StatusInterrupted
 		}
 	case phase == PhaseRollback:
-		res = r.runCommands(ctx, tr, t, h, phase, t.Rollback)
+		res = r.runCommands(ctx, tr, t, h, phase, t.Commands(h.Name, phase))
 	default:
 		res = r.runPhase(ctx, tr, t, h) // attempt.go
 	}
@@ -315,8 +315,9 @@ func (r *run) execRequest(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 
 // env is the task's environment plus the FANOUT_* variables, which win.
 func (r *run) env(t *TaskNode, h *Host, phase Phase) map[string]string {
-	env := make(map[string]string, len(t.Env)+4)
-	for k, v := range t.Env {
+	taskEnv := t.HostEnv(h.Name)
+	env := make(map[string]string, len(taskEnv)+4)
+	for k, v := range taskEnv {
 		env[k] = v
 	}
 	env["FANOUT_HOST"] = h.Name

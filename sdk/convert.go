@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/fanout/fanout/sdk/internal/transportv1"
+	"github.com/fanout/fanout/sdk/internal/wire"
 )
 
 // valueFromProto decodes a value the host encoded as JSON with its type;
@@ -64,8 +65,20 @@ func schemaToProto(s Schema) (*pb.Schema, error) {
 	return out, nil
 }
 
+// capabilitiesToProto encodes what a Go transport declares. Exec is always
+// declared: every Transport has an Exec, and a plugin built before the
+// field existed must keep running commands.
 func capabilitiesToProto(c Capabilities) *pb.Capabilities {
-	return &pb.Capabilities{Signal: c.Signal, CommandList: c.CommandList, ValidateHost: c.ValidateHost}
+	exec := true
+	return &pb.Capabilities{
+		Signal:       c.Signal,
+		ValidateHost: c.ValidateHost,
+		Exec:         &exec,
+		Stdin:        c.Stdin,
+		Upload:       c.Upload,
+		Download:     c.Download,
+		CommandList:  c.CommandList,
+	}
 }
 
 func diagnosticsToProto(diags Diagnostics) []*pb.Diagnostic {
@@ -166,8 +179,45 @@ func execRequestFromProto(r *pb.Exec_Request) *ExecRequest {
 		Command:  r.GetCommand(),
 		Env:      r.GetEnv(),
 		Timeout:  timeout,
+		Stdin:    r.GetStdin(),
 		Commands: r.GetCommands(),
 	}
+}
+
+func uploadRequestFromProto(h *pb.Upload_Header) (*UploadRequest, error) {
+	var typ FileType
+	switch h.GetType() {
+	case pb.Upload_FILE:
+		typ = RegularFile
+	case pb.Upload_DIRECTORY:
+		typ = Directory
+	case pb.Upload_SYMLINK:
+		typ = Symlink
+	default:
+		return nil, fmt.Errorf("unknown entry type %d", h.GetType())
+	}
+	if h.GetMode() > wire.MaxMode {
+		return nil, fmt.Errorf("mode %#o has bits beyond %#o", h.GetMode(), wire.MaxMode)
+	}
+	if h.GetSize() < 0 || (typ != RegularFile && h.GetSize() != 0) {
+		return nil, fmt.Errorf("size %d for a %s", h.GetSize(), typ)
+	}
+	return &UploadRequest{
+		Host:       h.GetHost(),
+		Path:       h.GetPath(),
+		Type:       typ,
+		Mode:       wire.ModeFromProto(h.GetMode()),
+		Size:       h.GetSize(),
+		LinkTarget: h.GetLinkTarget(),
+	}, nil
+}
+
+func downloadRequestFromProto(r *pb.Download_Request) *DownloadRequest {
+	return &DownloadRequest{Host: r.GetHost(), Path: r.GetPath()}
+}
+
+func downloadResponseToProto(r *DownloadResponse) *pb.Download_End {
+	return &pb.Download_End{Mode: wire.ModeToProto(r.Mode), Size: r.Size}
 }
 
 func execResponseToProto(r *ExecResponse) *pb.Exec_Exit {

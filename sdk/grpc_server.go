@@ -37,6 +37,8 @@ type grpcServer struct {
 	pb.UnimplementedTransportServer
 
 	impl Transport
+	// files is impl's FileTransport (fileTransportOf), nil when it has none.
+	files FileTransport
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.Describe_Response, error) {
@@ -46,6 +48,12 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.
 	}
 	if resp == nil {
 		return nil, status.Error(codes.Internal, "transport returned no describe response")
+	}
+	if c := resp.Capabilities; c.Upload || c.Download {
+		if s.files == nil {
+			return nil, status.Errorf(codes.Internal,
+				"transport %s declares file transfers but does not implement sdk.FileTransport", resp.Name)
+		}
 	}
 	out, err := describeResponseToProto(resp)
 	if err == nil {

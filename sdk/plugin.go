@@ -16,5 +16,20 @@ func init() {
 
 // register returns the registration of impl as the gRPC Transport service.
 func register(impl Transport) func(*grpc.Server) {
-	return func(s *grpc.Server) { pb.RegisterTransportServer(s, &grpcServer{impl: impl}) }
+	return func(s *grpc.Server) {
+		pb.RegisterTransportServer(s, &grpcServer{impl: impl, files: fileTransportOf(impl)})
+	}
+}
+
+// fileTransportOf returns impl's FileTransport, looking through the
+// wrappers Serve puts around the author's Transport (as hostValidator
+// does); nil when it has none.
+func fileTransportOf(impl Transport) FileTransport {
+	if ft, ok := impl.(FileTransport); ok {
+		return ft
+	}
+	if w, ok := impl.(interface{ unwrap() Transport }); ok {
+		return fileTransportOf(w.unwrap())
+	}
+	return nil
 }

@@ -83,12 +83,30 @@ type DescribeResponse struct {
 }
 
 // Capabilities are optional features a transport declares. New fields are
-// added as the protocol grows; a zero value means "not supported".
+// added as the protocol grows; a zero value means "not supported". fanout
+// refuses, at plan time, a task that needs a capability its transport
+// lacks.
 type Capabilities struct {
 	// Signal is true when Signal delivers signals to running commands;
 	// fanout calls Signal only then (and otherwise stops a command the
 	// operator interrupts by cancelling its Exec).
 	Signal bool
+	// Exec is true when the transport runs commands. Serve declares it
+	// whatever this field holds, since every Transport has an Exec; it is
+	// false only for a plugin in another language that says so. A plugin
+	// of protocol 1.1, which predates the field, is read as declaring it.
+	// Added in protocol 1.2, like the fields below.
+	Exec bool
+	// Stdin is true when ExecRequest.Stdin reaches the command. fanout
+	// sends stdin (a sudo password) only to a transport that declares it.
+	Stdin bool
+	// Upload is true when the transport implements FileTransport's Upload.
+	// Serve refuses to describe a transport that declares it without
+	// implementing FileTransport.
+	Upload bool
+	// Download is true when the transport implements FileTransport's
+	// Download, under the same rule as Upload.
+	Download bool
 	// CommandList is true when Exec runs ExecRequest.Commands, a task's
 	// command list, in one Exec (over SSH: one session and one shell for
 	// them all, where one per command costs two round trips and a process
@@ -221,6 +239,12 @@ type ExecRequest struct {
 	// together): on expiry the transport terminates it and reports
 	// TimedOut.
 	Timeout time.Duration
+	// Stdin is what the command reads on its standard input, which ends
+	// after it; nil gives an empty stdin, as for every command before
+	// protocol 1.2. fanout sets it only when Capabilities.Stdin is
+	// declared. It may hold a secret (a sudo password): a transport must
+	// not log it, and must pass it on no command line or environment.
+	Stdin []byte
 	// Commands, when not empty, replaces Command: each is run as Command
 	// would be (its own `sh -c`, the same Env), one after another, until
 	// one does not exit 0; ExecResponse.Command says which ended the Exec.

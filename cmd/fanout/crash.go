@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -59,6 +61,32 @@ func (c *crashAware) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequ
 		return nil, errors.New("the plugin's client cannot validate hosts")
 	}
 	resp, err := hv.ValidateHost(ctx, req)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
+// Upload and Download pass the calls to the plugin, which serves them
+// when its Describe declares the capability (the core asks only then).
+func (c *crashAware) Upload(ctx context.Context, req *sdk.UploadRequest, content io.Reader) (*sdk.UploadResponse, error) {
+	ft, ok := c.Transport.(sdk.FileTransport)
+	if !ok {
+		return nil, fmt.Errorf("upload: %w", sdk.ErrNotSupported)
+	}
+	resp, err := ft.Upload(ctx, req, content)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
+func (c *crashAware) Download(ctx context.Context, req *sdk.DownloadRequest, content io.Writer) (*sdk.DownloadResponse, error) {
+	ft, ok := c.Transport.(sdk.FileTransport)
+	if !ok {
+		return nil, fmt.Errorf("download: %w", sdk.ErrNotSupported)
+	}
+	resp, err := ft.Download(ctx, req, content)
 	if err != nil {
 		return nil, c.crashed(err)
 	}

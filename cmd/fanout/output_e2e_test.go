@@ -108,8 +108,7 @@ func TestTerminalShowsControlCharactersEscaped(t *testing.T) {
 		_ = <-exited // killed: its error says only that
 		t.Fatalf("fanout did not end:\n%q", out.String())
 	}
-	_ = tty.Close()
-	<-copied
+	closePTY(tty, copied)
 	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		t.Fatalf("exit %d:\n%q", ee.ExitCode(), out.String())
 	}

@@ -239,53 +239,82 @@ func runPluginsLock(args []string, s *streams) int {
 	// No lock file for the launcher: it is the file being rewritten.
 	launcher := newLauncher(newLogger(s))
 	defer func() { _ = launcher.Close() }() // a socket directory left behind costs nothing
-	lf := &pluginhost.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*pluginhost.LockedTransport{}}
-	old, _ := pluginhost.ReadLockFile(lf.Path)
+	c := &pluginsLock{
+		s: s, a: a, cfg: cfg, launcher: launcher,
+		lf: &pluginhost.LockFile{Path: lockFilePath(a.Path), Transports: map[string]*pluginhost.LockedTransport{}},
+	}
+	old, _ := pluginhost.ReadLockFile(c.lf.Path)
 
 	failed := false
-	var pins []pinUpdate
 	for _, name := range usedTransports(cfg) {
 		if _, builtin := launcher.Builtin[name]; builtin {
 			continue
 		}
-		pin := ""
-		if t := cfg.Transports[name]; t != nil {
-			pin = t.SHA256
-		}
-		if pin != "" {
-			// The binary's sum, to update the pin to or to say why it
-			// fails.
-			if sum, ok := binarySum(launcher, name); ok && !strings.EqualFold(sum, pin) {
-				if !a.UpdatePins {
-					printf(s.Err, "fanout plugins lock: transport %q pins sha256 %s, but the binary found is %s: "+
-						"if it is the one you built, run \"fanout plugins lock -update-pins %s\"\n", name, pin, sum, a.Path)
-				} else {
-					pins = append(pins, pinUpdate{transport: cfg.Transports[name], sum: sum})
-					pin = sum
-				}
-			}
-		}
-		// Starting the plugin checks it against its block's pin and
-		// proves it is a plugin of this protocol before it is trusted.
-		info := describePlugin(launcher, name, pin)
-		if info.Error != "" {
-			printf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
+		if !c.lock(name) {
 			failed = true
-			continue
 		}
-		lf.Transports[name] = &pluginhost.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
 	}
 	if failed {
-		printf(s.Err, "fanout plugins lock: %s was not written.\n", lf.Path)
+		printf(s.Err, "fanout plugins lock: %s was not written.\n", c.lf.Path)
 		return exitFailed
 	}
+	return c.write(old)
+}
+
+// pluginsLock is the state of the steps of `fanout plugins lock`: the lock
+// file being made, and the pins of the configuration to update.
+type pluginsLock struct {
+	s        *streams
+	a        *arguments.Plugins
+	cfg      *config.Config
+	launcher *pluginhost.Launcher
+	lf       *pluginhost.LockFile
+	pins     []pinUpdate
+}
+
+// lock starts the plugin of transport name and adds it to the lock file,
+// or to the pins to update with -update-pins. It reports whether it could.
+func (c *pluginsLock) lock(name string) bool {
+	s, a := c.s, c.a
+	pin := ""
+	if t := c.cfg.Transports[name]; t != nil {
+		pin = t.SHA256
+	}
+	if pin != "" {
+		// The binary's sum, to update the pin to or to say why it
+		// fails.
+		if sum, ok := binarySum(c.launcher, name); ok && !strings.EqualFold(sum, pin) {
+			if !a.UpdatePins {
+				printf(s.Err, "fanout plugins lock: transport %q pins sha256 %s, but the binary found is %s: "+
+					"if it is the one you built, run \"fanout plugins lock -update-pins %s\"\n", name, pin, sum, a.Path)
+			} else {
+				c.pins = append(c.pins, pinUpdate{transport: c.cfg.Transports[name], sum: sum})
+				pin = sum
+			}
+		}
+	}
+	// Starting the plugin checks it against its block's pin and
+	// proves it is a plugin of this protocol before it is trusted.
+	info := describePlugin(c.launcher, name, pin)
+	if info.Error != "" {
+		printf(s.Err, "fanout plugins lock: transport %q: %s\n", name, info.Error)
+		return false
+	}
+	c.lf.Transports[name] = &pluginhost.LockedTransport{Name: name, Version: info.Version, SHA256: info.SHA256}
+	return true
+}
+
+// write updates the pins, then writes the lock file, and shows what
+// changed since old, the lock file before, if any.
+func (c *pluginsLock) write(old *pluginhost.LockFile) int {
+	s, a, lf := c.s, c.a, c.lf
 	// The configuration first: a lock file that disagrees with its pins
 	// would refuse every run.
-	if err := updatePins(pins); err != nil {
+	if err := updatePins(c.pins); err != nil {
 		printf(s.Err, "fanout plugins lock: %s; %s was not written.\n", err, lf.Path)
 		return exitFailed
 	}
-	for _, p := range pins {
+	for _, p := range c.pins {
 		printf(s.Out, "Updated the sha256 of transport %q in %s: %s (was %s).\n",
 			p.transport.Name, p.transport.DeclRange.Filename, p.sum, p.transport.SHA256)
 	}

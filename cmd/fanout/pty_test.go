@@ -53,6 +53,18 @@ func startOnPTY(t *testing.T, cmd *exec.Cmd) (tty *os.File, out *ptyOutput, copi
 	return tty, out, done, waited
 }
 
+// closePTY reads what fanout wrote to the terminal to its end, then closes
+// it. The copy ends by itself once every process holding the terminal has
+// exited; closing it first would lose what the last write left unread.
+func closePTY(tty *os.File, copied <-chan struct{}) {
+	select {
+	case <-copied:
+	case <-time.After(10 * time.Second): // a process still holds it
+	}
+	_ = tty.Close()
+	<-copied
+}
+
 // TestTerminalProgressAndCtrlC runs fanout on a pseudo-terminal as an
 // operator would: the live status line shows, and Ctrl-C typed at the
 // terminal (the tty sends SIGINT to the whole foreground process group,
@@ -96,8 +108,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Errorf("exit: %v, want %d\n%s", err, exitInterrupted, out.String())
 	}
-	_ = tty.Close()
-	<-copied
+	closePTY(tty, copied)
 
 	recs := rec.read(t)
 	if slices.Contains(order(recs, "run", "start"), "after") {

@@ -18,51 +18,84 @@ func runRollback(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "rollback"); !ok {
 		return code
 	}
-	o := views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}
-	state, err := stateDir(a.Path)
-	if err != nil {
-		printf(s.Err, "fanout rollback: %s\n", err)
-		return exitUsage
+	r := &rollbackCmd{s: s, a: a, o: views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}}
+	if code, ok := r.show(); !ok {
+		return code
 	}
-	rc, err := readRun(state, a.ID)
-	if err != nil {
-		printf(s.Err, "fanout rollback: %s\n", err)
-		return exitFailed
-	}
-	views.RunHeader(s.Out, rc, o)
-	if status, done := rc.Finished(); done && status == core.RunSucceeded && !a.Force {
-		printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", rc.Header.RunID)
-		return exitUsage
-	}
-	steps, err := rc.RollbackSteps()
-	if err != nil {
-		printf(s.Err, "fanout rollback: %s\n", err)
-		return exitFailed
-	}
-	pairs, hosts := views.RollbackPlan(s.Out, steps, o)
-	if pairs == 0 || a.DryRun {
+	if r.pairs == 0 || a.DryRun {
 		return exitOK
 	}
+	return r.start()
+}
 
-	secrets, ok := rollbackSecrets(s, a, rc)
+// rollbackCmd is the state of the steps of `fanout rollback`: show what it
+// would do, take the operator's go-ahead and the locks, then run.
+type rollbackCmd struct {
+	s     *streams
+	a     *arguments.Rollback
+	o     views.Options
+	state string         // the state directory
+	rc    *core.Recovery // the run to roll back
+	// pairs of a task and a host to roll back, on hosts hosts.
+	pairs, hosts int
+}
+
+// show reads the run and shows it and its rollback plan. It returns the
+// exit code and false when it cannot, or must not, be rolled back.
+func (r *rollbackCmd) show() (code int, ok bool) {
+	s, a := r.s, r.a
+	var err error
+	if r.state, err = stateDir(a.Path); err != nil {
+		printf(s.Err, "fanout rollback: %s\n", err)
+		return exitUsage, false
+	}
+	if r.rc, err = readRun(r.state, a.ID); err != nil {
+		printf(s.Err, "fanout rollback: %s\n", err)
+		return exitFailed, false
+	}
+	views.RunHeader(s.Out, r.rc, r.o)
+	if status, done := r.rc.Finished(); done && status == core.RunSucceeded && !a.Force {
+		printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", r.rc.Header.RunID)
+		return exitUsage, false
+	}
+	steps, err := r.rc.RollbackSteps()
+	if err != nil {
+		printf(s.Err, "fanout rollback: %s\n", err)
+		return exitFailed, false
+	}
+	r.pairs, r.hosts = views.RollbackPlan(s.Out, steps, r.o)
+	return exitOK, true
+}
+
+// start takes the secrets, the operator's go-ahead, the state directory's
+// lock and the run's journal, then runs the rollback.
+func (r *rollbackCmd) start() int {
+	s, id := r.s, r.rc.Header.RunID
+	secrets, ok := rollbackSecrets(s, r.a, r.rc)
 	if !ok {
 		return exitUsage
 	}
-	if code, ok := confirmRollback(s, a, rc.Header.RunID); !ok {
+	if code, ok := confirmRollback(s, r.a, id); !ok {
 		return code
 	}
-	lock, ok := takeLock(s, "rollback", state, rc.Header.RunID)
+	lock, ok := takeLock(s, "rollback", r.state, id)
 	if !ok {
 		return exitFailed
 	}
 	defer releaseLock(s, "rollback", lock)
-	j, err := core.OpenJournal(rc.Path, secrets)
+	j, err := core.OpenJournal(r.rc.Path, secrets)
 	if err != nil {
 		printf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
 	defer closeJournal(s, j)
+	return r.run(secrets, j)
+}
 
+// run starts the run's transports and rolls back through them, recording
+// in j, with the view of apply.
+func (r *rollbackCmd) run(secrets []core.Secret, j *core.FileJournal) int {
+	s := r.s
 	logger := newLogger(s)
 	launcher := newLauncher(logger)
 	// After ts.Close, which stops the plugins; a socket directory left
@@ -75,11 +108,11 @@ func runRollback(args []string, s *streams) int {
 	defer func() { _ = ts.Close(context.Background()) }()
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
-	if err := ts.ConfigureFromJournal(ctx, rc, secrets); err != nil {
+	if err := ts.ConfigureFromJournal(ctx, r.rc, secrets); err != nil {
 		printf(s.Err, "fanout rollback: %s; nothing was rolled back.\n", err)
 		return exitFailed
 	}
-	plan, err := rc.Plan()
+	plan, err := r.rc.Plan()
 	if err != nil {
 		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
@@ -92,11 +125,12 @@ func runRollback(args []string, s *streams) int {
 	printf(s.Out, "\n")
 	// The commands run with the secrets given back; what they print is
 	// hidden as apply hides it.
+	o := r.o
 	o.Redact = views.NewRedactor(core.SecretValues(secrets), plan.Labels()...)
 	view := views.NewApply(arguments.ViewHuman, s.Out, plan, views.ApplyOptions{
-		Options: o, Version: version, Command: "rollback", Rollbacks: pairs, Hosts: hosts,
+		Options: o, Version: version, Command: "rollback", Rollbacks: r.pairs, Hosts: r.hosts,
 	})
-	res, err := core.RollbackJournal(ctx, rc, secrets, core.ApplyOptions{
+	res, err := core.RollbackJournal(ctx, r.rc, secrets, core.ApplyOptions{
 		Transports: ts,
 		Observer:   view,
 		Journal:    j,

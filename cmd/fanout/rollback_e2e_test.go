@@ -162,8 +162,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 			_ = <-exited // killed: its error says only that
 			t.Fatalf("fanout did not end after %q:\n%s", answer, out.String())
 		}
-		_ = tty.Close()
-		<-copied
+		closePTY(tty, copied)
 		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {

@@ -46,7 +46,7 @@ task "deploy" {
   check {
     run      = "REC check; echo health of $FANOUT_HOST; %s"
     interval = "200ms"
-    timeout  = "1s"
+    timeout  = "3s"
   }
 }
 `, batch, cond)

@@ -104,6 +104,9 @@ type Options struct {
 	// keyword's first value), e.g. "PubkeyAcceptedAlgorithms
 	// rsa-sha2-512".
 	SSHDConfig string
+	// NoSFTP leaves out the fleet's sftp subsystem, as on a server whose
+	// Subsystem line was removed: clients must get by with the shell.
+	NoSFTP bool
 }
 
 // Fleet is a running set of sshd hosts and the client material to reach
@@ -199,6 +202,7 @@ func Start(t testing.TB, opts Options) *Fleet {
 		h.HostKey = writeHostKey(t, filepath.Join(f.Dir, "cfg", h.Name+".ed25519"), h.Name)
 		h.maxSessions = opts.MaxSessions
 		h.extraConfig = opts.SSHDConfig
+		h.noSFTP = opts.NoSFTP
 		f.Hosts = append(f.Hosts, h)
 	}
 	for _, h := range f.Hosts {

@@ -34,6 +34,7 @@ type Host struct {
 	cfgFile     string
 	maxSessions int
 	extraConfig string // sshd_config lines before the fleet's own
+	noSFTP      bool   // no Subsystem sftp line
 	probes      int    // readiness probes: connections that were not clients
 
 	mu   sync.Mutex // guards cmd, done and probes
@@ -237,6 +238,15 @@ func (h *Host) run() error {
 	return nil
 }
 
+// sftpLine is the fleet's Subsystem line, or a comment saying there is
+// none.
+func sftpLine(none bool) string {
+	if none {
+		return "# no sftp subsystem (Options.NoSFTP)"
+	}
+	return "Subsystem sftp internal-sftp"
+}
+
 func (h *Host) writeConfig(t testing.TB) {
 	t.Helper()
 	f := h.fleet
@@ -264,12 +274,12 @@ PrintLastLog no
 X11Forwarding no
 AllowTcpForwarding yes
 LogLevel VERBOSE
-Subsystem sftp internal-sftp
+%[9]s
 # an empty HOME keeps the machine's ~/.bashrc out of remote commands; the
 # token finds every session process at teardown
 SetEnv HOME=%[6]s %[7]s
 `, h.Name, h.HostPort(), h.cfgFile[:len(h.cfgFile)-len(".conf")]+".ed25519", f.Dir,
-		h.maxSessions, f.home, h.token(), h.extraConfig)
+		h.maxSessions, f.home, h.token(), h.extraConfig, sftpLine(h.noSFTP))
 	writeFile(t, h.cfgFile, []byte(cfg), 0o600)
 }
 

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ const (
 )
 
 // Exec runs req.Command as `SHELL -c COMMAND` in a new process group, with
-// this process's environment plus req.Env, stdin from /dev/null, and stdout
+// this process's environment plus req.Env, req.Stdin (or /dev/null), and stdout
 // and stderr written to out as the command produces them. It blocks until
 // the command exits.
 //
@@ -59,7 +60,13 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		close(e.started)
 		return nil, fmt.Errorf("command not started: %w", err)
 	}
-	p, err := startCommand(t.logger, t.supervisor(), shell, req.Command, environ(req.Env),
+	var stdin io.Reader
+	if req.Stdin != nil {
+		// A pipe the command reads, then its end; never a file or an
+		// argument, since it may hold a password.
+		stdin = bytes.NewReader(req.Stdin)
+	}
+	p, err := startCommand(t.logger, t.supervisor(), shell, req.Command, environ(req.Env), stdin,
 		&failureWriter{w: out.Stdout, f: failed}, &failureWriter{w: out.Stderr, f: failed})
 	if err != nil {
 		close(e.started)

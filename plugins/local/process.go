@@ -25,13 +25,13 @@ type process struct {
 	waitErr error
 }
 
-// startCommand starts `shell -c command` with env, stdin from /dev/null and
-// stdout and stderr to the given writers, in a new process group, which
+// startCommand starts `shell -c command` with env, stdin from stdin (nil:
+// /dev/null) and stdout and stderr to the given writers, in a new process group, which
 // it registers with sup (nil for none). The caller calls awaitExit, then
 // wait.
-func startCommand(logger hclog.Logger, sup *supervisor, shell, command string, env []string, stdout, stderr io.Writer) (*process, error) {
+func startCommand(logger hclog.Logger, sup *supervisor, shell, command string, env []string, stdin io.Reader, stdout, stderr io.Writer) (*process, error) {
 	cmd := exec.Command(shell, "-c", command)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdin, stdout, stderr
 	// A group of its own: signals reach what the command starts, and the
 	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -55,7 +55,10 @@ type Transport struct {
 	sup *supervisor
 }
 
-var _ sdk.Transport = (*Transport)(nil)
+var (
+	_ sdk.Transport     = (*Transport)(nil)
+	_ sdk.FileTransport = (*Transport)(nil)
+)
 
 // execution is a command started by Exec, as Signal finds it.
 type execution struct {
@@ -91,7 +94,7 @@ func (t *Transport) Describe(_ context.Context, _ *sdk.DescribeRequest) (*sdk.De
 	return &sdk.DescribeResponse{
 		Name:         Name,
 		Version:      Version,
-		Capabilities: sdk.Capabilities{Signal: true},
+		Capabilities: sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true},
 		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{{
 			Name:        "shell",
 			Type:        cty.String,

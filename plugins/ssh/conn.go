@@ -40,6 +40,9 @@ type hostConn struct {
 	lowered atomic.Bool
 	// gone is closed when the connection has ended.
 	gone chan struct{}
+	// noSFTP is set once the server refused the sftp subsystem: transfers
+	// then go through the shell (files.go).
+	noSFTP atomic.Bool
 
 	mu  sync.Mutex // guards err
 	err error      // why the connection ended

@@ -92,7 +92,7 @@ func (t *Transport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sd
 	return &sdk.DescribeResponse{
 		Name:            Name,
 		Version:         Version,
-		Capabilities:    sdk.Capabilities{Signal: true, CommandList: true},
+		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Upload: true, Download: true, CommandList: true},
 		TransportSchema: transportSchema(),
 		HostSchema:      hostSchema(),
 	}, nil

@@ -68,8 +68,18 @@ func schemaFromProto(s *pb.Schema) (sdk.Schema, error) {
 	return out, nil
 }
 
+// capabilitiesFromProto decodes what a plugin declares. A plugin of
+// protocol 1.1 sends no exec field, and runs commands.
 func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
-	return sdk.Capabilities{Signal: c.GetSignal(), CommandList: c.GetCommandList(), ValidateHost: c.GetValidateHost()}
+	return sdk.Capabilities{
+		Signal:       c.GetSignal(),
+		ValidateHost: c.GetValidateHost(),
+		Exec:         c == nil || c.Exec == nil || c.GetExec(),
+		Stdin:        c.GetStdin(),
+		Upload:       c.GetUpload(),
+		Download:     c.GetDownload(),
+		CommandList:  c.GetCommandList(),
+	}
 }
 
 func diagnosticsFromProto(diags []*pb.Diagnostic) sdk.Diagnostics {
@@ -162,6 +172,7 @@ func execRequestToProto(r *sdk.ExecRequest) *pb.Exec_Request {
 		Host:     r.Host,
 		Command:  r.Command,
 		Env:      r.Env,
+		Stdin:    r.Stdin,
 		Commands: r.Commands,
 	}
 	if r.Timeout > 0 {

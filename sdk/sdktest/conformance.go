@@ -28,8 +28,10 @@ type Options struct {
 }
 
 // Conformance checks that tr keeps the sdk.Transport contract when running
-// commands on host, which must have a POSIX sh, sleep, mktemp, ls, cat
-// and kill. tr must already be configured (see Configure). Each check is a
+// commands on host, which must have a POSIX sh, sleep, mktemp, ls, cat,
+// test and kill. The clauses of protocol 1.2 (stdin bytes, Upload,
+// Download) run for the capabilities tr declares and are skipped, saying
+// so, for the others. tr must already be configured (see Configure). Each check is a
 // subtest; Connect is called first and Close last, so tr cannot be used
 // afterwards. Pass a Transport from NewHarness or from sdk/client to check
 // the wire path too. opts, at most one, tune the suite.
@@ -82,6 +84,7 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 		c.commandList(t)
 	})
 	t.Run("concurrent execs", c.concurrent)
+	c.fileClauses(t, desc)
 	t.Run("close", c.close)
 }
 
@@ -166,6 +169,9 @@ type conformance struct {
 	tr   sdk.Transport
 	host sdk.Host
 	wait time.Duration
+
+	// files is tr's FileTransport, when it declares file transfers.
+	files sdk.FileTransport
 
 	mu  sync.Mutex
 	seq int // guarded by mu

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,12 +68,17 @@ func New(logger hclog.Logger) *Transport {
 }
 
 // Describe declares the settings: the core checks a configuration against
-// them before anything runs, so that a typo is an error at its line.
+// them before anything runs, so that a typo is an error at its line. It
+// also declares what the transport can do: run commands, with stdin, and
+// signal them. It does not declare Upload or Download, and so need not
+// implement sdk.FileTransport: fanout refuses a task with upload or
+// download blocks on an echo host when it plans it (see docs/plugins.md
+// for a transport that does carry files).
 func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
 	return &sdk.DescribeResponse{
 		Name:         "echo",
 		Version:      version,
-		Capabilities: sdk.Capabilities{Signal: true, ValidateHost: true},
+		Capabilities: sdk.Capabilities{Exec: true, Stdin: true, Signal: true, ValidateHost: true},
 		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
 			{Name: "greeting", Type: cty.String, Required: true,
 				Description: "Exported to every command as ECHO_GREETING."},
@@ -203,6 +209,11 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	// write that fails (fanout could not deliver the output) stops the
 	// command, as the contract asks, through runCtx.
 	out = out.OrDiscard()
+	// Stdin holds what the command reads (a sudo password): a pipe, never
+	// an argument or a variable, which other users could see.
+	if req.Stdin != nil {
+		cmd.Stdin = bytes.NewReader(req.Stdin)
+	}
 	cmd.Stdout = failWriter{w: out.Stdout, stop: stop}
 	cmd.Stderr = failWriter{w: out.Stderr, stop: stop}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -32,6 +32,19 @@ type TransportClient interface {
 	Exec(ctx context.Context, in *Exec_Request, opts ...grpc.CallOption) (Transport_ExecClient, error)
 	Signal(ctx context.Context, in *Signal_Request, opts ...grpc.CallOption) (*Signal_Response, error)
 	Close(ctx context.Context, in *Close_Request, opts ...grpc.CallOption) (*Close_Response, error)
+	// Upload carries one file, directory or symbolic link to a host: one
+	// Message with the Header, Messages with the file's data in order, then
+	// one Message with Done, after which the server makes the entry appear
+	// at its path whole (a file is written beside it, then renamed) and
+	// answers. A stream that ends any other way (cancelled, broken, no Done,
+	// fewer or more bytes than Header.size) leaves nothing at the path and no
+	// temporary file. Added in 1.2, served when Capabilities.upload is set.
+	Upload(ctx context.Context, opts ...grpc.CallOption) (Transport_UploadClient, error)
+	// Download streams one file from a host: Events carrying its data in
+	// order, then exactly one Event carrying End. A failure is the stream's
+	// gRPC status instead of an End. Added in 1.2, served when
+	// Capabilities.download is set.
+	Download(ctx context.Context, in *Download_Request, opts ...grpc.CallOption) (Transport_DownloadClient, error)
 }
 
 type transportClient struct {
@@ -128,6 +141,72 @@ func (c *transportClient) Close(ctx context.Context, in *Close_Request, opts ...
 	return out, nil
 }
 
+func (c *transportClient) Upload(ctx context.Context, opts ...grpc.CallOption) (Transport_UploadClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_Transport_serviceDesc.Streams[1], "/fanout.transport.v1.Transport/Upload", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &transportUploadClient{stream}
+	return x, nil
+}
+
+type Transport_UploadClient interface {
+	Send(*Upload_Message) error
+	CloseAndRecv() (*Upload_Response, error)
+	grpc.ClientStream
+}
+
+type transportUploadClient struct {
+	grpc.ClientStream
+}
+
+func (x *transportUploadClient) Send(m *Upload_Message) error {
+	return x.ClientStream.SendMsg(m)
+}
+
+func (x *transportUploadClient) CloseAndRecv() (*Upload_Response, error) {
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	m := new(Upload_Response)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *transportClient) Download(ctx context.Context, in *Download_Request, opts ...grpc.CallOption) (Transport_DownloadClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_Transport_serviceDesc.Streams[2], "/fanout.transport.v1.Transport/Download", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &transportDownloadClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Transport_DownloadClient interface {
+	Recv() (*Download_Event, error)
+	grpc.ClientStream
+}
+
+type transportDownloadClient struct {
+	grpc.ClientStream
+}
+
+func (x *transportDownloadClient) Recv() (*Download_Event, error) {
+	m := new(Download_Event)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // TransportServer is the server API for Transport service.
 // All implementations must embed UnimplementedTransportServer
 // for forward compatibility
@@ -147,6 +226,19 @@ type TransportServer interface {
 	Exec(*Exec_Request, Transport_ExecServer) error
 	Signal(context.Context, *Signal_Request) (*Signal_Response, error)
 	Close(context.Context, *Close_Request) (*Close_Response, error)
+	// Upload carries one file, directory or symbolic link to a host: one
+	// Message with the Header, Messages with the file's data in order, then
+	// one Message with Done, after which the server makes the entry appear
+	// at its path whole (a file is written beside it, then renamed) and
+	// answers. A stream that ends any other way (cancelled, broken, no Done,
+	// fewer or more bytes than Header.size) leaves nothing at the path and no
+	// temporary file. Added in 1.2, served when Capabilities.upload is set.
+	Upload(Transport_UploadServer) error
+	// Download streams one file from a host: Events carrying its data in
+	// order, then exactly one Event carrying End. A failure is the stream's
+	// gRPC status instead of an End. Added in 1.2, served when
+	// Capabilities.download is set.
+	Download(*Download_Request, Transport_DownloadServer) error
 	mustEmbedUnimplementedTransportServer()
 }
 
@@ -174,6 +266,12 @@ func (UnimplementedTransportServer) Signal(context.Context, *Signal_Request) (*S
 }
 func (UnimplementedTransportServer) Close(context.Context, *Close_Request) (*Close_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedTransportServer) Upload(Transport_UploadServer) error {
+	return status.Errorf(codes.Unimplemented, "method Upload not implemented")
+}
+func (UnimplementedTransportServer) Download(*Download_Request, Transport_DownloadServer) error {
+	return status.Errorf(codes.Unimplemented, "method Download not implemented")
 }
 func (UnimplementedTransportServer) mustEmbedUnimplementedTransportServer() {}
 
@@ -317,6 +415,53 @@ func _Transport_Close_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Transport_Upload_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(TransportServer).Upload(&transportUploadServer{stream})
+}
+
+type Transport_UploadServer interface {
+	SendAndClose(*Upload_Response) error
+	Recv() (*Upload_Message, error)
+	grpc.ServerStream
+}
+
+type transportUploadServer struct {
+	grpc.ServerStream
+}
+
+func (x *transportUploadServer) SendAndClose(m *Upload_Response) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func (x *transportUploadServer) Recv() (*Upload_Message, error) {
+	m := new(Upload_Message)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func _Transport_Download_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(Download_Request)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TransportServer).Download(m, &transportDownloadServer{stream})
+}
+
+type Transport_DownloadServer interface {
+	Send(*Download_Event) error
+	grpc.ServerStream
+}
+
+type transportDownloadServer struct {
+	grpc.ServerStream
+}
+
+func (x *transportDownloadServer) Send(m *Download_Event) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _Transport_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "fanout.transport.v1.Transport",
 	HandlerType: (*TransportServer)(nil),
@@ -350,6 +495,16 @@ var _Transport_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Exec",
 			Handler:       _Transport_Exec_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Upload",
+			Handler:       _Transport_Upload_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Download",
+			Handler:       _Transport_Download_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -156,19 +156,13 @@ func (v *ApplyHuman) Event(e core.Event) {
 // maxKeptBuffer is the largest render buffer kept between events.
 const maxKeptBuffer = 1 << 20
 
+// render writes what e shows to b, and keeps the state of the status
+// line and of the recap.
 func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	rd := v.o.Redact
-	quiet := v.o.Quiet
 	switch e := e.(type) {
 	case core.RunStarted:
-		v.started, v.total = e.Time, e.Units
-		if !quiet {
-			if v.o.Command == "rollback" {
-				fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
-			} else {
-				fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmp.Or(v.o.Command, "apply"), e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
-			}
-		}
+		v.runStarted(b, e)
 	case core.HostConnected:
 		// With -group, the recap's one line per cause says which hosts
 		// preflight failed on; a line per host would be 2,000 alike.
@@ -179,7 +173,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		v.running[unitKey{e.Task, e.Host, e.Phase}] = e.Time
 		if v.groups != nil {
 			v.groups.started(e)
-		} else if !quiet {
+		} else if !v.o.Quiet {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiDim, "started"))
 		}
 	case core.Output:
@@ -187,25 +181,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		switch {
 		case v.groups != nil:
 			v.groups.output(e)
-		case !quiet:
+		case !v.o.Quiet:
 			v.output(b, e)
 		}
 	case core.UnitFinished:
-		delete(v.running, unitKey{e.Task, e.Host, e.Phase})
-		r := e.Result
-		if e.Phase == core.PhaseRun {
-			if r.Status == core.StatusOK || r.Status == core.StatusConditionSkipped {
-				v.done++
-			} else {
-				v.failedN++
-			}
-		}
-		if v.groups != nil {
-			v.groups.finishedUnit(e)
-			v.writeGroups(b, v.groups.ready(false))
-		} else if !quiet || failed(r) {
-			b.WriteString(v.finishedLine(e))
-		}
+		v.unitFinished(b, e)
 	case core.Stopping:
 		v.stopping = true
 		then := "no rollback (on_failure)"
@@ -214,17 +194,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		}
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Stopping: %s; starting nothing new, %s.", rd.String(e.Reason), then)))
 	case core.RollbackStarted:
-		v.rollback = e.Task
-		if v.groups != nil {
-			v.groups.rollbackStarted(e)
-		}
-		if !quiet {
-			hosts := listHosts(e.Hosts)
-			if v.groups != nil {
-				hosts = FoldHosts(e.Hosts)
-			}
-			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow, fmt.Sprintf("Rolling back task %q on %s", e.Task, hosts)))
-		}
+		v.rollbackStarted(b, e)
 	case core.RollbackFinished:
 		v.rollback = ""
 		if len(e.Failed) > 0 {
@@ -241,6 +211,56 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		summary(&s, e.Result, v.tails, v.o.Options, v.o.Command == "rollback")
 		b.WriteString(s.String())
 	}
+}
+
+// runStarted starts the counts of the status line, and writes the run's
+// first line: what runs on how many hosts.
+func (v *ApplyHuman) runStarted(b *bytes.Buffer, e core.RunStarted) {
+	v.started, v.total = e.Time, e.Units
+	if v.o.Quiet {
+		return
+	}
+	if v.o.Command == "rollback" {
+		fmt.Fprintf(b, "fanout rollback: run %s, %s on %s\n", e.RunID, plural(v.o.Rollbacks, "rollback"), plural(v.o.Hosts, "host"))
+	} else {
+		fmt.Fprintf(b, "fanout %s: run %s, %s on %s\n", cmp.Or(v.o.Command, "apply"), e.RunID, plural(e.Units, "run"), plural(e.Hosts, "host"))
+	}
+}
+
+// unitFinished counts a finished unit, and writes its line, or the groups
+// of output it completes with -group. With -quiet only failures show.
+func (v *ApplyHuman) unitFinished(b *bytes.Buffer, e core.UnitFinished) {
+	delete(v.running, unitKey{e.Task, e.Host, e.Phase})
+	r := e.Result
+	if e.Phase == core.PhaseRun {
+		if r.Status == core.StatusOK || r.Status == core.StatusConditionSkipped {
+			v.done++
+		} else {
+			v.failedN++
+		}
+	}
+	if v.groups != nil {
+		v.groups.finishedUnit(e)
+		v.writeGroups(b, v.groups.ready(false))
+	} else if !v.o.Quiet || failed(r) {
+		b.WriteString(v.finishedLine(e))
+	}
+}
+
+// rollbackStarted writes which task rolls back on which hosts.
+func (v *ApplyHuman) rollbackStarted(b *bytes.Buffer, e core.RollbackStarted) {
+	v.rollback = e.Task
+	if v.groups != nil {
+		v.groups.rollbackStarted(e)
+	}
+	if v.o.Quiet {
+		return
+	}
+	hosts := listHosts(e.Hosts)
+	if v.groups != nil {
+		hosts = FoldHosts(e.Hosts)
+	}
+	fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow, fmt.Sprintf("Rolling back task %q on %s", e.Task, hosts)))
 }
 
 // finishedLine is "host │ task │ ✓ ok (1.2s)" or the failure in red.

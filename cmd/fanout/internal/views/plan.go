@@ -87,13 +87,20 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 		if n.Description != "" {
 			pw.field(body, "about", n.Description)
 		}
-		pw.commands(body, "run", n.Run)
-		if len(n.Rollback) == 0 {
+		pw.transfers(body, n)
+		if n.PerHost != nil {
+			pw.perHost(body, n)
+		} else {
+			pw.commands(body, "run", n.Run)
+		}
+		if n.PerHost != nil {
+			// perHost wrote them.
+		} else if len(n.Rollback) == 0 {
 			pw.field(body, "rollback", "(none)")
 		} else {
 			pw.commands(body, "rollback", n.Rollback)
 		}
-		if len(n.Env) > 0 {
+		if len(n.Env) > 0 && n.PerHost == nil {
 			keys := make([]string, 0, len(n.Env))
 			for k := range n.Env {
 				keys = append(keys, k)

@@ -45,6 +45,10 @@ type jsonNode struct {
 	TimeoutMS   int64             `json:"timeout_ms,omitempty"`
 	MaxHosts    int               `json:"max_hosts,omitempty"`
 	Env         map[string]string `json:"env,omitempty"`
+	Transfers   []jsonTransfer    `json:"transfers,omitempty"`
+	// PerHost is present when run, rollback or env differ between hosts;
+	// run, rollback and env are then the first host's.
+	PerHost []jsonHostValues `json:"per_host,omitempty"`
 	// A task's rollout, each only when set; waves only for more than one.
 	Waves        []jsonWave `json:"waves,omitempty"`
 	PauseMS      int64      `json:"pause_ms,omitempty"`
@@ -120,6 +124,8 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 			for _, h := range n.Hosts {
 				j.Hosts = append(j.Hosts, h.Name)
 			}
+			j.Transfers = transfersJSON(n, rd)
+			j.PerHost = perHostJSON(n, rd)
 			rolloutJSON(&j, n, rd)
 			if len(n.Env) > 0 {
 				j.Env = map[string]string{}

@@ -129,16 +129,26 @@ func Summary(w io.Writer, res *core.Result, tails *Tails, o Options) {
 // its outcome is the rollback's, not the run's.
 func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bool) {
 	var b strings.Builder
-	red := func(s string) string { return paint(o.Color, ansiRed, s) }
-	rd := o.Redact
-
 	b.WriteString("\n")
 	if len(res.Preflight) > 0 {
 		writePreflight(&b, res.Preflight, o)
 		b.WriteString("\n")
 	}
+	writeFailedUnits(&b, res, tails, o)
+	writeUnitTable(&b, res, o)
+	writeRollout(&b, res, o)
+	writeRolledBack(&b, res, o)
+	if rollback {
+		b.WriteString(rollbackOutcome(res, o) + "\n")
+	} else {
+		b.WriteString(runOutcome(res, o) + "\n")
+	}
+	_, _ = io.WriteString(w, b.String())
+}
 
-	// Failures first: the first cause, then the others in plan order.
+// writeFailedUnits writes the failures first: the first cause, then the
+// others in plan order.
+func writeFailedUnits(b *strings.Builder, res *core.Result, tails *Tails, o Options) {
 	var fails []*core.UnitResult
 	for _, u := range res.Units {
 		if failed(u.Run) || (u.Rollback != nil && failed(*u.Rollback)) {
@@ -150,56 +160,67 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 	})
 	if len(fails) > 0 {
 		b.WriteString(paint(o.Color, ansiBold, "Failures:") + "\n")
-		writeFailures(&b, fails, tails, o, len(res.Units) > foldAbove)
+		writeFailures(b, fails, tails, o, len(res.Units) > foldAbove)
 		b.WriteString("\n")
 	}
+}
 
-	if len(res.Units) > 0 {
-		rows := slices.Clone(res.Units)
-		slices.SortStableFunc(rows, func(a, b *core.UnitResult) int {
-			return cmp.Compare(rank(res, a), rank(res, b))
-		})
-		if len(rows) > foldAbove {
-			b.WriteString(foldedTable(rows, o))
-			b.WriteString("\n")
-			rows = nil
-		}
-		t := &table{}
-		t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
-		for _, u := range rows {
-			status, dur := u.Run.Status.String(), "-"
-			if u.Run.Attempts > 1 {
-				status += fmt.Sprintf(" (%d attempts)", u.Run.Attempts)
-			}
-			if u.Run.Status != core.StatusSkipped && u.Run.Status != core.StatusConditionSkipped && !unknownDuration(u.Run) {
-				dur = duration(u.Run.Duration)
-			}
-			switch {
-			case u.Run.Status == core.StatusOK:
-				status = paint(o.Color, ansiGreen, status)
-			case failed(u.Run):
-				status = red(status)
-			default:
-				status = paint(o.Color, ansiDim, status)
-			}
-			rb := "-"
-			if u.Rollback != nil {
-				rb = "rolled back, " + duration(u.Rollback.Duration)
-				if failed(*u.Rollback) {
-					rb = red("FAILED: " + o.Redact.String(u.Rollback.Describe()) + ", " + duration(u.Rollback.Duration))
-				}
-			}
-			t.add(u.Task, u.Host, status, exitCode(u.Run), dur, rb)
-		}
-		if rows != nil {
-			b.WriteString(t.String())
-			b.WriteString("\n")
+// writeUnitTable writes a row for each task on each host, in the order of
+// the failures, or the rows folded by status past foldAbove of them.
+func writeUnitTable(b *strings.Builder, res *core.Result, o Options) {
+	if len(res.Units) == 0 {
+		return
+	}
+	rows := slices.Clone(res.Units)
+	slices.SortStableFunc(rows, func(a, b *core.UnitResult) int {
+		return cmp.Compare(rank(res, a), rank(res, b))
+	})
+	if len(rows) > foldAbove {
+		b.WriteString(foldedTable(rows, o))
+		b.WriteString("\n")
+		return
+	}
+	t := &table{}
+	t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
+	for _, u := range rows {
+		t.add(unitRow(u, o)...)
+	}
+	b.WriteString(t.String())
+	b.WriteString("\n")
+}
+
+// unitRow is the row of the unit table for u.
+func unitRow(u *core.UnitResult, o Options) []string {
+	red := func(s string) string { return paint(o.Color, ansiRed, s) }
+	status, dur := u.Run.Status.String(), "-"
+	if u.Run.Attempts > 1 {
+		status += fmt.Sprintf(" (%d attempts)", u.Run.Attempts)
+	}
+	if u.Run.Status != core.StatusSkipped && u.Run.Status != core.StatusConditionSkipped && !unknownDuration(u.Run) {
+		dur = duration(u.Run.Duration)
+	}
+	switch {
+	case u.Run.Status == core.StatusOK:
+		status = paint(o.Color, ansiGreen, status)
+	case failed(u.Run):
+		status = red(status)
+	default:
+		status = paint(o.Color, ansiDim, status)
+	}
+	rb := "-"
+	if u.Rollback != nil {
+		rb = "rolled back, " + duration(u.Rollback.Duration)
+		if failed(*u.Rollback) {
+			rb = red("FAILED: " + o.Redact.String(u.Rollback.Describe()) + ", " + duration(u.Rollback.Duration))
 		}
 	}
+	return []string{u.Task, u.Host, status, exitCode(u.Run), dur, rb}
+}
 
-	writeRollout(&b, res, o)
+// writeRolledBack writes what was rolled back, and what failed to.
+func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 	if done := rolledBack(res); len(done) > 0 {
-		fmt.Fprintf(&b, "Rolled back, in order: %s.\n", strings.Join(done, ", "))
+		fmt.Fprintf(b, "Rolled back, in order: %s.\n", strings.Join(done, ", "))
 	}
 	if len(res.RollbackFailed) > 0 {
 		// A second `fanout rollback` retries exactly the rollbacks that
@@ -208,24 +229,22 @@ func summary(w io.Writer, res *core.Result, tails *Tails, o Options, rollback bo
 			foldTaskHosts(res.RollbackFailed), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
+}
 
-	took := duration(res.Duration)
-	if rollback {
-		b.WriteString(rollbackOutcome(res, o) + "\n")
-		_, _ = io.WriteString(w, b.String())
-		return
-	}
+// runOutcome is the last line of a run's recap: how it ended, after how
+// long.
+func runOutcome(res *core.Result, o Options) string {
+	took, rd := duration(res.Duration), o.Redact
 	switch res.Status {
 	case core.RunSucceeded:
-		b.WriteString(paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took)) + "\n")
+		return paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took))
 	case core.RunInterrupted:
-		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause)))
 	case core.RunPartial:
-		b.WriteString(paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s finished after %s, %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s finished after %s, %s.", res.RunID, took, rd.String(res.Cause)))
 	default:
-		b.WriteString(paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause))) + "\n")
+		return paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Run %s failed after %s: %s.", res.RunID, took, rd.String(res.Cause)))
 	}
-	_, _ = io.WriteString(w, b.String())
 }
 
 // rollbackOutcome is the last line of `fanout rollback`'s recap: how the

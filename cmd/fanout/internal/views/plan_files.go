@@ -1,0 +1,199 @@
+package views
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/fanout/fanout/core"
+)
+
+// This file renders a task's uploads and downloads in plans: each block
+// once where its hosts agree, once per set of hosts where values differ.
+
+// transfers writes the task's transfers under label "upload" and
+// "download", the hosts in brackets when a block's values differ between
+// them.
+func (pw *planWriter) transfers(prefix string, n *core.TaskNode) {
+	last := core.TransferKind("")
+	for _, tr := range n.Transfers {
+		label := ""
+		if tr.Kind != last {
+			label = string(tr.Kind)
+			last = tr.Kind
+		}
+		line := transferLine(tr)
+		if len(tr.Hosts) < len(n.Hosts) {
+			line += "  [" + strings.Join(tr.Hosts, ", ") + "]"
+		}
+		pw.field(prefix, label, line)
+	}
+}
+
+// transferLine is "SOURCE (SIZE) -> DESTINATION, mode MODE".
+func transferLine(tr core.Transfer) string {
+	src := tr.Source
+	if tr.Content {
+		src = "content"
+	}
+	var parts []string
+	switch {
+	case tr.Kind == core.Download:
+	case tr.Directory:
+		parts = append(parts, fmt.Sprintf("%s/ (%s, %s)", src, plural(tr.Files, "file"), byteSize(tr.Size)))
+	case tr.Sensitive:
+		parts = append(parts, fmt.Sprintf("%s (sensitive, %s)", src, byteSize(tr.Size)))
+	default:
+		parts = append(parts, fmt.Sprintf("%s (%s)", src, byteSize(tr.Size)))
+	}
+	if tr.Kind == core.Download {
+		parts = append(parts, src)
+	}
+	s := parts[0] + " -> " + tr.Destination
+	if tr.Mode != 0 {
+		s += ", mode " + modeText(tr.Mode)
+	}
+	return s
+}
+
+// byteSize writes n bytes as people read sizes: "812 B", "12.3 MB".
+func byteSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// modeText writes a mode as chmod takes it: "0644", "4755".
+func modeText(m fs.FileMode) string {
+	bits := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		bits |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		bits |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		bits |= 0o1000
+	}
+	return fmt.Sprintf("%04o", bits)
+}
+
+// jsonTransfer is a transfer in `fanout plan -json` (docs/json.md).
+type jsonTransfer struct {
+	Kind        string `json:"kind"`
+	Source      string `json:"source,omitempty"`
+	Content     bool   `json:"content,omitempty"`
+	Sensitive   bool   `json:"sensitive,omitempty"`
+	Destination string `json:"destination"`
+	// Size is an upload's bytes; absent for a download.
+	Size      *int64 `json:"size,omitempty"`
+	Files     int    `json:"files,omitempty"`
+	Directory bool   `json:"directory,omitempty"`
+	// Mode is the mode the block sets, as chmod takes it; absent when the
+	// source's is kept.
+	Mode  string   `json:"mode,omitempty"`
+	Hosts []string `json:"hosts"`
+}
+
+func transfersJSON(n *core.TaskNode, rd *Redactor) []jsonTransfer {
+	var out []jsonTransfer
+	for _, tr := range n.Transfers {
+		j := jsonTransfer{Kind: string(tr.Kind), Source: rd.String(tr.Source), Content: tr.Content, Sensitive: tr.Sensitive,
+			Destination: rd.String(tr.Destination), Files: tr.Files, Directory: tr.Directory, Hosts: tr.Hosts}
+		if tr.Kind == core.Upload {
+			j.Size = ptr(tr.Size)
+		}
+		if tr.Mode != 0 {
+			j.Mode = modeText(tr.Mode)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// hostValues is a task's run, rollback and env on a set of hosts that get
+// the same.
+type hostValues struct {
+	hosts    []string
+	run      []string
+	rollback []string
+	env      map[string]string
+}
+
+// foldHostValues groups the task's hosts by the values they get, in host
+// order.
+func foldHostValues(n *core.TaskNode) []*hostValues {
+	var out []*hostValues
+	for _, h := range n.Hosts {
+		run, rollback, env := n.Commands(h.Name, core.PhaseRun), n.Commands(h.Name, core.PhaseRollback), n.HostEnv(h.Name)
+		found := false
+		for _, g := range out {
+			if slices.Equal(g.run, run) && slices.Equal(g.rollback, rollback) && maps.Equal(g.env, env) {
+				g.hosts = append(g.hosts, h.Name)
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, &hostValues{hosts: []string{h.Name}, run: run, rollback: rollback, env: env})
+		}
+	}
+	return out
+}
+
+// perHost writes the run, rollback and env of a task whose values depend
+// on the host, once per set of hosts that get the same.
+func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
+	for _, g := range foldHostValues(n) {
+		pw.field(prefix, "on", strings.Join(g.hosts, ", "))
+		pw.commands(prefix+"  ", "run", g.run)
+		if len(g.rollback) == 0 {
+			pw.field(prefix+"  ", "rollback", "(none)")
+		} else {
+			pw.commands(prefix+"  ", "rollback", g.rollback)
+		}
+		for i, k := range slices.Sorted(maps.Keys(g.env)) {
+			label := ""
+			if i == 0 {
+				label = "env"
+			}
+			pw.field(prefix+"  ", label, fmt.Sprintf("%s=%q", k, g.env[k]))
+		}
+	}
+}
+
+// jsonHostValues is a task's values on some of its hosts in `fanout plan
+// -json`, when they differ between hosts.
+type jsonHostValues struct {
+	Hosts    []string          `json:"hosts"`
+	Run      []string          `json:"run"`
+	Rollback []string          `json:"rollback"`
+	Env      map[string]string `json:"env,omitempty"`
+}
+
+func perHostJSON(n *core.TaskNode, rd *Redactor) []jsonHostValues {
+	if n.PerHost == nil {
+		return nil
+	}
+	var out []jsonHostValues
+	for _, g := range foldHostValues(n) {
+		j := jsonHostValues{Hosts: g.hosts, Run: nonNil(rd.Strings(g.run)), Rollback: nonNil(rd.Strings(g.rollback))}
+		if len(g.env) > 0 {
+			j.Env = map[string]string{}
+			for k, v := range g.env {
+				j.Env[k] = rd.String(v)
+			}
+		}
+		out = append(out, j)
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"maps"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// This file gives expressions target, the host a task's values are for:
+// target.name, target.address, target.roles and target.vars. A task whose
+// run, rollback or env refers to it is evaluated once per host, as are its
+// upload and download blocks (transfer.go).
+
+// HostValues are a task's run, rollback and env as one host gets them.
+type HostValues struct {
+	Run      []string
+	Rollback []string
+	Env      map[string]string
+}
+
+// targetObject is a host as expressions see it through target: name,
+// address, roles, and vars (its own values, an empty object when it
+// declares none).
+func targetObject(h *Host) cty.Value {
+	vars := h.Vars
+	if vars == cty.NilVal || vars.IsNull() {
+		vars = cty.EmptyObjectVal
+	}
+	roles := cty.ListValEmpty(cty.String)
+	if len(h.Roles) > 0 {
+		vals := make([]cty.Value, len(h.Roles))
+		for i, r := range h.Roles {
+			vals[i] = cty.StringVal(r)
+		}
+		roles = cty.ListVal(vals)
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"name":    cty.StringVal(h.Name),
+		"address": cty.StringVal(h.Address),
+		"roles":   roles,
+		"vars":    vars,
+	})
+}
+
+// refersTarget reports whether any of attrs refers to target.
+func refersTarget(attrs ...*hcl.Attribute) bool {
+	for _, a := range attrs {
+		if a == nil {
+			continue
+		}
+		for _, tr := range a.Expr.Variables() {
+			if tr.RootName() == "target" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// evalPerHost evaluates run, rollback and env once per host of the task
+// when any of them refers to target, into Task.PerHost; Run, Rollback and
+// Env then hold the first host's values. A mistake is reported once, for
+// the first host it shows on.
+func (e *evaluator) evalPerHost(d *taskDecl) hcl.Diagnostics {
+	run, rollback, env := d.attrs["run"], d.attrs["rollback"], d.attrs["env"]
+	if !refersTarget(run, rollback, env) || len(d.t.Hosts) == 0 {
+		return nil
+	}
+	t := d.t
+	taskEnv := t.Env
+	defer func() { e.target = nil }()
+	t.PerHost = make(map[string]*HostValues, len(t.Hosts))
+	for _, h := range t.Hosts {
+		e.target = h
+		var diags hcl.Diagnostics
+		hv := &HostValues{}
+		if refersTarget(run) {
+			cmds, _, dd := e.commands(d, run)
+			diags = diags.Extend(dd)
+			hv.Run = cmds
+		} else {
+			hv.Run = t.Run
+		}
+		if refersTarget(rollback) {
+			cmds, _, dd := e.commands(d, rollback)
+			diags = diags.Extend(dd)
+			if len(cmds) > 0 {
+				hv.Rollback = cmds
+			}
+		} else {
+			hv.Rollback = t.Rollback
+		}
+		if refersTarget(env) {
+			diags = diags.Extend(e.evalEnv(d))
+			hv.Env, t.Env = t.Env, taskEnv
+		} else {
+			hv.Env = taskEnv
+		}
+		if diags.HasErrors() {
+			t.PerHost = nil
+			return diags
+		}
+		t.PerHost[h.Name] = hv
+	}
+	first := t.PerHost[t.Hosts[0].Name]
+	t.Run, t.Rollback, t.Env = first.Run, first.Rollback, maps.Clone(first.Env)
+	return nil
+}

@@ -1,0 +1,118 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// templateFileFunc is templatefile(path, vars), as Terraform has it: the
+// file at path, relative to the configuration's directory dir in fsys, read
+// as an HCL template (${...} interpolations and %{...} directives) and
+// rendered with vars, an object whose attributes are the template's only
+// variables. The template may call the configuration's other functions,
+// not templatefile itself.
+func templateFileFunc(fsys fs.FS, dir string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Renders a template file with the given variables.",
+		Params: []function.Parameter{
+			{Name: "path", Type: cty.String},
+			{Name: "vars", Type: cty.DynamicPseudoType, AllowMarked: true},
+		},
+		Type: function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			name := args[0].AsString()
+			src, err := readTemplate(fsys, dir, name)
+			if err != nil {
+				return cty.DynamicVal, function.NewArgError(0, err)
+			}
+			vars, marks := args[1].Unmark()
+			if !vars.Type().IsObjectType() && !vars.Type().IsMapType() {
+				return cty.DynamicVal, function.NewArgErrorf(1, "the variables of a template are an object, such as { host = target.name }, not %s",
+					vars.Type().FriendlyName())
+			}
+			out, err := renderTemplate(name, src, vars)
+			if err != nil {
+				return cty.DynamicVal, err
+			}
+			return out.WithMarks(marks), nil
+		},
+	})
+}
+
+// renderTemplate renders src, the template file name, with vars.
+func renderTemplate(name string, src []byte, vars cty.Value) (cty.Value, error) {
+	expr, diags := hclsyntax.ParseTemplate(src, name, hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.DynamicVal, fmt.Errorf("template %s: %s", name, diags.Error())
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: Functions()}
+	if !vars.IsNull() && vars.IsKnown() {
+		for it := vars.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			ctx.Variables[k.AsString()] = v
+		}
+	}
+	for _, tr := range expr.Variables() {
+		if _, ok := ctx.Variables[tr.RootName()]; !ok {
+			return cty.DynamicVal, fmt.Errorf("template %s: %s uses the variable %q, which the call does not give: add %s = ... to templatefile's second argument",
+				name, tr.SourceRange(), tr.RootName(), tr.RootName())
+		}
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return cty.DynamicVal, fmt.Errorf("template %s: %s", name, diags.Error())
+	}
+	if !v.IsWhollyKnown() {
+		return cty.UnknownVal(cty.String), nil
+	}
+	return v, nil
+}
+
+// maxTemplateSize bounds a template file: templates are configuration
+// files, not payloads (an upload's source is for those).
+const maxTemplateSize = MaxFileSize
+
+// readTemplate reads name, relative to dir in fsys.
+func readTemplate(fsys fs.FS, dir, name string) ([]byte, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("templatefile() cannot read %q here: only a configuration's own expressions read files", name)
+	}
+	if name == "" || path.IsAbs(name) {
+		return nil, fmt.Errorf("the path %q must be relative to the configuration's directory", name)
+	}
+	p := path.Join(dir, name)
+	if !fs.ValidPath(p) {
+		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; keep templates beside the configuration", name)
+	}
+	f, err := fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("there is no file %q in the configuration's directory", name)
+		}
+		return nil, fmt.Errorf("cannot read %q: %w", name, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%q is a directory, not a template file", name)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, maxTemplateSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %q: %w", name, err)
+	}
+	if len(src) > maxTemplateSize {
+		return nil, fmt.Errorf("%q is larger than %d bytes, the most templatefile() reads", name, maxTemplateSize)
+	}
+	if !utf8.Valid(src) {
+		return nil, fmt.Errorf("%q is not UTF-8 text", name)
+	}
+	return src, nil
+}

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"io/fs"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/hcl/v2"
+)
+
+func TestFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"deploy/main.hcl": {Data: []byte(`
+variable "release" { default = "42" }
+variable "token" {
+  default   = "s3cret"
+  sensitive = true
+}
+host "web1" {
+  address = "10.0.0.1"
+  roles   = ["app"]
+  vars    = { weight = 3 }
+}
+host "web2" {
+  roles = ["app", "canary"]
+  vars  = { weight = 1 }
+}
+task "deploy" {
+  upload {
+    source      = "dist/app-${var.release}.tgz"
+    destination = "/opt/app/releases/${var.release}.tgz"
+    mode        = "0640"
+  }
+  upload {
+    content     = templatefile("app.conf.tftpl", { host = target.name, addr = target.address, roles = target.roles })
+    destination = "/etc/app/app.conf"
+  }
+  upload {
+    content     = "token=${var.token}\n"
+    destination = "/etc/app/token"
+    mode        = "4755"
+  }
+  run = "true"
+}
+task "per_host" {
+  run      = ["echo ${target.name} ${join(",", target.roles)}", "true"]
+  rollback = "echo undo ${var.release}"
+  env      = { WHERE = target.address, RELEASE = var.release, WEIGHT = target.vars.weight }
+}
+task "collect" {
+  on = ["canary"]
+  download {
+    source      = "/var/log/app.log"
+    destination = "logs/app.log"
+  }
+}
+task "collect_all" {
+  download {
+    source      = "/var/log/${target.name}.log"
+    destination = "logs/${target.name}.log"
+  }
+}
+`)},
+		"deploy/app.conf.tftpl":   {Data: []byte("name=${host} addr=${addr}\n%{ for r in roles }role=${r}\n%{ endfor }")},
+		"deploy/dist/app-42.tgz":  {Data: []byte("tarball")},
+		"deploy/dist/unrelated.x": {Data: []byte("x")},
+	}
+	cfg, diags := NewParser(fsys).LoadConfig("deploy/main.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	tasks := map[string]*Task{}
+	for _, task := range cfg.Tasks {
+		tasks[task.Name] = task
+	}
+	opts := cmpopts.IgnoreTypes(hcl.Range{})
+
+	release := &Upload{Source: "deploy/dist/app-42.tgz", Destination: "/opt/app/releases/42.tgz", Mode: 0o640}
+	token := &Upload{Content: "token=s3cret\n", HasContent: true, Destination: "/etc/app/token", Mode: 0o755 | fs.ModeSetuid, Sensitive: true}
+	want := map[string]*Files{
+		"web1": {Uploads: []*Upload{release,
+			{Content: "name=web1 addr=10.0.0.1\nrole=app\n", HasContent: true, Destination: "/etc/app/app.conf"}, token}},
+		"web2": {Uploads: []*Upload{release,
+			{Content: "name=web2 addr=web2\nrole=app\nrole=canary\n", HasContent: true, Destination: "/etc/app/app.conf"}, token}},
+	}
+	if diff := cmp.Diff(want, tasks["deploy"].Files, opts); diff != "" {
+		t.Errorf("deploy's files (-want +got):\n%s", diff)
+	}
+	if tasks["deploy"].Run == nil {
+		t.Error("deploy lost its run")
+	}
+
+	wantValues := map[string]*HostValues{
+		"web1": {Run: []string{"echo web1 app", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "10.0.0.1", "RELEASE": "42", "WEIGHT": "3"}},
+		"web2": {Run: []string{"echo web2 app,canary", "true"}, Rollback: []string{"echo undo 42"}, Env: map[string]string{"WHERE": "web2", "RELEASE": "42", "WEIGHT": "1"}},
+	}
+	if diff := cmp.Diff(wantValues, tasks["per_host"].PerHost); diff != "" {
+		t.Errorf("per_host's values (-want +got):\n%s", diff)
+	}
+	if tasks["deploy"].PerHost != nil {
+		t.Errorf("deploy has per-host values, but none of its commands refers to target")
+	}
+
+	// One host: a fixed destination is fine.
+	want = map[string]*Files{"web2": {Downloads: []*Download{{Source: "/var/log/app.log", Destination: "logs/app.log"}}}}
+	if diff := cmp.Diff(want, tasks["collect"].Files, opts); diff != "" {
+		t.Errorf("collect's files (-want +got):\n%s", diff)
+	}
+	if tasks["collect"].Run != nil {
+		t.Errorf("collect has run %q, want none", tasks["collect"].Run)
+	}
+	want = map[string]*Files{
+		"web1": {Downloads: []*Download{{Source: "/var/log/web1.log", Destination: "logs/web1.log"}}},
+		"web2": {Downloads: []*Download{{Source: "/var/log/web2.log", Destination: "logs/web2.log"}}},
+	}
+	if diff := cmp.Diff(want, tasks["collect_all"].Files, opts); diff != "" {
+		t.Errorf("collect_all's files (-want +got):\n%s", diff)
+	}
+}
