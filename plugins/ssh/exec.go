@@ -288,8 +288,12 @@ func (e *execution) signal(sig ssh.Signal) {
 // deliver writes sig's name on the watcher's control line; the watcher
 // sends it to the command's process group. e.mu must be held: it also
 // serialises the lines. An error means the session is over: nothing to
-// signal.
+// signal; so does a line not open yet (the command is not running: the
+// session's close, which stopping it ends with, stops it from starting).
 func (e *execution) deliver(sig ssh.Signal) {
+	if e.control == nil {
+		return
+	}
 	_, _ = io.WriteString(e.control, string(sig)+"\n")
 }
 
@@ -319,10 +323,16 @@ func (e *execution) finish() {
 }
 
 // signalNow delivers sig to a started command, finished or not: the
-// transport's own TERM and KILL.
+// transport's own TERM and KILL. Before the control line is open (the
+// command's input still waits for the server's window) it is delivered
+// as the line opens.
 func (e *execution) signalNow(sig ssh.Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.control == nil {
+		e.early = sig
+		return
+	}
 	e.deliver(sig)
 }
 
@@ -349,15 +359,15 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	if len(req.Commands) > 0 {
 		sess.progress, nonce = newProgress()
 	}
-	if err := sess.start(remoteCommand, input(script(req, nonce)), out.OrDiscard()); err != nil {
+	// The watcher's control line is the rest of the session's stdin,
+	// after the script (see watchScript): signals go there once the
+	// script is written.
+	if err := sess.start(remoteCommand, input(script(req, nonce)), out.OrDiscard(), func() { ex.start(sess.ch) }); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
 	}
-	// The watcher's control line is the rest of the session's stdin; see
-	// watchScript.
-	ex.start(sess.ch)
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {

@@ -127,9 +127,11 @@ func (s *session) result() (status int, signal string, ok bool) {
 	return s.status, s.signal, s.status != -1 || s.signal != ""
 }
 
-// start runs command, writes input on its stdin and copies its output to
-// out until the channel ends. The rest of the channel's stdin is left to
-// the caller (the watcher's control line: see watchScript).
+// start runs command, writes input on its stdin, then calls written (if
+// not nil), and copies the output to out until the channel ends. The rest
+// of the channel's stdin is left to the caller (the watcher's control
+// line: see watchScript), once written has been called. start does not
+// wait for the input to be written: see below.
 //
 // The exec request goes without asking for a reply, and input right
 // behind it, so that no wait of ours delays the command. The data must
@@ -139,7 +141,9 @@ func (s *session) result() (status int, signal string, ok bool) {
 // and grants one once the command runs (session.c: a larval session has
 // nowhere to write input), so the Write waits a round trip there, as long
 // as waiting for the exec reply would; dropbear grants its window when
-// the session opens.
+// the session opens. A refused request leaves the window shut for good:
+// the Write runs in a goroutine, ended by the session's end, so that
+// nothing waits on it but the command.
 // Whether the request was refused (the server could not start the shell)
 // is asked by a second exec request, with a reply, sent right after the
 // input: a server accepts one exec per session, so it refuses the second
@@ -147,13 +151,20 @@ func (s *session) result() (status int, signal string, ok bool) {
 // "only one command can succeed"), and runs it when the first was
 // refused, which closes refused. The command does not wait for that
 // reply, nor does Exec, unless nothing else ends the session.
-func (s *session) start(command string, input []byte, out sdk.ExecOutput) error {
+func (s *session) start(command string, input []byte, out sdk.ExecOutput, written func()) error {
 	if _, err := s.ch.SendRequest("exec", false, ssh.Marshal(struct{ Command string }{command})); err != nil {
 		return err
 	}
-	if _, err := s.ch.Write(input); err != nil {
-		return err
-	}
+	s.copying.Go(func() {
+		if len(input) > 0 {
+			if _, err := s.ch.Write(input); err != nil {
+				return // the session ended
+			}
+		}
+		if written != nil {
+			written()
+		}
+	})
 	s.copying.Go(func() {
 		// Harmless when it runs: the first request ran nothing.
 		ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"exit 126"}))
