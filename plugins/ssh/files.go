@@ -342,7 +342,7 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	var stderr bytes.Buffer
 	stopWatch := stopOn(ctx, abort, func() { _ = sess.ch.Close() })
 	defer stopWatch()
-	if err := sess.start("exec /bin/sh -c "+shellQuote(script), sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}); err != nil {
+	if err := sess.start("exec /bin/sh -c "+shellQuote(script), nil, sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}, nil); err != nil {
 		if c.endedBy(err) {
 			return c.lost()
 		}
@@ -358,6 +358,8 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	// The server closes the channel after the output and the status.
 	select {
 	case <-sess.closed:
+	case <-sess.refused:
+		return errors.New("the server refused the exec request")
 	case <-ctx.Done():
 	case <-abort:
 		return ErrClosed
