@@ -58,7 +58,7 @@ func TestCommandListInOneExec(t *testing.T) {
 		ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
 			return f, func() {}, nil
 		}), nil)
-		t.Cleanup(func() { ts.Close(context.Background()) })
+		t.Cleanup(func() { _ = ts.Close(context.Background()) })
 		hs := testHosts("h1", "h2")
 		task := testTask("deploy", hs, "echo a;on h2 fail 3;echo c", "echo undo")
 		res := Apply(context.Background(), testPlan(config.OnFailureRollback, task), ApplyOptions{Transports: ts, Observer: &recorder{}, RunID: "test-run"})

@@ -149,7 +149,9 @@ func TestProgress(t *testing.T) {
 	var got bytes.Buffer
 	p.w = &got
 	for i := range len(in) {
-		p.Write([]byte{in[i]})
+		if _, err := p.Write([]byte{in[i]}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p.flush()
 	if want := "a\037bout\x1ffanout:tail\x1f"; got.String() != want {
