@@ -22,8 +22,10 @@ variable "bad_host" {
   description = "A host whose service never comes back healthy."
 }
 
-locals {
-  state = "/tmp/fanout-rolling"
+variable "state" {
+  type        = string
+  default     = "/tmp/fanout-rolling"
+  description = "Where the hosts keep their state (tests give each run its own)."
 }
 
 host "web01" {
@@ -62,8 +64,8 @@ host "web08" {
 task "stage" {
   description = "Stage the release beside the running one"
   on          = ["app"]
-  run         = "mkdir -p ${local.state}/$FANOUT_HOST && echo ${var.release} > ${local.state}/$FANOUT_HOST/staged"
-  rollback    = "rm -f ${local.state}/$FANOUT_HOST/staged"
+  run         = "mkdir -p ${var.state}/$FANOUT_HOST && echo ${var.release} > ${var.state}/$FANOUT_HOST/staged"
+  rollback    = "rm -f ${var.state}/$FANOUT_HOST/staged"
 }
 
 task "restart" {
@@ -73,25 +75,25 @@ task "restart" {
   batch        = [1, "25%"] # a canary, then two hosts at a time (the last size repeats)
   pause        = "500ms"    # between waves, once the wave's checks passed
   max_failures = 1          # per wave: one host may fail, be rolled back and dropped
-  only_if      = "test -f ${local.state}/$FANOUT_HOST/staged"
+  only_if      = "test -f ${var.state}/$FANOUT_HOST/staged"
   retries      = 1          # the restart itself is tried twice before it counts as failed
   retry_delay  = "200ms"
 
   run = [
-    "cp ${local.state}/$FANOUT_HOST/staged ${local.state}/$FANOUT_HOST/live",
-    "date +%s > ${local.state}/$FANOUT_HOST/started",
-    "echo \"restarted into $(cat ${local.state}/$FANOUT_HOST/live)\"",
+    "cp ${var.state}/$FANOUT_HOST/staged ${var.state}/$FANOUT_HOST/live",
+    "date +%s > ${var.state}/$FANOUT_HOST/started",
+    "echo \"restarted into $(cat ${var.state}/$FANOUT_HOST/live)\"",
   ]
   check {
     # Healthy a second after the restart, except on var.bad_host.
-    run      = "test $FANOUT_HOST != '${var.bad_host}' && test $(( $(date +%s) - $(cat ${local.state}/$FANOUT_HOST/started) )) -ge 1 || { echo 'not ready yet'; exit 1; }"
+    run      = "test $FANOUT_HOST != '${var.bad_host}' && test $(( $(date +%s) - $(cat ${var.state}/$FANOUT_HOST/started) )) -ge 1 || { echo 'not ready yet'; exit 1; }"
     interval = "500ms"
     timeout  = "5s"
   }
-  rollback = "rm -f ${local.state}/$FANOUT_HOST/live ${local.state}/$FANOUT_HOST/started; echo 'back on the previous release'"
+  rollback = "rm -f ${var.state}/$FANOUT_HOST/live ${var.state}/$FANOUT_HOST/started; echo 'back on the previous release'"
 }
 
 task "announce" {
   on  = ["app"]
-  run = "echo \"$FANOUT_HOST serves $(cat ${local.state}/$FANOUT_HOST/live)\""
+  run = "echo \"$FANOUT_HOST serves $(cat ${var.state}/$FANOUT_HOST/live)\""
 }

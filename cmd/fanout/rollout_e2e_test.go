@@ -381,11 +381,12 @@ func TestRollingExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := fanout(t, root, "apply", "examples/rolling.hcl")
+	state := t.TempDir() // not the example's shared default: other tests run it too
+	r := fanout(t, root, "apply", "-var", "state="+state, "examples/rolling.hcl")
 	if r.code != 0 || !strings.Contains(r.stdout, `Wave 5 of 5 of task "restart"`) {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	r = fanout(t, root, "apply", "-var", "bad_host=web05", "examples/rolling.hcl")
+	r = fanout(t, root, "apply", "-var", "state="+state, "-var", "bad_host=web05", "examples/rolling.hcl")
 	if r.code != 1 || !strings.Contains(r.stdout, "partial: 1 of 8 hosts dropped, rolled back") ||
 		!strings.Contains(r.stdout, "web05: task \"restart\" failed: check failed") {
 		t.Errorf("with a bad host: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)

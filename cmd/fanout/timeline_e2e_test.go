@@ -96,7 +96,7 @@ func TestTimelineHTMLInBrowser(t *testing.T) {
 
 	t.Run("dropped host", func(t *testing.T) {
 		page := filepath.Join(dir, "drop.html")
-		r := fanout(t, dir, "apply", "-var", "bad_host=web05", "-html", page, "rolling.hcl")
+		r := fanout(t, dir, "apply", "-var", "state="+t.TempDir(), "-var", "bad_host=web05", "-html", page, "rolling.hcl")
 		if r.code != 1 || !strings.Contains(r.stderr, "wrote the run's timeline to "+page) {
 			t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
@@ -172,7 +172,7 @@ func TestTimelineHTMLInBrowser(t *testing.T) {
 
 	t.Run("failed canary", func(t *testing.T) {
 		page := filepath.Join(dir, "canary.html")
-		r := fanout(t, dir, "apply", "-var", "bad_host=web01", "-html", page, "rolling.hcl")
+		r := fanout(t, dir, "apply", "-var", "state="+t.TempDir(), "-var", "bad_host=web01", "-html", page, "rolling.hcl")
 		if r.code != 1 {
 			t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
