@@ -108,6 +108,9 @@ type JournalTask struct {
 	// PerHost holds run, rollback and env by host when they differ between
 	// hosts (TaskNode.PerHost); absent otherwise, and from older journals.
 	PerHost map[string]*JournalHostValues `json:"per_host,omitempty"`
+	// SudoUser is TaskNode.SudoUser: `fanout rollback` runs the rollback
+	// through sudo as the run did.
+	SudoUser string `json:"sudo_user,omitempty"`
 }
 
 // JournalHostValues are a task's commands and env on one host.
@@ -191,7 +194,7 @@ func newJournalPlan(plan *Plan, hide func(string) string) (*JournalPlan, error) 
 }
 
 func journalTask(t *TaskNode, hide func(string) string) *JournalTask {
-	jt := &JournalTask{Name: t.Name, MaxHosts: t.MaxHosts, TimeoutMS: t.Timeout.Milliseconds(),
+	jt := &JournalTask{Name: t.Name, MaxHosts: t.MaxHosts, SudoUser: t.SudoUser, TimeoutMS: t.Timeout.Milliseconds(),
 		Run: mapStrings(t.Run, hide), Rollback: mapStrings(t.Rollback, hide), Env: mapValues(t.Env, hide)}
 	for _, h := range t.Hosts {
 		jt.Hosts = append(jt.Hosts, h.Name)
@@ -235,7 +238,7 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 	}
 	for _, jt := range jp.Tasks {
 		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
-			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill)}
+			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill), SudoUser: jt.SudoUser}
 		if len(jt.PerHost) > 0 {
 			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
 			for name, hv := range jt.PerHost {

@@ -84,6 +84,9 @@ type TaskNode struct {
 	// Transfers are Files as the plan shows them, folded where hosts
 	// agree.
 	Transfers []Transfer
+	// SudoUser, when set, is the user the task's commands, checks and
+	// rollbacks run as, through sudo (sudo.go); empty for the login user.
+	SudoUser string
 	// Rollout holds the waves, failure budget, check, retries and
 	// conditions (rollout.go); every task has at least one wave.
 	Rollout
@@ -294,6 +297,9 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		MaxHosts:    t.MaxHosts,
 		Env:         t.Env,
 		PerHost:     t.PerHost,
+	}
+	if t.Sudo {
+		tn.SudoUser = t.SudoUser
 	}
 	for _, h := range t.Hosts {
 		if ph, ok := b.hosts[h.Name]; ok { // absent: not selected

@@ -219,6 +219,14 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 // execTo runs one command through the transport, writing its output to
 // out, and classifies its end.
 func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
+	if t.SudoUser != "" {
+		return r.sudoExec(ctx, tr, t, h, phase, idx, cmd, env, timeout, out)
+	}
+	return r.execOnce(ctx, tr, t, h, phase, idx, cmd, env, timeout, out, nil)
+}
+
+// execOnce runs cmd as it is, with stdin (nil for none).
+func (r *run) execOnce(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput, stdin []byte) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
 	cctx := ctx
 	if timeout > 0 {
@@ -240,7 +248,7 @@ func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host
 		delete(r.inflight, id)
 		r.mu.Unlock()
 	}()
-	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout},
+	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout, Stdin: stdin},
 		out)
 
 	res := PhaseResult{Command: idx}
