@@ -194,7 +194,7 @@ func (r *run) execute() *Result {
 	watcher.Go(func() { r.watchInterrupt(finished) })
 
 	root := &undoFrame{}
-	if !r.isStopping() && r.preflightOK() {
+	if !r.isStopping() && r.preflightOK() && r.sudoPreflightOK() {
 		for i, n := range r.plan.Roots {
 			if r.isStopping() {
 				break

@@ -338,3 +338,73 @@ func partialPrefix(b, marker []byte) int {
 	}
 	return 0
 }
+
+// sudoPreflightOK, when no password was given and nobody can be asked for
+// one, asks each host of a task with sudo whether its sudo wants a
+// password, before anything runs; it reports false, failing the run and
+// naming those hosts, when any does. A host whose probe fails otherwise
+// fails later, with its task, as it would have.
+func (r *run) sudoPreflightOK() bool {
+	r.sudo.mu.Lock()
+	known := r.sudo.known
+	r.sudo.mu.Unlock()
+	if known || r.opts.Input != nil {
+		return true
+	}
+	type pair struct {
+		t *TaskNode
+		h *Host
+	}
+	var pairs []pair
+	seen := map[[2]string]bool{}
+	r.plan.Walk(func(t *TaskNode) {
+		if t.SudoUser == "" {
+			return
+		}
+		for _, h := range t.Hosts {
+			if key := [2]string{h.Name, t.SudoUser}; !seen[key] {
+				seen[key] = true
+				pairs = append(pairs, pair{t, h})
+			}
+		}
+	})
+	asked := make([]bool, len(pairs))
+	var wg sync.WaitGroup
+	for i, p := range pairs {
+		wg.Go(func() {
+			tr, err := r.connect(p.h, true)
+			if err != nil {
+				return // the host fails when its task runs, as it would have
+			}
+			asked[i], _ = r.sudoAsks(r.ctx, tr, p.t, p.h, PhaseRun, r.canStdin(r.ctx, p.h))
+		})
+	}
+	wg.Wait()
+	var failed []HostError
+	hosts := map[string]bool{}
+	for i, p := range pairs {
+		if asked[i] && !hosts[p.h.Name] {
+			hosts[p.h.Name] = true
+			failed = append(failed, HostError{Host: p.h.Name, Err: fmt.Sprintf("sudo -u %s asks for a password, and "+
+				"nobody can type it (fanout is not on a terminal): set fanout { sudo_password = var.NAME } to a "+
+				"sensitive variable, or allow the commands without a password", p.t.SudoUser)})
+		}
+	}
+	if len(failed) == 0 {
+		return true
+	}
+	names := make([]string, len(failed))
+	for i, he := range failed {
+		names[i] = he.Host
+	}
+	r.mu.Lock()
+	r.preflight = append(r.preflight, failed...)
+	r.failed = true
+	r.cause = fmt.Sprintf("sudo asks for a password on %s (%s), and fanout is not on a terminal nor given "+
+		"fanout { sudo_password }; nothing was run", plural(len(failed), "host"), strings.Join(names, ", "))
+	r.mu.Unlock()
+	for _, he := range failed {
+		r.record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
+	}
+	return false
+}

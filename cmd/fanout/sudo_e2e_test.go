@@ -288,3 +288,38 @@ task "as_root" {
 		t.Error("the password is in the output or the journal")
 	}
 }
+
+// TestSudoPasswordNobodyToAsk: with no terminal and no sudo_password, a
+// run whose hosts' sudo asks for a password fails before anything runs,
+// naming the hosts that asked.
+func TestSudoPasswordNobodyToAsk(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+task "first" {
+  run = "touch first-$FANOUT_HOST"
+}
+task "as_root" {
+  sudo = true
+  run  = "touch ran-$FANOUT_HOST"
+}
+`)
+	var stdout, stderr bytes.Buffer
+	cmd := u.command(nil, "apply", "main.hcl")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	all := stdout.String() + stderr.String()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
+	}
+	if !strings.Contains(all, "sudo asks for a password on 3 hosts (h1, h2, h3)") {
+		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		for _, f := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
+				t.Errorf("%s%s: something ran before the password was known", f, h)
+			}
+		}
+	}
+}
