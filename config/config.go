@@ -208,8 +208,10 @@ type Task struct {
 	Files map[string]*Files
 	// Sudo is true when the task's commands, checks and rollbacks run
 	// through sudo, as SudoUser ("root" unless sudo_user is set).
-	Sudo      bool
-	SudoUser  string
+	Sudo     bool
+	SudoUser string
+	// SudoRange is the sudo or sudo_user attribute's range, when set.
+	SudoRange hcl.Range
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }

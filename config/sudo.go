@@ -13,6 +13,7 @@ func (e *evaluator) evalSudo(d *taskDecl) hcl.Diagnostics {
 	b, ok, diags := e.boolAttr(d.attrs["sudo"])
 	if ok {
 		t.Sudo = b
+		t.SudoRange = d.attrs["sudo"].Range
 	}
 	user, ok, dd := e.stringAttr(d.attrs["sudo_user"])
 	diags = diags.Extend(dd)
@@ -42,7 +43,7 @@ func (e *evaluator) evalSudo(d *taskDecl) hcl.Diagnostics {
 			Subject: attr.Range.Ptr(),
 		})
 	}
-	t.Sudo, t.SudoUser = true, user
+	t.Sudo, t.SudoUser, t.SudoRange = true, user, attr.Range
 	return diags
 }
 

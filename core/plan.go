@@ -233,6 +233,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		diags = append(diags, tdiags...)
 		p.Transports = tps
 		diags = append(diags, checkCapabilities(p, cfg)...)
+		diags = append(diags, checkSudoCapabilities(p, cfg)...)
 	}
 	if diags.HasErrors() {
 		return nil, diags

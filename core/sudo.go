@@ -13,6 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
 )
 
@@ -407,4 +410,49 @@ func (r *run) sudoPreflightOK() bool {
 		r.record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
 	}
 	return false
+}
+
+// checkSudoCapabilities reports each task with sudo, in a configuration
+// that gives a sudo password, whose host's transport cannot send it: its
+// plugin does not declare the stdin capability. Once per task and
+// transport. Without sudo_password such a task still runs where sudo asks
+// for no password (NOPASSWD), and fails, saying why, where it does.
+func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
+	if cfg.Settings == nil || cfg.Settings.SudoPasswordName == "" {
+		return nil
+	}
+	caps := map[string]*sdk.DescribeResponse{}
+	for _, tp := range p.Transports {
+		caps[tp.Name] = tp.Plugin
+	}
+	tasks := map[string]*config.Task{}
+	for _, t := range cfg.Tasks {
+		tasks[t.Name] = t
+	}
+	var diags hcl.Diagnostics
+	p.Walk(func(tn *TaskNode) {
+		t := tasks[tn.Name]
+		if tn.SudoUser == "" || t == nil {
+			return
+		}
+		reported := map[string]bool{}
+		for _, h := range tn.Hosts {
+			desc := caps[h.Transport]
+			if desc == nil || desc.Capabilities.Stdin || reported[h.Transport] {
+				continue
+			}
+			reported[h.Transport] = true
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Transport %q cannot send a sudo password", h.Transport),
+				Detail: fmt.Sprintf("Task %q runs through sudo with the password of %s, and its host %q uses the "+
+					"transport %q, whose plugin (%s %s) does not declare the stdin capability, the way the password "+
+					"goes. Use a transport that does (local) for these hosts, or allow their commands without a "+
+					"password (NOPASSWD) and remove sudo_password.",
+					tn.Name, cfg.Settings.SudoPasswordName, h.Name, h.Transport, desc.Name, desc.Version),
+				Subject: t.SudoRange.Ptr(),
+			})
+		}
+	})
+	return diags
 }

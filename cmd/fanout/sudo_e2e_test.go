@@ -323,3 +323,36 @@ task "as_root" {
 		}
 	}
 }
+
+// TestSudoPasswordNeedsStdin: a sudo password for hosts whose transport
+// cannot send one (ssh does not declare stdin yet) is refused when
+// planned, on the task's sudo.
+func TestSudoPasswordNeedsStdin(t *testing.T) {
+	dir, _ := workdir(t, `
+variable "pw" {
+  sensitive = true
+  default   = "hunter22"
+}
+fanout { sudo_password = var.pw }
+host "web" {
+  address   = "127.0.0.1"
+  transport = "ssh"
+}
+task "as_root" {
+  sudo_user = "app"
+  run       = "true"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	if r.code == 0 {
+		t.Fatalf("plan succeeded:\n%s", r.stdout)
+	}
+	for _, want := range []string{`Transport "ssh" cannot send a sudo password`, `sudo_user = "app"`, "stdin capability"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "hunter22") {
+		t.Error("the password is shown")
+	}
+}
