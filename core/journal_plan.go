@@ -25,6 +25,10 @@ type JournalPlan struct {
 	Tasks      []*JournalTask      `json:"tasks"`
 	Hosts      []*JournalHost      `json:"hosts"`
 	Transports []*JournalTransport `json:"transports"`
+	// SudoPassword names the sensitive variable of fanout { sudo_password }
+	// ("var.pw"), never its value: `fanout rollback` takes the value from
+	// the secrets given back, and asks for it on the terminal otherwise.
+	SudoPassword string `json:"sudo_password,omitempty"`
 }
 
 // NodeKind tells a task of the plan's tree from a group.
@@ -145,6 +149,9 @@ type JournalTransport struct {
 // through hide.
 func newJournalPlan(plan *Plan, hide func(string) string) (*JournalPlan, error) {
 	jp := &JournalPlan{OnFailure: string(plan.OnFailure)}
+	if plan.Config != nil && plan.Config.Settings != nil {
+		jp.SudoPassword = plan.Config.Settings.SudoPasswordName
+	}
 	seen := map[*TaskNode]bool{}
 	var node func(n Node) *JournalNode
 	node = func(n Node) *JournalNode {

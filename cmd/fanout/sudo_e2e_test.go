@@ -356,3 +356,42 @@ task "as_root" {
 		t.Error("the password is shown")
 	}
 }
+
+// TestSudoUserRunsAndRollsBack: run, only_if and rollback of a task with
+// sudo_user run as that user (root needs no password), and the plan says
+// so.
+func TestSudoUserRunsAndRollsBack(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: `make test-deps` installs it")
+	}
+	dir, _ := workdir(t, `
+task "as_nobody" {
+  sudo_user = "nobody"
+  only_if   = "test \"$(id -un)\" = nobody"
+  run       = "echo \"run as $(id -un) on $FANOUT_HOST\""
+  rollback  = "echo \"rollback as $(id -un)\""
+}
+task "as_root" {
+  sudo = true
+  run  = "echo \"then as $(id -un)\"; false"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	for _, want := range []string{`task "as_nobody"  (on 1 host, as nobody via sudo)`, `task "as_root"  (on 1 host, as root via sudo)`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = fanout(t, dir, "apply", "main.hcl")
+	if r.code == 0 {
+		t.Fatalf("apply succeeded:\n%s", r.stdout)
+	}
+	for _, want := range []string{"run as nobody on localhost", "then as root", "rollback as nobody"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+}
