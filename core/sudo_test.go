@@ -2,9 +2,16 @@ package core
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/sdk"
 )
 
 // TestMarkerFilter: sudo's prompt marker never reaches the output, even
@@ -66,5 +73,164 @@ func TestSudoCommand(t *testing.T) {
 	}
 	if got := s.command("root", "true", nil, false); got != "sudo -n -u 'root' -- sh -c 'true'" {
 		t.Errorf("without stdin: %s", got)
+	}
+}
+
+// fakeSudo is the fake transport with a sudo in front of its commands
+// that asks for password on every host, as sudo -S and -n do.
+type fakeSudo struct {
+	*fakeTransport
+	password string
+	noStdin  bool
+
+	mu     sync.Mutex
+	wrong  int      // passwords refused
+	lines  []string // every command line and env value it was given
+	inners []string // host: command run through sudo
+}
+
+func (f *fakeSudo) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	return &sdk.DescribeResponse{Name: "fake", Capabilities: sdk.Capabilities{Signal: true, Exec: true, Stdin: !f.noStdin}}, nil
+}
+
+func (f *fakeSudo) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	f.mu.Lock()
+	f.lines = append(f.lines, req.Command)
+	for _, v := range req.Env {
+		f.lines = append(f.lines, v)
+	}
+	f.mu.Unlock()
+	if !strings.HasPrefix(req.Command, "sudo ") {
+		return f.fakeTransport.Exec(ctx, req, out)
+	}
+	_, quoted, _ := strings.Cut(req.Command, " -- sh -c ")
+	inner := strings.Trim(quoted, "'")
+	if inner == "true" {
+		inner = "ok"
+	}
+	if strings.HasPrefix(req.Command, "sudo -n ") {
+		fmt.Fprintln(out.Stderr, "sudo: a password is required")
+		return &sdk.ExecResponse{ExitCode: 1}, nil
+	}
+	_, rest, _ := strings.Cut(req.Command, " -p '")
+	marker, _, _ := strings.Cut(rest, "'")
+	fmt.Fprint(out.Stderr, marker)
+	if len(req.Stdin) == 0 {
+		fmt.Fprintln(out.Stderr, "sudo: no password was provided")
+		return &sdk.ExecResponse{ExitCode: 1}, nil
+	}
+	if string(req.Stdin) != f.password+"\n" {
+		f.mu.Lock()
+		f.wrong++
+		f.mu.Unlock()
+		fmt.Fprint(out.Stderr, "Sorry, try again.\n"+marker)
+		return &sdk.ExecResponse{ExitCode: 1}, nil
+	}
+	f.mu.Lock()
+	f.inners = append(f.inners, req.Host+": "+inner)
+	f.mu.Unlock()
+	r := *req
+	r.Command, r.Stdin = inner, nil
+	return f.fakeTransport.Exec(ctx, &r, out)
+}
+
+func runSudoFake(t *testing.T, f *fakeSudo, opts ApplyOptions, hosts ...string) (*Result, []Event) {
+	t.Helper()
+	ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+		return f, func() {}, nil
+	}), nil)
+	closeTransports(t, ts)
+	task := testTask("t", testHosts(hosts...), "echo hi", "echo undo")
+	task.SudoUser = "root"
+	rec := &recorder{}
+	opts.Transports, opts.Observer, opts.RunID = ts, rec, "test-run"
+	return Apply(context.Background(), testPlan(config.OnFailureStop, task), opts), rec.events
+}
+
+func outputOf(events []Event) string {
+	var b strings.Builder
+	for _, e := range events {
+		if o, ok := e.(Output); ok {
+			b.Write(o.Data)
+		}
+	}
+	return b.String()
+}
+
+func TestSudoPasswordAskedOncePerRun(t *testing.T) {
+	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22"}
+	in := &countingInput{answer: "hunter22"}
+	res, events := runSudoFake(t, f, ApplyOptions{Input: in}, "a", "b", "c")
+	if res.Status != RunSucceeded {
+		t.Fatalf("run %s: %s", res.Status, res.Cause)
+	}
+	if n := in.asked.Load(); n != 1 {
+		t.Errorf("asked %d times for 3 hosts, want once", n)
+	}
+	// One host, any, tries the password first, with true ("ok" here).
+	var echoes []string
+	tries := 0
+	for _, c := range f.inners {
+		if strings.HasSuffix(c, ": ok") {
+			tries++
+		} else {
+			echoes = append(echoes, c)
+		}
+	}
+	slices.Sort(echoes)
+	if want := []string{"a: echo hi", "b: echo hi", "c: echo hi"}; !slices.Equal(echoes, want) || tries != 1 || f.wrong != 0 {
+		t.Errorf("ran %q through sudo with %d wrong passwords, want %q, one try of the password and none wrong", f.inners, f.wrong, want)
+	}
+	for _, l := range f.lines {
+		if strings.Contains(l, "hunter22") {
+			t.Errorf("the password is on a command line or in the env: %s", l)
+		}
+	}
+	if out := outputOf(events); strings.Contains(out, "[fanout-sudo-") || strings.Count(out, "hi\n") != 3 {
+		t.Errorf("output %q: want hi from 3 hosts and no prompt marker", out)
+	}
+}
+
+func TestSudoWrongPasswordOneHost(t *testing.T) {
+	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22"}
+	res, _ := runSudoFake(t, f, ApplyOptions{SudoPassword: "wrong-one"}, "a", "b", "c")
+	if f.wrong != 1 || len(f.inners) != 0 {
+		t.Errorf("%d hosts refused the password and %q ran, want 1 and nothing", f.wrong, f.inners)
+	}
+	var incorrect, notOffered int
+	for _, u := range res.Units {
+		switch {
+		case u.Run.Err == "sudo: incorrect password":
+			incorrect++
+		case strings.Contains(u.Run.Err, "not offered, since host"):
+			notOffered++
+		default:
+			t.Errorf("host %s: %s %q", u.Host, u.Run.Status, u.Run.Err)
+		}
+	}
+	if incorrect != 1 || notOffered != 2 {
+		t.Errorf("%d incorrect, %d not offered; want 1 and 2", incorrect, notOffered)
+	}
+}
+
+func TestSudoPasswordNobodyToAsk(t *testing.T) {
+	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22"}
+	res, _ := runSudoFake(t, f, ApplyOptions{}, "a", "b")
+	if res.Status != RunFailed || len(res.Preflight) != 2 || !strings.Contains(res.Cause, "on 2 hosts (a, b)") {
+		t.Errorf("run %s, preflight %v, cause %q: want failed in preflight naming a and b", res.Status, res.Preflight, res.Cause)
+	}
+	if len(f.inners) != 0 {
+		t.Errorf("ran %q", f.inners)
+	}
+}
+
+func TestSudoPasswordWithoutStdin(t *testing.T) {
+	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22", noStdin: true}
+	res, _ := runSudoFake(t, f, ApplyOptions{SudoPassword: "hunter22"}, "a")
+	if u := res.Units[0]; !strings.Contains(u.Run.Err, "cannot send one") {
+		t.Errorf("host a: %s %q, want the transport cannot send a password", u.Run.Status, u.Run.Err)
+	}
+	if len(f.inners) != 0 {
+		t.Errorf("ran %q", f.inners)
 	}
 }
