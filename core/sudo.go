@@ -127,10 +127,21 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	if err != nil {
 		return fail(err)
 	}
-	filter := &markerFilter{w: out.Stderr, marker: []byte(s.marker)}
+	// The password is hidden in what the command prints too, should it
+	// print it (an asked one is in no redactor: it was not known before
+	// the run). A short one is not, as Secrets leaves it (minSecretLen).
+	var hide []byte
+	if len(pw) >= minSecretLen {
+		hide = []byte(pw)
+	}
+	stdout := &markerFilter{w: out.Stdout, marker: hide, with: []byte(redacted)}
+	hidden := &markerFilter{w: out.Stderr, marker: hide, with: []byte(redacted)}
+	filter := &markerFilter{w: hidden, marker: []byte(s.marker)}
 	res := r.execOnce(ctx, tr, t, h, phase, idx, s.command(t.SudoUser, cmd, env, true), env, timeout,
-		sdk.ExecOutput{Stdout: out.Stdout, Stderr: filter}, []byte(pw+"\n"))
+		sdk.ExecOutput{Stdout: stdout, Stderr: filter}, []byte(pw+"\n"))
 	filter.flush()
+	hidden.flush()
+	stdout.flush()
 	if filter.count() > 1 {
 		// Refused after another host took it: that host's password differs.
 		s.refuse(h.Name)
@@ -277,12 +288,18 @@ func (s *sudoState) refuse(host string) {
 	s.verified = false
 }
 
-// markerFilter passes a command's stderr on without sudo's prompt marker,
-// counting the prompts: one for a password taken, more for one refused. A
-// marker split across writes is held back until it is whole.
+// redacted stands for the sudo password in output, as the views show
+// secrets.
+const redacted = "(sensitive)"
+
+// markerFilter passes a command's stderr on without sudo's prompt marker
+// (or with it replaced by with), counting the prompts: one for a password
+// taken, more for one refused. A marker split across writes is held back
+// until it is whole.
 type markerFilter struct {
 	w      io.Writer
 	marker []byte
+	with   []byte
 
 	mu      sync.Mutex
 	pending []byte
@@ -290,6 +307,9 @@ type markerFilter struct {
 }
 
 func (f *markerFilter) Write(p []byte) (int, error) {
+	if len(f.marker) == 0 {
+		return f.w.Write(p)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	buf := append(f.pending, p...)
@@ -301,6 +321,7 @@ func (f *markerFilter) Write(p []byte) (int, error) {
 			break
 		}
 		out = append(out, buf[:i]...)
+		out = append(out, f.with...)
 		f.n++
 		buf = buf[i+len(f.marker):]
 	}

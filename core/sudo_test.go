@@ -33,6 +33,15 @@ func TestMarkerFilter(t *testing.T) {
 		{"prefix at the end", []string{"x[fanout"}, "x[fanout", 0},
 		{"refused", []string{marker, "Sorry, try again.\n", marker}, "Sorry, try again.\n", 2},
 	}
+	t.Run("no marker", func(t *testing.T) {
+		var out bytes.Buffer
+		f := &markerFilter{w: &out}
+		_, _ = f.Write([]byte("as it is"))
+		f.flush()
+		if out.String() != "as it is" {
+			t.Errorf("got %q", out.String())
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -232,5 +241,26 @@ func TestSudoPasswordWithoutStdin(t *testing.T) {
 	}
 	if len(f.inners) != 0 {
 		t.Errorf("ran %q", f.inners)
+	}
+}
+
+// TestSudoPasswordHiddenInOutput: a command that prints the password,
+// asked on the terminal and so in no redactor, shows it hidden.
+func TestSudoPasswordHiddenInOutput(t *testing.T) {
+	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22"}
+	ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+		return f, func() {}, nil
+	}), nil)
+	closeTransports(t, ts)
+	task := testTask("t", testHosts("a"), "echo the password is hunter22")
+	task.SudoUser = "root"
+	rec := &recorder{}
+	res := Apply(context.Background(), testPlan(config.OnFailureStop, task),
+		ApplyOptions{Transports: ts, Observer: rec, RunID: "test-run", Input: &countingInput{answer: "hunter22"}})
+	if res.Status != RunSucceeded {
+		t.Fatalf("run %s: %s", res.Status, res.Cause)
+	}
+	if out := outputOf(rec.events); out != "the password is (sensitive)\n" {
+		t.Errorf("output %q", out)
 	}
 }
