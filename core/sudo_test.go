@@ -118,21 +118,29 @@ func (f *fakeSudo) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		inner = "ok"
 	}
 	if strings.HasPrefix(req.Command, "sudo -n ") {
-		fmt.Fprintln(out.Stderr, "sudo: a password is required")
+		if _, err := fmt.Fprintln(out.Stderr, "sudo: a password is required"); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{ExitCode: 1}, nil
 	}
 	_, rest, _ := strings.Cut(req.Command, " -p '")
 	marker, _, _ := strings.Cut(rest, "'")
-	fmt.Fprint(out.Stderr, marker)
+	if _, err := fmt.Fprint(out.Stderr, marker); err != nil {
+		return nil, err
+	}
 	if len(req.Stdin) == 0 {
-		fmt.Fprintln(out.Stderr, "sudo: no password was provided")
+		if _, err := fmt.Fprintln(out.Stderr, "sudo: no password was provided"); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{ExitCode: 1}, nil
 	}
 	if string(req.Stdin) != f.password+"\n" {
 		f.mu.Lock()
 		f.wrong++
 		f.mu.Unlock()
-		fmt.Fprint(out.Stderr, "Sorry, try again.\n"+marker)
+		if _, err := fmt.Fprint(out.Stderr, "Sorry, try again.\n"+marker); err != nil {
+			return nil, err
+		}
 		return &sdk.ExecResponse{ExitCode: 1}, nil
 	}
 	f.mu.Lock()

@@ -184,7 +184,7 @@ task "as_root" {
 	}
 	if !strings.Contains(out.String(), prompt) {
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("no sudo password prompt:\n%s", out.String())
 	}
 	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
@@ -195,7 +195,7 @@ task "as_root" {
 	case err = <-exited:
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		<-exited
+		_ = <-exited // killed: its error says only that
 		t.Fatalf("fanout did not finish:\n%s", out.String())
 	}
 	closePTY(tty, copied)
