@@ -100,7 +100,7 @@ func readTemplate(fsys fs.FS, dir, name string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("cannot read %q: %w", name, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%q is a directory, not a template file", name)
 	}

@@ -357,7 +357,7 @@ func (r *run) uploadFile(ctx context.Context, ft sdk.FileTransport, h *Host, fsy
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
@@ -423,8 +423,8 @@ func download(ctx context.Context, ft sdk.FileTransport, h *Host, d *config.Down
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close() // abandoned: the error that matters is err
+			_ = os.Remove(tmp.Name())
 		}
 	}()
 	resp, err := ft.Download(ctx, &sdk.DownloadRequest{Host: h.Name, Path: d.Source}, tmp)

@@ -171,7 +171,9 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 }
 
 // runCommands runs cmds on h one after another, the first failure ending
-// them; the task's timeout covers them all.
+// them; the task's timeout covers them all. A transport that declares
+// Capabilities.CommandList runs them in one Exec (over SSH: one session,
+// where one per command costs round trips), with the same outcome.
 func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, cmds []string) PhaseResult {
 	res := PhaseResult{Status: StatusOK, Command: -1}
 	var deadline time.Time
@@ -179,6 +181,14 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 		deadline = time.Now().Add(t.Timeout)
 	}
 	env := r.env(t, h, phase)
+	// A task with sudo runs each command through sudo, one Exec each.
+	if len(cmds) > 1 && r.listsCommands(h) && t.SudoUser == "" {
+		res = r.execCommands(ctx, tr, t, h, phase, 0, cmds, env, t.Timeout)
+		if res.Status == StatusTimedOut {
+			res.Timeout = t.Timeout
+		}
+		return res
+	}
 	for i, cmd := range cmds {
 		var timeout time.Duration
 		if !deadline.IsZero() {
@@ -199,15 +209,35 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 	return res
 }
 
+// listsCommands reports whether h's transport runs a command list in one
+// Exec (sdk.Capabilities.CommandList).
+func (r *run) listsCommands(h *Host) bool {
+	_, desc, err := r.opts.Transports.get(r.ctx, h.Transport)
+	return err == nil && desc != nil && desc.Capabilities.CommandList
+}
+
 // exec runs one command through the transport, its output passed on as
 // Output events, and classifies its end.
 func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration) PhaseResult {
+	return r.execCommands(ctx, tr, t, h, phase, idx, []string{cmd}, env, timeout)
+}
+
+// execCommands runs cmds, commands idx and on of a list, in one Exec (a
+// list only where the transport declares Capabilities.CommandList), as
+// exec runs one.
+func (r *run) execCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmds []string, env map[string]string, timeout time.Duration) PhaseResult {
 	stdout := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stdout}
 	stderr := &lineWriter{r: r, task: t.Name, host: h.Name, phase: phase, stream: Stderr}
 	// A bounded tail of stderr says why a command failed, in the journal
 	// too; it costs nothing until the command writes to stderr.
 	tail := &tailWriter{}
-	res := r.execTo(ctx, tr, t, h, phase, idx, cmd, env, timeout, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
+	req := &sdk.ExecRequest{Host: h.Name, Env: env, Timeout: timeout}
+	if len(cmds) == 1 {
+		req.Command = cmds[0]
+	} else {
+		req.Commands = cmds
+	}
+	res := r.execRequest(ctx, tr, t, h, phase, idx, req, sdk.ExecOutput{Stdout: stdout, Stderr: io.MultiWriter(stderr, tail)})
 	stdout.flush()
 	stderr.flush()
 	if res.Status == StatusFailed || res.Status == StatusTimedOut {
@@ -219,15 +249,30 @@ func (r *run) exec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, 
 // execTo runs one command through the transport, writing its output to
 // out, and classifies its end.
 func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
-	if t.SudoUser != "" {
-		return r.sudoExec(ctx, tr, t, h, phase, idx, cmd, env, timeout, out)
+	return r.execRequest(ctx, tr, t, h, phase, idx, &sdk.ExecRequest{Host: h.Name, Command: cmd, Env: env, Timeout: timeout}, out)
+}
+
+// execRequest runs req, whose command (or first of Commands) is command
+// idx of its list, through the transport, writing its output to out, and
+// classifies its end; a task with sudo runs its one command through sudo
+// (sudo.go). It sets req.ID.
+func (r *run) execRequest(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
+	if t.SudoUser != "" && len(req.Commands) == 0 {
+		return r.sudoExec(ctx, tr, t, h, phase, idx, req.Command, req.Env, req.Timeout, out)
 	}
-	return r.execOnce(ctx, tr, t, h, phase, idx, cmd, env, timeout, out, nil)
+	return r.execRaw(ctx, tr, t, h, phase, idx, req, out)
 }
 
 // execOnce runs cmd as it is, with stdin (nil for none).
 func (r *run) execOnce(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput, stdin []byte) PhaseResult {
+	return r.execRaw(ctx, tr, t, h, phase, idx, &sdk.ExecRequest{Host: h.Name, Command: cmd, Env: env, Timeout: timeout, Stdin: stdin}, out)
+}
+
+// execRaw is execRequest without sudo.
+func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
+	req.ID = id
+	timeout := req.Timeout
 	cctx := ctx
 	if timeout > 0 {
 		// The transport enforces the timeout and reports it; this deadline
@@ -248,10 +293,13 @@ func (r *run) execOnce(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		delete(r.inflight, id)
 		r.mu.Unlock()
 	}()
-	resp, err := tr.Exec(cctx, &sdk.ExecRequest{ID: id, Host: h.Name, Command: cmd, Env: env, Timeout: timeout, Stdin: stdin},
-		out)
+	resp, err := tr.Exec(cctx, req, out)
 
 	res := PhaseResult{Command: idx}
+	if resp != nil && len(req.Commands) > 0 {
+		// A transport's index past the list would name no command.
+		res.Command = idx + min(max(resp.Command, 0), len(req.Commands)-1)
+	}
 	crash, crashed := errors.AsType[*PluginCrashError](err)
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -77,6 +77,7 @@ func capabilitiesToProto(c Capabilities) *pb.Capabilities {
 		Stdin:        c.Stdin,
 		Upload:       c.Upload,
 		Download:     c.Download,
+		CommandList:  c.CommandList,
 	}
 }
 
@@ -173,12 +174,13 @@ func execRequestFromProto(r *pb.Exec_Request) *ExecRequest {
 		timeout = d.AsDuration()
 	}
 	return &ExecRequest{
-		ID:      r.GetId(),
-		Host:    r.GetHost(),
-		Command: r.GetCommand(),
-		Env:     r.GetEnv(),
-		Timeout: timeout,
-		Stdin:   r.GetStdin(),
+		ID:       r.GetId(),
+		Host:     r.GetHost(),
+		Command:  r.GetCommand(),
+		Env:      r.GetEnv(),
+		Timeout:  timeout,
+		Stdin:    r.GetStdin(),
+		Commands: r.GetCommands(),
 	}
 }
 
@@ -223,6 +225,7 @@ func execResponseToProto(r *ExecResponse) *pb.Exec_Exit {
 		ExitCode: int32(r.ExitCode),
 		Signal:   r.Signal,
 		TimedOut: r.TimedOut,
+		Command:  int32(r.Command),
 	}
 }
 

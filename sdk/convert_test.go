@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,7 +87,7 @@ func TestDescribeRoundTrip(t *testing.T) {
 	in := &sdk.DescribeResponse{
 		Name:         "ssh",
 		Version:      "1.2.3",
-		Capabilities: sdk.Capabilities{Signal: true, Exec: true, Stdin: true},
+		Capabilities: sdk.Capabilities{Signal: true, Exec: true, Stdin: true, CommandList: true},
 		TransportSchema: sdk.Schema{Attributes: []sdk.Attribute{
 			{Name: "user", Type: cty.String, Required: true, Description: "Login user."},
 			{Name: "port", Type: cty.Number},
@@ -156,6 +157,7 @@ func TestExecRoundTrip(t *testing.T) {
 		{sdk.ExecRequest{ID: "1", Host: "web1", Command: "uptime", Env: map[string]string{"A": "b"}, Timeout: 1500 * time.Millisecond}, sdk.ExecResponse{ExitCode: 0}},
 		{sdk.ExecRequest{ID: "2", Host: "web2", Command: "true", Stdin: []byte("password\n")}, sdk.ExecResponse{ExitCode: 255}},
 		{sdk.ExecRequest{ID: "3", Host: "web3", Command: "sleep 9"}, sdk.ExecResponse{ExitCode: -1, Signal: "KILL", TimedOut: true}},
+		{sdk.ExecRequest{ID: "4", Host: "web4", Commands: []string{"true", "false", "true"}}, sdk.ExecResponse{ExitCode: 1, Command: 1}},
 	}
 	for _, tt := range tests {
 		var got *sdk.ExecRequest
@@ -169,7 +171,7 @@ func TestExecRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.ID != tt.req.ID || got.Host != tt.req.Host || got.Command != tt.req.Command || got.Timeout != tt.req.Timeout || len(got.Env) != len(tt.req.Env) ||
-			!bytes.Equal(got.Stdin, tt.req.Stdin) {
+			!bytes.Equal(got.Stdin, tt.req.Stdin) || !slices.Equal(got.Commands, tt.req.Commands) {
 			t.Errorf("request %+v arrived as %+v", tt.req, *got)
 		}
 		if *out != tt.resp {

@@ -107,6 +107,12 @@ type Capabilities struct {
 	// Download is true when the transport implements FileTransport's
 	// Download, under the same rule as Upload.
 	Download bool
+	// CommandList is true when Exec runs ExecRequest.Commands, a task's
+	// command list, in one Exec (over SSH: one session and one shell for
+	// them all, where one per command costs two round trips and a process
+	// each). fanout sends Commands only then, and otherwise calls Exec
+	// once per command. Added in protocol 1.2.
+	CommandList bool
 	// ValidateHost is true when the transport implements HostValidator;
 	// fanout calls ValidateHost only then (protocol 1.2; older plugins
 	// never get it). sdk.Serve makes it agree with the Transport it
@@ -229,8 +235,9 @@ type ExecRequest struct {
 	Command string
 	// Env is added to the command's environment.
 	Env map[string]string
-	// Timeout, when non-zero, bounds the command: on expiry the transport
-	// terminates it and reports TimedOut.
+	// Timeout, when non-zero, bounds the command (all of Commands,
+	// together): on expiry the transport terminates it and reports
+	// TimedOut.
 	Timeout time.Duration
 	// Stdin is what the command reads on its standard input, which ends
 	// after it; nil gives an empty stdin, as for every command before
@@ -238,6 +245,12 @@ type ExecRequest struct {
 	// declared. It may hold a secret (a sudo password): a transport must
 	// not log it, and must pass it on no command line or environment.
 	Stdin []byte
+	// Commands, when not empty, replaces Command: each is run as Command
+	// would be (its own `sh -c`, the same Env), one after another, until
+	// one does not exit 0; ExecResponse.Command says which ended the Exec.
+	// fanout sends it only to a transport that declares
+	// Capabilities.CommandList.
+	Commands []string
 }
 
 // ExecOutput receives a command's output. Stdout and Stderr may be written
@@ -274,6 +287,10 @@ type ExecResponse struct {
 	Signal string
 	// TimedOut is true when the command was stopped because Timeout passed.
 	TimedOut bool
+	// Command is, for an ExecRequest with Commands, the index of the
+	// command that ended the Exec: the first that did not exit 0 (or was
+	// stopped), or the last one. The other fields are about that command.
+	Command int
 }
 
 // SignalRequest is the input of Transport.Signal.

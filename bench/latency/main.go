@@ -5,7 +5,11 @@
 // file and a known_hosts file that lists each host's key under its proxy's
 // address, and serves until SIGINT or SIGTERM.
 //
-//	latency -hosts HOSTS -known-hosts KNOWN_HOSTS -n 50 -delay 25ms -out DIR
+//	latency -hosts HOSTS -known-hosts KNOWN_HOSTS -n 50 -delay 25ms -out DIR [-listen 127.0.250.1:22]
+//
+// With -listen, proxy i listens on the address's IP plus i, at its port:
+// tools that take a list of addresses and one port for them all (pssh,
+// pdsh, clush through the fleet's ssh_config) can then reach the proxies.
 //
 // It prints "ready" on stdout once DIR/hosts and DIR/known_hosts are
 // written. Only 127.0.0.0/8 is proxied; toxiproxy is used as a library,
@@ -35,16 +39,21 @@ func main() {
 	n := flag.Int("n", 50, "how many hosts, from the top of the file")
 	delay := flag.Duration("delay", 25*time.Millisecond, "latency added in each direction")
 	out := flag.String("out", "", "directory for the proxies' hosts and known_hosts files")
+	listen := flag.String("listen", "", "IP:PORT of the first proxy, the next ones on the following IPs (default: 127.0.0.1, a free port each)")
 	flag.Parse()
-	if err := run(*hostsFile, *knownHosts, *n, *delay, *out); err != nil {
+	if err := run(*hostsFile, *knownHosts, *n, *delay, *out, *listen); err != nil {
 		fmt.Fprintln(os.Stderr, "latency:", err)
 		os.Exit(1)
 	}
 }
 
-func run(hostsFile, knownHosts string, n int, delay time.Duration, out string) error {
+func run(hostsFile, knownHosts string, n int, delay time.Duration, out, listen string) error {
 	if hostsFile == "" || knownHosts == "" || out == "" {
 		return fmt.Errorf("-hosts, -known-hosts and -out are required")
+	}
+	addrs, err := listenAddrs(listen, n)
+	if err != nil {
+		return err
 	}
 	hosts, err := readHosts(hostsFile, n)
 	if err != nil {
@@ -67,7 +76,7 @@ func run(hostsFile, knownHosts string, n int, delay time.Duration, out string) e
 		if !ok {
 			return fmt.Errorf("%s: no key in %s", upstream, knownHosts)
 		}
-		p := toxiproxy.NewProxy(srv, fmt.Sprintf("h%d", i+1), "127.0.0.1:0", upstream)
+		p := toxiproxy.NewProxy(srv, fmt.Sprintf("h%d", i+1), addrs[i], upstream)
 		if err := p.Start(); err != nil {
 			return fmt.Errorf("proxy for %s: %w", upstream, err)
 		}
@@ -95,6 +104,32 @@ func run(hostsFile, knownHosts string, n int, delay time.Duration, out string) e
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	return nil
+}
+
+// listenAddrs returns where the n proxies listen: from listen (IP:PORT)
+// on, one IP each, or 127.0.0.1 with a free port each.
+func listenAddrs(listen string, n int) ([]string, error) {
+	addrs := make([]string, n)
+	if listen == "" {
+		for i := range addrs {
+			addrs[i] = "127.0.0.1:0"
+		}
+		return addrs, nil
+	}
+	host, port, err := net.SplitHostPort(listen)
+	ip := net.ParseIP(host).To4()
+	if err != nil || ip == nil || ip[0] != 127 {
+		return nil, fmt.Errorf("-listen %q: want a 127.x.y.z:PORT address", listen)
+	}
+	base := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
+	for i := range addrs {
+		a := base + uint32(i)
+		if a>>24 != 127 {
+			return nil, fmt.Errorf("-listen %q: %d proxies leave 127.0.0.0/8", listen, n)
+		}
+		addrs[i] = net.JoinHostPort(net.IPv4(byte(a>>24), byte(a>>16), byte(a>>8), byte(a)).String(), port)
+	}
+	return addrs, nil
 }
 
 // readHosts returns the first n hosts of a hosts file as HOST:PORT, port

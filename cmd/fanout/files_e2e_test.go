@@ -369,7 +369,7 @@ func TestApplyDeployExample(t *testing.T) {
 	if err := os.RemoveAll(state); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(state) })
+	t.Cleanup(func() { _ = os.RemoveAll(state) })
 	r := fanout(t, root, "apply", "examples/deploy.hcl")
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)

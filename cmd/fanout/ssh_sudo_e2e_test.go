@@ -11,7 +11,8 @@ import (
 
 // TestSSHSudoWithoutPassword: over ssh, which cannot send a password yet
 // (no stdin capability), a task with sudo_user runs through sudo -n where
-// sudo asks for none (root here), with the task's env kept.
+// sudo asks for none (root here), with the task's env kept; a list of
+// commands, which ssh otherwise runs in one Exec, too.
 func TestSSHSudoWithoutPassword(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
@@ -24,7 +25,7 @@ func TestSSHSudoWithoutPassword(t *testing.T) {
 task "as_nobody" {
   sudo_user = "nobody"
   env       = { GREETING = "hello" }
-  run       = "echo \"$GREETING as $(id -un) on $FANOUT_HOST\""
+  run       = ["echo \"$GREETING as $(id -un) on $FANOUT_HOST\"", "echo \"then as $(id -un) on $FANOUT_HOST\""]
 }
 `))
 	r := fanoutSSH(t, dir, f.AgentSocket, "apply", "main.hcl")
@@ -32,8 +33,10 @@ task "as_nobody" {
 		t.Fatalf("apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, h := range f.Hosts {
-		if want := "hello as nobody on " + h.Name; !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		for _, want := range []string{"hello as nobody on " + h.Name, "then as nobody on " + h.Name} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, r.stdout)
+			}
 		}
 	}
 }

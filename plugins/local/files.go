@@ -66,8 +66,8 @@ func writeFile(ctx context.Context, path string, mode fs.FileMode, size int64, c
 	committed := false
 	defer func() {
 		if !committed {
-			f.Close()
-			os.Remove(f.Name())
+			_ = f.Close() // abandoned: the error that matters is the one returned
+			_ = os.Remove(f.Name())
 		}
 	}()
 	n, err := io.Copy(f, &ctxReader{ctx: ctx, r: content})
@@ -144,7 +144,7 @@ func makeSymlink(path, target string) error {
 		return dirError(path, err)
 	}
 	tmp := f.Name()
-	f.Close()
+	_ = f.Close() // empty: only its name is used
 	if err := os.Remove(tmp); err != nil {
 		return fmt.Errorf("upload %s: %w", path, err)
 	}
@@ -152,7 +152,7 @@ func makeSymlink(path, target string) error {
 		return fmt.Errorf("upload %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp) // the rename error is what is returned
 		return fmt.Errorf("upload %s: %w", path, err)
 	}
 	return nil
@@ -170,7 +170,7 @@ func (t *Transport) Download(ctx context.Context, req *sdk.DownloadRequest, cont
 	if err != nil {
 		return nil, fmt.Errorf("download %s: %w", req.Path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("download %s: %w", req.Path, err)

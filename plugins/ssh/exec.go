@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,20 +36,32 @@ const outputGrace = time.Second
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
 //
-//	exec /bin/sh -c 'eval "$1"' fanout WATCH COMMAND
+//	exec /bin/sh -c 'eval "$1"' fanout WATCH
 //
 // so the command always runs under /bin/sh, whatever the login shell, and
-// the string the login shell parses is four single-quoted words. WATCH
-// runs COMMAND in that same /bin/sh with eval, after dropping both from
-// the positional parameters (the command sees $0 = fanout and no
-// arguments): exec'ing a second /bin/sh -c for it cost the host 1.4 ms of
-// CPU per command, more than a third of what running `true` over SSH
-// costs it.
+// the string the login shell parses is three single-quoted words, the same
+// for every command: nothing of the command, its environment or its
+// arguments is on a command line, where every user of the host sees it in
+// ps(1).
 //
-// Environment: COMMAND starts with `export K='v';` for every variable.
-// Session.Setenv is not used: OpenSSH refuses every name outside AcceptEnv
-// (Debian accepts LANG and LC_* only), so FANOUT_* would not arrive, and
-// trying costs a round trip per variable. Exports always work.
+// The command comes on the session's stdin instead, as the first lines
+// WATCH reads there: SCRIPT (see script), each of its lines sent after a
+// "|", then a line "." that ends it. SCRIPT exports the environment
+// (`export K='v'` for every variable) and evals the command in that same
+// /bin/sh (the command sees $0 = fanout and no arguments): exec'ing a
+// second /bin/sh -c for it cost the host 1.4 ms of CPU per command, more
+// than a third of what running `true` over SSH costs it. WATCH runs
+// nothing unless it read the whole of SCRIPT. Session.Setenv is not used:
+// OpenSSH refuses every name outside AcceptEnv (Debian accepts LANG and
+// LC_* only), so FANOUT_* would not arrive, and trying costs a round trip
+// per variable. The stdin lines follow the exec request without waiting
+// for its reply (see session.start); OpenSSH still holds them a round
+// trip, which a command list pays once for all its commands.
+//
+// A command list (ExecRequest.Commands) is one SCRIPT too, run by
+// listScript in the same shell: one session, one exec request and one
+// watcher for the whole list, where a session per command cost two round
+// trips and a shell more for each.
 //
 // A process group of its own. Stopping a command means signalling its
 // process group: the shell, the command and every child, `cmd &` ones too.
@@ -69,10 +82,12 @@ const outputGrace = time.Second
 // separation"), servers before 7.9 ignore it, dropbear sends it to the
 // shell alone (whose children survive), and nothing is delivered when the
 // connection breaks. So WATCH keeps a watcher beside the command, and the
-// session's stdin (the SSH channel, otherwise unused) is its control line:
+// rest of the session's stdin (the SSH channel, otherwise unused) is its
+// control line:
 //
-//   - WATCH moves stdin to fd 3 and gives the command /dev/null: the
-//     command's stdin is empty, as the contract wants;
+//   - WATCH moves stdin to fd 3, reads SCRIPT from it and gives the
+//     command /dev/null: the command's stdin is empty, as the contract
+//     wants;
 //   - the watcher runs in the background in the command's process group,
 //     ignores the catchable signals it sends the group itself (all of
 //     signals but KILL: one it did not ignore, SEGV say, would end it,
@@ -97,25 +112,88 @@ const outputGrace = time.Second
 // own exit status and signal: the session's process is the shell that
 // runs it.
 const watchScript = `p=0; if read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
-	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1" "$2"; p=$$; fi; ` +
-	`exec 3<&0 </dev/null; ` +
+	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1"; p=$$; fi; ` +
+	`exec 3<&0 </dev/null; f=; ` +
+	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}
+";; *) break;; esac; done; [ "$l" = . ] || exit 126; ` +
 	`{ trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE ABRT FPE ILL SEGV; t=; ` +
 	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
 	`if [ -n "$t" ] || kill -0 $$; then kill -s TERM $p; sleep 2; kill -s KILL $p; fi; ` +
-	`} >/dev/null 2>&1 & exec 3<&-; unset p g; eval "shift 2; $2"`
+	`} >/dev/null 2>&1 & exec 3<&-; shift; unset p g l; eval "$f"`
 
-// remoteCommand is the string sent in the SSH "exec" request.
-func remoteCommand(command string, env map[string]string) string {
+// remoteCommand is the string sent in the SSH "exec" request: the same for
+// every command, which comes on stdin (see input).
+var remoteCommand = `exec /bin/sh -c 'eval "$1"' fanout ` + shellQuote(watchScript)
+
+// script is what WATCH evals for req: the environment's exports, then the
+// command, or listScript running the command list with markers that
+// carry nonce.
+func script(req *sdk.ExecRequest, nonce string) string {
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(env)) {
+	for _, k := range slices.Sorted(maps.Keys(req.Env)) {
 		b.WriteString("export ")
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(shellQuote(env[k]))
-		b.WriteString("; ")
+		b.WriteString(shellQuote(req.Env[k]))
+		b.WriteByte('\n')
 	}
-	b.WriteString(command)
-	return `exec /bin/sh -c 'eval "$1"' fanout ` + shellQuote(watchScript) + " " + shellQuote(b.String())
+	// f holds this script; the command must not see it, nor the list.
+	b.WriteString("unset f\n")
+	if len(req.Commands) == 0 {
+		b.WriteString("eval ")
+		b.WriteString(shellQuote(req.Command))
+		return b.String()
+	}
+	b.WriteString("set --")
+	for _, c := range req.Commands {
+		b.WriteByte(' ')
+		b.WriteString(shellQuote(c))
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.ReplaceAll(listScript, "NONCE", nonce))
+	return b.String()
+}
+
+// listScript runs the command list in "$@" as a list of `sh -c` would run:
+// one after another, each in a shell of its own (a subshell: `cd`, `exit`
+// or a variable in one do not reach the next), stopping at the first that
+// does not exit 0. The last one, or the one that fails, decides how the
+// session's shell ends: the last is eval'd in that shell itself, as a
+// lone command is; after a failing one the shell exits with its status,
+// or, when the subshell was killed by a signal (status 128+N), kills
+// itself with that signal, so that the server reports it as the
+// command's, under the host's own name for it. That shell's stderr is
+// /dev/null until the last command: what it says of a subshell killed by
+// a signal ("Terminated") the shell of a lone command would not say.
+//
+// Markers on stdout, which Exec removes from the output (see progress),
+// say how far it went: "s I" as command I starts (I > 0), "e I S" when
+// command I (not the last) exits by itself with status S, printed by its
+// EXIT trap: a status of 128+N then still reads as an exit status, not a
+// signal. Each begins with \037fanout:NONCE:, NONCE being random for each
+// Exec, so no output can be taken for one.
+const listScript = `i=0; exec 4>&2 2>/dev/null
+while [ $# -gt 1 ]; do
+if [ $i -gt 0 ]; then printf '\037fanout:NONCE:s %d\n' $i; fi
+(exec 2>&4 4>&-; trap "printf '\\037fanout:NONCE:e %d %d\\n' $i \$?" EXIT; c=$1; shift $#; unset i; eval "unset c; $c")
+s=$?
+if [ $s -ne 0 ]; then if [ $s -gt 128 ]; then kill -$((s-128)) $$ 2>/dev/null; fi; exit $s; fi
+i=$((i+1)); shift
+done
+printf '\037fanout:NONCE:s %d\n' $i
+exec 2>&4 4>&-; c=$1; shift; unset i s; eval "unset c; $c"`
+
+// input is what Exec writes on the session's stdin before anything else:
+// script's lines, each after a "|", then "." (see watchScript).
+func input(script string) []byte {
+	var b bytes.Buffer
+	for line := range strings.SplitSeq(script, "\n") {
+		b.WriteByte('|')
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	b.WriteString(".\n")
+	return b.Bytes()
 }
 
 // shellQuote quotes s as one word for a POSIX shell.
@@ -210,8 +288,12 @@ func (e *execution) signal(sig ssh.Signal) {
 // deliver writes sig's name on the watcher's control line; the watcher
 // sends it to the command's process group. e.mu must be held: it also
 // serialises the lines. An error means the session is over: nothing to
-// signal.
+// signal; so does a line not open yet (the command is not running: the
+// session's close, which stopping it ends with, stops it from starting).
 func (e *execution) deliver(sig ssh.Signal) {
+	if e.control == nil {
+		return
+	}
 	_, _ = io.WriteString(e.control, string(sig)+"\n")
 }
 
@@ -241,10 +323,16 @@ func (e *execution) finish() {
 }
 
 // signalNow delivers sig to a started command, finished or not: the
-// transport's own TERM and KILL.
+// transport's own TERM and KILL. Before the control line is open (the
+// command's input still waits for the server's window) it is delivered
+// as the line opens.
 func (e *execution) signalNow(sig ssh.Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.control == nil {
+		e.early = sig
+		return
+	}
 	e.deliver(sig)
 }
 
@@ -267,14 +355,19 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	// been delivered.
 	defer c.endSession(sess)
 	defer ex.finish()
-	if err := sess.start(remoteCommand(req.Command, req.Env), out.OrDiscard()); err != nil {
+	var nonce string
+	if len(req.Commands) > 0 {
+		sess.progress, nonce = newProgress()
+	}
+	// The watcher's control line is the rest of the session's stdin,
+	// after the script (see watchScript): signals go there once the
+	// script is written.
+	if err := sess.start(remoteCommand, input(script(req, nonce)), out.OrDiscard(), func() { ex.start(sess.ch) }); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
 		return nil, fmt.Errorf("start command on %s: %w", c.addr, err)
 	}
-	// The watcher's control line is the session's stdin; see watchScript.
-	ex.start(sess.ch)
 
 	var timeout <-chan time.Time
 	if req.Timeout > 0 {
@@ -289,6 +382,8 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	select {
 	case <-sess.exited:
 	case <-sess.closed:
+	case <-sess.refused:
+		return nil, fmt.Errorf("start command on %s: the server refused the exec request", c.addr)
 	case <-timeout:
 		timedOut = true
 		c.terminate(ex, sess)
@@ -305,11 +400,13 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		c.terminate(ex, sess)
 	}
 	c.awaitOutput(ctx, ex, sess)
+	// The output, and with it a command list's markers, is all in.
+	sess.end()
 
 	resp, err := c.exitResponse(sess)
 	if cause == nil && err == nil {
 		if werr := sess.writeFailure(); werr != nil {
-			return resp, fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
+			return listed(resp, sess.progress), fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
 		}
 	}
 	if timedOut || cause != nil {
@@ -319,11 +416,25 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		}
 		resp.TimedOut = timedOut
 		if cause != nil {
-			return resp, fmt.Errorf("command stopped: %w", cause)
+			return listed(resp, sess.progress), fmt.Errorf("command stopped: %w", cause)
 		}
-		return resp, nil
 	}
-	return resp, err
+	return listed(resp, sess.progress), err
+}
+
+// listed completes resp, how a command list's session ended, with which
+// command ended it and, when that one exited by itself, its own status
+// (the shell's may be a signal it raised for a status above 128: see
+// listScript). It returns resp as it is for a lone command.
+func listed(resp *sdk.ExecResponse, p *progress) *sdk.ExecResponse {
+	if resp == nil || p == nil {
+		return resp
+	}
+	resp.Command = p.current
+	if p.exited == p.current {
+		resp.ExitCode, resp.Signal = p.status, ""
+	}
+	return resp
 }
 
 // awaitOutput waits, once the command has ended, for the end of its

@@ -137,7 +137,7 @@ func (c *hostConn) sftpClient(ctx context.Context, abort <-chan struct{}) (*sftp
 		end()
 		return nil, nil, fmt.Errorf("start sftp on %s: %w", c.addr, err)
 	}
-	return client, func() { client.Close(); end() }, nil
+	return client, func() { _ = client.Close(); end() }, nil
 }
 
 // stopOn closes the transfer's session when ctx or abort ends, which makes
@@ -195,7 +195,7 @@ func (c *hostConn) sftpWrite(ctx context.Context, abort <-chan struct{}, client 
 	committed := false
 	defer func() {
 		if !committed {
-			f.Close()
+			_ = f.Close() // abandoned: the error that matters is the one returned
 			// The session may be gone (cancelled): a new one cleans up.
 			if client.Remove(tmp) != nil {
 				c.removeLater(tmp)
@@ -204,7 +204,7 @@ func (c *hostConn) sftpWrite(ctx context.Context, abort <-chan struct{}, client 
 	}()
 	// The copy reads content until it ends; a cancellation closes the
 	// session under it, and content (sdk's) fails on its own.
-	stopWatch := stopOn(ctx, abort, func() { client.Close() })
+	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
 	n, err := io.Copy(f, content)
 	stopWatch()
 	if err == nil && ctx.Err() != nil {
@@ -279,7 +279,7 @@ func (c *hostConn) download(ctx context.Context, abort <-chan struct{}, p string
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (c *hostConn) download(ctx context.Context, abort <-chan struct{}, p string
 	if !fi.Mode().IsRegular() {
 		return nil, errors.New("not a regular file")
 	}
-	stopWatch := stopOn(ctx, abort, func() { client.Close() })
+	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
 	n, err := io.Copy(content, f)
 	stopWatch()
 	if err == nil && ctx.Err() != nil {
@@ -342,7 +342,7 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	var stderr bytes.Buffer
 	stopWatch := stopOn(ctx, abort, func() { _ = sess.ch.Close() })
 	defer stopWatch()
-	if err := sess.start("exec /bin/sh -c "+shellQuote(script), sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}); err != nil {
+	if err := sess.start("exec /bin/sh -c "+shellQuote(script), nil, sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}, nil); err != nil {
 		if c.endedBy(err) {
 			return c.lost()
 		}
@@ -358,6 +358,8 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	// The server closes the channel after the output and the status.
 	select {
 	case <-sess.closed:
+	case <-sess.refused:
+		return errors.New("the server refused the exec request")
 	case <-ctx.Done():
 	case <-abort:
 		return ErrClosed

@@ -2,7 +2,6 @@ package ssh
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
 	"sync"
 	"time"
@@ -21,10 +20,19 @@ import (
 // command's process: a session says so at once (exited), and Exec then
 // gives the output outputGrace to end before it closes the channel itself.
 //
-// The messages are the ones ssh.Session exchanges, no more: opening the
-// channel, the exec request and its reply, then what the server sends.
+// The messages are the ones ssh.Session exchanges and one more: opening
+// the channel, the exec request, the command's stdin, a second exec request
+// that tells whether the first was refused (see start), then what the
+// server sends.
 type session struct {
 	ch ssh.Channel
+
+	// refused is closed when the server refused the exec request.
+	refused chan struct{}
+	// progress, when not nil, reads a command list's markers out of the
+	// stdout (see listScript). It is the stdout copier's until copying is
+	// over.
+	progress *progress
 
 	// exited is closed when the exit status or signal has arrived.
 	exited   chan struct{}
@@ -56,11 +64,12 @@ func openSession(client *ssh.Client) (*session, error) {
 		return nil, err
 	}
 	s := &session{
-		ch:     ch,
-		exited: make(chan struct{}),
-		closed: make(chan struct{}),
-		failed: make(chan struct{}),
-		status: -1,
+		ch:      ch,
+		refused: make(chan struct{}),
+		exited:  make(chan struct{}),
+		closed:  make(chan struct{}),
+		failed:  make(chan struct{}),
+		status:  -1,
 	}
 	// Ends when the channel does; end waits for it.
 	go s.requests(reqs)
@@ -118,19 +127,63 @@ func (s *session) result() (status int, signal string, ok bool) {
 	return s.status, s.signal, s.status != -1 || s.signal != ""
 }
 
-// start runs command and copies its output to out until the channel ends.
-// The channel's own stdin is left to the caller (the watcher's control
-// line: see watchScript).
-func (s *session) start(command string, out sdk.ExecOutput) error {
-	ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{command}))
-	if err == nil && !ok {
-		err = errors.New("the server refused the exec request")
-	}
-	if err != nil {
+// start runs command, writes input on its stdin, then calls written (if
+// not nil), and copies the output to out until the channel ends. The rest
+// of the channel's stdin is left to the caller (the watcher's control
+// line: see watchScript), once written has been called. start does not
+// wait for the input to be written: see below.
+//
+// The exec request goes without asking for a reply, and input right
+// behind it, so that no wait of ours delays the command. The data must
+// follow the request, not precede it: OpenSSH and dropbear drop data that
+// arrives on a session before its command runs; a server handles a
+// channel's messages in order. OpenSSH opens a session with a zero window
+// and grants one once the command runs (session.c: a larval session has
+// nowhere to write input), so the Write waits a round trip there, as long
+// as waiting for the exec reply would; dropbear grants its window when
+// the session opens. A refused request leaves the window shut for good:
+// the Write runs in a goroutine, ended by the session's end, so that
+// nothing waits on it but the command.
+// Whether the request was refused (the server could not start the shell)
+// is asked by a second exec request, with a reply, sent right after the
+// input: a server accepts one exec per session, so it refuses the second
+// when the first ran (OpenSSH: a session is no longer larval; dropbear:
+// "only one command can succeed"), and runs it when the first was
+// refused, which closes refused. The command does not wait for that
+// reply, nor does Exec, unless nothing else ends the session.
+func (s *session) start(command string, input []byte, out sdk.ExecOutput, written func()) error {
+	if _, err := s.ch.SendRequest("exec", false, ssh.Marshal(struct{ Command string }{command})); err != nil {
 		return err
 	}
-	s.copying.Go(func() { s.copy(out.Stdout, s.ch) })
-	s.copying.Go(func() { s.copy(out.Stderr, s.ch.Stderr()) })
+	s.copying.Go(func() {
+		if len(input) > 0 {
+			if _, err := s.ch.Write(input); err != nil {
+				return // the session ended
+			}
+		}
+		if written != nil {
+			written()
+		}
+	})
+	s.copying.Go(func() {
+		// Harmless when it runs: the first request ran nothing.
+		ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"exit 126"}))
+		if err == nil && ok {
+			close(s.refused)
+		}
+	})
+	stdout := io.Writer(failWriter{out.Stdout, s})
+	if s.progress != nil {
+		s.progress.w = stdout
+		stdout = s.progress
+	}
+	s.copying.Go(func() {
+		s.copy(stdout, s.ch)
+		if s.progress != nil {
+			s.progress.flush()
+		}
+	})
+	s.copying.Go(func() { s.copy(failWriter{out.Stderr, s}, s.ch.Stderr()) })
 	return nil
 }
 
@@ -139,7 +192,7 @@ func (s *session) start(command string, out sdk.ExecOutput) error {
 func (s *session) copy(w io.Writer, r io.Reader) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	_, _ = io.CopyBuffer(failWriter{w, s}, r, *buf)
+	_, _ = io.CopyBuffer(w, r, *buf)
 }
 
 // copyBuffers are the output copiers' buffers, reused: two per command,

@@ -92,7 +92,7 @@ func (t *Transport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sd
 	return &sdk.DescribeResponse{
 		Name:            Name,
 		Version:         Version,
-		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Upload: true, Download: true},
+		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Upload: true, Download: true, CommandList: true},
 		TransportSchema: transportSchema(),
 		HostSchema:      hostSchema(),
 	}, nil
@@ -266,8 +266,8 @@ func (t *Transport) target(st *settings, name string) (*target, error) {
 	return st.resolver.host(name, name, hostSettings{})
 }
 
-// Exec runs req.Command on req.Host and blocks until it ends, streaming
-// its output to out. The host is connected first if it is not. See
+// Exec runs req.Command, or the list req.Commands, on req.Host and blocks
+// until it ends, streaming its output to out. The host is connected first if it is not. See
 // watchScript for how the command is run and stopped.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	for k := range req.Env {

@@ -78,6 +78,7 @@ func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
 		Stdin:        c.GetStdin(),
 		Upload:       c.GetUpload(),
 		Download:     c.GetDownload(),
+		CommandList:  c.GetCommandList(),
 	}
 }
 
@@ -167,11 +168,12 @@ func connectResponseFromProto(r *pb.Connect_Response) *sdk.ConnectResponse {
 
 func execRequestToProto(r *sdk.ExecRequest) *pb.Exec_Request {
 	out := &pb.Exec_Request{
-		Id:      r.ID,
-		Host:    r.Host,
-		Command: r.Command,
-		Env:     r.Env,
-		Stdin:   r.Stdin,
+		Id:       r.ID,
+		Host:     r.Host,
+		Command:  r.Command,
+		Env:      r.Env,
+		Stdin:    r.Stdin,
+		Commands: r.Commands,
 	}
 	if r.Timeout > 0 {
 		out.Timeout = durationpb.New(r.Timeout)
@@ -184,6 +186,7 @@ func execResponseFromProto(e *pb.Exec_Exit) *sdk.ExecResponse {
 		ExitCode: int(e.GetExitCode()),
 		Signal:   e.GetSignal(),
 		TimedOut: e.GetTimedOut(),
+		Command:  int(e.GetCommand()),
 	}
 }
 

@@ -77,9 +77,41 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 		}
 		c.signal(t)
 	})
+	t.Run("command list", func(t *testing.T) {
+		if !desc.Capabilities.CommandList {
+			t.Skip("the transport does not declare the CommandList capability")
+		}
+		c.commandList(t)
+	})
 	t.Run("concurrent execs", c.concurrent)
 	c.fileClauses(t, desc)
 	t.Run("close", c.close)
+}
+
+// commandList checks ExecRequest.Commands: each command runs as a lone
+// Command would (nothing but Env carries over), in order, the first that
+// fails ending the list, named by ExecResponse.Command with its status.
+func (c *conformance) commandList(t *testing.T) {
+	for _, tt := range []struct {
+		commands      []string
+		stdout        string
+		command, exit int
+	}{
+		{[]string{"echo a", `X=1; cd /; echo b >&2`, `echo "${X:-unset} $FANOUT_CONFORMANCE_A"`}, "a\nunset v\n", 2, 0},
+		{[]string{"echo a", "exit 3", "echo never"}, "a\n", 1, 3},
+		{[]string{"true", "false"}, "", 1, 1},
+	} {
+		req := c.request("")
+		req.Command, req.Commands = "", tt.commands
+		req.Env = map[string]string{"FANOUT_CONFORMANCE_A": "v"}
+		r := c.run(t, req)
+		if r.Resp.Command != tt.command || r.Resp.ExitCode != tt.exit || r.Resp.Signal != "" || r.Resp.TimedOut {
+			t.Errorf("%q: response %+v, want command %d, exit %d", tt.commands, *r.Resp, tt.command, tt.exit)
+		}
+		if got := r.Stdout.String(); got != tt.stdout {
+			t.Errorf("%q: stdout = %q, want %q", tt.commands, got, tt.stdout)
+		}
+	}
 }
 
 func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
