@@ -45,6 +45,11 @@ test-deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
 	fi
+	@if ! command -v sudo >/dev/null; then \
+		echo "installing sudo for the sudo password tests (run as root)"; \
+		[ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; \
+	fi
 	@$(MAKE) --no-print-directory chromium
 
 # The HTML timeline's test (fanout runs show -html) loads the page in a real

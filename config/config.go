@@ -77,6 +77,11 @@ type Settings struct {
 	OnFailure OnFailure
 	// Preflight connects to every host before the first task; true unless set.
 	Preflight bool
+	// SudoPassword names the sensitive variable holding the password sudo
+	// asks for ("var.x"), with its value; empty when not set, and the
+	// password, if hosts ask for one, is then asked on the terminal.
+	SudoPasswordName string
+	SudoPassword     string
 	// DeclRange is the fanout block's range, or an empty range when absent.
 	DeclRange hcl.Range
 }
@@ -200,7 +205,13 @@ type Task struct {
 	// Files are the task's upload and download blocks as each of its
 	// hosts gets them, by host name; nil when the task has none. Blocks
 	// whose values do not depend on target share one value across hosts.
-	Files     map[string]*Files
+	Files map[string]*Files
+	// Sudo is true when the task's commands, checks and rollbacks run
+	// through sudo, as SudoUser ("root" unless sudo_user is set).
+	Sudo     bool
+	SudoUser string
+	// SudoRange is the sudo or sudo_user attribute's range, when set.
+	SudoRange hcl.Range
 	DeclRange hcl.Range
 	NameRange hcl.Range
 }

@@ -376,3 +376,31 @@ func TestExamples(t *testing.T) {
 		})
 	}
 }
+
+func TestSudo(t *testing.T) {
+	cfg := mustLoad(t, map[string]string{"main.hcl": `
+variable "pw" {
+  sensitive = true
+  default   = "hunter22"
+}
+fanout { sudo_password = var.pw }
+task "root" {
+  run  = "id -u"
+  sudo = true
+}
+task "app" {
+  run       = "id -u"
+  sudo_user = "app"
+}
+task "plain" { run = "id -u" }
+`}, "main.hcl", LoadOptions{})
+	if s := cfg.Settings; s.SudoPasswordName != "var.pw" || s.SudoPassword != "hunter22" {
+		t.Errorf("sudo_password = %q %q, want var.pw hunter22", s.SudoPasswordName, s.SudoPassword)
+	}
+	want := map[string][2]any{"root": {true, "root"}, "app": {true, "app"}, "plain": {false, ""}}
+	for _, task := range cfg.Tasks {
+		if got := [2]any{task.Sudo, task.SudoUser}; got != want[task.Name] {
+			t.Errorf("task %s: sudo, sudo_user = %v, want %v", task.Name, got, want[task.Name])
+		}
+	}
+}

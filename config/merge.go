@@ -186,6 +186,13 @@ func (b *builder) evalLocalsAndHosts() {
 
 // evalSettingsAndTransports evaluates the fanout block and the transports.
 func (b *builder) evalSettingsAndTransports() {
+	// sudo_password must name a sensitive variable; tasks' file blocks
+	// ask the same later.
+	for _, v := range b.cfg.Variables {
+		if v.Sensitive {
+			b.e.sensitive[v.Name] = true
+		}
+	}
 	var diags hcl.Diagnostics
 	b.cfg.Settings, diags = b.e.evalSettings(b.settings)
 	b.diags = b.diags.Extend(diags)
@@ -203,11 +210,6 @@ func (b *builder) evalTasksAndGroups() {
 			// The label is a role even of a block that makes no host.
 			hostIdx.roles[h.h.Name] = true
 			hostIdx.complete = hostIdx.complete && !h.unknown
-		}
-	}
-	for _, v := range b.cfg.Variables {
-		if v.Sensitive {
-			b.e.sensitive[v.Name] = true
 		}
 	}
 	for _, t := range b.tasks {

@@ -23,7 +23,9 @@ type settingsDecl struct {
 	Threads   *hcl.Attribute `hcl:"threads,optional"`
 	OnFailure *hcl.Attribute `hcl:"on_failure,optional"`
 	Preflight *hcl.Attribute `hcl:"preflight,optional"`
-	DeclRange hcl.Range      // set by decodeSettingsBlock, not gohcl
+	// SudoPassword must reference a sensitive variable (sudo.go).
+	SudoPassword *hcl.Attribute `hcl:"sudo_password,optional"`
+	DeclRange    hcl.Range      // set by decodeSettingsBlock, not gohcl
 }
 
 func decodeSettingsBlock(block *hcl.Block) (*settingsDecl, hcl.Diagnostics) {
@@ -72,5 +74,6 @@ func (e *evaluator) evalSettings(decl *settingsDecl) (*Settings, hcl.Diagnostics
 	if ok {
 		s.Preflight = b
 	}
+	diags = diags.Extend(e.evalSudoPassword(decl.SudoPassword, s))
 	return s, diags
 }

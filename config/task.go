@@ -122,6 +122,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	diags = diags.Extend(e.evalPerHost(d))
 	diags = diags.Extend(e.evalFiles(d))
 	diags = diags.Extend(e.evalRollout(d))
+	diags = diags.Extend(e.evalSudo(d))
 	return diags
 }
 
@@ -401,6 +402,8 @@ var taskSchema = &hcl.BodySchema{
 		{Name: "retry_delay"},
 		{Name: "only_if"},
 		{Name: "unless"},
+		{Name: "sudo"},
+		{Name: "sudo_user"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check"},

@@ -36,8 +36,12 @@ type ApplyOptions struct {
 	InterruptGrace time.Duration
 	// Input answers transports' questions (a key's passphrase); nil when
 	// nobody can be asked, and the hosts that need an answer fail.
-	Input  Input
-	Logger hclog.Logger
+	Input Input
+	// SudoPassword is the password of fanout { sudo_password }, sent to
+	// the hosts whose sudo asks for one; empty when not set, and the
+	// password is then asked on Input, once for the run (sudo.go).
+	SudoPassword string
+	Logger       hclog.Logger
 	// Journal, when set, records the run durably as it happens (see
 	// Journal). Apply runs nothing if its first record fails; a later
 	// failure stops new work and rolls back, as a failed task does, since
@@ -99,6 +103,7 @@ type run struct {
 	events     chan Event
 	dispatched chan struct{}
 	asker      *asker
+	sudo       *sudoState
 	execSeq    atomic.Uint64
 
 	mu sync.Mutex
@@ -155,6 +160,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		events:             make(chan Event, 64),
 		ahead:              newSemaphore(max(2, runtime.NumCPU())),
 		asker:              &asker{input: opts.Input},
+		sudo:               newSudoState(opts),
 		dispatched:         make(chan struct{}),
 		units:              map[unitKey]*UnitResult{},
 		started:            map[*TaskNode][]*Host{},
@@ -188,7 +194,7 @@ func (r *run) execute() *Result {
 	watcher.Go(func() { r.watchInterrupt(finished) })
 
 	root := &undoFrame{}
-	if !r.isStopping() && r.preflightOK() {
+	if !r.isStopping() && r.preflightOK() && r.sudoPreflightOK() {
 		for i, n := range r.plan.Roots {
 			if r.isStopping() {
 				break

@@ -25,6 +25,10 @@ type JournalPlan struct {
 	Tasks      []*JournalTask      `json:"tasks"`
 	Hosts      []*JournalHost      `json:"hosts"`
 	Transports []*JournalTransport `json:"transports"`
+	// SudoPassword names the sensitive variable of fanout { sudo_password }
+	// ("var.pw"), never its value: `fanout rollback` takes the value from
+	// the secrets given back, and asks for it on the terminal otherwise.
+	SudoPassword string `json:"sudo_password,omitempty"`
 }
 
 // NodeKind tells a task of the plan's tree from a group.
@@ -108,6 +112,9 @@ type JournalTask struct {
 	// PerHost holds run, rollback and env by host when they differ between
 	// hosts (TaskNode.PerHost); absent otherwise, and from older journals.
 	PerHost map[string]*JournalHostValues `json:"per_host,omitempty"`
+	// SudoUser is TaskNode.SudoUser: `fanout rollback` runs the rollback
+	// through sudo as the run did.
+	SudoUser string `json:"sudo_user,omitempty"`
 }
 
 // JournalHostValues are a task's commands and env on one host.
@@ -142,6 +149,9 @@ type JournalTransport struct {
 // through hide.
 func newJournalPlan(plan *Plan, hide func(string) string) (*JournalPlan, error) {
 	jp := &JournalPlan{OnFailure: string(plan.OnFailure)}
+	if plan.Config != nil && plan.Config.Settings != nil {
+		jp.SudoPassword = plan.Config.Settings.SudoPasswordName
+	}
 	seen := map[*TaskNode]bool{}
 	var node func(n Node) *JournalNode
 	node = func(n Node) *JournalNode {
@@ -191,7 +201,7 @@ func newJournalPlan(plan *Plan, hide func(string) string) (*JournalPlan, error) 
 }
 
 func journalTask(t *TaskNode, hide func(string) string) *JournalTask {
-	jt := &JournalTask{Name: t.Name, MaxHosts: t.MaxHosts, TimeoutMS: t.Timeout.Milliseconds(),
+	jt := &JournalTask{Name: t.Name, MaxHosts: t.MaxHosts, SudoUser: t.SudoUser, TimeoutMS: t.Timeout.Milliseconds(),
 		Run: mapStrings(t.Run, hide), Rollback: mapStrings(t.Rollback, hide), Env: mapValues(t.Env, hide)}
 	for _, h := range t.Hosts {
 		jt.Hosts = append(jt.Hosts, h.Name)
@@ -235,7 +245,7 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 	}
 	for _, jt := range jp.Tasks {
 		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
-			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill)}
+			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill), SudoUser: jt.SudoUser}
 		if len(jt.PerHost) > 0 {
 			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
 			for name, hv := range jt.PerHost {

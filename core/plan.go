@@ -84,6 +84,9 @@ type TaskNode struct {
 	// Transfers are Files as the plan shows them, folded where hosts
 	// agree.
 	Transfers []Transfer
+	// SudoUser, when set, is the user the task's commands, checks and
+	// rollbacks run as, through sudo (sudo.go); empty for the login user.
+	SudoUser string
 	// Rollout holds the waves, failure budget, check, retries and
 	// conditions (rollout.go); every task has at least one wave.
 	Rollout
@@ -230,6 +233,7 @@ func BuildPlan(ctx context.Context, cfg *config.Config, opts PlanOptions) (*Plan
 		diags = append(diags, tdiags...)
 		p.Transports = tps
 		diags = append(diags, checkCapabilities(p, cfg)...)
+		diags = append(diags, checkSudoCapabilities(p, cfg)...)
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -294,6 +298,9 @@ func (b *planBuilder) task(t *config.Task) *TaskNode {
 		MaxHosts:    t.MaxHosts,
 		Env:         t.Env,
 		PerHost:     t.PerHost,
+	}
+	if t.Sudo {
+		tn.SudoUser = t.SudoUser
 	}
 	for _, h := range t.Hosts {
 		if ph, ok := b.hosts[h.Name]; ok { // absent: not selected

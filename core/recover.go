@@ -480,6 +480,14 @@ func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts A
 	if opts.InterruptGrace <= 0 {
 		opts.InterruptGrace = 5 * time.Second
 	}
+	if rc.Header.Plan != nil && rc.Header.Plan.SudoPassword != "" && opts.SudoPassword == "" {
+		name := rc.Header.Plan.SudoPassword
+		for _, sec := range secrets {
+			if sec.Name == name {
+				opts.SudoPassword = sec.Value
+			}
+		}
+	}
 	opts.RunID = rc.Header.RunID
 	// Every rollback is started under the run's ctx; the journal already
 	// says the run stops, so nothing of the run phase starts.

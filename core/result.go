@@ -143,8 +143,9 @@ func (r PhaseResult) Describe() string {
 		if r.Signal != "" {
 			return "killed by SIG" + r.Signal
 		}
-		if r.Command < 0 && r.Err != "" {
-			// No command ran: a transfer failed.
+		if r.Err != "" && (r.Command < 0 || r.ExitCode == -1) {
+			// No command ran: a transfer failed, or sudo refused to
+			// start the command (sudo.go).
 			return r.Err
 		}
 		return fmt.Sprintf("exit %d", r.ExitCode)

@@ -181,7 +181,8 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 		deadline = time.Now().Add(t.Timeout)
 	}
 	env := r.env(t, h, phase)
-	if len(cmds) > 1 && r.listsCommands(h) {
+	// A task with sudo runs each command through sudo, one Exec each.
+	if len(cmds) > 1 && r.listsCommands(h) && t.SudoUser == "" {
 		res = r.execCommands(ctx, tr, t, h, phase, 0, cmds, env, t.Timeout)
 		if res.Status == StatusTimedOut {
 			res.Timeout = t.Timeout
@@ -253,8 +254,22 @@ func (r *run) execTo(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host
 
 // execRequest runs req, whose command (or first of Commands) is command
 // idx of its list, through the transport, writing its output to out, and
-// classifies its end. It sets req.ID.
+// classifies its end; a task with sudo runs its one command through sudo
+// (sudo.go). It sets req.ID.
 func (r *run) execRequest(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
+	if t.SudoUser != "" && len(req.Commands) == 0 {
+		return r.sudoExec(ctx, tr, t, h, phase, idx, req.Command, req.Env, req.Timeout, out)
+	}
+	return r.execRaw(ctx, tr, t, h, phase, idx, req, out)
+}
+
+// execOnce runs cmd as it is, with stdin (nil for none).
+func (r *run) execOnce(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput, stdin []byte) PhaseResult {
+	return r.execRaw(ctx, tr, t, h, phase, idx, &sdk.ExecRequest{Host: h.Name, Command: cmd, Env: env, Timeout: timeout, Stdin: stdin}, out)
+}
+
+// execRaw is execRequest without sudo.
+func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, req *sdk.ExecRequest, out sdk.ExecOutput) PhaseResult {
 	id := strconv.FormatUint(r.execSeq.Add(1), 10)
 	req.ID = id
 	timeout := req.Timeout

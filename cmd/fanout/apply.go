@@ -85,6 +85,8 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		Logger:     newLogger(s),
 		RunID:      r.runID,
 		Journal:    jr.journal,
+
+		SudoPassword: pl.cfg.Settings.SudoPassword,
 	})
 	stopStatus()
 	jr.finish(s, res)

@@ -79,6 +79,9 @@ func (pw *planWriter) node(n core.Node, first, rest string, root bool) {
 		if n.Timeout > 0 {
 			limits = append(limits, "timeout = "+formatDuration(n.Timeout))
 		}
+		if n.SudoUser != "" {
+			limits = append(limits, "as "+n.SudoUser+" via sudo")
+		}
 		fmt.Fprintf(pw.w, "%stask %q  (%s)\n", first, n.Name, strings.Join(limits, ", "))
 		body := rest + "    "
 		if root {

@@ -38,14 +38,16 @@ type jsonNode struct {
 	Threads int        `json:"threads,omitempty"`
 	Members []jsonNode `json:"members,omitempty"`
 	// A task's.
-	Description string            `json:"description,omitempty"`
-	Hosts       []string          `json:"hosts,omitempty"`
-	Run         *[]string         `json:"run,omitempty"`
-	Rollback    *[]string         `json:"rollback,omitempty"`
-	TimeoutMS   int64             `json:"timeout_ms,omitempty"`
-	MaxHosts    int               `json:"max_hosts,omitempty"`
-	Env         map[string]string `json:"env,omitempty"`
-	Transfers   []jsonTransfer    `json:"transfers,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Hosts       []string  `json:"hosts,omitempty"`
+	Run         *[]string `json:"run,omitempty"`
+	Rollback    *[]string `json:"rollback,omitempty"`
+	TimeoutMS   int64     `json:"timeout_ms,omitempty"`
+	MaxHosts    int       `json:"max_hosts,omitempty"`
+	// SudoUser is the user the task's commands run as through sudo.
+	SudoUser  string            `json:"sudo_user,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	Transfers []jsonTransfer    `json:"transfers,omitempty"`
 	// PerHost is present when run, rollback or env differ between hosts;
 	// run, rollback and env are then the first host's.
 	PerHost []jsonHostValues `json:"per_host,omitempty"`
@@ -120,7 +122,7 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 			return j
 		case *core.TaskNode:
 			j := jsonNode{Kind: "task", Name: n.Name, Description: rd.String(n.Description), Hosts: []string{},
-				Run: ptr(nonNil(rd.Strings(n.Run))), Rollback: ptr(nonNil(rd.Strings(n.Rollback))), TimeoutMS: ms(n.Timeout), MaxHosts: n.MaxHosts}
+				Run: ptr(nonNil(rd.Strings(n.Run))), Rollback: ptr(nonNil(rd.Strings(n.Rollback))), TimeoutMS: ms(n.Timeout), MaxHosts: n.MaxHosts, SudoUser: n.SudoUser}
 			for _, h := range n.Hosts {
 				j.Hosts = append(j.Hosts, h.Name)
 			}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/fanout/fanout/internal/sshtest"
+)
+
+// TestSSHSudoWithoutPassword: over ssh, which cannot send a password yet
+// (no stdin capability), a task with sudo_user runs through sudo -n where
+// sudo asks for none (root here), with the task's env kept; a list of
+// commands, which ssh otherwise runs in one Exec, too.
+func TestSSHSudoWithoutPassword(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: `make test-deps` installs it")
+	}
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", `
+task "as_nobody" {
+  sudo_user = "nobody"
+  env       = { GREETING = "hello" }
+  run       = ["echo \"$GREETING as $(id -un) on $FANOUT_HOST\"", "echo \"then as $(id -un) on $FANOUT_HOST\""]
+}
+`))
+	r := fanoutSSH(t, dir, f.AgentSocket, "apply", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, h := range f.Hosts {
+		for _, want := range []string{"hello as nobody on " + h.Name, "then as nobody on " + h.Name} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sudoUser is a user whose sudoers rule requires its password, made for
+// the test and removed after it.
+type sudoUser struct {
+	name, password string
+	uid, gid       uint32
+	// dir is the user's working directory: the configuration, the journal
+	// and a copy of the fanout binary it can run.
+	dir string
+	// log is sudo's own log of the user's commands and refused passwords.
+	log string
+}
+
+// newSudoUser creates the user, its password and its sudoers rule
+// (`NAME ALL=(ALL) ALL`, which asks for the password), all removed at the
+// end of the test. It skips unless the test runs as root with sudo
+// installed.
+func newSudoUser(t *testing.T) *sudoUser {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("the sudo tests create a user and a sudoers rule: run them as root (as CI does)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: `make test-deps` installs it")
+	}
+	u := &sudoUser{name: "fanoutsudo" + strconv.Itoa(os.Getpid()%100000), password: "pw-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	run("useradd", "--no-create-home", "--shell", "/bin/sh", u.name)
+	t.Cleanup(func() { _ = exec.Command("userdel", u.name).Run() })
+	cmd := exec.Command("chpasswd")
+	cmd.Stdin = strings.NewReader(u.name + ":" + u.password + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v\n%s", err, out)
+	}
+	lu, err := user.Lookup(u.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.ParseUint(lu.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(lu.Gid, 10, 32)
+	u.uid, u.gid = uint32(uid), uint32(gid)
+
+	dir, err := os.MkdirTemp("", "fanout-sudo-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	u.dir = filepath.Join(dir, "work")
+	u.log = filepath.Join(dir, "sudo.log")
+	if err := os.Mkdir(u.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(fanoutBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(u.dir, "fanout"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	rule := fmt.Sprintf("Defaults:%s logfile=%s, !lecture\n%s ALL=(ALL) ALL\n", u.name, u.log, u.name)
+	sudoers := "/etc/sudoers.d/" + u.name
+	if err := os.WriteFile(sudoers, []byte(rule), 0o440); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(sudoers) })
+	return u
+}
+
+// config writes the configuration and gives the user the directory.
+func (u *sudoUser) config(t *testing.T, hcl string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(u.dir, "main.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.WalkDir(u.dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(u.uid), int(u.gid))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// command returns fanout run as the user in its directory.
+func (u *sudoUser) command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(u.dir, "fanout"), args...)
+	cmd.Dir = u.dir
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + u.dir, "NO_COLOR=1", "TERM=dumb"}, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid}}
+	return cmd
+}
+
+// sudoLog returns sudo's log of the user's commands.
+func (u *sudoUser) sudoLog(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(u.log)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// journals returns every journal the user's runs wrote, together.
+func (u *sudoUser) journals(t *testing.T) string {
+	t.Helper()
+	var all bytes.Buffer
+	_ = filepath.WalkDir(filepath.Join(u.dir, ".fanout"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			all.Write(b)
+		}
+		return nil
+	})
+	if all.Len() == 0 {
+		t.Fatal("the run wrote no journal")
+	}
+	return all.String()
+}
+
+const sudoHosts = `
+host "h1" {
+  address   = "127.0.0.1"
+  transport = "local"
+}
+host "h2" {
+  address   = "127.0.0.1"
+  transport = "local"
+}
+host "h3" {
+  address   = "127.0.0.1"
+  transport = "local"
+}
+`
+
+// TestSudoPasswordAskedOnce runs fanout as a user whose sudo asks for its
+// password, on a terminal: the password is asked once for 3 hosts, the
+// commands run as root with the task's env, and the password is in no
+// process's command line while they run, nor in the output or the journal.
+func TestSudoPasswordAskedOnce(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+task "as_root" {
+  sudo = true
+  env  = { GREETING = "hello" }
+  run  = "id -u > out-$FANOUT_HOST; echo \"$GREETING from $FANOUT_HOST\"; ps -eo args > ps-$FANOUT_HOST; cat"
+}
+`)
+	cmd := u.command(nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+
+	const prompt = "sudo password"
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), prompt) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), prompt) {
+		_ = cmd.Process.Kill()
+		_ = <-exited // killed: its error says only that
+		t.Fatalf("no sudo password prompt:\n%s", out.String())
+	}
+	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = <-exited // killed: its error says only that
+		t.Fatalf("fanout did not finish:\n%s", out.String())
+	}
+	closePTY(tty, copied)
+	if err != nil {
+		t.Fatalf("fanout: %v\n%s", err, out.String())
+	}
+	if n := strings.Count(out.String(), prompt); n != 1 {
+		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
+	}
+	if strings.Contains(out.String(), u.password) {
+		t.Errorf("the password is in the output:\n%s", out.String())
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		b, err := os.ReadFile(filepath.Join(u.dir, "out-"+h))
+		if err != nil {
+			t.Fatalf("host %s ran nothing: %v\n%s", h, err, out.String())
+		}
+		if got := strings.TrimSpace(string(b)); got != "0" {
+			t.Errorf("host %s ran as uid %s, want 0 (root)", h, got)
+		}
+		if !strings.Contains(out.String(), "hello from "+h) {
+			t.Errorf("no output with the task's env from %s:\n%s", h, out.String())
+		}
+		ps, err := os.ReadFile(filepath.Join(u.dir, "ps-"+h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(ps), "ps -eo args") {
+			t.Fatalf("ps on %s did not list the running command:\n%s", h, ps)
+		}
+		if strings.Contains(string(ps), u.password) {
+			t.Errorf("the password is on a command line while %s's command runs:\n%s", h, ps)
+		}
+	}
+	if j := u.journals(t); strings.Contains(j, u.password) {
+		t.Error("the password is in the journal")
+	}
+	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
+		t.Errorf("sudo saw an incorrect password:\n%s", log)
+	}
+}
+
+// TestSudoWrongPasswordTriedOnce gives a wrong password through the
+// sensitive variable: one host refuses it, the others are never offered
+// it (sudo's log holds one refusal), and the run fails saying why.
+func TestSudoWrongPasswordTriedOnce(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+variable "sudo_pw" {
+  sensitive = true
+}
+fanout { sudo_password = var.sudo_pw }
+task "as_root" {
+  sudo = true
+  run  = "touch ran-$FANOUT_HOST"
+}
+`)
+	const wrong = "not-the-password"
+	var stdout, stderr bytes.Buffer
+	cmd := u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s%s", err, stdout.String(), stderr.String())
+	}
+	all := stdout.String() + stderr.String()
+	// The failures list: one line per host.
+	if n := strings.Count(all, "✗ as_root on h"); n != 3 {
+		t.Errorf("%d hosts failed, want 3:\n%s", n, all)
+	}
+	if n := strings.Count(all, "as_root on h1: sudo: incorrect password") + strings.Count(all, "as_root on h2: sudo: incorrect password") +
+		strings.Count(all, "as_root on h3: sudo: incorrect password"); n != 1 {
+		t.Errorf("%d hosts report the incorrect password, want 1:\n%s", n, all)
+	}
+	if n := strings.Count(all, "sudo asks for a password on this host; not offered, since host"); n != 4 {
+		// Each of the two others, live and in the failures list.
+		t.Errorf("%d lines say the password was not offered, want 4 (2 hosts):\n%s", n, all)
+	}
+	if log := u.sudoLog(t); strings.Count(log, "incorrect password attempt") != 1 {
+		t.Errorf("sudo's log shows %d refusals, want 1 (one host tried):\n%s",
+			strings.Count(log, "incorrect password attempt"), log)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		if _, err := os.Stat(filepath.Join(u.dir, "ran-"+h)); err == nil {
+			t.Errorf("the command ran on %s", h)
+		}
+	}
+	if strings.Contains(all, wrong) || strings.Contains(u.journals(t), wrong) {
+		t.Error("the password is in the output or the journal")
+	}
+}
+
+// TestSudoPasswordNobodyToAsk: with no terminal and no sudo_password, a
+// run whose hosts' sudo asks for a password fails before anything runs,
+// naming the hosts that asked.
+func TestSudoPasswordNobodyToAsk(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+task "first" {
+  run = "touch first-$FANOUT_HOST"
+}
+task "as_root" {
+  sudo = true
+  run  = "touch ran-$FANOUT_HOST"
+}
+`)
+	var stdout, stderr bytes.Buffer
+	cmd := u.command(nil, "apply", "main.hcl")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	all := stdout.String() + stderr.String()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
+	}
+	if !strings.Contains(all, "sudo asks for a password on 3 hosts (h1, h2, h3)") {
+		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		for _, f := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
+				t.Errorf("%s%s: something ran before the password was known", f, h)
+			}
+		}
+	}
+}
+
+// TestSudoPasswordNeedsStdin: a sudo password for hosts whose transport
+// cannot send one (ssh does not declare stdin yet) is refused when
+// planned, on the task's sudo.
+func TestSudoPasswordNeedsStdin(t *testing.T) {
+	dir, _ := workdir(t, `
+variable "pw" {
+  sensitive = true
+  default   = "hunter22"
+}
+fanout { sudo_password = var.pw }
+host "web" {
+  address   = "127.0.0.1"
+  transport = "ssh"
+}
+task "as_root" {
+  sudo_user = "app"
+  run       = "true"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	if r.code == 0 {
+		t.Fatalf("plan succeeded:\n%s", r.stdout)
+	}
+	for _, want := range []string{`Transport "ssh" cannot send a sudo password`, `sudo_user = "app"`, "stdin capability"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "hunter22") {
+		t.Error("the password is shown")
+	}
+}
+
+// TestSudoUserRunsAndRollsBack: run, only_if and rollback of a task with
+// sudo_user run as that user (root needs no password), and the plan says
+// so.
+func TestSudoUserRunsAndRollsBack(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: `make test-deps` installs it")
+	}
+	dir, _ := workdir(t, `
+task "as_nobody" {
+  sudo_user = "nobody"
+  only_if   = "test \"$(id -un)\" = nobody"
+  run       = "echo \"run as $(id -un) on $FANOUT_HOST\""
+  rollback  = "echo \"rollback as $(id -un)\""
+}
+task "as_root" {
+  sudo = true
+  run  = "echo \"then as $(id -un)\"; false"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	for _, want := range []string{`task "as_nobody"  (on 1 host, as nobody via sudo)`, `task "as_root"  (on 1 host, as root via sudo)`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = fanout(t, dir, "apply", "main.hcl")
+	if r.code == 0 {
+		t.Fatalf("apply succeeded:\n%s", r.stdout)
+	}
+	for _, want := range []string{"run as nobody on localhost", "then as root", "rollback as nobody"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+}

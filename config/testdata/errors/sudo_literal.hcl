@@ -1,0 +1,3 @@
+fanout {
+  sudo_password = "hunter22" # ERROR: Invalid sudo_password
+}
