@@ -175,14 +175,7 @@ func measure(fsys fs.FS, src string) (Transfer, error) {
 // that the transport of one of its hosts does not declare: once per task,
 // kind and transport, on the first such block.
 func checkCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
-	caps := map[string]*sdk.DescribeResponse{}
-	for _, tp := range p.Transports {
-		caps[tp.Name] = tp.Plugin
-	}
-	tasks := map[string]*config.Task{}
-	for _, t := range cfg.Tasks {
-		tasks[t.Name] = t
-	}
+	caps, tasks := capabilityLookups(p, cfg)
 	var diags hcl.Diagnostics
 	p.Walk(func(tn *TaskNode) {
 		t := tasks[tn.Name]
@@ -222,6 +215,22 @@ func checkCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 		}
 	})
 	return diags
+}
+
+// capabilityLookups returns what the capability checks (checkCapabilities,
+// checkSudoCapabilities) look up by name: each transport's description
+// (nil for one that did not start, whose problem is reported already) and
+// each task's configuration.
+func capabilityLookups(p *Plan, cfg *config.Config) (map[string]*sdk.DescribeResponse, map[string]*config.Task) {
+	caps := make(map[string]*sdk.DescribeResponse, len(p.Transports))
+	for _, tp := range p.Transports {
+		caps[tp.Name] = tp.Plugin
+	}
+	tasks := make(map[string]*config.Task, len(cfg.Tasks))
+	for _, t := range cfg.Tasks {
+		tasks[t.Name] = t
+	}
+	return caps, tasks
 }
 
 func uploadRanges(f *config.Files) []hcl.Range {

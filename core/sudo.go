@@ -442,14 +442,7 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 	if cfg.Settings == nil || cfg.Settings.SudoPasswordName == "" {
 		return nil
 	}
-	caps := map[string]*sdk.DescribeResponse{}
-	for _, tp := range p.Transports {
-		caps[tp.Name] = tp.Plugin
-	}
-	tasks := map[string]*config.Task{}
-	for _, t := range cfg.Tasks {
-		tasks[t.Name] = t
-	}
+	caps, tasks := capabilityLookups(p, cfg)
 	var diags hcl.Diagnostics
 	p.Walk(func(tn *TaskNode) {
 		t := tasks[tn.Name]
