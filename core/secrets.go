@@ -16,6 +16,11 @@ type Secret struct {
 	Value string
 }
 
+// Redacted is what a secret's value is shown as: in the views, and in the
+// output of a command sent the sudo password (sudo.go), which may be an
+// asked one that no Secret lists.
+const Redacted = "(sensitive)"
+
 // minSecretLen is the shortest value Secrets lists. A shorter value hides
 // nothing worth hiding (it is guessed at once) and hiding it would mangle
 // every word that contains it, fanout's own included: a sensitive "o"

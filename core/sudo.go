@@ -134,8 +134,8 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	if len(pw) >= minSecretLen {
 		hide = []byte(pw)
 	}
-	stdout := &markerFilter{w: out.Stdout, marker: hide, with: []byte(redacted)}
-	hidden := &markerFilter{w: out.Stderr, marker: hide, with: []byte(redacted)}
+	stdout := &markerFilter{w: out.Stdout, marker: hide, with: []byte(Redacted)}
+	hidden := &markerFilter{w: out.Stderr, marker: hide, with: []byte(Redacted)}
 	filter := &markerFilter{w: hidden, marker: []byte(s.marker)}
 	res := r.execOnce(ctx, tr, t, h, phase, idx, s.command(t.SudoUser, cmd, env, true), env, timeout,
 		sdk.ExecOutput{Stdout: stdout, Stderr: filter}, []byte(pw+"\n"))
@@ -287,10 +287,6 @@ func (s *sudoState) refuse(host string) {
 	}
 	s.verified = false
 }
-
-// redacted stands for the sudo password in output, as the views show
-// secrets.
-const redacted = "(sensitive)"
 
 // markerFilter passes a command's stderr on without sudo's prompt marker
 // (or with it replaced by with), counting the prompts: one for a password

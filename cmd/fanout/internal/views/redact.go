@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/fanout/fanout/core"
 )
 
-// Redacted replaces a sensitive value wherever a view would show it.
-const Redacted = "(sensitive)"
+// Redacted replaces a sensitive value wherever a view would show it: core's
+// placeholder, which the sudo password's filter writes too.
+const Redacted = core.Redacted
 
 // Redactor hides the values of sensitive variables. Commands are built
 // with the real values (the hosts need them), so hiding them is the
