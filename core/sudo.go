@@ -308,8 +308,13 @@ func (f *markerFilter) Write(p []byte) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	buf := append(f.pending, p...)
+	buf := p
+	if len(f.pending) > 0 {
+		buf = append(f.pending, p...)
+	}
 	f.pending = nil
+	// out is built only when a marker is replaced: the usual chunk, with
+	// none, is passed on as it came, not copied.
 	var out []byte
 	for {
 		i := bytes.Index(buf, f.marker)
@@ -322,7 +327,11 @@ func (f *markerFilter) Write(p []byte) (int, error) {
 		buf = buf[i+len(f.marker):]
 	}
 	k := partialPrefix(buf, f.marker)
-	out = append(out, buf[:len(buf)-k]...)
+	if out == nil {
+		out = buf[:len(buf)-k]
+	} else {
+		out = append(out, buf[:len(buf)-k]...)
+	}
 	f.pending = bytes.Clone(buf[len(buf)-k:])
 	if len(out) > 0 {
 		if _, err := f.w.Write(out); err != nil {
