@@ -82,6 +82,18 @@ func runFanout(t *testing.T, dir string, env []string, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// wantInOutput fails t for each of wants that out lacks. shown is the
+// output as the error shows it: out itself, or the text out was made from
+// (unsquashed, say) when out is only a form easier to search.
+func wantInOutput(t *testing.T, out, shown string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, shown)
+		}
+	}
+}
+
 // bg is a fanout running in the background.
 type bg struct {
 	cmd    *exec.Cmd
@@ -300,16 +312,12 @@ func TestApplyRestartExample(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{
+	wantInOutput(t, r.stdout, r.stdout, []string{
 		"localhost │ app_restart   ",
 		"│ restarting app into release 2026-11-25",
 		"│ release 2026-11-25 is live on localhost",
 		"succeeded in",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
-		}
-	}
+	})
 }
 
 func TestApplyRollbackExample(t *testing.T) {
@@ -318,17 +326,13 @@ func TestApplyRollbackExample(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{
+	wantInOutput(t, r.stdout, r.stdout, []string{
 		`task "queue_restart" failed on host "localhost": exit 3`,
 		// The failed task first, then newest first: app (in flight, ended
 		// last), the daemons group whole, then the migration before it.
 		"Rolled back, in order: queue_restart, app_restart, mailer_restart, migrate.",
 		"queue_restart              ! queue: workers did not come back", // stderr is marked
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
-		}
-	}
+	})
 	if strings.Contains(r.stdout, "release is live") {
 		t.Error("the task after the failed group ran")
 	}

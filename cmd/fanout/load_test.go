@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"os"
@@ -46,7 +47,7 @@ func TestPromptForMissingVariables(t *testing.T) {
 
 func TestTerminalPrompt(t *testing.T) {
 	var w bytes.Buffer
-	prompt := terminalPrompt(strings.NewReader("web\n"), -1, &w)
+	prompt := terminalPrompt(bufio.NewReader(strings.NewReader("web\n")), -1, &w)
 	got, err := prompt(&config.Variable{Name: "who", Description: "Who deploys."})
 	if err != nil || got != "web" {
 		t.Fatalf("prompt = %q, %v", got, err)

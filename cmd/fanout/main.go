@@ -84,9 +84,10 @@ func newStreams() *streams {
 }
 
 // terminalPrompt asks for a variable as Terraform does: its name and
-// description, then "Enter a value:"; a sensitive one is not echoed.
-func terminalPrompt(in io.Reader, fd int, w io.Writer) func(*config.Variable) (string, error) {
-	r := bufio.NewReader(in)
+// description, then "Enter a value:"; a sensitive one is not echoed. r is
+// the reader terminalConfirm reads too, so that a line typed ahead for the
+// next question stays there.
+func terminalPrompt(r *bufio.Reader, fd int, w io.Writer) func(*config.Variable) (string, error) {
 	return func(v *config.Variable) (string, error) {
 		printf(w, "var.%s\n", v.Name)
 		if v.Description != "" {

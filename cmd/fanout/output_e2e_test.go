@@ -100,14 +100,7 @@ func TestTerminalShowsControlCharactersEscaped(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm")
 	tty, out, copied, exited := startOnPTY(t, cmd)
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("fanout did not end:\n%q", out.String())
-	}
+	err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not end:\n%q", out)
 	closePTY(tty, copied)
 	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		t.Fatalf("exit %d:\n%q", ee.ExitCode(), out.String())

@@ -396,11 +396,7 @@ func TestPluginLock(t *testing.T) {
 				out, _, _ = e.run(t, args...)
 				out = strings.ReplaceAll(out, "\n", " ")
 			}
-			for _, want := range []string{sum, newSum, ".fanout.lock.hcl"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q:\n%s", want, out)
-				}
-			}
+			wantInOutput(t, out, out, []string{sum, newSum, ".fanout.lock.hcl"})
 		})
 	}
 

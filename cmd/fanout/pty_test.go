@@ -53,6 +53,38 @@ func startOnPTY(t *testing.T, cmd *exec.Cmd) (tty *os.File, out *ptyOutput, copi
 	return tty, out, done, waited
 }
 
+// waitPTYExit waits up to limit for cmd, started by startOnPTY, to exit and
+// returns cmd.Wait's error. Past limit it kills cmd and fails the test with
+// format and args; pass out itself, not out.String(), to show what the
+// terminal held when the test gave up.
+func waitPTYExit(t *testing.T, cmd *exec.Cmd, exited <-chan error, limit time.Duration, format string, args ...any) error {
+	t.Helper()
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		_ = <-exited // killed: its error says only that
+		t.Fatalf(format, args...)
+		return nil
+	}
+}
+
+// waitPTYShows waits up to limit for the terminal to show text (a prompt,
+// say). Past limit it kills cmd and fails the test as waitPTYExit does.
+func waitPTYShows(t *testing.T, cmd *exec.Cmd, exited <-chan error, out *ptyOutput, text string, limit time.Duration, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(out.String(), text) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), text) {
+		_ = cmd.Process.Kill()
+		_ = <-exited // killed: its error says only that
+		t.Fatalf(format, args...)
+	}
+}
+
 // closePTY reads what fanout wrote to the terminal to its end, then closes
 // it. The copy ends by itself once every process holding the terminal has
 // exited; closing it first would lose what the last write left unread.
@@ -96,14 +128,7 @@ func TestTerminalProgressAndCtrlC(t *testing.T) {
 	if _, err := tty.Write([]byte{0x03}); err != nil { // Ctrl-C
 		t.Fatal(err)
 	}
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("fanout did not stop after Ctrl-C:\n%s", out.String())
-	}
+	err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not stop after Ctrl-C:\n%s", out)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Errorf("exit: %v, want %d\n%s", err, exitInterrupted, out.String())

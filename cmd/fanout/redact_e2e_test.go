@@ -44,11 +44,7 @@ task "hostname_check" {
 			if args[0] == "plan" {
 				want = []string{"localhost", "hostname_check", "pin=o word=(sensitive)"}
 			}
-			for _, w := range want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
+			wantInOutput(t, out, out, want)
 		})
 	}
 	// The journal keeps the short value (there is nothing to hide) and

@@ -154,14 +154,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 		if _, err := tty.Write([]byte(answer + "\r")); err != nil {
 			t.Fatal(err)
 		}
-		var err error
-		select {
-		case err = <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			_ = <-exited // killed: its error says only that
-			t.Fatalf("fanout did not end after %q:\n%s", answer, out.String())
-		}
+		err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not end after %q:\n%s", answer, out)
 		closePTY(tty, copied)
 		code := 0
 		var ee *exec.ExitError

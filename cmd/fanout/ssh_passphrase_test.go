@@ -33,34 +33,15 @@ task "t" {
 	defer func() { _ = tty.Close() }() // fanout has ended, or the test failed
 
 	prompt := "Enter passphrase for key " + f.EncryptedClientKey
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(out.String(), prompt) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(out.String(), prompt) {
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("no passphrase prompt:\n%q", out.String())
-	}
+	waitPTYShows(t, cmd, exited, out, prompt, 20*time.Second, "no passphrase prompt:\n%q", out)
 	if got := rec.read(t); len(got) != 0 {
 		t.Errorf("tasks ran before the passphrase was given: %v", got)
 	}
 	if _, err := tty.Write([]byte(f.Passphrase + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("fanout did not finish:\n%s", out.String())
-	}
-	// The terminal may still hold output when the process has exited.
-	select {
-	case <-copied:
-	case <-time.After(5 * time.Second):
-	}
+	err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied) // the terminal may still hold output when the process has exited
 	if err != nil {
 		t.Fatalf("fanout: %v\n%s", err, out.String())
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/fanout/fanout/internal/sshtest"
@@ -33,10 +32,6 @@ task "as_nobody" {
 		t.Fatalf("apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, h := range f.Hosts {
-		for _, want := range []string{"hello as nobody on " + h.Name, "then as nobody on " + h.Name} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("output lacks %q:\n%s", want, r.stdout)
-			}
-		}
+		wantInOutput(t, r.stdout, r.stdout, []string{"hello as nobody on " + h.Name, "then as nobody on " + h.Name})
 	}
 }

@@ -178,26 +178,11 @@ task "as_root" {
 	defer func() { _ = tty.Close() }()
 
 	const prompt = "sudo password"
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), prompt) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(out.String(), prompt) {
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("no sudo password prompt:\n%s", out.String())
-	}
+	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
 	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	select {
-	case err = <-exited:
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = <-exited // killed: its error says only that
-		t.Fatalf("fanout did not finish:\n%s", out.String())
-	}
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
 	closePTY(tty, copied)
 	if err != nil {
 		t.Fatalf("fanout: %v\n%s", err, out.String())
