@@ -326,17 +326,9 @@ func (e *evaluator) checkUploadSource(s string, attr *hcl.Attribute) (string, hc
 		return p, nil
 	}
 	if _, err := fs.Stat(e.fsys, p); err != nil {
-		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapFSError(err)))
+		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapPathError(err)))
 	}
 	return p, nil
-}
-
-// unwrapFSError drops the path an fs error repeats.
-func unwrapFSError(err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // parseMode reads a mode written as octal digits, such as "0644" or "755".
