@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -87,13 +89,9 @@ func (d *taskDecl) hasFiles() bool { return len(d.uploads)+len(d.downloads) > 0 
 // usesTarget reports whether any attribute of the task's file blocks
 // refers to target, and must be evaluated per host.
 func (d *taskDecl) usesTarget() bool {
-	for _, fd := range append(append([]*fileDecl(nil), d.uploads...), d.downloads...) {
-		for _, a := range fd.attrs {
-			for _, tr := range a.Expr.Variables() {
-				if tr.RootName() == "target" {
-					return true
-				}
-			}
+	for _, fd := range slices.Concat(d.uploads, d.downloads) {
+		if refersTarget(slices.Collect(maps.Values(fd.attrs))...) {
+			return true
 		}
 	}
 	return false
