@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // Files are a task's transfers on one host, each list in block order.
@@ -172,29 +171,15 @@ func (e *evaluator) evalFilesFor(d *taskDecl, h *Host) (*Files, hcl.Diagnostics)
 	return f, diags
 }
 
-// targetValue evaluates expr with target set to h (nil: no target).
-func (e *evaluator) targetValue(expr hcl.Expression, h *Host) (cty.Value, hcl.Diagnostics) {
+// fileString evaluates a string attribute of a file block with target set
+// to h (nil: no target). A sensitive value is unmarked and reported as
+// such.
+func (e *evaluator) fileString(attr *hcl.Attribute, h *Host) (s string, sensitive, ok bool, diags hcl.Diagnostics) {
 	saved := e.target
 	e.target = h
 	defer func() { e.target = saved }()
-	return e.value(expr)
-}
-
-// fileString evaluates a string attribute of a file block. A sensitive
-// value is unmarked and reported as such.
-func (e *evaluator) fileString(attr *hcl.Attribute, h *Host) (s string, sensitive, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return "", false, false, nil
-	}
-	v, diags := e.targetValue(attr.Expr, h)
-	if !usable(v) || v.IsNull() {
-		return "", false, false, diags
-	}
-	sv, err := toString(v)
-	if err != nil {
-		return "", false, false, diags.Append(typeError(attr, "a string", v))
-	}
-	return sv.AsString(), e.refersSensitive(attr.Expr), true, diags
+	s, ok, diags = e.stringAttr(attr)
+	return s, ok && e.refersSensitive(attr.Expr), ok, diags
 }
 
 // refersSensitive reports whether expr refers to a sensitive variable.
