@@ -275,7 +275,6 @@ func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string
 	if v.Type() != cty.Number {
 		return 0, false, diags.Append(typeError(attr, "a number", v))
 	}
-	nv := v
 	bad := func(why string) hcl.Diagnostics {
 		return diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -286,18 +285,27 @@ func (e *evaluator) wholeNumberAttr(attr *hcl.Attribute, min int, summary string
 			Context: attr.Range.Ptr(),
 		})
 	}
-	bf := nv.AsBigFloat()
+	n, why := wholeNumber(v.AsBigFloat(), min)
+	if why != "" {
+		return 0, false, bad(why)
+	}
+	return n, true, diags
+}
+
+// wholeNumber reads bf as a whole number from min to maxLimit; why says
+// what is wrong with it otherwise, for a diagnostic.
+func wholeNumber(bf *big.Float, min int) (n int, why string) {
 	if !bf.IsInt() {
-		return 0, false, bad(fmt.Sprintf("%s is not whole", numberText(bf)))
+		return 0, fmt.Sprintf("%s is not whole", numberText(bf))
 	}
 	if bf.Cmp(big.NewFloat(float64(min))) < 0 {
-		return 0, false, bad(fmt.Sprintf("got %s", numberText(bf)))
+		return 0, fmt.Sprintf("got %s", numberText(bf))
 	}
 	i, acc := bf.Int64()
 	if acc != big.Exact || i > int64(maxLimit) {
-		return 0, false, bad(fmt.Sprintf("%s is too large (at most %d)", numberText(bf), maxLimit))
+		return 0, fmt.Sprintf("%s is too large (at most %d)", numberText(bf), maxLimit)
 	}
-	return int(i), true, diags
+	return int(i), ""
 }
 
 // numberText writes a number for a message. Numbers far from 1 are not

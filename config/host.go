@@ -221,13 +221,7 @@ func checkHostTransport(d *hostDecl, name string, transports map[string]*Transpo
 // ReservedHostAttributes returns the names of the attributes fanout itself
 // reads from a host block: a transport's host schema must not declare
 // them, since its plugin would never receive them.
-func ReservedHostAttributes() []string {
-	var names []string
-	for _, a := range hostSchema.Attributes {
-		names = append(names, a.Name)
-	}
-	return names
-}
+func ReservedHostAttributes() []string { return attributeNames(hostSchema) }
 
 // hostSchema holds the attributes fanout itself reads; the rest of a host
 // block is left in Host.Config for the transport.

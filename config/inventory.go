@@ -132,16 +132,38 @@ func fileFunc(fsys fs.FS, dir string) function.Function {
 
 // readInventory reads name, relative to dir in fsys, for file().
 func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
+	return readConfigFile(fsys, dir, name, configFileKind{
+		fn:   "file()",
+		keep: "keep inventories beside the configuration, or run fanout from a directory that holds both",
+		what: "a file",
+		max:  MaxFileSize,
+		size: " (4 MiB)",
+	})
+}
+
+// configFileKind says, for the messages of readConfigFile, which function
+// reads a file and what the file is.
+type configFileKind struct {
+	fn   string // the function reading, such as "file()"
+	keep string // the advice when the path leaves the directory
+	what string // what a directory is not, such as "a file"
+	max  int    // the most bytes read
+	size string // max in words, after the number, or ""
+}
+
+// readConfigFile reads name, relative to dir in fsys, for one of the
+// functions that read files beside the configuration: a relative path
+// inside fsys, a regular file of at most k.max bytes of UTF-8 text.
+func readConfigFile(fsys fs.FS, dir, name string, k configFileKind) ([]byte, error) {
 	if fsys == nil {
-		return nil, fmt.Errorf("file() cannot read %q here: only a configuration's own expressions read files", name)
+		return nil, fmt.Errorf("%s cannot read %q here: only a configuration's own expressions read files", k.fn, name)
 	}
 	if name == "" || path.IsAbs(name) {
 		return nil, fmt.Errorf("the path %q must be relative to the configuration's directory", name)
 	}
 	p := path.Join(dir, name)
 	if !fs.ValidPath(p) {
-		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; "+
-			"keep inventories beside the configuration, or run fanout from a directory that holds both", name)
+		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; %s", name, k.keep)
 	}
 	f, err := fsys.Open(p)
 	if err != nil {
@@ -152,14 +174,14 @@ func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%q is a directory, not a file", name)
+		return nil, fmt.Errorf("%q is a directory, not %s", name, k.what)
 	}
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	src, err := io.ReadAll(io.LimitReader(f, int64(k.max)+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))
 	}
-	if len(src) > MaxFileSize {
-		return nil, fmt.Errorf("%q is larger than %d bytes (4 MiB), the most file() reads", name, MaxFileSize)
+	if len(src) > k.max {
+		return nil, fmt.Errorf("%q is larger than %d bytes%s, the most %s reads", name, k.max, k.size, k.fn)
 	}
 	if !utf8.Valid(src) {
 		return nil, fmt.Errorf("%q is not UTF-8 text", name)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -307,18 +306,11 @@ func sizeValue(task string, attr *hcl.Attribute, subject hcl.Range, v cty.Value,
 	if err != nil {
 		return Size{}, bad(fmt.Sprintf("got %s", v.Type().FriendlyName()))
 	}
-	bf := nv.AsBigFloat()
-	if !bf.IsInt() {
-		return Size{}, bad(fmt.Sprintf("%s is not whole", numberText(bf)))
+	n, why := wholeNumber(nv.AsBigFloat(), min)
+	if why != "" {
+		return Size{}, bad(why)
 	}
-	if bf.Cmp(big.NewFloat(float64(min))) < 0 {
-		return Size{}, bad(fmt.Sprintf("got %s", numberText(bf)))
-	}
-	n, acc := bf.Int64()
-	if acc != big.Exact || n > int64(maxLimit) {
-		return Size{}, bad(fmt.Sprintf("%s is too large (at most %d)", numberText(bf), maxLimit))
-	}
-	return Size{N: int(n)}, nil
+	return Size{N: n}, nil
 }
 
 // durationAttr evaluates a duration setting of a task or of its check:

@@ -1,12 +1,8 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"path"
-	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -81,38 +77,12 @@ func renderTemplate(name string, src []byte, vars cty.Value) (cty.Value, error) 
 // files, not payloads (an upload's source is for those).
 const maxTemplateSize = MaxFileSize
 
-// readTemplate reads name, relative to dir in fsys.
+// readTemplate reads name, relative to dir in fsys, for templatefile().
 func readTemplate(fsys fs.FS, dir, name string) ([]byte, error) {
-	if fsys == nil {
-		return nil, fmt.Errorf("templatefile() cannot read %q here: only a configuration's own expressions read files", name)
-	}
-	if name == "" || path.IsAbs(name) {
-		return nil, fmt.Errorf("the path %q must be relative to the configuration's directory", name)
-	}
-	p := path.Join(dir, name)
-	if !fs.ValidPath(p) {
-		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; keep templates beside the configuration", name)
-	}
-	f, err := fsys.Open(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("there is no file %q in the configuration's directory", name)
-		}
-		return nil, fmt.Errorf("cannot read %q: %w", name, err)
-	}
-	defer func() { _ = f.Close() }() // read only
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%q is a directory, not a template file", name)
-	}
-	src, err := io.ReadAll(io.LimitReader(f, maxTemplateSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %q: %w", name, err)
-	}
-	if len(src) > maxTemplateSize {
-		return nil, fmt.Errorf("%q is larger than %d bytes, the most templatefile() reads", name, maxTemplateSize)
-	}
-	if !utf8.Valid(src) {
-		return nil, fmt.Errorf("%q is not UTF-8 text", name)
-	}
-	return src, nil
+	return readConfigFile(fsys, dir, name, configFileKind{
+		fn:   "templatefile()",
+		keep: "keep templates beside the configuration",
+		what: "a template file",
+		max:  maxTemplateSize,
+	})
 }

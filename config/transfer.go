@@ -3,11 +3,12 @@ package config
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // Files are a task's transfers on one host, each list in block order.
@@ -87,13 +88,9 @@ func (d *taskDecl) hasFiles() bool { return len(d.uploads)+len(d.downloads) > 0 
 // usesTarget reports whether any attribute of the task's file blocks
 // refers to target, and must be evaluated per host.
 func (d *taskDecl) usesTarget() bool {
-	for _, fd := range append(append([]*fileDecl(nil), d.uploads...), d.downloads...) {
-		for _, a := range fd.attrs {
-			for _, tr := range a.Expr.Variables() {
-				if tr.RootName() == "target" {
-					return true
-				}
-			}
+	for _, fd := range slices.Concat(d.uploads, d.downloads) {
+		if refersTarget(slices.Collect(maps.Values(fd.attrs))...) {
+			return true
 		}
 	}
 	return false
@@ -174,29 +171,15 @@ func (e *evaluator) evalFilesFor(d *taskDecl, h *Host) (*Files, hcl.Diagnostics)
 	return f, diags
 }
 
-// targetValue evaluates expr with target set to h (nil: no target).
-func (e *evaluator) targetValue(expr hcl.Expression, h *Host) (cty.Value, hcl.Diagnostics) {
+// fileString evaluates a string attribute of a file block with target set
+// to h (nil: no target). A sensitive value is unmarked and reported as
+// such.
+func (e *evaluator) fileString(attr *hcl.Attribute, h *Host) (s string, sensitive, ok bool, diags hcl.Diagnostics) {
 	saved := e.target
 	e.target = h
 	defer func() { e.target = saved }()
-	return e.value(expr)
-}
-
-// fileString evaluates a string attribute of a file block. A sensitive
-// value is unmarked and reported as such.
-func (e *evaluator) fileString(attr *hcl.Attribute, h *Host) (s string, sensitive, ok bool, diags hcl.Diagnostics) {
-	if attr == nil {
-		return "", false, false, nil
-	}
-	v, diags := e.targetValue(attr.Expr, h)
-	if !usable(v) || v.IsNull() {
-		return "", false, false, diags
-	}
-	sv, err := toString(v)
-	if err != nil {
-		return "", false, false, diags.Append(typeError(attr, "a string", v))
-	}
-	return sv.AsString(), e.refersSensitive(attr.Expr), true, diags
+	s, ok, diags = e.stringAttr(attr)
+	return s, ok && e.refersSensitive(attr.Expr), ok, diags
 }
 
 // refersSensitive reports whether expr refers to a sensitive variable.
@@ -326,17 +309,9 @@ func (e *evaluator) checkUploadSource(s string, attr *hcl.Attribute) (string, hc
 		return p, nil
 	}
 	if _, err := fs.Stat(e.fsys, p); err != nil {
-		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapFSError(err)))
+		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapPathError(err)))
 	}
 	return p, nil
-}
-
-// unwrapFSError drops the path an fs error repeats.
-func unwrapFSError(err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // parseMode reads a mode written as octal digits, such as "0644" or "755".

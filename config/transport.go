@@ -78,10 +78,13 @@ func isSHA256(s string) bool {
 // ReservedTransportAttributes returns the names of the attributes fanout
 // itself reads from a transport block: a transport's schema must not
 // declare them, since its plugin would never receive them.
-func ReservedTransportAttributes() []string {
-	var names []string
-	for _, a := range transportSchema.Attributes {
-		names = append(names, a.Name)
+func ReservedTransportAttributes() []string { return attributeNames(transportSchema) }
+
+// attributeNames lists the names of the attributes of schema.
+func attributeNames(schema *hcl.BodySchema) []string {
+	names := make([]string, len(schema.Attributes))
+	for i, a := range schema.Attributes {
+		names[i] = a.Name
 	}
 	return names
 }

@@ -56,21 +56,26 @@ func TestParseApply(t *testing.T) {
 		{name: "no path", args: []string{"-quiet"}, wantErr: "apply needs a configuration: fanout apply FILE.hcl|DIR [NAME...]"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseApply(tt.args)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(&tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkParse(t, ParseApply, tt.args, tt.want, tt.wantErr) })
+	}
+}
+
+// checkParse parses args and compares the result with want, or the error
+// with wantErr when that is set.
+func checkParse[T any](t *testing.T, parse func([]string) (*T, error), args []string, want T, wantErr string) {
+	t.Helper()
+	got, err := parse(args)
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("error = %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
@@ -113,14 +118,8 @@ func TestParseCompletion(t *testing.T) {
 
 // A lone "-" after the path once made the parser loop forever.
 func TestParsePlanLoneDash(t *testing.T) {
-	got, err := ParsePlan([]string{"deploy.hcl", "-", "-json"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &Plan{Common: Common{Path: "deploy.hcl", Targets: []string{"-"}, ViewType: ViewJSON}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
+	checkParse(t, ParsePlan, []string{"deploy.hcl", "-", "-json"},
+		Plan{Common: Common{Path: "deploy.hcl", Targets: []string{"-"}, ViewType: ViewJSON}}, "")
 }
 
 func TestParseRunsHTML(t *testing.T) {
@@ -137,20 +136,6 @@ func TestParseRunsHTML(t *testing.T) {
 		{name: "html without a run", args: []string{"-html"}, wantErr: "-html shows one run: fanout runs show ID -html [-o FILE] [FILE.hcl|DIR]"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRuns(tt.args)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(&tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkParse(t, ParseRuns, tt.args, tt.want, tt.wantErr) })
 	}
 }

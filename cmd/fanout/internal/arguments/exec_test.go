@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestParseExec(t *testing.T) {
@@ -23,15 +21,7 @@ func TestParseExec(t *testing.T) {
 			Exec{Common: Common{Path: "dir", ViewType: ViewJSON}, Preflight: true, Threads: DefaultExecThreads, Command: "ls -l"}},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			got, err := ParseExec(tt.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(&tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) { checkParse(t, ParseExec, tt.args, tt.want, "") })
 	}
 }
 
