@@ -206,7 +206,7 @@ func uploadRequestFromProto(h *pb.Upload_Header) (*UploadRequest, error) {
 		Host:       h.GetHost(),
 		Path:       h.GetPath(),
 		Type:       typ,
-		Mode:       wire.ModeFromProto(h.GetMode()),
+		Mode:       ModeFromChmod(h.GetMode()),
 		Size:       h.GetSize(),
 		LinkTarget: h.GetLinkTarget(),
 	}, nil
@@ -217,7 +217,7 @@ func downloadRequestFromProto(r *pb.Download_Request) *DownloadRequest {
 }
 
 func downloadResponseToProto(r *DownloadResponse) *pb.Download_End {
-	return &pb.Download_End{Mode: wire.ModeToProto(r.Mode), Size: r.Size}
+	return &pb.Download_End{Mode: ChmodBits(r.Mode), Size: r.Size}
 }
 
 func execResponseToProto(r *ExecResponse) *pb.Exec_Exit {

@@ -17,10 +17,11 @@ import (
 // fileTransport returns the implementation's FileTransport, or the status a call
 // ends with when it has none.
 func (s *grpcServer) fileTransport() (FileTransport, error) {
-	if s.files == nil {
+	ft, ok := optional[FileTransport](s.impl)
+	if !ok {
 		return nil, status.Error(codes.Unimplemented, "transport does not transfer files")
 	}
-	return s.files, nil
+	return ft, nil
 }
 
 func (s *grpcServer) Upload(stream pb.Transport_UploadServer) error {

@@ -37,8 +37,6 @@ type grpcServer struct {
 	pb.UnimplementedTransportServer
 
 	impl Transport
-	// files is impl's FileTransport (fileTransportOf), nil when it has none.
-	files FileTransport
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.Describe_Response, error) {
@@ -49,17 +47,10 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.
 	if resp == nil {
 		return nil, status.Error(codes.Internal, "transport returned no describe response")
 	}
-	if c := resp.Capabilities; c.Upload || c.Download {
-		if s.files == nil {
-			return nil, status.Errorf(codes.Internal,
-				"transport %s declares file transfers but does not implement sdk.FileTransport", resp.Name)
-		}
+	if err := s.checkCapabilities(resp); err != nil {
+		return nil, err
 	}
 	out, err := describeResponseToProto(resp)
-	if err == nil {
-		_, ok := hostValidator(s.impl)
-		out.Capabilities.ValidateHost = ok
-	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encode describe response: %s", err)
 	}
@@ -93,8 +84,26 @@ func (s *grpcServer) Connect(ctx context.Context, req *pb.Connect_Request) (*pb.
 	return connectResponseToProto(resp), nil
 }
 
+// checkCapabilities refuses a description that declares a capability whose
+// optional interface the Transport does not implement: fanout would make
+// calls the plugin cannot serve. The declaration is the truth otherwise: a
+// Transport that implements an interface without declaring it is not
+// called through it.
+func (s *grpcServer) checkCapabilities(resp *DescribeResponse) error {
+	c := resp.Capabilities
+	if _, ok := optional[FileTransport](s.impl); (c.Upload || c.Download) && !ok {
+		return status.Errorf(codes.Internal,
+			"transport %s declares file transfers but does not implement sdk.FileTransport", resp.Name)
+	}
+	if _, ok := optional[HostValidator](s.impl); c.ValidateHost && !ok {
+		return status.Errorf(codes.Internal,
+			"transport %s declares ValidateHost but does not implement sdk.HostValidator", resp.Name)
+	}
+	return nil
+}
+
 func (s *grpcServer) ValidateHost(ctx context.Context, req *pb.ValidateHost_Request) (*pb.ValidateHost_Response, error) {
-	v, ok := hostValidator(s.impl)
+	v, ok := optional[HostValidator](s.impl)
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "the transport does not validate hosts")
 	}
@@ -143,18 +152,6 @@ func (s *grpcServer) Close(ctx context.Context, _ *pb.Close_Request) (*pb.Close_
 		return nil, errorToStatus(err)
 	}
 	return &pb.Close_Response{}, nil
-}
-
-// hostValidator returns t as a HostValidator, looking through the
-// wrappers Serve puts around the author's Transport.
-func hostValidator(t Transport) (HostValidator, bool) {
-	if v, ok := t.(HostValidator); ok {
-		return v, true
-	}
-	if w, ok := t.(interface{ unwrap() Transport }); ok {
-		return hostValidator(w.unwrap())
-	}
-	return nil, false
 }
 
 // errExecFinished is what a write to an Exec's output returns once that

@@ -406,11 +406,14 @@ func (v *validating) ValidateHost(_ context.Context, req *sdk.ValidateHostReques
 
 func TestGRPCValidateHost(t *testing.T) {
 	describe := func(context.Context) (*sdk.DescribeResponse, error) { return &sdk.DescribeResponse{Name: "dirs"}, nil }
+	declare := func(context.Context) (*sdk.DescribeResponse, error) {
+		return &sdk.DescribeResponse{Name: "dirs", Capabilities: sdk.Capabilities{ValidateHost: true}}, nil
+	}
 	ctx := context.Background()
 
-	// A transport that implements HostValidator declares it without
-	// saying so, and its diagnostics come back whole.
-	impl := &validating{fake: &fake{describe: describe}}
+	// A transport that implements HostValidator and declares it gets the
+	// call, and its diagnostics come back whole.
+	impl := &validating{fake: &fake{describe: declare}}
 	tr := sdktest.NewHarness(t, impl).Transport()
 	d, err := tr.Describe(ctx, &sdk.DescribeRequest{})
 	if err != nil || !d.Capabilities.ValidateHost {
@@ -437,5 +440,17 @@ func TestGRPCValidateHost(t *testing.T) {
 	}
 	if _, err := tr.(sdk.HostValidator).ValidateHost(ctx, &sdk.ValidateHostRequest{Host: host}); err == nil {
 		t.Error("ValidateHost of a transport that does not validate hosts succeeded")
+	}
+}
+
+// A transport that declares ValidateHost must implement it: Describe fails
+// rather than promise calls the plugin cannot serve, as for file transfers.
+func TestDescribeValidateHostWithoutHostValidator(t *testing.T) {
+	impl := &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) {
+		return &sdk.DescribeResponse{Name: "liar", Capabilities: sdk.Capabilities{ValidateHost: true}}, nil
+	}}
+	_, err := sdktest.NewHarness(t, impl).Transport().Describe(context.Background(), &sdk.DescribeRequest{})
+	if err == nil || !strings.Contains(err.Error(), "sdk.HostValidator") {
+		t.Errorf("Describe error = %v, want one naming sdk.HostValidator", err)
 	}
 }

@@ -17,19 +17,21 @@ func init() {
 // register returns the registration of impl as the gRPC Transport service.
 func register(impl Transport) func(*grpc.Server) {
 	return func(s *grpc.Server) {
-		pb.RegisterTransportServer(s, &grpcServer{impl: impl, files: fileTransportOf(impl)})
+		pb.RegisterTransportServer(s, &grpcServer{impl: impl})
 	}
 }
 
-// fileTransportOf returns impl's FileTransport, looking through the
-// wrappers Serve puts around the author's Transport (as hostValidator
-// does); nil when it has none.
-func fileTransportOf(impl Transport) FileTransport {
-	if ft, ok := impl.(FileTransport); ok {
-		return ft
+// optional returns impl as T, one of the optional interfaces
+// (FileTransport, HostValidator), looking through the wrappers Serve puts
+// around the author's Transport. It is asked on each call, not once: in
+// debug mode the wrapped Transport is a new one for each fanout run.
+func optional[T any](impl Transport) (T, bool) {
+	if v, ok := impl.(T); ok {
+		return v, true
 	}
 	if w, ok := impl.(interface{ unwrap() Transport }); ok {
-		return fileTransportOf(w.unwrap())
+		return optional[T](w.unwrap())
 	}
-	return nil
+	var zero T
+	return zero, false
 }

@@ -115,8 +115,8 @@ type Capabilities struct {
 	CommandList bool
 	// ValidateHost is true when the transport implements HostValidator;
 	// fanout calls ValidateHost only then (protocol 1.2; older plugins
-	// never get it). sdk.Serve makes it agree with the Transport it
-	// serves: set when it implements HostValidator, clear when not.
+	// never get it). Serve refuses to describe a transport that declares
+	// it without implementing HostValidator, as for Upload.
 	ValidateHost bool
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fanout/fanout/sdk"
 	pb "github.com/fanout/fanout/sdk/internal/transportv1"
-	"github.com/fanout/fanout/sdk/internal/wire"
 )
 
 // This file is the host's end of FileTransport, the file transfers of
@@ -128,7 +127,7 @@ func (c *grpcClient) Download(ctx context.Context, req *sdk.DownloadRequest, con
 			if e.End.GetSize() != got {
 				return nil, fmt.Errorf("download %s: plugin sent %d bytes but reported %d", req.Path, got, e.End.GetSize())
 			}
-			return &sdk.DownloadResponse{Mode: wire.ModeFromProto(e.End.GetMode()), Size: got}, nil
+			return &sdk.DownloadResponse{Mode: sdk.ModeFromChmod(e.End.GetMode()), Size: got}, nil
 		default:
 			// An event a later minor version added.
 		}
@@ -165,7 +164,7 @@ func uploadHeaderToProto(r *sdk.UploadRequest) (*pb.Upload_Header, error) {
 		Host:       r.Host,
 		Path:       r.Path,
 		Type:       typ,
-		Mode:       wire.ModeToProto(r.Mode),
+		Mode:       sdk.ChmodBits(r.Mode),
 		Size:       r.Size,
 		LinkTarget: r.LinkTarget,
 	}, nil
