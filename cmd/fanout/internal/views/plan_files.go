@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/sdk"
 )
 
 // This file renders a task's uploads and downloads in plans: each block
@@ -73,19 +74,7 @@ func byteSize(n int64) string {
 }
 
 // modeText writes a mode as chmod takes it: "0644", "4755".
-func modeText(m fs.FileMode) string {
-	bits := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		bits |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		bits |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		bits |= 0o1000
-	}
-	return fmt.Sprintf("%04o", bits)
-}
+func modeText(m fs.FileMode) string { return fmt.Sprintf("%04o", sdk.ChmodBits(m)) }
 
 // jsonTransfer is a transfer in `fanout plan -json` (docs/json.md).
 type jsonTransfer struct {
