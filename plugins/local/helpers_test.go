@@ -88,3 +88,15 @@ func waitGroupGone(t *testing.T, pgid int, d time.Duration) {
 func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
 
 func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// returned reports whether run's Exec has returned already, and how: a
+// test that must act while the command still runs checks it first.
+func returned(t *testing.T, run *sdktest.Running) (sdktest.Result, bool) {
+	t.Helper()
+	select {
+	case <-run.Done():
+		return run.Wait(t, time.Second), true
+	default:
+		return sdktest.Result{}, false
+	}
+}

@@ -132,11 +132,8 @@ func TestPluginStreamsBeforeExit(t *testing.T) {
 	})
 	sdktest.WaitSeen(t, run.Stdout, "first\n", 10*time.Second)
 	sdktest.WaitSeen(t, run.Stderr, "first-err\n", 10*time.Second)
-	select {
-	case <-run.Done():
-		r := run.Wait(t, time.Second) // it has returned
+	if r, ok := returned(t, run); ok {
 		t.Fatalf("Exec returned before its gate opened: %+v, %v", r.Resp, r.Err)
-	default:
 	}
 	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -191,11 +191,8 @@ func TestExecCancelWhileBackgroundHoldsOutput(t *testing.T) {
 	})
 	pgid := startedGroup(t, run.Stdout)
 	sdktest.WaitSeen(t, run.Stdout, "shell-gone\n", 10*time.Second)
-	select {
-	case <-run.Done():
-		r := run.Wait(t, time.Second) // it has returned
+	if r, ok := returned(t, run); ok {
 		t.Skipf("Exec returned before the test could cancel it (%+v, %v): the machine is too slow for this test", r.Resp, r.Err)
-	default:
 	}
 	cancel()
 	r := run.Wait(t, 5*time.Second)

@@ -285,15 +285,11 @@ func (e *execution) signal(sig ssh.Signal) {
 	}
 }
 
-// deliver writes sig's name on the watcher's control line; the watcher
-// sends it to the command's process group. e.mu must be held: it also
-// serialises the lines. An error means the session is over: nothing to
-// signal; so does a line not open yet (the command is not running: the
-// session's close, which stopping it ends with, stops it from starting).
+// deliver writes sig's name on the watcher's control line, which must be
+// open; the watcher sends it to the command's process group. e.mu must be
+// held: it also serialises the lines. An error means the session is over:
+// nothing to signal.
 func (e *execution) deliver(sig ssh.Signal) {
-	if e.control == nil {
-		return
-	}
 	_, _ = io.WriteString(e.control, string(sig)+"\n")
 }
 

@@ -142,11 +142,7 @@ func TestMaxSessions(t *testing.T) {
 
 func testMaxSessions(t *testing.T, server sshtest.Server, commands, sessions, wantPeak int) {
 	f := sshtest.Start(t, sshtest.Options{Server: server})
-	s := newTransport(t, f, setupOpts{settings: map[string]cty.Value{"max_sessions": cty.NumberIntVal(int64(sessions))}})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	s, h := newConnected(t, f, setupOpts{settings: map[string]cty.Value{"max_sessions": cty.NumberIntVal(int64(sessions))}})
 	log := t.TempDir() + "/events"
 	var wg sync.WaitGroup
 	for i := range commands {
@@ -186,11 +182,7 @@ func TestStopsRemoteCommand(t *testing.T) {
 
 func testStopsRemoteCommand(t *testing.T, server sshtest.Server) {
 	f := sshtest.Start(t, sshtest.Options{Server: server})
-	s := newTransport(t, f, setupOpts{})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	s, h := newConnected(t, f, setupOpts{})
 	tests := []struct {
 		name string
 		// command runs `sleep MARKER` somewhere in it; %s is the marker.
@@ -358,11 +350,7 @@ func TestBackgroundChild(t *testing.T) {
 		t.Run(string(server), func(t *testing.T) {
 			t.Parallel()
 			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s := newTransport(t, f, setupOpts{})
-			h := f.Hosts[0]
-			if err := s.connect(s.host(h, nil)); err != nil {
-				t.Fatal(err)
-			}
+			s, h := newConnected(t, f, setupOpts{})
 			for _, tt := range []struct {
 				name, command, stdout string
 				exit                  int
@@ -422,11 +410,7 @@ func TestBackgroundChild(t *testing.T) {
 func TestFailingWriter(t *testing.T) {
 	t.Parallel()
 	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{direct: true})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	s, h := newConnected(t, f, setupOpts{direct: true})
 	m := marker()
 	errWrite := errors.New("test: this writer fails")
 	// In a goroutine of its own, not sdktest.StartExec, whose output

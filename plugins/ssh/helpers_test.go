@@ -130,6 +130,19 @@ func (s *testSetup) connect(h sdk.Host) error {
 	return err
 }
 
+// newConnected returns a transport for fleet (as newTransport) connected
+// to the fleet's first host, and that host; it fails the test unless
+// Connect succeeds.
+func newConnected(t *testing.T, fleet *sshtest.Fleet, o setupOpts) (*testSetup, *sshtest.Host) {
+	t.Helper()
+	s := newTransport(t, fleet, o)
+	h := fleet.Hosts[0]
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return s, h
+}
+
 // result is what an Exec returned, with its output.
 type result struct {
 	resp   *sdk.ExecResponse

@@ -40,14 +40,10 @@ func TestServerSessionLimits(t *testing.T) {
 			f := sshtest.Start(t, sshtest.Options{MaxSessions: tt.serverMax})
 			var log sdktest.Output
 			logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &log})
-			s := newTransport(t, f, setupOpts{
+			s, h := newConnected(t, f, setupOpts{
 				settings: map[string]cty.Value{"max_sessions": cty.NumberIntVal(int64(tt.maxSessions))},
 				logger:   logger,
 			})
-			h := f.Hosts[0]
-			if err := s.connect(s.host(h, nil)); err != nil {
-				t.Fatal(err)
-			}
 			events := t.TempDir() + "/events"
 			var wg sync.WaitGroup
 			for i := range 12 {
@@ -155,11 +151,7 @@ func TestOwnProcessGroup(t *testing.T) {
 		t.Run(string(server), func(t *testing.T) {
 			t.Parallel()
 			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s := newTransport(t, f, setupOpts{})
-			h := f.Hosts[0]
-			if err := s.connect(s.host(h, nil)); err != nil {
-				t.Fatal(err)
-			}
+			s, h := newConnected(t, f, setupOpts{})
 			out := s.mustExec(h.Name, `read -r _ _ _ _ g _ </proc/$$/stat; echo "$$ $g"`)
 			pid, pgid, _ := strings.Cut(strings.TrimSpace(out), " ")
 			if pid == "" || pid != pgid {

@@ -27,11 +27,7 @@ func TestSecretsOffCommandLine(t *testing.T) {
 		t.Run(string(server), func(t *testing.T) {
 			t.Parallel()
 			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s := newTransport(t, f, setupOpts{})
-			h := f.Hosts[0]
-			if err := s.connect(s.host(h, nil)); err != nil {
-				t.Fatal(err)
-			}
+			s, h := newConnected(t, f, setupOpts{})
 			secret, comment := randomHex(t), randomHex(t)
 			// 2 s and a fraction of its own, to find this process.
 			sleep := fmt.Sprintf("sleep 2.%06d", time.Now().UnixNano()%1000000)
@@ -75,11 +71,7 @@ func TestCommandList(t *testing.T) {
 		t.Run(string(server), func(t *testing.T) {
 			t.Parallel()
 			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s := newTransport(t, f, setupOpts{})
-			h := f.Hosts[0]
-			if err := s.connect(s.host(h, nil)); err != nil {
-				t.Fatal(err)
-			}
+			s, h := newConnected(t, f, setupOpts{})
 			home := s.mustExec(h.Name, "pwd")
 			for _, tt := range []struct {
 				name     string

@@ -142,11 +142,7 @@ Host *
 func TestOutput(t *testing.T) {
 	t.Parallel()
 	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	s, h := newConnected(t, f, setupOpts{})
 
 	r := s.exec(context.Background(), h.Name, "seq 1 700000; seq 1 200000 >&2", nil)
 	if r.err != nil || r.resp.ExitCode != 0 {
@@ -261,10 +257,6 @@ func TestKeepalive(t *testing.T) {
 func connectedWithKeepalive(t *testing.T) (*sshtest.Fleet, *testSetup, *sshtest.Host) {
 	t.Helper()
 	f := sshtest.Start(t, sshtest.Options{})
-	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
-	h := f.Hosts[0]
-	if err := s.connect(s.host(h, nil)); err != nil {
-		t.Fatal(err)
-	}
+	s, h := newConnected(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
 	return f, s, h
 }
