@@ -314,19 +314,7 @@ func tempName(p string) string {
 }
 
 // octal writes a mode as chmod takes it.
-func octal(m fs.FileMode) string {
-	bits := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		bits |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		bits |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		bits |= 0o1000
-	}
-	return fmt.Sprintf("%04o", bits)
-}
+func octal(m fs.FileMode) string { return fmt.Sprintf("%04o", sdk.ChmodBits(m)) }
 
 // shellRun runs script on a new session with stdin and stdout, closing the
 // session when ctx or abort ends. Stderr is the error's text.
