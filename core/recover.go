@@ -544,15 +544,12 @@ func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 // ConfigureFromJournal starts and configures the transports a journal's
 // plan uses with the settings recorded there (secrets filled in), so that
 // a rollback reaches the hosts as the run did, whatever the configuration
-// says now. A plugin pinned by sha256 must still match it.
+// says now. A plugin pinned by sha256 must still match it. A plugin that
+// JournalSecrets started is configured, not started again.
 func (ts *Transports) ConfigureFromJournal(ctx context.Context, rc *Recovery, secrets []Secret) error {
 	fill := secretFiller(secrets)
+	ts.pinJournal(rc)
 	for _, jt := range rc.Header.Plan.Transports {
-		if jt.SHA256 != "" {
-			ts.mu.Lock()
-			ts.pins[jt.Name] = jt.SHA256
-			ts.mu.Unlock()
-		}
 		t, _, err := ts.get(ctx, jt.Name)
 		if err != nil {
 			return fmt.Errorf("transport %s: %w", jt.Name, err)
