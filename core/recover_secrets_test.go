@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
+	"testing/synctest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zclconf/go-cty/cty"
@@ -141,5 +143,77 @@ task "t" {
 				t.Errorf("configured with token %#v, want %q", tok, tt.wantToken)
 			}
 		})
+	}
+}
+
+// TestRollbackJournalRunsThePlanShown: the plan a rollback shows, with
+// its secrets' placeholders, is the plan it runs, rebuilt from the journal
+// once: RollbackJournal fills the secrets into that plan's commands
+// rather than replaying the journal a second time. What was handed out
+// before keeps its placeholders, and rc does not keep the secrets.
+func TestRollbackJournalRunsThePlanShown(t *testing.T) {
+	synctest.Test(t, testRollbackJournalRunsThePlanShown)
+}
+
+func testRollbackJournalRunsThePlanShown(t *testing.T) {
+	const secret = "hunter2-s3cret"
+	f := newFake()
+	h := testHosts("h1")
+	task := testTask("a", h, "fail 1", "echo "+secret)
+	secrets := []Secret{{Name: "var.token", Value: secret}}
+	path, _ := journalRun(t, f, testPlan(config.OnFailureStop, task), secrets)
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := rc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := rc.RollbackSteps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const placeholder = "echo {{sensitive:var.token}}"
+	if diff := cmp.Diff([]string{placeholder}, steps[0].Commands); diff != "" {
+		t.Fatalf("shown rollback (-want +got):\n%s", diff)
+	}
+
+	j, err := OpenJournal(path, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeJournal(t, j)
+	ts := NewTransports(f.launcher(), nil)
+	closeTransports(t, ts)
+	if err := ts.ConfigureFromJournal(context.Background(), rc, secrets); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RollbackJournal(context.Background(), rc, secrets, ApplyOptions{Transports: ts, Journal: j}); err != nil {
+		t.Fatal(err)
+	}
+
+	var ran []string
+	for _, e := range f.events {
+		if e.phase == "rollback" && e.kind == "start" {
+			ran = append(ran, e.cmd)
+		}
+	}
+	if diff := cmp.Diff([]string{"echo " + secret}, ran); diff != "" {
+		t.Errorf("rollback commands (-want +got):\n%s", diff)
+	}
+	// The one rebuilt plan is the one that ran: its task got the secret.
+	if got := shown.Roots[0].(*TaskNode).Rollback; !slices.Equal(got, []string{"echo " + secret}) {
+		t.Errorf("the plan shown was not the plan run: its rollback is %q", got)
+	}
+	if diff := cmp.Diff([]string{placeholder}, steps[0].Commands); diff != "" {
+		t.Errorf("the steps shown before changed (-want +got):\n%s", diff)
+	}
+	again, err := rc.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again == shown || !slices.Equal(again.Roots[0].(*TaskNode).Rollback, []string{placeholder}) {
+		t.Errorf("rc kept the plan the rollback ran, or its secret: %q", again.Roots[0].(*TaskNode).Rollback)
 	}
 }
