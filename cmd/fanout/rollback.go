@@ -73,11 +73,12 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 // lock and the run's journal, then runs the rollback. Its transports serve
 // both the secrets and the rollback: a plugin whose schema says which of
 // its settings are secret is started once, to tell that, and then runs
-// the rollback's commands.
+// the rollback's commands. Plugins are checked against the lock file of
+// the run's configuration, as apply checked them.
 func (r *rollbackCmd) start() int {
 	s, id := r.s, r.rc.Header.RunID
 	logger := newLogger(s)
-	launcher := newLauncher(logger)
+	launcher := newConfigLauncher(logger, r.rc.Header.Config)
 	// After ts.Close, which stops the plugins; a socket directory left
 	// behind in the temporary directory costs nothing (as for apply, see
 	// loader.buildPlan).

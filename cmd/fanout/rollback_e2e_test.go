@@ -237,3 +237,57 @@ task "b" {
 		t.Errorf("the echo plugin was started %d times and configured %d times, want once each:\n%s", starts, configures, stderr)
 	}
 }
+
+// TestRollbackChecksLockFile: `fanout rollback` starts only the plugin
+// binaries the lock file beside the run's configuration records, as apply
+// does; a binary changed since is refused and nothing is rolled back.
+func TestRollbackChecksLockFile(t *testing.T) {
+	e := newPluginEnv(t, `
+fanout {
+  on_failure = "stop"
+}
+transport "echo" {
+  greeting = "hi"
+}
+host "box" {
+  transport = "echo"
+  dir       = "DIR"
+}
+task "a" {
+  run      = "true"
+  rollback = "touch DIR/rolled-back"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	bin := installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	if stdout, stderr, code := e.run(t, "plugins", "lock", "main.hcl"); code != 0 {
+		t.Fatalf("plugins lock: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := e.run(t, "apply", "main.hcl")
+	if code != exitFailed {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	id := runID(t, stdout)
+
+	// The binary changes under the lock: appended bytes keep it runnable.
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("tampered"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = e.run(t, "rollback", "-auto-approve", id)
+	if code == exitOK || !strings.Contains(stderr, ".fanout.lock.hcl") || !strings.Contains(stderr, "nothing was rolled back") {
+		t.Errorf("rollback with a binary that does not match the lock file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "rolled-back")); err == nil {
+		t.Error("the rollback ran through a binary that does not match the lock file")
+	}
+	e.assertNoLeftovers(t)
+}
