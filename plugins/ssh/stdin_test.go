@@ -153,3 +153,24 @@ func TestPrintfFormat(t *testing.T) {
 		t.Errorf("/bin/sh's printf prints %q, %v; want every byte value", out, err)
 	}
 }
+
+// TestStdinNeedsBuiltinPrintf runs the check SCRIPT makes before it
+// passes stdin: a shell whose printf is a builtin goes on; one whose
+// printf would be exec'd (bash with the builtin disabled stands for mksh,
+// say) runs nothing and exits 126, saying why.
+func TestStdinNeedsBuiltinPrintf(t *testing.T) {
+	out, err := exec.Command("/bin/sh", "-c", builtinPrintf+"echo ran").CombinedOutput()
+	if err != nil || string(out) != "ran\n" {
+		t.Errorf("/bin/sh: %v, output %q; want it to go on", err, out)
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to disable printf in")
+	}
+	cmd := exec.Command(bash, "-c", "enable -n printf\n"+builtinPrintf+"echo ran")
+	out, err = cmd.CombinedOutput()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 126 || strings.Contains(string(out), "ran") ||
+		!strings.Contains(string(out), "no builtin printf") {
+		t.Errorf("bash without a builtin printf: %v, output %q; want exit 126 and why, nothing run", err, out)
+	}
+}
