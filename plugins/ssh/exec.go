@@ -72,8 +72,10 @@ const outputGrace = time.Second
 // the bytes in its arguments. The rest of the session's stdin cannot be
 // the command's: it is the watcher's control line, which must stay open
 // while the command runs, and the shell cannot cut it at a byte count
-// without an external program that reads exactly that many bytes, which
-// busybox's head, say, does not. A command with stdin therefore runs as a
+// without an external program that reads exactly that many bytes and no
+// more, which POSIX promises of none fast enough (`head -c` is not POSIX,
+// and FreeBSD's reads ahead through stdio; `dd bs=1` makes a system call
+// per byte). A command with stdin therefore runs as a
 // command list of one (see listScript), in a subshell of the session's
 // shell: its exit status comes from a marker as a list's does. The bytes
 // are held whole by the host's shell (as SCRIPT is) and read by it a byte
@@ -104,7 +106,8 @@ const outputGrace = time.Second
 //
 //   - WATCH moves stdin to fd 3, reads SCRIPT from it and gives the
 //     command /dev/null: the command's stdin is empty, as the contract
-//     wants;
+//     wants, unless the request has Stdin, which SCRIPT holds (see
+//     above);
 //   - the watcher runs in the background in the command's process group,
 //     ignores the catchable signals it sends the group itself (all of
 //     signals but KILL: one it did not ignore, SEGV say, would end it,

@@ -109,7 +109,8 @@ func TestStdinOffCommandLine(t *testing.T) {
 			f := sshtest.Start(t, sshtest.Options{Server: server})
 			s, h := newConnected(t, f, setupOpts{})
 			secret := randomHex(t)
-			sleep := fmt.Sprintf("sleep 2.%06d", time.Now().UnixNano()%1000000)
+			// Long enough for a loaded machine; ended once ps has run.
+			sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
 			t.Cleanup(func() {
 				for _, pid := range f.Processes(t, sleep) {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -120,7 +121,11 @@ func TestStdinOffCommandLine(t *testing.T) {
 			stdin := secret + strings.Repeat("x", 100<<10)
 			run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
 				Command: sleep + "; cat", Stdin: []byte(stdin)})
-			sdktest.Eventually(t, 5*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
+			var pids []int
+			sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool {
+				pids = f.ProcessesRunning(t, sleep)
+				return len(pids) > 0
+			})
 			ps, err := exec.Command("ps", "-e", "-ww", "-o", "args", "e").Output()
 			if err != nil {
 				t.Fatalf("ps: %v", err)
@@ -133,6 +138,9 @@ func TestStdinOffCommandLine(t *testing.T) {
 			}
 			if out, _ := exec.Command("grep", "-rlF", "--", secret, "/tmp", "/var/tmp", "/dev/shm", f.Dir).Output(); len(out) > 0 {
 				t.Errorf("files hold the command's stdin:\n%s", out)
+			}
+			for _, pid := range pids {
+				_ = syscall.Kill(pid, syscall.SIGTERM) // the command goes on to cat
 			}
 			r := receive(t, run)
 			if r.err != nil || r.resp.ExitCode != 0 || r.stdout != stdin {
