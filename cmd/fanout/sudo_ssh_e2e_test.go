@@ -206,3 +206,39 @@ task "as_root" {
 		t.Error("the password is in the output or the journal")
 	}
 }
+
+// TestSSHSudoPasswordNobodyToAsk: over ssh, with no terminal and no
+// sudo_password, a run whose hosts' sudo asks for a password fails before
+// anything runs, naming the hosts that asked.
+func TestSSHSudoPasswordNobodyToAsk(t *testing.T) {
+	u := newSudoUser(t)
+	f, hosts := sshSudoFleet(t, u)
+	u.config(t, hosts+fmt.Sprintf(`
+task "first" {
+  run = "touch %[1]s/first-$FANOUT_HOST"
+}
+task "as_root" {
+  sudo = true
+  run  = "touch %[1]s/ran-$FANOUT_HOST"
+}
+`, u.dir))
+	var stdout, stderr bytes.Buffer
+	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	all := stdout.String() + stderr.String()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
+	}
+	if !strings.Contains(all, "sudo asks for a password on 3 hosts (host1, host2, host3)") {
+		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
+	}
+	for _, h := range f.Hosts {
+		for _, name := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, name+h.Name)); err == nil {
+				t.Errorf("%s%s: something ran before the password was known", name, h.Name)
+			}
+		}
+	}
+}
