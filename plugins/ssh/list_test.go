@@ -29,8 +29,9 @@ func TestSecretsOffCommandLine(t *testing.T) {
 			f := sshtest.Start(t, sshtest.Options{Server: server})
 			s, h := newConnected(t, f, setupOpts{})
 			secret, comment := randomHex(t), randomHex(t)
-			// 2 s and a fraction of its own, to find this process.
-			sleep := fmt.Sprintf("sleep 2.%06d", time.Now().UnixNano()%1000000)
+			// A fraction of its own, to find this process; long enough for
+			// a loaded machine, and killed once ps has been read.
+			sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
 			t.Cleanup(func() {
 				for _, pid := range f.Processes(t, sleep) {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -38,8 +39,11 @@ func TestSecretsOffCommandLine(t *testing.T) {
 			})
 			run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
 				Command: sleep + ` # ` + comment + "\n" + `printf %s "$DB_PASSWORD"`, Env: map[string]string{"DB_PASSWORD": secret}})
-			sdktest.Eventually(t, 5*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
+			sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
 			ps, err := exec.Command("ps", "-eo", "args").Output()
+			for _, pid := range f.Processes(t, sleep) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
 			if err != nil {
 				t.Fatalf("ps: %v", err)
 			}
