@@ -33,6 +33,7 @@ var pluginSources = map[string]string{
 	"v2":      "./testdata/plugins/v2",
 	"garbage": "./testdata/plugins/garbage",
 	"nomtls":  "./testdata/plugins/nomtls",
+	"nostdin": "./testdata/plugins/nostdin",
 }
 
 var (

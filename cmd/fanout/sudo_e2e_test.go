@@ -380,3 +380,63 @@ task "as_root" {
 		}
 	}
 }
+
+// TestSudoWithoutStdinTransport: over a transport that cannot send a
+// password (the nostdin test plugin), a task with sudo is a plan-time
+// warning that only passwordless sudo works there; and when the hosts'
+// sudo asks for a password, apply on a terminal fails before anything
+// runs, naming the hosts, and asks for no password it could not send.
+func TestSudoWithoutStdinTransport(t *testing.T) {
+	u := newSudoUser(t)
+	installPlugin(t, "nostdin", filepath.Join(u.dir, ".fanout", "plugins"))
+	u.config(t, `
+transport "nostdin" {}
+host "h1" {
+  transport = "nostdin"
+}
+host "h2" {
+  transport = "nostdin"
+}
+task "first" {
+  run = "touch first-$FANOUT_HOST"
+}
+task "as_root" {
+  sudo = true
+  run  = "touch ran-$FANOUT_HOST"
+}
+`)
+	var stdout, stderr bytes.Buffer
+	plan := u.command(nil, "plan", "main.hcl")
+	plan.Stdout, plan.Stderr = &stdout, &stderr
+	if err := plan.Run(); err != nil {
+		t.Fatalf("plan: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{`Only passwordless sudo works over transport "nostdin"`, "sudo = true", "NOPASSWD"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("plan's warning lacks %q:\n%s", want, stderr.String())
+		}
+	}
+
+	cmd := u.command(nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "sudo asks for a password on 2 hosts (h1, h2), and their transport cannot send it") {
+		t.Errorf("the failure does not name the hosts and why:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "sudo password (asked once") {
+		t.Errorf("asked for a password it cannot send:\n%s", out.String())
+	}
+	for _, h := range []string{"h1", "h2"} {
+		for _, f := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
+				t.Errorf("%s%s: something ran", f, h)
+			}
+		}
+	}
+}
