@@ -472,6 +472,11 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 		if tn.SudoUser == "" || t == nil {
 			return
 		}
+		// An ad hoc task (exec -sudo) has no sudo attribute to point at.
+		subject := t.SudoRange.Ptr()
+		if t.SudoRange.Filename == "" {
+			subject = nil
+		}
 		reported := map[string]bool{}
 		for _, h := range tn.Hosts {
 			desc := caps[h.Transport]
@@ -488,7 +493,7 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 						"for no password (NOPASSWD in sudoers) works there: a host whose sudo asks for one fails before "+
 						"anything runs.",
 						tn.Name, h.Name, h.Transport, desc.Name, desc.Version),
-					Subject: t.SudoRange.Ptr(),
+					Subject: subject,
 				})
 				continue
 			}
@@ -500,7 +505,7 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 					"goes. Use a transport that does (local) for these hosts, or allow their commands without a "+
 					"password (NOPASSWD) and remove sudo_password.",
 					tn.Name, cfg.Settings.SudoPasswordName, h.Name, h.Transport, desc.Name, desc.Version),
-				Subject: t.SudoRange.Ptr(),
+				Subject: subject,
 			})
 		}
 	})
