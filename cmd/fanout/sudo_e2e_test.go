@@ -440,3 +440,66 @@ task "as_root" {
 		}
 	}
 }
+
+// TestSudoRollbackAsksPasswordOnce: `fanout rollback RUN` of a run whose
+// task ran through sudo, by a user whose sudo asks for its password, on a
+// terminal: after the approval, the password is asked once for 3 hosts,
+// the rollbacks run as root, and the password is nowhere in the output or
+// the journals.
+func TestSudoRollbackAsksPasswordOnce(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+task "as_root" {
+  sudo     = true
+  run      = "true"
+  rollback = "id -u > rb-$FANOUT_HOST; echo \"undone on $FANOUT_HOST\""
+}
+`)
+	const prompt = "sudo password"
+	// run starts fanout as the user on a terminal and types each answer
+	// once its question shows.
+	run := func(answers [][2]string, args ...string) string {
+		t.Helper()
+		cmd := u.command(nil, args...)
+		tty, out, copied, exited := startOnPTY(t, cmd)
+		defer func() { _ = tty.Close() }()
+		for _, qa := range answers {
+			waitPTYShows(t, cmd, exited, out, qa[0], 30*time.Second, "no %q:\n%s", qa[0], out)
+			if _, err := tty.Write([]byte(qa[1] + "\r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+		closePTY(tty, copied)
+		if err != nil {
+			t.Fatalf("fanout %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+	applied := run([][2]string{{prompt, u.password}}, "apply", "main.hcl")
+	id := runID(t, applied)
+
+	out := run([][2]string{{"Enter a value:", "yes"}, {prompt, u.password}}, "rollback", "-force", id)
+	if n := strings.Count(out, prompt); n != 1 {
+		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		wantInOutput(t, out, out, []string{"undone on " + h})
+		b, err := os.ReadFile(filepath.Join(u.dir, "rb-"+h))
+		if err != nil {
+			t.Fatalf("host %s rolled nothing back: %v\n%s", h, err, out)
+		}
+		if got := strings.TrimSpace(string(b)); got != "0" {
+			t.Errorf("host %s rolled back as uid %s, want 0 (root)", h, got)
+		}
+	}
+	if strings.Contains(applied+out, u.password) {
+		t.Errorf("the password is in the output:\n%s%s", applied, out)
+	}
+	if strings.Contains(u.journals(t), u.password) {
+		t.Error("the password is in a journal")
+	}
+	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
+		t.Errorf("sudo saw an incorrect password:\n%s", log)
+	}
+}
