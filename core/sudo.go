@@ -48,9 +48,11 @@ type sudoState struct {
 	trial sync.Mutex
 
 	mu sync.Mutex // guards the fields below
-	// password is known when given by the variable or asked.
+	// password is known when given by the variable or asked; asked is
+	// true for one typed at the terminal, which no Secret lists.
 	password string
 	known    bool
+	asked    bool
 	// verified is true once a host accepted the password; refusedBy names
 	// the host that refused it.
 	verified  bool
@@ -131,7 +133,7 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	// print it (an asked one is in no redactor: it was not known before
 	// the run). A short one is not, as Secrets leaves it (minSecretLen).
 	var hide []byte
-	if len(pw) >= minSecretLen {
+	if Hideable(pw) {
 		hide = []byte(pw)
 	}
 	stdout := &markerFilter{w: out.Stdout, marker: hide, with: []byte(Redacted)}
@@ -231,7 +233,7 @@ func (r *run) sudoPassword(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 		}
 		s.mu.Lock()
 		if !s.known {
-			s.password, s.known = answers[sudoPromptID], true
+			s.password, s.known, s.asked = answers[sudoPromptID], true, true
 		}
 		s.mu.Unlock()
 	}
@@ -277,6 +279,34 @@ func (s *sudoState) usable() (pw string, ok bool, err error) {
 		return s.password, true, nil
 	}
 	return "", false, nil
+}
+
+// hideAsked returns rec with the password typed at the terminal replaced
+// by Redacted in the fields a record carries command output and errors in
+// (as FileJournal hides Secrets in them), should a command have printed
+// it: it is in no Secret, since it was not known before the run. rec is
+// returned as it is when there is nothing to hide.
+func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
+	if s == nil || rec.Header != nil {
+		return rec
+	}
+	s.mu.Lock()
+	pw, asked := s.password, s.asked
+	s.mu.Unlock()
+	if !asked || !Hideable(pw) {
+		return rec
+	}
+	hide := func(v string) string { return strings.ReplaceAll(v, pw, Redacted) }
+	out := *rec
+	out.Reason = hide(out.Reason)
+	if out.Result != nil {
+		res := *out.Result
+		res.Err = hide(res.Err)
+		res.StderrTail = mapStrings(res.StderrTail, hide)
+		res.CheckTail = mapStrings(res.CheckTail, hide)
+		out.Result = &res
+	}
+	return &out
 }
 
 func (s *sudoState) refuse(host string) {

@@ -134,7 +134,7 @@ func (r *rollbackCmd) run(secrets []core.Secret, j *core.FileJournal) int {
 		Transports: ts,
 		Observer:   view,
 		Journal:    j,
-		Input:      newInput(s, view),
+		Input:      newInput(s, view, o.Redact),
 		Logger:     logger,
 	})
 	if err != nil {

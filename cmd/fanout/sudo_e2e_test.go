@@ -503,3 +503,50 @@ task "as_root" {
 		t.Errorf("sudo saw an incorrect password:\n%s", log)
 	}
 }
+
+// TestSudoAskedPasswordHiddenEverywhere: the sudo password typed at the
+// terminal is hidden wherever it would show, not only in the output of
+// the commands sudo ran: here a later task without sudo prints it, on
+// stdout and stderr, and fails; neither the output (live, the failures,
+// the recap) nor the journal (the failure's stderr tail) shows it.
+func TestSudoAskedPasswordHiddenEverywhere(t *testing.T) {
+	u := newSudoUser(t)
+	if err := os.WriteFile(filepath.Join(u.dir, "pwfile"), []byte("the password is "+u.password+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.config(t, `
+task "as_root" {
+  sudo = true
+  run  = "true"
+}
+task "after" {
+  run = "cat pwfile; cat pwfile >&2; exit 3"
+}
+`)
+	cmd := u.command(nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	waitPTYShows(t, cmd, exited, out, "sudo password", 30*time.Second, "no sudo password prompt:\n%s", out)
+	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), u.password) {
+		t.Errorf("the password is in the output:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "the password is (sensitive)") {
+		t.Errorf("the output does not show the password's line, hidden:\n%s", out.String())
+	}
+	j := u.journals(t)
+	if strings.Contains(j, u.password) {
+		t.Errorf("the password is in the journal:\n%s", j)
+	}
+	if !strings.Contains(j, "the password is (sensitive)") {
+		t.Errorf("the journal lacks the failure's stderr, hidden:\n%s", j)
+	}
+}
