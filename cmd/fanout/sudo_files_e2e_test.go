@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // TestSudoFiles runs, as a user whose sudo asks for its password, on a
@@ -315,4 +316,66 @@ task "broken" {
 		t.Errorf("the run commands ran after the upload failed:\n%s", r.stdout)
 	}
 	wantNoStaging(t, uint32(os.Getuid()))
+}
+
+// TestSudoUploadInterrupted: Ctrl-C while a large file of a task with sudo
+// is being staged ends the transfer, removes the staging directory, and
+// leaves nothing at the destination.
+func TestSudoUploadInterrupted(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("runs through sudo as root: run as root (as CI does)")
+	}
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed: `make test-deps` installs it")
+	}
+	dest := t.TempDir()
+	dir, _ := workdir(t, `
+task "deploy" {
+  sudo = true
+  upload {
+    source      = "big.bin"
+    destination = "`+filepath.Join(dest, "big.bin")+`"
+  }
+  run = "true"
+}
+`)
+	big, err := os.Create(filepath.Join(dir, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Truncate(256 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir() // the staging directory's parent, this test's alone
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "TMPDIR="+tmp)
+	b := startBG(t, cmd)
+	sdktest.Eventually(t, e2eWait, "the file to be staged", func() bool {
+		staged, _ := filepath.Glob(filepath.Join(tmp, "fanout-stage.*", ".1.fanout-*"))
+		for _, p := range staged {
+			if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 30*time.Second); code == 0 {
+		t.Errorf("fanout exited 0 after Ctrl-C:\n%s", b.out.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "fanout-stage.*")); len(left) > 0 {
+		t.Errorf("the staging directory is left: %v\n%s", left, b.out.String())
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) > 0 {
+		t.Errorf("the interrupted upload left %s at the destination", entries[0].Name())
+	}
+	if !strings.Contains(b.out.String(), "deploy  localhost  interrupted") {
+		t.Errorf("the upload was not interrupted:\n%s", b.out.String())
+	}
 }
