@@ -76,10 +76,10 @@ func (t *terminal) ask(ctx context.Context, question string, secret bool) (strin
 		var a answer
 		if secret {
 			a.s, a.err = t.hidden()
+			printf(t.out, "\n") // the Enter typed was not echoed
 		} else {
 			a.s, a.err = t.line()
 		}
-		printf(t.out, "\n")
 		got <- a
 	}()
 	select {
@@ -125,7 +125,11 @@ func terminalPrompt(t *terminal) func(*config.Variable) (string, error) {
 			fmt.Fprintf(&q, "  %s\n", v.Description)
 		}
 		q.WriteString("\n  Enter a value: ")
-		return t.ask(context.Background(), q.String(), v.Sensitive)
+		answer, err := t.ask(context.Background(), q.String(), v.Sensitive)
+		if err == nil && !v.Sensitive {
+			printf(t.out, "\n")
+		}
+		return answer, err
 	}
 }
 
@@ -134,7 +138,11 @@ func terminalPrompt(t *terminal) func(*config.Variable) (string, error) {
 func terminalConfirm(t *terminal) func(string) (string, error) {
 	return func(question string) (string, error) {
 		answer, err := t.ask(context.Background(), "\n"+question+"\n\n  Enter a value: ", false)
-		return strings.TrimSpace(answer), err
+		if err != nil {
+			return "", err
+		}
+		printf(t.out, "\n")
+		return strings.TrimSpace(answer), nil
 	}
 }
 
