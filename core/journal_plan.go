@@ -232,26 +232,12 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 	p := &Plan{OnFailure: config.OnFailure(jp.OnFailure)}
 	ix := &planIndex{hosts: map[string]*Host{}, tasks: map[string]*TaskNode{}, nodes: map[string]Node{}, taskPath: map[*TaskNode][]int{}}
 	for _, jh := range jp.Hosts {
-		h := &Host{Name: jh.Name, Address: fill(jh.Address), Roles: jh.Roles, Transport: jh.Transport, Config: cty.NullVal(cty.DynamicPseudoType)}
-		if len(jh.Config) > 0 {
-			v, err := unmarshalCty(jh.Config, fill)
-			if err != nil {
-				return nil, nil, fmt.Errorf("journal host %s: %w", jh.Name, err)
-			}
-			h.Config = v
-		}
+		h := &Host{Name: jh.Name, Roles: jh.Roles, Transport: jh.Transport}
 		ix.hosts[h.Name] = h
 		p.Hosts = append(p.Hosts, h)
 	}
 	for _, jt := range jp.Tasks {
-		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1),
-			Run: mapStrings(jt.Run, fill), Rollback: mapStrings(jt.Rollback, fill), Env: mapValues(jt.Env, fill), SudoUser: jt.SudoUser}
-		if len(jt.PerHost) > 0 {
-			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
-			for name, hv := range jt.PerHost {
-				t.PerHost[name] = &config.HostValues{Run: mapStrings(hv.Run, fill), Rollback: mapStrings(hv.Rollback, fill), Env: mapValues(hv.Env, fill)}
-			}
-		}
+		t := &TaskNode{Name: jt.Name, Timeout: time.Duration(jt.TimeoutMS) * time.Millisecond, MaxHosts: max(jt.MaxHosts, 1), SudoUser: jt.SudoUser}
 		for _, hn := range jt.Hosts {
 			h := ix.hosts[hn]
 			if h == nil {
@@ -260,6 +246,9 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 			t.Hosts = append(t.Hosts, h)
 		}
 		ix.tasks[t.Name] = t
+	}
+	if err := jp.fill(p, ix, fill); err != nil {
+		return nil, nil, err
 	}
 	for i, jn := range jp.Roots {
 		n, err := ix.node(jn, []int{i})
@@ -278,6 +267,38 @@ func (jp *JournalPlan) plan(fill func(string) string) (*Plan, *planIndex, error)
 		p.Transports = append(p.Transports, tp)
 	}
 	return p, ix, nil
+}
+
+// fill sets, from the journal, every string of p's hosts and tasks that
+// may hold a secret's placeholder (addresses, host settings, commands,
+// env), each passed through fill; p and ix are what plan built from jp.
+// It sets nothing else, so a plan rebuilt once, with the state of its run
+// that points into it, can be shown with the placeholders and then run
+// with the secrets filled in (RollbackJournal).
+func (jp *JournalPlan) fill(p *Plan, ix *planIndex, fill func(string) string) error {
+	for i, jh := range jp.Hosts {
+		h := p.Hosts[i]
+		h.Address, h.Config = fill(jh.Address), cty.NullVal(cty.DynamicPseudoType)
+		if len(jh.Config) > 0 {
+			v, err := unmarshalCty(jh.Config, fill)
+			if err != nil {
+				return fmt.Errorf("journal host %s: %w", jh.Name, err)
+			}
+			h.Config = v
+		}
+	}
+	for _, jt := range jp.Tasks {
+		t := ix.tasks[jt.Name]
+		t.Run, t.Rollback, t.Env = mapStrings(jt.Run, fill), mapStrings(jt.Rollback, fill), mapValues(jt.Env, fill)
+		t.PerHost = nil
+		if len(jt.PerHost) > 0 {
+			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
+			for name, hv := range jt.PerHost {
+				t.PerHost[name] = &config.HostValues{Run: mapStrings(hv.Run, fill), Rollback: mapStrings(hv.Rollback, fill), Env: mapValues(hv.Env, fill)}
+			}
+		}
+	}
+	return nil
 }
 
 // node rebuilds the tree below jn, which sits at path.

@@ -37,7 +37,8 @@ type Recovery struct {
 	// the middle of a write leaves it; that line is ignored.
 	Truncated bool
 
-	// rebuilt and rebuildErr keep what shown built.
+	// rebuilt and rebuildErr keep what shown built, until RollbackJournal
+	// uses it.
 	rebuilt    *recovered
 	rebuildErr error
 }
@@ -169,19 +170,19 @@ type recovered struct {
 }
 
 // shown returns the run rebuilt without secrets, placeholders kept: what
-// showing it and planning its rollback need. It is built once and kept.
+// showing it and planning its rollback need. It is built once and kept
+// until RollbackJournal uses it.
 func (rc *Recovery) shown() (*recovered, error) {
 	if rc.rebuilt == nil && rc.rebuildErr == nil {
-		rc.rebuilt, rc.rebuildErr = rc.rebuild(nil)
+		rc.rebuilt, rc.rebuildErr = rc.rebuild()
 	}
 	return rc.rebuilt, rc.rebuildErr
 }
 
-// rebuild turns the journal back into a plan and the state of its run. The
-// secrets replace their placeholders; missing ones stay as placeholders,
-// which is fine for showing and must be refused for running.
-func (rc *Recovery) rebuild(secrets []Secret) (*recovered, error) {
-	plan, ix, err := rc.Header.Plan.plan(secretFiller(secrets))
+// rebuild turns the journal back into a plan and the state of its run,
+// secrets left as their placeholders.
+func (rc *Recovery) rebuild() (*recovered, error) {
+	plan, ix, err := rc.Header.Plan.plan(secretFiller(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +201,7 @@ func (rc *Recovery) rebuild(secrets []Secret) (*recovered, error) {
 		}
 	})
 	rp := &replay{rv: rv, res: &Result{RunID: rc.Header.RunID, Started: rc.Header.Started},
-		frames: map[string]*undoFrame{"": rv.root}, pushed: map[string]bool{}, startedAt: map[unitKey]time.Time{}}
+		frames: map[string]*undoFrame{"": rv.root}, pushed: map[string]bool{}, startedAt: map[unitKey]time.Time{}, runStarted: map[unitKey]bool{}}
 	for _, rec := range rc.Records {
 		if err := rp.apply(rec); err != nil {
 			return nil, err
@@ -220,8 +221,11 @@ type replay struct {
 	// pushed the paths already on their parent's frame.
 	frames map[string]*undoFrame
 	pushed map[string]bool
-	// startedAt is when each pair's run or rollback started.
-	startedAt map[unitKey]time.Time
+	// startedAt is when each pair's run or rollback started; runStarted
+	// the pairs whose run started, which rv.started lists in order (a set,
+	// so that replaying a task of N hosts costs N, not N²).
+	startedAt  map[unitKey]time.Time
+	runStarted map[unitKey]bool
 	// startOrder lists the tasks in the order they first started.
 	startOrder []*TaskNode
 	last       time.Time
@@ -295,7 +299,8 @@ func (rp *replay) unitStarted(t *TaskNode, u *UnitResult, rec *JournalRecord) {
 	}
 	u.Run = unknown
 	rv := rp.rv
-	if !slices.ContainsFunc(rv.started[t], func(h *Host) bool { return h.Name == rec.Host }) {
+	if k := (unitKey{t, rec.Host}); !rp.runStarted[k] {
+		rp.runStarted[k] = true
 		rv.started[t] = append(rv.started[t], rv.ix.hosts[rec.Host])
 	}
 	if !slices.Contains(rp.startOrder, t) {
@@ -467,14 +472,26 @@ var errMissingSecrets = errors.New("the journal's plan needs sensitive values th
 // have been prepared with ConfigureFromJournal. Secrets fill the
 // placeholders of the journal; a missing one is an error and nothing
 // runs.
+//
+// It runs the plan that Plan returns, rebuilt once: the secrets are filled
+// into its commands, addresses and host settings, in place, for the
+// rollback. rc then forgets that plan and state, which the rollback
+// changed and which hold the secrets; asked again, rc rebuilds them from
+// the journal as it was read.
 func RollbackJournal(ctx context.Context, rc *Recovery, secrets []Secret, opts ApplyOptions) (*Result, error) {
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", errMissingSecrets, strings.Join(missing, ", "))
 	}
-	// Built again, not taken from shown: this one holds the secrets, and
-	// is not kept past the rollback.
-	rv, err := rc.rebuild(secrets)
+	// Showing the run needed this state before the secrets were known
+	// (a dry run, or a rollback refused for lack of them, shows it all
+	// the same); only its strings change for running. Replaying the
+	// journal again would give the same tree and state.
+	rv, err := rc.shown()
 	if err != nil {
+		return nil, err
+	}
+	defer func() { rc.rebuilt, rc.rebuildErr = nil, nil }()
+	if err := rc.Header.Plan.fill(rv.plan, rv.ix, secretFiller(secrets)); err != nil {
 		return nil, err
 	}
 	if opts.InterruptGrace <= 0 {
@@ -544,15 +561,12 @@ func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 // ConfigureFromJournal starts and configures the transports a journal's
 // plan uses with the settings recorded there (secrets filled in), so that
 // a rollback reaches the hosts as the run did, whatever the configuration
-// says now. A plugin pinned by sha256 must still match it.
+// says now. A plugin pinned by sha256 must still match it. A plugin that
+// JournalSecrets started is configured, not started again.
 func (ts *Transports) ConfigureFromJournal(ctx context.Context, rc *Recovery, secrets []Secret) error {
 	fill := secretFiller(secrets)
+	ts.pinJournal(rc)
 	for _, jt := range rc.Header.Plan.Transports {
-		if jt.SHA256 != "" {
-			ts.mu.Lock()
-			ts.pins[jt.Name] = jt.SHA256
-			ts.mu.Unlock()
-		}
 		t, _, err := ts.get(ctx, jt.Name)
 		if err != nil {
 			return fmt.Errorf("transport %s: %w", jt.Name, err)

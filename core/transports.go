@@ -323,11 +323,7 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	if pdiags.HasErrors() {
 		return nil, nil, pdiags
 	}
-	var body hcl.Body = hcl.EmptyBody()
-	if block != nil && block.Config != nil {
-		body = block.Config
-	}
-	settings, diags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
+	body, settings, diags := decodeTransport(cfg, name, desc)
 	diags = append(pdiags, diags...)
 	if diags.HasErrors() {
 		return nil, desc, diags
@@ -352,6 +348,18 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 	}
 	ts.mu.Unlock()
 	return &TransportPlan{Name: name, Plugin: desc, Settings: settings}, desc, diags
+}
+
+// decodeTransport decodes the named transport's block in cfg (an empty
+// body when it declares none) against the schema its plugin declared. It
+// returns the body too, on which the plugin's diagnostics are placed.
+func decodeTransport(cfg *config.Config, name string, desc *sdk.DescribeResponse) (hcl.Body, cty.Value, hcl.Diagnostics) {
+	var body hcl.Body = hcl.EmptyBody()
+	if block := cfg.Transports[name]; block != nil && block.Config != nil {
+		body = block.Config
+	}
+	settings, diags := hcldec.Decode(body, schemaSpec(desc.TransportSchema), cfg.EvalContext)
+	return body, settings, diags
 }
 
 // decodeHostSettings decodes every host's settings against the host schema

@@ -246,7 +246,8 @@ type ExecRequest struct {
 	// not log it, and must pass it on no command line or environment.
 	Stdin []byte
 	// Commands, when not empty, replaces Command: each is run as Command
-	// would be (its own `sh -c`, the same Env), one after another, until
+	// would be (its own `sh -c`, the same Env, each reading the whole of
+	// Stdin), one after another, until
 	// one does not exit 0; ExecResponse.Command says which ended the Exec.
 	// fanout sends it only to a transport that declares
 	// Capabilities.CommandList.

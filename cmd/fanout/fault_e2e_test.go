@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
+	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -218,17 +219,11 @@ func pluginPIDs(ppid int) []int {
 }
 
 func parentOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := procstat.Read(pid)
 	if err != nil {
 		return 0
 	}
-	// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(fields) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(fields[1])
-	return ppid
+	return s.PPID
 }
 
 func TestFaultPluginKilled(t *testing.T) {

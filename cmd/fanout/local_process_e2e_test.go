@@ -17,21 +17,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // procState is pid's state letter in /proc ("S", "Z"), or "" when it does
 // not exist.
 func procState(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := procstat.Read(pid)
 	if err != nil {
 		return ""
 	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
+	return string(s.State)
 }
 
 // alive reports whether pid runs: it exists and is no zombie waiting for

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/pluginhost"
+	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -139,8 +140,8 @@ func (e *pluginEnv) leftovers() []string {
 		if err != nil || !bytes.Contains(env, []byte(e.marker+"\x00")) {
 			continue
 		}
-		if stat, err := os.ReadFile(filepath.Join(d, "stat")); err == nil {
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && (stat[i+2] == 'Z' || stat[i+2] == 'X') {
+		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil {
+			if s, err := procstat.Read(pid); err == nil && s.Ended() {
 				continue
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/core"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // runRollback rolls back a journaled run, typically one fanout did not
@@ -68,10 +70,24 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 }
 
 // start takes the secrets, the operator's go-ahead, the state directory's
-// lock and the run's journal, then runs the rollback.
+// lock and the run's journal, then runs the rollback. Its transports serve
+// both the secrets and the rollback: a plugin whose schema says which of
+// its settings are secret is started once, to tell that, and then runs
+// the rollback's commands. Plugins are checked against the lock file of
+// the run's configuration, as apply checked them.
 func (r *rollbackCmd) start() int {
 	s, id := r.s, r.rc.Header.RunID
-	secrets, ok := rollbackSecrets(s, r.a, r.rc)
+	logger := newLogger(s)
+	launcher := newConfigLauncher(logger, r.rc.Header.Config)
+	// After ts.Close, which stops the plugins; a socket directory left
+	// behind in the temporary directory costs nothing (as for apply, see
+	// loader.buildPlan).
+	defer func() { _ = launcher.Close() }()
+	ts := core.NewTransports(coreLauncher{launcher}, logger)
+	// A transport that does not close cleanly has done its part already:
+	// the rollback's outcome is in the journal and the recap.
+	defer func() { _ = ts.Close(context.Background()) }()
+	secrets, ok := rollbackSecrets(s, r.a, r.rc, ts)
 	if !ok {
 		return exitUsage
 	}
@@ -89,23 +105,13 @@ func (r *rollbackCmd) start() int {
 		return exitFailed
 	}
 	defer closeJournal(s, j)
-	return r.run(secrets, j)
+	return r.run(ts, logger, secrets, j)
 }
 
-// run starts the run's transports and rolls back through them, recording
-// in j, with the view of apply.
-func (r *rollbackCmd) run(secrets []core.Secret, j *core.FileJournal) int {
+// run configures the run's transports, in ts, and rolls back through
+// them, recording in j, with the view of apply.
+func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []core.Secret, j *core.FileJournal) int {
 	s := r.s
-	logger := newLogger(s)
-	launcher := newLauncher(logger)
-	// After ts.Close, which stops the plugins; a socket directory left
-	// behind in the temporary directory costs nothing (as for apply, see
-	// loader.buildPlan).
-	defer func() { _ = launcher.Close() }()
-	ts := core.NewTransports(coreLauncher{launcher}, logger)
-	// A transport that does not close cleanly has done its part already:
-	// the rollback's outcome is in the journal and the recap.
-	defer func() { _ = ts.Close(context.Background()) }()
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
 	if err := ts.ConfigureFromJournal(ctx, r.rc, secrets); err != nil {
@@ -172,8 +178,9 @@ func confirmRollback(s *streams, a *arguments.Rollback, id string) (code int, ok
 
 // rollbackSecrets gives back the sensitive values the journal left out:
 // from the configuration the run used, with this command's -var,
-// -var-file and FANOUT_VAR_* as apply reads them.
-func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery) ([]core.Secret, bool) {
+// -var-file and FANOUT_VAR_* as apply reads them. The plugins it starts to
+// learn which transport settings are secret stay in ts for the rollback.
+func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *core.Transports) ([]core.Secret, bool) {
 	if len(rc.Header.Sensitive) == 0 {
 		return nil, true
 	}
@@ -181,18 +188,10 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery) ([]co
 	c.Path = rc.Header.Config
 	l := newLoader(s, &c)
 	var secrets []core.Secret
-	needPlan := false
-	for _, n := range rc.Header.Sensitive {
-		needPlan = needPlan || strings.HasPrefix(n, "transport.")
-	}
-	if needPlan {
-		pl, done, ok := l.buildPlan(&c, arguments.Selection{})
-		defer done()
-		if ok {
-			secrets = core.Secrets(pl.cfg, pl.plan)
-		}
-	} else if cfg, ok := l.load(&c); ok {
-		secrets = core.Secrets(cfg, nil)
+	if cfg, ok := l.load(&c); ok {
+		var diags hcl.Diagnostics
+		secrets, diags = ts.JournalSecrets(context.Background(), rc, cfg)
+		l.report(diags)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		printf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+

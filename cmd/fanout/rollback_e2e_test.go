@@ -174,3 +174,121 @@ func TestRollbackAsksFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackStartsEachPluginOnce: a rollback whose transport has a
+// sensitive setting starts that transport's plugin once, and configures
+// it once, with the journaled settings and the secret given back: the
+// plugin that tells which settings are secret is the one that rolls back.
+// The starts and Configures are counted in fanout's debug log, where
+// go-plugin notes each process it starts and the echo plugin each
+// Configure it takes.
+func TestRollbackStartsEachPluginOnce(t *testing.T) {
+	e := newPluginEnv(t, `
+fanout {
+  on_failure = "stop"
+}
+transport "echo" {
+  greeting = "hi"
+  token    = "s3cret-t0ken"
+}
+host "box" {
+  transport = "echo"
+  dir       = "DIR"
+}
+task "a" {
+  run      = "true"
+  rollback = "echo undo with $ECHO_TOKEN"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	stdout, stderr, code := e.run(t, "apply", "main.hcl")
+	if code != exitFailed {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	journal, err := os.ReadFile(journalOf(t, e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(journal), "{{sensitive:transport.echo.token}}") {
+		t.Fatalf("the journal does not hold the token as a placeholder, so the rollback need not ask the plugin which settings are secret:\n%s", journal)
+	}
+
+	e.extra = append(e.extra, "FANOUT_LOG=debug")
+	stdout, stderr, code = e.run(t, "rollback", "-auto-approve", runID(t, stdout))
+	if code != exitOK {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "undo with (sensitive)") || strings.Contains(stdout+stderr, "s3cret-t0ken") {
+		t.Errorf("the rollback did not run with the token given back, or showed it:\n%s\n%s", stdout, stderr)
+	}
+	count := func(what string) int {
+		n := 0
+		for line := range strings.Lines(stderr) {
+			if strings.Contains(line, " fanout.") && strings.Contains(line, what) {
+				n++
+			}
+		}
+		return n
+	}
+	// Any plugin counts: the run used echo alone.
+	if starts, configures := count("plugin started:"), count("fanout.echo.fanout-transport-echo: configured:"); starts != 1 || configures != 1 {
+		t.Errorf("plugins were started %d times and echo configured %d times, want once each:\n%s", starts, configures, stderr)
+	}
+}
+
+// TestRollbackChecksLockFile: `fanout rollback` starts only the plugin
+// binaries the lock file beside the run's configuration records, as apply
+// does; a binary changed since is refused and nothing is rolled back.
+func TestRollbackChecksLockFile(t *testing.T) {
+	e := newPluginEnv(t, `
+fanout {
+  on_failure = "stop"
+}
+transport "echo" {
+  greeting = "hi"
+}
+host "box" {
+  transport = "echo"
+  dir       = "DIR"
+}
+task "a" {
+  run      = "true"
+  rollback = "touch DIR/rolled-back"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	bin := installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	if stdout, stderr, code := e.run(t, "plugins", "lock", "main.hcl"); code != 0 {
+		t.Fatalf("plugins lock: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := e.run(t, "apply", "main.hcl")
+	if code != exitFailed {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	id := runID(t, stdout)
+
+	// The binary changes under the lock: appended bytes keep it runnable.
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("tampered"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = e.run(t, "rollback", "-auto-approve", id)
+	if code == exitOK || !strings.Contains(stderr, ".fanout.lock.hcl") || !strings.Contains(stderr, "nothing was rolled back") {
+		t.Errorf("rollback with a binary that does not match the lock file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "rolled-back")); err == nil {
+		t.Error("the rollback ran through a binary that does not match the lock file")
+	}
+	e.assertNoLeftovers(t)
+}

@@ -8,10 +8,10 @@ import (
 	"github.com/fanout/fanout/internal/sshtest"
 )
 
-// TestSSHSudoWithoutPassword: over ssh, which cannot send a password yet
-// (no stdin capability), a task with sudo_user runs through sudo -n where
-// sudo asks for none (root here), with the task's env kept; a list of
-// commands, which ssh otherwise runs in one Exec, too.
+// TestSSHSudoWithoutPassword: over ssh, a task with sudo_user runs
+// through sudo -n where sudo asks for no password (root here), with the
+// task's env kept; a list of commands, which ssh otherwise runs in one
+// Exec, too. sudo_ssh_e2e_test.go has the tests with a password.
 func TestSSHSudoWithoutPassword(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")

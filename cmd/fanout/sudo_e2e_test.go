@@ -310,34 +310,36 @@ task "as_root" {
 }
 
 // TestSudoPasswordNeedsStdin: a sudo password for hosts whose transport
-// cannot send one (ssh does not declare stdin yet) is refused when
+// cannot send one (its plugin does not declare stdin) is refused when
 // planned, on the task's sudo.
 func TestSudoPasswordNeedsStdin(t *testing.T) {
-	dir, _ := workdir(t, `
+	e := newPluginEnv(t, `
 variable "pw" {
   sensitive = true
   default   = "hunter22"
 }
 fanout { sudo_password = var.pw }
+transport "nostdin" {}
 host "web" {
   address   = "127.0.0.1"
-  transport = "ssh"
+  transport = "nostdin"
 }
 task "as_root" {
   sudo_user = "app"
   run       = "true"
 }
 `)
-	r := fanout(t, dir, "plan", "main.hcl")
-	if r.code == 0 {
-		t.Fatalf("plan succeeded:\n%s", r.stdout)
+	installPlugin(t, "nostdin", filepath.Join(e.dir, ".fanout", "plugins"))
+	stdout, stderr, code := e.run(t, "plan", "main.hcl")
+	if code == 0 {
+		t.Fatalf("plan succeeded:\n%s", stdout)
 	}
-	for _, want := range []string{`Transport "ssh" cannot send a sudo password`, `sudo_user = "app"`, "stdin capability"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	for _, want := range []string{`Transport "nostdin" cannot send a sudo password`, `sudo_user = "app"`, "stdin capability"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if strings.Contains(r.stdout+r.stderr, "hunter22") {
+	if strings.Contains(stdout+stderr, "hunter22") {
 		t.Error("the password is shown")
 	}
 }

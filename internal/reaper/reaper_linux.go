@@ -1,19 +1,18 @@
 package reaper
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fanout/fanout/sdk/procstat"
 )
 
 // poll is how often KillOrphans looks again for what it has not seen end.
@@ -137,48 +136,16 @@ func reap(pid int) {
 // scan lists the processes of /proc for which match, given the process
 // and its parent's pid, returns true.
 func scan(match func(p Process, ppid int) bool) ([]Process, error) {
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	all, err := procstat.All()
 	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
-	}
-	if len(stats) == 0 {
-		return nil, errors.New("list processes: /proc shows none: is it mounted?")
+		return nil, err
 	}
 	var out []Process
-	for _, path := range stats {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue // it exited and was reaped while we looked
-		}
-		p, ppid, ok := parseStat(b)
-		if ok && match(p, ppid) {
+	for _, st := range all {
+		p := Process{PID: st.PID, PGID: st.PGID, SID: st.SID, Zombie: st.Ended()}
+		if match(p, st.PPID) {
 			out = append(out, p)
 		}
 	}
 	return out, nil
-}
-
-// parseStat reads a /proc/PID/stat line: "pid (comm) state ppid pgrp
-// session ...". comm may hold spaces and parentheses, so the fields are
-// counted after its last ')'.
-func parseStat(b []byte) (p Process, ppid int, ok bool) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return Process{}, 0, false
-	}
-	head := bytes.Fields(b[:i])
-	f := bytes.Fields(b[i+1:])
-	if len(head) < 1 || len(f) < 4 || len(f[0]) == 0 {
-		return Process{}, 0, false
-	}
-	var errs [4]error
-	p.PID, errs[0] = strconv.Atoi(string(head[0]))
-	ppid, errs[1] = strconv.Atoi(string(f[1]))
-	p.PGID, errs[2] = strconv.Atoi(string(f[2]))
-	p.SID, errs[3] = strconv.Atoi(string(f[3]))
-	if errors.Join(errs[:]...) != nil {
-		return Process{}, 0, false
-	}
-	p.Zombie = f[0][0] == 'Z' || f[0][0] == 'X'
-	return p, ppid, true
 }

@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fanout/fanout/internal/reaper"
+	"github.com/fanout/fanout/sdk/procstat"
 )
 
 // helperEnv makes the test binary, re-executed, play a part instead of
@@ -126,24 +126,20 @@ func startCrashingPlugin(t *testing.T) orphans {
 // state is the process's state letter in /proc ("S", "Z"), or "" when it
 // does not exist: exited and reaped.
 func state(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := procstat.Read(pid)
 	if err != nil {
 		return ""
 	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return f[0]
+	return string(s.State)
 }
 
+// parent is pid's parent, 0 when it does not exist.
 func parent(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := procstat.Read(pid)
 	if err != nil {
 		return 0
 	}
-	ppid, err := strconv.Atoi(strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[1])
-	if err != nil {
-		return 0 // as for a process gone: /proc/PID/stat's fourth field is a number
-	}
-	return ppid
+	return s.PPID
 }
 
 func TestKillOrphans(t *testing.T) {

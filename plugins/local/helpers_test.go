@@ -2,13 +2,13 @@ package local_test
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -43,26 +43,14 @@ func liveGroupMembers(t *testing.T, pgid int) []int {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc: cannot inspect process groups")
 	}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	all, err := procstat.All()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var live []int
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // exited while we looked
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if pg, _ := strconv.Atoi(f[2]); pg == pgid {
-			pid, _ := strconv.Atoi(strings.Fields(s)[0])
-			live = append(live, pid)
+	for _, p := range all {
+		if p.PGID == pgid && !p.Ended() {
+			live = append(live, p.PID)
 		}
 	}
 	return live

@@ -23,6 +23,7 @@ import (
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/sdk"
 	sdkclient "github.com/fanout/fanout/sdk/client"
+	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -339,16 +340,11 @@ func supervisorsOf(t *testing.T, ppid int) []int {
 
 // parentOf returns pid's parent, 0 if it has gone.
 func parentOf(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s, err := procstat.Read(pid)
 	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	return s.PPID
 }
 
 func TestPluginOneSupervisor(t *testing.T) {

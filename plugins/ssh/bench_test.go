@@ -68,6 +68,25 @@ func BenchmarkExecLoop(b *testing.B) {
 	}
 }
 
+// BenchmarkExecLoopStdin is BenchmarkExecLoop with a sudo password's worth
+// of stdin for each command: what passing stdin costs a command over
+// BenchmarkExecLoop's (the printf pipeline, the subshell, the marker).
+func BenchmarkExecLoopStdin(b *testing.B) {
+	f := sshtest.Start(b, sshtest.Options{})
+	tr, host := benchTransport(b, f)
+	ctx := context.Background()
+	stdin := []byte("correct horse battery\n")
+	defer reportCPU(b)()
+	for b.Loop() {
+		for range 200 {
+			resp, err := tr.Exec(ctx, &sdk.ExecRequest{ID: nextID(), Host: host, Command: "true", Stdin: stdin}, sdk.ExecOutput{})
+			if err != nil || resp.ExitCode != 0 {
+				b.Fatalf("true: %+v, %v", resp, err)
+			}
+		}
+	}
+}
+
 // BenchmarkExecStream streams 64 MiB of one command's stdout to
 // io.Discard: the output path's throughput (docs/performance.md W5).
 func BenchmarkExecStream(b *testing.B) {

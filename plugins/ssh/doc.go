@@ -21,9 +21,11 @@
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentityAgent,
 //     ProxyJump), with HCL settings taking precedence; ProxyJump hosts
 //     are dialled once and shared by every host behind them;
-//   - each command runs under /bin/sh with an empty stdin, its environment
-//     exported in front of it, and a small watcher that kills its process
-//     group if the session goes away while it runs (see exec.go).
+//   - each command runs under /bin/sh with an empty stdin, or the bytes of
+//     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,
+//     never on a command line or in a file), its environment exported in
+//     front of it, and a small watcher that kills its process group if the
+//     session goes away while it runs (see exec.go).
 //
 // It does not read a terminal, does not read /etc/ssh/ssh_config, and does
 // not support password or keyboard-interactive authentication, ssh_config

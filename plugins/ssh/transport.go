@@ -92,7 +92,7 @@ func (t *Transport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sd
 	return &sdk.DescribeResponse{
 		Name:            Name,
 		Version:         Version,
-		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Upload: true, Download: true, CommandList: true},
+		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true, CommandList: true},
 		TransportSchema: transportSchema(),
 		HostSchema:      hostSchema(),
 	}, nil
@@ -268,8 +268,13 @@ func (t *Transport) target(st *settings, name string) (*target, error) {
 
 // Exec runs req.Command, or the list req.Commands, on req.Host and blocks
 // until it ends, streaming its output to out. The host is connected first if it is not. See
-// watchScript for how the command is run and stopped.
+// watchScript for how the command is run and stopped. req.Stdin, when not
+// nil, is each command's stdin; Exec refuses more than 1 MiB of it (see
+// maxStdin).
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	if len(req.Stdin) > maxStdin {
+		return nil, fmt.Errorf("host %s: stdin of %d bytes: the ssh transport sends at most %d", req.Host, len(req.Stdin), maxStdin)
+	}
 	for k := range req.Env {
 		if !validEnvName(k) {
 			return nil, fmt.Errorf("host %s: invalid environment variable name %q", req.Host, k)

@@ -137,7 +137,8 @@ func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
 
 // reserved are the attributes fanout reads from transport and host blocks
 // itself, by block (package config's ReservedTransportAttributes and
-// ReservedHostAttributes, which sdk cannot import).
+// ReservedHostAttributes, which sdk cannot import;
+// TestReservedMatchesConfig fails when the two lists differ).
 var reserved = map[string][]string{
 	"transport": {"sha256"},
 	"host":      {"address", "roles", "transport", "for_each", "vars"},

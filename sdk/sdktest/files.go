@@ -43,6 +43,7 @@ func (c *conformance) fileClauses(t *testing.T, desc *sdk.DescribeResponse) {
 	}
 	c.files = ft
 	need("stdin bytes", caps.Stdin, "Stdin", c.stdinBytes)
+	need("stdin of a command list", caps.Stdin && caps.CommandList, "Stdin and CommandList", c.stdinCommandList)
 	need("upload large file", caps.Upload, "Upload", c.uploadLarge)
 	need("upload empty file", caps.Upload, "Upload", c.uploadEmpty)
 	need("upload directory and symlink", caps.Upload, "Upload", c.uploadDirectory)
@@ -54,12 +55,42 @@ func (c *conformance) fileClauses(t *testing.T, desc *sdk.DescribeResponse) {
 	need("download missing file", caps.Download, "Download", c.downloadMissing)
 }
 
+// stdinBytes checks that ExecRequest.Stdin reaches the command exactly:
+// every byte value, no newline added at its end, and an empty one is an
+// empty stdin.
 func (c *conformance) stdinBytes(t *testing.T) {
-	req := c.request("cat; echo end")
-	req.Stdin = []byte("line one\nsecret\x00bytes")
+	every := make([]byte, 256)
+	for i := range every {
+		every[i] = byte(i)
+	}
+	for _, tt := range []struct {
+		name  string
+		stdin []byte
+	}{
+		{"text", []byte("line one\nsecret\x00bytes")},
+		{"every byte value", every},
+		{"empty", []byte{}},
+	} {
+		req := c.request("cat; echo end")
+		req.Stdin = tt.stdin
+		r := c.run(t, req)
+		if want := string(tt.stdin) + "end\n"; r.Stdout.String() != want {
+			t.Errorf("%s: stdout = %q, want %q: the command must read Stdin, then its end", tt.name, r.Stdout.String(), want)
+		}
+	}
+}
+
+// stdinCommandList checks that each command of ExecRequest.Commands reads
+// the whole of Stdin, as each would run alone with it (fanout calls Exec
+// once per command, with the same Stdin, on a transport without
+// CommandList).
+func (c *conformance) stdinCommandList(t *testing.T) {
+	req := c.request("")
+	req.Command, req.Commands = "", []string{"cat", "echo; cat; echo", "cat"}
+	req.Stdin = []byte("pw")
 	r := c.run(t, req)
-	if want := "line one\nsecret\x00bytesend\n"; r.Stdout.String() != want {
-		t.Errorf("stdout = %q, want %q: the command must read Stdin, then its end", r.Stdout.String(), want)
+	if want := "pw\npw\npw"; r.Stdout.String() != want || r.Resp.Command != 2 || r.Resp.ExitCode != 0 {
+		t.Errorf("stdout = %q, response %+v; want %q from command 2, exit 0: each command must read all of Stdin", r.Stdout.String(), *r.Resp, want)
 	}
 }
 

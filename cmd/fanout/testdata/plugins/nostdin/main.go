@@ -1,6 +1,7 @@
 // Command nostdin is a test plugin: the local transport, except that it
-// does not declare the stdin capability, as a transport that cannot send a
-// command its stdin (a sudo password) must not.
+// does not declare the stdin capability, as a third-party plugin that
+// cannot send a command its stdin would not; fanout must then refuse to
+// plan a sudo password for its hosts.
 package main
 
 import (
@@ -16,8 +17,8 @@ type nostdin struct {
 	*local.Transport
 }
 
-// Describe names it after its binary, as every plugin must, and leaves
-// stdin out of its capabilities.
+// Describe names it after its binary, as every plugin must, and declares
+// no stdin.
 func (n *nostdin) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
 	resp, err := n.Transport.Describe(ctx, req)
 	if err == nil {
@@ -25,13 +26,6 @@ func (n *nostdin) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.
 		resp.Capabilities.Stdin = false
 	}
 	return resp, err
-}
-
-// Exec runs req as the local transport does, with no stdin.
-func (n *nostdin) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	r := *req
-	r.Stdin = nil
-	return n.Transport.Exec(ctx, &r, out)
 }
 
 func main() {
