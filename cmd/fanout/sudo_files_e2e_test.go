@@ -379,3 +379,62 @@ task "deploy" {
 		t.Errorf("the upload was not interrupted:\n%s", b.out.String())
 	}
 }
+
+// TestSSHSudoFilesWithPassword: over real sshd, logged in as a user whose
+// sudo asks for its password, fanout on a terminal: the password is asked
+// once for 3 hosts, the uploads arrive where only root can write, owned by
+// root with their modes, the download reads a file only root can read,
+// and no staging directory is left.
+func TestSSHSudoFilesWithPassword(t *testing.T) {
+	u := newSudoUser(t)
+	f, hosts := sshSudoFleet(t, u)
+	base := t.TempDir() // root's, 0700: only root can write or read in it
+	secret := "s3cret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "\n"
+	if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, u.dir, map[string]string{"release/bin/run": "#!/bin/sh\n", "release/etc/app.conf": "port = 1\n"})
+	if err := os.Chmod(filepath.Join(u.dir, "release/bin/run"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	u.config(t, hosts+strings.ReplaceAll(`
+task "deploy" {
+  sudo = true
+  upload {
+    source      = "release"
+    destination = "BASE/${target.name}"
+  }
+  download {
+    source      = "BASE/secret"
+    destination = "logs/${target.name}.secret"
+  }
+  run = "echo \"ran as $(id -un) on $FANOUT_HOST\""
+}
+`, "BASE", base))
+	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	const prompt = "sudo password"
+	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
+	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	if err != nil {
+		t.Fatalf("fanout: %v\n%s", err, out.String())
+	}
+	if n := strings.Count(out.String(), prompt); n != 1 {
+		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
+	}
+	if strings.Contains(out.String(), u.password) || strings.Contains(u.journals(t), u.password) {
+		t.Errorf("the password is in the output or the journal:\n%s", out.String())
+	}
+	for _, h := range f.Hosts {
+		wantInOutput(t, out.String(), out.String(), []string{"ran as root on " + h.Name})
+		wantFile(t, filepath.Join(base, h.Name, "bin/run"), "#!/bin/sh\n", 0o750, 0)
+		wantFile(t, filepath.Join(base, h.Name, "etc/app.conf"), "port = 1\n", 0o644, 0)
+		wantFile(t, filepath.Join(u.dir, "logs", h.Name+".secret"), secret, 0o600, os.Getuid())
+	}
+	wantNoStaging(t, u.uid)
+}
