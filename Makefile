@@ -50,6 +50,12 @@ test-deps:
 		[ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; \
 	fi
+	@if ! command -v setfacl >/dev/null; then \
+		echo "installing acl for the tests of files through sudo as another user"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq acl >/dev/null; \
+	fi
 	@$(MAKE) --no-print-directory chromium
 
 # The HTML timeline's test (fanout runs show -html) loads the page in a real

@@ -298,7 +298,7 @@ func (r *run) record(rec *JournalRecord) bool {
 	if r.opts.Journal == nil {
 		return true
 	}
-	err := r.opts.Journal.Record(rec)
+	err := r.opts.Journal.Record(r.sudo.hideAsked(rec))
 	if err == nil {
 		return true
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -291,7 +292,8 @@ func (r *run) transferContext(ctx context.Context, t *TaskNode) (context.Context
 }
 
 // uploads runs the uploads of t on h, in order; the first failure ends
-// them and is the pair's result.
+// them and is the pair's result. A task with sudo stages them and moves
+// them into place through sudo (sudo_files.go).
 func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host) (PhaseResult, bool) {
 	f := t.Files[h.Name]
 	if f == nil || len(f.Uploads) == 0 {
@@ -303,8 +305,16 @@ func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	if !ok {
 		return transferFailed(ctx, fmt.Errorf("upload: %w", sdk.ErrNotSupported)), false
 	}
+	if t.SudoUser != "" {
+		if err := r.sudoUploads(ctx, tr, ft, t, h, f.Uploads); err != nil {
+			r.logger.Debug("upload through sudo failed", "task", t.Name, "host", h.Name, "error", err)
+			return transferFailed(ctx, err), false
+		}
+		return PhaseResult{}, true
+	}
+	sink := directSink{ft: ft, host: h.Name}
 	for _, u := range f.Uploads {
-		if err := r.upload(ctx, ft, h, u); err != nil {
+		if err := r.upload(ctx, sink, u); err != nil {
 			r.logger.Debug("upload failed", "task", t.Name, "host", h.Name, "destination", u.Destination, "error", err)
 			return transferFailed(ctx, err), false
 		}
@@ -312,18 +322,46 @@ func (r *run) uploads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	return PhaseResult{}, true
 }
 
-// upload performs one upload block on h: content, a file, or a directory
-// tree (parents before what they hold, symbolic links as links, nothing
-// written outside the destination).
-func (r *run) upload(ctx context.Context, ft sdk.FileTransport, h *Host, u *config.Upload) error {
+// uploadSink takes the entries of an upload block, parents before what
+// they hold: straight to the host (directSink), or staged to be moved into
+// place through sudo (stagingSink).
+type uploadSink interface {
+	file(ctx context.Context, dest string, mode fs.FileMode, size int64, content io.Reader) error
+	dir(ctx context.Context, dest string, mode fs.FileMode) error
+	link(ctx context.Context, dest, target string) error
+}
+
+// directSink uploads each entry to its destination through the transport.
+type directSink struct {
+	ft   sdk.FileTransport
+	host string
+}
+
+func (s directSink) file(ctx context.Context, dest string, mode fs.FileMode, size int64, content io.Reader) error {
+	_, err := s.ft.Upload(ctx, &sdk.UploadRequest{Host: s.host, Path: dest, Type: sdk.RegularFile, Mode: mode, Size: size}, content)
+	return wrapUpload(dest, err)
+}
+
+func (s directSink) dir(ctx context.Context, dest string, mode fs.FileMode) error {
+	_, err := s.ft.Upload(ctx, &sdk.UploadRequest{Host: s.host, Path: dest, Type: sdk.Directory, Mode: mode}, nil)
+	return wrapUpload(dest, err)
+}
+
+func (s directSink) link(ctx context.Context, dest, target string) error {
+	_, err := s.ft.Upload(ctx, &sdk.UploadRequest{Host: s.host, Path: dest, Type: sdk.Symlink, LinkTarget: target}, nil)
+	return wrapUpload(dest, err)
+}
+
+// upload performs one upload block into sink: content, a file, or a
+// directory tree (parents before what they hold, symbolic links as links,
+// nothing written outside the destination).
+func (r *run) upload(ctx context.Context, sink uploadSink, u *config.Upload) error {
 	if u.HasContent {
 		mode := u.Mode
 		if mode == 0 {
 			mode = 0o644
 		}
-		_, err := ft.Upload(ctx, &sdk.UploadRequest{Host: h.Name, Path: u.Destination, Type: sdk.RegularFile, Mode: mode,
-			Size: int64(len(u.Content))}, strings.NewReader(u.Content))
-		return wrapUpload(u.Destination, err)
+		return sink.file(ctx, u.Destination, mode, int64(len(u.Content)), strings.NewReader(u.Content))
 	}
 	fsys := r.plan.Config.Files
 	fi, err := fs.Stat(fsys, u.Source)
@@ -331,7 +369,7 @@ func (r *run) upload(ctx context.Context, ft sdk.FileTransport, h *Host, u *conf
 		return fmt.Errorf("upload %s: %w", u.Source, err)
 	}
 	if !fi.IsDir() {
-		return r.uploadFile(ctx, ft, h, fsys, u.Source, u.Destination, fileMode(u.Mode, fi.Mode()))
+		return uploadFile(ctx, sink, fsys, u.Source, u.Destination, fileMode(u.Mode, fi.Mode()))
 	}
 	return fs.WalkDir(fsys, u.Source, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -345,23 +383,21 @@ func (r *run) upload(ctx context.Context, ft sdk.FileTransport, h *Host, u *conf
 		}
 		switch {
 		case d.IsDir():
-			_, err := ft.Upload(ctx, &sdk.UploadRequest{Host: h.Name, Path: dest, Type: sdk.Directory, Mode: permBits(info.Mode())}, nil)
-			return wrapUpload(dest, err)
+			return sink.dir(ctx, dest, permBits(info.Mode()))
 		case d.Type()&fs.ModeSymlink != 0:
 			target, err := fs.ReadLink(fsys, p)
 			if err != nil {
 				return fmt.Errorf("upload %s: %w", p, err)
 			}
-			_, err = ft.Upload(ctx, &sdk.UploadRequest{Host: h.Name, Path: dest, Type: sdk.Symlink, LinkTarget: target}, nil)
-			return wrapUpload(dest, err)
+			return sink.link(ctx, dest, target)
 		case d.Type().IsRegular():
-			return r.uploadFile(ctx, ft, h, fsys, p, dest, fileMode(u.Mode, info.Mode()))
+			return uploadFile(ctx, sink, fsys, p, dest, fileMode(u.Mode, info.Mode()))
 		}
 		return fmt.Errorf("upload %s: neither a file, a directory nor a symbolic link", p)
 	})
 }
 
-func (r *run) uploadFile(ctx context.Context, ft sdk.FileTransport, h *Host, fsys fs.FS, src, dest string, mode fs.FileMode) error {
+func uploadFile(ctx context.Context, sink uploadSink, fsys fs.FS, src, dest string, mode fs.FileMode) error {
 	f, err := fsys.Open(src)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
@@ -371,8 +407,7 @@ func (r *run) uploadFile(ctx context.Context, ft sdk.FileTransport, h *Host, fsy
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", src, err)
 	}
-	_, err = ft.Upload(ctx, &sdk.UploadRequest{Host: h.Name, Path: dest, Type: sdk.RegularFile, Mode: mode, Size: fi.Size()}, f)
-	return wrapUpload(dest, err)
+	return sink.file(ctx, dest, mode, fi.Size(), f)
 }
 
 func wrapUpload(dest string, err error) error {
@@ -407,8 +442,15 @@ func (r *run) downloads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *H
 	if !ok {
 		return transferFailed(ctx, fmt.Errorf("download: %w", sdk.ErrNotSupported)), false
 	}
+	if t.SudoUser != "" {
+		if err := r.sudoDownloads(ctx, tr, ft, t, h, f.Downloads); err != nil {
+			r.logger.Debug("download through sudo failed", "task", t.Name, "host", h.Name, "error", err)
+			return transferFailed(ctx, err), false
+		}
+		return PhaseResult{}, true
+	}
 	for _, d := range f.Downloads {
-		if err := download(ctx, ft, h, d); err != nil {
+		if err := download(ctx, ft, h, d.Source, d, 0); err != nil {
 			r.logger.Debug("download failed", "task", t.Name, "host", h.Name, "source", d.Source, "error", err)
 			return transferFailed(ctx, err), false
 		}
@@ -416,12 +458,13 @@ func (r *run) downloads(ctx context.Context, tr sdk.Transport, t *TaskNode, h *H
 	return PhaseResult{}, true
 }
 
-// download fetches d's file from h into its local destination: written
-// beside it under a temporary name, given its mode explicitly (0644, or
-// 0600 when the host's file is not readable by all; never the umask's),
-// then renamed over it, so that the destination holds a whole file or is
-// left as it was.
-func download(ctx context.Context, ft sdk.FileTransport, h *Host, d *config.Download) (err error) {
+// download fetches d's file, at from on h (d.Source, or its staged copy),
+// into its local destination: written beside it under a temporary name,
+// given its mode explicitly (mode, or when zero 0644, or 0600 when the
+// host's file is not readable by all; never the umask's), then renamed
+// over it, so that the destination holds a whole file or is left as it
+// was.
+func download(ctx context.Context, ft sdk.FileTransport, h *Host, from string, d *config.Download, mode fs.FileMode) (err error) {
 	dir := filepath.Dir(d.Destination)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("download %s: %w", d.Source, err)
@@ -436,13 +479,15 @@ func download(ctx context.Context, ft sdk.FileTransport, h *Host, d *config.Down
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	resp, err := ft.Download(ctx, &sdk.DownloadRequest{Host: h.Name, Path: d.Source}, tmp)
+	resp, err := ft.Download(ctx, &sdk.DownloadRequest{Host: h.Name, Path: from}, tmp)
 	if err != nil {
 		return wrapDownload(d.Source, err)
 	}
-	mode := fs.FileMode(0o644)
-	if resp.Mode&0o004 == 0 {
-		mode = 0o600
+	if mode == 0 {
+		mode = 0o644
+		if resp.Mode&0o004 == 0 {
+			mode = 0o600
+		}
 	}
 	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("download %s: %w", d.Source, err)

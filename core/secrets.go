@@ -28,6 +28,11 @@ const Redacted = "(sensitive)"
 // shown, and written to journals, as they are.
 const minSecretLen = 4
 
+// Hideable reports whether value is long enough to be hidden, by
+// Secrets' rule (minSecretLen): for a secret learned during a run, such as
+// a password the operator typed at a prompt.
+func Hideable(value string) bool { return len(value) >= minSecretLen }
+
 // Secrets decides which values a run must never write to its journal nor
 // show: every string and number inside a sensitive variable's value, named
 // by its reference ("var.token", "var.creds.password", "var.keys[0]"), and,
@@ -38,7 +43,7 @@ const minSecretLen = 4
 func Secrets(cfg *config.Config, plan *Plan) []Secret {
 	var out []Secret
 	add := func(name, value string) {
-		if len(value) >= minSecretLen {
+		if Hideable(value) {
 			out = append(out, Secret{Name: name, Value: value})
 		}
 	}

@@ -48,9 +48,11 @@ type sudoState struct {
 	trial sync.Mutex
 
 	mu sync.Mutex // guards the fields below
-	// password is known when given by the variable or asked.
+	// password is known when given by the variable or asked; asked is
+	// true for one typed at the terminal, which no Secret lists.
 	password string
 	known    bool
+	asked    bool
 	// verified is true once a host accepted the password; refusedBy names
 	// the host that refused it.
 	verified  bool
@@ -131,7 +133,7 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	// print it (an asked one is in no redactor: it was not known before
 	// the run). A short one is not, as Secrets leaves it (minSecretLen).
 	var hide []byte
-	if len(pw) >= minSecretLen {
+	if Hideable(pw) {
 		hide = []byte(pw)
 	}
 	stdout := &markerFilter{w: out.Stdout, marker: hide, with: []byte(Redacted)}
@@ -231,7 +233,7 @@ func (r *run) sudoPassword(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 		}
 		s.mu.Lock()
 		if !s.known {
-			s.password, s.known = answers[sudoPromptID], true
+			s.password, s.known, s.asked = answers[sudoPromptID], true, true
 		}
 		s.mu.Unlock()
 	}
@@ -277,6 +279,34 @@ func (s *sudoState) usable() (pw string, ok bool, err error) {
 		return s.password, true, nil
 	}
 	return "", false, nil
+}
+
+// hideAsked returns rec with the password typed at the terminal replaced
+// by Redacted in the fields a record carries command output and errors in
+// (as FileJournal hides Secrets in them), should a command have printed
+// it: it is in no Secret, since it was not known before the run. rec is
+// returned as it is when there is nothing to hide.
+func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
+	if s == nil || rec.Header != nil {
+		return rec
+	}
+	s.mu.Lock()
+	pw, asked := s.password, s.asked
+	s.mu.Unlock()
+	if !asked || !Hideable(pw) {
+		return rec
+	}
+	hide := func(v string) string { return strings.ReplaceAll(v, pw, Redacted) }
+	out := *rec
+	out.Reason = hide(out.Reason)
+	if out.Result != nil {
+		res := *out.Result
+		res.Err = hide(res.Err)
+		res.StderrTail = mapStrings(res.StderrTail, hide)
+		res.CheckTail = mapStrings(res.CheckTail, hide)
+		out.Result = &res
+	}
+	return &out
 }
 
 func (s *sudoState) refuse(host string) {
@@ -368,21 +398,21 @@ func partialPrefix(b, marker []byte) int {
 	return 0
 }
 
-// sudoPreflightOK, when no password was given and nobody can be asked for
-// one, asks each host of a task with sudo whether its sudo wants a
-// password, before anything runs; it reports false, failing the run and
-// naming those hosts, when any does. A host whose probe fails otherwise
-// fails later, with its task, as it would have.
+// sudoPreflightOK asks each host of a task with sudo whether its sudo
+// wants a password, before anything runs, where fanout could not give one:
+// no password was given and nobody can be asked for one, or the host's
+// transport cannot send one (no stdin capability). It reports false,
+// failing the run and naming those hosts, when any does. A host whose
+// probe fails otherwise fails later, with its task, as it would have.
 func (r *run) sudoPreflightOK() bool {
 	r.sudo.mu.Lock()
 	known := r.sudo.known
 	r.sudo.mu.Unlock()
-	if known || r.opts.Input != nil {
-		return true
-	}
+	nobodyToAsk := !known && r.opts.Input == nil
 	type pair struct {
-		t *TaskNode
-		h *Host
+		t       *TaskNode
+		h       *Host
+		noStdin bool
 	}
 	var pairs []pair
 	seen := map[[2]string]bool{}
@@ -391,9 +421,14 @@ func (r *run) sudoPreflightOK() bool {
 			return
 		}
 		for _, h := range t.Hosts {
-			if key := [2]string{h.Name, t.SudoUser}; !seen[key] {
-				seen[key] = true
-				pairs = append(pairs, pair{t, h})
+			key := [2]string{h.Name, t.SudoUser}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			noStdin := !r.canStdin(r.ctx, h)
+			if nobodyToAsk || noStdin {
+				pairs = append(pairs, pair{t, h, noStdin})
 			}
 		}
 	})
@@ -405,19 +440,26 @@ func (r *run) sudoPreflightOK() bool {
 			if err != nil {
 				return // the host fails when its task runs, as it would have
 			}
-			asked[i], _ = r.sudoAsks(r.ctx, tr, p.t, p.h, PhaseRun, r.canStdin(r.ctx, p.h))
+			asked[i], _ = r.sudoAsks(r.ctx, tr, p.t, p.h, PhaseRun, !p.noStdin)
 		})
 	}
 	wg.Wait()
 	var failed []HostError
 	hosts := map[string]bool{}
+	cannotSend := 0
 	for i, p := range pairs {
-		if asked[i] && !hosts[p.h.Name] {
-			hosts[p.h.Name] = true
-			failed = append(failed, HostError{Host: p.h.Name, Err: fmt.Sprintf("sudo -u %s asks for a password, and "+
-				"nobody can type it (fanout is not on a terminal): set fanout { sudo_password = var.NAME } to a "+
-				"sensitive variable, or allow the commands without a password", p.t.SudoUser)})
+		if !asked[i] || hosts[p.h.Name] {
+			continue
 		}
+		hosts[p.h.Name] = true
+		why := "nobody can type it (fanout is not on a terminal): set fanout { sudo_password = var.NAME } to a " +
+			"sensitive variable, or allow the commands without a password"
+		if p.noStdin {
+			cannotSend++
+			why = fmt.Sprintf("its transport %q cannot send one (its plugin does not declare the stdin capability): "+
+				"allow the commands without a password (NOPASSWD), or use a transport that can", p.h.Transport)
+		}
+		failed = append(failed, HostError{Host: p.h.Name, Err: fmt.Sprintf("sudo -u %s asks for a password, and %s", p.t.SudoUser, why)})
 	}
 	if len(failed) == 0 {
 		return true
@@ -426,11 +468,18 @@ func (r *run) sudoPreflightOK() bool {
 	for i, he := range failed {
 		names[i] = he.Host
 	}
+	why := "fanout is not on a terminal nor given fanout { sudo_password }"
+	switch {
+	case cannotSend == len(failed):
+		why = "their transport cannot send it (no stdin capability)"
+	case cannotSend > 0:
+		why = "fanout cannot send it there (see each host)"
+	}
 	r.mu.Lock()
 	r.preflight = append(r.preflight, failed...)
 	r.failed = true
-	r.cause = fmt.Sprintf("sudo asks for a password on %s (%s), and fanout is not on a terminal nor given "+
-		"fanout { sudo_password }; nothing was run", plural(len(failed), "host"), strings.Join(names, ", "))
+	r.cause = fmt.Sprintf("sudo asks for a password on %s (%s), and %s; nothing was run",
+		plural(len(failed), "host"), strings.Join(names, ", "), why)
 	r.mu.Unlock()
 	for _, he := range failed {
 		r.record(&JournalRecord{Type: RecordHostError, Host: he.Host, Reason: he.Err})
@@ -438,21 +487,25 @@ func (r *run) sudoPreflightOK() bool {
 	return false
 }
 
-// checkSudoCapabilities reports each task with sudo, in a configuration
-// that gives a sudo password, whose host's transport cannot send it: its
-// plugin does not declare the stdin capability. Once per task and
-// transport. Without sudo_password such a task still runs where sudo asks
-// for no password (NOPASSWD), and fails, saying why, where it does.
+// checkSudoCapabilities reports each task with sudo whose host's transport
+// cannot send a sudo password: its plugin does not declare the stdin
+// capability. Once per task and transport. In a configuration that gives
+// a sudo password that is an error; without one it is a warning that only
+// sudo asking for no password (NOPASSWD) works there: a host whose sudo
+// asks for one fails before anything runs (sudoPreflightOK).
 func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
-	if cfg.Settings == nil || cfg.Settings.SudoPasswordName == "" {
-		return nil
-	}
+	withPassword := cfg.Settings != nil && cfg.Settings.SudoPasswordName != ""
 	caps, tasks := capabilityLookups(p, cfg)
 	var diags hcl.Diagnostics
 	p.Walk(func(tn *TaskNode) {
 		t := tasks[tn.Name]
 		if tn.SudoUser == "" || t == nil {
 			return
+		}
+		// An ad hoc task (exec -sudo) has no sudo attribute to point at.
+		subject := t.SudoRange.Ptr()
+		if t.SudoRange.Filename == "" {
+			subject = nil
 		}
 		reported := map[string]bool{}
 		for _, h := range tn.Hosts {
@@ -461,6 +514,19 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 				continue
 			}
 			reported[h.Transport] = true
+			if !withPassword {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagWarning,
+					Summary:  fmt.Sprintf("Only passwordless sudo works over transport %q", h.Transport),
+					Detail: fmt.Sprintf("Task %q runs through sudo, and its host %q uses the transport %q, whose plugin "+
+						"(%s %s) does not declare the stdin capability, the way a sudo password goes. Only sudo that asks "+
+						"for no password (NOPASSWD in sudoers) works there: a host whose sudo asks for one fails before "+
+						"anything runs.",
+						tn.Name, h.Name, h.Transport, desc.Name, desc.Version),
+					Subject: subject,
+				})
+				continue
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Transport %q cannot send a sudo password", h.Transport),
@@ -469,7 +535,7 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 					"goes. Use a transport that does (local) for these hosts, or allow their commands without a "+
 					"password (NOPASSWD) and remove sudo_password.",
 					tn.Name, cfg.Settings.SudoPasswordName, h.Name, h.Transport, desc.Name, desc.Version),
-				Subject: t.SudoRange.Ptr(),
+				Subject: subject,
 			})
 		}
 	})

@@ -241,14 +241,38 @@ func TestSudoPasswordNobodyToAsk(t *testing.T) {
 	}
 }
 
+// TestSudoPasswordWithoutStdin: on hosts whose transport cannot send a
+// password, with one given or asked, a sudo that asks for it fails the
+// run before anything runs, naming the hosts and why.
 func TestSudoPasswordWithoutStdin(t *testing.T) {
-	f := &fakeSudo{fakeTransport: newFake(), password: "hunter22", noStdin: true}
-	res, _ := runSudoFake(t, f, ApplyOptions{SudoPassword: "hunter22"}, "a")
-	if u := res.Units[0]; !strings.Contains(u.Run.Err, "cannot send one") {
-		t.Errorf("host a: %s %q, want the transport cannot send a password", u.Run.Status, u.Run.Err)
-	}
-	if len(f.inners) != 0 {
-		t.Errorf("ran %q", f.inners)
+	for _, tt := range []struct {
+		name string
+		opts ApplyOptions
+	}{
+		{"password given", ApplyOptions{SudoPassword: "hunter22"}},
+		{"on a terminal", ApplyOptions{Input: &countingInput{answer: "hunter22"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeSudo{fakeTransport: newFake(), password: "hunter22", noStdin: true}
+			res, _ := runSudoFake(t, f, tt.opts, "a", "b")
+			if res.Status != RunFailed || len(res.Preflight) != 2 ||
+				!strings.Contains(res.Cause, "sudo asks for a password on 2 hosts (a, b), and their transport cannot send it") {
+				t.Errorf("run %s, preflight %v, cause %q: want failed before anything ran, naming a and b", res.Status, res.Preflight, res.Cause)
+			}
+			for _, he := range res.Preflight {
+				if !strings.Contains(he.Err, "cannot send one") {
+					t.Errorf("host %s: %q, want the transport cannot send a password", he.Host, he.Err)
+				}
+			}
+			for _, l := range f.lines {
+				if strings.Contains(l, "echo") {
+					t.Errorf("ran %q", l)
+				}
+			}
+			if in, ok := tt.opts.Input.(*countingInput); ok && in.asked.Load() != 0 {
+				t.Errorf("asked for a password %d times, that cannot be sent", in.asked.Load())
+			}
+		})
 	}
 }
 

@@ -81,7 +81,7 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		Transports: pl.ts,
 		Observer:   view,
 		Interrupt:  interrupt,
-		Input:      newInput(s, view),
+		Input:      newInput(s, view, pl.redact),
 		Logger:     newLogger(s),
 		RunID:      r.runID,
 		Journal:    jr.journal,

@@ -292,6 +292,28 @@ func TestPlanGolden(t *testing.T) {
 	}
 }
 
+// TestPlanSudoTransfers: plan says that a task with sudo moves its files
+// through sudo, and as whom.
+func TestPlanSudoTransfers(t *testing.T) {
+	r := fanout(t, filepath.Join("testdata", "sudo-files"), "plan", "main.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	golden := filepath.Join("testdata", "plan", "sudo-files.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), r.stdout); diff != "" {
+		t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
+	}
+}
+
 func TestPlanRunsNothing(t *testing.T) {
 	dir, rec := workdir(t, sleepTask("a", "0", ""))
 	r := fanout(t, dir, "plan", "main.hcl")

@@ -47,6 +47,12 @@ Options:
   -timeout D        Stop the command on a host after D (30s, 2m).
   -preflight        Connect every host first, and run nothing if one fails,
                     as apply does.
+  -sudo             Run the command through sudo, as root, as a task's
+                    sudo = true does: a password the hosts' sudo asks for
+                    is asked once on the terminal (or taken from the
+                    configuration's fanout { sudo_password }), sent on the
+                    command's stdin and hidden in the output.
+  -sudo-user USER   Run the command through sudo as USER (implies -sudo).
 ` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.
   -group            Show identical output of many hosts once, headed by the
                     hosts: web[01-20] (20) (clush -b).
@@ -56,6 +62,7 @@ Examples:
   fanout exec -on web -- uptime
   fanout exec deploy.hcl -on 'web[01-10]' -group -- cat /etc/app/release
   fanout exec -hosts 'node[1-50]' -threads 100 -timeout 10s -- systemctl is-active app
+  fanout exec -on db -sudo -sudo-user postgres -- psql -c 'select 1'
 `
 
 func runExec(args []string, s *streams) int {
@@ -116,6 +123,8 @@ func adHocTask(cfg *config.Config, a *arguments.Exec) hcl.Diagnostics {
 		Run:      []string{a.Command},
 		Timeout:  a.Timeout,
 		MaxHosts: a.Threads,
+		Sudo:     a.Sudo,
+		SudoUser: a.SudoUser,
 	}
 	settings := *cfg.Settings
 	settings.OnFailure = config.OnFailureContinue

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,14 +47,44 @@ func TestPromptForMissingVariables(t *testing.T) {
 	}
 }
 
+// testTerminal is a terminal reading in, which hidden lines come from
+// too, writing to w.
+func testTerminal(in io.Reader, w io.Writer) *terminal {
+	t := &terminal{fd: -1, out: w, r: bufio.NewReader(in)}
+	t.readHidden = t.line
+	return t
+}
+
 func TestTerminalPrompt(t *testing.T) {
 	var w bytes.Buffer
-	prompt := terminalPrompt(bufio.NewReader(strings.NewReader("web\n")), -1, &w)
+	prompt := terminalPrompt(testTerminal(strings.NewReader("web\n"), &w))
 	got, err := prompt(&config.Variable{Name: "who", Description: "Who deploys."})
 	if err != nil || got != "web" {
 		t.Fatalf("prompt = %q, %v", got, err)
 	}
 	if want := "var.who\n  Who deploys.\n\n  Enter a value: \n"; w.String() != want {
 		t.Errorf("prompt wrote %q, want %q", w.String(), want)
+	}
+}
+
+// TestTerminalTypeAhead: lines typed ahead, read at once, answer the
+// questions that follow in turn, whichever asks them: a variable, an
+// approval, a transport's or sudo's secret.
+func TestTerminalTypeAhead(t *testing.T) {
+	var w bytes.Buffer
+	term := testTerminal(strings.NewReader("web\nyes\nhunter22\n"), &w)
+	hidden := 0
+	term.readHidden = func() (string, error) { hidden++; return "", io.EOF }
+	v, err := terminalPrompt(term)(&config.Variable{Name: "who"})
+	if err != nil || v != "web" {
+		t.Fatalf("variable = %q, %v", v, err)
+	}
+	yes, err := terminalConfirm(term)("Go on?")
+	if err != nil || yes != "yes" {
+		t.Fatalf("approval = %q, %v", yes, err)
+	}
+	pw, err := term.ask(context.Background(), "sudo password: ", true)
+	if err != nil || pw != "hunter22" || hidden != 0 {
+		t.Fatalf("secret = %q, %v (read from the terminal %d times): the line typed ahead is lost", pw, err, hidden)
 	}
 }

@@ -3,10 +3,8 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/reaper"
@@ -58,6 +56,9 @@ type streams struct {
 	// Confirm asks the operator a question and returns the line typed;
 	// nil when stdin is not a terminal, so that nobody is waited for.
 	Confirm func(question string) (string, error)
+	// term asks Prompt's, Confirm's and the run's questions (newInput);
+	// nil when stdin is not a terminal.
+	term *terminal
 }
 
 func newStreams() *streams {
@@ -75,51 +76,12 @@ func newStreams() *streams {
 			return w
 		},
 	}
-	if in := int(os.Stdin.Fd()); term.IsTerminal(in) {
-		r := bufio.NewReader(os.Stdin) // one buffer for both, so no typed line is lost
-		s.Prompt = terminalPrompt(r, in, os.Stderr)
-		s.Confirm = terminalConfirm(r, os.Stderr)
+	// One terminal for every question, so no line typed ahead is lost.
+	if s.term = newTerminal(os.Stderr); s.term != nil {
+		s.Prompt = terminalPrompt(s.term)
+		s.Confirm = terminalConfirm(s.term)
 	}
 	return s
-}
-
-// terminalPrompt asks for a variable as Terraform does: its name and
-// description, then "Enter a value:"; a sensitive one is not echoed. r is
-// the reader terminalConfirm reads too, so that a line typed ahead for the
-// next question stays there.
-func terminalPrompt(r *bufio.Reader, fd int, w io.Writer) func(*config.Variable) (string, error) {
-	return func(v *config.Variable) (string, error) {
-		printf(w, "var.%s\n", v.Name)
-		if v.Description != "" {
-			printf(w, "  %s\n", v.Description)
-		}
-		printf(w, "\n  Enter a value: ")
-		if v.Sensitive {
-			b, err := term.ReadPassword(fd)
-			printf(w, "\n")
-			return string(b), err
-		}
-		line, err := r.ReadString('\n')
-		if err != nil && line == "" {
-			return "", err
-		}
-		printf(w, "\n")
-		return strings.TrimRight(line, "\r\n"), nil
-	}
-}
-
-// terminalConfirm asks a question as Terraform does before it changes
-// anything: the question, then "Enter a value:", and the line typed.
-func terminalConfirm(r *bufio.Reader, w io.Writer) func(string) (string, error) {
-	return func(question string) (string, error) {
-		printf(w, "\n%s\n\n  Enter a value: ", question)
-		line, err := r.ReadString('\n')
-		if err != nil && line == "" {
-			return "", err
-		}
-		printf(w, "\n")
-		return strings.TrimSpace(line), nil
-	}
 }
 
 // Exit codes, as the README documents them.

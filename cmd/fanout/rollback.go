@@ -140,7 +140,7 @@ func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []co
 		Transports: ts,
 		Observer:   view,
 		Journal:    j,
-		Input:      newInput(s, view),
+		Input:      newInput(s, view, o.Redact),
 		Logger:     logger,
 	})
 	if err != nil {

@@ -382,3 +382,173 @@ task "as_root" {
 		}
 	}
 }
+
+// TestSudoWithoutStdinTransport: over a transport that cannot send a
+// password (the nostdin test plugin), a task with sudo is a plan-time
+// warning that only passwordless sudo works there; and when the hosts'
+// sudo asks for a password, apply on a terminal fails before anything
+// runs, naming the hosts, and asks for no password it could not send.
+func TestSudoWithoutStdinTransport(t *testing.T) {
+	u := newSudoUser(t)
+	installPlugin(t, "nostdin", filepath.Join(u.dir, ".fanout", "plugins"))
+	u.config(t, `
+transport "nostdin" {}
+host "h1" {
+  transport = "nostdin"
+}
+host "h2" {
+  transport = "nostdin"
+}
+task "first" {
+  run = "touch first-$FANOUT_HOST"
+}
+task "as_root" {
+  sudo = true
+  run  = "touch ran-$FANOUT_HOST"
+}
+`)
+	var stdout, stderr bytes.Buffer
+	plan := u.command(nil, "plan", "main.hcl")
+	plan.Stdout, plan.Stderr = &stdout, &stderr
+	if err := plan.Run(); err != nil {
+		t.Fatalf("plan: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{`Only passwordless sudo works over transport "nostdin"`, "sudo = true", "NOPASSWD"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("plan's warning lacks %q:\n%s", want, stderr.String())
+		}
+	}
+
+	cmd := u.command(nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "sudo asks for a password on 2 hosts (h1, h2), and their transport cannot send it") {
+		t.Errorf("the failure does not name the hosts and why:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "sudo password (asked once") {
+		t.Errorf("asked for a password it cannot send:\n%s", out.String())
+	}
+	for _, h := range []string{"h1", "h2"} {
+		for _, f := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
+				t.Errorf("%s%s: something ran", f, h)
+			}
+		}
+	}
+}
+
+// TestSudoRollbackAsksPasswordOnce: `fanout rollback RUN` of a run whose
+// task ran through sudo, by a user whose sudo asks for its password, on a
+// terminal: after the approval, the password is asked once for 3 hosts,
+// the rollbacks run as root, and the password is nowhere in the output or
+// the journals.
+func TestSudoRollbackAsksPasswordOnce(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+task "as_root" {
+  sudo     = true
+  run      = "true"
+  rollback = "id -u > rb-$FANOUT_HOST; echo \"undone on $FANOUT_HOST\""
+}
+`)
+	const prompt = "sudo password"
+	// run starts fanout as the user on a terminal and types each answer
+	// once its question shows.
+	run := func(answers [][2]string, args ...string) string {
+		t.Helper()
+		cmd := u.command(nil, args...)
+		tty, out, copied, exited := startOnPTY(t, cmd)
+		defer func() { _ = tty.Close() }()
+		for _, qa := range answers {
+			waitPTYShows(t, cmd, exited, out, qa[0], 30*time.Second, "no %q:\n%s", qa[0], out)
+			if _, err := tty.Write([]byte(qa[1] + "\r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+		closePTY(tty, copied)
+		if err != nil {
+			t.Fatalf("fanout %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+	applied := run([][2]string{{prompt, u.password}}, "apply", "main.hcl")
+	id := runID(t, applied)
+
+	out := run([][2]string{{"Enter a value:", "yes"}, {prompt, u.password}}, "rollback", "-force", id)
+	if n := strings.Count(out, prompt); n != 1 {
+		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		wantInOutput(t, out, out, []string{"undone on " + h})
+		b, err := os.ReadFile(filepath.Join(u.dir, "rb-"+h))
+		if err != nil {
+			t.Fatalf("host %s rolled nothing back: %v\n%s", h, err, out)
+		}
+		if got := strings.TrimSpace(string(b)); got != "0" {
+			t.Errorf("host %s rolled back as uid %s, want 0 (root)", h, got)
+		}
+	}
+	if strings.Contains(applied+out, u.password) {
+		t.Errorf("the password is in the output:\n%s%s", applied, out)
+	}
+	if strings.Contains(u.journals(t), u.password) {
+		t.Error("the password is in a journal")
+	}
+	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
+		t.Errorf("sudo saw an incorrect password:\n%s", log)
+	}
+}
+
+// TestSudoAskedPasswordHiddenEverywhere: the sudo password typed at the
+// terminal is hidden wherever it would show, not only in the output of
+// the commands sudo ran: here a later task without sudo prints it, on
+// stdout and stderr, and fails; neither the output (live, the failures,
+// the recap) nor the journal (the failure's stderr tail) shows it.
+func TestSudoAskedPasswordHiddenEverywhere(t *testing.T) {
+	u := newSudoUser(t)
+	if err := os.WriteFile(filepath.Join(u.dir, "pwfile"), []byte("the password is "+u.password+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.config(t, `
+task "as_root" {
+  sudo = true
+  run  = "true"
+}
+task "after" {
+  run = "cat pwfile; cat pwfile >&2; exit 3"
+}
+`)
+	cmd := u.command(nil, "apply", "main.hcl")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	waitPTYShows(t, cmd, exited, out, "sudo password", 30*time.Second, "no sudo password prompt:\n%s", out)
+	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), u.password) {
+		t.Errorf("the password is in the output:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "the password is (sensitive)") {
+		t.Errorf("the output does not show the password's line, hidden:\n%s", out.String())
+	}
+	j := u.journals(t)
+	if strings.Contains(j, u.password) {
+		t.Errorf("the password is in the journal:\n%s", j)
+	}
+	if !strings.Contains(j, "the password is (sensitive)") {
+		t.Errorf("the journal lacks the failure's stderr, hidden:\n%s", j)
+	}
+}

@@ -32,6 +32,11 @@ type Exec struct {
 	// and runs nothing if one fails, as apply does. Without it a host that
 	// cannot be reached fails alone and the others run the command.
 	Preflight bool
+	// Sudo runs the command through sudo, as SudoUser ("root" unless
+	// -sudo-user says; -sudo-user implies -sudo), as a task's sudo does:
+	// a password the hosts ask for is asked once on the terminal.
+	Sudo     bool
+	SudoUser string
 	// Quiet and Group are apply's.
 	Quiet, Group bool
 	// Command is the words after "--", joined by spaces as ssh joins
@@ -60,6 +65,8 @@ func ParseExec(args []string) (*Exec, error) {
 	fs.IntVar(&e.Threads, "threads", DefaultExecThreads, "how many hosts run the command at once")
 	fs.DurationVar(&e.Timeout, "timeout", 0, "stop the command on a host after this long (0: no limit)")
 	fs.BoolVar(&e.Preflight, "preflight", false, "connect every host first; run nothing if one fails")
+	fs.BoolVar(&e.Sudo, "sudo", false, "run the command through sudo, as root unless -sudo-user says")
+	fs.StringVar(&e.SudoUser, "sudo-user", "", "run the command through sudo as this user (implies -sudo)")
 	fs.BoolVar(&e.Quiet, "quiet", false, "show only failures and the recap")
 	fs.BoolVar(&e.Group, "group", false, "fold identical output of many hosts into one block")
 	paths, err := parseInterspersed(fs, args[:i])
@@ -78,6 +85,12 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, fmt.Errorf("-timeout must not be negative, got %s", e.Timeout)
 	case e.ViewType == ViewJSON && (e.Quiet || e.Group):
 		return e, errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")
+	}
+	switch {
+	case e.SudoUser != "":
+		e.Sudo = true
+	case e.Sudo:
+		e.SudoUser = "root"
 	}
 	if len(paths) == 1 {
 		e.Path = paths[0]

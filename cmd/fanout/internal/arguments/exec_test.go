@@ -19,6 +19,10 @@ func TestParseExec(t *testing.T) {
 			Exec{Hosts: "n[1-3]", Selection: Selection{Limit: []string{"n1"}}, Threads: DefaultExecThreads, Command: "true"}},
 		{[]string{"-preflight", "-json", "dir", "--", "ls", "-l"},
 			Exec{Common: Common{Path: "dir", ViewType: ViewJSON}, Preflight: true, Threads: DefaultExecThreads, Command: "ls -l"}},
+		{[]string{"-sudo", "--", "id"},
+			Exec{Common: Common{Path: "."}, Sudo: true, SudoUser: "root", Threads: DefaultExecThreads, Command: "id"}},
+		{[]string{"-sudo-user", "app", "--", "id"},
+			Exec{Common: Common{Path: "."}, Sudo: true, SudoUser: "app", Threads: DefaultExecThreads, Command: "id"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) { checkParse(t, ParseExec, tt.args, tt.want, "") })

@@ -25,7 +25,7 @@ func (pw *planWriter) transfers(prefix string, n *core.TaskNode) {
 			label = string(tr.Kind)
 			last = tr.Kind
 		}
-		line := transferLine(tr)
+		line := transferLine(tr, n.SudoUser)
 		if len(tr.Hosts) < len(n.Hosts) {
 			line += "  [" + strings.Join(tr.Hosts, ", ") + "]"
 		}
@@ -33,8 +33,10 @@ func (pw *planWriter) transfers(prefix string, n *core.TaskNode) {
 	}
 }
 
-// transferLine is "SOURCE (SIZE) -> DESTINATION, mode MODE".
-func transferLine(tr core.Transfer) string {
+// transferLine is "SOURCE (SIZE) -> DESTINATION, mode MODE", and ", via
+// sudo as USER" for a task with sudo, whose files are staged and moved
+// into place (or read) as that user.
+func transferLine(tr core.Transfer, sudoUser string) string {
 	src := tr.Source
 	if tr.Content {
 		src = "content"
@@ -55,6 +57,9 @@ func transferLine(tr core.Transfer) string {
 	s := parts[0] + " -> " + tr.Destination
 	if tr.Mode != 0 {
 		s += ", mode " + modeText(tr.Mode)
+	}
+	if sudoUser != "" {
+		s += ", via sudo as " + sudoUser
 	}
 	return s
 }

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fanout/fanout/core"
 )
@@ -17,24 +19,53 @@ const Redacted = core.Redacted
 // views' job: plans, output lines, causes, JSON. A nil *Redactor changes
 // nothing. It is safe for concurrent use.
 type Redactor struct {
-	r *strings.Replacer
+	keep []string
+	// r replaces the values; nil while there is none.
+	r atomic.Pointer[strings.Replacer]
+
+	mu     sync.Mutex // serialises Hide; guards values
+	values []string
 }
 
-// NewRedactor returns a Redactor hiding every non-empty value, or nil when
-// there is none. Longer values are matched first, so a value containing
+// NewRedactor returns a Redactor hiding every non-empty value, and those
+// Hide adds later. Longer values are matched first, so a value containing
 // another is hidden whole. The keep words (host and task names: fanout's
 // own labels, shown unredacted in every line's prefix anyway) are never
 // cut into: a value found inside one of them is left alone there.
 // Which values are sensitive, and how short a value is too short to hide,
 // is core.Secrets' rule.
 func NewRedactor(values []string, keep ...string) *Redactor {
-	vs := slices.DeleteFunc(slices.Clone(values), func(s string) bool { return s == "" })
+	rd := &Redactor{keep: slices.Clone(keep)}
+	rd.set(slices.Clone(values))
+	return rd
+}
+
+// Hide adds a value learned during the run, such as a password the
+// operator typed at a prompt, hidden from then on in whatever the views
+// show. A value too short for core's rule (core.Hideable) is not: it would
+// mangle every word that contains it.
+func (r *Redactor) Hide(value string) {
+	if r == nil || !core.Hideable(value) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.values, value) {
+		return
+	}
+	r.set(append(slices.Clone(r.values), value))
+}
+
+// set makes the replacer of values.
+func (r *Redactor) set(values []string) {
+	vs := slices.DeleteFunc(values, func(s string) bool { return s == "" })
+	r.values = vs
 	if len(vs) == 0 {
-		return nil
+		return
 	}
 	slices.SortStableFunc(vs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	vs = slices.Compact(vs)
-	keep = slices.Clone(keep)
+	keep := slices.Clone(r.keep)
 	slices.SortStableFunc(keep, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	pairs := make([]string, 0, 2*(len(vs)+len(keep)))
 	// strings.Replacer tries its pairs in argument order at each place:
@@ -48,7 +79,7 @@ func NewRedactor(values []string, keep ...string) *Redactor {
 	for _, v := range vs {
 		pairs = append(pairs, v, Redacted)
 	}
-	return &Redactor{r: strings.NewReplacer(pairs...)}
+	r.r.Store(strings.NewReplacer(pairs...))
 }
 
 // String returns s with every sensitive value replaced.
@@ -56,7 +87,11 @@ func (r *Redactor) String(s string) string {
 	if r == nil {
 		return s
 	}
-	return r.r.Replace(s)
+	rp := r.r.Load()
+	if rp == nil {
+		return s
+	}
+	return rp.Replace(s)
 }
 
 // Strings returns a copy of ss, each redacted.

@@ -24,3 +24,24 @@ func TestRedactorKeepsLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactorHide: a value learned during the run (a password typed at a
+// prompt) is hidden from then on, with the others, by core's rule on its
+// length; a nil Redactor takes none.
+func TestRedactorHide(t *testing.T) {
+	r := NewRedactor(nil, "web01")
+	if got := r.String("pw hunter22 on web01"); got != "pw hunter22 on web01" {
+		t.Fatalf("before Hide: %q", got)
+	}
+	r.Hide("hunter22")
+	r.Hide("web0") // inside a kept word: left alone there
+	r.Hide("pw")   // too short to hide
+	if got, want := r.String("pw hunter22 on web01, web0"), "pw (sensitive) on web01, (sensitive)"; got != want {
+		t.Errorf("after Hide: %q, want %q", got, want)
+	}
+	var none *Redactor
+	none.Hide("hunter22")
+	if got := none.String("hunter22"); got != "hunter22" {
+		t.Errorf("nil: %q", got)
+	}
+}
