@@ -532,7 +532,7 @@ func checkSudoCapabilities(p *Plan, cfg *config.Config) hcl.Diagnostics {
 				Summary:  fmt.Sprintf("Transport %q cannot send a sudo password", h.Transport),
 				Detail: fmt.Sprintf("Task %q runs through sudo with the password of %s, and its host %q uses the "+
 					"transport %q, whose plugin (%s %s) does not declare the stdin capability, the way the password "+
-					"goes. Use a transport that does (local) for these hosts, or allow their commands without a "+
+					"goes. Use a transport that does (ssh and local do) for these hosts, or allow their commands without a "+
 					"password (NOPASSWD) and remove sudo_password.",
 					tn.Name, cfg.Settings.SudoPasswordName, h.Name, h.Transport, desc.Name, desc.Version),
 				Subject: subject,
