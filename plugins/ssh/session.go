@@ -177,7 +177,7 @@ func (s *session) start(command string, input []byte, out sdk.ExecOutput, writte
 	if s.progress != nil {
 		s.progress.w = stdout
 		s.copying.Go(func() {
-			copyBuffered(s.progress, s.ch)
+			_ = copyBuffered(s.progress, s.ch)
 			s.progress.flush()
 		})
 	} else {
@@ -187,22 +187,48 @@ func (s *session) start(command string, input []byte, out sdk.ExecOutput, writte
 	return nil
 }
 
-// copyBuffered copies r to w, until r sends EOF or ends, through a pooled
-// buffer.
-func copyBuffered(w io.Writer, r io.Reader) {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, _ = io.CopyBuffer(w, r, *buf)
+// copyBuffered copies r to w until r sends EOF or ends, or a write fails,
+// through pooled buffers: 32 KiB, then 256 KiB from the first read that
+// fills it, a stream with output waiting, which then drains in large
+// reads, as the SDK's writers read (see failWriter.ReadFrom).
+func copyBuffered(w io.Writer, r io.Reader) (written int64) {
+	pool := &copyBuffers
+	buf := pool.Get().(*[]byte)
+	defer func() { pool.Put(buf) }()
+	for {
+		n, err := r.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return written
+			}
+			written += int64(n)
+		}
+		if err != nil {
+			return written
+		}
+		if n == len(*buf) && pool == &copyBuffers {
+			pool.Put(buf)
+			pool = &bulkBuffers
+			buf = pool.Get().(*[]byte)
+		}
+	}
 }
 
-// copyBuffers are the buffers of the output copiers that cannot hand the
-// reading to the writer (see failWriter.ReadFrom), reused: two per
-// command, most of which print little or nothing, would otherwise cost
-// the garbage collector 64 KiB a command.
-var copyBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 32<<10)
-	return &b
-}}
+// copyBuffers are the first buffers of the output copiers that cannot
+// hand the reading to the writer (see failWriter.ReadFrom), reused: two
+// per command, most of which print little or nothing, would otherwise
+// cost the garbage collector 64 KiB a command. bulkBuffers are those of
+// the streams that fill them.
+var (
+	copyBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 32<<10)
+		return &b
+	}}
+	bulkBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 256<<10)
+		return &b
+	}}
+)
 
 // writeFailure returns the error of a failed output write, or nil.
 func (s *session) writeFailure() error {
@@ -283,9 +309,7 @@ func (f failWriter) fail(err error) {
 func (f failWriter) ReadFrom(r io.Reader) (int64, error) {
 	rf, ok := f.w.(io.ReaderFrom)
 	if !ok {
-		buf := copyBuffers.Get().(*[]byte)
-		defer copyBuffers.Put(buf)
-		return io.CopyBuffer(writerOnly{f}, r, *buf)
+		return copyBuffered(f, r), nil // which calls Write only
 	}
 	g := &guardedReader{r: r, failed: f.s.failed}
 	n, err := rf.ReadFrom(g)
@@ -328,7 +352,3 @@ func (g *guardedReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// writerOnly hides failWriter's ReadFrom from io.CopyBuffer, which would
-// call it.
-type writerOnly struct{ io.Writer }
