@@ -31,16 +31,21 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 			// The usual case: nothing pending, so p's whole lines go
 			// straight out in one event (send copies them), up to the
 			// first line too long for one.
-			end := 0
-			for end < len(p) {
-				i := bytes.IndexByte(p[end:], '\n')
-				if i < 0 || i > maxLine {
-					break
-				}
-				end += i + 1
-			}
-			if end > 0 {
+			if end := wholeLines(p); end > 0 {
 				w.send(p[:end], false)
+				p = p[end:]
+				continue
+			}
+		} else if i := bytes.IndexByte(p, '\n'); i >= 0 && len(w.buf)+i <= maxLine {
+			// The other usual case: the held start of a line ends in p.
+			// It goes out in one event with p's whole lines after it,
+			// which would otherwise be a second event: a transport's
+			// writes end mid-line, so each would make two, one of them
+			// a single line, and every event costs the observer a
+			// render and a write.
+			end := i + 1 + wholeLines(p[i+1:])
+			if len(w.buf)+end <= maxPooledOutput {
+				w.sendHeld(p[:end])
 				p = p[end:]
 				continue
 			}
@@ -60,6 +65,28 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.buf = w.buf[:0]
 	}
 	return n, nil
+}
+
+// wholeLines returns the length of p's whole lines, up to the first line
+// longer than maxLine: what one event can carry as it is.
+func wholeLines(p []byte) int {
+	end := 0
+	for end < len(p) {
+		i := bytes.IndexByte(p[end:], '\n')
+		if i < 0 || i > maxLine {
+			break
+		}
+		end += i + 1
+	}
+	return end
+}
+
+// sendHeld passes on the held start of a line followed by rest, which
+// ends it and may hold more whole lines, in one event.
+func (w *lineWriter) sendHeld(rest []byte) {
+	data := append(append(getOutputBuf(len(w.buf)+len(rest)), w.buf...), rest...)
+	w.buf = w.buf[:0]
+	w.r.emit(Output{Task: w.task, Host: w.host, Phase: w.phase, Stream: w.stream, Data: data})
 }
 
 // spill passes on pieces of maxLine bytes while the held line has more
@@ -100,9 +127,10 @@ func (w *lineWriter) send(b []byte, partial bool) {
 var outputBufs sync.Pool
 
 // maxPooledOutput is the size of the buffers kept for reuse: what one
-// event of a transport's output carries (sdk sends at most 32 KiB), not
-// the rare event of one very long line.
-const maxPooledOutput = 32 << 10
+// event of a transport's output carries (sdk sends at most 32 KiB) with
+// the start of a line held from the one before (see sendHeld), not the
+// rare event of one very long line.
+const maxPooledOutput = 40 << 10
 
 // getOutputBuf returns an empty buffer with room for n bytes.
 func getOutputBuf(n int) []byte {

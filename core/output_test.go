@@ -59,3 +59,44 @@ func TestLineWriterPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestLineWriterOneEventPerWrite: output written in pieces that end
+// mid-line, as a transport's reads do, makes one event per write, each of
+// whole lines, the held start of a line going out with the lines that
+// follow it; every byte arrives, in order.
+func TestLineWriterOneEventPerWrite(t *testing.T) {
+	var input bytes.Buffer
+	for i := 0; input.Len() < 1<<20; i++ {
+		input.WriteString(strings.Repeat(string(rune('a'+i%26)), 76))
+		input.WriteByte('\n')
+	}
+	const size = 32<<10 - 16 // what sdk.Serve's events carry at most
+	r := &run{events: make(chan Event, 1024)}
+	w := &lineWriter{r: r, task: "t", host: "h", phase: PhaseRun, stream: Stdout}
+	writes := 0
+	for p := input.Bytes(); len(p) > 0; writes++ {
+		n := min(size, len(p))
+		if _, err := w.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		p = p[n:]
+	}
+	w.flush()
+	close(r.events)
+	var joined bytes.Buffer
+	events := 0
+	for e := range r.events {
+		o := e.(Output)
+		events++
+		if o.Partial || !bytes.HasSuffix(o.Data, []byte("\n")) {
+			t.Fatalf("event %d does not end a line: %q", events, o.Data[max(0, len(o.Data)-20):])
+		}
+		joined.Write(o.Data)
+	}
+	if !bytes.Equal(joined.Bytes(), input.Bytes()) {
+		t.Fatal("output differs from input")
+	}
+	if events != writes {
+		t.Errorf("%d writes made %d events, want one each", writes, events)
+	}
+}

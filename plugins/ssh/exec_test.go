@@ -1,9 +1,11 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -454,4 +456,104 @@ func TestSignalNames(t *testing.T) {
 	if sig, ok := parseSignal("sigint"); !ok || sig != "INT" {
 		t.Errorf(`parseSignal("sigint") = %q, %v`, sig, ok)
 	}
+}
+
+// readerFromOutput is an output writer with a ReadFrom, as the SDK's are:
+// it counts the calls and, with err set, fails its first one.
+type readerFromOutput struct {
+	mu        sync.Mutex
+	b         bytes.Buffer
+	readFroms int
+	err       error
+}
+
+func (o *readerFromOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *readerFromOutput) ReadFrom(r io.Reader) (int64, error) {
+	o.mu.Lock()
+	o.readFroms++
+	o.mu.Unlock()
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		m, err := r.Read(buf)
+		if m > 0 {
+			if o.err != nil {
+				return n, o.err
+			}
+			_, _ = o.Write(buf[:m]) // a bytes.Buffer's Write does not fail
+			n += int64(m)
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func (o *readerFromOutput) result() (string, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String(), o.readFroms
+}
+
+// TestOutputReadByWriter: output writers that can read for themselves
+// (the SDK's, which read a busy stream in large pieces) are handed the
+// reading, and every byte of each stream arrives, in order; when such a
+// writer fails, the transport stops the command and returns the error.
+func TestOutputReadByWriter(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{direct: true})
+
+	var stdout, stderr readerFromOutput
+	resp, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "seq 1 300000; seq 1 50000 >&2"},
+		sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
+	if err != nil || resp.ExitCode != 0 {
+		t.Fatalf("Exec: %+v, %v", resp, err)
+	}
+	seq := func(n int) string {
+		var b strings.Builder
+		for i := 1; i <= n; i++ {
+			b.WriteString(strconv.Itoa(i) + "\n")
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		name string
+		out  *readerFromOutput
+		want string
+	}{{"stdout", &stdout, seq(300000)}, {"stderr", &stderr, seq(50000)}} {
+		got, calls := c.out.result()
+		if got != c.want {
+			t.Errorf("%s: %d bytes, want %d, the same", c.name, len(got), len(c.want))
+		}
+		if calls != 1 {
+			t.Errorf("%s: ReadFrom called %d times, want once: the writer was not handed the reading", c.name, calls)
+		}
+	}
+
+	m := marker()
+	failing := &readerFromOutput{err: errors.New("test: this writer fails")}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
+			sdk.ExecOutput{Stdout: failing})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, failing.err) {
+			t.Errorf("error %v, want the writer's", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Exec with a failing writer did not return within 60s: it must stop the command")
+	}
+	assertGone(t, f, "sleep "+m)
 }

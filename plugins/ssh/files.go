@@ -128,7 +128,7 @@ func (c *hostConn) sftpClient(ctx context.Context, abort <-chan struct{}) (*sftp
 	}
 	// What sftp-server says on stderr is read, so that it cannot fill
 	// the channel's window; end waits for the reader.
-	sess.copying.Go(func() { sess.copy(io.Discard, sess.ch.Stderr()) })
+	sess.copying.Go(func() { _, _ = io.Copy(io.Discard, sess.ch.Stderr()) })
 	r, w := io.Reader(sess.ch), io.WriteCloser(sess.ch)
 	// Concurrent writes keep a long path full; the file is renamed
 	// into place only once they all landed.

@@ -176,3 +176,26 @@ func grepLines(out []byte, s string) string {
 	}
 	return b.String()
 }
+
+// TestCommandListLargeOutput: a command list's output, read in growing
+// pieces through the marker filter, arrives whole and in order, the
+// markers gone, however the reads cut it.
+func TestCommandListLargeOutput(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{})
+	r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name,
+		Commands: []string{"seq 1 200000", "seq 5 7", "seq 1 100000"}})
+	if r.err != nil || r.resp.ExitCode != 0 {
+		t.Fatalf("Exec: %+v, %v", r.resp, r.err)
+	}
+	var want strings.Builder
+	for _, c := range [][2]int{{1, 200000}, {5, 7}, {1, 100000}} {
+		for i := c[0]; i <= c[1]; i++ {
+			fmt.Fprintf(&want, "%d\n", i)
+		}
+	}
+	if r.stdout != want.String() {
+		t.Errorf("stdout: %d bytes, want %d, the same", len(r.stdout), want.Len())
+	}
+}

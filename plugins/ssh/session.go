@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -172,36 +173,62 @@ func (s *session) start(command string, input []byte, out sdk.ExecOutput, writte
 			close(s.refused)
 		}
 	})
-	stdout := io.Writer(failWriter{out.Stdout, s})
+	stdout := failWriter{out.Stdout, s}
 	if s.progress != nil {
 		s.progress.w = stdout
-		stdout = s.progress
-	}
-	s.copying.Go(func() {
-		s.copy(stdout, s.ch)
-		if s.progress != nil {
+		s.copying.Go(func() {
+			_ = copyBuffered(s.progress, s.ch)
 			s.progress.flush()
-		}
-	})
-	s.copying.Go(func() { s.copy(failWriter{out.Stderr, s}, s.ch.Stderr()) })
+		})
+	} else {
+		s.copying.Go(func() { _, _ = stdout.ReadFrom(s.ch) })
+	}
+	s.copying.Go(func() { _, _ = failWriter{out.Stderr, s}.ReadFrom(s.ch.Stderr()) })
 	return nil
 }
 
-// copy copies one stream of the output to w until the channel sends EOF
-// or ends.
-func (s *session) copy(w io.Writer, r io.Reader) {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, _ = io.CopyBuffer(w, r, *buf)
+// copyBuffered copies r to w until r sends EOF or ends, or a write fails,
+// through pooled buffers: 32 KiB, then 256 KiB from the first read that
+// fills it, a stream with output waiting, which then drains in large
+// reads, as the SDK's writers read (see failWriter.ReadFrom).
+func copyBuffered(w io.Writer, r io.Reader) (written int64) {
+	pool := &copyBuffers
+	buf := pool.Get().(*[]byte)
+	defer func() { pool.Put(buf) }()
+	for {
+		n, err := r.Read(*buf)
+		if n > 0 {
+			if _, werr := w.Write((*buf)[:n]); werr != nil {
+				return written
+			}
+			written += int64(n)
+		}
+		if err != nil {
+			return written
+		}
+		if n == len(*buf) && pool == &copyBuffers {
+			pool.Put(buf)
+			pool = &bulkBuffers
+			buf = pool.Get().(*[]byte)
+		}
+	}
 }
 
-// copyBuffers are the output copiers' buffers, reused: two per command,
-// most of which print little or nothing, would otherwise cost the garbage
-// collector 64 KiB a command.
-var copyBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 32<<10)
-	return &b
-}}
+// copyBuffers are the first buffers of the output copiers that cannot
+// hand the reading to the writer (see failWriter.ReadFrom), reused: two
+// per command, most of which print little or nothing, would otherwise
+// cost the garbage collector 64 KiB a command. bulkBuffers are those of
+// the streams that fill them.
+var (
+	copyBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 32<<10)
+		return &b
+	}}
+	bulkBuffers = sync.Pool{New: func() any {
+		b := make([]byte, 256<<10)
+		return &b
+	}}
+)
 
 // writeFailure returns the error of a failed output write, or nil.
 func (s *session) writeFailure() error {
@@ -253,12 +280,75 @@ func (f failWriter) Write(p []byte) (int, error) {
 	default:
 	}
 	if _, err := f.w.Write(p); err != nil {
-		f.s.failOnce.Do(func() {
-			f.s.mu.Lock()
-			f.s.failErr = err
-			f.s.mu.Unlock()
-			close(f.s.failed)
-		})
+		f.fail(err)
 	}
 	return len(p), nil
+}
+
+// fail records err, the first failed write of the session's output.
+func (f failWriter) fail(err error) {
+	f.s.failOnce.Do(func() {
+		f.s.mu.Lock()
+		f.s.failErr = err
+		f.s.mu.Unlock()
+		close(f.s.failed)
+	})
+}
+
+// ReadFrom copies r to w until r sends EOF or ends, with Write's rule: once
+// a write has failed, the rest is read and discarded.
+//
+// The reading is w's own when w is an io.ReaderFrom, as the SDK's output
+// writers are: they read a stream that keeps them busy in pieces of up to
+// 256 KiB, where a copy buffer reads 32 KiB at a time. Streaming a large
+// output, that is what keeps the plugin's cost per byte down (W5 in
+// docs/performance.md): a read of the channel is what sends the server
+// more window (an SSH packet and a write), and each read becomes events of
+// up to 32 KiB for fanout to receive, where 32 KiB reads became two of 16
+// KiB each.
+func (f failWriter) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := f.w.(io.ReaderFrom)
+	if !ok {
+		return copyBuffered(f, r), nil // which calls Write only
+	}
+	g := &guardedReader{r: r, failed: f.s.failed}
+	n, err := rf.ReadFrom(g)
+	switch {
+	case g.err != nil:
+		return n, g.err // r failed: the channel ended
+	case err == nil:
+		return n, nil
+	case !g.stopped:
+		f.fail(err) // a write failed
+	}
+	m, _ := io.Copy(io.Discard, r)
+	return n + m, nil
+}
+
+// guardedReader reads r for a ReaderFrom, until the session's output has
+// failed (its other stream's write, say): it then stops with errFailed,
+// and the rest is discarded. It records an error of r's own, which is not
+// the writer's.
+type guardedReader struct {
+	r       io.Reader
+	failed  <-chan struct{}
+	stopped bool  // a read was refused: the output had failed
+	err     error // r's error, other than EOF
+}
+
+// errFailed is what guardedReader's Read returns once the output has failed.
+var errFailed = errors.New("output failed")
+
+func (g *guardedReader) Read(p []byte) (int, error) {
+	select {
+	case <-g.failed:
+		g.stopped = true
+		return 0, errFailed
+	default:
+	}
+	n, err := g.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		g.err = err
+	}
+	return n, err
 }

@@ -157,7 +157,7 @@ func (c *grpcClient) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exe
 	out = out.OrDiscard()
 	cctx, release := c.callContext(ctx)
 	defer release()
-	stream, err := c.client.Exec(cctx, execRequestToProto(req))
+	stream, err := c.client.Exec(cctx, execRequestToProto(req), execCodecOption)
 	if err != nil {
 		return nil, c.callError(ctx, err)
 	}
@@ -171,11 +171,15 @@ func (c *grpcClient) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exe
 		}
 		switch e := ev.GetEvent().(type) {
 		case *pb.Exec_Event_Stdout:
-			if _, err := out.Stdout.Write(e.Stdout); err != nil {
+			_, err := out.Stdout.Write(e.Stdout)
+			releaseOutput(e.Stdout)
+			if err != nil {
 				return nil, fmt.Errorf("write stdout: %w", err)
 			}
 		case *pb.Exec_Event_Stderr:
-			if _, err := out.Stderr.Write(e.Stderr); err != nil {
+			_, err := out.Stderr.Write(e.Stderr)
+			releaseOutput(e.Stderr)
+			if err != nil {
 				return nil, fmt.Errorf("write stderr: %w", err)
 			}
 		case *pb.Exec_Event_Exit:
