@@ -1,4 +1,4 @@
-// fanout transport protocol, version 1.2
+// fanout transport protocol, version 1.3
 //
 // This is the wire contract between the fanout core and a transport plugin
 // served through hashicorp/go-plugin over gRPC. The Go contract it carries is
@@ -133,7 +133,7 @@ func (x Upload_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Upload_Type.Descriptor instead.
 func (Upload_Type) EnumDescriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13, 0}
+	return file_transport_proto_rawDescGZIP(), []int{14, 0}
 }
 
 // DynamicValue is a cty value: json is its encoding by go-cty's
@@ -345,6 +345,8 @@ type Capabilities struct {
 	// command_list: Exec.Request.commands runs a list of commands in one
 	// Exec, and Exec.Exit.command says which ended it. Added in 1.2.
 	CommandList bool `protobuf:"varint,10,opt,name=command_list,json=commandList,proto3" json:"command_list,omitempty"`
+	// release: the Release call is served. Added in 1.3.
+	Release bool `protobuf:"varint,11,opt,name=release,proto3" json:"release,omitempty"`
 }
 
 func (x *Capabilities) Reset() {
@@ -424,6 +426,13 @@ func (x *Capabilities) GetDownload() bool {
 func (x *Capabilities) GetCommandList() bool {
 	if x != nil {
 		return x.CommandList
+	}
+	return false
+}
+
+func (x *Capabilities) GetRelease() bool {
+	if x != nil {
+		return x.Release
 	}
 	return false
 }
@@ -679,6 +688,44 @@ func (*Connect) Descriptor() ([]byte, []int) {
 	return file_transport_proto_rawDescGZIP(), []int{8}
 }
 
+type Release struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_transport_proto_msgTypes[9]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_transport_proto_msgTypes[9]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_transport_proto_rawDescGZIP(), []int{9}
+}
+
 type ValidateHost struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -688,7 +735,7 @@ type ValidateHost struct {
 func (x *ValidateHost) Reset() {
 	*x = ValidateHost{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[9]
+		mi := &file_transport_proto_msgTypes[10]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -701,7 +748,7 @@ func (x *ValidateHost) String() string {
 func (*ValidateHost) ProtoMessage() {}
 
 func (x *ValidateHost) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[9]
+	mi := &file_transport_proto_msgTypes[10]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +761,7 @@ func (x *ValidateHost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateHost.ProtoReflect.Descriptor instead.
 func (*ValidateHost) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{9}
+	return file_transport_proto_rawDescGZIP(), []int{10}
 }
 
 // Prompt is a question only the operator can answer (a key's passphrase).
@@ -738,7 +785,7 @@ type Prompt struct {
 func (x *Prompt) Reset() {
 	*x = Prompt{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[10]
+		mi := &file_transport_proto_msgTypes[11]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -751,7 +798,7 @@ func (x *Prompt) String() string {
 func (*Prompt) ProtoMessage() {}
 
 func (x *Prompt) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[10]
+	mi := &file_transport_proto_msgTypes[11]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +811,7 @@ func (x *Prompt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Prompt.ProtoReflect.Descriptor instead.
 func (*Prompt) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{10}
+	return file_transport_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Prompt) GetId() string {
@@ -804,7 +851,7 @@ type Exec struct {
 func (x *Exec) Reset() {
 	*x = Exec{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[11]
+		mi := &file_transport_proto_msgTypes[12]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -817,7 +864,7 @@ func (x *Exec) String() string {
 func (*Exec) ProtoMessage() {}
 
 func (x *Exec) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[11]
+	mi := &file_transport_proto_msgTypes[12]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +877,7 @@ func (x *Exec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec.ProtoReflect.Descriptor instead.
 func (*Exec) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{11}
+	return file_transport_proto_rawDescGZIP(), []int{12}
 }
 
 type Signal struct {
@@ -842,7 +889,7 @@ type Signal struct {
 func (x *Signal) Reset() {
 	*x = Signal{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[12]
+		mi := &file_transport_proto_msgTypes[13]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -855,7 +902,7 @@ func (x *Signal) String() string {
 func (*Signal) ProtoMessage() {}
 
 func (x *Signal) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[12]
+	mi := &file_transport_proto_msgTypes[13]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +915,7 @@ func (x *Signal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signal.ProtoReflect.Descriptor instead.
 func (*Signal) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{12}
+	return file_transport_proto_rawDescGZIP(), []int{13}
 }
 
 type Upload struct {
@@ -880,7 +927,7 @@ type Upload struct {
 func (x *Upload) Reset() {
 	*x = Upload{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[13]
+		mi := &file_transport_proto_msgTypes[14]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -893,7 +940,7 @@ func (x *Upload) String() string {
 func (*Upload) ProtoMessage() {}
 
 func (x *Upload) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[13]
+	mi := &file_transport_proto_msgTypes[14]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +953,7 @@ func (x *Upload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upload.ProtoReflect.Descriptor instead.
 func (*Upload) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13}
+	return file_transport_proto_rawDescGZIP(), []int{14}
 }
 
 type Download struct {
@@ -918,7 +965,7 @@ type Download struct {
 func (x *Download) Reset() {
 	*x = Download{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[14]
+		mi := &file_transport_proto_msgTypes[15]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -931,7 +978,7 @@ func (x *Download) String() string {
 func (*Download) ProtoMessage() {}
 
 func (x *Download) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[14]
+	mi := &file_transport_proto_msgTypes[15]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +991,7 @@ func (x *Download) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Download.ProtoReflect.Descriptor instead.
 func (*Download) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{14}
+	return file_transport_proto_rawDescGZIP(), []int{15}
 }
 
 type Close struct {
@@ -956,7 +1003,7 @@ type Close struct {
 func (x *Close) Reset() {
 	*x = Close{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[15]
+		mi := &file_transport_proto_msgTypes[16]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -969,7 +1016,7 @@ func (x *Close) String() string {
 func (*Close) ProtoMessage() {}
 
 func (x *Close) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[15]
+	mi := &file_transport_proto_msgTypes[16]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1029,7 @@ func (x *Close) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Close.ProtoReflect.Descriptor instead.
 func (*Close) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{15}
+	return file_transport_proto_rawDescGZIP(), []int{16}
 }
 
 type Describe_Request struct {
@@ -994,7 +1041,7 @@ type Describe_Request struct {
 func (x *Describe_Request) Reset() {
 	*x = Describe_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[16]
+		mi := &file_transport_proto_msgTypes[17]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1007,7 +1054,7 @@ func (x *Describe_Request) String() string {
 func (*Describe_Request) ProtoMessage() {}
 
 func (x *Describe_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[16]
+	mi := &file_transport_proto_msgTypes[17]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1085,7 @@ type Describe_Response struct {
 func (x *Describe_Response) Reset() {
 	*x = Describe_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[17]
+		mi := &file_transport_proto_msgTypes[18]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1051,7 +1098,7 @@ func (x *Describe_Response) String() string {
 func (*Describe_Response) ProtoMessage() {}
 
 func (x *Describe_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[17]
+	mi := &file_transport_proto_msgTypes[18]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1161,7 @@ type Configure_Request struct {
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[18]
+		mi := &file_transport_proto_msgTypes[19]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1127,7 +1174,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[18]
+	mi := &file_transport_proto_msgTypes[19]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1215,7 @@ type Configure_Response struct {
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[19]
+		mi := &file_transport_proto_msgTypes[20]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1181,7 +1228,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[19]
+	mi := &file_transport_proto_msgTypes[20]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1265,7 @@ type Connect_Request struct {
 func (x *Connect_Request) Reset() {
 	*x = Connect_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[20]
+		mi := &file_transport_proto_msgTypes[21]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1231,7 +1278,7 @@ func (x *Connect_Request) String() string {
 func (*Connect_Request) ProtoMessage() {}
 
 func (x *Connect_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[20]
+	mi := &file_transport_proto_msgTypes[21]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1322,7 @@ type Connect_Response struct {
 func (x *Connect_Response) Reset() {
 	*x = Connect_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[21]
+		mi := &file_transport_proto_msgTypes[22]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1288,7 +1335,7 @@ func (x *Connect_Response) String() string {
 func (*Connect_Response) ProtoMessage() {}
 
 func (x *Connect_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[21]
+	mi := &file_transport_proto_msgTypes[22]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,6 +1358,92 @@ func (x *Connect_Response) GetPrompts() []*Prompt {
 	return nil
 }
 
+type Release_Request struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// host is the name of a host given to Connect.
+	Host string `protobuf:"bytes,1,opt,name=host,proto3" json:"host,omitempty"`
+}
+
+func (x *Release_Request) Reset() {
+	*x = Release_Request{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_transport_proto_msgTypes[24]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Release_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release_Request) ProtoMessage() {}
+
+func (x *Release_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_transport_proto_msgTypes[24]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release_Request.ProtoReflect.Descriptor instead.
+func (*Release_Request) Descriptor() ([]byte, []int) {
+	return file_transport_proto_rawDescGZIP(), []int{9, 0}
+}
+
+func (x *Release_Request) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+type Release_Response struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *Release_Response) Reset() {
+	*x = Release_Response{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_transport_proto_msgTypes[25]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Release_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release_Response) ProtoMessage() {}
+
+func (x *Release_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_transport_proto_msgTypes[25]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release_Response.ProtoReflect.Descriptor instead.
+func (*Release_Response) Descriptor() ([]byte, []int) {
+	return file_transport_proto_rawDescGZIP(), []int{9, 1}
+}
+
 type ValidateHost_Request struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -1322,7 +1455,7 @@ type ValidateHost_Request struct {
 func (x *ValidateHost_Request) Reset() {
 	*x = ValidateHost_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[23]
+		mi := &file_transport_proto_msgTypes[26]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1335,7 +1468,7 @@ func (x *ValidateHost_Request) String() string {
 func (*ValidateHost_Request) ProtoMessage() {}
 
 func (x *ValidateHost_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[23]
+	mi := &file_transport_proto_msgTypes[26]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1481,7 @@ func (x *ValidateHost_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateHost_Request.ProtoReflect.Descriptor instead.
 func (*ValidateHost_Request) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{9, 0}
+	return file_transport_proto_rawDescGZIP(), []int{10, 0}
 }
 
 func (x *ValidateHost_Request) GetHost() *Host {
@@ -1370,7 +1503,7 @@ type ValidateHost_Response struct {
 func (x *ValidateHost_Response) Reset() {
 	*x = ValidateHost_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[24]
+		mi := &file_transport_proto_msgTypes[27]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1383,7 +1516,7 @@ func (x *ValidateHost_Response) String() string {
 func (*ValidateHost_Response) ProtoMessage() {}
 
 func (x *ValidateHost_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[24]
+	mi := &file_transport_proto_msgTypes[27]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1396,7 +1529,7 @@ func (x *ValidateHost_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateHost_Response.ProtoReflect.Descriptor instead.
 func (*ValidateHost_Response) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{9, 1}
+	return file_transport_proto_rawDescGZIP(), []int{10, 1}
 }
 
 func (x *ValidateHost_Response) GetDiagnostics() []*Diagnostic {
@@ -1431,7 +1564,7 @@ type Exec_Request struct {
 func (x *Exec_Request) Reset() {
 	*x = Exec_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[25]
+		mi := &file_transport_proto_msgTypes[28]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1444,7 +1577,7 @@ func (x *Exec_Request) String() string {
 func (*Exec_Request) ProtoMessage() {}
 
 func (x *Exec_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[25]
+	mi := &file_transport_proto_msgTypes[28]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1590,7 @@ func (x *Exec_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Request.ProtoReflect.Descriptor instead.
 func (*Exec_Request) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{11, 0}
+	return file_transport_proto_rawDescGZIP(), []int{12, 0}
 }
 
 func (x *Exec_Request) GetId() string {
@@ -1526,7 +1659,7 @@ type Exec_Event struct {
 func (x *Exec_Event) Reset() {
 	*x = Exec_Event{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[26]
+		mi := &file_transport_proto_msgTypes[29]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1539,7 +1672,7 @@ func (x *Exec_Event) String() string {
 func (*Exec_Event) ProtoMessage() {}
 
 func (x *Exec_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[26]
+	mi := &file_transport_proto_msgTypes[29]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1685,7 @@ func (x *Exec_Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Event.ProtoReflect.Descriptor instead.
 func (*Exec_Event) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{11, 1}
+	return file_transport_proto_rawDescGZIP(), []int{12, 1}
 }
 
 func (m *Exec_Event) GetEvent() isExec_Event_Event {
@@ -1625,7 +1758,7 @@ type Exec_Exit struct {
 func (x *Exec_Exit) Reset() {
 	*x = Exec_Exit{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[27]
+		mi := &file_transport_proto_msgTypes[30]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1638,7 +1771,7 @@ func (x *Exec_Exit) String() string {
 func (*Exec_Exit) ProtoMessage() {}
 
 func (x *Exec_Exit) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[27]
+	mi := &file_transport_proto_msgTypes[30]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1784,7 @@ func (x *Exec_Exit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Exit.ProtoReflect.Descriptor instead.
 func (*Exec_Exit) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{11, 2}
+	return file_transport_proto_rawDescGZIP(), []int{12, 2}
 }
 
 func (x *Exec_Exit) GetExitCode() int32 {
@@ -1695,7 +1828,7 @@ type Signal_Request struct {
 func (x *Signal_Request) Reset() {
 	*x = Signal_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[29]
+		mi := &file_transport_proto_msgTypes[32]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1708,7 +1841,7 @@ func (x *Signal_Request) String() string {
 func (*Signal_Request) ProtoMessage() {}
 
 func (x *Signal_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[29]
+	mi := &file_transport_proto_msgTypes[32]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1854,7 @@ func (x *Signal_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signal_Request.ProtoReflect.Descriptor instead.
 func (*Signal_Request) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{12, 0}
+	return file_transport_proto_rawDescGZIP(), []int{13, 0}
 }
 
 func (x *Signal_Request) GetExecId() string {
@@ -1747,7 +1880,7 @@ type Signal_Response struct {
 func (x *Signal_Response) Reset() {
 	*x = Signal_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[30]
+		mi := &file_transport_proto_msgTypes[33]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1760,7 +1893,7 @@ func (x *Signal_Response) String() string {
 func (*Signal_Response) ProtoMessage() {}
 
 func (x *Signal_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[30]
+	mi := &file_transport_proto_msgTypes[33]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +1906,7 @@ func (x *Signal_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signal_Response.ProtoReflect.Descriptor instead.
 func (*Signal_Response) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{12, 1}
+	return file_transport_proto_rawDescGZIP(), []int{13, 1}
 }
 
 // Header says what the Upload creates; it is the stream's first message.
@@ -1798,7 +1931,7 @@ type Upload_Header struct {
 func (x *Upload_Header) Reset() {
 	*x = Upload_Header{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[31]
+		mi := &file_transport_proto_msgTypes[34]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1811,7 +1944,7 @@ func (x *Upload_Header) String() string {
 func (*Upload_Header) ProtoMessage() {}
 
 func (x *Upload_Header) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[31]
+	mi := &file_transport_proto_msgTypes[34]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1957,7 @@ func (x *Upload_Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upload_Header.ProtoReflect.Descriptor instead.
 func (*Upload_Header) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13, 0}
+	return file_transport_proto_rawDescGZIP(), []int{14, 0}
 }
 
 func (x *Upload_Header) GetHost() string {
@@ -1879,7 +2012,7 @@ type Upload_Done struct {
 func (x *Upload_Done) Reset() {
 	*x = Upload_Done{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[32]
+		mi := &file_transport_proto_msgTypes[35]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1892,7 +2025,7 @@ func (x *Upload_Done) String() string {
 func (*Upload_Done) ProtoMessage() {}
 
 func (x *Upload_Done) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[32]
+	mi := &file_transport_proto_msgTypes[35]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2038,7 @@ func (x *Upload_Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upload_Done.ProtoReflect.Descriptor instead.
 func (*Upload_Done) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13, 1}
+	return file_transport_proto_rawDescGZIP(), []int{14, 1}
 }
 
 type Upload_Message struct {
@@ -1924,7 +2057,7 @@ type Upload_Message struct {
 func (x *Upload_Message) Reset() {
 	*x = Upload_Message{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[33]
+		mi := &file_transport_proto_msgTypes[36]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1937,7 +2070,7 @@ func (x *Upload_Message) String() string {
 func (*Upload_Message) ProtoMessage() {}
 
 func (x *Upload_Message) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[33]
+	mi := &file_transport_proto_msgTypes[36]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1950,7 +2083,7 @@ func (x *Upload_Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upload_Message.ProtoReflect.Descriptor instead.
 func (*Upload_Message) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13, 2}
+	return file_transport_proto_rawDescGZIP(), []int{14, 2}
 }
 
 func (m *Upload_Message) GetMessage() isUpload_Message_Message {
@@ -2012,7 +2145,7 @@ type Upload_Response struct {
 func (x *Upload_Response) Reset() {
 	*x = Upload_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[34]
+		mi := &file_transport_proto_msgTypes[37]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2025,7 +2158,7 @@ func (x *Upload_Response) String() string {
 func (*Upload_Response) ProtoMessage() {}
 
 func (x *Upload_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[34]
+	mi := &file_transport_proto_msgTypes[37]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2171,7 @@ func (x *Upload_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Upload_Response.ProtoReflect.Descriptor instead.
 func (*Upload_Response) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{13, 3}
+	return file_transport_proto_rawDescGZIP(), []int{14, 3}
 }
 
 type Download_Request struct {
@@ -2054,7 +2187,7 @@ type Download_Request struct {
 func (x *Download_Request) Reset() {
 	*x = Download_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[35]
+		mi := &file_transport_proto_msgTypes[38]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2067,7 +2200,7 @@ func (x *Download_Request) String() string {
 func (*Download_Request) ProtoMessage() {}
 
 func (x *Download_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[35]
+	mi := &file_transport_proto_msgTypes[38]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2213,7 @@ func (x *Download_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Download_Request.ProtoReflect.Descriptor instead.
 func (*Download_Request) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{14, 0}
+	return file_transport_proto_rawDescGZIP(), []int{15, 0}
 }
 
 func (x *Download_Request) GetHost() string {
@@ -2112,7 +2245,7 @@ type Download_Event struct {
 func (x *Download_Event) Reset() {
 	*x = Download_Event{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[36]
+		mi := &file_transport_proto_msgTypes[39]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2125,7 +2258,7 @@ func (x *Download_Event) String() string {
 func (*Download_Event) ProtoMessage() {}
 
 func (x *Download_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[36]
+	mi := &file_transport_proto_msgTypes[39]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2271,7 @@ func (x *Download_Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Download_Event.ProtoReflect.Descriptor instead.
 func (*Download_Event) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{14, 1}
+	return file_transport_proto_rawDescGZIP(), []int{15, 1}
 }
 
 func (m *Download_Event) GetEvent() isDownload_Event_Event {
@@ -2193,7 +2326,7 @@ type Download_End struct {
 func (x *Download_End) Reset() {
 	*x = Download_End{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[37]
+		mi := &file_transport_proto_msgTypes[40]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2206,7 +2339,7 @@ func (x *Download_End) String() string {
 func (*Download_End) ProtoMessage() {}
 
 func (x *Download_End) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[37]
+	mi := &file_transport_proto_msgTypes[40]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2352,7 @@ func (x *Download_End) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Download_End.ProtoReflect.Descriptor instead.
 func (*Download_End) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{14, 2}
+	return file_transport_proto_rawDescGZIP(), []int{15, 2}
 }
 
 func (x *Download_End) GetMode() uint32 {
@@ -2245,7 +2378,7 @@ type Close_Request struct {
 func (x *Close_Request) Reset() {
 	*x = Close_Request{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[38]
+		mi := &file_transport_proto_msgTypes[41]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2258,7 +2391,7 @@ func (x *Close_Request) String() string {
 func (*Close_Request) ProtoMessage() {}
 
 func (x *Close_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[38]
+	mi := &file_transport_proto_msgTypes[41]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2404,7 @@ func (x *Close_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Close_Request.ProtoReflect.Descriptor instead.
 func (*Close_Request) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{15, 0}
+	return file_transport_proto_rawDescGZIP(), []int{16, 0}
 }
 
 type Close_Response struct {
@@ -2283,7 +2416,7 @@ type Close_Response struct {
 func (x *Close_Response) Reset() {
 	*x = Close_Response{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_transport_proto_msgTypes[39]
+		mi := &file_transport_proto_msgTypes[42]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2296,7 +2429,7 @@ func (x *Close_Response) String() string {
 func (*Close_Response) ProtoMessage() {}
 
 func (x *Close_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[39]
+	mi := &file_transport_proto_msgTypes[42]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2442,7 @@ func (x *Close_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Close_Response.ProtoReflect.Descriptor instead.
 func (*Close_Response) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{15, 1}
+	return file_transport_proto_rawDescGZIP(), []int{16, 1}
 }
 
 var File_transport_proto protoreflect.FileDescriptor
@@ -2337,7 +2470,7 @@ var file_transport_proto_rawDesc = []byte{
 	0x64, 0x65, 0x73, 0x63, 0x72, 0x69, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x04, 0x20, 0x01, 0x28,
 	0x09, 0x52, 0x0b, 0x64, 0x65, 0x73, 0x63, 0x72, 0x69, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x1c,
 	0x0a, 0x09, 0x73, 0x65, 0x6e, 0x73, 0x69, 0x74, 0x69, 0x76, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28,
-	0x08, 0x52, 0x09, 0x73, 0x65, 0x6e, 0x73, 0x69, 0x74, 0x69, 0x76, 0x65, 0x22, 0xda, 0x01, 0x0a,
+	0x08, 0x52, 0x09, 0x73, 0x65, 0x6e, 0x73, 0x69, 0x74, 0x69, 0x76, 0x65, 0x22, 0xf4, 0x01, 0x0a,
 	0x0c, 0x43, 0x61, 0x70, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x12, 0x16, 0x0a,
 	0x06, 0x73, 0x69, 0x67, 0x6e, 0x61, 0x6c, 0x18, 0x01, 0x20, 0x01, 0x28, 0x08, 0x52, 0x06, 0x73,
 	0x69, 0x67, 0x6e, 0x61, 0x6c, 0x12, 0x23, 0x0a, 0x0d, 0x76, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74,
@@ -2351,74 +2484,79 @@ var file_transport_proto_rawDesc = []byte{
 	0x01, 0x28, 0x08, 0x52, 0x08, 0x64, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61, 0x64, 0x12, 0x21, 0x0a,
 	0x0c, 0x63, 0x6f, 0x6d, 0x6d, 0x61, 0x6e, 0x64, 0x5f, 0x6c, 0x69, 0x73, 0x74, 0x18, 0x0a, 0x20,
 	0x01, 0x28, 0x08, 0x52, 0x0b, 0x63, 0x6f, 0x6d, 0x6d, 0x61, 0x6e, 0x64, 0x4c, 0x69, 0x73, 0x74,
-	0x42, 0x07, 0x0a, 0x05, 0x5f, 0x65, 0x78, 0x65, 0x63, 0x22, 0xd3, 0x01, 0x0a, 0x0a, 0x44, 0x69,
-	0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x12, 0x44, 0x0a, 0x08, 0x73, 0x65, 0x76, 0x65,
-	0x72, 0x69, 0x74, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x28, 0x2e, 0x66, 0x61, 0x6e,
+	0x12, 0x18, 0x0a, 0x07, 0x72, 0x65, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x18, 0x0b, 0x20, 0x01, 0x28,
+	0x08, 0x52, 0x07, 0x72, 0x65, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x42, 0x07, 0x0a, 0x05, 0x5f, 0x65,
+	0x78, 0x65, 0x63, 0x22, 0xd3, 0x01, 0x0a, 0x0a, 0x44, 0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74,
+	0x69, 0x63, 0x12, 0x44, 0x0a, 0x08, 0x73, 0x65, 0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x0e, 0x32, 0x28, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72,
+	0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x69, 0x61, 0x67, 0x6e,
+	0x6f, 0x73, 0x74, 0x69, 0x63, 0x2e, 0x53, 0x65, 0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0x52, 0x08,
+	0x73, 0x65, 0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0x12, 0x18, 0x0a, 0x07, 0x73, 0x75, 0x6d, 0x6d,
+	0x61, 0x72, 0x79, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x73, 0x75, 0x6d, 0x6d, 0x61,
+	0x72, 0x79, 0x12, 0x16, 0x0a, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x18, 0x03, 0x20, 0x01,
+	0x28, 0x09, 0x52, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x12, 0x1c, 0x0a, 0x09, 0x61, 0x74,
+	0x74, 0x72, 0x69, 0x62, 0x75, 0x74, 0x65, 0x18, 0x04, 0x20, 0x03, 0x28, 0x09, 0x52, 0x09, 0x61,
+	0x74, 0x74, 0x72, 0x69, 0x62, 0x75, 0x74, 0x65, 0x22, 0x2f, 0x0a, 0x08, 0x53, 0x65, 0x76, 0x65,
+	0x72, 0x69, 0x74, 0x79, 0x12, 0x0b, 0x0a, 0x07, 0x49, 0x4e, 0x56, 0x41, 0x4c, 0x49, 0x44, 0x10,
+	0x00, 0x12, 0x09, 0x0a, 0x05, 0x45, 0x52, 0x52, 0x4f, 0x52, 0x10, 0x01, 0x12, 0x0b, 0x0a, 0x07,
+	0x57, 0x41, 0x52, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x02, 0x22, 0x6f, 0x0a, 0x04, 0x48, 0x6f, 0x73,
+	0x74, 0x12, 0x12, 0x0a, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52,
+	0x04, 0x6e, 0x61, 0x6d, 0x65, 0x12, 0x18, 0x0a, 0x07, 0x61, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73,
+	0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x61, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x12,
+	0x39, 0x0a, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0b, 0x32,
+	0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f,
+	0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x79, 0x6e, 0x61, 0x6d, 0x69, 0x63, 0x56, 0x61, 0x6c,
+	0x75, 0x65, 0x52, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x22, 0x9d, 0x02, 0x0a, 0x08, 0x44,
+	0x65, 0x73, 0x63, 0x72, 0x69, 0x62, 0x65, 0x1a, 0x09, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65,
+	0x73, 0x74, 0x1a, 0x85, 0x02, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12,
+	0x12, 0x0a, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x6e,
+	0x61, 0x6d, 0x65, 0x12, 0x18, 0x0a, 0x07, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x18, 0x02,
+	0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x12, 0x45, 0x0a,
+	0x0c, 0x63, 0x61, 0x70, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x18, 0x03, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61,
+	0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x61, 0x70, 0x61, 0x62, 0x69,
+	0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x52, 0x0c, 0x63, 0x61, 0x70, 0x61, 0x62, 0x69, 0x6c, 0x69,
+	0x74, 0x69, 0x65, 0x73, 0x12, 0x46, 0x0a, 0x10, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72,
+	0x74, 0x5f, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x18, 0x04, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1b,
+	0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72,
+	0x74, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x52, 0x0f, 0x74, 0x72, 0x61,
+	0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x53, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x12, 0x3c, 0x0a, 0x0b,
+	0x68, 0x6f, 0x73, 0x74, 0x5f, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x18, 0x05, 0x20, 0x01, 0x28,
+	0x0b, 0x32, 0x1b, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73,
+	0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x52, 0x0a,
+	0x68, 0x6f, 0x73, 0x74, 0x53, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x22, 0xb7, 0x01, 0x0a, 0x09, 0x43,
+	0x6f, 0x6e, 0x66, 0x69, 0x67, 0x75, 0x72, 0x65, 0x1a, 0x5b, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75,
+	0x65, 0x73, 0x74, 0x12, 0x39, 0x0a, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x18, 0x01, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61,
+	0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x79, 0x6e, 0x61, 0x6d, 0x69,
+	0x63, 0x56, 0x61, 0x6c, 0x75, 0x65, 0x52, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x12, 0x15,
+	0x0a, 0x06, 0x72, 0x75, 0x6e, 0x5f, 0x69, 0x64, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05,
+	0x72, 0x75, 0x6e, 0x49, 0x64, 0x1a, 0x4d, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+	0x65, 0x12, 0x41, 0x0a, 0x0b, 0x64, 0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x73,
+	0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1f, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e,
+	0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x69, 0x61,
+	0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x52, 0x0b, 0x64, 0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73,
+	0x74, 0x69, 0x63, 0x73, 0x22, 0x90, 0x02, 0x0a, 0x07, 0x43, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74,
+	0x1a, 0xc1, 0x01, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x2d, 0x0a, 0x04,
+	0x68, 0x6f, 0x73, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x66, 0x61, 0x6e,
 	0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31,
-	0x2e, 0x44, 0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x2e, 0x53, 0x65, 0x76, 0x65,
-	0x72, 0x69, 0x74, 0x79, 0x52, 0x08, 0x73, 0x65, 0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0x12, 0x18,
-	0x0a, 0x07, 0x73, 0x75, 0x6d, 0x6d, 0x61, 0x72, 0x79, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x07, 0x73, 0x75, 0x6d, 0x6d, 0x61, 0x72, 0x79, 0x12, 0x16, 0x0a, 0x06, 0x64, 0x65, 0x74, 0x61,
-	0x69, 0x6c, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x06, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c,
-	0x12, 0x1c, 0x0a, 0x09, 0x61, 0x74, 0x74, 0x72, 0x69, 0x62, 0x75, 0x74, 0x65, 0x18, 0x04, 0x20,
-	0x03, 0x28, 0x09, 0x52, 0x09, 0x61, 0x74, 0x74, 0x72, 0x69, 0x62, 0x75, 0x74, 0x65, 0x22, 0x2f,
-	0x0a, 0x08, 0x53, 0x65, 0x76, 0x65, 0x72, 0x69, 0x74, 0x79, 0x12, 0x0b, 0x0a, 0x07, 0x49, 0x4e,
-	0x56, 0x41, 0x4c, 0x49, 0x44, 0x10, 0x00, 0x12, 0x09, 0x0a, 0x05, 0x45, 0x52, 0x52, 0x4f, 0x52,
-	0x10, 0x01, 0x12, 0x0b, 0x0a, 0x07, 0x57, 0x41, 0x52, 0x4e, 0x49, 0x4e, 0x47, 0x10, 0x02, 0x22,
-	0x6f, 0x0a, 0x04, 0x48, 0x6f, 0x73, 0x74, 0x12, 0x12, 0x0a, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x18,
-	0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x12, 0x18, 0x0a, 0x07, 0x61,
-	0x64, 0x64, 0x72, 0x65, 0x73, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x61, 0x64,
-	0x64, 0x72, 0x65, 0x73, 0x73, 0x12, 0x39, 0x0a, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x18,
-	0x03, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74,
-	0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x79, 0x6e, 0x61,
-	0x6d, 0x69, 0x63, 0x56, 0x61, 0x6c, 0x75, 0x65, 0x52, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67,
-	0x22, 0x9d, 0x02, 0x0a, 0x08, 0x44, 0x65, 0x73, 0x63, 0x72, 0x69, 0x62, 0x65, 0x1a, 0x09, 0x0a,
-	0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x85, 0x02, 0x0a, 0x08, 0x52, 0x65, 0x73,
-	0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x12, 0x0a, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x18, 0x01, 0x20,
-	0x01, 0x28, 0x09, 0x52, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x12, 0x18, 0x0a, 0x07, 0x76, 0x65, 0x72,
-	0x73, 0x69, 0x6f, 0x6e, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x76, 0x65, 0x72, 0x73,
-	0x69, 0x6f, 0x6e, 0x12, 0x45, 0x0a, 0x0c, 0x63, 0x61, 0x70, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74,
-	0x69, 0x65, 0x73, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f,
-	0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e,
-	0x43, 0x61, 0x70, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x52, 0x0c, 0x63, 0x61,
-	0x70, 0x61, 0x62, 0x69, 0x6c, 0x69, 0x74, 0x69, 0x65, 0x73, 0x12, 0x46, 0x0a, 0x10, 0x74, 0x72,
-	0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x5f, 0x73, 0x63, 0x68, 0x65, 0x6d, 0x61, 0x18, 0x04,
-	0x20, 0x01, 0x28, 0x0b, 0x32, 0x1b, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72,
-	0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x63, 0x68, 0x65, 0x6d,
-	0x61, 0x52, 0x0f, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x53, 0x63, 0x68, 0x65,
-	0x6d, 0x61, 0x12, 0x3c, 0x0a, 0x0b, 0x68, 0x6f, 0x73, 0x74, 0x5f, 0x73, 0x63, 0x68, 0x65, 0x6d,
-	0x61, 0x18, 0x05, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1b, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74,
-	0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x63,
-	0x68, 0x65, 0x6d, 0x61, 0x52, 0x0a, 0x68, 0x6f, 0x73, 0x74, 0x53, 0x63, 0x68, 0x65, 0x6d, 0x61,
-	0x22, 0xb7, 0x01, 0x0a, 0x09, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x75, 0x72, 0x65, 0x1a, 0x5b,
-	0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x39, 0x0a, 0x06, 0x63, 0x6f, 0x6e,
-	0x66, 0x69, 0x67, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x21, 0x2e, 0x66, 0x61, 0x6e, 0x6f,
-	0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e,
-	0x44, 0x79, 0x6e, 0x61, 0x6d, 0x69, 0x63, 0x56, 0x61, 0x6c, 0x75, 0x65, 0x52, 0x06, 0x63, 0x6f,
-	0x6e, 0x66, 0x69, 0x67, 0x12, 0x15, 0x0a, 0x06, 0x72, 0x75, 0x6e, 0x5f, 0x69, 0x64, 0x18, 0x02,
-	0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x72, 0x75, 0x6e, 0x49, 0x64, 0x1a, 0x4d, 0x0a, 0x08, 0x52,
-	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x41, 0x0a, 0x0b, 0x64, 0x69, 0x61, 0x67, 0x6e,
-	0x6f, 0x73, 0x74, 0x69, 0x63, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1f, 0x2e, 0x66,
+	0x2e, 0x48, 0x6f, 0x73, 0x74, 0x52, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x12, 0x4b, 0x0a, 0x07, 0x61,
+	0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x31, 0x2e, 0x66,
 	0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e,
-	0x76, 0x31, 0x2e, 0x44, 0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x52, 0x0b, 0x64,
-	0x69, 0x61, 0x67, 0x6e, 0x6f, 0x73, 0x74, 0x69, 0x63, 0x73, 0x22, 0x90, 0x02, 0x0a, 0x07, 0x43,
-	0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x1a, 0xc1, 0x01, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65,
-	0x73, 0x74, 0x12, 0x2d, 0x0a, 0x04, 0x68, 0x6f, 0x73, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b,
-	0x32, 0x19, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70,
-	0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x48, 0x6f, 0x73, 0x74, 0x52, 0x04, 0x68, 0x6f, 0x73,
-	0x74, 0x12, 0x4b, 0x0a, 0x07, 0x61, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x18, 0x02, 0x20, 0x03,
-	0x28, 0x0b, 0x32, 0x31, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e,
-	0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74,
-	0x2e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x2e, 0x41, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73,
-	0x45, 0x6e, 0x74, 0x72, 0x79, 0x52, 0x07, 0x61, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x1a, 0x3a,
-	0x0a, 0x0c, 0x41, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10,
-	0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79,
-	0x12, 0x14, 0x0a, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x1a, 0x41, 0x0a, 0x08, 0x52, 0x65,
-	0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x35, 0x0a, 0x07, 0x70, 0x72, 0x6f, 0x6d, 0x70, 0x74,
-	0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1b, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74,
-	0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72,
-	0x6f, 0x6d, 0x70, 0x74, 0x52, 0x07, 0x70, 0x72, 0x6f, 0x6d, 0x70, 0x74, 0x73, 0x22, 0x97, 0x01,
+	0x76, 0x31, 0x2e, 0x43, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x2e, 0x52, 0x65, 0x71, 0x75, 0x65,
+	0x73, 0x74, 0x2e, 0x41, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x52,
+	0x07, 0x61, 0x6e, 0x73, 0x77, 0x65, 0x72, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x41, 0x6e, 0x73, 0x77,
+	0x65, 0x72, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18,
+	0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a, 0x05, 0x76, 0x61,
+	0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65,
+	0x3a, 0x02, 0x38, 0x01, 0x1a, 0x41, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
+	0x12, 0x35, 0x0a, 0x07, 0x70, 0x72, 0x6f, 0x6d, 0x70, 0x74, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28,
+	0x0b, 0x32, 0x1b, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73,
+	0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x6d, 0x70, 0x74, 0x52, 0x07,
+	0x70, 0x72, 0x6f, 0x6d, 0x70, 0x74, 0x73, 0x22, 0x34, 0x0a, 0x07, 0x52, 0x65, 0x6c, 0x65, 0x61,
+	0x73, 0x65, 0x1a, 0x1d, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x12, 0x0a,
+	0x04, 0x68, 0x6f, 0x73, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x68, 0x6f, 0x73,
+	0x74, 0x1a, 0x0a, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x22, 0x97, 0x01,
 	0x0a, 0x0c, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x65, 0x48, 0x6f, 0x73, 0x74, 0x1a, 0x38,
 	0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x2d, 0x0a, 0x04, 0x68, 0x6f, 0x73,
 	0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74,
@@ -2514,7 +2652,7 @@ var file_transport_proto_rawDesc = []byte{
 	0x28, 0x0d, 0x52, 0x04, 0x6d, 0x6f, 0x64, 0x65, 0x12, 0x12, 0x0a, 0x04, 0x73, 0x69, 0x7a, 0x65,
 	0x18, 0x02, 0x20, 0x01, 0x28, 0x03, 0x52, 0x04, 0x73, 0x69, 0x7a, 0x65, 0x22, 0x1e, 0x0a, 0x05,
 	0x43, 0x6c, 0x6f, 0x73, 0x65, 0x1a, 0x09, 0x0a, 0x07, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
-	0x1a, 0x0a, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x32, 0xa9, 0x06, 0x0a,
+	0x1a, 0x0a, 0x0a, 0x08, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x32, 0x81, 0x07, 0x0a,
 	0x09, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x12, 0x59, 0x0a, 0x08, 0x44, 0x65,
 	0x73, 0x63, 0x72, 0x69, 0x62, 0x65, 0x12, 0x25, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e,
 	0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x65, 0x73,
@@ -2554,22 +2692,27 @@ var file_transport_proto_rawDesc = []byte{
 	0x74, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x6c, 0x6f, 0x73, 0x65, 0x2e, 0x52, 0x65, 0x71, 0x75, 0x65,
 	0x73, 0x74, 0x1a, 0x23, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e,
 	0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x6c, 0x6f, 0x73, 0x65, 0x2e, 0x52,
-	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x55, 0x0a, 0x06, 0x55, 0x70, 0x6c, 0x6f, 0x61,
-	0x64, 0x12, 0x23, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73,
-	0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x2e, 0x4d,
-	0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x1a, 0x24, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e,
-	0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x55, 0x70, 0x6c,
-	0x6f, 0x61, 0x64, 0x2e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x28, 0x01, 0x12, 0x58,
-	0x0a, 0x08, 0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61, 0x64, 0x12, 0x25, 0x2e, 0x66, 0x61, 0x6e,
-	0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31,
-	0x2e, 0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61, 0x64, 0x2e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
-	0x74, 0x1a, 0x23, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73,
-	0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61, 0x64,
-	0x2e, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x30, 0x01, 0x42, 0x33, 0x5a, 0x31, 0x67, 0x69, 0x74, 0x68,
-	0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2f, 0x66, 0x61,
-	0x6e, 0x6f, 0x75, 0x74, 0x2f, 0x73, 0x64, 0x6b, 0x2f, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x6e, 0x61,
-	0x6c, 0x2f, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x76, 0x31, 0x62, 0x06, 0x70,
-	0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x56, 0x0a, 0x07, 0x52, 0x65, 0x6c, 0x65, 0x61,
+	0x73, 0x65, 0x12, 0x24, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e,
+	0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x52, 0x65, 0x6c, 0x65, 0x61, 0x73, 0x65,
+	0x2e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x25, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75,
+	0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x52,
+	0x65, 0x6c, 0x65, 0x61, 0x73, 0x65, 0x2e, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12,
+	0x55, 0x0a, 0x06, 0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x12, 0x23, 0x2e, 0x66, 0x61, 0x6e, 0x6f,
+	0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e,
+	0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x2e, 0x4d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x1a, 0x24,
+	0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72,
+	0x74, 0x2e, 0x76, 0x31, 0x2e, 0x55, 0x70, 0x6c, 0x6f, 0x61, 0x64, 0x2e, 0x52, 0x65, 0x73, 0x70,
+	0x6f, 0x6e, 0x73, 0x65, 0x28, 0x01, 0x12, 0x58, 0x0a, 0x08, 0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f,
+	0x61, 0x64, 0x12, 0x25, 0x2e, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e,
+	0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e, 0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61,
+	0x64, 0x2e, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x23, 0x2e, 0x66, 0x61, 0x6e, 0x6f,
+	0x75, 0x74, 0x2e, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70, 0x6f, 0x72, 0x74, 0x2e, 0x76, 0x31, 0x2e,
+	0x44, 0x6f, 0x77, 0x6e, 0x6c, 0x6f, 0x61, 0x64, 0x2e, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x30, 0x01,
+	0x42, 0x33, 0x5a, 0x31, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x66,
+	0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2f, 0x66, 0x61, 0x6e, 0x6f, 0x75, 0x74, 0x2f, 0x73, 0x64, 0x6b,
+	0x2f, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x2f, 0x74, 0x72, 0x61, 0x6e, 0x73, 0x70,
+	0x6f, 0x72, 0x74, 0x76, 0x31, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -2585,7 +2728,7 @@ func file_transport_proto_rawDescGZIP() []byte {
 }
 
 var file_transport_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_transport_proto_goTypes = []interface{}{
 	(Diagnostic_Severity)(0),      // 0: fanout.transport.v1.Diagnostic.Severity
 	(Upload_Type)(0),              // 1: fanout.transport.v1.Upload.Type
@@ -2598,38 +2741,41 @@ var file_transport_proto_goTypes = []interface{}{
 	(*Describe)(nil),              // 8: fanout.transport.v1.Describe
 	(*Configure)(nil),             // 9: fanout.transport.v1.Configure
 	(*Connect)(nil),               // 10: fanout.transport.v1.Connect
-	(*ValidateHost)(nil),          // 11: fanout.transport.v1.ValidateHost
-	(*Prompt)(nil),                // 12: fanout.transport.v1.Prompt
-	(*Exec)(nil),                  // 13: fanout.transport.v1.Exec
-	(*Signal)(nil),                // 14: fanout.transport.v1.Signal
-	(*Upload)(nil),                // 15: fanout.transport.v1.Upload
-	(*Download)(nil),              // 16: fanout.transport.v1.Download
-	(*Close)(nil),                 // 17: fanout.transport.v1.Close
-	(*Describe_Request)(nil),      // 18: fanout.transport.v1.Describe.Request
-	(*Describe_Response)(nil),     // 19: fanout.transport.v1.Describe.Response
-	(*Configure_Request)(nil),     // 20: fanout.transport.v1.Configure.Request
-	(*Configure_Response)(nil),    // 21: fanout.transport.v1.Configure.Response
-	(*Connect_Request)(nil),       // 22: fanout.transport.v1.Connect.Request
-	(*Connect_Response)(nil),      // 23: fanout.transport.v1.Connect.Response
-	nil,                           // 24: fanout.transport.v1.Connect.Request.AnswersEntry
-	(*ValidateHost_Request)(nil),  // 25: fanout.transport.v1.ValidateHost.Request
-	(*ValidateHost_Response)(nil), // 26: fanout.transport.v1.ValidateHost.Response
-	(*Exec_Request)(nil),          // 27: fanout.transport.v1.Exec.Request
-	(*Exec_Event)(nil),            // 28: fanout.transport.v1.Exec.Event
-	(*Exec_Exit)(nil),             // 29: fanout.transport.v1.Exec.Exit
-	nil,                           // 30: fanout.transport.v1.Exec.Request.EnvEntry
-	(*Signal_Request)(nil),        // 31: fanout.transport.v1.Signal.Request
-	(*Signal_Response)(nil),       // 32: fanout.transport.v1.Signal.Response
-	(*Upload_Header)(nil),         // 33: fanout.transport.v1.Upload.Header
-	(*Upload_Done)(nil),           // 34: fanout.transport.v1.Upload.Done
-	(*Upload_Message)(nil),        // 35: fanout.transport.v1.Upload.Message
-	(*Upload_Response)(nil),       // 36: fanout.transport.v1.Upload.Response
-	(*Download_Request)(nil),      // 37: fanout.transport.v1.Download.Request
-	(*Download_Event)(nil),        // 38: fanout.transport.v1.Download.Event
-	(*Download_End)(nil),          // 39: fanout.transport.v1.Download.End
-	(*Close_Request)(nil),         // 40: fanout.transport.v1.Close.Request
-	(*Close_Response)(nil),        // 41: fanout.transport.v1.Close.Response
-	(*durationpb.Duration)(nil),   // 42: google.protobuf.Duration
+	(*Release)(nil),               // 11: fanout.transport.v1.Release
+	(*ValidateHost)(nil),          // 12: fanout.transport.v1.ValidateHost
+	(*Prompt)(nil),                // 13: fanout.transport.v1.Prompt
+	(*Exec)(nil),                  // 14: fanout.transport.v1.Exec
+	(*Signal)(nil),                // 15: fanout.transport.v1.Signal
+	(*Upload)(nil),                // 16: fanout.transport.v1.Upload
+	(*Download)(nil),              // 17: fanout.transport.v1.Download
+	(*Close)(nil),                 // 18: fanout.transport.v1.Close
+	(*Describe_Request)(nil),      // 19: fanout.transport.v1.Describe.Request
+	(*Describe_Response)(nil),     // 20: fanout.transport.v1.Describe.Response
+	(*Configure_Request)(nil),     // 21: fanout.transport.v1.Configure.Request
+	(*Configure_Response)(nil),    // 22: fanout.transport.v1.Configure.Response
+	(*Connect_Request)(nil),       // 23: fanout.transport.v1.Connect.Request
+	(*Connect_Response)(nil),      // 24: fanout.transport.v1.Connect.Response
+	nil,                           // 25: fanout.transport.v1.Connect.Request.AnswersEntry
+	(*Release_Request)(nil),       // 26: fanout.transport.v1.Release.Request
+	(*Release_Response)(nil),      // 27: fanout.transport.v1.Release.Response
+	(*ValidateHost_Request)(nil),  // 28: fanout.transport.v1.ValidateHost.Request
+	(*ValidateHost_Response)(nil), // 29: fanout.transport.v1.ValidateHost.Response
+	(*Exec_Request)(nil),          // 30: fanout.transport.v1.Exec.Request
+	(*Exec_Event)(nil),            // 31: fanout.transport.v1.Exec.Event
+	(*Exec_Exit)(nil),             // 32: fanout.transport.v1.Exec.Exit
+	nil,                           // 33: fanout.transport.v1.Exec.Request.EnvEntry
+	(*Signal_Request)(nil),        // 34: fanout.transport.v1.Signal.Request
+	(*Signal_Response)(nil),       // 35: fanout.transport.v1.Signal.Response
+	(*Upload_Header)(nil),         // 36: fanout.transport.v1.Upload.Header
+	(*Upload_Done)(nil),           // 37: fanout.transport.v1.Upload.Done
+	(*Upload_Message)(nil),        // 38: fanout.transport.v1.Upload.Message
+	(*Upload_Response)(nil),       // 39: fanout.transport.v1.Upload.Response
+	(*Download_Request)(nil),      // 40: fanout.transport.v1.Download.Request
+	(*Download_Event)(nil),        // 41: fanout.transport.v1.Download.Event
+	(*Download_End)(nil),          // 42: fanout.transport.v1.Download.End
+	(*Close_Request)(nil),         // 43: fanout.transport.v1.Close.Request
+	(*Close_Response)(nil),        // 44: fanout.transport.v1.Close.Response
+	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
 }
 var file_transport_proto_depIdxs = []int32{
 	4,  // 0: fanout.transport.v1.Schema.attributes:type_name -> fanout.transport.v1.Attribute
@@ -2641,37 +2787,39 @@ var file_transport_proto_depIdxs = []int32{
 	2,  // 6: fanout.transport.v1.Configure.Request.config:type_name -> fanout.transport.v1.DynamicValue
 	6,  // 7: fanout.transport.v1.Configure.Response.diagnostics:type_name -> fanout.transport.v1.Diagnostic
 	7,  // 8: fanout.transport.v1.Connect.Request.host:type_name -> fanout.transport.v1.Host
-	24, // 9: fanout.transport.v1.Connect.Request.answers:type_name -> fanout.transport.v1.Connect.Request.AnswersEntry
-	12, // 10: fanout.transport.v1.Connect.Response.prompts:type_name -> fanout.transport.v1.Prompt
+	25, // 9: fanout.transport.v1.Connect.Request.answers:type_name -> fanout.transport.v1.Connect.Request.AnswersEntry
+	13, // 10: fanout.transport.v1.Connect.Response.prompts:type_name -> fanout.transport.v1.Prompt
 	7,  // 11: fanout.transport.v1.ValidateHost.Request.host:type_name -> fanout.transport.v1.Host
 	6,  // 12: fanout.transport.v1.ValidateHost.Response.diagnostics:type_name -> fanout.transport.v1.Diagnostic
-	30, // 13: fanout.transport.v1.Exec.Request.env:type_name -> fanout.transport.v1.Exec.Request.EnvEntry
-	42, // 14: fanout.transport.v1.Exec.Request.timeout:type_name -> google.protobuf.Duration
-	29, // 15: fanout.transport.v1.Exec.Event.exit:type_name -> fanout.transport.v1.Exec.Exit
+	33, // 13: fanout.transport.v1.Exec.Request.env:type_name -> fanout.transport.v1.Exec.Request.EnvEntry
+	45, // 14: fanout.transport.v1.Exec.Request.timeout:type_name -> google.protobuf.Duration
+	32, // 15: fanout.transport.v1.Exec.Event.exit:type_name -> fanout.transport.v1.Exec.Exit
 	1,  // 16: fanout.transport.v1.Upload.Header.type:type_name -> fanout.transport.v1.Upload.Type
-	33, // 17: fanout.transport.v1.Upload.Message.header:type_name -> fanout.transport.v1.Upload.Header
-	34, // 18: fanout.transport.v1.Upload.Message.done:type_name -> fanout.transport.v1.Upload.Done
-	39, // 19: fanout.transport.v1.Download.Event.end:type_name -> fanout.transport.v1.Download.End
-	18, // 20: fanout.transport.v1.Transport.Describe:input_type -> fanout.transport.v1.Describe.Request
-	20, // 21: fanout.transport.v1.Transport.Configure:input_type -> fanout.transport.v1.Configure.Request
-	22, // 22: fanout.transport.v1.Transport.Connect:input_type -> fanout.transport.v1.Connect.Request
-	25, // 23: fanout.transport.v1.Transport.ValidateHost:input_type -> fanout.transport.v1.ValidateHost.Request
-	27, // 24: fanout.transport.v1.Transport.Exec:input_type -> fanout.transport.v1.Exec.Request
-	31, // 25: fanout.transport.v1.Transport.Signal:input_type -> fanout.transport.v1.Signal.Request
-	40, // 26: fanout.transport.v1.Transport.Close:input_type -> fanout.transport.v1.Close.Request
-	35, // 27: fanout.transport.v1.Transport.Upload:input_type -> fanout.transport.v1.Upload.Message
-	37, // 28: fanout.transport.v1.Transport.Download:input_type -> fanout.transport.v1.Download.Request
-	19, // 29: fanout.transport.v1.Transport.Describe:output_type -> fanout.transport.v1.Describe.Response
-	21, // 30: fanout.transport.v1.Transport.Configure:output_type -> fanout.transport.v1.Configure.Response
-	23, // 31: fanout.transport.v1.Transport.Connect:output_type -> fanout.transport.v1.Connect.Response
-	26, // 32: fanout.transport.v1.Transport.ValidateHost:output_type -> fanout.transport.v1.ValidateHost.Response
-	28, // 33: fanout.transport.v1.Transport.Exec:output_type -> fanout.transport.v1.Exec.Event
-	32, // 34: fanout.transport.v1.Transport.Signal:output_type -> fanout.transport.v1.Signal.Response
-	41, // 35: fanout.transport.v1.Transport.Close:output_type -> fanout.transport.v1.Close.Response
-	36, // 36: fanout.transport.v1.Transport.Upload:output_type -> fanout.transport.v1.Upload.Response
-	38, // 37: fanout.transport.v1.Transport.Download:output_type -> fanout.transport.v1.Download.Event
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
+	36, // 17: fanout.transport.v1.Upload.Message.header:type_name -> fanout.transport.v1.Upload.Header
+	37, // 18: fanout.transport.v1.Upload.Message.done:type_name -> fanout.transport.v1.Upload.Done
+	42, // 19: fanout.transport.v1.Download.Event.end:type_name -> fanout.transport.v1.Download.End
+	19, // 20: fanout.transport.v1.Transport.Describe:input_type -> fanout.transport.v1.Describe.Request
+	21, // 21: fanout.transport.v1.Transport.Configure:input_type -> fanout.transport.v1.Configure.Request
+	23, // 22: fanout.transport.v1.Transport.Connect:input_type -> fanout.transport.v1.Connect.Request
+	28, // 23: fanout.transport.v1.Transport.ValidateHost:input_type -> fanout.transport.v1.ValidateHost.Request
+	30, // 24: fanout.transport.v1.Transport.Exec:input_type -> fanout.transport.v1.Exec.Request
+	34, // 25: fanout.transport.v1.Transport.Signal:input_type -> fanout.transport.v1.Signal.Request
+	43, // 26: fanout.transport.v1.Transport.Close:input_type -> fanout.transport.v1.Close.Request
+	26, // 27: fanout.transport.v1.Transport.Release:input_type -> fanout.transport.v1.Release.Request
+	38, // 28: fanout.transport.v1.Transport.Upload:input_type -> fanout.transport.v1.Upload.Message
+	40, // 29: fanout.transport.v1.Transport.Download:input_type -> fanout.transport.v1.Download.Request
+	20, // 30: fanout.transport.v1.Transport.Describe:output_type -> fanout.transport.v1.Describe.Response
+	22, // 31: fanout.transport.v1.Transport.Configure:output_type -> fanout.transport.v1.Configure.Response
+	24, // 32: fanout.transport.v1.Transport.Connect:output_type -> fanout.transport.v1.Connect.Response
+	29, // 33: fanout.transport.v1.Transport.ValidateHost:output_type -> fanout.transport.v1.ValidateHost.Response
+	31, // 34: fanout.transport.v1.Transport.Exec:output_type -> fanout.transport.v1.Exec.Event
+	35, // 35: fanout.transport.v1.Transport.Signal:output_type -> fanout.transport.v1.Signal.Response
+	44, // 36: fanout.transport.v1.Transport.Close:output_type -> fanout.transport.v1.Close.Response
+	27, // 37: fanout.transport.v1.Transport.Release:output_type -> fanout.transport.v1.Release.Response
+	39, // 38: fanout.transport.v1.Transport.Upload:output_type -> fanout.transport.v1.Upload.Response
+	41, // 39: fanout.transport.v1.Transport.Download:output_type -> fanout.transport.v1.Download.Event
+	30, // [30:40] is the sub-list for method output_type
+	20, // [20:30] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -2792,7 +2940,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[9].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ValidateHost); i {
+			switch v := v.(*Release); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2804,7 +2952,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[10].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Prompt); i {
+			switch v := v.(*ValidateHost); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2816,7 +2964,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[11].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Exec); i {
+			switch v := v.(*Prompt); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2828,7 +2976,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[12].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Signal); i {
+			switch v := v.(*Exec); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2840,7 +2988,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[13].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Upload); i {
+			switch v := v.(*Signal); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2852,7 +3000,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[14].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Download); i {
+			switch v := v.(*Upload); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2864,7 +3012,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[15].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Close); i {
+			switch v := v.(*Download); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2876,7 +3024,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[16].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Describe_Request); i {
+			switch v := v.(*Close); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2888,7 +3036,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[17].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Describe_Response); i {
+			switch v := v.(*Describe_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2900,7 +3048,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[18].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Configure_Request); i {
+			switch v := v.(*Describe_Response); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2912,7 +3060,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[19].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Configure_Response); i {
+			switch v := v.(*Configure_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2924,7 +3072,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[20].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Connect_Request); i {
+			switch v := v.(*Configure_Response); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2936,6 +3084,18 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[21].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Connect_Request); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_transport_proto_msgTypes[22].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*Connect_Response); i {
 			case 0:
 				return &v.state
@@ -2947,20 +3107,8 @@ func file_transport_proto_init() {
 				return nil
 			}
 		}
-		file_transport_proto_msgTypes[23].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ValidateHost_Request); i {
-			case 0:
-				return &v.state
-			case 1:
-				return &v.sizeCache
-			case 2:
-				return &v.unknownFields
-			default:
-				return nil
-			}
-		}
 		file_transport_proto_msgTypes[24].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ValidateHost_Response); i {
+			switch v := v.(*Release_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2972,7 +3120,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[25].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Exec_Request); i {
+			switch v := v.(*Release_Response); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2984,7 +3132,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[26].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Exec_Event); i {
+			switch v := v.(*ValidateHost_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -2996,7 +3144,19 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[27].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Exec_Exit); i {
+			switch v := v.(*ValidateHost_Response); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_transport_proto_msgTypes[28].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Exec_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3008,7 +3168,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[29].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Signal_Request); i {
+			switch v := v.(*Exec_Event); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3020,19 +3180,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[30].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Signal_Response); i {
-			case 0:
-				return &v.state
-			case 1:
-				return &v.sizeCache
-			case 2:
-				return &v.unknownFields
-			default:
-				return nil
-			}
-		}
-		file_transport_proto_msgTypes[31].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Upload_Header); i {
+			switch v := v.(*Exec_Exit); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3044,7 +3192,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[32].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Upload_Done); i {
+			switch v := v.(*Signal_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3056,7 +3204,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[33].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Upload_Message); i {
+			switch v := v.(*Signal_Response); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3068,7 +3216,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[34].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Upload_Response); i {
+			switch v := v.(*Upload_Header); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3080,7 +3228,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[35].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Download_Request); i {
+			switch v := v.(*Upload_Done); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3092,7 +3240,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[36].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Download_Event); i {
+			switch v := v.(*Upload_Message); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3104,7 +3252,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[37].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Download_End); i {
+			switch v := v.(*Upload_Response); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3116,7 +3264,7 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[38].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Close_Request); i {
+			switch v := v.(*Download_Request); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -3128,6 +3276,42 @@ func file_transport_proto_init() {
 			}
 		}
 		file_transport_proto_msgTypes[39].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Download_Event); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_transport_proto_msgTypes[40].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Download_End); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_transport_proto_msgTypes[41].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Close_Request); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_transport_proto_msgTypes[42].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*Close_Response); i {
 			case 0:
 				return &v.state
@@ -3141,17 +3325,17 @@ func file_transport_proto_init() {
 		}
 	}
 	file_transport_proto_msgTypes[3].OneofWrappers = []interface{}{}
-	file_transport_proto_msgTypes[26].OneofWrappers = []interface{}{
+	file_transport_proto_msgTypes[29].OneofWrappers = []interface{}{
 		(*Exec_Event_Stdout)(nil),
 		(*Exec_Event_Stderr)(nil),
 		(*Exec_Event_Exit)(nil),
 	}
-	file_transport_proto_msgTypes[33].OneofWrappers = []interface{}{
+	file_transport_proto_msgTypes[36].OneofWrappers = []interface{}{
 		(*Upload_Message_Header)(nil),
 		(*Upload_Message_Data)(nil),
 		(*Upload_Message_Done)(nil),
 	}
-	file_transport_proto_msgTypes[36].OneofWrappers = []interface{}{
+	file_transport_proto_msgTypes[39].OneofWrappers = []interface{}{
 		(*Download_Event_Data)(nil),
 		(*Download_Event_End)(nil),
 	}
@@ -3161,7 +3345,7 @@ func file_transport_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_transport_proto_rawDesc,
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
