@@ -1,0 +1,114 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/fanout/fanout/sdk"
+)
+
+// releaseTimeout bounds one Release call: it only closes a connection,
+// and a plugin that does not answer must not hold the end of the run.
+const releaseTimeout = 10 * time.Second
+
+// A host's connection is released (sdk.Releaser, protocol 1.3) as soon as
+// nothing in the run can need it without reconnecting: on a fleet of
+// thousands of hosts, 100 at a time, every connection was otherwise kept
+// to the end of the run, with its sshd processes on the host, its file
+// descriptor, buffers and goroutines here, and its keepalives, and all of
+// them were torn down at once when the run ended.
+//
+// The rule, decided when a pair's run phase ends (unitEnded):
+//   - every run-phase pair of the host has ended (r.pending), and the run
+//     is not stopping: a stop means a rollback cascade may follow, which
+//     would need the host again at once;
+//   - or the host was just dropped within a failure budget and rolled back
+//     whole: nothing runs there again, and the cascade skips it.
+//
+// A host released before a later failure elsewhere starts the cascade is
+// connected again on demand by the cascade's own connect (no preflight:
+// the cascade reports an unreachable host as any rollback does).
+
+// unitEnded notes that a run-phase pair of h has ended, and releases h
+// when nothing in the run can need it any more. dropped is true when the
+// caller has just dropped h and rolled it back whole (budget.go).
+func (r *run) unitEnded(h *Host, dropped bool) {
+	r.mu.Lock()
+	r.pending[h.Name]--
+	done := r.pending[h.Name] <= 0 && !r.stopping && r.ctx.Err() == nil
+	r.mu.Unlock()
+	// A host another pair is dropping is that pair's to release: its
+	// rollback may be using the connection now.
+	if dropped || (done && !r.ro.isDropped(h.Name)) {
+		r.release(h)
+	}
+}
+
+// release lets h's transport close h's connection, when the transport
+// declares it can (sdk.Capabilities.Release) and h is connected. The call
+// runs on its own goroutine, owned by the run (r.releases): the pair that
+// ended must not wait for it. A connect of h meanwhile waits for it to
+// finish, then connects again.
+func (r *run) release(h *Host) {
+	r.mu.Lock()
+	c := r.conns[h.Name]
+	r.mu.Unlock()
+	if c == nil || c.t == nil || !isClosed(c.done) {
+		return // never connected, failed, or still connecting
+	}
+	_, desc, err := r.opts.Transports.get(r.ctx, h.Transport)
+	if err != nil {
+		return
+	}
+	rel, ok := releaser(c.t, desc)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	if r.conns[h.Name] != c {
+		r.mu.Unlock()
+		return // released already, or connected again after a crash
+	}
+	delete(r.conns, h.Name)
+	wait := make(chan struct{})
+	r.releasing[h.Name] = wait
+	r.mu.Unlock()
+	r.releases.Go(func() {
+		defer func() {
+			r.mu.Lock()
+			delete(r.releasing, h.Name)
+			r.mu.Unlock()
+			close(wait)
+		}()
+		ctx, cancel := context.WithTimeout(r.ctx, releaseTimeout)
+		defer cancel()
+		// A failure costs only the connection kept to the end, as
+		// before protocol 1.3; the host is connected again if needed.
+		if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Host: h.Name}); err != nil {
+			r.logger.Debug("release failed", "host", h.Name, "error", err)
+			return
+		}
+		r.emit(HostReleased{Host: h.Name, Transport: h.Transport, Time: time.Now()})
+	})
+}
+
+// awaitRelease waits for a release of host name in progress, if any, and
+// reports whether the run may go on (false when it was aborted).
+func (r *run) awaitRelease(wait chan struct{}) bool {
+	select {
+	case <-wait:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// isClosed reports whether ch is closed, without blocking.
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
