@@ -123,9 +123,10 @@ type run struct {
 	// pending counts, per host, the run-phase pairs not yet ended;
 	// releasing holds the releases in progress, by host, closed when
 	// done; releases is how the run waits for them (release.go).
-	pending   map[string]int
-	releasing map[string]chan struct{}
-	releases  sync.WaitGroup
+	pending      map[string]int
+	releasing    map[string]chan struct{}
+	releaseQueue map[string]*releaseQueue // by transport
+	releases     sync.WaitGroup
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
 	// the run waits for them before it finishes.
@@ -176,6 +177,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		conns:              map[string]*hostConn{},
 		pending:            map[string]int{},
 		releasing:          map[string]chan struct{}{},
+		releaseQueue:       map[string]*releaseQueue{},
 	}
 }
 

@@ -45,10 +45,12 @@ func (r *run) unitEnded(h *Host, dropped bool) {
 }
 
 // release lets h's transport close h's connection, when the transport
-// declares it can (sdk.Capabilities.Release) and h is connected. The call
-// runs on its own goroutine, owned by the run (r.releases): the pair that
-// ended must not wait for it. A connect of h meanwhile waits for it to
-// finish, then connects again.
+// declares it can (sdk.Capabilities.Release) and h is connected. The
+// calls run on a goroutine per transport, owned by the run (r.releases):
+// the pair that ended must not wait for them, and the hosts that end
+// while one call is in flight go together in the next, so that a fleet's
+// hosts finishing together cost a few calls, not one each. A connect of h
+// meanwhile waits for its release to finish, then connects again.
 func (r *run) release(h *Host) {
 	r.mu.Lock()
 	c := r.conns[h.Name]
@@ -72,24 +74,74 @@ func (r *run) release(h *Host) {
 	delete(r.conns, h.Name)
 	wait := make(chan struct{})
 	r.releasing[h.Name] = wait
+	q := r.releaseQueue[h.Transport]
+	if q == nil {
+		q = &releaseQueue{}
+		r.releaseQueue[h.Transport] = q
+	}
+	q.hosts = append(q.hosts, queuedRelease{host: h, rel: rel, done: wait})
+	start := !q.busy
+	q.busy = true
 	r.mu.Unlock()
-	r.releases.Go(func() {
-		defer func() {
-			r.mu.Lock()
-			delete(r.releasing, h.Name)
+	if start {
+		r.releases.Go(func() { r.releaseLoop(q) })
+	}
+}
+
+// releaseQueue is what waits to be released on one transport; guarded by
+// run.mu.
+type releaseQueue struct {
+	hosts []queuedRelease
+	busy  bool // a releaseLoop runs for the queue
+}
+
+type queuedRelease struct {
+	host *Host
+	rel  sdk.Releaser
+	done chan struct{} // closed once released (or failed to be)
+}
+
+// releaseLoop releases what q holds, in one call, then what came in
+// meanwhile, until q is empty.
+func (r *run) releaseLoop(q *releaseQueue) {
+	for {
+		r.mu.Lock()
+		batch := q.hosts
+		q.hosts = nil
+		if len(batch) == 0 {
+			q.busy = false
 			r.mu.Unlock()
-			close(wait)
-		}()
-		ctx, cancel := context.WithTimeout(r.ctx, releaseTimeout)
-		defer cancel()
-		// A failure costs only the connection kept to the end, as
-		// before protocol 1.3; the host is connected again if needed.
-		if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Host: h.Name}); err != nil {
-			r.logger.Debug("release failed", "host", h.Name, "error", err)
 			return
 		}
-		r.emit(HostReleased{Host: h.Name, Transport: h.Transport, Time: time.Now()})
-	})
+		r.mu.Unlock()
+		names := make([]string, len(batch))
+		for i, b := range batch {
+			names[i] = b.host.Name
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, releaseTimeout)
+		// The newest entry's: after a plugin restart, the old one's
+		// connections are gone with it anyway.
+		_, err := batch[len(batch)-1].rel.Release(ctx, &sdk.ReleaseRequest{Hosts: names})
+		cancel()
+		r.mu.Lock()
+		for _, b := range batch {
+			delete(r.releasing, b.host.Name)
+		}
+		r.mu.Unlock()
+		for _, b := range batch {
+			close(b.done)
+		}
+		if err != nil {
+			// A failure costs only the connections kept to the end, as
+			// before protocol 1.3; a host is connected again if needed.
+			r.logger.Debug("release failed", "hosts", len(names), "error", err)
+			continue
+		}
+		now := time.Now()
+		for _, b := range batch {
+			r.emit(HostReleased{Host: b.host.Name, Transport: b.host.Transport, Time: now})
+		}
+	}
 }
 
 // awaitRelease waits for a release of host name in progress, if any, and

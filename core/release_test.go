@@ -28,8 +28,10 @@ type releasingFake struct {
 
 	rmu       sync.Mutex
 	connected map[string]bool
-	released  []fakeEvent // kind "release", host and seq only
-	misuse    []string    // calls a transport must never get
+	released  []fakeEvent   // kind "release", host and seq only
+	calls     int           // Release calls
+	delay     time.Duration // how long a Release call takes
+	misuse    []string      // calls a transport must never get
 }
 
 func newReleasingFake() *releasingFake {
@@ -70,6 +72,19 @@ func (f *releasingFake) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 }
 
 func (f *releasingFake) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
+	f.rmu.Lock()
+	f.calls++
+	delay := f.delay
+	f.rmu.Unlock()
+	time.Sleep(delay)
+	for _, host := range req.Hosts {
+		f.release(host)
+	}
+	return &sdk.ReleaseResponse{}, nil
+}
+
+func (f *releasingFake) release(host string) {
+	req := struct{ Host string }{host}
 	f.mu.Lock()
 	// Never while a command of the host runs: count its open spans.
 	open := 0
@@ -96,7 +111,6 @@ func (f *releasingFake) Release(ctx context.Context, req *sdk.ReleaseRequest) (*
 	}
 	delete(f.connected, req.Host)
 	f.released = append(f.released, fakeEvent{seq: seq, kind: "release", host: req.Host})
-	return &sdk.ReleaseResponse{}, nil
 }
 
 // releases returns, by host, the record numbers of its releases.
@@ -323,6 +337,44 @@ func TestRunThatCannotStopConnectsEveryHostAtOnce(t *testing.T) {
 			if len(hcs) != 1 || hcs[0].Preflight {
 				t.Errorf("%s: HostConnected %+v, want one, not preflight", host, hcs)
 			}
+		}
+	})
+}
+
+func TestHostsFinishingTogetherAreReleasedInFewCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newReleasingFake()
+		f.delay = 10 * time.Millisecond
+		var names []string
+		for i := 1; i <= 20; i++ {
+			names = append(names, fmt.Sprintf("h%d", i))
+		}
+		// Twenty hosts end at once; then a task on one of them keeps the
+		// run going while the releases are made.
+		hs := testHosts(names...)
+		all := testTask("all", hs, "ok")
+		last := testTask("last", hs[:1], "sleep 500ms")
+		res, _ := runReleasing(t, f, testPlan(config.OnFailureRollback, all, last))
+		if !res.OK() {
+			t.Fatalf("run failed: %s", res.Cause)
+		}
+		f.checkNoMisuse(t)
+		rel := f.releases()
+		if len(rel) != 20 {
+			t.Fatalf("%d hosts released, want 20: %v", len(rel), rel)
+		}
+		for h, seqs := range rel {
+			if len(seqs) != 1 {
+				t.Errorf("%s released %d times", h, len(seqs))
+			}
+		}
+		f.rmu.Lock()
+		calls := f.calls
+		f.rmu.Unlock()
+		// The first host to end goes alone; those that ended while its
+		// call ran go in the next; h1 at the end.
+		if calls > 3 {
+			t.Errorf("%d Release calls for 20 hosts that ended together, want at most 3", calls)
 		}
 	})
 }

@@ -111,7 +111,7 @@ func (s *grpcServer) Release(ctx context.Context, req *pb.Release_Request) (*pb.
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "the transport does not release hosts")
 	}
-	if _, err := rel.Release(ctx, &ReleaseRequest{Host: req.GetHost()}); err != nil {
+	if _, err := rel.Release(ctx, &ReleaseRequest{Hosts: req.GetHosts()}); err != nil {
 		return nil, errorToStatus(err)
 	}
 	return &pb.Release_Response{}, nil

@@ -461,7 +461,7 @@ type releasing struct {
 }
 
 func (r *releasing) Release(_ context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
-	r.got = append(r.got, req.Host)
+	r.got = append(r.got, req.Hosts...)
 	return &sdk.ReleaseResponse{}, nil
 }
 
@@ -477,11 +477,11 @@ func TestGRPCRelease(t *testing.T) {
 	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || !d.Capabilities.Release {
 		t.Fatalf("Describe = %+v, %v; want the Release capability", d, err)
 	}
-	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Host: "web1"}); err != nil {
+	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Hosts: []string{"web1", "web2"}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(impl.got) != 1 || impl.got[0] != "web1" {
-		t.Errorf("the plugin got releases %q, want [web1]", impl.got)
+	if len(impl.got) != 2 || impl.got[0] != "web1" || impl.got[1] != "web2" {
+		t.Errorf("the plugin got releases %q, want [web1 web2]", impl.got)
 	}
 
 	tr = sdktest.NewHarness(t, &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) {
@@ -490,7 +490,7 @@ func TestGRPCRelease(t *testing.T) {
 	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || d.Capabilities.Release {
 		t.Errorf("Describe = %+v, %v; want no Release capability", d, err)
 	}
-	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Host: "web1"}); err == nil {
+	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Hosts: []string{"web1"}}); err == nil {
 		t.Error("Release of a transport that does not release hosts succeeded")
 	}
 

@@ -142,17 +142,19 @@ type Capabilities struct {
 // and Exec as usual, so a transport must be able to connect a released
 // host again, as if it had never been connected.
 type Releaser interface {
-	// Release frees what the transport holds for req.Host, typically by
-	// closing its connection. fanout never calls it while an Exec, Connect
-	// or transfer for that host is in progress. Releasing a host that is
-	// not connected, or twice, is not an error.
+	// Release frees what the transport holds for each of req.Hosts,
+	// typically by closing its connection. fanout never calls it while an
+	// Exec, Connect or transfer for one of those hosts is in progress.
+	// Releasing a host that is not connected, or twice, is not an error.
 	Release(ctx context.Context, req *ReleaseRequest) (*ReleaseResponse, error)
 }
 
 // ReleaseRequest is the input of Releaser.Release.
 type ReleaseRequest struct {
-	// Host is the name of a host given to Connect earlier.
-	Host string
+	// Hosts are names of hosts given to Connect earlier: the hosts the
+	// run was done with since the last Release (one call for the hosts
+	// of a fleet that finish together).
+	Hosts []string
 }
 
 // ReleaseResponse is the output of Releaser.Release.

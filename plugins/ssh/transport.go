@@ -346,27 +346,30 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	return &sdk.SignalResponse{}, nil
 }
 
-// Release closes req.Host's connection, which fanout is done with: on a
-// fleet, a connection kept to the end of the run holds a file descriptor
-// and buffers here and a process or two on the host (sshd's), and sends
-// keepalives. A later Connect or Exec of the host dials it again. A host
-// not connected, or being connected (a dial in progress belongs to the
-// Connect that waits for it), is left as it is; jump hosts stay connected
-// for the other hosts that go through them.
+// Release closes the connections of req.Hosts, which fanout is done with:
+// on a fleet, a connection kept to the end of the run holds a file
+// descriptor and buffers here and a process or two on the host (sshd's),
+// and sends keepalives. A later Connect or Exec of a host dials it again.
+// A host not connected, or being connected (a dial in progress belongs to
+// the Connect that waits for it), is left as it is; jump hosts stay
+// connected for the other hosts that go through them.
 func (t *Transport) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
-	key := "host:" + req.Host
+	var conns []*hostConn
 	t.mu.Lock()
-	call := t.conns[key]
-	if t.closed || call == nil || !isDone(call.done) {
-		t.mu.Unlock()
-		return &sdk.ReleaseResponse{}, nil
+	for _, host := range req.Hosts {
+		key := "host:" + host
+		call := t.conns[key]
+		if t.closed || call == nil || !isDone(call.done) {
+			continue
+		}
+		delete(t.conns, key)
+		if call.conn != nil {
+			conns = append(conns, call.conn)
+		}
 	}
-	delete(t.conns, key)
 	t.mu.Unlock()
-	if call.conn != nil {
-		call.conn.close()
-		t.logger.Debug("released", "host", req.Host)
-	}
+	closeAll(conns)
+	t.logger.Debug("released", "hosts", len(conns))
 	return &sdk.ReleaseResponse{}, nil
 }
 

@@ -157,7 +157,7 @@ func (c *grpcClient) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequ
 func (c *grpcClient) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
 	cctx, release := c.callContext(ctx)
 	defer release()
-	if _, err := c.client.Release(cctx, &pb.Release_Request{Host: req.Host}); err != nil {
+	if _, err := c.client.Release(cctx, &pb.Release_Request{Hosts: req.Hosts}); err != nil {
 		return nil, c.callError(ctx, err)
 	}
 	return &sdk.ReleaseResponse{}, nil

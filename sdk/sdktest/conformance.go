@@ -104,9 +104,9 @@ func (c *conformance) release(t *testing.T) {
 		t.Fatalf("Describe declares Release, but %T does not implement sdk.Releaser", c.tr)
 	}
 	ctx := context.Background()
-	for _, host := range []string{c.host.Name, c.host.Name, "fanout-conformance-never-connected"} {
-		if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Host: host}); err != nil {
-			t.Fatalf("Release(%s): %v", host, err)
+	for _, hosts := range [][]string{{c.host.Name}, {c.host.Name, "fanout-conformance-never-connected"}} {
+		if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Hosts: hosts}); err != nil {
+			t.Fatalf("Release(%q): %v", hosts, err)
 		}
 	}
 	for i := range 2 { // released and connected again, twice
@@ -118,7 +118,7 @@ func (c *conformance) release(t *testing.T) {
 			t.Fatalf("Exec after Release and Connect: exit %d, stdout %q; want 0 and \"again\\n\"", r.Resp.ExitCode, r.Stdout.String())
 		}
 		if i == 0 {
-			if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Host: c.host.Name}); err != nil {
+			if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Hosts: []string{c.host.Name}}); err != nil {
 				t.Fatalf("Release(%s): %v", c.host.Name, err)
 			}
 		}

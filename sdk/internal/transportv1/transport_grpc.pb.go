@@ -33,11 +33,11 @@ type TransportClient interface {
 	Signal(ctx context.Context, in *Signal_Request, opts ...grpc.CallOption) (*Signal_Response, error)
 	Close(ctx context.Context, in *Close_Request, opts ...grpc.CallOption) (*Close_Response, error)
 	// Release tells the transport that the run will send nothing more to
-	// one host unless a rollback needs it: the transport may close the
-	// host's connection, and must connect it again if a later Connect,
-	// Exec or transfer names the host. Called only when Describe declared
-	// Capabilities.release, never while a call for the host is in flight.
-	// Added in 1.3.
+	// some hosts unless a rollback needs them: the transport may close
+	// their connections, and must connect a host again if a later Connect,
+	// Exec or transfer names it. Called only when Describe declared
+	// Capabilities.release, never while a call for one of the hosts is in
+	// flight. Added in 1.3.
 	Release(ctx context.Context, in *Release_Request, opts ...grpc.CallOption) (*Release_Response, error)
 	// Upload carries one file, directory or symbolic link to a host: one
 	// Message with the Header, Messages with the file's data in order, then
@@ -243,11 +243,11 @@ type TransportServer interface {
 	Signal(context.Context, *Signal_Request) (*Signal_Response, error)
 	Close(context.Context, *Close_Request) (*Close_Response, error)
 	// Release tells the transport that the run will send nothing more to
-	// one host unless a rollback needs it: the transport may close the
-	// host's connection, and must connect it again if a later Connect,
-	// Exec or transfer names the host. Called only when Describe declared
-	// Capabilities.release, never while a call for the host is in flight.
-	// Added in 1.3.
+	// some hosts unless a rollback needs them: the transport may close
+	// their connections, and must connect a host again if a later Connect,
+	// Exec or transfer names it. Called only when Describe declared
+	// Capabilities.release, never while a call for one of the hosts is in
+	// flight. Added in 1.3.
 	Release(context.Context, *Release_Request) (*Release_Response, error)
 	// Upload carries one file, directory or symbolic link to a host: one
 	// Message with the Header, Messages with the file's data in order, then
