@@ -127,6 +127,10 @@ type run struct {
 	releasing    map[string]chan struct{}
 	releaseQueue map[string]*releaseQueue // by transport
 	releases     sync.WaitGroup
+	// rootsEnded is closed once the roots have run (rootsDone): releases
+	// waiting for company go at once then.
+	rootsEnded     chan struct{}
+	rootsEndedOnce sync.Once
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
 	// the run waits for them before it finishes.
@@ -178,6 +182,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		pending:            map[string]int{},
 		releasing:          map[string]chan struct{}{},
 		releaseQueue:       map[string]*releaseQueue{},
+		rootsEnded:         make(chan struct{}),
 	}
 }
 
@@ -213,10 +218,12 @@ func (r *run) execute() *Result {
 			}
 			r.runNode(n, root, []int{i})
 		}
+		r.rootsDone()
 		if r.shouldRollback() {
 			r.rollback(root)
 		}
 	}
+	r.rootsDone()
 	// Their HostConnected and HostReleased events must come before
 	// RunFinished.
 	r.aheadWG.Wait()

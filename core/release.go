@@ -11,6 +11,14 @@ import (
 // and a plugin that does not answer must not hold the end of the run.
 const releaseTimeout = 10 * time.Second
 
+// releaseLinger is how long a release waits for other hosts to join its
+// call: on a fleet, hosts end one every few milliseconds, and a call per
+// host cost ~0.2 ms of CPU here and in the plugin, as much as the work
+// it saves. A connection held 100 ms longer costs nothing. The wait ends
+// at once when the run stops (a rollback may be waiting to connect a
+// host being released) or its roots have all run.
+const releaseLinger = 100 * time.Millisecond
+
 // A host's connection is released (sdk.Releaser, protocol 1.3) as soon as
 // nothing in the run can need it without reconnecting: on a fleet of
 // thousands of hosts, 100 at a time, every connection was otherwise kept
@@ -102,9 +110,10 @@ type queuedRelease struct {
 }
 
 // releaseLoop releases what q holds, in one call, then what came in
-// meanwhile, until q is empty.
+// meanwhile, until q is empty; each call waits releaseLinger for company.
 func (r *run) releaseLoop(q *releaseQueue) {
 	for {
+		r.linger()
 		r.mu.Lock()
 		batch := q.hosts
 		q.hosts = nil
@@ -142,6 +151,24 @@ func (r *run) releaseLoop(q *releaseQueue) {
 			r.emit(HostReleased{Host: b.host.Name, Transport: b.host.Transport, Time: now})
 		}
 	}
+}
+
+// linger waits releaseLinger, or less when the run stops, ends its roots
+// or is aborted.
+func (r *run) linger() {
+	timer := time.NewTimer(releaseLinger)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.rootsEnded:
+	case <-r.ro.stopped():
+	case <-r.ctx.Done():
+	}
+}
+
+// rootsDone notes that the roots have run (or never will); idempotent.
+func (r *run) rootsDone() {
+	r.rootsEndedOnce.Do(func() { close(r.rootsEnded) })
 }
 
 // awaitRelease waits for a release of host name in progress, if any, and
