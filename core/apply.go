@@ -120,6 +120,17 @@ type run struct {
 	inflight    map[string]inflightExec // every phase's commands, by exec id
 	crashes     map[string]*pluginCrash // by transport: its plugin's last death
 	conns       map[string]*hostConn
+	// pending counts, per host, the run-phase pairs not yet ended;
+	// releasing holds the releases in progress, by host, closed when
+	// done; releases is how the run waits for them (release.go).
+	pending      map[string]int
+	releasing    map[string]chan struct{}
+	releaseQueue map[string]*releaseQueue // by transport
+	releases     sync.WaitGroup
+	// rootsEnded is closed once the roots have run (rootsDone): releases
+	// waiting for company go at once then.
+	rootsEnded     chan struct{}
+	rootsEndedOnce sync.Once
 	// ahead bounds the connections made ahead of their host's turn
 	// (without preflight) that are in progress at once; aheadWG is how
 	// the run waits for them before it finishes.
@@ -168,6 +179,10 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		inflight:           map[string]inflightExec{},
 		crashes:            map[string]*pluginCrash{},
 		conns:              map[string]*hostConn{},
+		pending:            map[string]int{},
+		releasing:          map[string]chan struct{}{},
+		releaseQueue:       map[string]*releaseQueue{},
+		rootsEnded:         make(chan struct{}),
 	}
 }
 
@@ -180,6 +195,7 @@ func (r *run) execute() *Result {
 		for _, h := range t.Hosts {
 			u := &UnitResult{Task: t.Name, Host: h.Name, Run: PhaseResult{Status: StatusSkipped, Command: -1}}
 			r.units[unitKey{t, h.Name}] = u
+			r.pending[h.Name]++
 			ordered = append(ordered, u)
 		}
 	})
@@ -195,18 +211,23 @@ func (r *run) execute() *Result {
 
 	root := &undoFrame{}
 	if !r.isStopping() && r.preflightOK() && r.sudoPreflightOK() {
+		r.connectEarly()
 		for i, n := range r.plan.Roots {
 			if r.isStopping() {
 				break
 			}
 			r.runNode(n, root, []int{i})
 		}
+		r.rootsDone()
 		if r.shouldRollback() {
 			r.rollback(root)
 		}
 	}
-	// Their HostConnected events must come before RunFinished.
+	r.rootsDone()
+	// Their HostConnected and HostReleased events must come before
+	// RunFinished.
 	r.aheadWG.Wait()
+	r.releases.Wait()
 	close(finished)
 	watcher.Wait()
 	r.cancelExec()
@@ -395,12 +416,8 @@ func (r *run) preflightOK() bool {
 	if !r.plan.Preflight {
 		return true
 	}
-	var wg sync.WaitGroup
-	for _, h := range r.plan.Hosts {
-		// connect keeps each host's error in r.conns, read below.
-		wg.Go(func() { _, _ = r.connect(h, true) })
-	}
-	wg.Wait()
+	// connect keeps each host's error in r.conns, read below.
+	r.connectAll(true)
 	r.mu.Lock()
 	for _, h := range r.plan.Hosts {
 		if c := r.conns[h.Name]; c != nil && c.err != nil {
@@ -421,11 +438,79 @@ func (r *run) preflightOK() bool {
 	return len(failed) == 0
 }
 
+// maxConnecting bounds the Connects the core has in flight at once when it
+// connects many hosts (preflight, connectEarly). Transports bound their
+// own handshakes (ssh: max_connects, 32 by default); a Connect per host
+// of a 2,000-host plan in flight at once only waited there, each holding
+// a goroutine and a gRPC stream at both ends: 90 MB before the first
+// handshake ended.
+const maxConnecting = 64
+
+// connectAll connects every host of the plan, at most maxConnecting at
+// once, in the plan's order (the first task's first hosts first), and
+// returns when all have connected or failed; each host's outcome is kept
+// in r.conns.
+func (r *run) connectAll(preflight bool) {
+	sem := newSemaphore(maxConnecting)
+	var wg sync.WaitGroup
+	for _, h := range r.plan.Hosts {
+		sem.acquire()
+		if r.ctx.Err() != nil || (!preflight && r.isStopping()) {
+			sem.release()
+			break
+		}
+		r.mu.Lock()
+		done := r.pending[h.Name] <= 0
+		r.mu.Unlock()
+		if done && !preflight {
+			// Its pairs connected it themselves and ended: it may have
+			// been released already.
+			sem.release()
+			continue
+		}
+		wg.Go(func() {
+			defer sem.release()
+			_, _ = r.connect(h, preflight)
+		})
+	}
+	wg.Wait()
+}
+
+// connectEarly, without preflight, connects every host as the run starts
+// when nothing can stop the run (on_failure "continue": fanout exec's
+// default): every host will be connected anyway, so the handshakes need
+// not wait for each host's turn, one window of max_hosts at a time. A
+// host that fails is reported at its turn, as without it. The run, not a
+// task, waits for it (r.aheadWG).
+func (r *run) connectEarly() {
+	if !r.connectsEarly() {
+		return
+	}
+	r.aheadWG.Go(func() { r.connectAll(false) })
+}
+
+// connectsEarly reports whether the run connects its hosts as it starts
+// without preflight (connectEarly).
+func (r *run) connectsEarly() bool {
+	return !r.plan.Preflight && r.plan.OnFailure == config.OnFailureContinue
+}
+
 // connect returns the host's transport, connecting it first; concurrent
 // callers for one host share a single Connect.
 func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
 	r.mu.Lock()
 	c, ok := r.conns[h.Name]
+	for !ok && r.releasing[h.Name] != nil {
+		// Released a moment ago: connect again once the transport has
+		// let go of the old connection.
+		wait := r.releasing[h.Name]
+		r.mu.Unlock()
+		if !r.awaitRelease(wait) {
+			return nil, r.ctx.Err()
+		}
+		r.mu.Lock()
+		c, ok = r.conns[h.Name]
+	}
 	if !ok {
 		c = &hostConn{done: make(chan struct{})}
 		r.conns[h.Name] = c

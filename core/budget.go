@@ -10,8 +10,9 @@ import (
 // budget, the host is dropped: rolled back whole and left out of the rest
 // of the run, which goes on. Over it, or for a canary (a wave of one),
 // or once the run is stopping anyway, the task fails as any task does and
-// on_failure applies.
-func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) {
+// on_failure applies. It reports whether it dropped the host (and rolled
+// it back), which leaves the host to this caller to release.
+func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) bool {
 	stopping := r.isStopping()
 	r.mu.Lock()
 	cause := fmt.Sprintf("task %q failed: %s", t.Name, u.Run.Describe())
@@ -22,7 +23,7 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) {
 		// Another task failed there first and is dropping the host; it
 		// waited for this pair and rolls it back with the rest.
 		r.ro.mu.Unlock()
-		return
+		return false
 	}
 	wr.Failed = append(wr.Failed, u.Host)
 	within := !stopping && len(w.Hosts) > 1 && len(wr.Failed) <= w.Budget
@@ -40,9 +41,10 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) {
 			r.emit(BudgetExceeded{Task: t.Name, Index: wr.Index, Of: wr.Of, Failed: failed, Budget: w.Budget, Time: time.Now()})
 		}
 		r.fail(t, u)
-		return
+		return false
 	}
 	r.dropHost(t, u, d)
+	return true
 }
 
 // dropHost rolls back every task that started on the dropped host, newest

@@ -61,7 +61,8 @@ type RunStarted struct {
 }
 
 // HostConnected reports the outcome of connecting one host, in preflight
-// or before its first command.
+// or before its first command (and again before a rollback on a host
+// released earlier: HostReleased).
 type HostConnected struct {
 	Host      string
 	Transport string
@@ -71,6 +72,16 @@ type HostConnected struct {
 	Err string
 	// Preflight is true when the connection was made before any task.
 	Preflight bool
+}
+
+// HostReleased reports that the run let go of a host's connection (the
+// transport's Release, protocol 1.3) once nothing left in the run needed
+// it. A rollback that needs the host later connects it again, with a new
+// HostConnected.
+type HostReleased struct {
+	Host      string
+	Transport string
+	Time      time.Time
 }
 
 // UnitStarted is a task starting on one host, in either phase.
@@ -138,6 +149,7 @@ type RunFinished struct {
 
 func (RunStarted) event()       {}
 func (HostConnected) event()    {}
+func (HostReleased) event()     {}
 func (UnitStarted) event()      {}
 func (Output) event()           {}
 func (UnitFinished) event()     {}

@@ -47,6 +47,20 @@ func hostValidator(t sdk.Transport, desc *sdk.DescribeResponse) (sdk.HostValidat
 	return hv, ok
 }
 
+// releaser returns t as the plugin's Releaser when Describe declared the
+// capability (protocol 1.3): a plugin that did not is never asked, and
+// keeps its hosts' connections until Close.
+func releaser(t sdk.Transport, desc *sdk.DescribeResponse) (sdk.Releaser, bool) {
+	if desc == nil || !desc.Capabilities.Release {
+		return nil, false
+	}
+	if u, ok := t.(unsignalled); ok {
+		t = u.Transport
+	}
+	rel, ok := t.(sdk.Releaser)
+	return rel, ok
+}
+
 // unsignalled is a Transport whose Signal does nothing.
 type unsignalled struct{ sdk.Transport }
 

@@ -70,7 +70,7 @@ func (r *run) runGroup(g *Group, frame *undoFrame, path []int) {
 // will not run anything, which can take the whole connect timeout.
 func (r *run) connectAhead(t *TaskNode, i int) {
 	j := i + t.MaxHosts
-	if r.plan.Preflight || j >= len(t.Hosts) {
+	if r.plan.Preflight || r.connectsEarly() || j >= len(t.Hosts) {
 		return
 	}
 	r.aheadWG.Go(func() {

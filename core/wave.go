@@ -200,9 +200,11 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 			r.ro.release(h.Name)
 			// Skipped: the journal refused its start record, which already
 			// stopped the run with that cause.
+			dropped := false
 			if unitFailed(res) {
-				r.hostFailed(t, w, wr, u)
+				dropped = r.hostFailed(t, w, wr, u)
 			}
+			r.unitEnded(h, dropped)
 		})
 		r.connectAhead(t, offset+k)
 	}

@@ -78,6 +78,7 @@ func capabilitiesToProto(c Capabilities) *pb.Capabilities {
 		Upload:       c.Upload,
 		Download:     c.Download,
 		CommandList:  c.CommandList,
+		Release:      c.Release,
 	}
 }
 

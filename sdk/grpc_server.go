@@ -99,7 +99,22 @@ func (s *grpcServer) checkCapabilities(resp *DescribeResponse) error {
 		return status.Errorf(codes.Internal,
 			"transport %s declares ValidateHost but does not implement sdk.HostValidator", resp.Name)
 	}
+	if _, ok := optional[Releaser](s.impl); c.Release && !ok {
+		return status.Errorf(codes.Internal,
+			"transport %s declares Release but does not implement sdk.Releaser", resp.Name)
+	}
 	return nil
+}
+
+func (s *grpcServer) Release(ctx context.Context, req *pb.Release_Request) (*pb.Release_Response, error) {
+	rel, ok := optional[Releaser](s.impl)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "the transport does not release hosts")
+	}
+	if _, err := rel.Release(ctx, &ReleaseRequest{Hosts: req.GetHosts()}); err != nil {
+		return nil, errorToStatus(err)
+	}
+	return &pb.Release_Response{}, nil
 }
 
 func (s *grpcServer) ValidateHost(ctx context.Context, req *pb.ValidateHost_Request) (*pb.ValidateHost_Response, error) {

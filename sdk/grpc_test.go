@@ -454,3 +454,51 @@ func TestDescribeValidateHostWithoutHostValidator(t *testing.T) {
 		t.Errorf("Describe error = %v, want one naming sdk.HostValidator", err)
 	}
 }
+
+type releasing struct {
+	*fake
+	got []string
+}
+
+func (r *releasing) Release(_ context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
+	r.got = append(r.got, req.Hosts...)
+	return &sdk.ReleaseResponse{}, nil
+}
+
+// Release (protocol 1.3) crosses the wire to a transport that declares
+// and implements it; one that does not declare it is not served, and one
+// that declares it without implementing it is refused at Describe.
+func TestGRPCRelease(t *testing.T) {
+	ctx := context.Background()
+	impl := &releasing{fake: &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) {
+		return &sdk.DescribeResponse{Name: "fleet", Capabilities: sdk.Capabilities{Release: true}}, nil
+	}}}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || !d.Capabilities.Release {
+		t.Fatalf("Describe = %+v, %v; want the Release capability", d, err)
+	}
+	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Hosts: []string{"web1", "web2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(impl.got) != 2 || impl.got[0] != "web1" || impl.got[1] != "web2" {
+		t.Errorf("the plugin got releases %q, want [web1 web2]", impl.got)
+	}
+
+	tr = sdktest.NewHarness(t, &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) {
+		return &sdk.DescribeResponse{Name: "plain"}, nil
+	}}).Transport()
+	if d, err := tr.Describe(ctx, &sdk.DescribeRequest{}); err != nil || d.Capabilities.Release {
+		t.Errorf("Describe = %+v, %v; want no Release capability", d, err)
+	}
+	if _, err := tr.(sdk.Releaser).Release(ctx, &sdk.ReleaseRequest{Hosts: []string{"web1"}}); err == nil {
+		t.Error("Release of a transport that does not release hosts succeeded")
+	}
+
+	liar := &fake{describe: func(context.Context) (*sdk.DescribeResponse, error) {
+		return &sdk.DescribeResponse{Name: "liar", Capabilities: sdk.Capabilities{Release: true}}, nil
+	}}
+	_, err := sdktest.NewHarness(t, liar).Transport().Describe(ctx, &sdk.DescribeRequest{})
+	if err == nil || !strings.Contains(err.Error(), "sdk.Releaser") {
+		t.Errorf("Describe error = %v, want one naming sdk.Releaser", err)
+	}
+}

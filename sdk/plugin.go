@@ -22,7 +22,7 @@ func register(impl Transport) func(*grpc.Server) {
 }
 
 // optional returns impl as T, one of the optional interfaces
-// (FileTransport, HostValidator), looking through the wrappers Serve puts
+// (FileTransport, HostValidator, Releaser), looking through the wrappers Serve puts
 // around the author's Transport. It is asked on each call, not once: in
 // debug mode the wrapped Transport is a new one for each fanout run.
 func optional[T any](impl Transport) (T, bool) {

@@ -14,7 +14,9 @@ import (
 //
 // The core calls Describe, then Configure once, then Connect for each host
 // it will use (in parallel during preflight), then Exec any number of times
-// concurrently (for many hosts, and for the same host), and finally Close.
+// concurrently (for many hosts, and for the same host), and finally Close;
+// a transport that implements Releaser also gets a Release for each host
+// the run is done with, and must accept a later Connect of that host.
 // Implementations must therefore be safe for concurrent use by Connect,
 // Exec and Signal.
 type Transport interface {
@@ -118,7 +120,45 @@ type Capabilities struct {
 	// never get it). Serve refuses to describe a transport that declares
 	// it without implementing HostValidator, as for Upload.
 	ValidateHost bool
+	// Release is true when the transport implements Releaser; fanout
+	// calls Release only then (protocol 1.3; older plugins never get it)
+	// and otherwise keeps every host's connection until Close. Serve
+	// refuses to describe a transport that declares it without
+	// implementing Releaser, as for Upload.
+	Release bool
 }
+
+// Releaser is a Transport that can let go of one host before Close: on a
+// fleet of thousands of hosts, the connections of hosts that are done
+// would otherwise stay open (a file descriptor, buffers and goroutines
+// here, a process or two on the host) until the end of the run. It is
+// optional.
+//
+// fanout calls Release once it will send nothing more to the host in
+// this run: the host's last task has ended there, and, when its tasks
+// have rollbacks, no failure has yet stopped the run. A failure later
+// elsewhere can still make the host's rollback needed; fanout then calls
+// Connect again (with no prompts: the answers given earlier still hold)
+// and Exec as usual, so a transport must be able to connect a released
+// host again, as if it had never been connected.
+type Releaser interface {
+	// Release frees what the transport holds for each of req.Hosts,
+	// typically by closing its connection. fanout never calls it while an
+	// Exec, Connect or transfer for one of those hosts is in progress.
+	// Releasing a host that is not connected, or twice, is not an error.
+	Release(ctx context.Context, req *ReleaseRequest) (*ReleaseResponse, error)
+}
+
+// ReleaseRequest is the input of Releaser.Release.
+type ReleaseRequest struct {
+	// Hosts are names of hosts given to Connect earlier: the hosts the
+	// run was done with since the last Release (one call for the hosts
+	// of a fleet that finish together).
+	Hosts []string
+}
+
+// ReleaseResponse is the output of Releaser.Release.
+type ReleaseResponse struct{}
 
 // HostValidator is a Transport that checks each host's settings when
 // fanout plans (plan, validate, apply), before anything runs: a

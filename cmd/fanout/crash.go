@@ -67,6 +67,20 @@ func (c *crashAware) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequ
 	return resp, nil
 }
 
+// Release passes the call to the plugin, which offers it when its
+// Describe says so (the core asks only then).
+func (c *crashAware) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
+	rel, ok := c.Transport.(sdk.Releaser)
+	if !ok {
+		return nil, errors.New("the plugin's client cannot release hosts")
+	}
+	resp, err := rel.Release(ctx, req)
+	if err != nil {
+		return nil, c.crashed(err)
+	}
+	return resp, nil
+}
+
 // Upload and Download pass the calls to the plugin, which serves them
 // when its Describe declares the capability (the core asks only then).
 func (c *crashAware) Upload(ctx context.Context, req *sdk.UploadRequest, content io.Reader) (*sdk.UploadResponse, error) {

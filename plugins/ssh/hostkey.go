@@ -87,6 +87,14 @@ type hostKeyChecker struct {
 type parsedKnownHosts struct {
 	cb    ssh.HostKeyCallback
 	stats []os.FileInfo // of the files that existed, in order
+	// keyTypes are the types of the keys the files list for each address
+	// ("host" or "[host]:port", as knownhosts.Normalize writes it), in
+	// file order, when every line names its hosts plainly; nil when a
+	// line is hashed, a pattern, a negation or a marker (@cert-authority,
+	// @revoked), which only cb matches. cb matches line by line, O(lines)
+	// per lookup: on a fleet's known_hosts, every connection's lookup of
+	// its host key algorithms scanned the whole file.
+	keyTypes map[string][]string
 }
 
 // unchanged reports whether the files that exist now are the ones parsed,
@@ -174,8 +182,66 @@ func (c *hostKeyChecker) load() (ssh.HostKeyCallback, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	c.parsed = &parsedKnownHosts{cb: cb, stats: stats}
+	c.parsed = &parsedKnownHosts{cb: cb, stats: stats, keyTypes: indexKeyTypes(existing)}
 	return cb, c.files, nil
+}
+
+// indexKeyTypes maps each address the files name to the types of its
+// keys, in file order, as knownhosts would list them for that address;
+// nil when a line is one that only knownhosts can match (see
+// parsedKnownHosts.keyTypes), or a file cannot be read again.
+func indexKeyTypes(files []string) map[string][]string {
+	index := map[string][]string{}
+	for _, f := range files {
+		rest, err := os.ReadFile(f)
+		if err != nil {
+			return nil
+		}
+		for len(rest) > 0 {
+			var marker string
+			var hosts []string
+			var key ssh.PublicKey
+			marker, hosts, key, _, rest, err = ssh.ParseKnownHosts(rest)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil || marker != "" {
+				return nil
+			}
+			for _, h := range hosts {
+				if h == "" || strings.ContainsAny(h, "|!*?") {
+					return nil
+				}
+				a := knownhosts.Normalize(h)
+				index[a] = append(index[a], key.Type())
+			}
+		}
+	}
+	return index
+}
+
+// knownKeyTypes returns the types of the keys known_hosts lists for
+// address, through the index when there is one.
+func (c *hostKeyChecker) knownKeyTypes(address string) []string {
+	cb, _, err := c.load()
+	if err != nil {
+		return nil
+	}
+	c.parseMu.Lock()
+	p := c.parsed
+	c.parseMu.Unlock()
+	if p != nil && p.keyTypes != nil {
+		return p.keyTypes[knownhosts.Normalize(address)]
+	}
+	var known []string
+	err = cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
+	var ke *knownhosts.KeyError
+	if errors.As(err, &ke) {
+		for _, k := range ke.Want {
+			known = append(known, k.Key.Type())
+		}
+	}
+	return known
 }
 
 // accept records key for address in the record file, unless another
@@ -253,16 +319,7 @@ var probeKey = sync.OnceValue(func() ssh.PublicKey {
 // RSA key is not asked for an ed25519 one that would look like a changed
 // key; ed25519 first otherwise.
 func (c *hostKeyChecker) hostKeyAlgorithms(address string) []string {
-	var known []string
-	if cb, _, err := c.load(); err == nil {
-		err := cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
-		var ke *knownhosts.KeyError
-		if errors.As(err, &ke) {
-			for _, k := range ke.Want {
-				known = append(known, k.Key.Type())
-			}
-		}
-	}
+	known := c.knownKeyTypes(address)
 	all := preferredHostKeyAlgorithms()
 	if len(known) == 0 {
 		return all

@@ -21,12 +21,16 @@ const Name = "ssh"
 // Version is the plugin's version, reported by Describe.
 const Version = "0.1.0"
 
-var _ sdk.Transport = (*Transport)(nil)
+var (
+	_ sdk.Transport = (*Transport)(nil)
+	_ sdk.Releaser  = (*Transport)(nil)
+)
 
 // Transport is the SSH transport. Create it with New; it is safe for
 // concurrent use by Connect, Exec and Signal, as sdk.Transport requires.
 // It holds one connection per host from the first Connect (or Exec) of
-// that host until Close.
+// that host until Release or Close; a released host is connected again by
+// its next Connect or Exec.
 type Transport struct {
 	logger hclog.Logger
 	env    environment
@@ -92,7 +96,7 @@ func (t *Transport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sd
 	return &sdk.DescribeResponse{
 		Name:            Name,
 		Version:         Version,
-		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true, CommandList: true},
+		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true, CommandList: true, Release: true},
 		TransportSchema: transportSchema(),
 		HostSchema:      hostSchema(),
 	}, nil
@@ -345,6 +349,43 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	}
 	ex.signal(sig)
 	return &sdk.SignalResponse{}, nil
+}
+
+// Release closes the connections of req.Hosts, which fanout is done with:
+// on a fleet, a connection kept to the end of the run holds a file
+// descriptor and buffers here and a process or two on the host (sshd's),
+// and sends keepalives. A later Connect or Exec of a host dials it again.
+// A host not connected, or being connected (a dial in progress belongs to
+// the Connect that waits for it), is left as it is; jump hosts stay
+// connected for the other hosts that go through them.
+func (t *Transport) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
+	var conns []*hostConn
+	t.mu.Lock()
+	for _, host := range req.Hosts {
+		key := "host:" + host
+		call := t.conns[key]
+		if t.closed || call == nil || !isDone(call.done) {
+			continue
+		}
+		delete(t.conns, key)
+		if call.conn != nil {
+			conns = append(conns, call.conn)
+		}
+	}
+	t.mu.Unlock()
+	closeAll(conns)
+	t.logger.Debug("released", "hosts", len(conns))
+	return &sdk.ReleaseResponse{}, nil
+}
+
+// isDone reports whether ch is closed, without blocking.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // Close stops every running command (TERM, then KILL), closes every

@@ -79,6 +79,7 @@ func capabilitiesFromProto(c *pb.Capabilities) sdk.Capabilities {
 		Upload:       c.GetUpload(),
 		Download:     c.GetDownload(),
 		CommandList:  c.GetCommandList(),
+		Release:      c.GetRelease(),
 	}
 }
 

@@ -34,6 +34,7 @@ type grpcClient struct {
 var (
 	_ sdk.Transport     = (*grpcClient)(nil)
 	_ sdk.HostValidator = (*grpcClient)(nil)
+	_ sdk.Releaser      = (*grpcClient)(nil)
 )
 
 // NewTransport returns an sdk.Transport whose calls go over conn, a gRPC
@@ -148,6 +149,18 @@ func (c *grpcClient) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequ
 		return nil, c.callError(ctx, err)
 	}
 	return &sdk.ValidateHostResponse{Diagnostics: diagnosticsFromProto(resp.GetDiagnostics())}, nil
+}
+
+// Release calls the plugin's Release. Call it only when Describe declared
+// Capabilities.Release: a plugin of protocol 1.2 or older does not serve
+// it.
+func (c *grpcClient) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.ReleaseResponse, error) {
+	cctx, release := c.callContext(ctx)
+	defer release()
+	if _, err := c.client.Release(cctx, &pb.Release_Request{Hosts: req.Hosts}); err != nil {
+		return nil, c.callError(ctx, err)
+	}
+	return &sdk.ReleaseResponse{}, nil
 }
 
 // Exec writes each output event to out as it arrives and returns the exit

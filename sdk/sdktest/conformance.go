@@ -29,8 +29,8 @@ type Options struct {
 
 // Conformance checks that tr keeps the sdk.Transport contract when running
 // commands on host, which must have a POSIX sh, sleep, mktemp, ls, cat,
-// test and kill. The clauses of protocol 1.2 (stdin bytes, Upload,
-// Download) run for the capabilities tr declares and are skipped, saying
+// test and kill. The clauses of protocols 1.2 (stdin bytes, Upload,
+// Download) and 1.3 (Release) run for the capabilities tr declares and are skipped, saying
 // so, for the others. tr must already be configured (see Configure). Each check is a
 // subtest; Connect is called first and Close last, so tr cannot be used
 // afterwards. Pass a Transport from NewHarness or from sdk/client to check
@@ -85,7 +85,44 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 	})
 	t.Run("concurrent execs", c.concurrent)
 	c.fileClauses(t, desc)
+	t.Run("release", func(t *testing.T) {
+		if !desc.Capabilities.Release {
+			t.Skip("the transport does not declare the Release capability")
+		}
+		c.release(t)
+	})
 	t.Run("close", c.close)
+}
+
+// release checks Release (protocol 1.3): releasing the host, twice, and a
+// host never connected, is no error; a released host is connected again
+// by Connect, as fanout does before a rollback needs it, and runs
+// commands as before.
+func (c *conformance) release(t *testing.T) {
+	rel, ok := c.tr.(sdk.Releaser)
+	if !ok {
+		t.Fatalf("Describe declares Release, but %T does not implement sdk.Releaser", c.tr)
+	}
+	ctx := context.Background()
+	for _, hosts := range [][]string{{c.host.Name}, {c.host.Name, "fanout-conformance-never-connected"}} {
+		if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Hosts: hosts}); err != nil {
+			t.Fatalf("Release(%q): %v", hosts, err)
+		}
+	}
+	for i := range 2 { // released and connected again, twice
+		if _, err := c.tr.Connect(ctx, &sdk.ConnectRequest{Host: c.host}); err != nil {
+			t.Fatalf("Connect(%s) after Release: %v", c.host.Name, err)
+		}
+		r := c.run(t, c.request("echo again"))
+		if r.Resp.ExitCode != 0 || r.Stdout.String() != "again\n" {
+			t.Fatalf("Exec after Release and Connect: exit %d, stdout %q; want 0 and \"again\\n\"", r.Resp.ExitCode, r.Stdout.String())
+		}
+		if i == 0 {
+			if _, err := rel.Release(ctx, &sdk.ReleaseRequest{Hosts: []string{c.host.Name}}); err != nil {
+				t.Fatalf("Release(%s): %v", c.host.Name, err)
+			}
+		}
+	}
 }
 
 // commandList checks ExecRequest.Commands: each command runs as a lone

@@ -73,7 +73,10 @@ func New(logger hclog.Logger) *Transport {
 // signal them. It does not declare Upload or Download, and so need not
 // implement sdk.FileTransport: fanout refuses a task with upload or
 // download blocks on an echo host when it plans it (see docs/plugins.md
-// for a transport that does carry files).
+// for a transport that does carry files). Nor does it declare Release:
+// a connected host costs it one map entry, so there is nothing to let go
+// of before Close (a transport holding a connection per host, as ssh
+// does, implements sdk.Releaser and declares it).
 func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
 	return &sdk.DescribeResponse{
 		Name:         "echo",

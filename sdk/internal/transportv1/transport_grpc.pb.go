@@ -32,6 +32,13 @@ type TransportClient interface {
 	Exec(ctx context.Context, in *Exec_Request, opts ...grpc.CallOption) (Transport_ExecClient, error)
 	Signal(ctx context.Context, in *Signal_Request, opts ...grpc.CallOption) (*Signal_Response, error)
 	Close(ctx context.Context, in *Close_Request, opts ...grpc.CallOption) (*Close_Response, error)
+	// Release tells the transport that the run will send nothing more to
+	// some hosts unless a rollback needs them: the transport may close
+	// their connections, and must connect a host again if a later Connect,
+	// Exec or transfer names it. Called only when Describe declared
+	// Capabilities.release, never while a call for one of the hosts is in
+	// flight. Added in 1.3.
+	Release(ctx context.Context, in *Release_Request, opts ...grpc.CallOption) (*Release_Response, error)
 	// Upload carries one file, directory or symbolic link to a host: one
 	// Message with the Header, Messages with the file's data in order, then
 	// one Message with Done, after which the server makes the entry appear
@@ -141,6 +148,15 @@ func (c *transportClient) Close(ctx context.Context, in *Close_Request, opts ...
 	return out, nil
 }
 
+func (c *transportClient) Release(ctx context.Context, in *Release_Request, opts ...grpc.CallOption) (*Release_Response, error) {
+	out := new(Release_Response)
+	err := c.cc.Invoke(ctx, "/fanout.transport.v1.Transport/Release", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *transportClient) Upload(ctx context.Context, opts ...grpc.CallOption) (Transport_UploadClient, error) {
 	stream, err := c.cc.NewStream(ctx, &_Transport_serviceDesc.Streams[1], "/fanout.transport.v1.Transport/Upload", opts...)
 	if err != nil {
@@ -226,6 +242,13 @@ type TransportServer interface {
 	Exec(*Exec_Request, Transport_ExecServer) error
 	Signal(context.Context, *Signal_Request) (*Signal_Response, error)
 	Close(context.Context, *Close_Request) (*Close_Response, error)
+	// Release tells the transport that the run will send nothing more to
+	// some hosts unless a rollback needs them: the transport may close
+	// their connections, and must connect a host again if a later Connect,
+	// Exec or transfer names it. Called only when Describe declared
+	// Capabilities.release, never while a call for one of the hosts is in
+	// flight. Added in 1.3.
+	Release(context.Context, *Release_Request) (*Release_Response, error)
 	// Upload carries one file, directory or symbolic link to a host: one
 	// Message with the Header, Messages with the file's data in order, then
 	// one Message with Done, after which the server makes the entry appear
@@ -266,6 +289,9 @@ func (UnimplementedTransportServer) Signal(context.Context, *Signal_Request) (*S
 }
 func (UnimplementedTransportServer) Close(context.Context, *Close_Request) (*Close_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedTransportServer) Release(context.Context, *Release_Request) (*Release_Response, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Release not implemented")
 }
 func (UnimplementedTransportServer) Upload(Transport_UploadServer) error {
 	return status.Errorf(codes.Unimplemented, "method Upload not implemented")
@@ -415,6 +441,24 @@ func _Transport_Close_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Transport_Release_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Release_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TransportServer).Release(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/fanout.transport.v1.Transport/Release",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TransportServer).Release(ctx, req.(*Release_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Transport_Upload_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(TransportServer).Upload(&transportUploadServer{stream})
 }
@@ -489,6 +533,10 @@ var _Transport_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Close",
 			Handler:    _Transport_Close_Handler,
+		},
+		{
+			MethodName: "Release",
+			Handler:    _Transport_Release_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
