@@ -298,6 +298,9 @@ func (v *ApplyHuman) output(b *bytes.Buffer, e core.Output) {
 		delete(v.continued, k)
 	}
 	rd := v.o.Redact
+	if !rd.active() {
+		rd = nil
+	}
 	if rd == nil && !v.o.Escape && !continued && !e.Partial {
 		b.Grow(len(e.Data) + lineCount(e.Data)*(len(p)+1))
 		out := b.AvailableBuffer()

@@ -94,6 +94,12 @@ func (r *Redactor) String(s string) string {
 	return rp.Replace(s)
 }
 
+// active reports whether r has a value to hide yet: output with nothing
+// to hide skips the per-line copy that redacting takes.
+func (r *Redactor) active() bool {
+	return r != nil && r.r.Load() != nil
+}
+
 // Strings returns a copy of ss, each redacted.
 func (r *Redactor) Strings(ss []string) []string {
 	if r == nil || ss == nil {
