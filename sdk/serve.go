@@ -88,12 +88,24 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 			// go-plugin has read its environment by now, and serves
 			// nothing before it has called this.
 			scrubEnv()
+			// Fixed windows, as the host sets for its side: gRPC's
+			// default grows a stream's window with its estimate of the
+			// bandwidth, and uploads arriving faster than the host takes
+			// them then piled up here, tens of MB per stream.
+			opts = append(opts, grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow))
 			return plugin.DefaultGRPCServer(opts)
 		},
 		Logger: logger,
 	})
 	ct.closeOnce(logger, "the host went away")
 }
+
+// streamWindow and connWindow bound how much of an upload one stream, and
+// all streams together, may have in flight to the plugin.
+const (
+	streamWindow = 1 << 20
+	connWindow   = 4 << 20
+)
 
 // handshakeEnv are the variables the host sets for the handshake:
 // fanout's and go-plugin's (v1.8). A user's own PLUGIN_* variable, which
