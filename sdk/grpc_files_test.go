@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -195,5 +197,67 @@ func TestGRPCFilesNotServed(t *testing.T) {
 	_, err = ft.Download(context.Background(), &sdk.DownloadRequest{Host: "h", Path: "/f"}, io.Discard)
 	if !errors.Is(err, sdk.ErrNotSupported) {
 		t.Errorf("Download error = %v, want sdk.ErrNotSupported", err)
+	}
+}
+
+// TestGRPCUploadFromLocalFile: a file fanout opened on this machine is read
+// by the plugin from its path, never by fanout (whose descriptor stays
+// unread), with the same content and the same commit rule; a file whose
+// name now names another file goes through the stream, as any reader.
+func TestGRPCUploadFromLocalFile(t *testing.T) {
+	content := bytes.Repeat([]byte("fedcba9876543210"), 40000)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "release.tgz")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		replace  bool // another file is renamed over the name once opened
+		hostRead bool // fanout read the descriptor (the stream was used)
+	}{{"by path", false, false}, {"name replaced: streamed", true, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			impl := &files{upload: func(_ context.Context, _ *sdk.UploadRequest, r io.Reader) error {
+				var err error
+				body, err = io.ReadAll(r)
+				return err
+			}}
+			impl.describe = func(context.Context) (*sdk.DescribeResponse, error) {
+				return &sdk.DescribeResponse{Name: "files", Version: "0.1.0", Capabilities: sdk.Capabilities{Exec: true, Upload: true, Download: true}}, nil
+			}
+			ft := fileTransport(t, impl)
+			if _, err := ft.(sdk.Transport).Describe(context.Background(), &sdk.DescribeRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = f.Close() }()
+			if tt.replace {
+				other := filepath.Join(dir, "other")
+				if err := os.WriteFile(other, bytes.ToUpper(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(other, path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			req := &sdk.UploadRequest{Host: "web1", Path: "/srv/release.tgz", Type: sdk.RegularFile, Mode: 0o644, Size: int64(len(content))}
+			if _, err := ft.Upload(context.Background(), req, f); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(body, content) {
+				t.Errorf("content of %d bytes arrived as %d bytes, or changed", len(content), len(body))
+			}
+			off, err := f.Seek(0, io.SeekCurrent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if read := off != 0; read != tt.hostRead {
+				t.Errorf("fanout's descriptor is at %d after the upload: read by the host %v, want %v", off, read, tt.hostRead)
+			}
+		})
 	}
 }

@@ -54,6 +54,11 @@ func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encode describe response: %s", err)
 	}
+	// Reading a local source is this SDK's work, not the transport's:
+	// every transport that uploads gets it (grpc_files.go).
+	if out.Capabilities != nil && out.Capabilities.Upload {
+		out.Capabilities.UploadLocalPath = true
+	}
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -29,6 +30,9 @@ type grpcClient struct {
 	client pb.TransportClient
 	// exited is the error of a call once done is cancelled.
 	exited func() error
+	// uploadLocal is set once Describe said the plugin reads an upload's
+	// local file itself (files.go).
+	uploadLocal atomic.Bool
 }
 
 var (
@@ -103,6 +107,7 @@ func (c *grpcClient) Describe(ctx context.Context, _ *sdk.DescribeRequest) (*sdk
 	if err != nil {
 		return nil, fmt.Errorf("decode describe response: %w", err)
 	}
+	c.uploadLocal.Store(resp.GetCapabilities().GetUploadLocalPath())
 	return out, nil
 }
 
