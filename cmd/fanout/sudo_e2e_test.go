@@ -256,9 +256,14 @@ task "as_root" {
 		strings.Count(all, "as_root on h3: sudo: incorrect password"); n != 1 {
 		t.Errorf("%d hosts report the incorrect password, want 1:\n%s", n, all)
 	}
-	if n := strings.Count(all, "sudo asks for a password on this host; not offered, since host"); n != 4 {
-		// Each of the two others, live and in the failures list.
-		t.Errorf("%d lines say the password was not offered, want 4 (2 hosts):\n%s", n, all)
+	// Each of the two others, in the failures list. (Live lines and the
+	// "Stopping:" line, which names whichever host failed first, vary.)
+	n := 0
+	for _, h := range []string{"h1", "h2", "h3"} {
+		n += strings.Count(all, "as_root on "+h+": sudo asks for a password on this host; not offered, since host")
+	}
+	if n != 2 {
+		t.Errorf("%d hosts say the password was not offered, want 2:\n%s", n, all)
 	}
 	if log := u.sudoLog(t); strings.Count(log, "incorrect password attempt") != 1 {
 		t.Errorf("sudo's log shows %d refusals, want 1 (one host tried):\n%s",
