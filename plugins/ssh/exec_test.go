@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -348,62 +347,53 @@ func signalAfterStart(t *testing.T, s *testSetup, req *sdk.ExecRequest, sig stri
 // dropbear.
 func TestBackgroundChild(t *testing.T) {
 	t.Parallel()
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			for _, tt := range []struct {
-				name, command, stdout string
-				exit                  int
-				openSSHOnly           bool
-			}{
-				{"child holds stdout", "sleep %s & echo x", "x\n", 0, false},
-				{"child holds stderr, exit status", "sleep %s >&2 & echo x; exit 3", "x\n", 3, false},
-				{"output written during the grace", "(sleep 0.1; echo late; exec sleep %s) & echo x", "x\nlate\n", 0, true},
-			} {
-				t.Run(tt.name, func(t *testing.T) {
-					if tt.openSSHOnly && server != sshtest.OpenSSH {
-						// It closes the channel itself once the shell has
-						// exited and no output waits: the child's late
-						// write meets a closed pipe (SIGPIPE).
-						t.Skip("dropbear gives no grace")
-					}
-					m := marker()
-					sleep := "sleep " + m
-					t.Cleanup(func() {
-						for _, pid := range f.Processes(t, sleep) {
-							_ = syscall.Kill(pid, syscall.SIGKILL)
-						}
-					})
-					// Bounded, so that a transport waiting for the child
-					// fails the test rather than hang it.
-					ctx, cancel := context.WithTimeout(context.Background(), 2*loadedMargin)
-					defer cancel()
-					start := time.Now()
-					r := s.exec(ctx, h.Name, fmt.Sprintf(tt.command, m), nil)
-					took := time.Since(start)
-					if r.err != nil || r.resp.ExitCode != tt.exit || r.resp.Signal != "" || r.stdout != tt.stdout {
-						t.Errorf("got %+v, %v, stdout %q; want exit %d, stdout %q", r.resp, r.err, r.stdout, tt.exit, tt.stdout)
-					}
-					// The child sleeps for an hour: the bound tells "the
-					// grace passed" from "waited for the child".
-					if took > outputGrace+loadedMargin {
-						t.Errorf("took %s: Exec waited for the background child", took)
-					}
-					// Polled: on dropbear, Exec may return before the
-					// forked child has become sleep.
-					sdktest.Eventually(t, 5*time.Second, fmt.Sprintf("%q to run: Exec must not stop the background child", sleep), func() bool {
-						return len(f.ProcessesRunning(t, sleep)) > 0
-					})
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		for _, tt := range []struct {
+			name, command, stdout string
+			exit                  int
+			openSSHOnly           bool
+		}{
+			{"child holds stdout", "sleep %s & echo x", "x\n", 0, false},
+			{"child holds stderr, exit status", "sleep %s >&2 & echo x; exit 3", "x\n", 3, false},
+			{"output written during the grace", "(sleep 0.1; echo late; exec sleep %s) & echo x", "x\nlate\n", 0, true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if tt.openSSHOnly && server != sshtest.OpenSSH {
+					// It closes the channel itself once the shell has
+					// exited and no output waits: the child's late
+					// write meets a closed pipe (SIGPIPE).
+					t.Skip("dropbear gives no grace")
+				}
+				m := marker()
+				sleep := "sleep " + m
+				t.Cleanup(func() { killAll(t, f, sleep) })
+				// Bounded, so that a transport waiting for the child
+				// fails the test rather than hang it.
+				ctx, cancel := context.WithTimeout(context.Background(), 2*loadedMargin)
+				defer cancel()
+				start := time.Now()
+				r := s.exec(ctx, h.Name, fmt.Sprintf(tt.command, m), nil)
+				took := time.Since(start)
+				if r.err != nil || r.resp.ExitCode != tt.exit || r.resp.Signal != "" || r.stdout != tt.stdout {
+					t.Errorf("got %+v, %v, stdout %q; want exit %d, stdout %q", r.resp, r.err, r.stdout, tt.exit, tt.stdout)
+				}
+				// The child sleeps for an hour: the bound tells "the
+				// grace passed" from "waited for the child".
+				if took > outputGrace+loadedMargin {
+					t.Errorf("took %s: Exec waited for the background child", took)
+				}
+				// Polled: on dropbear, Exec may return before the
+				// forked child has become sleep.
+				sdktest.Eventually(t, 5*time.Second, fmt.Sprintf("%q to run: Exec must not stop the background child", sleep), func() bool {
+					return len(f.ProcessesRunning(t, sleep)) > 0
 				})
-			}
-			// The session slots were freed: commands still run.
-			if got := s.mustExec(h.Name, "echo after"); got != "after\n" {
-				t.Errorf("stdout %q after the background children", got)
-			}
-		})
-	}
+			})
+		}
+		// The session slots were freed: commands still run.
+		if got := s.mustExec(h.Name, "echo after"); got != "after\n" {
+			t.Errorf("stdout %q after the background children", got)
+		}
+	})
 }
 
 // TestFailingWriter writes a command's output to a writer that fails,

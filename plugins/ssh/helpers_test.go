@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,4 +223,27 @@ func receive(t *testing.T, run *sdktest.Running) result {
 // its own remote process and nothing else.
 func marker() string {
 	return fmt.Sprintf("%d.%06d", 3000+time.Now().UnixNano()%1000, time.Now().UnixNano()%1000000)
+}
+
+// onEachServer runs test, in parallel, as a subtest for each of servers,
+// with a fleet of one host on that server and a transport connected to it
+// (see newConnected).
+func onEachServer(t *testing.T, test func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host)) {
+	t.Helper()
+	for _, server := range servers {
+		t.Run(string(server), func(t *testing.T) {
+			t.Parallel()
+			f := sshtest.Start(t, sshtest.Options{Server: server})
+			s, h := newConnected(t, f, setupOpts{})
+			test(t, server, f, s, h)
+		})
+	}
+}
+
+// killAll kills (KILL) the fleet's processes whose command line contains
+// substr: a test's command it ends itself or leaves at cleanup.
+func killAll(t *testing.T, f *sshtest.Fleet, substr string) {
+	for _, pid := range f.Processes(t, substr) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }

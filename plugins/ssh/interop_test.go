@@ -147,16 +147,11 @@ func TestOfferings(t *testing.T) {
 // the group of its connection's process, shared with every other session.
 func TestOwnProcessGroup(t *testing.T) {
 	t.Parallel()
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			out := s.mustExec(h.Name, `read -r _ _ _ _ g _ </proc/$$/stat; echo "$$ $g"`)
-			pid, pgid, _ := strings.Cut(strings.TrimSpace(out), " ")
-			if pid == "" || pid != pgid {
-				t.Errorf("the command's shell %s is in process group %s, want its own", pid, pgid)
-			}
-		})
-	}
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		out := s.mustExec(h.Name, `read -r _ _ _ _ g _ </proc/$$/stat; echo "$$ $g"`)
+		pid, pgid, _ := strings.Cut(strings.TrimSpace(out), " ")
+		if pid == "" || pid != pgid {
+			t.Errorf("the command's shell %s is in process group %s, want its own", pid, pgid)
+		}
+	})
 }

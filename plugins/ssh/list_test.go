@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,45 +22,34 @@ import (
 // command's own text; the command still sees the value.
 func TestSecretsOffCommandLine(t *testing.T) {
 	t.Parallel()
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			secret, comment := randomHex(t), randomHex(t)
-			// A fraction of its own, to find this process; long enough for
-			// a loaded machine, and killed once ps has been read.
-			sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
-			t.Cleanup(func() {
-				for _, pid := range f.Processes(t, sleep) {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			})
-			run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
-				Command: sleep + ` # ` + comment + "\n" + `printf %s "$DB_PASSWORD"`, Env: map[string]string{"DB_PASSWORD": secret}})
-			sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
-			ps, err := exec.Command("ps", "-eo", "args").Output()
-			for _, pid := range f.Processes(t, sleep) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			if err != nil {
-				t.Fatalf("ps: %v", err)
-			}
-			if !bytes.Contains(ps, []byte(sleep)) {
-				t.Fatalf("ps -eo args does not show %q: cannot tell what it shows", sleep)
-			}
-			if bytes.Contains(ps, []byte(secret)) {
-				t.Errorf("ps -eo args shows the value of DB_PASSWORD:\n%s", grepLines(ps, secret))
-			}
-			if bytes.Contains(ps, []byte(comment)) {
-				t.Errorf("ps -eo args shows the command's text:\n%s", grepLines(ps, comment))
-			}
-			r := receive(t, run)
-			if r.err != nil || r.resp.ExitCode != 0 || r.stdout != secret {
-				t.Errorf("got %+v, %v, stdout %q; want exit 0 and the value", r.resp, r.err, r.stdout)
-			}
-		})
-	}
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		secret, comment := randomHex(t), randomHex(t)
+		// A fraction of its own, to find this process; long enough for
+		// a loaded machine, and killed once ps has been read.
+		sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
+		t.Cleanup(func() { killAll(t, f, sleep) })
+		run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
+			Command: sleep + ` # ` + comment + "\n" + `printf %s "$DB_PASSWORD"`, Env: map[string]string{"DB_PASSWORD": secret}})
+		sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool { return len(f.ProcessesRunning(t, sleep)) > 0 })
+		ps, err := exec.Command("ps", "-eo", "args").Output()
+		killAll(t, f, sleep)
+		if err != nil {
+			t.Fatalf("ps: %v", err)
+		}
+		if !bytes.Contains(ps, []byte(sleep)) {
+			t.Fatalf("ps -eo args does not show %q: cannot tell what it shows", sleep)
+		}
+		if bytes.Contains(ps, []byte(secret)) {
+			t.Errorf("ps -eo args shows the value of DB_PASSWORD:\n%s", grepLines(ps, secret))
+		}
+		if bytes.Contains(ps, []byte(comment)) {
+			t.Errorf("ps -eo args shows the command's text:\n%s", grepLines(ps, comment))
+		}
+		r := receive(t, run)
+		if r.err != nil || r.resp.ExitCode != 0 || r.stdout != secret {
+			t.Errorf("got %+v, %v, stdout %q; want exit 0 and the value", r.resp, r.err, r.stdout)
+		}
+	})
 }
 
 // TestCommandList runs command lists in one Exec on real servers: each
@@ -71,69 +59,64 @@ func TestSecretsOffCommandLine(t *testing.T) {
 // and all of it in one shell of one session.
 func TestCommandList(t *testing.T) {
 	t.Parallel()
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			home := s.mustExec(h.Name, "pwd")
-			for _, tt := range []struct {
-				name     string
-				commands []string
-				stdout   string
-				stderr   string
-				command  int
-				exit     int
-				signal   string
-			}{
-				{
-					name:     "all succeed, nothing carries over",
-					commands: []string{"echo one", `cd /; X=2; set -- a b; echo two >&2`, `pwd; echo "${X:-unset} $T $# $0"`},
-					stdout:   "one\n" + home + "unset v 0 fanout\n",
-					stderr:   "two\n",
-					command:  2,
-				},
-				{name: "the second fails", commands: []string{"echo a", "exit 3", "echo never"}, stdout: "a\n", command: 1, exit: 3},
-				{name: "the last fails", commands: []string{"true", "echo b; false"}, stdout: "b\n", command: 1, exit: 1},
-				{name: "a status above 128 is a status", commands: []string{"exit 130", "true"}, command: 0, exit: 130},
-				{name: "a signal is a signal", commands: []string{"true", `exec sh -c 'kill -TERM $$'`, "true"}, command: 1, exit: -1, signal: "TERM"},
-				{name: "output without newlines", commands: []string{"printf x", "printf y >&2", "printf z"}, stdout: "xz", stderr: "y", command: 2},
-				{name: "one shell", commands: []string{"echo $$", "echo $$", "echo $$"}, command: 2},
-			} {
-				t.Run(tt.name, func(t *testing.T) {
-					r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Commands: tt.commands, Env: map[string]string{"T": "v"}})
-					if r.err != nil {
-						t.Fatal(r.err)
-					}
-					if tt.name == "one shell" {
-						pids := strings.Fields(r.stdout)
-						if len(pids) != 3 || pids[0] != pids[1] || pids[1] != pids[2] {
-							t.Errorf("the commands ran in shells %q, want one", pids)
-						}
-						tt.stdout = r.stdout
-					}
-					if r.resp.Command != tt.command || r.resp.ExitCode != tt.exit || r.resp.Signal != tt.signal || r.resp.TimedOut {
-						t.Errorf("response %+v, want command %d, exit %d, signal %q", *r.resp, tt.command, tt.exit, tt.signal)
-					}
-					if r.stdout != tt.stdout || r.stderr != tt.stderr {
-						t.Errorf("stdout %q, stderr %q; want %q, %q", r.stdout, r.stderr, tt.stdout, tt.stderr)
-					}
-				})
-			}
-			t.Run("timeout", func(t *testing.T) {
-				sleep := "sleep " + marker()
-				start := time.Now()
-				r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Commands: []string{"true", sleep, "echo never"}, Timeout: 500 * time.Millisecond})
-				if r.err != nil || !r.resp.TimedOut || r.resp.Command != 1 || r.stdout != "" {
-					t.Errorf("got %+v, %v, stdout %q; want the second command timed out", r.resp, r.err, r.stdout)
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		home := s.mustExec(h.Name, "pwd")
+		for _, tt := range []struct {
+			name     string
+			commands []string
+			stdout   string
+			stderr   string
+			command  int
+			exit     int
+			signal   string
+		}{
+			{
+				name:     "all succeed, nothing carries over",
+				commands: []string{"echo one", `cd /; X=2; set -- a b; echo two >&2`, `pwd; echo "${X:-unset} $T $# $0"`},
+				stdout:   "one\n" + home + "unset v 0 fanout\n",
+				stderr:   "two\n",
+				command:  2,
+			},
+			{name: "the second fails", commands: []string{"echo a", "exit 3", "echo never"}, stdout: "a\n", command: 1, exit: 3},
+			{name: "the last fails", commands: []string{"true", "echo b; false"}, stdout: "b\n", command: 1, exit: 1},
+			{name: "a status above 128 is a status", commands: []string{"exit 130", "true"}, command: 0, exit: 130},
+			{name: "a signal is a signal", commands: []string{"true", `exec sh -c 'kill -TERM $$'`, "true"}, command: 1, exit: -1, signal: "TERM"},
+			{name: "output without newlines", commands: []string{"printf x", "printf y >&2", "printf z"}, stdout: "xz", stderr: "y", command: 2},
+			{name: "one shell", commands: []string{"echo $$", "echo $$", "echo $$"}, command: 2},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Commands: tt.commands, Env: map[string]string{"T": "v"}})
+				if r.err != nil {
+					t.Fatal(r.err)
 				}
-				if took := time.Since(start); took > termGrace+loadedMargin {
-					t.Errorf("took %s", took)
+				if tt.name == "one shell" {
+					pids := strings.Fields(r.stdout)
+					if len(pids) != 3 || pids[0] != pids[1] || pids[1] != pids[2] {
+						t.Errorf("the commands ran in shells %q, want one", pids)
+					}
+					tt.stdout = r.stdout
 				}
-				sdktest.Eventually(t, 5*time.Second, sleep+" to end after the timeout", func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 })
+				if r.resp.Command != tt.command || r.resp.ExitCode != tt.exit || r.resp.Signal != tt.signal || r.resp.TimedOut {
+					t.Errorf("response %+v, want command %d, exit %d, signal %q", *r.resp, tt.command, tt.exit, tt.signal)
+				}
+				if r.stdout != tt.stdout || r.stderr != tt.stderr {
+					t.Errorf("stdout %q, stderr %q; want %q, %q", r.stdout, r.stderr, tt.stdout, tt.stderr)
+				}
 			})
+		}
+		t.Run("timeout", func(t *testing.T) {
+			sleep := "sleep " + marker()
+			start := time.Now()
+			r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Commands: []string{"true", sleep, "echo never"}, Timeout: 500 * time.Millisecond})
+			if r.err != nil || !r.resp.TimedOut || r.resp.Command != 1 || r.stdout != "" {
+				t.Errorf("got %+v, %v, stdout %q; want the second command timed out", r.resp, r.err, r.stdout)
+			}
+			if took := time.Since(start); took > termGrace+loadedMargin {
+				t.Errorf("took %s", took)
+			}
+			sdktest.Eventually(t, 5*time.Second, sleep+" to end after the timeout", func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 })
 		})
-	}
+	})
 }
 
 // TestProgress feeds the markers of a command list to progress cut at

@@ -39,62 +39,57 @@ func TestStdin(t *testing.T) {
 	r := rand.NewChaCha8([32]byte{15})
 	_, _ = r.Read(large)
 	largeSum := sha256.Sum256(large)
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			for _, tt := range []struct {
-				name     string
-				command  string
-				commands []string
-				stdin    []byte
-				stdout   string
-				index    int
-				exit     int
-				signal   string
-			}{
-				{name: "every byte value", command: "cat", stdin: allBytes(), stdout: string(allBytes())},
-				{name: "no trailing newline", command: `cat; echo "|$0|$#"`, stdin: []byte("pass word"), stdout: "pass word|fanout|0\n"},
-				{name: "a line, read by read", command: `read -r x; printf '<%s>' "$x"; cat`, stdin: []byte("s3cr'et %s \\n\nrest"), stdout: "<s3cr'et %s \\n>rest"},
-				{name: "empty", command: "cat; echo end", stdin: []byte{}, stdout: "end\n"},
-				{name: "nil is empty", command: "cat; echo end", stdout: "end\n"},
-				{name: "large", command: "sha256sum | cut -c1-64", stdin: large, stdout: hex.EncodeToString(largeSum[:]) + "\n"},
-				{name: "large, not read", command: "exit 4", stdin: large, exit: 4},
-				{name: "a status above 128 is a status", command: "cat >/dev/null; exit 130", stdin: []byte("x"), exit: 130},
-				{name: "a signal is a signal", command: `exec sh -c 'kill -TERM $$'`, stdin: []byte("x"), exit: -1, signal: "TERM"},
-				{name: "each command of a list reads it all", commands: []string{"cat", "echo; cat", "wc -c"}, stdin: []byte("ab"), stdout: "ab\nab2\n", index: 2},
-				{name: "a list stops at the first failure", commands: []string{"cat", "read -r x; exit 3", "echo never"}, stdin: []byte("ab"), stdout: "ab", index: 1, exit: 3},
-			} {
-				t.Run(tt.name, func(t *testing.T) {
-					r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: tt.command, Commands: tt.commands, Stdin: tt.stdin, Timeout: time.Minute})
-					if r.err != nil {
-						t.Fatal(r.err)
-					}
-					if r.resp.Command != tt.index || r.resp.ExitCode != tt.exit || r.resp.Signal != tt.signal || r.resp.TimedOut {
-						t.Errorf("response %+v, want command %d, exit %d, signal %q", *r.resp, tt.index, tt.exit, tt.signal)
-					}
-					if r.stdout != tt.stdout || r.stderr != "" {
-						t.Errorf("stdout %q, stderr %q; want %q and nothing", r.stdout, r.stderr, tt.stdout)
-					}
-				})
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		for _, tt := range []struct {
+			name     string
+			command  string
+			commands []string
+			stdin    []byte
+			stdout   string
+			index    int
+			exit     int
+			signal   string
+		}{
+			{name: "every byte value", command: "cat", stdin: allBytes(), stdout: string(allBytes())},
+			{name: "no trailing newline", command: `cat; echo "|$0|$#"`, stdin: []byte("pass word"), stdout: "pass word|fanout|0\n"},
+			{name: "a line, read by read", command: `read -r x; printf '<%s>' "$x"; cat`, stdin: []byte("s3cr'et %s \\n\nrest"), stdout: "<s3cr'et %s \\n>rest"},
+			{name: "empty", command: "cat; echo end", stdin: []byte{}, stdout: "end\n"},
+			{name: "nil is empty", command: "cat; echo end", stdout: "end\n"},
+			{name: "large", command: "sha256sum | cut -c1-64", stdin: large, stdout: hex.EncodeToString(largeSum[:]) + "\n"},
+			{name: "large, not read", command: "exit 4", stdin: large, exit: 4},
+			{name: "a status above 128 is a status", command: "cat >/dev/null; exit 130", stdin: []byte("x"), exit: 130},
+			{name: "a signal is a signal", command: `exec sh -c 'kill -TERM $$'`, stdin: []byte("x"), exit: -1, signal: "TERM"},
+			{name: "each command of a list reads it all", commands: []string{"cat", "echo; cat", "wc -c"}, stdin: []byte("ab"), stdout: "ab\nab2\n", index: 2},
+			{name: "a list stops at the first failure", commands: []string{"cat", "read -r x; exit 3", "echo never"}, stdin: []byte("ab"), stdout: "ab", index: 1, exit: 3},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: tt.command, Commands: tt.commands, Stdin: tt.stdin, Timeout: time.Minute})
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				if r.resp.Command != tt.index || r.resp.ExitCode != tt.exit || r.resp.Signal != tt.signal || r.resp.TimedOut {
+					t.Errorf("response %+v, want command %d, exit %d, signal %q", *r.resp, tt.index, tt.exit, tt.signal)
+				}
+				if r.stdout != tt.stdout || r.stderr != "" {
+					t.Errorf("stdout %q, stderr %q; want %q and nothing", r.stdout, r.stderr, tt.stdout)
+				}
+			})
+		}
+		t.Run("timeout", func(t *testing.T) {
+			sleep := "sleep " + marker()
+			r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "cat; " + sleep, Stdin: []byte("x"), Timeout: 500 * time.Millisecond})
+			if r.err != nil || !r.resp.TimedOut || r.stdout != "x" {
+				t.Errorf("got %+v, %v, stdout %q; want it timed out after printing x", r.resp, r.err, r.stdout)
 			}
-			t.Run("timeout", func(t *testing.T) {
-				sleep := "sleep " + marker()
-				r := s.execReq(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "cat; " + sleep, Stdin: []byte("x"), Timeout: 500 * time.Millisecond})
-				if r.err != nil || !r.resp.TimedOut || r.stdout != "x" {
-					t.Errorf("got %+v, %v, stdout %q; want it timed out after printing x", r.resp, r.err, r.stdout)
-				}
-				sdktest.Eventually(t, 5*time.Second, sleep+" to end after the timeout", func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 })
-			})
-			t.Run("too large", func(t *testing.T) {
-				r := s.exec(context.Background(), h.Name, "cat", func(r *sdk.ExecRequest) { r.Stdin = make([]byte, maxStdin+1) })
-				if r.err == nil || !strings.Contains(r.err.Error(), "at most") {
-					t.Errorf("got %+v, %v; want an error saying how much stdin the transport sends", r.resp, r.err)
-				}
-			})
+			sdktest.Eventually(t, 5*time.Second, sleep+" to end after the timeout", func() bool { return len(f.ProcessesRunning(t, sleep)) == 0 })
 		})
-	}
+		t.Run("too large", func(t *testing.T) {
+			r := s.exec(context.Background(), h.Name, "cat", func(r *sdk.ExecRequest) { r.Stdin = make([]byte, maxStdin+1) })
+			if r.err == nil || !strings.Contains(r.err.Error(), "at most") {
+				t.Errorf("got %+v, %v; want an error saying how much stdin the transport sends", r.resp, r.err)
+			}
+		})
+	})
 }
 
 // TestStdinOffCommandLine runs a command with a secret on its stdin on a
@@ -103,51 +98,42 @@ func TestStdin(t *testing.T) {
 // host's temporary directories; the command still reads it.
 func TestStdinOffCommandLine(t *testing.T) {
 	t.Parallel()
-	for _, server := range servers {
-		t.Run(string(server), func(t *testing.T) {
-			t.Parallel()
-			f := sshtest.Start(t, sshtest.Options{Server: server})
-			s, h := newConnected(t, f, setupOpts{})
-			secret := randomHex(t)
-			// Long enough for a loaded machine; ended once ps has run.
-			sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
-			t.Cleanup(func() {
-				for _, pid := range f.Processes(t, sleep) {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			})
-			// More than a pipe holds: what writes it into the command's
-			// stdin is still there, blocked, while sleep runs.
-			stdin := secret + strings.Repeat("x", 100<<10)
-			run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
-				Command: sleep + "; cat", Stdin: []byte(stdin)})
-			var pids []int
-			sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool {
-				pids = f.ProcessesRunning(t, sleep)
-				return len(pids) > 0
-			})
-			ps, err := exec.Command("ps", "-e", "-ww", "-o", "args", "e").Output()
-			if err != nil {
-				t.Fatalf("ps: %v", err)
-			}
-			if !bytes.Contains(ps, []byte(sleep)) || !bytes.Contains(ps, []byte("FANOUT_SSHTEST")) {
-				t.Fatalf("ps -e -ww -o args e does not show %q and the environment: cannot tell what it shows", sleep)
-			}
-			if bytes.Contains(ps, []byte(secret)) {
-				t.Errorf("ps shows the command's stdin:\n%s", grepLines(ps, secret))
-			}
-			if out, _ := exec.Command("grep", "-rlF", "--", secret, "/tmp", "/var/tmp", "/dev/shm", f.Dir).Output(); len(out) > 0 {
-				t.Errorf("files hold the command's stdin:\n%s", out)
-			}
-			for _, pid := range pids {
-				_ = syscall.Kill(pid, syscall.SIGTERM) // the command goes on to cat
-			}
-			r := receive(t, run)
-			if r.err != nil || r.resp.ExitCode != 0 || r.stdout != stdin {
-				t.Errorf("got %+v, %v, stdout of %d bytes; want exit 0 and the stdin", r.resp, r.err, len(r.stdout))
-			}
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		secret := randomHex(t)
+		// Long enough for a loaded machine; ended once ps has run.
+		sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
+		t.Cleanup(func() { killAll(t, f, sleep) })
+		// More than a pipe holds: what writes it into the command's
+		// stdin is still there, blocked, while sleep runs.
+		stdin := secret + strings.Repeat("x", 100<<10)
+		run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
+			Command: sleep + "; cat", Stdin: []byte(stdin)})
+		var pids []int
+		sdktest.Eventually(t, 30*time.Second, "the command to start", func() bool {
+			pids = f.ProcessesRunning(t, sleep)
+			return len(pids) > 0
 		})
-	}
+		ps, err := exec.Command("ps", "-e", "-ww", "-o", "args", "e").Output()
+		if err != nil {
+			t.Fatalf("ps: %v", err)
+		}
+		if !bytes.Contains(ps, []byte(sleep)) || !bytes.Contains(ps, []byte("FANOUT_SSHTEST")) {
+			t.Fatalf("ps -e -ww -o args e does not show %q and the environment: cannot tell what it shows", sleep)
+		}
+		if bytes.Contains(ps, []byte(secret)) {
+			t.Errorf("ps shows the command's stdin:\n%s", grepLines(ps, secret))
+		}
+		if out, _ := exec.Command("grep", "-rlF", "--", secret, "/tmp", "/var/tmp", "/dev/shm", f.Dir).Output(); len(out) > 0 {
+			t.Errorf("files hold the command's stdin:\n%s", out)
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGTERM) // the command goes on to cat
+		}
+		r := receive(t, run)
+		if r.err != nil || r.resp.ExitCode != 0 || r.stdout != stdin {
+			t.Errorf("got %+v, %v, stdout of %d bytes; want exit 0 and the stdin", r.resp, r.err, len(r.stdout))
+		}
+	})
 }
 
 func TestPrintfFormat(t *testing.T) {
