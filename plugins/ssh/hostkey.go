@@ -132,15 +132,15 @@ func (c *hostKeyChecker) callback(tg *target) ssh.HostKeyCallback {
 // key under accept-new (so callback can record it), and a *HostKeyError
 // for an unknown key under strict.
 func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key ssh.PublicKey) error {
-	cb, files, err := c.load()
+	p, err := c.load()
 	if err != nil {
 		return err
 	}
-	err = cb(address, remote, key)
+	err = p.cb(address, remote, key)
 	if err == nil {
 		return nil
 	}
-	hkErr := &HostKeyError{Host: tg.name, Address: address, Key: key, Files: files}
+	hkErr := &HostKeyError{Host: tg.name, Address: address, Key: key, Files: c.files}
 	var ke *knownhosts.KeyError
 	var re *knownhosts.RevokedError
 	switch {
@@ -162,7 +162,7 @@ func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key 
 // again only when one appeared, went, or changed size or modification
 // time since the last parse: parsing on every check made each connection
 // cost O(hosts) (twice), 20 % of the plugin's CPU on 200 hosts.
-func (c *hostKeyChecker) load() (ssh.HostKeyCallback, []string, error) {
+func (c *hostKeyChecker) load() (*parsedKnownHosts, error) {
 	var existing []string
 	var stats []os.FileInfo
 	for _, f := range c.files {
@@ -170,20 +170,20 @@ func (c *hostKeyChecker) load() (ssh.HostKeyCallback, []string, error) {
 			existing = append(existing, f)
 			stats = append(stats, st)
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("known_hosts %s: %w", f, err)
+			return nil, fmt.Errorf("known_hosts %s: %w", f, err)
 		}
 	}
 	c.parseMu.Lock()
 	defer c.parseMu.Unlock()
 	if c.parsed.unchanged(stats) {
-		return c.parsed.cb, c.files, nil
+		return c.parsed, nil
 	}
 	cb, err := knownhosts.New(existing...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("known_hosts: %w", err)
+		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	c.parsed = &parsedKnownHosts{cb: cb, stats: stats, keyTypes: indexKeyTypes(existing)}
-	return cb, c.files, nil
+	return c.parsed, nil
 }
 
 // indexKeyTypes maps each address the files name to the types of its
@@ -223,18 +223,15 @@ func indexKeyTypes(files []string) map[string][]string {
 // knownKeyTypes returns the types of the keys known_hosts lists for
 // address, through the index when there is one.
 func (c *hostKeyChecker) knownKeyTypes(address string) []string {
-	cb, _, err := c.load()
+	p, err := c.load()
 	if err != nil {
 		return nil
 	}
-	c.parseMu.Lock()
-	p := c.parsed
-	c.parseMu.Unlock()
-	if p != nil && p.keyTypes != nil {
+	if p.keyTypes != nil {
 		return p.keyTypes[knownhosts.Normalize(address)]
 	}
 	var known []string
-	err = cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
+	err = p.cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
 	var ke *knownhosts.KeyError
 	if errors.As(err, &ke) {
 		for _, k := range ke.Want {

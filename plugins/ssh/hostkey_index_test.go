@@ -65,7 +65,7 @@ func TestKnownKeyTypesIndexMatchesKnownhosts(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &hostKeyChecker{policy: Strict, files: []string{path}, record: path, logger: hclog.NewNullLogger()}
-			if _, _, err := c.load(); err != nil {
+			if _, err := c.load(); err != nil {
 				t.Fatal(err)
 			}
 			if got := c.parsed.keyTypes != nil; got != tt.indexed {
@@ -73,7 +73,7 @@ func TestKnownKeyTypesIndexMatchesKnownhosts(t *testing.T) {
 			}
 			// The reference: the same checker without its index.
 			ref := &hostKeyChecker{policy: Strict, files: []string{path}, record: path, logger: hclog.NewNullLogger()}
-			if _, _, err := ref.load(); err != nil {
+			if _, err := ref.load(); err != nil {
 				t.Fatal(err)
 			}
 			ref.parsed.keyTypes = nil
