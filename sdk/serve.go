@@ -88,16 +88,20 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 			// go-plugin has read its environment by now, and serves
 			// nothing before it has called this.
 			scrubEnv()
-			// Fixed windows, as the host sets for its side: gRPC's
-			// default grows a stream's window with its estimate of the
-			// bandwidth, and uploads arriving faster than the host takes
-			// them then piled up here, tens of MB per stream.
-			opts = append(opts, grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow))
-			return plugin.DefaultGRPCServer(opts)
+			return newGRPCServer(opts)
 		},
 		Logger: logger,
 	})
 	ct.closeOnce(logger, "the host went away")
+}
+
+// newGRPCServer is go-plugin's gRPC server with fixed windows, as the host
+// sets for its side: gRPC's default grows a stream's window with its
+// estimate of the bandwidth, and uploads arriving faster than the
+// transport takes them then piled up here, tens of MB per stream.
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	opts = append(opts, grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow))
+	return plugin.DefaultGRPCServer(opts)
 }
 
 // streamWindow and connWindow bound how much of an upload one stream, and

@@ -42,7 +42,7 @@ func serveDebug(newTransport func(logger hclog.Logger) Transport, opts *ServeOpt
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: wire.Versions(&wire.Plugin{Register: register(rt)}),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       newGRPCServer, // the windows of Serve's, which the reattaching host sets too
 		Logger:           logger,
 		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed},
 	})
