@@ -403,14 +403,22 @@ func TestFailingWriter(t *testing.T) {
 	t.Parallel()
 	f := sshtest.Start(t, sshtest.Options{})
 	s, h := newConnected(t, f, setupOpts{direct: true})
-	m := marker()
 	errWrite := errors.New("test: this writer fails")
+	assertStoppedByWriter(t, s, h, writerFunc(func([]byte) (int, error) { return 0, errWrite }), errWrite)
+}
+
+// assertStoppedByWriter runs a command that prints, then sleeps, with
+// stdout, a writer that fails with errWrite: Exec must return that error
+// and stop the command.
+func assertStoppedByWriter(t *testing.T, s *testSetup, h *sshtest.Host, stdout io.Writer, errWrite error) {
+	t.Helper()
+	m := marker()
 	// In a goroutine of its own, not sdktest.StartExec, whose output
 	// writers are its own: this one must fail.
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
-			sdk.ExecOutput{Stdout: writerFunc(func([]byte) (int, error) { return 0, errWrite })})
+			sdk.ExecOutput{Stdout: stdout})
 		done <- err
 	}()
 	select {
@@ -421,7 +429,7 @@ func TestFailingWriter(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("Exec with a failing writer did not return within 60s: it must stop the command")
 	}
-	assertGone(t, f, "sleep "+m)
+	assertGone(t, s.fleet, "sleep "+m)
 }
 
 type writerFunc func([]byte) (int, error)
@@ -529,21 +537,6 @@ func TestOutputReadByWriter(t *testing.T) {
 		}
 	}
 
-	m := marker()
 	failing := &readerFromOutput{err: errors.New("test: this writer fails")}
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.tr.Exec(context.Background(), &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "echo x; sleep " + m},
-			sdk.ExecOutput{Stdout: failing})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, failing.err) {
-			t.Errorf("error %v, want the writer's", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("Exec with a failing writer did not return within 60s: it must stop the command")
-	}
-	assertGone(t, f, "sleep "+m)
+	assertStoppedByWriter(t, s, h, failing, failing.err)
 }
