@@ -95,21 +95,12 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 	ct.closeOnce(logger, "the host went away")
 }
 
-// newGRPCServer is go-plugin's gRPC server with fixed windows, as the host
-// sets for its side: gRPC's default grows a stream's window with its
-// estimate of the bandwidth, and uploads arriving faster than the
-// transport takes them then piled up here, tens of MB per stream.
+// newGRPCServer is go-plugin's gRPC server with the fixed windows the host
+// sets for its side too (wire.StreamWindow).
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow))
+	opts = append(opts, grpc.InitialWindowSize(wire.StreamWindow), grpc.InitialConnWindowSize(wire.ConnWindow))
 	return plugin.DefaultGRPCServer(opts)
 }
-
-// streamWindow and connWindow bound how much of an upload one stream, and
-// all streams together, may have in flight to the plugin.
-const (
-	streamWindow = 1 << 20
-	connWindow   = 4 << 20
-)
 
 // handshakeEnv are the variables the host sets for the handshake:
 // fanout's and go-plugin's (v1.8). A user's own PLUGIN_* variable, which

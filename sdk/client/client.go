@@ -62,14 +62,6 @@ type Client struct {
 	version   int
 }
 
-// streamWindow and connWindow bound how much Exec output one stream, and
-// all streams together, may have in flight from the plugin: a few of the
-// plugin's 32 KiB messages each, enough to keep a stream busy.
-const (
-	streamWindow = 1 << 20
-	connWindow   = 4 << 20
-)
-
 // New starts the plugin process cfg describes, completes the handshake,
 // and returns a Client whose Transport talks to it. It is the one way
 // fanout starts a plugin, built in (the fanout binary re-executed) or not,
@@ -139,8 +131,8 @@ func New(cfg Config) (*Client, error) {
 		// command's output pile up in this process instead of holding the
 		// plugin (and, through SSH's own window, the remote command) back.
 		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithInitialWindowSize(streamWindow),
-			grpc.WithInitialConnWindowSize(connWindow),
+			grpc.WithInitialWindowSize(wire.StreamWindow),
+			grpc.WithInitialConnWindowSize(wire.ConnWindow),
 		},
 	}
 	pc := plugin.NewClient(pcfg)

@@ -79,8 +79,8 @@ func Attach(rc *ReattachConfig, logger hclog.Logger) (*Client, error) {
 		Managed:          false,
 		Logger:           logger,
 		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithInitialWindowSize(streamWindow),
-			grpc.WithInitialConnWindowSize(connWindow),
+			grpc.WithInitialWindowSize(wire.StreamWindow),
+			grpc.WithInitialConnWindowSize(wire.ConnWindow),
 		},
 	})
 	rpc, err := pc.Client()

@@ -87,3 +87,15 @@ func Versions(p *Plugin) map[int]plugin.PluginSet {
 // to plugin authors. (impl is untyped because this package cannot import
 // sdk, which imports it.)
 var Server func(impl any) func(*grpc.Server)
+
+// StreamWindow and ConnWindow are the fixed gRPC flow-control windows of
+// both ends, what one stream and all streams together may have in flight
+// to the receiver: a few of the 32 KiB messages each, enough to keep a
+// stream busy. Fixed, because gRPC's default grows a window with its
+// estimate of the bandwidth, and data arriving faster than it is taken
+// (an upload in the plugin, output in fanout) then piled up, tens of MB
+// per stream.
+const (
+	StreamWindow = 1 << 20
+	ConnWindow   = 4 << 20
+)
