@@ -142,25 +142,7 @@ func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 func TestJournalAfterCrash(t *testing.T) { synctest.Test(t, testJournalAfterCrash) }
 
 func testJournalAfterCrash(t *testing.T) {
-	f := newFake()
-	path, _ := journalRun(t, f, cascadePlan(config.OnFailureStop), nil)
-	// Keep what the journal held when p completed (100ms): first, norb and
-	// y done; z and f in flight. Then a torn line, as a crash mid-write.
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		kept = append(kept, line)
-		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
-			break
-		}
-	}
-	cut := strings.Join(kept, "") + `{"type":"unit_fini`
-	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := crashedJournal(t)
 	rc, err := ReadJournal(path)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +174,28 @@ func testJournalAfterCrash(t *testing.T) {
 	if diff := cmp.Diff(want, f2.startOrder("rollback", true)); diff != "" {
 		t.Errorf("rollback ran (-want +got):\n%s", diff)
 	}
+}
+
+// crashedJournal is a journal of cascadePlan cut as a crash leaves it:
+// what it held when p completed (100ms: first, norb and y done; z and f in
+// flight), then a torn line, as a crash mid-write.
+func crashedJournal(t *testing.T) string {
+	path, _ := journalRun(t, newFake(), cascadePlan(config.OnFailureStop), nil)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		kept = append(kept, line)
+		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
+			break
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "")+`{"type":"unit_fini`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // failingJournal records in memory and fails from the record that match
