@@ -76,10 +76,7 @@ func TestTimelineGolden(t *testing.T) {
 					}
 				})
 			}
-			rc, err := ReadJournal(journal)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rc := mustReadJournal(t, journal)
 			tl, err := rc.Timeline()
 			if err != nil {
 				t.Fatal(err)
@@ -123,10 +120,7 @@ func TestJournalStderrTailHidesSecrets(t *testing.T) {
 		if strings.Contains(string(b), secret) {
 			t.Fatalf("the journal holds the secret:\n%s", b)
 		}
-		rc, err := ReadJournal(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rc := mustReadJournal(t, path)
 		tl, err := rc.Timeline()
 		if err != nil {
 			t.Fatal(err)
