@@ -41,14 +41,20 @@ func sshCmd(dir, agent string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func startedOn(t *testing.T, rec *recording, task, host string) func() bool {
+// startedOn is a startBackground condition: task's run has started on
+// each of hosts.
+func startedOn(t *testing.T, rec *recording, task string, hosts ...string) func() bool {
 	return func() bool {
+		left := map[string]bool{}
+		for _, h := range hosts {
+			left[h] = true
+		}
 		for _, r := range rec.read(t) {
-			if r.kind == "start" && r.phase == "run" && r.task == task && r.host == host {
-				return true
+			if r.kind == "start" && r.phase == "run" && r.task == task {
+				delete(left, r.host)
 			}
 		}
-		return false
+		return len(left) == 0
 	}
 }
 
