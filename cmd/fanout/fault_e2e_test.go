@@ -247,9 +247,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
-		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
-	})
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", startedOn(t, rec, "slow", "host1", "host2"))
 	pids := pluginPIDs(b.cmd.Process.Pid)
 	if len(pids) != 1 {
 		t.Fatalf("ssh plugin processes of fanout: %v, want one", pids)
@@ -298,9 +296,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
-		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
-	})
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", startedOn(t, rec, "slow", "host1", "host2"))
 	// fanout alone: its plugin learns of it from the kernel.
 	if err := b.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
