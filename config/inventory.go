@@ -136,7 +136,6 @@ func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
 		fn:   "file()",
 		keep: "keep inventories beside the configuration, or run fanout from a directory that holds both",
 		what: "a file",
-		max:  MaxFileSize,
 		size: " (4 MiB)",
 	})
 }
@@ -147,13 +146,12 @@ type configFileKind struct {
 	fn   string // the function reading, such as "file()"
 	keep string // the advice when the path leaves the directory
 	what string // what a directory is not, such as "a file"
-	max  int    // the most bytes read
-	size string // max in words, after the number, or ""
+	size string // MaxFileSize in words, after the number, or ""
 }
 
 // readConfigFile reads name, relative to dir in fsys, for one of the
 // functions that read files beside the configuration: a relative path
-// inside fsys, a regular file of at most k.max bytes of UTF-8 text.
+// inside fsys, a regular file of at most MaxFileSize bytes of UTF-8 text.
 func readConfigFile(fsys fs.FS, dir, name string, k configFileKind) ([]byte, error) {
 	if fsys == nil {
 		return nil, fmt.Errorf("%s cannot read %q here: only a configuration's own expressions read files", k.fn, name)
@@ -176,12 +174,12 @@ func readConfigFile(fsys fs.FS, dir, name string, k configFileKind) ([]byte, err
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%q is a directory, not %s", name, k.what)
 	}
-	src, err := io.ReadAll(io.LimitReader(f, int64(k.max)+1))
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))
 	}
-	if len(src) > k.max {
-		return nil, fmt.Errorf("%q is larger than %d bytes%s, the most %s reads", name, k.max, k.size, k.fn)
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("%q is larger than %d bytes%s, the most %s reads", name, MaxFileSize, k.size, k.fn)
 	}
 	if !utf8.Valid(src) {
 		return nil, fmt.Errorf("%q is not UTF-8 text", name)

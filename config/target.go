@@ -64,7 +64,9 @@ func refersTarget(attrs ...*hcl.Attribute) bool {
 // the first host it shows on.
 func (e *evaluator) evalPerHost(d *taskDecl) hcl.Diagnostics {
 	run, rollback, env := d.attrs["run"], d.attrs["rollback"], d.attrs["env"]
-	if !refersTarget(run, rollback, env) || len(d.t.Hosts) == 0 {
+	// Which of them refers to target is the same for every host.
+	runT, rollbackT, envT := refersTarget(run), refersTarget(rollback), refersTarget(env)
+	if !runT && !rollbackT && !envT || len(d.t.Hosts) == 0 {
 		return nil
 	}
 	t := d.t
@@ -75,14 +77,14 @@ func (e *evaluator) evalPerHost(d *taskDecl) hcl.Diagnostics {
 		e.target = h
 		var diags hcl.Diagnostics
 		hv := &HostValues{}
-		if refersTarget(run) {
+		if runT {
 			cmds, _, dd := e.commands(d, run)
 			diags = diags.Extend(dd)
 			hv.Run = cmds
 		} else {
 			hv.Run = t.Run
 		}
-		if refersTarget(rollback) {
+		if rollbackT {
 			cmds, _, dd := e.commands(d, rollback)
 			diags = diags.Extend(dd)
 			if len(cmds) > 0 {
@@ -91,7 +93,7 @@ func (e *evaluator) evalPerHost(d *taskDecl) hcl.Diagnostics {
 		} else {
 			hv.Rollback = t.Rollback
 		}
-		if refersTarget(env) {
+		if envT {
 			diags = diags.Extend(e.evalEnv(d))
 			hv.Env, t.Env = t.Env, taskEnv
 		} else {

@@ -73,16 +73,13 @@ func renderTemplate(name string, src []byte, vars cty.Value) (cty.Value, error) 
 	return v, nil
 }
 
-// maxTemplateSize bounds a template file: templates are configuration
-// files, not payloads (an upload's source is for those).
-const maxTemplateSize = MaxFileSize
-
 // readTemplate reads name, relative to dir in fsys, for templatefile().
+// Templates are configuration files, not payloads (an upload's source is
+// for those): they are bounded as file() is, by MaxFileSize.
 func readTemplate(fsys fs.FS, dir, name string) ([]byte, error) {
 	return readConfigFile(fsys, dir, name, configFileKind{
 		fn:   "templatefile()",
 		keep: "keep templates beside the configuration",
 		what: "a template file",
-		max:  maxTemplateSize,
 	})
 }

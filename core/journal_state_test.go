@@ -110,10 +110,7 @@ func TestJournalGroupNames(t *testing.T) {
 	named := testGroup("parallelize", 2, testTask("a", h, "ok", "ok"))
 	anon := testGroup("", 2, testTask("b", h, "ok", "ok"))
 	path, _ := writeJournal(t, testPlan(config.OnFailureStop, named, anon))
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	p, err := rc.Plan()
 	if err != nil {
 		t.Fatal(err)

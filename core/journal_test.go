@@ -70,10 +70,7 @@ func stepTasks(t *testing.T, rc *Recovery) []string {
 
 func rollbackJournal(t *testing.T, f *fakeTransport, path string, secrets []Secret) *Result {
 	t.Helper()
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	j, err := OpenJournal(path, secrets)
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +102,7 @@ func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 	if res.Status != RunFailed || len(res.RolledBack) != 0 {
 		t.Fatalf("status %v, rolled back %v; want failed, nothing", res.Status, res.RolledBack)
 	}
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	if st, ok := rc.Finished(); !ok || st != RunFailed {
 		t.Errorf("Finished() = %v %v, want failed true", st, ok)
 	}
@@ -130,7 +124,7 @@ func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 	if after := len(f.startOrder("rollback", false)); after != before {
 		t.Errorf("the second rollback ran %d more pairs, want 0", after-before)
 	}
-	rc, _ = ReadJournal(path)
+	rc = mustReadJournal(t, path)
 	if got := stepTasks(t, rc); len(got) != 0 {
 		t.Errorf("steps after the rollback = %v, want none", got)
 	}
@@ -142,29 +136,8 @@ func testJournalRollbackMatchesLiveOrder(t *testing.T) {
 func TestJournalAfterCrash(t *testing.T) { synctest.Test(t, testJournalAfterCrash) }
 
 func testJournalAfterCrash(t *testing.T) {
-	f := newFake()
-	path, _ := journalRun(t, f, cascadePlan(config.OnFailureStop), nil)
-	// Keep what the journal held when p completed (100ms): first, norb and
-	// y done; z and f in flight. Then a torn line, as a crash mid-write.
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		kept = append(kept, line)
-		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
-			break
-		}
-	}
-	cut := strings.Join(kept, "") + `{"type":"unit_fini`
-	if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := crashedJournal(t)
+	rc := mustReadJournal(t, path)
 	if !rc.Truncated {
 		t.Error("the torn last line was not noticed")
 	}
@@ -192,6 +165,38 @@ func testJournalAfterCrash(t *testing.T) {
 	if diff := cmp.Diff(want, f2.startOrder("rollback", true)); diff != "" {
 		t.Errorf("rollback ran (-want +got):\n%s", diff)
 	}
+}
+
+// mustReadJournal reads the journal at path, failing the test if it cannot.
+func mustReadJournal(t *testing.T, path string) *Recovery {
+	t.Helper()
+	rc, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+// crashedJournal is a journal of cascadePlan cut as a crash leaves it:
+// what it held when p completed (100ms: first, norb and y done; z and f in
+// flight), then a torn line, as a crash mid-write.
+func crashedJournal(t *testing.T) string {
+	path, _ := journalRun(t, newFake(), cascadePlan(config.OnFailureStop), nil)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		kept = append(kept, line)
+		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
+			break
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "")+`{"type":"unit_fini`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // failingJournal records in memory and fails from the record that match
@@ -333,10 +338,7 @@ func testJournalHidesSecrets(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
 		}
 	}
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	if diff := cmp.Diff([]string{"var.token"}, rc.Missing(nil)); diff != "" {
 		t.Errorf("Missing (-want +got):\n%s", diff)
 	}

@@ -286,13 +286,17 @@ func (rp *replay) apply(rec *JournalRecord) error {
 	return nil
 }
 
+// errNoEndRecorded is the error of a phase the journal saw start and not
+// end.
+const errNoEndRecorded = "no record of its end: fanout stopped while it ran"
+
 // unitStarted marks a pair as started, in either phase.
 func (rp *replay) unitStarted(t *TaskNode, u *UnitResult, rec *JournalRecord) {
 	rp.startedAt[unitKey{t, rec.Host}] = rec.Time
 	// Until its end is recorded the pair may have run any part of its
 	// commands: Command 0 keeps it in the rollback.
 	unknown := PhaseResult{Status: StatusInterrupted, ExitCode: -1, Command: 0, Started: rec.Time,
-		Err: "no record of its end: fanout stopped while it ran"}
+		Err: errNoEndRecorded}
 	if rec.Phase == PhaseRollback {
 		u.Rollback = &unknown
 		return

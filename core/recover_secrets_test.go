@@ -52,10 +52,7 @@ func journaledRecovery(t *testing.T, src string) (*config.Config, *Recovery) {
 		t.Fatal(err)
 	}
 	closeJournal(t, j)
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	return cfg, rc
 }
 
@@ -162,10 +159,7 @@ func testRollbackJournalRunsThePlanShown(t *testing.T) {
 	task := testTask("a", h, "fail 1", "echo "+secret)
 	secrets := []Secret{{Name: "var.token", Value: secret}}
 	path, _ := journalRun(t, f, testPlan(config.OnFailureStop, task), secrets)
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	shown, err := rc.Plan()
 	if err != nil {
 		t.Fatal(err)

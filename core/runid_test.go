@@ -75,10 +75,7 @@ task "a" {
 		t.Fatal(err)
 	}
 	closeJournal(t, j)
-	rc, err := ReadJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := mustReadJournal(t, path)
 	rt.runIDs = nil
 	ts2 := NewTransports(l, nil)
 	closeTransports(t, ts2)

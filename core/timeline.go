@@ -237,7 +237,7 @@ func (rc *Recovery) Timeline() (*Timeline, error) {
 	}
 	plan.Walk(func(t *TaskNode) { tl.Tasks = append(tl.Tasks, t.Name) })
 
-	b := &timelineBuilder{tl: tl, base: rc.Header.Started, open: map[string]int{}, waveOf: map[TimelinePair]int{}}
+	b := &timelineBuilder{tl: tl, base: rc.Header.Started, openBars: map[barKey]int{}, openSteps: map[string]int{}, waveOf: map[TimelinePair]int{}}
 	for _, rec := range rc.Records {
 		b.add(rec)
 	}
@@ -267,9 +267,11 @@ type timelineBuilder struct {
 	last int64
 	// recovery is the `fanout rollback` being read, 0 for the run.
 	recovery int
-	// open indexes the bars and cascade steps not ended yet.
-	open   map[string]int
-	waveOf map[TimelinePair]int
+	// openBars and openSteps index the bars and the cascade steps (by
+	// task) not ended yet.
+	openBars  map[barKey]int
+	openSteps map[string]int
+	waveOf    map[TimelinePair]int
 	// steps counts the cascade's steps of the run or recovery read.
 	steps int
 }
@@ -277,8 +279,10 @@ type timelineBuilder struct {
 // ms is t as milliseconds from the run's start.
 func (b *timelineBuilder) ms(t time.Time) int64 { return t.Sub(b.base).Milliseconds() }
 
-func barKey(task, host string, phase Phase) string {
-	return task + "\x00" + host + "\x00" + string(phase)
+// barKey names a bar of the run or of the recovery being read.
+type barKey struct {
+	task, host string
+	phase      Phase
 }
 
 // add takes one record into the timeline.
@@ -297,15 +301,16 @@ func (b *timelineBuilder) add(rec *JournalRecord) {
 		if rec.Phase == PhaseRun {
 			w = b.waveOf[TimelinePair{rec.Task, rec.Host}]
 		}
-		b.open[barKey(rec.Task, rec.Host, rec.Phase)] = len(tl.Bars)
+		b.openBars[barKey{rec.Task, rec.Host, rec.Phase}] = len(tl.Bars)
 		tl.Bars = append(tl.Bars, TimelineBar{Task: rec.Task, Host: rec.Host, Phase: rec.Phase, Recovery: b.recovery,
 			StartMS: at, EndMS: at, Open: true, Status: unfinishedWord, ExitCode: -1, Command: 0, Wave: w})
 	case RecordUnitFinished:
-		i, ok := b.open[barKey(rec.Task, rec.Host, rec.Phase)]
+		k := barKey{rec.Task, rec.Host, rec.Phase}
+		i, ok := b.openBars[k]
 		if !ok || rec.Result == nil {
 			return
 		}
-		delete(b.open, barKey(rec.Task, rec.Host, rec.Phase))
+		delete(b.openBars, k)
 		bar := &tl.Bars[i]
 		pr := rec.Result.phaseResult(rec.Time)
 		bar.EndMS, bar.Open = at, false
@@ -314,7 +319,7 @@ func (b *timelineBuilder) add(rec *JournalRecord) {
 		bar.Attempts, bar.CheckAttempts = pr.Attempts, pr.CheckAttempts
 		bar.StderrTail, bar.CheckTail = pr.StderrTail, pr.CheckTail
 	case RecordAttempt:
-		i, ok := b.open[barKey(rec.Task, rec.Host, PhaseRun)]
+		i, ok := b.openBars[barKey{rec.Task, rec.Host, PhaseRun}]
 		if !ok || rec.Result == nil {
 			return
 		}
@@ -346,12 +351,12 @@ func (b *timelineBuilder) add(rec *JournalRecord) {
 		}
 	case RecordRollbackStarted:
 		b.steps++
-		b.open["rollback\x00"+rec.Task] = len(tl.Cascade)
+		b.openSteps[rec.Task] = len(tl.Cascade)
 		tl.Cascade = append(tl.Cascade, TimelineRollback{Step: b.steps, Recovery: b.recovery, Task: rec.Task,
 			Hosts: slices.Clone(rec.Hosts), StartMS: at, EndMS: at, Open: true})
 	case RecordRollbackFinished:
-		if i, ok := b.open["rollback\x00"+rec.Task]; ok {
-			delete(b.open, "rollback\x00"+rec.Task)
+		if i, ok := b.openSteps[rec.Task]; ok {
+			delete(b.openSteps, rec.Task)
 			s := &tl.Cascade[i]
 			s.EndMS, s.Open, s.Failed = at, false, slices.Clone(rec.Failed)
 		}
@@ -370,14 +375,14 @@ func (b *timelineBuilder) add(rec *JournalRecord) {
 // closeOpen ends what is still open at the last record read: a pair or a
 // cascade step whose end the journal does not hold.
 func (b *timelineBuilder) closeOpen() {
-	for k, i := range b.open {
-		if strings.HasPrefix(k, "rollback\x00") {
-			b.tl.Cascade[i].EndMS = b.last
-		} else {
-			b.tl.Bars[i].EndMS = b.last
-		}
-		delete(b.open, k)
+	for _, i := range b.openBars {
+		b.tl.Bars[i].EndMS = b.last
 	}
+	for _, i := range b.openSteps {
+		b.tl.Cascade[i].EndMS = b.last
+	}
+	clear(b.openBars)
+	clear(b.openSteps)
 	for i := range b.tl.Waves {
 		if w := &b.tl.Waves[i]; !w.Finished && w.EndMS < b.last {
 			w.EndMS = max(w.EndMS, b.wavesLastBar(w))
@@ -473,7 +478,7 @@ func recap(tl *Timeline, res *Result) TimelineRecap {
 		rc.Pairs++
 		st := u.Run.Status.String()
 		switch {
-		case u.Run.Status == StatusInterrupted && strings.HasPrefix(u.Run.Err, "no record of its end"):
+		case u.Run.Status == StatusInterrupted && u.Run.Err == errNoEndRecorded:
 			st = unfinishedWord
 		case u.Run.Status == StatusSkipped && tl.InProgress:
 			// Its turn may yet come.

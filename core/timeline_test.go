@@ -54,26 +54,6 @@ var timelineJournals = map[string]func(t *testing.T) string{
 	},
 }
 
-// crashedJournal is testJournalAfterCrash's journal: cut when p completed.
-func crashedJournal(t *testing.T) string {
-	path, _ := journalRun(t, newFake(), cascadePlan(config.OnFailureStop), nil)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []string
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		kept = append(kept, line)
-		if strings.Contains(line, `"type":"completed"`) && strings.Contains(line, `"task":"p"`) {
-			break
-		}
-	}
-	if err := os.WriteFile(path, []byte(strings.Join(kept, "")+`{"type":"unit_fini`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestTimelineGolden(t *testing.T) {
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for k := range timelineJournals {
@@ -96,10 +76,7 @@ func TestTimelineGolden(t *testing.T) {
 					}
 				})
 			}
-			rc, err := ReadJournal(journal)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rc := mustReadJournal(t, journal)
 			tl, err := rc.Timeline()
 			if err != nil {
 				t.Fatal(err)
@@ -143,10 +120,7 @@ func TestJournalStderrTailHidesSecrets(t *testing.T) {
 		if strings.Contains(string(b), secret) {
 			t.Fatalf("the journal holds the secret:\n%s", b)
 		}
-		rc, err := ReadJournal(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rc := mustReadJournal(t, path)
 		tl, err := rc.Timeline()
 		if err != nil {
 			t.Fatal(err)

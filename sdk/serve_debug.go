@@ -92,16 +92,10 @@ func (r *renewing) unwrap() Transport { return r.current() }
 
 // closeCurrent closes the run's Transport, if a run is in progress.
 func (r *renewing) closeCurrent() {
-	r.mu.Lock()
-	t := r.cur
-	r.cur = nil
-	r.mu.Unlock()
-	if t != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), closeOnExitTimeout)
-		defer cancel()
-		if _, err := t.Close(ctx, &CloseRequest{}); err != nil {
-			r.logger.Warn("close transport", "error", err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), closeOnExitTimeout)
+	defer cancel()
+	if _, err := r.Close(ctx, &CloseRequest{}); err != nil {
+		r.logger.Warn("close transport", "error", err)
 	}
 }
 

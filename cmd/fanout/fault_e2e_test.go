@@ -41,14 +41,20 @@ func sshCmd(dir, agent string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func startedOn(t *testing.T, rec *recording, task, host string) func() bool {
+// startedOn is a startBackground condition: task's run has started on
+// each of hosts.
+func startedOn(t *testing.T, rec *recording, task string, hosts ...string) func() bool {
 	return func() bool {
+		left := map[string]bool{}
+		for _, h := range hosts {
+			left[h] = true
+		}
 		for _, r := range rec.read(t) {
-			if r.kind == "start" && r.phase == "run" && r.task == task && r.host == host {
-				return true
+			if r.kind == "start" && r.phase == "run" && r.task == task {
+				delete(left, r.host)
 			}
 		}
-		return false
+		return len(left) == 0
 	}
 }
 
@@ -241,9 +247,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
-		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
-	})
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", startedOn(t, rec, "slow", "host1", "host2"))
 	pids := pluginPIDs(b.cmd.Process.Pid)
 	if len(pids) != 1 {
 		t.Fatalf("ssh plugin processes of fanout: %v, want one", pids)
@@ -292,9 +296,7 @@ task "slow" {
 }`
 	dir, rec := workdir(t, sshConfig(f, f.Hosts, "", body))
 	b := startBG(t, sshCmd(dir, f.AgentSocket, "apply", "main.hcl"))
-	sdktest.Eventually(t, e2eWait, "slow on both hosts", func() bool {
-		return startedOn(t, rec, "slow", "host1")() && startedOn(t, rec, "slow", "host2")()
-	})
+	sdktest.Eventually(t, e2eWait, "slow on both hosts", startedOn(t, rec, "slow", "host1", "host2"))
 	// fanout alone: its plugin learns of it from the kernel.
 	if err := b.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

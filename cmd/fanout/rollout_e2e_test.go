@@ -327,16 +327,7 @@ task "deploy" {
 }
 `
 	dir, rec := workdir(t, hcl)
-	secondWave := func() bool {
-		n := 0
-		for _, x := range rec.read(t) {
-			if x.task == "deploy" && x.phase == "run" && (x.host == "h4" || x.host == "h5" || x.host == "h6") {
-				n++
-			}
-		}
-		return n == 3
-	}
-	cmd, out, exited := startBackground(t, dir, secondWave, "apply", "main.hcl")
+	cmd, out, exited := startBackground(t, dir, startedOn(t, rec, "deploy", "h4", "h5", "h6"), "apply", "main.hcl")
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

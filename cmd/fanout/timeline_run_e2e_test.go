@@ -47,16 +47,7 @@ task "deploy" {
 }
 `
 	dir, rec := workdir(t, hcl)
-	deploying := func() bool {
-		n := 0
-		for _, x := range rec.read(t) {
-			if x.task == "deploy" && x.phase == "run" {
-				n++
-			}
-		}
-		return n == 3
-	}
-	cmd, out, exited := startBackground(t, dir, deploying, "apply", "main.hcl")
+	cmd, out, exited := startBackground(t, dir, startedOn(t, rec, "deploy", "h1", "h2", "h3"), "apply", "main.hcl")
 	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
 	// h1 and h2 finish deploy at once; h3 sleeps. Wait until their ends
 	// are journaled, then draw the run in progress.
