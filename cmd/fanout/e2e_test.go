@@ -275,20 +275,27 @@ func TestPlanGolden(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
-			golden := filepath.Join("testdata", "plan", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), r.stdout); diff != "" {
-				t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
-			}
+			checkPlanGolden(t, name, r.stdout)
 		})
+	}
+}
+
+// checkPlanGolden compares plan's output with testdata/plan/name.golden,
+// which -update rewrites first.
+func checkPlanGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", "plan", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
 	}
 }
 
@@ -299,19 +306,7 @@ func TestPlanSudoTransfers(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	golden := filepath.Join("testdata", "plan", "sudo-files.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), r.stdout); diff != "" {
-		t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
-	}
+	checkPlanGolden(t, "sudo-files", r.stdout)
 }
 
 func TestPlanRunsNothing(t *testing.T) {
