@@ -34,21 +34,20 @@ func procState(pid int) string {
 // alive reports whether pid runs: it exists and is no zombie waiting for
 // pid 1 to reap it.
 func alive(pid int) bool {
-	s := procState(pid)
-	return s != "" && s != "Z" && s != "X"
+	s, err := procstat.Read(pid)
+	return err == nil && !s.Ended()
 }
 
 // childWith returns the pid of the child of ppid whose command line holds
 // arg (NUL-separated arguments), or 0.
 func childWith(ppid int, arg string) int {
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil || parentOf(pid) != ppid {
+	all, _ := procstat.All()
+	for _, p := range all {
+		if p.PPID != ppid {
 			continue
 		}
-		if cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline")); err == nil && bytes.Contains(cmdline, []byte(arg)) {
-			return pid
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID)); err == nil && bytes.Contains(cmdline, []byte(arg)) {
+			return p.PID
 		}
 	}
 	return 0
