@@ -38,17 +38,36 @@ func alive(pid int) bool {
 	return err == nil && !s.Ended()
 }
 
-// childWith returns the pid of the child of ppid whose command line holds
-// arg (NUL-separated arguments), or 0.
-func childWith(ppid int, arg string) int {
+// childrenOf returns the PIDs of the processes whose parent is ppid: a
+// fanout's plugin processes (the commands run under them).
+func childrenOf(ppid int) []int {
 	all, _ := procstat.All()
+	var out []int
 	for _, p := range all {
-		if p.PPID != ppid {
-			continue
+		if p.PPID == ppid {
+			out = append(out, p.PID)
 		}
-		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID)); err == nil && bytes.Contains(cmdline, []byte(arg)) {
-			return p.PID
+	}
+	return out
+}
+
+// childrenWith returns the PIDs of the children of ppid whose command line
+// holds arg (NUL-separated arguments).
+func childrenWith(ppid int, arg string) []int {
+	var out []int
+	for _, pid := range childrenOf(ppid) {
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte(arg)) {
+			out = append(out, pid)
 		}
+	}
+	return out
+}
+
+// childWith returns the pid of the child of ppid whose command line holds
+// arg, or 0.
+func childWith(ppid int, arg string) int {
+	if pids := childrenWith(ppid, arg); len(pids) > 0 {
+		return pids[0]
 	}
 	return 0
 }
