@@ -253,11 +253,7 @@ func downloadRanges(f *config.Files) []hcl.Range {
 // fileTransport returns t's FileTransport, looking through the wrapper
 // withCapabilities may have put around it.
 func fileTransport(t sdk.Transport) (sdk.FileTransport, bool) {
-	if u, ok := t.(unsignalled); ok {
-		t = u.Transport
-	}
-	ft, ok := t.(sdk.FileTransport)
-	return ft, ok
+	return as[sdk.FileTransport](t)
 }
 
 // transferFailed is the result of a pair whose transfer failed: a failure

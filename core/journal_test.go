@@ -35,10 +35,12 @@ func cascadePlan(mode config.OnFailure) *Plan {
 	return testPlan(mode, first, outer, never)
 }
 
-func journalRun(t *testing.T, f *fakeTransport, p *Plan, secrets []Secret) (string, *Result) {
+// newJournal creates the journal of run runID of p in a directory of its
+// own that CreateJournal must make.
+func newJournal(t testing.TB, p *Plan, runID string, secrets []Secret) (*JournalHeader, string, *FileJournal) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "runs", "test-run.jsonl")
-	hdr, err := NewJournalHeader(p, "test-run", "/cfg/main.hcl", "test", secrets)
+	path := filepath.Join(t.TempDir(), "runs", runID+".jsonl")
+	hdr, err := NewJournalHeader(p, runID, "/cfg/main.hcl", "test", secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +48,12 @@ func journalRun(t *testing.T, f *fakeTransport, p *Plan, secrets []Secret) (stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return hdr, path, j
+}
+
+func journalRun(t *testing.T, f *fakeTransport, p *Plan, secrets []Secret) (string, *Result) {
+	t.Helper()
+	_, path, j := newJournal(t, p, "test-run", secrets)
 	defer closeJournal(t, j)
 	ts := NewTransports(f.launcher(), nil)
 	closeTransports(t, ts)
@@ -363,15 +371,7 @@ func testJournalHidesSecrets(t *testing.T) {
 
 func TestCreateJournalRefusesExisting(t *testing.T) {
 	p := testPlan(config.OnFailureRollback, testTask("a", testHosts("h1"), "ok"))
-	hdr, err := NewJournalHeader(p, "x", "c", "v", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "x.jsonl")
-	j, err := CreateJournal(path, hdr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hdr, path, j := newJournal(t, p, "x", nil)
 	closeJournal(t, j)
 	if _, err := CreateJournal(path, hdr, nil); err == nil {
 		t.Error("a second journal of the same run was created")

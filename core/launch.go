@@ -40,11 +40,7 @@ func hostValidator(t sdk.Transport, desc *sdk.DescribeResponse) (sdk.HostValidat
 	if !desc.Capabilities.ValidateHost {
 		return nil, false
 	}
-	if u, ok := t.(unsignalled); ok {
-		t = u.Transport
-	}
-	hv, ok := t.(sdk.HostValidator)
-	return hv, ok
+	return as[sdk.HostValidator](t)
 }
 
 // releaser returns t as the plugin's Releaser when Describe declared the
@@ -54,11 +50,17 @@ func releaser(t sdk.Transport, desc *sdk.DescribeResponse) (sdk.Releaser, bool) 
 	if desc == nil || !desc.Capabilities.Release {
 		return nil, false
 	}
+	return as[sdk.Releaser](t)
+}
+
+// as returns t as a T, looking through the wrapper withCapabilities may
+// have put around it, which hides every method but sdk.Transport's.
+func as[T any](t sdk.Transport) (T, bool) {
 	if u, ok := t.(unsignalled); ok {
 		t = u.Transport
 	}
-	rel, ok := t.(sdk.Releaser)
-	return rel, ok
+	v, ok := t.(T)
+	return v, ok
 }
 
 // unsignalled is a Transport whose Signal does nothing.

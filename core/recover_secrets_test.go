@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"testing/fstest"
@@ -42,15 +41,7 @@ func journaledRecovery(t *testing.T, src string) (*config.Config, *Recovery) {
 		t.Fatalf("plan: %v", diags)
 	}
 	secrets := Secrets(cfg, p)
-	hdr, err := NewJournalHeader(p, "test-run", "/cfg/main.hcl", "test", secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "test-run.jsonl")
-	j, err := CreateJournal(path, hdr, secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, path, j := newJournal(t, p, "test-run", secrets)
 	closeJournal(t, j)
 	rc := mustReadJournal(t, path)
 	return cfg, rc

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -65,15 +64,7 @@ task "a" {
 		t.Errorf("FANOUT_RUN_ID of the run and its rollback (-want +got):\n%s", diff)
 	}
 
-	hdr, err := NewJournalHeader(p, "run-20", "/cfg/main.hcl", "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "run-20.jsonl")
-	j, err := CreateJournal(path, hdr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, path, j := newJournal(t, p, "run-20", nil)
 	closeJournal(t, j)
 	rc := mustReadJournal(t, path)
 	rt.runIDs = nil

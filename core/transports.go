@@ -146,19 +146,28 @@ func (ts *Transports) get(ctx context.Context, name string) (sdk.Transport, *sdk
 		return h.t, h.desc, h.err
 	}
 	defer close(h.ready)
+	if err := ts.start(ctx, h, name, pin); err != nil {
+		return nil, nil, err
+	}
+	return h.t, h.desc, nil
+}
+
+// start launches the named transport's plugin for h and describes it,
+// setting h's fields (h.err too, on failure); the caller closes h.ready.
+func (ts *Transports) start(ctx context.Context, h *transportHandle, name, pin string) error {
 	t, stop, err := ts.launch(ctx, name, pin)
 	if err != nil {
 		h.err = err
-		return nil, nil, err
+		return err
 	}
 	h.t, h.stop = t, stop
 	desc, err := t.Describe(ctx, &sdk.DescribeRequest{})
 	if err != nil {
 		h.err = fmt.Errorf("describe: %w", err)
-		return nil, nil, h.err
+		return h.err
 	}
 	h.t, h.desc = withCapabilities(t, desc), desc
-	return h.t, desc, nil
+	return nil
 }
 
 // launch starts a transport, through LaunchWith when its binary is pinned.
@@ -195,19 +204,11 @@ func (ts *Transports) restart(ctx context.Context, name string) error {
 	ts.mu.Unlock()
 	defer close(h.ready)
 
-	t, stop, err := ts.launch(ctx, name, pin)
-	if err != nil {
-		h.err = err
+	if err := ts.start(ctx, h, name, pin); err != nil {
 		return err
 	}
-	h.t, h.stop = t, stop
-	desc, err := t.Describe(ctx, &sdk.DescribeRequest{})
-	if err != nil {
-		h.err = fmt.Errorf("describe: %w", err)
-		return h.err
-	}
 	if configured != nil {
-		resp, err := t.Configure(ctx, configured)
+		resp, err := h.t.Configure(ctx, configured)
 		if err == nil {
 			err = resp.Diagnostics.Err()
 		}
@@ -216,7 +217,6 @@ func (ts *Transports) restart(ctx context.Context, name string) error {
 			return h.err
 		}
 	}
-	h.t, h.desc = withCapabilities(t, desc), desc
 	return nil
 }
 

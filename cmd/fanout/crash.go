@@ -32,7 +32,8 @@ type crashAware struct {
 }
 
 // crashed turns err into a *core.PluginCrashError when it says the plugin
-// process exited, after its orphans are dealt with.
+// process exited, after its orphans are dealt with; nil stays nil, so a
+// call's answer and error pass through it together.
 func (c *crashAware) crashed(err error) error {
 	if !errors.Is(err, client.ErrPluginExited) {
 		return err
@@ -47,10 +48,7 @@ func (c *crashAware) crashed(err error) error {
 
 func (c *crashAware) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
 	resp, err := c.Transport.Connect(ctx, req)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }
 
 // ValidateHost passes the call to the plugin, which offers it when its
@@ -61,10 +59,7 @@ func (c *crashAware) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequ
 		return nil, errors.New("the plugin's client cannot validate hosts")
 	}
 	resp, err := hv.ValidateHost(ctx, req)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }
 
 // Release passes the call to the plugin, which offers it when its
@@ -75,10 +70,7 @@ func (c *crashAware) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk
 		return nil, errors.New("the plugin's client cannot release hosts")
 	}
 	resp, err := rel.Release(ctx, req)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }
 
 // Upload and Download pass the calls to the plugin, which serves them
@@ -89,10 +81,7 @@ func (c *crashAware) Upload(ctx context.Context, req *sdk.UploadRequest, content
 		return nil, fmt.Errorf("upload: %w", sdk.ErrNotSupported)
 	}
 	resp, err := ft.Upload(ctx, req, content)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }
 
 func (c *crashAware) Download(ctx context.Context, req *sdk.DownloadRequest, content io.Writer) (*sdk.DownloadResponse, error) {
@@ -101,16 +90,10 @@ func (c *crashAware) Download(ctx context.Context, req *sdk.DownloadRequest, con
 		return nil, fmt.Errorf("download: %w", sdk.ErrNotSupported)
 	}
 	resp, err := ft.Download(ctx, req, content)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }
 
 func (c *crashAware) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	resp, err := c.Transport.Exec(ctx, req, out)
-	if err != nil {
-		return nil, c.crashed(err)
-	}
-	return resp, nil
+	return resp, c.crashed(err)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,6 +81,38 @@ func runFanout(t *testing.T, dir string, env []string, args ...string) result {
 		t.Fatalf("running fanout: %v", err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// runEvent is the part of an `apply -json` event the e2e tests read.
+type runEvent struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"@timestamp"`
+	Task      string    `json:"task"`
+	Host      string    `json:"host"`
+	Phase     string    `json:"phase"`
+	Preflight bool      `json:"preflight"`
+	Error     string    `json:"error"`
+	Status    string    `json:"status"`
+	Line      string    `json:"line"`
+	Result    struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exit_code"`
+	} `json:"result"`
+}
+
+// runEvents decodes the JSON lines of stdout, failing t on one that is not
+// JSON.
+func runEvents(t *testing.T, stdout string) []runEvent {
+	t.Helper()
+	var events []runEvent
+	for line := range strings.Lines(stdout) {
+		var e runEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not JSON: %q: %v", line, err)
+		}
+		events = append(events, e)
+	}
+	return events
 }
 
 // wantInOutput fails t for each of wants that out lacks. shown is the
@@ -275,20 +308,27 @@ func TestPlanGolden(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
 			}
-			golden := filepath.Join("testdata", "plan", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), r.stdout); diff != "" {
-				t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
-			}
+			checkPlanGolden(t, name, r.stdout)
 		})
+	}
+}
+
+// checkPlanGolden compares plan's output with testdata/plan/name.golden,
+// which -update rewrites first.
+func checkPlanGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", "plan", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
 	}
 }
 
@@ -299,19 +339,7 @@ func TestPlanSudoTransfers(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	golden := filepath.Join("testdata", "plan", "sudo-files.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), r.stdout); diff != "" {
-		t.Errorf("plan output differs from %s (-want +got):\n%s", golden, diff)
-	}
+	checkPlanGolden(t, "sudo-files", r.stdout)
 }
 
 func TestPlanRunsNothing(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
-	"github.com/fanout/fanout/sdk/procstat"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -206,30 +204,7 @@ task "second" {
 // pluginPIDs returns the pids of the ssh plugin processes whose parent is
 // ppid, found through /proc by their command line.
 func pluginPIDs(ppid int) []int {
-	var out []int
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte("internal-plugin\x00ssh")) {
-			continue
-		}
-		if parentOf(pid) == ppid {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-func parentOf(pid int) int {
-	s, err := procstat.Read(pid)
-	if err != nil {
-		return 0
-	}
-	return s.PPID
+	return childrenWith(ppid, "internal-plugin\x00ssh")
 }
 
 func TestFaultPluginKilled(t *testing.T) {

@@ -34,22 +34,40 @@ func procState(pid int) string {
 // alive reports whether pid runs: it exists and is no zombie waiting for
 // pid 1 to reap it.
 func alive(pid int) bool {
-	s := procState(pid)
-	return s != "" && s != "Z" && s != "X"
+	s, err := procstat.Read(pid)
+	return err == nil && !s.Ended()
+}
+
+// childrenOf returns the PIDs of the processes whose parent is ppid: a
+// fanout's plugin processes (the commands run under them).
+func childrenOf(ppid int) []int {
+	all, _ := procstat.All()
+	var out []int
+	for _, p := range all {
+		if p.PPID == ppid {
+			out = append(out, p.PID)
+		}
+	}
+	return out
+}
+
+// childrenWith returns the PIDs of the children of ppid whose command line
+// holds arg (NUL-separated arguments).
+func childrenWith(ppid int, arg string) []int {
+	var out []int
+	for _, pid := range childrenOf(ppid) {
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte(arg)) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // childWith returns the pid of the child of ppid whose command line holds
-// arg (NUL-separated arguments), or 0.
+// arg, or 0.
 func childWith(ppid int, arg string) int {
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil || parentOf(pid) != ppid {
-			continue
-		}
-		if cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline")); err == nil && bytes.Contains(cmdline, []byte(arg)) {
-			return pid
-		}
+	if pids := childrenWith(ppid, arg); len(pids) > 0 {
+		return pids[0]
 	}
 	return 0
 }

@@ -171,19 +171,6 @@ func umaskCommand(e *pluginEnv, umask string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// childrenOf returns the PIDs of the processes whose parent is ppid: a
-// fanout's plugin processes (the commands run under them).
-func childrenOf(ppid int) []int {
-	var out []int
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		if pid, err := strconv.Atoi(filepath.Base(d)); err == nil && parentOf(pid) == ppid {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
 // listeningSockets returns the paths of the unix sockets process pid has
 // open that are bound to a path: found through its file descriptors in
 // /proc, wherever the socket file is.

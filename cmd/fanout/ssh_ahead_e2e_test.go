@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,27 +25,7 @@ task "nap" {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 
-	type event struct {
-		Type      string    `json:"type"`
-		Timestamp time.Time `json:"@timestamp"`
-		Host      string    `json:"host"`
-		Phase     string    `json:"phase"`
-		Preflight bool      `json:"preflight"`
-		Error     string    `json:"error"`
-		Status    string    `json:"status"`
-		Result    struct {
-			Status string `json:"status"`
-		} `json:"result"`
-	}
-	var events []event
-	sc := bufio.NewScanner(strings.NewReader(r.stdout))
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("not JSON: %q: %v", sc.Text(), err)
-		}
-		events = append(events, e)
-	}
+	events := runEvents(t, r.stdout)
 	if len(events) == 0 || events[len(events)-1].Type != "run_finished" || events[len(events)-1].Status != "succeeded" {
 		t.Fatalf("the stream does not end in a succeeded run_finished:\n%s", r.stdout)
 	}

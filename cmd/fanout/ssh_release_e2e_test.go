@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,26 +40,9 @@ task "second" {
 		t.Fatalf("exit %d, want 1 (second fails)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 
-	type event struct {
-		Type      string `json:"type"`
-		Task      string `json:"task"`
-		Host      string `json:"host"`
-		Phase     string `json:"phase"`
-		Preflight bool   `json:"preflight"`
-		Error     string `json:"error"`
-		Line      string `json:"line"`
-		Result    struct {
-			Status   string `json:"status"`
-			ExitCode int    `json:"exit_code"`
-		} `json:"result"`
-	}
-	var connects []event
+	var connects []runEvent
 	secondExit, rollback, undone := -1, "", false
-	for line := range strings.Lines(r.stdout) {
-		var e event
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("not JSON: %q: %v", line, err)
-		}
+	for _, e := range runEvents(t, r.stdout) {
 		switch {
 		case e.Type == "host_connected" && e.Host == h1.Name:
 			connects = append(connects, e)
