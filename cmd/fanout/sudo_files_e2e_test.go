@@ -116,27 +116,12 @@ task "deploy" {
 				t.Errorf("plan shows %d transfers via sudo as %s, want 8 (4 per host):\n%s", n, tt.owner, stdout.String())
 			}
 
-			cmd := u.command(nil, "apply", "main.hcl")
-			tty, out, copied, exited := startOnPTY(t, cmd)
-			defer func() { _ = tty.Close() }()
-			const prompt = "sudo password"
-			waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-			if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-				t.Fatal(err)
-			}
-			err = waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-			closePTY(tty, copied)
-			if err != nil {
-				t.Fatalf("fanout: %v\n%s", err, out.String())
-			}
-			if n := strings.Count(out.String(), prompt); n != 1 {
-				t.Errorf("asked %d times for 2 hosts, want once:\n%s", n, out.String())
-			}
-			if strings.Contains(out.String(), u.password) || strings.Contains(u.journals(t), u.password) {
-				t.Errorf("the password is in the output or the journal:\n%s", out.String())
+			out := u.typePasswordOnce(t, u.command(nil, "apply", "main.hcl"), 30*time.Second)
+			if strings.Contains(out, u.password) || strings.Contains(u.journals(t), u.password) {
+				t.Errorf("the password is in the output or the journal:\n%s", out)
 			}
 			for _, h := range []string{"h1", "h2"} {
-				wantInOutput(t, out.String(), out.String(), []string{"ran as " + tt.owner + " on " + h})
+				wantInOutput(t, out, out, []string{"ran as " + tt.owner + " on " + h})
 				dest := filepath.Join(base, h)
 				for _, f := range []struct {
 					path, content string
@@ -411,27 +396,12 @@ task "deploy" {
   run = "echo \"ran as $(id -un) on $FANOUT_HOST\""
 }
 `, "BASE", base))
-	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout: %v\n%s", err, out.String())
-	}
-	if n := strings.Count(out.String(), prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
-	}
-	if strings.Contains(out.String(), u.password) || strings.Contains(u.journals(t), u.password) {
-		t.Errorf("the password is in the output or the journal:\n%s", out.String())
+	out := u.typePasswordOnce(t, u.sshCommand(f, nil, "apply", "main.hcl"), 30*time.Second)
+	if strings.Contains(out, u.password) || strings.Contains(u.journals(t), u.password) {
+		t.Errorf("the password is in the output or the journal:\n%s", out)
 	}
 	for _, h := range f.Hosts {
-		wantInOutput(t, out.String(), out.String(), []string{"ran as root on " + h.Name})
+		wantInOutput(t, out, out, []string{"ran as root on " + h.Name})
 		wantFile(t, filepath.Join(base, h.Name, "bin/run"), "#!/bin/sh\n", 0o750, 0)
 		wantFile(t, filepath.Join(base, h.Name, "etc/app.conf"), "port = 1\n", 0o644, 0)
 		wantFile(t, filepath.Join(u.dir, "logs", h.Name+".secret"), secret, 0o600, os.Getuid())

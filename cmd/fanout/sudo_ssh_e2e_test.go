@@ -75,24 +75,7 @@ task "as_root" {
   run  = "echo \"$GREETING from $FANOUT_HOST as $(id -u)\"; ps -e -ww -o args e > %s/ps-$FANOUT_HOST; echo \"stdin left: [$(cat)]\""
 }
 `, u.dir))
-	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 60*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 90*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout: %v\n%s", err, out.String())
-	}
-	shown := out.String()
-	if n := strings.Count(shown, prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, shown)
-	}
+	shown := u.typePasswordOnce(t, u.sshCommand(f, nil, "apply", "main.hcl"), 60*time.Second)
 	if strings.Contains(shown, u.password) {
 		t.Errorf("the password is in the output:\n%s", shown)
 	}
