@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,12 +41,7 @@ func TestExecSudoPasswordAskedOnce(t *testing.T) {
 // TestSSHExecSudoUser: `fanout exec -sudo-user` over real sshd runs the
 // command as that user through sudo -n, where sudo asks for no password.
 func TestSSHExecSudoUser(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", ""))
 	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-sudo-user", "nobody", "--", `echo "as $(id -un) on $FANOUT_HOST"`)

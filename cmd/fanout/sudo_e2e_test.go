@@ -28,18 +28,28 @@ type sudoUser struct {
 	log string
 }
 
+// needRootSudo skips the test unless it runs as root, as CI does, with
+// sudo and the other tools named installed: the sudo tests run commands
+// as other users, and make users and sudoers rules.
+func needRootSudo(t *testing.T, tools ...string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("runs commands as other users through sudo: run as root (as CI does)")
+	}
+	for _, tool := range append([]string{"sudo"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: `make test-deps` installs it", tool)
+		}
+	}
+}
+
 // newSudoUser creates the user, its password and its sudoers rule
 // (`NAME ALL=(ALL) ALL`, which asks for the password), all removed at the
 // end of the test. It skips unless the test runs as root with sudo
 // installed.
 func newSudoUser(t *testing.T) *sudoUser {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("the sudo tests create a user and a sudoers rule: run them as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	u := &sudoUser{name: "fanoutsudo" + strconv.Itoa(os.Getpid()%100000), password: "pw-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	run := func(name string, args ...string) {
 		t.Helper()
@@ -374,12 +384,7 @@ task "as_root" {
 // sudo_user run as that user (root needs no password), and the plan says
 // so.
 func TestSudoUserRunsAndRollsBack(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	dir, _ := workdir(t, `
 task "as_nobody" {
   sudo_user = "nobody"

@@ -34,12 +34,10 @@ func TestSudoFiles(t *testing.T) {
 		{"another user", `sudo_user = "nobody"`, "nobody"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newSudoUser(t)
 			if tt.owner != "root" {
-				if _, err := exec.LookPath("setfacl"); err != nil {
-					t.Skip("setfacl is not installed: `make test-deps` installs it")
-				}
+				needRootSudo(t, "setfacl")
 			}
+			u := newSudoUser(t)
 			owner, err := user.Lookup(tt.owner)
 			if err != nil {
 				t.Fatal(err)
@@ -208,14 +206,7 @@ func wantNoStaging(t *testing.T, uid uint32) {
 // destination that cannot be written fails the host with its name, rolls
 // the task back, and leaves no staging directory behind.
 func TestSSHSudoFiles(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	for _, tool := range []string{"sudo", "setfacl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: `make test-deps` installs it", tool)
-		}
-	}
+	needRootSudo(t, "setfacl")
 	nobody, err := user.Lookup("nobody")
 	if err != nil {
 		t.Fatal(err)
@@ -307,12 +298,7 @@ task "broken" {
 // is being staged ends the transfer, removes the staging directory, and
 // leaves nothing at the destination.
 func TestSudoUploadInterrupted(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs through sudo as root: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	dest := t.TempDir()
 	dir, _ := workdir(t, `
 task "deploy" {
