@@ -38,30 +38,9 @@ func TestSudoFiles(t *testing.T) {
 				needRootSudo(t, "setfacl")
 			}
 			u := newSudoUser(t)
-			owner, err := user.Lookup(tt.owner)
-			if err != nil {
-				t.Fatal(err)
-			}
-			uid, _ := strconv.Atoi(owner.Uid)
-			gid, _ := strconv.Atoi(owner.Gid)
 			// base: writable by the sudo user alone; secret: readable by it alone.
-			base, err := os.MkdirTemp("", "fanout-sudo-files-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = os.RemoveAll(base) })
 			secret := "s3cret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "\n"
-			if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range []string{base, filepath.Join(base, "secret")} {
-				if err := os.Chown(p, uid, gid); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := os.Chmod(base, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			base, uid := ownedBase(t, tt.owner, secret)
 
 			writeTree(t, u.dir, map[string]string{
 				"release/bin/run":   "#!/bin/sh\necho run\n",
@@ -200,25 +179,23 @@ func wantNoStaging(t *testing.T, uid uint32) {
 	}
 }
 
-// TestSSHSudoFiles: over real sshd (SFTP, ssh's own Exec), a task with
-// sudo_user puts its uploads in place as that user, where the login user
-// cannot write, and reads a download only that user can read; a
-// destination that cannot be written fails the host with its name, rolls
-// the task back, and leaves no staging directory behind.
-func TestSSHSudoFiles(t *testing.T) {
-	needRootSudo(t, "setfacl")
-	nobody, err := user.Lookup("nobody")
+// ownedBase makes a directory that only owner can write in, holding a file
+// "secret" with content that only owner can read, both owner's; it
+// returns the directory and owner's uid.
+func ownedBase(t *testing.T, owner, secret string) (string, int) {
+	t.Helper()
+	u, err := user.Lookup(owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(nobody.Uid)
-	gid, _ := strconv.Atoi(nobody.Gid)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
 	base, err := os.MkdirTemp("", "fanout-sudo-files-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	if err := os.WriteFile(filepath.Join(base, "secret"), []byte("only nobody\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{base, filepath.Join(base, "secret")} {
@@ -229,6 +206,17 @@ func TestSSHSudoFiles(t *testing.T) {
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return base, uid
+}
+
+// TestSSHSudoFiles: over real sshd (SFTP, ssh's own Exec), a task with
+// sudo_user puts its uploads in place as that user, where the login user
+// cannot write, and reads a download only that user can read; a
+// destination that cannot be written fails the host with its name, rolls
+// the task back, and leaves no staging directory behind.
+func TestSSHSudoFiles(t *testing.T) {
+	needRootSudo(t, "setfacl")
+	base, uid := ownedBase(t, "nobody", "only nobody\n")
 
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", strings.ReplaceAll(`
