@@ -281,11 +281,11 @@ func (s *sudoState) usable() (pw string, ok bool, err error) {
 	return "", false, nil
 }
 
-// hideAsked returns rec with the password typed at the terminal replaced
-// by Redacted in the fields a record carries command output and errors in
-// (as FileJournal hides Secrets in them), should a command have printed
-// it: it is in no Secret, since it was not known before the run. rec is
-// returned as it is when there is nothing to hide.
+// hideAsked returns a copy of rec with the password typed at the terminal
+// replaced by Redacted in the fields a record carries command output and
+// errors in (hideRecordText, as FileJournal hides Secrets), should a
+// command have printed it: it is in no Secret, since it was not known
+// before the run. rec is returned as it is when there is nothing to hide.
 func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
 	if s == nil || rec.Header != nil {
 		return rec
@@ -296,16 +296,8 @@ func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
 	if !asked || !Hideable(pw) {
 		return rec
 	}
-	hide := func(v string) string { return strings.ReplaceAll(v, pw, Redacted) }
 	out := *rec
-	out.Reason = hide(out.Reason)
-	if out.Result != nil {
-		res := *out.Result
-		res.Err = hide(res.Err)
-		res.StderrTail = mapStrings(res.StderrTail, hide)
-		res.CheckTail = mapStrings(res.CheckTail, hide)
-		out.Result = &res
-	}
+	hideRecordText(&out, func(v string) string { return strings.ReplaceAll(v, pw, Redacted) })
 	return &out
 }
 
