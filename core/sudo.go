@@ -112,7 +112,7 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	fail := func(err error) PhaseResult {
 		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: idx, Err: err.Error()}
 	}
-	stdin := r.canStdin(ctx, h)
+	stdin := r.capabilities(h).Stdin
 	asks, err := r.sudoAsks(ctx, tr, t, h, phase, stdin)
 	if err != nil {
 		return fail(err)
@@ -150,15 +150,6 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		return fail(errSudoIncorrect)
 	}
 	return res
-}
-
-// canStdin reports whether h's transport declares the stdin capability.
-func (r *run) canStdin(ctx context.Context, h *Host) bool {
-	if r.opts.Transports == nil {
-		return false
-	}
-	_, desc, err := r.opts.Transports.get(ctx, h.Transport)
-	return err == nil && desc != nil && desc.Capabilities.Stdin
 }
 
 // sudoAsks reports whether h's sudo asks for a password to run commands as
@@ -418,7 +409,7 @@ func (r *run) sudoPreflightOK() bool {
 				continue
 			}
 			seen[key] = true
-			noStdin := !r.canStdin(r.ctx, h)
+			noStdin := !r.capabilities(h).Stdin
 			if nobodyToAsk || noStdin {
 				pairs = append(pairs, pair{t, h, noStdin})
 			}
