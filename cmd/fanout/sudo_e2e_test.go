@@ -128,6 +128,15 @@ func (u *sudoUser) command(env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// outputOf runs cmd and returns its stdout then its stderr, together, and
+// how it exited.
+func outputOf(cmd *exec.Cmd) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String() + stderr.String(), err
+}
+
 // sudoLog returns sudo's log of the user's commands.
 func (u *sudoUser) sudoLog(t *testing.T) string {
 	t.Helper()
@@ -270,15 +279,11 @@ task "as_root" {
 }
 `)
 	const wrong = "not-the-password"
-	var stdout, stderr bytes.Buffer
-	cmd := u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	all, err := outputOf(u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s%s", err, stdout.String(), stderr.String())
+		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
 	}
-	all := stdout.String() + stderr.String()
 	// The failures list: one line per host.
 	if n := strings.Count(all, "✗ as_root on h"); n != 3 {
 		t.Errorf("%d hosts failed, want 3:\n%s", n, all)
@@ -324,11 +329,7 @@ task "as_root" {
   run  = "touch ran-$FANOUT_HOST"
 }
 `)
-	var stdout, stderr bytes.Buffer
-	cmd := u.command(nil, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	all := stdout.String() + stderr.String()
+	all, err := outputOf(u.command(nil, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
