@@ -281,16 +281,8 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		rec.Time = time.Now().UTC()
 	}
 	if rec.Header == nil {
-		// The header was built with the secrets hidden; these fields are
-		// the ones a record can carry text from commands or hosts in.
-		rec.Reason = j.hide(rec.Reason)
-		if rec.Result != nil {
-			r := *rec.Result
-			r.Err = j.hide(r.Err)
-			r.StderrTail = mapStrings(r.StderrTail, j.hide)
-			r.CheckTail = mapStrings(r.CheckTail, j.hide)
-			rec.Result = &r
-		}
+		// The header was built with the secrets hidden.
+		hideRecordText(rec, j.hide)
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -302,6 +294,19 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		return err
 	}
 	return j.sync(f, seq)
+}
+
+// hideRecordText applies hide to the fields a record can carry text from
+// commands or hosts in, its Result copied rather than changed.
+func hideRecordText(rec *JournalRecord, hide func(string) string) {
+	rec.Reason = hide(rec.Reason)
+	if rec.Result != nil {
+		r := *rec.Result
+		r.Err = hide(r.Err)
+		r.StderrTail = mapStrings(r.StderrTail, hide)
+		r.CheckTail = mapStrings(r.CheckTail, hide)
+		rec.Result = &r
+	}
 }
 
 // write appends one line and returns its sequence number and the file.

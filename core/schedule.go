@@ -182,7 +182,7 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 	}
 	env := r.env(t, h, phase)
 	// A task with sudo runs each command through sudo, one Exec each.
-	if len(cmds) > 1 && r.listsCommands(h) && t.SudoUser == "" {
+	if len(cmds) > 1 && r.capabilities(h).CommandList && t.SudoUser == "" {
 		res = r.execCommands(ctx, tr, t, h, phase, 0, cmds, env, t.Timeout)
 		if res.Status == StatusTimedOut {
 			res.Timeout = t.Timeout
@@ -209,11 +209,14 @@ func (r *run) runCommands(ctx context.Context, tr sdk.Transport, t *TaskNode, h 
 	return res
 }
 
-// listsCommands reports whether h's transport runs a command list in one
-// Exec (sdk.Capabilities.CommandList).
-func (r *run) listsCommands(h *Host) bool {
+// capabilities returns what h's transport declared it can do: none when it
+// did not start.
+func (r *run) capabilities(h *Host) sdk.Capabilities {
 	_, desc, err := r.opts.Transports.get(r.ctx, h.Transport)
-	return err == nil && desc != nil && desc.Capabilities.CommandList
+	if err != nil || desc == nil {
+		return sdk.Capabilities{}
+	}
+	return desc.Capabilities
 }
 
 // exec runs one command through the transport, its output passed on as

@@ -112,7 +112,7 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	fail := func(err error) PhaseResult {
 		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: idx, Err: err.Error()}
 	}
-	stdin := r.canStdin(ctx, h)
+	stdin := r.capabilities(h).Stdin
 	asks, err := r.sudoAsks(ctx, tr, t, h, phase, stdin)
 	if err != nil {
 		return fail(err)
@@ -150,15 +150,6 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		return fail(errSudoIncorrect)
 	}
 	return res
-}
-
-// canStdin reports whether h's transport declares the stdin capability.
-func (r *run) canStdin(ctx context.Context, h *Host) bool {
-	if r.opts.Transports == nil {
-		return false
-	}
-	_, desc, err := r.opts.Transports.get(ctx, h.Transport)
-	return err == nil && desc != nil && desc.Capabilities.Stdin
 }
 
 // sudoAsks reports whether h's sudo asks for a password to run commands as
@@ -281,11 +272,11 @@ func (s *sudoState) usable() (pw string, ok bool, err error) {
 	return "", false, nil
 }
 
-// hideAsked returns rec with the password typed at the terminal replaced
-// by Redacted in the fields a record carries command output and errors in
-// (as FileJournal hides Secrets in them), should a command have printed
-// it: it is in no Secret, since it was not known before the run. rec is
-// returned as it is when there is nothing to hide.
+// hideAsked returns a copy of rec with the password typed at the terminal
+// replaced by Redacted in the fields a record carries command output and
+// errors in (hideRecordText, as FileJournal hides Secrets), should a
+// command have printed it: it is in no Secret, since it was not known
+// before the run. rec is returned as it is when there is nothing to hide.
 func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
 	if s == nil || rec.Header != nil {
 		return rec
@@ -296,16 +287,8 @@ func (s *sudoState) hideAsked(rec *JournalRecord) *JournalRecord {
 	if !asked || !Hideable(pw) {
 		return rec
 	}
-	hide := func(v string) string { return strings.ReplaceAll(v, pw, Redacted) }
 	out := *rec
-	out.Reason = hide(out.Reason)
-	if out.Result != nil {
-		res := *out.Result
-		res.Err = hide(res.Err)
-		res.StderrTail = mapStrings(res.StderrTail, hide)
-		res.CheckTail = mapStrings(res.CheckTail, hide)
-		out.Result = &res
-	}
+	hideRecordText(&out, func(v string) string { return strings.ReplaceAll(v, pw, Redacted) })
 	return &out
 }
 
@@ -426,7 +409,7 @@ func (r *run) sudoPreflightOK() bool {
 				continue
 			}
 			seen[key] = true
-			noStdin := !r.canStdin(r.ctx, h)
+			noStdin := !r.capabilities(h).Stdin
 			if nobodyToAsk || noStdin {
 				pairs = append(pairs, pair{t, h, noStdin})
 			}

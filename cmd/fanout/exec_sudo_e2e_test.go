@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,30 +23,15 @@ func TestExecSudoPasswordAskedOnce(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("the password is "+u.password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := u.command(nil, "exec", "main.hcl", "-sudo", "--", `echo "uid $(id -u) on $FANOUT_HOST"; cat `+secret)
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout exec did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout exec: %v\n%s", err, out.String())
-	}
-	if n := strings.Count(out.String(), prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
-	}
+	out := u.typePasswordOnce(t, u.command(nil, "exec", "main.hcl", "-sudo", "--", `echo "uid $(id -u) on $FANOUT_HOST"; cat `+secret), 30*time.Second)
 	for _, h := range []string{"h1", "h2", "h3"} {
-		wantInOutput(t, out.String(), out.String(), []string{"uid 0 on " + h})
+		wantInOutput(t, out, out, []string{"uid 0 on " + h})
 	}
-	if strings.Contains(out.String(), u.password) {
-		t.Errorf("the password is in the output:\n%s", out.String())
+	if strings.Contains(out, u.password) {
+		t.Errorf("the password is in the output:\n%s", out)
 	}
-	if n := strings.Count(out.String(), "the password is (sensitive)"); n != 3 {
-		t.Errorf("the password is shown hidden %d times, want 3:\n%s", n, out.String())
+	if n := strings.Count(out, "the password is (sensitive)"); n != 3 {
+		t.Errorf("the password is shown hidden %d times, want 3:\n%s", n, out)
 	}
 	if strings.Contains(u.journals(t), u.password) {
 		t.Error("the password is in the journal")
@@ -57,12 +41,7 @@ func TestExecSudoPasswordAskedOnce(t *testing.T) {
 // TestSSHExecSudoUser: `fanout exec -sudo-user` over real sshd runs the
 // command as that user through sudo -n, where sudo asks for no password.
 func TestSSHExecSudoUser(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", ""))
 	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-sudo-user", "nobody", "--", `echo "as $(id -un) on $FANOUT_HOST"`)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/fanout/fanout/internal/sshtest"
@@ -13,12 +11,7 @@ import (
 // task's env kept; a list of commands, which ssh otherwise runs in one
 // Exec, too. sudo_ssh_e2e_test.go has the tests with a password.
 func TestSSHSudoWithoutPassword(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", `
 task "as_nobody" {

@@ -28,18 +28,28 @@ type sudoUser struct {
 	log string
 }
 
+// needRootSudo skips the test unless it runs as root, as CI does, with
+// sudo and the other tools named installed: the sudo tests run commands
+// as other users, and make users and sudoers rules.
+func needRootSudo(t *testing.T, tools ...string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("runs commands as other users through sudo: run as root (as CI does)")
+	}
+	for _, tool := range append([]string{"sudo"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: `make test-deps` installs it", tool)
+		}
+	}
+}
+
 // newSudoUser creates the user, its password and its sudoers rule
 // (`NAME ALL=(ALL) ALL`, which asks for the password), all removed at the
 // end of the test. It skips unless the test runs as root with sudo
 // installed.
 func newSudoUser(t *testing.T) *sudoUser {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("the sudo tests create a user and a sudoers rule: run them as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	u := &sudoUser{name: "fanoutsudo" + strconv.Itoa(os.Getpid()%100000), password: "pw-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	run := func(name string, args ...string) {
 		t.Helper()
@@ -118,6 +128,15 @@ func (u *sudoUser) command(env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// outputOf runs cmd and returns its stdout then its stderr, together, and
+// how it exited.
+func outputOf(cmd *exec.Cmd) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String() + stderr.String(), err
+}
+
 // sudoLog returns sudo's log of the user's commands.
 func (u *sudoUser) sudoLog(t *testing.T) string {
 	t.Helper()
@@ -160,6 +179,43 @@ host "h3" {
 }
 `
 
+// sudoPrompt is what fanout shows on the terminal to ask the sudo password.
+const sudoPrompt = "sudo password"
+
+// answerOnPTY starts cmd on a terminal and types each answer once its
+// question shows, waiting up to limit for each question and twice that for
+// cmd to exit. It returns what the terminal showed and how cmd exited.
+func answerOnPTY(t *testing.T, cmd *exec.Cmd, limit time.Duration, answers ...[2]string) (string, error) {
+	t.Helper()
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	for _, qa := range answers {
+		waitPTYShows(t, cmd, exited, out, qa[0], limit, "no %q:\n%s", qa[0], out)
+		if _, err := tty.Write([]byte(qa[1] + "\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := waitPTYExit(t, cmd, exited, 2*limit, "fanout did not finish:\n%s", out)
+	closePTY(tty, copied)
+	return out.String(), err
+}
+
+// typePasswordOnce runs cmd, fanout as the user, on a terminal and types
+// the user's password when asked; it fails the test unless cmd succeeds
+// having asked for the password once, whatever the number of hosts. It
+// returns what the terminal showed.
+func (u *sudoUser) typePasswordOnce(t *testing.T, cmd *exec.Cmd, limit time.Duration) string {
+	t.Helper()
+	out, err := answerOnPTY(t, cmd, limit, [2]string{sudoPrompt, u.password})
+	if err != nil {
+		t.Fatalf("fanout: %v\n%s", err, out)
+	}
+	if n := strings.Count(out, sudoPrompt); n != 1 {
+		t.Errorf("asked %d times, want once:\n%s", n, out)
+	}
+	return out
+}
+
 // TestSudoPasswordAskedOnce runs fanout as a user whose sudo asks for its
 // password, on a terminal: the password is asked once for 3 hosts, the
 // commands run as root with the task's env, and the password is in no
@@ -173,36 +229,20 @@ task "as_root" {
   run  = "id -u > out-$FANOUT_HOST; echo \"$GREETING from $FANOUT_HOST\"; ps -eo args > ps-$FANOUT_HOST; cat"
 }
 `)
-	cmd := u.command(nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout: %v\n%s", err, out.String())
-	}
-	if n := strings.Count(out.String(), prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
-	}
-	if strings.Contains(out.String(), u.password) {
-		t.Errorf("the password is in the output:\n%s", out.String())
+	out := u.typePasswordOnce(t, u.command(nil, "apply", "main.hcl"), 30*time.Second)
+	if strings.Contains(out, u.password) {
+		t.Errorf("the password is in the output:\n%s", out)
 	}
 	for _, h := range []string{"h1", "h2", "h3"} {
 		b, err := os.ReadFile(filepath.Join(u.dir, "out-"+h))
 		if err != nil {
-			t.Fatalf("host %s ran nothing: %v\n%s", h, err, out.String())
+			t.Fatalf("host %s ran nothing: %v\n%s", h, err, out)
 		}
 		if got := strings.TrimSpace(string(b)); got != "0" {
 			t.Errorf("host %s ran as uid %s, want 0 (root)", h, got)
 		}
-		if !strings.Contains(out.String(), "hello from "+h) {
-			t.Errorf("no output with the task's env from %s:\n%s", h, out.String())
+		if !strings.Contains(out, "hello from "+h) {
+			t.Errorf("no output with the task's env from %s:\n%s", h, out)
 		}
 		ps, err := os.ReadFile(filepath.Join(u.dir, "ps-"+h))
 		if err != nil {
@@ -239,15 +279,11 @@ task "as_root" {
 }
 `)
 	const wrong = "not-the-password"
-	var stdout, stderr bytes.Buffer
-	cmd := u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	all, err := outputOf(u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s%s", err, stdout.String(), stderr.String())
+		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
 	}
-	all := stdout.String() + stderr.String()
 	// The failures list: one line per host.
 	if n := strings.Count(all, "✗ as_root on h"); n != 3 {
 		t.Errorf("%d hosts failed, want 3:\n%s", n, all)
@@ -293,11 +329,7 @@ task "as_root" {
   run  = "touch ran-$FANOUT_HOST"
 }
 `)
-	var stdout, stderr bytes.Buffer
-	cmd := u.command(nil, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	all := stdout.String() + stderr.String()
+	all, err := outputOf(u.command(nil, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
@@ -353,12 +385,7 @@ task "as_root" {
 // sudo_user run as that user (root needs no password), and the plan says
 // so.
 func TestSudoUserRunsAndRollsBack(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	dir, _ := workdir(t, `
 task "as_nobody" {
   sudo_user = "nobody"
@@ -424,20 +451,16 @@ task "as_root" {
 		}
 	}
 
-	cmd := u.command(nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
+	out, err := answerOnPTY(t, u.command(nil, "apply", "main.hcl"), 30*time.Second)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+		t.Fatalf("apply succeeded (%v):\n%s", err, out)
 	}
-	if !strings.Contains(out.String(), "sudo asks for a password on 2 hosts (h1, h2), and their transport cannot send it") {
-		t.Errorf("the failure does not name the hosts and why:\n%s", out.String())
+	if !strings.Contains(out, "sudo asks for a password on 2 hosts (h1, h2), and their transport cannot send it") {
+		t.Errorf("the failure does not name the hosts and why:\n%s", out)
 	}
-	if strings.Contains(out.String(), "sudo password (asked once") {
-		t.Errorf("asked for a password it cannot send:\n%s", out.String())
+	if strings.Contains(out, "sudo password (asked once") {
+		t.Errorf("asked for a password it cannot send:\n%s", out)
 	}
 	for _, h := range []string{"h1", "h2"} {
 		for _, f := range []string{"first-", "ran-"} {
@@ -462,32 +485,21 @@ task "as_root" {
   rollback = "id -u > rb-$FANOUT_HOST; echo \"undone on $FANOUT_HOST\""
 }
 `)
-	const prompt = "sudo password"
 	// run starts fanout as the user on a terminal and types each answer
 	// once its question shows.
 	run := func(answers [][2]string, args ...string) string {
 		t.Helper()
-		cmd := u.command(nil, args...)
-		tty, out, copied, exited := startOnPTY(t, cmd)
-		defer func() { _ = tty.Close() }()
-		for _, qa := range answers {
-			waitPTYShows(t, cmd, exited, out, qa[0], 30*time.Second, "no %q:\n%s", qa[0], out)
-			if _, err := tty.Write([]byte(qa[1] + "\r")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-		closePTY(tty, copied)
+		out, err := answerOnPTY(t, u.command(nil, args...), 30*time.Second, answers...)
 		if err != nil {
-			t.Fatalf("fanout %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			t.Fatalf("fanout %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return out.String()
+		return out
 	}
-	applied := run([][2]string{{prompt, u.password}}, "apply", "main.hcl")
+	applied := run([][2]string{{sudoPrompt, u.password}}, "apply", "main.hcl")
 	id := runID(t, applied)
 
-	out := run([][2]string{{"Enter a value:", "yes"}, {prompt, u.password}}, "rollback", "-force", id)
-	if n := strings.Count(out, prompt); n != 1 {
+	out := run([][2]string{{"Enter a value:", "yes"}, {sudoPrompt, u.password}}, "rollback", "-force", id)
+	if n := strings.Count(out, sudoPrompt); n != 1 {
 		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out)
 	}
 	for _, h := range []string{"h1", "h2", "h3"} {
@@ -530,24 +542,16 @@ task "after" {
   run = "cat pwfile; cat pwfile >&2; exit 3"
 }
 `)
-	cmd := u.command(nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-	waitPTYShows(t, cmd, exited, out, "sudo password", 30*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
+	out, err := answerOnPTY(t, u.command(nil, "apply", "main.hcl"), 30*time.Second, [2]string{sudoPrompt, u.password})
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("apply succeeded (%v):\n%s", err, out.String())
+		t.Fatalf("apply succeeded (%v):\n%s", err, out)
 	}
-	if strings.Contains(out.String(), u.password) {
-		t.Errorf("the password is in the output:\n%s", out.String())
+	if strings.Contains(out, u.password) {
+		t.Errorf("the password is in the output:\n%s", out)
 	}
-	if !strings.Contains(out.String(), "the password is (sensitive)") {
-		t.Errorf("the output does not show the password's line, hidden:\n%s", out.String())
+	if !strings.Contains(out, "the password is (sensitive)") {
+		t.Errorf("the output does not show the password's line, hidden:\n%s", out)
 	}
 	j := u.journals(t)
 	if strings.Contains(j, u.password) {

@@ -34,36 +34,13 @@ func TestSudoFiles(t *testing.T) {
 		{"another user", `sudo_user = "nobody"`, "nobody"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newSudoUser(t)
 			if tt.owner != "root" {
-				if _, err := exec.LookPath("setfacl"); err != nil {
-					t.Skip("setfacl is not installed: `make test-deps` installs it")
-				}
+				needRootSudo(t, "setfacl")
 			}
-			owner, err := user.Lookup(tt.owner)
-			if err != nil {
-				t.Fatal(err)
-			}
-			uid, _ := strconv.Atoi(owner.Uid)
-			gid, _ := strconv.Atoi(owner.Gid)
+			u := newSudoUser(t)
 			// base: writable by the sudo user alone; secret: readable by it alone.
-			base, err := os.MkdirTemp("", "fanout-sudo-files-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = os.RemoveAll(base) })
 			secret := "s3cret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "\n"
-			if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range []string{base, filepath.Join(base, "secret")} {
-				if err := os.Chown(p, uid, gid); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := os.Chmod(base, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			base, uid := ownedBase(t, tt.owner, secret)
 
 			writeTree(t, u.dir, map[string]string{
 				"release/bin/run":   "#!/bin/sh\necho run\n",
@@ -116,27 +93,12 @@ task "deploy" {
 				t.Errorf("plan shows %d transfers via sudo as %s, want 8 (4 per host):\n%s", n, tt.owner, stdout.String())
 			}
 
-			cmd := u.command(nil, "apply", "main.hcl")
-			tty, out, copied, exited := startOnPTY(t, cmd)
-			defer func() { _ = tty.Close() }()
-			const prompt = "sudo password"
-			waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-			if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-				t.Fatal(err)
-			}
-			err = waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-			closePTY(tty, copied)
-			if err != nil {
-				t.Fatalf("fanout: %v\n%s", err, out.String())
-			}
-			if n := strings.Count(out.String(), prompt); n != 1 {
-				t.Errorf("asked %d times for 2 hosts, want once:\n%s", n, out.String())
-			}
-			if strings.Contains(out.String(), u.password) || strings.Contains(u.journals(t), u.password) {
-				t.Errorf("the password is in the output or the journal:\n%s", out.String())
+			out := u.typePasswordOnce(t, u.command(nil, "apply", "main.hcl"), 30*time.Second)
+			if strings.Contains(out, u.password) || strings.Contains(u.journals(t), u.password) {
+				t.Errorf("the password is in the output or the journal:\n%s", out)
 			}
 			for _, h := range []string{"h1", "h2"} {
-				wantInOutput(t, out.String(), out.String(), []string{"ran as " + tt.owner + " on " + h})
+				wantInOutput(t, out, out, []string{"ran as " + tt.owner + " on " + h})
 				dest := filepath.Join(base, h)
 				for _, f := range []struct {
 					path, content string
@@ -217,32 +179,23 @@ func wantNoStaging(t *testing.T, uid uint32) {
 	}
 }
 
-// TestSSHSudoFiles: over real sshd (SFTP, ssh's own Exec), a task with
-// sudo_user puts its uploads in place as that user, where the login user
-// cannot write, and reads a download only that user can read; a
-// destination that cannot be written fails the host with its name, rolls
-// the task back, and leaves no staging directory behind.
-func TestSSHSudoFiles(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs commands as nobody through sudo: run as root (as CI does)")
-	}
-	for _, tool := range []string{"sudo", "setfacl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: `make test-deps` installs it", tool)
-		}
-	}
-	nobody, err := user.Lookup("nobody")
+// ownedBase makes a directory that only owner can write in, holding a file
+// "secret" with content that only owner can read, both owner's; it
+// returns the directory and owner's uid.
+func ownedBase(t *testing.T, owner, secret string) (string, int) {
+	t.Helper()
+	u, err := user.Lookup(owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(nobody.Uid)
-	gid, _ := strconv.Atoi(nobody.Gid)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
 	base, err := os.MkdirTemp("", "fanout-sudo-files-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	if err := os.WriteFile(filepath.Join(base, "secret"), []byte("only nobody\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{base, filepath.Join(base, "secret")} {
@@ -253,6 +206,17 @@ func TestSSHSudoFiles(t *testing.T) {
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return base, uid
+}
+
+// TestSSHSudoFiles: over real sshd (SFTP, ssh's own Exec), a task with
+// sudo_user puts its uploads in place as that user, where the login user
+// cannot write, and reads a download only that user can read; a
+// destination that cannot be written fails the host with its name, rolls
+// the task back, and leaves no staging directory behind.
+func TestSSHSudoFiles(t *testing.T) {
+	needRootSudo(t, "setfacl")
+	base, uid := ownedBase(t, "nobody", "only nobody\n")
 
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	dir, _ := workdir(t, sshConfig(f, f.Hosts, "", strings.ReplaceAll(`
@@ -322,12 +286,7 @@ task "broken" {
 // is being staged ends the transfer, removes the staging directory, and
 // leaves nothing at the destination.
 func TestSudoUploadInterrupted(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("runs through sudo as root: run as root (as CI does)")
-	}
-	if _, err := exec.LookPath("sudo"); err != nil {
-		t.Skip("sudo is not installed: `make test-deps` installs it")
-	}
+	needRootSudo(t)
 	dest := t.TempDir()
 	dir, _ := workdir(t, `
 task "deploy" {
@@ -411,27 +370,12 @@ task "deploy" {
   run = "echo \"ran as $(id -un) on $FANOUT_HOST\""
 }
 `, "BASE", base))
-	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 30*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 60*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout: %v\n%s", err, out.String())
-	}
-	if n := strings.Count(out.String(), prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, out.String())
-	}
-	if strings.Contains(out.String(), u.password) || strings.Contains(u.journals(t), u.password) {
-		t.Errorf("the password is in the output or the journal:\n%s", out.String())
+	out := u.typePasswordOnce(t, u.sshCommand(f, nil, "apply", "main.hcl"), 30*time.Second)
+	if strings.Contains(out, u.password) || strings.Contains(u.journals(t), u.password) {
+		t.Errorf("the password is in the output or the journal:\n%s", out)
 	}
 	for _, h := range f.Hosts {
-		wantInOutput(t, out.String(), out.String(), []string{"ran as root on " + h.Name})
+		wantInOutput(t, out, out, []string{"ran as root on " + h.Name})
 		wantFile(t, filepath.Join(base, h.Name, "bin/run"), "#!/bin/sh\n", 0o750, 0)
 		wantFile(t, filepath.Join(base, h.Name, "etc/app.conf"), "port = 1\n", 0o644, 0)
 		wantFile(t, filepath.Join(u.dir, "logs", h.Name+".secret"), secret, 0o600, os.Getuid())

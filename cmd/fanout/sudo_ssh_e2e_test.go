@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -75,24 +74,7 @@ task "as_root" {
   run  = "echo \"$GREETING from $FANOUT_HOST as $(id -u)\"; ps -e -ww -o args e > %s/ps-$FANOUT_HOST; echo \"stdin left: [$(cat)]\""
 }
 `, u.dir))
-	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
-	tty, out, copied, exited := startOnPTY(t, cmd)
-	defer func() { _ = tty.Close() }()
-
-	const prompt = "sudo password"
-	waitPTYShows(t, cmd, exited, out, prompt, 60*time.Second, "no sudo password prompt:\n%s", out)
-	if _, err := tty.Write([]byte(u.password + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	err := waitPTYExit(t, cmd, exited, 90*time.Second, "fanout did not finish:\n%s", out)
-	closePTY(tty, copied)
-	if err != nil {
-		t.Fatalf("fanout: %v\n%s", err, out.String())
-	}
-	shown := out.String()
-	if n := strings.Count(shown, prompt); n != 1 {
-		t.Errorf("asked %d times for 3 hosts, want once:\n%s", n, shown)
-	}
+	shown := u.typePasswordOnce(t, u.sshCommand(f, nil, "apply", "main.hcl"), 60*time.Second)
 	if strings.Contains(shown, u.password) {
 		t.Errorf("the password is in the output:\n%s", shown)
 	}
@@ -140,13 +122,10 @@ task "as_root" {
   run  = ["echo \"$FANOUT_HOST as $(id -u)\"", "echo \"then as $(id -u), stdin [$(cat)]\""]
 }
 `)
-	var stdout, stderr bytes.Buffer
-	cmd := u.sshCommand(f, []string{"FANOUT_VAR_sudo_pw=" + u.password}, "apply", "-json", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("fanout: %v\n%s%s", err, stdout.String(), stderr.String())
+	all, err := outputOf(u.sshCommand(f, []string{"FANOUT_VAR_sudo_pw=" + u.password}, "apply", "-json", "main.hcl"))
+	if err != nil {
+		t.Fatalf("fanout: %v\n%s", err, all)
 	}
-	all := stdout.String() + stderr.String()
 	for _, h := range f.Hosts {
 		wantInOutput(t, all, all, []string{h.Name + " as 0", "then as 0, stdin []"})
 	}
@@ -176,15 +155,11 @@ task "as_root" {
 }
 `, u.dir))
 	const wrong = "not-the-password"
-	var stdout, stderr bytes.Buffer
-	cmd := u.sshCommand(f, []string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	all, err := outputOf(u.sshCommand(f, []string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s%s", err, stdout.String(), stderr.String())
+		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
 	}
-	all := stdout.String() + stderr.String()
 	n := 0
 	for _, h := range f.Hosts {
 		n += strings.Count(all, "as_root on "+h.Name+": sudo: incorrect password")
@@ -227,11 +202,7 @@ task "as_root" {
   run  = "touch %[1]s/ran-$FANOUT_HOST"
 }
 `, u.dir))
-	var stdout, stderr bytes.Buffer
-	cmd := u.sshCommand(f, nil, "apply", "main.hcl")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	all := stdout.String() + stderr.String()
+	all, err := outputOf(u.sshCommand(f, nil, "apply", "main.hcl"))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
