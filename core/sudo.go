@@ -84,7 +84,7 @@ func (s *sudoState) command(user, cmd string, env map[string]string, stdin bool)
 	if stdin {
 		// -k: never a cached credential, so that the password sent is
 		// always read by sudo and never reaches the command's stdin.
-		b.WriteString(" -S -k -p " + shellQuote(s.marker))
+		b.WriteString(" -S -k -p " + config.ShellQuote(s.marker))
 	} else {
 		b.WriteString(" -n")
 	}
@@ -96,13 +96,8 @@ func (s *sudoState) command(user, cmd string, env map[string]string, stdin bool)
 		slices.Sort(names)
 		b.WriteString(" --preserve-env=" + strings.Join(names, ","))
 	}
-	b.WriteString(" -u " + shellQuote(user) + " -- sh -c " + shellQuote(cmd))
+	b.WriteString(" -u " + config.ShellQuote(user) + " -- sh -c " + config.ShellQuote(cmd))
 	return b.String()
-}
-
-// shellQuote quotes s as one word for sh.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // sudoExec runs cmd through sudo as t.SudoUser, with the password on stdin

@@ -70,7 +70,7 @@ func (r *run) share(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 	if t.SudoUser == "root" || t.SudoUser == st.login {
 		return nil
 	}
-	cmd := fmt.Sprintf("setfacl -R -m u:%s:rwX %s", shellQuote(t.SudoUser), shellQuote(st.dir))
+	cmd := fmt.Sprintf("setfacl -R -m u:%s:rwX %s", config.ShellQuote(t.SudoUser), config.ShellQuote(st.dir))
 	if _, err := r.loginExec(ctx, tr, t, h, cmd); err != nil {
 		return fmt.Errorf("share the staged files with %s, the task's sudo_user, through an ACL: %w "+
 			"(the host needs setfacl, from the acl package, and a file system with ACLs; or use sudo = true, as root)",
@@ -84,7 +84,7 @@ func (r *run) share(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 func (r *run) unstage(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, st *staging) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stageTimeout)
 	defer cancel()
-	if _, err := r.loginExec(ctx, tr, t, h, "rm -rf -- "+shellQuote(st.dir)); err != nil {
+	if _, err := r.loginExec(ctx, tr, t, h, "rm -rf -- "+config.ShellQuote(st.dir)); err != nil {
 		r.logger.Warn("the staging directory was not removed", "task", t.Name, "host", h.Name, "dir", st.dir, "error", err)
 	}
 }
@@ -106,7 +106,7 @@ func (r *run) loginExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *H
 // printed.
 func (r *run) sudoScript(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, script string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	res := r.sudoExec(ctx, tr, t, h, PhaseRun, -1, ". "+shellQuote(script), nil, 0,
+	res := r.sudoExec(ctx, tr, t, h, PhaseRun, -1, ". "+config.ShellQuote(script), nil, 0,
 		sdk.ExecOutput{Stdout: &stdout, Stderr: &stderr})
 	if res.Status != StatusOK {
 		if res.Err != "" && res.ExitCode == -1 {
@@ -135,7 +135,7 @@ func (r *run) sudoUploads(ctx context.Context, tr sdk.Transport, ft sdk.FileTran
 	}
 	defer r.unstage(ctx, tr, t, h, st)
 	sink := &stagingSink{ft: ft, host: h.Name, stage: st.dir}
-	sink.script.WriteString("S=" + shellQuote(st.dir) + "\n" + installScript)
+	sink.script.WriteString("S=" + config.ShellQuote(st.dir) + "\n" + installScript)
 	for _, u := range uploads {
 		if err := r.upload(ctx, sink, u); err != nil {
 			return err
@@ -178,17 +178,17 @@ func (s *stagingSink) file(ctx context.Context, dest string, mode fs.FileMode, s
 	if err != nil {
 		return fmt.Errorf("upload %s: stage it as the login user: %w", dest, err)
 	}
-	fmt.Fprintf(&s.script, "F %s %s %s\n", name, shellQuote(dest), chmodText(mode))
+	fmt.Fprintf(&s.script, "F %s %s %s\n", name, config.ShellQuote(dest), chmodText(mode))
 	return nil
 }
 
 func (s *stagingSink) dir(_ context.Context, dest string, mode fs.FileMode) error {
-	fmt.Fprintf(&s.script, "D %s %s\n", shellQuote(dest), chmodText(mode))
+	fmt.Fprintf(&s.script, "D %s %s\n", config.ShellQuote(dest), chmodText(mode))
 	return nil
 }
 
 func (s *stagingSink) link(_ context.Context, dest, target string) error {
-	fmt.Fprintf(&s.script, "L %s %s\n", shellQuote(dest), shellQuote(target))
+	fmt.Fprintf(&s.script, "L %s %s\n", config.ShellQuote(dest), config.ShellQuote(target))
 	return nil
 }
 
@@ -258,9 +258,9 @@ func (r *run) sudoDownloads(ctx context.Context, tr sdk.Transport, ft sdk.FileTr
 	}
 	defer r.unstage(ctx, tr, t, h, st)
 	var script strings.Builder
-	script.WriteString("S=" + shellQuote(st.dir) + "\n" + fetchScript)
+	script.WriteString("S=" + config.ShellQuote(st.dir) + "\n" + fetchScript)
 	for i, d := range downloads {
-		fmt.Fprintf(&script, "G %s %d\n", shellQuote(d.Source), i+1)
+		fmt.Fprintf(&script, "G %s %d\n", config.ShellQuote(d.Source), i+1)
 	}
 	p := path.Join(st.dir, "fetch")
 	if err := stageContent(ctx, ft, h, p, script.String()); err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fanout/fanout/config"
 )
 
 // TestInstallScript runs the script that puts a sudo task's staged files
@@ -71,7 +73,7 @@ func TestInstallScript(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, dest, outside)
 			}
-			script := "S=" + shellQuote(stage) + "\n" + installScript + strings.ReplaceAll(tt.lines, "DEST", dest)
+			script := "S=" + config.ShellQuote(stage) + "\n" + installScript + strings.ReplaceAll(tt.lines, "DEST", dest)
 			out, err := exec.Command("sh", "-c", script).CombinedOutput()
 			got := lastLine(strings.TrimSpace(string(out)))
 			switch want := strings.ReplaceAll(tt.fail, "DEST", dest); {
