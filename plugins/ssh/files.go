@@ -202,6 +202,12 @@ func (c *hostConn) sftpWrite(ctx context.Context, abort <-chan struct{}, client 
 			}
 		}
 	}()
+	// SFTP's open carries no mode here, so the server created the file
+	// through its umask (often 0644): made private before any data goes in,
+	// as the shell's path does with umask 077. req.Mode is set at the end.
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
 	// The copy reads content until it ends; a cancellation closes the
 	// session under it, and content (sdk's) fails on its own.
 	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
