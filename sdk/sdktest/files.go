@@ -350,7 +350,7 @@ func (c *conformance) uploadPrivateTemp(t *testing.T) {
 		}, content)
 		done <- err
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() { cancel(); _ = <-done }() // the cancellation is its error
 	select {
 	case <-content.read:
 	case err := <-done:
