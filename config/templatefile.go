@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -17,6 +18,28 @@ import (
 // variables. The template may call the configuration's other functions,
 // not templatefile itself.
 func templateFileFunc(fsys fs.FS, dir string) function.Function {
+	// A template is read and parsed once per configuration, not once per
+	// host that renders it (templatefile of target.* runs for each host).
+	var mu sync.Mutex
+	parsed := map[string]*template{}
+	load := func(name string) (*template, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if t, ok := parsed[name]; ok {
+			return t, nil
+		}
+		src, err := readTemplate(fsys, dir, name)
+		if err != nil {
+			return nil, err
+		}
+		t := &template{}
+		var diags hcl.Diagnostics
+		if t.expr, diags = hclsyntax.ParseTemplate(src, name, hcl.InitialPos); diags.HasErrors() {
+			t.err = fmt.Errorf("template %s: %s", name, diags.Error())
+		}
+		parsed[name] = t
+		return t, nil
+	}
 	return function.New(&function.Spec{
 		Description: "Renders a template file with the given variables.",
 		Params: []function.Parameter{
@@ -26,7 +49,7 @@ func templateFileFunc(fsys fs.FS, dir string) function.Function {
 		Type: function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			name := args[0].AsString()
-			src, err := readTemplate(fsys, dir, name)
+			tmpl, err := load(name)
 			if err != nil {
 				return cty.DynamicVal, function.NewArgError(0, err)
 			}
@@ -35,7 +58,10 @@ func templateFileFunc(fsys fs.FS, dir string) function.Function {
 				return cty.DynamicVal, function.NewArgErrorf(1, "the variables of a template are an object, such as { host = target.name }, not %s",
 					vars.Type().FriendlyName())
 			}
-			out, err := renderTemplate(name, src, vars)
+			if tmpl.err != nil {
+				return cty.DynamicVal, tmpl.err
+			}
+			out, err := renderTemplate(name, tmpl.expr, vars)
 			if err != nil {
 				return cty.DynamicVal, err
 			}
@@ -44,12 +70,14 @@ func templateFileFunc(fsys fs.FS, dir string) function.Function {
 	})
 }
 
-// renderTemplate renders src, the template file name, with vars.
-func renderTemplate(name string, src []byte, vars cty.Value) (cty.Value, error) {
-	expr, diags := hclsyntax.ParseTemplate(src, name, hcl.InitialPos)
-	if diags.HasErrors() {
-		return cty.DynamicVal, fmt.Errorf("template %s: %s", name, diags.Error())
-	}
+// template is a template file as parsed, or why it does not parse.
+type template struct {
+	expr hclsyntax.Expression
+	err  error
+}
+
+// renderTemplate renders expr, the template file name, with vars.
+func renderTemplate(name string, expr hclsyntax.Expression, vars cty.Value) (cty.Value, error) {
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: Functions()}
 	if !vars.IsNull() && vars.IsKnown() {
 		for it := vars.ElementIterator(); it.Next(); {

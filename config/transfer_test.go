@@ -119,3 +119,46 @@ task "collect_all" {
 		t.Errorf("collect_all's files (-want +got):\n%s", diff)
 	}
 }
+
+// openCounter counts the opens of each name of its file system.
+type openCounter struct {
+	fs.FS
+	opens map[string]int
+}
+
+func (o *openCounter) Open(name string) (fs.File, error) {
+	o.opens[name]++
+	return o.FS.Open(name)
+}
+
+// TestTemplateFileReadOnce: templatefile of target.* renders for each
+// host, but its file is read (and parsed) once per configuration, not once
+// per host: a fleet's configuration loads in the time of a few hosts'.
+func TestTemplateFileReadOnce(t *testing.T) {
+	fsys := &openCounter{opens: map[string]int{}, FS: fstest.MapFS{
+		"main.hcl": {Data: []byte(`
+host "web1" {}
+host "web2" {}
+host "web3" {}
+task "deploy" {
+  upload {
+    content     = templatefile("app.conf.tftpl", { host = target.name })
+    destination = "/etc/app.conf"
+  }
+}
+`)},
+		"app.conf.tftpl": {Data: []byte("name=${host}\n")},
+	}}
+	cfg, diags := NewParser(fsys).LoadConfig("main.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, h := range []string{"web1", "web2", "web3"} {
+		if got, want := cfg.Tasks[0].Files[h].Uploads[0].Content, "name="+h+"\n"; got != want {
+			t.Errorf("%s: content %q, want %q", h, got, want)
+		}
+	}
+	if n := fsys.opens["app.conf.tftpl"]; n != 1 {
+		t.Errorf("the template was opened %d times for 3 hosts, want once", n)
+	}
+}

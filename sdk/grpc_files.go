@@ -43,14 +43,19 @@ func (s *grpcServer) Upload(stream pb.Transport_UploadServer) error {
 	if err != nil {
 		return status.Errorf(codes.InvalidArgument, "decode upload header: %s", err)
 	}
-	if h.GetLocalPath() != "" {
-		return s.uploadLocal(stream, ft, req, h.GetLocalPath())
+	var content uploadContent = &uploadReader{stream: stream, left: req.Size}
+	if path := h.GetLocalPath(); path != "" {
+		f, err := openLocal(req, path)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }() // read only
+		content = &localReader{f: f, left: req.Size, stream: stream}
 	}
-	content := &uploadReader{stream: stream, left: req.Size}
 	if _, err := ft.Upload(stream.Context(), req, content); err != nil {
 		return errorToStatus(err)
 	}
-	if !content.done {
+	if !content.ended() {
 		// The implementation returned without reading to the end: it
 		// cannot have committed what the host asked for (a directory or
 		// link carries no data, but still ends with Done).
@@ -64,46 +69,44 @@ func (s *grpcServer) Upload(stream pb.Transport_UploadServer) error {
 	return stream.SendAndClose(&pb.Upload_Response{})
 }
 
-// uploadLocal serves an Upload whose data the host left in a file on this
-// machine: the plugin reads it itself, so the bytes cross neither the
-// plugin channel nor its TLS. That was most of the CPU of an upload: a copy
-// out of the file, TLS both ways and an unmarshalled chunk per 32 KiB in
-// the plugin. The transport sees the same content as from the stream:
-// exactly req.Size bytes, then io.EOF only once the host's Done arrived.
-func (s *grpcServer) uploadLocal(stream pb.Transport_UploadServer, ft FileTransport, req *UploadRequest, path string) error {
+// uploadContent is what an Upload implementation reads: exactly the
+// declared size, then io.EOF only once the host's Done arrived, so that an
+// implementation that commits on io.EOF never commits what the host gave
+// up on.
+type uploadContent interface {
+	io.Reader
+	// ended reports whether Done arrived (and io.EOF was given).
+	ended() bool
+}
+
+// openLocal opens the file on this machine whose data an Upload left
+// there rather than in the stream: the plugin reads it itself, so the
+// bytes cross neither the plugin channel nor its TLS. That was most of the
+// CPU of an upload: a copy out of the file, TLS both ways and an
+// unmarshalled chunk per 32 KiB in the plugin. The error is a status.
+func openLocal(req *UploadRequest, path string) (*os.File, error) {
 	if req.Type != RegularFile || !filepath.IsAbs(path) {
-		return status.Errorf(codes.InvalidArgument, "upload %s: a local path is for a regular file, and absolute: %q", req.Path, path)
+		return nil, status.Errorf(codes.InvalidArgument, "upload %s: a local path is for a regular file, and absolute: %q", req.Path, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return errorToStatus(fmt.Errorf("upload %s: %w", req.Path, err))
+		return nil, errorToStatus(fmt.Errorf("upload %s: %w", req.Path, err))
 	}
-	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
-	if err != nil {
-		return errorToStatus(fmt.Errorf("upload %s: %w", req.Path, err))
+	switch {
+	case err != nil:
+		err = errorToStatus(fmt.Errorf("upload %s: %w", req.Path, err))
+	case !fi.Mode().IsRegular() || fi.Size() != req.Size:
+		err = status.Errorf(codes.FailedPrecondition, "upload %s: %s is not the regular file of %d bytes it was (it changed during the run?)", req.Path, path, req.Size)
+	default:
+		return f, nil
 	}
-	if !fi.Mode().IsRegular() || fi.Size() != req.Size {
-		return status.Errorf(codes.FailedPrecondition, "upload %s: %s is not the regular file of %d bytes it was (it changed during the run?)", req.Path, path, req.Size)
-	}
-	content := &localReader{f: f, left: req.Size, stream: stream}
-	if _, err := ft.Upload(stream.Context(), req, content); err != nil {
-		return errorToStatus(err)
-	}
-	if !content.done {
-		if _, err := io.Copy(io.Discard, content); err != nil {
-			return errorToStatus(fmt.Errorf("upload %s: %w", req.Path, err))
-		}
-		if req.Size > 0 {
-			return status.Errorf(codes.Internal, "transport returned from Upload of %s without reading its content", req.Path)
-		}
-	}
-	return stream.SendAndClose(&pb.Upload_Response{})
+	_ = f.Close() // read only
+	return nil, err
 }
 
-// localReader gives an upload's content from the local file, then io.EOF
-// once the stream's Done arrived: as with uploadReader, an implementation
-// that commits on io.EOF never commits what the host gave up on.
+// localReader is an upload's content read from the local file, then
+// io.EOF once the stream's Done arrived.
 type localReader struct {
 	f      *os.File
 	left   int64
@@ -141,6 +144,8 @@ func (r *localReader) Read(p []byte) (int, error) {
 	r.done = true
 	return 0, io.EOF
 }
+
+func (r *localReader) ended() bool { return r.done }
 
 // errUploadTruncated is what an upload's content returns when the stream
 // ended without the sender's Done: the host went away mid-transfer.
@@ -189,6 +194,8 @@ func (r *uploadReader) Read(p []byte) (int, error) {
 	r.buf = r.buf[n:]
 	return n, nil
 }
+
+func (r *uploadReader) ended() bool { return r.done }
 
 func (s *grpcServer) Download(req *pb.Download_Request, stream pb.Transport_DownloadServer) error {
 	ft, err := s.fileTransport()

@@ -38,6 +38,20 @@ func modeOf(t *testing.T, p string) os.FileMode {
 	return fi.Mode()
 }
 
+// checkTree checks the mode of each entry under root/host, and that
+// tree/link under it is a link to sub/b, as uploaded.
+func checkTree(t *testing.T, root, host string, modes map[string]os.FileMode) {
+	t.Helper()
+	for p, want := range modes {
+		if got := modeOf(t, filepath.Join(root, host, p)); got != want {
+			t.Errorf("%s: %s has mode %v, want %v", host, p, got, want)
+		}
+	}
+	if target, err := os.Readlink(filepath.Join(root, host, "tree/link")); err != nil || target != "sub/b" {
+		t.Errorf("%s: tree/link -> %q (%v), want a link to sub/b", host, target, err)
+	}
+}
+
 const filesHCL = `
 variable "token" {
   default   = "s3cret-token"
@@ -125,7 +139,7 @@ func TestFilesApply(t *testing.T) {
 		if err != nil || !bytes.Equal(got, app) {
 			t.Errorf("%s: app.bin differs from the source (%v)", h, err)
 		}
-		for p, want := range map[string]os.FileMode{
+		checkTree(t, dest, h, map[string]os.FileMode{
 			"app.bin":       0o640,
 			"token":         0o600,
 			"app.conf":      0o644,
@@ -135,14 +149,7 @@ func TestFilesApply(t *testing.T) {
 			"tree/sub/b":    0o644,
 			"tree/link":     os.ModeSymlink | 0o777,
 			"../" + h + "/": os.ModeDir | 0o755,
-		} {
-			if got := modeOf(t, filepath.Join(dest, h, p)); got != want {
-				t.Errorf("%s: %s has mode %v, want %v", h, p, got, want)
-			}
-		}
-		if target, err := os.Readlink(filepath.Join(dest, h, "tree/link")); err != nil || target != "sub/b" {
-			t.Errorf("%s: tree/link -> %q (%v), want a link to sub/b", h, target, err)
-		}
+		})
 		entries, _ := os.ReadDir(filepath.Join(dest, h))
 		if len(entries) != 4 {
 			t.Errorf("%s: destination holds %d entries, want 4 (app.bin, app.conf, token, tree): no temporary file may stay", h, len(entries))

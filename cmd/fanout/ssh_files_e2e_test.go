@@ -96,23 +96,26 @@ func checkReceived(t *testing.T, dest, host string, sum [sha256.Size]byte) {
 	if fileSum(t, filepath.Join(dest, host, "big.bin")) != sum {
 		t.Errorf("%s: big.bin differs from the source", host)
 	}
-	for p, want := range map[string]os.FileMode{
+	checkTree(t, dest, host, map[string]os.FileMode{
 		"big.bin":    0o640,
 		"tree":       os.ModeDir | 0o755,
 		"tree/sub":   os.ModeDir | 0o700,
 		"tree/sub/b": 0o644,
 		"tree/link":  os.ModeSymlink | 0o777,
-	} {
-		if got := modeOf(t, filepath.Join(dest, host, p)); got != want {
-			t.Errorf("%s: %s has mode %v, want %v", host, p, got, want)
-		}
-	}
-	if l, err := os.Readlink(filepath.Join(dest, host, "tree/link")); err != nil || l != "sub/b" {
-		t.Errorf("%s: tree/link -> %q (%v), want sub/b", host, l, err)
-	}
+	})
 	entries, _ := os.ReadDir(filepath.Join(dest, host))
 	if len(entries) != 2 {
 		t.Errorf("%s: destination holds %d entries, want big.bin and tree only", host, len(entries))
+	}
+}
+
+// checkRoundTrip checks what sshFilesDir's main.hcl uploaded to host and
+// what it downloaded from it into logs/HOST.
+func checkRoundTrip(t *testing.T, dir, dest, host string, sum [sha256.Size]byte) {
+	t.Helper()
+	checkReceived(t, dest, host, sum)
+	if got := mustRead(t, filepath.Join(dir, "logs", host, "a.txt")); got != "a\n" {
+		t.Errorf("%s: downloaded a.txt = %q", host, got)
 	}
 }
 
@@ -126,10 +129,7 @@ func TestSSHUploadDownloadFiveHosts(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, h := range f.Hosts {
-		checkReceived(t, dest, h.Name, sum)
-		if got := mustRead(t, filepath.Join(dir, "logs", h.Name, "a.txt")); got != "a\n" {
-			t.Errorf("%s: downloaded a.txt = %q", h.Name, got)
-		}
+		checkRoundTrip(t, dir, dest, h.Name, sum)
 		if n := h.AcceptedPublickey(t); n != 1 {
 			t.Errorf("%s: %d logins, want 1: files travel on the host's one connection", h.Name, n)
 		}
@@ -146,10 +146,7 @@ func TestSSHUploadWithoutSFTP(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, h := range f.Hosts {
-		checkReceived(t, dest, h.Name, sum)
-		if got := mustRead(t, filepath.Join(dir, "logs", h.Name, "a.txt")); got != "a\n" {
-			t.Errorf("%s: downloaded a.txt = %q", h.Name, got)
-		}
+		checkRoundTrip(t, dir, dest, h.Name, sum)
 	}
 }
 

@@ -202,14 +202,15 @@ func (c *hostConn) sftpWrite(ctx context.Context, abort <-chan struct{}, client 
 			}
 		}
 	}()
-	// The copy reads content until it ends; a cancellation closes the
-	// session under it, and content (sdk's) fails on its own.
-	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
-	n, err := io.Copy(f, content)
-	stopWatch()
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	// SFTP's open carries no mode here, so the server created the file
+	// through its umask (often 0644): made private before any data goes in,
+	// as the shell's path does with umask 077. req.Mode is set at the end.
+	if err := f.Chmod(0o600); err != nil {
+		return err
 	}
+	// The copy reads content until it ends; content (sdk's) fails on its
+	// own on a cancellation.
+	n, err := sftpCopy(ctx, abort, client, f, content)
 	if err != nil {
 		return err
 	}
@@ -232,6 +233,19 @@ func (c *hostConn) sftpWrite(ctx context.Context, abort <-chan struct{}, client 
 	}
 	committed = true
 	return nil
+}
+
+// sftpCopy copies src to dst, closing client when ctx or abort ends so
+// that a copy blocked on it returns. Once ctx ended, its error is the
+// copy's: what a closed client says of it would only mislead.
+func sftpCopy(ctx context.Context, abort <-chan struct{}, client *sftp.Client, dst io.Writer, src io.Reader) (int64, error) {
+	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
+	n, err := io.Copy(dst, src)
+	stopWatch()
+	if ctx.Err() != nil {
+		return n, ctx.Err()
+	}
+	return n, err
 }
 
 // removeLater removes a temporary file that a cancelled transfer left,
@@ -287,16 +301,8 @@ func (c *hostConn) download(ctx context.Context, abort <-chan struct{}, p string
 	if !fi.Mode().IsRegular() {
 		return nil, errors.New("not a regular file")
 	}
-	stopWatch := stopOn(ctx, abort, func() { _ = client.Close() })
-	n, err := io.Copy(content, f)
-	stopWatch()
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
+	n, err := sftpCopy(ctx, abort, client, content, f)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w", ctx.Err())
-		}
 		return nil, err
 	}
 	return &sdk.DownloadResponse{Mode: permBits(fi.Mode()), Size: n}, nil

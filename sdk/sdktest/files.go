@@ -50,6 +50,7 @@ func (c *conformance) fileClauses(t *testing.T, desc *sdk.DescribeResponse) {
 	need("upload sets modes", caps.Upload, "Upload", c.uploadModes)
 	need("upload to an unwritable path", caps.Upload, "Upload", c.uploadUnwritable)
 	need("upload cancelled mid-transfer", caps.Upload, "Upload", c.uploadCancelled)
+	need("upload's temporary file is private", caps.Upload, "Upload", c.uploadPrivateTemp)
 	need("upload shorter than its size", caps.Upload, "Upload", c.uploadShort)
 	need("download", caps.Download && caps.Upload, "Upload and Download", c.download)
 	need("download missing file", caps.Download, "Download", c.downloadMissing)
@@ -329,6 +330,40 @@ func (c *conformance) uploadCancelled(t *testing.T) {
 	})
 	if r := c.run(t, c.request("cat '"+path+"'")); r.Stdout.String() != "old\n" {
 		t.Errorf("the destination holds %d bytes after a cancelled upload, want the old file", len(r.Stdout.String()))
+	}
+}
+
+// uploadPrivateTemp checks that the file an upload writes before its
+// rename is its owner's alone while the data goes in, whatever the final
+// mode and the host's umask: a 0600 secret is never readable on the host
+// under its temporary name.
+func (c *conformance) uploadPrivateTemp(t *testing.T) {
+	dir := c.tempDir(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	content := &blockingReader{ctx: ctx, first: randomBytes(1 << 20), read: make(chan struct{}), stop: stop}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.files.Upload(ctx, &sdk.UploadRequest{
+			Host: c.host.Name, Path: dir + "/secret", Type: sdk.RegularFile, Mode: 0o600, Size: 2 << 20,
+		}, content)
+		done <- err
+	}()
+	defer func() { cancel(); _ = <-done }() // the cancellation is its error
+	select {
+	case <-content.read:
+	case err := <-done:
+		t.Fatalf("Upload returned before its content was read: %v", err)
+	}
+	// The host may create the file a moment after the data left.
+	var tmp string
+	Eventually(t, c.wait, "the upload's temporary file to appear", func() bool {
+		tmp = c.listing(t, dir)
+		return tmp != ""
+	})
+	if got := c.lsMode(t, dir+"/"+tmp); got != "-rw-------" {
+		t.Errorf("temporary file %s has mode %s while written, want -rw------- (its owner's only)", tmp, got)
 	}
 }
 

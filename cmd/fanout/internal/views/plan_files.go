@@ -41,20 +41,16 @@ func transferLine(tr core.Transfer, sudoUser string) string {
 	if tr.Content {
 		src = "content"
 	}
-	var parts []string
 	switch {
 	case tr.Kind == core.Download:
 	case tr.Directory:
-		parts = append(parts, fmt.Sprintf("%s/ (%s, %s)", src, plural(tr.Files, "file"), byteSize(tr.Size)))
+		src = fmt.Sprintf("%s/ (%s, %s)", src, plural(tr.Files, "file"), byteSize(tr.Size))
 	case tr.Sensitive:
-		parts = append(parts, fmt.Sprintf("%s (sensitive, %s)", src, byteSize(tr.Size)))
+		src = fmt.Sprintf("%s (sensitive, %s)", src, byteSize(tr.Size))
 	default:
-		parts = append(parts, fmt.Sprintf("%s (%s)", src, byteSize(tr.Size)))
+		src = fmt.Sprintf("%s (%s)", src, byteSize(tr.Size))
 	}
-	if tr.Kind == core.Download {
-		parts = append(parts, src)
-	}
-	s := parts[0] + " -> " + tr.Destination
+	s := src + " -> " + tr.Destination
 	if tr.Mode != 0 {
 		s += ", mode " + modeText(tr.Mode)
 	}
