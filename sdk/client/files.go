@@ -94,10 +94,22 @@ func localPath(content io.Reader, size int64) string {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 		return ""
 	}
-	if named, err := os.Stat(path); err != nil || !os.SameFile(fi, named) {
+	if !sameFile(path, fi) {
 		return ""
 	}
+	// Where the system names open files (Linux), the plugin opens this
+	// descriptor's file rather than the name: a file renamed over the name
+	// after this check cannot be sent in its place.
+	if fd := fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), f.Fd()); sameFile(fd, fi) {
+		return fd
+	}
 	return path
+}
+
+// sameFile reports whether path names the file fi describes.
+func sameFile(path string, fi os.FileInfo) bool {
+	named, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, named)
 }
 
 // sendContent sends exactly req.Size bytes of content. An error returns
