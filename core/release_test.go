@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -377,4 +378,54 @@ func TestHostsFinishingTogetherAreReleasedInFewCalls(t *testing.T) {
 			t.Errorf("%d Release calls for 20 hosts that ended together, want at most 3", calls)
 		}
 	})
+}
+
+// TestReleasedHostNotConnectedAgainAhead: without preflight the run
+// connects hosts ahead of their turn (connectAhead, connectEarly), each
+// behind a host that has started. A host whose pairs all ended was
+// released; a connect ahead that came after must leave it alone, not make
+// a handshake nothing uses and no release ends (at 200 real hosts, 96 of
+// them, and a run twice as long).
+func TestReleasedHostNotConnectedAgainAhead(t *testing.T) {
+	for _, mode := range []config.OnFailure{config.OnFailureRollback, config.OnFailureContinue} {
+		t.Run(string(mode), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newReleasingFake()
+				// h1's handshake is slow; the connect ahead of h3 waits
+				// behind it, while h2, then h3 connect themselves, run
+				// and are released.
+				f.connectDelay[""] = 50 * time.Millisecond
+				f.connectDelay["h1"] = time.Second
+				p, _ := aheadPlan(8, mode, "ok")
+				res, events := runReleasing(t, f, p)
+				if !res.OK() {
+					t.Fatalf("run failed: %s", res.Cause)
+				}
+				f.checkNoMisuse(t)
+				f.mu.Lock()
+				connects := maps.Clone(f.connect)
+				f.mu.Unlock()
+				for i := 1; i <= 8; i++ {
+					h := fmt.Sprintf("h%d", i)
+					if connects[h] != 1 {
+						t.Errorf("%s: %d Connect calls, want 1", h, connects[h])
+					}
+				}
+				for host, hcs := range hostConnected(events) {
+					if len(hcs) != 1 {
+						t.Errorf("%s: %d HostConnected events, want 1", host, len(hcs))
+					}
+				}
+				rel := f.releases()
+				for h, seqs := range rel {
+					if len(seqs) != 1 {
+						t.Errorf("%s released %d times, want once", h, len(seqs))
+					}
+				}
+				if len(rel) != 8 {
+					t.Errorf("%d hosts released, want 8: %v", len(rel), rel)
+				}
+			})
+		})
+	}
 }

@@ -82,7 +82,7 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		if r.isStopping() {
 			return
 		}
-		if _, err := r.connect(t.Hosts[i], false); err != nil || r.isStopping() {
+		if _, err := r.connectPending(t.Hosts[i]); err != nil || r.isStopping() {
 			return
 		}
 		// Nor beside the handshakes of hosts that started with it: the
@@ -97,7 +97,7 @@ func (r *run) connectAhead(t *TaskNode, i int) {
 		}
 		// Connecting ahead: the unit that needs the host gets its error
 		// from r.conns when its turn comes.
-		_, _ = r.connect(t.Hosts[j], false)
+		_, _ = r.connectPending(t.Hosts[j])
 	})
 }
 
