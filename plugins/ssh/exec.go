@@ -87,10 +87,15 @@ const outputGrace = time.Second
 // OpenSSH makes each session's process a session leader, so it has its
 // group; dropbear does not (the command shares the group of the server's
 // process for the connection, and of every other session on it). So WATCH
-// first reads its process group from /proc/$$/stat and, when it is not the
-// group's leader, re-executes itself under setsid(1), which makes the same
-// process (no fork: the server still waits for this pid and sees its exit
-// status and signal) the leader of a new session and group. Where there is
+// first asks whether a process group $$ exists (`kill -0 -$$`, a builtin:
+// only the shell itself can have made one, so it is the leader), and only
+// when it does not, or the shell's kill cannot say, reads its process
+// group from /proc/$$/stat (dash reads that line a byte at a time: 0.17 ms
+// of the host's CPU per command, which OpenSSH hosts no longer pay) and,
+// when it is not the group's leader, re-executes itself under setsid(1),
+// which makes the same process (no fork: the server still waits for this
+// pid and sees its exit status and signal) the leader of a new session and
+// group. Where there is
 // no /proc (BSDs, whose servers are OpenSSH) nothing changes; where the
 // process leads no group and there is no setsid, only the shell is ever
 // signalled, never a group that is not the command's.
@@ -131,7 +136,7 @@ const outputGrace = time.Second
 // termGrace, then close the session after killGrace. The command keeps its
 // own exit status and signal: the session's process is the shell that
 // runs it.
-const watchScript = `p=0; if read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
+const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
 	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1"; p=$$; fi; ` +
 	`exec 3<&0 </dev/null; f=; ` +
 	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}
