@@ -134,24 +134,24 @@ func configureResponseToProto(r *ConfigureResponse) *pb.Configure_Response {
 	return &pb.Configure_Response{Diagnostics: diagnosticsToProto(r.Diagnostics)}
 }
 
-func hostFromProto(h *pb.Host) (Host, error) {
-	cfg, err := valueFromProto(h.GetConfig())
+func hostFromProto(h *pb.Host, configs *hostConfigs) (Host, error) {
+	cfg, err := configs.decode(h.GetConfig())
 	if err != nil {
 		return Host{}, fmt.Errorf("host %s config: %w", h.GetName(), err)
 	}
 	return Host{Name: h.GetName(), Address: h.GetAddress(), Config: cfg}, nil
 }
 
-func connectRequestFromProto(r *pb.Connect_Request) (*ConnectRequest, error) {
-	h, err := hostFromProto(r.GetHost())
+func connectRequestFromProto(r *pb.Connect_Request, configs *hostConfigs) (*ConnectRequest, error) {
+	h, err := hostFromProto(r.GetHost(), configs)
 	if err != nil {
 		return nil, err
 	}
 	return &ConnectRequest{Host: h, Answers: r.GetAnswers()}, nil
 }
 
-func validateHostRequestFromProto(r *pb.ValidateHost_Request) (*ValidateHostRequest, error) {
-	h, err := hostFromProto(r.GetHost())
+func validateHostRequestFromProto(r *pb.ValidateHost_Request, configs *hostConfigs) (*ValidateHostRequest, error) {
+	h, err := hostFromProto(r.GetHost(), configs)
 	if err != nil {
 		return nil, err
 	}

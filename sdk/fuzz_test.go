@@ -46,7 +46,7 @@ func FuzzProtoFromWire(f *testing.F) {
 		case 3:
 			var m pb.Connect_Request
 			if proto.Unmarshal(data, &m) == nil {
-				_, _ = connectRequestFromProto(&m)
+				_, _ = connectRequestFromProto(&m, &hostConfigs{})
 			}
 		case 5:
 			var m pb.Exec_Request
@@ -63,7 +63,7 @@ func FuzzProtoFromWire(f *testing.F) {
 		case 8:
 			var m pb.Host
 			if proto.Unmarshal(data, &m) == nil {
-				_, _ = hostFromProto(&m)
+				_, _ = hostFromProto(&m, &hostConfigs{})
 			}
 		}
 	})

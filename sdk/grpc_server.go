@@ -37,6 +37,8 @@ type grpcServer struct {
 	pb.UnimplementedTransportServer
 
 	impl Transport
+	// hostConfigs decodes the hosts' settings of Connect and ValidateHost.
+	hostConfigs hostConfigs
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *pb.Describe_Request) (*pb.Describe_Response, error) {
@@ -78,7 +80,7 @@ func (s *grpcServer) Configure(ctx context.Context, req *pb.Configure_Request) (
 }
 
 func (s *grpcServer) Connect(ctx context.Context, req *pb.Connect_Request) (*pb.Connect_Response, error) {
-	r, err := connectRequestFromProto(req)
+	r, err := connectRequestFromProto(req, &s.hostConfigs)
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "decode connect request: %s", err)
 	}
@@ -127,7 +129,7 @@ func (s *grpcServer) ValidateHost(ctx context.Context, req *pb.ValidateHost_Requ
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "the transport does not validate hosts")
 	}
-	r, err := validateHostRequestFromProto(req)
+	r, err := validateHostRequestFromProto(req, &s.hostConfigs)
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "decode validate host request: %s", err)
 	}

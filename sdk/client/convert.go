@@ -135,24 +135,24 @@ func configureResponseFromProto(r *pb.Configure_Response) *sdk.ConfigureResponse
 	return &sdk.ConfigureResponse{Diagnostics: diagnosticsFromProto(r.GetDiagnostics())}
 }
 
-func hostToProto(h sdk.Host) (*pb.Host, error) {
-	cfg, err := valueToProto(h.Config)
+func hostToProto(h sdk.Host, configs *hostConfigs) (*pb.Host, error) {
+	cfg, err := configs.encode(h.Config)
 	if err != nil {
 		return nil, fmt.Errorf("host %s config: %w", h.Name, err)
 	}
 	return &pb.Host{Name: h.Name, Address: h.Address, Config: cfg}, nil
 }
 
-func connectRequestToProto(r *sdk.ConnectRequest) (*pb.Connect_Request, error) {
-	h, err := hostToProto(r.Host)
+func connectRequestToProto(r *sdk.ConnectRequest, configs *hostConfigs) (*pb.Connect_Request, error) {
+	h, err := hostToProto(r.Host, configs)
 	if err != nil {
 		return nil, err
 	}
 	return &pb.Connect_Request{Host: h, Answers: r.Answers}, nil
 }
 
-func validateHostRequestToProto(r *sdk.ValidateHostRequest) (*pb.ValidateHost_Request, error) {
-	h, err := hostToProto(r.Host)
+func validateHostRequestToProto(r *sdk.ValidateHostRequest, configs *hostConfigs) (*pb.ValidateHost_Request, error) {
+	h, err := hostToProto(r.Host, configs)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ type grpcClient struct {
 	// uploadLocal is set once Describe said the plugin reads an upload's
 	// local file itself (files.go).
 	uploadLocal atomic.Bool
+	// hostConfigs encodes the hosts' settings sent with Connect and
+	// ValidateHost.
+	hostConfigs hostConfigs
 }
 
 var (
@@ -126,7 +129,7 @@ func (c *grpcClient) Configure(ctx context.Context, req *sdk.ConfigureRequest) (
 }
 
 func (c *grpcClient) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
-	r, err := connectRequestToProto(req)
+	r, err := connectRequestToProto(req, &c.hostConfigs)
 	if err != nil {
 		return nil, fmt.Errorf("encode connect request: %w", err)
 	}
@@ -143,7 +146,7 @@ func (c *grpcClient) Connect(ctx context.Context, req *sdk.ConnectRequest) (*sdk
 // declared Capabilities.ValidateHost: a plugin of protocol 1.1 does not
 // serve it.
 func (c *grpcClient) ValidateHost(ctx context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
-	r, err := validateHostRequestToProto(req)
+	r, err := validateHostRequestToProto(req, &c.hostConfigs)
 	if err != nil {
 		return nil, fmt.Errorf("encode validate host request: %w", err)
 	}
