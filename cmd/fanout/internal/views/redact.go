@@ -59,12 +59,12 @@ func (r *Redactor) Hide(value string) {
 // set makes the replacer of values.
 func (r *Redactor) set(values []string) {
 	vs := slices.DeleteFunc(values, func(s string) bool { return s == "" })
-	r.values = vs
 	if len(vs) == 0 {
 		return
 	}
 	slices.SortStableFunc(vs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	vs = slices.Compact(vs)
+	r.values = vs
 	keep := slices.Clone(r.keep)
 	slices.SortStableFunc(keep, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	pairs := make([]string, 0, 2*(len(vs)+len(keep)))
