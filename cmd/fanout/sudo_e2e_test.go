@@ -164,6 +164,65 @@ func (u *sudoUser) journals(t *testing.T) string {
 	return all.String()
 }
 
+// wantWrongPasswordTriedOnce checks a run of the task "as_root", which
+// touches ran-HOST in u.dir, given the wrong password for the hosts'
+// sudo: fanout failed, one host reports sudo's refusal, the others say
+// the password was not offered to them, sudo's log holds one refusal,
+// nothing ran, and the wrong password is neither in all (the run's
+// output) nor in the journal.
+func (u *sudoUser) wantWrongPasswordTriedOnce(t *testing.T, all string, err error, wrong string, hosts []string) {
+	t.Helper()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
+	}
+	refused, notOffered := 0, 0
+	for _, h := range hosts {
+		refused += strings.Count(all, "as_root on "+h+": sudo: incorrect password")
+		// In the failures list. (Live lines and the "Stopping:" line,
+		// which names whichever host failed first, vary.)
+		notOffered += strings.Count(all, "as_root on "+h+": sudo asks for a password on this host; not offered, since host")
+		if _, err := os.Stat(filepath.Join(u.dir, "ran-"+h)); err == nil {
+			t.Errorf("the command ran on %s", h)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d hosts report the incorrect password, want 1:\n%s", refused, all)
+	}
+	if notOffered != len(hosts)-1 {
+		t.Errorf("%d hosts say the password was not offered, want %d:\n%s", notOffered, len(hosts)-1, all)
+	}
+	if log := u.sudoLog(t); strings.Count(log, "incorrect password attempt") != 1 {
+		t.Errorf("sudo's log shows %d refusals, want 1 (one host tried):\n%s",
+			strings.Count(log, "incorrect password attempt"), log)
+	}
+	if strings.Contains(all, wrong) || strings.Contains(u.journals(t), wrong) {
+		t.Error("the password is in the output or the journal")
+	}
+}
+
+// wantNobodyToAsk checks a run of the tasks "first" and "as_root", which
+// touch first-HOST and ran-HOST in u.dir, with no terminal and no
+// sudo_password: fanout failed naming the hosts whose sudo asked, and
+// nothing ran on any host.
+func (u *sudoUser) wantNobodyToAsk(t *testing.T, all string, err error, hosts []string) {
+	t.Helper()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
+	}
+	if want := fmt.Sprintf("sudo asks for a password on %d hosts (%s)", len(hosts), strings.Join(hosts, ", ")); !strings.Contains(all, want) {
+		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
+	}
+	for _, h := range hosts {
+		for _, f := range []string{"first-", "ran-"} {
+			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
+				t.Errorf("%s%s: something ran before the password was known", f, h)
+			}
+		}
+	}
+}
+
 const sudoHosts = `
 host "h1" {
   address   = "127.0.0.1"
@@ -280,38 +339,10 @@ task "as_root" {
 `)
 	const wrong = "not-the-password"
 	all, err := outputOf(u.command([]string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl"))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
-	}
+	u.wantWrongPasswordTriedOnce(t, all, err, wrong, []string{"h1", "h2", "h3"})
 	// The failures list: one line per host.
 	if n := strings.Count(all, "✗ as_root on h"); n != 3 {
 		t.Errorf("%d hosts failed, want 3:\n%s", n, all)
-	}
-	if n := strings.Count(all, "as_root on h1: sudo: incorrect password") + strings.Count(all, "as_root on h2: sudo: incorrect password") +
-		strings.Count(all, "as_root on h3: sudo: incorrect password"); n != 1 {
-		t.Errorf("%d hosts report the incorrect password, want 1:\n%s", n, all)
-	}
-	// Each of the two others, in the failures list. (Live lines and the
-	// "Stopping:" line, which names whichever host failed first, vary.)
-	n := 0
-	for _, h := range []string{"h1", "h2", "h3"} {
-		n += strings.Count(all, "as_root on "+h+": sudo asks for a password on this host; not offered, since host")
-	}
-	if n != 2 {
-		t.Errorf("%d hosts say the password was not offered, want 2:\n%s", n, all)
-	}
-	if log := u.sudoLog(t); strings.Count(log, "incorrect password attempt") != 1 {
-		t.Errorf("sudo's log shows %d refusals, want 1 (one host tried):\n%s",
-			strings.Count(log, "incorrect password attempt"), log)
-	}
-	for _, h := range []string{"h1", "h2", "h3"} {
-		if _, err := os.Stat(filepath.Join(u.dir, "ran-"+h)); err == nil {
-			t.Errorf("the command ran on %s", h)
-		}
-	}
-	if strings.Contains(all, wrong) || strings.Contains(u.journals(t), wrong) {
-		t.Error("the password is in the output or the journal")
 	}
 }
 
@@ -330,20 +361,7 @@ task "as_root" {
 }
 `)
 	all, err := outputOf(u.command(nil, "apply", "main.hcl"))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
-	}
-	if !strings.Contains(all, "sudo asks for a password on 3 hosts (h1, h2, h3)") {
-		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
-	}
-	for _, h := range []string{"h1", "h2", "h3"} {
-		for _, f := range []string{"first-", "ran-"} {
-			if _, err := os.Stat(filepath.Join(u.dir, f+h)); err == nil {
-				t.Errorf("%s%s: something ran before the password was known", f, h)
-			}
-		}
-	}
+	u.wantNobodyToAsk(t, all, err, []string{"h1", "h2", "h3"})
 }
 
 // TestSudoPasswordNeedsStdin: a sudo password for hosts whose transport

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -156,35 +155,7 @@ task "as_root" {
 `, u.dir))
 	const wrong = "not-the-password"
 	all, err := outputOf(u.sshCommand(f, []string{"FANOUT_VAR_sudo_pw=" + wrong}, "apply", "main.hcl"))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with a wrong sudo password (%v):\n%s", err, all)
-	}
-	n := 0
-	for _, h := range f.Hosts {
-		n += strings.Count(all, "as_root on "+h.Name+": sudo: incorrect password")
-		if _, err := os.Stat(filepath.Join(u.dir, "ran-"+h.Name)); err == nil {
-			t.Errorf("the command ran on %s", h.Name)
-		}
-	}
-	if n != 1 {
-		t.Errorf("%d hosts report the incorrect password, want 1:\n%s", n, all)
-	}
-	// Each of the two others, in the failures list. (Live lines and the
-	// "Stopping:" line, which names whichever host failed first, vary.)
-	n = 0
-	for _, h := range f.Hosts {
-		n += strings.Count(all, "as_root on "+h.Name+": sudo asks for a password on this host; not offered, since host")
-	}
-	if n != 2 {
-		t.Errorf("%d hosts say the password was not offered, want 2:\n%s", n, all)
-	}
-	if log := u.sudoLog(t); strings.Count(log, "incorrect password attempt") != 1 {
-		t.Errorf("sudo's log shows %d refusals, want 1 (one host tried):\n%s", strings.Count(log, "incorrect password attempt"), log)
-	}
-	if strings.Contains(all, wrong) || strings.Contains(u.journals(t), wrong) {
-		t.Error("the password is in the output or the journal")
-	}
+	u.wantWrongPasswordTriedOnce(t, all, err, wrong, []string{"host1", "host2", "host3"})
 }
 
 // TestSSHSudoPasswordNobodyToAsk: over ssh, with no terminal and no
@@ -203,18 +174,5 @@ task "as_root" {
 }
 `, u.dir))
 	all, err := outputOf(u.sshCommand(f, nil, "apply", "main.hcl"))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("fanout succeeded with nobody to give sudo's password (%v):\n%s", err, all)
-	}
-	if !strings.Contains(all, "sudo asks for a password on 3 hosts (host1, host2, host3)") {
-		t.Errorf("the failure does not name the hosts that asked:\n%s", all)
-	}
-	for _, h := range f.Hosts {
-		for _, name := range []string{"first-", "ran-"} {
-			if _, err := os.Stat(filepath.Join(u.dir, name+h.Name)); err == nil {
-				t.Errorf("%s%s: something ran before the password was known", name, h.Name)
-			}
-		}
-	}
+	u.wantNobodyToAsk(t, all, err, []string{"host1", "host2", "host3"})
 }
