@@ -172,6 +172,22 @@ func (e *pluginEnv) assertNoLeftovers(t *testing.T) {
 	}
 }
 
+// tamper changes the plugin binary bin, as an attacker or a bad copy
+// would: appended bytes change its checksum and keep it runnable.
+func tamper(t *testing.T, bin string) {
+	t.Helper()
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("tampered"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitForFile waits until path exists, as a task's command creates it.
 func waitForFile(t *testing.T, path string) {
 	t.Helper()
@@ -372,17 +388,7 @@ func TestPluginLock(t *testing.T) {
 		t.Fatalf("apply with a matching lock file: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
-	// The binary changes under the lock: appended bytes keep it runnable.
-	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("tampered"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tamper(t, bin) // the binary changes under the lock
 	newSum, err := pluginhost.SHA256File(bin)
 	if err != nil {
 		t.Fatal(err)

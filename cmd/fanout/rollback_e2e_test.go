@@ -272,17 +272,7 @@ task "b" {
 	}
 	id := runID(t, stdout)
 
-	// The binary changes under the lock: appended bytes keep it runnable.
-	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("tampered"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tamper(t, bin) // the binary changes under the lock
 	stdout, stderr, code = e.run(t, "rollback", "-auto-approve", id)
 	if code == exitOK || !strings.Contains(stderr, ".fanout.lock.hcl") || !strings.Contains(stderr, "nothing was rolled back") {
 		t.Errorf("rollback with a binary that does not match the lock file: exit %d\n%s\n%s", code, stdout, stderr)
