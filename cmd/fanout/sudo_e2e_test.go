@@ -164,6 +164,22 @@ func (u *sudoUser) journals(t *testing.T) string {
 	return all.String()
 }
 
+// wantPasswordKept checks that the user's password, which sudo took, is
+// not in shown (what fanout showed) nor in a journal, and that sudo
+// refused no password.
+func (u *sudoUser) wantPasswordKept(t *testing.T, shown string) {
+	t.Helper()
+	if strings.Contains(shown, u.password) {
+		t.Errorf("the password is in the output:\n%s", shown)
+	}
+	if strings.Contains(u.journals(t), u.password) {
+		t.Error("the password is in a journal")
+	}
+	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
+		t.Errorf("sudo saw an incorrect password:\n%s", log)
+	}
+}
+
 // wantWrongPasswordTriedOnce checks a run of the task "as_root", which
 // touches ran-HOST in u.dir, given the wrong password for the hosts'
 // sudo: fanout failed, one host reports sudo's refusal, the others say
@@ -289,9 +305,7 @@ task "as_root" {
 }
 `)
 	out := u.typePasswordOnce(t, u.command(nil, "apply", "main.hcl"), 30*time.Second)
-	if strings.Contains(out, u.password) {
-		t.Errorf("the password is in the output:\n%s", out)
-	}
+	u.wantPasswordKept(t, out)
 	for _, h := range []string{"h1", "h2", "h3"} {
 		b, err := os.ReadFile(filepath.Join(u.dir, "out-"+h))
 		if err != nil {
@@ -313,12 +327,6 @@ task "as_root" {
 		if strings.Contains(string(ps), u.password) {
 			t.Errorf("the password is on a command line while %s's command runs:\n%s", h, ps)
 		}
-	}
-	if j := u.journals(t); strings.Contains(j, u.password) {
-		t.Error("the password is in the journal")
-	}
-	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
-		t.Errorf("sudo saw an incorrect password:\n%s", log)
 	}
 }
 
@@ -530,15 +538,7 @@ task "as_root" {
 			t.Errorf("host %s rolled back as uid %s, want 0 (root)", h, got)
 		}
 	}
-	if strings.Contains(applied+out, u.password) {
-		t.Errorf("the password is in the output:\n%s%s", applied, out)
-	}
-	if strings.Contains(u.journals(t), u.password) {
-		t.Error("the password is in a journal")
-	}
-	if log := u.sudoLog(t); strings.Contains(log, "incorrect password") {
-		t.Errorf("sudo saw an incorrect password:\n%s", log)
-	}
+	u.wantPasswordKept(t, applied+out)
 }
 
 // TestSudoAskedPasswordHiddenEverywhere: the sudo password typed at the
