@@ -42,7 +42,7 @@ func TestSudoFiles(t *testing.T) {
 			secret := "s3cret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "\n"
 			base, uid := ownedBase(t, tt.owner, secret)
 
-			writeTree(t, u.dir, map[string]string{
+			writeFiles(t, u.dir, map[string]string{
 				"release/bin/run":   "#!/bin/sh\necho run\n",
 				"release/lib/a.txt": "a\n",
 				"app.conf":          "port = 8080\n",
@@ -124,20 +124,6 @@ task "deploy" {
 			}
 			wantNoStaging(t, u.uid)
 		})
-	}
-}
-
-// writeTree writes files (by slash path) under dir, making directories.
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -238,7 +224,7 @@ task "deploy" {
   run = "echo \"ran as $(id -un) on $FANOUT_HOST\""
 }
 `, "BASE", base)))
-	writeTree(t, dir, map[string]string{"release/bin/run": "#!/bin/sh\n", "release/etc/app.conf": "port = 1\n"})
+	writeFiles(t, dir, map[string]string{"release/bin/run": "#!/bin/sh\n", "release/etc/app.conf": "port = 1\n"})
 	if err := os.Chmod(filepath.Join(dir, "release/bin/run"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +338,7 @@ func TestSSHSudoFilesWithPassword(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(base, "secret"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	writeTree(t, u.dir, map[string]string{"release/bin/run": "#!/bin/sh\n", "release/etc/app.conf": "port = 1\n"})
+	writeFiles(t, u.dir, map[string]string{"release/bin/run": "#!/bin/sh\n", "release/etc/app.conf": "port = 1\n"})
 	if err := os.Chmod(filepath.Join(u.dir, "release/bin/run"), 0o750); err != nil {
 		t.Fatal(err)
 	}
