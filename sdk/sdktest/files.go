@@ -28,14 +28,7 @@ const largeFileSize = 4<<20 + 4097
 // t, for the capabilities desc declares.
 func (c *conformance) fileClauses(t *testing.T, desc *sdk.DescribeResponse) {
 	caps := desc.Capabilities
-	need := func(name string, ok bool, what string, f func(*testing.T)) {
-		t.Run(name, func(t *testing.T) {
-			if !ok {
-				t.Skipf("the transport does not declare the %s capability", what)
-			}
-			f(t)
-		})
-	}
+	need := func(name string, ok bool, what string, f func(*testing.T)) { declared(t, name, ok, what, f) }
 	ft, _ := c.tr.(sdk.FileTransport)
 	if (caps.Upload || caps.Download) && ft == nil {
 		t.Errorf("the transport declares file transfers but %T does not implement sdk.FileTransport", c.tr)
