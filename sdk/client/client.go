@@ -62,18 +62,6 @@ type Client struct {
 	version   int
 }
 
-// dialOptions are the gRPC options of the channel to a plugin, started or
-// reattached: fixed flow-control windows. gRPC's default grows them
-// towards 16 MiB per stream when the reader lags, which lets a fast
-// command's output pile up in this process instead of holding the plugin
-// (and, through SSH's own window, the remote command) back.
-func dialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
-		grpc.WithInitialWindowSize(wire.StreamWindow),
-		grpc.WithInitialConnWindowSize(wire.ConnWindow),
-	}
-}
-
 // New starts the plugin process cfg describes, completes the handshake,
 // and returns a Client whose Transport talks to it. It is the one way
 // fanout starts a plugin, built in (the fanout binary re-executed) or not,
@@ -137,8 +125,12 @@ func New(cfg Config) (*Client, error) {
 		// See New's doc. go-plugin generates the client's certificate and
 		// sets pcfg.TLSConfig from it, then adds the plugin's certificate
 		// to it once the handshake brings one.
-		AutoMTLS:        true,
-		GRPCDialOptions: dialOptions(),
+		AutoMTLS: true,
+		// Fixed flow-control windows: gRPC's default grows them towards
+		// 16 MiB per stream when the reader lags, which lets a fast
+		// command's output pile up in this process instead of holding the
+		// plugin (and, through SSH's own window, the remote command) back.
+		GRPCDialOptions: wire.DialOptions(),
 	}
 	pc := plugin.NewClient(pcfg)
 	if _, err := pc.Start(); err != nil {
