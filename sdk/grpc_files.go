@@ -43,19 +43,19 @@ func (s *grpcServer) Upload(stream pb.Transport_UploadServer) error {
 	if err != nil {
 		return status.Errorf(codes.InvalidArgument, "decode upload header: %s", err)
 	}
-	var content uploadContent = &uploadReader{stream: stream, left: req.Size}
+	content := &uploadReader{stream: stream, left: req.Size}
 	if path := h.GetLocalPath(); path != "" {
 		f, err := openLocal(req, path)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = f.Close() }() // read only
-		content = &localReader{f: f, left: req.Size, stream: stream}
+		content.local = f
 	}
 	if _, err := ft.Upload(stream.Context(), req, content); err != nil {
 		return errorToStatus(err)
 	}
-	if !content.ended() {
+	if !content.done {
 		// The implementation returned without reading to the end: it
 		// cannot have committed what the host asked for (a directory or
 		// link carries no data, but still ends with Done).
@@ -67,16 +67,6 @@ func (s *grpcServer) Upload(stream pb.Transport_UploadServer) error {
 		}
 	}
 	return stream.SendAndClose(&pb.Upload_Response{})
-}
-
-// uploadContent is what an Upload implementation reads: exactly the
-// declared size, then io.EOF only once the host's Done arrived, so that an
-// implementation that commits on io.EOF never commits what the host gave
-// up on.
-type uploadContent interface {
-	io.Reader
-	// ended reports whether Done arrived (and io.EOF was given).
-	ended() bool
 }
 
 // openLocal opens the file on this machine whose data an Upload left
@@ -105,64 +95,27 @@ func openLocal(req *UploadRequest, path string) (*os.File, error) {
 	return nil, err
 }
 
-// localReader is an upload's content read from the local file, then
-// io.EOF once the stream's Done arrived.
-type localReader struct {
-	f      *os.File
-	left   int64
-	stream pb.Transport_UploadServer
-	done   bool
-}
-
-func (r *localReader) Read(p []byte) (int, error) {
-	if r.left > 0 {
-		if int64(len(p)) > r.left {
-			p = p[:r.left]
-		}
-		n, err := r.f.Read(p)
-		r.left -= int64(n)
-		if errors.Is(err, io.EOF) && r.left > 0 {
-			err = fmt.Errorf("%s ended %d bytes short of its size (it changed during the run?)", r.f.Name(), r.left)
-		} else if errors.Is(err, io.EOF) {
-			err = nil
-		}
-		return n, err
-	}
-	if r.done {
-		return 0, io.EOF
-	}
-	m, err := r.stream.Recv()
-	if errors.Is(err, io.EOF) {
-		return 0, errUploadTruncated
-	}
-	if err != nil {
-		return 0, err
-	}
-	if m.GetDone() == nil {
-		return 0, fmt.Errorf("unexpected upload message %T after a local path", m.GetMessage())
-	}
-	r.done = true
-	return 0, io.EOF
-}
-
-func (r *localReader) ended() bool { return r.done }
-
 // errUploadTruncated is what an upload's content returns when the stream
 // ended without the sender's Done: the host went away mid-transfer.
 var errUploadTruncated = errors.New("upload ended before all of its content arrived")
 
 // uploadReader is the content an Upload implementation reads: the data
-// messages of the stream, then io.EOF once Done arrives after exactly the
-// declared size. Anything else is an error, so that an implementation that
-// commits on io.EOF never commits a partial file.
+// messages of the stream, or the local file the host named instead, then
+// io.EOF once Done arrives after exactly the declared size. Anything else
+// is an error, so that an implementation that commits on io.EOF never
+// commits a partial file.
 type uploadReader struct {
 	stream pb.Transport_UploadServer
-	left   int64  // bytes still to come
-	buf    []byte // received, not yet read
-	done   bool   // Done received
+	local  *os.File // the data, when the host left it on this machine
+	left   int64    // bytes still to come
+	buf    []byte   // received, not yet read
+	done   bool     // Done received
 }
 
 func (r *uploadReader) Read(p []byte) (int, error) {
+	if r.local != nil && r.left > 0 {
+		return r.readLocal(p)
+	}
 	for len(r.buf) == 0 {
 		if r.done {
 			return 0, io.EOF
@@ -195,7 +148,21 @@ func (r *uploadReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (r *uploadReader) ended() bool { return r.done }
+// readLocal reads the data from the local file: the stream then carries
+// Done only (a data message is more than the declared size).
+func (r *uploadReader) readLocal(p []byte) (int, error) {
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.local.Read(p)
+	r.left -= int64(n)
+	if errors.Is(err, io.EOF) && r.left > 0 {
+		err = fmt.Errorf("%s ended %d bytes short of its size (it changed during the run?)", r.local.Name(), r.left)
+	} else if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, err
+}
 
 func (s *grpcServer) Download(req *pb.Download_Request, stream pb.Transport_DownloadServer) error {
 	ft, err := s.fileTransport()

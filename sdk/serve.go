@@ -98,8 +98,7 @@ func Serve(newTransport func(logger hclog.Logger) Transport, opts *ServeOpts) {
 // newGRPCServer is go-plugin's gRPC server with the fixed windows the host
 // sets for its side too (wire.StreamWindow).
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.InitialWindowSize(wire.StreamWindow), grpc.InitialConnWindowSize(wire.ConnWindow))
-	return plugin.DefaultGRPCServer(opts)
+	return plugin.DefaultGRPCServer(append(opts, wire.ServerOptions()...))
 }
 
 // handshakeEnv are the variables the host sets for the handshake:

@@ -130,10 +130,7 @@ func New(cfg Config) (*Client, error) {
 		// 16 MiB per stream when the reader lags, which lets a fast
 		// command's output pile up in this process instead of holding the
 		// plugin (and, through SSH's own window, the remote command) back.
-		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithInitialWindowSize(wire.StreamWindow),
-			grpc.WithInitialConnWindowSize(wire.ConnWindow),
-		},
+		GRPCDialOptions: wire.DialOptions(),
 	}
 	pc := plugin.NewClient(pcfg)
 	if _, err := pc.Start(); err != nil {

@@ -78,10 +78,7 @@ func Attach(rc *ReattachConfig, logger hclog.Logger) (*Client, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Managed:          false,
 		Logger:           logger,
-		GRPCDialOptions: []grpc.DialOption{
-			grpc.WithInitialWindowSize(wire.StreamWindow),
-			grpc.WithInitialConnWindowSize(wire.ConnWindow),
-		},
+		GRPCDialOptions:  wire.DialOptions(), // as New
 	})
 	rpc, err := pc.Client()
 	if err != nil {

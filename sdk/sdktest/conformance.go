@@ -50,10 +50,7 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 		t.Fatalf("Describe: %v", err)
 	}
 	t.Run("describe", func(t *testing.T) { checkDescribe(t, desc) })
-	t.Run("validate host", func(t *testing.T) {
-		if !desc.Capabilities.ValidateHost {
-			t.Skip("the transport does not declare the ValidateHost capability")
-		}
+	declared(t, "validate host", desc.Capabilities.ValidateHost, "ValidateHost", func(t *testing.T) {
 		checkValidateHost(t, tr, host, desc)
 	})
 	t.Run("connect", func(t *testing.T) {
@@ -71,27 +68,23 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 	t.Run("background child holding stdout", c.backgroundChild)
 	t.Run("failing writer stops the command", c.failingWriter)
 	t.Run("timeout", c.timeout)
-	t.Run("signal", func(t *testing.T) {
-		if !desc.Capabilities.Signal {
-			t.Skip("the transport does not declare the Signal capability")
-		}
-		c.signal(t)
-	})
-	t.Run("command list", func(t *testing.T) {
-		if !desc.Capabilities.CommandList {
-			t.Skip("the transport does not declare the CommandList capability")
-		}
-		c.commandList(t)
-	})
+	declared(t, "signal", desc.Capabilities.Signal, "Signal", c.signal)
+	declared(t, "command list", desc.Capabilities.CommandList, "CommandList", c.commandList)
 	t.Run("concurrent execs", c.concurrent)
 	c.fileClauses(t, desc)
-	t.Run("release", func(t *testing.T) {
-		if !desc.Capabilities.Release {
-			t.Skip("the transport does not declare the Release capability")
-		}
-		c.release(t)
-	})
+	declared(t, "release", desc.Capabilities.Release, "Release", c.release)
 	t.Run("close", c.close)
+}
+
+// declared runs check as t's subtest name when the transport declares
+// the capability what (ok), and skips it, saying so, otherwise.
+func declared(t *testing.T, name string, ok bool, what string, check func(*testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		if !ok {
+			t.Skipf("the transport does not declare the %s capability", what)
+		}
+		check(t)
+	})
 }
 
 // release checks Release (protocol 1.3): releasing the host, twice, and a

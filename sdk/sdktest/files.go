@@ -28,14 +28,7 @@ const largeFileSize = 4<<20 + 4097
 // t, for the capabilities desc declares.
 func (c *conformance) fileClauses(t *testing.T, desc *sdk.DescribeResponse) {
 	caps := desc.Capabilities
-	need := func(name string, ok bool, what string, f func(*testing.T)) {
-		t.Run(name, func(t *testing.T) {
-			if !ok {
-				t.Skipf("the transport does not declare the %s capability", what)
-			}
-			f(t)
-		})
-	}
+	need := func(name string, ok bool, what string, f func(*testing.T)) { declared(t, name, ok, what, f) }
 	ft, _ := c.tr.(sdk.FileTransport)
 	if (caps.Upload || caps.Download) && ft == nil {
 		t.Errorf("the transport declares file transfers but %T does not implement sdk.FileTransport", c.tr)
@@ -293,15 +286,14 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 	}
 }
 
-func (c *conformance) uploadCancelled(t *testing.T) {
-	dir := c.tempDir(t)
-	path := dir + "/f"
-	if err := c.upload(context.Background(), path, 0o644, []byte("old\n")); err != nil {
-		t.Fatalf("Upload of the old file: %v", err)
-	}
+// uploadBlocked starts an upload to path of a 0600 file of 2 MiB whose
+// content stops after its first MiB until ctx is cancelled, and returns
+// once that MiB was read: the upload is then in progress. The channel
+// gets Upload's error.
+func (c *conformance) uploadBlocked(ctx context.Context, t *testing.T, path string) <-chan error {
+	t.Helper()
 	stop := make(chan struct{})
-	defer close(stop)
-	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { close(stop) })
 	content := &blockingReader{ctx: ctx, first: randomBytes(1 << 20), read: make(chan struct{}), stop: stop}
 	done := make(chan error, 1)
 	go func() {
@@ -315,6 +307,17 @@ func (c *conformance) uploadCancelled(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Upload returned before its content was read: %v", err)
 	}
+	return done
+}
+
+func (c *conformance) uploadCancelled(t *testing.T) {
+	dir := c.tempDir(t)
+	path := dir + "/f"
+	if err := c.upload(context.Background(), path, 0o644, []byte("old\n")); err != nil {
+		t.Fatalf("Upload of the old file: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := c.uploadBlocked(ctx, t, path)
 	cancel()
 	select {
 	case err := <-done:
@@ -339,23 +342,9 @@ func (c *conformance) uploadCancelled(t *testing.T) {
 // under its temporary name.
 func (c *conformance) uploadPrivateTemp(t *testing.T) {
 	dir := c.tempDir(t)
-	stop := make(chan struct{})
-	defer close(stop)
 	ctx, cancel := context.WithCancel(context.Background())
-	content := &blockingReader{ctx: ctx, first: randomBytes(1 << 20), read: make(chan struct{}), stop: stop}
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.files.Upload(ctx, &sdk.UploadRequest{
-			Host: c.host.Name, Path: dir + "/secret", Type: sdk.RegularFile, Mode: 0o600, Size: 2 << 20,
-		}, content)
-		done <- err
-	}()
+	done := c.uploadBlocked(ctx, t, dir+"/secret")
 	defer func() { cancel(); _ = <-done }() // the cancellation is its error
-	select {
-	case <-content.read:
-	case err := <-done:
-		t.Fatalf("Upload returned before its content was read: %v", err)
-	}
 	// The host may create the file a moment after the data left.
 	var tmp string
 	Eventually(t, c.wait, "the upload's temporary file to appear", func() bool {

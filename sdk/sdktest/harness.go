@@ -52,16 +52,17 @@ func NewHarness(t testing.TB, impl sdk.Transport) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := plugin.DefaultGRPCServer([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(serverTLS))})
+	// The windows of a plugin's channel (wire.StreamWindow), at both ends.
+	srv := plugin.DefaultGRPCServer(append(wire.ServerOptions(), grpc.Creds(credentials.NewTLS(serverTLS))))
 	wire.Server(impl)(srv)
 	var served sync.WaitGroup
 	served.Go(func() { _ = srv.Serve(ln) })
 
-	conn, err := grpc.NewClient("unix://"+socket,
+	conn, err := grpc.NewClient("unix://"+socket, append(wire.DialOptions(),
 		grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)),
 		// As go-plugin dials a plugin: no limit on a message's size.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
-	)
+	)...)
 	if err != nil {
 		srv.Stop()
 		served.Wait()

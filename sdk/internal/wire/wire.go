@@ -99,3 +99,15 @@ const (
 	StreamWindow = 1 << 20
 	ConnWindow   = 4 << 20
 )
+
+// DialOptions are the host end's gRPC options of the channel to a plugin,
+// and ServerOptions the plugin end's: the fixed windows, each end setting
+// the window of what it receives.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithInitialWindowSize(StreamWindow), grpc.WithInitialConnWindowSize(ConnWindow)}
+}
+
+// ServerOptions: see DialOptions.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.InitialWindowSize(StreamWindow), grpc.InitialConnWindowSize(ConnWindow)}
+}
