@@ -33,17 +33,19 @@ below what it measures. At 2,000 hosts, reading smaps_rollup of the two
 processes costs 2.2 ms (the kernel walks every page) and finding them
 under ROOT_PID 0.2 ms; done every 100 ms and 20 ms, they took 0.54 CPU-s
 of a 12 s run, 2 % of this 2-core machine. So the processes are looked
-for again only every RESCAN seconds once found, and Pss is read only when
-the RSS sum has grown PSS_STEP past where Pss was last read (Pss follows
-RSS, less the shared pages, whose size hardly moves), or PSS_EVERY
-seconds after the last read: a few dozen reads a run instead of hundreds.
+for again only every RESCAN seconds once fanout and a plugin are found
+(before, at every sample: a run shorter than RESCAN would have no
+plugin), and Pss is read only when the RSS sum has grown PSS_STEP past
+where Pss was last read (Pss follows RSS, less the shared pages, whose
+size hardly moves), or PSS_EVERY seconds after the last read: a few
+dozen reads a run instead of hundreds.
 """
 import os
 import sys
 import time
 
 CLK = os.sysconf("SC_CLK_TCK")
-RESCAN = 0.5     # seconds between looks for the processes, once found
+RESCAN = 0.5     # seconds between looks, once a plugin is found
 PSS_STEP = 1.05  # RSS growth that makes Pss read again
 PSS_EVERY = 1.0  # seconds after which Pss is read again anyway
 
@@ -157,7 +159,8 @@ def main(argv):
         if not os.path.exists(f"/proc/{root}"):
             break
         now = time.time()
-        if not found or now - found_at >= RESCAN:
+        # found[1:] are the plugins, which fanout starts after itself.
+        if len(found) < 2 or now - found_at >= RESCAN:
             found, found_at = fanout_procs(root, exe), now
         total = 0
         seen = []

@@ -162,3 +162,30 @@ task "deploy" {
 		t.Errorf("the template was opened %d times for 3 hosts, want once", n)
 	}
 }
+
+// TestTemplateFileCallsFunctions: a template calls the configuration's
+// functions, for each host that renders it.
+func TestTemplateFileCallsFunctions(t *testing.T) {
+	fsys := fstest.MapFS{
+		"main.hcl": {Data: []byte(`
+host "web1" {}
+host "web2" {}
+task "deploy" {
+  upload {
+    content     = templatefile("app.conf.tftpl", { host = target.name })
+    destination = "/etc/app.conf"
+  }
+}
+`)},
+		"app.conf.tftpl": {Data: []byte("name=${upper(host)} ${join(\",\", [host, \"x\"])}\n")},
+	}
+	cfg, diags := NewParser(fsys).LoadConfig("main.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, h := range []string{"web1", "web2"} {
+		if got, want := cfg.Tasks[0].Files[h].Uploads[0].Content, map[string]string{"web1": "name=WEB1 web1,x\n", "web2": "name=WEB2 web2,x\n"}[h]; got != want {
+			t.Errorf("%s: content %q, want %q", h, got, want)
+		}
+	}
+}

@@ -249,12 +249,18 @@ func printfFormat(b []byte) string {
 // status, not a signal. Each begins with \037fanout:NONCE:, NONCE being
 // random for each Exec, so no output can be taken for one.
 func listScript(nonce string, feed bool) string {
-	last, pipe, tail := "1", "", listTail
 	if feed {
-		last, pipe, tail = "0", `printf "$d" | `, ""
+		return strings.ReplaceAll(listFeedScript, "NONCE", nonce)
 	}
-	return strings.NewReplacer("NONCE", nonce, "LAST", last, "FEED", pipe).Replace(listLoop + tail)
+	return strings.ReplaceAll(listPlainScript, "NONCE", nonce)
 }
+
+// listPlainScript and listFeedScript are listScript's without and with
+// stdin, but for NONCE: made once, not for each Exec.
+var (
+	listPlainScript = strings.NewReplacer("LAST", "1", "FEED", "").Replace(listLoop + listTail)
+	listFeedScript  = strings.NewReplacer("LAST", "0", "FEED", `printf "$d" | `).Replace(listLoop)
+)
 
 // listLoop and listTail are listScript's, FEED, LAST and NONCE replaced.
 const (

@@ -24,9 +24,9 @@ func TestSecretsOffCommandLine(t *testing.T) {
 	t.Parallel()
 	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
 		secret, comment := randomHex(t), randomHex(t)
-		// A fraction of its own, to find this process; long enough for
-		// a loaded machine, and killed once ps has been read.
-		sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
+		// A duration of its own, to find this process (see marker);
+		// killed once ps has been read.
+		sleep := "sleep " + marker()
 		t.Cleanup(func() { killAll(t, f, sleep) })
 		run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name,
 			Command: sleep + ` # ` + comment + "\n" + `printf %s "$DB_PASSWORD"`, Env: map[string]string{"DB_PASSWORD": secret}})

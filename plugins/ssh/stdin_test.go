@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"strings"
@@ -100,8 +99,8 @@ func TestStdinOffCommandLine(t *testing.T) {
 	t.Parallel()
 	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
 		secret := randomHex(t)
-		// Long enough for a loaded machine; ended once ps has run.
-		sleep := fmt.Sprintf("sleep 60.%06d", time.Now().UnixNano()%1000000)
+		// A duration of its own (see marker); ended once ps has run.
+		sleep := "sleep " + marker()
 		t.Cleanup(func() { killAll(t, f, sleep) })
 		// More than a pipe holds: what writes it into the command's
 		// stdin is still there, blocked, while sleep runs.
