@@ -164,19 +164,7 @@ func testRollbackJournalRunsThePlanShown(t *testing.T) {
 		t.Fatalf("shown rollback (-want +got):\n%s", diff)
 	}
 
-	j, err := OpenJournal(path, secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeJournal(t, j)
-	ts := NewTransports(f.launcher(), nil)
-	closeTransports(t, ts)
-	if err := ts.ConfigureFromJournal(context.Background(), rc, secrets); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := RollbackJournal(context.Background(), rc, secrets, ApplyOptions{Transports: ts, Journal: j}); err != nil {
-		t.Fatal(err)
-	}
+	rollbackRecovery(t, f, path, rc, secrets)
 
 	var ran []string
 	for _, e := range f.events {
