@@ -498,18 +498,18 @@ func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
 
 // connectPending connects h ahead of the pairs still to run there
 // (connectEarly, connectAhead), and does nothing, returning nil and no
-// error, once none is left (r.pending): the host's pairs connected it
-// themselves and ended, and it is released or being released. Connecting
-// it again would be a handshake that nothing uses, whose connection
-// nothing releases: at 200 hosts without preflight, 96 of them, and a run
-// twice as long.
+// error, once none will (hasPending): the host's pairs connected it
+// themselves and ended, or it was dropped, and it is released or being
+// released. Connecting it again would be a handshake that nothing uses,
+// whose connection nothing releases: at 200 hosts without preflight, 96
+// of them, and a run twice as long.
 func (r *run) connectPending(h *Host) (sdk.Transport, error) {
 	return r.connectFor(h, false, true)
 }
 
 func (r *run) connectFor(h *Host, preflight, pendingOnly bool) (sdk.Transport, error) {
 	r.mu.Lock()
-	if pendingOnly && r.pending[h.Name] <= 0 {
+	if pendingOnly && !r.hasPending(h.Name) {
 		r.mu.Unlock()
 		return nil, nil
 	}
@@ -553,6 +553,13 @@ func (r *run) connectFor(h *Host, preflight, pendingOnly bool) (sdk.Transport, e
 	}
 	r.emit(ev)
 	return c.t, c.err
+}
+
+// hasPending reports whether a run-phase pair of host name may still run:
+// one has not ended (r.pending), and the host was not dropped, which
+// skips the rest of its pairs. Called with r.mu held.
+func (r *run) hasPending(name string) bool {
+	return r.pending[name] > 0 && !r.ro.isDropped(name)
 }
 
 func (r *run) result(ordered []*UnitResult, start time.Time) *Result {

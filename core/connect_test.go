@@ -49,6 +49,22 @@ func (f *fakeTransport) connectSeqs() (starts, ends map[string]int) {
 	return starts, ends
 }
 
+// peakConnects returns the most Connects that were in flight at once.
+func (f *fakeTransport) peakConnects() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, peak := 0, 0
+	for _, e := range f.connects {
+		if e.kind == "start" {
+			n++
+			peak = max(peak, n)
+		} else {
+			n--
+		}
+	}
+	return peak
+}
+
 // hostConnected returns the HostConnected events by host.
 func hostConnected(events []Event) map[string][]HostConnected {
 	out := map[string][]HostConnected{}

@@ -78,7 +78,14 @@ func stepTasks(t *testing.T, rc *Recovery) []string {
 
 func rollbackJournal(t *testing.T, f *fakeTransport, path string, secrets []Secret) *Result {
 	t.Helper()
-	rc := mustReadJournal(t, path)
+	return rollbackRecovery(t, f, path, mustReadJournal(t, path), secrets)
+}
+
+// rollbackRecovery rolls back rc, read from the journal at path, through
+// f, as fanout rollback does: the journal reopened for the rollback's
+// records, the transports configured from it.
+func rollbackRecovery(t *testing.T, f *fakeTransport, path string, rc *Recovery, secrets []Secret) *Result {
+	t.Helper()
 	j, err := OpenJournal(path, secrets)
 	if err != nil {
 		t.Fatal(err)

@@ -25,21 +25,10 @@ func TestLineWriterPieces(t *testing.T) {
 		{maxLine, true}, {maxLine, true}, {100, false}, // the last line, flushed
 	}
 	for _, size := range []int{1, 7, 4 << 10, 32 << 10, 100 << 10, 256 << 10, len(input)} {
-		r := &run{events: make(chan Event, 1024)}
-		w := &lineWriter{r: r, task: "t", host: "h", phase: PhaseRun, stream: Stdout}
-		for p := []byte(input); len(p) > 0; {
-			n := min(size, len(p))
-			if _, err := w.Write(p[:n]); err != nil {
-				t.Fatal(err)
-			}
-			p = p[n:]
-		}
-		w.flush()
-		close(r.events)
+		outs, _ := writeLines(t, []byte(input), size)
 		var got []piece
 		var joined bytes.Buffer
-		for e := range r.events {
-			o := e.(Output)
+		for _, o := range outs {
 			joined.Write(o.Data)
 			// Whole lines travel together: count each event's lines apart.
 			for l := range bytes.Lines(o.Data) {
@@ -71,22 +60,10 @@ func TestLineWriterOneEventPerWrite(t *testing.T) {
 		input.WriteByte('\n')
 	}
 	const size = 32<<10 - 16 // what sdk.Serve's events carry at most
-	r := &run{events: make(chan Event, 1024)}
-	w := &lineWriter{r: r, task: "t", host: "h", phase: PhaseRun, stream: Stdout}
-	writes := 0
-	for p := input.Bytes(); len(p) > 0; writes++ {
-		n := min(size, len(p))
-		if _, err := w.Write(p[:n]); err != nil {
-			t.Fatal(err)
-		}
-		p = p[n:]
-	}
-	w.flush()
-	close(r.events)
+	outs, writes := writeLines(t, input.Bytes(), size)
 	var joined bytes.Buffer
 	events := 0
-	for e := range r.events {
-		o := e.(Output)
+	for _, o := range outs {
 		events++
 		if o.Partial || !bytes.HasSuffix(o.Data, []byte("\n")) {
 			t.Fatalf("event %d does not end a line: %q", events, o.Data[max(0, len(o.Data)-20):])
@@ -99,4 +76,26 @@ func TestLineWriterOneEventPerWrite(t *testing.T) {
 	if events != writes {
 		t.Errorf("%d writes made %d events, want one each", writes, events)
 	}
+}
+
+// writeLines writes input to a run's lineWriter in writes of size bytes,
+// as a transport's reads arrive, flushes it as the command's end does, and
+// returns the Output events it made and the number of writes.
+func writeLines(t *testing.T, input []byte, size int) (outs []Output, writes int) {
+	t.Helper()
+	r := &run{events: make(chan Event, 1024)}
+	w := &lineWriter{r: r, task: "t", host: "h", phase: PhaseRun, stream: Stdout}
+	for p := input; len(p) > 0; writes++ {
+		n := min(size, len(p))
+		if _, err := w.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		p = p[n:]
+	}
+	w.flush()
+	close(r.events)
+	for e := range r.events {
+		outs = append(outs, e.(Output))
+	}
+	return outs, writes
 }

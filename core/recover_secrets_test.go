@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"testing/fstest"
 	"testing/synctest"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,13 +29,8 @@ func (c *countedTransport) Configure(ctx context.Context, req *sdk.ConfigureRequ
 // journal header, hiding what Secrets lists, and reads it back.
 func journaledRecovery(t *testing.T, src string) (*config.Config, *Recovery) {
 	t.Helper()
-	cfg, diags := config.NewParser(fstest.MapFS{"main.hcl": {Data: []byte(src)}}).LoadConfig("main.hcl", config.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatalf("load: %v", diags)
-	}
-	ts := NewTransports(echoLauncher(&schemaTransport{fakeTransport: newFake()}), nil)
-	closeTransports(t, ts)
-	p, diags := BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts, RunID: "test-run"})
+	cfg := loadTestConfig(t, src)
+	p, diags := planConfig(t, cfg, echoLauncher(&schemaTransport{fakeTransport: newFake()}), "test-run")
 	if diags.HasErrors() {
 		t.Fatalf("plan: %v", diags)
 	}
@@ -164,19 +158,7 @@ func testRollbackJournalRunsThePlanShown(t *testing.T) {
 		t.Fatalf("shown rollback (-want +got):\n%s", diff)
 	}
 
-	j, err := OpenJournal(path, secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeJournal(t, j)
-	ts := NewTransports(f.launcher(), nil)
-	closeTransports(t, ts)
-	if err := ts.ConfigureFromJournal(context.Background(), rc, secrets); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := RollbackJournal(context.Background(), rc, secrets, ApplyOptions{Transports: ts, Journal: j}); err != nil {
-		t.Fatal(err)
-	}
+	rollbackRecovery(t, f, path, rc, secrets)
 
 	var ran []string
 	for _, e := range f.events {

@@ -63,8 +63,9 @@ func (r *run) release(h *Host) {
 	r.mu.Lock()
 	c := r.conns[h.Name]
 	r.mu.Unlock()
-	if c == nil || c.t == nil || !isClosed(c.done) {
-		return // never connected, failed, or still connecting
+	// c.t is set before c.done is closed, and read only after.
+	if c == nil || !isClosed(c.done) || c.t == nil {
+		return // never connected, still connecting, or failed
 	}
 	_, desc, err := r.opts.Transports.get(r.ctx, h.Transport)
 	if err != nil {

@@ -429,3 +429,39 @@ func TestReleasedHostNotConnectedAgainAhead(t *testing.T) {
 		})
 	}
 }
+
+// TestDroppedHostNotConnectedAgainAhead: a host dropped within a failure
+// budget is rolled back whole and released, and its later pairs are
+// skipped; a connect ahead that reaches it afterwards must leave it alone,
+// as it does a host whose pairs all ended, not make a handshake nothing
+// uses and no release ends.
+func TestDroppedHostNotConnectedAgainAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newReleasingFake()
+		hs := testHosts("h1", "h2", "h3")
+		tk := testTask("deploy", hs, "on h1 fail 1", "ok")
+		tk.Waves = []Wave{{Hosts: hs, Budget: 1}}
+		// One host at a time, h1 last: starting h2 connects h1 ahead.
+		next := testTask("next", []*Host{hs[1], hs[0]}, "sleep 300ms")
+		next.MaxHosts = 1
+		p := testPlan(config.OnFailureRollback, tk, next)
+		p.Preflight = false
+		res, events := runReleasing(t, f, p)
+		if res.Status != RunPartial {
+			t.Fatalf("status %v (%s), want partial: h1 dropped within the budget", res.Status, res.Cause)
+		}
+		f.checkNoMisuse(t)
+		f.mu.Lock()
+		connects := f.connect["h1"]
+		f.mu.Unlock()
+		if connects != 1 {
+			t.Errorf("dropped h1: %d Connect calls, want 1", connects)
+		}
+		if hcs := hostConnected(events)["h1"]; len(hcs) != 1 {
+			t.Errorf("dropped h1: %d HostConnected events, want 1", len(hcs))
+		}
+		if rel := f.releases()["h1"]; len(rel) != 1 {
+			t.Errorf("dropped h1 released %d times, want once", len(rel))
+		}
+	})
+}

@@ -411,10 +411,15 @@ func (r *run) sudoPreflightOK() bool {
 		}
 	})
 	asked := make([]bool, len(pairs))
+	// Without the plan's preflight these connect the hosts: as many at
+	// once as connectAll would. The probes that follow are not bounded.
+	sem := newSemaphore(maxConnecting)
 	var wg sync.WaitGroup
 	for i, p := range pairs {
 		wg.Go(func() {
+			sem.acquire()
 			tr, err := r.connect(p.h, true)
+			sem.release()
 			if err != nil {
 				return // the host fails when its task runs, as it would have
 			}

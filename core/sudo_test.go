@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
@@ -154,15 +156,25 @@ func (f *fakeSudo) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 
 func runSudoFake(t *testing.T, f *fakeSudo, opts ApplyOptions, hosts ...string) (*Result, []Event) {
 	t.Helper()
+	return runSudoPlan(t, f, opts, sudoPlan(hosts...))
+}
+
+// sudoPlan is one task, through sudo as root, on hosts.
+func sudoPlan(hosts ...string) *Plan {
+	task := testTask("t", testHosts(hosts...), "echo hi", "echo undo")
+	task.SudoUser = "root"
+	return testPlan(config.OnFailureStop, task)
+}
+
+func runSudoPlan(t *testing.T, f *fakeSudo, opts ApplyOptions, p *Plan) (*Result, []Event) {
+	t.Helper()
 	ts := NewTransports(launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
 		return f, func() {}, nil
 	}), nil)
 	closeTransports(t, ts)
-	task := testTask("t", testHosts(hosts...), "echo hi", "echo undo")
-	task.SudoUser = "root"
 	rec := &recorder{}
 	opts.Transports, opts.Observer, opts.RunID = ts, rec, "test-run"
-	return Apply(context.Background(), testPlan(config.OnFailureStop, task), opts), rec.events
+	return Apply(context.Background(), p, opts), rec.events
 }
 
 func outputOf(events []Event) string {
@@ -240,6 +252,30 @@ func TestSudoPasswordNobodyToAsk(t *testing.T) {
 	if len(f.inners) != 0 {
 		t.Errorf("ran %q", f.inners)
 	}
+}
+
+// TestSudoPreflightBoundsItsConnects: without the plan's preflight,
+// sudo's own preflight connects each host it probes; like every connect of
+// a whole fleet (connectAll), at most maxConnecting at once, not a Connect
+// per host of a 2,000-host plan in flight together.
+func TestSudoPreflightBoundsItsConnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSudo{fakeTransport: newFake(), password: "hunter22"}
+		f.connectDelay[""] = 50 * time.Millisecond
+		var names []string
+		for i := range maxConnecting + 36 {
+			names = append(names, fmt.Sprintf("h%03d", i))
+		}
+		p := sudoPlan(names...)
+		p.Preflight = false
+		res, _ := runSudoPlan(t, f, ApplyOptions{}, p)
+		if res.Status != RunFailed || len(res.Preflight) != len(names) {
+			t.Fatalf("run %s, %d hosts failed preflight: want failed, naming all %d", res.Status, len(res.Preflight), len(names))
+		}
+		if peak := f.peakConnects(); peak > maxConnecting {
+			t.Errorf("%d Connects in flight at once, want at most %d", peak, maxConnecting)
+		}
+	})
 }
 
 // TestSudoPasswordWithoutStdin: on hosts whose transport cannot send a

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -55,10 +54,12 @@ func planSource(t *testing.T, src string, l Launcher) (*Plan, hcl.Diagnostics) {
 // planSourceWith is planSource for the run runID.
 func planSourceWith(t *testing.T, src string, l Launcher, runID string) (*Plan, hcl.Diagnostics) {
 	t.Helper()
-	cfg, diags := config.NewParser(fstest.MapFS{"main.hcl": {Data: []byte(src)}}).LoadConfig("main.hcl", config.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatalf("load: %v", diags)
-	}
+	return planConfig(t, loadTestConfig(t, src), l, runID)
+}
+
+// planConfig plans cfg for the run runID with the transports l launches.
+func planConfig(t *testing.T, cfg *config.Config, l Launcher, runID string) (*Plan, hcl.Diagnostics) {
+	t.Helper()
 	ts := NewTransports(l, nil)
 	closeTransports(t, ts)
 	return BuildPlan(context.Background(), cfg, PlanOptions{Transports: ts, RunID: runID})
