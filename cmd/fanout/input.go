@@ -65,6 +65,12 @@ func (t *terminal) ask(ctx context.Context, question string, secret bool) (strin
 			return "", fmt.Errorf("read the terminal: %w", err)
 		}
 	}
+	if secret && state != nil {
+		if err := echoOff(t.fd); err != nil {
+			t.mu.Unlock()
+			return "", fmt.Errorf("turn the terminal's echo off: %w", err)
+		}
+	}
 	printf(t.out, "%s", question)
 	type answer struct {
 		s   string
@@ -76,6 +82,9 @@ func (t *terminal) ask(ctx context.Context, question string, secret bool) (strin
 		var a answer
 		if secret {
 			a.s, a.err = t.hidden()
+			if state != nil {
+				_ = term.Restore(t.fd, state) // echo back on, as before the question
+			}
 			printf(t.out, "\n") // the Enter typed was not echoed
 		} else {
 			a.s, a.err = t.line()
