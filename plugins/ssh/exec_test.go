@@ -396,6 +396,50 @@ func TestBackgroundChild(t *testing.T) {
 	})
 }
 
+// TestWaitForOwnJobs runs commands that start background jobs and wait
+// for them, the way a script restarts several services at once: `wait`
+// returns once the jobs have ended, and so does Exec. The remote watcher
+// must not be one of the shell's jobs: `wait` waits for all of them, and
+// the watcher ends only with the session, so `sleep 1 & wait` ran until
+// its timeout. On OpenSSH and on dropbear, for a lone command, a command
+// list (whose last command runs in the session's shell as a lone one
+// does, the others in subshells) and a command with stdin.
+func TestWaitForOwnJobs(t *testing.T) {
+	t.Parallel()
+	onEachServer(t, func(t *testing.T, server sshtest.Server, f *sshtest.Fleet, s *testSetup, h *sshtest.Host) {
+		for _, tt := range []struct {
+			name     string
+			commands []string
+			stdin    []byte
+			stdout   string
+		}{
+			{"lone command", []string{"sleep 0.2 & sleep 0.1 & wait; echo waited"}, nil, "waited\n"},
+			{"last of a list", []string{"echo first", "sleep 0.2 & wait; echo waited"}, nil, "first\nwaited\n"},
+			{"first of a list", []string{"sleep 0.2 & wait; echo waited", "echo second"}, nil, "waited\nsecond\n"},
+			{"with stdin", []string{"sleep 0.2 & wait; cat"}, []byte("fed\n"), "fed\n"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				req := &sdk.ExecRequest{ID: nextID(), Host: h.Name, Stdin: tt.stdin, Timeout: 2 * loadedMargin}
+				if len(tt.commands) == 1 {
+					req.Command = tt.commands[0]
+				} else {
+					req.Commands = tt.commands
+				}
+				start := time.Now()
+				r := s.execReq(context.Background(), req)
+				took := time.Since(start)
+				if r.err != nil || r.resp.TimedOut || r.resp.ExitCode != 0 || r.stdout != tt.stdout {
+					t.Errorf("got %+v, %v, stdout %q, stderr %q; want exit 0, stdout %q", r.resp, r.err, r.stdout, r.stderr, tt.stdout)
+				}
+				// The jobs take 0.2 s; the timeout, twice the margin.
+				if took > loadedMargin {
+					t.Errorf("took %s: the command's wait waited for more than its jobs", took)
+				}
+			})
+		}
+	})
+}
+
 // TestFailingWriter writes a command's output to a writer that fails,
 // without the gRPC harness (whose server ends the call then): the
 // transport itself stops the command and returns the write's error.
