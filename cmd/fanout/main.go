@@ -20,6 +20,7 @@ func main() {
 	// First, before anything reads arguments: the local transport re-executes
 	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
+	limitProcs()
 	becomeSubreaper(os.Args[1:])
 	os.Exit(run(os.Args[1:], newStreams()))
 }
