@@ -25,7 +25,7 @@ func (e *evaluator) evalSudo(d *taskDecl) hcl.Diagnostics {
 	}
 	attr := d.attrs["sudo_user"]
 	switch {
-	case !isUserName(user):
+	case !ValidUserName(user):
 		return diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Invalid sudo_user in task %q", t.Name),
@@ -47,9 +47,9 @@ func (e *evaluator) evalSudo(d *taskDecl) hcl.Diagnostics {
 	return diags
 }
 
-// isUserName reports whether s can be given to sudo -u as a user name: no
-// option, no shell word splitting.
-func isUserName(s string) bool {
+// ValidUserName reports whether s can be given to sudo -u as a user name:
+// no option, no shell word splitting.
+func ValidUserName(s string) bool {
 	if s == "" || s[0] == '-' || len(s) > 64 {
 		return false
 	}

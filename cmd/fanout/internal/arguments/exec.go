@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fanout/fanout/config"
 )
 
 // DefaultExecThreads is how many hosts `fanout exec` runs the command on
@@ -85,6 +87,8 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, fmt.Errorf("-timeout must not be negative, got %s", e.Timeout)
 	case e.ViewType == ViewJSON && (e.Quiet || e.Group):
 		return e, errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")
+	case e.SudoUser != "" && !config.ValidUserName(e.SudoUser):
+		return e, fmt.Errorf("-sudo-user %q is not a user name: letters, digits, '.', '_' and '-', not starting with '-', such as -sudo-user app", e.SudoUser)
 	}
 	switch {
 	case e.SudoUser != "":

@@ -40,6 +40,9 @@ func TestParseExecErrors(t *testing.T) {
 		{[]string{"a.hcl", "-hosts", "n1", "--", "true"}, "not both"},
 		{[]string{"-threads", "0", "--", "true"}, "-threads must be at least 1"},
 		{[]string{"-json", "-group", "--", "true"}, "-json cannot be combined"},
+		{[]string{"-sudo-user", "app;id", "--", "true"}, `-sudo-user "app;id" is not a user name`},
+		{[]string{"-sudo-user", "-u", "--", "true"}, `-sudo-user "-u" is not a user name`},
+		{[]string{"-sudo-user", "a b", "--", "true"}, `-sudo-user "a b" is not a user name`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
