@@ -20,9 +20,23 @@ func main() {
 	// First, before anything reads arguments: the local transport re-executes
 	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
-	limitProcs()
 	becomeSubreaper(os.Args[1:])
+	if !hiddenCommand(os.Args[1:]) {
+		// The transports fanout serves decide for themselves
+		// (runInternalPlugin).
+		limitProcs()
+	}
 	os.Exit(run(os.Args[1:], newStreams()))
+}
+
+// hiddenCommand reports whether args run one of the commands fanout runs
+// itself, such as serving a built-in transport.
+func hiddenCommand(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	c := lookupCommand(args[0])
+	return c != nil && c.hidden
 }
 
 // becomeSubreaper makes fanout a child subreaper, so that what a crashed
@@ -32,10 +46,8 @@ func main() {
 // command): their commands' orphans must reach fanout. It is called from
 // main, not run, which tests call in their own process.
 func becomeSubreaper(args []string) {
-	if len(args) > 0 {
-		if c := lookupCommand(args[0]); c != nil && c.hidden {
-			return
-		}
+	if hiddenCommand(args) {
+		return
 	}
 	_ = reaper.Enable()
 }

@@ -5,8 +5,8 @@ import (
 	"runtime"
 )
 
-// limitProcs runs fanout, and the built-in transports it serves, on half
-// the CPUs Go would use (at least one), unless GOMAXPROCS is set.
+// limitProcs runs fanout, and the ssh transport it serves, on half the
+// CPUs Go would use (at least one), unless GOMAXPROCS is set.
 //
 // Both processes mostly wait: on hosts, and on each other. Their work
 // comes in small pieces (a gRPC message, an SSH packet), each handed from
@@ -17,7 +17,8 @@ import (
 // from the hosts' side: on 2 CPUs, one P per process cut fanout's and the
 // ssh plugin's CPU by 12% at 500 hosts (docs/performance.md, "Fleets,
 // session 4"). Half the CPUs is still far more than a fleet's handshakes
-// need: 2,000 hosts take the two processes 0.2 CPU on average.
+// need: 2,000 hosts take the two processes 0.2 CPU on average. The local
+// transport keeps all of them (see builtin.limitProcs).
 func limitProcs() {
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return
