@@ -252,6 +252,34 @@ func TestKeepalive(t *testing.T) {
 	assertGone(t, f, "sleep "+m)
 }
 
+// TestKeepaliveKeepsGoing: keepalives go on for as long as the connection
+// lives, not only the first: an idle connection is still answered after
+// several intervals, and a host that stops answering later is still
+// noticed.
+func TestKeepaliveKeepsGoing(t *testing.T) {
+	t.Parallel()
+	f, s, h := connectedWithKeepalive(t)
+	time.Sleep(1500 * time.Millisecond) // five intervals, idle
+	if out := s.mustExec(h.Name, "echo alive"); out != "alive\n" {
+		t.Fatalf("after five idle intervals: %q", out)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	m := marker()
+	done := s.execRunning(h.Name, "sleep "+m)
+	h.Freeze(t)
+	start := time.Now()
+	r := receive(t, done)
+	took := time.Since(start)
+	h.Thaw(t)
+	if !errors.Is(r.err, ErrConnectionLost) || !strings.Contains(r.err.Error(), "keepalive") {
+		t.Errorf("Exec on a host frozen after ten intervals: %v, want ErrConnectionLost by keepalive", r.err)
+	}
+	if took > loadedMargin {
+		t.Errorf("took %s to notice", took)
+	}
+	assertGone(t, f, "sleep "+m)
+}
+
 // connectedWithKeepalive starts one host and a transport, called directly,
 // with 300 ms keepalives, connected to it.
 func connectedWithKeepalive(t *testing.T) (*sshtest.Fleet, *testSetup, *sshtest.Host) {
