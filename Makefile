@@ -50,6 +50,12 @@ test-deps:
 		[ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; \
 	fi
+	@if ! command -v busybox >/dev/null; then \
+		echo "installing busybox for the tests of the remote wrapper under its sh (Alpine's /bin/sh)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq busybox >/dev/null; \
+	fi
 	@if ! command -v setfacl >/dev/null; then \
 		echo "installing acl for the tests of files through sudo as another user"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -138,6 +138,9 @@ const outputGrace = time.Second
 //     ends the watcher quietly, leaving alone any daemon the command meant
 //     to start.
 //
+// WATCH is run by the test servers' /bin/sh (dash) and, without a
+// server, by dash, bash and busybox's ash (TestWatchScriptShells).
+//
 // A timeout, a cancelled ctx or Close send TERM, then KILL after
 // termGrace, then close the session after killGrace. The command keeps its
 // own exit status and signal: the session's process is the shell that
