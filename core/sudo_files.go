@@ -178,12 +178,12 @@ func (s *stagingSink) file(ctx context.Context, dest string, mode fs.FileMode, s
 	if err != nil {
 		return fmt.Errorf("upload %s: stage it as the login user: %w", dest, err)
 	}
-	fmt.Fprintf(&s.script, "F %s %s %s\n", name, config.ShellQuote(dest), chmodText(mode))
+	fmt.Fprintf(&s.script, "F %s %s %s\n", name, config.ShellQuote(dest), sdk.ChmodOctal(mode))
 	return nil
 }
 
 func (s *stagingSink) dir(_ context.Context, dest string, mode fs.FileMode) error {
-	fmt.Fprintf(&s.script, "D %s %s\n", config.ShellQuote(dest), chmodText(mode))
+	fmt.Fprintf(&s.script, "D %s %s\n", config.ShellQuote(dest), sdk.ChmodOctal(mode))
 	return nil
 }
 
@@ -191,9 +191,6 @@ func (s *stagingSink) link(_ context.Context, dest, target string) error {
 	fmt.Fprintf(&s.script, "L %s %s\n", config.ShellQuote(dest), config.ShellQuote(target))
 	return nil
 }
-
-// chmodText writes a mode as chmod takes it: "0644", "4755".
-func chmodText(m fs.FileMode) string { return fmt.Sprintf("%04o", sdk.ChmodBits(m)) }
 
 // installScript is the head of an upload's script, after the line that
 // sets S to the staging directory, run by sh as the sudo user; the lines that follow call

@@ -1,12 +1,15 @@
 package sdk
 
-import "io/fs"
+import (
+	"fmt"
+	"io/fs"
+)
 
 // ChmodBits returns mode as chmod(2) and the protocol take it: the
 // permission bits, with setuid, setgid and sticky as 04000, 02000 and
 // 01000 rather than fs's own bits. Type bits are dropped. A transport that
 // sets a mode on a host with a chmod command writes these bits in octal
-// (fmt.Sprintf("%04o", ChmodBits(req.Mode))).
+// (ChmodOctal).
 func ChmodBits(mode fs.FileMode) uint32 {
 	m := uint32(mode.Perm())
 	if mode&fs.ModeSetuid != 0 {
@@ -19,6 +22,12 @@ func ChmodBits(mode fs.FileMode) uint32 {
 		m |= 0o1000
 	}
 	return m
+}
+
+// ChmodOctal returns mode as chmod(1) takes it and people read it: its
+// ChmodBits in four octal digits ("0644", "4755").
+func ChmodOctal(mode fs.FileMode) string {
+	return fmt.Sprintf("%04o", ChmodBits(mode))
 }
 
 // ModeFromChmod is the inverse of ChmodBits: it turns chmod's bits into an

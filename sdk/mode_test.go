@@ -23,6 +23,9 @@ func TestChmodBits(t *testing.T) {
 			if got := fmt.Sprintf("%04o", bits); got != tc.want {
 				t.Errorf("ChmodBits = %s, want %s", got, tc.want)
 			}
+			if got := sdk.ChmodOctal(tc.mode); got != tc.want {
+				t.Errorf("ChmodOctal = %s, want %s", got, tc.want)
+			}
 			if back, want := sdk.ModeFromChmod(bits), tc.mode&^fs.ModeType; back != want {
 				t.Errorf("ModeFromChmod(%04o) = %v, want %v", bits, back, want)
 			}

@@ -319,9 +319,6 @@ func tempName(p string) string {
 	return path.Join(path.Dir(p), "."+path.Base(p)+".fanout-"+hex.EncodeToString(b[:]))
 }
 
-// octal writes a mode as chmod takes it.
-func octal(m fs.FileMode) string { return fmt.Sprintf("%04o", sdk.ChmodBits(m)) }
-
 // shellRun runs script on a new session with stdin and stdout, closing the
 // session when ctx or abort ends. Stderr is the error's text.
 func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script string, stdin io.Reader, stdout io.Writer) error {
@@ -388,7 +385,7 @@ func (c *hostConn) shellUpload(ctx context.Context, abort <-chan struct{}, req *
 	var script string
 	switch req.Type {
 	case sdk.Directory:
-		script = fmt.Sprintf(`if [ -d %[1]s ] && [ ! -L %[1]s ]; then :; elif ! mkdir %[1]s; then exit 1; fi; chmod %[2]s %[1]s`, p, octal(req.Mode))
+		script = fmt.Sprintf(`if [ -d %[1]s ] && [ ! -L %[1]s ]; then :; elif ! mkdir %[1]s; then exit 1; fi; chmod %[2]s %[1]s`, p, sdk.ChmodOctal(req.Mode))
 		content = nil
 	case sdk.Symlink:
 		tmp := shellQuote(tempName(req.Path))
@@ -400,7 +397,7 @@ func (c *hostConn) shellUpload(ctx context.Context, abort <-chan struct{}, req *
 		script = fmt.Sprintf(`[ -d %[1]s ] || { echo "cannot write in "%[1]s": no such directory" >&2; exit 1; }; `+
 			`umask 077; set -C; : > %[2]s || exit 1; set +C; `+
 			`if cat > %[2]s && [ "$(wc -c < %[2]s)" -eq %[3]s ] && chmod %[4]s %[2]s && mv -f %[2]s %[5]s; then exit 0; fi; rm -f %[2]s; exit 1`,
-			dir, tmp, strconv.FormatInt(req.Size, 10), octal(req.Mode), p)
+			dir, tmp, strconv.FormatInt(req.Size, 10), sdk.ChmodOctal(req.Mode), p)
 	}
 	return c.shellRun(ctx, abort, script, content, io.Discard)
 }

@@ -2,7 +2,6 @@ package views
 
 import (
 	"fmt"
-	"io/fs"
 	"maps"
 	"slices"
 	"strings"
@@ -52,7 +51,7 @@ func transferLine(tr core.Transfer, sudoUser string) string {
 	}
 	s := src + " -> " + tr.Destination
 	if tr.Mode != 0 {
-		s += ", mode " + modeText(tr.Mode)
+		s += ", mode " + sdk.ChmodOctal(tr.Mode)
 	}
 	if sudoUser != "" {
 		s += ", via sudo as " + sudoUser
@@ -73,9 +72,6 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
-
-// modeText writes a mode as chmod takes it: "0644", "4755".
-func modeText(m fs.FileMode) string { return fmt.Sprintf("%04o", sdk.ChmodBits(m)) }
 
 // jsonTransfer is a transfer in `fanout plan -json` (docs/json.md).
 type jsonTransfer struct {
@@ -103,7 +99,7 @@ func transfersJSON(n *core.TaskNode, rd *Redactor) []jsonTransfer {
 			j.Size = ptr(tr.Size)
 		}
 		if tr.Mode != 0 {
-			j.Mode = modeText(tr.Mode)
+			j.Mode = sdk.ChmodOctal(tr.Mode)
 		}
 		out = append(out, j)
 	}
