@@ -20,10 +20,15 @@ func main() {
 	// First, before anything reads arguments: the local transport re-executes
 	// this binary once per plugin as the supervisor of the commands it runs.
 	local.SupervisorMain()
-	becomeSubreaper(os.Args[1:])
 	if !hiddenCommand(os.Args[1:]) {
-		// The transports fanout serves decide for themselves
-		// (runInternalPlugin).
+		// fanout becomes a child subreaper, so that what a crashed plugin
+		// leaves running becomes fanout's to end before the rollback
+		// (pluginhost.Plugin.KillOrphans); where that is impossible, a
+		// crash says fanout cannot know. Not the plugins fanout serves
+		// (a hidden command): their commands' orphans must reach fanout;
+		// and each of them decides on limitProcs (runInternalPlugin).
+		// Here, not in run, which tests call in their own process.
+		_ = reaper.Enable()
 		limitProcs()
 	}
 	os.Exit(run(os.Args[1:], newStreams()))
@@ -37,19 +42,6 @@ func hiddenCommand(args []string) bool {
 	}
 	c := lookupCommand(args[0])
 	return c != nil && c.hidden
-}
-
-// becomeSubreaper makes fanout a child subreaper, so that what a crashed
-// plugin leaves running becomes fanout's to end before the rollback
-// (pluginhost.Plugin.KillOrphans); where that is impossible, a crash says
-// fanout cannot know. Not for the plugins fanout serves (a hidden
-// command): their commands' orphans must reach fanout. It is called from
-// main, not run, which tests call in their own process.
-func becomeSubreaper(args []string) {
-	if hiddenCommand(args) {
-		return
-	}
-	_ = reaper.Enable()
 }
 
 // streams are where a command reads and writes; tests pass buffers.

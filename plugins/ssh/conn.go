@@ -85,19 +85,12 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 // watch waits for the connection to end, whoever ends it.
 func (c *hostConn) watch() {
 	err := c.client.Wait()
-	c.mu.Lock()
-	if c.err == nil {
-		if err == nil {
-			err = errors.New("closed by the server")
-		}
-		c.err = err
+	if err == nil {
+		err = errors.New("closed by the server")
 	}
-	if c.keepalives != nil {
-		c.keepalives.Stop()
-	}
-	c.mu.Unlock()
+	err = c.ended(err)
 	close(c.gone)
-	c.logger.Debug("connection ended", "reason", c.err)
+	c.logger.Debug("connection ended", "reason", err)
 }
 
 // keepalive sends keepalive@openssh.com, closes the connection when the
@@ -138,16 +131,24 @@ func (c *hostConn) keepalive(interval time.Duration) {
 
 // fail ends the connection for reason (the first reason wins).
 func (c *hostConn) fail(reason error) {
+	c.ended(reason)
+	// The connection is failing already; reason is what callers see.
+	_ = c.client.Close()
+}
+
+// ended records why the connection ended, the first reason winning, and
+// stops its keepalives (none starts once err is set: see keepalive). It
+// returns the reason recorded.
+func (c *hostConn) ended(reason error) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.err == nil {
 		c.err = reason
 	}
 	if c.keepalives != nil {
 		c.keepalives.Stop()
 	}
-	c.mu.Unlock()
-	// The connection is failing already; reason is what callers see.
-	_ = c.client.Close()
+	return c.err
 }
 
 // close ends the connection and waits for its goroutines. Safe to call
