@@ -131,7 +131,7 @@ func (c *hostConn) keepalive(interval time.Duration) {
 
 // fail ends the connection for reason (the first reason wins).
 func (c *hostConn) fail(reason error) {
-	c.ended(reason)
+	_ = c.ended(reason) // the reason recorded may be an earlier one; callers see it
 	// The connection is failing already; reason is what callers see.
 	_ = c.client.Close()
 }
