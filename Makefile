@@ -29,21 +29,23 @@ example: build
 
 test: test-deps check race
 
+# APT_INSTALL PACKAGES... installs Debian packages, through sudo unless
+# make runs as root.
+APT_INSTALL = SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
 # The SSH tests start real OpenSSH sshd and Debian's dropbear processes on
 # 127.0.0.x and a real ssh-agent; install them when missing (CI and fresh
 # machines run as root).
 test-deps:
 	@if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-agent >/dev/null || ! command -v ssh-keygen >/dev/null; then \
 		echo "installing openssh-server and openssh-client for the SSH tests"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-server openssh-client >/dev/null; \
+		$(APT_INSTALL) openssh-server openssh-client >/dev/null; \
 	fi
 	@if [ ! -x /usr/sbin/dropbear ]; then \
 		echo "installing dropbear-bin for the SSH interoperability tests"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dropbear-bin >/dev/null; \
+		$(APT_INSTALL) dropbear-bin >/dev/null; \
 	fi
 	@if ! command -v sudo >/dev/null; then \
 		echo "installing sudo for the sudo password tests (run as root)"; \
@@ -52,15 +54,11 @@ test-deps:
 	fi
 	@if ! command -v busybox >/dev/null; then \
 		echo "installing busybox for the tests of the remote wrapper under its sh (Alpine's /bin/sh)"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq busybox >/dev/null; \
+		$(APT_INSTALL) busybox >/dev/null; \
 	fi
 	@if ! command -v setfacl >/dev/null; then \
 		echo "installing acl for the tests of files through sudo as another user"; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq acl >/dev/null; \
+		$(APT_INSTALL) acl >/dev/null; \
 	fi
 	@$(MAKE) --no-print-directory chromium
 

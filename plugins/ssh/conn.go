@@ -131,8 +131,9 @@ func (c *hostConn) keepalive(interval time.Duration) {
 
 // fail ends the connection for reason (the first reason wins).
 func (c *hostConn) fail(reason error) {
-	_ = c.ended(reason) // the reason recorded may be an earlier one; callers see it
-	// The connection is failing already; reason is what callers see.
+	// The reason recorded may be an earlier one, and Close's error says
+	// nothing more: callers see the recorded reason.
+	_ = c.ended(reason)
 	_ = c.client.Close()
 }
 
