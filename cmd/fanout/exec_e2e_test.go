@@ -75,6 +75,36 @@ func TestExecSSHGroup(t *testing.T) {
 	}
 }
 
+// TestExecSSHGroupUnreachable: with -group, hosts that cannot be reached
+// for one reason are one block, though each error quotes the host's own
+// address and key: three sshd hosts whose keys known_hosts lacks, and one
+// host down, its connection refused.
+func TestExecSSHGroupUnreachable(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 4})
+	f.Hosts[3].Stop(t)
+	keys := t.TempDir()
+	writeFile(t, keys, "known_hosts", "")
+	empty := filepath.Join(keys, "known_hosts")
+	dir, _ := workdir(t, strings.Replace(sshConfig(f, f.Hosts, "", ""), fmt.Sprintf("%q", f.KnownHosts), fmt.Sprintf("%q", empty), 1))
+	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-group", "--", "true")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	live, _, _ := strings.Cut(r.stdout, "Failures:")
+	for _, want := range []string{
+		"host[1-3] (3) │ exec │ ✗ unreachable: host <host>: host key for <address> is unknown: the server offered ",
+		" key <fingerprint>, which is in none of " + empty,
+		"host4 (1) │ exec │ ✗ unreachable: host host4: ",
+	} {
+		if !strings.Contains(live, want) {
+			t.Errorf("no %q in the output:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(live, "│ exec │"); n != 2 || strings.Contains(live, "│ connect") {
+		t.Errorf("%d blocks, want 2, and no line per host that failed to connect:\n%s", n, r.stdout)
+	}
+}
+
 func TestExecSSHJSON(t *testing.T) {
 	f, dir, _ := execFleet(t)
 	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "-json", "main.hcl", "--", execCommand)

@@ -164,9 +164,11 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RunStarted:
 		v.runStarted(b, e)
 	case core.HostConnected:
-		// With -group, the recap's one line per cause says which hosts
-		// preflight failed on; a line per host would be 2,000 alike.
-		if e.Err != "" && (v.groups == nil || !e.Preflight) {
+		// With -group, a line per host would be 2,000 alike: the recap's
+		// one line per cause says which hosts preflight failed on, and a
+		// host that fails to connect later fails its pair, whose block
+		// (one per cause) says why.
+		if e.Err != "" && v.groups == nil {
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
 		}
 	case core.UnitStarted:

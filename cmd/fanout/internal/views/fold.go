@@ -24,13 +24,67 @@ const failLimit = 10
 // fold though each error quotes its own address.
 var addressPattern = regexp.MustCompile(`\[[0-9A-Fa-f:.]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`)
 
-// causeOf is an error with the host's name and addresses taken out: what
-// hosts that failed the same way have in common.
+// fingerprintPattern matches a key's SHA256 fingerprint: every host of a
+// fleet that known_hosts does not know yet offers a key of its own, and a
+// cause that quoted each would fold nothing.
+var fingerprintPattern = regexp.MustCompile(`SHA256:[A-Za-z0-9+/]{43}`)
+
+// fileLinePattern matches a file's line ("/root/.ssh/known_hosts:17"): a
+// fleet whose hosts were all re-keyed finds each old key on its own line.
+var fileLinePattern = regexp.MustCompile(`(/[^\s:,;()"']*[^\s:,;()"'0-9]):\d+\b`)
+
+// causeOf is an error with the host's name and addresses, and the key
+// fingerprints and known_hosts lines that differ from host to host, taken
+// out: what hosts that failed the same way have in common.
 func causeOf(err, host string) string {
-	if host != "" {
-		err = strings.ReplaceAll(err, host, "<host>")
+	err = replaceName(err, host, "<host>")
+	err = fingerprintPattern.ReplaceAllString(err, "<fingerprint>")
+	err = addressPattern.ReplaceAllString(err, "<address>")
+	return fileLinePattern.ReplaceAllString(err, "$1:<line>")
+}
+
+// resultCause is r as the recap describes it, with causeOf applied to the
+// error it carries: only that text names the host (an exit status of a
+// host named "1" is not its name).
+func resultCause(r core.PhaseResult, host string) string {
+	r.Err = causeOf(r.Err, host)
+	return r.Describe()
+}
+
+// replaceName replaces name in s where it stands as a whole name, not
+// inside a longer one: host "web1" in "web12", or host "e" in every word
+// of the message, stay as they are. A dot ends a name, so a host's own
+// domain ("web01" in "web01.example.com") folds as "<host>.example.com".
+func replaceName(s, name, with string) string {
+	if name == "" {
+		return s
 	}
-	return addressPattern.ReplaceAllString(err, "<address>")
+	var b strings.Builder
+	for {
+		i := strings.Index(s, name)
+		if i < 0 {
+			break
+		}
+		end := i + len(name)
+		if (i > 0 && nameByte(s[i-1])) || (end < len(s) && nameByte(s[end])) {
+			b.WriteString(s[:end])
+		} else {
+			b.WriteString(s[:i])
+			b.WriteString(with)
+		}
+		s = s[end:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// nameByte reports whether c can continue a host name (letters, digits,
+// "-" and "_"; not ".", which separates a name from its domain).
+func nameByte(c byte) bool {
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // hostGroup is hosts that share a cause (or a recap row), in the order
@@ -128,7 +182,7 @@ func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o
 		if f.phase == core.PhaseRollback {
 			what += " (rollback)"
 		}
-		cause := causeOf(f.r.Describe(), f.u.Host)
+		cause := resultCause(f.r, f.u.Host)
 		if f.r.Command >= 0 && f.r.Status == core.StatusFailed {
 			cause += fmt.Sprintf(" from command %d", f.r.Command+1)
 		}
@@ -196,7 +250,7 @@ func rollbackState(u *core.UnitResult, o Options) string {
 	case u.Rollback == nil:
 		return "-"
 	case failed(*u.Rollback):
-		return "FAILED: " + o.Redact.String(causeOf(u.Rollback.Describe(), u.Host))
+		return "FAILED: " + o.Redact.String(resultCause(*u.Rollback, u.Host))
 	}
 	return "rolled back"
 }

@@ -148,6 +148,81 @@ func TestGroupedPreflightFolded(t *testing.T) {
 	}
 }
 
+// TestCauseOf checks what is taken out of an error so that hosts failing
+// the same way fold, and what must stay.
+func TestCauseOf(t *testing.T) {
+	for _, c := range []struct{ host, err, want string }{
+		{"h11", "host h11: cannot reach host 127.0.0.11:22: connect: connection refused",
+			"host <host>: cannot reach host <address>: connect: connection refused"},
+		{"h11", "host h11: host key for 127.0.0.11:22 is unknown: the server offered ssh-ed25519 key SHA256:wzeMH3UZDzOUNRExl6l9N2MIrqDhh5Fyc2OBuRiVB1E, which is in none of /root/.ssh/known_hosts; verify the fingerprint",
+			"host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>, which is in none of /root/.ssh/known_hosts; verify the fingerprint"},
+		{"db2", "host key for db2.example.com:22 has CHANGED: the server offered ssh-ed25519 key SHA256:2hDn5OA96hI2hKgUOBQIe0VN0pxiw9IhYbVrS+4P2kc but known_hosts has a different key at /home/op/.ssh/known_hosts:17 (SHA256:R/eNxhV19pRK8O9sypXWOEc+8LkuuzueqCYt1kLUZF4); remove the old entry (ssh-keygen -R \"db2.example.com\" -f /home/op/.ssh/known_hosts)",
+			"host key for <host>.example.com:22 has CHANGED: the server offered ssh-ed25519 key <fingerprint> but known_hosts has a different key at /home/op/.ssh/known_hosts:<line> (<fingerprint>); remove the old entry (ssh-keygen -R \"<host>.example.com\" -f /home/op/.ssh/known_hosts)"},
+		// A name inside a longer one, or inside the message's words, is
+		// not the host's.
+		{"e", "host e: permission denied (publickey)", "host <host>: permission denied (publickey)"},
+		{"web1", "host web12 answered for web1", "host web12 answered for <host>"},
+		{"web-1", "no route to web-10 from web-1", "no route to web-10 from <host>"},
+		{"127.0.0.1", "host 127.0.0.1: cannot reach host 127.0.0.1:22", "host <host>: cannot reach host <host>:22"},
+		{"", "exit 1", "exit 1"},
+	} {
+		if got := causeOf(c.err, c.host); got != c.want {
+			t.Errorf("causeOf(%q, %q)\n got %q\nwant %q", c.err, c.host, got, c.want)
+		}
+	}
+	// An exit status is not a host's name, even when the host is "1".
+	if got := resultCause(exit(1, 0, 0, 10), "1"); got != "exit 1" {
+		t.Errorf("resultCause of exit 1 on host 1: %q", got)
+	}
+}
+
+// TestGroupedUnreachableFolded checks that with -group and no preflight
+// (fanout exec), 40 hosts that cannot be reached, each error quoting its
+// own address or key, are one block and no line per host; a host failing
+// for a reason of its own keeps its own words.
+func TestGroupedUnreachableFolded(t *testing.T) {
+	var hosts []*core.Host
+	for i := 1; i <= 42; i++ {
+		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("d%d", i)})
+	}
+	p := &core.Plan{Hosts: hosts, Roots: []core.Node{&core.TaskNode{Name: "exec", Hosts: hosts, MaxHosts: 10}}}
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{Group: true, Now: fixedClock(0)})
+	v.Event(core.RunStarted{RunID: "r1", Time: t0, Units: 42, Hosts: 42})
+	res := &core.Result{RunID: "r1", Status: core.RunFailed, Started: t0, Duration: time.Second, Cause: `task "exec" failed on host "d1"`}
+	for i, h := range hosts {
+		err := fmt.Sprintf("host %s: cannot reach host 127.0.9.%d:22: connect: connection refused", h.Name, i+1)
+		switch {
+		case i >= 30 && i < 41:
+			err = fmt.Sprintf("host %s: host key for 127.0.9.%d:22 is unknown: the server offered ssh-ed25519 key SHA256:%s, which is in none of /root/.ssh/known_hosts", h.Name, i+1, strings.Repeat(string(rune('A'+i-30)), 43))
+		case i == 41:
+			err = "host d42: permission denied (publickey)"
+		}
+		v.Event(core.HostConnected{Host: h.Name, Transport: "ssh", Err: err})
+		r := core.PhaseResult{Status: core.StatusUnreachable, ExitCode: -1, Command: -1, Started: t0, Duration: time.Millisecond, Err: err}
+		v.Event(started("exec", h.Name, core.PhaseRun, 0))
+		v.Event(finished("exec", h.Name, core.PhaseRun, r))
+		res.Units = append(res.Units, unit("exec", h.Name, r, nil))
+	}
+	v.Event(core.RunFinished{Result: res})
+	got := b.String()
+	if strings.Contains(got, "│ connect") {
+		t.Errorf("a line per host that failed to connect:\n%s", got)
+	}
+	for _, want := range []string{
+		"d[1-30] (30) │ exec │ ✗ unreachable: host <host>: cannot reach host <address>: connect: connection refused\n",
+		"d[31-41] (11) │ exec │ ✗ unreachable: host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>, which is in none of /root/.ssh/known_hosts\n",
+		"d42 (1) │ exec │ ✗ unreachable: host d42: permission denied (publickey)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no block %q in:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "│ exec │"); n != 3 {
+		t.Errorf("%d blocks, want 3:\n%s", n, got)
+	}
+}
+
 // TestStatusBounded checks that the SIGUSR1 listing of 2,000 running
 // pairs shows the longest running and counts the rest.
 func TestStatusBounded(t *testing.T) {

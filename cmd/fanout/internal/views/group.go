@@ -158,7 +158,7 @@ func (g *grouper) take(pk phaseKey) []block {
 		if u.result != nil {
 			res = *u.result
 		}
-		sig := signature(u.lines, res)
+		sig := signature(u.lines, res, u.host)
 		if i, ok := index[sig]; ok {
 			blocks[i].hosts = append(blocks[i].hosts, u.host)
 			continue
@@ -170,10 +170,12 @@ func (g *grouper) take(pk phaseKey) []block {
 }
 
 // signature identifies what a block shares: the lines, their streams and
-// the outcome (durations differ between hosts and do not split blocks).
-func signature(lines []heldLine, r core.PhaseResult) string {
+// the outcome, its error without what names the host (see causeOf: 40
+// hosts whose connections were refused are one block). Durations differ
+// between hosts and do not split blocks.
+func signature(lines []heldLine, r core.PhaseResult, host string) string {
 	var b strings.Builder
-	b.WriteString(r.Describe())
+	b.WriteString(resultCause(r, host))
 	for _, l := range lines {
 		b.WriteByte(0)
 		b.WriteString(string(l.stream))
@@ -200,8 +202,14 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 		if !ok {
 			mark, code = "✗ ", ansiRed
 		}
+		// A block of several hosts says what they share; one host's says
+		// its own error, address and all.
+		what := bl.result.Describe()
+		if len(bl.hosts) > 1 {
+			what = resultCause(bl.result, bl.hosts[0])
+		}
 		fmt.Fprintf(b, "%s │ %s │ %s\n", paint(v.o.Color, ansiBold, FoldHosts(bl.hosts)), task,
-			paint(v.o.Color, code, mark+v.o.Redact.String(bl.result.Describe())))
+			paint(v.o.Color, code, mark+v.o.Redact.String(what)))
 		for _, l := range bl.lines {
 			bar := "│"
 			if l.stream == core.Stderr {
