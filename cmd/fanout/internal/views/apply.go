@@ -95,6 +95,9 @@ type ApplyHuman struct {
 	// running or the pause before one, for the status line (rollout.go).
 	checks map[unitKey]string
 	wave   string
+	// connectCauses holds, by cause (causeOf), the first host that failed
+	// to connect for it, "" once a second one was folded under it.
+	connectCauses map[string]string
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -169,7 +172,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		// host that fails to connect later fails its pair, whose block
 		// (one per cause) says why.
 		if e.Err != "" && v.groups == nil {
-			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+rd.String(e.Err)))
+			v.connectFailed(b, e)
 		}
 	case core.UnitStarted:
 		v.running[unitKey{e.Task, e.Host, e.Phase}] = e.Time
@@ -212,6 +215,29 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 		var s strings.Builder
 		summary(&s, e.Result, v.tails, v.o.Options, v.o.Command == "rollback")
 		b.WriteString(s.String())
+	}
+}
+
+// connectFailed writes a host's failure to connect as it happens: the
+// first host of each cause with its own error, then, once, that the next
+// hosts failing that way are folded. A line each would be 1,000 alike
+// when a fleet's keys are not yet known, or its bastion is down; the
+// recap still names every host that failed preflight, by cause, and a
+// later connection's failure is its pair's own line.
+func (v *ApplyHuman) connectFailed(b *bytes.Buffer, e core.HostConnected) {
+	if v.connectCauses == nil {
+		v.connectCauses = map[string]string{}
+	}
+	cause := causeOf(e.Err, e.Host)
+	first, seen := v.connectCauses[cause]
+	switch {
+	case !seen:
+		v.connectCauses[cause] = e.Host
+		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+v.o.Redact.String(e.Err)))
+	case first != "":
+		v.connectCauses[cause] = ""
+		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun),
+			paint(v.o.Color, ansiRed, "✗ as "+first+"; more hosts failing this way are not listed here"))
 	}
 }
 

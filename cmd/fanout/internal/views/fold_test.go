@@ -148,6 +148,58 @@ func TestGroupedPreflightFolded(t *testing.T) {
 	}
 }
 
+// TestConnectFailuresFolded checks the live lines of hosts that fail to
+// connect without -group: the first of each cause with its own error, one
+// line saying the next are folded, then nothing more for that cause; the
+// recap still folds every host by cause.
+func TestConnectFailuresFolded(t *testing.T) {
+	var hosts []*core.Host
+	res := &core.Result{RunID: "r1", Status: core.RunFailed, Started: t0, Duration: time.Second,
+		Cause: "200 of 200 hosts failed preflight; nothing was run"}
+	var b bytes.Buffer
+	var v *ApplyHuman
+	for i := 1; i <= 200; i++ {
+		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("h%d", i)})
+	}
+	p := &core.Plan{Hosts: hosts, Roots: []core.Node{&core.TaskNode{Name: "deploy", Hosts: hosts, MaxHosts: 10}}}
+	v = NewApplyHuman(&b, p, ApplyOptions{Now: fixedClock(0)})
+	v.Event(core.RunStarted{RunID: res.RunID, Time: t0, Units: 200, Hosts: 200})
+	for i, h := range hosts {
+		err := fmt.Sprintf("host %s: cannot reach host 127.0.0.%d:22: connect: connection refused", h.Name, i)
+		if i%4 == 3 {
+			err = fmt.Sprintf("host %s: host key for 127.0.0.%d:22 is unknown: the server offered ssh-ed25519 key SHA256:%043d", h.Name, i, i)
+		}
+		v.Event(core.HostConnected{Host: h.Name, Transport: "ssh", Err: err, Preflight: true})
+		res.Preflight = append(res.Preflight, core.HostError{Host: h.Name, Err: err})
+	}
+	v.Event(core.RunFinished{Result: res})
+	got := b.String()
+	live, recap, _ := strings.Cut(got, "Preflight failed")
+	live = strings.Join(strings.Fields(live), " ") // the columns' padding aside
+	for _, want := range []string{
+		"h1 │ connect │ ✗ host h1: cannot reach host 127.0.0.0:22: connect: connection refused h2 │",
+		"h2 │ connect │ ✗ as h1; more hosts failing this way are not listed here h4 │",
+		"h4 │ connect │ ✗ host h4: host key for 127.0.0.3:22 is unknown",
+		"h8 │ connect │ ✗ as h4; more hosts failing this way are not listed here",
+	} {
+		if !strings.Contains(live, want) {
+			t.Errorf("no %q in the live lines:\n%s", want, live)
+		}
+	}
+	if n := strings.Count(live, "│ connect │"); n != 4 {
+		t.Errorf("%d live lines for 2 causes, want 4:\n%s", n, live)
+	}
+	for _, want := range []string{
+		"✗ h[1-3,5-7,9-11,13-15,",
+		"(150): host <host>: cannot reach host <address>: connect: connection refused",
+		"(50): host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>",
+	} {
+		if !strings.Contains(recap, want) {
+			t.Errorf("no %q in the recap:\n%s", want, recap)
+		}
+	}
+}
+
 // TestCauseOf checks what is taken out of an error so that hosts failing
 // the same way fold, and what must stay.
 func TestCauseOf(t *testing.T) {
