@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,6 +176,47 @@ func TestExecHostsNoConfig(t *testing.T) {
 	r = fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node[3-1]", "--", "true")
 	if r.code != 2 || !strings.Contains(r.stderr, "range 3-1 goes down") {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestExecHostsSSHConfigKnownHosts: known_hosts files and host key
+// checking come from ~/.ssh/config as ssh takes them. node1's keys are in
+// its UserKnownHostsFile (not ~/.ssh/known_hosts); node2 has
+// StrictHostKeyChecking accept-new, and its key is recorded in its
+// UserKnownHostsFile; node3, with neither, is refused as ssh refuses it.
+func TestExecHostsSSHConfigKnownHosts(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	home := t.TempDir()
+	known, recorded := filepath.Join(home, "fleet", "known_hosts"), filepath.Join(home, "fleet", "new_hosts")
+	if err := os.MkdirAll(filepath.Dir(known), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteKnownHosts(t, known)
+	var cfg strings.Builder
+	for i, h := range f.Hosts {
+		fmt.Fprintf(&cfg, "Host node%d\n  HostName %s\n  Port %d\n  User %s\n", i+1, h.Addr, h.Port, f.User)
+	}
+	cfg.WriteString("Host node1\n  UserKnownHostsFile ~/fleet/known_hosts\nHost node2\n  UserKnownHostsFile ~/fleet/new_hosts\n  StrictHostKeyChecking accept-new\n")
+	writeInventory(t, filepath.Join(home, ".ssh", "config"), cfg.String())
+
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node[1-3]", "--", `echo "up on $FANOUT_HOST"`)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (node3 refused)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, host := range []string{"node1", "node2"} {
+		if !outputLine(r.stdout, host+" │ exec ", "│ up on "+host) {
+			t.Errorf("no output of %s:\n%s", host, r.stdout)
+		}
+	}
+	if !outputLine(r.stdout, "node3 │ exec ", "host key for "+f.Hosts[2].Addr, "is unknown") {
+		t.Errorf("node3 not refused for its unknown key:\n%s", r.stdout)
+	}
+	b, err := os.ReadFile(recorded)
+	if err != nil || !strings.Contains(string(b), fmt.Sprintf("[%s]:%d ", f.Hosts[1].Addr, f.Hosts[1].Port)) {
+		t.Errorf("node2's key is not recorded in its UserKnownHostsFile: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".ssh", "known_hosts")); err == nil {
+		t.Errorf("~/.ssh/known_hosts written, though ssh_config names another file")
 	}
 }
 

@@ -46,12 +46,16 @@ type Config struct {
 	// the server accepts. An encrypted one is unlocked with a passphrase
 	// the operator is asked for once per run.
 	IdentityFile string
-	// KnownHosts are known_hosts files checked in addition to
-	// ~/.ssh/known_hosts. The first one is where accept-new records keys;
-	// without any, ~/.ssh/known_hosts is.
+	// KnownHosts are known_hosts files checked in addition to the user's
+	// and the system's (ssh_config's UserKnownHostsFile and
+	// GlobalKnownHostsFile, else OpenSSH's defaults). The first one is
+	// where accept-new records keys; without any, the user's first is.
 	KnownHosts []string
 	// HostKeyChecking is Strict (default) or AcceptNew.
 	HostKeyChecking HostKeyChecking
+	// hostKeyCheckingSet is whether the block set HostKeyChecking; if
+	// not, ssh_config's StrictHostKeyChecking decides for each host.
+	hostKeyCheckingSet bool
 	// MaxSessions bounds the commands running at once on one host's
 	// connection (default 10, OpenSSH's MaxSessions); more wait.
 	MaxSessions int
@@ -141,7 +145,7 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 	if s := d.str(attrHostKeyChecking); s != "" {
 		switch HostKeyChecking(s) {
 		case Strict, AcceptNew:
-			cfg.HostKeyChecking = HostKeyChecking(s)
+			cfg.HostKeyChecking, cfg.hostKeyCheckingSet = HostKeyChecking(s), true
 		default:
 			detail := fmt.Sprintf("host_key_checking must be %q (refuse hosts whose key is not in known_hosts) or %q (record the key of a host seen for the first time); %q is not one of them.", Strict, AcceptNew, s)
 			switch strings.ToLower(s) {
@@ -210,7 +214,7 @@ func transportSchema() sdk.Schema {
 		{Name: attrPort, Type: cty.Number, Description: "SSH port (default: ssh_config Port, then 22)."},
 		{Name: attrIdentityFile, Type: cty.String, Description: "Private key tried after the agent's keys (default: ssh_config IdentityFile, then ~/.ssh/id_*). An encrypted key's passphrase is asked for once, on the terminal."},
 		// Any type, checked by decodeConfig: one path or a list of them.
-		{Name: attrKnownHosts, Type: cty.DynamicPseudoType, Description: "A known_hosts file, or a list of them, checked besides ~/.ssh/known_hosts; accept-new records keys in the first."},
+		{Name: attrKnownHosts, Type: cty.DynamicPseudoType, Description: "A known_hosts file, or a list of them, checked before ssh's (UserKnownHostsFile and GlobalKnownHostsFile, or ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts); accept-new records keys in the first."},
 		{Name: attrHostKeyChecking, Type: cty.String, Description: `"strict" (default): refuse hosts whose key is unknown; "accept-new": record unknown keys. A changed key is always refused.`},
 		{Name: attrMaxSessions, Type: cty.Number, Description: "Commands run at once on one host's connection (default 10); more wait."},
 		{Name: attrMaxConnects, Type: cty.Number, Description: "Connections set up at once across all hosts (default 32)."},

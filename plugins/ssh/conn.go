@@ -289,8 +289,8 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		Config:            ssh.Config{KeyExchanges: preferredKeyExchanges()},
 		User:              tg.user,
 		Auth:              []ssh.AuthMethod{creds.authMethod()},
-		HostKeyCallback:   st.hostKeys.callback(tg),
-		HostKeyAlgorithms: st.hostKeys.hostKeyAlgorithms(addr),
+		HostKeyCallback:   tg.hostKeys.callback(tg),
+		HostKeyAlgorithms: tg.hostKeys.hostKeyAlgorithms(addr),
 		ClientVersion:     clientVersion,
 	}
 	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, config)

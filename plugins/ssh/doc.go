@@ -15,11 +15,14 @@
 //     passphrase, which Connect asks the core for as a Prompt (the plugin
 //     never reads a terminal; fanout asks once per key, before any task);
 //   - host keys checked against known_hosts files with
-//     x/crypto/ssh/knownhosts: "strict" refuses unknown keys, "accept-new"
-//     records them (once, under a file lock); a changed key is always
-//     refused. There is no way to turn checking off;
+//     x/crypto/ssh/knownhosts (the known_hosts setting's, then ssh's:
+//     UserKnownHostsFile and GlobalKnownHostsFile, or their defaults):
+//     "strict" refuses unknown keys, "accept-new" records them (once,
+//     under a file lock); a changed key is always refused. There is no way
+//     to turn checking off;
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentityAgent,
-//     ProxyJump), with HCL settings taking precedence; ProxyJump hosts
+//     ProxyJump, UserKnownHostsFile, GlobalKnownHostsFile,
+//     StrictHostKeyChecking), with HCL settings taking precedence; ProxyJump hosts
 //     are dialled once and shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of
 //     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,

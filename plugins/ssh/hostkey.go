@@ -30,7 +30,8 @@ type HostKeyError struct {
 	// Known lists the different keys known_hosts holds for the address,
 	// with file and line; empty for an unknown host.
 	Known []knownhosts.KnownKey
-	// Files are the known_hosts files that were searched.
+	// Files are the known_hosts files searched that exist (the first one
+	// named, when none does).
 	Files []string
 	// Revoked is set when the key is marked @revoked.
 	Revoked bool
@@ -83,10 +84,41 @@ type hostKeyChecker struct {
 	parsed  *parsedKnownHosts
 }
 
+// hostKeyCheckers hands out one checker per policy and list of files:
+// the hosts that ssh_config gives the same known_hosts files, nearly
+// always all of them, share one parse of the files.
+type hostKeyCheckers struct {
+	logger hclog.Logger
+
+	mu    sync.Mutex
+	byKey map[string]*hostKeyChecker
+}
+
+// get returns the checker of files under policy, recording in record. A
+// nil h shares nothing, and logs nowhere.
+func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record string) *hostKeyChecker {
+	if h == nil {
+		return &hostKeyChecker{policy: policy, files: files, record: record, logger: hclog.NewNullLogger()}
+	}
+	key := string(policy) + "\x00" + record + "\x00" + strings.Join(files, "\x00")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.byKey[key]; c != nil {
+		return c
+	}
+	if h.byKey == nil {
+		h.byKey = map[string]*hostKeyChecker{}
+	}
+	c := &hostKeyChecker{policy: policy, files: files, record: record, logger: h.logger}
+	h.byKey[key] = c
+	return c
+}
+
 // parsedKnownHosts is known_hosts parsed once, and the files' state then.
 type parsedKnownHosts struct {
-	cb    ssh.HostKeyCallback
-	stats []os.FileInfo // of the files that existed, in order
+	cb       ssh.HostKeyCallback
+	existing []string      // the files that existed, in order
+	stats    []os.FileInfo // of existing
 	// keyTypes are the types of the keys the files list for each address
 	// ("host" or "[host]:port", as knownhosts.Normalize writes it), in
 	// file order, when every line names its hosts plainly; nil when a
@@ -140,7 +172,10 @@ func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key 
 	if err == nil {
 		return nil
 	}
-	hkErr := &HostKeyError{Host: tg.name, Address: address, Key: key, Files: c.files}
+	hkErr := &HostKeyError{Host: tg.name, Address: address, Key: key, Files: p.existing}
+	if len(p.existing) == 0 {
+		hkErr.Files = c.files[:min(1, len(c.files))]
+	}
 	var ke *knownhosts.KeyError
 	var re *knownhosts.RevokedError
 	switch {
@@ -182,7 +217,7 @@ func (c *hostKeyChecker) load() (*parsedKnownHosts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	c.parsed = &parsedKnownHosts{cb: cb, stats: stats, keyTypes: indexKeyTypes(existing)}
+	c.parsed = &parsedKnownHosts{cb: cb, existing: existing, stats: stats, keyTypes: indexKeyTypes(existing)}
 	return c.parsed, nil
 }
 
@@ -245,6 +280,10 @@ func (c *hostKeyChecker) knownKeyTypes(address string) []string {
 // process or goroutine recorded a key for it meanwhile: then that key
 // decides, as if it had been there at first.
 func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key ssh.PublicKey) (err error) {
+	if c.record == "" {
+		// No home and no known_hosts setting: nowhere to record.
+		return &HostKeyError{Host: tg.name, Address: address, Key: key, Files: c.files}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := os.MkdirAll(filepath.Dir(c.record), 0o700); err != nil {

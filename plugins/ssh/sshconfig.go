@@ -21,8 +21,9 @@ import (
 //     `ssh -F` does; for each keyword the first value found wins across
 //     both, IdentityFile adds up;
 //   - the keywords HostName (its %h is the name given), User, Port,
-//     IdentityFile, IdentityAgent and ProxyJump; every other keyword is
-//     ignored;
+//     IdentityFile, IdentityAgent, ProxyJump, UserKnownHostsFile,
+//     GlobalKnownHostsFile and StrictHostKeyChecking; every other keyword
+//     is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -74,6 +75,11 @@ type sshOptions struct {
 	identityFiles []string
 	identityAgent string
 	proxyJump     string
+	// userKnownHosts and globalKnownHosts are every file their keyword
+	// lists; strictHostKeyChecking is its value as written.
+	userKnownHosts        []string
+	globalKnownHosts      []string
+	strictHostKeyChecking string
 }
 
 // loadSSHConfigs reads the user's file (missing is no file unless
@@ -250,8 +256,21 @@ func (e *evaluation) apply(l configLine) {
 		return
 	}
 	v := l.args[0]
-	if l.keyword == "identityfile" {
+	var list *[]string
+	switch l.keyword {
+	case "identityfile":
 		e.o.identityFiles = append(e.o.identityFiles, v)
+		return
+	case "userknownhostsfile":
+		list = &e.o.userKnownHosts
+	case "globalknownhostsfile":
+		list = &e.o.globalKnownHosts
+	}
+	if list != nil {
+		if !e.set[l.keyword] {
+			e.set[l.keyword] = true
+			*list = slices.Clone(l.args)
+		}
 		return
 	}
 	var field *string
@@ -266,6 +285,8 @@ func (e *evaluation) apply(l configLine) {
 		field = &e.o.identityAgent
 	case "proxyjump":
 		field = &e.o.proxyJump
+	case "stricthostkeychecking":
+		field = &e.o.strictHostKeyChecking
 	default:
 		return
 	}

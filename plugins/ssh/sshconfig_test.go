@@ -103,6 +103,12 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			hosts: []string{"a.short", "x"},
 		},
 		{
+			name: "known_hosts files and host key checking, tokens expanded",
+			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
+				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
+			hosts: []string{"web1", "db", "cache", "other"},
+		},
+		{
 			name:   "the system file after the user's, first value wins across both",
 			user:   "Host web\n  Port 2900\n",
 			system: "Host web\n  Port 1\n  User from-system\n  HostName web.internal\nMatch host web.internal\n  User not-first\n",
@@ -123,15 +129,18 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &resolver{ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: local}}
+			r := &resolver{cfg: DefaultConfig(), ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: local, systemKnownHosts: SystemKnownHosts}}
 			for _, host := range tt.hosts {
 				tg, err := r.host(host, host, hostSettings{User: tt.login})
 				if err != nil {
 					t.Fatalf("%s: %v", host, err)
 				}
-				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user}
+				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
+					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy)}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
-				for _, k := range []string{"hostname", "port", "user"} {
+				// ssh's ~ is the passwd entry's home, fanout's the test's.
+				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -141,7 +150,9 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 	}
 }
 
-// sshG returns the hostname, port and user `ssh -G` resolves for host.
+// sshG returns the hostname, port and user `ssh -G` resolves for host,
+// the known_hosts files it would read (the user's, then the system's), and
+// its StrictHostKeyChecking as the policy fanout takes from it.
 func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 	t.Helper()
 	args := []string{"-G", "-F", file}
@@ -161,8 +172,18 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 		switch k {
 		case "hostname", "port", "user":
 			got[k] = v
+		case "userknownhostsfile", "globalknownhostsfile":
+			if v != "none" {
+				got[k] = v
+			}
+		case "stricthostkeychecking":
+			got["checking"] = string(Strict)
+			if v == "accept-new" || v == "false" {
+				got["checking"] = string(AcceptNew)
+			}
 		}
 	}
+	got["knownhosts"] = strings.TrimSpace(got["userknownhostsfile"] + " " + got["globalknownhostsfile"])
 	return got
 }
 

@@ -32,6 +32,8 @@ type target struct {
 	agentSource string
 	// jumps are the hops to go through, first to last.
 	jumps []jumpSpec
+	// hostKeys checks the key the host offers.
+	hostKeys *hostKeyChecker
 }
 
 // addr is "hostname:port", as dialled and as looked up in known_hosts.
@@ -105,10 +107,13 @@ type environment struct {
 	// systemSSHConfig is the system-wide ssh_config file, read after the
 	// user's; "" reads none.
 	systemSSHConfig string
+	// systemKnownHosts are the system-wide known_hosts files checked when
+	// ssh_config names none (GlobalKnownHostsFile).
+	systemKnownHosts []string
 }
 
 func osEnvironment() environment {
-	env := environment{getenv: os.Getenv, systemSSHConfig: SystemSSHConfig}
+	env := environment{getenv: os.Getenv, systemSSHConfig: SystemSSHConfig, systemKnownHosts: SystemKnownHosts}
 	env.home, _ = os.UserHomeDir()
 	if u, err := user.Current(); err == nil {
 		env.user = u.Username
@@ -126,11 +131,15 @@ func (e environment) expandTilde(p string) string {
 	return p
 }
 
+// SystemKnownHosts are OpenSSH's default GlobalKnownHostsFile.
+var SystemKnownHosts = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+
 // resolver merges HCL settings, ssh_config and defaults into targets.
 type resolver struct {
-	cfg Config
-	ssh *sshConfig // nil: no ssh_config file
-	env environment
+	cfg  Config
+	ssh  *sshConfig // nil: no ssh_config file
+	env  environment
+	keys *hostKeyCheckers
 }
 
 // host resolves a configuration host. Precedence, per setting: the host
@@ -173,6 +182,7 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 		return nil, fmt.Errorf("host %s: proxy_jump: %w", name, err)
 	}
 	tg.jumps = js
+	r.knownHosts(tg, o)
 	return tg, nil
 }
 
@@ -199,7 +209,61 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 	} else {
 		r.sshIdentities(tg, o)
 	}
+	r.knownHosts(tg, o)
 	return tg, nil
+}
+
+// knownHosts gives tg the checker of its host key, as ssh would check it:
+// the known_hosts setting's files first, then ssh_config's
+// UserKnownHostsFile (else ~/.ssh/known_hosts and known_hosts2), then its
+// GlobalKnownHostsFile (else /etc/ssh/ssh_known_hosts and
+// ssh_known_hosts2); "none" lists no file. A new key is recorded in the
+// setting's first file, else the user's first, never a system one. The
+// policy is host_key_checking when set, else ssh_config's
+// StrictHostKeyChecking: yes and ask are strict (there is no one to ask),
+// accept-new, no and off accept a new key (recording it); a changed key is refused
+// whatever either says.
+func (r *resolver) knownHosts(tg *target, o sshOptions) {
+	var files []string
+	for _, f := range r.cfg.KnownHosts {
+		files = append(files, r.env.expandTilde(f))
+	}
+	user := r.knownHostsFiles(o.userKnownHosts, tg)
+	if o.userKnownHosts == nil && r.env.home != "" {
+		user = []string{filepath.Join(r.env.home, ".ssh", "known_hosts"), filepath.Join(r.env.home, ".ssh", "known_hosts2")}
+	}
+	global := r.knownHostsFiles(o.globalKnownHosts, tg)
+	if o.globalKnownHosts == nil {
+		global = r.env.systemKnownHosts
+	}
+	var record string
+	switch {
+	case len(files) > 0:
+		record = files[0]
+	case len(user) > 0:
+		record = user[0]
+	}
+	files = append(append(files, user...), global...)
+	policy := r.cfg.HostKeyChecking
+	if !r.cfg.hostKeyCheckingSet {
+		switch strings.ToLower(strings.TrimSpace(o.strictHostKeyChecking)) {
+		case "accept-new", "no", "off", "false":
+			policy = AcceptNew
+		}
+	}
+	tg.hostKeys = r.keys.get(policy, files, record)
+}
+
+// knownHostsFiles expands the files of a UserKnownHostsFile or
+// GlobalKnownHostsFile line; "none" is no file.
+func (r *resolver) knownHostsFiles(list []string, tg *target) []string {
+	var files []string
+	for _, f := range list {
+		if !strings.EqualFold(f, "none") {
+			files = append(files, r.expand(f, tg))
+		}
+	}
+	return files
 }
 
 // common fills the hostname and agent of tg.

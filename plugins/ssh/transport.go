@@ -68,7 +68,6 @@ type Transport struct {
 type settings struct {
 	cfg          Config
 	resolver     *resolver
-	hostKeys     *hostKeyChecker
 	connectSlots chan struct{} // max_connects semaphore
 }
 
@@ -118,7 +117,7 @@ func (t *Transport) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*
 	t.st = st
 	t.mu.Unlock()
 	t.logger.Debug("configured", "run_id", req.RunID, "host_key_checking", cfg.HostKeyChecking,
-		"max_sessions", cfg.MaxSessions, "max_connects", cfg.MaxConnects, "known_hosts", st.hostKeys.files)
+		"max_sessions", cfg.MaxSessions, "max_connects", cfg.MaxConnects, "known_hosts", cfg.KnownHosts)
 	return &sdk.ConfigureResponse{Diagnostics: diags}, nil
 }
 
@@ -146,26 +145,13 @@ func (t *Transport) newSettings(cfg Config) (*settings, *sdk.Diagnostic) {
 		}
 		return nil, d
 	}
-	var files []string
-	for _, f := range cfg.KnownHosts {
-		files = append(files, t.env.expandTilde(f))
-	}
-	if t.env.home != "" {
-		files = append(files, filepath.Join(t.env.home, ".ssh", "known_hosts"))
-	}
-	if len(files) == 0 {
+	if len(cfg.KnownHosts) == 0 && t.env.home == "" {
 		return nil, &sdk.Diagnostic{Severity: sdk.Error, Summary: "No known_hosts file",
 			Detail: "There is no home directory to find ~/.ssh/known_hosts in; set known_hosts.", Attribute: sdk.AttributePath{attrKnownHosts}}
 	}
 	return &settings{
-		cfg:      cfg,
-		resolver: &resolver{cfg: cfg, ssh: sc, env: t.env},
-		hostKeys: &hostKeyChecker{
-			policy: cfg.HostKeyChecking,
-			files:  files,
-			record: files[0],
-			logger: t.logger,
-		},
+		cfg:          cfg,
+		resolver:     &resolver{cfg: cfg, ssh: sc, env: t.env, keys: &hostKeyCheckers{logger: t.logger}},
 		connectSlots: make(chan struct{}, cfg.MaxConnects),
 	}, nil
 }
