@@ -1,12 +1,18 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/internal/sshtest"
 )
@@ -218,6 +224,75 @@ func TestExecHostsSSHConfigKnownHosts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, ".ssh", "known_hosts")); err == nil {
 		t.Errorf("~/.ssh/known_hosts written, though ssh_config names another file")
 	}
+}
+
+// TestExecHostsAgentKeyOrder: which agent keys fanout offers, and in
+// which order, against sshd allowing two tries (MaxAuthTries 2), compared
+// with what OpenSSH's ssh does with the same ~/.ssh/config and agent.
+// Decoys are agent keys no host accepts, added before the right one.
+// "other" is a key file no host accepts, not in the agent.
+func TestExecHostsAgentKeyOrder(t *testing.T) {
+	other := filepath.Join(t.TempDir(), "id_other")
+	writeKeyPair(t, other)
+	// Started for the whole test: a subtest's fleet stops with it.
+	fleets := map[int]*sshtest.Fleet{}
+	for _, decoys := range []int{0, 3} {
+		fleets[decoys] = sshtest.Start(t, sshtest.Options{DecoyAgentKeys: decoys, SSHDConfig: "MaxAuthTries 2\n"})
+	}
+	for _, tc := range []struct {
+		name   string
+		decoys int
+		config string // besides HostName, Port, User, UserKnownHostsFile
+		ok     bool
+	}{
+		{"three decoys first, no IdentityFile: the right key comes too late", 3, "", false},
+		{"IdentityFile: the agent's copy of its key is offered first", 3, "IdentityFile RIGHT", true},
+		{"IdentitiesOnly with the right IdentityFile", 3, "IdentityFile RIGHT\nIdentitiesOnly yes", true},
+		{"another IdentityFile: the agent's keys are offered too", 0, "IdentityFile OTHER", true},
+		{"IdentitiesOnly with another IdentityFile: no agent key is offered", 0, "IdentityFile OTHER\nIdentitiesOnly yes", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fleets[tc.decoys]
+			h := f.Hosts[0]
+			home := t.TempDir()
+			extra := strings.NewReplacer("RIGHT", f.ClientKey, "OTHER", other, "\n", "\n  ").Replace(tc.config)
+			config := filepath.Join(home, ".ssh", "config")
+			writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  %s\n",
+				h.Addr, h.Port, f.User, f.KnownHosts, extra))
+			ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
+			ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
+			if out, err := ssh.CombinedOutput(); (err == nil) != tc.ok {
+				t.Fatalf("ssh itself: %v, want ok %v (the case is wrong): %s", err, tc.ok, out)
+			}
+			r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "echo logged in")
+			if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != tc.ok {
+				t.Errorf("fanout logged in: %v, ssh: %v\n%s\n%s", got, tc.ok, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// writeKeyPair writes a new unencrypted ed25519 key to path and its
+// public key to path.pub.
+func writeKeyPair(t *testing.T, path string) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Dir(path), filepath.Base(path), string(pem.EncodeToMemory(block)))
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Dir(path), filepath.Base(path)+".pub", string(ssh.MarshalAuthorizedKey(sshPub)))
 }
 
 // outputLine reports whether a line of out holds every one of parts.

@@ -2,16 +2,14 @@ package sshtest
 
 import (
 	"fmt"
-	"io"
 	"os"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 )
 
-// addKey adds the private key in keyFile to the agent at the other end of
-// rw.
-func addKey(rw io.ReadWriter, keyFile string) error {
+// addKey adds the private key in keyFile to the agent ag.
+func addKey(ag agent.Agent, keyFile string) error {
 	pemBytes, err := os.ReadFile(keyFile)
 	if err != nil {
 		return err
@@ -20,5 +18,5 @@ func addKey(rw io.ReadWriter, keyFile string) error {
 	if err != nil {
 		return fmt.Errorf("parse %s: %w", keyFile, err)
 	}
-	return agent.NewClient(rw).Add(agent.AddedKey{PrivateKey: key, Comment: "fanout-sshtest-client"})
+	return ag.Add(agent.AddedKey{PrivateKey: key, Comment: "fanout-sshtest-client"})
 }

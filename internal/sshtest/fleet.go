@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -95,6 +96,10 @@ type Options struct {
 	MaxSessions int
 	// NoAgent leaves out the ssh-agent; AgentSocket is then empty.
 	NoAgent bool
+	// DecoyAgentKeys is how many keys no host accepts the agent holds
+	// besides the client key, offered before it: with more of them than
+	// sshd's MaxAuthTries, a client that offers every agent key fails.
+	DecoyAgentKeys int
 	// Server is the hosts' SSH server; default OpenSSH.
 	Server Server
 	// ClientKeyType is the type of the client key; default Ed25519.
@@ -211,7 +216,7 @@ func Start(t testing.TB, opts Options) *Fleet {
 	f.KnownHosts = filepath.Join(f.Dir, "known_hosts")
 	f.WriteKnownHosts(t, f.KnownHosts, f.Hosts...)
 	if !opts.NoAgent {
-		f.AgentSocket = startAgent(t, f)
+		f.AgentSocket = startAgent(t, f, opts.DecoyAgentKeys)
 	}
 	return f
 }
@@ -354,7 +359,7 @@ func writeHostKey(t testing.TB, path, comment string) ssh.PublicKey {
 // startAgent runs ssh-agent in the foreground on a socket in a short
 // directory (sun_path holds 108 bytes, test temp dirs can be longer) and adds
 // the client key through the agent protocol.
-func startAgent(t testing.TB, f *Fleet) string {
+func startAgent(t testing.TB, f *Fleet, decoys int) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "fsa")
 	if err != nil {
@@ -402,7 +407,18 @@ func startAgent(t testing.TB, f *Fleet) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 	defer func() { _ = conn.Close() }() // addKey's answer was read already
-	if err := addKey(conn, f.ClientKey); err != nil {
+	// One client: each reads the connection's answers for its own.
+	ag := agent.NewClient(conn)
+	for i := range decoys {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err == nil {
+			err = ag.Add(agent.AddedKey{PrivateKey: priv, Comment: fmt.Sprintf("fanout-sshtest-decoy-%d", i)})
+		}
+		if err != nil {
+			t.Fatalf("sshtest: add decoy key to agent: %v", err)
+		}
+	}
+	if err := addKey(ag, f.ClientKey); err != nil {
 		t.Fatalf("sshtest: add client key to agent: %v", err)
 	}
 	return sock

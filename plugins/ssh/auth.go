@@ -148,7 +148,10 @@ func offerings(signers []ssh.Signer) []ssh.Signer {
 
 // credentialsFor collects the keys for tg without contacting the server. It
 // returns an error wrapping ErrNoCredentials, saying what was tried, when
-// there is none: the preflight reports it before anything runs.
+// there is none: the preflight reports it before anything runs. The keys
+// come in ssh's order: the agent's keys of the identity files (in the
+// agent's order), the agent's other keys (none with IdentitiesOnly), then
+// the identity files whose key the agent does not hold.
 //
 // An encrypted identity file whose key is not in the agent is unlocked
 // with the passphrase the operator gave (answers, by prompt ID); when no
@@ -171,6 +174,11 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		return true
 	}
 
+	// The agent's keys are offered as ssh offers them: those of the
+	// identity files first, then the others, unless IdentitiesOnly. An
+	// agent holding more keys than the server's MaxAuthTries would
+	// otherwise fail the login before the configured key is offered.
+	files := identityPublicKeys(tg.identityFiles)
 	switch {
 	case tg.agentSocket == "" && tg.agentSource == "SSH_AUTH_SOCK":
 		problems = append(problems, "no ssh-agent (SSH_AUTH_SOCK is not set)")
@@ -184,13 +192,29 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		case len(signers) == 0:
 			problems = append(problems, fmt.Sprintf("ssh-agent at %s has no keys (ssh-add one)", tg.agentSocket))
 		default:
-			n := 0
+			var ofFiles, others []ssh.Signer
 			for _, s := range signers {
+				switch {
+				case files[string(s.PublicKey().Marshal())]:
+					ofFiles = append(ofFiles, s)
+				case !tg.identitiesOnly:
+					others = append(others, s)
+				}
+			}
+			n := 0
+			for _, s := range append(ofFiles, others...) {
 				if add(s) {
 					n++
 				}
 			}
-			creds.sources = append(creds.sources, fmt.Sprintf("%d key(s) of the agent at %s", n, tg.agentSocket))
+			switch {
+			case !tg.identitiesOnly:
+				creds.sources = append(creds.sources, fmt.Sprintf("%d key(s) of the agent at %s", n, tg.agentSocket))
+			case n > 0:
+				creds.sources = append(creds.sources, fmt.Sprintf("%d key(s) of the agent at %s (IdentitiesOnly: the identity files' keys)", n, tg.agentSocket))
+			default:
+				problems = append(problems, fmt.Sprintf("ssh-agent at %s holds none of the identity files' keys (IdentitiesOnly)", tg.agentSocket))
+			}
 		}
 	}
 
@@ -308,6 +332,31 @@ func isEncrypted(err error) bool {
 
 // encryptedPublicKey is the public half of an encrypted key file: stored
 // unencrypted in OpenSSH's format, otherwise read from FILE.pub.
+// identityPublicKeys returns the public keys of the identity files that
+// can be read, as ssh finds them to match agent keys: FILE.pub, else the
+// private key file itself (its public part, when it is encrypted).
+func identityPublicKeys(files []string) map[string]bool {
+	keys := map[string]bool{}
+	for _, f := range files {
+		if b, err := os.ReadFile(f + ".pub"); err == nil {
+			if pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b)); err == nil {
+				keys[string(pub.Marshal())] = true
+				continue
+			}
+		}
+		s, err := loadIdentity(f)
+		switch {
+		case err == nil:
+			keys[string(s.PublicKey().Marshal())] = true
+		case isEncrypted(err):
+			if pub := encryptedPublicKey(f, err); pub != nil {
+				keys[string(pub.Marshal())] = true
+			}
+		}
+	}
+	return keys
+}
+
 func encryptedPublicKey(path string, err error) ssh.PublicKey {
 	var pm *ssh.PassphraseMissingError
 	if errors.As(err, &pm) && pm.PublicKey != nil {

@@ -9,8 +9,10 @@
 //     max_sessions commands at once as sessions; at most max_connects dials
 //     are in flight across all hosts;
 //   - authentication with the keys of the ssh-agent (agent_socket,
-//     IdentityAgent or SSH_AUTH_SOCK), then with identity files
-//     (identity_file, IdentityFile, or OpenSSH's default ~/.ssh/id_*); an
+//     IdentityAgent or SSH_AUTH_SOCK) and identity files (identity_file,
+//     IdentityFile, or OpenSSH's default ~/.ssh/id_*), in ssh's order
+//     (the agent's copies of the files' keys first; IdentitiesOnly leaves
+//     out the agent's other keys); an
 //     encrypted one whose key is not in the agent is unlocked with its
 //     passphrase, which Connect asks the core for as a Prompt (the plugin
 //     never reads a terminal; fanout asks once per key, before any task);
@@ -20,8 +22,8 @@
 //     "strict" refuses unknown keys, "accept-new" records them (once,
 //     under a file lock); a changed key is always refused. There is no way
 //     to turn checking off;
-//   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentityAgent,
-//     ProxyJump, UserKnownHostsFile, GlobalKnownHostsFile,
+//   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentitiesOnly,
+//     IdentityAgent, ProxyJump, UserKnownHostsFile, GlobalKnownHostsFile,
 //     StrictHostKeyChecking), with HCL settings taking precedence; ProxyJump hosts
 //     are dialled once and shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of

@@ -21,9 +21,9 @@ import (
 //     `ssh -F` does; for each keyword the first value found wins across
 //     both, IdentityFile adds up;
 //   - the keywords HostName (its %h is the name given), User, Port,
-//     IdentityFile, IdentityAgent, ProxyJump, UserKnownHostsFile,
-//     GlobalKnownHostsFile and StrictHostKeyChecking; every other keyword
-//     is ignored;
+//     IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump,
+//     UserKnownHostsFile, GlobalKnownHostsFile and StrictHostKeyChecking;
+//     every other keyword is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -69,12 +69,13 @@ type configLine struct {
 // sshOptions are the values ssh_config gives one destination; empty means
 // unset.
 type sshOptions struct {
-	hostname      string
-	user          string
-	port          string
-	identityFiles []string
-	identityAgent string
-	proxyJump     string
+	hostname       string
+	user           string
+	port           string
+	identityFiles  []string
+	identityAgent  string
+	identitiesOnly string
+	proxyJump      string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -283,6 +284,8 @@ func (e *evaluation) apply(l configLine) {
 		field = &e.o.port
 	case "identityagent":
 		field = &e.o.identityAgent
+	case "identitiesonly":
+		field = &e.o.identitiesOnly
 	case "proxyjump":
 		field = &e.o.proxyJump
 	case "stricthostkeychecking":

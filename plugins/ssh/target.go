@@ -26,6 +26,9 @@ type target struct {
 	// OpenSSH's defaults.
 	identityFiles    []string
 	identityExplicit bool
+	// identitiesOnly (ssh_config's IdentitiesOnly) offers only the keys
+	// of identityFiles, from the agent or the files, no other agent key.
+	identitiesOnly bool
 	// agentSocket is empty when no agent is configured; agentSource says
 	// where it came from, for messages.
 	agentSocket string
@@ -268,6 +271,10 @@ func (r *resolver) knownHostsFiles(list []string, tg *target) []string {
 
 // common fills the hostname and agent of tg.
 func (r *resolver) common(tg *target, o sshOptions) {
+	switch strings.ToLower(strings.TrimSpace(o.identitiesOnly)) {
+	case "yes", "true":
+		tg.identitiesOnly = true
+	}
 	tg.hostname = tg.alias
 	if hn := strings.TrimSpace(o.hostname); hn != "" {
 		tg.hostname = expandHostName(hn, tg.alias)
