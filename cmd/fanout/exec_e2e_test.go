@@ -232,6 +232,9 @@ func TestExecHostsSSHConfigKnownHosts(t *testing.T) {
 // Decoys are agent keys no host accepts, added before the right one.
 // "other" is a key file no host accepts, not in the agent.
 func TestExecHostsAgentKeyOrder(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
 	other := filepath.Join(t.TempDir(), "id_other")
 	writeKeyPair(t, other)
 	// Started for the whole test: a subtest's fleet stops with it.
