@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -273,6 +274,70 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExecHostsProxyCommand: ProxyCommand of ~/.ssh/config carries the
+// connection as it does ssh's: node is reached by `ssh -W %h:%p` through
+// the bastion, which sees the login; broken's command says why it cannot
+// reach its host and ends, and that is node's neighbour's error.
+func TestExecHostsProxyCommand(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	target, bastion := f.Hosts[0], f.Hosts[1]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	writeInventory(t, config, fmt.Sprintf(`Host bastion
+  HostName %s
+  Port %d
+Host node
+  HostName %s
+  Port %d
+  ProxyCommand ssh -F %s -o BatchMode=yes -W %%h:%%p bastion
+Host broken
+  HostName %s
+  Port %d
+  ProxyCommand echo "no route to %%h port %%p" >&2
+Host *
+  User %s
+  UserKnownHostsFile %s
+`, bastion.Addr, bastion.Port, target.Addr, target.Port, config, target.Addr, target.Port, f.User, f.KnownHosts))
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node,broken", "--", "echo through")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (broken fails)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !outputLine(r.stdout, "node ", "│ through") {
+		t.Errorf("no output of node:\n%s", r.stdout)
+	}
+	if n := bastion.AcceptedPublickey(t); n != 1 {
+		t.Errorf("the bastion saw %d logins, want 1 (node's ProxyCommand)", n)
+	}
+	want := fmt.Sprintf(`ProxyCommand "echo \"no route to %s port %d\" >&2": no route to %s port %d`, target.Addr, target.Port, target.Addr, target.Port)
+	if !outputLine(r.stdout, "broken ", "unreachable", want) {
+		t.Errorf("broken's error does not hold %q:\n%s", want, r.stdout)
+	}
+	// fanout has exited: the ProxyCommand went with its connection.
+	deadline := time.Now().Add(5 * time.Second)
+	for pids := commandsHolding(config); len(pids) > 0; pids = commandsHolding(config) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ProxyCommand processes %v outlived fanout", pids)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// commandsHolding returns the processes whose command line holds s.
+func commandsHolding(s string) []string {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []string
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, filepath.Base(d))
+		}
+	}
+	return pids
 }
 
 // writeKeyPair writes a new unencrypted ed25519 key to path and its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -263,11 +264,19 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 
 	var nc net.Conn
 	var err error
-	if via == nil {
+	var proxy *proxyConn
+	switch {
+	case via != nil:
+		nc, err = via.DialContext(ctx, "tcp", addr)
+	case tg.proxyCommand != "":
+		proxy, err = startProxyCommand(tg.proxyCommand, addr)
+		if err != nil {
+			return nil, fmt.Errorf("%w %s: %w", ErrUnreachable, addr, err)
+		}
+		nc = proxy
+	default:
 		var d net.Dialer
 		nc, err = d.DialContext(ctx, "tcp", addr)
-	} else {
-		nc, err = via.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -301,12 +310,20 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		if err == nil {
 			_ = cc.Close()
 		}
+		// A ProxyCommand that ended the connection says why on stderr,
+		// which it may still be writing: read before it is hung up.
+		var proxyFailure string
+		if proxy != nil && isEOF(err) {
+			proxyFailure = proxy.failure()
+		}
 		_ = nc.Close()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case proxyFailure != "":
+			return nil, fmt.Errorf("%w %s: %s", ErrUnreachable, addr, proxyFailure)
 		}
 		return nil, handshakeError(tg, creds, err)
 	}
@@ -328,6 +345,11 @@ func handshakeError(tg *target, creds *credentials, err error) error {
 			ErrAuthFailed, tg.user, tg.addr(), strings.Join(creds.sources, ", "), tg.user)
 	}
 	return fmt.Errorf("ssh handshake with %s: %w", tg.addr(), err)
+}
+
+// isEOF reports whether err is the connection ending under the handshake.
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
 }
 
 // unwrapDialError drops the "dial tcp ADDR:" prefix that repeats what the

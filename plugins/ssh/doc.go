@@ -23,8 +23,9 @@
 //     under a file lock); a changed key is always refused. There is no way
 //     to turn checking off;
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentitiesOnly,
-//     IdentityAgent, ProxyJump, UserKnownHostsFile, GlobalKnownHostsFile,
-//     StrictHostKeyChecking), with HCL settings taking precedence; ProxyJump hosts
+//     IdentityAgent, ProxyJump, ProxyCommand (see proxyConn),
+//     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking),
+//     with HCL settings taking precedence; ProxyJump hosts
 //     are dialled once and shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of
 //     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,

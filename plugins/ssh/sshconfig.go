@@ -21,9 +21,10 @@ import (
 //     `ssh -F` does; for each keyword the first value found wins across
 //     both, IdentityFile adds up;
 //   - the keywords HostName (its %h is the name given), User, Port,
-//     IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump,
-//     UserKnownHostsFile, GlobalKnownHostsFile and StrictHostKeyChecking;
-//     every other keyword is ignored;
+//     IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand
+//     (whichever of the two comes first), UserKnownHostsFile,
+//     GlobalKnownHostsFile and StrictHostKeyChecking; every other keyword
+//     is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -76,6 +77,7 @@ type sshOptions struct {
 	identityAgent  string
 	identitiesOnly string
 	proxyJump      string
+	proxyCommand   string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -128,6 +130,11 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 			continue
 		}
 		l := configLine{pos: fmt.Sprintf("%s:%d", path, n), keyword: keyword, args: args}
+		if keyword == "proxycommand" {
+			// The command is the rest of the line as written, quotes and
+			// all, as ssh takes it.
+			l.args = []string{proxyCommandText(sc.Text())}
+		}
 		if keyword == "include" && len(including) < maxIncludeDepth {
 			for _, pattern := range args {
 				switch {
@@ -155,6 +162,16 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// proxyCommandText returns what follows a ProxyCommand keyword and its
+// separator (blanks, or one "=" among them).
+func proxyCommandText(line string) string {
+	line = strings.TrimSpace(line)
+	rest := line[min(len(line), len("proxycommand")):]
+	rest = strings.TrimLeft(rest, " \t")
+	rest = strings.TrimPrefix(rest, "=")
+	return strings.TrimLeft(rest, " \t")
 }
 
 // splitConfigLine returns a line's keyword, lower case, and its
@@ -286,8 +303,16 @@ func (e *evaluation) apply(l configLine) {
 		field = &e.o.identityAgent
 	case "identitiesonly":
 		field = &e.o.identitiesOnly
-	case "proxyjump":
+	case "proxyjump", "proxycommand":
+		// Whichever comes first wins, the other is then ignored, as ssh
+		// has it.
+		if e.set["proxyjump"] || e.set["proxycommand"] {
+			return
+		}
 		field = &e.o.proxyJump
+		if l.keyword == "proxycommand" {
+			field = &e.o.proxyCommand
+		}
 	case "stricthostkeychecking":
 		field = &e.o.strictHostKeyChecking
 	default:

@@ -109,6 +109,12 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			hosts: []string{"web1", "db", "cache", "other"},
 		},
 		{
+			name: "ProxyCommand as written, or ProxyJump, whichever comes first",
+			user: "Host a\n  ProxyCommand sh -c \"nc %h %p\"  # kept\nHost b\n  ProxyJump j1\n  ProxyCommand nc %h %p\n" +
+				"Host c\n  ProxyCommand=none\n  ProxyJump j2\nHost *\n  ProxyCommand ssh -W %h:%p -l %r bastion %%\n",
+			hosts: []string{"a", "b", "c", "d"},
+		},
+		{
 			name:   "the system file after the user's, first value wins across both",
 			user:   "Host web\n  Port 2900\n",
 			system: "Host web\n  Port 1\n  User from-system\n  HostName web.internal\nMatch host web.internal\n  User not-first\n",
@@ -135,12 +141,19 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", host, err)
 				}
+				var jumps []string
+				for _, j := range tg.jumps {
+					jumps = append(jumps, j.String())
+				}
 				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
-					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy)}
+					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
+					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
+				// ssh -G shows the command before its tokens are replaced.
+				want["proxycommand"] = r.expandProxyCommand(want["proxycommand"], tg)
 				// ssh's ~ is the passwd entry's home, fanout's the test's.
 				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking"} {
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -170,7 +183,7 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 	for _, line := range strings.Split(string(out), "\n") {
 		k, v, _ := strings.Cut(line, " ")
 		switch k {
-		case "hostname", "port", "user":
+		case "hostname", "port", "user", "proxyjump", "proxycommand":
 			got[k] = v
 		case "userknownhostsfile", "globalknownhostsfile":
 			if v != "none" {

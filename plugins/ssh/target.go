@@ -37,6 +37,9 @@ type target struct {
 	jumps []jumpSpec
 	// hostKeys checks the key the host offers.
 	hostKeys *hostKeyChecker
+	// proxyCommand, tokens expanded, carries the connection when set
+	// (ssh_config's ProxyCommand; see proxyConn).
+	proxyCommand string
 }
 
 // addr is "hostname:port", as dialled and as looked up in known_hosts.
@@ -185,6 +188,10 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 		return nil, fmt.Errorf("host %s: proxy_jump: %w", name, err)
 	}
 	tg.jumps = js
+	// ssh_config's ProxyCommand, unless proxy_jump says how to get there.
+	if pc := strings.TrimSpace(o.proxyCommand); pc != "" && pc != "none" && hs.ProxyJump == "" && r.cfg.ProxyJump == "" {
+		tg.proxyCommand = r.expandProxyCommand(pc, tg)
+	}
 	r.knownHosts(tg, o)
 	return tg, nil
 }
@@ -326,6 +333,36 @@ func (r *resolver) sshIdentities(tg *target, o sshOptions) {
 	for _, f := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
 		tg.identityFiles = append(tg.identityFiles, filepath.Join(r.env.home, ".ssh", f))
 	}
+}
+
+// expandProxyCommand replaces the tokens ssh replaces in a ProxyCommand:
+// %h (host name), %p (port), %r (remote user), %n (the name given) and
+// %%; others stay as they are.
+func (r *resolver) expandProxyCommand(s string, tg *target) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'h':
+			b.WriteString(tg.hostname)
+		case 'p':
+			b.WriteString(strconv.Itoa(tg.port))
+		case 'r':
+			b.WriteString(tg.user)
+		case 'n':
+			b.WriteString(tg.alias)
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // expand replaces a leading ~ and the ssh_config tokens %d (home), %u
