@@ -339,42 +339,25 @@ func (r *resolver) sshIdentities(tg *target, o sshOptions) {
 // %h (host name), %p (port), %r (remote user), %n (the name given) and
 // %%; others stay as they are.
 func (r *resolver) expandProxyCommand(s string, tg *target) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'h':
-			b.WriteString(tg.hostname)
-		case 'p':
-			b.WriteString(strconv.Itoa(tg.port))
-		case 'r':
-			b.WriteString(tg.user)
-		case 'n':
-			b.WriteString(tg.alias)
-		case '%':
-			b.WriteByte('%')
-		default:
-			b.WriteByte('%')
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
+	return r.replaceTokens(s, "hprn", tg)
 }
 
 // expand replaces a leading ~ and the ssh_config tokens %d (home), %u
 // (local user), %h (remote host name), %r (remote user), %p (port) and %%.
 func (r *resolver) expand(s string, tg *target) string {
-	s = r.env.expandTilde(s)
+	return r.replaceTokens(r.env.expandTilde(s), "durhp", tg)
+}
+
+// replaceTokens replaces in s the ssh_config tokens whose letters are in
+// allowed (d: home, u: local user, h: remote host name, r: remote user,
+// p: port, n: the name given) and %%; any other stays as it is.
+func (r *resolver) replaceTokens(s, allowed string, tg *target) string {
 	if !strings.Contains(s, "%") {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] != '%' || i+1 == len(s) {
+		if s[i] != '%' || i+1 == len(s) || (s[i+1] != '%' && strings.IndexByte(allowed, s[i+1]) < 0) {
 			b.WriteByte(s[i])
 			continue
 		}
@@ -390,11 +373,10 @@ func (r *resolver) expand(s string, tg *target) string {
 			b.WriteString(tg.user)
 		case 'p':
 			b.WriteString(strconv.Itoa(tg.port))
+		case 'n':
+			b.WriteString(tg.alias)
 		case '%':
 			b.WriteByte('%')
-		default:
-			b.WriteByte('%')
-			b.WriteByte(s[i])
 		}
 	}
 	return b.String()
