@@ -200,6 +200,37 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 	return got
 }
 
+// TestJumpHostProxyCommand: the first jump host's own ProxyCommand reaches
+// it, as `ssh -W` to it would use it; the host behind it, whose ProxyJump
+// comes first, has none.
+func TestJumpHostProxyCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config")
+	if err := os.WriteFile(p, []byte("Host bastion\n  HostName 10.0.0.1\n  ProxyCommand nc -X connect -x proxy:3128 %h %p\nHost app\n  ProxyJump bastion\n  ProxyCommand nc %h %p\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := loadSSHConfigs(p, true, "", dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &resolver{cfg: DefaultConfig(), ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: "me"}}
+	app, err := r.host("app", "app", hostSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.proxyCommand != "" || len(app.jumps) != 1 {
+		t.Fatalf("app: ProxyCommand %q, jumps %v; want none and bastion", app.proxyCommand, app.jumps)
+	}
+	jump, err := r.jump(app.jumps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "nc -X connect -x proxy:3128 10.0.0.1 22"; jump.proxyCommand != want {
+		t.Errorf("bastion's ProxyCommand %q, want %q", jump.proxyCommand, want)
+	}
+}
+
 // TestSSHConfigNeverFails reads Match lines fanout does not evaluate: they
 // are skipped with one debug line each, and nothing fails.
 func TestSSHConfigNeverFails(t *testing.T) {

@@ -200,7 +200,7 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 // -J; the transport's user and identity_file are used only where neither
 // the jump spec nor ssh_config says, and its port never (it is the
 // targets' port). A jump host's own ProxyJump is not followed: list every
-// hop in order instead.
+// hop in order instead. The first hop's own ProxyCommand is.
 func (r *resolver) jump(j jumpSpec) (*target, error) {
 	tg := &target{name: "jump host " + j.String(), alias: j.host}
 	o := r.ssh.lookup(j.host, j.user, r.env.user)
@@ -220,6 +220,11 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 		r.sshIdentities(tg, o)
 	}
 	r.knownHosts(tg, o)
+	// Its ProxyCommand reaches it when it is the first hop, as `ssh -W`
+	// to it would; a later hop is reached through the one before.
+	if pc := strings.TrimSpace(o.proxyCommand); pc != "" && pc != "none" {
+		tg.proxyCommand = r.expandProxyCommand(pc, tg)
+	}
 	return tg, nil
 }
 
