@@ -319,7 +319,11 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		_ = nc.Close()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)
+			through := ""
+			if proxy != nil {
+				through = " " + proxy.said()
+			}
+			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s%s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr, through)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case proxyFailure != "":

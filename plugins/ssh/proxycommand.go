@@ -107,8 +107,18 @@ func (pc *proxyConn) failure() string {
 	if line := pc.stderr.lastLine(); line != "" {
 		return fmt.Sprintf("ProxyCommand %q: %s", pc.command, line)
 	}
-	if pc.cmd.ProcessState != nil {
+	select {
+	case <-pc.exited:
 		return fmt.Sprintf("ProxyCommand %q exited (%s)", pc.command, pc.cmd.ProcessState)
+	default:
+		return fmt.Sprintf("ProxyCommand %q closed its output", pc.command)
+	}
+}
+
+// said names the command, with the last line it wrote on stderr if any.
+func (pc *proxyConn) said() string {
+	if line := pc.stderr.lastLine(); line != "" {
+		return fmt.Sprintf("through ProxyCommand %q, which said: %s", pc.command, line)
 	}
 	return fmt.Sprintf("through ProxyCommand %q", pc.command)
 }
