@@ -278,8 +278,9 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 
 // TestExecHostsProxyCommand: ProxyCommand of ~/.ssh/config carries the
 // connection as it does ssh's: node is reached by `ssh -W %h:%p` through
-// the bastion, which sees the login; broken's command says why it cannot
-// reach its host and ends, and that is node's neighbour's error.
+// the bastion, which sees the login, and its key is known under its
+// HostKeyAlias only; broken's command says why it cannot reach its host
+// and ends, and that is broken's error.
 func TestExecHostsProxyCommand(t *testing.T) {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("no ssh client (make test-deps installs openssh-client)")
@@ -287,6 +288,18 @@ func TestExecHostsProxyCommand(t *testing.T) {
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	target, bastion := f.Hosts[0], f.Hosts[1]
 	home := t.TempDir()
+	// node's key, under the name HostKeyAlias gives it.
+	known, err := os.ReadFile(f.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aliased string
+	for line := range strings.SplitSeq(string(known), "\n") {
+		if after, ok := strings.CutPrefix(line, fmt.Sprintf("[%s]:%d ", target.Addr, target.Port)); ok {
+			aliased += fmt.Sprintf("[node-key]:%d %s\n", target.Port, after)
+		}
+	}
+	writeFile(t, home, "aliased_hosts", aliased)
 	config := filepath.Join(home, ".ssh", "config")
 	writeInventory(t, config, fmt.Sprintf(`Host bastion
   HostName %s
@@ -295,6 +308,8 @@ Host node
   HostName %s
   Port %d
   ProxyCommand ssh -F %s -o BatchMode=yes -W %%h:%%p bastion
+  HostKeyAlias node-key
+  UserKnownHostsFile %s
 Host broken
   HostName %s
   Port %d
@@ -302,7 +317,7 @@ Host broken
 Host *
   User %s
   UserKnownHostsFile %s
-`, bastion.Addr, bastion.Port, target.Addr, target.Port, config, target.Addr, target.Port, f.User, f.KnownHosts))
+`, bastion.Addr, bastion.Port, target.Addr, target.Port, config, filepath.Join(home, "aliased_hosts"), target.Addr, target.Port, f.User, f.KnownHosts))
 	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node,broken", "--", "echo through")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (broken fails)\n%s\n%s", r.code, r.stdout, r.stderr)

@@ -299,10 +299,12 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		User:              tg.user,
 		Auth:              []ssh.AuthMethod{creds.authMethod()},
 		HostKeyCallback:   tg.hostKeys.callback(tg),
-		HostKeyAlgorithms: tg.hostKeys.hostKeyAlgorithms(addr),
+		HostKeyAlgorithms: tg.hostKeys.hostKeyAlgorithms(tg.keyAddr()),
 		ClientVersion:     clientVersion,
 	}
-	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, config)
+	// The host key is checked against the address HostKeyAlias names,
+	// if any; the connection is to addr either way.
+	cc, chans, reqs, err := ssh.NewClientConn(nc, tg.keyAddr(), config)
 	if stopped := stop(); !stopped || err != nil {
 		// Either ctx ended during the handshake and closed nc under it,
 		// or the handshake failed (the TCP deadline may have hit first).

@@ -24,7 +24,8 @@
 //     to turn checking off;
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentitiesOnly,
 //     IdentityAgent, ProxyJump, ProxyCommand (see proxyConn),
-//     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking),
+//     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
+//     HostKeyAlias),
 //     with HCL settings taking precedence; ProxyJump hosts
 //     are dialled once and shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of

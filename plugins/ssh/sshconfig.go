@@ -23,8 +23,8 @@ import (
 //   - the keywords HostName (its %h is the name given), User, Port,
 //     IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand
 //     (whichever of the two comes first), UserKnownHostsFile,
-//     GlobalKnownHostsFile and StrictHostKeyChecking; every other keyword
-//     is ignored;
+//     GlobalKnownHostsFile, StrictHostKeyChecking and HostKeyAlias; every
+//     other keyword is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -78,6 +78,7 @@ type sshOptions struct {
 	identitiesOnly string
 	proxyJump      string
 	proxyCommand   string
+	hostKeyAlias   string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -315,6 +316,8 @@ func (e *evaluation) apply(l configLine) {
 		}
 	case "stricthostkeychecking":
 		field = &e.o.strictHostKeyChecking
+	case "hostkeyalias":
+		field = &e.o.hostKeyAlias
 	default:
 		return
 	}

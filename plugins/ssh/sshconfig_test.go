@@ -105,7 +105,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 		{
 			name: "known_hosts files and host key checking, tokens expanded",
 			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
-				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
+				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
 			hosts: []string{"web1", "db", "cache", "other"},
 		},
 		{
@@ -147,13 +147,13 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				}
 				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
 					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
-					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand}
+					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
 				// ssh -G shows the command before its tokens are replaced.
 				want["proxycommand"] = r.expandProxyCommand(want["proxycommand"], tg)
 				// ssh's ~ is the passwd entry's home, fanout's the test's.
 				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand"} {
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -183,7 +183,7 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 	for _, line := range strings.Split(string(out), "\n") {
 		k, v, _ := strings.Cut(line, " ")
 		switch k {
-		case "hostname", "port", "user", "proxyjump", "proxycommand":
+		case "hostname", "port", "user", "proxyjump", "proxycommand", "hostkeyalias":
 			got[k] = v
 		case "userknownhostsfile", "globalknownhostsfile":
 			if v != "none" {

@@ -40,10 +40,22 @@ type target struct {
 	// proxyCommand, tokens expanded, carries the connection when set
 	// (ssh_config's ProxyCommand; see proxyConn).
 	proxyCommand string
+	// hostKeyAlias (ssh_config's HostKeyAlias) is the name its key is
+	// looked up and recorded under in known_hosts, in place of hostname.
+	hostKeyAlias string
 }
 
-// addr is "hostname:port", as dialled and as looked up in known_hosts.
+// addr is "hostname:port", as dialled.
 func (tg *target) addr() string { return net.JoinHostPort(tg.hostname, strconv.Itoa(tg.port)) }
+
+// keyAddr is "hostname:port" as looked up in known_hosts: HostKeyAlias in
+// place of the host name when set, as ssh does.
+func (tg *target) keyAddr() string {
+	if tg.hostKeyAlias != "" {
+		return net.JoinHostPort(tg.hostKeyAlias, strconv.Itoa(tg.port))
+	}
+	return tg.addr()
+}
 
 // jumpSpec is one hop of a ProxyJump list.
 type jumpSpec struct {
@@ -287,6 +299,7 @@ func (r *resolver) common(tg *target, o sshOptions) {
 	case "yes", "true":
 		tg.identitiesOnly = true
 	}
+	tg.hostKeyAlias = strings.TrimSpace(o.hostKeyAlias)
 	tg.hostname = tg.alias
 	if hn := strings.TrimSpace(o.hostname); hn != "" {
 		tg.hostname = expandHostName(hn, tg.alias)
