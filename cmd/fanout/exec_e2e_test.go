@@ -355,6 +355,72 @@ func commandsHolding(s string) []string {
 	return pids
 }
 
+// TestExecHostsCertificate: a user certificate beside the identity file
+// (FILE-cert.pub, signed by a CA the host trusts) logs in, as it does with
+// ssh, though the key itself is in no authorized_keys; without it neither
+// logs in. No agent: the key comes from the file.
+func TestExecHostsCertificate(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca")
+	writeKeyPair(t, ca)
+	f := sshtest.Start(t, sshtest.Options{NoAgent: true, SSHDConfig: "TrustedUserCAKeys " + ca + ".pub\n"})
+	h := f.Hosts[0]
+	key := filepath.Join(dir, "id_user")
+	writeKeyPair(t, key)
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  IdentityFile %s\n",
+		h.Addr, h.Port, f.User, f.KnownHosts, key))
+	for _, withCert := range []bool{false, true} {
+		if withCert {
+			writeFile(t, dir, "id_user-cert.pub", string(ssh.MarshalAuthorizedKey(userCert(t, ca, key+".pub", f.User))))
+		}
+		ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
+		ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
+		if out, err := ssh.CombinedOutput(); (err == nil) != withCert {
+			t.Fatalf("ssh itself, certificate %v: %v: %s", withCert, err, out)
+		}
+		r := fanoutSSH(t, home, "", "exec", "-hosts", "node", "--", "echo logged in")
+		if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != withCert {
+			t.Errorf("certificate %v: fanout logged in: %v, ssh: %v\n%s\n%s", withCert, got, withCert, r.stdout, r.stderr)
+		}
+	}
+}
+
+// userCert signs the public key in pubFile with the CA key in caFile: a
+// user certificate for principal, valid for an hour.
+func userCert(t *testing.T, caFile, pubFile, principal string) *ssh.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caSigner, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(pubFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := &ssh.Certificate{
+		Key: pub, CertType: ssh.UserCert, KeyId: "fanout-test", ValidPrincipals: []string{principal},
+		ValidAfter: uint64(time.Now().Add(-time.Minute).Unix()), ValidBefore: uint64(time.Now().Add(time.Hour).Unix()),
+		Permissions: ssh.Permissions{Extensions: map[string]string{"permit-pty": ""}},
+	}
+	if err := cert.SignCert(rand.Reader, caSigner); err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
 // writeKeyPair writes a new unencrypted ed25519 key to path and its
 // public key to path.pub.
 func writeKeyPair(t *testing.T, path string) {

@@ -164,12 +164,20 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		seen     = map[string]bool{}
 		prompts  []sdk.Prompt
 	)
+	certs := identityCerts(tg.identityFiles)
 	add := func(s ssh.Signer) bool {
 		k := string(s.PublicKey().Marshal())
 		if seen[k] {
 			return false
 		}
 		seen[k] = true
+		// The certificate beside the key's identity file is offered
+		// first, signed by the same key (from the agent or the file).
+		if cert := certs[k]; cert != nil {
+			if cs, err := ssh.NewCertSigner(cert, s); err == nil {
+				creds.signers = append(creds.signers, cs)
+			}
+		}
 		creds.signers = append(creds.signers, s)
 		return true
 	}
@@ -355,6 +363,26 @@ func identityPublicKeys(files []string) map[string]bool {
 		}
 	}
 	return keys
+}
+
+// identityCerts returns the certificates beside the identity files
+// (FILE-cert.pub, as ssh loads them), by the key each certifies.
+func identityCerts(files []string) map[string]*ssh.Certificate {
+	var certs map[string]*ssh.Certificate
+	for _, f := range files {
+		b, err := os.ReadFile(f + "-cert.pub")
+		if err != nil {
+			continue
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b))
+		if cert, ok := pub.(*ssh.Certificate); err == nil && ok {
+			if certs == nil {
+				certs = map[string]*ssh.Certificate{}
+			}
+			certs[string(cert.Key.Marshal())] = cert
+		}
+	}
+	return certs
 }
 
 func encryptedPublicKey(path string, err error) ssh.PublicKey {

@@ -12,7 +12,8 @@
 //     IdentityAgent or SSH_AUTH_SOCK) and identity files (identity_file,
 //     IdentityFile, or OpenSSH's default ~/.ssh/id_*), in ssh's order
 //     (the agent's copies of the files' keys first; IdentitiesOnly leaves
-//     out the agent's other keys); an
+//     out the agent's other keys), each file's certificate (FILE-cert.pub)
+//     before its key; an
 //     encrypted one whose key is not in the agent is unlocked with its
 //     passphrase, which Connect asks the core for as a Prompt (the plugin
 //     never reads a terminal; fanout asks once per key, before any task);
