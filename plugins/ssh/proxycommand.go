@@ -16,8 +16,9 @@ import (
 // `cloudflared access ssh`, `ssh -W %h:%p bastion`, `nc`) is run by the
 // user's shell ($SHELL, else /bin/sh) as `exec COMMAND`, in a process
 // group of its own, and lives as long as the connection. Closing the
-// connection closes its pipes and hangs the group up (SIGHUP, as ssh
-// does when it exits), then kills it if it lingers.
+// connection closes its pipes, which ends the usual ones (nc, ssh -W);
+// one still there after proxyGrace is hung up (SIGHUP, as ssh does when
+// it exits), then killed if it lingers.
 type proxyConn struct {
 	cmd     *exec.Cmd
 	command string
@@ -33,6 +34,11 @@ type proxyConn struct {
 // proxyFailureWait is how long a ProxyCommand that ended the connection
 // is given to exit, and finish saying why, before it is hung up.
 const proxyFailureWait = 500 * time.Millisecond
+
+// proxyGrace is how long a ProxyCommand has to exit once its input is
+// closed before it is hung up: enough for one that ended the connection
+// to finish saying why on stderr.
+const proxyGrace = 200 * time.Millisecond
 
 // proxyLinger is how long a ProxyCommand has to exit once hung up before
 // it is killed.
@@ -79,18 +85,28 @@ func startProxyCommand(command, addr string) (*proxyConn, error) {
 func (pc *proxyConn) Read(b []byte) (int, error)  { return pc.r.Read(b) }
 func (pc *proxyConn) Write(b []byte) (int, error) { return pc.w.Write(b) }
 
-// Close ends the command: its stdin closed, its group hung up, killed if
-// it is still there after proxyLinger; it returns once it was waited for.
+// Close ends the command: its stdin closed, then its group hung up after
+// proxyGrace, and killed after proxyLinger more, until it has exited; it
+// returns once the command was waited for. x/crypto closes the connection
+// itself when the handshake fails.
 func (pc *proxyConn) Close() error {
 	pc.closeOnce.Do(func() {
 		_, _ = pc.w.Close(), pc.r.Close() // the connection is over either way
-		signalGroup(pc.cmd, hangup)
-		select {
-		case <-pc.exited:
-		case <-time.After(proxyLinger):
-			signalGroup(pc.cmd, kill)
-			<-pc.exited
+		for _, step := range []struct {
+			wait time.Duration
+			then func()
+		}{
+			{proxyGrace, func() { signalGroup(pc.cmd, hangup) }},
+			{proxyLinger, func() { signalGroup(pc.cmd, kill) }},
+		} {
+			select {
+			case <-pc.exited:
+				return
+			case <-time.After(step.wait):
+				step.then()
+			}
 		}
+		<-pc.exited
 	})
 	return nil
 }
