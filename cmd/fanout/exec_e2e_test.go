@@ -355,10 +355,11 @@ func commandsHolding(s string) []string {
 	return pids
 }
 
-// TestExecHostsCertificate: a user certificate beside the identity file
-// (FILE-cert.pub, signed by a CA the host trusts) logs in, as it does with
-// ssh, though the key itself is in no authorized_keys; without it neither
-// logs in. No agent: the key comes from the file.
+// TestExecHostsCertificate: a user certificate (signed by a CA the host
+// trusts) logs in, as it does with ssh, though the key itself is in no
+// authorized_keys: beside the identity file (FILE-cert.pub), or where a
+// CertificateFile line says; without it neither logs in. No agent: the
+// key comes from the file.
 func TestExecHostsCertificate(t *testing.T) {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("no ssh client (make test-deps installs openssh-client)")
@@ -372,11 +373,20 @@ func TestExecHostsCertificate(t *testing.T) {
 	writeKeyPair(t, key)
 	home := t.TempDir()
 	config := filepath.Join(home, ".ssh", "config")
-	writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  IdentityFile %s\n",
-		h.Addr, h.Port, f.User, f.KnownHosts, key))
-	for _, withCert := range []bool{false, true} {
-		if withCert {
-			writeFile(t, dir, "id_user-cert.pub", string(ssh.MarshalAuthorizedKey(userCert(t, ca, key+".pub", f.User))))
+	node := fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  IdentityFile %s\n",
+		h.Addr, h.Port, f.User, f.KnownHosts, key)
+	writeInventory(t, config, node)
+	cert := string(ssh.MarshalAuthorizedKey(userCert(t, ca, key+".pub", f.User)))
+	for i, withCert := range []bool{false, true, true} {
+		switch i {
+		case 1:
+			writeFile(t, dir, "id_user-cert.pub", cert)
+		case 2:
+			if err := os.Remove(key + "-cert.pub"); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, dir, "elsewhere.pub", cert)
+			writeInventory(t, config, node+"  CertificateFile "+filepath.Join(dir, "elsewhere.pub")+"\n")
 		}
 		ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
 		ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK=")

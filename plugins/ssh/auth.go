@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -164,7 +165,7 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		seen     = map[string]bool{}
 		prompts  []sdk.Prompt
 	)
-	certs := identityCerts(tg.identityFiles)
+	certs := identityCerts(tg.identityFiles, tg.certFiles)
 	add := func(s ssh.Signer) bool {
 		k := string(s.PublicKey().Marshal())
 		if seen[k] {
@@ -365,12 +366,17 @@ func identityPublicKeys(files []string) map[string]bool {
 	return keys
 }
 
-// identityCerts returns the certificates beside the identity files
-// (FILE-cert.pub, as ssh loads them), by the key each certifies.
-func identityCerts(files []string) map[string]*ssh.Certificate {
+// identityCerts returns the certificates of the CertificateFile lines
+// and those beside the identity files (FILE-cert.pub, as ssh loads them),
+// by the key each certifies; the first for a key wins.
+func identityCerts(identityFiles, certFiles []string) map[string]*ssh.Certificate {
 	var certs map[string]*ssh.Certificate
+	files := slices.Clone(certFiles)
+	for _, f := range identityFiles {
+		files = append(files, f+"-cert.pub")
+	}
 	for _, f := range files {
-		b, err := os.ReadFile(f + "-cert.pub")
+		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
@@ -379,7 +385,9 @@ func identityCerts(files []string) map[string]*ssh.Certificate {
 			if certs == nil {
 				certs = map[string]*ssh.Certificate{}
 			}
-			certs[string(cert.Key.Marshal())] = cert
+			if k := string(cert.Key.Marshal()); certs[k] == nil {
+				certs[k] = cert
+			}
 		}
 	}
 	return certs

@@ -12,8 +12,8 @@
 //     IdentityAgent or SSH_AUTH_SOCK) and identity files (identity_file,
 //     IdentityFile, or OpenSSH's default ~/.ssh/id_*), in ssh's order
 //     (the agent's copies of the files' keys first; IdentitiesOnly leaves
-//     out the agent's other keys), each file's certificate (FILE-cert.pub)
-//     before its key; an
+//     out the agent's other keys), a key's certificate (FILE-cert.pub or
+//     CertificateFile) before it; an
 //     encrypted one whose key is not in the agent is unlocked with its
 //     passphrase, which Connect asks the core for as a Prompt (the plugin
 //     never reads a terminal; fanout asks once per key, before any task);
@@ -23,7 +23,8 @@
 //     "strict" refuses unknown keys, "accept-new" records them (once,
 //     under a file lock); a changed key is always refused. There is no way
 //     to turn checking off;
-//   - ~/.ssh/config (HostName, User, Port, IdentityFile, IdentitiesOnly,
+//   - ~/.ssh/config (HostName, User, Port, IdentityFile, CertificateFile,
+//     IdentitiesOnly,
 //     IdentityAgent, ProxyJump, ProxyCommand (see proxyConn),
 //     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
 //     HostKeyAlias),

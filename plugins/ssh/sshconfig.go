@@ -21,7 +21,8 @@ import (
 //     `ssh -F` does; for each keyword the first value found wins across
 //     both, IdentityFile adds up;
 //   - the keywords HostName (its %h is the name given), User, Port,
-//     IdentityFile, IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand
+//     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
+//     ProxyJump, ProxyCommand
 //     (whichever of the two comes first), UserKnownHostsFile,
 //     GlobalKnownHostsFile, StrictHostKeyChecking and HostKeyAlias; every
 //     other keyword is ignored;
@@ -74,6 +75,7 @@ type sshOptions struct {
 	user           string
 	port           string
 	identityFiles  []string
+	certFiles      []string // CertificateFile, every one, as IdentityFile
 	identityAgent  string
 	identitiesOnly string
 	proxyJump      string
@@ -279,6 +281,9 @@ func (e *evaluation) apply(l configLine) {
 	switch l.keyword {
 	case "identityfile":
 		e.o.identityFiles = append(e.o.identityFiles, v)
+		return
+	case "certificatefile":
+		e.o.certFiles = append(e.o.certFiles, v)
 		return
 	case "userknownhostsfile":
 		list = &e.o.userKnownHosts

@@ -105,6 +105,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 		{
 			name: "known_hosts files and host key checking, tokens expanded",
 			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
+				"  CertificateFile ~/.ssh/%r-cert.pub\n  CertificateFile /etc/certs/%h.pub\n" +
 				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
 			hosts: []string{"web1", "db", "cache", "other"},
 		},
@@ -147,13 +148,20 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				}
 				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
 					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
-					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias}
+					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias,
+					"certificatefile": strings.Join(tg.certFiles, " ")}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
-				// ssh -G shows the command before its tokens are replaced.
+				// ssh -G shows the command and certificate files before
+				// their tokens are replaced.
 				want["proxycommand"] = r.expandProxyCommand(want["proxycommand"], tg)
+				var certs []string
+				for _, c := range strings.Fields(want["certificatefile"]) {
+					certs = append(certs, r.expand(c, tg))
+				}
+				want["certificatefile"] = strings.Join(certs, " ")
 				// ssh's ~ is the passwd entry's home, fanout's the test's.
 				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias"} {
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -189,6 +197,8 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 			if v != "none" {
 				got[k] = v
 			}
+		case "certificatefile":
+			got[k] = strings.TrimSpace(got[k] + " " + v)
 		case "stricthostkeychecking":
 			got["checking"] = string(Strict)
 			if v == "accept-new" || v == "false" {

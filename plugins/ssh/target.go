@@ -26,6 +26,9 @@ type target struct {
 	// OpenSSH's defaults.
 	identityFiles    []string
 	identityExplicit bool
+	// certFiles are ssh_config's CertificateFile: certificates offered
+	// with the key they certify, from the agent or an identity file.
+	certFiles []string
 	// identitiesOnly (ssh_config's IdentitiesOnly) offers only the keys
 	// of identityFiles, from the agent or the files, no other agent key.
 	identitiesOnly bool
@@ -205,6 +208,7 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 		tg.proxyCommand = r.expandProxyCommand(pc, tg)
 	}
 	r.knownHosts(tg, o)
+	r.certificates(tg, o)
 	return tg, nil
 }
 
@@ -232,6 +236,7 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 		r.sshIdentities(tg, o)
 	}
 	r.knownHosts(tg, o)
+	r.certificates(tg, o)
 	// Its ProxyCommand reaches it when it is the first hop, as `ssh -W`
 	// to it would; a later hop is reached through the one before.
 	if pc := strings.TrimSpace(o.proxyCommand); pc != "" && pc != "none" {
@@ -279,6 +284,16 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 		}
 	}
 	tg.hostKeys = r.keys.get(policy, files, record)
+}
+
+// certificates sets tg's CertificateFile list, its tokens expanded once
+// the host name, user and port are known.
+func (r *resolver) certificates(tg *target, o sshOptions) {
+	for _, f := range o.certFiles {
+		if !strings.EqualFold(f, "none") {
+			tg.certFiles = append(tg.certFiles, r.expand(f, tg))
+		}
+	}
 }
 
 // knownHostsFiles expands the files of a UserKnownHostsFile or
