@@ -13,10 +13,10 @@
 //     IdentityFile, or OpenSSH's default ~/.ssh/id_*), in ssh's order
 //     (the agent's copies of the files' keys first; IdentitiesOnly leaves
 //     out the agent's other keys), a key's certificate (FILE-cert.pub or
-//     CertificateFile) before it; an
-//     encrypted one whose key is not in the agent is unlocked with its
-//     passphrase, which Connect asks the core for as a Prompt (the plugin
-//     never reads a terminal; fanout asks once per key, before any task);
+//     CertificateFile) before it; an encrypted one whose key is not in
+//     the agent is unlocked with its passphrase, which Connect asks the
+//     core for as a Prompt (the plugin never reads a terminal; fanout asks
+//     once per key, before any task);
 //   - host keys checked against known_hosts files with
 //     x/crypto/ssh/knownhosts (the known_hosts setting's, then ssh's:
 //     UserKnownHostsFile and GlobalKnownHostsFile, or their defaults):
@@ -24,12 +24,11 @@
 //     under a file lock); a changed key is always refused. There is no way
 //     to turn checking off;
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, CertificateFile,
-//     IdentitiesOnly,
-//     IdentityAgent, ProxyJump, ProxyCommand (see proxyConn),
-//     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
-//     HostKeyAlias),
-//     with HCL settings taking precedence; ProxyJump hosts
-//     are dialled once and shared by every host behind them;
+//     IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand (see
+//     proxyConn), UserKnownHostsFile, GlobalKnownHostsFile,
+//     StrictHostKeyChecking, HostKeyAlias), with HCL settings taking
+//     precedence; ProxyJump hosts are dialled once and shared by every
+//     host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of
 //     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,
 //     never on a command line or in a file), its environment exported in
