@@ -253,8 +253,8 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 // setting's first file, else the user's first, never a system one. The
 // policy is host_key_checking when set, else ssh_config's
 // StrictHostKeyChecking: yes and ask are strict (there is no one to ask),
-// accept-new, no and off accept a new key (recording it); a changed key is refused
-// whatever either says.
+// accept-new, no and off accept a new key (recording it); a changed key
+// is refused whatever either says.
 func (r *resolver) knownHosts(tg *target, o sshOptions) {
 	var files []string
 	for _, f := range r.cfg.KnownHosts {
