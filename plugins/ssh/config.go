@@ -56,6 +56,9 @@ type Config struct {
 	// hostKeyCheckingSet is whether the block set HostKeyChecking; if
 	// not, ssh_config's StrictHostKeyChecking decides for each host.
 	hostKeyCheckingSet bool
+	// connectTimeoutSet is whether the block set ConnectTimeout; if not,
+	// ssh_config's ConnectTimeout, when it has one, is each host's.
+	connectTimeoutSet bool
 	// MaxSessions bounds the commands running at once on one host's
 	// connection (default 10, OpenSSH's MaxSessions); more wait.
 	MaxSessions int
@@ -168,7 +171,7 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 		cfg.MaxConnects = n
 	}
 	if dur, ok := d.duration(attrConnectTimeout); ok {
-		cfg.ConnectTimeout = dur
+		cfg.ConnectTimeout, cfg.connectTimeoutSet = dur, true
 	}
 	if dur, ok := d.duration(attrKeepaliveInterval); ok {
 		cfg.KeepaliveInterval = dur

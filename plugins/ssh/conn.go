@@ -257,7 +257,7 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	}
 	defer func() { <-st.connectSlots }()
 
-	ctx, cancel := context.WithTimeout(ctx, st.cfg.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, tg.connectTimeout)
 	defer cancel()
 	addr := tg.addr()
 	start := time.Now()
@@ -280,7 +280,7 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w after %s: tcp connect to %s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr)
+			return nil, fmt.Errorf("%w after %s: tcp connect to %s", ErrConnectTimeout, tg.connectTimeout, addr)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -325,7 +325,7 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 			if proxy != nil {
 				through = " " + proxy.said()
 			}
-			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s%s", ErrConnectTimeout, st.cfg.ConnectTimeout, addr, through)
+			return nil, fmt.Errorf("%w after %s: no ssh handshake and authentication with %s%s", ErrConnectTimeout, tg.connectTimeout, addr, through)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case proxyFailure != "":

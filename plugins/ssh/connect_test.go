@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -254,6 +255,22 @@ func TestUnreachable(t *testing.T) {
 		// connect_timeout, not the default, ended it.
 		if took := time.Since(start); took < 400*time.Millisecond || took >= DefaultConnectTimeout {
 			t.Errorf("took %s, want about 500ms", took)
+		}
+
+		// Without connect_timeout, ssh_config's ConnectTimeout is the
+		// host's, as it is ssh's.
+		config := filepath.Join(t.TempDir(), "ssh_config")
+		if err := os.WriteFile(config, fmt.Appendf(nil, "Host mute-host\n  HostName %s\n  Port %d\n  ConnectTimeout 1\n", addr.IP, addr.Port), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s = newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"ssh_config": cty.StringVal(config)}})
+		start = time.Now()
+		err = s.connect(sdk.Host{Name: "mute", Address: "mute-host"})
+		if !errors.Is(err, ErrConnectTimeout) || !strings.Contains(err.Error(), "after 1s") {
+			t.Errorf("error %v, want a connect timeout after 1s (ConnectTimeout)", err)
+		}
+		if took := time.Since(start); took < 900*time.Millisecond || took >= DefaultConnectTimeout {
+			t.Errorf("took %s, want about 1s", took)
 		}
 	})
 }

@@ -26,9 +26,9 @@
 //   - ~/.ssh/config (HostName, User, Port, IdentityFile, CertificateFile,
 //     IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand (see
 //     proxyConn), UserKnownHostsFile, GlobalKnownHostsFile,
-//     StrictHostKeyChecking, HostKeyAlias), with HCL settings taking
-//     precedence; ProxyJump hosts are dialled once and shared by every
-//     host behind them;
+//     StrictHostKeyChecking, HostKeyAlias, ConnectTimeout), with HCL
+//     settings taking precedence; ProxyJump hosts are dialled once and
+//     shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of
 //     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,
 //     never on a command line or in a file), its environment exported in

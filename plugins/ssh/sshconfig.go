@@ -24,8 +24,8 @@ import (
 //     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
 //     ProxyJump, ProxyCommand
 //     (whichever of the two comes first), UserKnownHostsFile,
-//     GlobalKnownHostsFile, StrictHostKeyChecking and HostKeyAlias; every
-//     other keyword is ignored;
+//     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias and
+//     ConnectTimeout; every other keyword is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -81,6 +81,7 @@ type sshOptions struct {
 	proxyJump      string
 	proxyCommand   string
 	hostKeyAlias   string
+	connectTimeout string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -323,6 +324,8 @@ func (e *evaluation) apply(l configLine) {
 		field = &e.o.strictHostKeyChecking
 	case "hostkeyalias":
 		field = &e.o.hostKeyAlias
+	case "connecttimeout":
+		field = &e.o.connectTimeout
 	default:
 		return
 	}

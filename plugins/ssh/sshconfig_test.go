@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -106,7 +107,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			name: "known_hosts files and host key checking, tokens expanded",
 			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
 				"  CertificateFile ~/.ssh/%r-cert.pub\n  CertificateFile /etc/certs/%h.pub\n" +
-				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
+				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\n  ConnectTimeout 7\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
 			hosts: []string{"web1", "db", "cache", "other"},
 		},
 		{
@@ -149,7 +150,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
 					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
 					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias,
-					"certificatefile": strings.Join(tg.certFiles, " ")}
+					"certificatefile": strings.Join(tg.certFiles, " "), "connecttimeout": tg.connectTimeout.String()}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
 				// ssh -G shows the command and certificate files before
 				// their tokens are replaced.
@@ -161,7 +162,11 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				want["certificatefile"] = strings.Join(certs, " ")
 				// ssh's ~ is the passwd entry's home, fanout's the test's.
 				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile"} {
+				// ssh has no timeout where none is set; fanout has its own.
+				if want["connecttimeout"] == "" {
+					want["connecttimeout"] = DefaultConnectTimeout.String()
+				}
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile", "connecttimeout"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -199,6 +204,10 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 			}
 		case "certificatefile":
 			got[k] = strings.TrimSpace(got[k] + " " + v)
+		case "connecttimeout":
+			if n, err := strconv.Atoi(v); err == nil {
+				got[k] = (time.Duration(n) * time.Second).String()
+			}
 		case "stricthostkeychecking":
 			got["checking"] = string(Strict)
 			if v == "accept-new" || v == "false" {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // target is everything needed to dial one SSH server: a host of the
@@ -46,6 +47,8 @@ type target struct {
 	// hostKeyAlias (ssh_config's HostKeyAlias) is the name its key is
 	// looked up and recorded under in known_hosts, in place of hostname.
 	hostKeyAlias string
+	// connectTimeout bounds its TCP connect, handshake and login.
+	connectTimeout time.Duration
 }
 
 // addr is "hostname:port", as dialled.
@@ -308,8 +311,14 @@ func (r *resolver) knownHostsFiles(list []string, tg *target) []string {
 	return files
 }
 
-// common fills the hostname and agent of tg.
+// common fills the hostname, agent and connect timeout of tg.
 func (r *resolver) common(tg *target, o sshOptions) {
+	// connect_timeout, else ssh_config's ConnectTimeout (seconds), else
+	// the default.
+	tg.connectTimeout = r.cfg.ConnectTimeout
+	if n, err := strconv.Atoi(strings.TrimSpace(o.connectTimeout)); err == nil && n > 0 && !r.cfg.connectTimeoutSet {
+		tg.connectTimeout = time.Duration(n) * time.Second
+	}
 	switch strings.ToLower(strings.TrimSpace(o.identitiesOnly)) {
 	case "yes", "true":
 		tg.identitiesOnly = true
