@@ -233,9 +233,7 @@ func TestExecHostsSSHConfigKnownHosts(t *testing.T) {
 // Decoys are agent keys no host accepts, added before the right one.
 // "other" is a key file no host accepts, not in the agent.
 func TestExecHostsAgentKeyOrder(t *testing.T) {
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client (make test-deps installs openssh-client)")
-	}
+	needSSHClient(t)
 	other := filepath.Join(t.TempDir(), "id_other")
 	writeKeyPair(t, other)
 	// Started for the whole test: a subtest's fleet stops with it.
@@ -261,17 +259,8 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 			home := t.TempDir()
 			extra := strings.NewReplacer("RIGHT", f.ClientKey, "OTHER", other, "\n", "\n  ").Replace(tc.config)
 			config := filepath.Join(home, ".ssh", "config")
-			writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  %s\n",
-				h.Addr, h.Port, f.User, f.KnownHosts, extra))
-			ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
-			ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
-			if out, err := ssh.CombinedOutput(); (err == nil) != tc.ok {
-				t.Fatalf("ssh itself: %v, want ok %v (the case is wrong): %s", err, tc.ok, out)
-			}
-			r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "echo logged in")
-			if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != tc.ok {
-				t.Errorf("fanout logged in: %v, ssh: %v\n%s\n%s", got, tc.ok, r.stdout, r.stderr)
-			}
+			writeInventory(t, config, nodeStanza(f, h)+"  "+extra+"\n")
+			bothLogIn(t, home, f.AgentSocket, tc.ok, tc.name)
 		})
 	}
 }
@@ -282,9 +271,7 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 // HostKeyAlias only; broken's command says why it cannot reach its host
 // and ends, and that is broken's error.
 func TestExecHostsProxyCommand(t *testing.T) {
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client (make test-deps installs openssh-client)")
-	}
+	needSSHClient(t)
 	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
 	target, bastion := f.Hosts[0], f.Hosts[1]
 	home := t.TempDir()
@@ -361,9 +348,7 @@ func commandsHolding(s string) []string {
 // CertificateFile line says; without it neither logs in. No agent: the
 // key comes from the file.
 func TestExecHostsCertificate(t *testing.T) {
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client (make test-deps installs openssh-client)")
-	}
+	needSSHClient(t)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca")
 	writeKeyPair(t, ca)
@@ -373,8 +358,7 @@ func TestExecHostsCertificate(t *testing.T) {
 	writeKeyPair(t, key)
 	home := t.TempDir()
 	config := filepath.Join(home, ".ssh", "config")
-	node := fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  IdentityFile %s\n",
-		h.Addr, h.Port, f.User, f.KnownHosts, key)
+	node := nodeStanza(f, h) + "  IdentityFile " + key + "\n"
 	writeInventory(t, config, node)
 	cert := string(ssh.MarshalAuthorizedKey(userCert(t, ca, key+".pub", f.User)))
 	for i, withCert := range []bool{false, true, true} {
@@ -388,15 +372,38 @@ func TestExecHostsCertificate(t *testing.T) {
 			writeFile(t, dir, "elsewhere.pub", cert)
 			writeInventory(t, config, node+"  CertificateFile "+filepath.Join(dir, "elsewhere.pub")+"\n")
 		}
-		ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
-		ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-		if out, err := ssh.CombinedOutput(); (err == nil) != withCert {
-			t.Fatalf("ssh itself, certificate %v: %v: %s", withCert, err, out)
-		}
-		r := fanoutSSH(t, home, "", "exec", "-hosts", "node", "--", "echo logged in")
-		if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != withCert {
-			t.Errorf("certificate %v: fanout logged in: %v, ssh: %v\n%s\n%s", withCert, got, withCert, r.stdout, r.stderr)
-		}
+		bothLogIn(t, home, "", withCert, fmt.Sprintf("certificate %v", withCert))
+	}
+}
+
+// needSSHClient skips t without OpenSSH's ssh to compare fanout with.
+func needSSHClient(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
+}
+
+// nodeStanza is ~/.ssh/config's entry for h as "node": its address,
+// port, the fleet's user and known_hosts.
+func nodeStanza(f *sshtest.Fleet, h *sshtest.Host) string {
+	return fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n", h.Addr, h.Port, f.User, f.KnownHosts)
+}
+
+// bothLogIn checks that OpenSSH's ssh and `fanout exec -hosts node`, with
+// home's ~/.ssh/config and the agent at agent ("" for none), both log in
+// to node when ok, and both fail when not. A case where ssh itself does
+// not do as ok says is a wrong case.
+func bothLogIn(t *testing.T, home, agent string, ok bool, what string) {
+	t.Helper()
+	ssh := exec.Command("ssh", "-F", filepath.Join(home, ".ssh", "config"), "-o", "BatchMode=yes", "node", "true")
+	ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+agent)
+	if out, err := ssh.CombinedOutput(); (err == nil) != ok {
+		t.Fatalf("%s: ssh itself: %v, want ok %v (the case is wrong): %s", what, err, ok, out)
+	}
+	r := fanoutSSH(t, home, agent, "exec", "-hosts", "node", "--", "echo logged in")
+	if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != ok {
+		t.Errorf("%s: fanout logged in: %v, ssh: %v\n%s\n%s", what, got, ok, r.stdout, r.stderr)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 
@@ -165,7 +164,20 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		seen     = map[string]bool{}
 		prompts  []sdk.Prompt
 	)
-	certs := identityCerts(tg.identityFiles, tg.certFiles)
+	// Certificates by the key they certify, the first for a key winning:
+	// CertificateFile's, then those beside the identity files (below).
+	certs := map[string]*ssh.Certificate{}
+	keepCert := func(c *ssh.Certificate) {
+		if c == nil {
+			return
+		}
+		if k := string(c.Key.Marshal()); certs[k] == nil {
+			certs[k] = c
+		}
+	}
+	for _, f := range tg.certFiles {
+		keepCert(readCert(f))
+	}
 	add := func(s ssh.Signer) bool {
 		k := string(s.PublicKey().Marshal())
 		if seen[k] {
@@ -183,11 +195,23 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		return true
 	}
 
+	// Each identity file is read once: its public key orders the agent's
+	// keys, its private key is offered after them, its certificate before
+	// the key.
+	ids := make([]identity, len(tg.identityFiles))
+	files := map[string]bool{}
+	for i, f := range tg.identityFiles {
+		ids[i] = readIdentity(f)
+		if ids[i].pub != nil {
+			files[string(ids[i].pub.Marshal())] = true
+		}
+		keepCert(ids[i].cert)
+	}
+
 	// The agent's keys are offered as ssh offers them: those of the
 	// identity files first, then the others, unless IdentitiesOnly. An
 	// agent holding more keys than the server's MaxAuthTries would
 	// otherwise fail the login before the configured key is offered.
-	files := identityPublicKeys(tg.identityFiles)
 	switch {
 	case tg.agentSocket == "" && tg.agentSource == "SSH_AUTH_SOCK":
 		problems = append(problems, "no ssh-agent (SSH_AUTH_SOCK is not set)")
@@ -227,17 +251,17 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 		}
 	}
 
-	for _, f := range tg.identityFiles {
-		s, err := loadIdentity(f)
+	for _, id := range ids {
+		f, err := id.path, id.err
 		switch {
 		case err == nil:
-			if add(s) {
+			if add(id.signer) {
 				creds.sources = append(creds.sources, "identity file "+f)
 			}
 		case errors.Is(err, os.ErrNotExist) && !tg.identityExplicit:
 			// OpenSSH's default key names: absent is normal
 		case isEncrypted(err):
-			if pub := encryptedPublicKey(f, err); pub != nil && seen[string(pub.Marshal())] {
+			if id.pub != nil && seen[string(id.pub.Marshal())] {
 				continue // its key is in the agent: nothing to say
 			}
 			answer, ok := answers[passphrasePromptID(f)]
@@ -341,56 +365,49 @@ func isEncrypted(err error) bool {
 
 // encryptedPublicKey is the public half of an encrypted key file: stored
 // unencrypted in OpenSSH's format, otherwise read from FILE.pub.
-// identityPublicKeys returns the public keys of the identity files that
-// can be read, as ssh finds them to match agent keys: FILE.pub, else the
-// private key file itself (its public part, when it is encrypted).
-func identityPublicKeys(files []string) map[string]bool {
-	keys := map[string]bool{}
-	for _, f := range files {
-		if b, err := os.ReadFile(f + ".pub"); err == nil {
-			if pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b)); err == nil {
-				keys[string(pub.Marshal())] = true
-				continue
-			}
-		}
-		s, err := loadIdentity(f)
-		switch {
-		case err == nil:
-			keys[string(s.PublicKey().Marshal())] = true
-		case isEncrypted(err):
-			if pub := encryptedPublicKey(f, err); pub != nil {
-				keys[string(pub.Marshal())] = true
-			}
-		}
-	}
-	return keys
+// identity is one identity file as read for a connection.
+type identity struct {
+	path   string
+	signer ssh.Signer    // nil unless err is nil
+	err    error         // from reading the private key
+	pub    ssh.PublicKey // nil when it cannot be known
+	cert   *ssh.Certificate
 }
 
-// identityCerts returns the certificates of the CertificateFile lines
-// and those beside the identity files (FILE-cert.pub, as ssh loads them),
-// by the key each certifies; the first for a key wins.
-func identityCerts(identityFiles, certFiles []string) map[string]*ssh.Certificate {
-	var certs map[string]*ssh.Certificate
-	files := slices.Clone(certFiles)
-	for _, f := range identityFiles {
-		files = append(files, f+"-cert.pub")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b))
-		if cert, ok := pub.(*ssh.Certificate); err == nil && ok {
-			if certs == nil {
-				certs = map[string]*ssh.Certificate{}
-			}
-			if k := string(cert.Key.Marshal()); certs[k] == nil {
-				certs[k] = cert
-			}
+// readIdentity reads the identity file path: its private key, its
+// certificate (FILE-cert.pub, as ssh loads it), and its public key as ssh
+// finds it to match agent keys: FILE.pub, else the private key file
+// itself (its public part, when it is encrypted).
+func readIdentity(path string) identity {
+	id := identity{path: path, cert: readCert(path + "-cert.pub")}
+	id.signer, id.err = loadIdentity(path)
+	if b, err := os.ReadFile(path + ".pub"); err == nil {
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b)); err == nil {
+			id.pub = pub
+			return id
 		}
 	}
-	return certs
+	switch {
+	case id.err == nil:
+		id.pub = id.signer.PublicKey()
+	case isEncrypted(id.err):
+		id.pub = encryptedPublicKey(path, id.err)
+	}
+	return id
+}
+
+// readCert returns the certificate in path, nil when there is none.
+func readCert(path string) *ssh.Certificate {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b))
+	if err != nil {
+		return nil
+	}
+	cert, _ := pub.(*ssh.Certificate)
+	return cert
 }
 
 func encryptedPublicKey(path string, err error) ssh.PublicKey {

@@ -86,20 +86,17 @@ type hostKeyChecker struct {
 
 // hostKeyCheckers hands out one checker per policy and list of files:
 // the hosts that ssh_config gives the same known_hosts files, nearly
-// always all of them, share one parse of the files.
+// always all of them, share one parse of the files. The zero value logs
+// nowhere.
 type hostKeyCheckers struct {
-	logger hclog.Logger
+	logger hclog.Logger // nil: nowhere
 
 	mu    sync.Mutex
 	byKey map[string]*hostKeyChecker
 }
 
-// get returns the checker of files under policy, recording in record. A
-// nil h shares nothing, and logs nowhere.
+// get returns the checker of files under policy, recording in record.
 func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record string) *hostKeyChecker {
-	if h == nil {
-		return &hostKeyChecker{policy: policy, files: files, record: record, logger: hclog.NewNullLogger()}
-	}
 	key := string(policy) + "\x00" + record + "\x00" + strings.Join(files, "\x00")
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -108,6 +105,9 @@ func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record str
 	}
 	if h.byKey == nil {
 		h.byKey = map[string]*hostKeyChecker{}
+		if h.logger == nil {
+			h.logger = hclog.NewNullLogger()
+		}
 	}
 	c := &hostKeyChecker{policy: policy, files: files, record: record, logger: h.logger}
 	h.byKey[key] = c

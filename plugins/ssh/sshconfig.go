@@ -129,7 +129,7 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for n := 1; sc.Scan(); n++ {
-		keyword, args := splitConfigLine(sc.Text())
+		keyword, args, rest := splitConfigLine(sc.Text())
 		if keyword == "" {
 			continue
 		}
@@ -137,7 +137,7 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 		if keyword == "proxycommand" {
 			// The command is the rest of the line as written, quotes and
 			// all, as ssh takes it.
-			l.args = []string{proxyCommandText(sc.Text())}
+			l.args = []string{rest}
 		}
 		if keyword == "include" && len(including) < maxIncludeDepth {
 			for _, pattern := range args {
@@ -168,31 +168,21 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 	return f, nil
 }
 
-// proxyCommandText returns what follows a ProxyCommand keyword and its
-// separator (blanks, or one "=" among them).
-func proxyCommandText(line string) string {
-	line = strings.TrimSpace(line)
-	rest := line[min(len(line), len("proxycommand")):]
-	rest = strings.TrimLeft(rest, " \t")
-	rest = strings.TrimPrefix(rest, "=")
-	return strings.TrimLeft(rest, " \t")
-}
-
-// splitConfigLine returns a line's keyword, lower case, and its
-// arguments: separated by blanks or one "=" after the keyword, double
-// quotes grouping; "" for a blank line or a comment.
-func splitConfigLine(line string) (string, []string) {
+// splitConfigLine returns a line's keyword, lower case, its arguments
+// (separated by blanks or one "=" after the keyword, double quotes
+// grouping) and the text they come from as written; "" for a blank line
+// or a comment.
+func splitConfigLine(line string) (keyword string, args []string, rest string) {
 	line = strings.TrimSpace(line)
 	if line == "" || line[0] == '#' {
-		return "", nil
+		return "", nil, ""
 	}
 	end := strings.IndexAny(line, " \t=")
 	if end < 0 {
-		return strings.ToLower(line), nil
+		return strings.ToLower(line), nil, ""
 	}
-	keyword := strings.ToLower(line[:end])
-	rest := strings.TrimPrefix(strings.TrimLeft(line[end:], " \t"), "=")
-	var args []string
+	keyword = strings.ToLower(line[:end])
+	rest = strings.TrimLeft(strings.TrimPrefix(strings.TrimLeft(line[end:], " \t"), "="), " \t")
 	var cur strings.Builder
 	inWord, quoted := false, false
 	for i := 0; i < len(rest); i++ {
@@ -217,7 +207,7 @@ func splitConfigLine(line string) (string, []string) {
 	if inWord {
 		args = append(args, cur.String())
 	}
-	return keyword, args
+	return keyword, args, rest
 }
 
 // lookup evaluates the files for the destination alias, as `ssh -l user
@@ -273,66 +263,70 @@ func (e *evaluation) file(f *configFile, active, neverMatch bool) {
 }
 
 // apply takes a keyword's value unless it has one: the first wins.
+// IdentityFile and CertificateFile add up instead.
 func (e *evaluation) apply(l configLine) {
 	if len(l.args) == 0 {
 		return
 	}
-	v := l.args[0]
-	var list *[]string
+	o, v := e.o, l.args[0]
 	switch l.keyword {
 	case "identityfile":
-		e.o.identityFiles = append(e.o.identityFiles, v)
-		return
+		o.identityFiles = append(o.identityFiles, v)
 	case "certificatefile":
-		e.o.certFiles = append(e.o.certFiles, v)
-		return
+		o.certFiles = append(o.certFiles, v)
 	case "userknownhostsfile":
-		list = &e.o.userKnownHosts
+		e.first(l.keyword, func() { o.userKnownHosts = slices.Clone(l.args) })
 	case "globalknownhostsfile":
-		list = &e.o.globalKnownHosts
-	}
-	if list != nil {
-		if !e.set[l.keyword] {
-			e.set[l.keyword] = true
-			*list = slices.Clone(l.args)
-		}
-		return
-	}
-	var field *string
-	switch l.keyword {
-	case "hostname":
-		field = &e.o.hostname
-	case "user":
-		field = &e.o.user
-	case "port":
-		field = &e.o.port
-	case "identityagent":
-		field = &e.o.identityAgent
-	case "identitiesonly":
-		field = &e.o.identitiesOnly
+		e.first(l.keyword, func() { o.globalKnownHosts = slices.Clone(l.args) })
 	case "proxyjump", "proxycommand":
 		// Whichever comes first wins, the other is then ignored, as ssh
 		// has it.
-		if e.set["proxyjump"] || e.set["proxycommand"] {
-			return
+		if !e.set["proxyjump"] && !e.set["proxycommand"] {
+			e.first(l.keyword, func() {
+				if l.keyword == "proxycommand" {
+					o.proxyCommand = v
+				} else {
+					o.proxyJump = v
+				}
+			})
 		}
-		field = &e.o.proxyJump
-		if l.keyword == "proxycommand" {
-			field = &e.o.proxyCommand
-		}
-	case "stricthostkeychecking":
-		field = &e.o.strictHostKeyChecking
-	case "hostkeyalias":
-		field = &e.o.hostKeyAlias
-	case "connecttimeout":
-		field = &e.o.connectTimeout
 	default:
-		return
+		if field := o.field(l.keyword); field != nil {
+			e.first(l.keyword, func() { *field = v })
+		}
 	}
-	if !e.set[l.keyword] {
-		e.set[l.keyword] = true
-		*field = v
+}
+
+// first runs set for keyword's first value only.
+func (e *evaluation) first(keyword string, set func()) {
+	if !e.set[keyword] {
+		e.set[keyword] = true
+		set()
 	}
+}
+
+// field is where a keyword of one value goes, nil for one fanout does not
+// read.
+func (o *sshOptions) field(keyword string) *string {
+	switch keyword {
+	case "hostname":
+		return &o.hostname
+	case "user":
+		return &o.user
+	case "port":
+		return &o.port
+	case "identityagent":
+		return &o.identityAgent
+	case "identitiesonly":
+		return &o.identitiesOnly
+	case "stricthostkeychecking":
+		return &o.strictHostKeyChecking
+	case "hostkeyalias":
+		return &o.hostKeyAlias
+	case "connecttimeout":
+		return &o.connectTimeout
+	}
+	return nil
 }
 
 // host is what `Match host` compares: the HostName set so far with its %h

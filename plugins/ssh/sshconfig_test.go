@@ -137,7 +137,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &resolver{cfg: DefaultConfig(), ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: local, systemKnownHosts: SystemKnownHosts}}
+			r := &resolver{cfg: DefaultConfig(), keys: &hostKeyCheckers{}, ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: local, systemKnownHosts: SystemKnownHosts}}
 			for _, host := range tt.hosts {
 				tg, err := r.host(host, host, hostSettings{User: tt.login})
 				if err != nil {
@@ -233,7 +233,7 @@ func TestJumpHostProxyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &resolver{cfg: DefaultConfig(), ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: "me"}}
+	r := &resolver{cfg: DefaultConfig(), keys: &hostKeyCheckers{}, ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: "me"}}
 	app, err := r.host("app", "app", hostSettings{})
 	if err != nil {
 		t.Fatal(err)

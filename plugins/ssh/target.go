@@ -207,11 +207,7 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	}
 	tg.jumps = js
 	// ssh_config's ProxyCommand, unless proxy_jump says how to get there.
-	if pc := strings.TrimSpace(o.proxyCommand); pc != "" && pc != "none" && hs.ProxyJump == "" && r.cfg.ProxyJump == "" {
-		tg.proxyCommand = r.expandProxyCommand(pc, tg)
-	}
-	r.knownHosts(tg, o)
-	r.certificates(tg, o)
+	r.late(tg, o, hs.ProxyJump == "" && r.cfg.ProxyJump == "")
 	return tg, nil
 }
 
@@ -238,14 +234,21 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 	} else {
 		r.sshIdentities(tg, o)
 	}
-	r.knownHosts(tg, o)
-	r.certificates(tg, o)
 	// Its ProxyCommand reaches it when it is the first hop, as `ssh -W`
 	// to it would; a later hop is reached through the one before.
-	if pc := strings.TrimSpace(o.proxyCommand); pc != "" && pc != "none" {
+	r.late(tg, o, true)
+	return tg, nil
+}
+
+// late fills what ssh_config gives tg with tokens of the host name, user
+// and port, known by now: its known_hosts checker, its certificate files
+// and, when proxyCommand, its ProxyCommand.
+func (r *resolver) late(tg *target, o sshOptions, proxyCommand bool) {
+	r.knownHosts(tg, o)
+	tg.certFiles = r.expandFiles(o.certFiles, tg)
+	if pc := strings.TrimSpace(o.proxyCommand); proxyCommand && pc != "" && pc != "none" {
 		tg.proxyCommand = r.expandProxyCommand(pc, tg)
 	}
-	return tg, nil
 }
 
 // knownHosts gives tg the checker of its host key, as ssh would check it:
@@ -263,11 +266,11 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 	for _, f := range r.cfg.KnownHosts {
 		files = append(files, r.env.expandTilde(f))
 	}
-	user := r.knownHostsFiles(o.userKnownHosts, tg)
+	user := r.expandFiles(o.userKnownHosts, tg)
 	if o.userKnownHosts == nil && r.env.home != "" {
 		user = []string{filepath.Join(r.env.home, ".ssh", "known_hosts"), filepath.Join(r.env.home, ".ssh", "known_hosts2")}
 	}
-	global := r.knownHostsFiles(o.globalKnownHosts, tg)
+	global := r.expandFiles(o.globalKnownHosts, tg)
 	if o.globalKnownHosts == nil {
 		global = r.env.systemKnownHosts
 	}
@@ -289,19 +292,10 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 	tg.hostKeys = r.keys.get(policy, files, record)
 }
 
-// certificates sets tg's CertificateFile list, its tokens expanded once
-// the host name, user and port are known.
-func (r *resolver) certificates(tg *target, o sshOptions) {
-	for _, f := range o.certFiles {
-		if !strings.EqualFold(f, "none") {
-			tg.certFiles = append(tg.certFiles, r.expand(f, tg))
-		}
-	}
-}
-
-// knownHostsFiles expands the files of a UserKnownHostsFile or
-// GlobalKnownHostsFile line; "none" is no file.
-func (r *resolver) knownHostsFiles(list []string, tg *target) []string {
+// expandFiles expands the files an ssh_config keyword lists
+// (IdentityFile, CertificateFile, UserKnownHostsFile...); "none" is no
+// file.
+func (r *resolver) expandFiles(list []string, tg *target) []string {
 	var files []string
 	for _, f := range list {
 		if !strings.EqualFold(f, "none") {
@@ -359,14 +353,8 @@ func sshPort(alias string, o sshOptions) (int, error) {
 // sshIdentities sets tg's identity files from ssh_config, or to OpenSSH's
 // default ones.
 func (r *resolver) sshIdentities(tg *target, o sshOptions) {
-	if files := o.identityFiles; len(files) > 0 {
-		for _, f := range files {
-			if strings.EqualFold(f, "none") {
-				continue
-			}
-			tg.identityFiles = append(tg.identityFiles, r.expand(f, tg))
-		}
-		tg.identityExplicit = true
+	if len(o.identityFiles) > 0 {
+		tg.identityFiles, tg.identityExplicit = r.expandFiles(o.identityFiles, tg), true
 		return
 	}
 	if r.env.home == "" {

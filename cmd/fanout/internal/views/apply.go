@@ -230,15 +230,18 @@ func (v *ApplyHuman) connectFailed(b *bytes.Buffer, e core.HostConnected) {
 	}
 	cause := causeOf(e.Err, e.Host)
 	first, seen := v.connectCauses[cause]
+	var line string
 	switch {
 	case !seen:
 		v.connectCauses[cause] = e.Host
-		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+v.o.Redact.String(e.Err)))
+		line = v.o.Redact.String(e.Err)
 	case first != "":
 		v.connectCauses[cause] = ""
-		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun),
-			paint(v.o.Color, ansiRed, "✗ as "+first+"; more hosts failing this way are not listed here"))
+		line = "as " + first + "; more hosts failing this way are not listed here"
+	default:
+		return
 	}
+	fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+line))
 }
 
 // runStarted starts the counts of the status line, and writes the run's

@@ -47,6 +47,9 @@ func causeOf(err, host string) string {
 // error it carries: only that text names the host (an exit status of a
 // host named "1" is not its name).
 func resultCause(r core.PhaseResult, host string) string {
+	if r.Err == "" {
+		return r.Describe() // every pair that succeeded, with -group
+	}
 	r.Err = causeOf(r.Err, host)
 	return r.Describe()
 }

@@ -153,16 +153,11 @@ func TestGroupedPreflightFolded(t *testing.T) {
 // line saying the next are folded, then nothing more for that cause; the
 // recap still folds every host by cause.
 func TestConnectFailuresFolded(t *testing.T) {
-	var hosts []*core.Host
 	res := &core.Result{RunID: "r1", Status: core.RunFailed, Started: t0, Duration: time.Second,
 		Cause: "200 of 200 hosts failed preflight; nothing was run"}
+	p, hosts := oneTaskPlan("deploy", "h", 200)
 	var b bytes.Buffer
-	var v *ApplyHuman
-	for i := 1; i <= 200; i++ {
-		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("h%d", i)})
-	}
-	p := &core.Plan{Hosts: hosts, Roots: []core.Node{&core.TaskNode{Name: "deploy", Hosts: hosts, MaxHosts: 10}}}
-	v = NewApplyHuman(&b, p, ApplyOptions{Now: fixedClock(0)})
+	v := NewApplyHuman(&b, p, ApplyOptions{Now: fixedClock(0)})
 	v.Event(core.RunStarted{RunID: res.RunID, Time: t0, Units: 200, Hosts: 200})
 	for i, h := range hosts {
 		err := fmt.Sprintf("host %s: cannot reach host 127.0.0.%d:22: connect: connection refused", h.Name, i)
@@ -175,27 +170,36 @@ func TestConnectFailuresFolded(t *testing.T) {
 	v.Event(core.RunFinished{Result: res})
 	got := b.String()
 	live, recap, _ := strings.Cut(got, "Preflight failed")
-	live = strings.Join(strings.Fields(live), " ") // the columns' padding aside
-	for _, want := range []string{
-		"h1 │ connect │ ✗ host h1: cannot reach host 127.0.0.0:22: connect: connection refused h2 │",
-		"h2 │ connect │ ✗ as h1; more hosts failing this way are not listed here h4 │",
+	live = squashSpaces(live) // the columns' padding aside
+	containsAll(t, "the live lines", live,
+		"h1 │ connect │ ✗ host h1: cannot reach host 127.0.0.0:22: connect: connection refused\nh2 │",
+		"h2 │ connect │ ✗ as h1; more hosts failing this way are not listed here\nh4 │",
 		"h4 │ connect │ ✗ host h4: host key for 127.0.0.3:22 is unknown",
-		"h8 │ connect │ ✗ as h4; more hosts failing this way are not listed here",
-	} {
-		if !strings.Contains(live, want) {
-			t.Errorf("no %q in the live lines:\n%s", want, live)
-		}
-	}
+		"h8 │ connect │ ✗ as h4; more hosts failing this way are not listed here")
 	if n := strings.Count(live, "│ connect │"); n != 4 {
 		t.Errorf("%d live lines for 2 causes, want 4:\n%s", n, live)
 	}
-	for _, want := range []string{
+	containsAll(t, "the recap", recap,
 		"✗ h[1-3,5-7,9-11,13-15,",
 		"(150): host <host>: cannot reach host <address>: connect: connection refused",
-		"(50): host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>",
-	} {
-		if !strings.Contains(recap, want) {
-			t.Errorf("no %q in the recap:\n%s", want, recap)
+		"(50): host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>")
+}
+
+// oneTaskPlan is a plan of one task on n hosts named prefix1 to prefixN.
+func oneTaskPlan(task, prefix string, n int) (*core.Plan, []*core.Host) {
+	var hosts []*core.Host
+	for i := 1; i <= n; i++ {
+		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("%s%d", prefix, i)})
+	}
+	return &core.Plan{Hosts: hosts, Roots: []core.Node{&core.TaskNode{Name: task, Hosts: hosts, MaxHosts: 10}}}, hosts
+}
+
+// containsAll fails t for each of wants that got (what is named) lacks.
+func containsAll(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in %s:\n%s", want, what, got)
 		}
 	}
 }
@@ -233,11 +237,7 @@ func TestCauseOf(t *testing.T) {
 // own address or key, are one block and no line per host; a host failing
 // for a reason of its own keeps its own words.
 func TestGroupedUnreachableFolded(t *testing.T) {
-	var hosts []*core.Host
-	for i := 1; i <= 42; i++ {
-		hosts = append(hosts, &core.Host{Name: fmt.Sprintf("d%d", i)})
-	}
-	p := &core.Plan{Hosts: hosts, Roots: []core.Node{&core.TaskNode{Name: "exec", Hosts: hosts, MaxHosts: 10}}}
+	p, hosts := oneTaskPlan("exec", "d", 42)
 	var b bytes.Buffer
 	v := NewApplyHuman(&b, p, ApplyOptions{Group: true, Now: fixedClock(0)})
 	v.Event(core.RunStarted{RunID: "r1", Time: t0, Units: 42, Hosts: 42})
@@ -261,15 +261,10 @@ func TestGroupedUnreachableFolded(t *testing.T) {
 	if strings.Contains(got, "│ connect") {
 		t.Errorf("a line per host that failed to connect:\n%s", got)
 	}
-	for _, want := range []string{
+	containsAll(t, "the blocks", got,
 		"d[1-30] (30) │ exec │ ✗ unreachable: host <host>: cannot reach host <address>: connect: connection refused\n",
 		"d[31-41] (11) │ exec │ ✗ unreachable: host <host>: host key for <address> is unknown: the server offered ssh-ed25519 key <fingerprint>, which is in none of /root/.ssh/known_hosts\n",
-		"d42 (1) │ exec │ ✗ unreachable: host d42: permission denied (publickey)\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("no block %q in:\n%s", want, got)
-		}
-	}
+		"d42 (1) │ exec │ ✗ unreachable: host d42: permission denied (publickey)\n")
 	if n := strings.Count(got, "│ exec │"); n != 3 {
 		t.Errorf("%d blocks, want 3:\n%s", n, got)
 	}
