@@ -392,9 +392,9 @@ func nodeStanza(f *sshtest.Fleet, h *sshtest.Host) string {
 
 // bothLogIn checks that OpenSSH's ssh and `fanout exec -hosts node`, with
 // home's ~/.ssh/config and the agent at agent ("" for none), both log in
-// to node when ok, and both fail when not. A case where ssh itself does
-// not do as ok says is a wrong case.
-func bothLogIn(t *testing.T, home, agent string, ok bool, what string) {
+// to node when ok, and both fail when not, and returns fanout's result. A
+// case where ssh itself does not do as ok says is a wrong case.
+func bothLogIn(t *testing.T, home, agent string, ok bool, what string) result {
 	t.Helper()
 	ssh := exec.Command("ssh", "-F", filepath.Join(home, ".ssh", "config"), "-o", "BatchMode=yes", "node", "true")
 	ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+agent)
@@ -404,6 +404,47 @@ func bothLogIn(t *testing.T, home, agent string, ok bool, what string) {
 	r := fanoutSSH(t, home, agent, "exec", "-hosts", "node", "--", "echo logged in")
 	if got := r.code == 0 && outputLine(r.stdout, "node │ exec ", "│ logged in"); got != ok {
 		t.Errorf("%s: fanout logged in: %v, ssh: %v\n%s\n%s", what, got, ok, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// TestExecHostsLegacyServer: a server of before OpenSSH 7.2 (SHA-1 key
+// exchange, an RSA host key it signs with SHA-1 only, a CBC cipher), as
+// old hosts and appliances still are, is refused by ssh and by fanout
+// alike, fanout saying which ssh_config line would allow the next thing
+// refused; with the lines ssh needs, in any of their forms, both log in.
+func TestExecHostsLegacyServer(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{HostKeyType: sshtest.RSA,
+		SSHDConfig: "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-rsa\nCiphers aes128-cbc\n"})
+	h := f.Hosts[0]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	const (
+		kex     = "  KexAlgorithms +diffie-hellman-group14-sha1\n"
+		hostKey = "  HostKeyAlgorithms +ssh-rsa\n"
+	)
+	tests := []struct {
+		lines string
+		ok    bool
+		said  string // in fanout's output when it fails
+	}{
+		{"", false, `add "KexAlgorithms +diffie-hellman-group14-sha1" to its ssh_config entry`},
+		{kex, false, `add "HostKeyAlgorithms +ssh-rsa" to its ssh_config entry`},
+		{kex + hostKey, false, `add "Ciphers +aes128-cbc" to its ssh_config entry`},
+		{kex + hostKey + "  Ciphers +aes128-cbc\n", true, ""},
+		{"  KexAlgorithms ^diffie-hellman-group14-sha1\n  HostKeyAlgorithms ssh-rsa\n  Ciphers aes128-cbc,aes256-ctr\n", true, ""},
+		{kex + hostKey + "  Ciphers -aes128-ctr\n", false, "the server offers aes128-cbc, which Ciphers at " + config + ":8 leaves out"},
+		// Every line right, but no key of the agent's type accepted.
+		{kex + hostKey + "  Ciphers +aes128-cbc\n  PubkeyAcceptedAlgorithms rsa-sha2-512,rsa-sha2-256\n", false, "PubkeyAcceptedAlgorithms at " + config + ":9 accepts none of the keys found"},
+	}
+	for _, tt := range tests {
+		writeInventory(t, config, nodeStanza(f, h)+tt.lines)
+		what := strings.Join(strings.Fields(tt.lines), " ")
+		r := bothLogIn(t, home, f.AgentSocket, tt.ok, "ssh_config lines: "+what)
+		if tt.said != "" && !strings.Contains(strings.Join(strings.Fields(r.stdout+r.stderr), " "), tt.said) {
+			t.Errorf("%s: fanout did not say %q:\n%s\n%s", what, tt.said, r.stdout, r.stderr)
+		}
 	}
 }
 

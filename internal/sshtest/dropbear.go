@@ -68,7 +68,7 @@ func (h *Host) dropbearCommand() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := h.cfgFile[:len(h.cfgFile)-len(".conf")] + ".ed25519"
+	key := h.hostKeyFile()
 	dbKey := key + ".dropbear"
 	if _, err := os.Stat(dbKey); err != nil {
 		out, err := exec.Command(DropbearConvertPath, "openssh", "dropbear", key, dbKey).CombinedOutput()

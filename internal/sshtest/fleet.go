@@ -104,6 +104,10 @@ type Options struct {
 	Server Server
 	// ClientKeyType is the type of the client key; default Ed25519.
 	ClientKeyType KeyType
+	// HostKeyType is the type of every host's key; default Ed25519. An
+	// RSA host key with SSHDConfig "HostKeyAlgorithms ssh-rsa" is a
+	// server of before OpenSSH 7.2, which signs with SHA-1 only.
+	HostKeyType KeyType
 	// SSHDConfig holds sshd_config lines placed before the fleet's own,
 	// so that they win where both set a keyword (OpenSSH takes a
 	// keyword's first value), e.g. "PubkeyAcceptedAlgorithms
@@ -204,7 +208,7 @@ func Start(t testing.TB, opts Options) *Fleet {
 		}
 		h.LogFile = filepath.Join(f.Dir, "logs", h.Name+".log")
 		h.cfgFile = filepath.Join(f.Dir, "cfg", h.Name+".conf")
-		h.HostKey = writeHostKey(t, filepath.Join(f.Dir, "cfg", h.Name+".ed25519"), h.Name)
+		h.HostKey = writeHostKey(t, h.hostKeyFile(), opts.HostKeyType, h.Name)
 		h.maxSessions = opts.MaxSessions
 		h.extraConfig = opts.SSHDConfig
 		h.noSFTP = opts.NoSFTP
@@ -281,23 +285,11 @@ func (f *Fleet) ProcessesRunning(t testing.TB, cmdline string) []int {
 
 func (f *Fleet) writeClientKeys(t testing.TB, kind KeyType) {
 	t.Helper()
-	var (
-		priv crypto.Signer
-		name = "id_ed25519"
-		err  error
-	)
-	switch kind {
-	case "", Ed25519:
-		_, priv, err = ed25519.GenerateKey(rand.Reader)
-	case RSA:
+	name := "id_ed25519"
+	if kind == RSA {
 		name = "id_rsa"
-		priv, err = rsa.GenerateKey(rand.Reader, 2048)
-	default:
-		t.Fatalf("sshtest: unknown client key type %q", kind)
 	}
-	if err != nil {
-		t.Fatalf("sshtest: generate client key: %v", err)
-	}
+	priv := generateKey(t, kind)
 	block, err := ssh.MarshalPrivateKey(priv, "fanout-sshtest-client")
 	if err != nil {
 		t.Fatalf("sshtest: marshal client key: %v", err)
@@ -337,23 +329,41 @@ func (f *Fleet) teardown(t testing.TB) {
 	}
 }
 
-func writeHostKey(t testing.TB, path, comment string) ssh.PublicKey {
+func writeHostKey(t testing.TB, path string, kind KeyType, comment string) ssh.PublicKey {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatalf("sshtest: generate host key: %v", err)
-	}
+	priv := generateKey(t, kind)
 	block, err := ssh.MarshalPrivateKey(priv, comment)
 	if err != nil {
 		t.Fatalf("sshtest: marshal host key: %v", err)
 	}
 	// sshd refuses a host key readable by others, StrictModes or not.
 	writeFile(t, path, pem.EncodeToMemory(block), 0o600)
-	sshPub, err := ssh.NewPublicKey(pub)
+	sshPub, err := ssh.NewPublicKey(priv.Public())
 	if err != nil {
 		t.Fatalf("sshtest: host public key: %v", err)
 	}
 	return sshPub
+}
+
+// generateKey makes a new private key of kind: ed25519 or 2048-bit RSA.
+func generateKey(t testing.TB, kind KeyType) crypto.Signer {
+	t.Helper()
+	var (
+		priv crypto.Signer
+		err  error
+	)
+	switch kind {
+	case "", Ed25519:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case RSA:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		t.Fatalf("sshtest: unknown key type %q", kind)
+	}
+	if err != nil {
+		t.Fatalf("sshtest: generate a %s key: %v", kind, err)
+	}
+	return priv
 }
 
 // startAgent runs ssh-agent in the foreground on a socket in a short

@@ -25,7 +25,7 @@ type Host struct {
 	Port int
 	// LogFile receives sshd's log at LogLevel VERBOSE.
 	LogFile string
-	// HostKey is the host's ed25519 public key.
+	// HostKey is the host's public key (Options.HostKeyType).
 	HostKey ssh.PublicKey
 	// Server is the SSH server the host runs.
 	Server Server
@@ -247,6 +247,9 @@ func sftpLine(none bool) string {
 	return "Subsystem sftp internal-sftp"
 }
 
+// hostKeyFile is the host's private key, in OpenSSH's format.
+func (h *Host) hostKeyFile() string { return strings.TrimSuffix(h.cfgFile, ".conf") + ".hostkey" }
+
 func (h *Host) writeConfig(t testing.TB) {
 	t.Helper()
 	f := h.fleet
@@ -278,7 +281,7 @@ LogLevel VERBOSE
 # an empty HOME keeps the machine's ~/.bashrc out of remote commands; the
 # token finds every session process at teardown
 SetEnv HOME=%[6]s %[7]s
-`, h.Name, h.HostPort(), h.cfgFile[:len(h.cfgFile)-len(".conf")]+".ed25519", f.Dir,
+`, h.Name, h.HostPort(), h.hostKeyFile(), f.Dir,
 		h.maxSessions, f.home, h.token(), h.extraConfig, sftpLine(h.noSFTP))
 	writeFile(t, h.cfgFile, []byte(cfg), 0o600)
 }

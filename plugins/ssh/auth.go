@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -117,31 +118,69 @@ type credentials struct {
 // as x/crypto chooses (ssh-rsa for a server without server-sig-algs):
 // retries come last, so that they cost a server's MaxAuthTries nothing
 // when another key logs in.
-func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(offerings(c.signers)...) }
+//
+// accepted, when not nil, are the only signature algorithms to use
+// (ssh_config's PubkeyAcceptedAlgorithms); the last offering of an RSA
+// key stands for ssh-rsa.
+func (c *credentials) authMethod(accepted []string) ssh.AuthMethod {
+	return ssh.PublicKeys(offerings(c.signers, accepted)...)
+}
 
 // offerings orders signers for publickey authentication: each one, an RSA
 // one signing with rsa-sha2-512 only, then the RSA ones again with
 // rsa-sha2-256 only, then as they are. A signer that cannot choose its
 // algorithm (neither an AlgorithmSigner nor an agent key) is offered once,
-// as it is.
-func offerings(signers []ssh.Signer) []ssh.Signer {
+// as it is. Only offerings of accepted algorithms are kept, unless
+// accepted is nil.
+func offerings(signers []ssh.Signer, accepted []string) []ssh.Signer {
+	ok := func(algos ...string) bool {
+		if accepted == nil {
+			return true
+		}
+		for _, a := range algos {
+			if slices.Contains(accepted, a) {
+				return true
+			}
+		}
+		return false
+	}
 	out := make([]ssh.Signer, 0, len(signers))
 	var retries, last []ssh.Signer
 	for _, s := range signers {
-		as, ok := s.(ssh.AlgorithmSigner)
-		if !ok || s.PublicKey().Type() != ssh.KeyAlgoRSA {
-			out = append(out, s)
+		as, isAS := s.(ssh.AlgorithmSigner)
+		switch t := s.PublicKey().Type(); {
+		case t == ssh.CertAlgoRSAv01:
+			if ok(ssh.CertAlgoRSAv01, ssh.CertAlgoRSASHA256v01, ssh.CertAlgoRSASHA512v01) {
+				out = append(out, s)
+			}
+			continue
+		case t != ssh.KeyAlgoRSA:
+			if ok(t) {
+				out = append(out, s)
+			}
 			continue
 		}
-		s512, err512 := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA512})
-		s256, err256 := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA256})
-		if err512 != nil || err256 != nil {
-			out = append(out, s)
+		var s512, s256 ssh.Signer
+		var err512, err256 error
+		if isAS {
+			s512, err512 = ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA512})
+			s256, err256 = ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA256})
+		}
+		if !isAS || err512 != nil || err256 != nil {
+			if ok(ssh.KeyAlgoRSA, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512) {
+				out = append(out, s)
+			}
 			continue
 		}
-		out = append(out, s512)
-		retries = append(retries, s256)
-		last = append(last, s)
+		if ok(ssh.KeyAlgoRSASHA512) {
+			out = append(out, s512)
+		}
+		if ok(ssh.KeyAlgoRSASHA256) {
+			retries = append(retries, s256)
+		}
+		if ok(ssh.KeyAlgoRSA) {
+			last = append(last, s)
+		}
 	}
 	return append(append(out, retries...), last...)
 }
@@ -291,6 +330,14 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 	}
 	if len(creds.signers) == 0 {
 		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
+	}
+	if len(offerings(creds.signers, tg.algos.pubkey)) == 0 {
+		var types []string
+		for _, s := range creds.signers {
+			types = append(types, s.PublicKey().Type())
+		}
+		return nil, fmt.Errorf("%w for %s@%s: PubkeyAcceptedAlgorithms at %s accepts none of the keys found (%s: %s)",
+			ErrNoCredentials, tg.user, tg.addr(), tg.algos.set[pubkeyChoice.keyword], strings.Join(creds.sources, ", "), strings.Join(types, ","))
 	}
 	return &creds, nil
 }

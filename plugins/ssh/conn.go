@@ -294,12 +294,20 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.Close() }) // ctx.Err() is what is reported
 
+	kex := tg.algos.kex
+	if kex == nil {
+		kex = preferredKeyExchanges()
+	}
+	hostKeyAlgos := tg.algos.hostKeys
+	if tg.algos.knownHostsOrder {
+		hostKeyAlgos = tg.hostKeys.hostKeyAlgorithms(tg.keyAddr(), hostKeyAlgos)
+	}
 	config := &ssh.ClientConfig{
-		Config:            ssh.Config{KeyExchanges: preferredKeyExchanges()},
+		Config:            ssh.Config{KeyExchanges: kex, Ciphers: tg.algos.ciphers, MACs: tg.algos.macs},
 		User:              tg.user,
-		Auth:              []ssh.AuthMethod{creds.authMethod()},
+		Auth:              []ssh.AuthMethod{creds.authMethod(tg.algos.pubkey)},
 		HostKeyCallback:   tg.hostKeys.callback(tg),
-		HostKeyAlgorithms: tg.hostKeys.hostKeyAlgorithms(tg.keyAddr()),
+		HostKeyAlgorithms: hostKeyAlgos,
 		ClientVersion:     clientVersion,
 	}
 	// The host key is checked against the address HostKeyAlias names,
@@ -345,6 +353,10 @@ func handshakeError(tg *target, creds *credentials, err error) error {
 	var hk *HostKeyError
 	if errors.As(err, &hk) {
 		return hk
+	}
+	var ne *ssh.AlgorithmNegotiationError
+	if errors.As(err, &ne) {
+		return fmt.Errorf("ssh handshake with %s: %s", tg.addr(), negotiationHint(ne, tg.algos.set))
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return fmt.Errorf("%w as %s on %s: the server accepted none of the keys offered (%s); is the public key in ~%s/.ssh/authorized_keys there?",

@@ -350,13 +350,12 @@ var probeKey = sync.OnceValue(func() ssh.PublicKey {
 	return k
 })
 
-// hostKeyAlgorithms returns the host key algorithms to offer for address:
-// those of the keys known_hosts has for it, so that a host known by its
-// RSA key is not asked for an ed25519 one that would look like a changed
-// key; ed25519 first otherwise.
-func (c *hostKeyChecker) hostKeyAlgorithms(address string) []string {
+// hostKeyAlgorithms returns the host key algorithms of all to offer for
+// address: those of the keys known_hosts has for it, so that a host known
+// by its RSA key is not asked for an ed25519 one that would look like a
+// changed key; all otherwise.
+func (c *hostKeyChecker) hostKeyAlgorithms(address string, all []string) []string {
 	known := c.knownKeyTypes(address)
-	all := preferredHostKeyAlgorithms()
 	if len(known) == 0 {
 		return all
 	}

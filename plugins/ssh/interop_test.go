@@ -116,7 +116,8 @@ func TestRSASignatureAlgorithms(t *testing.T) {
 }
 
 // TestOfferings: RSA keys are offered with rsa-sha2-512 in their place,
-// again with rsa-sha2-256 after every key, then as x/crypto chooses.
+// again with rsa-sha2-256 after every key, then as x/crypto chooses; with
+// PubkeyAcceptedAlgorithms, only with the algorithms it lists.
 func TestOfferings(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -128,17 +129,27 @@ func TestOfferings(t *testing.T) {
 	}
 	rs, _ := ssh.NewSignerFromKey(rsaKey)
 	es, _ := ssh.NewSignerFromKey(edKey)
-	var got []string
-	for _, s := range offerings([]ssh.Signer{rs, es}) {
-		name := s.PublicKey().Type()
-		if ms, ok := s.(ssh.MultiAlgorithmSigner); ok && len(ms.Algorithms()) == 1 {
-			name = ms.Algorithms()[0]
-		}
-		got = append(got, name)
+	tests := []struct {
+		accepted []string
+		want     string
+	}{
+		{nil, "rsa-sha2-512 ssh-ed25519 rsa-sha2-256 ssh-rsa"},
+		{[]string{"ssh-ed25519"}, "ssh-ed25519"},
+		{[]string{"rsa-sha2-256", "ssh-rsa"}, "rsa-sha2-256 ssh-rsa"},
+		{[]string{"ecdsa-sha2-nistp256"}, ""},
 	}
-	want := []string{"rsa-sha2-512", "ssh-ed25519", "rsa-sha2-256", "ssh-rsa"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("offered %v, want %v", got, want)
+	for _, tt := range tests {
+		var got []string
+		for _, s := range offerings([]ssh.Signer{rs, es}, tt.accepted) {
+			name := s.PublicKey().Type()
+			if ms, ok := s.(ssh.MultiAlgorithmSigner); ok && len(ms.Algorithms()) == 1 {
+				name = ms.Algorithms()[0]
+			}
+			got = append(got, name)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("accepted %v: offered %v, want %s", tt.accepted, got, tt.want)
+		}
 	}
 }
 

@@ -24,8 +24,10 @@ import (
 //     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
 //     ProxyJump, ProxyCommand
 //     (whichever of the two comes first), UserKnownHostsFile,
-//     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias and
-//     ConnectTimeout; every other keyword is ignored;
+//     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
+//     ConnectTimeout, and the algorithm lists KexAlgorithms,
+//     HostKeyAlgorithms, Ciphers, MACs and PubkeyAcceptedAlgorithms (see
+//     algorithms.go); every other keyword is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -87,6 +89,9 @@ type sshOptions struct {
 	userKnownHosts        []string
 	globalKnownHosts      []string
 	strictHostKeyChecking string
+	// algorithms are the algorithm keywords' values, by OpenSSH's name
+	// of the keyword (see algorithmKeywords).
+	algorithms map[string]algorithmSpec
 }
 
 // loadSSHConfigs reads the user's file (missing is no file unless
@@ -290,6 +295,14 @@ func (e *evaluation) apply(l configLine) {
 				}
 			})
 		}
+	case "kexalgorithms", "hostkeyalgorithms", "ciphers", "macs", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes":
+		name := algorithmKeywords[l.keyword]
+		e.first(name, func() {
+			if o.algorithms == nil {
+				o.algorithms = map[string]algorithmSpec{}
+			}
+			o.algorithms[name] = algorithmSpec{value: v, pos: l.pos}
+		})
 	default:
 		if field := o.field(l.keyword); field != nil {
 			e.first(l.keyword, func() { *field = v })

@@ -49,6 +49,8 @@ type target struct {
 	hostKeyAlias string
 	// connectTimeout bounds its TCP connect, handshake and login.
 	connectTimeout time.Duration
+	// algos are the algorithms it is offered, ssh_config's lists.
+	algos algorithms
 }
 
 // addr is "hostname:port", as dialled.
@@ -177,7 +179,9 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	// The HCL user is given to ssh_config as `ssh -l` gives it: Match
 	// user sees it.
 	o := r.ssh.lookup(alias, firstNonEmpty(hs.User, r.cfg.User), r.env.user)
-	r.common(tg, o)
+	if err := r.common(tg, o); err != nil {
+		return nil, fmt.Errorf("host %s: %w", name, err)
+	}
 
 	switch {
 	case hs.Port != 0:
@@ -219,7 +223,9 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 func (r *resolver) jump(j jumpSpec) (*target, error) {
 	tg := &target{name: "jump host " + j.String(), alias: j.host}
 	o := r.ssh.lookup(j.host, j.user, r.env.user)
-	r.common(tg, o)
+	if err := r.common(tg, o); err != nil {
+		return nil, fmt.Errorf("%s: %w", tg.name, err)
+	}
 	tg.user = firstNonEmpty(j.user, o.user, r.cfg.User, r.env.user)
 	tg.port = j.port
 	if tg.port == 0 {
@@ -305,8 +311,9 @@ func (r *resolver) expandFiles(list []string, tg *target) []string {
 	return files
 }
 
-// common fills the hostname, agent and connect timeout of tg.
-func (r *resolver) common(tg *target, o sshOptions) {
+// common fills the hostname, agent, connect timeout and algorithms of
+// tg.
+func (r *resolver) common(tg *target, o sshOptions) error {
 	// connect_timeout, else ssh_config's ConnectTimeout (seconds), else
 	// the default.
 	tg.connectTimeout = r.cfg.ConnectTimeout
@@ -335,6 +342,9 @@ func (r *resolver) common(tg *target, o sshOptions) {
 	default:
 		tg.agentSocket, tg.agentSource = r.env.getenv("SSH_AUTH_SOCK"), "SSH_AUTH_SOCK"
 	}
+	var err error
+	tg.algos, err = algorithmsFor(o)
+	return err
 }
 
 // sshPort is ssh_config's Port, else 22.
