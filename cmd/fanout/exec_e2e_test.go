@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fanout/fanout/internal/sshtest"
 )
@@ -283,7 +284,7 @@ func TestExecHostsProxyCommand(t *testing.T) {
 	var aliased string
 	for line := range strings.SplitSeq(string(known), "\n") {
 		if after, ok := strings.CutPrefix(line, fmt.Sprintf("[%s]:%d ", target.Addr, target.Port)); ok {
-			aliased += fmt.Sprintf("[node-key]:%d %s\n", target.Port, after)
+			aliased += "node-key " + after + "\n" // ssh looks an alias up without the port
 		}
 	}
 	writeFile(t, home, "aliased_hosts", aliased)
@@ -514,4 +515,142 @@ func outputLine(out string, parts ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestExecHostsForwardAgent: with ForwardAgent in ssh_config, a command
+// logs in to a second host with the operator's agent (a deploy's `git
+// clone` over ssh), as under ssh; without it, neither ssh's command nor
+// fanout's finds an agent.
+func TestExecHostsForwardAgent(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2})
+	h, next := f.Hosts[0], f.Hosts[1]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	hop := fmt.Sprintf("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s -p %d %s@%s echo hop by \\$SSH_CONNECTION >/dev/null && echo hop ok || echo hop failed",
+		f.KnownHosts, next.Port, f.User, next.Addr)
+	for _, tt := range []struct {
+		lines, want string
+	}{
+		{"", "hop failed"},
+		{"  ForwardAgent no\n", "hop failed"},
+		{"  ForwardAgent yes\n", "hop ok"},
+		{"  ForwardAgent $FANOUT_TEST_AGENT\n", "hop ok"},
+	} {
+		writeInventory(t, config, nodeStanza(f, h)+tt.lines)
+		ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", hop)
+		ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket, "FANOUT_TEST_AGENT="+f.AgentSocket)
+		out, err := ssh.Output()
+		if err != nil || strings.TrimSpace(string(out)) != tt.want {
+			t.Fatalf("%q: ssh itself said %q (%v), want %q: the case is wrong", tt.lines, out, err, tt.want)
+		}
+		t.Setenv("FANOUT_TEST_AGENT", f.AgentSocket)
+		r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", hop)
+		if r.code != 0 || !outputLine(r.stdout, "node │ exec ", "│ "+tt.want) {
+			t.Errorf("%q: fanout did not say %q:\n%s\n%s", tt.lines, tt.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestExecHostsKnownHostsLookup: a host on a port other than 22 is
+// known by a line for "[host]:port", or, as ssh looks again without the
+// port, by one for "host"; a HostKeyAlias is looked up alone, without
+// the port. Each case is checked against ssh.
+func TestExecHostsKnownHostsLookup(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	knownHosts := filepath.Join(home, "kh")
+	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))
+	other := filepath.Join(t.TempDir(), "other")
+	writeKeyPair(t, other)
+	otherKey, err := os.ReadFile(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		config, line string
+		ok           bool
+	}{
+		{"", fmt.Sprintf("[%s]:%d %s", h.Addr, h.Port, key), true},
+		{"", h.Addr + " " + key, true},
+		{"", h.Addr + " " + strings.TrimSpace(string(otherKey)), false},
+		{"", fmt.Sprintf("[%s]:%d %s\n%s %s", h.Addr, h.Port, strings.TrimSpace(string(otherKey)), h.Addr, key), false},
+		{"  HostKeyAlias kalias\n", "kalias " + key, true},
+		{"  HostKeyAlias kalias\n", fmt.Sprintf("[kalias]:%d %s", h.Port, key), false},
+	} {
+		writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking yes\n%s", h.Addr, h.Port, f.User, knownHosts, tt.config))
+		writeInventory(t, knownHosts, tt.line+"\n")
+		bothLogIn(t, home, f.AgentSocket, tt.ok, strings.TrimSpace(tt.config+" "+tt.line))
+	}
+}
+
+// TestExecHostsHostCertificate: hosts whose keys an SSH CA signed are
+// trusted by one @cert-authority line in known_hosts, no line per host, by
+// ssh and fanout alike, its patterns matched as ssh matches them (a
+// server on a port other than 22 is "[host]:port", then "host"); a line
+// of another CA, or for other hosts, or a revoked CA trusts nothing; and a
+// certificate
+// no CA vouches for is taken for its plain key, which accept-new records.
+func TestExecHostsHostCertificate(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{HostCertificates: true})
+	h := f.Hosts[0]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	knownHosts := filepath.Join(home, "ca_known_hosts")
+	stanza := fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n", h.Addr, h.Port, f.User, knownHosts)
+	writeInventory(t, config, stanza)
+	other := filepath.Join(t.TempDir(), "other_ca")
+	writeKeyPair(t, other)
+	otherCA, err := os.ReadFile(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(f.HostCA)))
+	name := knownhosts.Normalize(h.HostPort())
+	for _, tt := range []struct {
+		lines string
+		ok    bool
+	}{
+		{"@cert-authority * " + ca, true},
+		{"@cert-authority " + knownhosts.HashHostname(name) + " " + ca, true},
+		{"@cert-authority [127.0.0.*]:*,!" + name + " " + ca, false},
+		{"@cert-authority " + h.Addr + " " + ca, true}, // looked up again without the port
+		{"@cert-authority other.example " + ca, false},
+		{"@cert-authority * " + strings.TrimSpace(string(otherCA)), false},
+		{"@cert-authority * " + ca + "\n@revoked * " + ca, false},
+	} {
+		writeInventory(t, knownHosts, tt.lines+"\n")
+		bothLogIn(t, home, f.AgentSocket, tt.ok, tt.lines)
+	}
+
+	// accept-new and no CA: the certificate's key is recorded as a plain
+	// host key, by ssh and by fanout.
+	writeInventory(t, config, stanza+"  StrictHostKeyChecking accept-new\n")
+	want := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))
+	for _, who := range []string{"ssh", "fanout"} {
+		writeInventory(t, knownHosts, "")
+		switch who {
+		case "ssh":
+			cmd := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
+			cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("ssh itself: %v: %s", err, out)
+			}
+		case "fanout":
+			if r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "true"); r.code != 0 {
+				t.Fatalf("fanout: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+		}
+		b, err := os.ReadFile(knownHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(b)); !strings.HasSuffix(got, want) || strings.Count(got, "\n") != 0 {
+			t.Errorf("%s recorded %q, want one line of the plain key %s", who, got, want)
+		}
+	}
 }

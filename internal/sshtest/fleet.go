@@ -108,6 +108,11 @@ type Options struct {
 	// RSA host key with SSHDConfig "HostKeyAlgorithms ssh-rsa" is a
 	// server of before OpenSSH 7.2, which signs with SHA-1 only.
 	HostKeyType KeyType
+	// HostCertificates has every OpenSSH host present a certificate of
+	// its key, for its address and name, signed by Fleet.HostCA, as
+	// fleets with an SSH CA do: known_hosts then needs one
+	// @cert-authority line, no line per host.
+	HostCertificates bool
 	// SSHDConfig holds sshd_config lines placed before the fleet's own,
 	// so that they win where both set a keyword (OpenSSH takes a
 	// keyword's first value), e.g. "PubkeyAcceptedAlgorithms
@@ -142,9 +147,13 @@ type Fleet struct {
 	// KnownHosts is a known_hosts file listing every host's key by
 	// "[127.0.0.x]:port".
 	KnownHosts string
+	// HostCA is the key that signed the hosts' certificates; nil without
+	// Options.HostCertificates.
+	HostCA ssh.PublicKey
 
-	token string
-	home  string
+	token  string
+	home   string
+	hostCA ssh.Signer // signs host certificates (Options.HostCertificates)
 }
 
 // Start runs a fleet for t and registers its teardown with t.Cleanup. It
@@ -211,6 +220,9 @@ func Start(t testing.TB, opts Options) *Fleet {
 		h.HostKey = writeHostKey(t, h.hostKeyFile(), opts.HostKeyType, h.Name)
 		h.maxSessions = opts.MaxSessions
 		h.extraConfig = opts.SSHDConfig
+		if opts.HostCertificates {
+			h.extraConfig += "\nHostCertificate " + f.writeHostCertificate(t, h) + "\n"
+		}
 		h.noSFTP = opts.NoSFTP
 		f.Hosts = append(f.Hosts, h)
 	}
@@ -343,6 +355,32 @@ func writeHostKey(t testing.TB, path string, kind KeyType, comment string) ssh.P
 		t.Fatalf("sshtest: host public key: %v", err)
 	}
 	return sshPub
+}
+
+// writeHostCertificate signs h's key with the fleet's host CA, made on
+// first use, for h's address and name, and returns the certificate's file.
+func (f *Fleet) writeHostCertificate(t testing.TB, h *Host) string {
+	t.Helper()
+	if f.hostCA == nil {
+		ca, err := ssh.NewSignerFromKey(generateKey(t, Ed25519))
+		if err != nil {
+			t.Fatalf("sshtest: host CA: %v", err)
+		}
+		f.hostCA, f.HostCA = ca, ca.PublicKey()
+	}
+	cert := &ssh.Certificate{
+		Key:             h.HostKey,
+		CertType:        ssh.HostCert,
+		KeyId:           h.Name,
+		ValidPrincipals: []string{h.Addr, h.Name},
+		ValidBefore:     ssh.CertTimeInfinity,
+	}
+	if err := cert.SignCert(rand.Reader, f.hostCA); err != nil {
+		t.Fatalf("sshtest: sign %s's host key: %v", h.Name, err)
+	}
+	path := h.hostKeyFile() + "-cert.pub"
+	writeFile(t, path, ssh.MarshalAuthorizedKey(cert), 0o644)
+	return path
 }
 
 // generateKey makes a new private key of kind: ed25519 or 2048-bit RSA.

@@ -80,6 +80,12 @@ type Config struct {
 	// ProxyJump is a comma-separated list of jump hosts ([user@]host[:port])
 	// for every host, overriding ssh_config's ProxyJump.
 	ProxyJump string
+	// ForwardAgent forwards the agent to every host's commands, as ssh
+	// -A does; default: ssh_config's ForwardAgent, else not.
+	ForwardAgent bool
+	// forwardAgentSet is whether the block set ForwardAgent; if not,
+	// ssh_config's ForwardAgent decides for each host.
+	forwardAgentSet bool
 }
 
 // DefaultConfig returns the settings of an empty transport block.
@@ -116,6 +122,7 @@ const (
 	attrSSHConfig         = "ssh_config"
 	attrAgentSocket       = "agent_socket"
 	attrProxyJump         = "proxy_jump"
+	attrForwardAgent      = "forward_agent"
 )
 
 // decodeConfig reads a transport block's object value. Unknown values are
@@ -184,6 +191,7 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 			d.errorf(attrProxyJump, "Invalid proxy_jump", "%v. Write jump hosts as [user@]host[:port], separated by commas.", err)
 		}
 	}
+	cfg.ForwardAgent, cfg.forwardAgentSet = d.bool(attrForwardAgent)
 	return cfg, diags
 }
 
@@ -226,6 +234,7 @@ func transportSchema() sdk.Schema {
 		{Name: attrSSHConfig, Type: cty.String, Description: "ssh_config file to read (default ~/.ssh/config)."},
 		{Name: attrAgentSocket, Type: cty.String, Description: "ssh-agent socket (default: ssh_config IdentityAgent, then $SSH_AUTH_SOCK)."},
 		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for every host, [user@]host[:port] separated by commas (default: ssh_config ProxyJump)."},
+		{Name: attrForwardAgent, Type: cty.Bool, Description: "Forward the ssh-agent to the hosts' commands, as ssh -A (default: ssh_config ForwardAgent, else false). Whoever is root on a host can use the agent's keys while fanout is connected."},
 	}}
 }
 
@@ -307,6 +316,18 @@ func (d decoder) int(attr string) (int, bool) {
 		return 0, false
 	}
 	return int(i), true
+}
+
+func (d decoder) bool(attr string) (value, ok bool) {
+	v, ok := d.get(attr)
+	if !ok {
+		return false, false
+	}
+	if v.Type() != cty.Bool {
+		d.errorf(attr, "Invalid "+attr, "%s must be true or false.", attr)
+		return false, false
+	}
+	return v.True(), true
 }
 
 func (d decoder) duration(attr string) (time.Duration, bool) {

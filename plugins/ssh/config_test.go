@@ -30,7 +30,7 @@ func TestConfigure(t *testing.T) {
 			"host_key_checking": cty.StringVal("accept-new"), "max_sessions": cty.NumberIntVal(4),
 			"max_connects": cty.NumberIntVal(8), "connect_timeout": cty.StringVal("3s"),
 			"keepalive_interval": cty.StringVal("1m"), "agent_socket": cty.StringVal("/tmp/agent"),
-			"proxy_jump": cty.StringVal("jump@bastion:2222,ssh://other"),
+			"proxy_jump": cty.StringVal("jump@bastion:2222,ssh://other"), "forward_agent": cty.True,
 		}},
 		{name: "known_hosts one string", attrs: map[string]cty.Value{"known_hosts": cty.StringVal("/tmp/kh")}},
 		{name: "known_hosts a tuple", attrs: map[string]cty.Value{"known_hosts": cty.TupleVal([]cty.Value{cty.StringVal("/tmp/kh"), cty.StringVal("/tmp/kh2")})}},
@@ -141,7 +141,7 @@ func TestDescribe(t *testing.T) {
 		names[a.Name] = true
 	}
 	for _, want := range []string{"user", "port", "identity_file", "known_hosts", "host_key_checking", "max_sessions",
-		"max_connects", "connect_timeout", "keepalive_interval", "ssh_config", "agent_socket"} {
+		"max_connects", "connect_timeout", "keepalive_interval", "ssh_config", "agent_socket", "forward_agent"} {
 		if !names[want] {
 			t.Errorf("transport schema lacks %s", want)
 		}

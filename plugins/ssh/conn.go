@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // clientVersion is the SSH identification string fanout sends.
@@ -44,6 +45,9 @@ type hostConn struct {
 	// noSFTP is set once the server refused the sftp subsystem: transfers
 	// then go through the shell (files.go).
 	noSFTP atomic.Bool
+	// forwardAgent is whether commands get the agent forwarded (see
+	// target.forwardAgent).
+	forwardAgent bool
 
 	mu  sync.Mutex // guards err and keepalives
 	err error      // why the connection ended
@@ -73,6 +77,16 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 	}
 	if maxSessions > 0 {
 		c.sessions = make(chan struct{}, maxSessions)
+		// The agent's channels are opened by the server, each to a new
+		// connection to the local agent, until the client closes. An
+		// agent that cannot be reached is not forwarded, as ssh does.
+		if tg.forwardAgent != "" {
+			if err := agent.ForwardToRemote(client, tg.forwardAgent); err != nil {
+				c.logger.Warn("the ssh-agent is not forwarded", "socket", tg.forwardAgent, "error", err)
+			} else {
+				c.forwardAgent = true
+			}
+		}
 	}
 	c.wg.Go(c.watch)
 	if keepalive > 0 {

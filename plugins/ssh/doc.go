@@ -23,10 +23,12 @@
 //     "strict" refuses unknown keys, "accept-new" records them (once,
 //     under a file lock); a changed key is always refused. There is no way
 //     to turn checking off;
-//   - ~/.ssh/config (HostName, User, Port, IdentityFile, CertificateFile,
-//     IdentitiesOnly, IdentityAgent, ProxyJump, ProxyCommand (see
-//     proxyConn), UserKnownHostsFile, GlobalKnownHostsFile,
-//     StrictHostKeyChecking, HostKeyAlias, ConnectTimeout), with HCL
+//   - ~/.ssh/config, then /etc/ssh/ssh_config (HostName, User, Port,
+//     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
+//     ProxyJump, ProxyCommand (see proxyConn), UserKnownHostsFile,
+//     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
+//     ConnectTimeout, ForwardAgent, and the algorithm lists of
+//     algorithms.go; Host and Match blocks: see sshconfig.go), with HCL
 //     settings taking precedence; ProxyJump hosts are dialled once and
 //     shared by every host behind them;
 //   - each command runs under /bin/sh with an empty stdin, or the bytes of
@@ -35,7 +37,7 @@
 //     front of it, and a small watcher that kills its process group if the
 //     session goes away while it runs (see exec.go).
 //
-// It does not read a terminal, does not read /etc/ssh/ssh_config, and does
-// not support password or keyboard-interactive authentication, ssh_config
-// Match blocks, or agent forwarding.
+// It does not read a terminal, and does not support password or
+// keyboard-interactive authentication. The agent is forwarded to commands
+// only when forward_agent or ForwardAgent asks.
 package ssh

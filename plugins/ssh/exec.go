@@ -458,6 +458,16 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	if len(req.Commands) > 0 || req.Stdin != nil {
 		sess.progress, nonce = newProgress()
 	}
+	// As ssh -A asks, without a reply: the server handles the session's
+	// requests in order, so the command finds the agent.
+	if c.forwardAgent {
+		if _, err := sess.ch.SendRequest("auth-agent-req@openssh.com", false, nil); err != nil {
+			if c.endedBy(err) {
+				return nil, c.lost()
+			}
+			return nil, fmt.Errorf("forward the agent to %s: %w", c.addr, err)
+		}
+	}
 	// The watcher's control line is the rest of the session's stdin,
 	// after the script (see watchScript): signals go there once the
 	// script is written.

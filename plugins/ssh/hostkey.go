@@ -35,6 +35,9 @@ type HostKeyError struct {
 	Files []string
 	// Revoked is set when the key is marked @revoked.
 	Revoked bool
+	// Certificate says why a host certificate signed by a CA known_hosts
+	// trusts was refused; empty for any other refusal.
+	Certificate string
 }
 
 // Changed reports whether known_hosts has another key for the host: the
@@ -47,6 +50,11 @@ func (e *HostKeyError) Fingerprint() string { return ssh.FingerprintSHA256(e.Key
 func (e *HostKeyError) Error() string {
 	fp := e.Key.Type() + " key " + e.Fingerprint()
 	switch {
+	case e.Certificate != "":
+		if cert, ok := e.Key.(*ssh.Certificate); ok {
+			fp = "a certificate of " + cert.Key.Type() + " key " + ssh.FingerprintSHA256(cert.Key)
+		}
+		return fmt.Sprintf("host certificate of %s refused: the server offered %s, signed by a CA that known_hosts trusts, but %s; refusing to connect", e.Address, fp, e.Certificate)
 	case e.Revoked:
 		return fmt.Sprintf("host key of %s is revoked: the server offered %s, marked @revoked in known_hosts; refusing to connect", e.Address, fp)
 	case e.Changed():
@@ -127,6 +135,9 @@ type parsedKnownHosts struct {
 	// per lookup: on a fleet's known_hosts, every connection's lookup of
 	// its host key algorithms scanned the whole file.
 	keyTypes map[string][]string
+	// authorities are the @cert-authority and @revoked lines, which
+	// host certificates are checked against (see hostcert.go).
+	authorities authorities
 }
 
 // unchanged reports whether the files that exist now are the ones parsed,
@@ -147,6 +158,19 @@ func (p *parsedKnownHosts) unchanged(stats []os.FileInfo) bool {
 // callback returns the HostKeyCallback for a connection to tg.
 func (c *hostKeyChecker) callback(tg *target) ssh.HostKeyCallback {
 	return func(address string, remote net.Addr, key ssh.PublicKey) error {
+		if cert, ok := key.(*ssh.Certificate); ok {
+			p, err := c.load()
+			if err != nil {
+				return err
+			}
+			trusted, err := p.checkCertificate(tg, address, cert)
+			if trusted || err != nil {
+				return err
+			}
+			// No CA of known_hosts vouches for it: its key is checked,
+			// and recorded, as a plain one, as ssh does.
+			key = cert.Key
+		}
 		err := c.check(tg, address, remote, key)
 		if err == nil {
 			return nil
@@ -168,7 +192,7 @@ func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key 
 	if err != nil {
 		return err
 	}
-	err = p.cb(address, remote, key)
+	err = p.lookup(address, remote, key)
 	if err == nil {
 		return nil
 	}
@@ -191,6 +215,28 @@ func (c *hostKeyChecker) check(tg *target, address string, remote net.Addr, key 
 		return hkErr
 	}
 	return fmt.Errorf("host key check for %s: %w", address, err)
+}
+
+// lookup is knownhosts' check of key for address as ssh looks it up:
+// @cert-authority lines are no known keys of a host, and a host on a port
+// other than 22 unknown as "[host]:port" is looked up as "host" too (ssh:
+// "checking without port identifier"), where only the same key counts.
+func (p *parsedKnownHosts) lookup(address string, remote net.Addr, key ssh.PublicKey) error {
+	err := p.cb(address, remote, key)
+	var ke *knownhosts.KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	ke.Want = slices.DeleteFunc(ke.Want, p.authorities.isCALine)
+	if len(ke.Want) > 0 {
+		return err
+	}
+	if host, port, perr := net.SplitHostPort(address); perr == nil && port != "22" {
+		if p.cb(net.JoinHostPort(host, "22"), remote, key) == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // load returns the known_hosts files that exist, parsed. They are parsed
@@ -217,7 +263,11 @@ func (c *hostKeyChecker) load() (*parsedKnownHosts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	c.parsed = &parsedKnownHosts{cb: cb, existing: existing, stats: stats, keyTypes: indexKeyTypes(existing)}
+	auth, err := parseAuthorities(existing)
+	if err != nil {
+		return nil, err
+	}
+	c.parsed = &parsedKnownHosts{cb: cb, existing: existing, stats: stats, keyTypes: indexKeyTypes(existing), authorities: auth}
 	return c.parsed, nil
 }
 
@@ -270,7 +320,9 @@ func (c *hostKeyChecker) knownKeyTypes(address string) []string {
 	var ke *knownhosts.KeyError
 	if errors.As(err, &ke) {
 		for _, k := range ke.Want {
-			known = append(known, k.Key.Type())
+			if !p.authorities.isCALine(k) {
+				known = append(known, k.Key.Type())
+			}
 		}
 	}
 	return known
@@ -355,6 +407,11 @@ var probeKey = sync.OnceValue(func() ssh.PublicKey {
 // by its RSA key is not asked for an ed25519 one that would look like a
 // changed key; all otherwise.
 func (c *hostKeyChecker) hostKeyAlgorithms(address string, all []string) []string {
+	// A host a CA may vouch for is asked for its certificate first, as
+	// ssh asks (all lists certificates first).
+	if p, err := c.load(); err == nil && p.authorities.covers(address) {
+		return all
+	}
 	known := c.knownKeyTypes(address)
 	if len(known) == 0 {
 		return all

@@ -25,7 +25,7 @@ import (
 //     ProxyJump, ProxyCommand
 //     (whichever of the two comes first), UserKnownHostsFile,
 //     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
-//     ConnectTimeout, and the algorithm lists KexAlgorithms,
+//     ConnectTimeout, ForwardAgent, and the algorithm lists KexAlgorithms,
 //     HostKeyAlgorithms, Ciphers, MACs and PubkeyAcceptedAlgorithms (see
 //     algorithms.go); every other keyword is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
@@ -84,6 +84,7 @@ type sshOptions struct {
 	proxyCommand   string
 	hostKeyAlias   string
 	connectTimeout string
+	forwardAgent   string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -338,6 +339,8 @@ func (o *sshOptions) field(keyword string) *string {
 		return &o.hostKeyAlias
 	case "connecttimeout":
 		return &o.connectTimeout
+	case "forwardagent":
+		return &o.forwardAgent
 	}
 	return nil
 }

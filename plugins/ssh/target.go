@@ -51,16 +51,20 @@ type target struct {
 	connectTimeout time.Duration
 	// algos are the algorithms it is offered, ssh_config's lists.
 	algos algorithms
+	// forwardAgent is the agent socket its commands get forwarded, as
+	// ssh -A gives them; empty: none.
+	forwardAgent string
 }
 
 // addr is "hostname:port", as dialled.
 func (tg *target) addr() string { return net.JoinHostPort(tg.hostname, strconv.Itoa(tg.port)) }
 
-// keyAddr is "hostname:port" as looked up in known_hosts: HostKeyAlias in
-// place of the host name when set, as ssh does.
+// keyAddr is "hostname:port" as looked up in known_hosts, or HostKeyAlias
+// with port 22 when set: ssh looks the alias up alone, without the port,
+// which is how knownhosts names an address on port 22.
 func (tg *target) keyAddr() string {
 	if tg.hostKeyAlias != "" {
-		return net.JoinHostPort(tg.hostKeyAlias, strconv.Itoa(tg.port))
+		return net.JoinHostPort(tg.hostKeyAlias, "22")
 	}
 	return tg.addr()
 }
@@ -212,7 +216,33 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	tg.jumps = js
 	// ssh_config's ProxyCommand, unless proxy_jump says how to get there.
 	r.late(tg, o, hs.ProxyJump == "" && r.cfg.ProxyJump == "")
+	r.forwardAgent(tg, o)
 	return tg, nil
+}
+
+// forwardAgent sets the agent tg's commands get: forward_agent's choice
+// of the agent tg logs in with, else ssh_config's ForwardAgent: yes (that
+// agent), no, or the socket to forward, a path or $VARIABLE, as ssh reads
+// it. Jump hosts run no command and get none, as with ssh -J.
+func (r *resolver) forwardAgent(tg *target, o sshOptions) {
+	if r.cfg.forwardAgentSet {
+		if r.cfg.ForwardAgent {
+			tg.forwardAgent = tg.agentSocket
+		}
+		return
+	}
+	switch fa := strings.TrimSpace(o.forwardAgent); strings.ToLower(fa) {
+	case "", "no", "false":
+	case "yes", "true":
+		tg.forwardAgent = tg.agentSocket
+	default:
+		if strings.HasPrefix(fa, "$") {
+			fa = r.env.getenv(fa[1:])
+		}
+		if fa != "" {
+			tg.forwardAgent = r.expand(fa, tg)
+		}
+	}
 }
 
 // jump resolves a jump host. Its own ssh_config entry applies as for ssh
