@@ -587,6 +587,38 @@ func TestExecHostsKnownHostsLookup(t *testing.T) {
 	}
 }
 
+// TestExecHostsHashKnownHosts: with HashKnownHosts yes (Debian's
+// /etc/ssh/ssh_config has it), a new host's key is recorded under its
+// hashed name, by ssh and by fanout, and the line is one both then find.
+func TestExecHostsHashKnownHosts(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	knownHosts := filepath.Join(home, "kh")
+	writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  HashKnownHosts yes\n", h.Addr, h.Port, f.User, knownHosts))
+	for _, first := range []string{"ssh", "fanout"} {
+		writeInventory(t, knownHosts, "")
+		if first == "ssh" {
+			cmd := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", "true")
+			cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("ssh itself: %v: %s", err, out)
+			}
+		} else if r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "true"); r.code != 0 {
+			t.Fatalf("fanout: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if b := mustRead(t, knownHosts); !strings.HasPrefix(b, "|1|") || strings.Contains(b, h.Addr) || strings.Count(b, "\n") != 1 {
+			t.Errorf("%s recorded %q, want one line under a hashed name", first, b)
+		}
+		// The other finds it.
+		writeInventory(t, config, strings.Replace(mustRead(t, config), "accept-new", "yes", 1))
+		bothLogIn(t, home, f.AgentSocket, true, "recorded by "+first)
+		writeInventory(t, config, strings.Replace(mustRead(t, config), "StrictHostKeyChecking yes", "StrictHostKeyChecking accept-new", 1))
+	}
+}
+
 // TestExecHostsHostCertificate: hosts whose keys an SSH CA signed are
 // trusted by one @cert-authority line in known_hosts, no line per host, by
 // ssh and fanout alike, its patterns matched as ssh matches them (a

@@ -80,6 +80,9 @@ type hostKeyChecker struct {
 	files []string
 	// record is where accept-new appends (files[0]).
 	record string
+	// hash records host names hashed (ssh_config's HashKnownHosts), as
+	// ssh records them.
+	hash   bool
 	logger hclog.Logger
 
 	// mu serialises records within this process; a flock on the record
@@ -103,9 +106,10 @@ type hostKeyCheckers struct {
 	byKey map[string]*hostKeyChecker
 }
 
-// get returns the checker of files under policy, recording in record.
-func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record string) *hostKeyChecker {
-	key := string(policy) + "\x00" + record + "\x00" + strings.Join(files, "\x00")
+// get returns the checker of files under policy, recording in record,
+// host names hashed when hash.
+func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record string, hash bool) *hostKeyChecker {
+	key := fmt.Sprintf("%s\x00%v\x00%s\x00%s", policy, hash, record, strings.Join(files, "\x00"))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c := h.byKey[key]; c != nil {
@@ -117,7 +121,7 @@ func (h *hostKeyCheckers) get(policy HostKeyChecking, files []string, record str
 			h.logger = hclog.NewNullLogger()
 		}
 	}
-	c := &hostKeyChecker{policy: policy, files: files, record: record, logger: h.logger}
+	c := &hostKeyChecker{policy: policy, files: files, record: record, hash: hash, logger: h.logger}
 	h.byKey[key] = c
 	return c
 }
@@ -362,7 +366,11 @@ func (c *hostKeyChecker) accept(tg *target, address string, remote net.Addr, key
 	if !errors.As(err, &ke) {
 		return err // known now, changed, or unreadable
 	}
-	line := knownhosts.Line([]string{knownhosts.Normalize(address)}, key) + "\n"
+	name := knownhosts.Normalize(address)
+	if c.hash {
+		name = knownhosts.HashHostname(name)
+	}
+	line := knownhosts.Line([]string{name}, key) + "\n"
 	if needsNewline(f) {
 		line = "\n" + line
 	}

@@ -22,12 +22,12 @@ import (
 //     both, IdentityFile adds up;
 //   - the keywords HostName (its %h is the name given), User, Port,
 //     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
-//     ProxyJump, ProxyCommand
-//     (whichever of the two comes first), UserKnownHostsFile,
-//     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
-//     ConnectTimeout, ForwardAgent, and the algorithm lists KexAlgorithms,
-//     HostKeyAlgorithms, Ciphers, MACs and PubkeyAcceptedAlgorithms (see
-//     algorithms.go); every other keyword is ignored;
+//     ProxyJump, ProxyCommand (whichever of the two comes first),
+//     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
+//     HashKnownHosts, HostKeyAlias, ConnectTimeout, ForwardAgent, and the
+//     algorithm lists KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs and
+//     PubkeyAcceptedAlgorithms (see algorithms.go); every other keyword
+//     is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
 //     against the name given (a host block's address, else its name);
 //   - Match lines with the criteria all, host (the HostName set so far,
@@ -85,6 +85,7 @@ type sshOptions struct {
 	hostKeyAlias   string
 	connectTimeout string
 	forwardAgent   string
+	hashKnownHosts string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -341,6 +342,8 @@ func (o *sshOptions) field(keyword string) *string {
 		return &o.connectTimeout
 	case "forwardagent":
 		return &o.forwardAgent
+	case "hashknownhosts":
+		return &o.hashKnownHosts
 	}
 	return nil
 }

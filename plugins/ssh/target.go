@@ -296,7 +296,7 @@ func (r *resolver) late(tg *target, o sshOptions, proxyCommand bool) {
 // policy is host_key_checking when set, else ssh_config's
 // StrictHostKeyChecking: yes and ask are strict (there is no one to ask),
 // accept-new, no and off accept a new key (recording it); a changed key
-// is refused whatever either says.
+// is refused whatever either says. HashKnownHosts records it hashed.
 func (r *resolver) knownHosts(tg *target, o sshOptions) {
 	var files []string
 	for _, f := range r.cfg.KnownHosts {
@@ -325,7 +325,12 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 			policy = AcceptNew
 		}
 	}
-	tg.hostKeys = r.keys.get(policy, files, record)
+	var hash bool
+	switch strings.ToLower(strings.TrimSpace(o.hashKnownHosts)) {
+	case "yes", "true":
+		hash = true
+	}
+	tg.hostKeys = r.keys.get(policy, files, record, hash)
 }
 
 // expandFiles expands the files an ssh_config keyword lists
