@@ -33,9 +33,10 @@ import (
 //   - Match lines with the criteria all, host (the HostName set so far,
 //     else the name given), originalhost (the name given), user (the login
 //     user set so far: fanout's user setting, else User of an earlier
-//     line, else the local user), localuser, and negation (!). A Match
-//     line with exec, canonical, final or any other criterion is not
-//     evaluated: its block is skipped, with a debug line, never an error;
+//     line, else the local user), localuser, exec (see matchexec.go), and
+//     negation (!). A Match line with canonical, final or any other
+//     criterion is not evaluated: its block is skipped, with a debug
+//     line, never an error;
 //   - Include, its globs, ~ and paths relative to ~/.ssh (the user's file)
 //     or /etc/ssh (the system's), conditional when inside a Host or Match
 //     block, at most 16 deep.
@@ -50,6 +51,8 @@ const SystemSSHConfig = "/etc/ssh/ssh_config"
 type sshConfig struct {
 	files  []*configFile
 	logger hclog.Logger
+	home   string     // the user's home, Match exec's %d
+	execs  matchExecs // Match exec's answers
 
 	mu   sync.Mutex      // guards said
 	said map[string]bool // Match lines whose skipping was logged
@@ -100,7 +103,7 @@ type sshOptions struct {
 // explicit) and then the system's, if system is not "" (missing is no
 // file). home expands ~ in Includes.
 func loadSSHConfigs(user string, explicit bool, system, home string, logger hclog.Logger) (*sshConfig, error) {
-	c := &sshConfig{logger: logger, said: map[string]bool{}}
+	c := &sshConfig{logger: logger, home: home, said: map[string]bool{}}
 	if user != "" {
 		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, nil)
 		switch {
@@ -416,6 +419,24 @@ func (e *evaluation) match(l configLine) bool {
 			}
 		case "localuser":
 			subject = e.localUser
+		case "exec":
+			if i+1 == len(args) {
+				e.skip(l, "Match exec without a command")
+				return false
+			}
+			i++
+			if !result {
+				continue // as ssh: not run once a criterion failed
+			}
+			command := e.expandMatchExec(args[i])
+			ok, ran := e.c.execs.run(command)
+			if ran && e.c.logger != nil {
+				e.c.logger.Debug("ssh_config: Match exec", "at", l.pos, "command", command, "matched", ok)
+			}
+			if ok == negate {
+				result = false
+			}
+			continue
 		default:
 			e.skip(l, "Match criterion "+attr+" is not evaluated by fanout")
 			return false

@@ -2,12 +2,14 @@ package ssh
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,9 +91,16 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			hosts: []string{"web1", "web2", "db1"},
 		},
 		{
-			name:  "Match exec and canonical are skipped, as OpenSSH finds them false here",
-			user:  "Match exec \"false\"\n  Port 2700\nMatch canonical\n  User canon\nMatch !originalhost zz\n  User notzz\n",
+			name:  "Match canonical is skipped, as OpenSSH finds it false here",
+			user:  "Match canonical\n  User canon\nMatch !originalhost zz\n  User notzz\n",
 			hosts: []string{"web"},
+		},
+		{
+			name: "Match exec, its tokens, not run after a failed criterion",
+			user: "Host db\n  HostName db.internal\n  Port 2222\nMatch exec \"test %h = db.internal -a %n = db -a %p = 2222 -a %r = " + local + "\"\n  User tokens-ok\n" +
+				"Match exec \"exit 3\"\n  Port 2701\nMatch !exec \"exit 3\" host web*\n  Port 2702\n" +
+				"Match host nothing exec \"touch %D/ran-%h\"\n  Port 2703\nMatch exec \"test %u = " + local + "\"\n  HostName %h.local-ok\n",
+			hosts: []string{"web1", "db", "other"},
 		},
 		{
 			name:  "Include, glob, conditional inside a block",
@@ -173,6 +182,10 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A Match exec after a failed criterion was run by neither.
+	if ran, _ := filepath.Glob(filepath.Join(dir, "ran-*")); len(ran) > 0 {
+		t.Errorf("Match exec ran after a failed criterion: %v", ran)
 	}
 }
 
@@ -257,7 +270,7 @@ func TestSSHConfigNeverFails(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "config")
 	// It includes itself, twice: read once.
-	content := "Include " + p + " " + p + "\nMatch final\n  Port 1\nMatch exec \"true\"\n  Port 2\nMatch localnetwork 10.0.0.0/8\n  Port 3\nMatch host\n  Port 4\nMatch all host x\n  Port 5\nMatch\n  Port 6\nHost *\n  Port 7\n"
+	content := "Include " + p + " " + p + "\nMatch final\n  Port 1\nMatch canonical\n  Port 2\nMatch localnetwork 10.0.0.0/8\n  Port 3\nMatch host\n  Port 4\nMatch all host x\n  Port 5\nMatch\n  Port 6\nHost *\n  Port 7\n"
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -318,6 +331,41 @@ func TestSystemSSHConfig(t *testing.T) {
 		}
 		if tg.port != tt.port || tg.user != tt.user {
 			t.Errorf("%s: port %d, user %s; want %d, %s", tt.what, tg.port, tg.user, tt.port, tt.user)
+		}
+	}
+}
+
+// TestMatchExecOnce: a Match exec command is run once for every host that
+// asks the same (after its tokens), concurrently asked or not; one with
+// the host's name in it runs for each host.
+func TestMatchExecOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config")
+	content := fmt.Sprintf("Match exec \"echo >> %s/same\"\n  Port 2000\nMatch exec \"echo %%n >> %s/each\"\n  User each\n", dir, dir)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := loadSSHConfigs(p, true, "", dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Go(func() {
+			if o := sc.lookup(fmt.Sprintf("web%d", i), "", "me"); o.port != "2000" || o.user != "each" {
+				t.Errorf("web%d: port %q, user %q", i, o.port, o.user)
+			}
+		})
+	}
+	wg.Wait()
+	for name, want := range map[string]int{"same": 1, "each": 5} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n != want {
+			t.Errorf("%s: run %d times, want %d", name, n, want)
 		}
 	}
 }

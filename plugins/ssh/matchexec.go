@@ -1,0 +1,133 @@
+package ssh
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// `Match exec COMMAND` in ssh_config, as ssh runs it (readconf.c): its
+// tokens replaced, COMMAND is run by the user's shell ($SHELL, else
+// /bin/sh) with stdin and stdout on /dev/null, and the criterion holds
+// when it exits 0. As in ssh, it is not run once an earlier criterion of
+// its line has failed. Unlike ssh, fanout resolves many hosts: a command
+// (after its tokens) is run once per run and its answer kept, at most
+// matchExecParallel at a time, and one still running after
+// matchExecTimeout does not match (ssh would wait for ever).
+
+// matchExecParallel bounds the Match exec commands running at once.
+const matchExecParallel = 8
+
+// matchExecTimeout bounds one Match exec command.
+const matchExecTimeout = 30 * time.Second
+
+// matchExecs are the answers of the Match exec commands run so far.
+type matchExecs struct {
+	mu    sync.Mutex
+	byCmd map[string]*matchExecResult
+	slots chan struct{}
+}
+
+type matchExecResult struct {
+	once sync.Once
+	ok   bool
+}
+
+// run returns whether command exits 0, running it once.
+func (m *matchExecs) run(command string) (ok, ran bool) {
+	m.mu.Lock()
+	if m.byCmd == nil {
+		m.byCmd = map[string]*matchExecResult{}
+		m.slots = make(chan struct{}, matchExecParallel)
+	}
+	r := m.byCmd[command]
+	if r == nil {
+		r = &matchExecResult{}
+		m.byCmd[command] = r
+	}
+	slots := m.slots
+	m.mu.Unlock()
+	r.once.Do(func() {
+		ran = true
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		shell := os.Getenv("SHELL")
+		if shell == "" {
+			shell = "/bin/sh"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), matchExecTimeout)
+		defer cancel()
+		// Stdin, stdout and stderr are /dev/null: the plugin's own are its
+		// channel to fanout.
+		r.ok = exec.CommandContext(ctx, shell, "-c", command).Run() == nil
+	})
+	return r.ok, ran
+}
+
+// expandMatchExec replaces the tokens of a Match exec command as ssh
+// does: %h the host name so far, %n the name given, %p the port so far,
+// %r the login user so far, %u the local user, %d its home, %i its uid,
+// %l and %L this machine's name and its first label, %k HostKeyAlias so
+// far, else %h, %C the hash of %l%h%p%r, %% a %.
+func (e *evaluation) expandMatchExec(command string) string {
+	host := e.host()
+	port := e.o.port
+	if port == "" {
+		port = "22"
+	}
+	user := e.o.user
+	if user == "" {
+		user = e.localUser
+	}
+	keyAlias := e.o.hostKeyAlias
+	if keyAlias == "" {
+		keyAlias = host
+	}
+	local, _ := os.Hostname()
+	short, _, _ := strings.Cut(local, ".")
+	var b strings.Builder
+	for i := 0; i < len(command); i++ {
+		if command[i] != '%' || i+1 == len(command) {
+			b.WriteByte(command[i])
+			continue
+		}
+		i++
+		switch command[i] {
+		case 'h':
+			b.WriteString(host)
+		case 'n':
+			b.WriteString(e.alias)
+		case 'p':
+			b.WriteString(port)
+		case 'r':
+			b.WriteString(user)
+		case 'u':
+			b.WriteString(e.localUser)
+		case 'd':
+			b.WriteString(e.c.home)
+		case 'i':
+			b.WriteString(strconv.Itoa(os.Getuid()))
+		case 'l':
+			b.WriteString(local)
+		case 'L':
+			b.WriteString(short)
+		case 'k':
+			b.WriteString(keyAlias)
+		case 'C':
+			sum := sha1.Sum([]byte(local + host + port + user))
+			b.WriteString(hex.EncodeToString(sum[:]))
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(command[i])
+		}
+	}
+	return b.String()
+}
