@@ -316,11 +316,16 @@ func (c *hostKeyChecker) knownKeyTypes(address string) []string {
 	if err != nil {
 		return nil
 	}
+	return p.knownKeyTypes(address)
+}
+
+// knownKeyTypes: see hostKeyChecker.knownKeyTypes.
+func (p *parsedKnownHosts) knownKeyTypes(address string) []string {
 	if p.keyTypes != nil {
 		return p.keyTypes[knownhosts.Normalize(address)]
 	}
 	var known []string
-	err = p.cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
+	err := p.cb(address, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey())
 	var ke *knownhosts.KeyError
 	if errors.As(err, &ke) {
 		for _, k := range ke.Want {
@@ -415,12 +420,16 @@ var probeKey = sync.OnceValue(func() ssh.PublicKey {
 // by its RSA key is not asked for an ed25519 one that would look like a
 // changed key; all otherwise.
 func (c *hostKeyChecker) hostKeyAlgorithms(address string, all []string) []string {
+	p, err := c.load()
+	if err != nil {
+		return all // the check will say what is wrong
+	}
 	// A host a CA may vouch for is asked for its certificate first, as
 	// ssh asks (all lists certificates first).
-	if p, err := c.load(); err == nil && p.authorities.covers(address) {
+	if p.authorities.covers(address) {
 		return all
 	}
-	known := c.knownKeyTypes(address)
+	known := p.knownKeyTypes(address)
 	if len(known) == 0 {
 		return all
 	}
