@@ -502,33 +502,30 @@ func matchPatternList(s, list string, lower bool) bool {
 }
 
 // wildcardMatch matches s against pattern, where * is any run of
-// characters and ? any one character.
+// characters and ? any one character. It backtracks only to the last *,
+// so it takes O(len(s)·len(pattern)) whatever the pattern: a pattern of
+// many *s from a hostile file cannot make it take exponential time.
 func wildcardMatch(s, pattern string) bool {
-	for len(pattern) > 0 {
-		switch pattern[0] {
-		case '*':
-			for len(pattern) > 0 && pattern[0] == '*' {
-				pattern = pattern[1:]
-			}
-			if pattern == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if wildcardMatch(s[i:], pattern) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
+	si, pi := 0, 0
+	star, mark := -1, 0 // the last * seen, and where in s its run ends
+	for si < len(s) {
+		switch {
+		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]) && pattern[pi] != '*':
+			si++
+			pi++
+		case pi < len(pattern) && pattern[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			// The last * takes one more character.
+			mark++
+			si, pi = mark, star+1
 		default:
-			if s == "" || s[0] != pattern[0] {
-				return false
-			}
+			return false
 		}
-		s, pattern = s[1:], pattern[1:]
 	}
-	return s == ""
+	for pi < len(pattern) && pattern[pi] == '*' {
+		pi++
+	}
+	return pi == len(pattern)
 }

@@ -369,3 +369,53 @@ func TestMatchExecOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardMatch: * and ? as ssh matches them, checked against a
+// plain recursive matcher on every short pattern and name over a small
+// alphabet; and a pattern of many *s that fails only at its end, which a
+// matcher that tries every split would take ages over, answers.
+func TestWildcardMatch(t *testing.T) {
+	var reference func(s, p string) bool
+	reference = func(s, p string) bool {
+		switch {
+		case p == "":
+			return s == ""
+		case p[0] == '*':
+			return reference(s, p[1:]) || (s != "" && reference(s[1:], p))
+		case s == "":
+			return false
+		case p[0] == '?' || p[0] == s[0]:
+			return reference(s[1:], p[1:])
+		}
+		return false
+	}
+	// Every string of up to 4 characters over these, as name and pattern.
+	var all []string
+	var grow func(prefix string)
+	grow = func(prefix string) {
+		all = append(all, prefix)
+		if len(prefix) < 4 {
+			for _, c := range "a*?." {
+				grow(prefix + string(c))
+			}
+		}
+	}
+	grow("")
+	for _, p := range all {
+		for _, s := range all {
+			if strings.ContainsAny(s, "*?") {
+				continue
+			}
+			if got, want := wildcardMatch(s, p), reference(s, p); got != want {
+				t.Fatalf("wildcardMatch(%q, %q) = %v, want %v", s, p, got, want)
+			}
+		}
+	}
+	name := strings.Repeat("a", 200)
+	if wildcardMatch(name, strings.Repeat("a*", 40)+"b") {
+		t.Error("a name of a's matched a pattern ending in b")
+	}
+	if !wildcardMatch(name+".example.com", "*.example.com") || wildcardMatch("example.com", "*.example.com") {
+		t.Error("*.example.com")
+	}
+}
