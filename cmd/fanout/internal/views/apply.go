@@ -96,7 +96,8 @@ type ApplyHuman struct {
 	checks map[unitKey]string
 	wave   string
 	// connectCauses holds, by cause (causeOf), the first host that failed
-	// to connect for it, "" once a second one was folded under it.
+	// to connect for it, "" once a second one was folded under it: by its
+	// connect line or its pair's, unreachable.
 	connectCauses map[string]string
 }
 
@@ -270,11 +271,38 @@ func (v *ApplyHuman) unitFinished(b *bytes.Buffer, e core.UnitFinished) {
 			v.failedN++
 		}
 	}
-	if v.groups != nil {
+	switch {
+	case v.groups != nil:
 		v.groups.finishedUnit(e)
 		v.writeGroups(b, v.groups.ready(false))
-	} else if !v.o.Quiet || failed(r) {
+	case r.Status == core.StatusUnreachable:
+		v.unreachable(b, e)
+	case !v.o.Quiet || failed(r):
 		b.WriteString(v.finishedLine(e))
+	}
+}
+
+// unreachable writes the line of a pair that could not reach its host,
+// folded as connect lines are (see connectFailed): the first host of a
+// cause has its line, the next says once that more are folded under it,
+// the others have none. Without preflight (fanout exec), 1,000 hosts
+// behind a bastion that is down were 1,000 lines alike; the recap folds
+// them by cause, and -json and the journal keep each one.
+func (v *ApplyHuman) unreachable(b *bytes.Buffer, e core.UnitFinished) {
+	if v.connectCauses == nil {
+		v.connectCauses = map[string]string{}
+	}
+	cause := causeOf(e.Result.Err, e.Host)
+	first, seen := v.connectCauses[cause]
+	switch {
+	case !seen:
+		v.connectCauses[cause] = e.Host
+		fallthrough
+	case first == e.Host: // its own connect line came first
+		b.WriteString(v.finishedLine(e))
+	case first != "":
+		v.connectCauses[cause] = ""
+		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiRed, "✗ unreachable as "+first+"; more hosts failing this way are not listed here"))
 	}
 }
 

@@ -284,3 +284,62 @@ func TestStatusBounded(t *testing.T) {
 		t.Errorf("listing of %d lines:\n%s", len(lines), b.String())
 	}
 }
+
+// TestUnreachablePairsFolded: without -group or preflight (fanout exec),
+// 40 hosts that cannot be reached for one cause and 11 for another have
+// at most three lines a cause in the live view, connect lines and pair
+// lines together, whether a host's connect line comes before its pair's or all
+// connect lines come first; a host failing for its own reason keeps its
+// lines; the recap still counts every host.
+func TestUnreachablePairsFolded(t *testing.T) {
+	for _, connectsFirst := range []bool{false, true} {
+		p, hosts := oneTaskPlan("exec", "d", 52)
+		var b bytes.Buffer
+		v := NewApplyHuman(&b, p, ApplyOptions{Now: fixedClock(0)})
+		v.Event(core.RunStarted{RunID: "r1", Time: t0, Units: 52, Hosts: 52})
+		res := &core.Result{RunID: "r1", Status: core.RunFailed, Started: t0, Duration: time.Second, Cause: `task "exec" failed on host "d1"`}
+		errs := map[string]string{}
+		for i, h := range hosts {
+			err := fmt.Sprintf("host %s: cannot reach host 127.0.9.%d:22: connect: connection refused", h.Name, i+1)
+			switch {
+			case i >= 40 && i < 51:
+				err = fmt.Sprintf("host %s: host key for 127.0.9.%d:22 is unknown: the server offered ssh-ed25519 key SHA256:%s", h.Name, i+1, strings.Repeat(string(rune('A'+i-40)), 43))
+			case i == 51:
+				err = "host d52: permission denied (publickey)"
+			}
+			errs[h.Name] = err
+			v.Event(started("exec", h.Name, core.PhaseRun, 0))
+		}
+		pair := func(h *core.Host) {
+			r := core.PhaseResult{Status: core.StatusUnreachable, ExitCode: -1, Command: -1, Started: t0, Duration: time.Millisecond, Err: errs[h.Name]}
+			v.Event(finished("exec", h.Name, core.PhaseRun, r))
+			res.Units = append(res.Units, unit("exec", h.Name, r, nil))
+		}
+		for _, h := range hosts {
+			v.Event(core.HostConnected{Host: h.Name, Transport: "ssh", Err: errs[h.Name]})
+			if !connectsFirst {
+				pair(h)
+			}
+		}
+		if connectsFirst {
+			for _, h := range hosts {
+				pair(h)
+			}
+		}
+		v.Event(core.RunFinished{Result: res})
+		live, recap, _ := strings.Cut(b.String(), "Failures:")
+		live = squashSpaces(live)
+		// At most three a cause: the first host's connect and pair
+		// lines, and the line that folds the rest.
+		if n := strings.Count(live, "✗"); n > 9 {
+			t.Errorf("connects first %v: %d failure lines for 3 causes and 52 hosts, want at most 9:\n%s", connectsFirst, n, live)
+		}
+		containsAll(t, "the live lines", live,
+			"d1 │ connect │ ✗ host d1: cannot reach host 127.0.9.1:22",
+			"d41 │ connect │ ✗ host d41: host key for 127.0.9.41:22 is unknown",
+			"d52 │ connect │ ✗ host d52: permission denied (publickey)",
+			"d52 │ exec │ ✗ unreachable: host d52: permission denied (publickey)",
+			"more hosts failing this way are not listed here")
+		containsAll(t, "the recap", squashSpaces(recap), "(30): unreachable: host <host>: cannot reach host <address>", "(11): unreachable: host <host>: host key for <address> is unknown")
+	}
+}
