@@ -168,6 +168,26 @@ func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o
 			all = append(all, failure{u, core.PhaseRollback, *u.Rollback})
 		}
 	}
+	// Hosts that could not be reached for one cause have nothing of
+	// their own to show (no output): folded at once, they leave the
+	// one-by-one lines to failures that do.
+	var unreachable groupBy
+	if fold {
+		counts := map[string]int{}
+		for _, f := range all {
+			if f.r.Status == core.StatusUnreachable {
+				counts[failureKey(f.u, f.phase, f.r)]++
+			}
+		}
+		all = slices.DeleteFunc(all, func(f failure) bool {
+			if k := failureKey(f.u, f.phase, f.r); f.r.Status == core.StatusUnreachable && counts[k] > 1 {
+				unreachable.add(k, "", f.u.Host, f.u)
+				return true
+			}
+			return false
+		})
+	}
+	writeFolded(b, unreachable, o)
 	limit := len(all)
 	if fold && len(all) > failLimit {
 		limit = failLimit
@@ -181,19 +201,32 @@ func writeFailures(b *strings.Builder, fails []*core.UnitResult, tails *Tails, o
 	fmt.Fprintf(b, "  %s\n", paint(o.Color, ansiDim, fmt.Sprintf("%d more, by cause:", len(all)-limit)))
 	var g groupBy
 	for _, f := range all[limit:] {
-		what := f.u.Task
-		if f.phase == core.PhaseRollback {
-			what += " (rollback)"
-		}
-		cause := resultCause(f.r, f.u.Host)
-		if f.r.Command >= 0 && f.r.Status == core.StatusFailed {
-			cause += fmt.Sprintf(" from command %d", f.r.Command+1)
-		}
-		g.add(what+"\x00"+cause, what, f.u.Host, f.u)
+		g.add(failureKey(f.u, f.phase, f.r), "", f.u.Host, f.u)
 	}
+	writeFolded(b, g, o)
+}
+
+// failureKey is what failures fold by: "task\x00cause", the task marked
+// when it is its rollback that failed, the command named when one of a
+// list failed.
+func failureKey(u *core.UnitResult, phase core.Phase, r core.PhaseResult) string {
+	what := u.Task
+	if phase == core.PhaseRollback {
+		what += " (rollback)"
+	}
+	cause := resultCause(r, u.Host)
+	if r.Command >= 0 && r.Status == core.StatusFailed {
+		cause += fmt.Sprintf(" from command %d", r.Command+1)
+	}
+	return what + "\x00" + cause
+}
+
+// writeFolded writes one line per group of failures (see failureKey):
+// "✗ TASK on HOSTS: CAUSE".
+func writeFolded(b *strings.Builder, g groupBy, o Options) {
 	for _, hg := range g.groups {
-		_, cause, _ := strings.Cut(hg.key, "\x00")
-		fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), hg.text, FoldHosts(hg.hosts), o.Redact.String(cause))
+		what, cause, _ := strings.Cut(hg.key, "\x00")
+		fmt.Fprintf(b, "  %s %s on %s: %s\n", paint(o.Color, ansiRed, "✗"), what, FoldHosts(hg.hosts), o.Redact.String(cause))
 	}
 }
 

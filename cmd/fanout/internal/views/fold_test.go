@@ -290,7 +290,7 @@ func TestStatusBounded(t *testing.T) {
 // at most three lines a cause in the live view, connect lines and pair
 // lines together, whether a host's connect line comes before its pair's or all
 // connect lines come first; a host failing for its own reason keeps its
-// lines; the recap still counts every host.
+// lines; the recap folds each shared cause at once, a line each.
 func TestUnreachablePairsFolded(t *testing.T) {
 	for _, connectsFirst := range []bool{false, true} {
 		p, hosts := oneTaskPlan("exec", "d", 52)
@@ -340,6 +340,11 @@ func TestUnreachablePairsFolded(t *testing.T) {
 			"d52 │ connect │ ✗ host d52: permission denied (publickey)",
 			"d52 │ exec │ ✗ unreachable: host d52: permission denied (publickey)",
 			"more hosts failing this way are not listed here")
-		containsAll(t, "the recap", squashSpaces(recap), "(30): unreachable: host <host>: cannot reach host <address>", "(11): unreachable: host <host>: host key for <address> is unknown")
+		// Folded at once: no host of a shared cause listed on its own.
+		containsAll(t, "the recap", squashSpaces(recap), "✗ exec on d[1-40] (40): unreachable: host <host>: cannot reach host <address>",
+			"✗ exec on d[41-51] (11): unreachable: host <host>: host key for <address> is unknown", "✗ exec on d52: unreachable: host d52: permission denied")
+		if n := strings.Count(recap, "✗"); n != 3 {
+			t.Errorf("%d failure lines in the recap, want 3:\n%s", n, recap)
+		}
 	}
 }
