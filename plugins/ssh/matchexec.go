@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -29,6 +30,9 @@ const matchExecTimeout = 30 * time.Second
 
 // matchExecs are the answers of the Match exec commands run so far.
 type matchExecs struct {
+	// shell runs the commands; "": $SHELL, else /bin/sh.
+	shell string
+
 	mu    sync.Mutex
 	byCmd map[string]*matchExecResult
 	slots chan struct{}
@@ -57,10 +61,7 @@ func (m *matchExecs) run(command string) (ok, ran bool) {
 		ran = true
 		slots <- struct{}{}
 		defer func() { <-slots }()
-		shell := os.Getenv("SHELL")
-		if shell == "" {
-			shell = "/bin/sh"
-		}
+		shell := cmp.Or(m.shell, os.Getenv("SHELL"), "/bin/sh")
 		ctx, cancel := context.WithTimeout(context.Background(), matchExecTimeout)
 		defer cancel()
 		// Stdin, stdout and stderr are /dev/null: the plugin's own are its
