@@ -13,6 +13,7 @@ import (
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/internal/nodeset"
+	"github.com/fanout/fanout/internal/userhome"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -231,7 +232,7 @@ func hostsConfig(pattern string) (*config.Config, error) {
 // execStateDir is where exec -hosts keeps its journals and lock:
 // ~/.fanout/exec/.fanout, created if need be.
 func execStateDir() (string, error) {
-	home, err := os.UserHomeDir()
+	home, err := userhome.Dir()
 	if err != nil {
 		return "", fmt.Errorf("no home directory for the run journal: %w", err)
 	}

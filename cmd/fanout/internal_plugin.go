@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/internal/pluginhost"
+	"github.com/fanout/fanout/internal/userhome"
 	"github.com/fanout/fanout/plugins/local"
 	"github.com/fanout/fanout/plugins/ssh"
 	"github.com/fanout/fanout/sdk"
@@ -67,7 +68,7 @@ func newLauncher(logger hclog.Logger) *pluginhost.Launcher {
 	}
 	path := []string{filepath.Join(".fanout", "plugins")}
 	path = append(path, filepath.SplitList(os.Getenv("FANOUT_PLUGIN_PATH"))...)
-	if home, err := os.UserHomeDir(); err == nil {
+	if home, err := userhome.Dir(); err == nil {
 		path = append(path, filepath.Join(home, ".fanout", "plugins"))
 	}
 	// run refused a malformed value before any command ran.

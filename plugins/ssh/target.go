@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fanout/fanout/internal/userhome"
 )
 
 // target is everything needed to dial one SSH server: a host of the
@@ -144,7 +146,7 @@ type environment struct {
 
 func osEnvironment() environment {
 	env := environment{getenv: os.Getenv, systemSSHConfig: SystemSSHConfig, systemKnownHosts: SystemKnownHosts}
-	env.home, _ = os.UserHomeDir()
+	env.home, _ = userhome.Dir()
 	if u, err := user.Current(); err == nil {
 		env.user = u.Username
 	} else {
@@ -460,7 +462,7 @@ func (r *resolver) replaceTokens(s, allowed string, tg *target) string {
 // expandHome replaces a leading ~ with the process's home directory.
 func expandHome(p string) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
+		if home, err := userhome.Dir(); err == nil {
 			return home + p[1:]
 		}
 	}
