@@ -555,17 +555,29 @@ func TestExecHostsForwardAgent(t *testing.T) {
 	}
 }
 
+// knownHostsHome is a home for one host of a new fleet: its ~/.ssh/config
+// path, and a known_hosts file, empty, that node's stanza (see
+// ownKnownHosts) names.
+func knownHostsHome(t *testing.T, opts sshtest.Options) (f *sshtest.Fleet, h *sshtest.Host, home, config, knownHosts string) {
+	t.Helper()
+	f = sshtest.Start(t, opts)
+	home = t.TempDir()
+	return f, f.Hosts[0], home, filepath.Join(home, ".ssh", "config"), filepath.Join(home, "kh")
+}
+
+// ownKnownHosts is ~/.ssh/config's entry for h as "node", with
+// knownHosts its only known_hosts file, then extra lines.
+func ownKnownHosts(f *sshtest.Fleet, h *sshtest.Host, knownHosts, extra string) string {
+	return fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n%s", h.Addr, h.Port, f.User, knownHosts, extra)
+}
+
 // TestExecHostsKnownHostsLookup: a host on a port other than 22 is
 // known by a line for "[host]:port", or, as ssh looks again without the
 // port, by one for "host"; a HostKeyAlias is looked up alone, without
 // the port. Each case is checked against ssh.
 func TestExecHostsKnownHostsLookup(t *testing.T) {
 	needSSHClient(t)
-	f := sshtest.Start(t, sshtest.Options{})
-	h := f.Hosts[0]
-	home := t.TempDir()
-	config := filepath.Join(home, ".ssh", "config")
-	knownHosts := filepath.Join(home, "kh")
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{})
 	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))
 	other := filepath.Join(t.TempDir(), "other")
 	writeKeyPair(t, other)
@@ -584,7 +596,7 @@ func TestExecHostsKnownHostsLookup(t *testing.T) {
 		{"  HostKeyAlias kalias\n", "kalias " + key, true},
 		{"  HostKeyAlias kalias\n", fmt.Sprintf("[kalias]:%d %s", h.Port, key), false},
 	} {
-		writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking yes\n%s", h.Addr, h.Port, f.User, knownHosts, tt.config))
+		writeInventory(t, config, ownKnownHosts(f, h, knownHosts, "  StrictHostKeyChecking yes\n"+tt.config))
 		writeInventory(t, knownHosts, tt.line+"\n")
 		bothLogIn(t, home, f.AgentSocket, tt.ok, strings.TrimSpace(tt.config+" "+tt.line))
 	}
@@ -595,12 +607,8 @@ func TestExecHostsKnownHostsLookup(t *testing.T) {
 // hashed name, by ssh and by fanout, and the line is one both then find.
 func TestExecHostsHashKnownHosts(t *testing.T) {
 	needSSHClient(t)
-	f := sshtest.Start(t, sshtest.Options{})
-	h := f.Hosts[0]
-	home := t.TempDir()
-	config := filepath.Join(home, ".ssh", "config")
-	knownHosts := filepath.Join(home, "kh")
-	writeInventory(t, config, fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  HashKnownHosts yes\n", h.Addr, h.Port, f.User, knownHosts))
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{})
+	writeInventory(t, config, ownKnownHosts(f, h, knownHosts, "  StrictHostKeyChecking accept-new\n  HashKnownHosts yes\n"))
 	for _, first := range []string{"ssh", "fanout"} {
 		writeInventory(t, knownHosts, "")
 		if first == "ssh" {
@@ -631,12 +639,8 @@ func TestExecHostsHashKnownHosts(t *testing.T) {
 // no CA vouches for is taken for its plain key, which accept-new records.
 func TestExecHostsHostCertificate(t *testing.T) {
 	needSSHClient(t)
-	f := sshtest.Start(t, sshtest.Options{HostCertificates: true})
-	h := f.Hosts[0]
-	home := t.TempDir()
-	config := filepath.Join(home, ".ssh", "config")
-	knownHosts := filepath.Join(home, "ca_known_hosts")
-	stanza := fmt.Sprintf("Host node\n  HostName %s\n  Port %d\n  User %s\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n", h.Addr, h.Port, f.User, knownHosts)
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{HostCertificates: true})
+	stanza := ownKnownHosts(f, h, knownHosts, "")
 	writeInventory(t, config, stanza)
 	other := filepath.Join(t.TempDir(), "other_ca")
 	writeKeyPair(t, other)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -125,24 +126,16 @@ func lookupNames(address string) []string {
 }
 
 // matchKnownHosts is ssh's match_hostname for a known_hosts line's host
-// field: a hashed entry matches its name; otherwise a pattern (* and ?)
-// must match and no negated one.
+// field: a hashed entry matches its name, a pattern (* and ?) as on a
+// Host line; a negated pattern that matches fails the line.
 func matchKnownHosts(name string, patterns []string) bool {
-	hit := false
-	for _, p := range patterns {
-		if strings.HasPrefix(p, "|1|") {
-			hit = hit || matchHashed(name, p)
-			continue
-		}
-		neg := strings.HasPrefix(p, "!")
-		if wildcardMatch(name, strings.ToLower(strings.TrimPrefix(p, "!"))) {
-			if neg {
-				return false
-			}
-			hit = true
-		}
+	hashed := slices.ContainsFunc(patterns, func(p string) bool { return strings.HasPrefix(p, "|1|") && matchHashed(name, p) })
+	if !hashed {
+		return matchHostLine(name, patterns)
 	}
-	return hit
+	return !slices.ContainsFunc(patterns, func(p string) bool {
+		return strings.HasPrefix(p, "!") && wildcardMatch(name, strings.ToLower(p[1:]))
+	})
 }
 
 // matchHashed matches name against a hashed host, "|1|SALT|HASH", both

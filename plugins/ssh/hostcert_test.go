@@ -103,6 +103,7 @@ func TestMatchKnownHosts(t *testing.T) {
 		{"web1.example.com", []string{"WEB1.example.com"}, true},
 		{"[10.0.0.1]:2222", []string{knownhosts.HashHostname("[10.0.0.1]:2222")}, true},
 		{"10.0.0.1", []string{knownhosts.HashHostname("[10.0.0.1]:2222")}, false},
+		{"[10.0.0.1]:2222", []string{knownhosts.HashHostname("[10.0.0.1]:2222"), "![10.0.0.*]:*"}, false},
 	}
 	for _, tt := range tests {
 		if got := matchKnownHosts(tt.name, tt.patterns); got != tt.want {
