@@ -15,6 +15,9 @@ import (
 	"github.com/fanout/fanout/internal/nodeset"
 	"github.com/fanout/fanout/internal/userhome"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // execTask names the one task of `fanout exec` in output, the recap and
@@ -44,6 +47,8 @@ Options:
                     comma-separated. Every host of the configuration if absent.
   -hosts NODESET    Run over ssh on these hosts, with no configuration:
                     -hosts 'web[01-40].example.com,db1'.
+  -l USER           With -hosts, log in as USER, as ssh -l does (default:
+                    ~/.ssh/config's User, then yours).
   -threads N        How many hosts run the command at once (default 64).
   -timeout D        Stop the command on a host after D (30s, 2m).
   -preflight        Connect every host first, and run nothing if one fails,
@@ -77,7 +82,7 @@ func runExec(args []string, s *streams) int {
 
 	var cfg *config.Config
 	if a.Hosts != "" {
-		if cfg, err = hostsConfig(a.Hosts); err != nil {
+		if cfg, err = hostsConfig(a.Hosts, a.User); err != nil {
 			printf(s.Err, "fanout exec: -hosts: %s\n", err)
 			return exitUsage
 		}
@@ -212,8 +217,9 @@ func matchOn(hosts []*config.Host, pat string) ([]*config.Host, error) {
 
 // hostsConfig is the configuration of exec -hosts: the hosts of a
 // nodeset, each its own address, over ssh with its default settings
-// (and ~/.ssh/config), connected in preflight.
-func hostsConfig(pattern string) (*config.Config, error) {
+// (and ~/.ssh/config), connected in preflight; user, when not "", is the
+// ssh transport's user, which wins over ssh_config's User as ssh -l does.
+func hostsConfig(pattern, user string) (*config.Config, error) {
 	names, err := nodeset.Expand(pattern)
 	if err != nil {
 		return nil, err
@@ -222,6 +228,15 @@ func hostsConfig(pattern string) (*config.Config, error) {
 		Settings:    &config.Settings{Threads: arguments.DefaultExecThreads, OnFailure: config.OnFailureContinue, Preflight: true},
 		Transports:  map[string]*config.Transport{},
 		EvalContext: &hcl.EvalContext{},
+	}
+	if user != "" {
+		f := hclwrite.NewEmptyFile()
+		f.Body().SetAttributeValue("user", cty.StringVal(user))
+		body, diags := hclsyntax.ParseConfig(f.Bytes(), "-l", hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, diags
+		}
+		cfg.Transports[config.DefaultTransport] = &config.Transport{Name: config.DefaultTransport, Config: body.Body}
 	}
 	for _, n := range names {
 		cfg.Hosts = append(cfg.Hosts, &config.Host{Name: n, Address: n, Transport: config.DefaultTransport})

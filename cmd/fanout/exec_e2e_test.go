@@ -555,6 +555,27 @@ func TestExecHostsForwardAgent(t *testing.T) {
 	}
 }
 
+// TestExecHostsLoginUser: -l logs in as its user, over ~/.ssh/config's
+// User, as ssh -l does; without it, config's User is the login, which the
+// host refuses here, for ssh and fanout alike.
+func TestExecHostsLoginUser(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	home := t.TempDir()
+	writeInventory(t, filepath.Join(home, ".ssh", "config"), strings.Replace(nodeStanza(f, h), "User "+f.User, "User nobody-here", 1))
+	bothLogIn(t, home, f.AgentSocket, false, "ssh_config's User, unknown to the host")
+	ssh := exec.Command("ssh", "-F", filepath.Join(home, ".ssh", "config"), "-o", "BatchMode=yes", "-l", f.User, "node", "id -un")
+	ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
+	if out, err := ssh.Output(); err != nil || strings.TrimSpace(string(out)) != f.User {
+		t.Fatalf("ssh -l itself: %q, %v: the case is wrong", out, err)
+	}
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "-l", f.User, "--", "id -un")
+	if r.code != 0 || !outputLine(r.stdout, "node │ exec ", "│ "+f.User) {
+		t.Errorf("fanout exec -l %s: exit %d\n%s\n%s", f.User, r.code, r.stdout, r.stderr)
+	}
+}
+
 // knownHostsHome is a home for one host of a new fleet: its ~/.ssh/config
 // path, and a known_hosts file, empty, that node's stanza (see
 // ownKnownHosts) names.

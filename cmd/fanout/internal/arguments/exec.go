@@ -26,6 +26,9 @@ type Exec struct {
 	// Hosts is a nodeset of hosts to run on over ssh, with no
 	// configuration ("" when a configuration is given).
 	Hosts string
+	// User logs in on the -hosts hosts, as ssh -l ("": ssh_config's
+	// User, then the local user).
+	User string
 	// Threads is how many hosts run the command at once.
 	Threads int
 	// Timeout bounds the command on one host; zero means no limit.
@@ -64,6 +67,7 @@ func ParseExec(args []string) (*Exec, error) {
 	e.Selection.flags(fs)
 	fs.Var(listFlag{&e.On}, "on", "run on these roles, hosts, nodesets or globs (repeatable, comma-separated)")
 	fs.StringVar(&e.Hosts, "hosts", "", "run over ssh on these hosts (a nodeset), with no configuration")
+	fs.StringVar(&e.User, "l", "", "with -hosts, the user to log in as, as ssh -l")
 	fs.IntVar(&e.Threads, "threads", DefaultExecThreads, "how many hosts run the command at once")
 	fs.DurationVar(&e.Timeout, "timeout", 0, "stop the command on a host after this long (0: no limit)")
 	fs.BoolVar(&e.Preflight, "preflight", false, "connect every host first; run nothing if one fails")
@@ -81,6 +85,10 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, fmt.Errorf("exec takes one configuration, got %q: put the command after \"--\"", paths)
 	case len(paths) == 1 && e.Hosts != "":
 		return e, errors.New("exec takes a configuration or -hosts, not both: -on selects among a configuration's hosts")
+	case e.User != "" && e.Hosts == "":
+		return e, errors.New("-l goes with -hosts: with a configuration, set user in its transport or host blocks")
+	case e.User != "" && !config.ValidUserName(e.User):
+		return e, fmt.Errorf("-l %q is not a user name: letters, digits, '.', '_' and '-', not starting with '-', such as -l deploy", e.User)
 	case e.Threads < 1:
 		return e, fmt.Errorf("-threads must be at least 1, got %d", e.Threads)
 	case e.Timeout < 0:
