@@ -49,6 +49,9 @@ Options:
                     -hosts 'web[01-40].example.com,db1'.
   -l USER           With -hosts, log in as USER, as ssh -l does (default:
                     ~/.ssh/config's User, then yours).
+  -A                With -hosts, forward the ssh-agent to the command, as
+                    ssh -A does (a git pull over ssh on the hosts): root
+                    there can use your keys while it runs.
   -threads N        How many hosts run the command at once (default 64).
   -timeout D        Stop the command on a host after D (30s, 2m).
   -preflight        Connect every host first, and run nothing if one fails,
@@ -82,7 +85,7 @@ func runExec(args []string, s *streams) int {
 
 	var cfg *config.Config
 	if a.Hosts != "" {
-		if cfg, err = hostsConfig(a.Hosts, a.User); err != nil {
+		if cfg, err = hostsConfig(a.Hosts, a.User, a.ForwardAgent); err != nil {
 			printf(s.Err, "fanout exec: -hosts: %s\n", err)
 			return exitUsage
 		}
@@ -218,8 +221,9 @@ func matchOn(hosts []*config.Host, pat string) ([]*config.Host, error) {
 // hostsConfig is the configuration of exec -hosts: the hosts of a
 // nodeset, each its own address, over ssh with its default settings
 // (and ~/.ssh/config), connected in preflight; user, when not "", is the
-// ssh transport's user, which wins over ssh_config's User as ssh -l does.
-func hostsConfig(pattern, user string) (*config.Config, error) {
+// ssh transport's user, which wins over ssh_config's User as ssh -l does,
+// and forwardAgent its forward_agent, as ssh -A.
+func hostsConfig(pattern, user string, forwardAgent bool) (*config.Config, error) {
 	names, err := nodeset.Expand(pattern)
 	if err != nil {
 		return nil, err
@@ -229,9 +233,14 @@ func hostsConfig(pattern, user string) (*config.Config, error) {
 		Transports:  map[string]*config.Transport{},
 		EvalContext: &hcl.EvalContext{},
 	}
-	if user != "" {
+	if user != "" || forwardAgent {
 		f := hclwrite.NewEmptyFile()
-		f.Body().SetAttributeValue("user", cty.StringVal(user))
+		if user != "" {
+			f.Body().SetAttributeValue("user", cty.StringVal(user))
+		}
+		if forwardAgent {
+			f.Body().SetAttributeValue("forward_agent", cty.True)
+		}
 		body, diags := hclsyntax.ParseConfig(f.Bytes(), "-l", hcl.InitialPos)
 		if diags.HasErrors() {
 			return nil, diags

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -520,7 +521,7 @@ func outputLine(out string, parts ...string) bool {
 	return false
 }
 
-// TestExecHostsForwardAgent: with ForwardAgent in ssh_config, a command
+// TestExecHostsForwardAgent: with ForwardAgent in ssh_config, or -A, a command
 // logs in to a second host with the operator's agent (a deploy's `git
 // clone` over ssh), as under ssh; without it, neither ssh's command nor
 // fanout's finds an agent.
@@ -534,23 +535,29 @@ func TestExecHostsForwardAgent(t *testing.T) {
 		f.KnownHosts, next.Port, f.User, next.Addr)
 	for _, tt := range []struct {
 		lines, want string
+		dashA       bool // -A on both command lines
 	}{
-		{"", "hop failed"},
-		{"  ForwardAgent no\n", "hop failed"},
-		{"  ForwardAgent yes\n", "hop ok"},
-		{"  ForwardAgent $FANOUT_TEST_AGENT\n", "hop ok"},
+		{"", "hop failed", false},
+		{"  ForwardAgent no\n", "hop failed", false},
+		{"  ForwardAgent yes\n", "hop ok", false},
+		{"  ForwardAgent $FANOUT_TEST_AGENT\n", "hop ok", false},
+		{"  ForwardAgent no\n", "hop ok", true},
 	} {
 		writeInventory(t, config, nodeStanza(f, h)+tt.lines)
-		ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", hop)
+		var dashA []string
+		if tt.dashA {
+			dashA = []string{"-A"}
+		}
+		ssh := exec.Command("ssh", slices.Concat([]string{"-F", config, "-o", "BatchMode=yes"}, dashA, []string{"node", hop})...)
 		ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket, "FANOUT_TEST_AGENT="+f.AgentSocket)
 		out, err := ssh.Output()
 		if err != nil || strings.TrimSpace(string(out)) != tt.want {
 			t.Fatalf("%q: ssh itself said %q (%v), want %q: the case is wrong", tt.lines, out, err, tt.want)
 		}
 		t.Setenv("FANOUT_TEST_AGENT", f.AgentSocket)
-		r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", hop)
+		r := fanoutSSH(t, home, f.AgentSocket, slices.Concat([]string{"exec", "-hosts", "node"}, dashA, []string{"--", hop})...)
 		if r.code != 0 || !outputLine(r.stdout, "node │ exec ", "│ "+tt.want) {
-			t.Errorf("%q: fanout did not say %q:\n%s\n%s", tt.lines, tt.want, r.stdout, r.stderr)
+			t.Errorf("%q %v: fanout did not say %q:\n%s\n%s", tt.lines, dashA, tt.want, r.stdout, r.stderr)
 		}
 	}
 }

@@ -29,6 +29,9 @@ type Exec struct {
 	// User logs in on the -hosts hosts, as ssh -l ("": ssh_config's
 	// User, then the local user).
 	User string
+	// ForwardAgent forwards the agent to the -hosts hosts' command, as
+	// ssh -A (false: as ssh_config's ForwardAgent says).
+	ForwardAgent bool
 	// Threads is how many hosts run the command at once.
 	Threads int
 	// Timeout bounds the command on one host; zero means no limit.
@@ -68,6 +71,7 @@ func ParseExec(args []string) (*Exec, error) {
 	fs.Var(listFlag{&e.On}, "on", "run on these roles, hosts, nodesets or globs (repeatable, comma-separated)")
 	fs.StringVar(&e.Hosts, "hosts", "", "run over ssh on these hosts (a nodeset), with no configuration")
 	fs.StringVar(&e.User, "l", "", "with -hosts, the user to log in as, as ssh -l")
+	fs.BoolVar(&e.ForwardAgent, "A", false, "with -hosts, forward the ssh-agent to the command, as ssh -A")
 	fs.IntVar(&e.Threads, "threads", DefaultExecThreads, "how many hosts run the command at once")
 	fs.DurationVar(&e.Timeout, "timeout", 0, "stop the command on a host after this long (0: no limit)")
 	fs.BoolVar(&e.Preflight, "preflight", false, "connect every host first; run nothing if one fails")
@@ -87,6 +91,8 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, errors.New("exec takes a configuration or -hosts, not both: -on selects among a configuration's hosts")
 	case e.User != "" && e.Hosts == "":
 		return e, errors.New("-l goes with -hosts: with a configuration, set user in its transport or host blocks")
+	case e.ForwardAgent && e.Hosts == "":
+		return e, errors.New("-A goes with -hosts: with a configuration, set forward_agent = true in its ssh transport block")
 	case e.User != "" && !config.ValidUserName(e.User):
 		return e, fmt.Errorf("-l %q is not a user name: letters, digits, '.', '_' and '-', not starting with '-', such as -l deploy", e.User)
 	case e.Threads < 1:
