@@ -233,10 +233,10 @@ func (r *resolver) forwardAgent(tg *target, o sshOptions) {
 		}
 		return
 	}
-	switch fa := strings.TrimSpace(o.forwardAgent); strings.ToLower(fa) {
-	case "", "no", "false":
-	case "yes", "true":
+	switch fa := strings.TrimSpace(o.forwardAgent); {
+	case isYes(fa):
 		tg.forwardAgent = tg.agentSocket
+	case fa == "" || strings.EqualFold(fa, "no") || strings.EqualFold(fa, "false"):
 	default:
 		if strings.HasPrefix(fa, "$") {
 			fa = r.env.getenv(fa[1:])
@@ -327,12 +327,7 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 			policy = AcceptNew
 		}
 	}
-	var hash bool
-	switch strings.ToLower(strings.TrimSpace(o.hashKnownHosts)) {
-	case "yes", "true":
-		hash = true
-	}
-	tg.hostKeys = r.keys.get(policy, files, record, hash)
+	tg.hostKeys = r.keys.get(policy, files, record, isYes(o.hashKnownHosts))
 }
 
 // expandFiles expands the files an ssh_config keyword lists
@@ -357,10 +352,7 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	if n, err := strconv.Atoi(strings.TrimSpace(o.connectTimeout)); err == nil && n > 0 && !r.cfg.connectTimeoutSet {
 		tg.connectTimeout = time.Duration(n) * time.Second
 	}
-	switch strings.ToLower(strings.TrimSpace(o.identitiesOnly)) {
-	case "yes", "true":
-		tg.identitiesOnly = true
-	}
+	tg.identitiesOnly = isYes(o.identitiesOnly)
 	tg.hostKeyAlias = strings.TrimSpace(o.hostKeyAlias)
 	tg.hostname = tg.alias
 	if hn := strings.TrimSpace(o.hostname); hn != "" {
@@ -467,6 +459,13 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// isYes reports whether an ssh_config flag's value is yes (or true, as
+// ssh also reads it).
+func isYes(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.EqualFold(v, "yes") || strings.EqualFold(v, "true")
 }
 
 func firstNonEmpty(ss ...string) string {
