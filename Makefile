@@ -112,11 +112,12 @@ clean:
 # Run each fuzz target for FUZZTIME (go test -fuzz takes one target at a
 # time): the configuration loader, the plugin protocol's conversions (both
 # ends: sdk the plugin's, sdk/client the host's), the
-# run journal's reader. New coverage is minimized for at most 200 runs, so
+# run journal's reader, and the ssh transport's reading of ssh_config and
+# known_hosts. New coverage is minimized for at most 200 runs, so
 # that a short FUZZTIME is spent fuzzing. A crash fails the target and
 # leaves its input under the package's testdata/fuzz to commit as a test.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./config:FuzzLoadConfig ./sdk:FuzzProtoFromWire ./sdk/client:FuzzProtoFromWire ./core:FuzzReadJournal
+FUZZ_TARGETS := ./config:FuzzLoadConfig ./sdk:FuzzProtoFromWire ./sdk/client:FuzzProtoFromWire ./core:FuzzReadJournal ./plugins/ssh:FuzzSSHConfig
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
