@@ -52,9 +52,9 @@ type algorithms struct {
 	// pubkey are the signature algorithms keys are offered with; nil:
 	// every one (see offerings).
 	pubkey []string
-	// set are the keywords ssh_config set, by OpenSSH's name, with the
-	// place of their line.
-	set map[string]string
+	// specs are the keywords ssh_config set, by OpenSSH's name
+	// (sshOptions.algorithms).
+	specs map[string]algorithmSpec
 }
 
 // algorithmChoice is what one keyword chooses from.
@@ -103,7 +103,7 @@ func pubkeyAlgorithms() []string {
 
 // algorithmsFor assembles the lists ssh_config's options o give.
 func algorithmsFor(o sshOptions) (algorithms, error) {
-	var a algorithms
+	a := algorithms{specs: o.algorithms}
 	var err error
 	for _, c := range []struct {
 		choice algorithmChoice
@@ -113,10 +113,6 @@ func algorithmsFor(o sshOptions) (algorithms, error) {
 		if !ok {
 			continue
 		}
-		if a.set == nil {
-			a.set = map[string]string{}
-		}
-		a.set[c.choice.keyword] = spec.pos
 		if *c.dst, err = c.choice.assemble(spec); err != nil {
 			return algorithms{}, err
 		}
@@ -174,8 +170,9 @@ func assembleNames(value string, defaults, known []string) []string {
 // negotiationHint is the line that says what to do about err, a server
 // offering no algorithm of a kind that fanout offers: the keyword that
 // would allow the ones it offers that fanout implements, or that it
-// implements none. set are the keywords ssh_config set (see algorithms).
-func negotiationHint(err *ssh.AlgorithmNegotiationError, set map[string]string) string {
+// implements none. specs are the keywords ssh_config set (see
+// algorithms).
+func negotiationHint(err *ssh.AlgorithmNegotiationError, specs map[string]algorithmSpec) string {
 	var c algorithmChoice
 	switch w := err.What; {
 	case w == "key exchange":
@@ -204,8 +201,8 @@ func negotiationHint(err *ssh.AlgorithmNegotiationError, set map[string]string) 
 		}
 	}
 	msg := fmt.Sprintf("no %s in common: the server offers %s", c.what, strings.Join(theirs, ","))
-	if pos, ok := set[c.keyword]; ok {
-		msg += fmt.Sprintf(", which %s at %s leaves out", c.keyword, pos)
+	if spec, ok := specs[c.keyword]; ok {
+		msg += fmt.Sprintf(", which %s at %s leaves out", c.keyword, spec.pos)
 		if len(usable) == 0 {
 			msg += ", and none of which fanout implements"
 		}

@@ -116,8 +116,8 @@ func TestAlgorithmsFromSSHConfig(t *testing.T) {
 	if h := strings.Join(fixed.algos.hostKeys, ","); h != "ssh-ed25519" || fixed.algos.knownHostsOrder {
 		t.Errorf("fixed: host keys %s (known_hosts order %v), want ssh-ed25519 as it is", h, fixed.algos.knownHostsOrder)
 	}
-	if m := strings.Join(fixed.algos.macs, ","); m != "hmac-sha1" || fixed.algos.set["MACs"] != p+":8" {
-		t.Errorf("fixed: MACs %s from %q", m, fixed.algos.set["MACs"])
+	if m := strings.Join(fixed.algos.macs, ","); m != "hmac-sha1" || fixed.algos.specs["MACs"].pos != p+":8" {
+		t.Errorf("fixed: MACs %s from %q", m, fixed.algos.specs["MACs"].pos)
 	}
 	plain, err := r.host("plain", "plain", hostSettings{})
 	if err != nil {
@@ -138,7 +138,7 @@ func TestAlgorithmsFromSSHConfig(t *testing.T) {
 func TestNegotiationHint(t *testing.T) {
 	tests := []struct {
 		err  ssh.AlgorithmNegotiationError
-		set  map[string]string
+		set  map[string]algorithmSpec
 		want string
 	}{
 		{
@@ -153,7 +153,7 @@ func TestNegotiationHint(t *testing.T) {
 		},
 		{
 			ssh.AlgorithmNegotiationError{What: "server to client cipher", RequestedAlgorithms: []string{"aes128-cbc", "aes256-cbc"}},
-			map[string]string{"Ciphers": "/home/me/.ssh/config:4"},
+			map[string]algorithmSpec{"Ciphers": {pos: "/home/me/.ssh/config:4"}},
 			"no cipher in common: the server offers aes128-cbc,aes256-cbc, which Ciphers at /home/me/.ssh/config:4 leaves out",
 		},
 	}

@@ -106,6 +106,8 @@ func (a *agents) close() {
 type credentials struct {
 	signers []ssh.Signer
 	sources []string // "agent SOCK: 2 keys", "identity file F"
+	// offered are signers as authMethod offers them (see offerings).
+	offered []ssh.Signer
 }
 
 // authMethod is the one publickey method that offers every key in order,
@@ -117,14 +119,10 @@ type credentials struct {
 // has been offered, each RSA key is offered again with rsa-sha2-256, then
 // as x/crypto chooses (ssh-rsa for a server without server-sig-algs):
 // retries come last, so that they cost a server's MaxAuthTries nothing
-// when another key logs in.
-//
-// accepted, when not nil, are the only signature algorithms to use
-// (ssh_config's PubkeyAcceptedAlgorithms); the last offering of an RSA
-// key stands for ssh-rsa.
-func (c *credentials) authMethod(accepted []string) ssh.AuthMethod {
-	return ssh.PublicKeys(offerings(c.signers, accepted)...)
-}
+// when another key logs in. Only the algorithms ssh_config's PubkeyAcceptedAlgorithms accepts are
+// offered (see credentialsFor); the last offering of an RSA key stands
+// for ssh-rsa.
+func (c *credentials) authMethod() ssh.AuthMethod { return ssh.PublicKeys(c.offered...) }
 
 // offerings orders signers for publickey authentication: each one, an RSA
 // one signing with rsa-sha2-512 only, then the RSA ones again with
@@ -331,13 +329,13 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 	if len(creds.signers) == 0 {
 		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
 	}
-	if len(offerings(creds.signers, tg.algos.pubkey)) == 0 {
+	if creds.offered = offerings(creds.signers, tg.algos.pubkey); len(creds.offered) == 0 {
 		var types []string
 		for _, s := range creds.signers {
 			types = append(types, s.PublicKey().Type())
 		}
 		return nil, fmt.Errorf("%w for %s@%s: PubkeyAcceptedAlgorithms at %s accepts none of the keys found (%s: %s)",
-			ErrNoCredentials, tg.user, tg.addr(), tg.algos.set[pubkeyChoice.keyword], strings.Join(creds.sources, ", "), strings.Join(types, ","))
+			ErrNoCredentials, tg.user, tg.addr(), tg.algos.specs[pubkeyChoice.keyword].pos, strings.Join(creds.sources, ", "), strings.Join(types, ","))
 	}
 	return &creds, nil
 }

@@ -319,7 +319,7 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 	config := &ssh.ClientConfig{
 		Config:            ssh.Config{KeyExchanges: kex, Ciphers: tg.algos.ciphers, MACs: tg.algos.macs},
 		User:              tg.user,
-		Auth:              []ssh.AuthMethod{creds.authMethod(tg.algos.pubkey)},
+		Auth:              []ssh.AuthMethod{creds.authMethod()},
 		HostKeyCallback:   tg.hostKeys.callback(tg),
 		HostKeyAlgorithms: hostKeyAlgos,
 		ClientVersion:     clientVersion,
@@ -370,7 +370,7 @@ func handshakeError(tg *target, creds *credentials, err error) error {
 	}
 	var ne *ssh.AlgorithmNegotiationError
 	if errors.As(err, &ne) {
-		return fmt.Errorf("ssh handshake with %s: %s", tg.addr(), negotiationHint(ne, tg.algos.set))
+		return fmt.Errorf("ssh handshake with %s: %s", tg.addr(), negotiationHint(ne, tg.algos.specs))
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return fmt.Errorf("%w as %s on %s: the server accepted none of the keys offered (%s); is the public key in ~%s/.ssh/authorized_keys there?",

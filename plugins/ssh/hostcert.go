@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 
@@ -50,14 +49,10 @@ type authorities struct {
 
 // parseAuthorities reads the @cert-authority and @revoked lines of files;
 // lines that do not parse are skipped, as ssh skips them.
-func parseAuthorities(files []string) (authorities, error) {
+func parseAuthorities(files []knownHostsFile) authorities {
 	a := authorities{revoked: map[string]bool{}, lines: map[string]bool{}}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return authorities{}, fmt.Errorf("known_hosts %s: %w", f, err)
-		}
-		for i, line := range bytes.Split(b, []byte("\n")) {
+		for i, line := range bytes.Split(f.data, []byte("\n")) {
 			if !bytes.HasPrefix(bytes.TrimSpace(line), []byte("@")) {
 				continue
 			}
@@ -68,13 +63,13 @@ func parseAuthorities(files []string) (authorities, error) {
 			switch marker {
 			case "cert-authority":
 				a.cas = append(a.cas, authority{patterns: hosts, key: key})
-				a.lines[fmt.Sprintf("%s:%d", f, i+1)] = true
+				a.lines[fmt.Sprintf("%s:%d", f.name, i+1)] = true
 			case "revoked":
 				a.revoked[string(key.Marshal())] = true
 			}
 		}
 	}
-	return a, nil
+	return a
 }
 
 // isCALine reports whether a key knownhosts found is an @cert-authority

@@ -267,30 +267,35 @@ func (c *hostKeyChecker) load() (*parsedKnownHosts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
-	auth, err := parseAuthorities(existing)
-	if err != nil {
-		return nil, err
+	// knownhosts reads the files itself; the index and the CA lines are
+	// made from one more read of each.
+	files := make([]knownHostsFile, len(existing))
+	for i, f := range existing {
+		files[i].name = f
+		if files[i].data, err = os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("known_hosts %s: %w", f, err)
+		}
 	}
-	c.parsed = &parsedKnownHosts{cb: cb, existing: existing, stats: stats, keyTypes: indexKeyTypes(existing), authorities: auth}
+	c.parsed = &parsedKnownHosts{cb: cb, existing: existing, stats: stats, keyTypes: indexKeyTypes(files), authorities: parseAuthorities(files)}
 	return c.parsed, nil
+}
+
+// knownHostsFile is a known_hosts file's name and content.
+type knownHostsFile struct {
+	name string
+	data []byte
 }
 
 // indexKeyTypes maps each address the files name to the types of its
 // keys, in file order, as knownhosts would list them for that address;
 // nil when a line is one that only knownhosts can match (see
-// parsedKnownHosts.keyTypes), or a file cannot be read again.
-func indexKeyTypes(files []string) map[string][]string {
+// parsedKnownHosts.keyTypes).
+func indexKeyTypes(files []knownHostsFile) map[string][]string {
 	index := map[string][]string{}
 	for _, f := range files {
-		rest, err := os.ReadFile(f)
-		if err != nil {
-			return nil
-		}
-		for len(rest) > 0 {
-			var marker string
-			var hosts []string
-			var key ssh.PublicKey
-			marker, hosts, key, _, rest, err = ssh.ParseKnownHosts(rest)
+		for rest := f.data; len(rest) > 0; {
+			marker, hosts, key, _, next, err := ssh.ParseKnownHosts(rest)
+			rest = next
 			if errors.Is(err, io.EOF) {
 				break
 			}

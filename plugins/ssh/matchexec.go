@@ -78,57 +78,38 @@ func (m *matchExecs) run(command string) (ok, ran bool) {
 // far, else %h, %C the hash of %l%h%p%r, %% a %.
 func (e *evaluation) expandMatchExec(command string) string {
 	host := e.host()
-	port := e.o.port
-	if port == "" {
-		port = "22"
-	}
-	user := e.o.user
-	if user == "" {
-		user = e.localUser
-	}
-	keyAlias := e.o.hostKeyAlias
-	if keyAlias == "" {
-		keyAlias = host
-	}
-	local, _ := os.Hostname()
-	short, _, _ := strings.Cut(local, ".")
-	var b strings.Builder
-	for i := 0; i < len(command); i++ {
-		if command[i] != '%' || i+1 == len(command) {
-			b.WriteByte(command[i])
-			continue
-		}
-		i++
-		switch command[i] {
+	port := cmp.Or(e.o.port, "22")
+	user := cmp.Or(e.o.user, e.localUser)
+	return percentExpand(command, func(c byte) (string, bool) {
+		switch c {
 		case 'h':
-			b.WriteString(host)
+			return host, true
 		case 'n':
-			b.WriteString(e.alias)
+			return e.alias, true
 		case 'p':
-			b.WriteString(port)
+			return port, true
 		case 'r':
-			b.WriteString(user)
+			return user, true
 		case 'u':
-			b.WriteString(e.localUser)
+			return e.localUser, true
 		case 'd':
-			b.WriteString(e.c.home)
+			return e.c.home, true
 		case 'i':
-			b.WriteString(strconv.Itoa(os.Getuid()))
+			return strconv.Itoa(os.Getuid()), true
 		case 'l':
-			b.WriteString(local)
+			local, _ := os.Hostname()
+			return local, true
 		case 'L':
-			b.WriteString(short)
+			local, _ := os.Hostname()
+			short, _, _ := strings.Cut(local, ".")
+			return short, true
 		case 'k':
-			b.WriteString(keyAlias)
+			return cmp.Or(e.o.hostKeyAlias, host), true
 		case 'C':
+			local, _ := os.Hostname()
 			sum := sha1.Sum([]byte(local + host + port + user))
-			b.WriteString(hex.EncodeToString(sum[:]))
-		case '%':
-			b.WriteByte('%')
-		default:
-			b.WriteByte('%')
-			b.WriteByte(command[i])
+			return hex.EncodeToString(sum[:]), true
 		}
-	}
-	return b.String()
+		return "", false
+	})
 }

@@ -300,16 +300,15 @@ func (e *evaluation) apply(l configLine) {
 				}
 			})
 		}
-	case "kexalgorithms", "hostkeyalgorithms", "ciphers", "macs", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes":
-		name := algorithmKeywords[l.keyword]
-		e.first(name, func() {
-			if o.algorithms == nil {
-				o.algorithms = map[string]algorithmSpec{}
-			}
-			o.algorithms[name] = algorithmSpec{value: v, pos: l.pos}
-		})
 	default:
-		if field := o.field(l.keyword); field != nil {
+		if name, ok := algorithmKeywords[l.keyword]; ok {
+			e.first(name, func() {
+				if o.algorithms == nil {
+					o.algorithms = map[string]algorithmSpec{}
+				}
+				o.algorithms[name] = algorithmSpec{value: v, pos: l.pos}
+			})
+		} else if field := o.field(l.keyword); field != nil {
 			e.first(l.keyword, func() { *field = v })
 		}
 	}
@@ -363,27 +362,7 @@ func (e *evaluation) host() string {
 // expandHostName replaces HostName's tokens: %h with the name given, %%
 // with %. Others stay as they are.
 func expandHostName(hostname, alias string) string {
-	if !strings.Contains(hostname, "%") {
-		return hostname
-	}
-	var b strings.Builder
-	for i := 0; i < len(hostname); i++ {
-		if hostname[i] != '%' || i+1 == len(hostname) {
-			b.WriteByte(hostname[i])
-			continue
-		}
-		i++
-		switch hostname[i] {
-		case 'h':
-			b.WriteString(alias)
-		case '%':
-			b.WriteByte('%')
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hostname[i])
-		}
-	}
-	return b.String()
+	return percentExpand(hostname, func(c byte) (string, bool) { return alias, c == 'h' })
 }
 
 // match evaluates a Match line: every criterion must hold. A line with a

@@ -421,34 +421,26 @@ func (r *resolver) expand(s string, tg *target) string {
 // allowed (d: home, u: local user, h: remote host name, r: remote user,
 // p: port, n: the name given) and %%; any other stays as it is.
 func (r *resolver) replaceTokens(s, allowed string, tg *target) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' || i+1 == len(s) || (s[i+1] != '%' && strings.IndexByte(allowed, s[i+1]) < 0) {
-			b.WriteByte(s[i])
-			continue
+	return percentExpand(s, func(c byte) (string, bool) {
+		if strings.IndexByte(allowed, c) < 0 {
+			return "", false
 		}
-		i++
-		switch s[i] {
+		switch c {
 		case 'd':
-			b.WriteString(r.env.home)
+			return r.env.home, true
 		case 'u':
-			b.WriteString(r.env.user)
+			return r.env.user, true
 		case 'h':
-			b.WriteString(tg.hostname)
+			return tg.hostname, true
 		case 'r':
-			b.WriteString(tg.user)
+			return tg.user, true
 		case 'p':
-			b.WriteString(strconv.Itoa(tg.port))
+			return strconv.Itoa(tg.port), true
 		case 'n':
-			b.WriteString(tg.alias)
-		case '%':
-			b.WriteByte('%')
+			return tg.alias, true
 		}
-	}
-	return b.String()
+		return "", false
+	})
 }
 
 // expandHome replaces a leading ~ with the process's home directory.

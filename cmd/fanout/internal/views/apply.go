@@ -226,23 +226,35 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 // recap still names every host that failed preflight, by cause, and a
 // later connection's failure is its pair's own line.
 func (v *ApplyHuman) connectFailed(b *bytes.Buffer, e core.HostConnected) {
+	folded, skip := v.foldCause(causeOf(e.Err, e.Host), e.Host, false)
+	if skip {
+		return
+	}
+	line := cmp.Or(folded, v.o.Redact.String(e.Err))
+	fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+line))
+}
+
+// foldCause records that host failed for cause and says how its line
+// shows: in full (folded ""), when it is the cause's first host, or, with
+// own, a later line of that first host; as folded ("as FIRST; more hosts
+// failing this way are not listed here") for the second host; not at all
+// (skip) after that.
+func (v *ApplyHuman) foldCause(cause, host string, own bool) (folded string, skip bool) {
 	if v.connectCauses == nil {
 		v.connectCauses = map[string]string{}
 	}
-	cause := causeOf(e.Err, e.Host)
 	first, seen := v.connectCauses[cause]
-	var line string
 	switch {
 	case !seen:
-		v.connectCauses[cause] = e.Host
-		line = v.o.Redact.String(e.Err)
+		v.connectCauses[cause] = host
+		return "", false
+	case own && first == host:
+		return "", false
 	case first != "":
 		v.connectCauses[cause] = ""
-		line = "as " + first + "; more hosts failing this way are not listed here"
-	default:
-		return
+		return "as " + first + "; more hosts failing this way are not listed here", false
 	}
-	fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, "connect", core.PhaseRun), paint(v.o.Color, ansiRed, "✗ "+line))
+	return "", true
 }
 
 // runStarted starts the counts of the status line, and writes the run's
@@ -289,20 +301,12 @@ func (v *ApplyHuman) unitFinished(b *bytes.Buffer, e core.UnitFinished) {
 // behind a bastion that is down were 1,000 lines alike; the recap folds
 // them by cause, and -json and the journal keep each one.
 func (v *ApplyHuman) unreachable(b *bytes.Buffer, e core.UnitFinished) {
-	if v.connectCauses == nil {
-		v.connectCauses = map[string]string{}
-	}
-	cause := causeOf(e.Result.Err, e.Host)
-	first, seen := v.connectCauses[cause]
-	switch {
-	case !seen:
-		v.connectCauses[cause] = e.Host
-		fallthrough
-	case first == e.Host: // its own connect line came first
+	switch folded, skip := v.foldCause(causeOf(e.Result.Err, e.Host), e.Host, true); {
+	case skip:
+	case folded == "":
 		b.WriteString(v.finishedLine(e))
-	case first != "":
-		v.connectCauses[cause] = ""
-		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiRed, "✗ unreachable as "+first+"; more hosts failing this way are not listed here"))
+	default:
+		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiRed, "✗ unreachable "+folded))
 	}
 }
 
