@@ -52,6 +52,12 @@ Options:
   -A                With -hosts, forward the ssh-agent to the command, as
                     ssh -A does (a git pull over ssh on the hosts): root
                     there can use your keys while it runs.
+  -raw              With -hosts, send the command as it is, as ssh HOST CMD
+                    does: run by the login shell, or by the command line of
+                    a device without /bin/sh (a switch, an appliance).
+                    Given up: /bin/sh, and stopping the command when
+                    fanout is interrupted or its connection drops (see
+                    docs/security.md).
   -threads N        How many hosts run the command at once (default 64).
   -timeout D        Stop the command on a host after D (30s, 2m).
   -preflight        Connect every host first, and run nothing if one fails,
@@ -85,7 +91,7 @@ func runExec(args []string, s *streams) int {
 
 	var cfg *config.Config
 	if a.Hosts != "" {
-		if cfg, err = hostsConfig(a.Hosts, a.User, a.ForwardAgent); err != nil {
+		if cfg, err = hostsConfig(a); err != nil {
 			printf(s.Err, "fanout exec: -hosts: %s\n", err)
 			return exitUsage
 		}
@@ -220,11 +226,11 @@ func matchOn(hosts []*config.Host, pat string) ([]*config.Host, error) {
 
 // hostsConfig is the configuration of exec -hosts: the hosts of a
 // nodeset, each its own address, over ssh with its default settings
-// (and ~/.ssh/config), connected in preflight; user, when not "", is the
+// (and ~/.ssh/config), connected in preflight; -l, when given, is the
 // ssh transport's user, which wins over ssh_config's User as ssh -l does,
-// and forwardAgent its forward_agent, as ssh -A.
-func hostsConfig(pattern, user string, forwardAgent bool) (*config.Config, error) {
-	names, err := nodeset.Expand(pattern)
+// -A its forward_agent, as ssh -A, and -raw its raw.
+func hostsConfig(a *arguments.Exec) (*config.Config, error) {
+	names, err := nodeset.Expand(a.Hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -233,13 +239,16 @@ func hostsConfig(pattern, user string, forwardAgent bool) (*config.Config, error
 		Transports:  map[string]*config.Transport{},
 		EvalContext: &hcl.EvalContext{},
 	}
-	if user != "" || forwardAgent {
+	if a.User != "" || a.ForwardAgent || a.Raw {
 		f := hclwrite.NewEmptyFile()
-		if user != "" {
-			f.Body().SetAttributeValue("user", cty.StringVal(user))
+		if a.User != "" {
+			f.Body().SetAttributeValue("user", cty.StringVal(a.User))
 		}
-		if forwardAgent {
+		if a.ForwardAgent {
 			f.Body().SetAttributeValue("forward_agent", cty.True)
+		}
+		if a.Raw {
+			f.Body().SetAttributeValue("raw", cty.True)
 		}
 		body, diags := hclsyntax.ParseConfig(f.Bytes(), "-l", hcl.InitialPos)
 		if diags.HasErrors() {

@@ -721,3 +721,48 @@ func TestExecHostsHostCertificate(t *testing.T) {
 		}
 	}
 }
+
+// TestExecHostsRaw: `fanout exec -hosts -raw` sends the command as ssh
+// sends it: a device whose command line is not a shell (sshd's
+// ForceCommand stands in for it) answers fanout as it answers ssh, where
+// fanout's /bin/sh wrapper is refused; on a server, the login shell runs
+// it, as for ssh ($0 is the login shell's name, not fanout's sh).
+func TestExecHostsRaw(t *testing.T) {
+	needSSHClient(t)
+	cli := filepath.Join(t.TempDir(), "cli")
+	writeInventory(t, cli, "#!/bin/sh\ncase $SSH_ORIGINAL_COMMAND in\n\"show version\") echo ApplianceOS 1.0 ;;\n*) echo \"% Unknown command\" >&2; exit 1 ;;\nesac\n")
+	if err := os.Chmod(cli, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	device := sshtest.Start(t, sshtest.Options{SSHDConfig: "ForceCommand " + cli + "\n"})
+	server := sshtest.Start(t, sshtest.Options{})
+	for _, tt := range []struct {
+		name    string
+		f       *sshtest.Fleet
+		command string
+	}{
+		{"a device's command line", device, "show version"},
+		{"the login shell", server, "echo $0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			config := filepath.Join(home, ".ssh", "config")
+			writeInventory(t, config, nodeStanza(tt.f, tt.f.Hosts[0]))
+			ssh := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "node", tt.command)
+			ssh.Env = append(os.Environ(), "SSH_AUTH_SOCK="+tt.f.AgentSocket)
+			out, err := ssh.Output()
+			want := strings.TrimSpace(string(out))
+			if err != nil || want == "" {
+				t.Fatalf("ssh itself: %q, %v: the case is wrong", out, err)
+			}
+			r := fanoutSSH(t, home, tt.f.AgentSocket, "exec", "-hosts", "node", "-raw", "--", tt.command)
+			if r.code != 0 || !outputLine(r.stdout, "node │ exec ", "│ "+want) {
+				t.Errorf("fanout exec -raw: exit %d, want %q as ssh printed\n%s\n%s", r.code, want, r.stdout, r.stderr)
+			}
+			r = fanoutSSH(t, home, tt.f.AgentSocket, "exec", "-hosts", "node", "--", tt.command)
+			if outputLine(r.stdout, "node │ exec ", "│ "+want) {
+				t.Errorf("fanout exec without -raw printed %q too: the case shows nothing\n%s", want, r.stdout)
+			}
+		})
+	}
+}

@@ -86,6 +86,11 @@ type Config struct {
 	// forwardAgentSet is whether the block set ForwardAgent; if not,
 	// ssh_config's ForwardAgent decides for each host.
 	forwardAgentSet bool
+	// Raw sends every host's commands as they are, to be run by the
+	// login shell or the device's own command line, as ssh HOST CMD and
+	// Ansible's raw module do, without fanout's /bin/sh and watcher (see
+	// execRaw); a host block's raw wins.
+	Raw bool
 }
 
 // DefaultConfig returns the settings of an empty transport block.
@@ -106,6 +111,8 @@ type hostSettings struct {
 	Port         int
 	IdentityFile string
 	ProxyJump    string
+	// Raw, when rawSet, is the host's raw, over the transport's.
+	Raw, rawSet bool
 }
 
 // Attribute names, as written in HCL.
@@ -123,6 +130,7 @@ const (
 	attrAgentSocket       = "agent_socket"
 	attrProxyJump         = "proxy_jump"
 	attrForwardAgent      = "forward_agent"
+	attrRaw               = "raw"
 )
 
 // decodeConfig reads a transport block's object value. Unknown values are
@@ -192,6 +200,7 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 		}
 	}
 	cfg.ForwardAgent, cfg.forwardAgentSet = d.bool(attrForwardAgent)
+	cfg.Raw, _ = d.bool(attrRaw)
 	return cfg, diags
 }
 
@@ -215,6 +224,7 @@ func decodeHostSettings(v cty.Value) (hostSettings, error) {
 			d.errorf(attrProxyJump, "invalid proxy_jump", "%v", err)
 		}
 	}
+	hs.Raw, hs.rawSet = d.bool(attrRaw)
 	return hs, diags.Err()
 }
 
@@ -235,6 +245,7 @@ func transportSchema() sdk.Schema {
 		{Name: attrAgentSocket, Type: cty.String, Description: "ssh-agent socket (default: ssh_config IdentityAgent, then $SSH_AUTH_SOCK)."},
 		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for every host, [user@]host[:port] separated by commas (default: ssh_config ProxyJump)."},
 		{Name: attrForwardAgent, Type: cty.Bool, Description: "Forward the ssh-agent to the hosts' commands, as ssh -A (default: ssh_config ForwardAgent, else false). Whoever is root on a host can use the agent's keys while fanout is connected."},
+		{Name: attrRaw, Type: cty.Bool, Description: "Send commands as they are, run by the login shell or the device's own command line, as ssh HOST CMD and Ansible's raw module do, for hosts without /bin/sh (network devices). Given up: commands under /bin/sh, env other than FANOUT_* (sent as SSH env requests, which servers take only when their AcceptEnv lists them), and stopping: Ctrl-C and timeouts send SSH signal requests, which not every server delivers, and a command whose connection drops keeps running. Default false."},
 	}}
 }
 
@@ -246,6 +257,7 @@ func hostSchema() sdk.Schema {
 		{Name: attrPort, Type: cty.Number, Description: "SSH port of this host."},
 		{Name: attrIdentityFile, Type: cty.String, Description: "Private key for this host, tried after the agent's keys."},
 		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for this host, overriding the transport's and ssh_config's."},
+		{Name: attrRaw, Type: cty.Bool, Description: "Send this host's commands as they are, over the transport's raw (see the transport's raw)."},
 	}}
 }
 

@@ -48,6 +48,8 @@ type hostConn struct {
 	// forwardAgent is whether commands get the agent forwarded (see
 	// target.forwardAgent).
 	forwardAgent bool
+	// raw is whether commands are sent as they are (see execRaw).
+	raw bool
 
 	mu  sync.Mutex // guards err and keepalives
 	err error      // why the connection ended
@@ -65,6 +67,7 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 		client: client,
 		logger: logger.With("host", tg.name, "address", tg.addr()),
 		gone:   make(chan struct{}),
+		raw:    tg.raw,
 	}
 	if maxSessions > 1 && strings.HasPrefix(string(client.ServerVersion()), "SSH-2.0-dropbear") {
 		// dropbear (2022.83) now and then closes a session just opened

@@ -35,7 +35,9 @@
 //     ExecRequest.Stdin (at most 1 MiB, sent in the script the shell reads,
 //     never on a command line or in a file), its environment exported in
 //     front of it, and a small watcher that kills its process group if the
-//     session goes away while it runs (see exec.go).
+//     session goes away while it runs (see exec.go); with raw, as it is,
+//     run by the login shell or a device's own command line, without
+//     them (see raw.go).
 //
 // It does not read a terminal, and does not support password or
 // keyboard-interactive authentication. The agent is forwarded to commands

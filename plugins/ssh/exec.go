@@ -360,10 +360,12 @@ type execution struct {
 	abort     chan struct{}
 	abortOnce sync.Once
 
-	mu       sync.Mutex // guards the fields below
-	control  io.Writer  // the watcher's control line (the session's stdin); set once started
-	early    ssh.Signal // a terminating signal that came before the start
-	finished bool
+	mu sync.Mutex // guards the fields below
+	// send delivers a signal to the running command: a line on the
+	// watcher's control line (the session's stdin), or a raw session's
+	// SSH signal request; set while a command runs.
+	send  func(ssh.Signal)
+	early ssh.Signal // a terminating signal that came before the start
 }
 
 func newExecution() *execution { return &execution{abort: make(chan struct{})} }
@@ -371,29 +373,19 @@ func newExecution() *execution { return &execution{abort: make(chan struct{})} }
 func (e *execution) stop() { e.abortOnce.Do(func() { close(e.abort) }) }
 
 // signal delivers sig to the command, or remembers a terminating one that
-// came before the command started so that it never starts. Signalling a
-// finished command does nothing.
+// came before the command started (or between two commands of a raw
+// list) so that no command starts. Other signals then do nothing.
 func (e *execution) signal(sig ssh.Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.control == nil {
+	if e.send == nil {
 		switch sig {
 		case ssh.SIGTERM, ssh.SIGINT, ssh.SIGHUP, ssh.SIGQUIT, ssh.SIGKILL:
 			e.early = sig
 		}
 		return
 	}
-	if !e.finished {
-		e.deliver(sig)
-	}
-}
-
-// deliver writes sig's name on the watcher's control line, which must be
-// open; the watcher sends it to the command's process group. e.mu must be
-// held: it also serialises the lines. An error means the session is over:
-// nothing to signal.
-func (e *execution) deliver(sig ssh.Signal) {
-	_, _ = io.WriteString(e.control, string(sig)+"\n")
+	e.send(sig)
 }
 
 // pendingSignal returns a terminating signal that came before the start.
@@ -403,41 +395,89 @@ func (e *execution) pendingSignal() ssh.Signal {
 	return e.early
 }
 
-// start records the running session's control line and delivers a
-// terminating signal that came before it, if any.
-func (e *execution) start(control io.Writer) {
+// start records how signals reach the running command and delivers a
+// terminating signal that came before it, if any. e.mu serialises the
+// deliveries (the watcher's lines).
+func (e *execution) start(send func(ssh.Signal)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.control = control
+	e.send = send
 	if e.early != "" {
-		e.deliver(e.early)
+		send(e.early)
 	}
 }
 
-// finish marks the command over; Signal then does nothing.
+// finish marks the command over; Signal then only remembers a terminating
+// signal, for a raw list's next command.
 func (e *execution) finish() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.finished = true
+	e.send = nil
 }
 
-// signalNow delivers sig to a started command, finished or not: the
-// transport's own TERM and KILL. Before the control line is open (the
-// command's input still waits for the server's window) it is delivered
-// as the line opens.
+// signalNow delivers sig to a started command, which may have ended: the
+// transport's own TERM and KILL. Before the command's signals can be
+// delivered (its input still waits for the server's window) it is
+// delivered as they can.
 func (e *execution) signalNow(sig ssh.Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.control == nil {
+	if e.send == nil {
 		e.early = sig
 		return
 	}
-	e.deliver(sig)
+	e.send(sig)
+}
+
+// watcherSignal returns the delivery of a signal to the watcher of sess:
+// its name, a line on the control line (see watchScript). An error means
+// the session is over: nothing to signal.
+func watcherSignal(sess *session) func(ssh.Signal) {
+	return func(sig ssh.Signal) { _, _ = io.WriteString(sess.ch, string(sig)+"\n") }
 }
 
 // exec runs req on the connection: it waits for a session slot, runs the
 // command, streams its output and returns how it ended.
 func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput, ex *execution) (*sdk.ExecResponse, error) {
+	if c.raw {
+		return c.execRaw(ctx, req, out, ex)
+	}
+	var (
+		p     *progress
+		nonce string
+	)
+	if len(req.Commands) > 0 || req.Stdin != nil {
+		p, nonce = newProgress()
+	}
+	resp, err := c.run(ctx, ex, out, sessionRun{
+		command: remoteCommand,
+		input:   input(script(req, nonce)),
+		timeout: req.Timeout,
+		signals: watcherSignal,
+		markers: p,
+	})
+	return listed(resp, p), err
+}
+
+// sessionRun is what run runs in one session.
+type sessionRun struct {
+	command string   // the exec request's
+	env     [][]byte // "env" requests' payloads, sent before it, without a reply
+	input   []byte   // written on stdin after the request
+	// closeInput ends stdin once input is written; without it, stdin
+	// stays open for signals (the watcher's control line).
+	closeInput bool
+	timeout    time.Duration
+	// signals returns how the session's command gets a signal.
+	signals func(*session) func(ssh.Signal)
+	// markers, when not nil, reads a command list's markers out of
+	// stdout (see listScript).
+	markers *progress
+}
+
+// run runs r in a session of its own, once a session slot is free, and
+// returns how its command ended.
+func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r sessionRun) (*sdk.ExecResponse, error) {
 	if err := c.acquire(ctx, ex.abort); err != nil {
 		return nil, err
 	}
@@ -451,13 +491,11 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	}
 	// Deferred in this order, the slot is released after the session has
 	// ended (the server's channel close has arrived) and its output has
-	// been delivered.
-	defer c.endSession(sess)
+	// been delivered, and signals stop going to it after that, once
+	// nothing can set them going there (start's written).
 	defer ex.finish()
-	var nonce string
-	if len(req.Commands) > 0 || req.Stdin != nil {
-		sess.progress, nonce = newProgress()
-	}
+	defer c.endSession(sess)
+	sess.progress = r.markers
 	// As ssh -A asks, without a reply: the server handles the session's
 	// requests in order, so the command finds the agent.
 	if c.forwardAgent {
@@ -468,10 +506,24 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 			return nil, fmt.Errorf("forward the agent to %s: %w", c.addr, err)
 		}
 	}
-	// The watcher's control line is the rest of the session's stdin,
-	// after the script (see watchScript): signals go there once the
-	// script is written.
-	if err := sess.start(remoteCommand, input(script(req, nonce)), out.OrDiscard(), func() { ex.start(sess.ch) }); err != nil {
+	for _, e := range r.env {
+		if _, err := sess.ch.SendRequest("env", false, e); err != nil {
+			if c.endedBy(err) {
+				return nil, c.lost()
+			}
+			return nil, fmt.Errorf("send env to %s: %w", c.addr, err)
+		}
+	}
+	// Signals go to the command once its input is written: for the
+	// watcher, whose control line is the rest of stdin (see
+	// watchScript), only then can they.
+	written := func() {
+		ex.start(r.signals(sess))
+		if r.closeInput {
+			_ = sess.ch.CloseWrite()
+		}
+	}
+	if err := sess.start(r.command, r.input, out.OrDiscard(), written); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
@@ -479,8 +531,8 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	}
 
 	var timeout <-chan time.Time
-	if req.Timeout > 0 {
-		timer := time.NewTimer(req.Timeout)
+	if r.timeout > 0 {
+		timer := time.NewTimer(r.timeout)
 		defer timer.Stop()
 		timeout = timer.C
 	}
@@ -515,7 +567,7 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	resp, err := c.exitResponse(sess)
 	if cause == nil && err == nil {
 		if werr := sess.writeFailure(); werr != nil {
-			return listed(resp, sess.progress), fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
+			return resp, fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
 		}
 	}
 	if timedOut || cause != nil {
@@ -525,10 +577,14 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 		}
 		resp.TimedOut = timedOut
 		if cause != nil {
-			return listed(resp, sess.progress), fmt.Errorf("command stopped: %w", cause)
+			return resp, fmt.Errorf("command stopped: %w", cause)
+		}
+		if c.cutOff() {
+			// The connection was ours to close (see terminate).
+			err = nil
 		}
 	}
-	return listed(resp, sess.progress), err
+	return resp, err
 }
 
 // listed completes resp, how a command list's session ended, with which
@@ -587,8 +643,38 @@ func (c *hostConn) terminate(ex *execution, sess *session) {
 	}
 	c.logger.Warn("command did not end after KILL; closing its session")
 	_ = sess.ch.Close()
-	<-sess.closed
+	// A server keeps the session of a command still running: OpenSSH
+	// until it exits. Past a grace (none when the server refused the
+	// signals: a raw command that nothing on the host watches), the
+	// connection is closed, as ssh's own end does when interrupted; the
+	// command may go on running there.
+	grace := killGrace
+	select {
+	case <-sess.unsignalled:
+		grace = 0
+	default:
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-sess.closed:
+	case <-timer.C:
+		c.logger.Warn("the server keeps the session of a command that did not stop: closing the connection; the command may still run on the host")
+		c.fail(errUnstoppable)
+		<-sess.closed
+	}
 }
+
+// cutOff reports whether terminate closed the connection.
+func (c *hostConn) cutOff() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err == errUnstoppable
+}
+
+// errUnstoppable is why a connection was closed to stop waiting for a
+// command that would not stop (see terminate).
+var errUnstoppable = errors.New("closed by fanout: a command there did not stop when signalled, and may still run")
 
 // exitResponse returns how the command of sess ended, or an error when
 // that is unknown: a session that ended without an exit status because

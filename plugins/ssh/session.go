@@ -30,6 +30,10 @@ type session struct {
 
 	// refused is closed when the server refused the exec request.
 	refused chan struct{}
+	// unsignalled is closed when the server refused a signal request
+	// (a raw command's: see rawSignal), which it will not deliver.
+	unsignalled     chan struct{}
+	unsignalledOnce sync.Once
 	// progress, when not nil, reads a command list's markers out of the
 	// stdout (see listScript). It is the stdout copier's until copying is
 	// over.
@@ -65,12 +69,13 @@ func openSession(client *ssh.Client) (*session, error) {
 		return nil, err
 	}
 	s := &session{
-		ch:      ch,
-		refused: make(chan struct{}),
-		exited:  make(chan struct{}),
-		closed:  make(chan struct{}),
-		failed:  make(chan struct{}),
-		status:  -1,
+		ch:          ch,
+		refused:     make(chan struct{}),
+		unsignalled: make(chan struct{}),
+		exited:      make(chan struct{}),
+		closed:      make(chan struct{}),
+		failed:      make(chan struct{}),
+		status:      -1,
 	}
 	// Ends when the channel does; end waits for it.
 	go s.requests(reqs)
@@ -243,7 +248,8 @@ func (s *session) writeFailure() error {
 }
 
 // waitExit waits up to d for the command to end, and reports whether it
-// did (or its channel ended).
+// did (or its channel ended). It stops waiting when the server refused a
+// signal: the command is not going to end by it.
 func (s *session) waitExit(d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -252,6 +258,8 @@ func (s *session) waitExit(d time.Duration) bool {
 		return true
 	case <-s.closed:
 		return true
+	case <-s.unsignalled:
+		return false
 	case <-timer.C:
 		return false
 	}

@@ -56,6 +56,8 @@ type target struct {
 	// forwardAgent is the agent socket its commands get forwarded, as
 	// ssh -A gives them; empty: none.
 	forwardAgent string
+	// raw is whether its commands are sent as they are (see execRaw).
+	raw bool
 }
 
 // addr is "hostname:port", as dialled.
@@ -219,6 +221,10 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	// ssh_config's ProxyCommand, unless proxy_jump says how to get there.
 	r.late(tg, o, hs.ProxyJump == "" && r.cfg.ProxyJump == "")
 	r.forwardAgent(tg, o)
+	tg.raw = r.cfg.Raw
+	if hs.rawSet {
+		tg.raw = hs.Raw
+	}
 	return tg, nil
 }
 

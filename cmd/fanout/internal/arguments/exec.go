@@ -32,6 +32,10 @@ type Exec struct {
 	// ForwardAgent forwards the agent to the -hosts hosts' command, as
 	// ssh -A (false: as ssh_config's ForwardAgent says).
 	ForwardAgent bool
+	// Raw sends the command to the -hosts hosts as it is, as ssh HOST
+	// CMD does: run by the login shell, or a device's own command line,
+	// without fanout's /bin/sh and watcher (the ssh transport's raw).
+	Raw bool
 	// Threads is how many hosts run the command at once.
 	Threads int
 	// Timeout bounds the command on one host; zero means no limit.
@@ -72,6 +76,7 @@ func ParseExec(args []string) (*Exec, error) {
 	fs.StringVar(&e.Hosts, "hosts", "", "run over ssh on these hosts (a nodeset), with no configuration")
 	fs.StringVar(&e.User, "l", "", "with -hosts, the user to log in as, as ssh -l")
 	fs.BoolVar(&e.ForwardAgent, "A", false, "with -hosts, forward the ssh-agent to the command, as ssh -A")
+	fs.BoolVar(&e.Raw, "raw", false, "with -hosts, send the command as it is, as ssh HOST CMD does: no /bin/sh, no watcher")
 	fs.IntVar(&e.Threads, "threads", DefaultExecThreads, "how many hosts run the command at once")
 	fs.DurationVar(&e.Timeout, "timeout", 0, "stop the command on a host after this long (0: no limit)")
 	fs.BoolVar(&e.Preflight, "preflight", false, "connect every host first; run nothing if one fails")
@@ -93,6 +98,8 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, errors.New("-l goes with -hosts: with a configuration, set user in its transport or host blocks")
 	case e.ForwardAgent && e.Hosts == "":
 		return e, errors.New("-A goes with -hosts: with a configuration, set forward_agent = true in its ssh transport block")
+	case e.Raw && e.Hosts == "":
+		return e, errors.New("-raw goes with -hosts: with a configuration, set raw = true in its ssh transport block, or in a host block")
 	case e.User != "" && !config.ValidUserName(e.User):
 		return e, fmt.Errorf("-l %q is not a user name: letters, digits, '.', '_' and '-', not starting with '-', such as -l deploy", e.User)
 	case e.Threads < 1:

@@ -25,6 +25,8 @@ func TestParseExec(t *testing.T) {
 			Exec{Common: Common{Path: "."}, Sudo: true, SudoUser: "app", Threads: DefaultExecThreads, Command: "id"}},
 		{[]string{"-hosts", "n[1-3]", "-l", "deploy", "-A", "--", "id"},
 			Exec{Hosts: "n[1-3]", User: "deploy", ForwardAgent: true, Threads: DefaultExecThreads, Command: "id"}},
+		{[]string{"-hosts", "sw[1-2]", "-raw", "--", "show", "version"},
+			Exec{Hosts: "sw[1-2]", Raw: true, Threads: DefaultExecThreads, Command: "show version"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) { checkParse(t, ParseExec, tt.args, tt.want, "") })
@@ -47,6 +49,7 @@ func TestParseExecErrors(t *testing.T) {
 		{[]string{"-sudo-user", "a b", "--", "true"}, `-sudo-user "a b" is not a user name`},
 		{[]string{"-l", "deploy", "--", "true"}, "-l goes with -hosts"},
 		{[]string{"x.hcl", "-A", "--", "true"}, "-A goes with -hosts"},
+		{[]string{"x.hcl", "-raw", "--", "show version"}, "-raw goes with -hosts"},
 		{[]string{"-hosts", "n1", "-l", "${x}", "--", "true"}, `-l "${x}" is not a user name`},
 	}
 	for _, tt := range tests {
