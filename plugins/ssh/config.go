@@ -31,6 +31,7 @@ const (
 	DefaultMaxConnects       = 32
 	DefaultConnectTimeout    = 10 * time.Second
 	DefaultKeepaliveInterval = 15 * time.Second
+	DefaultKeepaliveCountMax = 3
 )
 
 // Config is the transport block's settings, decoded. A zero or empty field
@@ -68,9 +69,17 @@ type Config struct {
 	// ConnectTimeout bounds TCP connect, handshake and authentication of
 	// one connection (default 10s).
 	ConnectTimeout time.Duration
-	// KeepaliveInterval is the period of keepalive@openssh.com requests;
-	// a connection that does not answer within it is closed (default 15s).
+	// KeepaliveInterval is the period of keepalive@openssh.com requests
+	// (default: ssh_config's ServerAliveInterval, then 15s).
 	KeepaliveInterval time.Duration
+	// KeepaliveCountMax is how many intervals a keepalive may go
+	// unanswered before the connection is closed (default: ssh_config's
+	// ServerAliveCountMax, then 3, as ssh): a network that stalls for
+	// less does not cut off, and so stop, the commands on it.
+	KeepaliveCountMax int
+	// keepaliveIntervalSet and keepaliveCountMaxSet are whether the
+	// block set them; if not, ssh_config decides for each host.
+	keepaliveIntervalSet, keepaliveCountMaxSet bool
 	// SSHConfig is the ssh_config file to read (default ~/.ssh/config,
 	// when it exists).
 	SSHConfig string
@@ -101,6 +110,7 @@ func DefaultConfig() Config {
 		MaxConnects:       DefaultMaxConnects,
 		ConnectTimeout:    DefaultConnectTimeout,
 		KeepaliveInterval: DefaultKeepaliveInterval,
+		KeepaliveCountMax: DefaultKeepaliveCountMax,
 	}
 }
 
@@ -126,6 +136,7 @@ const (
 	attrMaxConnects       = "max_connects"
 	attrConnectTimeout    = "connect_timeout"
 	attrKeepaliveInterval = "keepalive_interval"
+	attrKeepaliveCountMax = "keepalive_count_max"
 	attrSSHConfig         = "ssh_config"
 	attrAgentSocket       = "agent_socket"
 	attrProxyJump         = "proxy_jump"
@@ -189,7 +200,13 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 		cfg.ConnectTimeout, cfg.connectTimeoutSet = dur, true
 	}
 	if dur, ok := d.duration(attrKeepaliveInterval); ok {
-		cfg.KeepaliveInterval = dur
+		cfg.KeepaliveInterval, cfg.keepaliveIntervalSet = dur, true
+	}
+	if n, ok := d.int(attrKeepaliveCountMax); ok {
+		if n < 1 {
+			d.errorf(attrKeepaliveCountMax, "Invalid keepalive_count_max", "keepalive_count_max must be at least 1, not %d: it is how many keepalive intervals may pass unanswered before the connection is closed.", n)
+		}
+		cfg.KeepaliveCountMax, cfg.keepaliveCountMaxSet = n, true
 	}
 	cfg.SSHConfig = d.str(attrSSHConfig)
 	cfg.AgentSocket = d.str(attrAgentSocket)
@@ -240,7 +257,8 @@ func transportSchema() sdk.Schema {
 		{Name: attrMaxSessions, Type: cty.Number, Description: "Commands run at once on one host's connection (default 10); more wait."},
 		{Name: attrMaxConnects, Type: cty.Number, Description: "Connections set up at once across all hosts (default 32)."},
 		{Name: attrConnectTimeout, Type: cty.String, Description: `Bound on TCP connect + handshake + authentication, a Go duration (default "10s").`},
-		{Name: attrKeepaliveInterval, Type: cty.String, Description: `Period of keepalives; an unanswered one closes the connection (default "15s").`},
+		{Name: attrKeepaliveInterval, Type: cty.String, Description: `Period of keepalives (default: ssh_config ServerAliveInterval, then "15s").`},
+		{Name: attrKeepaliveCountMax, Type: cty.Number, Description: "Keepalive intervals that may pass unanswered before the connection is closed, and the commands on it stopped (default: ssh_config ServerAliveCountMax, then 3)."},
 		{Name: attrSSHConfig, Type: cty.String, Description: "ssh_config file to read (default ~/.ssh/config)."},
 		{Name: attrAgentSocket, Type: cty.String, Description: "ssh-agent socket (default: ssh_config IdentityAgent, then $SSH_AUTH_SOCK)."},
 		{Name: attrProxyJump, Type: cty.String, Description: "Jump hosts for every host, [user@]host[:port] separated by commas (default: ssh_config ProxyJump)."},

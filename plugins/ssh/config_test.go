@@ -31,6 +31,7 @@ func TestConfigure(t *testing.T) {
 			"max_connects": cty.NumberIntVal(8), "connect_timeout": cty.StringVal("3s"),
 			"keepalive_interval": cty.StringVal("1m"), "agent_socket": cty.StringVal("/tmp/agent"),
 			"proxy_jump": cty.StringVal("jump@bastion:2222,ssh://other"), "forward_agent": cty.True,
+			"keepalive_count_max": cty.NumberIntVal(5), "raw": cty.True,
 		}},
 		{name: "known_hosts one string", attrs: map[string]cty.Value{"known_hosts": cty.StringVal("/tmp/kh")}},
 		{name: "known_hosts a tuple", attrs: map[string]cty.Value{"known_hosts": cty.TupleVal([]cty.Value{cty.StringVal("/tmp/kh"), cty.StringVal("/tmp/kh2")})}},
@@ -54,6 +55,8 @@ func TestConfigure(t *testing.T) {
 			wantAttr: "connect_timeout", want: []string{"positive duration"}},
 		{name: "keepalive_interval", attrs: map[string]cty.Value{"keepalive_interval": cty.StringVal("-1s")},
 			wantAttr: "keepalive_interval", want: []string{"positive duration"}},
+		{name: "keepalive_count_max", attrs: map[string]cty.Value{"keepalive_count_max": cty.NumberIntVal(0)},
+			wantAttr: "keepalive_count_max", want: []string{"at least 1"}},
 		{name: "identity_file", attrs: map[string]cty.Value{"identity_file": cty.StringVal("/nonexistent/key")},
 			wantAttr: "identity_file", want: []string{"/nonexistent/key"}},
 		{name: "ssh_config", attrs: map[string]cty.Value{"ssh_config": cty.StringVal("/nonexistent/config")},
@@ -141,7 +144,7 @@ func TestDescribe(t *testing.T) {
 		names[a.Name] = true
 	}
 	for _, want := range []string{"user", "port", "identity_file", "known_hosts", "host_key_checking", "max_sessions",
-		"max_connects", "connect_timeout", "keepalive_interval", "ssh_config", "agent_socket", "forward_agent"} {
+		"max_connects", "connect_timeout", "keepalive_interval", "keepalive_count_max", "ssh_config", "agent_socket", "forward_agent", "raw"} {
 		if !names[want] {
 			t.Errorf("transport schema lacks %s", want)
 		}

@@ -60,7 +60,7 @@ type hostConn struct {
 	wg sync.WaitGroup // the watcher and a keepalive in flight
 }
 
-func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time.Duration, logger hclog.Logger) *hostConn {
+func newHostConn(tg *target, client *ssh.Client, maxSessions int, logger hclog.Logger) *hostConn {
 	c := &hostConn{
 		name:   tg.name,
 		addr:   tg.addr(),
@@ -92,9 +92,10 @@ func newHostConn(tg *target, client *ssh.Client, maxSessions int, keepalive time
 		}
 	}
 	c.wg.Go(c.watch)
-	if keepalive > 0 {
+	if interval := tg.keepaliveInterval; interval > 0 {
+		count := max(tg.keepaliveCountMax, 1)
 		c.mu.Lock()
-		c.keepalives = time.AfterFunc(keepalive, func() { c.keepalive(keepalive) })
+		c.keepalives = time.AfterFunc(interval, func() { c.keepalive(interval, count) })
 		c.mu.Unlock()
 	}
 	return c
@@ -112,14 +113,15 @@ func (c *hostConn) watch() {
 }
 
 // keepalive sends keepalive@openssh.com, closes the connection when the
-// request fails or is not answered within interval, and sends the next
-// one interval later. OpenSSH answers the unknown request with a
+// request fails or is not answered within count intervals (as ssh's
+// ServerAliveCountMax: a server answers in order, so the next ones would
+// not be answered sooner), and sends the next one interval later. OpenSSH answers the unknown request with a
 // failure, which is an answer. It runs from the keepalives timer, not a
 // goroutine of its own: a fleet's idle connections held one goroutine
 // each for nothing but a ticker (2,000 of them in a run of 2,000 hosts).
 // close waits for a keepalive in flight, and none starts once the
 // connection has ended.
-func (c *hostConn) keepalive(interval time.Duration) {
+func (c *hostConn) keepalive(interval time.Duration, count int) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -131,8 +133,8 @@ func (c *hostConn) keepalive(interval time.Duration) {
 	defer c.wg.Done()
 	// SendRequest blocks until the reply; closing the client is the only
 	// way to end it, so the timer does that.
-	timer := time.AfterFunc(interval, func() {
-		c.fail(fmt.Errorf("no keepalive answer within %s", interval))
+	timer := time.AfterFunc(time.Duration(count)*interval, func() {
+		c.fail(fmt.Errorf("no keepalive answer within %s (%d x %s)", time.Duration(count)*interval, count, interval))
 	})
 	_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
 	timer.Stop()

@@ -27,7 +27,8 @@
 //     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
 //     ProxyJump, ProxyCommand (see proxyConn), UserKnownHostsFile,
 //     GlobalKnownHostsFile, StrictHostKeyChecking, HostKeyAlias,
-//     ConnectTimeout, ForwardAgent, and the algorithm lists of
+//     ConnectTimeout, ServerAliveInterval, ServerAliveCountMax,
+//     ForwardAgent, and the algorithm lists of
 //     algorithms.go; Host and Match blocks: see sshconfig.go), with HCL
 //     settings taking precedence; ProxyJump hosts are dialled once and
 //     shared by every host behind them;

@@ -35,7 +35,7 @@ func (t *Transport) jumpClient(ctx context.Context, st *settings, jumps []jumpSp
 			}
 			// A jump host runs no sessions; keepalives tell when it dies,
 			// which ends every connection tunnelled through it.
-			return newHostConn(tg, client, 0, st.cfg.KeepaliveInterval, t.logger), nil
+			return newHostConn(tg, client, 0, t.logger), nil
 		})
 		if err != nil {
 			return nil, err

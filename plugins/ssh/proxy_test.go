@@ -283,3 +283,24 @@ func connectedWithKeepalive(t *testing.T) (*sshtest.Fleet, *testSetup, *sshtest.
 	s, h := newConnected(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"keepalive_interval": cty.StringVal("300ms")}})
 	return f, s, h
 }
+
+// TestKeepaliveToleratesStall: a host that stops answering for less than
+// keepalive_count_max intervals (a network that stalls, a busy server)
+// keeps its connection, and the command on it, which a dropped
+// connection would have stopped, runs to its end, as with ssh's
+// ServerAliveCountMax.
+func TestKeepaliveToleratesStall(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+		"keepalive_interval": cty.StringVal("200ms"), "keepalive_count_max": cty.NumberIntVal(15),
+	}})
+	m := fmt.Sprintf("1.%06d", time.Now().UnixNano()%1000000)
+	done := s.execRunning(h.Name, "sleep "+m)
+	h.Freeze(t)
+	time.Sleep(time.Second) // five intervals unanswered
+	h.Thaw(t)
+	if r := receive(t, done); r.err != nil || r.resp.ExitCode != 0 {
+		t.Errorf("after a stall of five keepalive intervals: %+v, %v; want the command's own end", r.resp, r.err)
+	}
+}

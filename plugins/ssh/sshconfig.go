@@ -24,8 +24,9 @@ import (
 //     IdentityFile, CertificateFile, IdentitiesOnly, IdentityAgent,
 //     ProxyJump, ProxyCommand (whichever of the two comes first),
 //     UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
-//     HashKnownHosts, HostKeyAlias, ConnectTimeout, ForwardAgent, and the
-//     algorithm lists KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs and
+//     HashKnownHosts, HostKeyAlias, ConnectTimeout, ServerAliveInterval,
+//     ServerAliveCountMax, ForwardAgent, and the algorithm lists
+//     KexAlgorithms, HostKeyAlgorithms, Ciphers, MACs and
 //     PubkeyAcceptedAlgorithms (see algorithms.go); every other keyword
 //     is ignored;
 //   - Host lines, their patterns (* and ?) and negations (!) matched
@@ -87,8 +88,11 @@ type sshOptions struct {
 	proxyCommand   string
 	hostKeyAlias   string
 	connectTimeout string
-	forwardAgent   string
-	hashKnownHosts string
+	// serverAliveInterval and serverAliveCountMax, as written.
+	serverAliveInterval string
+	serverAliveCountMax string
+	forwardAgent        string
+	hashKnownHosts      string
 	// userKnownHosts and globalKnownHosts are every file their keyword
 	// lists; strictHostKeyChecking is its value as written.
 	userKnownHosts        []string
@@ -342,6 +346,10 @@ func (o *sshOptions) field(keyword string) *string {
 		return &o.hostKeyAlias
 	case "connecttimeout":
 		return &o.connectTimeout
+	case "serveraliveinterval":
+		return &o.serverAliveInterval
+	case "serveralivecountmax":
+		return &o.serverAliveCountMax
 	case "forwardagent":
 		return &o.forwardAgent
 	case "hashknownhosts":

@@ -116,7 +116,8 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			name: "known_hosts files and host key checking, tokens expanded",
 			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
 				"  CertificateFile ~/.ssh/%r-cert.pub\n  CertificateFile /etc/certs/%h.pub\n" +
-				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\n  ConnectTimeout 7\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
+				"Host db\n  UserKnownHostsFile none\n  StrictHostKeyChecking no\n  HostKeyAlias db-key\n  ConnectTimeout 7\n  ServerAliveInterval 30\n  ServerAliveCountMax 5\n" +
+				"Host web*\n  ServerAliveInterval 0\nHost cache\n  ServerAliveCountMax 1\nHost cache\n  GlobalKnownHostsFile /etc/fleet/global\n  StrictHostKeyChecking yes\n",
 			hosts: []string{"web1", "db", "cache", "other"},
 		},
 		{
@@ -159,7 +160,8 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				got := map[string]string{"hostname": tg.hostname, "port": strconv.Itoa(tg.port), "user": tg.user,
 					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
 					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias,
-					"certificatefile": strings.Join(tg.certFiles, " "), "connecttimeout": tg.connectTimeout.String()}
+					"certificatefile": strings.Join(tg.certFiles, " "), "connecttimeout": tg.connectTimeout.String(),
+					"keepalive": fmt.Sprintf("%s x %d", tg.keepaliveInterval, tg.keepaliveCountMax)}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
 				// ssh -G shows the command and certificate files before
 				// their tokens are replaced.
@@ -175,7 +177,17 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 				if want["connecttimeout"] == "" {
 					want["connecttimeout"] = DefaultConnectTimeout.String()
 				}
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile", "connecttimeout"} {
+				// ssh's ServerAliveInterval 0 (its default) sends no
+				// keepalives; fanout sends its own.
+				interval, count := DefaultKeepaliveInterval, DefaultKeepaliveCountMax
+				if n, _ := strconv.Atoi(want["serveraliveinterval"]); n > 0 {
+					interval = time.Duration(n) * time.Second
+				}
+				if n, _ := strconv.Atoi(want["serveralivecountmax"]); n > 0 {
+					count = n
+				}
+				want["keepalive"] = fmt.Sprintf("%s x %d", interval, count)
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile", "connecttimeout", "keepalive"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -209,7 +221,7 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 	for _, line := range strings.Split(string(out), "\n") {
 		k, v, _ := strings.Cut(line, " ")
 		switch k {
-		case "hostname", "port", "user", "proxyjump", "proxycommand", "hostkeyalias":
+		case "hostname", "port", "user", "proxyjump", "proxycommand", "hostkeyalias", "serveraliveinterval", "serveralivecountmax":
 			got[k] = v
 		case "userknownhostsfile", "globalknownhostsfile":
 			if v != "none" {

@@ -51,6 +51,10 @@ type target struct {
 	hostKeyAlias string
 	// connectTimeout bounds its TCP connect, handshake and login.
 	connectTimeout time.Duration
+	// keepaliveInterval (zero: none) and keepaliveCountMax are its
+	// keepalives' (see hostConn.keepalive).
+	keepaliveInterval time.Duration
+	keepaliveCountMax int
 	// algos are the algorithms it is offered, ssh_config's lists.
 	algos algorithms
 	// forwardAgent is the agent socket its commands get forwarded, as
@@ -357,6 +361,16 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	tg.connectTimeout = r.cfg.ConnectTimeout
 	if n, err := strconv.Atoi(strings.TrimSpace(o.connectTimeout)); err == nil && n > 0 && !r.cfg.connectTimeoutSet {
 		tg.connectTimeout = time.Duration(n) * time.Second
+	}
+	// keepalive_interval and keepalive_count_max, else ssh_config's
+	// ServerAliveInterval (above 0: its 0, ssh's default, is unset) and
+	// ServerAliveCountMax, else fanout's defaults.
+	tg.keepaliveInterval, tg.keepaliveCountMax = r.cfg.KeepaliveInterval, r.cfg.KeepaliveCountMax
+	if n, err := strconv.Atoi(strings.TrimSpace(o.serverAliveInterval)); err == nil && n > 0 && !r.cfg.keepaliveIntervalSet {
+		tg.keepaliveInterval = time.Duration(n) * time.Second
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(o.serverAliveCountMax)); err == nil && n > 0 && !r.cfg.keepaliveCountMaxSet {
+		tg.keepaliveCountMax = n
 	}
 	tg.identitiesOnly = isYes(o.identitiesOnly)
 	tg.hostKeyAlias = strings.TrimSpace(o.hostKeyAlias)

@@ -229,7 +229,7 @@ func (t *Transport) connect(ctx context.Context, st *settings, tg *target) (*hos
 		if err != nil {
 			return nil, err
 		}
-		return newHostConn(tg, client, st.cfg.MaxSessions, st.cfg.KeepaliveInterval, t.logger), nil
+		return newHostConn(tg, client, st.cfg.MaxSessions, t.logger), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", tg.name, err)
