@@ -264,3 +264,20 @@ func TestGroupAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateExamples: every example passes `fanout validate`, which
+// also checks the settings the transports' plugins read (a host block's
+// raw, say), as the config package's TestExamples cannot.
+func TestValidateExamples(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	names, err := filepath.Glob(filepath.Join(root, "examples", "*.hcl"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, name := range names {
+		rel, _ := filepath.Rel(root, name)
+		if r := fanout(t, root, "validate", rel); r.code != 0 || !strings.Contains(r.stdout, "is valid") {
+			t.Errorf("fanout validate %s: exit %d\n%s\n%s", rel, r.code, r.stdout, r.stderr)
+		}
+	}
+}
