@@ -539,6 +539,7 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 	var (
 		timedOut bool
 		cause    error
+		cutOff   string // why the command may still run (see terminate)
 	)
 	select {
 	case <-sess.exited:
@@ -547,22 +548,27 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 		return nil, fmt.Errorf("start command on %s: the server refused the exec request", c.addr)
 	case <-timeout:
 		timedOut = true
-		c.terminate(ex, sess)
+		cutOff = c.terminate(ex, sess)
 	case <-ctx.Done():
 		cause = ctx.Err()
-		c.terminate(ex, sess)
+		cutOff = c.terminate(ex, sess)
 	case <-ex.abort:
 		cause = ErrClosed
-		c.terminate(ex, sess)
+		cutOff = c.terminate(ex, sess)
 	case <-sess.failed:
 		// Nobody reads the output any more: the command must not go on
 		// unwatched.
 		cause = fmt.Errorf("write output: %w", sess.writeFailure())
-		c.terminate(ex, sess)
+		cutOff = c.terminate(ex, sess)
 	}
 	c.awaitOutput(ctx, ex, sess)
 	// The output, and with it a command list's markers, is all in.
 	sess.end()
+	if cutOff != "" {
+		// Where the operator reads the command's end, and the journal
+		// keeps its last lines: nothing else would say it may still run.
+		_, _ = fmt.Fprintf(out.OrDiscard().Stderr, "fanout: %s: its connection was closed, and the command may still run there\n", cutOff)
+	}
 
 	resp, err := c.exitResponse(sess)
 	if cause == nil && err == nil {
@@ -631,15 +637,16 @@ func (c *hostConn) awaitOutput(ctx context.Context, ex *execution, sess *session
 // terminate stops a running command: TERM, then after termGrace KILL,
 // then after killGrace the session is closed, which also makes a watcher
 // still there clean up. It returns once the command has ended or its
-// session has been closed.
-func (c *hostConn) terminate(ex *execution, sess *session) {
+// session has been closed: "", or, when the connection had to be closed
+// with the command maybe still running, why.
+func (c *hostConn) terminate(ex *execution, sess *session) string {
 	ex.signalNow(ssh.SIGTERM)
 	if sess.waitExit(termGrace) {
-		return
+		return ""
 	}
 	ex.signalNow(ssh.SIGKILL)
 	if sess.waitExit(killGrace) {
-		return
+		return ""
 	}
 	c.logger.Warn("command did not end after KILL; closing its session")
 	_ = sess.ch.Close()
@@ -648,20 +655,22 @@ func (c *hostConn) terminate(ex *execution, sess *session) {
 	// signals: a raw command that nothing on the host watches), the
 	// connection is closed, as ssh's own end does when interrupted; the
 	// command may go on running there.
-	grace := killGrace
+	grace, why := killGrace, fmt.Sprintf("the command did not stop after TERM and KILL on %s", c.name)
 	select {
 	case <-sess.unsignalled:
-		grace = 0
+		grace, why = 0, fmt.Sprintf("%s refused the signal (raw = true sends SSH signal requests, which OpenSSH refuses for root logins)", c.name)
 	default:
 	}
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
 	case <-sess.closed:
+		return ""
 	case <-timer.C:
 		c.logger.Warn("the server keeps the session of a command that did not stop: closing the connection; the command may still run on the host")
 		c.fail(errUnstoppable)
 		<-sess.closed
+		return why
 	}
 }
 

@@ -131,6 +131,8 @@ func TestRawStop(t *testing.T) {
 			switch {
 			case refused && took >= termGrace+killGrace:
 				t.Errorf("took %s: the server refused the signals, the session should close at once", took)
+			case refused && !strings.Contains(r.stderr, "refused the signal") || refused && !strings.Contains(r.stderr, "may still run there"):
+				t.Errorf("stderr %q: want it to say the command may still run", r.stderr)
 			case !refused && r.resp.Signal != "TERM":
 				t.Errorf("got %+v; want ended by TERM", *r.resp)
 			case !refused:
