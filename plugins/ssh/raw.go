@@ -31,9 +31,10 @@ import (
 //     requests: OpenSSH (7.9 and later) sends them to the session's
 //     process group, but refuses them for root logins on some builds
 //     (Debian 12's 9.2), and dropbear signals the shell alone. A refused
-//     signal closes the session at once; the command may then go on
-//     running, as it does when the connection drops: nothing on the host
-//     watches for that.
+//     signal ends terminate's wait at once: the connection is closed, as
+//     ssh's own end does when interrupted, and the command may go on
+//     running, as it does when the connection drops (nothing on the host
+//     watches for that), which a line on its stderr says.
 func (c *hostConn) execRaw(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput, ex *execution) (*sdk.ExecResponse, error) {
 	env, err := rawEnv(req.Env)
 	if err != nil {
