@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -279,5 +280,32 @@ func TestValidateExamples(t *testing.T) {
 		if r := fanout(t, root, "validate", rel); r.code != 0 || !strings.Contains(r.stdout, "is valid") {
 			t.Errorf("fanout validate %s: exit %d\n%s\n%s", rel, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestPlanJSONHostSettings: plan -json gives each host the settings its
+// host block sets for its transport, and none to a host that sets none.
+func TestPlanJSONHostSettings(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	r := fanout(t, root, "plan", "-json", "examples/devices.hcl")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var doc struct {
+		Hosts []struct {
+			Name     string                     `json:"name"`
+			Settings map[string]json.RawMessage `json:"settings"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, h := range doc.Hosts {
+		got[h.Name] = string(h.Settings["raw"])
+	}
+	want := map[string]string{"sw01.example.net": "true", "sw02.example.net": "true", "sw03.example.net": "true", "sw04.example.net": "true", "tftp": ""}
+	if !maps.Equal(got, want) {
+		t.Errorf("raw by host: %v, want %v", got, want)
 	}
 }

@@ -40,6 +40,7 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
 	}
 	planTransports(&b, p.Transports, o)
+	planHostSettings(&b, p, o.Redact)
 	planHostVars(&b, p, o.Redact)
 	fmt.Fprintln(&b, "Nothing has run. `fanout apply` runs this plan.")
 	_, _ = io.WriteString(w, b.String())

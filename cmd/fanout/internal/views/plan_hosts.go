@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/core"
+	"github.com/fanout/fanout/sdk"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -31,22 +32,85 @@ func hostList(hosts []*core.Host) string {
 // host where they are used, and this section may go.
 func planHostVars(w *strings.Builder, p *core.Plan, rd *Redactor) {
 	vars := hostVars(p)
+	planHostRows(w, p, "Host vars:", "sets of vars", func(h *core.Host) string {
+		v, ok := vars[h.Name]
+		if !ok {
+			return ""
+		}
+		return varsText(v, rd)
+	})
+}
+
+// planHostSettings writes the settings host blocks give their transport
+// (a port, a user, raw = true: how commands reach them), as planHostVars
+// writes vars; the transport blocks' own are under Transports.
+func planHostSettings(w *strings.Builder, p *core.Plan, rd *Redactor) {
+	schemas := hostSchemas(p)
+	planHostRows(w, p, "Host settings:", "sets of settings", func(h *core.Host) string {
+		return hostSettingsText(h.Config, schemas[h.Transport], rd)
+	})
+}
+
+// hostSettingsText writes a host's set settings as "port = 2222, raw =
+// true", in its transport's schema order; a sensitive one as Redacted.
+func hostSettingsText(config cty.Value, attrs []sdk.Attribute, rd *Redactor) string {
+	var parts []string
+	for _, st := range hostSettings(config, attrs) {
+		parts = append(parts, st.Name+" = "+settingText(st, rd))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hostSettings returns the settings a host block sets for its transport,
+// in the transport's schema order.
+func hostSettings(config cty.Value, attrs []sdk.Attribute) []core.Setting {
+	if config == cty.NilVal || config.IsNull() || !config.Type().IsObjectType() {
+		return nil
+	}
+	config, _ = config.UnmarkDeep()
+	var out []core.Setting
+	for _, a := range attrs {
+		if !config.Type().HasAttribute(a.Name) {
+			continue
+		}
+		if v := config.GetAttr(a.Name); !v.IsNull() {
+			out = append(out, core.Setting{Name: a.Name, Value: v, Sensitive: a.Sensitive})
+		}
+	}
+	return out
+}
+
+// hostSchemas are the host schemas of the plan's transports, by name.
+func hostSchemas(p *core.Plan) map[string][]sdk.Attribute {
+	schemas := map[string][]sdk.Attribute{}
+	for _, t := range p.Transports {
+		if t.Plugin != nil {
+			schemas[t.Name] = t.Plugin.HostSchema.Attributes
+		}
+	}
+	return schemas
+}
+
+// planHostRows writes, under title, one line per distinct text of the
+// plan's hosts with the hosts that have it, in the order of their first
+// host; hosts whose text is "" are not listed, and nothing is written
+// when none has one.
+func planHostRows(w *strings.Builder, p *core.Plan, title, what string, text func(*core.Host) string) {
 	type row struct {
-		vars  string
+		text  string
 		hosts []string
 	}
 	var rows []*row
-	byVars := map[string]*row{}
+	byText := map[string]*row{}
 	for _, h := range p.Hosts {
-		v, ok := vars[h.Name]
-		if !ok {
+		t := text(h)
+		if t == "" {
 			continue
 		}
-		text := varsText(v, rd)
-		r := byVars[text]
+		r := byText[t]
 		if r == nil {
-			r = &row{vars: text}
-			byVars[text] = r
+			r = &row{text: t}
+			byText[t] = r
 			rows = append(rows, r)
 		}
 		r.hosts = append(r.hosts, h.Name)
@@ -54,8 +118,8 @@ func planHostVars(w *strings.Builder, p *core.Plan, rd *Redactor) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "Host vars:")
-	// Vars that differ on every host of a fleet would be a line each:
+	fmt.Fprintln(w, title)
+	// Values that differ on every host of a fleet would be a line each:
 	// the first ones show what they are, -json has them all.
 	more := 0
 	if len(rows) > foldAbove {
@@ -68,10 +132,10 @@ func planHostVars(w *strings.Builder, p *core.Plan, rd *Redactor) {
 		width = max(width, len(labels[i]))
 	}
 	for i, r := range rows {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, labels[i], r.vars)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, labels[i], r.text)
 	}
 	if more > 0 {
-		fmt.Fprintf(w, "  and %d more sets of vars; fanout plan -json lists every host's\n", more)
+		fmt.Fprintf(w, "  and %d more %s; fanout plan -json lists every host's\n", more, what)
 	}
 }
 

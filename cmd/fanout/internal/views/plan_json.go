@@ -82,6 +82,11 @@ type jsonHost struct {
 	Transport string   `json:"transport"`
 	// Vars are the host block's vars, when it sets any.
 	Vars json.RawMessage `json:"vars,omitempty"`
+	// Settings are the host block's settings of its transport (port,
+	// raw...), when it sets any, as a transport's are; Sensitive names
+	// the redacted ones.
+	Settings  map[string]json.RawMessage `json:"settings,omitempty"`
+	Sensitive []string                   `json:"sensitive,omitempty"`
 }
 
 type jsonTransportPlan struct {
@@ -142,14 +147,21 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 	for _, r := range p.Roots {
 		doc.Roots = append(doc.Roots, node(r))
 	}
-	vars := hostVars(p)
+	vars, schemas := hostVars(p), hostSchemas(p)
 	for _, h := range p.Hosts {
 		roles := h.Roles
 		if roles == nil {
 			roles = []string{}
 		}
-		doc.Hosts = append(doc.Hosts, jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport,
-			Vars: varsJSON(vars[h.Name], rd)})
+		jh := jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport,
+			Vars: varsJSON(vars[h.Name], rd)}
+		if set := hostSettings(h.Config, schemas[h.Transport]); len(set) > 0 {
+			jh.Settings, jh.Sensitive = settingsJSON(set, rd)
+			if len(jh.Sensitive) == 0 {
+				jh.Sensitive = nil
+			}
+		}
+		doc.Hosts = append(doc.Hosts, jh)
 	}
 	for _, t := range p.Transports {
 		settings, sensitive := transportSettingsJSON(t, o.Redact)

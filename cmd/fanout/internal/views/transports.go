@@ -66,9 +66,15 @@ func settingText(s core.Setting, rd *Redactor) string {
 // with the names of the sensitive ones listed apart so that a program need
 // not compare strings.
 func transportSettingsJSON(t *core.TransportPlan, rd *Redactor) (settings map[string]json.RawMessage, sensitive []string) {
+	return settingsJSON(t.Attributes(), rd)
+}
+
+// settingsJSON returns the set ones of attrs as transportSettingsJSON
+// does.
+func settingsJSON(attrs []core.Setting, rd *Redactor) (settings map[string]json.RawMessage, sensitive []string) {
 	settings = map[string]json.RawMessage{}
 	sensitive = []string{}
-	for _, s := range t.Attributes() {
+	for _, s := range attrs {
 		if s.Value.IsNull() {
 			continue
 		}
