@@ -76,15 +76,22 @@ func (tp *TransportPlan) Attributes() []Setting {
 	if tp.Plugin == nil {
 		return nil
 	}
-	out := make([]Setting, 0, len(tp.Plugin.TransportSchema.Attributes))
-	for _, a := range tp.Plugin.TransportSchema.Attributes {
-		v := cty.NullVal(cty.DynamicPseudoType)
-		if tp.Settings.Type().IsObjectType() && tp.Settings.Type().HasAttribute(a.Name) && !tp.Settings.IsNull() {
+	return SchemaSettings(tp.Plugin.TransportSchema.Attributes, tp.Settings)
+}
+
+// SchemaSettings returns v, an object of a plugin's schema (a transport
+// block's settings, or a host block's), as one Setting per attribute of
+// attrs, in their order; an attribute v does not set is null.
+func SchemaSettings(attrs []sdk.Attribute, v cty.Value) []Setting {
+	out := make([]Setting, 0, len(attrs))
+	for _, a := range attrs {
+		sv := cty.NullVal(cty.DynamicPseudoType)
+		if v != cty.NilVal && v.Type().IsObjectType() && v.Type().HasAttribute(a.Name) && !v.IsNull() {
 			// Marks only say what the views decide from the schema;
 			// a marked value would panic in their formatting.
-			v, _ = tp.Settings.GetAttr(a.Name).UnmarkDeep()
+			sv, _ = v.GetAttr(a.Name).UnmarkDeep()
 		}
-		out = append(out, Setting{Name: a.Name, Value: v, Sensitive: a.Sensitive})
+		out = append(out, Setting{Name: a.Name, Value: sv, Sensitive: a.Sensitive})
 	}
 	return out
 }

@@ -250,7 +250,7 @@ func hostsConfig(a *arguments.Exec) (*config.Config, error) {
 		if a.Raw {
 			f.Body().SetAttributeValue("raw", cty.True)
 		}
-		body, diags := hclsyntax.ParseConfig(f.Bytes(), "-l", hcl.InitialPos)
+		body, diags := hclsyntax.ParseConfig(f.Bytes(), "fanout exec flags", hcl.InitialPos)
 		if diags.HasErrors() {
 			return nil, diags
 		}

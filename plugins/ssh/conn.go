@@ -115,8 +115,8 @@ func (c *hostConn) watch() {
 // keepalive sends keepalive@openssh.com, closes the connection when the
 // request fails or is not answered within count intervals (as ssh's
 // ServerAliveCountMax: a server answers in order, so the next ones would
-// not be answered sooner), and sends the next one interval later. OpenSSH answers the unknown request with a
-// failure, which is an answer. It runs from the keepalives timer, not a
+// not be answered sooner), and sends the next one interval later.
+// OpenSSH answers the unknown request with a failure, which is an answer. It runs from the keepalives timer, not a
 // goroutine of its own: a fleet's idle connections held one goroutine
 // each for nothing but a ticker (2,000 of them in a run of 2,000 hosts).
 // close waits for a keepalive in flight, and none starts once the

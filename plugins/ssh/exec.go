@@ -372,9 +372,11 @@ func newExecution() *execution { return &execution{abort: make(chan struct{})} }
 
 func (e *execution) stop() { e.abortOnce.Do(func() { close(e.abort) }) }
 
-// signal delivers sig to the command, or remembers a terminating one that
-// came before the command started (or between two commands of a raw
-// list) so that no command starts. Other signals then do nothing.
+// signal delivers sig to the command (Signal's, or terminate's own TERM
+// and KILL), or remembers a terminating one that came before the command
+// could get it (its input still waiting for the server's window, or
+// between two commands of a raw list): it is delivered as it can be, or
+// no command starts. Other signals then do nothing.
 func (e *execution) signal(sig ssh.Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -413,20 +415,6 @@ func (e *execution) finish() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.send = nil
-}
-
-// signalNow delivers sig to a started command, which may have ended: the
-// transport's own TERM and KILL. Before the command's signals can be
-// delivered (its input still waits for the server's window) it is
-// delivered as they can.
-func (e *execution) signalNow(sig ssh.Signal) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.send == nil {
-		e.early = sig
-		return
-	}
-	e.send(sig)
 }
 
 // watcherSignal returns the delivery of a signal to the watcher of sess:
@@ -478,6 +466,7 @@ type sessionRun struct {
 // run runs r in a session of its own, once a session slot is free, and
 // returns how its command ended.
 func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r sessionRun) (*sdk.ExecResponse, error) {
+	out = out.OrDiscard()
 	if err := c.acquire(ctx, ex.abort); err != nil {
 		return nil, err
 	}
@@ -523,7 +512,7 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 			_ = sess.ch.CloseWrite()
 		}
 	}
-	if err := sess.start(r.command, r.input, out.OrDiscard(), written); err != nil {
+	if err := sess.start(r.command, r.input, out, written); err != nil {
 		if c.endedBy(err) {
 			return nil, c.lost()
 		}
@@ -567,7 +556,7 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 	if cutOff != "" {
 		// Where the operator reads the command's end, and the journal
 		// keeps its last lines: nothing else would say it may still run.
-		_, _ = fmt.Fprintf(out.OrDiscard().Stderr, "fanout: %s: its connection was closed, and the command may still run there\n", cutOff)
+		_, _ = fmt.Fprintf(out.Stderr, "fanout: %s: its connection was closed, and the command may still run there\n", cutOff)
 	}
 
 	resp, err := c.exitResponse(sess)
@@ -640,11 +629,11 @@ func (c *hostConn) awaitOutput(ctx context.Context, ex *execution, sess *session
 // session has been closed: "", or, when the connection had to be closed
 // with the command maybe still running, why.
 func (c *hostConn) terminate(ex *execution, sess *session) string {
-	ex.signalNow(ssh.SIGTERM)
+	ex.signal(ssh.SIGTERM)
 	if sess.waitExit(termGrace) {
 		return ""
 	}
-	ex.signalNow(ssh.SIGKILL)
+	ex.signal(ssh.SIGKILL)
 	if sess.waitExit(killGrace) {
 		return ""
 	}

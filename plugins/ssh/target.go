@@ -359,17 +359,17 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	// connect_timeout, else ssh_config's ConnectTimeout (seconds), else
 	// the default.
 	tg.connectTimeout = r.cfg.ConnectTimeout
-	if n, err := strconv.Atoi(strings.TrimSpace(o.connectTimeout)); err == nil && n > 0 && !r.cfg.connectTimeoutSet {
+	if n, ok := positiveInt(o.connectTimeout); ok && !r.cfg.connectTimeoutSet {
 		tg.connectTimeout = time.Duration(n) * time.Second
 	}
 	// keepalive_interval and keepalive_count_max, else ssh_config's
 	// ServerAliveInterval (above 0: its 0, ssh's default, is unset) and
 	// ServerAliveCountMax, else fanout's defaults.
 	tg.keepaliveInterval, tg.keepaliveCountMax = r.cfg.KeepaliveInterval, r.cfg.KeepaliveCountMax
-	if n, err := strconv.Atoi(strings.TrimSpace(o.serverAliveInterval)); err == nil && n > 0 && !r.cfg.keepaliveIntervalSet {
+	if n, ok := positiveInt(o.serverAliveInterval); ok && !r.cfg.keepaliveIntervalSet {
 		tg.keepaliveInterval = time.Duration(n) * time.Second
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(o.serverAliveCountMax)); err == nil && n > 0 && !r.cfg.keepaliveCountMaxSet {
+	if n, ok := positiveInt(o.serverAliveCountMax); ok && !r.cfg.keepaliveCountMaxSet {
 		tg.keepaliveCountMax = n
 	}
 	tg.identitiesOnly = isYes(o.identitiesOnly)
@@ -471,6 +471,13 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// positiveInt reads an ssh_config number (seconds, a count) that sets
+// something only above 0.
+func positiveInt(v string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	return n, err == nil && n > 0
 }
 
 // isYes reports whether an ssh_config flag's value is yes (or true, as

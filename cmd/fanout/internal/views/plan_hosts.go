@@ -55,29 +55,12 @@ func planHostSettings(w *strings.Builder, p *core.Plan, rd *Redactor) {
 // true", in its transport's schema order; a sensitive one as Redacted.
 func hostSettingsText(config cty.Value, attrs []sdk.Attribute, rd *Redactor) string {
 	var parts []string
-	for _, st := range hostSettings(config, attrs) {
-		parts = append(parts, st.Name+" = "+settingText(st, rd))
+	for _, st := range core.SchemaSettings(attrs, config) {
+		if !st.Value.IsNull() {
+			parts = append(parts, st.Name+" = "+settingText(st, rd))
+		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// hostSettings returns the settings a host block sets for its transport,
-// in the transport's schema order.
-func hostSettings(config cty.Value, attrs []sdk.Attribute) []core.Setting {
-	if config == cty.NilVal || config.IsNull() || !config.Type().IsObjectType() {
-		return nil
-	}
-	config, _ = config.UnmarkDeep()
-	var out []core.Setting
-	for _, a := range attrs {
-		if !config.Type().HasAttribute(a.Name) {
-			continue
-		}
-		if v := config.GetAttr(a.Name); !v.IsNull() {
-			out = append(out, core.Setting{Name: a.Name, Value: v, Sensitive: a.Sensitive})
-		}
-	}
-	return out
 }
 
 // hostSchemas are the host schemas of the plan's transports, by name.

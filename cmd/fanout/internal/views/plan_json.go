@@ -155,12 +155,8 @@ func PlanJSON(w io.Writer, source, version string, p *core.Plan, o Options) {
 		}
 		jh := jsonHost{Name: h.Name, Address: rd.String(h.Address), Roles: roles, Transport: h.Transport,
 			Vars: varsJSON(vars[h.Name], rd)}
-		if set := hostSettings(h.Config, schemas[h.Transport]); len(set) > 0 {
-			jh.Settings, jh.Sensitive = settingsJSON(set, rd)
-			if len(jh.Sensitive) == 0 {
-				jh.Sensitive = nil
-			}
-		}
+		// Empty, both are left out (omitempty).
+		jh.Settings, jh.Sensitive = settingsJSON(core.SchemaSettings(schemas[h.Transport], h.Config), rd)
 		doc.Hosts = append(doc.Hosts, jh)
 	}
 	for _, t := range p.Transports {
