@@ -19,10 +19,7 @@ import (
 // defaults.
 func TestAlgorithmListsAgainstOpenSSH(t *testing.T) {
 	t.Parallel()
-	sshBin, err := exec.LookPath("ssh")
-	if err != nil {
-		t.Skip("no ssh client (make test-deps installs openssh-client)")
-	}
+	sshBin := sshClient(t)
 	dir := t.TempDir()
 	tests := []struct {
 		choice algorithmChoice

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
@@ -246,4 +247,15 @@ func killAll(t *testing.T, f *sshtest.Fleet, substr string) {
 	for _, pid := range f.Processes(t, substr) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
+}
+
+// sshClient returns OpenSSH's ssh, which tests compare fanout with, or
+// skips t where it is not installed.
+func sshClient(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("no ssh client (make test-deps installs openssh-client)")
+	}
+	return bin
 }

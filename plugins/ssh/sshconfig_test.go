@@ -23,10 +23,7 @@ import (
 // OpenSSH's own `ssh -G` prints for the same files.
 func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 	t.Parallel()
-	sshBin, err := exec.LookPath("ssh")
-	if err != nil {
-		t.Skip("no ssh client (make test-deps installs openssh-client)")
-	}
+	sshBin := sshClient(t)
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
