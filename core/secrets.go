@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/sdk"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -37,14 +38,19 @@ func Hideable(value string) bool { return len(value) >= minSecretLen }
 // show: every string and number inside a sensitive variable's value, named
 // by its reference ("var.token", "var.creds.password", "var.keys[0]"), and,
 // when plan is not nil, every set sensitive setting of its transports
-// ("transport.ssh.password"), each of at least minSecretLen bytes. It is
-// the one rule the journal, the views' redaction and `fanout rollback`
-// (which gives the journal's placeholders their values back) share.
+// ("transport.ssh.password") and of its hosts' blocks
+// ("host.web1.password", unless another name already holds the value, as
+// when every host sets the same one), each of at least minSecretLen bytes.
+// It is the one rule the journal, the views' redaction and `fanout
+// rollback` (which gives the journal's placeholders their values back)
+// share.
 func Secrets(cfg *config.Config, plan *Plan) []Secret {
 	var out []Secret
+	listed := map[string]bool{}
 	add := func(name, value string) {
 		if Hideable(value) {
 			out = append(out, Secret{Name: name, Value: value})
+			listed[value] = true
 		}
 	}
 	if cfg != nil {
@@ -69,15 +75,36 @@ func Secrets(cfg *config.Config, plan *Plan) []Secret {
 		}
 	}
 	if plan != nil {
+		hostSchemas := map[string][]sdk.Attribute{}
 		for _, tp := range plan.Transports {
 			for _, s := range tp.Attributes() {
-				if s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String {
+				if secretSetting(s) {
 					add("transport."+tp.Name+"."+s.Name, s.Value.AsString())
+				}
+			}
+			if tp.Plugin != nil && slices.ContainsFunc(tp.Plugin.HostSchema.Attributes, func(a sdk.Attribute) bool { return a.Sensitive }) {
+				hostSchemas[tp.Name] = tp.Plugin.HostSchema.Attributes
+			}
+		}
+		for _, h := range plan.Hosts {
+			attrs := hostSchemas[h.Transport]
+			if attrs == nil {
+				continue
+			}
+			for _, s := range SchemaSettings(attrs, h.Config) {
+				if secretSetting(s) && !listed[s.Value.AsString()] {
+					add("host."+h.Name+"."+s.Name, s.Value.AsString())
 				}
 			}
 		}
 	}
 	return out
+}
+
+// secretSetting reports whether s is a sensitive setting whose value
+// Secrets lists: a set string.
+func secretSetting(s Setting) bool {
+	return s.Sensitive && !s.Value.IsNull() && s.Value.IsKnown() && s.Value.Type() == cty.String
 }
 
 // SecretValues returns the values of secrets, for a redactor.

@@ -386,15 +386,7 @@ func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config
 		if !ok {
 			continue // its transport failed, and said so, or is not started
 		}
-		var body hcl.Body = hcl.EmptyBody()
-		if ch.Config != nil {
-			body = ch.Config
-		}
-		ectx := cfg.EvalContext
-		if ch.EvalContext != nil {
-			ectx = ch.EvalContext // a for_each instance: with each
-		}
-		v, hdiags := hcldec.Decode(body, schemaSpec(desc.HostSchema), ectx)
+		body, v, hdiags := decodeHost(cfg, ch, desc)
 		diags = append(diags, hdiags...)
 		if h := planned[ch.Name]; h != nil {
 			h.Config = v
@@ -404,6 +396,22 @@ func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config
 		}
 	}
 	return diags
+}
+
+// decodeHost decodes host block ch's settings against the host schema its
+// transport's plugin declared. It returns the body too, on which the
+// plugin's diagnostics are placed.
+func decodeHost(cfg *config.Config, ch *config.Host, desc *sdk.DescribeResponse) (hcl.Body, cty.Value, hcl.Diagnostics) {
+	var body hcl.Body = hcl.EmptyBody()
+	if ch.Config != nil {
+		body = ch.Config
+	}
+	ectx := cfg.EvalContext
+	if ch.EvalContext != nil {
+		ectx = ch.EvalContext // a for_each instance: with each
+	}
+	v, diags := hcldec.Decode(body, schemaSpec(desc.HostSchema), ectx)
+	return body, v, diags
 }
 
 // validateHost asks the host's transport to check its decoded settings v,

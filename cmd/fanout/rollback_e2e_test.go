@@ -239,6 +239,94 @@ task "b" {
 	}
 }
 
+// TestHostSensitiveSettingHidden: a plugin's sensitive setting written in
+// a host block (echo's host token) is hidden as a transport block's is:
+// never shown by plan, apply or rollback, kept out of the journal as a
+// placeholder per value (two hosts sharing one are one secret), and given
+// back to the commands `fanout rollback` runs on each host.
+func TestHostSensitiveSettingHidden(t *testing.T) {
+	e := newPluginEnv(t, `
+fanout {
+  on_failure = "stop"
+}
+transport "echo" {
+  greeting = "hi"
+}
+host "box1" {
+  transport = "echo"
+  dir       = "DIR"
+  token     = "h0st-t0ken-one"
+}
+host "box2" {
+  transport = "echo"
+  dir       = "DIR"
+  token     = "h0st-t0ken-two"
+}
+host "box3" {
+  transport = "echo"
+  dir       = "DIR"
+  token     = "h0st-t0ken-two"
+}
+task "a" {
+  run      = "echo run with $ECHO_TOKEN"
+  rollback = "echo undo with $ECHO_TOKEN; printf %s \"$ECHO_TOKEN\" > DIR/undo-$FANOUT_HOST"
+}
+task "b" {
+  on  = ["box1"]
+  run = "exit 3"
+}
+`)
+	installPlugin(t, "echo", filepath.Join(e.dir, ".fanout", "plugins"))
+	shown := func(what, out string) {
+		t.Helper()
+		if strings.Contains(out, "h0st-t0ken") {
+			t.Errorf("%s shows a host's token:\n%s", what, out)
+		}
+	}
+	stdout, stderr, code := e.run(t, "plan", "-json", "main.hcl")
+	if code != 0 {
+		t.Fatalf("plan -json: exit %d\n%s", code, stderr)
+	}
+	shown("plan -json", stdout+stderr)
+	if n := strings.Count(stdout, `"token": "(sensitive)"`); n != 3 {
+		t.Errorf("plan -json redacts %d hosts' tokens, want 3:\n%s", n, stdout)
+	}
+
+	stdout, stderr, code = e.run(t, "apply", "main.hcl")
+	if code != exitFailed {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	shown("apply", stdout+stderr)
+	if n := strings.Count(stdout, "run with (sensitive)"); n != 3 {
+		t.Errorf("apply shows %d redacted tokens, want 3:\n%s", n, stdout)
+	}
+	journal, err := os.ReadFile(journalOf(t, e.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown("the journal", string(journal))
+	for _, want := range []string{"{{sensitive:host.box1.token}}", "{{sensitive:host.box2.token}}"} {
+		if !strings.Contains(string(journal), want) {
+			t.Errorf("the journal lacks %s:\n%s", want, journal)
+		}
+	}
+	if strings.Contains(string(journal), "host.box3.token") {
+		t.Errorf("box3's token, box2's value, has a placeholder of its own:\n%s", journal)
+	}
+
+	stdout, stderr, code = e.run(t, "rollback", "-auto-approve", runID(t, stdout))
+	if code != exitOK {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	shown("rollback", stdout+stderr)
+	for host, want := range map[string]string{"box1": "h0st-t0ken-one", "box2": "h0st-t0ken-two", "box3": "h0st-t0ken-two"} {
+		got, err := os.ReadFile(filepath.Join(e.dir, "undo-"+host))
+		if err != nil || string(got) != want {
+			t.Errorf("%s's rollback had ECHO_TOKEN %q (%v), want its host's token %q", host, got, err, want)
+		}
+	}
+}
+
 // TestRollbackChecksLockFile: `fanout rollback` starts only the plugin
 // binaries the lock file beside the run's configuration records, as apply
 // does; a binary changed since is refused and nothing is rolled back.

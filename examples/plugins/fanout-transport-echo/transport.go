@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,8 +40,8 @@ type Transport struct {
 	mu sync.Mutex
 	// guarded by mu
 	settings settings
-	hosts    map[string]string    // connected host -> working directory
-	running  map[string]*exec.Cmd // ExecRequest.ID -> its started command
+	hosts    map[string]hostSettings // connected host -> its settings
+	running  map[string]*exec.Cmd    // ExecRequest.ID -> its started command
 	closed   bool
 }
 
@@ -59,12 +60,13 @@ type settings struct {
 
 // hostSettings are a host block's attributes.
 type hostSettings struct {
-	Dir string `cty:"dir"` // default: the plugin's working directory
+	Dir   string  `cty:"dir"`   // default: the plugin's working directory
+	Token *string `cty:"token"` // default: the transport block's
 }
 
 // New returns a transport that logs to logger.
 func New(logger hclog.Logger) *Transport {
-	return &Transport{logger: logger, hosts: map[string]string{}, running: map[string]*exec.Cmd{}}
+	return &Transport{logger: logger, hosts: map[string]hostSettings{}, running: map[string]*exec.Cmd{}}
 }
 
 // Describe declares the settings: the core checks a configuration against
@@ -93,6 +95,8 @@ func (t *Transport) Describe(context.Context, *sdk.DescribeRequest) (*sdk.Descri
 		HostSchema: sdk.Schema{Attributes: []sdk.Attribute{
 			{Name: "dir", Type: cty.String,
 				Description: "Working directory of the host's commands. Default: the plugin's."},
+			{Name: "token", Type: cty.String, Sensitive: true,
+				Description: "ECHO_TOKEN for the host's commands, over the transport block's; never shown."},
 		}},
 	}, nil
 }
@@ -165,7 +169,7 @@ func (t *Transport) Connect(_ context.Context, req *sdk.ConnectRequest) (*sdk.Co
 	if t.closed {
 		return nil, errClosed
 	}
-	t.hosts[req.Host.Name] = dir
+	t.hosts[req.Host.Name] = h
 	return &sdk.ConnectResponse{}, nil
 }
 
@@ -175,7 +179,7 @@ var errClosed = errors.New("echo transport is closed")
 // timeout or a cancel reaches everything it started.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	t.mu.Lock()
-	dir, ok := t.hosts[req.Host]
+	h, ok := t.hosts[req.Host]
 	s := t.settings
 	if t.closed {
 		t.mu.Unlock()
@@ -199,10 +203,10 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	runCtx, stop := context.WithCancelCause(runCtx)
 	defer stop(nil)
 	cmd := exec.CommandContext(runCtx, argv[0], argv[1:]...)
-	cmd.Dir = dir
+	cmd.Dir = h.Dir
 	cmd.Env = append(os.Environ(), "ECHO_GREETING="+s.Greeting)
-	if s.Token != nil {
-		cmd.Env = append(cmd.Env, "ECHO_TOKEN="+*s.Token)
+	if token := cmp.Or(h.Token, s.Token); token != nil {
+		cmd.Env = append(cmd.Env, "ECHO_TOKEN="+*token)
 	}
 	for k, v := range req.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
