@@ -84,10 +84,11 @@ type listFlag struct{ list *[]string }
 func (f listFlag) String() string { return "" }
 
 func (f listFlag) Set(s string) error {
-	depth, start := 0, 0
+	depth, start, n := 0, 0, 0
 	add := func(p string) {
 		if p = strings.TrimSpace(p); p != "" {
 			*f.list = append(*f.list, p)
+			n++
 		}
 	}
 	for i := 0; i < len(s); i++ {
@@ -104,6 +105,11 @@ func (f listFlag) Set(s string) error {
 		}
 	}
 	add(s[start:])
+	if n == 0 {
+		// -limit "$HOSTS" with HOSTS unset would otherwise select every
+		// host, and -exclude "$HOSTS" none.
+		return errors.New("no host pattern in it: give one or more names, roles, nodesets or globs")
+	}
 	return nil
 }
 

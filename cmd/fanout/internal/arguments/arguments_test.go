@@ -54,6 +54,15 @@ func TestParseApply(t *testing.T) {
 		{name: "json and quiet", args: []string{"-json", "-quiet", "x.hcl"}, wantErr: "-json cannot be combined with -quiet or -group: the JSON stream holds every event"},
 		{name: "bad var", args: []string{"-var", "novalue", "x.hcl"}, wantErr: `invalid value "novalue" for flag -var: -var needs NAME=VALUE, got "novalue"`},
 		{name: "no path", args: []string{"-quiet"}, wantErr: "apply needs a configuration: fanout apply FILE.hcl|DIR [NAME...]"},
+		{
+			name: "a trailing comma adds no pattern",
+			args: []string{"-limit", "web1,", "deploy.hcl"},
+			want: Apply{Common: Common{Path: "deploy.hcl"}, Selection: Selection{Limit: []string{"web1"}}},
+		},
+		// -limit "$HOSTS" with HOSTS empty must not select every host.
+		{name: "empty limit", args: []string{"-limit", "", "x.hcl"}, wantErr: `invalid value "" for flag -limit: no host pattern in it: give one or more names, roles, nodesets or globs`},
+		{name: "blank limit", args: []string{"-limit", " , ", "x.hcl"}, wantErr: `invalid value " , " for flag -limit: no host pattern in it: give one or more names, roles, nodesets or globs`},
+		{name: "empty exclude", args: []string{"-exclude", "", "x.hcl"}, wantErr: `invalid value "" for flag -exclude: no host pattern in it: give one or more names, roles, nodesets or globs`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkParse(t, ParseApply, tt.args, tt.want, tt.wantErr) })

@@ -51,6 +51,7 @@ func TestParseExecErrors(t *testing.T) {
 		{[]string{"x.hcl", "-A", "--", "true"}, "-A goes with -hosts"},
 		{[]string{"x.hcl", "-raw", "--", "show version"}, "-raw goes with -hosts"},
 		{[]string{"-hosts", "n1", "-l", "${x}", "--", "true"}, `-l "${x}" is not a user name`},
+		{[]string{"x.hcl", "-on", "", "--", "true"}, `invalid value "" for flag -on: no host pattern in it`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
