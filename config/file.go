@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -102,20 +104,30 @@ func checkName(kind, name string, rng hcl.Range) hcl.Diagnostics {
 	}}
 }
 
-// checkHostName reports a host label that is empty or holds blanks. Host
-// names need not be identifiers: a name such as "db1.example.com" doubles as
-// the address and is referenced as host["db1.example.com"].
+// checkHostName reports a host label that is empty, holds blanks or
+// characters a terminal obeys rather than shows (an inventory's
+// "web\x1b]0;title\a" would retitle the operator's terminal on every
+// line naming it), or is not UTF-8. Host names need not be identifiers: a
+// name such as "db1.example.com" doubles as the address and is referenced
+// as host["db1.example.com"].
 func checkHostName(name string, rng hcl.Range) hcl.Diagnostics {
-	if name != "" && !strings.ContainsFunc(name, isSpace) {
+	if name != "" && utf8.ValidString(name) && !strings.ContainsFunc(name, badHostRune) {
 		return nil
 	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Invalid host name %q", name),
-		Detail: "A host name must be non-empty and contain no spaces; it names the host in task's on lists, " +
-			"in output, and is its address unless address is set.",
+		Detail: "A host name must be non-empty UTF-8 text with no spaces and no control characters; it names the host " +
+			"in task's on lists, in output, and is its address unless address is set.",
 		Subject: rng.Ptr(),
 	}}
+}
+
+// badHostRune reports a rune a host name cannot hold: a blank, a control
+// character (C0, DEL, C1) or a bidirectional control, which reorders the
+// text shown after it.
+func badHostRune(r rune) bool {
+	return isSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }

@@ -43,7 +43,7 @@ func (e *evaluator) evalHostForEach(d *hostDecl, transports map[string]*Transpor
 	for _, it := range items {
 		if hd := checkHostName(it.key, it.rng); hd.HasErrors() {
 			diags = diags.Append(forEachError(attr, it.rng, fmt.Sprintf(
-				"The key %q cannot name a host: a host name is non-empty and holds no spaces.", it.key)))
+				"The key %q cannot name a host: a host name is non-empty UTF-8 text with no spaces and no control characters.", it.key)))
 			continue
 		}
 		if prev, dup := e.hostRanges[it.key]; dup {

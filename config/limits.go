@@ -23,6 +23,10 @@ const (
 	// parser recurses at each level; past this, a file is refused before
 	// it is parsed.
 	MaxNesting = 100
+	// MaxOperators is the most binary operators (+, *, &&, ==, ?...) one
+	// expression chains: the parser and the evaluator recurse at each,
+	// so two million of them (1+1+...) overflowed Go's stack.
+	MaxOperators = 1000
 	// MaxDiagnostics is how many diagnostics LoadConfig returns at most;
 	// more are summed up in one last diagnostic, as compilers stop after
 	// ten errors: the first ones are the ones to fix.
@@ -53,8 +57,8 @@ func checkSource(name string, src []byte) hcl.Diagnostics {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Configuration nested too deeply",
-			Detail: fmt.Sprintf("An expression here goes deeper than %d levels of %s, more than fanout reads. "+
-				"Write it with fewer levels, using locals for the inner parts.", MaxNesting, what),
+			Detail: fmt.Sprintf("An expression here goes deeper than %s, more than fanout reads. "+
+				"Write it with fewer levels, using locals for the inner parts.", what),
 			Subject: rangeAt(name, src, at, 1),
 		}}
 	}
@@ -86,7 +90,11 @@ func rangeAt(name string, src []byte, offset, n int) *hcl.Range {
 	return &hcl.Range{Filename: name, Start: start, End: end}
 }
 
-// nestingScan finds where src nests deeper than MaxNesting, or -1. It is
+// nestedBrackets is what nestingScan says of too many open brackets.
+var nestedBrackets = fmt.Sprintf("%d levels of brackets and interpolations", MaxNesting)
+
+// nestingScan finds where src nests deeper than MaxNesting, or chains more
+// than MaxOperators binary operators, or -1. It is
 // a cheap byte scan, not a parser: it skips comments, and follows quoted
 // strings and heredocs only to count the interpolations inside them.
 // Where it misreads a malformed file, the count it keeps is still bounded
@@ -124,12 +132,18 @@ type nestScanner struct {
 	term      []byte // the open heredoc's terminator
 	lineStart bool   // in a heredoc, at the start of a line
 	unary     int    // consecutive unary operators
+	// ops counts the binary operators since an expression began (a
+	// comma, or a newline outside parentheses and brackets); operand is
+	// whether the last token ended an operand, after which - is binary.
+	ops     int
+	operand bool
 }
 
 // nestFrame is an open bracket or interpolation; for an interpolation,
 // the mode and heredoc terminator to go back to when it closes.
 type nestFrame struct {
 	interp bool
+	brace  bool // a { that is not an interpolation's
 	mode   int
 	term   []byte
 }
@@ -145,9 +159,22 @@ func (s *nestScanner) push(f nestFrame) bool {
 // index of the last byte it read, and what nests too deep there, if any.
 func (s *nestScanner) code(i int) (int, string) {
 	src, c := s.src, s.src[i]
+	if s.binary(i) {
+		if s.ops++; s.ops > MaxOperators {
+			return i, fmt.Sprintf("%d binary operators (+, *, &&, ==, ? and the like) in a row", MaxOperators)
+		}
+	}
+	switch {
+	case c == ',' || c == '\n' && s.newlineEnds():
+		s.ops, s.operand = 0, false
+	case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+	default:
+		s.operand = c == '_' || c == ')' || c == ']' || c == '}' || c == '"' || c == '.' ||
+			c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
 	if c == '-' || c == '!' {
 		if s.unary++; s.unary > MaxNesting {
-			return i, "unary operators"
+			return i, fmt.Sprintf("%d levels of unary operators", MaxNesting)
 		}
 		return i, ""
 	}
@@ -158,6 +185,9 @@ func (s *nestScanner) code(i int) (int, string) {
 	case c == '#' || c == '/' && i+1 < len(src) && src[i+1] == '/':
 		for i < len(src) && src[i] != '\n' {
 			i++
+		}
+		if s.newlineEnds() {
+			s.ops = 0 // the newline that ends the comment
 		}
 	case c == '/' && i+1 < len(src) && src[i+1] == '*':
 		end := bytes.Index(src[i+2:], []byte("*/"))
@@ -173,8 +203,8 @@ func (s *nestScanner) code(i int) (int, string) {
 			i += 2 + n // at the newline
 		}
 	case c == '(' || c == '[' || c == '{':
-		if s.push(nestFrame{}) {
-			return i, "brackets and interpolations"
+		if s.push(nestFrame{brace: c == '{'}) {
+			return i, nestedBrackets
 		}
 	case c == ')' || c == ']' || c == '}':
 		if len(s.stack) == 0 {
@@ -183,10 +213,46 @@ func (s *nestScanner) code(i int) (int, string) {
 		f := s.stack[len(s.stack)-1]
 		s.stack = s.stack[:len(s.stack)-1]
 		if f.interp {
-			s.mode, s.term = f.mode, f.term
+			s.mode, s.term, s.ops = f.mode, f.term, 0
 		}
 	}
 	return i, ""
+}
+
+// binary reports whether the byte at i, in code, is a binary operator, or
+// the first byte of one of two ("&&", "==", "<="): the bytes that are
+// nothing else in HCL, and - after an operand. "=" alone assigns, and ":"
+// separates an object's keys too.
+func (s *nestScanner) binary(i int) bool {
+	src, c := s.src, s.src[i]
+	next := byte(0)
+	if i+1 < len(src) {
+		next = src[i+1]
+	}
+	switch c {
+	case '/':
+		return next != '/' && next != '*' // a comment
+	case '<':
+		return next != '<' // a heredoc
+	case '+', '*', '%', '?', '>':
+		return true
+	case '&', '|':
+		return next == c
+	case '=':
+		return next == '=' && !(i > 0 && (src[i-1] == '=' || src[i-1] == '!' || src[i-1] == '<' || src[i-1] == '>'))
+	case '!':
+		return next == '='
+	case '-':
+		return s.operand
+	}
+	return false
+}
+
+// newlineEnds reports whether a newline ends the expression it is in: in
+// a body or an object (braces), not inside parentheses or brackets,
+// where HCL reads it as a space.
+func (s *nestScanner) newlineEnds() bool {
+	return len(s.stack) == 0 || s.stack[len(s.stack)-1].brace
 }
 
 // text reads the byte at i in a quoted string or a heredoc, with what
@@ -202,7 +268,8 @@ func (s *nestScanner) text(i int) (int, string) {
 			end = len(src) - i
 		}
 		if bytes.Equal(bytes.TrimSpace(src[i:i+end]), s.term) {
-			s.mode, s.term = scanCode, nil
+			// The newline after the terminator ends the expression.
+			s.mode, s.term, s.ops, s.operand = scanCode, nil, 0, false
 			return i + end, ""
 		}
 	}
@@ -221,9 +288,11 @@ func (s *nestScanner) text(i int) (int, string) {
 		i += 2 // $${ and %%{ are literal
 	case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
 		if s.push(nestFrame{interp: true, mode: s.mode, term: s.term}) {
-			return i, "brackets and interpolations"
+			return i, nestedBrackets
 		}
-		s.mode = scanCode
+		// An interpolation is an expression of its own: a template's
+		// parts are not chained by operators.
+		s.mode, s.ops, s.operand = scanCode, 0, false
 		i++
 	}
 	return i, ""

@@ -34,6 +34,10 @@ func TestHostileFiles(t *testing.T) {
 		{"interpolations", "task \"t\" {\n  run = \"" + strings.Repeat("${", 30_000) + "\"\n}\n", "Configuration nested too deeply", 2},
 		{"heredoc interpolations", "task \"t\" {\n  run = <<EOT\n" + strings.Repeat("${x", 200) + "\nEOT\n}\n", "Configuration nested too deeply", 3},
 		{"unary", "locals {\n  x = " + strings.Repeat("- ", 50_000) + "1\n}\n", "Configuration nested too deeply", 2},
+		{"binary chain", "locals {\n  x = 1" + strings.Repeat("+1", 2_000_000) + "\n}\n", "Configuration nested too deeply", 2},
+		{"conditional chain", "locals {\n  x = " + strings.Repeat("true?", 500_000) + "1" + strings.Repeat(":2", 500_000) + "\n}\n", "Configuration nested too deeply", 2},
+		{"and chain", "locals {\n  x = true" + strings.Repeat(" && true", 400_000) + "\n}\n", "Configuration nested too deeply", 2},
+		{"minus chain", "locals {\n  x = 1" + strings.Repeat("-1", 1_000_000) + "\n}\n", "Configuration nested too deeply", 2},
 		{"random bytes", random(100<<10, true), "Not a text file", 0},
 		{"too large", strings.Repeat("# a comment line\n", MaxFileSize/17+1), "Configuration file too large", 1},
 		{"random text", random(100<<10, false), "", 0},
@@ -84,6 +88,17 @@ func TestNestingScanReadsStrings(t *testing.T) {
 		"x = " + strings.Repeat("(", MaxNesting) + "1" + strings.Repeat(")", MaxNesting) + "\n",
 		strings.Repeat("x = a - b - !c\n", 500),
 		strings.Repeat("b {\n", 50) + strings.Repeat("}\n", 50) + strings.Repeat("b {\n", 50) + strings.Repeat("}\n", 50),
+		// Operators count per expression: an attribute, a list's or an
+		// object's item, a call's argument, an interpolation.
+		"x = 1" + strings.Repeat(" + 1", MaxOperators) + "\n",
+		"b {\n" + strings.Repeat("  x = a + b * c == d && e\n", 2*MaxOperators) + "}\n",
+		"b {\n" + strings.Repeat("  x = a + b # a comment\n  // another\n", 2*MaxOperators) + "}\n",
+		"x = [" + strings.Repeat("1 + 1, -2, ", 2*MaxOperators) + "]\n",
+		"x = {\n" + strings.Repeat("  a = b > c ? -1 : 2\n", 2*MaxOperators) + "}\n",
+		"x = f(" + strings.Repeat("a / b, ", 2*MaxOperators) + ")\n",
+		"x = \"" + strings.Repeat("${a + 1} ", 2*MaxOperators) + "\"\n",
+		strings.Repeat("x = <<EOT\n${a + 1}\nEOT\n", 2*MaxOperators),
+		"x = " + strings.Repeat("[-1, -2] ", 1) + "\ny = [" + strings.Repeat("-1,\n", 3*MaxOperators) + "]\n",
 	}
 	for _, src := range fine {
 		if at, what := nestingScan([]byte(src)); at >= 0 {
@@ -96,6 +111,11 @@ func TestNestingScanReadsStrings(t *testing.T) {
 		"x = <<EOT\n" + deep("%{", "}") + "\nEOT\n",
 		"x = \"${\"${" + deep("[", "]"),
 		"x = " + strings.Repeat("!", MaxNesting+1) + "true",
+		"x = 1" + strings.Repeat(" + 1", MaxOperators+1) + "\n",
+		"x = (1" + strings.Repeat("\n * 1", MaxOperators+1) + ")\n",
+		"x = [a" + strings.Repeat(" - a", MaxOperators+1) + "]\n",
+		"x = \"${a" + strings.Repeat(" || a", MaxOperators+1) + "}\"\n",
+		"x = a" + strings.Repeat(" != a", MaxOperators+1) + "\n",
 	}
 	for _, src := range deepSrcs {
 		if at, _ := nestingScan([]byte(src)); at < 0 {

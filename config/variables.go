@@ -108,11 +108,19 @@ type InputValue struct {
 // else, each value a constant (no references, no function calls), as
 // Terraform reads a .tfvars file. It returns the parsed file too, for
 // rendering the diagnostics' source snippets. Whether each name is a
-// declared variable is checked by LoadConfig.
+// declared variable is checked by LoadConfig. A file is held to a
+// configuration file's limits (checkSource), and at most MaxDiagnostics
+// diagnostics are returned, then one that counts the rest.
 func ParseVarFile(src []byte, filename string) (*hcl.File, map[string]InputValue, hcl.Diagnostics) {
+	if d := checkSource(filename, src); d.HasErrors() {
+		if showable(src, d[0].Subject) {
+			return &hcl.File{Bytes: src}, nil, d
+		}
+		return nil, nil, d
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
-		return f, nil, diags
+		return f, nil, capDiagnostics(diags)
 	}
 	attrs, d := f.Body.JustAttributes()
 	diags = diags.Extend(d)
@@ -126,7 +134,7 @@ func ParseVarFile(src []byte, filename string) (*hcl.File, map[string]InputValue
 			values[name] = InputValue{Value: val, Range: attr.Expr.Range()}
 		}
 	}
-	return f, values, diags
+	return f, values, capDiagnostics(diags)
 }
 
 // withEnvVars returns raw with, under it, the environment's values for

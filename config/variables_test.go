@@ -162,6 +162,11 @@ func TestParseVarFile(t *testing.T) {
 		"function":  {"port = upper(\"a\")\n", "Function calls not allowed"},
 		"block":     {"variable \"x\" {}\n", "Unexpected \"variable\" block"},
 		"syntax":    {"port = \n", "Invalid expression"},
+		// A -var-file is held to a configuration file's limits.
+		"nul":        {"port = 1\x00\n", "Not a text file"},
+		"deep":       {"x = " + strings.Repeat("[", 100_000) + "1" + strings.Repeat("]", 100_000) + "\n", "Configuration nested too deeply"},
+		"long chain": {"x = 1" + strings.Repeat("+1", 100_000) + "\n", "Configuration nested too deeply"},
+		"too large":  {strings.Repeat("# comment\n", MaxFileSize/10+1), "Configuration file too large"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, diags := ParseVarFile([]byte(bad.src), "bad.hcl")
@@ -170,6 +175,12 @@ func TestParseVarFile(t *testing.T) {
 			}
 		})
 	}
+	t.Run("many errors", func(t *testing.T) {
+		_, _, diags := ParseVarFile([]byte(strings.Repeat("port = =\n", 5000)), "bad.hcl")
+		if len(diags) != MaxDiagnostics+1 {
+			t.Errorf("%d diagnostics, want %d and a count of the rest", len(diags), MaxDiagnostics+1)
+		}
+	})
 }
 
 func TestVariableValuesFromFile(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -86,7 +87,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 			delete(values, a.Name)
 			continue
 		}
-		src, err := os.ReadFile(a.File)
+		src, err := readVarFile(a.File)
 		if err != nil {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variables file",
 				Detail: fmt.Sprintf("The file %s given by -var-file cannot be read: %s.", a.File, errors.Unwrap(err))})
@@ -232,4 +233,16 @@ func newLogger(s *streams) hclog.Logger {
 		}
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "fanout", Level: level, Output: s.Err})
+}
+
+// readVarFile reads a -var-file, or only enough of one larger than
+// config.MaxFileSize (/dev/zero, a log given by mistake) for
+// config.ParseVarFile to refuse it.
+func readVarFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read only: nothing to lose
+	return io.ReadAll(io.LimitReader(f, config.MaxFileSize+1))
 }

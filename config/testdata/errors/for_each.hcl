@@ -14,6 +14,14 @@ host "d" {
   for_each = { "d 1" = 1 } # ERROR: Invalid for_each argument
 }
 
+host "d2" {
+  for_each = ["web\u001b]0;pwned\u0007", "ok2"] # ERROR: Invalid for_each argument
+}
+
+host "d3" {
+  for_each = ["web\u202e1"] # ERROR: Invalid for_each argument
+}
+
 host "a2" {
 }
 

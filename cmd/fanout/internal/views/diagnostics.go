@@ -104,12 +104,16 @@ func sourceSnippet(f *hcl.File, d *hcl.Diagnostic, color bool) string {
 		if !lr.Overlaps(snip) {
 			continue
 		}
+		// A file's bytes are shown with their control characters escaped,
+		// as a command's output is: a configuration from a pull request
+		// must not retitle or clear the terminal.
 		before, lit, after := lr.PartitionAround(highlight)
 		if lit.Empty() {
-			fmt.Fprintf(&b, "%4d: %s\n", line, text)
+			fmt.Fprintf(&b, "%4d: %s\n", line, appendEscaped(nil, text))
 			continue
 		}
-		fmt.Fprintf(&b, "%4d: %s%s%s%s%s\n", line, before.SliceBytes(src), hl, lit.SliceBytes(src), reset, after.SliceBytes(src))
+		fmt.Fprintf(&b, "%4d: %s%s%s%s%s\n", line, appendEscaped(nil, before.SliceBytes(src)), hl,
+			appendEscaped(nil, lit.SliceBytes(src)), reset, appendEscaped(nil, after.SliceBytes(src)))
 	}
 	b.WriteByte('\n')
 	return b.String()

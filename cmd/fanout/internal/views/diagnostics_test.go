@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,28 @@ func TestDiagnosticsCostTheirSnippet(t *testing.T) {
 	// Generous: hcl's writer takes seconds per diagnostic here.
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("ten diagnostics took %s", d)
+	}
+}
+
+// TestDiagnosticsSnippetEscaped: a configuration's control characters
+// are shown escaped in a snippet, as a command's output is on a terminal:
+// a file from a pull request cannot retitle or clear the screen.
+func TestDiagnosticsSnippetEscaped(t *testing.T) {
+	src := "task \"a\" {\n  run = \"x\" \x1b]0;PWNED\a\x1b[2J \x9b2J bogus\n}\n"
+	f, diags := hclsyntax.ParseConfig([]byte(src), "esc.hcl", hcl.InitialPos)
+	if !diags.HasErrors() {
+		t.Fatal("parsed")
+	}
+	for _, color := range []bool{false, true} {
+		var b bytes.Buffer
+		Diagnostics(&b, map[string]*hcl.File{"esc.hcl": f}, diags, color)
+		// Without fanout's own colors, no ESC may be left.
+		out := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(b.String(), "")
+		if strings.ContainsAny(out, "\x1b\a\x9b") {
+			t.Errorf("color %v: raw control characters in\n%q", color, out)
+		}
+		if !strings.Contains(out, `^[]0;PWNED^G^[[2J <0x9B>2J`) {
+			t.Errorf("color %v: the line is not shown escaped:\n%s", color, out)
+		}
 	}
 }

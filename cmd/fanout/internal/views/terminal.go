@@ -20,13 +20,20 @@ const (
 // its final state, the text after the last "\r"; other control characters
 // are escaped as ssh's -e and cat -v show them: ESC as ^[ (so "\x1b[2J"
 // reads ^[[2J), BEL as ^G, DEL as ^?, and the C1 controls, which some
-// terminals obey as ESC sequences, as <U+009B>. Tabs and printable text,
-// UTF-8 included, pass unchanged.
+// terminals obey as ESC sequences, as <U+009B> (or <0x9B>, a byte of them
+// that is not UTF-8). Tabs and printable text, UTF-8 included, pass
+// unchanged.
 func appendTerminalSafe(dst, line []byte) []byte {
 	line = bytes.TrimRight(line, "\r")
 	if i := bytes.LastIndexByte(line, '\r'); i >= 0 {
 		line = line[i+1:]
 	}
+	return appendEscaped(dst, line)
+}
+
+// appendEscaped appends line with its control characters escaped as
+// appendTerminalSafe escapes them, a carriage return too (^M).
+func appendEscaped(dst, line []byte) []byte {
 	for len(line) > 0 {
 		// Printable ASCII is most of any output: copy it in runs.
 		i := 0
@@ -49,9 +56,12 @@ func appendTerminalSafe(dst, line []byte) []byte {
 			continue
 		}
 		r, n := utf8.DecodeRune(line)
-		if r >= 0x80 && r <= 0x9f {
+		switch {
+		case r >= 0x80 && r <= 0x9f:
 			dst = fmt.Appendf(dst, "<U+%04X>", r)
-		} else {
+		case r == utf8.RuneError && n == 1 && c <= 0x9f:
+			dst = fmt.Appendf(dst, "<0x%02X>", c)
+		default:
 			dst = append(dst, line[:n]...)
 		}
 		line = line[n:]

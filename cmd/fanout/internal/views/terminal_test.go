@@ -15,6 +15,7 @@ func TestAppendTerminalSafe(t *testing.T) {
 		{"done\r\r", "done"},
 		{"\rlead", "lead"},
 		{"bad \xff byte", "bad \xff byte"},
+		{"8-bit CSI \x9b2J", "8-bit CSI <0x9B>2J"},
 	} {
 		if got := string(appendTerminalSafe(nil, []byte(tt.in))); got != tt.want {
 			t.Errorf("appendTerminalSafe(%q) = %q, want %q", tt.in, got, tt.want)
