@@ -4,7 +4,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	yaml "github.com/zclconf/go-cty-yaml"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -44,7 +43,7 @@ func Functions() map[string]function.Function {
 		"trimspace":  stdlib.TrimSpaceFunc,
 		"upper":      stdlib.UpperFunc,
 		"values":     stdlib.ValuesFunc,
-		"yamldecode": yaml.YAMLDecodeFunc,
+		"yamldecode": YAMLDecodeFunc,
 	}
 }
 
