@@ -579,8 +579,13 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 	switch {
 	case r.interrupted || r.ctx.Err() != nil:
 		res.Status = RunInterrupted
-		if r.ctx.Err() != nil && r.cause == "" {
-			res.Cause = "aborted"
+		if r.ctx.Err() != nil {
+			if r.cause == "" {
+				res.Cause = "aborted"
+			} else {
+				res.Cause = r.cause + ", then aborted"
+			}
+			res.NotRolledBack = r.notRolledBack(ordered)
 		}
 	case r.failed:
 		res.Status = RunFailed
@@ -589,6 +594,26 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 	}
 	r.rolloutResult(res)
 	return res
+}
+
+// notRolledBack lists, in the order they ran, the pairs of ordered whose
+// task has a rollback that never started there, though the pair ran
+// something: what an abort left for `fanout rollback`. Called with r.mu
+// held.
+func (r *run) notRolledBack(ordered []*UnitResult) []string {
+	tasks := map[string]*TaskNode{}
+	for t := range r.started {
+		tasks[t.Name] = t
+	}
+	var out []string
+	for _, u := range ordered {
+		t := tasks[u.Task]
+		if t == nil || len(t.Rollback) == 0 || u.Rollback != nil || nothingRan(u.Run) || r.ro.isDropped(u.Host) {
+			continue
+		}
+		out = append(out, u.Task+" on "+u.Host)
+	}
+	return out
 }
 
 // copyUnits copies units for a Result, which must not share the run's

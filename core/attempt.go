@@ -30,6 +30,12 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		// The task's timeout counts per attempt: runCommands starts it anew.
 		res = r.runCommands(ctx, tr, t, h, PhaseRun, t.Commands(h.Name, PhaseRun))
 		res.Attempts = a
+		if a == 1 && res.Command == -1 && res.Status == StatusFailed && !uploaded(t, h) {
+			// sudo refused before the first command (sudoExec): like a
+			// host never reached, the pair ran nothing to roll back.
+			res.Attempts = 0
+			break
+		}
 		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isInterrupted() {
 			break
 		}
@@ -54,6 +60,12 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		return fres
 	}
 	return res
+}
+
+// uploaded reports whether t sends files to h before its commands.
+func uploaded(t *TaskNode, h *Host) bool {
+	f := t.Files[h.Name]
+	return f != nil && len(f.Uploads) > 0
 }
 
 // retryable reports whether another attempt may end differently: a

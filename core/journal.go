@@ -146,6 +146,11 @@ func NewJournalHeader(plan *Plan, runID, configPath, fanoutVersion string, secre
 			h.Sensitive = append(h.Sensitive, s.Name)
 		}
 	}
+	// The sudo password is named, never a placeholder: `fanout rollback`
+	// needs its value all the same, and refuses to start without it.
+	if jp.SudoPassword != "" && !slices.Contains(h.Sensitive, jp.SudoPassword) {
+		h.Sensitive = append(h.Sensitive, jp.SudoPassword)
+	}
 	return h, nil
 }
 

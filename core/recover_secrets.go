@@ -8,6 +8,7 @@ import (
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // JournalSecrets gives back the secrets the journal of rc left out, taken
@@ -90,7 +91,32 @@ func (ts *Transports) JournalSecrets(ctx context.Context, rc *Recovery, cfg *con
 			planned[ch.Transport] = true
 		}
 	}
-	return append(secrets, Secrets(nil, settings)...), diags
+	secrets = append(secrets, Secrets(nil, settings)...)
+	return withSudoPassword(secrets, rc, cfg), diags
+}
+
+// withSudoPassword adds to secrets the value of the variable the journal
+// names as the run's sudo password (fanout { sudo_password = var.x }),
+// when Secrets left it out for being short: the rollback's sudo needs it
+// whatever its length.
+func withSudoPassword(secrets []Secret, rc *Recovery, cfg *config.Config) []Secret {
+	name := ""
+	if rc.Header.Plan != nil {
+		name = rc.Header.Plan.SudoPassword
+	}
+	if name == "" || cfg == nil || slices.ContainsFunc(secrets, func(s Secret) bool { return s.Name == name }) {
+		return secrets
+	}
+	for _, v := range cfg.Variables {
+		if "var."+v.Name != name || v.Value == cty.NilVal {
+			continue
+		}
+		val, _ := v.Value.Unmark()
+		if val.IsKnown() && !val.IsNull() && val.Type() == cty.String && val.AsString() != "" {
+			secrets = append(secrets, Secret{Name: name, Value: val.AsString()})
+		}
+	}
+	return secrets
 }
 
 // pinJournal pins the plugin binaries the journal's plan records, so that

@@ -287,6 +287,10 @@ type Result struct {
 	RolledBack []string
 	// RollbackFailed lists "task on host" for every failed rollback.
 	RollbackFailed []string
+	// NotRolledBack lists "task on host" for every pair with a rollback
+	// that a run aborted (Ctrl-C twice) before its rollback started: what
+	// `fanout rollback RUN` would still undo.
+	NotRolledBack []string
 	// Waves lists the waves of the tasks that ran in more than one, in the
 	// order they started.
 	Waves []WaveResult

@@ -104,8 +104,15 @@ func (s *sudoState) command(user, cmd string, env map[string]string, stdin bool)
 // when h's sudo asks for one.
 func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host, phase Phase, idx int, cmd string, env map[string]string, timeout time.Duration, out sdk.ExecOutput) PhaseResult {
 	s := r.sudo
+	// sudo refused before running the command: a pair whose first
+	// command it is ran nothing (nothingRan), and has nothing to roll
+	// back; a wrong password must not read as a fleet to check by hand.
+	notRun := idx
+	if idx == 0 {
+		notRun = -1
+	}
 	fail := func(err error) PhaseResult {
-		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: idx, Err: err.Error()}
+		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: notRun, Err: err.Error()}
 	}
 	stdin := r.capabilities(h).Stdin
 	asks, err := r.sudoAsks(ctx, tr, t, h, phase, stdin)
@@ -234,7 +241,8 @@ func (r *run) sudoPassword(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 	s.mu.Lock()
 	pw := s.password
 	s.mu.Unlock()
-	filter := &markerFilter{w: io.Discard, marker: []byte(s.marker)}
+	var errOut bytes.Buffer
+	filter := &markerFilter{w: &errOut, marker: []byte(s.marker)}
 	res := r.execOnce(ctx, tr, t, h, phase, -1, s.command(t.SudoUser, "true", nil, true), nil, time.Minute,
 		sdk.ExecOutput{Stdout: io.Discard, Stderr: filter}, []byte(pw+"\n"))
 	filter.flush()
@@ -248,7 +256,13 @@ func (r *run) sudoPassword(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 		s.refuse(h.Name)
 		return "", errSudoIncorrect
 	default:
-		return "", fmt.Errorf("sudo -u %s on host %q: %s", t.SudoUser, h.Name, res.Describe())
+		// sudo's own words ("x is not in the sudoers file", "you must
+		// have a tty"), as sudoAsks gives them.
+		msg := strings.TrimSpace(errOut.String())
+		if msg == "" {
+			msg = res.Describe()
+		}
+		return "", fmt.Errorf("sudo -u %s on host %q: %s", t.SudoUser, h.Name, lastLine(msg))
 	}
 }
 

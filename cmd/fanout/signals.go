@@ -8,24 +8,35 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // interruptSignals stop a run and roll it back (a second one aborts):
-// Ctrl-C, a polite kill, and a hang-up, which is how a dropped SSH
-// session to a bastion or a closed terminal window ends fanout. A run
-// they interrupt exits with exitInterrupted (130), whichever it was.
-// Under nohup, which ignores SIGHUP so that a run outlives its terminal,
-// a hang-up is left ignored: asking for a signal un-ignores it.
+// Ctrl-C, a polite kill, Ctrl-\ (SIGQUIT, which would otherwise end
+// fanout at once with a dump of its goroutines and no rollback), and a
+// hang-up, which is how a dropped SSH session to a bastion or a closed
+// terminal window ends fanout. A run they interrupt exits with
+// exitInterrupted (130), whichever it was. Under nohup, which ignores
+// SIGHUP so that a run outlives its terminal, a hang-up is left ignored:
+// asking for a signal un-ignores it.
 var interruptSignals = func() []os.Signal {
-	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT}
 	if !signal.Ignored(syscall.SIGHUP) { // read before anything asks for it
 		sigs = append(sigs, syscall.SIGHUP)
 	}
 	return sigs
 }()
 
+// signalEcho is how soon after a signal the same signal again is taken
+// for an echo of it rather than a second one: `timeout 30m fanout apply`
+// sends its TERM to fanout and again to its process group, and a CI
+// runner may do the same, which read as an abort with nothing rolled
+// back. A person pressing Ctrl-C twice to abort is slower than this.
+const signalEcho = 250 * time.Millisecond
+
 // watchSignals turns the first interrupt signal into an interrupt (stop,
-// roll back) and the second into an abort. The returned func stops
+// roll back) and the second into an abort (the same signal within
+// signalEcho of the first is the first). The returned func stops
 // watching and waits for the watcher.
 func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
 	ch := make(chan os.Signal, 2)
@@ -34,14 +45,17 @@ func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		n := 0
+		var first os.Signal
+		var at time.Time
 		for {
 			select {
-			case <-ch:
-				n++
-				if n == 1 {
+			case sig := <-ch:
+				switch {
+				case first == nil:
+					first, at = sig, time.Now()
 					close(interrupt)
-				} else {
+				case sig == first && time.Since(at) < signalEcho:
+				default:
 					abort()
 					return
 				}

@@ -17,16 +17,31 @@ import (
 )
 
 // TestInterruptRollsBack sends each interrupt signal to a running apply:
-// Ctrl-C, kill, and a hang-up (a dropped SSH session to a bastion) all
-// stop the run, roll back what started, journal it, and exit 130.
+// Ctrl-C, kill, Ctrl-\ and a hang-up (a dropped SSH session to a
+// bastion) all stop the run, roll back what started, journal it, and exit
+// 130. So does a signal sent twice at once, as `timeout` sends its TERM to
+// fanout and to its process group: an echo, not an abort.
 func TestInterruptRollsBack(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tt := range []struct {
+		sig  syscall.Signal
+		echo bool
+	}{{syscall.SIGINT, false}, {syscall.SIGTERM, false}, {syscall.SIGQUIT, false}, {syscall.SIGHUP, false}, {syscall.SIGTERM, true}} {
+		sig := tt.sig
+		name := sig.String()
+		if tt.echo {
+			name += " twice at once"
+		}
+		t.Run(name, func(t *testing.T) {
 			hcl := sleepTask("done", "0", "") + sleepTask("slow", "30", "") + sleepTask("after", "0", "")
 			dir, rec := workdir(t, hcl)
 			cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
+			}
+			if tt.echo {
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
 			}
 			select {
 			case <-exited:
@@ -50,6 +65,57 @@ func TestInterruptRollsBack(t *testing.T) {
 				t.Errorf("the journal does not record the interrupted run:\n%s", l.stdout)
 			}
 		})
+	}
+}
+
+// TestAbortSaysWhatIsNotRolledBack: Ctrl-C, then Ctrl-C again while the
+// rollback runs, aborts it; the recap and -json name every pair left
+// without its rollback and the command that rolls them back, and the
+// journal lets `fanout rollback` do it.
+func TestAbortSaysWhatIsNotRolledBack(t *testing.T) {
+	hcl := sleepTask("done", "0", "") + `
+task "slow" {
+  run      = "REC start && sleep 30 && REC end"
+  rollback = "REC start && sleep 30 && REC end"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	sdktest.Eventually(t, 20*time.Second, "slow's rollback to start", func() bool {
+		return slices.Contains(order(rec.read(t), "rollback", "start"), "slow")
+	})
+	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("fanout did not abort:\n%s", out.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("exit %d, want %d", code, exitInterrupted)
+	}
+	text := out.String()
+	id := runID(t, text)
+	for _, want := range []string{
+		"NOT rolled back (aborted before their rollback): done on localhost. Run \"fanout rollback " + id + "\"",
+		"NOT rolled back: aborted",
+		"interrupted by the operator, then aborted",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the recap lacks %q:\n%s", want, text)
+		}
+	}
+	if slices.Contains(order(rec.read(t), "rollback", "start"), "done") {
+		t.Fatal("done was rolled back: the abort came too late to test")
+	}
+	r := fanout(t, dir, "rollback", "-auto-approve", id)
+	if r.code != exitOK || !slices.Contains(order(rec.read(t), "rollback", "start"), "done") {
+		t.Errorf("fanout rollback did not roll back what the abort left: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -215,6 +215,16 @@ func (u *sudoUser) wantWrongPasswordTriedOnce(t *testing.T, all string, err erro
 	if strings.Contains(all, wrong) || strings.Contains(u.journals(t), wrong) {
 		t.Error("the password is in the output or the journal")
 	}
+	// sudo refused before the command ran: nothing to roll back, and no
+	// host to check by hand.
+	for _, h := range hosts {
+		if _, err := os.Stat(filepath.Join(u.dir, "undone-"+h)); err == nil {
+			t.Errorf("a rollback ran on %s, where nothing ran", h)
+		}
+	}
+	if strings.Contains(all, "Rollback FAILED") {
+		t.Errorf("a rollback failed where nothing ran:\n%s", all)
+	}
 }
 
 // wantNobodyToAsk checks a run of the tasks "first" and "as_root", which
@@ -341,8 +351,9 @@ variable "sudo_pw" {
 }
 fanout { sudo_password = var.sudo_pw }
 task "as_root" {
-  sudo = true
-  run  = "touch ran-$FANOUT_HOST"
+  sudo     = true
+  run      = "touch ran-$FANOUT_HOST"
+  rollback = "touch undone-$FANOUT_HOST"
 }
 `)
 	const wrong = "not-the-password"
@@ -536,6 +547,58 @@ task "as_root" {
 		}
 		if got := strings.TrimSpace(string(b)); got != "0" {
 			t.Errorf("host %s rolled back as uid %s, want 0 (root)", h, got)
+		}
+	}
+	u.wantPasswordKept(t, applied+out)
+}
+
+// TestSudoRollbackPasswordFromVariable: `fanout rollback RUN` of a run
+// that took sudo's password from fanout { sudo_password = var.x } takes
+// it from the variable again, with no terminal (-auto-approve), as it
+// takes any sensitive value; without the variable it refuses before
+// rolling anything back, naming it.
+func TestSudoRollbackPasswordFromVariable(t *testing.T) {
+	u := newSudoUser(t)
+	u.config(t, sudoHosts+`
+variable "sudo_pw" {
+  sensitive = true
+}
+fanout {
+  sudo_password = var.sudo_pw
+  on_failure    = "stop"
+}
+task "as_root" {
+  sudo     = true
+  run      = "true"
+  rollback = "id -u > rb-$FANOUT_HOST"
+}
+task "fails" {
+  run = "exit 3"
+}
+`)
+	env := []string{"FANOUT_VAR_sudo_pw=" + u.password}
+	applied, err := outputOf(u.command(env, "apply", "main.hcl"))
+	if err == nil {
+		t.Fatalf("apply succeeded:\n%s", applied)
+	}
+	id := runID(t, applied)
+
+	out, err := outputOf(u.command(nil, "rollback", "-auto-approve", id))
+	if err == nil || !strings.Contains(out, "var.sudo_pw") || !strings.Contains(out, "nothing was rolled back") && !strings.Contains(out, "set them as for apply") {
+		t.Errorf("rollback without the variable: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(u.dir, "rb-h1")); err == nil {
+		t.Fatal("rolled back without the password's variable")
+	}
+
+	out, err = outputOf(u.command(env, "rollback", "-auto-approve", id))
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		b, err := os.ReadFile(filepath.Join(u.dir, "rb-"+h))
+		if err != nil || strings.TrimSpace(string(b)) != "0" {
+			t.Errorf("host %s rolled back as %q (%v), want uid 0 (root)\n%s", h, b, err, out)
 		}
 	}
 	u.wantPasswordKept(t, applied+out)

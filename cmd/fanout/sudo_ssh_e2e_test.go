@@ -136,8 +136,9 @@ variable "sudo_pw" {
 }
 fanout { sudo_password = var.sudo_pw }
 task "as_root" {
-  sudo = true
-  run  = "touch %s/ran-$FANOUT_HOST"
+  sudo     = true
+  run      = "touch %[1]s/ran-$FANOUT_HOST"
+  rollback = "touch %[1]s/undone-$FANOUT_HOST"
 }
 `, u.dir))
 	const wrong = "not-the-password"

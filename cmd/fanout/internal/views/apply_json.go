@@ -147,6 +147,7 @@ type jsonRecap struct {
 	Units          []jsonUnit      `json:"units"`
 	RolledBack     []string        `json:"rolled_back"`
 	RollbackFailed []string        `json:"rollback_failed"`
+	NotRolledBack  []string        `json:"not_rolled_back,omitempty"`
 	// Outcome is the status, "partial" when hosts were dropped within a
 	// failure budget; Waves and Dropped say which (rollout.go).
 	Outcome string        `json:"outcome"`
@@ -237,6 +238,7 @@ func (v *ApplyJSON) recap(res *core.Result) *jsonRecap {
 	r := &jsonRecap{
 		RunID: res.RunID, Status: res.Status.String(), Cause: rd.String(res.Cause), DurationMS: ms(res.Duration),
 		Units: []jsonUnit{}, RolledBack: nonNil(res.RolledBack), RollbackFailed: nonNil(res.RollbackFailed),
+		NotRolledBack: res.NotRolledBack,
 	}
 	if ff := res.FirstFailure; ff != nil {
 		r.FirstFailure = &jsonPair{Task: ff.Task, Host: ff.Host}

@@ -183,7 +183,11 @@ func writeUnitTable(b *strings.Builder, res *core.Result, o Options) {
 	t := &table{}
 	t.add("TASK", "HOST", "STATUS", "EXIT", "DURATION", "ROLLBACK")
 	for _, u := range rows {
-		t.add(unitRow(u, o)...)
+		row := unitRow(u, o)
+		if slices.Contains(res.NotRolledBack, u.Task+" on "+u.Host) {
+			row[len(row)-1] = paint(o.Color, ansiRed, "NOT rolled back: aborted")
+		}
+		t.add(row...)
 	}
 	b.WriteString(t.String())
 	b.WriteString("\n")
@@ -227,6 +231,11 @@ func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 		// failed: it skips only what is rolled back already.
 		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"fanout rollback %s\" to try their rollback again.",
 			foldTaskHosts(res.RollbackFailed), res.RunID)
+		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
+	}
+	if len(res.NotRolledBack) > 0 {
+		msg := fmt.Sprintf("NOT rolled back (aborted before their rollback): %s. Run \"fanout rollback %s\" to roll them back.",
+			foldTaskHosts(res.NotRolledBack), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 }
