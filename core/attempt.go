@@ -161,12 +161,16 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 			}
 		}
 		last.Started, last.Duration = began, time.Since(began)
-		r.emit(CheckAttempt{Task: t.Name, Host: h.Name, Attempt: n, Result: last, Last: tail.last(), Time: began})
+		// Stamped when the attempt ended, as every event is; its result
+		// says when it began.
+		r.emit(CheckAttempt{Task: t.Name, Host: h.Name, Attempt: n, Result: last, Last: tail.last(), Time: time.Now()})
 		if last.Status == StatusOK {
 			ran.CheckAttempts = n
 			return ran
 		}
-		if last.Status == StatusInterrupted || ctx.Err() != nil {
+		// An attempt that ran into the deadline is the last: another
+		// would be one of no time, its output none.
+		if last.Status == StatusInterrupted || ctx.Err() != nil || !time.Now().Before(deadline) {
 			break
 		}
 		next := began.Add(c.Interval)

@@ -424,6 +424,21 @@ func TestCheck(t *testing.T) {
 		if got := f.rollbacks(); got["deploy/h2"] != 1 || got["deploy/h1"] != 1 {
 			t.Errorf("rollbacks = %v", got)
 		}
+
+		// An attempt that hangs into the timeout is the last: no empty
+		// attempt after it, whose nothing would replace its output.
+		f = newFake()
+		task = testTask("deploy", hs, "ok")
+		task.Check = &Check{Run: []string{"echo connecting", "on h1 sleep 30s"}, Interval: 500 * time.Millisecond, Timeout: 2 * time.Second}
+		res, _ = runFake(t, f, testPlan(config.OnFailureRollback, task), nil)
+		for _, x := range res.Units {
+			if x.Host == "h1" {
+				u = x
+			}
+		}
+		if u.Run.Status != StatusCheckFailed || u.Run.CheckAttempts != 1 || !slices.Equal(u.Run.CheckTail, []string{"connecting"}) {
+			t.Errorf("h1 = %+v; want check failed after 1 attempt, its output kept", u.Run)
+		}
 	})
 }
 
