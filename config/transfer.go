@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -124,11 +125,13 @@ func (e *evaluator) evalFiles(d *taskDecl) hcl.Diagnostics {
 			return diags
 		}
 		for i, dl := range f.Downloads {
-			if other, dup := seen[dl.Destination]; dup {
+			// logs/x.log, ./logs/x.log and logs/../logs/x.log are one file.
+			dest := filepath.Clean(dl.Destination)
+			if other, dup := seen[dest]; dup {
 				t.Files = nil
 				return diags.Extend(sameDestination(&taskDecl{t: t, downloads: d.downloads[i : i+1]}, other, h.Name))
 			}
-			seen[dl.Destination] = h.Name
+			seen[dest] = h.Name
 		}
 		t.Files[h.Name] = f
 	}
@@ -139,13 +142,20 @@ func (e *evaluator) evalFiles(d *taskDecl) hcl.Diagnostics {
 // hosts' files to one local path.
 func sameDestination(d *taskDecl, a, b string) hcl.Diagnostics {
 	attr := d.downloads[0].attrs["destination"]
+	summary := fmt.Sprintf("Download destination shared by hosts in task %q", d.t.Name)
+	detail := fmt.Sprintf("Hosts %q and %q would both write this local path, each overwriting the other's file. "+
+		"Make the destination differ per host with target.name, such as destination = \"logs/${target.name}.log\".", a, b)
+	if a == b {
+		summary = fmt.Sprintf("Download destination shared by downloads of task %q", d.t.Name)
+		detail = fmt.Sprintf("Two download blocks would write this local path for host %q, the second overwriting the first's file. "+
+			"Give each download a destination of its own.", a)
+	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
-		Summary:  fmt.Sprintf("Download destination shared by hosts in task %q", d.t.Name),
-		Detail: fmt.Sprintf("Hosts %q and %q would both write this local path, each overwriting the other's file. "+
-			"Make the destination differ per host with target.name, such as destination = \"logs/${target.name}.log\".", a, b),
-		Subject: attr.Expr.Range().Ptr(),
-		Context: attr.Range.Ptr(),
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  attr.Expr.Range().Ptr(),
+		Context:  attr.Range.Ptr(),
 	}}
 }
 
