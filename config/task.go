@@ -200,10 +200,17 @@ func (e *evaluator) evalOn(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 		}
 	}
 	if len(t.Hosts) == 0 && hosts.complete {
+		detail := "on is an empty list, so the task does nothing. Remove on to run it on every host."
+		if len(on) > 0 {
+			// Roles whose host blocks' for_each made no host: an
+			// inventory file come out empty, say.
+			detail = fmt.Sprintf("on names %s, which have no hosts: the host blocks of those roles make none "+
+				"(an empty for_each: check the inventory it reads), so the task does nothing.", quotedList(on))
+		}
 		diags = diags.Append(&hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  fmt.Sprintf("Task %q runs on no hosts", t.Name),
-			Detail:   "on is an empty list, so the task does nothing. Remove on to run it on every host.",
+			Detail:   detail,
 			Subject:  attr.Expr.Range().Ptr(),
 			Context:  attr.Range.Ptr(),
 		})

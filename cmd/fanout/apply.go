@@ -52,6 +52,13 @@ type runSpec struct {
 // runPlanned journals and runs a plan, rendering it live, and returns the
 // command's exit code: the one engine of apply and exec.
 func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
+	if len(pl.plan.Hosts) == 0 {
+		// An inventory come out empty (a CSV with its header alone, a
+		// filtered YAML) must not turn a deploy green having done
+		// nothing, as an empty configuration does not.
+		printf(s.Err, "fanout %s: nothing to run: no task has a host to run on (an empty for_each makes no host: check the inventory it reads); nothing ran.\n", r.command)
+		return exitUsage
+	}
 	jr, ok := startJournal(s, r.command, r.path, r.runID, pl)
 	if !ok {
 		return exitFailed

@@ -86,11 +86,25 @@ func TestFleetBadInventory(t *testing.T) {
 
   for_each = yamldecode(file("hosts.yaml"))
 }`, `line 3, in host "w"`},
+		{"yaml bomb", `host "w" {
+  for_each = yamldecode(file("bomb.yaml"))
+}`, "expand it to more than 1000000 values"},
+		// An inventory come out empty: not a green run of nothing.
+		{"empty", `host "w" {
+  transport = "local"
+  for_each  = csvdecode(file("empty.csv"))
+}`, "nothing to run: no task has a host to run on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, rec := workdir(t, tt.hcl+"\ntask \"t\" {\n  run = \"REC run\"\n}\n")
 			writeInventory(t, filepath.Join(dir, "hosts.yaml"), "a: [\n")
+			writeInventory(t, filepath.Join(dir, "empty.csv"), "name\n")
+			bomb := "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+			for i, c := range "bcdefghi" {
+				bomb += fmt.Sprintf("%c: &%c [%s]\n", c, c, strings.TrimSuffix(strings.Repeat("*"+string("abcdefgh"[i])+", ", 9), ", "))
+			}
+			writeInventory(t, filepath.Join(dir, "bomb.yaml"), bomb)
 			r := fanout(t, dir, "apply", "main.hcl")
 			if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, want a diagnostic with %q:\n%s", r.code, tt.want, r.stderr)
