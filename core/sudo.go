@@ -21,8 +21,10 @@ import (
 
 // A task with sudo runs each command as
 //
-//	sudo -S -k -p MARKER --preserve-env=NAMES -u USER -- sh -c CMD
+//	sudo -S -k -p MARKER --preserve-env=NAMES -u USER -- sh -c STOPPER sh CMD
 //
+// (STOPPER is sudoStopper, which runs CMD so that stopping it stops what it
+// started too).
 // The password, when a host's sudo asks for one, goes on the command's
 // stdin (ExecRequest.Stdin), never on a command line or in the
 // environment. Whether a host asks is learned once per host and user by a
@@ -75,6 +77,30 @@ func newSudoState(opts ApplyOptions) *sudoState {
 	return s
 }
 
+// sudoStopper runs "$1" as `sh -c` would, as the user sudo runs it as, in
+// a way stopping it reaches: the transport's stop (a timeout, Ctrl-C, a
+// dropped connection) signals the process group of the login user's
+// session, and the user cannot signal the command, which is another
+// user's (root's); sudo passes each signal on to the one process it runs,
+// and no further. So this shell, that process, runs the command in the
+// background, in a process group of its own (setsid, where there is one),
+// and waits (a wait that a trapped signal ends, where waiting for a
+// foreground command defers the trap): a HUP, INT, QUIT or TERM that sudo
+// passes on sends TERM to the command's group, then KILL 2 s later, so
+// that `sleep 40; restart` or a daemon's children are stopped, not left
+// running as root (an INT reaches a background command as TERM, since sh
+// starts it ignoring INT). It keeps the command's stdin, which sudo left
+// after the password, and its exit status (128+N for a signal, as sh -c
+// gives it).
+const sudoStopper = `exec 3<&0; ` +
+	`if command -v setsid >/dev/null 2>&1; then setsid sh -c "$1" sh <&3 3<&- & else sh -c "$1" sh <&3 3<&- & fi; ` +
+	`p=$!; exec 3<&-; ` +
+	`trap 'trap "" HUP INT QUIT TERM; kill -s TERM -- -$p 2>/dev/null || kill -s TERM $p 2>/dev/null; ` +
+	`(sleep 2; kill -s KILL -- -$p 2>/dev/null || kill -s KILL $p 2>/dev/null) >/dev/null 2>&1 &' HUP INT QUIT TERM; ` +
+	`while :; do wait $p; s=$?; kill -0 $p 2>/dev/null || break; done; exit $s`
+
+var quotedStopper = config.ShellQuote(sudoStopper)
+
 // sudoCommand returns cmd as run through sudo as user, keeping the named
 // environment variables. stdin is true when sudo reads the password from
 // stdin (-S), and false for sudo -n, which fails rather than ask.
@@ -96,7 +122,7 @@ func (s *sudoState) command(user, cmd string, env map[string]string, stdin bool)
 		slices.Sort(names)
 		b.WriteString(" --preserve-env=" + strings.Join(names, ","))
 	}
-	b.WriteString(" -u " + config.ShellQuote(user) + " -- sh -c " + config.ShellQuote(cmd))
+	b.WriteString(" -u " + config.ShellQuote(user) + " -- sh -c " + quotedStopper + " sh " + config.ShellQuote(cmd))
 	return b.String()
 }
 

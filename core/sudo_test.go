@@ -79,11 +79,11 @@ func TestSudoCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Join([]string{"<-S>", "<-k>", "<-p>", "<" + s.marker + ">", "<--preserve-env=FANOUT_HOST,RELEASE>",
-		"<-u>", "<app>", "<-->", "<sh>", "<-c>", "<" + cmd + ">"}, "\n") + "\n"
+		"<-u>", "<app>", "<-->", "<sh>", "<-c>", "<" + sudoStopper + ">", "<sh>", "<" + cmd + ">"}, "\n") + "\n"
 	if string(out) != want {
 		t.Errorf("sudo got\n%s\nwant\n%s", out, want)
 	}
-	if got := s.command("root", "true", nil, false); got != "sudo -n -u 'root' -- sh -c 'true'" {
+	if got := s.command("root", "true", nil, false); got != "sudo -n -u 'root' -- sh -c "+quotedStopper+" sh 'true'" {
 		t.Errorf("without stdin: %s", got)
 	}
 }
@@ -115,7 +115,7 @@ func (f *fakeSudo) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	if !strings.HasPrefix(req.Command, "sudo ") {
 		return f.fakeTransport.Exec(ctx, req, out)
 	}
-	_, quoted, _ := strings.Cut(req.Command, " -- sh -c ")
+	_, quoted, _ := strings.Cut(req.Command, " -- sh -c "+quotedStopper+" sh ")
 	inner := strings.Trim(quoted, "'")
 	if inner == "true" {
 		inner = "ok"

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/sshtest"
 )
 
 // sudoUser is a user whose sudoers rule requires its password, made for
@@ -602,6 +604,61 @@ task "fails" {
 		}
 	}
 	u.wantPasswordKept(t, applied+out)
+}
+
+// TestSudoStopReachesRootCommands: a sudo task stopped by its timeout
+// leaves nothing running as root: not the command sudo ran, nor what it
+// started (the user cannot signal root's processes, and sudo passes a
+// signal on to its own child only), nor a command that ignores TERM.
+// Over the local transport and over a real sshd, whose stops differ (a
+// process group kill, the watcher).
+func TestSudoStopReachesRootCommands(t *testing.T) {
+	for _, transport := range []string{"local", "ssh"} {
+		t.Run(transport, func(t *testing.T) {
+			u := newSudoUser(t)
+			hosts, run := sudoHosts, func(env []string, args ...string) *exec.Cmd { return u.command(env, args...) }
+			if transport == "ssh" {
+				var f *sshtest.Fleet
+				f, hosts = sshSudoFleet(t, u)
+				run = func(env []string, args ...string) *exec.Cmd { return u.sshCommand(f, env, args...) }
+			}
+			// Durations no other process on the machine sleeps.
+			mark := fmt.Sprintf("%d.%d", 40+os.Getpid()%50, time.Now().UnixNano()%1000)
+			u.config(t, hosts+fmt.Sprintf(`
+variable "sudo_pw" {
+  sensitive = true
+}
+fanout { sudo_password = var.sudo_pw }
+task "restart" {
+  sudo    = true
+  timeout = "2s"
+  run     = "sleep %[1]s1 & trap '' TERM; sleep %[1]s2; echo done"
+}
+`, mark))
+			start := time.Now()
+			all, err := outputOf(run([]string{"FANOUT_VAR_sudo_pw=" + u.password}, "apply", "main.hcl"))
+			if err == nil || !strings.Contains(all, "timed out") {
+				t.Fatalf("apply: %v, want the timeout\n%s", err, all)
+			}
+			// The root side's TERM, then its KILL 2 s later, within the
+			// transport's own graces.
+			var left []byte
+			for time.Since(start) < 20*time.Second {
+				left, _ = exec.Command("pgrep", "-a", "-f", "sleep "+mark).Output()
+				if len(left) == 0 {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if len(left) > 0 {
+				_ = exec.Command("pkill", "-KILL", "-f", "sleep "+mark).Run()
+				t.Fatalf("still running after the run ended:\n%s\n%s", left, all)
+			}
+			if strings.Contains(all, "done") {
+				t.Errorf("the first command went on after its timeout:\n%s", all)
+			}
+		})
+	}
 }
 
 // TestSudoAskedPasswordHiddenEverywhere: the sudo password typed at the
