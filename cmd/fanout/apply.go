@@ -59,6 +59,9 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		printf(s.Err, "fanout %s: nothing to run: no task has a host to run on (an empty for_each makes no host: check the inventory it reads); nothing ran.\n", r.command)
 		return exitUsage
 	}
+	if ow, ok := s.Out.(*outputWriter); ok {
+		ow.setJSON(r.viewType == arguments.ViewJSON)
+	}
 	jr, ok := startJournal(s, r.command, r.path, r.runID, pl)
 	if !ok {
 		return exitFailed

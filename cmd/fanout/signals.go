@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -82,47 +81,10 @@ func survivePipes() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
-// outputWriter is stdout or stderr as the commands write to them: after
-// the first failed write (a closed pipe, a hung-up terminal, a full disk)
-// it drops everything, so that output stops but the run it reports on
-// does not, and a dead pipe costs no further system calls. The journal,
-// not the terminal, is the run's record. It is safe for concurrent use.
-type outputWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	failed bool
-}
-
-func (o *outputWriter) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if !o.failed {
-		if _, err := o.w.Write(p); err != nil {
-			o.failed = true
-		}
-	}
-	return len(p), nil
-}
-
 // printf writes to w, one of the command's streams, and has no error to
 // return: an outputWriter never fails (it records a failed write, and
 // `fanout apply` says at its end that output was lost: noteLostOutput),
 // and a test's buffer cannot.
 func printf(w io.Writer, format string, a ...any) {
 	_, _ = fmt.Fprintf(w, format, a...)
-}
-
-// lost reports whether a write failed, so output went missing.
-func (o *outputWriter) lost() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.failed
-}
-
-// noteLostOutput tells the operator, on stderr, where the part of a run's
-// output that stdout could not take went: the journal keeps the run.
-func noteLostOutput(s *streams, cmd, runID string) {
-	if ow, ok := s.Out.(*outputWriter); ok && ow.lost() {
-		printf(s.Err, "fanout %s: standard output was closed mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
-	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -208,7 +210,7 @@ task "a" {
 		t.Errorf("the journal does not record the whole run:\n%s", l.stdout)
 	}
 	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
-	if !strings.Contains(stderr.String(), `standard output was closed mid-run; the run went on to its end. "fanout runs show `+id+`" prints its recap.`) {
+	if !strings.Contains(stderr.String(), `standard output was closed or stopped taking output mid-run; the run went on to its end. "fanout runs show `+id+`" prints its recap.`) {
 		t.Errorf("stderr does not say where the recap went:\n%s", stderr.String())
 	}
 	s := fanout(t, dir, "runs", "show", id)
@@ -216,5 +218,64 @@ task "a" {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("runs show lacks %q:\n%s", want, s.stdout)
 		}
+	}
+}
+
+// TestStalledStdoutFinishesRun is a stdout nobody reads for a while (a
+// pipe to a stuck log shipper, a terminal paused with Ctrl-S): the run
+// does not wait on it. The task's timeout stops a command that fills the
+// pipe and would sleep a minute, the rollback runs, and once the reader
+// comes back it reads how much output it missed; fanout ends with the
+// run's exit code and says where the recap is.
+func TestStalledStdoutFinishesRun(t *testing.T) {
+	hcl := `
+task "a" {
+  run      = ["REC start", "seq 1 200000; sleep 60"]
+  timeout  = "2s"
+  rollback = "REC start"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// Nobody reads until the rollback has run: fanout got there with its
+	// stdout full.
+	sdktest.Eventually(t, 40*time.Second, "the rollback, with stdout unread", func() bool {
+		return slices.Equal(order(rec.read(t), "rollback", "start"), []string{"a"})
+	})
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(stdout)
+		read <- string(b)
+	}()
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case _ = <-waited:
+	case <-time.After(40 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = <-waited
+		t.Fatalf("fanout did not end:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
+		t.Errorf("exit %d, want %d\n%s", code, exitFailed, stderr.String())
+	}
+	out := <-read
+	if !regexp.MustCompile(`\[fanout: \d+ bytes of output not shown here`).MatchString(out) {
+		t.Errorf("stdout does not say what it missed:\n%.2000s", out[max(0, len(out)-2000):])
+	}
+	if !strings.Contains(stderr.String(), "stopped taking output mid-run") {
+		t.Errorf("stderr does not say output was lost:\n%s", stderr.String())
 	}
 }

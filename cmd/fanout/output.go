@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// outputStall is how long a write to stdout or stderr may block before
+// the stream counts as stalled: a pipe nobody reads, a terminal paused
+// with Ctrl-S, a stuck log shipper. A run must not wait on its reader:
+// its timeouts, Ctrl-C and rollback run on.
+const outputStall = 5 * time.Second
+
+// outputWriter is stdout or stderr as the commands write to them. It is
+// safe for concurrent use, and never fails nor blocks a run for long:
+//
+//   - after the first failed write (a closed pipe, a hung-up terminal, a
+//     full disk) it drops everything, so that output stops but the run it
+//     reports on does not, and a dead pipe costs no further system calls;
+//   - a write the stream has not taken within outputStall goes on in the
+//     background while the stream counts as stalled: what is written
+//     meanwhile is dropped, counted, and said to be (noted) once the
+//     stream takes output again. A slow reader that keeps reading slows
+//     the run down, as before; only one that stops reading loses output.
+//
+// The journal, not the terminal, is the run's record.
+type outputWriter struct {
+	w io.Writer
+
+	mu sync.Mutex
+	// guarded by mu
+	json    bool // the note of dropped output is a line of the -json stream
+	failed  bool
+	started bool
+	pending chan error // the stalled write's end, nil when none is
+	dropped int        // bytes dropped while stalled, not yet noted
+	lostAny bool       // output was dropped at some point
+
+	writes chan []byte // to the writer goroutine
+	done   chan error  // its writes' ends
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.failed {
+		return len(p), nil
+	}
+	if o.pending != nil {
+		select {
+		case err := <-o.pending:
+			o.pending = nil
+			if err != nil {
+				o.failed = true
+				return len(p), nil
+			}
+		default:
+			o.drop(len(p))
+			return len(p), nil
+		}
+	}
+	if o.dropped > 0 {
+		note := o.note(o.dropped)
+		o.dropped = 0
+		if !o.write(note, outputStall) {
+			o.drop(len(p))
+			return len(p), nil
+		}
+	}
+	// Stalled or not, p is written: in the background when stalled.
+	o.write(p, outputStall)
+	return len(p), nil
+}
+
+// drop counts n bytes dropped while the stream is stalled. Called with
+// o.mu held.
+func (o *outputWriter) drop(n int) {
+	o.dropped += n
+	o.lostAny = true
+}
+
+// write hands b to the writer goroutine and waits up to wait for it to be
+// written; past that the stream is stalled (o.pending) and write reports
+// false. Called with o.mu held.
+func (o *outputWriter) write(b []byte, wait time.Duration) bool {
+	if !o.started {
+		o.started = true
+		o.writes, o.done = make(chan []byte), make(chan error, 1)
+		go o.run()
+	}
+	// A copy: the caller may reuse its buffer once Write returns, which
+	// it does while a stalled write still holds it.
+	o.writes <- append([]byte(nil), b...)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-o.done:
+		if err != nil {
+			o.failed = true
+		}
+		return true
+	case <-t.C:
+		o.pending = o.done
+		return false
+	}
+}
+
+// run writes what Write hands it, one write at a time, for the life of
+// the process: a write that never returns (a reader that never reads)
+// holds only this goroutine.
+func (o *outputWriter) run() {
+	for b := range o.writes {
+		_, err := o.w.Write(b)
+		o.done <- err
+	}
+}
+
+// setJSON makes the note of dropped output a line of the -json stream.
+func (o *outputWriter) setJSON(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.json = on
+}
+
+// note is what stands for n bytes dropped while the stream was stalled.
+func (o *outputWriter) note(n int) []byte {
+	if o.json {
+		return fmt.Appendf(nil, `{"type":"output_dropped","@timestamp":%q,"bytes":%d}`+"\n", time.Now().UTC().Format(time.RFC3339Nano), n)
+	}
+	return fmt.Appendf(nil, "[fanout: %d bytes of output not shown here: this output took none for %s, and the run went on]\n", n, outputStall)
+}
+
+// flush waits up to wait for a stalled write to end, and notes what was
+// dropped: at the end of a command, so that a reader that comes back
+// learns what it missed, and one that never does holds fanout no longer
+// than wait.
+func (o *outputWriter) flush(wait time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.failed {
+		return
+	}
+	if o.pending != nil {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case err := <-o.pending:
+			o.pending = nil
+			if err != nil {
+				o.failed = true
+				return
+			}
+		case <-t.C:
+			return
+		}
+	}
+	if o.dropped > 0 {
+		note := o.note(o.dropped)
+		o.dropped = 0
+		o.write(note, wait)
+	}
+}
+
+// lost reports whether output went missing: a write failed, or some were
+// dropped while the stream was stalled.
+func (o *outputWriter) lost() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.failed || o.lostAny
+}
+
+// noteLostOutput tells the operator, on stderr, where the part of a run's
+// output that stdout could not take went: the journal keeps the run.
+func noteLostOutput(s *streams, cmd, runID string) {
+	ow, ok := s.Out.(*outputWriter)
+	if !ok {
+		return
+	}
+	ow.flush(outputStall)
+	if ow.lost() {
+		printf(s.Err, "fanout %s: standard output was closed or stopped taking output mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
+	}
+}
