@@ -350,7 +350,11 @@ func (r *run) record(rec *JournalRecord) bool {
 // known; when it fails, res says so, since the journal will show the run
 // unfinished although it ended.
 func (r *run) recordEnd(res *Result, rec *JournalRecord) {
-	if r.record(rec) || res.JournalError != "" {
+	if r.record(rec) {
+		res.JournalEnded = res.JournalError != ""
+		return
+	}
+	if res.JournalError != "" {
 		return
 	}
 	r.mu.Lock()

@@ -166,6 +166,8 @@ type FileJournal struct {
 	f       *os.File
 	err     error  // the first write error; every later Record returns it
 	written uint64 // records written to f so far
+	size    int64  // bytes of whole records in f
+	reserve string // the space set aside for a full disk (journal_reserve.go); "" once used or when none
 
 	// syncMu is held by the one Record that fsyncs; records written while
 	// it syncs are made durable by the next single fsync (group commit),
@@ -202,6 +204,7 @@ func CreateJournal(path string, header *JournalHeader, secrets []Secret) (*FileJ
 		discardJournal(f, path)
 		return nil, err
 	}
+	j.reserve = setAside(path)
 	// The file's directory entry must survive a crash too: a journal that
 	// a crash can lose is no record of the run.
 	if err := syncDir(filepath.Dir(path)); err != nil {
@@ -247,7 +250,12 @@ func OpenJournal(path string, secrets []Secret) (*FileJournal, error) {
 		_ = f.Close() // nothing appended: dropTornLine's error is the one to report
 		return nil, fmt.Errorf("open the journal: %w", err)
 	}
-	return &FileJournal{path: path, f: f, hide: secretHider(secrets)}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("open the journal: %w", err)
+	}
+	return &FileJournal{path: path, f: f, hide: secretHider(secrets), size: fi.Size(), reserve: setAside(path)}, nil
 }
 
 // dropTornLine truncates f after its last newline, if anything follows it.
@@ -294,11 +302,14 @@ func (j *FileJournal) Record(rec *JournalRecord) error {
 		return fmt.Errorf("journal record: %w", err)
 	}
 	b = append(b, '\n')
-	seq, f, err := j.write(b)
+	seq, f, full, err := j.write(b)
 	if err != nil {
 		return err
 	}
-	return j.sync(f, seq)
+	if err := j.sync(f, seq); err != nil {
+		return err
+	}
+	return full
 }
 
 // hideRecordText applies hide to the fields a record can carry text from
@@ -315,21 +326,31 @@ func hideRecordText(rec *JournalRecord, hide func(string) string) {
 }
 
 // write appends one line and returns its sequence number and the file.
-func (j *FileJournal) write(b []byte) (uint64, *os.File, error) {
+// When the disk is full and the journal's reserve is left, the line is
+// written in the space the reserve frees, and full says so: the line is
+// in the journal, and the run must stop all the same.
+func (j *FileJournal) write(b []byte) (seq uint64, f *os.File, full, err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
-		return 0, nil, j.err
+		return 0, nil, nil, j.err
 	}
 	if j.f == nil {
-		return 0, nil, errors.New("journal is closed")
+		return 0, nil, nil, errors.New("journal is closed")
 	}
 	if _, err := j.f.Write(b); err != nil {
-		j.err = fmt.Errorf("write the journal: %w", err)
-		return 0, nil, j.err
+		if full = j.useReserve(err); full == nil {
+			j.err = fmt.Errorf("write the journal: %w", err)
+			return 0, nil, nil, j.err
+		}
+		if _, err := j.f.Write(b); err != nil {
+			j.err = fmt.Errorf("write the journal: %w", err)
+			return 0, nil, nil, j.err
+		}
 	}
+	j.size += int64(len(b))
 	j.written++
-	return j.written, j.f, nil
+	return j.written, j.f, full, nil
 }
 
 // sync returns once record seq is durable: either an fsync that started
@@ -368,5 +389,6 @@ func (j *FileJournal) Close() error {
 	}
 	err := j.f.Close()
 	j.f = nil
+	j.dropReserve()
 	return err
 }

@@ -300,6 +300,10 @@ type Result struct {
 	// JournalError is the first failure to write the run's journal; the
 	// run stopped there. Empty when the journal was written (or none).
 	JournalError string
+	// JournalEnded is set when the journal records the run's end all the
+	// same: the disk filled, and the journal's reserve took the rest
+	// (journal_reserve.go), rollbacks included.
+	JournalEnded bool
 	Started      time.Time
 	Duration     time.Duration
 }

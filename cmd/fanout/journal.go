@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fanout/fanout/core"
 )
@@ -102,9 +103,19 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 // finish says on stderr when the run's journal could not be written, since
 // the journal then misses the rest of the run.
 func (j *journaled) finish(s *streams, res *core.Result) {
-	if res.JournalError != "" {
+	switch {
+	case res.JournalError == "":
+	case res.JournalEnded:
+		printf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal records it all.\n",
+			j.journal.Path(), res.JournalError)
+	default:
 		printf(s.Err, "fanout: the run's journal %s could not be written: %s. Nothing started after that, what had started was handled as after a failure, and the journal may show the run unfinished.\n",
 			j.journal.Path(), res.JournalError)
+		if len(res.RolledBack) > 0 {
+			// `fanout rollback` reads the journal, which misses them.
+			printf(s.Err, "fanout: these rollbacks ran, and the journal may not say so: %s. Check the hosts before running \"fanout rollback %s\", which would run them again.\n",
+				strings.Join(res.RolledBack, ", "), res.RunID)
+		}
 	}
 }
 

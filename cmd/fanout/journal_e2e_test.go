@@ -306,6 +306,43 @@ func TestJournalDirectoryUnusable(t *testing.T) {
 			t.Errorf("rolled back (-want +got):\n%s", diff)
 		}
 	})
+	// With room for the journal's 1 MiB reserve: when the disk fills, the
+	// reserve takes the rollbacks and the run's end, so the journal says
+	// the run failed and rolled back, and `fanout rollback` has nothing
+	// left to run a second time.
+	t.Run("disk fills during the run, the reserve takes the rest", func(t *testing.T) {
+		var hcl strings.Builder
+		for i := range 40 {
+			hcl.WriteString(sleepTask(fmt.Sprintf("task%02d", i), "0", ""))
+		}
+		dir, rec := workdir(t, hcl.String())
+		mountTinyTmpfs(t, dir, "1056k")
+		r := fanout(t, dir, "apply", "main.hcl")
+		if r.code != 1 || !strings.Contains(r.stderr, "the journal records it all") {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		recs := rec.read(t)
+		ran := order(recs, "run", "start")
+		if len(ran) == 0 || len(ran) == 40 {
+			t.Fatalf("%d of 40 tasks ran; the journal should fill part way", len(ran))
+		}
+		want := slices.Clone(ran)
+		slices.Reverse(want)
+		if diff := cmp.Diff(want, order(recs, "rollback", "start")); diff != "" {
+			t.Errorf("rolled back (-want +got):\n%s", diff)
+		}
+		id := runID(t, r.stdout)
+		if l := fanout(t, dir, "runs"); !strings.Contains(l.stdout, id) || strings.Contains(l.stdout, "unfinished") {
+			t.Errorf("the journal does not record the run's end:\n%s", l.stdout)
+		}
+		d := fanout(t, dir, "rollback", "-dry-run", id)
+		if strings.Contains(d.stdout+d.stderr, "task00 on") && !strings.Contains(d.stdout+d.stderr, "nothing to roll back") {
+			t.Errorf("fanout rollback would roll back again:\n%s%s", d.stdout, d.stderr)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, ".fanout", "runs")); len(entries) != 1 {
+			t.Errorf("the runs directory holds %d entries, want the journal alone", len(entries))
+		}
+	})
 }
 
 // mountTinyTmpfs mounts a tmpfs of size on dir/.fanout/runs, or skips the
