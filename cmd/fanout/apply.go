@@ -78,7 +78,7 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal},
 		Quiet:    r.quiet,
 		Group:    r.group,
-		Progress: s.Terminal && r.viewType == arguments.ViewHuman,
+		Progress: s.Terminal && !s.Dumb && r.viewType == arguments.ViewHuman,
 		Version:  version,
 		Command:  r.command,
 	}

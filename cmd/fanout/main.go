@@ -50,9 +50,13 @@ type streams struct {
 	Err io.Writer
 	// Color is true when Out is a terminal and NO_COLOR is unset.
 	Color bool
-	// Terminal is true when Out is a terminal: the live status line is
-	// drawn only there.
+	// Terminal is true when Out is a terminal: control characters are
+	// escaped there, and the live status line drawn unless it is Dumb.
 	Terminal bool
+	// Dumb is true when TERM says the terminal obeys no escape sequence
+	// (TERM=dumb: Emacs' shell, some CI consoles): no colors, no status
+	// line redrawn in place, as git and ls do.
+	Dumb bool
 	// Width returns the terminal's width, 0 when unknown.
 	Width func() int
 	// Prompt asks the operator for a variable's value; nil when stdin is
@@ -69,10 +73,12 @@ type streams struct {
 func newStreams() *streams {
 	out := int(os.Stdout.Fd())
 	tty := term.IsTerminal(out)
+	dumb := os.Getenv("TERM") == "dumb"
 	s := &streams{
 		Out: &outputWriter{w: os.Stdout}, Err: &outputWriter{w: os.Stderr},
-		Color:    tty && os.Getenv("NO_COLOR") == "",
+		Color:    tty && os.Getenv("NO_COLOR") == "" && !dumb,
 		Terminal: tty,
+		Dumb:     dumb,
 		Width: func() int {
 			w, _, err := term.GetSize(out)
 			if err != nil {

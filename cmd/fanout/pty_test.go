@@ -170,3 +170,33 @@ func bufCopy(dst *ptyOutput, src *os.File) (int64, error) {
 		}
 	}
 }
+
+// TestDumbTerminal: on a terminal whose TERM is dumb (Emacs' shell, some
+// CI consoles), fanout writes no escape sequence of its own: no colors,
+// no status line redrawn in place; a command's control characters are
+// still shown escaped.
+func TestDumbTerminal(t *testing.T) {
+	dir, _ := workdir(t, `
+task "a" {
+  run = ["printf 'bell\\a\\n'", "sleep 1.5"]
+}
+`)
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "NO_COLOR=") || strings.HasPrefix(kv, "TERM=")
+	}), "TERM=dumb")
+	tty, out, copied, exited := startOnPTY(t, cmd)
+	defer func() { _ = tty.Close() }()
+	if err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not end:\n%s", out); err != nil {
+		t.Fatalf("exit: %v\n%s", err, out.String())
+	}
+	closePTY(tty, copied)
+	got := out.String()
+	if strings.Contains(got, "\x1b") {
+		t.Errorf("an escape sequence on a dumb terminal:\n%q", got)
+	}
+	if !strings.Contains(got, "bell^G") {
+		t.Errorf("the command's BEL is not shown escaped:\n%q", got)
+	}
+}
