@@ -2,9 +2,10 @@ package views
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"hash"
 	"slices"
-	"strings"
 
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/internal/nodeset"
@@ -13,9 +14,13 @@ import (
 // grouper holds output for -group: each task's lines per host until every
 // host of that task (in that phase) has finished, then hands the task over
 // as blocks of hosts whose output and outcome are identical, as clush -b
-// and dshbak -c fold them. Its memory grows with the output held; it is
-// meant for the many-hosts-same-output case it folds.
+// and dshbak -c fold them. It holds at most limit bytes of a pair's
+// output, the first ones, packed in one buffer (a line a struct and a
+// string cost 22 times the output, 3.8 GB for 170 MB): past them, a
+// pair's output is only hashed, so hosts still fold on all of it, and the
+// block says how much it does not show.
 type grouper struct {
+	limit int
 	units map[unitKey]*heldUnit
 	// expected is how many hosts a (task, phase) will finish on.
 	expected map[phaseKey]int
@@ -34,16 +39,18 @@ type phaseKey struct {
 
 // heldUnit is one pair's output so far and, once finished, its result.
 type heldUnit struct {
-	host   string
-	lines  []heldLine
+	host string
+	// held is the first lines, each its streamByte, its text and a
+	// newline; more counts the bytes past the grouper's limit, which
+	// only sum saw. sum hashes every line as held holds them.
+	held []byte
+	more int
+	sum  hash.Hash
+	// line is scratch for one encoded line.
+	line   []byte
 	result *core.PhaseResult
 	// partial holds the streams whose last Output ended inside a line.
 	partial map[core.Stream]bool
-}
-
-type heldLine struct {
-	stream core.Stream
-	text   string
 }
 
 // block is hosts whose task printed the same lines and ended the same way.
@@ -51,25 +58,38 @@ type block struct {
 	task   string
 	phase  core.Phase
 	hosts  []string
-	lines  []heldLine
+	held   []byte
+	more   int
+	limit  int // the grouper's, which held is within
 	result core.PhaseResult
 }
+
+// Bounds of what a grouper holds of a pair's output: heldBudget shared
+// by the plan's pairs, each between heldMin and heldMax.
+const (
+	heldBudget = 64 << 20
+	heldMin    = 16 << 10
+	heldMax    = 1 << 20
+)
 
 func newGrouper(p *core.Plan) *grouper {
 	g := &grouper{units: map[unitKey]*heldUnit{}, expected: map[phaseKey]int{}, finished: map[phaseKey]int{}, hostOrder: map[string]int{}}
 	for i, h := range p.Hosts {
 		g.hostOrder[h.Name] = i
 	}
+	pairs := 0
 	p.Walk(func(t *core.TaskNode) {
 		g.expected[phaseKey{t.Name, core.PhaseRun}] = len(t.Hosts)
+		pairs += len(t.Hosts)
 	})
+	g.limit = min(max(heldBudget/max(pairs, 1), heldMin), heldMax)
 	return g
 }
 
 func (g *grouper) unit(k unitKey) *heldUnit {
 	u := g.units[k]
 	if u == nil {
-		u = &heldUnit{host: k.host}
+		u = &heldUnit{host: k.host, sum: sha256.New()}
 		g.units[k] = u
 		pk := phaseKey{k.task, k.phase}
 		if !slices.Contains(g.order, pk) {
@@ -90,17 +110,27 @@ func (g *grouper) rollbackStarted(e core.RollbackStarted) {
 
 func (g *grouper) output(e core.Output) {
 	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
-	first := len(u.lines)
-	for l := range lines(e.Data) {
-		u.lines = append(u.lines, heldLine{e.Stream, string(l)})
+	ls := slices.Collect(lines(e.Data))
+	for i, l := range ls {
+		u.line = append(u.line[:0], streamByte(e.Stream))
+		// Pieces of a long line are marked as in the live output.
+		if i == 0 && u.partial[e.Stream] {
+			u.line = append(u.line, continuedMark...)
+		}
+		u.line = append(u.line, l...)
+		if i == len(ls)-1 && e.Partial {
+			u.line = append(u.line, continuesMark...)
+		}
+		u.line = append(u.line, '\n')
+		u.sum.Write(u.line)
+		if u.more == 0 && len(u.held)+len(u.line) <= g.limit {
+			u.held = append(u.held, u.line...)
+		} else {
+			u.more += len(u.line)
+		}
 	}
-	// Pieces of a long line are marked as in the live output.
-	if u.partial[e.Stream] {
-		u.lines[first].text = continuedMark + u.lines[first].text
-		delete(u.partial, e.Stream)
-	}
+	delete(u.partial, e.Stream)
 	if e.Partial {
-		u.lines[len(u.lines)-1].text += continuesMark
 		if u.partial == nil {
 			u.partial = map[core.Stream]bool{}
 		}
@@ -158,31 +188,31 @@ func (g *grouper) take(pk phaseKey) []block {
 		if u.result != nil {
 			res = *u.result
 		}
-		sig := signature(u.lines, res, u.host)
+		sig := signature(u, res)
 		if i, ok := index[sig]; ok {
 			blocks[i].hosts = append(blocks[i].hosts, u.host)
 			continue
 		}
 		index[sig] = len(blocks)
-		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, lines: u.lines, result: res})
+		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, held: u.held, more: u.more, limit: g.limit, result: res})
 	}
 	return blocks
 }
 
-// signature identifies what a block shares: the lines, their streams and
-// the outcome, its error without what names the host (see causeOf: 40
-// hosts whose connections were refused are one block). Durations differ
-// between hosts and do not split blocks.
-func signature(lines []heldLine, r core.PhaseResult, host string) string {
-	var b strings.Builder
-	b.WriteString(resultCause(r, host))
-	for _, l := range lines {
-		b.WriteByte(0)
-		b.WriteString(string(l.stream))
-		b.WriteByte(0)
-		b.WriteString(l.text)
+// streamByte is how held marks a line's stream.
+func streamByte(s core.Stream) byte {
+	if s == core.Stderr {
+		return '2'
 	}
-	return b.String()
+	return '1'
+}
+
+// signature identifies what a block shares: the lines, their streams (by
+// their hash) and the outcome, its error without what names the host
+// (see causeOf: 40 hosts whose connections were refused are one block).
+// Durations differ between hosts and do not split blocks.
+func signature(u *heldUnit, r core.PhaseResult) string {
+	return resultCause(r, u.host) + "\x00" + string(u.sum.Sum(nil))
 }
 
 // writeGroups renders blocks: a header naming the host set and the
@@ -210,12 +240,16 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 		}
 		fmt.Fprintf(b, "%s │ %s │ %s\n", paint(v.o.Color, ansiBold, FoldHosts(bl.hosts)), task,
 			paint(v.o.Color, code, mark+v.o.Redact.String(what)))
-		for _, l := range bl.lines {
+		for l := range bytes.Lines(bl.held) {
 			bar := "│"
-			if l.stream == core.Stderr {
+			if l[0] == streamByte(core.Stderr) {
 				bar = paint(v.o.Color, ansiRed, "!")
 			}
-			fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(l.text), v.o.Options))
+			text := string(bytes.TrimSuffix(l[1:], []byte("\n")))
+			fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(text), v.o.Options))
+		}
+		if bl.more > 0 {
+			fmt.Fprintf(b, "    │ %s\n", paint(v.o.Color, ansiDim, fmt.Sprintf("[%d more bytes of output, alike on these hosts, not held: -group holds the first %d of each host's]", bl.more, bl.limit)))
 		}
 	}
 }

@@ -79,3 +79,45 @@ func TestApplyHumanGrouped(t *testing.T) {
 		golden(t, name, b.String())
 	}
 }
+
+// TestGroupHoldsBoundedOutput: -group holds the first bytes of each host's
+// output, up to its limit, and hashes the rest: hosts whose whole output
+// is alike still fold into one block, which says how much it does not
+// show; hosts whose output differs only past the limit do not fold.
+func TestGroupHoldsBoundedOutput(t *testing.T) {
+	p, hosts := oneTaskPlan("spew", "h", 3)
+	g := newGrouper(p)
+	if g.limit != heldMax {
+		t.Errorf("limit for 3 pairs = %d, want %d", g.limit, heldMax)
+	}
+	g.limit = 1000
+	line := bytes.Repeat([]byte("x"), 99)
+	for i, h := range hosts {
+		g.started(started("spew", h.Name, core.PhaseRun, 0))
+		for range 500 { // 50,000 bytes, 50 times the limit
+			g.output(core.Output{Task: "spew", Host: h.Name, Phase: core.PhaseRun, Stream: core.Stdout, Data: append(line, '\n')})
+		}
+		last := "same\n"
+		if i == 2 {
+			last = "different\n"
+		}
+		g.output(core.Output{Task: "spew", Host: h.Name, Phase: core.PhaseRun, Stream: core.Stderr, Data: []byte(last)})
+		if u := g.units[unitKey{"spew", h.Name, core.PhaseRun}]; len(u.held) > g.limit {
+			t.Errorf("%s: %d bytes held, limit %d", h.Name, len(u.held), g.limit)
+		}
+		g.finishedUnit(finished("spew", h.Name, core.PhaseRun, core.PhaseResult{Status: core.StatusOK}))
+	}
+	blocks := g.ready(false)
+	if len(blocks) != 2 || len(blocks[0].hosts) != 2 || len(blocks[1].hosts) != 1 {
+		t.Fatalf("blocks: %+v, want h1 and h2 together, h3 alone", blocks)
+	}
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{Group: true, Now: fixedClock(0)})
+	v.writeGroups(&b, blocks[:1])
+	if n := bytes.Count(b.Bytes(), line); n != 9 {
+		t.Errorf("%d lines shown, want the 9 whole ones within 1000 bytes", n)
+	}
+	if want := "[49597 more bytes of output, alike on these hosts, not held: -group holds the first 1000 of each host's]"; !bytes.Contains(b.Bytes(), []byte(want)) {
+		t.Errorf("the block lacks %q:\n%s", want, b.String())
+	}
+}
