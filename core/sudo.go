@@ -244,8 +244,9 @@ func (r *run) sudoPassword(ctx context.Context, tr sdk.Transport, t *TaskNode, h
 			ID:     sudoPromptID,
 			Text:   "sudo password (asked once, for every host that asks): ",
 			Secret: true,
-			NoAnswer: "sudo asks for a password on this host, and nobody can type it: set fanout " +
-				"{ sudo_password = var.NAME } to a sensitive variable, or allow the commands without a password",
+			NoAnswer: "sudo asks for a password on this host, and nobody can type it: run fanout on a terminal, " +
+				"where it asks once, set fanout { sudo_password = var.NAME } to a sensitive variable in the configuration, " +
+				"or allow the commands without a password (NOPASSWD)",
 		}})
 		if err != nil {
 			return "", err
