@@ -115,6 +115,45 @@ type JournalTask struct {
 	// SudoUser is TaskNode.SudoUser: `fanout rollback` runs the rollback
 	// through sudo as the run did.
 	SudoUser string `json:"sudo_user,omitempty"`
+	// The rest is for whoever reads the journal to learn what the run did
+	// (`fanout rollback` needs none of it): the files it moved, by host,
+	// and how it was rolled out. Absent from older journals.
+	Transfers []*JournalTransfer `json:"transfers,omitempty"`
+	Check     *JournalCheck      `json:"check,omitempty"`
+	OnlyIf    []string           `json:"only_if,omitempty"`
+	Unless    []string           `json:"unless,omitempty"`
+	Retries   int                `json:"retries,omitempty"`
+	// Waves lists each wave's hosts and failure budget, when the task
+	// ran in more than one.
+	Waves []*JournalWave `json:"waves,omitempty"`
+}
+
+// JournalTransfer is an upload or download block as its hosts got it
+// (Transfer): never a content's text, only its size.
+type JournalTransfer struct {
+	Kind        string   `json:"kind"`
+	Source      string   `json:"source,omitempty"`
+	Content     bool     `json:"content,omitempty"`
+	Sensitive   bool     `json:"sensitive,omitempty"`
+	Destination string   `json:"destination"`
+	Size        int64    `json:"size,omitempty"`
+	Files       int      `json:"files,omitempty"`
+	Directory   bool     `json:"directory,omitempty"`
+	Mode        string   `json:"mode,omitempty"`
+	Hosts       []string `json:"hosts"`
+}
+
+// JournalCheck is a task's check.
+type JournalCheck struct {
+	Run        []string `json:"run"`
+	IntervalMS int64    `json:"interval_ms"`
+	TimeoutMS  int64    `json:"timeout_ms"`
+}
+
+// JournalWave is one wave of a task: its hosts and how many may fail.
+type JournalWave struct {
+	Hosts       []string `json:"hosts"`
+	MaxFailures int      `json:"max_failures"`
 }
 
 // JournalHostValues are a task's commands and env on one host.
@@ -210,6 +249,27 @@ func journalTask(t *TaskNode, hide func(string) string) *JournalTask {
 		jt.PerHost = make(map[string]*JournalHostValues, len(t.PerHost))
 		for name, hv := range t.PerHost {
 			jt.PerHost[name] = &JournalHostValues{Run: mapStrings(hv.Run, hide), Rollback: mapStrings(hv.Rollback, hide), Env: mapValues(hv.Env, hide)}
+		}
+	}
+	for _, tr := range t.Transfers {
+		x := &JournalTransfer{Kind: string(tr.Kind), Source: hide(tr.Source), Content: tr.Content, Sensitive: tr.Sensitive,
+			Destination: hide(tr.Destination), Size: max(tr.Size, 0), Files: tr.Files, Directory: tr.Directory, Hosts: tr.Hosts}
+		if tr.Mode != 0 {
+			x.Mode = fmt.Sprintf("%04o", tr.Mode.Perm())
+		}
+		jt.Transfers = append(jt.Transfers, x)
+	}
+	if c := t.Check; c != nil {
+		jt.Check = &JournalCheck{Run: mapStrings(c.Run, hide), IntervalMS: c.Interval.Milliseconds(), TimeoutMS: c.Timeout.Milliseconds()}
+	}
+	jt.OnlyIf, jt.Unless, jt.Retries = mapStrings(t.OnlyIf, hide), mapStrings(t.Unless, hide), t.Retries
+	if len(t.Waves) > 1 {
+		for _, w := range t.Waves {
+			jw := &JournalWave{MaxFailures: w.Budget}
+			for _, h := range w.Hosts {
+				jw.Hosts = append(jw.Hosts, h.Name)
+			}
+			jt.Waves = append(jt.Waves, jw)
 		}
 	}
 	return jt

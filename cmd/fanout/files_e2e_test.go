@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -134,6 +135,7 @@ func TestFilesApply(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, "s3cret-token") {
 		t.Errorf("the sensitive content was shown:\n%s", r.stdout)
 	}
+	journalHoldsTransfers(t, dir, dest)
 	for _, h := range []string{"web1", "web2"} {
 		got, err := os.ReadFile(filepath.Join(dest, h, "app.bin"))
 		if err != nil || !bytes.Equal(got, app) {
@@ -429,5 +431,58 @@ task "fail" {
 	}
 	if want := map[string]string{"web1": "undo-web1", "web2": "undo-web2"}; !maps.Equal(got, want) {
 		t.Errorf("rollbacks ran %v, want %v", got, want)
+	}
+}
+
+// journalHoldsTransfers checks that the journal of the one run in dir
+// says which files went where, by host (uploads to dest, the download to
+// logs/), and holds no content: an auditor reads it, not the terminal.
+func journalHoldsTransfers(t *testing.T, dir, dest string) {
+	t.Helper()
+	b, err := os.ReadFile(journalOf(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("s3cret-token")) || bytes.Contains(b, []byte("name=web1")) {
+		t.Error("the journal holds an upload's content")
+	}
+	var first struct {
+		Header struct {
+			Plan struct {
+				Tasks []struct {
+					Name      string `json:"name"`
+					Transfers []struct {
+						Kind        string   `json:"kind"`
+						Destination string   `json:"destination"`
+						Mode        string   `json:"mode"`
+						Sensitive   bool     `json:"sensitive"`
+						Hosts       []string `json:"hosts"`
+					} `json:"transfers"`
+				} `json:"tasks"`
+			} `json:"plan"`
+		} `json:"header"`
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	if err := json.Unmarshal(line, &first); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, task := range first.Header.Plan.Tasks {
+		for _, tr := range task.Transfers {
+			for _, h := range tr.Hosts {
+				got[fmt.Sprintf("%s %s %s %s mode=%s sensitive=%v", task.Name, tr.Kind, h, tr.Destination, tr.Mode, tr.Sensitive)] = true
+			}
+		}
+	}
+	for _, h := range []string{"web1", "web2"} {
+		for _, want := range []string{
+			fmt.Sprintf("deploy upload %s %s/%s/app.bin mode=0640 sensitive=false", h, dest, h),
+			fmt.Sprintf("deploy upload %s %s/%s/token mode=0600 sensitive=true", h, dest, h),
+			fmt.Sprintf("collect download %s logs/%s/app.conf mode= sensitive=false", h, h),
+		} {
+			if !got[want] {
+				t.Errorf("the journal lacks %q; it has %v", want, got)
+			}
+		}
 	}
 }
