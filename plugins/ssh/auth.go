@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -43,23 +45,88 @@ type agentConn struct {
 	client agent.ExtendedAgent
 }
 
-// signers returns the keys of the agent at socket. A broken cached
-// connection is retried once.
-func (a *agents) signers(socket string) ([]ssh.Signer, error) {
+// signers returns the keys of the agent at socket, each signing through
+// the agent within limit (see ask). A broken cached connection is retried
+// once.
+func (a *agents) signers(socket string, limit time.Duration) ([]ssh.Signer, error) {
 	for attempt := 0; ; attempt++ {
 		ac, err := a.get(socket)
 		if err != nil {
 			return nil, err
 		}
-		signers, err := ac.client.Signers()
+		var signers []ssh.Signer
+		err = a.ask(socket, ac, limit, func() (err error) {
+			signers, err = ac.client.Signers()
+			return err
+		})
 		if err == nil {
+			for i, s := range signers {
+				signers[i] = &agentSigner{Signer: s, a: a, socket: socket, ac: ac, limit: limit}
+			}
 			return signers, nil
 		}
-		a.drop(socket, ac)
-		if attempt > 0 {
+		if errors.Is(err, errAgentSilent) || attempt > 0 {
 			return nil, err
 		}
+		a.drop(socket, ac)
 	}
+}
+
+// errAgentSilent is the error of an agent request that got no answer.
+var errAgentSilent = errors.New("did not answer")
+
+// ask makes request f of the agent connection ac at socket, and gives up
+// after limit (the connect timeout): an agent that accepts connections
+// and never answers (one waiting for a confirmation nobody gives, a stale
+// forwarded socket) held a run for ever, and stopping it too. Giving up
+// closes the connection, which ends f; the next request dials again.
+func (a *agents) ask(socket string, ac *agentConn, limit time.Duration, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		a.drop(socket, ac)
+		<-done
+		return fmt.Errorf("ssh-agent at %s %w within %s (is it waiting for a confirmation? ssh-add -l asks it)", socket, errAgentSilent, limit)
+	}
+}
+
+// agentSigner is a key of an agent whose signatures are asked within a
+// limit (see ask). It keeps the algorithms of the agent's signer: RSA
+// keys sign with rsa-sha2-256 and -512 through it.
+type agentSigner struct {
+	ssh.Signer
+	a      *agents
+	socket string
+	ac     *agentConn
+	limit  time.Duration
+}
+
+func (s *agentSigner) Sign(rand io.Reader, data []byte) (sig *ssh.Signature, err error) {
+	err = s.a.ask(s.socket, s.ac, s.limit, func() (err error) {
+		sig, err = s.Signer.Sign(rand, data)
+		return err
+	})
+	return sig, err
+}
+
+func (s *agentSigner) SignWithAlgorithm(rand io.Reader, data []byte, algorithm string) (sig *ssh.Signature, err error) {
+	as, ok := s.Signer.(ssh.AlgorithmSigner)
+	if !ok {
+		if algorithm != "" && algorithm != s.PublicKey().Type() {
+			return nil, fmt.Errorf("ssh: the agent's %s key cannot sign with %s", s.PublicKey().Type(), algorithm)
+		}
+		return s.Sign(rand, data)
+	}
+	err = s.a.ask(s.socket, s.ac, s.limit, func() (err error) {
+		sig, err = as.SignWithAlgorithm(rand, data, algorithm)
+		return err
+	})
+	return sig, err
 }
 
 func (a *agents) get(socket string) (*agentConn, error) {
@@ -255,7 +322,7 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 	case tg.agentSocket == "":
 		problems = append(problems, "no ssh-agent ("+tg.agentSource+")")
 	default:
-		signers, err := a.signers(tg.agentSocket)
+		signers, err := a.signers(tg.agentSocket, tg.connectTimeout)
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("ssh-agent at %s (%s) unusable: %v", tg.agentSocket, tg.agentSource, err))

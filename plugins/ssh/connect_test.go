@@ -17,6 +17,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/fanout/fanout/internal/sshtest"
@@ -273,4 +274,93 @@ func TestUnreachable(t *testing.T) {
 			t.Errorf("took %s, want about 1s", took)
 		}
 	})
+}
+
+// stallingAgent is an ssh-agent that lists the keys of keyring and never
+// answers a signature request, as one waiting for a confirmation nobody
+// gives does.
+type stallingAgent struct {
+	agent.ExtendedAgent
+	stop <-chan struct{}
+}
+
+func (s stallingAgent) Sign(key ssh.PublicKey, data []byte) (*ssh.Signature, error) {
+	<-s.stop
+	return nil, errors.New("stopped")
+}
+
+func (s stallingAgent) SignWithFlags(key ssh.PublicKey, data []byte, flags agent.SignatureFlags) (*ssh.Signature, error) {
+	<-s.stop
+	return nil, errors.New("stopped")
+}
+
+// TestAgentThatDoesNotAnswer: an agent socket that takes connections and
+// never answers, or answers a listing and never a signature, fails the
+// host within connect_timeout, saying so, instead of holding the run for
+// ever; against a real sshd.
+func TestAgentThatDoesNotAnswer(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	key, err := os.ReadFile(f.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ssh.ParseRawPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		serve func(c net.Conn, stop <-chan struct{})
+	}{
+		{"silent", func(c net.Conn, stop <-chan struct{}) { <-stop }},
+		{"lists but never signs", func(c net.Conn, stop <-chan struct{}) {
+			_ = agent.ServeAgent(stallingAgent{keyring.(agent.ExtendedAgent), stop}, c)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "agent.sock")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer func() { _ = l.Close() }() // before wg.Wait: it ends the Accept loop
+			defer close(stop)
+			wg.Go(func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					wg.Go(func() {
+						defer func() { _ = c.Close() }()
+						tt.serve(c, stop)
+					})
+				}
+			})
+			s := newTransport(t, f, setupOpts{direct: true, noAgent: true, settings: map[string]cty.Value{
+				"agent_socket": cty.StringVal(sock), "connect_timeout": cty.StringVal("1s")}})
+			done := make(chan error, 1)
+			go func() { done <- s.connect(s.host(h, nil)) }()
+			select {
+			case err := <-done:
+				// A signature asked during the handshake ends with it,
+				// at the same connect_timeout: either says so.
+				if err == nil || !strings.Contains(err.Error(), "ssh-agent at "+sock+" did not answer within 1s") &&
+					!(tt.name != "silent" && strings.Contains(err.Error(), "timed out after 1s")) {
+					t.Errorf("error %v, want the agent named as not answering", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Connect still waits on the agent after 30s")
+			}
+		})
+	}
 }

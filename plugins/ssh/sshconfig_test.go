@@ -110,6 +110,12 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 			hosts: []string{"a.short", "x"},
 		},
 		{
+			// Lowercased as ssh forces it, for known_hosts.
+			name:  "host names in capitals",
+			user:  "Host UP\n  HostName Web1.Example.ORG\n",
+			hosts: []string{"UP", "WEB2.example"},
+		},
+		{
 			name: "known_hosts files and host key checking, tokens expanded",
 			user: "Host web*\n  UserKnownHostsFile /etc/fleet/%h.keys ~/.ssh/kh_%r_%p\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking accept-new\n  Port 2222\n  User deploy\n" +
 				"  CertificateFile ~/.ssh/%r-cert.pub\n  CertificateFile /etc/certs/%h.pub\n" +

@@ -378,6 +378,10 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	if hn := strings.TrimSpace(o.hostname); hn != "" {
 		tg.hostname = expandHostName(hn, tg.alias)
 	}
+	// Lowercase, as ssh forces it: known_hosts names hosts in lowercase,
+	// and WEB1 looked up as written would be a host seen for the first
+	// time, whose key accept-new records over web1's changed one.
+	tg.hostname = strings.ToLower(tg.hostname)
 	switch ia := strings.TrimSpace(o.identityAgent); {
 	case r.cfg.AgentSocket != "":
 		tg.agentSocket, tg.agentSource = r.expand(r.cfg.AgentSocket, tg), "agent_socket"
