@@ -630,6 +630,46 @@ func TestExecHostsKnownHostsLookup(t *testing.T) {
 	}
 }
 
+// TestExecHostsRevokedHostKeys: ssh_config's RevokedHostKeys refuses a
+// host whose key it lists, as ssh does; a list of other keys (among
+// comments) refuses nothing; a list that cannot be read, or holds a line
+// that is no key, or a KRL, which fanout cannot read, refuses every host
+// (ssh fails closed on what it cannot read too).
+func TestExecHostsRevokedHostKeys(t *testing.T) {
+	needSSHClient(t)
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{})
+	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey)))
+	other := filepath.Join(t.TempDir(), "other")
+	writeKeyPair(t, other)
+	otherKey, err := os.ReadFile(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := filepath.Join(home, "revoked_keys")
+	writeInventory(t, knownHosts, fmt.Sprintf("[%s]:%d %s\n", h.Addr, h.Port, key))
+	writeInventory(t, config, ownKnownHosts(f, h, knownHosts, "  StrictHostKeyChecking yes\n  RevokedHostKeys "+revoked+"\n"))
+	for _, tt := range []struct {
+		name, list string
+		ok         bool
+	}{
+		{"the host's key", "# revoked after the incident\n" + key + "\n", false},
+		{"another key", "# revoked\n\n" + string(otherKey), true},
+		{"a line that is no key", string(otherKey) + "not a key\n", false},
+	} {
+		writeInventory(t, revoked, tt.list)
+		bothLogIn(t, home, f.AgentSocket, tt.ok, tt.name)
+	}
+	if err := os.Remove(revoked); err != nil {
+		t.Fatal(err)
+	}
+	bothLogIn(t, home, f.AgentSocket, false, "a missing RevokedHostKeys file")
+	writeInventory(t, revoked, "SSHKRL\n\x00\x00\x00\x00\x01")
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "true")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "key revocation list (KRL), which fanout cannot read") {
+		t.Errorf("a KRL: exit %d, want a refusal that says fanout cannot read it\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestExecHostsHashKnownHosts: with HashKnownHosts yes (Debian's
 // /etc/ssh/ssh_config has it), a new host's key is recorded under its
 // hashed name, by ssh and by fanout, and the line is one both then find.

@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -33,8 +34,10 @@ type HostKeyError struct {
 	// Files are the known_hosts files searched that exist (the first one
 	// named, when none does).
 	Files []string
-	// Revoked is set when the key is marked @revoked.
-	Revoked bool
+	// Revoked is set when the key is marked @revoked, or, with
+	// RevokedFile, listed in ssh_config's RevokedHostKeys file (Files).
+	Revoked     bool
+	RevokedFile bool
 	// Certificate says why a host certificate signed by a CA known_hosts
 	// trusts was refused; empty for any other refusal.
 	Certificate string
@@ -55,6 +58,8 @@ func (e *HostKeyError) Error() string {
 			fp = "a certificate of " + cert.Key.Type() + " key " + ssh.FingerprintSHA256(cert.Key)
 		}
 		return fmt.Sprintf("host certificate of %s refused: the server offered %s, signed by a CA that known_hosts trusts, but %s; refusing to connect", e.Address, fp, e.Certificate)
+	case e.Revoked && len(e.Files) == 1 && e.RevokedFile:
+		return fmt.Sprintf("host key of %s is revoked: the server offered %s, listed in %s (RevokedHostKeys); refusing to connect", e.Address, fp, e.Files[0])
 	case e.Revoked:
 		return fmt.Sprintf("host key of %s is revoked: the server offered %s, marked @revoked in known_hosts; refusing to connect", e.Address, fp)
 	case e.Changed():
@@ -162,6 +167,9 @@ func (p *parsedKnownHosts) unchanged(stats []os.FileInfo) bool {
 // callback returns the HostKeyCallback for a connection to tg.
 func (c *hostKeyChecker) callback(tg *target) ssh.HostKeyCallback {
 	return func(address string, remote net.Addr, key ssh.PublicKey) error {
+		if err := checkRevokedFile(tg, address, key); err != nil {
+			return err
+		}
 		if cert, ok := key.(*ssh.Certificate); ok {
 			p, err := c.load()
 			if err != nil {
@@ -499,4 +507,51 @@ func openRecord(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// krlMagic begins an OpenSSH key revocation list (ssh-keygen -k).
+const krlMagic = "SSHKRL\n\x00"
+
+// checkRevokedFile refuses key, offered by address, when tg's
+// revokedHostKeys file (ssh_config's RevokedHostKeys) lists it or, for a certificate, its key or
+// the CA that signed it. As ssh does, a file that cannot be read refuses
+// every key rather than none: a revocation list is no place to fail
+// open. So do a line that is no key, and a KRL, which fanout cannot read;
+// public keys one per line (as authorized_keys or a .pub holds them),
+// blank lines and comments it reads.
+func checkRevokedFile(tg *target, address string, key ssh.PublicKey) error {
+	file := tg.revokedHostKeys
+	if file == "" {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("host key of %s not checked against RevokedHostKeys: %w; refusing to connect", address, err)
+	}
+	if bytes.HasPrefix(b, []byte(krlMagic)) {
+		return fmt.Errorf("host key of %s not checked against RevokedHostKeys %s: it is a key revocation list (KRL), which fanout cannot read; "+
+			"list the revoked keys in it one per line instead; refusing to connect", address, file)
+	}
+	check := []ssh.PublicKey{key}
+	if cert, ok := key.(*ssh.Certificate); ok {
+		check = append(check, cert.Key, cert.SignatureKey)
+	}
+	n := 0
+	for line := range bytes.Lines(b) {
+		n++
+		if l := bytes.TrimSpace(line); len(l) == 0 || l[0] == '#' {
+			continue
+		}
+		revoked, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		if err != nil {
+			// ssh refuses too: a typo must not hide the keys after it.
+			return fmt.Errorf("host key of %s not checked against RevokedHostKeys: %s line %d is not a public key; refusing to connect", address, file, n)
+		}
+		for _, k := range check {
+			if bytes.Equal(k.Marshal(), revoked.Marshal()) {
+				return &HostKeyError{Host: tg.name, Address: address, Key: key, Files: []string{file}, Revoked: true, RevokedFile: true}
+			}
+		}
+	}
+	return nil
 }

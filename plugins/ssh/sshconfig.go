@@ -87,7 +87,9 @@ type sshOptions struct {
 	proxyJump      string
 	proxyCommand   string
 	hostKeyAlias   string
-	connectTimeout string
+	// revokedHostKeys is RevokedHostKeys' file, as written.
+	revokedHostKeys string
+	connectTimeout  string
 	// serverAliveInterval and serverAliveCountMax, as written.
 	serverAliveInterval string
 	serverAliveCountMax string
@@ -344,6 +346,8 @@ func (o *sshOptions) field(keyword string) *string {
 		return &o.strictHostKeyChecking
 	case "hostkeyalias":
 		return &o.hostKeyAlias
+	case "revokedhostkeys":
+		return &o.revokedHostKeys
 	case "connecttimeout":
 		return &o.connectTimeout
 	case "serveraliveinterval":

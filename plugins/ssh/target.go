@@ -62,6 +62,9 @@ type target struct {
 	forwardAgent string
 	// raw is whether its commands are sent as they are (see execRaw).
 	raw bool
+	// revokedHostKeys is ssh_config's RevokedHostKeys file: host keys
+	// (and CAs) never to trust; "" for none.
+	revokedHostKeys string
 }
 
 // addr is "hostname:port", as dialled.
@@ -338,6 +341,9 @@ func (r *resolver) knownHosts(tg *target, o sshOptions) {
 		}
 	}
 	tg.hostKeys = r.keys.get(policy, files, record, isYes(o.hashKnownHosts))
+	if rk := strings.TrimSpace(o.revokedHostKeys); rk != "" && !strings.EqualFold(rk, "none") {
+		tg.revokedHostKeys = r.expand(rk, tg)
+	}
 }
 
 // expandFiles expands the files an ssh_config keyword lists
