@@ -630,6 +630,39 @@ func TestExecHostsKnownHostsLookup(t *testing.T) {
 	}
 }
 
+// TestExecHostsConfigPermissions: a ~/.ssh/config (or a file it
+// includes) that others may write is refused, as ssh refuses it ("Bad
+// owner or permissions"), before its Match exec runs anything; the same
+// file made private is read. (ssh reads the passwd entry's ~/.ssh, not the
+// test's HOME, and does not check a file given with -F: it is not run.)
+func TestExecHostsConfigPermissions(t *testing.T) {
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{})
+	writeInventory(t, knownHosts, fmt.Sprintf("[%s]:%d %s", h.Addr, h.Port, ssh.MarshalAuthorizedKey(h.HostKey)))
+	ran := filepath.Join(home, "match-exec-ran")
+	inc := filepath.Join(home, ".ssh", "more.conf")
+	writeInventory(t, inc, "# included\n")
+	writeInventory(t, config, "Include "+inc+"\nMatch exec \"touch "+ran+"\"\n"+ownKnownHosts(f, h, knownHosts, ""))
+	for _, file := range []string{config, inc} {
+		if err := os.Chmod(file, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "true")
+		// The diagnostic wraps its lines.
+		if out := strings.Join(strings.Fields(r.stdout+r.stderr), " "); r.code == 0 || !strings.Contains(out, file+": bad owner or permissions: its group or others may write it") {
+			t.Errorf("%s writable by all: exit %d, want it refused\n%s\n%s", file, r.code, r.stdout, r.stderr)
+		}
+		if _, err := os.Stat(ran); err == nil {
+			t.Fatalf("Match exec of a config others may write ran")
+		}
+		if err := os.Chmod(file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", "node", "--", "true"); r.code != 0 {
+		t.Errorf("private again: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestExecHostsRevokedHostKeys: ssh_config's RevokedHostKeys refuses a
 // host whose key it lists, as ssh does; a list of other keys (among
 // comments) refuses nothing; a list that cannot be read, or holds a line

@@ -111,7 +111,9 @@ type sshOptions struct {
 func loadSSHConfigs(user string, explicit bool, system, home string, logger hclog.Logger) (*sshConfig, error) {
 	c := &sshConfig{logger: logger, home: home, said: map[string]bool{}}
 	if user != "" {
-		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, nil)
+		// ~/.ssh/config and its Includes are checked as ssh checks them;
+		// a file named in the configuration is taken as ssh -F takes it.
+		f, err := parseConfigFile(user, filepath.Join(home, ".ssh"), home, nil, !explicit)
 		switch {
 		case err == nil:
 			c.files = append(c.files, f)
@@ -120,7 +122,7 @@ func loadSSHConfigs(user string, explicit bool, system, home string, logger hclo
 		}
 	}
 	if system != "" {
-		f, err := parseConfigFile(system, filepath.Dir(system), "", nil)
+		f, err := parseConfigFile(system, filepath.Dir(system), "", nil, false)
 		switch {
 		case err == nil:
 			c.files = append(c.files, f)
@@ -135,12 +137,17 @@ func loadSSHConfigs(user string, explicit bool, system, home string, logger hclo
 // in them is home ("" for the system's file, where OpenSSH refuses it).
 // including are the files whose Includes lead to this one: a file that
 // includes itself, directly or not, is not read again.
-func parseConfigFile(path, dir, home string, including []string) (*configFile, error) {
+func parseConfigFile(path, dir, home string, including []string, checkPerm bool) (*configFile, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = fh.Close() }() // read only: nothing to lose
+	if checkPerm {
+		if err := securePermissions(fh); err != nil {
+			return nil, err
+		}
+	}
 	f := &configFile{path: path}
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -170,7 +177,11 @@ func parseConfigFile(path, dir, home string, including []string) (*configFile, e
 					if slices.Contains(chain, m) {
 						continue
 					}
-					if inc, err := parseConfigFile(m, dir, home, chain); err == nil {
+					inc, err := parseConfigFile(m, dir, home, chain, checkPerm)
+					if errors.Is(err, errBadPermissions) {
+						return nil, err
+					}
+					if err == nil {
 						l.includes = append(l.includes, inc)
 					}
 				}
@@ -519,4 +530,26 @@ func wildcardMatch(s, pattern string) bool {
 		pi++
 	}
 	return pi == len(pattern)
+}
+
+// errBadPermissions is the error of an ssh_config file others could write.
+var errBadPermissions = errors.New("bad owner or permissions")
+
+// securePermissions refuses, as ssh refuses it ("Bad owner or permissions
+// on ~/.ssh/config"), a user's ssh_config that another user owns or that
+// its group or others may write: its Match exec and ProxyCommand lines run
+// commands as the operator.
+func securePermissions(fh *os.File) error {
+	fi, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	uid, owned := fileOwner(fi)
+	switch {
+	case owned && uid != 0 && uid != os.Getuid():
+		return fmt.Errorf("%s: %w: it belongs to user %d, and ssh refuses it too; it must belong to you (or root)", fh.Name(), errBadPermissions, uid)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s: %w: its group or others may write it (mode %04o), and ssh refuses it too; chmod go-w %s", fh.Name(), errBadPermissions, fi.Mode().Perm(), fh.Name())
+	}
+	return nil
 }
