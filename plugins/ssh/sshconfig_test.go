@@ -164,6 +164,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 					"knownhosts": strings.Join(tg.hostKeys.files, " "), "checking": string(tg.hostKeys.policy),
 					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias,
 					"certificatefile": strings.Join(tg.certFiles, " "), "connecttimeout": tg.connectTimeout.String(),
+					"identityfile": strings.Join(tg.identityFiles, " "),
 					"keepalive": fmt.Sprintf("%s x %d", tg.keepaliveInterval, tg.keepaliveCountMax)}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
 				// ssh -G shows the command and certificate files before
@@ -174,6 +175,11 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 					certs = append(certs, r.expand(c, tg))
 				}
 				want["certificatefile"] = strings.Join(certs, " ")
+				var ids []string
+				for _, c := range strings.Fields(want["identityfile"]) {
+					ids = append(ids, strings.ReplaceAll(r.expand(c, tg), u.HomeDir+"/", dir+"/"))
+				}
+				want["identityfile"] = strings.Join(ids, " ")
 				// ssh's ~ is the passwd entry's home, fanout's the test's.
 				want["knownhosts"] = strings.ReplaceAll(want["knownhosts"], u.HomeDir+"/", dir+"/")
 				// ssh has no timeout where none is set; fanout has its own.
@@ -190,7 +196,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 					count = n
 				}
 				want["keepalive"] = fmt.Sprintf("%s x %d", interval, count)
-				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile", "connecttimeout", "keepalive"} {
+				for _, k := range []string{"hostname", "port", "user", "knownhosts", "checking", "proxyjump", "proxycommand", "hostkeyalias", "certificatefile", "identityfile", "connecttimeout", "keepalive"} {
 					if got[k] != want[k] {
 						t.Errorf("%s: %s %q, ssh -G says %q", host, k, got[k], want[k])
 					}
@@ -232,6 +238,12 @@ func sshG(t *testing.T, sshBin, file, host, login string) map[string]string {
 			}
 		case "certificatefile":
 			got[k] = strings.TrimSpace(got[k] + " " + v)
+		case "identityfile":
+			// The default files fanout can use from a file: not a
+			// security key's (_sk), XMSS or DSA.
+			if !strings.HasSuffix(v, "_sk") && !strings.HasSuffix(v, "_xmss") && !strings.HasSuffix(v, "_dsa") {
+				got[k] = strings.TrimSpace(got[k] + " " + v)
+			}
 		case "connecttimeout":
 			if n, err := strconv.Atoi(v); err == nil {
 				got[k] = (time.Duration(n) * time.Second).String()

@@ -429,7 +429,11 @@ func (r *resolver) sshIdentities(tg *target, o sshOptions) {
 	if r.env.home == "" {
 		return
 	}
-	for _, f := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+	// ssh's defaults in ssh's order (ssh -G lists them), but for the
+	// keys only a security key or XMSS can use, and DSA, which OpenSSH
+	// 9 servers refuse: a server whose MaxAuthTries is low takes the
+	// first ones offered.
+	for _, f := range []string{"id_rsa", "id_ecdsa", "id_ed25519"} {
 		tg.identityFiles = append(tg.identityFiles, filepath.Join(r.env.home, ".ssh", f))
 	}
 }
