@@ -165,7 +165,7 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 					"proxyjump": strings.Join(jumps, ","), "proxycommand": tg.proxyCommand, "hostkeyalias": tg.hostKeyAlias,
 					"certificatefile": strings.Join(tg.certFiles, " "), "connecttimeout": tg.connectTimeout.String(),
 					"identityfile": strings.Join(tg.identityFiles, " "),
-					"keepalive": fmt.Sprintf("%s x %d", tg.keepaliveInterval, tg.keepaliveCountMax)}
+					"keepalive":    fmt.Sprintf("%s x %d", tg.keepaliveInterval, tg.keepaliveCountMax)}
 				want := sshG(t, sshBin, sshFile, host, tt.login)
 				// ssh -G shows the command and certificate files before
 				// their tokens are replaced.
