@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -287,6 +288,43 @@ func TestJumpHostProxyCommand(t *testing.T) {
 	}
 	if want := "nc -X connect -x proxy:3128 10.0.0.1 22"; jump.proxyCommand != want {
 		t.Errorf("bastion's ProxyCommand %q, want %q", jump.proxyCommand, want)
+	}
+}
+
+// TestJumpHostUser: a jump host logs in as its ProxyJump's user@, else its
+// ssh_config User, else the local user, as ssh's: the transport's user
+// (and exec -l) is the destination's alone.
+func TestJumpHostUser(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config")
+	if err := os.WriteFile(p, []byte("Host bastion2\n  User ops\nHost app\n  ProxyJump bastion1,bastion2,root@bastion3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := loadSSHConfigs(p, true, "", dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.User = "deploy"
+	r := &resolver{cfg: cfg, keys: &hostKeyCheckers{}, ssh: sc, env: environment{getenv: func(string) string { return "" }, home: dir, user: "me"}}
+	app, err := r.host("app", "app", hostSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.user != "deploy" {
+		t.Errorf("app logs in as %q, want deploy", app.user)
+	}
+	var got []string
+	for _, j := range app.jumps {
+		tg, err := r.jump(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, tg.user)
+	}
+	if want := []string{"me", "ops", "root"}; !slices.Equal(got, want) {
+		t.Errorf("jump hosts log in as %v, want %v", got, want)
 	}
 }
 

@@ -271,7 +271,9 @@ func (r *resolver) jump(j jumpSpec) (*target, error) {
 	if err := r.common(tg, o); err != nil {
 		return nil, fmt.Errorf("%s: %w", tg.name, err)
 	}
-	tg.user = firstNonEmpty(j.user, o.user, r.cfg.User, r.env.user)
+	// As ssh's: -l and the transport's user are the destination's; a
+	// bastion takes personal accounts.
+	tg.user = firstNonEmpty(j.user, o.user, r.env.user)
 	tg.port = j.port
 	if tg.port == 0 {
 		p, err := sshPort(j.host, o)
