@@ -447,7 +447,7 @@ func (a *agents) unlock(path, passphrase string) (ssh.Signer, error) {
 }
 
 func decryptIdentity(path string, pass []byte) (ssh.Signer, error) {
-	b, err := os.ReadFile(path)
+	b, err := readPrivateKeyFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -463,11 +463,30 @@ func decryptIdentity(path string, pass []byte) (ssh.Signer, error) {
 
 // loadIdentity parses an unencrypted private key file.
 func loadIdentity(path string) (ssh.Signer, error) {
-	b, err := os.ReadFile(path)
+	b, err := readPrivateKeyFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return ssh.ParsePrivateKey(b)
+}
+
+// readPrivateKeyFile reads a private key file, refusing one of the
+// operator's that others may read, as ssh refuses it ("UNPROTECTED
+// PRIVATE KEY FILE"): a key others have read is no proof of identity.
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read only: nothing to lose
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if uid, ok := fileOwner(fi); ok && uid == os.Getuid() && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("its permissions %04o are too open (others may read it), and ssh refuses it too: chmod 600 %s", fi.Mode().Perm(), path)
+	}
+	return io.ReadAll(f)
 }
 
 func isEncrypted(err error) bool {

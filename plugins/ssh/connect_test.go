@@ -364,3 +364,36 @@ func TestAgentThatDoesNotAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityFileOthersMayRead: an identity file of the operator's that
+// others may read is refused, as ssh refuses it (UNPROTECTED PRIVATE KEY
+// FILE), with the chmod that mends it; made private, it logs in.
+func TestIdentityFileOthersMayRead(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	key, err := os.ReadFile(f.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose := filepath.Join(t.TempDir(), "loose_key")
+	if err := os.WriteFile(loose, key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	settings := map[string]cty.Value{"identity_file": cty.StringVal(loose)}
+	s := newTransport(t, f, setupOpts{noAgent: true, direct: true, settings: settings})
+	err = s.connect(s.host(h, nil))
+	if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "permissions 0644 are too open") || !strings.Contains(err.Error(), "chmod 600 "+loose) {
+		t.Errorf("error %v, want the key refused for its permissions", err)
+	}
+	if err := os.Chmod(loose, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = newTransport(t, f, setupOpts{noAgent: true, direct: true, settings: settings})
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Errorf("private again: %v", err)
+	}
+}
