@@ -175,6 +175,9 @@ type credentials struct {
 	sources []string // "agent SOCK: 2 keys", "identity file F"
 	// offered are signers as authMethod offers them (see offerings).
 	offered []ssh.Signer
+	// later are the passphrases of encrypted identity files not offered,
+	// to ask when the server refuses every key that was.
+	later []sdk.Prompt
 }
 
 // authMethod is the one publickey method that offers every key in order,
@@ -390,9 +393,11 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 	}
 
 	if len(creds.signers) == 0 && len(prompts) > 0 {
-		// Ask only when nothing else can log in, as ssh does.
 		return nil, &PromptError{Prompts: prompts}
 	}
+	// With other keys to offer first, the passphrase is asked only once
+	// the server has refused them, as ssh asks it (handshakeError).
+	creds.later = prompts
 	if len(creds.signers) == 0 {
 		return nil, fmt.Errorf("%w for %s@%s: %s", ErrNoCredentials, tg.user, tg.addr(), strings.Join(problems, "; "))
 	}

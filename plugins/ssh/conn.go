@@ -377,9 +377,20 @@ func handshakeError(tg *target, creds *credentials, err error) error {
 	if errors.As(err, &ne) {
 		return fmt.Errorf("ssh handshake with %s: %s", tg.addr(), negotiationHint(ne, tg.algos.specs))
 	}
-	if strings.Contains(err.Error(), "unable to authenticate") {
+	refused := strings.Contains(err.Error(), "unable to authenticate")
+	tooMany := strings.Contains(err.Error(), "Too many authentication failures")
+	if (refused || tooMany) && len(creds.later) > 0 {
+		// The keys offered were refused: now ssh would ask for the
+		// passphrase of the identity file it has not offered yet.
+		return &PromptError{Prompts: creds.later}
+	}
+	if refused {
 		return fmt.Errorf("%w as %s on %s: the server accepted none of the keys offered (%s); is the public key in ~%s/.ssh/authorized_keys there?",
 			ErrAuthFailed, tg.user, tg.addr(), strings.Join(creds.sources, ", "), tg.user)
+	}
+	if tooMany {
+		return fmt.Errorf("%w as %s on %s: the server closed the connection after too many keys were offered (its MaxAuthTries; offered: %s); "+
+			"name the key it takes with IdentityFile and IdentitiesOnly yes", ErrAuthFailed, tg.user, tg.addr(), strings.Join(creds.sources, ", "))
 	}
 	return fmt.Errorf("ssh handshake with %s: %w", tg.addr(), err)
 }

@@ -2,14 +2,23 @@ package ssh
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	gopem "encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/internal/sshtest"
 	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
 )
 
 // TestPassphrasePrompt covers an encrypted identity file whose key is not
@@ -84,5 +93,66 @@ func TestPassphrasePrompt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPassphraseAfterAgentKeysRefused: an agent holds keys the server
+// refuses, and the key it takes is an encrypted identity file: as ssh
+// does, the agent's keys are offered first, and the passphrase is asked
+// once they are refused (it was never asked: the agent had keys); with
+// the answer, the host connects.
+func TestPassphraseAfterAgentKeysRefused(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	h := f.Hosts[0]
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "agent.sock")
+	agentCmd := exec.Command(sshtest.AgentPath, "-D", "-a", sock)
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = agentCmd.Process.Kill() // killed: its exit says nothing
+		_ = agentCmd.Wait()
+	})
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := ssh.MarshalPrivateKey(priv, "decoy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoy := filepath.Join(dir, "decoy")
+	if err := os.WriteFile(decoy, gopem.EncodeToMemory(pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sdktest.Eventually(t, 10*time.Second, "the agent's socket", func() bool { _, err := os.Stat(sock); return err == nil })
+	add := exec.Command("ssh-add", decoy)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v: %s", err, out)
+	}
+
+	s := newTransport(t, f, setupOpts{noAgent: true, settings: map[string]cty.Value{
+		"agent_socket": cty.StringVal(sock), "identity_file": cty.StringVal(f.EncryptedClientKey)}})
+	before := h.Connections(t)
+	resp, err := s.tr.Connect(context.Background(), &sdk.ConnectRequest{Host: s.host(h, nil)})
+	if err != nil {
+		t.Fatalf("Connect with the agent's key refused: %v, want the passphrase asked", err)
+	}
+	id := "passphrase:" + f.EncryptedClientKey
+	if len(resp.Prompts) != 1 || resp.Prompts[0].ID != id {
+		t.Fatalf("prompts = %+v, want the passphrase of %s", resp.Prompts, f.EncryptedClientKey)
+	}
+	if n := h.Connections(t) - before; n != 1 {
+		t.Errorf("%d connections before the passphrase was asked, want 1 (the agent's keys offered first)", n)
+	}
+	resp, err = s.tr.Connect(context.Background(), &sdk.ConnectRequest{Host: s.host(h, nil), Answers: map[string]string{id: f.Passphrase}})
+	if err != nil || len(resp.Prompts) > 0 {
+		t.Fatalf("Connect with the passphrase: %v, prompts %+v", err, resp.Prompts)
+	}
+	if out := s.mustExec(h.Name, "echo ok"); out != "ok\n" {
+		t.Errorf("output %q", out)
 	}
 }
