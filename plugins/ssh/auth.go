@@ -367,6 +367,10 @@ func (a *agents) credentialsFor(tg *target, answers map[string]string) (*credent
 			}
 		case errors.Is(err, os.ErrNotExist) && !tg.identityExplicit:
 			// OpenSSH's default key names: absent is normal
+		case errors.Is(err, errPublicKeyOnly):
+			if !seen[string(id.pub.Marshal())] {
+				problems = append(problems, fmt.Sprintf("identity file %s is a public key, whose private key the agent does not hold (ssh-add it)", f))
+			}
 		case isEncrypted(err):
 			if id.pub != nil && seen[string(id.pub.Marshal())] {
 				continue // its key is in the agent: nothing to say
@@ -517,6 +521,17 @@ type identity struct {
 func readIdentity(path string) identity {
 	id := identity{path: path, cert: readCert(path + "-cert.pub")}
 	id.signer, id.err = loadIdentity(path)
+	if id.err != nil && !errors.Is(id.err, os.ErrNotExist) && !isEncrypted(id.err) {
+		// A public key names the agent's key to offer, as ssh takes it
+		// (IdentityFile ~/.ssh/key.pub, for a key the agent or a
+		// hardware token holds).
+		if b, err := os.ReadFile(path); err == nil {
+			if pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b)); err == nil {
+				id.pub, id.err = pub, errPublicKeyOnly
+				return id
+			}
+		}
+	}
 	if b, err := os.ReadFile(path + ".pub"); err == nil {
 		if pub, _, _, _, err := ssh.ParseAuthorizedKey(bytes.TrimSpace(b)); err == nil {
 			id.pub = pub
@@ -531,6 +546,10 @@ func readIdentity(path string) identity {
 	}
 	return id
 }
+
+// errPublicKeyOnly is the "error" of an identity file that is a public
+// key: its private key is the agent's.
+var errPublicKeyOnly = errors.New("a public key")
 
 // readCert returns the certificate in path, nil when there is none.
 func readCert(path string) *ssh.Certificate {

@@ -397,3 +397,53 @@ func TestIdentityFileOthersMayRead(t *testing.T) {
 		t.Errorf("private again: %v", err)
 	}
 }
+
+// TestIdentityFileAPublicKey: an identity file that is a public key names
+// the agent's key to offer first, as ssh takes it: with more other keys
+// in the agent than sshd's MaxAuthTries, the host still logs in; a public
+// key the agent does not hold is said to be one.
+func TestIdentityFileAPublicKey(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{DecoyAgentKeys: 8})
+	h := f.Hosts[0]
+	dir := t.TempDir()
+	key, err := os.ReadFile(f.ClientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, "deploy.pub")
+	if err := os.WriteFile(pub, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"identity_file": cty.StringVal(pub)}})
+	if err := s.connect(s.host(h, nil)); err != nil {
+		t.Fatalf("Connect with the agent's key named by its public key: %v", err)
+	}
+
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os2, err := ssh.NewSignerFromKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := filepath.Join(dir, "stranger.pub")
+	if err := os.WriteFile(stranger, ssh.MarshalAuthorizedKey(os2.PublicKey()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "ssh_config")
+	if err := os.WriteFile(config, []byte("IdentitiesOnly yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
+		"identity_file": cty.StringVal(stranger), "ssh_config": cty.StringVal(config)}})
+	err = s.connect(s.host(h, nil))
+	if err == nil || !strings.Contains(err.Error(), "identity file "+stranger+" is a public key, whose private key the agent does not hold") {
+		t.Errorf("error %v, want the public key named as not in the agent", err)
+	}
+}
