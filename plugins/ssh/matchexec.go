@@ -94,22 +94,32 @@ func (e *evaluation) expandMatchExec(command string) string {
 			return e.localUser, true
 		case 'd':
 			return e.c.home, true
-		case 'i':
-			return strconv.Itoa(os.Getuid()), true
-		case 'l':
-			local, _ := os.Hostname()
-			return local, true
-		case 'L':
-			local, _ := os.Hostname()
-			short, _, _ := strings.Cut(local, ".")
-			return short, true
-		case 'k':
-			return cmp.Or(e.o.hostKeyAlias, host), true
-		case 'C':
-			local, _ := os.Hostname()
-			sum := sha1.Sum([]byte(local + host + port + user))
-			return hex.EncodeToString(sum[:]), true
 		}
-		return "", false
+		return localToken(c, host, port, user, e.o.hostKeyAlias)
 	})
+}
+
+// localToken is the value of the ssh_config tokens of this machine and
+// the connection's identity: %i the local uid, %l and %L this machine's
+// name and its first label, %k the HostKeyAlias, else the host name, %C
+// the hash of %l%h%p%r.
+func localToken(c byte, host, port, user, keyAlias string) (string, bool) {
+	switch c {
+	case 'i':
+		return strconv.Itoa(os.Getuid()), true
+	case 'l':
+		local, _ := os.Hostname()
+		return local, true
+	case 'L':
+		local, _ := os.Hostname()
+		short, _, _ := strings.Cut(local, ".")
+		return short, true
+	case 'k':
+		return cmp.Or(keyAlias, host), true
+	case 'C':
+		local, _ := os.Hostname()
+		sum := sha1.Sum([]byte(local + host + port + user))
+		return hex.EncodeToString(sum[:]), true
+	}
+	return "", false
 }

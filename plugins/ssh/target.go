@@ -396,7 +396,7 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	case strings.EqualFold(ia, "none"):
 		tg.agentSource = "IdentityAgent none"
 	case ia != "" && ia != "SSH_AUTH_SOCK":
-		if strings.HasPrefix(ia, "$") {
+		if strings.HasPrefix(ia, "$") && !strings.HasPrefix(ia, "${") {
 			ia = r.env.getenv(ia[1:])
 		}
 		tg.agentSocket, tg.agentSource = r.expand(ia, tg), "IdentityAgent"
@@ -447,10 +447,40 @@ func (r *resolver) expandProxyCommand(s string, tg *target) string {
 	return r.replaceTokens(s, "hprn", tg)
 }
 
-// expand replaces a leading ~ and the ssh_config tokens %d (home), %u
-// (local user), %h (remote host name), %r (remote user), %p (port) and %%.
+// expand replaces, as ssh does in the keywords naming files and sockets
+// (IdentityFile, CertificateFile, UserKnownHostsFile, IdentityAgent...),
+// a leading ~, ${VAR} by the environment's VAR (left as it is when VAR is
+// unset, so that what fails names it), then the ssh_config tokens %d
+// (home), %u (local user), %h (remote host name), %r (remote user), %p
+// (port), %n (the name given), %j (ProxyJump), %i, %l, %L, %k, %C (see
+// localToken) and %%.
 func (r *resolver) expand(s string, tg *target) string {
-	return r.replaceTokens(r.env.expandTilde(s), "durhp", tg)
+	return r.replaceTokens(r.env.expandTilde(r.expandEnv(s)), "durhpnjilLkC", tg)
+}
+
+// expandEnv replaces each ${VAR} of s by the environment's VAR.
+func (r *resolver) expandEnv(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		name := s[i+2 : i+j]
+		v := r.env.getenv(name)
+		if v == "" {
+			v = s[i : i+j+1]
+		}
+		b.WriteString(s[:i])
+		b.WriteString(v)
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // replaceTokens replaces in s the ssh_config tokens whose letters are in
@@ -474,8 +504,14 @@ func (r *resolver) replaceTokens(s, allowed string, tg *target) string {
 			return strconv.Itoa(tg.port), true
 		case 'n':
 			return tg.alias, true
+		case 'j':
+			var jumps []string
+			for _, j := range tg.jumps {
+				jumps = append(jumps, j.String())
+			}
+			return strings.Join(jumps, ","), true
 		}
-		return "", false
+		return localToken(c, tg.hostname, strconv.Itoa(tg.port), tg.user, tg.hostKeyAlias)
 	})
 }
 

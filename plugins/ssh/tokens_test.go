@@ -1,6 +1,13 @@
 package ssh
 
-import "testing"
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // TestPercentExpand: %% is %, a known token its value, an unknown one or
 // a % at the end stays, as OpenSSH's percent_expand leaves them.
@@ -27,5 +34,40 @@ func TestPercentExpand(t *testing.T) {
 		if got := percentExpand(in, value); got != want {
 			t.Errorf("percentExpand(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestExpandFileTokens: the keywords naming files (IdentityFile and the
+// like) get every token ssh gives them, and ${VAR} from the environment;
+// an unset VAR stays, so that the missing file names it.
+func TestExpandFileTokens(t *testing.T) {
+	local, _ := os.Hostname()
+	short, _, _ := strings.Cut(local, ".")
+	r := &resolver{env: environment{home: "/home/me", user: "me", getenv: func(k string) string {
+		return map[string]string{"KEYS": "/srv/keys"}[k]
+	}}}
+	tg := &target{alias: "web", hostname: "web.example", user: "deploy", port: 2222,
+		jumps: []jumpSpec{{host: "b1"}, {user: "ops", host: "b2", port: 2200}}}
+	sum := sha1.Sum([]byte(local + "web.example" + "2222" + "deploy"))
+	for in, want := range map[string]string{
+		"~/.ssh/keys/%n": "/home/me/.ssh/keys/web",
+		"%d/%u/%h/%r/%p": "/home/me/me/web.example/deploy/2222",
+		"%l %L":          local + " " + short,
+		"%i":             strconv.Itoa(os.Getuid()),
+		"%k":             "web.example",
+		"%C":             hex.EncodeToString(sum[:]),
+		"%j":             "b1,ops@b2:2200",
+		"${KEYS}/%n":     "/srv/keys/web",
+		"${UNSET}/id":    "${UNSET}/id",
+		"${KEYS}${KEYS}": "/srv/keys/srv/keys",
+		"%%n and ${KEYS": "%n and ${KEYS",
+	} {
+		if got := r.expand(in, tg); got != want {
+			t.Errorf("expand(%q) = %q, want %q", in, got, want)
+		}
+	}
+	tg.hostKeyAlias = "alias"
+	if got := r.expand("%k", tg); got != "alias" {
+		t.Errorf("expand(%%k) with HostKeyAlias = %q", got)
 	}
 }
