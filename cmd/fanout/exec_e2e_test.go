@@ -302,7 +302,7 @@ Host node
   ProxyCommand ssh -F %s -o BatchMode=yes -W %%h:%%p bastion
   HostKeyAlias node-key
   UserKnownHostsFile %s
-Host broken
+Host broken*
   HostName %s
   Port %d
   ProxyCommand echo "no route to %%h port %%p" >&2
@@ -323,6 +323,12 @@ Host *
 	want := fmt.Sprintf(`ProxyCommand "echo \"no route to %s port %d\" >&2": no route to %s port %d`, target.Addr, target.Port, target.Addr, target.Port)
 	if !outputLine(r.stdout, "broken ", "unreachable", want) {
 		t.Errorf("broken's error does not hold %q:\n%s", want, r.stdout)
+	}
+	// A command that ends at once may be found gone by a write (broken
+	// pipe) before a read: its words are the error all the same.
+	r = fanoutSSH(t, home, f.AgentSocket, "exec", "-json", "-hosts", "broken[1-20]", "--", "true")
+	if n := strings.Count(r.stdout, `no route to `+target.Addr); r.code != 1 || n < 20 || strings.Contains(r.stdout, "broken pipe") {
+		t.Errorf("20 hosts whose ProxyCommand fails: exit %d, %d errors give its words, want 20\n%s", r.code, n, r.stdout)
 	}
 	// fanout has exited: the ProxyCommand went with its connection.
 	deadline := time.Now().Add(5 * time.Second)

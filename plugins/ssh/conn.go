@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -342,7 +343,9 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		// A ProxyCommand that ended the connection says why on stderr,
 		// which it may still be writing: read before it is hung up.
 		var proxyFailure string
-		if proxy != nil && isEOF(err) {
+		// A ProxyCommand that exits at once may be found by a write
+		// (broken pipe) before a read (EOF).
+		if proxy != nil && (isEOF(err) || errors.Is(err, syscall.EPIPE)) {
 			proxyFailure = proxy.failure()
 		}
 		_ = nc.Close()
