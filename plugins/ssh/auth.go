@@ -90,7 +90,7 @@ func (a *agents) ask(socket string, ac *agentConn, limit time.Duration, f func()
 		return err
 	case <-t.C:
 		a.drop(socket, ac)
-		<-done
+		_ = <-done // the request's end, failed by the close: the timeout is the error
 		return fmt.Errorf("ssh-agent at %s %w within %s (is it waiting for a confirmation? ssh-add -l asks it)", socket, errAgentSilent, limit)
 	}
 }
