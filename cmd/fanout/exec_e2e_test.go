@@ -270,6 +270,37 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 	}
 }
 
+// TestExecHostsNestedProxyJump: a jump host's own ProxyJump is followed,
+// as ssh follows it: node's ProxyJump is bastion2, whose own is bastion1,
+// and ssh and fanout each log in to bastion1 once on the way.
+func TestExecHostsNestedProxyJump(t *testing.T) {
+	needSSHClient(t)
+	f := sshtest.Start(t, sshtest.Options{Hosts: 3})
+	target, b1, b2 := f.Hosts[0], f.Hosts[1], f.Hosts[2]
+	home := t.TempDir()
+	config := filepath.Join(home, ".ssh", "config")
+	writeInventory(t, config, fmt.Sprintf(`Host bastion1
+  HostName %s
+  Port %d
+Host bastion2
+  HostName %s
+  Port %d
+  ProxyJump bastion1
+Host node
+  HostName %s
+  Port %d
+  ProxyJump bastion2
+Host *
+  User %s
+  UserKnownHostsFile %s
+`, b1.Addr, b1.Port, b2.Addr, b2.Port, target.Addr, target.Port, f.User, f.KnownHosts))
+	before := b1.AcceptedPublickey(t)
+	bothLogIn(t, home, f.AgentSocket, true, "node through bastion2 through bastion1")
+	if n := b1.AcceptedPublickey(t) - before; n != 2 {
+		t.Errorf("bastion1 saw %d logins, want 2: ssh's and fanout's", n)
+	}
+}
+
 // TestExecHostsProxyCommand: ProxyCommand of ~/.ssh/config carries the
 // connection as it does ssh's: node is reached by `ssh -W %h:%p` through
 // the bastion, which sees the login, and its key is known under its

@@ -224,7 +224,9 @@ func (r *resolver) host(name, address string, hs hostSettings) (*target, error) 
 	if err != nil {
 		return nil, fmt.Errorf("host %s: proxy_jump: %w", name, err)
 	}
-	tg.jumps = js
+	if tg.jumps, err = r.followJumps(js); err != nil {
+		return nil, fmt.Errorf("host %s: %w", name, err)
+	}
 	// ssh_config's ProxyCommand, unless proxy_jump says how to get there.
 	r.late(tg, o, hs.ProxyJump == "" && r.cfg.ProxyJump == "")
 	r.forwardAgent(tg, o)
@@ -260,11 +262,43 @@ func (r *resolver) forwardAgent(tg *target, o sshOptions) {
 	}
 }
 
+// maxJumps bounds a chain of jump hosts, ProxyJumps followed included.
+const maxJumps = 16
+
+// followJumps returns the hops of jumps with, before the first, the hops
+// of its own ProxyJump, and so on, as ssh reaches a jump host with its
+// own ssh_config (bastion2's ProxyJump bastion1 puts bastion1 first). A
+// later hop is reached through the one before it, so only the first's is
+// followed. A loop, or more than maxJumps hops, is an error.
+func (r *resolver) followJumps(jumps []jumpSpec) ([]jumpSpec, error) {
+	seen := map[string]bool{}
+	for len(jumps) > 0 {
+		first := jumps[0]
+		o := r.ssh.lookup(first.host, first.user, r.env.user)
+		pj := strings.TrimSpace(o.proxyJump)
+		if pj == "" || strings.EqualFold(pj, "none") {
+			return jumps, nil
+		}
+		if seen[first.host] {
+			return nil, fmt.Errorf("jump host %s: its ProxyJump leads back to it", first.host)
+		}
+		seen[first.host] = true
+		more, err := parseJumpList(pj)
+		if err != nil {
+			return nil, fmt.Errorf("jump host %s: ProxyJump: %w", first.host, err)
+		}
+		if jumps = append(more, jumps...); len(jumps) > maxJumps {
+			return nil, fmt.Errorf("more than %d jump hosts, ProxyJumps followed", maxJumps)
+		}
+	}
+	return jumps, nil
+}
+
 // jump resolves a jump host. Its own ssh_config entry applies as for ssh
-// -J; the transport's user and identity_file are used only where neither
-// the jump spec nor ssh_config says, and its port never (it is the
-// targets' port). A jump host's own ProxyJump is not followed: list every
-// hop in order instead. The first hop's own ProxyCommand is.
+// -J; the transport's identity_file is used only where neither the jump
+// spec nor ssh_config says, and its port and user never (they are the
+// targets'). The first hop's own ProxyJump puts its hops first (see
+// followJumps), and its own ProxyCommand reaches it.
 func (r *resolver) jump(j jumpSpec) (*target, error) {
 	tg := &target{name: "jump host " + j.String(), alias: j.host}
 	o := r.ssh.lookup(j.host, j.user, r.env.user)
