@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
@@ -257,9 +258,71 @@ func hostsConfig(a *arguments.Exec) (*config.Config, error) {
 		cfg.Transports[config.DefaultTransport] = &config.Transport{Name: config.DefaultTransport, Config: body.Body}
 	}
 	for _, n := range names {
-		cfg.Hosts = append(cfg.Hosts, &config.Host{Name: n, Address: n, Transport: config.DefaultTransport})
+		user, addr, port, err := splitHostArg(n)
+		if err != nil {
+			return nil, err
+		}
+		h := &config.Host{Name: n, Address: addr, Transport: config.DefaultTransport}
+		if user != "" || port != 0 {
+			// As ssh takes them: user@host logs in as user, host:port
+			// dials port; each over what ssh_config says.
+			f := hclwrite.NewEmptyFile()
+			if user != "" {
+				f.Body().SetAttributeValue("user", cty.StringVal(user))
+			}
+			if port != 0 {
+				f.Body().SetAttributeValue("port", cty.NumberIntVal(int64(port)))
+			}
+			body, diags := hclsyntax.ParseConfig(f.Bytes(), "fanout exec -hosts "+n, hcl.InitialPos)
+			if diags.HasErrors() {
+				return nil, diags
+			}
+			h.Config = body.Body
+		}
+		cfg.Hosts = append(cfg.Hosts, h)
 	}
 	return cfg, nil
+}
+
+// splitHostArg reads one host of exec -hosts as ssh reads its
+// destination: [user@]host, with :port (host:port, [host]:port for an
+// IPv6 address) too, as pdsh and ssh:// take it.
+func splitHostArg(s string) (user, host string, port int, err error) {
+	host = s
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		user, host = host[:i], host[i+1:]
+		if user == "" || host == "" {
+			return "", "", 0, fmt.Errorf("-hosts: %q: want [user@]host[:port]", s)
+		}
+	}
+	p := ""
+	switch {
+	case strings.HasPrefix(host, "["):
+		end := strings.Index(host, "]")
+		if end < 0 {
+			return "", "", 0, fmt.Errorf("-hosts: %q: an unclosed [ (want [address]:port)", s)
+		}
+		if rest := host[end+1:]; rest != "" {
+			if !strings.HasPrefix(rest, ":") {
+				return "", "", 0, fmt.Errorf("-hosts: %q: want [address]:port", s)
+			}
+			p = rest[1:]
+		}
+		host = host[1:end]
+	case strings.Count(host, ":") == 1:
+		host, p, _ = strings.Cut(host, ":")
+	}
+	if p != "" {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > 65535 {
+			return "", "", 0, fmt.Errorf("-hosts: %q: the port %q is not a number from 1 to 65535", s, p)
+		}
+		port = n
+	}
+	if host == "" {
+		return "", "", 0, fmt.Errorf("-hosts: %q: no host name", s)
+	}
+	return user, host, port, nil
 }
 
 // execStateDir is where exec -hosts keeps its journals and lock:

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,27 @@ func TestExecHostsAgentKeyOrder(t *testing.T) {
 			writeInventory(t, config, nodeStanza(f, h)+"  "+extra+"\n")
 			bothLogIn(t, home, f.AgentSocket, tc.ok, tc.name)
 		})
+	}
+}
+
+// TestExecHostsUserAndPort: exec -hosts takes user@host:port as ssh takes
+// user@host with its port: fanout logs in as the user given, on the port
+// given, over ~/.ssh/config's other settings, as ssh -p does.
+func TestExecHostsUserAndPort(t *testing.T) {
+	needSSHClient(t)
+	f, h, home, config, knownHosts := knownHostsHome(t, sshtest.Options{})
+	writeInventory(t, knownHosts, fmt.Sprintf("[%s]:%d %s", h.Addr, h.Port, ssh.MarshalAuthorizedKey(h.HostKey)))
+	writeInventory(t, config, fmt.Sprintf("Host *\n  User nobody-here\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile none\n  StrictHostKeyChecking yes\n", knownHosts))
+	cmd := exec.Command("ssh", "-F", config, "-o", "BatchMode=yes", "-p", strconv.Itoa(h.Port), f.User+"@"+h.Addr, "id -un")
+	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+f.AgentSocket)
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ssh itself: %v", err)
+	}
+	dest := fmt.Sprintf("%s@%s:%d", f.User, h.Addr, h.Port)
+	r := fanoutSSH(t, home, f.AgentSocket, "exec", "-hosts", dest, "--", "id -un")
+	if r.code != 0 || !outputLine(r.stdout, dest+" ", "│ "+strings.TrimSpace(string(want))) {
+		t.Errorf("exit %d, want %s's output %q\n%s\n%s", r.code, dest, want, r.stdout, r.stderr)
 	}
 }
 

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSplitHostArg: exec -hosts' [user@]host[:port], an IPv6 address in
+// brackets with its port, and what is none.
+func TestSplitHostArg(t *testing.T) {
+	for _, tt := range []struct {
+		in, user, host string
+		port           int
+		err            string
+	}{
+		{in: "web1", host: "web1"},
+		{in: "deploy@web1", user: "deploy", host: "web1"},
+		{in: "web1:2222", host: "web1", port: 2222},
+		{in: "ops@10.0.0.5:22", user: "ops", host: "10.0.0.5", port: 22},
+		{in: "[::1]:2200", host: "::1", port: 2200},
+		{in: "root@[fe80::1]", user: "root", host: "fe80::1"},
+		{in: "fe80::1", host: "fe80::1"},
+		{in: "a@b@web1", user: "a@b", host: "web1"},
+		{in: "@web1", err: "want [user@]host[:port]"},
+		{in: "web1:http", err: `the port "http" is not a number`},
+		{in: "web1:0", err: "from 1 to 65535"},
+		{in: "[::1", err: "unclosed ["},
+		{in: "[::1]x", err: "want [address]:port"},
+		{in: "deploy@:22", err: "no host name"},
+	} {
+		user, host, port, err := splitHostArg(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || user != tt.user || host != tt.host || port != tt.port {
+			t.Errorf("%q: %q %q %d %v, want %q %q %d", tt.in, user, host, port, err, tt.user, tt.host, tt.port)
+		}
+	}
+}
