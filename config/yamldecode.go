@@ -96,6 +96,22 @@ func (w *yamlWalk) size(n *yaml.Node, depth int) (int, error) {
 	if n.Anchor != "" {
 		w.sizes[n] = -1
 	}
+	if n.Kind == yaml.MappingNode {
+		// A key given twice keeps one of its values, silently: in an
+		// inventory, one of two hosts of that name, and which is
+		// anybody's guess.
+		keys := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				continue
+			}
+			if line, dup := keys[k.Value]; dup {
+				return 0, fmt.Errorf("the YAML gives the key %q twice, on lines %d and %d: remove one", k.Value, line, k.Line)
+			}
+			keys[k.Value] = k.Line
+		}
+	}
 	s := 1
 	w.total++
 	for _, c := range n.Content {

@@ -23,6 +23,7 @@ func TestYAMLDecodeBounded(t *testing.T) {
 		{"very deep flow", strings.Repeat("[", 50_000) + strings.Repeat("]", 50_000), "nests deeper than 100 levels"},
 		{"deep block", deepBlockYAML(150), "nests deeper than 100 levels"},
 		{"second document", "a: 1\n---\n" + laughs, "expand it to more than"},
+		{"a key twice", "web1: {addr: 10.0.0.1}\nweb2: {addr: 10.0.0.2}\nweb1: {addr: 10.0.0.9}\n", `the YAML gives the key "web1" twice, on lines 1 and 3`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
