@@ -46,10 +46,11 @@ type Check struct {
 	DeclRange hcl.Range
 }
 
-// The check block's defaults.
+// The check block's defaults, and the shortest interval it takes.
 const (
 	DefaultCheckInterval = 2 * time.Second
 	DefaultCheckTimeout  = 60 * time.Second
+	MinCheckInterval     = 100 * time.Millisecond
 )
 
 // checkDecl is a decoded check block with its attributes unevaluated.
@@ -198,6 +199,17 @@ func (e *evaluator) evalCheck(d *taskDecl) hcl.Diagnostics {
 	diags = diags.Extend(dd)
 	if iok {
 		c.Interval = interval
+		if interval < MinCheckInterval {
+			attr := cd.attrs["interval"]
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Check interval too short in task %q", d.t.Name),
+				Detail: fmt.Sprintf("A check waits at least %s between attempts: %s would run it hundreds of times a second "+
+					"on every host. Give interval = \"%s\" or more.", MinCheckInterval, interval, MinCheckInterval),
+				Subject: attr.Expr.Range().Ptr(),
+				Context: attr.Range.Ptr(),
+			})
+		}
 	}
 	timeout, tok, dd := e.durationAttr(d.t.Name, cd.attrs["timeout"], false)
 	diags = diags.Extend(dd)

@@ -39,3 +39,11 @@ task "default_timeout" {
     interval = "90s" # ERROR: Check interval longer than its timeout in task "default_timeout"
   }
 }
+
+task "hammer" {
+  run = "true"
+  check {
+    run      = "true"
+    interval = "1ns" # ERROR: Check interval too short in task "hammer"
+  }
+}
