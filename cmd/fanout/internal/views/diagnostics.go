@@ -16,7 +16,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -109,14 +111,44 @@ func sourceSnippet(f *hcl.File, d *hcl.Diagnostic, color bool) string {
 		// must not retitle or clear the terminal.
 		before, lit, after := lr.PartitionAround(highlight)
 		if lit.Empty() {
-			fmt.Fprintf(&b, "%4d: %s\n", line, appendEscaped(nil, text))
+			fmt.Fprintf(&b, "%4d: %s\n", line, appendEscaped(nil, clipEnd(text, 2*snippetPart)))
 			continue
 		}
-		fmt.Fprintf(&b, "%4d: %s%s%s%s%s\n", line, appendEscaped(nil, before.SliceBytes(src)), hl,
-			appendEscaped(nil, lit.SliceBytes(src)), reset, appendEscaped(nil, after.SliceBytes(src)))
+		fmt.Fprintf(&b, "%4d: %s%s%s%s%s\n", line, appendEscaped(nil, clipStart(before.SliceBytes(src), snippetPart)), hl,
+			appendEscaped(nil, clipEnd(lit.SliceBytes(src), snippetPart)), reset, appendEscaped(nil, clipEnd(after.SliceBytes(src), snippetPart)))
 	}
 	b.WriteByte('\n')
 	return b.String()
+}
+
+// snippetPart is the most of a line a snippet shows on each side of what
+// it underlines, and of what it underlines: a 100,000-character line
+// printed whole buried the message under it.
+const snippetPart = 120
+
+// clipEnd returns b cut to its first n bytes (at a character's start)
+// and "…", or b when it is no longer.
+func clipEnd(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return append(slices.Clip(b[:n]), "…"...)
+}
+
+// clipStart returns "…" and the last n bytes of b (from a character's
+// start), or b when it is no longer.
+func clipStart(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	i := len(b) - n
+	for i < len(b) && !utf8.RuneStart(b[i]) {
+		i++
+	}
+	return append([]byte("…"), b[i:]...)
 }
 
 // jsonValidate is `fanout validate -json`, the shape editors already read

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fanout/fanout/config"
 	"github.com/google/go-cmp/cmp"
@@ -106,5 +107,27 @@ func TestDiagnosticsSnippetEscaped(t *testing.T) {
 		if !strings.Contains(out, `^[]0;PWNED^G^[[2J <0x9B>2J`) {
 			t.Errorf("color %v: the line is not shown escaped:\n%s", color, out)
 		}
+	}
+}
+
+// TestDiagnosticsSnippetOfALongLine: a diagnostic on a line of 100,000
+// characters shows the part around what it underlines, not the line.
+func TestDiagnosticsSnippetOfALongLine(t *testing.T) {
+	src := "locals {\n  x = a" + strings.Repeat(".b", 50_000) + " + é" + strings.Repeat("c", 50_000) + "\n}\n"
+	f, diags := hclsyntax.ParseConfig([]byte(src), "long.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	at := strings.Index(src, "é")
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Here", Detail: "A detail.",
+		Subject: &hcl.Range{Filename: "long.hcl", Start: hcl.Pos{Line: 2, Column: at - 8, Byte: at}, End: hcl.Pos{Line: 2, Column: at - 7, Byte: at + 2}}}
+	var b bytes.Buffer
+	Diagnostics(&b, map[string]*hcl.File{"long.hcl": f}, hcl.Diagnostics{d}, false)
+	out := b.String()
+	if len(out) > 1000 {
+		t.Errorf("%d bytes for one diagnostic on a long line, want under 1000:\n%.300s", len(out), out)
+	}
+	if !strings.Contains(out, "2: …b.b.b") || !strings.Contains(out, "b.b + éccc") || !strings.Contains(out, "ccc…") || !utf8.ValidString(out) {
+		t.Errorf("the snippet is not the part around the range:\n%s", out)
 	}
 }
