@@ -107,6 +107,13 @@ func (e *evaluator) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 // given at an edit distance under 3, or "". Two swapped neighbours count
 // as one edit, ties go to a candidate of given's length, then to the first
 // in sorted order, so the result does not depend on map order.
+// DidYouMean returns " Did you mean "NAME"?" for the candidate closest to
+// given, or "" when none is close: for diagnostics outside this package
+// (a host block's settings, decoded against its transport's schema).
+func DidYouMean(given string, candidates []string) string {
+	return didYouMean(given, slices.Clone(candidates))
+}
+
 func didYouMean(given string, candidates []string) string {
 	slices.Sort(candidates)
 	best, bestDist := "", 3

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -411,7 +412,29 @@ func decodeHost(cfg *config.Config, ch *config.Host, desc *sdk.DescribeResponse)
 		ectx = ch.EvalContext // a for_each instance: with each
 	}
 	v, diags := hcldec.Decode(body, schemaSpec(desc.HostSchema), ectx)
+	suggestHostAttributes(diags)
 	return body, v, diags
+}
+
+// suggestHostAttributes adds to an "Unsupported argument" of a host block
+// that the transport's schema left without a suggestion the one of
+// fanout's own host attributes it is close to: the block's rest is
+// decoded against the transport's schema, so `adress` got no "Did you
+// mean address?".
+func suggestHostAttributes(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Summary != "Unsupported argument" || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		_, rest, ok := strings.Cut(d.Detail, `named "`)
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, `"`)
+		if s := config.DidYouMean(name, config.ReservedHostAttributes()); s != "" {
+			d.Detail += s
+		}
+	}
 }
 
 // validateHost asks the host's transport to check its decoded settings v,

@@ -134,6 +134,15 @@ host "a" {
 			summary: "Unsupported argument", line: 4, detail: `Did you mean "dir"?`,
 		},
 		{
+			name: "typo of one of fanout's own host attributes",
+			src: `transport "echo" { greeting = "hi" }
+host "a" {
+  transport = "echo"
+  adress    = "10.0.0.1"
+}` + okTask,
+			summary: "Unsupported argument", line: 4, detail: `Did you mean "address"?`,
+		},
+		{
 			name: "typo in a host no task uses",
 			src: `transport "echo" { greeting = "hi" }
 host "a" { transport = "echo" }
