@@ -403,3 +403,16 @@ func waitCompleted(t *testing.T, dir, task string) {
 		return false
 	})
 }
+
+// TestUnknownRunID: a run ID no journal has is a wrong argument (exit 2,
+// as usage errors), for runs show and rollback alike, saying where runs
+// are listed.
+func TestUnknownRunID(t *testing.T) {
+	dir, _ := workdir(t, sleepTask("one", "0", ""))
+	for _, args := range [][]string{{"runs", "show", "nosuch", "main.hcl"}, {"rollback", "nosuch", "main.hcl"}} {
+		r := fanout(t, dir, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "no run nosuch") || !strings.Contains(r.stderr, "fanout runs lists the runs") {
+			t.Errorf("fanout %s: exit %d, want %d\n%s", strings.Join(args, " "), r.code, exitUsage, r.stderr)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 	}
 	if r.rc, err = readRun(r.state, a.ID); err != nil {
 		printf(s.Err, "fanout rollback: %s\n", err)
-		return exitFailed, false
+		return readRunExit(err), false
 	}
 	views.RunHeader(s.Out, r.rc, r.o)
 	if status, done := r.rc.Finished(); done && status == core.RunSucceeded && !a.Force {

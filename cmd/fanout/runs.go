@@ -37,7 +37,7 @@ func runRuns(args []string, s *streams) int {
 		rc, err := readRun(state, a.Show)
 		if err != nil {
 			printf(s.Err, "fanout runs show: %s\n", err)
-			return exitFailed
+			return readRunExit(err)
 		}
 		if a.HTML {
 			return showTimeline(s, rc, a.Out)
@@ -86,9 +86,21 @@ func readRun(state, id string) (*core.Recovery, error) {
 		return nil, fmt.Errorf("%q is not a run ID (fanout runs lists them)", id)
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no run %s: %s does not exist (fanout runs lists the runs)", id, path)
+		return nil, fmt.Errorf("%w %s: %s does not exist (fanout runs lists the runs)", errNoRun, id, path)
 	}
 	return core.ReadJournal(path)
+}
+
+// errNoRun is readRun's error for a run ID no journal has: the command
+// was given a wrong argument (exit 2), nothing failed.
+var errNoRun = errors.New("no run")
+
+// readRunExit is the exit code of readRun's error.
+func readRunExit(err error) int {
+	if errors.Is(err, errNoRun) {
+		return exitUsage
+	}
+	return exitFailed
 }
 
 // relPath shows a path relative to the current directory when it is below
