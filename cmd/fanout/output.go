@@ -38,9 +38,13 @@ type outputWriter struct {
 	dropped int        // bytes dropped while stalled, not yet noted
 	lostAny bool       // output was dropped at some point
 
-	writes chan []byte // to the writer goroutine
-	done   chan error  // its writes' ends
+	writes chan *[]byte // to the writer goroutine
+	done   chan error   // its writes' ends
 }
+
+// writeBufs are the copies Write hands the writer goroutine, used again:
+// a run's output is tens of MB in writes of a few KB.
+var writeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 func (o *outputWriter) Write(p []byte) (int, error) {
 	o.mu.Lock()
@@ -87,12 +91,14 @@ func (o *outputWriter) drop(n int) {
 func (o *outputWriter) write(b []byte, wait time.Duration) bool {
 	if !o.started {
 		o.started = true
-		o.writes, o.done = make(chan []byte), make(chan error, 1)
+		o.writes, o.done = make(chan *[]byte), make(chan error, 1)
 		go o.run()
 	}
 	// A copy: the caller may reuse its buffer once Write returns, which
 	// it does while a stalled write still holds it.
-	o.writes <- append([]byte(nil), b...)
+	bp := writeBufs.Get().(*[]byte)
+	*bp = append((*bp)[:0], b...)
+	o.writes <- bp
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -111,8 +117,11 @@ func (o *outputWriter) write(b []byte, wait time.Duration) bool {
 // the process: a write that never returns (a reader that never reads)
 // holds only this goroutine.
 func (o *outputWriter) run() {
-	for b := range o.writes {
-		_, err := o.w.Write(b)
+	for bp := range o.writes {
+		_, err := o.w.Write(*bp)
+		if cap(*bp) <= 1<<20 { // a rare huge one is not kept
+			writeBufs.Put(bp)
+		}
 		o.done <- err
 	}
 }
