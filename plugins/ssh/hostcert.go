@@ -126,7 +126,7 @@ func lookupNames(address string) []string {
 func matchKnownHosts(name string, patterns []string) bool {
 	hashed := slices.ContainsFunc(patterns, func(p string) bool { return strings.HasPrefix(p, "|1|") && matchHashed(name, p) })
 	if !hashed {
-		return matchHostLine(name, patterns)
+		return matchHostLine(name, patterns, true)
 	}
 	return !slices.ContainsFunc(patterns, func(p string) bool {
 		return strings.HasPrefix(p, "!") && wildcardMatch(name, strings.ToLower(p[1:]))

@@ -250,7 +250,9 @@ func (c *sshConfig) lookup(alias, user, localUser string) sshOptions {
 	if user != "" {
 		set["user"] = true
 	}
-	e := evaluation{c: c, alias: strings.ToLower(alias), localUser: localUser, o: &o, set: set}
+	// The name as given: Host lines match it case-sensitively, as ssh's
+	// do (Host Web1 is not web1); Match host compares in lower case.
+	e := evaluation{c: c, alias: alias, localUser: localUser, o: &o, set: set}
 	for _, f := range c.files {
 		e.file(f, true, false)
 	}
@@ -272,7 +274,7 @@ func (e *evaluation) file(f *configFile, active, neverMatch bool) {
 	for _, l := range f.lines {
 		switch l.keyword {
 		case "host":
-			active = !neverMatch && matchHostLine(e.alias, l.args)
+			active = !neverMatch && matchHostLine(e.alias, l.args, false)
 		case "match":
 			active = !neverMatch && e.match(l)
 		case "include":
@@ -468,12 +470,18 @@ func (e *evaluation) skip(l configLine, why string) {
 }
 
 // matchHostLine reports whether a Host line's patterns select name: one
-// pattern matches and no negated one does.
-func matchHostLine(name string, patterns []string) bool {
+// pattern matches and no negated one does. As ssh's, case counts in a
+// Host line (Host Web1 is not web1), not in known_hosts, whose patterns
+// lower compares in lower case (names come lowercased).
+func matchHostLine(name string, patterns []string, lower bool) bool {
 	hit := false
 	for _, p := range patterns {
 		neg := strings.HasPrefix(p, "!")
-		if wildcardMatch(name, strings.ToLower(strings.TrimPrefix(p, "!"))) {
+		p = strings.TrimPrefix(p, "!")
+		if lower {
+			p = strings.ToLower(p)
+		}
+		if wildcardMatch(name, p) {
 			if neg {
 				return false
 			}

@@ -113,8 +113,8 @@ func TestSSHConfigAgainstOpenSSH(t *testing.T) {
 		{
 			// Lowercased as ssh forces it, for known_hosts.
 			name:  "host names in capitals",
-			user:  "Host UP\n  HostName Web1.Example.ORG\n",
-			hosts: []string{"UP", "WEB2.example"},
+			user:  "Host UP\n  HostName Web1.Example.ORG\nHost Web3\n  Port 2203\nMatch host WEB4\n  Port 2204\nMatch originalhost web5\n  Port 2205\n",
+			hosts: []string{"UP", "up", "WEB2.example", "Web3", "web3", "WEB3", "web4", "Web4", "WEB5"},
 		},
 		{
 			name: "known_hosts files and host key checking, tokens expanded",
