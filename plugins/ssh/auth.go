@@ -476,7 +476,12 @@ func loadIdentity(path string) (ssh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ssh.ParsePrivateKey(b)
+	s, err := ssh.ParsePrivateKey(b)
+	if err != nil && bytes.Contains(b, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+		// x/crypto reads no encrypted PKCS#8 (ssh-keygen -m PKCS8 -N).
+		return nil, fmt.Errorf("an encrypted PKCS#8 key, which fanout cannot decrypt: ssh-add it, or rewrite it in OpenSSH's format (ssh-keygen -p -f %s)", path)
+	}
+	return s, err
 }
 
 // readPrivateKeyFile reads a private key file, refusing one of the

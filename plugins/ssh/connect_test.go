@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -445,5 +446,22 @@ func TestIdentityFileAPublicKey(t *testing.T) {
 	err = s.connect(s.host(h, nil))
 	if err == nil || !strings.Contains(err.Error(), "identity file "+stranger+" is a public key, whose private key the agent does not hold") {
 		t.Errorf("error %v, want the public key named as not in the agent", err)
+	}
+}
+
+// TestEncryptedPKCS8Identity: an encrypted PKCS#8 key (ssh-keygen -m
+// PKCS8), which x/crypto cannot decrypt, is named as such with the way
+// out, not as an unsupported key type.
+func TestEncryptedPKCS8Identity(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	key := filepath.Join(t.TempDir(), "p8")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ecdsa", "-m", "PKCS8", "-N", "secret", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	s := newTransport(t, f, setupOpts{noAgent: true, direct: true, settings: map[string]cty.Value{"identity_file": cty.StringVal(key)}})
+	err := s.connect(s.host(f.Hosts[0], nil))
+	if err == nil || !strings.Contains(err.Error(), "an encrypted PKCS#8 key, which fanout cannot decrypt: ssh-add it") {
+		t.Errorf("error %v, want the key named an encrypted PKCS#8 one", err)
 	}
 }
