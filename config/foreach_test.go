@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -213,4 +214,38 @@ func TestFileRelative(t *testing.T) {
 
 func containsDetail(diags hcl.Diagnostics, s string) bool {
 	return slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool { return strings.Contains(d.Detail, s) })
+}
+
+// TestHostNamedLikeARole: a host whose name is a role of other hosts is
+// warned of (on and -limit select it with them), at its label; a host
+// holding a role of its own name is not.
+func TestHostNamedLikeARole(t *testing.T) {
+	src := `
+host "db" {
+  for_each  = ["web"]
+  transport = "local"
+}
+host "web" {
+  for_each  = hostrange("web[1-2]")
+  transport = "local"
+}
+host "cache" {
+  roles     = ["cache"]
+  transport = "local"
+}
+task "t" {
+  run = "true"
+}
+`
+	p, cfg, diags := testLoad(t, map[string]string{"f.hcl": src}, "f.hcl", LoadOptions{})
+	if cfg == nil || diags.HasErrors() {
+		t.Fatalf("load: %s", render(t, p, diags))
+	}
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%s line %d", d.Summary, d.Subject.Start.Line))
+	}
+	if want := []string{`Host "web" has the name of a role line 2`}; !slices.Equal(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
 }

@@ -212,12 +212,41 @@ func (b *builder) evalTasksAndGroups() {
 			hostIdx.complete = hostIdx.complete && !h.unknown
 		}
 	}
+	b.diags = b.diags.Extend(hostsNamedLikeRoles(b.cfg.Hosts))
 	for _, t := range b.tasks {
 		b.diags = b.diags.Extend(b.e.evalTask(t, hostIdx))
 	}
 	for _, g := range b.groups {
 		b.diags = b.diags.Extend(b.e.evalGroupThreads(g, b.cfg.Settings))
 	}
+}
+
+// hostsNamedLikeRoles warns of a host whose name is a role of other
+// hosts: on = ["web"] and -limit web then select it with the role's
+// hosts, which an inventory making a host "web" beside a block "web"
+// does by mistake.
+func hostsNamedLikeRoles(hosts []*Host) hcl.Diagnostics {
+	holders := map[string][]string{} // role -> hosts that hold it
+	for _, h := range hosts {
+		for _, r := range h.Roles {
+			holders[r] = append(holders[r], h.Name)
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, h := range hosts {
+		others := slices.DeleteFunc(slices.Clone(holders[h.Name]), func(n string) bool { return n == h.Name })
+		if len(others) == 0 {
+			continue
+		}
+		diags = diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  fmt.Sprintf("Host %q has the name of a role", h.Name),
+			Detail: fmt.Sprintf("Role %q is also held by %s: on = [%q] and -limit %s select host %q with them. "+
+				"Rename the host or the role if they are not meant to go together.", h.Name, quotedList(others), h.Name, h.Name, h.Name),
+			Subject: h.NameRange.Ptr(),
+		})
+	}
+	return diags
 }
 
 // declarations are where each name of each kind was first declared, by
