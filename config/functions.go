@@ -24,7 +24,7 @@ func Functions() map[string]function.Function {
 		"formatlist": stdlib.FormatListFunc,
 		"hostrange":  HostRangeFunc,
 		"join":       stdlib.JoinFunc,
-		"jsondecode": stdlib.JSONDecodeFunc,
+		"jsondecode": JSONDecodeFunc,
 		"jsonencode": stdlib.JSONEncodeFunc,
 		"keys":       stdlib.KeysFunc,
 		"length":     LengthFunc,

@@ -63,3 +63,22 @@ func deepBlockYAML(n int) string {
 	b.WriteString(strings.Repeat(" ", n) + "v: 1\n")
 	return b.String()
 }
+
+// TestJSONDecodeDuplicateKeys: jsondecode refuses an object giving a key
+// twice, at any depth, and decodes the rest as go-cty does.
+func TestJSONDecodeDuplicateKeys(t *testing.T) {
+	for src, want := range map[string]string{
+		`{"web1": {"addr": "10.0.0.1"}, "web1": {"addr": "10.0.0.9"}}`: `the JSON gives the key "web1" twice`,
+		`[{"a": 1}, {"b": {"c": 1, "c": 2}}]`:                          `the JSON gives the key "c" twice`,
+		`{"a": [1, {"a": 2}], "b": {"a": 3}}`:                          "",
+		`{"a": {"b": 1}, "b": [{"b": 2}, {"b": 3}]}`:                   "",
+	} {
+		_, err := JSONDecodeFunc.Call([]cty.Value{cty.StringVal(src)})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", src, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: error %v, want %q", src, err, want)
+		}
+	}
+}

@@ -449,6 +449,12 @@ func sshPort(alias string, o sshOptions) (int, error) {
 		return 22, nil
 	}
 	p, err := strconv.Atoi(s)
+	if err != nil {
+		// A service name, as ssh takes it (Port ssh), from /etc/services.
+		if n, lerr := net.LookupPort("tcp", s); lerr == nil {
+			p, err = n, nil
+		}
+	}
 	if err != nil || p < 1 || p > 65535 {
 		return 0, fmt.Errorf("ssh_config: invalid Port %q for %s", s, alias)
 	}

@@ -71,3 +71,18 @@ func TestExpandFileTokens(t *testing.T) {
 		t.Errorf("expand(%%k) with HostKeyAlias = %q", got)
 	}
 }
+
+// TestSSHPort: ssh_config's Port, a number or, as ssh takes it, a
+// service name; anything else is refused naming it.
+func TestSSHPort(t *testing.T) {
+	for in, want := range map[string]int{"": 22, "2222": 2222, " 2200 ": 2200, "http": 80, "ssh": 22} {
+		if got, err := sshPort("h", sshOptions{port: in}); err != nil || got != want {
+			t.Errorf("Port %q: %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0", "70000", "no-such-service", "-1"} {
+		if _, err := sshPort("h", sshOptions{port: in}); err == nil || !strings.Contains(err.Error(), "invalid Port") {
+			t.Errorf("Port %q: %v, want it refused", in, err)
+		}
+	}
+}
