@@ -2,6 +2,9 @@ package ssh
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +200,41 @@ func TestRemoteCommand(t *testing.T) {
 		if validEnvName(name) != ok {
 			t.Errorf("validEnvName(%q) = %v", name, !ok)
 		}
+	}
+}
+
+// TestUnreadSSHConfigWarned: ssh_config keywords ssh obeys and fanout
+// does not read, where they change how a host is reached, are warned of
+// once each at Configure, naming the line, an Include's too; set to what
+// changes nothing, or keywords that change nothing (SendEnv, as Debian's
+// own ssh_config sets), they are not.
+func TestUnreadSSHConfigWarned(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "inc.conf")
+	if err := os.WriteFile(inc, []byte("Host *.corp\n  BindAddress 10.0.0.5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	if err := os.WriteFile(config, []byte("SendEnv LANG LC_*\nCanonicalizeHostname yes\nHost a\n  CanonicalizeHostname always\n  AddressFamily any\n  RemoteCommand none\nInclude "+inc+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	impl := New(nil)
+	impl.env = environment{getenv: func(string) string { return "" }, home: dir, user: "u"}
+	tr := sdktest.NewHarness(t, impl).Transport()
+	resp, err := tr.Configure(context.Background(), &sdk.ConfigureRequest{Config: object(t, transportSchema(), map[string]cty.Value{"ssh_config": cty.StringVal(config)})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range resp.Diagnostics {
+		if d.Severity != sdk.Warning {
+			t.Errorf("%+v is not a warning", d)
+		}
+		got = append(got, d.Detail[:strings.Index(d.Detail, ")")+1])
+	}
+	want := []string{"CanonicalizeHostname (" + config + ":2)", "BindAddress (" + inc + ":2)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
 	}
 }

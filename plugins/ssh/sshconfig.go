@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/fanout/fanout/sdk"
 )
 
 // What fanout reads of ssh_config, as OpenSSH reads it (ssh_config(5)):
@@ -560,4 +562,61 @@ func securePermissions(fh *os.File) error {
 		return fmt.Errorf("%s: %w: its group or others may write it (mode %04o), and ssh refuses it too; chmod go-w %s", fh.Name(), errBadPermissions, fi.Mode().Perm(), fh.Name())
 	}
 	return nil
+}
+
+// unreadKeywords are the ssh_config keywords ssh obeys and fanout does
+// not read where they change which host is reached, how, with what key,
+// or what runs there, with what ssh does; values that change nothing
+// ("no", "none", "any") are left out by unreadWarnings.
+var unreadKeywords = map[string][2]string{ // keyword: its name, what ssh does
+	"canonicalizehostname": {"CanonicalizeHostname", "ssh completes host names with CanonicalDomains; fanout dials them as written"},
+	"bindaddress":          {"BindAddress", "ssh connects from that address; fanout from the system's choice"},
+	"bindinterface":        {"BindInterface", "ssh connects from that interface; fanout from the system's choice"},
+	"addressfamily":        {"AddressFamily", "ssh connects over that address family only; fanout over either"},
+	"knownhostscommand":    {"KnownHostsCommand", "ssh trusts the host keys that command prints; fanout only its known_hosts files"},
+	"pkcs11provider":       {"PKCS11Provider", "ssh offers the keys of that token; fanout only the agent's and the identity files'"},
+	"securitykeyprovider":  {"SecurityKeyProvider", "ssh signs with that security key library; fanout through the agent only"},
+	"remotecommand":        {"RemoteCommand", "ssh runs that command on the host; fanout runs its tasks"},
+}
+
+// unreadWarnings returns a warning for the first line, in the files read,
+// of each keyword of unreadKeywords set to something that matters, for
+// Configure to show: a host it applies to is reached otherwise than ssh
+// reaches it. Lines under any Host or Match count: which hosts they
+// apply to is known only host by host.
+func (c *sshConfig) unreadWarnings() sdk.Diagnostics {
+	said := map[string]bool{}
+	var diags sdk.Diagnostics
+	var walk func(lines []configLine)
+	walk = func(lines []configLine) {
+		for _, l := range lines {
+			walk(includedLines(l))
+			kw, ok := unreadKeywords[l.keyword]
+			if !ok || said[l.keyword] || len(l.args) == 0 {
+				continue
+			}
+			switch strings.ToLower(l.args[0]) {
+			case "no", "none", "any":
+				continue
+			}
+			said[l.keyword] = true
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.Warning,
+				Summary: "ssh_config setting not read",
+				Detail: fmt.Sprintf("%s (%s) is not read by fanout: %s. A host it applies to is reached otherwise than ssh reaches it.",
+					kw[0], l.pos, kw[1])})
+		}
+	}
+	for _, f := range c.files {
+		walk(f.lines)
+	}
+	return diags
+}
+
+// includedLines are the lines of the files an Include line read.
+func includedLines(l configLine) []configLine {
+	var out []configLine
+	for _, inc := range l.includes {
+		out = append(out, inc.lines...)
+	}
+	return out
 }

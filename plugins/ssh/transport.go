@@ -116,6 +116,7 @@ func (t *Transport) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*
 	t.mu.Lock()
 	t.st = st
 	t.mu.Unlock()
+	diags = append(diags, st.resolver.ssh.unreadWarnings()...)
 	t.logger.Debug("configured", "run_id", req.RunID, "host_key_checking", cfg.HostKeyChecking,
 		"max_sessions", cfg.MaxSessions, "max_connects", cfg.MaxConnects, "known_hosts", cfg.KnownHosts)
 	return &sdk.ConfigureResponse{Diagnostics: diags}, nil
