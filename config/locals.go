@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -178,17 +179,27 @@ func orderValues(nodes []*valueNode) (order []*valueNode, broken map[*valueNode]
 func valueCycle(cycle []*valueNode, rng hcl.Range) *hcl.Diagnostic {
 	keys := make([]string, 0, len(cycle)+1)
 	for _, c := range cycle {
-		keys = append(keys, c.key)
+		keys = append(keys, c.reference())
 	}
-	keys = append(keys, cycle[0].key)
-	detail := fmt.Sprintf("%s refers to itself. ", cycle[0].key)
+	keys = append(keys, keys[0])
+	detail := fmt.Sprintf("%s refers to itself. ", keys[0])
 	if len(cycle) > 1 {
 		detail = fmt.Sprintf("These values refer to each other in a loop: %s. ", strings.Join(keys, " refers to "))
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
-		Summary:  fmt.Sprintf("Circular reference to %s", cycle[0].key),
+		Summary:  fmt.Sprintf("Circular reference to %s", keys[0]),
 		Detail:   detail + "A value cannot depend on itself, even through others; break the loop, for example with a variable.",
 		Subject:  rng.Ptr(),
 	}
+}
+
+// reference is how an expression refers to n, for a message: local.a,
+// host.web1, or host["db1.example.com"] for a host name that is no
+// identifier (an empty one too, of a block already in error).
+func (n *valueNode) reference() string {
+	if n.host == nil || hclsyntax.ValidIdentifier(n.host.h.Name) {
+		return n.key
+	}
+	return fmt.Sprintf("host[%q]", n.host.h.Name)
 }

@@ -139,9 +139,13 @@ func (e *evaluator) evalFiles(d *taskDecl) hcl.Diagnostics {
 }
 
 // sameDestination is the diagnostic of a download that would write two
-// hosts' files to one local path.
+// hosts' files to one local path; none for a download without a
+// destination, whose own diagnostic says so.
 func sameDestination(d *taskDecl, a, b string) hcl.Diagnostics {
 	attr := d.downloads[0].attrs["destination"]
+	if attr == nil {
+		return nil
+	}
 	summary := fmt.Sprintf("Download destination shared by hosts in task %q", d.t.Name)
 	detail := fmt.Sprintf("Hosts %q and %q would both write this local path, each overwriting the other's file. "+
 		"Make the destination differ per host with target.name, such as destination = \"logs/${target.name}.log\".", a, b)
