@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
@@ -14,21 +12,7 @@ import (
 // that gives a key twice, which it decodes keeping one value: in an
 // inventory, one of two hosts of that name, silently. yamldecode refuses
 // the same (see checkYAML).
-var JSONDecodeFunc = function.New(&function.Spec{
-	Description: stdlib.JSONDecodeFunc.Description(),
-	Params:      stdlib.JSONDecodeFunc.Params(),
-	Type: func(args []cty.Value) (cty.Type, error) {
-		if src := args[0]; src.IsKnown() && !src.IsNull() {
-			if err := checkJSONKeys(src.AsString()); err != nil {
-				return cty.NilType, function.NewArgError(0, err)
-			}
-		}
-		return stdlib.JSONDecodeFunc.ReturnTypeForValues(args)
-	},
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		return stdlib.JSONDecodeFunc.Call(args)
-	},
-})
+var JSONDecodeFunc = checkedDecode(stdlib.JSONDecodeFunc, checkJSONKeys)
 
 // checkJSONKeys reads src's tokens and refuses an object with a key given
 // twice. What is no JSON it leaves to go-cty, whose words the user gets.

@@ -130,7 +130,13 @@ func (p *Parser) readFile(n configFile) ([]byte, error) {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	return readLimited(f)
+}
+
+// readLimited reads r to its end, or only enough of it past MaxFileSize
+// (a log given by mistake, /dev/zero) for checkSource to refuse it.
+func readLimited(r io.Reader) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 }
 
 // sortDiagnostics puts diagnostics in source order, files in load order, so

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
@@ -102,6 +103,17 @@ type InputValue struct {
 	Value cty.Value
 	// Range is where the value is written, for diagnostics.
 	Range hcl.Range
+}
+
+// ReadVarFile reads the variables file name (-var-file) for ParseVarFile,
+// as much of it as that refuses past MaxFileSize.
+func ReadVarFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read only: nothing to lose
+	return readLimited(f)
 }
 
 // ParseVarFile reads a variables file: NAME = VALUE attributes and nothing

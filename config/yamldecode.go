@@ -23,29 +23,37 @@ const maxYAMLValues = 1_000_000
 // the one before nine times ("billion laughs"), which ran fanout out of
 // memory. go-cty-yaml also takes seconds, growing with the square of the
 // depth, over a few thousand levels of [[[...]]].
-var YAMLDecodeFunc = function.New(&function.Spec{
-	Description: ctyyaml.YAMLDecodeFunc.Description(),
-	Params:      ctyyaml.YAMLDecodeFunc.Params(),
-	Type: func(args []cty.Value) (cty.Type, error) {
-		if err := checkYAML(args[0]); err != nil {
-			return cty.NilType, function.NewArgError(0, err)
-		}
-		return ctyyaml.YAMLDecodeFunc.ReturnTypeForValues(args)
-	},
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		return ctyyaml.YAMLDecodeFunc.Call(args)
-	},
-})
+var YAMLDecodeFunc = checkedDecode(ctyyaml.YAMLDecodeFunc, checkYAML)
 
-// checkYAML reads src, when known, as gopkg.in/yaml.v3 nodes, which keep
-// an alias as a pointer to its anchor instead of expanding it, and
-// refuses it when it nests or expands too far. Syntax errors are left to
-// go-cty-yaml, whose messages the configuration's users get.
-func checkYAML(src cty.Value) error {
-	if !src.IsKnown() || src.IsNull() {
-		return nil
-	}
-	dec := yaml.NewDecoder(strings.NewReader(src.AsString()))
+// checkedDecode is decode (yamldecode's, jsondecode's) refusing first,
+// with check, a known source it would decode at an unbounded cost or
+// wrongly. Its result's type is known once decoded (as decode's is for
+// an unknown source): asking decode for it would decode the source once
+// more than Call does.
+func checkedDecode(decode function.Function, check func(src string) error) function.Function {
+	return function.New(&function.Spec{
+		Description: decode.Description(),
+		Params:      decode.Params(),
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if src := args[0]; src.IsKnown() && !src.IsNull() {
+				if err := check(src.AsString()); err != nil {
+					return cty.NilType, function.NewArgError(0, err)
+				}
+			}
+			return cty.DynamicPseudoType, nil
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return decode.Call(args)
+		},
+	})
+}
+
+// checkYAML reads src as gopkg.in/yaml.v3 nodes, which keep an alias as a
+// pointer to its anchor instead of expanding it, and refuses it when it
+// nests or expands too far. Syntax errors are left to go-cty-yaml, whose
+// messages the configuration's users get.
+func checkYAML(src string) error {
+	dec := yaml.NewDecoder(strings.NewReader(src))
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {

@@ -241,21 +241,21 @@ func hostsConfig(a *arguments.Exec) (*config.Config, error) {
 		EvalContext: &hcl.EvalContext{},
 	}
 	if a.User != "" || a.ForwardAgent || a.Raw {
-		f := hclwrite.NewEmptyFile()
-		if a.User != "" {
-			f.Body().SetAttributeValue("user", cty.StringVal(a.User))
+		body, err := settingsBody("fanout exec flags", func(b *hclwrite.Body) {
+			if a.User != "" {
+				b.SetAttributeValue("user", cty.StringVal(a.User))
+			}
+			if a.ForwardAgent {
+				b.SetAttributeValue("forward_agent", cty.True)
+			}
+			if a.Raw {
+				b.SetAttributeValue("raw", cty.True)
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
-		if a.ForwardAgent {
-			f.Body().SetAttributeValue("forward_agent", cty.True)
-		}
-		if a.Raw {
-			f.Body().SetAttributeValue("raw", cty.True)
-		}
-		body, diags := hclsyntax.ParseConfig(f.Bytes(), "fanout exec flags", hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		cfg.Transports[config.DefaultTransport] = &config.Transport{Name: config.DefaultTransport, Config: body.Body}
+		cfg.Transports[config.DefaultTransport] = &config.Transport{Name: config.DefaultTransport, Config: body}
 	}
 	for _, n := range names {
 		user, addr, port, err := splitHostArg(n)
@@ -266,22 +266,32 @@ func hostsConfig(a *arguments.Exec) (*config.Config, error) {
 		if user != "" || port != 0 {
 			// As ssh takes them: user@host logs in as user, host:port
 			// dials port; each over what ssh_config says.
-			f := hclwrite.NewEmptyFile()
-			if user != "" {
-				f.Body().SetAttributeValue("user", cty.StringVal(user))
+			if h.Config, err = settingsBody("fanout exec -hosts "+n, func(b *hclwrite.Body) {
+				if user != "" {
+					b.SetAttributeValue("user", cty.StringVal(user))
+				}
+				if port != 0 {
+					b.SetAttributeValue("port", cty.NumberIntVal(int64(port)))
+				}
+			}); err != nil {
+				return nil, err
 			}
-			if port != 0 {
-				f.Body().SetAttributeValue("port", cty.NumberIntVal(int64(port)))
-			}
-			body, diags := hclsyntax.ParseConfig(f.Bytes(), "fanout exec -hosts "+n, hcl.InitialPos)
-			if diags.HasErrors() {
-				return nil, diags
-			}
-			h.Config = body.Body
 		}
 		cfg.Hosts = append(cfg.Hosts, h)
 	}
 	return cfg, nil
+}
+
+// settingsBody is the block body set writes, named name in diagnostics:
+// the settings exec's flags give a transport or host block.
+func settingsBody(name string, set func(*hclwrite.Body)) (hcl.Body, error) {
+	f := hclwrite.NewEmptyFile()
+	set(f.Body())
+	body, diags := hclsyntax.ParseConfig(f.Bytes(), name, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return body.Body, nil
 }
 
 // splitHostArg reads one host of exec -hosts as ssh reads its

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -87,7 +86,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 			delete(values, a.Name)
 			continue
 		}
-		src, err := readVarFile(a.File)
+		src, err := config.ReadVarFile(a.File)
 		if err != nil {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variables file",
 				Detail: fmt.Sprintf("The file %s given by -var-file cannot be read: %s.", a.File, errors.Unwrap(err))})
@@ -233,16 +232,4 @@ func newLogger(s *streams) hclog.Logger {
 		}
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "fanout", Level: level, Output: s.Err})
-}
-
-// readVarFile reads a -var-file, or only enough of one larger than
-// config.MaxFileSize (/dev/zero, a log given by mistake) for
-// config.ParseVarFile to refuse it.
-func readVarFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }() // read only: nothing to lose
-	return io.ReadAll(io.LimitReader(f, config.MaxFileSize+1))
 }

@@ -33,12 +33,11 @@ type outputWriter struct {
 	// guarded by mu
 	json    bool // the note of dropped output is a line of the -json stream
 	failed  bool
-	started bool
 	pending chan error // the stalled write's end, nil when none is
 	dropped int        // bytes dropped while stalled, not yet noted
 	lostAny bool       // output was dropped at some point
 
-	writes chan *[]byte // to the writer goroutine
+	writes chan *[]byte // to the writer goroutine, made with it by the first write
 	done   chan error   // its writes' ends
 }
 
@@ -89,8 +88,7 @@ func (o *outputWriter) drop(n int) {
 // written; past that the stream is stalled (o.pending) and write reports
 // false. Called with o.mu held.
 func (o *outputWriter) write(b []byte, wait time.Duration) bool {
-	if !o.started {
-		o.started = true
+	if o.writes == nil {
 		o.writes, o.done = make(chan *[]byte), make(chan error, 1)
 		go o.run()
 	}

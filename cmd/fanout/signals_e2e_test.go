@@ -162,19 +162,7 @@ task "a" {
 }
 `
 	dir, rec := workdir(t, hcl)
-	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	cmd, stdout, stderr := applyWithStdoutPipe(t, dir)
 	r := bufio.NewReader(stdout)
 	for range 2 { // head -2
 		if _, err := r.ReadString('\n'); err != nil {
@@ -236,19 +224,7 @@ task "a" {
 }
 `
 	dir, rec := workdir(t, hcl)
-	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	cmd, stdout, stderr := applyWithStdoutPipe(t, dir)
 	// Nobody reads until the rollback has run: fanout got there with its
 	// stdout full.
 	sdktest.Eventually(t, 40*time.Second, "the rollback, with stdout unread", func() bool {
@@ -278,4 +254,25 @@ task "a" {
 	if !strings.Contains(stderr.String(), "stopped taking output mid-run") {
 		t.Errorf("stderr does not say output was lost:\n%s", stderr.String())
 	}
+}
+
+// applyWithStdoutPipe starts fanout apply main.hcl in dir with its stdout
+// a pipe the test reads (or does not), its stderr kept; the process is
+// killed at the end of the test if it still runs.
+func applyWithStdoutPipe(t *testing.T, dir string) (*exec.Cmd, io.ReadCloser, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(fanoutBin, "apply", "main.hcl")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, stdout, stderr
 }

@@ -408,33 +408,14 @@ func TestIdentityFileAPublicKey(t *testing.T) {
 	f := sshtest.Start(t, sshtest.Options{DecoyAgentKeys: 8})
 	h := f.Hosts[0]
 	dir := t.TempDir()
-	key, err := os.ReadFile(f.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.ParsePrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := filepath.Join(dir, "deploy.pub")
-	if err := os.WriteFile(pub, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pub := f.ClientKey + ".pub"
 	s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"identity_file": cty.StringVal(pub)}})
 	if err := s.connect(s.host(h, nil)); err != nil {
 		t.Fatalf("Connect with the agent's key named by its public key: %v", err)
 	}
 
-	_, other, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os2, err := ssh.NewSignerFromKey(other)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stranger := filepath.Join(dir, "stranger.pub")
-	if err := os.WriteFile(stranger, ssh.MarshalAuthorizedKey(os2.PublicKey()), 0o644); err != nil {
+	if err := os.WriteFile(stranger, ssh.MarshalAuthorizedKey(newEd25519Signer(t).PublicKey()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "ssh_config")
@@ -443,7 +424,7 @@ func TestIdentityFileAPublicKey(t *testing.T) {
 	}
 	s = newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{
 		"identity_file": cty.StringVal(stranger), "ssh_config": cty.StringVal(config)}})
-	err = s.connect(s.host(h, nil))
+	err := s.connect(s.host(h, nil))
 	if err == nil || !strings.Contains(err.Error(), "identity file "+stranger+" is a public key, whose private key the agent does not hold") {
 		t.Errorf("error %v, want the public key named as not in the agent", err)
 	}

@@ -2,6 +2,8 @@ package ssh
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/fanout/fanout/internal/sshtest"
 	"github.com/fanout/fanout/sdk"
@@ -258,4 +261,19 @@ func sshClient(t *testing.T) string {
 		t.Skip("no ssh client (make test-deps installs openssh-client)")
 	}
 	return bin
+}
+
+// newEd25519Signer is a fresh Ed25519 key, for tests that need one no
+// server or agent holds.
+func newEd25519Signer(t *testing.T) ssh.Signer {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

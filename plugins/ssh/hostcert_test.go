@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"crypto/ed25519"
 	"crypto/rand"
 	"os"
 	"path/filepath"
@@ -21,18 +20,7 @@ import (
 // plain one).
 func TestCheckCertificate(t *testing.T) {
 	t.Parallel()
-	newSigner := func() ssh.Signer {
-		_, k, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ssh.NewSignerFromKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	ca, otherCA, hostKey, revokedKey := newSigner(), newSigner(), newSigner(), newSigner()
+	ca, otherCA, hostKey, revokedKey := newEd25519Signer(t), newEd25519Signer(t), newEd25519Signer(t), newEd25519Signer(t)
 	line := func(marker string, k ssh.PublicKey) string {
 		return marker + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
 	}
@@ -72,7 +60,7 @@ func TestCheckCertificate(t *testing.T) {
 		{"its key revoked", "web1.example.com:22", cert(ca, revokedKey.PublicKey(), ssh.HostCert, "web1.example.com", forever), false, "its key is marked @revoked"},
 		{"its CA revoked", "revoked-ca.example:22", cert(otherCA, hostKey.PublicKey(), ssh.HostCert, "revoked-ca.example", forever), false, "its CA is marked @revoked"},
 		{"no CA for the host", "db.internal:22", cert(ca, hostKey.PublicKey(), ssh.HostCert, "db.internal", forever), false, ""},
-		{"another CA", "web1.example.com:22", cert(newSigner(), hostKey.PublicKey(), ssh.HostCert, "web1.example.com", forever), false, ""},
+		{"another CA", "web1.example.com:22", cert(newEd25519Signer(t), hostKey.PublicKey(), ssh.HostCert, "web1.example.com", forever), false, ""},
 	}
 	for _, tt := range tests {
 		trusted, err := p.checkCertificate(&target{name: "h"}, tt.address, tt.cert)

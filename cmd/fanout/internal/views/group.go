@@ -30,6 +30,8 @@ type grouper struct {
 	order []phaseKey
 	// hostOrder is each host's position in the plan, to list hosts in it.
 	hostOrder map[string]int
+	// line is scratch for one encoded line (output is one at a time).
+	line []byte
 }
 
 type phaseKey struct {
@@ -43,11 +45,9 @@ type heldUnit struct {
 	// held is the first lines, each its streamByte, its text and a
 	// newline; more counts the bytes past the grouper's limit, which
 	// only sum saw. sum hashes every line as held holds them.
-	held []byte
-	more int
-	sum  hash.Hash
-	// line is scratch for one encoded line.
-	line   []byte
+	held   []byte
+	more   int
+	sum    hash.Hash
 	result *core.PhaseResult
 	// partial holds the streams whose last Output ended inside a line.
 	partial map[core.Stream]bool
@@ -112,21 +112,21 @@ func (g *grouper) output(e core.Output) {
 	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
 	ls := slices.Collect(lines(e.Data))
 	for i, l := range ls {
-		u.line = append(u.line[:0], streamByte(e.Stream))
+		g.line = append(g.line[:0], streamByte(e.Stream))
 		// Pieces of a long line are marked as in the live output.
 		if i == 0 && u.partial[e.Stream] {
-			u.line = append(u.line, continuedMark...)
+			g.line = append(g.line, continuedMark...)
 		}
-		u.line = append(u.line, l...)
+		g.line = append(g.line, l...)
 		if i == len(ls)-1 && e.Partial {
-			u.line = append(u.line, continuesMark...)
+			g.line = append(g.line, continuesMark...)
 		}
-		u.line = append(u.line, '\n')
-		u.sum.Write(u.line)
-		if u.more == 0 && len(u.held)+len(u.line) <= g.limit {
-			u.held = append(u.held, u.line...)
+		g.line = append(g.line, '\n')
+		u.sum.Write(g.line)
+		if u.more == 0 && len(u.held)+len(g.line) <= g.limit {
+			u.held = append(u.held, g.line...)
 		} else {
-			u.more += len(u.line)
+			u.more += len(g.line)
 		}
 	}
 	delete(u.partial, e.Stream)
