@@ -216,7 +216,7 @@ func TestUnreadSSHConfigWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "config")
-	if err := os.WriteFile(config, []byte("SendEnv LANG LC_*\nCanonicalizeHostname yes\nHost a\n  CanonicalizeHostname always\n  AddressFamily any\n  RemoteCommand none\nInclude "+inc+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(config, []byte("SendEnv LANG LC_*\nCanonicalizeHostname yes\nHost a\n  CanonicalizeHostname always\n  AddressFamily any\n  RemoteCommand none\nInclude "+inc+"\nHost b\n  SetEnv TZ=UTC\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	impl := New(nil)
@@ -233,7 +233,7 @@ func TestUnreadSSHConfigWarned(t *testing.T) {
 		}
 		got = append(got, d.Detail[:strings.Index(d.Detail, ")")+1])
 	}
-	want := []string{"CanonicalizeHostname (" + config + ":2)", "BindAddress (" + inc + ":2)"}
+	want := []string{"CanonicalizeHostname (" + config + ":2)", "BindAddress (" + inc + ":2)", "SetEnv (" + config + ":9)"}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings %q, want %q", got, want)
 	}

@@ -159,6 +159,12 @@ func parseConfigFile(path, dir, home string, including []string, checkPerm bool)
 			continue
 		}
 		l := configLine{pos: fmt.Sprintf("%s:%d", path, n), keyword: keyword, args: args}
+		if len(args) > 1 && (&sshOptions{}).field(keyword) != nil {
+			// ssh refuses the whole file ("keyword port extra arguments
+			// at end of line"); taking the first would reach a host ssh
+			// does not.
+			return nil, fmt.Errorf("%s: %w: %s takes one value, and this line has %d (%s); ssh refuses this file too", l.pos, errBadLine, keyword, len(args), strings.Join(args, " "))
+		}
 		if keyword == "proxycommand" {
 			// The command is the rest of the line as written, quotes and
 			// all, as ssh takes it.
@@ -180,7 +186,7 @@ func parseConfigFile(path, dir, home string, including []string, checkPerm bool)
 						continue
 					}
 					inc, err := parseConfigFile(m, dir, home, chain, checkPerm)
-					if errors.Is(err, errBadPermissions) {
+					if errors.Is(err, errBadPermissions) || errors.Is(err, errBadLine) {
 						return nil, err
 					}
 					if err == nil {
@@ -545,6 +551,10 @@ func wildcardMatch(s, pattern string) bool {
 // errBadPermissions is the error of an ssh_config file others could write.
 var errBadPermissions = errors.New("bad owner or permissions")
 
+// errBadLine is the error of an ssh_config line ssh refuses, which makes
+// it refuse the whole file.
+var errBadLine = errors.New("bad configuration line")
+
 // securePermissions refuses, as ssh refuses it ("Bad owner or permissions
 // on ~/.ssh/config"), a user's ssh_config that another user owns or that
 // its group or others may write: its Match exec and ProxyCommand lines run
@@ -577,6 +587,7 @@ var unreadKeywords = map[string][2]string{ // keyword: its name, what ssh does
 	"pkcs11provider":       {"PKCS11Provider", "ssh offers the keys of that token; fanout only the agent's and the identity files'"},
 	"securitykeyprovider":  {"SecurityKeyProvider", "ssh signs with that security key library; fanout through the agent only"},
 	"remotecommand":        {"RemoteCommand", "ssh runs that command on the host; fanout runs its tasks"},
+	"setenv":               {"SetEnv", "ssh asks the server to set those variables (it does for the names its AcceptEnv lists); fanout sets only a task's env and FANOUT_*"},
 }
 
 // unreadWarnings returns a warning for the first line, in the files read,

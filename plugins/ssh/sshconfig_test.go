@@ -484,3 +484,51 @@ func TestWildcardMatch(t *testing.T) {
 		t.Error("*.example.com")
 	}
 }
+
+// TestSSHConfigExtraArguments: a line giving a one-value keyword more
+// than one value makes ssh refuse the whole file, whichever Host block it
+// is in and whichever host is asked for; fanout refuses it too, naming
+// the line, rather than reach a host with its first value where ssh
+// reaches none. A quoted value with a blank, or a trailing comment, is
+// one value to both.
+func TestSSHConfigExtraArguments(t *testing.T) {
+	t.Parallel()
+	sshBin := sshClient(t)
+	dir := t.TempDir()
+	for i, tt := range []struct {
+		line    string
+		refused bool
+	}{
+		{"Port 22001 22003", true},
+		{"User deploy admin", true},
+		{"HostName a.example b.example", true},
+		{"IdentityAgent /a /b", true},
+		{"StrictHostKeyChecking yes no", true},
+		{"ConnectTimeout 1 2", true},
+		{"Port 22001 # the old port was 22003", false},
+		{`User "deploy admin"`, false},
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("config%d", i))
+		inc := p + ".inc"
+		// In a Host block that does not match, in an Included file.
+		if err := os.WriteFile(inc, []byte("Host other\n  "+tt.line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("Host web\n  Port 2200\nInclude "+inc+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(sshBin, "-G", "-F", p, "web").CombinedOutput()
+		if sshRefused := err != nil; sshRefused != tt.refused {
+			t.Fatalf("%q: ssh -G refused: %v, the test expects %v: %s", tt.line, sshRefused, tt.refused, out)
+		}
+		_, err = loadSSHConfigs(p, true, "", dir, hclog.NewNullLogger())
+		switch {
+		case tt.refused && err == nil:
+			t.Errorf("%q: read, ssh refuses it", tt.line)
+		case tt.refused && !strings.Contains(err.Error(), inc+":2") || tt.refused && !strings.Contains(err.Error(), "takes one value"):
+			t.Errorf("%q: %v, want the file and line and what is wrong", tt.line, err)
+		case !tt.refused && err != nil:
+			t.Errorf("%q: %v, ssh reads it", tt.line, err)
+		}
+	}
+}
