@@ -105,12 +105,15 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		// The page is drawn from the journal, as runs show -html draws it.
 		writeRunTimeline(s, r.command, jr.journal.Path(), r.html, pl.redact)
 	}
-	return runExit(res.Status)
+	return runExit(res)
 }
 
 // runExit is the exit code of a run, apply's or rollback's.
-func runExit(status core.RunStatus) int {
-	switch status {
+func runExit(res *core.Result) int {
+	if len(res.RollbackFailed) > 0 || len(res.NotRolledBack) > 0 {
+		return exitNotRolledBack
+	}
+	switch res.Status {
 	case core.RunSucceeded:
 		return exitOK
 	case core.RunInterrupted:

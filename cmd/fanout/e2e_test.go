@@ -689,3 +689,47 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("apply -help: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestRunExitCodes: the exit code says how a run ended, as the README's
+// table does: a failure rolled back cleanly is 1, and one whose rollback
+// failed is 4, the code a pipeline pages on, whichever task failed.
+func TestRunExitCodes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, hcl string
+		want      int
+	}{
+		{"all ok", `task "a" {
+  run      = "true"
+  rollback = "true"
+}`, exitOK},
+		{"failed, rolled back", `task "a" {
+  run      = "true"
+  rollback = "true"
+}
+task "b" {
+  run      = "exit 3"
+  rollback = "true"
+}`, exitFailed},
+		{"failed, a rollback failed", `task "a" {
+  run      = "true"
+  rollback = "exit 5"
+}
+task "b" {
+  run      = "exit 3"
+  rollback = "true"
+}`, exitNotRolledBack},
+		{"failed, its own rollback failed", `task "a" {
+  run      = "exit 3"
+  rollback = "exit 5"
+}`, exitNotRolledBack},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir, _ := workdir(t, tt.hcl)
+			if r := fanout(t, dir, "apply", "main.hcl"); r.code != tt.want {
+				t.Errorf("exit %d, want %d\n%s\n%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}

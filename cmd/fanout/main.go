@@ -97,11 +97,15 @@ func newStreams() *streams {
 
 // Exit codes, as the README documents them.
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitFmtCheck    = 3
-	exitInterrupted = 130
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitFmtCheck = 3
+	// exitNotRolledBack is a run whose undo is incomplete: a rollback
+	// failed, or an abort left pairs without theirs. It wins over
+	// exitInterrupted, since it is what needs someone's hands.
+	exitNotRolledBack = 4
+	exitInterrupted   = 130
 )
 
 func run(args []string, s *streams) int {

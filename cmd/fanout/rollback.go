@@ -147,7 +147,7 @@ func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []co
 		printf(s.Err, "fanout rollback: %s\n", err)
 		return exitFailed
 	}
-	return runExit(res.Status)
+	return runExit(res)
 }
 
 // confirmRollback asks the operator to approve the rollback plan shown,

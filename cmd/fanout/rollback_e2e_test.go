@@ -72,8 +72,8 @@ func TestRollbackReport(t *testing.T) {
 	dir, rec, id := killedRun(t)
 
 	r := fanout(t, dir, "rollback", "-auto-approve", id)
-	if r.code != exitFailed {
-		t.Fatalf("rollback: exit %d, want %d\n%s\n%s", r.code, exitFailed, r.stdout, r.stderr)
+	if r.code != exitNotRolledBack {
+		t.Fatalf("rollback: exit %d, want %d (a rollback failed)\n%s\n%s", r.code, exitNotRolledBack, r.stdout, r.stderr)
 	}
 	if diff := cmp.Diff([]string{"slow", "three", "two", "one"}, order(rec.read(t), "rollback", "start")); diff != "" {
 		t.Errorf("rolled back (-want +got):\n%s", diff)
@@ -168,7 +168,8 @@ func TestRollbackAsksFirst(t *testing.T) {
 				t.Errorf("answer no: exit %d, rolled back %v\n%s", code, recs, out.String())
 			}
 		case "yes":
-			if code != exitFailed || len(recs) != 4 || !strings.Contains(out.String(), "Rollback of run "+id) {
+			// two's rollback fails: exit 4.
+			if code != exitNotRolledBack || len(recs) != 4 || !strings.Contains(out.String(), "Rollback of run "+id) {
 				t.Errorf("answer yes: exit %d, rolled back %v\n%s", code, recs, out.String())
 			}
 		}
