@@ -56,7 +56,9 @@ Examples:
 
   Exit status: 0 all succeeded, 1 the run failed or was partial (hosts
   dropped within a failure budget, rolled back), 2 bad usage or
-  configuration (nothing ran), 130 interrupted (any interrupt signal).
+  configuration (nothing ran), 4 a rollback failed or an abort left tasks
+  without theirs (the recap names them), 130 interrupted (any interrupt
+  signal).
 
 Options:
 ` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.
