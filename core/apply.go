@@ -307,6 +307,21 @@ func (r *run) fail(t *TaskNode, u *UnitResult) {
 	}
 }
 
+// halt stops new work for reason when on_failure, being "continue", did
+// not: a failed canary stops the run whatever on_failure says. The
+// rollback, when on_failure asks for one, was decided by fail already.
+func (r *run) halt(reason string, t *TaskNode, host string) {
+	r.mu.Lock()
+	if r.stopping {
+		r.mu.Unlock()
+		return
+	}
+	r.stopping = true
+	r.mu.Unlock()
+	r.record(&JournalRecord{Type: RecordStopping, Task: t.Name, Host: host, Reason: reason})
+	r.emit(Stopping{Reason: reason, Time: time.Now()})
+}
+
 // record writes rec to the journal, if any, before the caller goes on, and
 // reports whether it did. A failure is handled here, not by the callers:
 // the first one stops the run as a failed task would (nothing new starts,

@@ -10,8 +10,11 @@ import (
 // budget, the host is dropped: rolled back whole and left out of the rest
 // of the run, which goes on. Over it, or for a canary (a wave of one),
 // or once the run is stopping anyway, the task fails as any task does and
-// on_failure applies. It reports whether it dropped the host (and rolled
-// it back), which leaves the host to this caller to release.
+// on_failure applies; its later waves never start, even under
+// "continue", which goes on with the other tasks; a failed canary stops
+// the whole run, whatever on_failure says. It reports whether it dropped
+// the host (and rolled it back), which leaves the host to this caller to
+// release.
 func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) bool {
 	stopping := r.isStopping()
 	r.mu.Lock()
@@ -33,7 +36,13 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) boo
 		r.ro.dropped[u.Host] = d
 		r.ro.order = append(r.ro.order, d)
 	}
-	over := !within && !stopping && w.Budget > 0 && len(wr.Failed) == w.Budget+1
+	// A budget of 0 is exceeded too, where waves make it one (a task of
+	// one wave without max_failures has no budget to speak of).
+	over := !within && !stopping && len(w.Hosts) > 1 && (w.Budget > 0 || wr.Of > 1) && len(wr.Failed) == w.Budget+1
+	canary := !within && len(w.Hosts) == 1 && wr.Of > 1
+	if !within {
+		wr.taskFailed = true
+	}
 	failed := slices.Clone(wr.Failed)
 	r.ro.mu.Unlock()
 	if !within {
@@ -41,6 +50,9 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) boo
 			r.emit(BudgetExceeded{Task: t.Name, Index: wr.Index, Of: wr.Of, Failed: failed, Budget: w.Budget, Time: time.Now()})
 		}
 		r.fail(t, u)
+		if canary {
+			r.halt(fmt.Sprintf("the canary of task %q failed on host %q: %s", t.Name, u.Host, u.Run.Describe()), t, u.Host)
+		}
 		return false
 	}
 	r.dropHost(t, u, d)

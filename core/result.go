@@ -326,6 +326,10 @@ type WaveResult struct {
 	Finished bool
 	Started  time.Time
 	Duration time.Duration
+
+	// taskFailed is set when a host failed the task in this wave rather
+	// than being dropped: the task's later waves do not start.
+	taskFailed bool
 }
 
 // DroppedHost is a host dropped within its wave's failure budget: rolled

@@ -300,19 +300,72 @@ func TestBudgetExceededRollsBackRunOnce(t *testing.T) {
 	})
 }
 
+// TestCanaryFailureAlwaysStops: a failed canary stops the run whatever
+// on_failure says: under "continue" too, nothing of this task or any
+// other starts after it.
 func TestCanaryFailureAlwaysStops(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newFake()
-		hs := testHosts("h1", "h2", "h3")
-		deploy := rolloutTask("deploy", hs, "on h1 fail 3", sizes(1, 2), config.Size{N: 5}, "ok")
-		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, deploy), nil)
-		if res.Status != RunFailed || len(res.Dropped) != 0 {
-			t.Fatalf("status = %s, dropped %v; a failed canary must fail the run", res.Status, res.Dropped)
-		}
-		if got := f.startOrder("run", false); !slices.Equal(got, []string{"deploy/h1"}) {
-			t.Errorf("ran %v after the canary failed", got)
-		}
-	})
+	for _, mode := range []config.OnFailure{config.OnFailureRollback, config.OnFailureStop, config.OnFailureContinue} {
+		t.Run(string(mode), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				hs := testHosts("h1", "h2", "h3")
+				deploy := rolloutTask("deploy", hs, "on h1 fail 3", sizes(1, 2), config.Size{N: 5}, "ok")
+				after := testTask("after", hs, "ok", "ok")
+				res, events := runFake(t, f, testPlan(mode, deploy, after), nil)
+				if res.Status != RunFailed || len(res.Dropped) != 0 {
+					t.Fatalf("status = %s, dropped %v; a failed canary must fail the run", res.Status, res.Dropped)
+				}
+				if got := f.startOrder("run", false); !slices.Equal(got, []string{"deploy/h1"}) {
+					t.Errorf("ran %v after the canary failed", got)
+				}
+				if !slices.ContainsFunc(events, func(e Event) bool { _, ok := e.(Stopping); return ok }) {
+					t.Error("no Stopping event")
+				}
+			})
+		})
+	}
+}
+
+// TestContinueStopsARolloutOverBudget: under on_failure = "continue" a
+// wave over its failure budget (0 by default) fails its task, whose later
+// waves do not start; the run goes on with the other tasks.
+func TestContinueStopsARolloutOverBudget(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		budget config.Size
+		fail   string
+	}{
+		{"budget 1, two failures", config.Size{N: 1}, "on h3 fail 3;on h4 fail 4"},
+		{"no budget, one failure", config.Size{}, "on h3 fail 3"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				hs := testHosts("h1", "h2", "h3", "h4", "h5", "h6", "h7")
+				deploy := rolloutTask("deploy", hs, tt.fail, sizes(2, 3), tt.budget, "ok")
+				after := testTask("after", hs[:1], "ok", "ok")
+				res, events := runFake(t, f, testPlan(config.OnFailureContinue, deploy, after), nil)
+				if res.Status != RunFailed {
+					t.Fatalf("status = %s, want failed", res.Status)
+				}
+				ran := f.startOrder("run", false)
+				for _, h := range []string{"h6", "h7"} {
+					if slices.Contains(ran, "deploy/"+h) {
+						t.Errorf("deploy ran on %s, in the wave after the one over its budget: %v", h, ran)
+					}
+				}
+				if !slices.Contains(ran, "after/h1") {
+					t.Errorf("the next task did not run under continue: %v", ran)
+				}
+				if !slices.ContainsFunc(events, func(e Event) bool {
+					b, ok := e.(BudgetExceeded)
+					return ok && b.Task == "deploy" && b.Index == 2
+				}) {
+					t.Error("no BudgetExceeded event for wave 2")
+				}
+			})
+		})
+	}
 }
 
 func TestRetries(t *testing.T) {

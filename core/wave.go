@@ -125,8 +125,13 @@ func (r *run) runTask(t *TaskNode) bool {
 		if r.isStopping() {
 			break
 		}
-		if r.runWave(t, w, i+1, len(waves), offset) {
-			started = true
+		waveStarted, failed := r.runWave(t, w, i+1, len(waves), offset)
+		started = started || waveStarted
+		if failed {
+			// Over its budget, or a failed canary: the task failed, and
+			// its rollout goes no further, whatever on_failure lets the
+			// rest of the run do.
+			break
 		}
 		offset += len(w.Hosts)
 	}
@@ -160,12 +165,13 @@ func (r *run) sleep(d time.Duration, stop <-chan struct{}) bool {
 // runWave runs t on the hosts of one wave, at most MaxHosts at once, and
 // waits for all of them; offset is the wave's first host's index in
 // t.Hosts. A host that fails within the wave's budget is dropped
-// (budget.go); over it the run fails as it always has.
-func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
+// (budget.go); over it the task fails. It reports whether the wave
+// started on any host, and whether the task failed in it.
+func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) (started, failed bool) {
 	wr := r.waveStarted(t, w, index, of)
 	sem := newSemaphore(min(t.MaxHosts, max(len(w.Hosts), 1)))
 	var wg sync.WaitGroup
-	started, whole := false, true
+	whole := true
 	for k, h := range w.Hosts {
 		if r.isStopping() {
 			whole = false
@@ -210,7 +216,10 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) bool {
 	}
 	wg.Wait()
 	r.waveFinished(t, wr, whole)
-	return started
+	r.ro.mu.Lock()
+	failed = wr.taskFailed
+	r.ro.mu.Unlock()
+	return started, failed
 }
 
 // unitFailed reports whether a run phase counts as a failure: neither
