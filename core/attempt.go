@@ -89,12 +89,17 @@ func (r *run) conditions(ctx context.Context, tr sdk.Transport, t *TaskNode, h *
 		switch {
 		case res.Status == StatusOK:
 			return true, nil
-		case res.Status == StatusFailed && res.Signal == "" && !r.isInterrupted():
+		case res.Status == StatusFailed && res.Signal == "" && !r.isInterrupted() && !cannotRun(res.ExitCode):
 			return false, nil
 		}
 		// Nothing of the task ran: Command -1 keeps the rollback away.
 		res.Command = -1
 		res.Err = fmt.Sprintf("%s command %d: %s", name, i+1, res.Describe())
+		if res.Status == StatusFailed && cannotRun(res.ExitCode) {
+			// A typo in a guard must not pass for its answer: an unless
+			// that cannot run would run the task everywhere.
+			res.Err += map[int]string{126: ", not executable", 127: ", not found"}[res.ExitCode] + ": a condition that cannot run fails the task"
+		}
 		return false, &res
 	}
 	for i, cmd := range t.OnlyIf {
@@ -122,6 +127,10 @@ func (r *run) conditions(ctx context.Context, tr sdk.Transport, t *TaskNode, h *
 	return PhaseResult{Status: StatusConditionSkipped, ExitCode: -1, Command: -1,
 		Err: "every unless command succeeded"}, true
 }
+
+// cannotRun reports whether a shell's exit code says the command never
+// ran: 126, found but not executable, or 127, not found (POSIX).
+func cannotRun(code int) bool { return code == 126 || code == 127 }
 
 func (r *run) isInterrupted() bool {
 	r.mu.Lock()

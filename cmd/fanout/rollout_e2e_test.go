@@ -287,6 +287,42 @@ task "deploy" {
 	}
 }
 
+// TestConditionThatCannotRunFails: an only_if or unless command the
+// shell cannot run (127: a typo; 126: not executable) fails the task on
+// that host, nothing of it run, rather than count as "false": a typo in
+// an unless guard must not run the task everywhere, nor one in only_if
+// turn a deploy into a silent success. A condition that runs and exits
+// non-zero still skips.
+func TestConditionThatCannotRunFails(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, cond, want string
+		code             int
+	}{
+		{"unless with a typo", `unless = "nosuchcommand_xyz"`, "unless command 1: exit 127, not found: a condition that cannot run fails the task", exitFailed},
+		{"only_if not executable", `only_if = "/dev/null"`, "only_if command 1: exit 126, not executable: a condition that cannot run fails the task", exitFailed},
+		{"only_if false", `only_if = "false"`, "skipped (condition): only_if command 1 failed", exitOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir, rec := workdir(t, localHosts(2)+`
+task "deploy" {
+  `+tt.cond+`
+  run      = "REC start"
+  rollback = "REC start"
+}
+`)
+			r := fanout(t, dir, "apply", "main.hcl")
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit %d, want %d and %q\n%s\n%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+			if got := rec.read(t); len(got) != 0 {
+				t.Errorf("the task ran or rolled back: %v", got)
+			}
+		})
+	}
+}
+
 func TestRolloutValidation(t *testing.T) {
 	for _, tc := range []struct{ name, attr, line string }{
 		{"batch zero", `batch = 0`, "3"},
