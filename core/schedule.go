@@ -127,12 +127,6 @@ func (r *run) awaitStartedConnects(t *TaskNode) {
 // check (attempt.go).
 func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) PhaseResult {
 	start := time.Now()
-	// Durable before anything is sent: after a crash, the journal must
-	// show every pair that may have run.
-	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
-		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
-	}
-	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	var res PhaseResult
 	var tr sdk.Transport
 	var err error
@@ -146,6 +140,15 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	if err == nil {
 		tr, err = r.connect(h, false)
 	}
+	// Durable before the first command is sent: after a crash, the
+	// journal must show every pair that may have run, and no more: a host
+	// fanout died while connecting to ran nothing, and `fanout rollback`
+	// leaves it alone. One that could not be connected gets its record
+	// too, its end (unreachable, nothing ran) right after.
+	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
+		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
+	}
+	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
 	switch {
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to

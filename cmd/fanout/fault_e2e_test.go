@@ -104,9 +104,10 @@ task "slow" {
 	}
 }
 
-func TestFaultHostAcceptsButNeverAnswers(t *testing.T) {
-	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
-	// A listener that accepts and never writes: no SSH banner ever comes.
+// muteListener listens on 127.0.0.253 and accepts connections it never
+// writes to: no SSH banner ever comes. It returns its port.
+func muteListener(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.253:0")
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +135,49 @@ func TestFaultHostAcceptsButNeverAnswers(t *testing.T) {
 		mu.Unlock()
 	})
 	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// TestRollbackSkipsHostFanoutDiedConnecting: fanout killed while one host
+// still connects (no preflight) and another runs its task: `fanout
+// rollback` undoes the task where it ran and leaves alone the host that
+// never got a command, as the run itself would have.
+func TestRollbackSkipsHostFanoutDiedConnecting(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
+	body := fmt.Sprintf(`
+fanout {
+  preflight = false
+}
+host "mute" {
+  address = "127.0.0.253"
+  port    = %s
+  roles   = ["web"]
+}
+task "t" {
+  on       = ["web"]
+  run      = "REC start; sleep 30"
+  rollback = "REC start"
+}`, muteListener(t))
+	dir, rec := workdir(t, sshConfig(f, f.Hosts, `connect_timeout = "60s"`, body))
+	cmd := sshCmd(dir, f.AgentSocket, "apply", "main.hcl")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	b := startBG(t, cmd)
+	sdktest.Eventually(t, e2eWait, "t on host1", startedOn(t, rec, "t", "host1"))
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t, 30*time.Second)
+	id := runID(t, b.out.String())
+	r := fanoutSSH(t, dir, f.AgentSocket, "rollback", "-dry-run", id)
+	plan := lineWith(r.stdout, "task t on")
+	if !strings.Contains(plan, "host1") || strings.Contains(plan, "mute") {
+		t.Errorf("rollback plan %q: want host1 alone, not the host fanout died connecting to\n%s\n%s", plan, r.stdout, r.stderr)
+	}
+}
+
+func TestFaultHostAcceptsButNeverAnswers(t *testing.T) {
+	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
+	port := muteListener(t)
 	body := fmt.Sprintf(`
 host "mute" {
   address = "127.0.0.253"
