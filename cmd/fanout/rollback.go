@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
@@ -58,6 +62,12 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 	views.RunHeader(s.Out, r.rc, r.o)
 	if status, done := r.rc.Finished(); done && status == core.RunSucceeded && !a.Force {
 		printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", r.rc.Header.RunID)
+		return exitUsage, false
+	}
+	if later := laterRuns(r.state, r.rc); len(later) > 0 && !a.Force {
+		printf(s.Err, "fanout rollback: run %s is not the last run of this configuration: %s started after it. "+
+			"Its rollback would undo this run's tasks over what those runs did since (Terraform refuses a stale plan for the same reason). "+
+			"Check the hosts; add -force to roll it back anyway.\n", r.rc.Header.RunID, strings.Join(later, ", "))
 		return exitUsage, false
 	}
 	steps, err := r.rc.RollbackSteps()
@@ -200,4 +210,48 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 		return nil, false
 	}
 	return secrets, true
+}
+
+// laterRuns lists, as "ID (status)", the runs of the state directory that
+// started after rc and may have changed its hosts since: runs whose plan
+// has a rollback (exec's ad hoc commands have none, nor do read-only
+// runs). Journals that cannot be read are left out: `fanout runs` names
+// them. Run IDs begin with their start time, so older journals are not
+// read.
+func laterRuns(state string, rc *core.Recovery) []string {
+	dir := filepath.Join(state, "runs")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	self := rc.Header.RunID
+	stamp, _, _ := strings.Cut(self, "-")
+	var later []string
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".jsonl")
+		if !ok || e.IsDir() || id == self || id < stamp {
+			continue
+		}
+		other, err := core.ReadJournal(filepath.Join(dir, e.Name()))
+		if err != nil || other.Header.Plan == nil || !other.Header.Started.After(rc.Header.Started) {
+			continue
+		}
+		if slices.ContainsFunc(other.Header.Plan.Tasks, hasRollback) {
+			later = append(later, fmt.Sprintf("%s (%s)", id, other.Status()))
+		}
+	}
+	return later
+}
+
+// hasRollback reports whether a journaled task has a rollback on any host.
+func hasRollback(t *core.JournalTask) bool {
+	if len(t.Rollback) > 0 {
+		return true
+	}
+	for _, hv := range t.PerHost {
+		if len(hv.Rollback) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -370,4 +371,47 @@ task "b" {
 		t.Error("the rollback ran through a binary that does not match the lock file")
 	}
 	e.assertNoLeftovers(t)
+}
+
+// TestRollbackRefusesAStaleRun: a run killed mid-way, then a later run of
+// the same configuration that succeeded: rolling the first back would
+// undo its tasks over what the second did, so `fanout rollback` refuses,
+// naming the later run, and -force does it.
+func TestRollbackRefusesAStaleRun(t *testing.T) {
+	t.Parallel()
+	dir, rec := workdir(t, `
+variable "wait" {
+  default = "30"
+}
+task "a" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "b" {
+  run = "REC start && sleep ${var.wait}"
+}
+`)
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "b"), "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	stale := runID(t, out.String())
+	later := fanout(t, dir, "apply", "-var", "wait=0", "main.hcl")
+	if later.code != exitOK {
+		t.Fatalf("the later run: exit %d\n%s\n%s", later.code, later.stdout, later.stderr)
+	}
+	laterID := runID(t, later.stdout)
+
+	r := fanout(t, dir, "rollback", "-auto-approve", stale)
+	if r.code != exitUsage || !strings.Contains(r.stderr, laterID+" (succeeded) started after it") || !strings.Contains(r.stderr, "-force") {
+		t.Errorf("rollback of the stale run: exit %d, want %d naming %s\n%s\n%s", r.code, exitUsage, laterID, r.stdout, r.stderr)
+	}
+	if got := order(rec.read(t), "rollback", "start"); len(got) != 0 {
+		t.Fatalf("rolled back %v although refused", got)
+	}
+	r = fanout(t, dir, "rollback", "-auto-approve", "-force", stale)
+	if got := order(rec.read(t), "rollback", "start"); r.code != exitOK || !slices.Equal(got, []string{"a"}) {
+		t.Errorf("rollback -force: exit %d, rolled back %v, want a\n%s\n%s", r.code, got, r.stdout, r.stderr)
+	}
 }

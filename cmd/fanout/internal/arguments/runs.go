@@ -60,7 +60,8 @@ type Rollback struct {
 	Common
 	// ID is the run to roll back.
 	ID string
-	// Force rolls back a run that finished successfully.
+	// Force rolls back a run that finished successfully, or that a later
+	// run of the configuration followed.
 	Force bool
 	// DryRun shows what would be rolled back, and does nothing.
 	DryRun bool
@@ -74,7 +75,7 @@ func ParseRollback(args []string) (*Rollback, error) {
 	r := &Rollback{}
 	fs := newFlagSet("rollback")
 	r.Common.flags(fs)
-	fs.BoolVar(&r.Force, "force", false, "roll back a run that succeeded")
+	fs.BoolVar(&r.Force, "force", false, "roll back a run that succeeded, or that a later run followed")
 	fs.BoolVar(&r.DryRun, "dry-run", false, "show what would be rolled back, run nothing")
 	fs.BoolVar(&r.AutoApprove, "auto-approve", false, "roll back without asking for confirmation")
 	rest, err := parseInterspersed(fs, args)
