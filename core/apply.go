@@ -124,6 +124,7 @@ type run struct {
 	// releasing holds the releases in progress, by host, closed when
 	// done; releases is how the run waits for them (release.go).
 	pending      map[string]int
+	undo         map[string]bool // hosts a started pair may roll back
 	releasing    map[string]chan struct{}
 	releaseQueue map[string]*releaseQueue // by transport
 	releases     sync.WaitGroup
@@ -180,6 +181,7 @@ func newRun(ctx context.Context, plan *Plan, opts ApplyOptions) *run {
 		crashes:            map[string]*pluginCrash{},
 		conns:              map[string]*hostConn{},
 		pending:            map[string]int{},
+		undo:               map[string]bool{},
 		releasing:          map[string]chan struct{}{},
 		releaseQueue:       map[string]*releaseQueue{},
 		rootsEnded:         make(chan struct{}),

@@ -27,9 +27,15 @@ const releaseLinger = 100 * time.Millisecond
 // them were torn down at once when the run ended.
 //
 // The rule, decided when a pair's run phase ends (unitEnded):
-//   - every run-phase pair of the host has ended (r.pending), and the run
-//     is not stopping: a stop means a rollback cascade may follow, which
-//     would need the host again at once;
+//   - every run-phase pair of the host has ended (r.pending), the run is
+//     not stopping (a stop means a rollback cascade may follow, which
+//     would need the host again at once), and no task that started there
+//     has a rollback a later failure would run (r.undo): the README
+//     promises one connection per host for the whole run, and a rollback
+//     must not depend on logging in again after what the task changed
+//     (a firewall rule, sshd's config, a certificate or agent key that
+//     expired meanwhile). A fleet's read-only or rollback-less tasks
+//     (W6's `true`) are released as they end;
 //   - or the host was just dropped within a failure budget and rolled back
 //     whole: nothing runs there again, and the cascade skips it.
 //
@@ -43,7 +49,7 @@ const releaseLinger = 100 * time.Millisecond
 func (r *run) unitEnded(h *Host, dropped bool) {
 	r.mu.Lock()
 	r.pending[h.Name]--
-	done := r.pending[h.Name] <= 0 && !r.stopping && r.ctx.Err() == nil
+	done := r.pending[h.Name] <= 0 && !r.undo[h.Name] && !r.stopping && r.ctx.Err() == nil
 	r.mu.Unlock()
 	// A host another pair is dropping is that pair's to release: its
 	// rollback may be using the connection now.

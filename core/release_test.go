@@ -207,42 +207,60 @@ func TestReleaseOnceTheHostsLastTaskEnded(t *testing.T) {
 	})
 }
 
-func TestReleasedHostConnectsAgainForItsRollback(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newReleasingFake()
-		// h1 is done after the first root and released; the second root
-		// then fails on h2, and the cascade needs h1 again.
-		first := testTask("first", testHosts("h1"), "ok", "ok")
-		second := testTask("second", testHosts("h2"), "sleep 100ms;fail 3")
-		res, events := runReleasing(t, f, testPlan(config.OnFailureRollback, first, second))
-		if res.OK() {
-			t.Fatal("run succeeded, want the failure on h2")
-		}
-		f.checkNoMisuse(t)
-		rb, ok := f.spanOf("rollback", "first/h1")
-		if !ok {
-			t.Fatalf("first was not rolled back on h1; rolled back: %v", res.RolledBack)
-		}
-		rel := f.releases()
-		if len(rel["h1"]) == 0 || rel["h1"][0] > rb.start {
-			t.Fatalf("h1 released at %v, want once before its rollback started (%d)", rel["h1"], rb.start)
-		}
-		if f.connect["h1"] != 2 {
-			t.Errorf("h1 connected %d times, want 2: at preflight, and again for its rollback", f.connect["h1"])
-		}
-		starts, _ := f.connectSeqs()
-		if starts["h1"] < rel["h1"][0] {
-			t.Errorf("h1's last Connect started at %d, before its release at %d", starts["h1"], rel["h1"][0])
-		}
-		u := findUnit(res, "first", "h1")
-		if u == nil || u.Rollback == nil || u.Rollback.Status != StatusOK {
-			t.Fatalf("first/h1 rollback = %+v, want ok", u)
-		}
-		hcs := hostConnected(events)["h1"]
-		if len(hcs) != 2 || !hcs[0].Preflight || hcs[1].Preflight || hcs[1].Err != "" {
-			t.Errorf("h1's HostConnected events %+v, want the preflight's, then a successful one for the rollback", hcs)
-		}
-	})
+// TestHostKeptForItsRollback: a host whose task has a rollback keeps its
+// connection after its last task, since a failure elsewhere would roll it
+// back: the cascade runs on the connection the run made, with no second
+// login (which a task's own change, a firewall rule or an expired
+// certificate, may refuse). A host whose tasks have no rollback, or a run
+// that never rolls back, lets it go.
+func TestHostKeptForItsRollback(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		onFailure config.OnFailure
+		rollback  []string
+		kept      bool
+	}{
+		{"rollback", config.OnFailureRollback, []string{"ok"}, true},
+		{"no rollback command", config.OnFailureRollback, nil, false},
+		{"on_failure stop", config.OnFailureStop, []string{"ok"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newReleasingFake()
+				// h1 is done after the first root; the second then fails
+				// on h2.
+				first := testTask("first", testHosts("h1"), "ok", tt.rollback...)
+				second := testTask("second", testHosts("h2"), "sleep 100ms;fail 3")
+				res, _ := runReleasing(t, f, testPlan(tt.onFailure, first, second))
+				if res.OK() {
+					t.Fatal("run succeeded, want the failure on h2")
+				}
+				f.checkNoMisuse(t)
+				if f.connect["h1"] != 1 {
+					t.Errorf("h1 connected %d times, want once", f.connect["h1"])
+				}
+				h2Fail, _ := f.spanOf("run", "second/h2")
+				released := false
+				for _, seq := range f.releases()["h1"] {
+					released = released || seq < h2Fail.end
+				}
+				if released == tt.kept {
+					t.Errorf("h1 released before the failure: %v, want %v (releases %v)", released, !tt.kept, f.releases()["h1"])
+				}
+				if !tt.kept {
+					return
+				}
+				rb, ok := f.spanOf("rollback", "first/h1")
+				u := findUnit(res, "first", "h1")
+				if !ok || u == nil || u.Rollback == nil || u.Rollback.Status != StatusOK {
+					t.Fatalf("first/h1 rollback = %+v, want ok", u)
+				}
+				if rel := f.releases()["h1"]; len(rel) > 0 && rel[0] < rb.end {
+					t.Errorf("h1 released at %d, before its rollback ended (%d)", rel[0], rb.end)
+				}
+			})
+		})
+	}
 }
 
 func TestNoReleaseOnceTheRunStops(t *testing.T) {

@@ -3,6 +3,8 @@ package core
 import (
 	"sync"
 	"time"
+
+	"github.com/fanout/fanout/config"
 )
 
 // rolloutState is what a run's rollouts share across tasks: the hosts
@@ -195,6 +197,9 @@ func (r *run) runWave(t *TaskNode, w Wave, index, of, offset int) (started, fail
 			continue
 		}
 		r.started[t] = append(r.started[t], h)
+		if r.plan.OnFailure == config.OnFailureRollback && len(t.Commands(h.Name, PhaseRollback)) > 0 {
+			r.undo[h.Name] = true
+		}
 		r.mu.Unlock()
 		started = true
 		wg.Go(func() {

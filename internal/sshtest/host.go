@@ -135,6 +135,15 @@ func (h *Host) Restart(t testing.TB) {
 
 func (h *Host) token() string { return tokenEnv + "=" + h.fleet.token + "/" + h.Name }
 
+// ListenerPID is the process ID of the host's sshd listener: a test's
+// command that kills it leaves the connections it accepted running and
+// refuses new ones, as a firewall rule or a stopped ssh service would.
+func (h *Host) ListenerPID() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cmd.Process.Pid
+}
+
 // kill kills the sshd listener, if running, with the sshd processes it
 // forked for connections, and waits for the listener. sshd overwrites its
 // environment with its process title, so its processes are found as the
