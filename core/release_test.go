@@ -228,9 +228,9 @@ func TestHostKeptForItsRollback(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newReleasingFake()
 				// h1 is done after the first root; the second then fails
-				// on h2.
+				// on h2, well after a release's linger.
 				first := testTask("first", testHosts("h1"), "ok", tt.rollback...)
-				second := testTask("second", testHosts("h2"), "sleep 100ms;fail 3")
+				second := testTask("second", testHosts("h2"), "sleep 1s;fail 3")
 				res, _ := runReleasing(t, f, testPlan(tt.onFailure, first, second))
 				if res.OK() {
 					t.Fatal("run succeeded, want the failure on h2")
