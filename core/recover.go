@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -209,7 +210,30 @@ func (rc *Recovery) rebuild() (*recovered, error) {
 	}
 	rp.pushUnfinished()
 	rv.res = rp.result(rc.Header.Started)
+	if rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded {
+		rv.res.NotRolledBack = rv.notRolledBack()
+	}
 	return rv, nil
+}
+
+// notRolledBack lists "task on host" for the pairs `fanout rollback` would
+// roll back that never started theirs: what an abort, a crash or a
+// rollback cut short left, as the live recap names them. Failed
+// rollbacks are RollbackFailed's.
+func (rv *recovered) notRolledBack() []string {
+	r := rv.newRun(context.Background(), ApplyOptions{})
+	var out []string
+	for _, s := range r.rollbackSteps(rv.root) {
+		if len(s.task.Rollback) == 0 {
+			continue
+		}
+		for _, h := range s.hosts {
+			if u := rv.units[unitKey{s.task, h.Name}]; u != nil && u.Rollback == nil {
+				out = append(out, s.task.Name+" on "+h.Name)
+			}
+		}
+	}
+	return out
 }
 
 // replay is the state of reading a journal's records in order, as the

@@ -71,6 +71,37 @@ func started(rec *recording, t *testing.T, task string) func() bool {
 	return func() bool { return slices.Contains(order(rec.read(t), "run", "start"), task) }
 }
 
+// TestRunsOfALiveRun: while a run goes on, `fanout runs` lists it as
+// running and `runs show` says so, naming its process, rather than call
+// its journal, which has no end yet, an interrupted run; killed, it is
+// unfinished, and the recap names what was not rolled back.
+func TestRunsOfALiveRun(t *testing.T) {
+	t.Parallel()
+	dir, rec := workdir(t, sleepTask("slow", "30", ""))
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+	id := runID(t, out.String())
+	l := fanout(t, dir, "runs")
+	if !strings.Contains(lineWith(l.stdout, id), "running") {
+		t.Errorf("runs, while it runs:\n%s%s", l.stdout, l.stderr)
+	}
+	s := fanout(t, dir, "runs", "show", id)
+	if want := fmt.Sprintf("Run %s is running now: pid %d", id, cmd.Process.Pid); s.code != exitOK || !strings.Contains(s.stdout, want) || strings.Contains(s.stdout, "interrupted") {
+		t.Errorf("runs show, while it runs: exit %d, want %q\n%s%s", s.code, want, s.stdout, s.stderr)
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	l = fanout(t, dir, "runs")
+	if !strings.Contains(lineWith(l.stdout, id), "unfinished") {
+		t.Errorf("runs, once killed:\n%s%s", l.stdout, l.stderr)
+	}
+	s = fanout(t, dir, "runs", "show", id)
+	if want := "NOT rolled back (the run ended before their rollback): slow on localhost"; !strings.Contains(s.stdout, want) {
+		t.Errorf("runs show, once killed, lacks %q:\n%s%s", want, s.stdout, s.stderr)
+	}
+}
+
 func TestJournalRunsAndShow(t *testing.T) {
 	hcl := `
 variable "token" {

@@ -120,6 +120,27 @@ func readLockInfo(f *os.File) (*lockInfo, error) {
 	return &info, nil
 }
 
+// liveHolder returns the lock's holder when it is running run id now: its
+// journal has no end yet because the run goes on, not because fanout
+// died. Read without locking (taking the lock, even shared, could make an
+// apply starting at that moment refuse to run); a holder's process that
+// is alive on this host, under the run's ID, is taken as the run.
+func liveHolder(state, id string) *lockInfo {
+	f, err := os.Open(filepath.Join(state, runLockName))
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = f.Close() }() // read only
+	info, err := readLockInfo(f)
+	if err != nil || info == nil || info.RunID != id {
+		return nil
+	}
+	if host, _ := os.Hostname(); info.Host != host || !processAlive(info.PID) {
+		return nil
+	}
+	return info
+}
+
 // release empties the file (a clean exit leaves no stale holder behind)
 // and frees the lock. The file stays: removing it would let a waiter lock
 // a file no one else can see. The lock is freed even when emptying the

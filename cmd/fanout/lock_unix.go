@@ -26,3 +26,10 @@ func flockExclusive(f *os.File) error {
 		return err
 	}
 }
+
+// processAlive reports whether process pid exists (one of another user's
+// too: EPERM says it exists).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

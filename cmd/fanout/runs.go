@@ -42,6 +42,15 @@ func runRuns(args []string, s *streams) int {
 		if a.HTML {
 			return showTimeline(s, rc, a.Out)
 		}
+		if _, done := rc.Finished(); !done {
+			if holder := liveHolder(state, rc.Header.RunID); holder != nil {
+				// Its journal has no end because it has not ended: a
+				// recap now would call it interrupted.
+				printf(s.Out, "Run %s is running now: %s.\nIts journal so far is %s; its recap comes when it ends: fanout runs show %s again then.\n",
+					rc.Header.RunID, holder, rc.Path, rc.Header.RunID)
+				return exitOK
+			}
+		}
 		res, err := rc.Result()
 		if err != nil {
 			printf(s.Err, "fanout runs show: %s\n", err)
@@ -68,6 +77,9 @@ func runRuns(args []string, s *streams) int {
 			re.Status = "unreadable"
 		} else {
 			re.Started, re.Status = rc.Header.Started, rc.Status()
+			if _, done := rc.Finished(); !done && liveHolder(state, id) != nil {
+				re.Status = "running"
+			}
 		}
 		runs = append(runs, re)
 	}

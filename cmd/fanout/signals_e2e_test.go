@@ -116,6 +116,13 @@ task "slow" {
 	if slices.Contains(order(rec.read(t), "rollback", "start"), "done") {
 		t.Fatal("done was rolled back: the abort came too late to test")
 	}
+	// The morning after, the journal says the same.
+	shown := fanout(t, dir, "runs", "show", id)
+	for _, want := range []string{"NOT rolled back (aborted before their rollback): done on localhost", "NOT rolled back: aborted"} {
+		if !strings.Contains(shown.stdout, want) {
+			t.Errorf("runs show lacks %q:\n%s%s", want, shown.stdout, shown.stderr)
+		}
+	}
 	r := fanout(t, dir, "rollback", "-auto-approve", id)
 	if r.code != exitOK || !slices.Contains(order(rec.read(t), "rollback", "start"), "done") {
 		t.Errorf("fanout rollback did not roll back what the abort left: exit %d\n%s%s", r.code, r.stdout, r.stderr)

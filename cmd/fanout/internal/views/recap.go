@@ -185,7 +185,7 @@ func writeUnitTable(b *strings.Builder, res *core.Result, o Options) {
 	for _, u := range rows {
 		row := unitRow(u, o)
 		if slices.Contains(res.NotRolledBack, u.Task+" on "+u.Host) {
-			row[len(row)-1] = paint(o.Color, ansiRed, "NOT rolled back: aborted")
+			row[len(row)-1] = paint(o.Color, ansiRed, "NOT rolled back: "+endedHow(res))
 		}
 		t.add(row...)
 	}
@@ -234,10 +234,20 @@ func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 	if len(res.NotRolledBack) > 0 {
-		msg := fmt.Sprintf("NOT rolled back (aborted before their rollback): %s. Run \"fanout rollback %s\" to roll them back.",
-			foldTaskHosts(res.NotRolledBack), res.RunID)
+		msg := fmt.Sprintf("NOT rolled back (%s before their rollback): %s. Run \"fanout rollback %s\" to roll them back.",
+			endedHow(res), foldTaskHosts(res.NotRolledBack), res.RunID)
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
+}
+
+// endedHow says why pairs were left without their rollback: an abort
+// (Ctrl-C twice), or, read back from a journal, fanout stopping (killed,
+// or a rollback of its own cut short).
+func endedHow(res *core.Result) string {
+	if strings.HasSuffix(res.Cause, "aborted") {
+		return "aborted"
+	}
+	return "the run ended"
 }
 
 // runOutcome is the last line of a run's recap: how it ended, after how
