@@ -237,7 +237,7 @@ func (v *ApplyJSON) recap(res *core.Result) *jsonRecap {
 	rd := v.o.Redact
 	r := &jsonRecap{
 		RunID: res.RunID, Status: res.Status.String(), Cause: rd.String(res.Cause), DurationMS: ms(res.Duration),
-		Units: []jsonUnit{}, RolledBack: nonNil(res.RolledBack), RollbackFailed: nonNil(res.RollbackFailed),
+		Units: []jsonUnit{}, RolledBack: nonNil(jsonRolledBack(res)), RollbackFailed: nonNil(res.RollbackFailed),
 		NotRolledBack: res.NotRolledBack,
 	}
 	if ff := res.FirstFailure; ff != nil {
@@ -269,3 +269,10 @@ func (v *ApplyJSON) Status() {}
 
 // Hold implements Apply; the JSON stream has no status line to clear.
 func (v *ApplyJSON) Hold() (resume func()) { return func() {} }
+
+// jsonRolledBack is rolled_back: the tasks the recap's "Rolled back" line
+// names, without its words.
+func jsonRolledBack(res *core.Result) []string {
+	names, _ := rolledBackTasks(res)
+	return names
+}

@@ -287,33 +287,43 @@ func rollbackOutcome(res *core.Result, o Options) string {
 	return paint(o.Color, ansiRed+ansiBold, fmt.Sprintf("Rollback of run %s failed after %s: %s.", res.RunID, took, why))
 }
 
-// rolledBack is the recap's "Rolled back, in order" list: the tasks whose
-// rollback ran, less those it failed for on every host, which the
-// "Rollback FAILED" line names instead; a task that failed on some hosts
-// only says on which.
+// rolledBack lists the tasks whose rollback ran, in the order it ran, as
+// the recap says it: a task whose rollback failed on some hosts "(not on
+// HOSTS)", and one whose rollback succeeded nowhere not at all.
 func rolledBack(res *core.Result) []string {
-	failedOn := map[string][]string{}
+	names, failedOn := rolledBackTasks(res)
+	out := make([]string, 0, len(names))
+	for _, t := range names {
+		if len(failedOn[t]) > 0 {
+			t = fmt.Sprintf("%s (not on %s)", t, listHosts(failedOn[t]))
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// rolledBackTasks lists the tasks of res.RolledBack whose rollback
+// succeeded on at least one host, or failed on none (a rollback that had
+// nothing to do), and the hosts where each failed: `-json`'s rolled_back
+// and the recap's line agree on what "rolled back" means.
+func rolledBackTasks(res *core.Result) (names []string, failedOn map[string][]string) {
+	failedOn = map[string][]string{}
+	okOn := map[string]int{}
 	for _, u := range res.Units {
-		if u.Rollback != nil && failed(*u.Rollback) {
+		switch {
+		case u.Rollback == nil:
+		case u.Rollback.Status == core.StatusOK:
+			okOn[u.Task]++
+		case failed(*u.Rollback):
 			failedOn[u.Task] = append(failedOn[u.Task], u.Host)
 		}
 	}
-	okOn := map[string]int{}
-	for _, u := range res.Units {
-		if u.Rollback != nil && u.Rollback.Status == core.StatusOK {
-			okOn[u.Task]++
-		}
-	}
-	var out []string
 	for _, t := range res.RolledBack {
-		switch {
-		case len(failedOn[t]) == 0:
-			out = append(out, t)
-		case okOn[t] > 0:
-			out = append(out, fmt.Sprintf("%s (not on %s)", t, listHosts(failedOn[t])))
+		if len(failedOn[t]) == 0 || okOn[t] > 0 {
+			names = append(names, t)
 		}
 	}
-	return out
+	return names, failedOn
 }
 
 // unknownDuration reports whether a phase's duration is unknown: it was
