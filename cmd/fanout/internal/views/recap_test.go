@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,28 @@ func TestTailsBounded(t *testing.T) {
 		if len(l) > tailWidth+len("…") {
 			t.Errorf("line of %d bytes kept, want at most %d", len(l), tailWidth)
 		}
+	}
+}
+
+// TestRolledBackAgrees: the recap's "Rolled back" line and -json's
+// rolled_back name the same tasks: one rolled back everywhere, one on
+// some hosts (the line says where not), never one whose rollback
+// succeeded nowhere (a plugin killed during it, an abort).
+func TestRolledBackAgrees(t *testing.T) {
+	ok := &core.PhaseResult{Status: core.StatusOK}
+	bad := &core.PhaseResult{Status: core.StatusUnreachable, ExitCode: -1, Err: "gone"}
+	res := &core.Result{RunID: "r", Status: core.RunFailed,
+		RolledBack:     []string{"whole", "partly", "nowhere"},
+		RollbackFailed: []string{"partly on h2", "nowhere on h1", "nowhere on h2"},
+		Units: []*core.UnitResult{
+			{Task: "whole", Host: "h1", Rollback: ok}, {Task: "whole", Host: "h2", Rollback: ok},
+			{Task: "partly", Host: "h1", Rollback: ok}, {Task: "partly", Host: "h2", Rollback: bad},
+			{Task: "nowhere", Host: "h1", Rollback: bad}, {Task: "nowhere", Host: "h2", Rollback: bad},
+		}}
+	if got, want := rolledBack(res), []string{"whole", "partly (not on h2)"}; !slices.Equal(got, want) {
+		t.Errorf("recap: %q, want %q", got, want)
+	}
+	if got, want := jsonRolledBack(res), []string{"whole", "partly"}; !slices.Equal(got, want) {
+		t.Errorf("-json: %q, want %q", got, want)
 	}
 }
