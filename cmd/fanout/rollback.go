@@ -138,6 +138,20 @@ func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []co
 	interrupt := make(chan struct{})
 	stopSignals := watchSignals(interrupt, abort)
 	defer stopSignals()
+	// Said at once: an operator who sees nothing happen presses again,
+	// and that aborts.
+	said := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(said)
+		select {
+		case <-interrupt:
+			printf(s.Err, "\nfanout rollback: interrupt: the rollback goes on (stopping it half-way would leave hosts half undone). "+
+				"Interrupt again to abort it; what it has not rolled back is then left for another fanout rollback %s.\n", r.rc.Header.RunID)
+		case <-ended:
+		}
+	}()
+	defer func() { close(ended); <-said }()
 	printf(s.Out, "\n")
 	// The commands run with the secrets given back; what they print is
 	// hidden as apply hides it.

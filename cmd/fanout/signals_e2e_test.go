@@ -284,3 +284,40 @@ func applyWithStdoutPipe(t *testing.T, dir string) (*exec.Cmd, io.ReadCloser, *s
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	return cmd, stdout, stderr
 }
+
+// TestRollbackSaysItGoesOnAfterCtrlC: Ctrl-C once during `fanout
+// rollback` does not stop it half-way, and says so at once, with what a
+// second one does; the rollback then ends as it would have.
+func TestRollbackSaysItGoesOnAfterCtrlC(t *testing.T) {
+	dir, rec := workdir(t, `
+task "a" {
+  run      = "REC start"
+  rollback = "REC start; sleep 2; REC end"
+}
+task "b" {
+  run = "REC start; sleep 30"
+}
+`)
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "b"), "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	id := runID(t, out.String())
+	rollingBack := func() bool { return slices.Contains(order(rec.read(t), "rollback", "start"), "a") }
+	cmd, out, exited = startBackground(t, dir, rollingBack, "rollback", "-auto-approve", id)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	sdktest.Eventually(t, e2eWait, "the note on the interrupt", func() bool {
+		return strings.Contains(out.String(), "fanout rollback: interrupt: the rollback goes on")
+	})
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("fanout rollback did not end:\n%s", out)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitOK || !slices.Contains(order(rec.read(t), "rollback", "end"), "a") {
+		t.Errorf("exit %d, rollback ends %v: want 0 and a's rollback to its end\n%s", code, order(rec.read(t), "rollback", "end"), out)
+	}
+}
