@@ -98,9 +98,13 @@ func (r *run) noteCrash(transport, what string) *pluginCrash {
 	return c
 }
 
+// crashCauseUnits is how many of the pairs a crash interrupted its cause
+// names.
+const crashCauseUnits = 3
+
 // crashCause is the run's cause when a pair failed because its plugin
-// died: the crash first, with the pairs it interrupted, then how the
-// process ended. The caller holds r.mu.
+// died: the crash first, with the pairs it interrupted (the first few),
+// then how the process ended. The caller holds r.mu.
 func (r *run) crashCause(t *TaskNode, u *UnitResult) string {
 	transport := ""
 	for _, h := range t.Hosts {
@@ -110,7 +114,11 @@ func (r *run) crashCause(t *TaskNode, u *UnitResult) string {
 	}
 	units := fmt.Sprintf("task %q ran on host %q", t.Name, u.Host)
 	if c := r.crashes[transport]; c != nil {
-		units = strings.Join(c.units, ", ")
+		units = strings.Join(c.units[:min(len(c.units), crashCauseUnits)], ", ")
+		if more := len(c.units) - crashCauseUnits; more > 0 {
+			// The cause is one sentence: the recap lists every pair.
+			units += fmt.Sprintf(" and %d more pairs", more)
+		}
 	}
 	return fmt.Sprintf("plugin %q crashed while %s: %s", transport, units, u.Run.Err)
 }

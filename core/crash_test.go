@@ -54,6 +54,36 @@ func (d *dyingTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk
 	return resp, err
 }
 
+// TestPluginCrashCauseIsOneSentence: a crash that interrupts many pairs
+// names the first few in the run's cause, and how many more: at 300 hosts
+// the cause was a line of 8 KB. The recap lists every pair.
+func TestPluginCrashCauseIsOneSentence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dying := newDying()
+		l := launcherFunc(func(ctx context.Context, name string) (sdk.Transport, func(), error) {
+			return dying, func() {}, nil
+		})
+		hs := testHosts("h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10")
+		b := testTask("b", hs[1:], "sleep 1s")
+		c := testTask("c", hs[:1], "sleep 100ms;crash")
+		ts := NewTransports(l, nil)
+		defer func() { _ = ts.Close(context.Background()) }()
+		res := Apply(context.Background(), testPlan(config.OnFailureStop, testGroup("g", 2, b, c)), ApplyOptions{Transports: ts, RunID: "test-run"})
+		if !strings.HasPrefix(res.Cause, `plugin "fake" crashed while `) || !strings.Contains(res.Cause, " and 7 more pairs: ") || strings.Count(res.Cause, " ran on host ") != 3 {
+			t.Errorf("cause %q: want 3 of the 10 pairs, and 7 more", res.Cause)
+		}
+		crashed := 0
+		for _, u := range res.Units {
+			if u.Run.Status == StatusPluginCrashed {
+				crashed++
+			}
+		}
+		if crashed != 10 {
+			t.Errorf("%d pairs plugin crashed, want 10", crashed)
+		}
+	})
+}
+
 // TestPluginCrashRestartsForRollback: when a transport's plugin dies mid-run,
 // the cause is the crash, naming every pair it interrupted; those pairs are
 // "plugin crashed", not unreachable; and the rollbacks run through a plugin
