@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
@@ -83,10 +84,36 @@ func runRuns(args []string, s *streams) int {
 		}
 		runs = append(runs, re)
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].ID < runs[j].ID })
+	sortRuns(runs)
 	views.Runs(s.Out, relPath(dir), runs, o)
 	return exitOK
 }
+
+// sortRuns orders runs as they started: an ID's random suffix orders
+// two runs of the same second at random.
+func sortRuns(runs []views.RunEntry) {
+	sort.Slice(runs, func(i, j int) bool {
+		a, b := startOf(runs[i]), startOf(runs[j])
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return runs[i].ID < runs[j].ID
+	})
+}
+
+// startOf is when a listed run started: its journal's time, or for one
+// that cannot be read the time its ID begins with.
+func startOf(re views.RunEntry) time.Time {
+	if !re.Started.IsZero() {
+		return re.Started
+	}
+	stamp, _, _ := strings.Cut(re.ID, "-")
+	t, _ := time.Parse(runIDTime, stamp)
+	return t
+}
+
+// runIDTime is the layout of the time a run ID begins with.
+const runIDTime = "20060102T150405"
 
 // readRun reads the journal of run id, which may also be given as the
 // journal's path.
