@@ -338,11 +338,16 @@ func selectRoots(cfg *config.Config, targets []string) ([]config.Node, hcl.Diagn
 		byName["task."+t.Name] = t
 		names = append(names, t.Name)
 	}
+	// A bare name both a task and a group have is ambiguous: which one
+	// runs must not depend on which kind fanout looks up first.
+	ambiguous := map[string]bool{}
 	for _, g := range cfg.Groups {
 		if g.Name == "" {
 			continue
 		}
-		if _, clash := byName[g.Name]; !clash {
+		if _, clash := byName[g.Name]; clash {
+			ambiguous[g.Name] = true
+		} else {
 			byName[g.Name] = g
 		}
 		byName["parallelize."+g.Name] = g
@@ -352,6 +357,14 @@ func selectRoots(cfg *config.Config, targets []string) ([]config.Node, hcl.Diagn
 	var roots []config.Node
 	seen := map[config.Node]bool{}
 	for _, name := range targets {
+		if ambiguous[name] {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Ambiguous name %q", name),
+				Detail:   fmt.Sprintf("A task and a parallelize block are both named %q. Give task.%s or parallelize.%s.", name, name, name),
+			})
+			continue
+		}
 		n, ok := byName[name]
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{

@@ -87,6 +87,39 @@ func planShape(p *Plan) string {
 	return strings.Join(out, " ")
 }
 
+// TestSelectionAmbiguousName: a name given after the configuration that
+// both a task and a parallelize block have is refused, naming the two
+// qualified names, rather than run whichever is looked up first.
+func TestSelectionAmbiguousName(t *testing.T) {
+	cfg := loadTestConfig(t, `
+host "h" {
+  transport = "local"
+}
+task "a" {
+  run = "echo task-a"
+}
+task "b" {
+  run = "echo task-b"
+}
+parallelize "a" {
+  tasks = [task.b]
+}
+`)
+	_, diags := BuildPlan(context.Background(), cfg, PlanOptions{Targets: []string{"a"}})
+	if !diags.HasErrors() || diags[0].Summary != `Ambiguous name "a"` || !strings.Contains(diags[0].Detail, "task.a or parallelize.a") {
+		t.Errorf("diagnostics = %v, want the name refused as ambiguous", diags)
+	}
+	for target, want := range map[string]string{"task.a": "a(h)", "parallelize.a": "a[b(h)]"} {
+		p, diags := BuildPlan(context.Background(), cfg, PlanOptions{Targets: []string{target}})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", target, diags)
+		}
+		if got := planShape(p); got != want {
+			t.Errorf("%s: plan %s, want %s", target, got, want)
+		}
+	}
+}
+
 func TestBuildPlanSelection(t *testing.T) {
 	tests := []struct {
 		name           string
