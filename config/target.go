@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/hashicorp/hcl/v2"
@@ -101,11 +102,27 @@ func (e *evaluator) evalPerHost(d *taskDecl) hcl.Diagnostics {
 		}
 		if diags.HasErrors() {
 			t.PerHost = nil
-			return diags
+			return forHost(diags, h.Name)
 		}
 		t.PerHost[h.Name] = hv
 	}
 	first := t.PerHost[t.Hosts[0].Name]
 	t.Run, t.Rollback, t.Env = first.Run, first.Rollback, maps.Clone(first.Env)
 	return nil
+}
+
+// forHost says which host a value evaluated per host failed for: in an
+// inventory of hundreds, "no attribute x" alone does not say where. A
+// missing key of target.vars gets the function that gives a default.
+func forHost(diags hcl.Diagnostics, host string) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		d.Detail += fmt.Sprintf(" (Evaluated for host %q: the first host where it fails.)", host)
+		if d.Summary == "Unsupported attribute" {
+			d.Detail += ` A key only some hosts' vars have can be read with a default: lookup(target.vars, "NAME", "DEFAULT").`
+		}
+	}
+	return diags
 }
