@@ -134,8 +134,8 @@ func (e *evaluator) value(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
 					return cty.DynamicVal, diags.Append(&hcl.Diagnostic{
 						Severity: hcl.DiagError,
 						Summary:  "target is not available here",
-						Detail: "target is the host a task's values are for: it can be used in a task's run, rollback and env, " +
-							"and in its upload and download blocks, which are evaluated per host. Elsewhere use FANOUT_HOST " +
+						Detail: "target is the host a task's values are for: it can be used in a task's run, rollback, env and " +
+							"check, and in its upload and download blocks, which are evaluated per host. Elsewhere use FANOUT_HOST " +
 							"in a command, or host.NAME for a given host.",
 						Subject: tr.SourceRange().Ptr(),
 					})

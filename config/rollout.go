@@ -172,7 +172,10 @@ func (e *evaluator) evalCheck(d *taskDecl) hcl.Diagnostics {
 	cd := d.check
 	c := &Check{Interval: DefaultCheckInterval, Timeout: DefaultCheckTimeout, DeclRange: cd.block.DefRange}
 	var diags hcl.Diagnostics
+	// A run that refers to target is evaluated per host, below.
+	e.perHost = true
 	run, ok, dd := e.commands(d, cd.attrs["run"])
+	e.perHost = false
 	diags = diags.Extend(dd)
 	switch {
 	case cd.attrs["run"] == nil:
@@ -230,6 +233,9 @@ func (e *evaluator) evalCheck(d *taskDecl) hcl.Diagnostics {
 			Subject: attr.Expr.Range().Ptr(),
 			Context: attr.Range.Ptr(),
 		})
+	}
+	if !diags.HasErrors() && refersTarget(cd.attrs["run"]) {
+		diags = diags.Extend(e.evalCheckPerHost(d, c))
 	}
 	if !diags.HasErrors() {
 		d.t.Check = c

@@ -13,11 +13,14 @@ import (
 // run, rollback or env refers to it is evaluated once per host, as are its
 // upload and download blocks (transfer.go).
 
-// HostValues are a task's run, rollback and env as one host gets them.
+// HostValues are a task's run, rollback and env as one host gets them,
+// and its check's commands when they refer to target (nil otherwise: the
+// task's Check.Run).
 type HostValues struct {
 	Run      []string
 	Rollback []string
 	Env      map[string]string
+	Check    []string
 }
 
 // targetObject is a host as expressions see it through target: name,
@@ -125,4 +128,36 @@ func forHost(diags hcl.Diagnostics, host string) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// evalCheckPerHost evaluates a check's run once per host when it refers
+// to target, into the hosts' HostValues.Check; c.Run then holds the first
+// host's. A task whose other values are the same everywhere gets
+// PerHost all the same, with them.
+func (e *evaluator) evalCheckPerHost(d *taskDecl, c *Check) hcl.Diagnostics {
+	t := d.t
+	if len(t.Hosts) == 0 {
+		return nil
+	}
+	defer func() { e.target = nil }()
+	per := make(map[string][]string, len(t.Hosts))
+	for _, h := range t.Hosts {
+		e.target = h
+		cmds, _, diags := e.commands(d, d.check.attrs["run"])
+		if diags.HasErrors() {
+			return forHost(diags, h.Name)
+		}
+		per[h.Name] = cmds
+	}
+	if t.PerHost == nil {
+		t.PerHost = make(map[string]*HostValues, len(t.Hosts))
+		for _, h := range t.Hosts {
+			t.PerHost[h.Name] = &HostValues{Run: t.Run, Rollback: t.Rollback, Env: maps.Clone(t.Env)}
+		}
+	}
+	for name, cmds := range per {
+		t.PerHost[name].Check = cmds
+	}
+	c.Run = per[t.Hosts[0].Name]
+	return nil
 }

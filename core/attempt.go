@@ -158,7 +158,7 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 		began := time.Now()
 		tail = &tailWriter{}
 		last = PhaseResult{Status: StatusOK, Command: -1}
-		for i, cmd := range c.Run {
+		for i, cmd := range t.CheckCommands(h.Name) {
 			remaining := time.Until(deadline)
 			if remaining <= 0 {
 				last = PhaseResult{Status: StatusTimedOut, ExitCode: -1, Command: i}

@@ -161,6 +161,8 @@ type JournalHostValues struct {
 	Run      []string          `json:"run"`
 	Rollback []string          `json:"rollback,omitempty"`
 	Env      map[string]string `json:"env,omitempty"`
+	// Check is the check's commands on the host, when they depend on it.
+	Check []string `json:"check,omitempty"`
 }
 
 // JournalHost is a host of the plan with its transport settings.
@@ -248,7 +250,7 @@ func journalTask(t *TaskNode, hide func(string) string) *JournalTask {
 	if len(t.PerHost) > 0 {
 		jt.PerHost = make(map[string]*JournalHostValues, len(t.PerHost))
 		for name, hv := range t.PerHost {
-			jt.PerHost[name] = &JournalHostValues{Run: mapStrings(hv.Run, hide), Rollback: mapStrings(hv.Rollback, hide), Env: mapValues(hv.Env, hide)}
+			jt.PerHost[name] = &JournalHostValues{Run: mapStrings(hv.Run, hide), Rollback: mapStrings(hv.Rollback, hide), Env: mapValues(hv.Env, hide), Check: mapStrings(hv.Check, hide)}
 		}
 	}
 	for _, tr := range t.Transfers {
@@ -354,7 +356,7 @@ func (jp *JournalPlan) fill(p *Plan, ix *planIndex, fill func(string) string) er
 		if len(jt.PerHost) > 0 {
 			t.PerHost = make(map[string]*config.HostValues, len(jt.PerHost))
 			for name, hv := range jt.PerHost {
-				t.PerHost[name] = &config.HostValues{Run: mapStrings(hv.Run, fill), Rollback: mapStrings(hv.Rollback, fill), Env: mapValues(hv.Env, fill)}
+				t.PerHost[name] = &config.HostValues{Run: mapStrings(hv.Run, fill), Rollback: mapStrings(hv.Rollback, fill), Env: mapValues(hv.Env, fill), Check: mapStrings(hv.Check, fill)}
 			}
 		}
 	}

@@ -119,6 +119,18 @@ func (t *TaskNode) Commands(host string, phase Phase) []string {
 	return run
 }
 
+// CheckCommands returns the check's commands as host gets them; nil for
+// a task without a check.
+func (t *TaskNode) CheckCommands(host string) []string {
+	if t.Check == nil {
+		return nil
+	}
+	if hv, ok := t.PerHost[host]; ok && hv.Check != nil {
+		return hv.Check
+	}
+	return t.Check.Run
+}
+
 // HostEnv returns Env as host gets it.
 func (t *TaskNode) HostEnv(host string) map[string]string {
 	if hv, ok := t.PerHost[host]; ok {

@@ -287,6 +287,44 @@ task "deploy" {
 	}
 }
 
+// TestCheckPerHost: a check's run may refer to target, as DESIGN.md says
+// (a per-host health URL or port): plan shows each host's check, and
+// apply runs each host's own, which fails the host whose check fails.
+func TestCheckPerHost(t *testing.T) {
+	t.Parallel()
+	dir, _ := workdir(t, `
+host "h1" {
+  transport = "local"
+  vars      = { port = 8081 }
+}
+host "h2" {
+  transport = "local"
+  vars      = { port = 8082 }
+}
+task "deploy" {
+  run = "true"
+  check {
+    run      = "echo checking ${target.name} on ${target.vars.port}; [ ${target.vars.port} = 8081 ]"
+    interval = "100ms"
+    timeout  = "300ms"
+  }
+}
+`)
+	p := fanout(t, dir, "plan", "main.hcl")
+	for _, want := range []string{"checking h1 on 8081", "checking h2 on 8082", "per host, above"} {
+		if p.code != exitOK || !strings.Contains(p.stdout, want) {
+			t.Errorf("plan: exit %d, lacks %q\n%s%s", p.code, want, p.stdout, p.stderr)
+		}
+	}
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != exitFailed || !strings.Contains(lineWith(r.stdout, "✗ deploy on h2"), "check failed") || strings.Contains(r.stdout, "deploy on h1: check failed") {
+		t.Errorf("apply: exit %d, want h2 alone to fail its check\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "checking h2 on 8082") {
+		t.Errorf("h2's check did not say its own port:\n%s", r.stdout)
+	}
+}
+
 // TestConditionThatCannotRunFails: an only_if or unless command the
 // shell cannot run (127: a typo; 126: not executable) fails the task on
 // that host, nothing of it run, rather than count as "false": a typo in

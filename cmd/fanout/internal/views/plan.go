@@ -142,7 +142,11 @@ func (pw *planWriter) rollout(prefix string, n *core.TaskNode) {
 	pw.commands(prefix, "only_if", n.OnlyIf)
 	pw.commands(prefix, "unless", n.Unless)
 	if c := n.Check; c != nil {
-		pw.commands(prefix, "check", c.Run)
+		if perHostCheck(n) {
+			pw.field(prefix, "check", "per host, above")
+		} else {
+			pw.commands(prefix, "check", c.Run)
+		}
 		pw.field(prefix, "", fmt.Sprintf("every %s, for at most %s", formatDuration(c.Interval), formatDuration(c.Timeout)))
 	}
 	if n.Retries > 0 {

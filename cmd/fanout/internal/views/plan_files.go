@@ -113,6 +113,7 @@ type hostValues struct {
 	run      []string
 	rollback []string
 	env      map[string]string
+	check    []string
 }
 
 // foldHostValues groups the task's hosts by the values they get, in host
@@ -120,17 +121,17 @@ type hostValues struct {
 func foldHostValues(n *core.TaskNode) []*hostValues {
 	var out []*hostValues
 	for _, h := range n.Hosts {
-		run, rollback, env := n.Commands(h.Name, core.PhaseRun), n.Commands(h.Name, core.PhaseRollback), n.HostEnv(h.Name)
+		run, rollback, env, check := n.Commands(h.Name, core.PhaseRun), n.Commands(h.Name, core.PhaseRollback), n.HostEnv(h.Name), n.CheckCommands(h.Name)
 		found := false
 		for _, g := range out {
-			if slices.Equal(g.run, run) && slices.Equal(g.rollback, rollback) && maps.Equal(g.env, env) {
+			if slices.Equal(g.run, run) && slices.Equal(g.rollback, rollback) && maps.Equal(g.env, env) && slices.Equal(g.check, check) {
 				g.hosts = append(g.hosts, h.Name)
 				found = true
 				break
 			}
 		}
 		if !found {
-			out = append(out, &hostValues{hosts: []string{h.Name}, run: run, rollback: rollback, env: env})
+			out = append(out, &hostValues{hosts: []string{h.Name}, run: run, rollback: rollback, env: env, check: check})
 		}
 	}
 	return out
@@ -154,7 +155,21 @@ func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
 			}
 			pw.field(prefix+"  ", label, fmt.Sprintf("%s=%q", k, g.env[k]))
 		}
+		if perHostCheck(n) {
+			pw.commands(prefix+"  ", "check", g.check)
+		}
 	}
+}
+
+// perHostCheck reports whether a task's check commands depend on the
+// host: perHost shows them then, beside each set of hosts.
+func perHostCheck(n *core.TaskNode) bool {
+	for _, hv := range n.PerHost {
+		if hv.Check != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonHostValues is a task's values on some of its hosts in `fanout plan
@@ -164,6 +179,7 @@ type jsonHostValues struct {
 	Run      []string          `json:"run"`
 	Rollback []string          `json:"rollback"`
 	Env      map[string]string `json:"env,omitempty"`
+	Check    []string          `json:"check,omitempty"`
 }
 
 func perHostJSON(n *core.TaskNode, rd *Redactor) []jsonHostValues {
@@ -173,6 +189,9 @@ func perHostJSON(n *core.TaskNode, rd *Redactor) []jsonHostValues {
 	var out []jsonHostValues
 	for _, g := range foldHostValues(n) {
 		j := jsonHostValues{Hosts: g.hosts, Run: nonNil(rd.Strings(g.run)), Rollback: nonNil(rd.Strings(g.rollback))}
+		if perHostCheck(n) {
+			j.Check = rd.Strings(g.check)
+		}
 		if len(g.env) > 0 {
 			j.Env = map[string]string{}
 			for k, v := range g.env {
