@@ -47,6 +47,10 @@ type LoadOptions struct {
 	// (ParseVarFile); for a name in both, Values wins. The CLI, which knows
 	// the order of -var and -var-file flags, puts each name in one only.
 	Values map[string]InputValue
+	// Unset leaves a required variable no input sets unknown, without an
+	// error, as `terraform validate` does: what depends on it is not
+	// checked, and everything else is.
+	Unset bool
 }
 
 // LoadConfig loads one .hcl file, or every .hcl file in a directory (lexical

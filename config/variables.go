@@ -172,7 +172,7 @@ func withEnvVars(decls []*variableDecl, env, raw map[string]string) map[string]s
 // variables and required variables left without a value. An undeclared
 // name in a file is a warning, as Terraform has it, since one file may
 // serve several configurations; given on the command line it is an error.
-func assignVariables(decls []*variableDecl, raw map[string]string, values map[string]InputValue) hcl.Diagnostics {
+func assignVariables(decls []*variableDecl, raw map[string]string, values map[string]InputValue, unset bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	declared := make(map[string]*variableDecl, len(decls))
 	for _, d := range decls {
@@ -230,7 +230,7 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 			v.Value = val
 		case v.Default.Type() != cty.NilType: // not cty.NilVal
 			v.Value = v.Default
-		case d.badDefault:
+		case d.badDefault, unset:
 			v.Value = cty.UnknownVal(v.Type)
 		default:
 			v.Value = cty.UnknownVal(v.Type)

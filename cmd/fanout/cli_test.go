@@ -309,3 +309,23 @@ func TestPlanJSONHostSettings(t *testing.T) {
 		t.Errorf("raw by host: %v, want %v", got, want)
 	}
 }
+
+// TestValidateWithoutVariableValues: validate needs no variable's value,
+// as terraform validate: a required variable left unset is no error (a
+// CI lint step has none to give), while mistakes elsewhere still are;
+// plan still asks for the value.
+func TestValidateWithoutVariableValues(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "main.hcl", "variable \"release\" {\n  type = string\n}\nvariable \"n\" {\n  type = number\n}\nhost \"h\" {\n  for_each  = range(var.n)\n  transport = \"local\"\n}\ntask \"a\" {\n  run = \"echo ${var.release}\"\n}\n")
+	if r := fanout(t, dir, "validate", "main.hcl"); r.code != exitOK || !strings.Contains(r.stdout, "is valid") {
+		t.Errorf("validate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := fanout(t, dir, "plan", "main.hcl"); r.code != exitUsage || !strings.Contains(r.stderr, "No value for required variable") {
+		t.Errorf("plan: exit %d, want the variable asked for\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	writeFile(t, dir, "main.hcl", "variable \"release\" {\n  type = string\n}\ntask \"a\" {\n  run     = \"echo ${var.release}\"\n  timeout = \"5x\"\n}\n")
+	if r := fanout(t, dir, "validate", "main.hcl"); r.code != exitUsage || !strings.Contains(r.stderr, "Invalid timeout") || strings.Contains(r.stderr, "No value for required variable") {
+		t.Errorf("validate of a bad timeout: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -36,6 +36,9 @@ type loader struct {
 	// runID is the run a plan is built for (apply's), which the
 	// transports are configured with; empty when none will run.
 	runID string
+	// unset leaves required variables no input sets unknown (validate's,
+	// as terraform validate's).
+	unset bool
 }
 
 func newLoader(s *streams, c *arguments.Common) *loader {
@@ -137,7 +140,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 func (l *loader) parse(p string, raw, env map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
 	dir, path := fsPath(p)
 	parser := config.NewParser(os.DirFS(dir))
-	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values})
+	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values, Unset: l.unset})
 	return cfg, diags, parser.Files()
 }
 

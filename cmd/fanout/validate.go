@@ -11,8 +11,10 @@ func runValidate(args []string, s *streams) int {
 		return code
 	}
 	l := newLoader(s, &a.Common)
-	// Validation checks what is written; it asks for nothing.
-	l.prompt = nil
+	// Validation checks what is written; it asks for nothing, and needs
+	// no variable's value (as terraform validate): a CI lint step or an
+	// editor has none to give.
+	l.prompt, l.unset = nil, true
 	l.collect = a.ViewType == arguments.ViewJSON
 	_, done, ok := l.buildPlan(&a.Common, arguments.Selection{})
 	defer done()
