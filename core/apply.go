@@ -442,7 +442,7 @@ func (r *run) preflightOK() bool {
 	r.mu.Lock()
 	for _, h := range r.plan.Hosts {
 		if c := r.conns[h.Name]; c != nil && c.err != nil {
-			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: c.err.Error()})
+			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: errText(c.err)})
 		}
 	}
 	failed := slices.Clone(r.preflight)
@@ -514,7 +514,13 @@ func (r *run) connectsEarly() bool {
 // connect returns the host's transport, connecting it first; concurrent
 // callers for one host share a single Connect.
 func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
-	return r.connectFor(h, preflight, false)
+	return r.connectFor(h, preflight, false, false)
+}
+
+// connectForRollback connects h for a rollback, which the operator's
+// first interrupt does not stop (connect's connects end with it).
+func (r *run) connectForRollback(h *Host) (sdk.Transport, error) {
+	return r.connectFor(h, false, false, true)
 }
 
 // connectPending connects h ahead of the pairs still to run there
@@ -525,10 +531,19 @@ func (r *run) connect(h *Host, preflight bool) (sdk.Transport, error) {
 // whose connection nothing releases: at 200 hosts without preflight, 96
 // of them, and a run twice as long.
 func (r *run) connectPending(h *Host) (sdk.Transport, error) {
-	return r.connectFor(h, false, true)
+	return r.connectFor(h, false, true, false)
 }
 
-func (r *run) connectFor(h *Host, preflight, pendingOnly bool) (sdk.Transport, error) {
+// connectFor connects h, or waits for the connect of h in flight. A
+// connect for the run's work (preflight, ahead, a run phase) ends with the
+// operator's first interrupt, as transfers do: nothing has run on a host
+// still connecting, and a plugin's Connect that never returns must not
+// keep fanout from stopping. One for a rollback goes on until an abort.
+func (r *run) connectFor(h *Host, preflight, pendingOnly, rollback bool) (sdk.Transport, error) {
+	ctx := r.transfers
+	if rollback {
+		ctx = r.ctx
+	}
 	r.mu.Lock()
 	if pendingOnly && !r.hasPending(h.Name) {
 		r.mu.Unlock()
@@ -555,20 +570,30 @@ func (r *run) connectFor(h *Host, preflight, pendingOnly bool) (sdk.Transport, e
 		select {
 		case <-c.done:
 			return c.t, c.err
-		case <-r.ctx.Done():
-			return nil, r.ctx.Err()
+		case <-ctx.Done():
+			return nil, interruptedConnect(ctx)
 		}
 	}
 	defer close(c.done)
 	start := time.Now()
 	t, _, err := r.opts.Transports.get(r.ctx, h.Transport)
 	if err == nil {
-		err = r.connectHost(t, h)
+		err = r.connectHost(ctx, t, h)
+	}
+	if err != nil && ctx.Err() != nil && r.ctx.Err() == nil {
+		// Cut short by the interrupt, not failed: a rollback that needs
+		// the host later connects it anew.
+		err = interruptedConnect(ctx)
+		r.mu.Lock()
+		if r.conns[h.Name] == c {
+			delete(r.conns, h.Name)
+		}
+		r.mu.Unlock()
 	}
 	ev := HostConnected{Host: h.Name, Transport: h.Transport, Time: time.Now(), Duration: time.Since(start), Preflight: preflight}
 	if err != nil {
 		c.err = err
-		ev.Err = err.Error()
+		ev.Err = errText(err)
 	} else {
 		c.t = t
 	}
@@ -659,4 +684,9 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// interruptedConnect is the error of a connect that ctx ended.
+func interruptedConnect(ctx context.Context) error {
+	return fmt.Errorf("connecting was interrupted: %w", context.Cause(ctx))
 }

@@ -260,7 +260,7 @@ func fileTransport(t sdk.Transport) (sdk.FileTransport, bool) {
 // of the task on that host, which its rollback then undoes (Attempts 1: the
 // task started there, though Command is -1 since no command ran).
 func transferFailed(ctx context.Context, err error) PhaseResult {
-	res := PhaseResult{Status: StatusFailed, ExitCode: -1, Command: -1, Err: err.Error(), Attempts: 1}
+	res := PhaseResult{Status: StatusFailed, ExitCode: -1, Command: -1, Err: errText(err), Attempts: 1}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		res.Status, res.Err = StatusTimedOut, "the transfer did not end within the task's timeout"

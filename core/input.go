@@ -83,12 +83,14 @@ func noAnswer(p sdk.Prompt, why string) string {
 }
 
 // connectHost connects h through t, answering the transport's prompts.
-func (r *run) connectHost(t sdk.Transport, h *Host) error {
+func (r *run) connectHost(ctx context.Context, t sdk.Transport, h *Host) error {
 	answers := r.asker.snapshot()
 	for range maxPromptRounds {
-		resp, err := t.Connect(r.ctx, &sdk.ConnectRequest{
-			Host:    sdk.Host{Name: h.Name, Address: h.Address, Config: h.Config},
-			Answers: answers,
+		resp, err := bounded(ctx, connectLimit, h.Transport, "Connect", func(ctx context.Context) (*sdk.ConnectResponse, error) {
+			return t.Connect(ctx, &sdk.ConnectRequest{
+				Host:    sdk.Host{Name: h.Name, Address: h.Address, Config: h.Config},
+				Answers: answers,
+			})
 		})
 		if err != nil {
 			return err
@@ -96,7 +98,7 @@ func (r *run) connectHost(t sdk.Transport, h *Host) error {
 		if len(resp.Prompts) == 0 {
 			return nil
 		}
-		if answers, err = r.asker.answer(r.ctx, resp.Prompts); err != nil {
+		if answers, err = r.asker.answer(ctx, resp.Prompts); err != nil {
 			return err
 		}
 	}

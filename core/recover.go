@@ -605,7 +605,9 @@ func (ts *Transports) ConfigureFromJournal(ctx context.Context, rc *Recovery, se
 				return fmt.Errorf("transport %s: journaled settings: %w", jt.Name, err)
 			}
 		}
-		resp, err := t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: rc.Header.RunID})
+		resp, err := bounded(ctx, configureLimit, jt.Name, "Configure", func(ctx context.Context) (*sdk.ConfigureResponse, error) {
+			return t.Configure(ctx, &sdk.ConfigureRequest{Config: settings, RunID: rc.Header.RunID})
+		})
 		if err != nil {
 			return fmt.Errorf("transport %s: configure: %w", jt.Name, err)
 		}

@@ -138,7 +138,11 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 		}
 	}
 	if err == nil {
-		tr, err = r.connect(h, false)
+		if phase == PhaseRollback {
+			tr, err = r.connectForRollback(h)
+		} else {
+			tr, err = r.connect(h, false)
+		}
 	}
 	// Durable before the first command is sent: after a crash, the
 	// journal must show every pair that may have run, and no more: a host
@@ -153,12 +157,12 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
-		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: err.Error()}
+		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: errText(err)}
 		if crash, ok := errors.AsType[*PluginCrashError](err); ok {
 			r.noteCrash(h.Transport, fmt.Sprintf("host %q was being connected", h.Name))
 			res.Status, res.Err = StatusPluginCrashed, crash.Error()
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) && r.isInterrupted() {
 			res.Status = StatusInterrupted
 		}
 	case phase == PhaseRollback:
@@ -318,7 +322,7 @@ func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	case err != nil && cctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
 	case err != nil:
-		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, err.Error()
+		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, errText(err)
 	case resp.TimedOut:
 		res.Status, res.ExitCode, res.Signal = StatusTimedOut, resp.ExitCode, resp.Signal
 	case resp.ExitCode == 0 && resp.Signal == "":

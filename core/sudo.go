@@ -138,7 +138,7 @@ func (r *run) sudoExec(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 		notRun = -1
 	}
 	fail := func(err error) PhaseResult {
-		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: notRun, Err: err.Error()}
+		return PhaseResult{Status: StatusFailed, ExitCode: -1, Command: notRun, Err: errText(err)}
 	}
 	stdin := r.capabilities(h).Stdin
 	asks, err := r.sudoAsks(ctx, tr, t, h, phase, stdin)

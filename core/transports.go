@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
@@ -169,7 +168,9 @@ func (ts *Transports) start(ctx context.Context, h *transportHandle, name, pin s
 		return err
 	}
 	h.t, h.stop = t, stop
-	desc, err := t.Describe(ctx, &sdk.DescribeRequest{})
+	desc, err := bounded(ctx, describeLimit, name, "Describe", func(ctx context.Context) (*sdk.DescribeResponse, error) {
+		return t.Describe(ctx, &sdk.DescribeRequest{})
+	})
 	if err != nil {
 		h.err = fmt.Errorf("describe: %w", err)
 		return h.err
@@ -216,7 +217,9 @@ func (ts *Transports) restart(ctx context.Context, name string) error {
 		return err
 	}
 	if configured != nil {
-		resp, err := h.t.Configure(ctx, configured)
+		resp, err := bounded(ctx, configureLimit, name, "Configure", func(ctx context.Context) (*sdk.ConfigureResponse, error) {
+			return h.t.Configure(ctx, configured)
+		})
 		if err == nil {
 			err = resp.Diagnostics.Err()
 		}
@@ -252,11 +255,13 @@ func (ts *Transports) Close(ctx context.Context) error {
 		h := handles[name]
 		<-h.ready
 		if h.t != nil {
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if _, err := h.t.Close(cctx, &sdk.CloseRequest{}); err != nil {
+			if _, err := bounded(ctx, closeLimit, name, "Close", func(ctx context.Context) (*sdk.CloseResponse, error) {
+				return h.t.Close(ctx, &sdk.CloseRequest{})
+			}); err != nil {
+				// Said here: the callers only know the run is over.
+				ts.logger.Warn("transport plugin did not close cleanly; it is stopped", "transport", name, "error", err)
 				errs = append(errs, fmt.Errorf("transport %s: close: %w", name, err))
 			}
-			cancel()
 		}
 		if h.stop != nil {
 			h.stop()
@@ -337,12 +342,14 @@ func (ts *Transports) configure(ctx context.Context, cfg *config.Config, name, r
 		return nil, desc, diags
 	}
 	req := &sdk.ConfigureRequest{Config: settings, RunID: runID}
-	resp, err := t.Configure(ctx, req)
+	resp, err := bounded(ctx, configureLimit, name, "Configure", func(ctx context.Context) (*sdk.ConfigureResponse, error) {
+		return t.Configure(ctx, req)
+	})
 	if err != nil {
 		return nil, desc, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Transport %q rejected its settings", name),
-			Detail:   err.Error() + ".",
+			Detail:   errText(err) + ".",
 			Subject:  rangePtr(block),
 		})
 	}
@@ -454,7 +461,7 @@ func (ts *Transports) validateHost(ctx context.Context, ch *config.Host, v cty.V
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Transport %q could not check host %q", ch.Transport, ch.Name),
-			Detail:   err.Error() + ".",
+			Detail:   errText(err) + ".",
 			Subject:  ch.DeclRange.Ptr(),
 		}}
 	}
@@ -524,7 +531,7 @@ func mapDiagnostics(in sdk.Diagnostics, body hcl.Body, block *hcl.Range) hcl.Dia
 		if d.Severity == sdk.Warning {
 			sev = hcl.DiagWarning
 		}
-		hd := &hcl.Diagnostic{Severity: sev, Summary: d.Summary, Detail: d.Detail, Subject: block}
+		hd := &hcl.Diagnostic{Severity: sev, Summary: cleanText(d.Summary), Detail: cleanText(d.Detail), Subject: block}
 		if len(d.Attribute) > 0 {
 			if a, ok := attrs[d.Attribute[0]]; ok {
 				hd.Subject = a.Expr.Range().Ptr()

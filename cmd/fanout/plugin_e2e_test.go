@@ -35,6 +35,7 @@ var pluginSources = map[string]string{
 	"garbage": "./testdata/plugins/garbage",
 	"nomtls":  "./testdata/plugins/nomtls",
 	"nostdin": "./testdata/plugins/nostdin",
+	"rude":    "./testdata/plugins/rude",
 }
 
 var (

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// TestPluginConnectThatHangsStopsAtCtrlC: a third-party plugin whose
+// Connect never returns (a host that never answers, and no bound of the
+// plugin's own) does not keep fanout from stopping: the first Ctrl-C
+// ends the connects in flight, nothing runs, and fanout exits 130,
+// saying the connect was interrupted. (It waited for a second one.)
+func TestPluginConnectThatHangsStopsAtCtrlC(t *testing.T) {
+	t.Parallel()
+	e := newPluginEnv(t, `
+transport "rude" {}
+host "ok" {
+  transport = "rude"
+}
+host "hang" {
+  transport = "rude"
+}
+task "t" {
+  run      = "touch ran-$FANOUT_HOST"
+  rollback = "true"
+}
+`)
+	installPlugin(t, "rude", filepath.Join(e.dir, ".fanout", "plugins"))
+	b := startBG(t, e.command("apply", "-json", "main.hcl"))
+	sdktest.Eventually(t, e2eWait, "ok connected", func() bool {
+		return strings.Contains(b.out.String(), `"type":"host_connected"`) && strings.Contains(b.out.String(), `"host":"ok"`)
+	})
+	if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := b.wait(t, 15*time.Second); code != exitInterrupted {
+		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, b.out)
+	}
+	if !strings.Contains(b.out.String(), "connecting was interrupted") {
+		t.Errorf("the hung connect is not said to be interrupted:\n%s", b.out)
+	}
+	if m, _ := filepath.Glob(filepath.Join(e.dir, "ran-*")); len(m) != 0 {
+		t.Errorf("the task ran: %v", m)
+	}
+}
+
+// TestPluginErrorTextBounded: an error a plugin returns is shown and
+// journaled as one line of at most a few KB (a 5 MB error of a million
+// lines made 37 MB of output and a 26 MB journal, its continuation lines
+// without the host's prefix), and its control characters never reach the
+// terminal raw (a plugin passing on a host's text could clear the screen,
+// retitle the window, or print a fake outcome over a line).
+func TestPluginErrorTextBounded(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		command, want string
+	}{
+		{"huge-error", "bytes more]"},
+		{"escape-error", "bad^[[2J^[]0;pwned^G^MRun 123 succeeded."},
+	} {
+		t.Run(tt.command, func(t *testing.T) {
+			t.Parallel()
+			e := newPluginEnv(t, `
+transport "rude" {}
+host "h" {
+  transport = "rude"
+}
+task "t" {
+  run = "`+tt.command+`"
+}
+`)
+			installPlugin(t, "rude", filepath.Join(e.dir, ".fanout", "plugins"))
+			stdout, stderr, code := e.run(t, "apply", "main.hcl")
+			out := stdout + stderr
+			if code != exitFailed || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want %d and %q in:\n%.3000s", code, exitFailed, tt.want, out)
+			}
+			if len(out) > 64<<10 || strings.ContainsAny(out, "\x1b\r\a") {
+				t.Errorf("%d bytes of output, or a control character in it:\n%.3000q", len(out), out)
+			}
+			journals, _ := filepath.Glob(filepath.Join(e.dir, ".fanout", "runs", "*.jsonl"))
+			for _, j := range journals {
+				if fi, err := os.Stat(j); err != nil || fi.Size() > 64<<10 {
+					t.Errorf("journal %s: %v bytes (err %v)", j, fi.Size(), err)
+				}
+			}
+		})
+	}
+}
