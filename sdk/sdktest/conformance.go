@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -295,9 +296,10 @@ func (c *conformance) stdin(t *testing.T) {
 func (c *conformance) streamAndCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	run := StartExec(ctx, c.tr, c.request("echo ready; sleep 30; echo too-late"))
+	run := StartExec(ctx, c.tr, c.request("sleep 30 & echo ready $!; wait; echo too-late"))
 	// "ready" can only arrive now if output streams as it is produced.
-	WaitSeen(t, run.Stdout, "ready\n", c.wait)
+	WaitSeen(t, run.Stdout, "ready ", c.wait)
+	child := childPID(t, run.Stdout.String())
 	start := time.Now()
 	cancel()
 	r := run.Wait(t, c.wait)
@@ -311,6 +313,40 @@ func (c *conformance) streamAndCancel(t *testing.T) {
 	}
 	if strings.Contains(r.Stdout.String(), "too-late") {
 		t.Error("the command ran to its end despite the cancel")
+	}
+	c.childGone(t, child, "cancel")
+}
+
+// childPID reads the pid a check's command printed after "ready ".
+func childPID(t *testing.T, out string) string {
+	t.Helper()
+	_, rest, _ := strings.Cut(out, "ready ")
+	pid, _, _ := strings.Cut(rest, "\n")
+	if _, err := strconv.Atoi(pid); err != nil {
+		t.Fatalf("the command printed %q, want \"ready PID\"", out)
+	}
+	return pid
+}
+
+// childGone checks, through the transport, that the command's child pid
+// is gone, within the suite's wait, after the command was stopped (how
+// names what stopped it): a transport must stop the command's whole
+// process group, not only its shell, or what the command started runs on
+// unseen beside the rollback that undoes it.
+func (c *conformance) childGone(t *testing.T, pid, how string) {
+	t.Helper()
+	deadline := time.Now().Add(c.wait)
+	for {
+		out := c.run(t, c.request("kill -0 "+pid+" 2>/dev/null && echo alive || echo gone")).Stdout.String()
+		if strings.TrimSpace(out) == "gone" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("after the %s, the command's background child %s still runs: stop the command's whole process group, not only its shell", how, pid)
+			c.run(t, c.request("kill -9 "+pid+" 2>/dev/null; true"))
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -393,7 +429,7 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func (c *conformance) timeout(t *testing.T) {
-	req := c.request("sleep 30")
+	req := c.request("sleep 30 & echo ready $!; wait")
 	req.Timeout = 500 * time.Millisecond
 	start := time.Now()
 	r := c.run(t, req)
@@ -403,6 +439,7 @@ func (c *conformance) timeout(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("a 500ms timeout took %s", took)
 	}
+	c.childGone(t, childPID(t, r.Stdout.String()), "timeout")
 }
 
 func (c *conformance) signal(t *testing.T) {

@@ -1,0 +1,80 @@
+package sdktest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/sdk"
+	"github.com/fanout/fanout/sdk/sdktest"
+)
+
+// shellOnly is a transport with the commonest kill bug: Exec runs the
+// command with exec.CommandContext, which on cancel or timeout kills the
+// shell alone, and whatever the command started runs on.
+type shellOnly struct{ sdk.Transport }
+
+// Describe declares what this Exec does: commands, no stdin, signals,
+// lists or files.
+func (s shellOnly) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	resp, err := s.Transport.Describe(ctx, req)
+	if err == nil {
+		resp.Capabilities = sdk.Capabilities{Exec: true}
+	}
+	return resp, err
+}
+
+func (shellOnly) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", req.Command)
+	cmd.Stdout, cmd.Stderr = out.Stdout, out.Stderr
+	cmd.WaitDelay = time.Second // the child holds the pipes
+	err := cmd.Run()
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &sdk.ExecResponse{ExitCode: -1, Signal: "KILL", TimedOut: true}, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return &sdk.ExecResponse{ExitCode: ee.ExitCode()}, nil
+	}
+	return &sdk.ExecResponse{}, err
+}
+
+// TestConformanceCatchesShellOnlyKill: the kit fails a transport that
+// stops only a command's shell on cancel and on timeout, naming the child
+// left running (it passed such a transport before). The kit runs in a
+// child test process, whose failure is the point.
+func TestConformanceCatchesShellOnlyKill(t *testing.T) {
+	if os.Getenv("SDKTEST_SHELL_ONLY") == "1" {
+		tr := sdktest.NewHarness(t, shellOnly{New(hclog.NewNullLogger())}).Transport()
+		desc := sdktest.Configure(t, tr, map[string]cty.Value{"shell": cty.StringVal("/bin/sh")})
+		host := sdk.Host{Name: "box", Config: sdktest.Object(t, desc.HostSchema, nil)}
+		sdktest.Conformance(t, tr, host, sdktest.Options{Wait: 3 * time.Second})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConformanceCatchesShellOnlyKill$", "-test.v")
+	cmd.Env = append(os.Environ(), "SDKTEST_SHELL_ONLY=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the kit passed a transport that kills only the shell:\n%s", out)
+	}
+	for _, want := range []string{"after the cancel, the command's background child", "after the timeout, the command's background child"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the kit's output lacks %q:\n%s", want, out)
+		}
+	}
+}
