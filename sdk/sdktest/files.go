@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/fanout/fanout/sdk"
@@ -356,13 +358,20 @@ func (c *conformance) uploadPrivateTemp(t *testing.T) {
 	}
 }
 
+// uploadShort: content that breaks off before its size (as the SDK gives
+// a plugin a stream cut short: an error, never io.EOF, which comes only
+// after req.Size bytes) fails the upload and leaves nothing. The content
+// is given as the SDK gives it, so that a plugin committing on io.EOF
+// alone, which sdk.FileTransport calls correct, passes directly and over
+// gRPC alike.
 func (c *conformance) uploadShort(t *testing.T) {
 	dir := c.tempDir(t)
+	content := io.MultiReader(strings.NewReader("short"), iotest.ErrReader(io.ErrUnexpectedEOF))
 	_, err := c.files.Upload(context.Background(), &sdk.UploadRequest{
 		Host: c.host.Name, Path: dir + "/f", Type: sdk.RegularFile, Mode: 0o644, Size: 10,
-	}, strings.NewReader("short"))
+	}, content)
 	if err == nil {
-		t.Error("Upload of 5 bytes declared as 10 succeeded, want an error")
+		t.Error("Upload of content that broke off after 5 of its 10 bytes succeeded, want an error")
 	}
 	Eventually(t, c.wait, "the short upload to leave nothing", func() bool { return c.listing(t, dir) == "" })
 }
