@@ -93,3 +93,36 @@ task "t" {
 		})
 	}
 }
+
+// TestRefusedPluginScriptDoesNotHold: a plugin fanout refuses (here a
+// script answering the handshake with net/rpc, then sleeping) is ended
+// with what it started: fanout waited for the script's sleep, which held
+// the plugin's stderr, before it could say why it refused the plugin.
+func TestRefusedPluginScriptDoesNotHold(t *testing.T) {
+	t.Parallel()
+	e := newPluginEnv(t, `
+transport "netrpc" {}
+host "h" {
+  transport = "netrpc"
+}
+task "t" {
+  run = "true"
+}
+`)
+	dir := filepath.Join(e.dir, ".fanout", "plugins")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\necho '1|1|unix|/tmp/fanout-no-such.sock|netrpc|'\nsleep 60\n"
+	if err := os.WriteFile(filepath.Join(dir, "fanout-transport-netrpc"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, stderr, code := e.run(t, "plan", "main.hcl")
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("plan took %s to refuse the plugin", took)
+	}
+	if code != exitUsage || !strings.Contains(stderr, "netrpc") {
+		t.Errorf("exit %d, want %d and the refusal\n%s", code, exitUsage, stderr)
+	}
+}

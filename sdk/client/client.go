@@ -136,28 +136,28 @@ func New(cfg Config) (*Client, error) {
 	if _, err := pc.Start(); err != nil {
 		// Kill first: it waits for the process and its stderr, which the
 		// error below reports.
-		pc.Kill()
+		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: %w", path, startError(err, cfg, stderr))
 	}
 	if !pluginCertified(pcfg) {
-		pc.Kill()
+		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: %w: %s", path, ErrNoMutualTLS, noMutualTLSDetail)
 	}
 	rpc, err := pc.Client()
 	if err != nil {
 		// Kill first: it waits for the process and its stderr, which the
 		// error below reports.
-		pc.Kill()
+		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: %w", path, startError(err, cfg, stderr))
 	}
 	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
-		pc.Kill()
+		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: %w", path, err)
 	}
 	t, ok := raw.(sdk.Transport)
 	if !ok {
-		pc.Kill()
+		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: dispensed %T, not a Transport", path, raw)
 	}
 	return &Client{plugin: pc, transport: t, version: pc.NegotiatedVersion()}, nil
@@ -250,4 +250,14 @@ func processDetail(cmd *exec.Cmd, stderr *stderrLog) string {
 		fmt.Fprintf(&b, ": %s", s)
 	}
 	return b.String()
+}
+
+// refuse ends a plugin fanout will not use, and what it started: Kill
+// waits for the process and for its stderr, which a child it left holding
+// the pipe (a shell script's `sleep`) would keep open, and the refusal
+// waiting with it. A plugin started in a session of its own (as fanout's
+// launcher starts them) has its session's processes killed first.
+func refuse(pc *plugin.Client, cmd *exec.Cmd) {
+	killSession(cmd)
+	pc.Kill()
 }
