@@ -15,6 +15,9 @@ type PluginNotFoundError struct {
 	Name string
 	// SearchPath and SystemPath are the directories searched, in order.
 	SearchPath, SystemPath []string
+	// NotExecutable are files of the binary's name found there that may
+	// not be executed: the likeliest fix is their mode, not an install.
+	NotExecutable []string
 }
 
 // Summary and Detail explain the error in a diagnostic (core.LaunchError).
@@ -34,6 +37,11 @@ func (e *PluginNotFoundError) Detail() string {
 	}
 	for _, dir := range e.SystemPath {
 		fmt.Fprintf(&b, "  - %s (from $PATH)\n", dir)
+	}
+	if len(e.NotExecutable) > 0 {
+		fmt.Fprintf(&b, "None holds an executable %s%s, but %s is there and may not be executed: chmod +x %s.", PluginPrefix, e.Name,
+			strings.Join(e.NotExecutable, " and "), e.NotExecutable[0])
+		return b.String()
 	}
 	fmt.Fprintf(&b, "None holds an executable %s%s. Install the plugin in one of them (or in a directory named by $FANOUT_PLUGIN_PATH), or check the transport's name.", PluginPrefix, e.Name)
 	return b.String()

@@ -194,6 +194,7 @@ func (l *Launcher) lockFile() (*LockFile, error) {
 func (l *Launcher) Find(name string) (string, error) {
 	file := PluginPrefix + name
 	search, system := l.dirs()
+	var notExecutable []string
 	for _, dir := range append(search[:len(search):len(search)], system...) {
 		p := filepath.Join(dir, file)
 		if isExecutable(p) {
@@ -202,8 +203,11 @@ func (l *Launcher) Find(name string) (string, error) {
 			}
 			return p, nil
 		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			notExecutable = append(notExecutable, p)
+		}
 	}
-	return "", &PluginNotFoundError{Name: name, SearchPath: search, SystemPath: system}
+	return "", &PluginNotFoundError{Name: name, SearchPath: search, SystemPath: system, NotExecutable: notExecutable}
 }
 
 // FoundPlugin is a third-party plugin binary found on the search path.

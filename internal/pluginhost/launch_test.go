@@ -89,6 +89,23 @@ func TestFindRelativeDirIsMadeAbsolute(t *testing.T) {
 	}
 }
 
+// TestFindNotExecutable: a plugin binary of the right name that may not
+// be executed is not run, and the error says so, with the chmod that
+// fixes it, rather than "not found" for a file that is there.
+func TestFindNotExecutable(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "fanout-transport-x")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &Launcher{SearchPath: []string{dir}, SystemPath: []string{}}
+	_, err := l.Find("x")
+	var nf *PluginNotFoundError
+	if !errors.As(err, &nf) || !strings.Contains(nf.Detail(), p+" is there and may not be executed: chmod +x "+p) {
+		t.Errorf("err = %v, want the file named with its fix", err)
+	}
+}
+
 func TestFindNotFound(t *testing.T) {
 	l := &Launcher{SearchPath: []string{".fanout/plugins", "/opt/fanout", "/home/u/.fanout/plugins"}, SystemPath: []string{"/usr/bin", "/bin"}}
 	_, err := l.Find("nope")
