@@ -141,7 +141,7 @@ func (r PhaseResult) Describe() string {
 		return "ok"
 	case StatusFailed:
 		if r.Signal != "" {
-			return "killed by SIG" + r.Signal
+			return killedBy(r.Signal)
 		}
 		if r.Err != "" && (r.Command < 0 || r.ExitCode == -1) {
 			// No command ran: a transfer failed, or sudo refused to
@@ -171,6 +171,19 @@ func (r PhaseResult) Describe() string {
 		}
 	}
 	return r.Status.String()
+}
+
+// killedBy says which signal killed a command: "killed by SIGTERM" for a
+// signal's name, as RFC 4254 and sdk.ExecResponse give it; anything else
+// a transport sent (a description, "segmentation fault") is quoted as it
+// is, not made into a name that does not exist.
+func killedBy(signal string) string {
+	for i, c := range signal {
+		if !(c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-')) {
+			return fmt.Sprintf("killed by signal %q", cleanText(signal))
+		}
+	}
+	return "killed by SIG" + signal
 }
 
 // ownWords are the words core writes around values in a Result's causes
