@@ -126,3 +126,21 @@ task "t" {
 		t.Errorf("exit %d, want %d and the refusal\n%s", code, exitUsage, stderr)
 	}
 }
+
+// TestPluginsShowsCapabilities: fanout plugins says what a plugin
+// declares it can do, text and -json, which plan-time refusals are made
+// of, so that an author or an operator sees it before a refusal.
+func TestPluginsShowsCapabilities(t *testing.T) {
+	t.Parallel()
+	e := newPluginEnv(t, "transport \"nostdin\" {}\nhost \"h\" {\n  transport = \"nostdin\"\n}\ntask \"t\" {\n  run = \"true\"\n}\n")
+	installPlugin(t, "nostdin", filepath.Join(e.dir, ".fanout", "plugins"))
+	stdout, stderr, code := e.run(t, "plugins", "main.hcl")
+	can := lineWith(stdout, "can:")
+	if code != exitOK || !strings.Contains(can, "exec") || !strings.Contains(can, "upload") || strings.Contains(can, "stdin") {
+		t.Errorf("exit %d, capabilities %q: want exec and upload, not stdin (nostdin declares none)\n%s%s", code, can, stdout, stderr)
+	}
+	stdout, _, _ = e.run(t, "plugins", "-json", "main.hcl")
+	if !strings.Contains(stdout, `"capabilities": [`) && !strings.Contains(stdout, `"capabilities":[`) {
+		t.Errorf("plugins -json lacks the capabilities:\n%s", stdout)
+	}
+}

@@ -205,9 +205,28 @@ func describePlugin(l *pluginhost.Launcher, name, pin string) *views.Plugin {
 		return info
 	}
 	info.Version = desc.Version
+	info.Capabilities = capabilityNames(desc.Capabilities)
 	info.TransportSchema = attributeInfos(desc.TransportSchema)
 	info.HostSchema = attributeInfos(desc.HostSchema)
 	return info
+}
+
+// capabilityNames lists what a plugin declares it can do, by the names
+// plan-time refusals use.
+func capabilityNames(c sdk.Capabilities) []string {
+	var out []string
+	for _, k := range []struct {
+		on   bool
+		name string
+	}{
+		{c.Exec, "exec"}, {c.CommandList, "command lists"}, {c.Stdin, "stdin"}, {c.Signal, "signal"},
+		{c.Upload, "upload"}, {c.Download, "download"}, {c.ValidateHost, "validate host"}, {c.Release, "release"},
+	} {
+		if k.on {
+			out = append(out, k.name)
+		}
+	}
+	return out
 }
 
 func attributeInfos(s sdk.Schema) []views.PluginAttribute {

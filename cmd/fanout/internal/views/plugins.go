@@ -22,6 +22,9 @@ type Plugin struct {
 	Shadowed        []string          `json:"shadowed,omitempty"`
 	ProtocolVersion int               `json:"protocol_version,omitempty"`
 	Version         string            `json:"version,omitempty"`
+	// Capabilities are what the plugin declares it can do ("exec",
+	// "stdin", "signal", "upload", ...), which fanout plans tasks against.
+	Capabilities []string `json:"capabilities,omitempty"`
 	TransportSchema []PluginAttribute `json:"transport_attributes"`
 	HostSchema      []PluginAttribute `json:"host_attributes"`
 	// Lock says how the lock file records a third-party plugin of a
@@ -96,6 +99,9 @@ func (v *PluginsHuman) List(source string, infos []*Plugin) {
 		}
 		if info.Lock != "" {
 			field("lock", info.Lock)
+		}
+		if len(info.Capabilities) > 0 {
+			field("can", strings.Join(info.Capabilities, ", "))
 		}
 		if info.Error != "" {
 			field("error", paint(v.o.Color, ansiRed, info.Error))
