@@ -19,12 +19,12 @@ type Plugin struct {
 	Path   string `json:"path,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 	// Shadowed are binaries of the same name that Path hides.
-	Shadowed        []string          `json:"shadowed,omitempty"`
-	ProtocolVersion int               `json:"protocol_version,omitempty"`
-	Version         string            `json:"version,omitempty"`
+	Shadowed        []string `json:"shadowed,omitempty"`
+	ProtocolVersion int      `json:"protocol_version,omitempty"`
+	Version         string   `json:"version,omitempty"`
 	// Capabilities are what the plugin declares it can do ("exec",
 	// "stdin", "signal", "upload", ...), which fanout plans tasks against.
-	Capabilities []string `json:"capabilities,omitempty"`
+	Capabilities    []string          `json:"capabilities,omitempty"`
 	TransportSchema []PluginAttribute `json:"transport_attributes"`
 	HostSchema      []PluginAttribute `json:"host_attributes"`
 	// Lock says how the lock file records a third-party plugin of a
