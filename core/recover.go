@@ -180,6 +180,11 @@ func (rc *Recovery) shown() (*recovered, error) {
 	return rc.rebuilt, rc.rebuildErr
 }
 
+// StoppedUnfinished is what the cause of a run read back from a journal
+// with no final record says: fanout stopped (was killed, lost its
+// machine) before the run finished.
+const StoppedUnfinished = "fanout stopped before the run finished"
+
 // rebuild turns the journal back into a plan and the state of its run,
 // secrets left as their placeholders.
 func (rc *Recovery) rebuild() (*recovered, error) {
@@ -406,9 +411,9 @@ func (rp *replay) result(started time.Time) *Result {
 	if res.Status == 0 {
 		res.Status = RunInterrupted
 		if res.Cause == "" {
-			res.Cause = "fanout stopped before the run finished: the journal has no final record"
+			res.Cause = StoppedUnfinished + ": the journal has no final record"
 		} else {
-			res.Cause += "; then fanout stopped before the run finished"
+			res.Cause += "; then " + StoppedUnfinished
 		}
 	}
 	if !rp.last.IsZero() {

@@ -258,6 +258,11 @@ func runOutcome(res *core.Result, o Options) string {
 	case core.RunSucceeded:
 		return paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took))
 	case core.RunInterrupted:
+		if strings.Contains(res.Cause, core.StoppedUnfinished) {
+			// Read back from a journal fanout did not live to end: how
+			// long it ran is not known, only when it last wrote.
+			return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s did not finish (its journal's last record came %s after its start): %s.", res.RunID, took, rd.String(res.Cause)))
+		}
 		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s was interrupted after %s: %s.", res.RunID, took, rd.String(res.Cause)))
 	case core.RunPartial:
 		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s finished after %s, %s.", res.RunID, took, rd.String(res.Cause)))
