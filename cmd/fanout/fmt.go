@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,6 +23,9 @@ func runFmt(args []string, s *streams) int {
 	a, err := arguments.ParseFmt(args)
 	if code, ok := parseArgs(err, s, "fmt"); !ok {
 		return code
+	}
+	if len(a.Paths) == 1 && a.Paths[0] == "-" {
+		return fmtStdin(s, a.Check)
 	}
 	var files []string
 	var diags hcl.Diagnostics
@@ -52,6 +56,39 @@ func runFmt(args []string, s *streams) int {
 	}
 	return exitOK
 }
+
+// fmtStdin formats what stdin holds to stdout, as terraform fmt - does
+// for an editor or a pipe; with -check it prints nothing and exits 3 when
+// the text is not formatted.
+func fmtStdin(s *streams, check bool) int {
+	src, err := io.ReadAll(io.LimitReader(os.Stdin, fmtMaxStdin+1))
+	if err == nil && len(src) > fmtMaxStdin {
+		err = fmt.Errorf("more than %d bytes", fmtMaxStdin)
+	}
+	if err != nil {
+		printf(s.Err, "fanout fmt: cannot read stdin: %s\n", err)
+		return exitUsage
+	}
+	f, diags := hclsyntax.ParseConfig(src, "<stdin>", hcl.InitialPos)
+	if diags.HasErrors() {
+		views.Diagnostics(s.Err, map[string]*hcl.File{"<stdin>": f}, diags, s.Color)
+		return exitUsage
+	}
+	out := hclwrite.Format(src)
+	if check {
+		if !bytes.Equal(src, out) {
+			return exitFmtCheck
+		}
+		return exitOK
+	}
+	if _, err := s.Out.Write(out); err != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// fmtMaxStdin bounds what fmt - reads: a configuration, not a stream.
+const fmtMaxStdin = 16 << 20
 
 // fmtFiles lists what fmt handles for one argument: the file itself, or
 // the .hcl files of a directory (and below it, when recursive), skipping

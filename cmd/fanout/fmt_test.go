@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,4 +106,34 @@ func TestFmt(t *testing.T) {
 			t.Errorf("exit %d\n%s", code, errs)
 		}
 	})
+}
+
+// TestFmtStdin: fmt - formats stdin to stdout, as terraform fmt - does
+// for editors and pipes; -check exits 3 when it is not formatted, and a
+// syntax error is named at its line in <stdin>.
+func TestFmtStdin(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, in   string
+		args       []string
+		code       int
+		out, inErr string
+	}{
+		{"format", unformatted, nil, exitOK, formatted, ""},
+		{"check, unformatted", unformatted, []string{"-check"}, exitFmtCheck, "", ""},
+		{"check, formatted", formatted, []string{"-check"}, exitOK, "", ""},
+		{"syntax error", "task \"a\" {\n", nil, exitUsage, "", "on <stdin> line 1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(fanoutBin, append(append([]string{"fmt"}, tt.args...), "-")...)
+			cmd.Stdin = strings.NewReader(tt.in)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			_ = cmd.Run() // the exit code is checked below
+			if code := cmd.ProcessState.ExitCode(); code != tt.code || out.String() != tt.out || !strings.Contains(errb.String(), tt.inErr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q and %q", code, out.String(), errb.String(), tt.code, tt.out, tt.inErr)
+			}
+		})
+	}
 }

@@ -87,11 +87,12 @@ Examples:
   fanout validate deploy.hcl
   fanout validate -json . | jq '.diagnostics[].summary'
 `
-	helpFmt = `Usage: fanout fmt [options] [FILE.hcl|DIR...]
+	helpFmt = `Usage: fanout fmt [options] [FILE.hcl|DIR...|-]
 
   Rewrite .hcl files in the canonical style (aligned equals signs, two-space
   indentation), as terraform fmt does. With no argument, the .hcl files of
-  the current directory. The names of the files changed are printed.
+  the current directory. The names of the files changed are printed. With
+  -, format stdin to stdout (for an editor or a pipe).
 
   Exit status: 0 done (or, with -check, all formatted), 2 a file could not be
   read or parsed, 3 with -check: some files are not formatted.
