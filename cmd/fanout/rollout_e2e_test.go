@@ -477,3 +477,30 @@ task "deploy" {
 		t.Errorf("records %v, want h1's run and its rollback only\n%s", got, b.out)
 	}
 }
+
+// TestPlanFoldsHostLists: at fleet size, plan folds the hosts of each set
+// of per-host values and the hosts -limit leaves out into host sets, as
+// the hosts line beside them does (they were 25 and 30 names).
+func TestPlanFoldsHostLists(t *testing.T) {
+	t.Parallel()
+	dir, _ := workdir(t, `
+host "w" {
+  for_each  = { for i in range(1, 51) : format("w%02d", i) => i % 2 }
+  transport = "local"
+  vars      = { side = each.value }
+}
+task "t" {
+  run = "echo side ${target.vars.side}"
+}
+`)
+	r := fanout(t, dir, "plan", "-limit", "w[01-20]", "main.hcl")
+	if !strings.Contains(r.stdout, "left out: w[21-50] (30)") {
+		t.Errorf("plan -limit: the hosts left out are not folded:\n%s%s", r.stdout, r.stderr)
+	}
+	r = fanout(t, dir, "plan", "main.hcl")
+	for _, want := range []string{"on        w[01,03,05,07,09,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49] (25)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+}

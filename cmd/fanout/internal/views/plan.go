@@ -37,7 +37,7 @@ func PlanHuman(w io.Writer, source string, p *core.Plan, o Options) {
 	fmt.Fprintf(&b, "On failure: %s. Preflight: %s.\n", p.OnFailure, pre)
 	if sel := selection(p); sel != "" {
 		fmt.Fprintf(&b, "Selected by %s: %d of %s; left out: %s.\n", sel, len(p.Hosts),
-			plural(len(p.Hosts)+len(p.Unselected), "host"), strings.Join(p.Unselected, ", "))
+			plural(len(p.Hosts)+len(p.Unselected), "host"), listHosts(p.Unselected))
 	}
 	planTransports(&b, p.Transports, o)
 	planHostSettings(&b, p, o.Redact)

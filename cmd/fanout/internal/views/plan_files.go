@@ -141,7 +141,7 @@ func foldHostValues(n *core.TaskNode) []*hostValues {
 // on the host, once per set of hosts that get the same.
 func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
 	for _, g := range foldHostValues(n) {
-		pw.field(prefix, "on", strings.Join(g.hosts, ", "))
+		pw.field(prefix, "on", listHosts(g.hosts))
 		pw.commands(prefix+"  ", "run", g.run)
 		if len(g.rollback) == 0 {
 			pw.field(prefix+"  ", "rollback", "(none)")
