@@ -46,9 +46,16 @@ func journalOf(t *testing.T, dir string) string {
 // startBackground starts fanout in dir and returns once wait says so.
 func startBackground(t *testing.T, dir string, ready func() bool, args ...string) (*exec.Cmd, *sdktest.Output, <-chan struct{}) {
 	t.Helper()
+	return startBackgroundEnv(t, dir, ready, nil, args...)
+}
+
+// startBackgroundEnv is startBackground with env added to fanout's
+// environment.
+func startBackgroundEnv(t *testing.T, dir string, ready func() bool, env []string, args ...string) (*exec.Cmd, *sdktest.Output, <-chan struct{}) {
+	t.Helper()
 	cmd := exec.Command(fanoutBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	// Its own process group, so a test can kill what it started whole.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	b := startBG(t, cmd)

@@ -212,18 +212,61 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 	c.Path = rc.Header.Config
 	l := newLoader(s, &c)
 	var secrets []core.Secret
-	if cfg, ok := l.load(&c); ok {
+	// Kept, not printed: a configuration that cannot be loaded matters
+	// only if what it would give is not given otherwise.
+	l.collect = true
+	cfg, loaded := l.load(&c)
+	l.collect = false
+	if loaded {
 		var diags hcl.Diagnostics
 		secrets, diags = ts.JournalSecrets(context.Background(), rc, cfg)
-		l.report(diags)
+		l.report(l.diags.Extend(diags))
+	} else {
+		// The configuration changed or is gone since the run (the
+		// journal's plan is what rolls back): its variables can still be
+		// given, by name, as for apply.
+		secrets = givenVariables(rc, &c)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
+		if !loaded {
+			l.report(l.diags)
+			printf(s.Err, "fanout rollback: the run's configuration %s cannot be loaded now (above), and the rollback commands use sensitive values the journal does not keep: %s. "+
+				"Give a variable with -var NAME=VALUE or FANOUT_VAR_NAME; a transport's sensitive setting needs the configuration back.\n",
+				rc.Header.Config, strings.Join(missing, ", "))
+			return nil, false
+		}
 		printf(s.Err, "fanout rollback: the rollback commands use sensitive values the journal does not keep: %s.\n"+
 			"fanout reads them from the run's configuration %s; set them as for apply (-var, -var-file, FANOUT_VAR_NAME).\n",
 			strings.Join(missing, ", "), rc.Header.Config)
 		return nil, false
 	}
 	return secrets, true
+}
+
+// givenVariables are the secrets the journal names as variables
+// ("var.token") that -var or FANOUT_VAR_* give as they are, a later -var
+// winning, for a rollback whose configuration cannot be loaded.
+func givenVariables(rc *core.Recovery, c *arguments.Common) []core.Secret {
+	given := map[string]string{}
+	for _, kv := range os.Environ() {
+		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
+			if n, v, ok := strings.Cut(name, "="); ok {
+				given[n] = v
+			}
+		}
+	}
+	for _, a := range c.Vars.Args {
+		if a.File == "" {
+			given[a.Name] = a.Value
+		}
+	}
+	var out []core.Secret
+	for _, name := range rc.Header.Sensitive {
+		if v, ok := given[strings.TrimPrefix(name, "var.")]; ok && strings.HasPrefix(name, "var.") {
+			out = append(out, core.Secret{Name: name, Value: v})
+		}
+	}
+	return out
 }
 
 // laterRuns lists, as "ID (status)", the runs of the state directory that

@@ -415,3 +415,46 @@ task "b" {
 		t.Errorf("rollback -force: exit %d, rolled back %v, want a\n%s\n%s", r.code, got, r.stdout, r.stderr)
 	}
 }
+
+// TestRollbackWithoutItsConfiguration: the journal's plan is what rolls
+// back, so the configuration may be gone since the run; a sensitive
+// variable the rollback needs is then taken from -var or FANOUT_VAR_*
+// (it was refused, the message blaming the variable although it was
+// set), and without it the refusal says the configuration cannot be
+// loaded.
+func TestRollbackWithoutItsConfiguration(t *testing.T) {
+	t.Parallel()
+	dir, rec := workdir(t, `
+variable "token" {
+  type      = string
+  sensitive = true
+}
+task "a" {
+  run      = "REC start"
+  rollback = "REC start; echo undo with ${var.token}"
+}
+task "b" {
+  run = "REC start; sleep 30"
+}
+`)
+	cmd, out, exited := startBackgroundEnv(t, dir, started(rec, t, "b"), []string{"FANOUT_VAR_token=s3cret-tok"}, "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	id := runID(t, out.String())
+	if err := os.Rename(filepath.Join(dir, "main.hcl"), filepath.Join(dir, "main.hcl.bak")); err != nil {
+		t.Fatal(err)
+	}
+	r := fanout(t, dir, "rollback", "-auto-approve", id)
+	if r.code == exitOK || !strings.Contains(r.stderr, "cannot be loaded now") || !strings.Contains(r.stderr, "var.token") {
+		t.Errorf("without the value: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = fanout(t, dir, "rollback", "-auto-approve", "-var", "token=s3cret-tok", id)
+	if got := order(rec.read(t), "rollback", "start"); r.code != exitOK || !slices.Equal(got, []string{"a"}) {
+		t.Errorf("with -var: exit %d, rolled back %v\n%s%s", r.code, got, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "s3cret-tok") {
+		t.Errorf("the sensitive value was shown:\n%s%s", r.stdout, r.stderr)
+	}
+}
