@@ -231,7 +231,7 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 		if !loaded {
 			l.report(l.diags)
 			printf(s.Err, "fanout rollback: the run's configuration %s cannot be loaded now (above), and the rollback commands use sensitive values the journal does not keep: %s. "+
-				"Give a variable with -var NAME=VALUE or FANOUT_VAR_NAME; a transport's sensitive setting needs the configuration back.\n",
+				"Set them as for apply (-var NAME=VALUE, FANOUT_VAR_NAME); a transport's sensitive setting needs the configuration back.\n",
 				rc.Header.Config, strings.Join(missing, ", "))
 			return nil, false
 		}
