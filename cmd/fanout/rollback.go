@@ -230,8 +230,8 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		if !loaded {
 			l.report(l.diags)
-			printf(s.Err, "fanout rollback: the run's configuration %s cannot be loaded now (above), and the rollback commands use sensitive values the journal does not keep: %s. "+
-				"Set them as for apply (-var NAME=VALUE, FANOUT_VAR_NAME); a transport's sensitive setting needs the configuration back.\n",
+			printf(s.Err, "fanout rollback: the run's configuration %s cannot be loaded now (above), and the rollback commands use sensitive values the journal does not keep: %s; "+
+				"set them as for apply (-var NAME=VALUE, FANOUT_VAR_NAME); a transport's sensitive setting needs the configuration back.\n",
 				rc.Header.Config, strings.Join(missing, ", "))
 			return nil, false
 		}
