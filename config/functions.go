@@ -1,21 +1,62 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// Functions returns the functions expressions can call, by name: a small
-// table from go-cty's stdlib and go-cty-yaml, plus shellquote, length and
-// the inventory functions hostrange and csvdecode. file() is not among
+// Functions returns the functions expressions can call, by name: a table
+// from go-cty's stdlib (Terraform's names) and hcl's try and can, plus
+// shellquote, length, startswith, endswith, base64encode, base64decode,
+// sha256 and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
 // them: it reads relative to a configuration's directory, so only a
 // configuration's own evaluation has it. Each call returns a new map.
 func Functions() map[string]function.Function {
 	return map[string]function.Function{
+		// Terraform's names, for what inventories and commands need.
+		"abs":          stdlib.AbsoluteFunc,
+		"base64decode": Base64DecodeFunc,
+		"base64encode": Base64EncodeFunc,
+		"can":          tryfunc.CanFunc,
+		"ceil":         stdlib.CeilFunc,
+		"chomp":        stdlib.ChompFunc,
+		"compact":      stdlib.CompactFunc,
+		"distinct":     stdlib.DistinctFunc,
+		"element":      stdlib.ElementFunc,
+		"endswith":     EndsWithFunc,
+		"flatten":      stdlib.FlattenFunc,
+		"floor":        stdlib.FloorFunc,
+		"indent":       stdlib.IndentFunc,
+		"regex":        stdlib.RegexFunc,
+		"regexall":     stdlib.RegexAllFunc,
+		"reverse":      stdlib.ReverseListFunc,
+		"sha256":       SHA256Func,
+		"slice":        stdlib.SliceFunc,
+		"sort":         stdlib.SortFunc,
+		"startswith":   StartsWithFunc,
+		"substr":       stdlib.SubstrFunc,
+		"title":        stdlib.TitleFunc,
+		"tobool":       stdlib.MakeToFunc(cty.Bool),
+		"tolist":       stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":        stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"trim":         stdlib.TrimFunc,
+		"trimprefix":   stdlib.TrimPrefixFunc,
+		"trimsuffix":   stdlib.TrimSuffixFunc,
+		"try":          tryfunc.TryFunc,
+		"zipmap":       stdlib.ZipmapFunc,
+
 		"coalesce":   stdlib.CoalesceFunc,
 		"concat":     stdlib.ConcatFunc,
 		"contains":   stdlib.ContainsFunc,
@@ -106,4 +147,77 @@ func graphemes(s string) int {
 	}
 	i, _ := n.AsBigFloat().Int64()
 	return int(i)
+}
+
+// StartsWithFunc is startswith(str, prefix), as Terraform has it.
+var StartsWithFunc = stringTest("Reports whether a string begins with a prefix.", "prefix", strings.HasPrefix)
+
+// EndsWithFunc is endswith(str, suffix), as Terraform has it.
+var EndsWithFunc = stringTest("Reports whether a string ends with a suffix.", "suffix", strings.HasSuffix)
+
+func stringTest(desc, param string, test func(s, x string) bool) function.Function {
+	return function.New(&function.Spec{
+		Description: desc,
+		Params:      []function.Parameter{{Name: "str", Type: cty.String}, {Name: param, Type: cty.String}},
+		Type:        function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(test(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
+}
+
+// Base64EncodeFunc is base64encode(str): str's UTF-8 bytes in standard
+// base64, as Terraform has it.
+var Base64EncodeFunc = stringMap("Encodes a string in base64.", func(s string) (string, error) {
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+})
+
+// Base64DecodeFunc is base64decode(str), whose result must be UTF-8 text,
+// as Terraform has it.
+var Base64DecodeFunc = stringMap("Decodes base64 into a string.", func(s string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", fmt.Errorf("not valid base64: %w", err)
+	}
+	if !utf8.Valid(b) {
+		return "", fmt.Errorf("the decoded bytes are not UTF-8 text")
+	}
+	return string(b), nil
+})
+
+// SHA256Func is sha256(str): the SHA-256 of str's UTF-8 bytes, in hex.
+var SHA256Func = stringMap("Returns the SHA-256 of a string, in hex.", func(s string) (string, error) {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:]), nil
+})
+
+func stringMap(desc string, f func(string) (string, error)) function.Function {
+	return function.New(&function.Spec{
+		Description:  desc,
+		Params:       []function.Parameter{{Name: "str", Type: cty.String}},
+		Type:         function.StaticReturnType(cty.String),
+		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			out, err := f(args[0].AsString())
+			if err != nil {
+				return cty.DynamicVal, function.NewArgError(0, err)
+			}
+			return cty.StringVal(out), nil
+		},
+	})
+}
+
+// listFunctions adds to hcl's "Call to unknown function" the functions
+// there are: Terraform's users expect its whole library, which fanout
+// has a part of.
+func listFunctions(diags hcl.Diagnostics) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Summary == "Call to unknown function" {
+			names := slices.Sorted(maps.Keys(Functions()))
+			names = append(names, "file", "templatefile")
+			slices.Sort(names)
+			d.Detail += " The functions there are: " + strings.Join(names, ", ") + "."
+		}
+	}
+	return diags
 }

@@ -1,102 +1,53 @@
 package config
 
 import (
-	"os/exec"
+	"crypto/sha256"
+	"fmt"
+	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
-func TestShellQuote(t *testing.T) {
-	tests := []struct {
-		in, want string
-	}{
-		{"", `''`},
-		{"abc", `'abc'`},
-		{"it's", `'it'\''s'`},
-		{"a b\tc", `'a b	c'`},
-		{"$(rm -rf /) `id` $HOME", "'$(rm -rf /) `id` $HOME'"},
-		{"'", `''\'''`},
-		{"''", `''\'''\'''`},
-		{"line\nbreak", "'line\nbreak'"},
-		{`back\slash "dq"`, `'back\slash "dq"'`},
-	}
-	sh, err := exec.LookPath("sh")
-	for _, tt := range tests {
-		t.Run(cty.StringVal(tt.in).GoString(), func(t *testing.T) {
-			if got := ShellQuote(tt.in); got != tt.want {
-				t.Errorf("ShellQuote(%q) = %s, want %s", tt.in, got, tt.want)
-			}
-			got, callErr := ShellQuoteFunc.Call([]cty.Value{cty.StringVal(tt.in)})
-			if callErr != nil || got.AsString() != tt.want {
-				t.Errorf("shellquote(%q) = %#v, %v", tt.in, got, callErr)
-			}
-			if err != nil {
-				return // no sh to check the round trip with
-			}
-			// sh must see exactly one word, equal to the input.
-			out, runErr := exec.Command(sh, "-c", "printf '%s|' "+tt.want).Output()
-			if runErr != nil || string(out) != tt.in+"|" {
-				t.Errorf("sh saw %q (%v), want %q", out, runErr, tt.in+"|")
-			}
-		})
-	}
-}
-
+// TestFunctions: the Terraform functions inventories and commands reach
+// for, through a configuration as a user writes them.
 func TestFunctions(t *testing.T) {
-	tests := []struct {
-		expr string
-		want cty.Value
-	}{
-		{`upper("a")`, cty.StringVal("A")},
-		{`lower("A")`, cty.StringVal("a")},
-		{`join("-", ["a", "b"])`, cty.StringVal("a-b")},
-		{`split(",", "a,b")`, cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
-		{`format("%s:%d", "h", 22)`, cty.StringVal("h:22")},
-		{`formatlist("%s!", ["a", "b"])`, cty.ListVal([]cty.Value{cty.StringVal("a!"), cty.StringVal("b!")})},
-		{`replace("a.b.c", ".", "/")`, cty.StringVal("a/b/c")},
-		{`trimspace("  a ")`, cty.StringVal("a")},
-		{`concat(["a"], ["b"])`, cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
-		{`length("héllo")`, cty.NumberIntVal(5)},
-		{`length(["a", "b"])`, cty.NumberIntVal(2)},
-		{`length({ a = 1 })`, cty.NumberIntVal(1)},
-		{`contains(["a"], "a")`, cty.True},
-		{`keys({ b = 1, a = 2 })`, cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
-		{`values({ a = "x" })`, cty.TupleVal([]cty.Value{cty.StringVal("x")})},
-		{`lookup({ a = "x" }, "b", "d")`, cty.StringVal("d")},
-		{`merge({ a = 1 }, { b = 2 })`, cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)})},
-		{`jsonencode({ a = [1] })`, cty.StringVal(`{"a":[1]}`)},
-		{`jsondecode("[1]")`, cty.TupleVal([]cty.Value{cty.NumberIntVal(1)})},
-		{`coalesce(null, "b")`, cty.StringVal("b")},
-		{`min(3, 1)`, cty.NumberIntVal(1)},
-		{`max(3, 1)`, cty.NumberIntVal(3)},
-		{`range(2)`, cty.ListVal([]cty.Value{cty.NumberIntVal(0), cty.NumberIntVal(1)})},
-		{`tostring(1)`, cty.StringVal("1")},
-		{`tonumber("2")`, cty.NumberIntVal(2)},
-		{`shellquote("a'b")`, cty.StringVal(`'a'\''b'`)},
+	for _, tt := range []struct{ expr, want string }{
+		{`join(",", flatten([["a", "b"], ["c"]]))`, "a,b,c"},
+		{`join(",", distinct(["a", "b", "a"]))`, "a,b"},
+		{`join(",", sort(["b", "a"]))`, "a,b"},
+		{`element(["a", "b"], 3)`, "b"},
+		{`join(",", slice(["a", "b", "c"], 1, 3))`, "b,c"},
+		{`join(",", reverse(["a", "b"]))`, "b,a"},
+		{`regex("^web(\\d+)$", "web12")[0]`, "12"},
+		{`tostring(length(regexall("a", "banana")))`, "3"},
+		{`zipmap(["a", "b"], ["1", "2"])["b"]`, "2"},
+		{`tostring(ceil(1.2) + floor(1.8) + abs(-1))`, "4"},
+		{`trimprefix("web01", "web")`, "01"},
+		{`trimsuffix("app.example.com", ".example.com")`, "app"},
+		{`substr("release-42", 8, 2)`, "42"},
+		{`tostring(startswith("web01", "web") && endswith("web01", "01"))`, "true"},
+		{`base64decode(base64encode("héllo"))`, "héllo"},
+		{`sha256("fanout")`, fmt.Sprintf("%x", sha256.Sum256([]byte("fanout")))},
+		{`try(yamldecode("a: 1").b, "default")`, "default"},
+		{`tostring(can(yamldecode("a: 1").b))`, "false"},
+		{`join(",", tolist(toset(["a"])))`, "a"},
+		{`tomap({ a = "1" })["a"]`, "1"},
+		{`chomp("line\n")`, "line"},
+		{`title("web")`, "Web"},
+		{`join(",", compact(["a", "", "b"]))`, "a,b"},
+	} {
+		_, cfg, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
+		if diags.HasErrors() {
+			t.Errorf("%s: %v", tt.expr, diags)
+			continue
+		}
+		if got := cfg.Locals[0].Value; !got.RawEquals(cty.StringVal(tt.want)) {
+			t.Errorf("%s = %#v, want %q", tt.expr, got, tt.want)
+		}
 	}
-	ctx := &hcl.EvalContext{Functions: Functions()}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			expr, diags := hclsyntax.ParseExpression([]byte(tt.expr), "test", hcl.InitialPos)
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			got, diags := expr.Value(ctx)
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			if !got.RawEquals(tt.want) {
-				t.Errorf("got %#v, want %#v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestLengthRejects(t *testing.T) {
-	if _, err := LengthFunc.Call([]cty.Value{cty.NumberIntVal(1)}); err == nil {
-		t.Error("length(1) did not fail")
+	_, _, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = formatdate(\"YYYY\", \"2026-01-01T00:00:00Z\")\n}\n"}, "main.hcl", LoadOptions{})
+	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "The functions there are: abs, base64decode,") || !strings.Contains(diags[0].Detail, "templatefile") {
+		t.Errorf("an unknown function: %v, want the functions listed", diags)
 	}
 }
