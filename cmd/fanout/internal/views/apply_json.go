@@ -20,6 +20,8 @@ type ApplyJSON struct {
 	enc   *json.Encoder
 	o     ApplyOptions
 	tails *Tails
+	// last is the latest timestamp written (events come one at a time).
+	last time.Time
 }
 
 var _ Apply = (*ApplyJSON)(nil)
@@ -41,10 +43,18 @@ type envelope struct {
 	Timestamp time.Time `json:"@timestamp"`
 }
 
+// env opens an event of type typ that happened at t (now when zero).
+// Timestamps never go back in the stream: a command's last output lines
+// can reach the view after its end was measured, and a consumer sorting
+// by @timestamp would put the task's end before them.
 func (v *ApplyJSON) env(typ string, t time.Time) envelope {
 	if t.IsZero() {
 		t = v.o.Now()
 	}
+	if t.Before(v.last) {
+		t = v.last
+	}
+	v.last = t
 	return envelope{Type: typ, Timestamp: t.UTC()}
 }
 

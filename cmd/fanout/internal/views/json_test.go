@@ -26,10 +26,23 @@ func TestApplyJSON(t *testing.T) {
 	}
 	golden(t, "json/apply", b.String())
 
-	// Every line is one JSON object with a type; the first is the version.
+	// Every line is one JSON object with a type; the first is the version;
+	// timestamps never go back (the synthetic events' do).
 	sc := bufio.NewScanner(&b)
 	n := 0
+	var last string
 	for sc.Scan() {
+		var stamp struct {
+			At string `json:"@timestamp"`
+		}
+		if json.Unmarshal(sc.Bytes(), &stamp) == nil {
+			if at, err := time.Parse(time.RFC3339Nano, stamp.At); err == nil && last != "" {
+				if prev, _ := time.Parse(time.RFC3339Nano, last); at.Before(prev) {
+					t.Errorf("line %d: @timestamp %s before the previous line's %s", n+1, stamp.At, last)
+				}
+			}
+			last = stamp.At
+		}
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %d is not JSON: %v: %s", n+1, err, sc.Text())
