@@ -177,8 +177,11 @@ task "b" {
 			t.Errorf("runs show lacks %q:\n%s\n%s", want, s.stdout, s.stderr)
 		}
 	}
-	if n := fanout(t, dir, "runs", "show", "20000101T000000-000000"); n.code == 0 || !strings.Contains(n.stderr, "no run") {
+	if n := fanout(t, dir, "runs", "show", "20000101T000000-000000"); n.code != exitUsage || !strings.Contains(n.stderr, "no run") {
 		t.Errorf("runs show of an unknown run: exit %d %s", n.code, n.stderr)
+	}
+	if n := fanout(t, dir, "runs", "show", "../../etc/passwd"); n.code != exitUsage || !strings.Contains(n.stderr, "is not a run ID") {
+		t.Errorf("runs show of a path: exit %d %s", n.code, n.stderr)
 	}
 }
 

@@ -122,7 +122,7 @@ func readRun(state, id string) (*core.Recovery, error) {
 	if strings.HasSuffix(id, ".jsonl") {
 		path = id
 	} else if strings.ContainsAny(id, `/\`) {
-		return nil, fmt.Errorf("%q is not a run ID (fanout runs lists them)", id)
+		return nil, &notRunIDError{id}
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w %s: %s does not exist (fanout runs lists the runs)", errNoRun, id, path)
@@ -134,9 +134,18 @@ func readRun(state, id string) (*core.Recovery, error) {
 // was given a wrong argument (exit 2), nothing failed.
 var errNoRun = errors.New("no run")
 
-// readRunExit is the exit code of readRun's error.
+// notRunIDError is readRun's error for an argument that is neither a run
+// ID nor a journal's path: a wrong argument too.
+type notRunIDError struct{ id string }
+
+func (e *notRunIDError) Error() string {
+	return fmt.Sprintf("%q is not a run ID (fanout runs lists them)", e.id)
+}
+
+// readRunExit is the exit code of readRun's error: a wrong argument is
+// bad usage (2), a journal that cannot be read a failure (1).
 func readRunExit(err error) int {
-	if errors.Is(err, errNoRun) {
+	if _, ok := errors.AsType[*notRunIDError](err); ok || errors.Is(err, errNoRun) {
 		return exitUsage
 	}
 	return exitFailed
