@@ -51,3 +51,50 @@ func TestFunctions(t *testing.T) {
 		t.Errorf("an unknown function: %v, want the functions listed", diags)
 	}
 }
+
+// TestVariableValidation: a variable's validation blocks, as Terraform's:
+// a false condition is an error with its message, at the value's source
+// when a file gave it; a condition may refer to the variable only; an
+// unknown value (validate without values) is not checked.
+func TestVariableValidation(t *testing.T) {
+	const decl = `variable "release" {
+  type = string
+  validation {
+    condition     = startswith(var.release, "v")
+    error_message = "release is a tag such as v1.2."
+  }
+}
+`
+	for _, tt := range []struct {
+		name string
+		opts LoadOptions
+		want string
+	}{
+		{"good", LoadOptions{Vars: map[string]string{"release": "v1.2"}}, ""},
+		{"bad -var", LoadOptions{Vars: map[string]string{"release": "latest"}}, "release is a tag such as v1.2."},
+		{"bad file value", LoadOptions{Values: map[string]InputValue{"release": {Value: cty.StringVal("latest")}}}, "release is a tag such as v1.2."},
+		{"unset under validate", LoadOptions{Unset: true}, ""},
+	} {
+		_, _, diags := testLoad(t, map[string]string{"main.hcl": decl}, "main.hcl", tt.opts)
+		switch {
+		case tt.want == "" && diags.HasErrors():
+			t.Errorf("%s: %v", tt.name, diags)
+		case tt.want != "" && (len(diags) != 1 || diags[0].Summary != `Invalid value for variable "release"` || !strings.Contains(diags[0].Detail, tt.want)):
+			t.Errorf("%s: %v, want the rule's message", tt.name, diags)
+		}
+	}
+	_, _, diags := testLoad(t, map[string]string{"main.hcl": `variable "a" {
+  default = "x"
+}
+variable "b" {
+  default = "y"
+  validation {
+    condition     = var.a == var.b
+    error_message = "b is a."
+  }
+}
+`}, "main.hcl", LoadOptions{})
+	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "may refer to var.b only") {
+		t.Errorf("a condition on another variable: %v", diags)
+	}
+}

@@ -22,6 +22,8 @@ type variableDecl struct {
 	// badDefault is set when the default is in error: the variable is not
 	// required, its value just unknown.
 	badDefault bool
+	// validations are its validation blocks.
+	validations []*validation
 }
 
 func decodeVariableBlock(block *hcl.Block) (*variableDecl, hcl.Diagnostics) {
@@ -46,6 +48,13 @@ func decodeVariableBlock(block *hcl.Block) (*variableDecl, hcl.Diagnostics) {
 	}
 	if attr, ok := content.Attributes["description"]; ok {
 		diags = diags.Extend(gohcl.DecodeExpression(attr.Expr, nil, &v.Description))
+	}
+	for _, b := range content.Blocks {
+		val, d := decodeValidation(v.Name, b)
+		diags = diags.Extend(d)
+		if val != nil {
+			decl.validations = append(decl.validations, val)
+		}
 	}
 	if attr, ok := content.Attributes["sensitive"]; ok {
 		diags = diags.Extend(gohcl.DecodeExpression(attr.Expr, nil, &v.Sensitive))
@@ -210,8 +219,10 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 		v := d.v
 		rawVal, given := raw[v.Name]
 		input, fromFile := values[v.Name]
+		var subject *hcl.Range // where the value was given, if in a file
 		switch {
 		case fromFile:
+			subject = input.Range.Ptr()
 			val, err := d.convert(input.Value)
 			if err != nil {
 				val = cty.UnknownVal(v.Type)
@@ -242,6 +253,7 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 				Subject: v.NameRange.Ptr(),
 			})
 		}
+		diags = diags.Extend(d.validate(subject))
 	}
 	return diags
 }
@@ -284,4 +296,91 @@ var variableSchema = &hcl.BodySchema{
 		{Name: "description"},
 		{Name: "sensitive"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "validation"}},
+}
+
+var validationSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "condition", Required: true},
+		{Name: "error_message", Required: true},
+	},
+}
+
+// validation is a variable's validation block, as Terraform has it: a
+// condition on the variable's value alone, and the message that says
+// what a good value is.
+type validation struct {
+	condition hcl.Expression
+	message   string
+	rng       hcl.Range
+}
+
+// decodeValidation reads a validation block of variable name: its
+// condition may refer to var.NAME only, and its message is a constant.
+func decodeValidation(name string, block *hcl.Block) (*validation, hcl.Diagnostics) {
+	content, diags := block.Body.Content(validationSchema)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	cond, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
+	for _, ref := range cond.Expr.Variables() {
+		if t, ok := ref.SimpleSplit().Rel[0].(hcl.TraverseAttr); ref.RootName() != "var" || !ok || t.Name != name {
+			return nil, diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid validation condition for variable %q", name),
+				Detail:   fmt.Sprintf("A variable's condition may refer to var.%s only, its own value; it refers to %s.", name, traversalString(ref)),
+				Subject:  ref.SourceRange().Ptr(),
+				Context:  cond.Range.Ptr(),
+			})
+		}
+	}
+	v := &validation{condition: cond.Expr, rng: cond.Range}
+	diags = diags.Extend(gohcl.DecodeExpression(msgAttr.Expr, nil, &v.message))
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return v, diags
+}
+
+// validate checks d's value against its validation blocks: each
+// condition false is an error at the value's source, with its message.
+// An unknown value (unset under validate, or in error) is not checked.
+func (d *variableDecl) validate(subject *hcl.Range) hcl.Diagnostics {
+	v := d.v
+	if !v.Value.IsWhollyKnown() || v.Value.IsNull() && len(d.validations) == 0 {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{v.Name: v.Value})},
+		Functions: Functions(),
+	}
+	for _, val := range d.validations {
+		res, dd := val.condition.Value(ctx)
+		if dd.HasErrors() {
+			diags = diags.Extend(dd)
+			continue
+		}
+		if res.IsNull() || !res.IsKnown() || !res.Type().Equals(cty.Bool) {
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid validation condition for variable %q", v.Name),
+				Detail:   "The condition must be true or false.",
+				Subject:  val.rng.Ptr(),
+			})
+			continue
+		}
+		if res.False() {
+			if subject == nil {
+				subject = v.NameRange.Ptr()
+			}
+			diags = diags.Append(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
+				Detail:   fmt.Sprintf("%s (This was checked by the validation rule at %s.)", val.message, val.rng),
+				Subject:  subject,
+			})
+		}
+	}
+	return diags
 }

@@ -9,7 +9,7 @@ tsak "b" { # ERROR: Unsupported block type
 
 variable "v" {
   default = "x"
-  validation { # ERROR: Unsupported block type
+  validaton { # ERROR: Unsupported block type
     condition = true
   }
 }
