@@ -267,26 +267,47 @@ func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
 		return cty.StringVal(raw), nil
 	}
 	unknown := cty.UnknownVal(v.Type)
+	bad := func(why string) hcl.Diagnostics {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
+			Detail: fmt.Sprintf("The value given for %q, %q, is not a valid %s: %s. The variable is declared at %s; "+
+				"a value of a type other than string is written as in HCL, such as %s.",
+				v.Name, raw, typeexpr.TypeString(v.Type), why, v.DeclRange, hclExample(v.Type)),
+		}}
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), fmt.Sprintf("<value for var.%s>", v.Name), hcl.InitialPos)
 	if diags.HasErrors() {
-		return unknown, diags
+		return unknown, bad(diags[0].Summary)
 	}
-	// A value is a constant: no references, no functions.
+	// A value is a constant: no references, no functions. Said in the
+	// variable's words: "Variables not allowed" on a typo such as
+	// -var port=abc would be hcl's, about a value it took for a reference.
+	if refs := expr.Variables(); len(refs) > 0 {
+		return unknown, bad("it reads as a reference, not a value")
+	}
 	val, valDiags := expr.Value(nil)
-	diags = diags.Extend(valDiags)
 	if valDiags.HasErrors() {
-		return unknown, diags
+		return unknown, bad(valDiags[0].Summary)
 	}
 	val, err := d.convert(val)
 	if err != nil {
-		return unknown, diags.Append(&hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
-			Detail: fmt.Sprintf("The value given for %q, %q, is not a valid %s: %s. The variable is declared at %s.",
-				v.Name, raw, typeexpr.TypeString(v.Type), err, v.DeclRange),
-		})
+		return unknown, bad(err.Error())
 	}
-	return val, diags
+	return val, nil
+}
+
+// hclExample shows a value of type ty as a -var would give it.
+func hclExample(ty cty.Type) string {
+	switch {
+	case ty == cty.Number:
+		return "-var port=8080"
+	case ty == cty.Bool:
+		return "-var dry_run=true"
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		return `-var 'hosts=["web1", "web2"]'`
+	}
+	return `-var 'settings={ port = 8080 }'`
 }
 
 var variableSchema = &hcl.BodySchema{

@@ -122,9 +122,9 @@ task "t" { run = "true" }
 	}{
 		{"required not set", nil, "No value for required variable", `-var port=VALUE`},
 		{"undeclared", map[string]string{"port": "1", "servce": "x"}, "Value for undeclared variable", `Did you mean "service"?`},
-		{"not a number", map[string]string{"port": "eighty"}, "Variables not allowed", ""},
+		{"not a number", map[string]string{"port": "eighty"}, `Invalid value for variable "port"`, "it reads as a reference, not a value"},
 		{"wrong type", map[string]string{"port": `"eighty"`}, `Invalid value for variable "port"`, "not a valid number"},
-		{"bad syntax", map[string]string{"port": "1", "names": `["a",`}, "Missing expression", ""},
+		{"bad syntax", map[string]string{"port": "1", "names": `["a",`}, `Invalid value for variable "names"`, "Missing expression"},
 		{"list element", map[string]string{"port": "1", "names": `[["a"]]`}, `Invalid value for variable "names"`, "not a valid list(string)"},
 	}
 	for _, tt := range tests {
