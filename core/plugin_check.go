@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/sdk"
@@ -38,6 +39,34 @@ func checkPlugin(cfg *config.Config, name string, desc *sdk.DescribeResponse) hc
 	}
 	reserved(desc.TransportSchema, "transport", config.ReservedTransportAttributes())
 	reserved(desc.HostSchema, "host", config.ReservedHostAttributes())
+	// Names HCL cannot write, or one declared twice, would make the
+	// block's decoding fail or take one for the other: the plugin's bug,
+	// said as such.
+	malformed := func(schema sdk.Schema, block string) {
+		seen := map[string]bool{}
+		for _, a := range schema.Attributes {
+			why := ""
+			switch {
+			case !hclsyntax.ValidIdentifier(a.Name):
+				why = "is not a name HCL can write"
+			case seen[a.Name]:
+				why = "is declared twice"
+			}
+			seen[a.Name] = true
+			if why != "" {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Transport plugin %q declares a bad %s schema", name, block),
+					Detail: fmt.Sprintf("Its %s block attribute %q %s. This is a bug in the plugin (sdktest.Conformance finds it): "+
+						"report it to the plugin's author; fanout refuses the plugin until it is fixed.", block, cleanText(a.Name), why),
+					Subject: subject,
+					Context: context,
+				})
+			}
+		}
+	}
+	malformed(desc.TransportSchema, "transport")
+	malformed(desc.HostSchema, "host")
 	if desc.Name != name {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,

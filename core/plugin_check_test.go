@@ -62,6 +62,32 @@ func TestPluginDeclaringReservedAttributes(t *testing.T) {
 	}
 }
 
+// TestPluginDeclaringBadSchema: a schema attribute HCL cannot write, or
+// one declared twice, is the plugin's bug, refused at plan time as such
+// (fanout took it silently).
+func TestPluginDeclaringBadSchema(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		attrs []sdk.Attribute
+		why   string
+	}{
+		{"duplicate", []sdk.Attribute{{Name: "dir", Type: cty.String}, {Name: "dir", Type: cty.Number}}, `"dir" is declared twice`},
+		{"space", []sdk.Attribute{{Name: "has space", Type: cty.String}}, `"has space" is not a name HCL can write`},
+		{"empty", []sdk.Attribute{{Name: "", Type: cty.String}}, `"" is not a name HCL can write`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &describedTransport{schemaTransport: &schemaTransport{fakeTransport: newFake()}}
+			st.desc, _ = st.schemaTransport.Describe(context.Background(), nil)
+			st.desc.HostSchema.Attributes = tt.attrs
+			_, diags := planSource(t, "transport \"echo\" { greeting = \"hi\" }\nhost \"a\" {\n  transport = \"echo\"\n}"+okTask, launcherFunc(
+				func(context.Context, string) (sdk.Transport, func(), error) { return st, func() {}, nil }))
+			if !diags.HasErrors() || diags[0].Summary != `Transport plugin "echo" declares a bad host schema` || !strings.Contains(diags[0].Detail, tt.why) {
+				t.Errorf("diagnostics %v, want the plugin's bad schema named", diags)
+			}
+		})
+	}
+}
+
 func TestPluginDescribeNameDiffers(t *testing.T) {
 	st := &describedTransport{schemaTransport: &schemaTransport{fakeTransport: newFake()}}
 	st.desc, _ = st.schemaTransport.Describe(context.Background(), nil)
