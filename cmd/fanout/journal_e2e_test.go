@@ -74,6 +74,19 @@ func startBackgroundEnv(t *testing.T, dir string, ready func() bool, env []strin
 	return cmd, out, exited
 }
 
+// killedWhile starts `fanout apply main.hcl` in dir, with env added, and
+// kills it (SIGKILL, its process group) once task started: a run fanout
+// did not live to end. It returns the run's ID.
+func killedWhile(t *testing.T, dir string, rec *recording, task string, env ...string) string {
+	t.Helper()
+	cmd, out, exited := startBackgroundEnv(t, dir, started(rec, t, task), env, "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	return runID(t, out.String())
+}
+
 func started(rec *recording, t *testing.T, task string) func() bool {
 	return func() bool { return slices.Contains(order(rec.read(t), "run", "start"), task) }
 }

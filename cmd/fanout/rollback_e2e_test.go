@@ -391,12 +391,7 @@ task "b" {
   run = "REC start && sleep ${var.wait}"
 }
 `)
-	cmd, out, exited := startBackground(t, dir, started(rec, t, "b"), "apply", "main.hcl")
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	stale := runID(t, out.String())
+	stale := killedWhile(t, dir, rec, "b")
 	later := fanout(t, dir, "apply", "-var", "wait=0", "main.hcl")
 	if later.code != exitOK {
 		t.Fatalf("the later run: exit %d\n%s\n%s", later.code, later.stdout, later.stderr)
@@ -437,12 +432,7 @@ task "b" {
   run = "REC start; sleep 30"
 }
 `)
-	cmd, out, exited := startBackgroundEnv(t, dir, started(rec, t, "b"), []string{"FANOUT_VAR_token=s3cret-tok"}, "apply", "main.hcl")
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	id := runID(t, out.String())
+	id := killedWhile(t, dir, rec, "b", "FANOUT_VAR_token=s3cret-tok")
 	if err := os.Rename(filepath.Join(dir, "main.hcl"), filepath.Join(dir, "main.hcl.bak")); err != nil {
 		t.Fatal(err)
 	}

@@ -298,14 +298,9 @@ task "b" {
   run = "REC start; sleep 30"
 }
 `)
-	cmd, out, exited := startBackground(t, dir, started(rec, t, "b"), "apply", "main.hcl")
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	id := runID(t, out.String())
+	id := killedWhile(t, dir, rec, "b")
 	rollingBack := func() bool { return slices.Contains(order(rec.read(t), "rollback", "start"), "a") }
-	cmd, out, exited = startBackground(t, dir, rollingBack, "rollback", "-auto-approve", id)
+	cmd, out, exited := startBackground(t, dir, rollingBack, "rollback", "-auto-approve", id)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
