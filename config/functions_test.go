@@ -98,3 +98,58 @@ variable "b" {
 		t.Errorf("a condition on another variable: %v", diags)
 	}
 }
+
+// TestSensitiveValuesStayOutOfDiagnostics: a sensitive variable's value
+// never reaches a diagnostic: not a -var of the wrong type, not a
+// function's error or hcl's "with var.x as ..." on it, not a validation
+// rule's message that quotes it; an error_message may quote the
+// variable, as Terraform's, and a value that is not sensitive is shown.
+func TestSensitiveValuesStayOutOfDiagnostics(t *testing.T) {
+	for _, tt := range []struct {
+		name, src string
+		opts      LoadOptions
+		want      string
+	}{
+		{"-var of the wrong type", `variable "pin" {
+  type      = number
+  sensitive = true
+}`, LoadOptions{Vars: map[string]string{"pin": "hunter2secret"}}, "is not a valid number"},
+		{"function error", `variable "token" {
+  sensitive = true
+}
+locals {
+  n = tonumber(var.token)
+}`, LoadOptions{Vars: map[string]string{"token": "hunter2secret"}}, "Invalid function argument"},
+		{"validation quoting the value", `variable "token" {
+  type      = string
+  sensitive = true
+  validation {
+    condition     = startswith(var.token, "tok_")
+    error_message = "token must start with tok_, not ${var.token}."
+  }
+}`, LoadOptions{EnvVars: map[string]string{"token": "hunter2secret"}}, "token must start with tok_, not (sensitive)."},
+	} {
+		_, _, diags := testLoad(t, map[string]string{"main.hcl": tt.src}, "main.hcl", tt.opts)
+		var text strings.Builder
+		for _, d := range diags {
+			fmt.Fprintf(&text, "%s: %s\n", d.Summary, d.Detail)
+			if d.EvalContext != nil && d.Expression != nil {
+				text.WriteString("(an evaluation context hcl would print)\n")
+			}
+		}
+		if !diags.HasErrors() || !strings.Contains(text.String(), tt.want) || strings.Contains(text.String(), "hunter2secret") || strings.Contains(text.String(), "evaluation context") {
+			t.Errorf("%s: want %q and no secret:\n%s", tt.name, tt.want, text.String())
+		}
+	}
+	// Not sensitive: the value helps, and is shown.
+	_, _, diags := testLoad(t, map[string]string{"main.hcl": `variable "port" {
+  type = number
+  validation {
+    condition     = var.port > 1024
+    error_message = "port must be above 1024, got ${var.port}."
+  }
+}`}, "main.hcl", LoadOptions{Vars: map[string]string{"port": "80"}})
+	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "port must be above 1024, got 80.") {
+		t.Errorf("an error_message quoting the variable: %v", diags)
+	}
+}

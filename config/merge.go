@@ -44,7 +44,7 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 	b.diags = b.diags.Extend(diags)
 	b.cfg.Roots = roots
 	b.cfg.EvalContext = b.e.context(allRoots)
-	return b.cfg, b.diags
+	return b.cfg, redactSensitive(b.diags, b.variables, opts)
 }
 
 // builder is the state of buildConfig's steps: the Config being built, the

@@ -267,13 +267,17 @@ func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
 		return cty.StringVal(raw), nil
 	}
 	unknown := cty.UnknownVal(v.Type)
+	shown := fmt.Sprintf("%q", raw)
+	if v.Sensitive {
+		shown = redactedValue
+	}
 	bad := func(why string) hcl.Diagnostics {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
-			Detail: fmt.Sprintf("The value given for %q, %q, is not a valid %s: %s. The variable is declared at %s; "+
+			Detail: fmt.Sprintf("The value given for %q, %s, is not a valid %s: %s. The variable is declared at %s; "+
 				"a value of a type other than string is written as in HCL, such as %s.",
-				v.Name, raw, typeexpr.TypeString(v.Type), why, v.DeclRange, hclExample(v.Type)),
+				v.Name, shown, typeexpr.TypeString(v.Type), why, v.DeclRange, hclExample(v.Name, v.Type)),
 		}}
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), fmt.Sprintf("<value for var.%s>", v.Name), hcl.InitialPos)
@@ -297,17 +301,18 @@ func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
 	return val, nil
 }
 
-// hclExample shows a value of type ty as a -var would give it.
-func hclExample(ty cty.Type) string {
+// hclExample shows a value of type ty for variable name as a -var would
+// give it.
+func hclExample(name string, ty cty.Type) string {
 	switch {
 	case ty == cty.Number:
-		return "-var port=8080"
+		return "-var " + name + "=8080"
 	case ty == cty.Bool:
-		return "-var dry_run=true"
+		return "-var " + name + "=true"
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
-		return `-var 'hosts=["web1", "web2"]'`
+		return "-var '" + name + `=["web1", "web2"]'`
 	}
-	return `-var 'settings={ port = 8080 }'`
+	return "-var '" + name + "={ port = 8080 }'"
 }
 
 var variableSchema = &hcl.BodySchema{
@@ -331,36 +336,43 @@ var validationSchema = &hcl.BodySchema{
 // condition on the variable's value alone, and the message that says
 // what a good value is.
 type validation struct {
-	condition hcl.Expression
-	message   string
-	rng       hcl.Range
+	condition, message hcl.Expression
+	rng                hcl.Range
 }
 
 // decodeValidation reads a validation block of variable name: its
-// condition may refer to var.NAME only, and its message is a constant.
+// condition and its message may refer to var.NAME only, as Terraform's.
 func decodeValidation(name string, block *hcl.Block) (*validation, hcl.Diagnostics) {
 	content, diags := block.Body.Content(validationSchema)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	cond, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
-	for _, ref := range cond.Expr.Variables() {
-		if t, ok := ref.SimpleSplit().Rel[0].(hcl.TraverseAttr); ref.RootName() != "var" || !ok || t.Name != name {
-			return nil, diags.Append(&hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  fmt.Sprintf("Invalid validation condition for variable %q", name),
-				Detail:   fmt.Sprintf("A variable's condition may refer to var.%s only, its own value; it refers to %s.", name, traversalString(ref)),
-				Subject:  ref.SourceRange().Ptr(),
-				Context:  cond.Range.Ptr(),
-			})
+	for _, attr := range []*hcl.Attribute{content.Attributes["condition"], content.Attributes["error_message"]} {
+		for _, ref := range attr.Expr.Variables() {
+			rel := ref.SimpleSplit().Rel
+			if t, ok := firstAttr(rel); ref.RootName() != "var" || !ok || t != name {
+				return nil, diags.Append(&hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Invalid validation %s for variable %q", attr.Name, name),
+					Detail:   fmt.Sprintf("A variable's validation may refer to var.%s only, its own value; it refers to %s.", name, traversalString(ref)),
+					Subject:  ref.SourceRange().Ptr(),
+					Context:  attr.Range.Ptr(),
+				})
+			}
 		}
 	}
-	v := &validation{condition: cond.Expr, rng: cond.Range}
-	diags = diags.Extend(gohcl.DecodeExpression(msgAttr.Expr, nil, &v.message))
-	if diags.HasErrors() {
-		return nil, diags
+	cond := content.Attributes["condition"]
+	return &validation{condition: cond.Expr, message: content.Attributes["error_message"].Expr, rng: cond.Range}, diags
+}
+
+// firstAttr is the name of a traversal's first step when it is an
+// attribute (var.NAME's NAME).
+func firstAttr(rel hcl.Traversal) (string, bool) {
+	if len(rel) == 0 {
+		return "", false
 	}
-	return v, diags
+	a, ok := rel[0].(hcl.TraverseAttr)
+	return a.Name, ok
 }
 
 // validate checks d's value against its validation blocks: each
@@ -395,10 +407,16 @@ func (d *variableDecl) validate(subject *hcl.Range) hcl.Diagnostics {
 			if subject == nil {
 				subject = v.NameRange.Ptr()
 			}
+			msg := "The value is not valid."
+			if m, dd := val.message.Value(ctx); !dd.HasErrors() && m.Type() == cty.String && m.IsKnown() && !m.IsNull() {
+				msg = m.AsString()
+			} else {
+				diags = diags.Extend(dd)
+			}
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
-				Detail:   fmt.Sprintf("%s (This was checked by the validation rule at %s.)", val.message, val.rng),
+				Detail:   fmt.Sprintf("%s (This was checked by the validation rule at %s.)", msg, val.rng),
 				Subject:  subject,
 			})
 		}

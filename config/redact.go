@@ -1,0 +1,86 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// redactedValue is what a sensitive variable's value is shown as.
+const redactedValue = "(sensitive)"
+
+// redactSensitive keeps sensitive variables' values out of diags: a
+// diagnostic whose expression reads one loses its evaluation context
+// (hcl's text writer would print "with var.token as ..."), and their
+// values, as given (-var, FANOUT_VAR_*, a variables file) and as
+// converted, are replaced where a message quotes them (a function's
+// error: cannot convert "..." to number).
+func redactSensitive(diags hcl.Diagnostics, decls []*variableDecl, opts LoadOptions) hcl.Diagnostics {
+	names := map[string]bool{}
+	var secrets []string
+	add := func(s string) {
+		if s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	for _, d := range decls {
+		v := d.v
+		if !v.Sensitive {
+			continue
+		}
+		names[v.Name] = true
+		add(opts.Vars[v.Name])
+		add(opts.EnvVars[v.Name])
+		if in, ok := opts.Values[v.Name]; ok {
+			addValue(in.Value, add)
+		}
+		addValue(v.Value, add)
+		addValue(v.Default, add)
+	}
+	if len(names) == 0 {
+		return diags
+	}
+	for _, d := range diags {
+		if d.Expression != nil && readsAny(d.Expression, names) {
+			d.EvalContext = nil
+		}
+		for _, s := range secrets {
+			d.Summary = strings.ReplaceAll(d.Summary, s, redactedValue)
+			d.Detail = strings.ReplaceAll(d.Detail, s, redactedValue)
+		}
+	}
+	return diags
+}
+
+// addValue passes add the strings v's primitive values are written as.
+func addValue(v cty.Value, add func(string)) {
+	if v == cty.NilVal || !v.IsWhollyKnown() || v.IsNull() {
+		return
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		add(v.AsString())
+	case ty == cty.Number:
+		add(v.AsBigFloat().Text('f', -1))
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			addValue(e, add)
+		}
+	}
+}
+
+// readsAny reports whether expr refers to var.NAME for a name in names.
+func readsAny(expr hcl.Expression, names map[string]bool) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "var" || len(tr) < 2 {
+			continue
+		}
+		if a, ok := tr[1].(hcl.TraverseAttr); ok && names[a.Name] {
+			return true
+		}
+	}
+	return false
+}
