@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -38,7 +39,7 @@ func Functions() map[string]function.Function {
 		"endswith":     EndsWithFunc,
 		"flatten":      stdlib.FlattenFunc,
 		"floor":        stdlib.FloorFunc,
-		"indent":       stdlib.IndentFunc,
+		"indent":       IndentFunc,
 		"regex":        stdlib.RegexFunc,
 		"regexall":     stdlib.RegexAllFunc,
 		"reverse":      stdlib.ReverseListFunc,
@@ -207,11 +208,16 @@ func stringMap(desc string, f func(string) (string, error)) function.Function {
 	})
 }
 
-// listFunctions adds to hcl's "Call to unknown function" the functions
-// there are: Terraform's users expect its whole library, which fanout
-// has a part of.
-func listFunctions(diags hcl.Diagnostics) hcl.Diagnostics {
+// functionDiagnostics adds to hcl's "Call to unknown function" the
+// functions there are (Terraform's users expect its whole library, which
+// fanout has a part of), and keeps a function that panicked from showing
+// a Go stack trace: hcl puts the trace in the detail.
+func functionDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 	for _, d := range diags {
+		if i := strings.Index(d.Detail, "panic in function implementation"); i >= 0 {
+			first, _, _ := strings.Cut(d.Detail[i:], "\n")
+			d.Detail = d.Detail[:i] + strings.TrimRight(first, ".") + ". This is a bug in fanout: please report it with the expression."
+		}
 		if d.Summary == "Call to unknown function" {
 			names := slices.Sorted(maps.Keys(Functions()))
 			names = append(names, "file", "templatefile")
@@ -221,3 +227,27 @@ func listFunctions(diags hcl.Diagnostics) hcl.Diagnostics {
 	}
 	return diags
 }
+
+// maxIndent is the most spaces indent() adds to a line: a configuration
+// indents text for a file, and indent(1000000000, s) made two gigabytes.
+const maxIndent = 1000
+
+// IndentFunc is indent(spaces, str), as Terraform has it, with spaces from
+// 0 to maxIndent: go-cty's panicked on a negative count, which the
+// diagnostic showed with a Go stack trace.
+var IndentFunc = function.New(&function.Spec{
+	Description: "Adds spaces to the start of every line of a string but the first.",
+	Params: []function.Parameter{
+		{Name: "spaces", Type: cty.Number},
+		{Name: "str", Type: cty.String},
+	},
+	Type:         function.StaticReturnType(cty.String),
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		n, acc := args[0].AsBigFloat().Int64()
+		if acc != big.Exact || n < 0 || n > maxIndent {
+			return cty.DynamicVal, function.NewArgErrorf(0, "spaces is a whole number from 0 to %d", maxIndent)
+		}
+		return stdlib.IndentFunc.Call(args)
+	},
+})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -151,5 +152,23 @@ locals {
 }`}, "main.hcl", LoadOptions{Vars: map[string]string{"port": "80"}})
 	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "port must be above 1024, got 80.") {
 		t.Errorf("an error_message quoting the variable: %v", diags)
+	}
+}
+
+// TestFunctionPanicsShowNoStackTrace: indent's bad counts are refused
+// (go-cty's panicked on a negative one, and indent(1e9, s) made 2 GB),
+// and a function that panics all the same shows one line, not the Go
+// stack trace hcl puts in the detail.
+func TestFunctionPanicsShowNoStackTrace(t *testing.T) {
+	for _, expr := range []string{`indent(-5, "a\nb")`, `indent(1000000000, "a\nb")`, `indent(1.5, "a")`} {
+		_, _, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + expr + "\n}\n"}, "main.hcl", LoadOptions{})
+		if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "spaces is a whole number from 0 to 1000") {
+			t.Errorf("%s: %v", expr, diags)
+		}
+	}
+	d := &hcl.Diagnostic{Summary: "Error in function call", Detail: "Call to function \"x\" failed: panic in function implementation: boom\ngoroutine 1 [running]:\nmain.main()\n"}
+	functionDiagnostics(hcl.Diagnostics{d})
+	if strings.Contains(d.Detail, "goroutine") || !strings.Contains(d.Detail, "panic in function implementation: boom. This is a bug in fanout") {
+		t.Errorf("detail %q", d.Detail)
 	}
 }

@@ -115,7 +115,7 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 	}
 
 	cfg, buildDiags := buildConfig(files, opts, p.fsys, configDir(names))
-	diags = diags.Extend(listFunctions(buildDiags))
+	diags = diags.Extend(functionDiagnostics(buildDiags))
 	sortDiagnostics(diags, names)
 	return cfg, capDiagnostics(diags)
 }
