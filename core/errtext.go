@@ -12,6 +12,10 @@ import (
 // output and journal grow by tens of them.
 const maxErrText = 2048
 
+// CleanText is cleanText, for the commands that show a plugin's text
+// themselves (fanout plugins).
+func CleanText(s string) string { return cleanText(s) }
+
 // errText is err's message as fanout shows and journals it (cleanText).
 func errText(err error) string { return cleanText(err.Error()) }
 
@@ -64,4 +68,19 @@ func needsCleaning(s string) bool {
 		i += n
 	}
 	return false
+}
+
+// cleanDetail is cleanText for a diagnostic's detail written on several
+// lines on purpose (a launcher's list of directories searched): each line
+// is cleaned, and the whole kept to a few times maxErrText.
+func cleanDetail(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = cleanText(l)
+	}
+	out := strings.Join(lines, "\n")
+	if len(out) > 4*maxErrText {
+		out = out[:4*maxErrText] + fmt.Sprintf(" … [%d bytes more]", len(out)-4*maxErrText)
+	}
+	return out
 }

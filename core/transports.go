@@ -474,7 +474,7 @@ func launchDiagnostic(cfg *config.Config, name string, err error) *hcl.Diagnosti
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Transport %q is not available", name),
-		Detail:   fmt.Sprintf("fanout could not start the %q transport: %s.", name, err),
+		Detail:   fmt.Sprintf("fanout could not start the %q transport: %s.", name, errText(err)),
 	}
 	if block := cfg.Transports[name]; block != nil {
 		d.Subject = block.NameRange.Ptr()
@@ -483,7 +483,8 @@ func launchDiagnostic(cfg *config.Config, name string, err error) *hcl.Diagnosti
 		d.Subject = firstHostUsing(cfg, name)
 	}
 	if le, ok := errors.AsType[LaunchError](err); ok {
-		d.Summary, d.Detail = le.Summary(), le.Detail()
+		// The launcher's words, with what the plugin printed in them.
+		d.Summary, d.Detail = cleanText(le.Summary()), cleanDetail(le.Detail())
 	}
 	return d
 }

@@ -60,11 +60,14 @@ func TestPluginErrorTextBounded(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		command, want string
+		env           []string
 	}{
-		{"huge-error", "bytes more]"},
-		{"escape-error", "bad^[[2J^[]0;pwned^G^MRun 123 succeeded."},
+		{"huge-error", "bytes more]", nil},
+		{"escape-error", "bad^[[2J^[]0;pwned^G^MRun 123 succeeded.", nil},
+		// Describe's error is shown on the transport block.
+		{"true", "describe: bad^[[2J^[]0;pwned^G^MRun 123 succeeded.;", []string{"RUDE_DESCRIBE=fail"}},
 	} {
-		t.Run(tt.command, func(t *testing.T) {
+		t.Run(tt.command+strings.Join(tt.env, ""), func(t *testing.T) {
 			t.Parallel()
 			e := newPluginEnv(t, `
 transport "rude" {}
@@ -76,10 +79,11 @@ task "t" {
 }
 `)
 			installPlugin(t, "rude", filepath.Join(e.dir, ".fanout", "plugins"))
+			e.extra = append(e.extra, tt.env...)
 			stdout, stderr, code := e.run(t, "apply", "main.hcl")
 			out := stdout + stderr
-			if code != exitFailed || !strings.Contains(out, tt.want) {
-				t.Errorf("exit %d, want %d and %q in:\n%.3000s", code, exitFailed, tt.want, out)
+			if code == exitOK || !strings.Contains(out, tt.want) {
+				t.Errorf("exit %d, want a failure and %q in:\n%.3000s", code, tt.want, out)
 			}
 			if len(out) > 64<<10 || strings.ContainsAny(out, "\x1b\r\a") {
 				t.Errorf("%d bytes of output, or a control character in it:\n%.3000q", len(out), out)

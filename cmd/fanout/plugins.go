@@ -16,6 +16,7 @@ import (
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/internal/pluginhost"
 	"github.com/fanout/fanout/sdk"
 )
@@ -190,7 +191,7 @@ func describePlugin(l *pluginhost.Launcher, name, pin string) *views.Plugin {
 	defer cancel()
 	p, err := l.Start(ctx, pluginhost.Request{Name: name, SHA256: pin})
 	if err != nil {
-		info.Error = err.Error()
+		info.Error = core.CleanText(err.Error())
 		return info
 	}
 	defer func() {
@@ -201,7 +202,7 @@ func describePlugin(l *pluginhost.Launcher, name, pin string) *views.Plugin {
 	info.ProtocolVersion = p.Client.ProtocolVersion()
 	desc, err := p.Client.Transport().Describe(ctx, &sdk.DescribeRequest{})
 	if err != nil {
-		info.Error = fmt.Sprintf("describe: %s", err)
+		info.Error = "describe: " + core.CleanText(err.Error())
 		return info
 	}
 	info.Version = desc.Version

@@ -3,12 +3,14 @@
 // "hang" never returns on its own (it honours cancellation, as the SDK
 // asks); Exec of "huge-error" fails with a 5 MB error of a million
 // lines, and of "escape-error" with an error full of terminal escape
-// sequences, a carriage return and a fake outcome line.
+// sequences, a carriage return and a fake outcome line. With
+// RUDE_DESCRIBE=fail in its environment, Describe fails with both.
 package main
 
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -23,6 +25,9 @@ type rude struct {
 
 // Describe names it after its binary, as every plugin must.
 func (p *rude) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	if os.Getenv("RUDE_DESCRIBE") == "fail" {
+		return nil, errors.New("bad\x1b[2J\x1b]0;pwned\x07\rRun 123 succeeded.\n" + strings.Repeat("line\n", 1<<20))
+	}
 	resp, err := p.Transport.Describe(ctx, req)
 	if err == nil {
 		resp.Name = "rude"
