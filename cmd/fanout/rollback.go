@@ -10,9 +10,11 @@ import (
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // runRollback rolls back a journaled run, typically one fanout did not
@@ -231,7 +233,7 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 		if !loaded {
 			l.report(l.diags)
 			printf(s.Err, "fanout rollback: the run's configuration %s cannot be loaded now (above), and the rollback commands use sensitive values the journal does not keep: %s; "+
-				"set them as for apply (-var NAME=VALUE, FANOUT_VAR_NAME); a transport's sensitive setting needs the configuration back.\n",
+				"set them as for apply (-var NAME=VALUE, -var-file FILE, FANOUT_VAR_NAME); a transport's sensitive setting needs the configuration back.\n",
 				rc.Header.Config, strings.Join(missing, ", "))
 			return nil, false
 		}
@@ -244,8 +246,9 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 }
 
 // givenVariables are the secrets the journal names as variables
-// ("var.token") that -var or FANOUT_VAR_* give as they are, a later -var
-// winning, for a rollback whose configuration cannot be loaded.
+// ("var.token") that -var, -var-file or FANOUT_VAR_* give (a string, as
+// such a variable's value is), a later flag winning, for a rollback whose
+// configuration cannot be loaded.
 func givenVariables(rc *core.Recovery, c *arguments.Common) []core.Secret {
 	given := map[string]string{}
 	for _, kv := range os.Environ() {
@@ -258,6 +261,17 @@ func givenVariables(rc *core.Recovery, c *arguments.Common) []core.Secret {
 	for _, a := range c.Vars.Args {
 		if a.File == "" {
 			given[a.Name] = a.Value
+			continue
+		}
+		src, err := config.ReadVarFile(a.File)
+		if err != nil {
+			continue // then the value is missing, which is said
+		}
+		_, vals, _ := config.ParseVarFile(src, a.File)
+		for name, v := range vals {
+			if v.Value.IsKnown() && !v.Value.IsNull() && v.Value.Type() == cty.String {
+				given[name] = v.Value.AsString()
+			}
 		}
 	}
 	var out []core.Secret

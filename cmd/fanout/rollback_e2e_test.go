@@ -413,7 +413,8 @@ task "b" {
 
 // TestRollbackWithoutItsConfiguration: the journal's plan is what rolls
 // back, so the configuration may be gone since the run; a sensitive
-// variable the rollback needs is then taken from -var or FANOUT_VAR_*
+// variable the rollback needs is then taken from -var, -var-file or
+// FANOUT_VAR_*
 // (it was refused, the message blaming the variable although it was
 // set), and without it the refusal says the configuration cannot be
 // loaded.
@@ -440,9 +441,12 @@ task "b" {
 	if r.code == exitOK || !strings.Contains(r.stderr, "cannot be loaded now") || !strings.Contains(r.stderr, "var.token") {
 		t.Errorf("without the value: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = fanout(t, dir, "rollback", "-auto-approve", "-var", "token=s3cret-tok", id)
+	if err := os.WriteFile(filepath.Join(dir, "secrets.vars"), []byte("token = \"s3cret-tok\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = fanout(t, dir, "rollback", "-auto-approve", "-var-file", "secrets.vars", id)
 	if got := order(rec.read(t), "rollback", "start"); r.code != exitOK || !slices.Equal(got, []string{"a"}) {
-		t.Errorf("with -var: exit %d, rolled back %v\n%s%s", r.code, got, r.stdout, r.stderr)
+		t.Errorf("with -var-file: exit %d, rolled back %v\n%s%s", r.code, got, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout+r.stderr, "s3cret-tok") {
 		t.Errorf("the sensitive value was shown:\n%s%s", r.stdout, r.stderr)
