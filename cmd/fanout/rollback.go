@@ -304,14 +304,24 @@ func laterRuns(state string, rc *core.Recovery) []string {
 			continue
 		}
 		other, err := core.ReadJournal(filepath.Join(dir, e.Name()))
-		if err != nil || other.Header.Plan == nil || !other.Header.Started.After(rc.Header.Started) {
+		if err != nil || other.Header.Plan == nil || !other.Header.Started.After(rc.Header.Started) ||
+			other.Header.Config != rc.Header.Config {
+			// A directory's runs may be of several files.
 			continue
 		}
-		if slices.ContainsFunc(other.Header.Plan.Tasks, hasRollback) {
+		if slices.ContainsFunc(other.Header.Plan.Tasks, hasRollback) && ranAnything(other) {
 			later = append(later, fmt.Sprintf("%s (%s)", id, other.Status()))
 		}
 	}
 	return later
+}
+
+// ranAnything reports whether a journaled run started a task on a host: a
+// run that failed preflight changed nothing.
+func ranAnything(rc *core.Recovery) bool {
+	return slices.ContainsFunc(rc.Records, func(r *core.JournalRecord) bool {
+		return r.Type == core.RecordUnitStarted && r.Phase == core.PhaseRun
+	})
 }
 
 // hasRollback reports whether a journaled task has a rollback on any host.

@@ -392,6 +392,15 @@ task "b" {
 }
 `)
 	stale := killedWhile(t, dir, rec, "b")
+	// A run of another file of the directory is no later run of this
+	// configuration.
+	writeFile(t, dir, "other.hcl", "task \"x\" {\n  run      = \"true\"\n  rollback = \"true\"\n}\n")
+	if r := fanout(t, dir, "apply", "other.hcl"); r.code != exitOK {
+		t.Fatalf("other.hcl: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := fanout(t, dir, "rollback", "-dry-run", stale, "main.hcl"); r.code != exitOK {
+		t.Errorf("rollback -dry-run after another file's run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	later := fanout(t, dir, "apply", "-var", "wait=0", "main.hcl")
 	if later.code != exitOK {
 		t.Fatalf("the later run: exit %d\n%s\n%s", later.code, later.stdout, later.stderr)
