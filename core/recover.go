@@ -583,7 +583,9 @@ func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 	r.mu.Unlock()
 	switch {
 	case r.ctx.Err() != nil:
-		res.Status, res.Cause = RunInterrupted, "the rollback was interrupted"
+		// Only an abort ends it (Ctrl-C twice): the first lets it go on.
+		res.Status, res.Cause = RunInterrupted, "the rollback was aborted"
+		res.NotRolledBack = rv.notRolledBack()
 	case len(res.RollbackFailed) > 0:
 		res.Status = RunFailed
 		res.Cause = fmt.Sprintf("%d rollbacks failed", len(res.RollbackFailed))

@@ -191,7 +191,7 @@ func killedBy(signal string) string {
 var ownWords = []string{
 	"task", "failed on host", "hosts failed preflight", "nothing was run", "exit", "killed by SIG",
 	"timed out after", "unreachable", "interrupted by the operator", "interrupted", "cancelled",
-	"aborted", "then", "rollbacks failed", "the rollback was interrupted", "skipped",
+	"aborted", "then", "rollbacks failed", "the rollback was aborted", "skipped",
 	"cannot write the run journal", "the run journal's last record", "not started",
 	"fanout stopped before the run finished", "the journal has no final record",
 	"no record of its end", "fanout stopped while it ran",

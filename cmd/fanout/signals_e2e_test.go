@@ -316,3 +316,41 @@ task "b" {
 		t.Errorf("exit %d, rollback ends %v: want 0 and a's rollback to its end\n%s", code, order(rec.read(t), "rollback", "end"), out)
 	}
 }
+
+// TestAbortedRollbackSaysWhatIsLeft: `fanout rollback` aborted (Ctrl-C
+// twice) names every pair it left without its rollback, as an aborted
+// apply does, and exits 4.
+func TestAbortedRollbackSaysWhatIsLeft(t *testing.T) {
+	dir, rec := workdir(t, `
+task "a" {
+  run      = "REC start"
+  rollback = "REC start; sleep 30"
+}
+task "c" {
+  run      = "REC start"
+  rollback = "REC start; sleep 30"
+}
+task "b" {
+  run = "REC start; sleep 30"
+}
+`)
+	id := killedWhile(t, dir, rec, "b")
+	rollingBack := func() bool { return len(order(rec.read(t), "rollback", "start")) > 0 }
+	cmd, out, exited := startBackground(t, dir, rollingBack, "rollback", "-auto-approve", id)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("fanout rollback did not abort:\n%s", out)
+	}
+	// c rolls back first (newest), and is cut short; a never starts.
+	if code := cmd.ProcessState.ExitCode(); code != exitNotRolledBack || !strings.Contains(out.String(), "NOT rolled back (aborted before their rollback): a on localhost") {
+		t.Errorf("exit %d, want %d and a named as not rolled back:\n%s", code, exitNotRolledBack, out)
+	}
+}

@@ -283,7 +283,7 @@ func rollbackOutcome(res *core.Result, o Options) string {
 	case core.RunSucceeded:
 		return paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Rollback of run %s succeeded in %s.", res.RunID, took)) + cause
 	case core.RunInterrupted:
-		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Rollback of run %s was interrupted after %s.", res.RunID, took))
+		return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Rollback of run %s was aborted after %s.", res.RunID, took))
 	}
 	why := o.Redact.String(res.Cause)
 	if n := len(res.RollbackFailed); n > 0 {
