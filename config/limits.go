@@ -33,6 +33,10 @@ const (
 	MaxDiagnostics = 10
 )
 
+// CheckSource is checkSource, for the commands that parse HCL themselves
+// (fmt): the same limits as a configuration's.
+func CheckSource(name string, src []byte) hcl.Diagnostics { return checkSource(name, src) }
+
 // checkSource refuses a file that is too large, is not text, or nests
 // deeper than MaxNesting, before the parser sees it.
 func checkSource(name string, src []byte) hcl.Diagnostics {
