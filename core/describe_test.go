@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,6 +17,8 @@ func TestPhaseResultDescribe(t *testing.T) {
 		{PhaseResult{Status: StatusFailed, ExitCode: -1, Signal: "RTMIN+3"}, "killed by SIGRTMIN+3"},
 		// A transport's description, not a name: quoted as it came.
 		{PhaseResult{Status: StatusFailed, ExitCode: -1, Signal: "segmentation fault"}, `killed by signal "segmentation fault"`},
+		{PhaseResult{Status: StatusFailed, ExitCode: -1, Signal: "SIGKILL"}, "killed by SIGKILL"},
+		{PhaseResult{Status: StatusFailed, ExitCode: -1, Signal: strings.Repeat("A", 5000)}, `killed by signal "` + strings.Repeat("A", 64) + `..."`},
 		{PhaseResult{Status: StatusTimedOut, Timeout: time.Second, Duration: 3006 * time.Millisecond}, "timed out after 1s (stopped 2s later)"},
 		{PhaseResult{Status: StatusTimedOut, Timeout: 2 * time.Minute, Duration: 2*time.Minute + 20*time.Millisecond}, "timed out after 2m0s"},
 		{PhaseResult{Status: StatusTimedOut, Timeout: 500 * time.Millisecond, Duration: 760 * time.Millisecond}, "timed out after 500ms (stopped 300ms later)"},

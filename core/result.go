@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -178,12 +179,20 @@ func (r PhaseResult) Describe() string {
 // a transport sent (a description, "segmentation fault") is quoted as it
 // is, not made into a name that does not exist.
 func killedBy(signal string) string {
-	for i, c := range signal {
+	name := strings.TrimPrefix(signal, "SIG") // a transport that said SIGKILL
+	quoted := len(name) == 0 || len(name) > 16
+	for i, c := range name {
 		if !(c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-')) {
-			return fmt.Sprintf("killed by signal %q", cleanText(signal))
+			quoted = true
 		}
 	}
-	return "killed by SIG" + signal
+	if quoted {
+		if len(signal) > 64 {
+			signal = signal[:64] + "..."
+		}
+		return fmt.Sprintf("killed by signal %q", cleanText(signal))
+	}
+	return "killed by SIG" + name
 }
 
 // ownWords are the words core writes around values in a Result's causes
