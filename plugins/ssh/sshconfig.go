@@ -159,7 +159,7 @@ func parseConfigFile(path, dir, home string, including []string, checkPerm bool)
 			continue
 		}
 		l := configLine{pos: fmt.Sprintf("%s:%d", path, n), keyword: keyword, args: args}
-		if len(args) > 1 && (&sshOptions{}).field(keyword) != nil {
+		if len(args) > 1 && oneValue(keyword) {
 			// ssh refuses the whole file ("keyword port extra arguments
 			// at end of line"); taking the first would reach a host ssh
 			// does not.
@@ -554,6 +554,13 @@ var errBadPermissions = errors.New("bad owner or permissions")
 // errBadLine is the error of an ssh_config line ssh refuses, which makes
 // it refuse the whole file.
 var errBadLine = errors.New("bad configuration line")
+
+// oneValue reports whether a line of keyword takes one value, as ssh
+// checks it: the keywords of one value fanout reads, and IdentityFile and
+// CertificateFile, which add one file a line.
+func oneValue(keyword string) bool {
+	return (&sshOptions{}).field(keyword) != nil || keyword == "identityfile" || keyword == "certificatefile"
+}
 
 // securePermissions refuses, as ssh refuses it ("Bad owner or permissions
 // on ~/.ssh/config"), a user's ssh_config that another user owns or that

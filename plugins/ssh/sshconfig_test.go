@@ -505,6 +505,8 @@ func TestSSHConfigExtraArguments(t *testing.T) {
 		{"IdentityAgent /a /b", true},
 		{"StrictHostKeyChecking yes no", true},
 		{"ConnectTimeout 1 2", true},
+		{"IdentityFile /a /b", true},
+		{"CertificateFile /a /b", true},
 		{"Port 22001 # the old port was 22003", false},
 		{`User "deploy admin"`, false},
 	} {
