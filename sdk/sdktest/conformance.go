@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/fanout/fanout/sdk"
 )
@@ -157,6 +158,8 @@ func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
 		for _, a := range s.schema.Attributes {
 			if a.Name == "" || seen[a.Name] {
 				t.Errorf("%s schema: empty or duplicate attribute name %q", s.name, a.Name)
+			} else if !validIdentifier(a.Name) {
+				t.Errorf("%s schema: %q is not a name HCL can write (letters, digits, _ and -, not starting with a digit or -); fanout refuses the plugin", s.name, a.Name)
 			}
 			if slices.Contains(reserved[s.name], a.Name) {
 				t.Errorf("%s schema: %q is reserved: fanout reads it from every %s block itself and refuses a plugin that declares it", s.name, a.Name, s.name)
@@ -496,4 +499,19 @@ func (c *conformance) close(t *testing.T) {
 	}
 	// Close terminates what still runs: the Exec ends, however it reports it.
 	run.Wait(t, c.wait)
+}
+
+// validIdentifier reports whether name is an HCL identifier, as fanout
+// checks a schema's names (hclsyntax.ValidIdentifier): a letter or _ first,
+// then letters, digits, _ and -.
+func validIdentifier(name string) bool {
+	for i, r := range name {
+		switch {
+		case r == '_', unicode.IsLetter(r):
+		case i > 0 && (r == '-' || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return name != ""
 }
