@@ -296,7 +296,11 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		nc = proxy
 	default:
 		var d net.Dialer
-		nc, err = d.DialContext(ctx, "tcp", addr)
+		network := tg.network
+		if network == "" {
+			network = "tcp"
+		}
+		nc, err = d.DialContext(ctx, network, addr)
 	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

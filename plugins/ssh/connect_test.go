@@ -446,3 +446,27 @@ func TestEncryptedPKCS8Identity(t *testing.T) {
 		t.Errorf("error %v, want the key named an encrypted PKCS#8 one", err)
 	}
 }
+
+// TestAddressFamily: ssh_config's AddressFamily is obeyed, as ssh obeys
+// it: inet6 does not reach a host by its IPv4 address (ssh: "Address
+// family not supported"), inet and any do. It was warned of as not read
+// on every run of everyone whose ~/.ssh/config sets it.
+func TestAddressFamily(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 1})
+	h := f.Hosts[0]
+	for _, tt := range []struct {
+		family string
+		ok     bool
+	}{{"inet", true}, {"any", true}, {"inet6", false}} {
+		config := filepath.Join(t.TempDir(), "ssh_config")
+		if err := os.WriteFile(config, fmt.Appendf(nil, "Host fam\n  HostName %s\n  Port %d\n  AddressFamily %s\n", h.Addr, h.Port, tt.family), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := newTransport(t, f, setupOpts{settings: map[string]cty.Value{"ssh_config": cty.StringVal(config)}})
+		err := s.connect(sdk.Host{Name: "fam", Address: "fam"})
+		if (err == nil) != tt.ok {
+			t.Errorf("AddressFamily %s: %v, want connected %v", tt.family, err, tt.ok)
+		}
+	}
+}

@@ -92,6 +92,8 @@ type sshOptions struct {
 	// revokedHostKeys is RevokedHostKeys' file, as written.
 	revokedHostKeys string
 	connectTimeout  string
+	// addressFamily is AddressFamily's value, as written.
+	addressFamily string
 	// serverAliveInterval and serverAliveCountMax, as written.
 	serverAliveInterval string
 	serverAliveCountMax string
@@ -371,6 +373,8 @@ func (o *sshOptions) field(keyword string) *string {
 		return &o.revokedHostKeys
 	case "connecttimeout":
 		return &o.connectTimeout
+	case "addressfamily":
+		return &o.addressFamily
 	case "serveraliveinterval":
 		return &o.serverAliveInterval
 	case "serveralivecountmax":
@@ -589,7 +593,6 @@ var unreadKeywords = map[string][2]string{ // keyword: its name, what ssh does
 	"canonicalizehostname": {"CanonicalizeHostname", "ssh completes host names with CanonicalDomains; fanout dials them as written"},
 	"bindaddress":          {"BindAddress", "ssh connects from that address; fanout from the system's choice"},
 	"bindinterface":        {"BindInterface", "ssh connects from that interface; fanout from the system's choice"},
-	"addressfamily":        {"AddressFamily", "ssh connects over that address family only; fanout over either"},
 	"knownhostscommand":    {"KnownHostsCommand", "ssh trusts the host keys that command prints; fanout only its known_hosts files"},
 	"pkcs11provider":       {"PKCS11Provider", "ssh offers the keys of that token; fanout only the agent's and the identity files'"},
 	"securitykeyprovider":  {"SecurityKeyProvider", "ssh signs with that security key library; fanout through the agent only"},

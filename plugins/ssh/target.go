@@ -51,6 +51,9 @@ type target struct {
 	hostKeyAlias string
 	// connectTimeout bounds its TCP connect, handshake and login.
 	connectTimeout time.Duration
+	// network is what it is dialed over: "tcp", or "tcp4" or "tcp6" as
+	// ssh_config's AddressFamily inet or inet6 ask.
+	network string
 	// keepaliveInterval (zero: none) and keepaliveCountMax are its
 	// keepalives' (see hostConn.keepalive).
 	keepaliveInterval time.Duration
@@ -403,6 +406,16 @@ func (r *resolver) common(tg *target, o sshOptions) error {
 	tg.connectTimeout = r.cfg.ConnectTimeout
 	if n, ok := positiveInt(o.connectTimeout); ok && !r.cfg.connectTimeoutSet {
 		tg.connectTimeout = time.Duration(n) * time.Second
+	}
+	// AddressFamily, as ssh: a name resolving to both is dialed over the
+	// family asked for only.
+	switch strings.ToLower(o.addressFamily) {
+	case "inet":
+		tg.network = "tcp4"
+	case "inet6":
+		tg.network = "tcp6"
+	default:
+		tg.network = "tcp"
 	}
 	// keepalive_interval and keepalive_count_max, else ssh_config's
 	// ServerAliveInterval (above 0: its 0, ssh's default, is unset) and
