@@ -45,8 +45,13 @@ func causeOf(err, host string) string {
 
 // resultCause is r as the recap describes it, with causeOf applied to the
 // error it carries: only that text names the host (an exit status of a
-// host named "1" is not its name).
+// host named "1" is not its name). A timeout's cause is the timeout: how
+// long each command then took to stop differs from host to host, and
+// would split a fleet that timed out into as many groups.
 func resultCause(r core.PhaseResult, host string) string {
+	if r.Status == core.StatusTimedOut && r.Timeout > 0 {
+		r.Duration = r.Timeout
+	}
 	if r.Err == "" {
 		return r.Describe() // every pair that succeeded, with -group
 	}

@@ -348,3 +348,24 @@ func TestUnreachablePairsFolded(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutsFolded: a fleet that timed out folds into one cause, the
+// timeout: how long each command then took to stop differs from host to
+// host, and split 100 hosts into nine groups.
+func TestTimeoutsFolded(t *testing.T) {
+	res := &core.Result{RunID: "r1", Status: core.RunFailed, Started: t0, Duration: 5 * time.Second, Cause: "timed out"}
+	for i := range 30 {
+		r := core.PhaseResult{Status: core.StatusTimedOut, ExitCode: -1, Signal: "TERM", Command: 0, Started: t0,
+			Timeout: 3 * time.Second, Duration: 3*time.Second + time.Duration(i%9)*100*time.Millisecond}
+		res.Units = append(res.Units, unit("exec", fmt.Sprintf("h%02d", i+1), r, nil))
+	}
+	var b bytes.Buffer
+	Summary(&b, res, nil, Options{})
+	out := b.String()
+	// The first ten one by one, each with its own stop; the rest by cause.
+	_, folded, _ := strings.Cut(out, "20 more, by cause:")
+	folded, _, _ = strings.Cut(folded, "TASK")
+	if strings.Count(folded, "✗") != 1 || !strings.Contains(folded, "exec on h[11-30] (20): timed out after 3s\n") {
+		t.Errorf("the timeouts are not one cause:\n%s", out)
+	}
+}
