@@ -167,7 +167,7 @@ func TestFunctionPanicsShowNoStackTrace(t *testing.T) {
 		}
 	}
 	d := &hcl.Diagnostic{Summary: "Error in function call", Detail: "Call to function \"x\" failed: panic in function implementation: boom\ngoroutine 1 [running]:\nmain.main()\n"}
-	functionDiagnostics(hcl.Diagnostics{d})
+	_ = functionDiagnostics(hcl.Diagnostics{d}) // it changes d in place
 	if strings.Contains(d.Detail, "goroutine") || !strings.Contains(d.Detail, "panic in function implementation: boom. This is a bug in fanout") {
 		t.Errorf("detail %q", d.Detail)
 	}
