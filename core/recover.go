@@ -258,11 +258,16 @@ type replay struct {
 	// startOrder lists the tasks in the order they first started.
 	startOrder []*TaskNode
 	last       time.Time
+	ended      time.Time // the run_finished record's, if any
+	runLast    time.Time // the last record's before a `fanout rollback`'s
 	status     RunStatus
 }
 
 // apply takes one record into the rebuilt state.
 func (rp *replay) apply(rec *JournalRecord) error {
+	if rec.Type == RecordRecoveryStarted && rp.runLast.IsZero() {
+		rp.runLast = rp.last
+	}
 	rp.last = rec.Time
 	t := rp.rv.ix.tasks[rec.Task]
 	var u *UnitResult
@@ -286,8 +291,14 @@ func (rp *replay) apply(rec *JournalRecord) error {
 		pr := rec.Result.phaseResult(rp.startedAt[unitKey{t, rec.Host}])
 		if rec.Phase == PhaseRollback {
 			u.Rollback = &pr
+			pair := t.Name + " on " + rec.Host
 			if pr.Status != StatusOK {
-				res.RollbackFailed = append(res.RollbackFailed, t.Name+" on "+rec.Host)
+				if !slices.Contains(res.RollbackFailed, pair) {
+					res.RollbackFailed = append(res.RollbackFailed, pair)
+				}
+			} else {
+				// A later `fanout rollback` did what had failed.
+				res.RollbackFailed = slices.DeleteFunc(res.RollbackFailed, func(p string) bool { return p == pair })
 			}
 			return nil
 		}
@@ -308,6 +319,7 @@ func (rp *replay) apply(rec *JournalRecord) error {
 		}
 	case RecordRunFinished:
 		rp.status = rec.Status
+		rp.ended = rec.Time
 		if rec.Reason != "" {
 			res.Cause = rec.Reason
 		}
@@ -416,7 +428,14 @@ func (rp *replay) result(started time.Time) *Result {
 			res.Cause += "; then " + StoppedUnfinished
 		}
 	}
-	if !rp.last.IsZero() {
+	// The run's own length: a `fanout rollback` later in the journal
+	// is not part of it.
+	switch {
+	case !rp.ended.IsZero():
+		res.Duration = rp.ended.Sub(started)
+	case !rp.runLast.IsZero():
+		res.Duration = rp.runLast.Sub(started)
+	case !rp.last.IsZero():
 		res.Duration = rp.last.Sub(started)
 	}
 	res.Units, res.FirstFailure = copyUnits(rp.rv.ordered, res.FirstFailure)

@@ -121,6 +121,12 @@ func TestRollbackReport(t *testing.T) {
 	if n != 5 { // four, then two again
 		t.Errorf("%d rollbacks ran after two rollback commands, want 5", n)
 	}
+	// The morning after, the journal says what is true now: nothing
+	// failed is left, nor anything not rolled back.
+	shown := fanout(t, dir, "runs", "show", id)
+	if strings.Contains(shown.stdout, "Rollback FAILED") || strings.Contains(shown.stdout, "NOT rolled back") || !strings.Contains(shown.stdout, "status:        rolled back") {
+		t.Errorf("runs show after the rollbacks succeeded:\n%s%s", shown.stdout, shown.stderr)
+	}
 }
 
 // TestRollbackAsksFirst: without -auto-approve, fanout rollback asks on a
