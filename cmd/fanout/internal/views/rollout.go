@@ -31,7 +31,7 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 		v.wave = ""
 		if !quiet && len(e.Failed) > 0 {
 			fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow, fmt.Sprintf("Wave %d of %d of task %q ended; failed on %s",
-				e.Index, e.Of, e.Task, strings.Join(e.Failed, ", "))))
+				e.Index, e.Of, e.Task, listHosts(e.Failed))))
 		}
 	case core.Pausing:
 		v.wave = fmt.Sprintf("pausing before wave %d of %s", e.Next, e.Task)
@@ -70,7 +70,7 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 			e.Host, rd.String(e.Cause))))
 	case core.BudgetExceeded:
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed+ansiBold, fmt.Sprintf("Wave %d of %d of task %q failed on %s, over its budget of %d: the task fails",
-			e.Index, e.Of, e.Task, strings.Join(e.Failed, ", "), e.Budget)))
+			e.Index, e.Of, e.Task, listHosts(e.Failed), e.Budget)))
 	case core.HostSkipped:
 		// Its pair will not run: no longer pending on the status line, nor
 		// awaited by -group before it shows the task.
@@ -96,7 +96,7 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 			}
 			failed := ""
 			if len(w.Failed) > 0 {
-				failed = "; failed on " + strings.Join(w.Failed, ", ")
+				failed = "; failed on " + listHosts(w.Failed)
 			}
 			fmt.Fprintf(b, "  %s %d/%d  %s  (%s%s)\n", w.Task, w.Index, w.Of, FoldHosts(w.Hosts), state, failed)
 		}

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,27 @@ func TestStatusLineShowsWave(t *testing.T) {
 		if w, ok := e.(core.WaveStarted); ok && w.Index == 2 && !strings.Contains(b.String(), "wave 2/2 of deploy") {
 			t.Errorf("the status line does not show the wave:\n%q", b.String())
 		}
+	}
+}
+
+// TestFleetListsFolded: the rollback plan and a wave's failed hosts fold
+// into host sets at fleet size, as every other list of hosts does (the
+// plan read before typing "yes" listed 215 addresses).
+func TestFleetListsFolded(t *testing.T) {
+	var hosts []string
+	for i := range 30 {
+		hosts = append(hosts, fmt.Sprintf("web%02d", i+1))
+	}
+	var b bytes.Buffer
+	RollbackPlan(&b, []core.RollbackStep{{Task: "deploy", Commands: []string{"undo"}, Hosts: hosts[:25], Done: hosts[25:], MaxHosts: 10}}, Options{})
+	if !strings.Contains(b.String(), "task deploy on web[01-25] (25)") {
+		t.Errorf("rollback plan:\n%s", b.String())
+	}
+	b.Reset()
+	res := &core.Result{RunID: "r", Status: core.RunFailed, Waves: []core.WaveResult{{Task: "deploy", Index: 1, Of: 2, Hosts: hosts, Failed: hosts[:22], Finished: true}}}
+	var sb strings.Builder
+	writeRollout(&sb, res, Options{})
+	if !strings.Contains(sb.String(), "failed on web[01-22] (22)") {
+		t.Errorf("waves:\n%s", sb.String())
 	}
 }

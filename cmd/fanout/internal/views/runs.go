@@ -72,23 +72,23 @@ func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo, host
 	for _, s := range steps {
 		switch {
 		case len(s.Hosts) == 0 && len(s.Done) > 0:
-			fmt.Fprintf(&b, "  - task %s: rolled back already on %s\n", s.Task, strings.Join(s.Done, ", "))
+			fmt.Fprintf(&b, "  - task %s: rolled back already on %s\n", s.Task, listHosts(s.Done))
 		case len(s.Hosts) == 0:
 			continue
 		case len(s.Commands) == 0:
-			fmt.Fprintf(&b, "  - task %s: no rollback command, skipped (%s)\n", s.Task, strings.Join(s.Hosts, ", "))
+			fmt.Fprintf(&b, "  - task %s: no rollback command, skipped (%s)\n", s.Task, listHosts(s.Hosts))
 		default:
 			n++
 			todo += len(s.Hosts)
 			for _, h := range s.Hosts {
 				seen[h] = true
 			}
-			fmt.Fprintf(&b, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, strings.Join(s.Hosts, ", "), s.MaxHosts)
+			fmt.Fprintf(&b, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, listHosts(s.Hosts), s.MaxHosts)
 			for _, c := range s.Commands {
 				fmt.Fprintf(&b, "       $ %s\n", rd.String(c))
 			}
 			if len(s.Done) > 0 {
-				fmt.Fprintf(&b, "       rolled back already on %s: skipped there\n", strings.Join(s.Done, ", "))
+				fmt.Fprintf(&b, "       rolled back already on %s: skipped there\n", listHosts(s.Done))
 			}
 		}
 	}
