@@ -71,7 +71,12 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
 	interrupt := make(chan struct{})
-	stopSignals := watchSignals(interrupt, abort)
+	stopSignals := watchSignals(interrupt, func() {
+		// Said at once, as the first interrupt's Stopping line is: the
+		// recap may be a while.
+		printf(s.Err, "\nfanout %s: aborting: running commands are stopped now, and rollbacks not yet started are not run (the recap names what is left).\n", r.command)
+		abort()
+	})
 	defer stopSignals()
 
 	o := views.ApplyOptions{

@@ -108,6 +108,8 @@ task "slow" {
 		"NOT rolled back (aborted before their rollback): done on localhost. Run \"fanout rollback " + id + "\"",
 		"NOT rolled back: aborted",
 		"interrupted by the operator, then aborted",
+		// Said at the second Ctrl-C, not only in the recap.
+		"fanout apply: aborting: running commands are stopped now",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the recap lacks %q:\n%s", want, text)
