@@ -195,7 +195,10 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.Stopping:
 		v.stopping = true
 		then := "no rollback (on_failure)"
-		if e.Rollback {
+		switch {
+		case v.o.Command == "exec":
+			then = "no rollback (an ad hoc command has none)"
+		case e.Rollback:
 			then = "rolling back what started once running work ends"
 		}
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Stopping: %s; starting nothing new, %s.", rd.String(e.Reason), then)))
