@@ -17,7 +17,9 @@ const JSONVersion = "1.1"
 // event first and run_finished, with the recap, last. Output is split
 // into one event per line. Only JSON is written to its stream.
 type ApplyJSON struct {
+	out   io.Writer
 	enc   *json.Encoder
+	buf   []byte // an output event's lines, encoded (json_encode.go)
 	o     ApplyOptions
 	tails *Tails
 	// last is the latest timestamp written (events come one at a time).
@@ -33,7 +35,7 @@ func NewApplyJSON(out io.Writer, o ApplyOptions) *ApplyJSON {
 	}
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	return &ApplyJSON{enc: enc, o: o, tails: NewTails()}
+	return &ApplyJSON{out: out, enc: enc, o: o, tails: NewTails()}
 }
 
 // envelope opens every line: its type and when it happened; the type's
@@ -216,9 +218,20 @@ func (v *ApplyJSON) Event(e core.Event) {
 		v.tails.Record(e)
 		env := v.env("output", time.Time{})
 		n, i := lineCount(e.Data), 0
+		b := v.buf[:0]
+		hide := rd.active()
 		for line := range lines(e.Data) {
 			i++
-			v.write(jsonOutput{env, e.Task, e.Host, e.Phase, e.Stream, rd.String(string(line)), e.Partial && i == n})
+			if hide {
+				b = appendOutputEvent(b, env.Timestamp, e, rd.String(string(line)), e.Partial && i == n)
+			} else {
+				// Nothing to hide yet: no copy of the line.
+				b = appendOutputEvent(b, env.Timestamp, e, line, e.Partial && i == n)
+			}
+		}
+		_, _ = v.out.Write(b) // as write's: a stream that fails is the caller's to see
+		if cap(b) <= 1<<20 {
+			v.buf = b
 		}
 	case core.UnitFinished:
 		v.write(jsonTaskFinished{v.env("task_finished", e.Result.Started.Add(e.Result.Duration)), e.Task, e.Host, e.Phase, v.phase(e.Result)})

@@ -47,6 +47,19 @@ func BenchmarkApplyHumanOutput(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyJSONOutput is BenchmarkApplyHumanOutput's output as
+// -json writes it: one event a line.
+func BenchmarkApplyJSONOutput(b *testing.B) {
+	data := bytes.Repeat([]byte(strings.Repeat("A", 75)+"\n"), 300)
+	v := NewApplyJSON(io.Discard, ApplyOptions{Options: Options{Redact: NewRedactor(nil)}})
+	e := core.Output{Task: "migrate", Host: "web1", Phase: core.PhaseRun, Stream: core.Stdout, Data: data}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Event(e)
+	}
+}
+
 // TestOutputWithNothingToHideNotCopiedPerLine: a run has a redactor
 // whether or not it has a secret, and with none yet, output is rendered
 // without a copy per line, which cost a quarter of fanout's CPU in W5.
