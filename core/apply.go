@@ -442,7 +442,7 @@ func (r *run) preflightOK() bool {
 	r.mu.Lock()
 	for _, h := range r.plan.Hosts {
 		if c := r.conns[h.Name]; c != nil && c.err != nil {
-			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: errText(c.err)})
+			r.preflight = append(r.preflight, HostError{Host: h.Name, Err: hostErrText(c.err, h.Name)})
 		}
 	}
 	failed := slices.Clone(r.preflight)
@@ -593,7 +593,7 @@ func (r *run) connectFor(h *Host, preflight, pendingOnly, rollback bool) (sdk.Tr
 	ev := HostConnected{Host: h.Name, Transport: h.Transport, Time: time.Now(), Duration: time.Since(start), Preflight: preflight}
 	if err != nil {
 		c.err = err
-		ev.Err = errText(err)
+		ev.Err = hostErrText(err, h.Name)
 	} else {
 		c.t = t
 	}

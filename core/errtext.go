@@ -19,6 +19,14 @@ func CleanText(s string) string { return cleanText(s) }
 // errText is err's message as fanout shows and journals it (cleanText).
 func errText(err error) string { return cleanText(err.Error()) }
 
+// hostErrText is errText for an error of host's, without the "host NAME: "
+// a transport may begin it with: fanout shows it under the host's name
+// already (the sdk.Transport contract says it need not be repeated), and
+// "a │ t │ ✗ unreachable: host a: ..." said it twice.
+func hostErrText(err error, host string) string {
+	return strings.TrimPrefix(errText(err), "host "+host+": ")
+}
+
 // cleanText makes a plugin's text fit for a terminal and a one-line
 // record: line breaks become "; ", other control characters show as ^X
 // (C1 ones as \u0080..\u009f), so that escape sequences a plugin passes on

@@ -157,7 +157,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to
 		// leave this host alone.
-		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: errText(err)}
+		res = PhaseResult{Status: StatusUnreachable, ExitCode: -1, Command: -1, Err: hostErrText(err, h.Name)}
 		if crash, ok := errors.AsType[*PluginCrashError](err); ok {
 			r.noteCrash(h.Transport, fmt.Sprintf("host %q was being connected", h.Name))
 			res.Status, res.Err = StatusPluginCrashed, crash.Error()
@@ -322,7 +322,7 @@ func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	case err != nil && cctx.Err() != nil:
 		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
 	case err != nil:
-		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, errText(err)
+		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, hostErrText(err, h.Name)
 	case resp.TimedOut:
 		res.Status, res.ExitCode, res.Signal = StatusTimedOut, resp.ExitCode, resp.Signal
 	case resp.ExitCode == 0 && resp.Signal == "":

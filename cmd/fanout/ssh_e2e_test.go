@@ -192,7 +192,7 @@ task "second" {
 		if got := rec.read(t); len(got) != 0 {
 			t.Errorf("commands ran: %v", got)
 		}
-		if !strings.Contains(r.stdout, "Preflight failed on 1 host") || !strings.Contains(r.stdout, " gone: host gone: cannot reach host") {
+		if !strings.Contains(r.stdout, "Preflight failed on 1 host") || !strings.Contains(r.stdout, " gone: cannot reach host") {
 			t.Errorf("preflight does not name the unreachable host:\n%s", r.stdout)
 		}
 	})
