@@ -66,7 +66,7 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 		}
 		fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, core.PhaseRun), what)
 	case core.HostDropped:
-		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Dropping host %s within the failure budget: %s; rolling it back",
+		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Dropping host %s within the failure budget: %s; rolling back what ran there",
 			e.Host, rd.String(e.Cause))))
 	case core.BudgetExceeded:
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiRed+ansiBold, fmt.Sprintf("Wave %d of %d of task %q failed on %s, over its budget of %d: the task fails",
