@@ -134,12 +134,14 @@ func (p *Parser) readFile(n configFile) ([]byte, error) {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose
-	return readLimited(f)
+	return ReadLimited(f)
 }
 
-// readLimited reads r to its end, or only enough of it past MaxFileSize
-// (a log given by mistake, /dev/zero) for checkSource to refuse it.
-func readLimited(r io.Reader) ([]byte, error) {
+// ReadLimited reads r to its end, or only enough of it past MaxFileSize
+// (a log given by mistake, /dev/zero) for CheckSource to refuse it: how
+// every HCL text fanout reads is read (configurations, variables files,
+// fmt's files and stdin).
+func ReadLimited(r io.Reader) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 }
 

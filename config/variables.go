@@ -114,15 +114,16 @@ type InputValue struct {
 	Range hcl.Range
 }
 
-// ReadVarFile reads the variables file name (-var-file) for ParseVarFile,
-// as much of it as that refuses past MaxFileSize.
-func ReadVarFile(name string) ([]byte, error) {
+// ReadHCLFile reads the HCL file name as ReadLimited does, as much of it
+// as ParseVarFile or CheckSource refuse past MaxFileSize: a variables file
+// (-var-file), a file for fmt.
+func ReadHCLFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read only: nothing to lose
-	return readLimited(f)
+	return ReadLimited(f)
 }
 
 // ParseVarFile reads a variables file: NAME = VALUE attributes and nothing

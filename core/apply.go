@@ -626,6 +626,7 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 	case r.interrupted || r.ctx.Err() != nil:
 		res.Status = RunInterrupted
 		if r.ctx.Err() != nil {
+			res.Aborted = true
 			if r.cause == "" {
 				res.Cause = "aborted"
 			} else {

@@ -180,10 +180,10 @@ func (rc *Recovery) shown() (*recovered, error) {
 	return rc.rebuilt, rc.rebuildErr
 }
 
-// StoppedUnfinished is what the cause of a run read back from a journal
+// stoppedUnfinished is what the cause of a run read back from a journal
 // with no final record says: fanout stopped (was killed, lost its
 // machine) before the run finished.
-const StoppedUnfinished = "fanout stopped before the run finished"
+const stoppedUnfinished = "fanout stopped before the run finished"
 
 // rebuild turns the journal back into a plan and the state of its run,
 // secrets left as their placeholders.
@@ -226,9 +226,8 @@ func (rc *Recovery) rebuild() (*recovered, error) {
 // rollback cut short left, as the live recap names them. Failed
 // rollbacks are RollbackFailed's.
 func (rv *recovered) notRolledBack() []string {
-	r := rv.newRun(context.Background(), ApplyOptions{})
 	var out []string
-	for _, s := range r.rollbackSteps(rv.root) {
+	for _, s := range rv.rollbackSteps() {
 		if len(s.task.Rollback) == 0 {
 			continue
 		}
@@ -320,6 +319,8 @@ func (rp *replay) apply(rec *JournalRecord) error {
 	case RecordRunFinished:
 		rp.status = rec.Status
 		rp.ended = rec.Time
+		// The journal keeps the cause's words, which say an abort.
+		res.Aborted = rec.Status == RunInterrupted && strings.HasSuffix(rec.Reason, "aborted")
 		if rec.Reason != "" {
 			res.Cause = rec.Reason
 		}
@@ -421,11 +422,11 @@ func (rp *replay) result(started time.Time) *Result {
 	res := rp.res
 	res.Status = rp.status
 	if res.Status == 0 {
-		res.Status = RunInterrupted
+		res.Status, res.Unfinished = RunInterrupted, true
 		if res.Cause == "" {
-			res.Cause = StoppedUnfinished + ": the journal has no final record"
+			res.Cause = stoppedUnfinished + ": the journal has no final record"
 		} else {
-			res.Cause += "; then " + StoppedUnfinished
+			res.Cause += "; then " + stoppedUnfinished
 		}
 	}
 	// The run's own length: a `fanout rollback` later in the journal
@@ -484,9 +485,8 @@ func (rc *Recovery) RollbackSteps() ([]RollbackStep, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := rv.newRun(context.Background(), ApplyOptions{})
 	var out []RollbackStep
-	for _, s := range r.rollbackSteps(rv.root) {
+	for _, s := range rv.rollbackSteps() {
 		st := RollbackStep{Task: s.task.Name, Commands: s.task.Rollback, MaxHosts: s.task.MaxHosts}
 		for _, h := range s.hosts {
 			st.Hosts = append(st.Hosts, h.Name)
@@ -497,6 +497,12 @@ func (rc *Recovery) RollbackSteps() ([]RollbackStep, error) {
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// rollbackSteps is what a rollback of the journal's run would do now,
+// step by step (run.rollbackSteps on the journal's state).
+func (rv *recovered) rollbackSteps() []rollbackStep {
+	return rv.newRun(context.Background(), ApplyOptions{}).rollbackSteps(rv.root)
 }
 
 // newRun returns a run of the rebuilt plan holding the journal's state.
@@ -603,7 +609,7 @@ func (r *run) recoveryResult(rv *recovered, start time.Time) *Result {
 	switch {
 	case r.ctx.Err() != nil:
 		// Only an abort ends it (Ctrl-C twice): the first lets it go on.
-		res.Status, res.Cause = RunInterrupted, "the rollback was aborted"
+		res.Status, res.Cause, res.Aborted = RunInterrupted, "the rollback was aborted", true
 		res.NotRolledBack = rv.notRolledBack()
 	case len(res.RollbackFailed) > 0:
 		res.Status = RunFailed

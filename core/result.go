@@ -309,6 +309,13 @@ type Result struct {
 	RolledBack []string
 	// RollbackFailed lists "task on host" for every failed rollback.
 	RollbackFailed []string
+	// Aborted is set when the run, or `fanout rollback`, was aborted
+	// (Ctrl-C twice): NotRolledBack is what it left.
+	Aborted bool
+	// Unfinished is set for a run read back from a journal with no end:
+	// fanout stopped (was killed) before it finished, and Duration runs to
+	// its last record, not to an end nobody saw.
+	Unfinished bool
 	// NotRolledBack lists "task on host" for every pair with a rollback
 	// that a run aborted (Ctrl-C twice) before its rollback started: what
 	// `fanout rollback RUN` would still undo.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -62,7 +61,7 @@ func runFmt(args []string, s *streams) int {
 // for an editor or a pipe; with -check it prints nothing and exits 3 when
 // the text is not formatted.
 func fmtStdin(s *streams, check bool) int {
-	src, err := io.ReadAll(io.LimitReader(os.Stdin, config.MaxFileSize+1))
+	src, err := config.ReadLimited(os.Stdin)
 	if err != nil {
 		printf(s.Err, "fanout fmt: cannot read stdin: %s\n", err)
 		return exitUsage
@@ -135,7 +134,7 @@ func fmtFiles(path string, recursive bool) ([]string, hcl.Diagnostics) {
 // reports whether its formatting differs. A file with syntax errors is
 // left alone: hclwrite would format it, but not into what was meant.
 func formatFile(name string, write bool) (bool, *hcl.File, hcl.Diagnostics) {
-	src, err := readBounded(name)
+	src, err := config.ReadHCLFile(name)
 	if err != nil {
 		return false, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read file",
 			Detail: fmt.Sprintf("fanout fmt cannot read %s: %s.", name, unwrapPathError(err))}}
@@ -164,17 +163,6 @@ func formatFile(name string, write bool) (bool, *hcl.File, hcl.Diagnostics) {
 		}
 	}
 	return true, f, nil
-}
-
-// readBounded reads name, or only enough of one larger than
-// config.MaxFileSize for config.CheckSource to refuse it.
-func readBounded(name string) ([]byte, error) {
-	fh, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = fh.Close() }() // read only
-	return io.ReadAll(io.LimitReader(fh, config.MaxFileSize+1))
 }
 
 // unwrapPathError drops the *PathError's repetition of the operation and

@@ -69,43 +69,8 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 			Detail: fmt.Sprintf("fanout cannot read configuration %s: %s. Give a .hcl file or a directory of them.", c.Path, errors.Unwrap(err))}})
 		return nil, false
 	}
-	// The environment's values sit under every flag; config ignores those
-	// for undeclared variables, which a shell may set for another
-	// configuration.
-	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
-			if n, v, ok := strings.Cut(name, "="); ok {
-				env[n] = v
-			}
-		}
-	}
-	raw := map[string]string{}
-	values := map[string]config.InputValue{}
-	var diags hcl.Diagnostics
-	for _, a := range c.Vars.Args {
-		if a.File == "" {
-			raw[a.Name] = a.Value
-			delete(values, a.Name)
-			continue
-		}
-		src, err := config.ReadVarFile(a.File)
-		if err != nil {
-			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variables file",
-				Detail: fmt.Sprintf("The file %s given by -var-file cannot be read: %s.", a.File, errors.Unwrap(err))})
-			continue
-		}
-		f, vals, d := config.ParseVarFile(src, a.File)
-		if f != nil {
-			l.files[a.File] = f
-		}
-		diags = diags.Extend(d)
-		for name, v := range vals {
-			values[name] = v
-			delete(raw, name)
-			delete(env, name)
-		}
-	}
+	in, diags := readVariableInputs(c, l.files)
+	raw, env, values := in.raw, in.env, in.values
 	if diags.HasErrors() {
 		l.report(diags)
 		return nil, false
@@ -142,6 +107,56 @@ func (l *loader) parse(p string, raw, env map[string]string, values map[string]c
 	parser := config.NewParser(os.DirFS(dir))
 	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values, Unset: l.unset})
 	return cfg, diags, parser.Files()
+}
+
+// variableInputs are the variables' values as the command line and the
+// environment give them, before a configuration reads them: raw from -var,
+// env from FANOUT_VAR_*, values from -var-files, each name in one only, the
+// later flag winning (Terraform's precedence).
+type variableInputs struct {
+	raw, env map[string]string
+	values   map[string]config.InputValue
+}
+
+// readVariableInputs reads c's -var and -var-file flags and FANOUT_VAR_*;
+// the -var-files parsed are added to files, for diagnostics' snippets.
+func readVariableInputs(c *arguments.Common, files map[string]*hcl.File) (variableInputs, hcl.Diagnostics) {
+	// The environment's values sit under every flag; config ignores those
+	// for undeclared variables, which a shell may set for another
+	// configuration.
+	in := variableInputs{raw: map[string]string{}, env: map[string]string{}, values: map[string]config.InputValue{}}
+	for _, kv := range os.Environ() {
+		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
+			if n, v, ok := strings.Cut(name, "="); ok {
+				in.env[n] = v
+			}
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, a := range c.Vars.Args {
+		if a.File == "" {
+			in.raw[a.Name] = a.Value
+			delete(in.values, a.Name)
+			continue
+		}
+		src, err := config.ReadHCLFile(a.File)
+		if err != nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variables file",
+				Detail: fmt.Sprintf("The file %s given by -var-file cannot be read: %s.", a.File, errors.Unwrap(err))})
+			continue
+		}
+		f, vals, d := config.ParseVarFile(src, a.File)
+		if f != nil {
+			files[a.File] = f
+		}
+		diags = diags.Extend(d)
+		for name, v := range vals {
+			in.values[name] = v
+			delete(in.raw, name)
+			delete(in.env, name)
+		}
+	}
+	return in, diags
 }
 
 // missingRequired lists the variables without a default that no input

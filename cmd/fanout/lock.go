@@ -120,19 +120,19 @@ func readLockInfo(f *os.File) (*lockInfo, error) {
 	return &info, nil
 }
 
-// liveHolder returns the lock's holder when it is running run id now: its
-// journal has no end yet because the run goes on, not because fanout
-// died. Read without locking (taking the lock, even shared, could make an
-// apply starting at that moment refuse to run); a holder's process that
-// is alive on this host, under the run's ID, is taken as the run.
-func liveHolder(state, id string) *lockInfo {
+// liveHolder returns the lock's holder when one runs now: a run whose
+// journal has no end yet and whose ID is the holder's goes on; fanout did
+// not die. Read without locking (taking the lock, even shared, could make
+// an apply starting at that moment refuse to run); a holder's process
+// that is alive on this host is taken as the run.
+func liveHolder(state string) *lockInfo {
 	f, err := os.Open(filepath.Join(state, runLockName))
 	if err != nil {
 		return nil
 	}
 	defer func() { _ = f.Close() }() // read only
 	info, err := readLockInfo(f)
-	if err != nil || info == nil || info.RunID != id {
+	if err != nil || info == nil {
 		return nil
 	}
 	if host, _ := os.Hostname(); info.Host != host || !processAlive(info.PID) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/cmd/fanout/internal/views"
-	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/core"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
@@ -230,7 +229,7 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 		// The configuration changed or is gone since the run (the
 		// journal's plan is what rolls back): its variables can still be
 		// given, by name, as for apply.
-		secrets = givenVariables(rc, &c)
+		secrets = givenVariables(rc, &c, l.files)
 	}
 	if missing := rc.Missing(secrets); len(missing) > 0 {
 		if !loaded {
@@ -249,38 +248,25 @@ func rollbackSecrets(s *streams, a *arguments.Rollback, rc *core.Recovery, ts *c
 }
 
 // givenVariables are the secrets the journal names as variables
-// ("var.token") that -var, -var-file or FANOUT_VAR_* give (a string, as
-// such a variable's value is), a later flag winning, for a rollback whose
-// configuration cannot be loaded.
-func givenVariables(rc *core.Recovery, c *arguments.Common) []core.Secret {
-	given := map[string]string{}
-	for _, kv := range os.Environ() {
-		if name, ok := strings.CutPrefix(kv, "FANOUT_VAR_"); ok {
-			if n, v, ok := strings.Cut(name, "="); ok {
-				given[n] = v
-			}
-		}
-	}
-	for _, a := range c.Vars.Args {
-		if a.File == "" {
-			given[a.Name] = a.Value
-			continue
-		}
-		src, err := config.ReadVarFile(a.File)
-		if err != nil {
-			continue // then the value is missing, which is said
-		}
-		_, vals, _ := config.ParseVarFile(src, a.File)
-		for name, v := range vals {
-			if v.Value.IsKnown() && !v.Value.IsNull() && v.Value.Type() == cty.String {
-				given[name] = v.Value.AsString()
-			}
-		}
-	}
+// ("var.token") that -var, -var-file or FANOUT_VAR_* give, read as apply
+// reads them (readVariableInputs), a string's value as it is, for a
+// rollback whose configuration cannot be loaded.
+func givenVariables(rc *core.Recovery, c *arguments.Common, files map[string]*hcl.File) []core.Secret {
+	in, _ := readVariableInputs(c, files) // a file that cannot be read leaves its values missing, which is said
 	var out []core.Secret
 	for _, name := range rc.Header.Sensitive {
-		if v, ok := given[strings.TrimPrefix(name, "var.")]; ok && strings.HasPrefix(name, "var.") {
-			out = append(out, core.Secret{Name: name, Value: v})
+		v, ok := strings.CutPrefix(name, "var.")
+		if !ok {
+			continue
+		}
+		// The environment sits under the flags, as for apply.
+		iv, fromFile := in.values[v]
+		if s, given := in.raw[v]; given {
+			out = append(out, core.Secret{Name: name, Value: s})
+		} else if fromFile && iv.Value.IsKnown() && !iv.Value.IsNull() && iv.Value.Type() == cty.String {
+			out = append(out, core.Secret{Name: name, Value: iv.Value.AsString()})
+		} else if s, given := in.env[v]; given && !fromFile {
+			out = append(out, core.Secret{Name: name, Value: s})
 		}
 	}
 	return out

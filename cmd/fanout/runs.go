@@ -44,7 +44,7 @@ func runRuns(args []string, s *streams) int {
 			return showTimeline(s, rc, a.Out)
 		}
 		if _, done := rc.Finished(); !done {
-			if holder := liveHolder(state, rc.Header.RunID); holder != nil {
+			if holder := liveHolder(state); holder != nil && holder.RunID == rc.Header.RunID {
 				// Its journal has no end because it has not ended: a
 				// recap now would call it interrupted.
 				printf(s.Out, "Run %s is running now: %s.\nIts journal so far is %s; its recap comes when it ends: fanout runs show %s again then.\n",
@@ -67,6 +67,7 @@ func runRuns(args []string, s *streams) int {
 		printf(s.Err, "fanout runs: %s\n", err)
 		return exitFailed
 	}
+	holder := liveHolder(state) // read once: it names one run at most
 	var runs []views.RunEntry
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), ".jsonl")
@@ -78,7 +79,7 @@ func runRuns(args []string, s *streams) int {
 			re.Status = "unreadable"
 		} else {
 			re.Started, re.Status = rc.Header.Started, rc.Status()
-			if _, done := rc.Finished(); !done && liveHolder(state, id) != nil {
+			if _, done := rc.Finished(); !done && holder != nil && holder.RunID == id {
 				re.Status = "running"
 			}
 		}

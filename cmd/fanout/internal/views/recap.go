@@ -244,7 +244,7 @@ func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 // (Ctrl-C twice), or, read back from a journal, fanout stopping (killed,
 // or a rollback of its own cut short).
 func endedHow(res *core.Result) string {
-	if strings.HasSuffix(res.Cause, "aborted") {
+	if res.Aborted {
 		return "aborted"
 	}
 	return "the run ended"
@@ -258,7 +258,7 @@ func runOutcome(res *core.Result, o Options) string {
 	case core.RunSucceeded:
 		return paint(o.Color, ansiGreen+ansiBold, fmt.Sprintf("Run %s succeeded in %s.", res.RunID, took))
 	case core.RunInterrupted:
-		if strings.Contains(res.Cause, core.StoppedUnfinished) {
+		if res.Unfinished {
 			// Read back from a journal fanout did not live to end: how
 			// long it ran is not known, only when it last wrote.
 			return paint(o.Color, ansiYellow+ansiBold, fmt.Sprintf("Run %s did not finish (its journal's last record came %s after its start): %s.", res.RunID, took, rd.String(res.Cause)))
