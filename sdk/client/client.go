@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 
 	"github.com/fanout/fanout/sdk"
@@ -100,9 +101,6 @@ func New(cfg Config) (*Client, error) {
 	// log level, which must not override its own.
 	cfg.Cmd.Env = append(cfg.Cmd.Env[:len(cfg.Cmd.Env):len(cfg.Cmd.Env)], os.Environ()...)
 	cfg.Cmd.Env = append(cfg.Cmd.Env, wire.LogLevelEnv+"="+logger.GetLevel().String())
-	if cfg.SocketDir != "" {
-		cfg.Cmd.Env = append(cfg.Cmd.Env, plugin.EnvUnixSocketDir+"="+cfg.SocketDir)
-	}
 
 	stderr := &stderrLog{}
 	exited := func() error { return exitError(cfg.Cmd, stderr) }
@@ -113,7 +111,19 @@ func New(cfg Config) (*Client, error) {
 			c.exited = exited
 			return c
 		}}),
-		Cmd:              cfg.Cmd,
+		// go-plugin prepares a command holding the handshake's
+		// environment, and the runner starts cfg.Cmd with it (see
+		// processRunner).
+		RunnerFunc: func(l hclog.Logger, pcmd *exec.Cmd, sockets string) (runner.Runner, error) {
+			if cfg.SocketDir != "" {
+				// The directory go-plugin made for the socket, in
+				// SocketDir: the plugin does not use it (see
+				// newProcessRunner).
+				_ = os.Remove(sockets) // empty; go-plugin's Kill removes it too
+			}
+			return newProcessRunner(l, cfg.Cmd, pcmd, cfg.SocketDir), nil
+		},
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: cfg.SocketDir},
 		SkipHostEnv:      true, // added above
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		// The owner ends the process with Kill; go-plugin's global

@@ -77,6 +77,18 @@ func assertGone(t *testing.T, cmd *exec.Cmd) {
 	}
 }
 
+// inSession starts cmd in a session of its own, as fanout's launcher
+// does, and kills what is left of the session when the test ends: the
+// children some plugin modes leave behind.
+func inSession(t *testing.T, cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	t.Cleanup(func() {
+		if cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // ESRCH: none left
+		}
+	})
+}
+
 func TestClientServes(t *testing.T) {
 	logs := &logBuffer{}
 	c, err := start(t, client.Config{
@@ -120,11 +132,15 @@ func TestClientHandshakeFailures(t *testing.T) {
 	}{
 		{mode: "garbage", want: []string{`wrote "hello from a plugin that prints" to its standard output`}},
 		{mode: "exit", want: []string{"exited before completing it", "exit status 3", "boom: cannot read my settings"}},
+		// Its child holds the pipes for 30 s: the exit is seen at once
+		// all the same, not as a plugin that never answered.
+		{mode: "exitchild", timeout: 25 * time.Second, want: []string{"exited before completing it", "exit status 3", "boom: cannot read my settings"}},
 		{mode: "hang", timeout: time.Second, want: []string{"no handshake within 1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			cmd := pluginCmd(tt.mode)
+			inSession(t, cmd)
 			begin := time.Now()
 			_, err := start(t, client.Config{Cmd: cmd, StartTimeout: tt.timeout})
 			if !errors.Is(err, client.ErrHandshake) {
@@ -144,14 +160,31 @@ func TestClientHandshakeFailures(t *testing.T) {
 }
 
 func TestClientPluginCrash(t *testing.T) {
+	t.Run("alone", func(t *testing.T) { testClientPluginCrash(t, "serve") })
+	// A child of the plugin holds its stdout and stderr for 30 s after the
+	// crash: the crash is reported as promptly, and Kill does not wait
+	// for the child.
+	t.Run("child holds its pipes", func(t *testing.T) { testClientPluginCrash(t, "servechild") })
+}
+
+func testClientPluginCrash(t *testing.T, mode string) {
 	logs := &logBuffer{}
-	c, err := start(t, client.Config{
-		Cmd:    pluginCmd("serve"),
+	cmd := pluginCmd(mode)
+	inSession(t, cmd)
+	c, err := client.New(client.Config{
+		Cmd:    cmd,
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logs}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		begin := time.Now()
+		c.Kill()
+		if took := time.Since(begin); took > 10*time.Second {
+			t.Errorf("Kill after the crash took %s", took)
+		}
+	}()
 	tr := c.Transport()
 	ctx := context.Background()
 	if _, err := tr.Exec(ctx, &sdk.ExecRequest{ID: "1", Command: "hi"}, sdk.ExecOutput{}); err != nil {

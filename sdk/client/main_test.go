@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -55,10 +56,30 @@ func servePluginMode(mode string) {
 	case "exit":
 		fmt.Fprintln(os.Stderr, "boom: cannot read my settings")
 		os.Exit(3)
+	case "exitchild":
+		// A plugin that dies before its handshake, leaving a child that
+		// holds its stdout and stderr, as a shell script's `sleep &` does.
+		leaveChild()
+		fmt.Fprintln(os.Stderr, "boom: cannot read my settings")
+		os.Exit(3)
+	case "servechild":
+		leaveChild()
+		serve()
 	case "hang":
 		time.Sleep(time.Hour)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s %q\n", pluginModeEnv, mode)
+		os.Exit(2)
+	}
+}
+
+// leaveChild starts a child that keeps the process's stdout and stderr
+// open for 30 seconds after the process has gone.
+func leaveChild() {
+	child := exec.Command("sleep", "30")
+	child.Stdout, child.Stderr = os.Stdout, os.Stderr
+	if err := child.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "start sleep:", err)
 		os.Exit(2)
 	}
 }
