@@ -513,11 +513,11 @@ func selectHosts(hosts []*config.Host, limit, exclude []string) (map[string]bool
 		}
 	}
 	if len(keep) == 0 {
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "No host selected",
-			Detail:   "Every host matching the limit is also excluded, so nothing would run. Change the limit or the exclusions.",
-		})
+		detail := "Every host matching the limit is also excluded, so nothing would run. Change the limit or the exclusions."
+		if len(limits) == 0 {
+			detail = "Every host is excluded, so nothing would run. Change the exclusions."
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No host selected", Detail: detail})
 		return nil, diags
 	}
 	return keep, diags

@@ -129,6 +129,7 @@ func TestBuildPlanSelection(t *testing.T) {
 		wantHosts      string
 		wantUnselected string
 		wantErr        string
+		wantDetail     string
 	}{
 		{
 			name:      "no selection keeps everything",
@@ -201,7 +202,8 @@ func TestBuildPlanSelection(t *testing.T) {
 		{name: "a pattern matching nothing", limit: []string{"web", "wbe*"}, wantErr: `No host matches "wbe*"`},
 		{name: "an exclusion matching nothing", exclude: []string{"cache"}, wantErr: `No host matches "cache"`},
 		{name: "a bad glob", limit: []string{"web["}, wantErr: `Invalid host pattern "web["`},
-		{name: "everything excluded", limit: []string{"db"}, exclude: []string{"db*"}, wantErr: "No host selected"},
+		{name: "everything excluded", limit: []string{"db"}, exclude: []string{"db*"}, wantErr: "No host selected", wantDetail: "matching the limit is also excluded"},
+		{name: "everything excluded, no limit", exclude: []string{"*"}, wantErr: "No host selected", wantDetail: "Every host is excluded, so nothing would run. Change the exclusions."},
 		{name: "no target task on the hosts", limit: []string{"db1"}, targets: []string{"web_restart"}, wantErr: "No task runs on the selected hosts"},
 	}
 	cfg := loadTestConfig(t, selectionConfig)
@@ -209,8 +211,8 @@ func TestBuildPlanSelection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, diags := BuildPlan(context.Background(), cfg, PlanOptions{Limit: tt.limit, Exclude: tt.exclude, Targets: tt.targets})
 			if tt.wantErr != "" {
-				if !diags.HasErrors() || diags[0].Summary != tt.wantErr {
-					t.Fatalf("diagnostics = %v, want %q", diags, tt.wantErr)
+				if !diags.HasErrors() || diags[0].Summary != tt.wantErr || !strings.Contains(diags[0].Detail, tt.wantDetail) {
+					t.Fatalf("diagnostics = %v, want %q (%q)", diags, tt.wantErr, tt.wantDetail)
 				}
 				return
 			}

@@ -80,7 +80,7 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	defer stopSignals()
 
 	o := views.ApplyOptions{
-		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal},
+		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal, Config: r.path},
 		Quiet:    r.quiet,
 		Group:    r.group,
 		Progress: s.Terminal && !s.Dumb && r.viewType == arguments.ViewHuman,
@@ -105,10 +105,10 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	})
 	stopStatus()
 	jr.finish(s, res)
-	noteLostOutput(s, r.command, r.runID)
+	noteLostOutput(s, r.command, r.runID, r.path)
 	if r.html != "" {
 		// The page is drawn from the journal, as runs show -html draws it.
-		writeRunTimeline(s, r.command, jr.journal.Path(), r.html, pl.redact)
+		writeRunTimeline(s, r.command, jr.journal.Path(), r.html, pl.redact, r.path)
 	}
 	return runExit(res)
 }

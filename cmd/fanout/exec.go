@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/config"
@@ -231,7 +232,14 @@ func matchOn(hosts []*config.Host, pat string) ([]*config.Host, error) {
 // ssh transport's user, which wins over ssh_config's User as ssh -l does,
 // -A its forward_agent, as ssh -A, and -raw its raw.
 func hostsConfig(a *arguments.Exec) (*config.Config, error) {
-	names, err := nodeset.Expand(a.Hosts)
+	// White space separates hosts as commas do: -hosts "$(cat hosts)".
+	var parts []string
+	for _, f := range strings.Fields(a.Hosts) {
+		if f = strings.Trim(f, ","); f != "" {
+			parts = append(parts, f)
+		}
+	}
+	names, err := nodeset.Expand(strings.Join(parts, ","))
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +306,11 @@ func settingsBody(name string, set func(*hclwrite.Body)) (hcl.Body, error) {
 // destination: [user@]host, with :port (host:port, [host]:port for an
 // IPv6 address) too, as pdsh and ssh:// take it.
 func splitHostArg(s string) (user, host string, port int, err error) {
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		// A name printed on every line of output must not carry an
+		// escape sequence or a line break into it.
+		return "", "", 0, fmt.Errorf("-hosts: %q: a host name holds no control characters", s)
+	}
 	host = s
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		user, host = host[:i], host[i+1:]

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 )
 
 // TestSplitHostArg: exec -hosts' [user@]host[:port], an IPv6 address in
@@ -27,6 +29,8 @@ func TestSplitHostArg(t *testing.T) {
 		{in: "[::1", err: "unclosed ["},
 		{in: "[::1]x", err: "want [address]:port"},
 		{in: "deploy@:22", err: "no host name"},
+		{in: "web1\x1b[31m", err: "no control characters"},
+		{in: "web\u00851", err: "no control characters"},
 	} {
 		user, host, port, err := splitHostArg(tt.in)
 		if tt.err != "" {
@@ -37,6 +41,25 @@ func TestSplitHostArg(t *testing.T) {
 		}
 		if err != nil || user != tt.user || host != tt.host || port != tt.port {
 			t.Errorf("%q: %q %q %d %v, want %q %q %d", tt.in, user, host, port, err, tt.user, tt.host, tt.port)
+		}
+	}
+}
+
+// TestHostsConfigSeparators: -hosts "$(cat hosts)" (one host a line) and
+// -hosts "a b" name each host, as commas do.
+func TestHostsConfigSeparators(t *testing.T) {
+	for _, in := range []string{"web1\nweb2\n", "web1 web2", "web1,\tweb2", "web[1-2]"} {
+		cfg, err := hostsConfig(&arguments.Exec{Hosts: in})
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		var names []string
+		for _, h := range cfg.Hosts {
+			names = append(names, h.Name)
+		}
+		if strings.Join(names, " ") != "web1 web2" {
+			t.Errorf("%q: hosts %q, want web1 web2", in, names)
 		}
 	}
 }

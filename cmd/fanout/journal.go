@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fanout/fanout/cmd/fanout/internal/views"
 	"github.com/fanout/fanout/core"
 )
 
@@ -45,6 +46,9 @@ type journaled struct {
 	lock    *runLock
 	runID   string
 	s       *streams
+	// cfgPath is the configuration's path as given, for the commands
+	// the messages suggest.
+	cfgPath string
 }
 
 // startJournal takes the configuration's run lock and creates the run's
@@ -57,7 +61,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 		printf(s.Err, "fanout %s: %s; nothing was run.\n", cmd, err)
 		return nil, false
 	}
-	lock, ok := takeLock(s, cmd, state, runID)
+	lock, ok := takeLock(s, cmd, state, runID, cfgPath)
 	if !ok {
 		return nil, false
 	}
@@ -67,7 +71,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 	if err == nil {
 		var j *core.FileJournal
 		if j, err = core.CreateJournal(journalPath(state, runID), hdr, secrets); err == nil {
-			return &journaled{journal: j, lock: lock, runID: runID, s: s}, true
+			return &journaled{journal: j, lock: lock, runID: runID, s: s, cfgPath: cfgPath}, true
 		}
 	}
 	releaseLock(s, cmd, lock)
@@ -79,7 +83,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 
 // takeLock acquires the configuration's run lock, saying on stderr who
 // holds it when it cannot, and noting a stale one it takes over.
-func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
+func takeLock(s *streams, cmd, state, runID, cfgPath string) (*runLock, bool) {
 	lock, stale, err := acquireLock(state, lockInfo{RunID: runID, Command: cmd})
 	if err != nil {
 		var held *lockHeldError
@@ -91,7 +95,7 @@ func takeLock(s *streams, cmd, state, runID string) (*runLock, bool) {
 		return nil, false
 	}
 	if stale != nil {
-		advice := fmt.Sprintf("If it was killed, \"fanout rollback %s\" rolls back what it started.", stale.RunID)
+		advice := fmt.Sprintf("If it was killed, \"%s\" rolls back what it started.", views.Suggest("rollback", stale.RunID, cfgPath))
 		if cmd == "rollback" && stale.RunID == runID {
 			advice = "This rollback finishes its job." // not advice to run what runs
 		}
@@ -113,8 +117,8 @@ func (j *journaled) finish(s *streams, res *core.Result) {
 			j.journal.Path(), res.JournalError)
 		if len(res.RolledBack) > 0 {
 			// `fanout rollback` reads the journal, which misses them.
-			printf(s.Err, "fanout: these rollbacks ran, and the journal may not say so: %s. Check the hosts before running \"fanout rollback %s\", which would run them again.\n",
-				strings.Join(res.RolledBack, ", "), res.RunID)
+			printf(s.Err, "fanout: these rollbacks ran, and the journal may not say so: %s. Check the hosts before running \"%s\", which would run them again.\n",
+				strings.Join(res.RolledBack, ", "), views.Suggest("rollback", res.RunID, j.cfgPath))
 		}
 	}
 }

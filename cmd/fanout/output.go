@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/fanout/fanout/cmd/fanout/internal/views"
 )
 
 // outputStall is how long a write to stdout or stderr may block before
@@ -180,13 +182,13 @@ func (o *outputWriter) lost() bool {
 
 // noteLostOutput tells the operator, on stderr, where the part of a run's
 // output that stdout could not take went: the journal keeps the run.
-func noteLostOutput(s *streams, cmd, runID string) {
+func noteLostOutput(s *streams, cmd, runID, cfgPath string) {
 	ow, ok := s.Out.(*outputWriter)
 	if !ok {
 		return
 	}
 	ow.flush(outputStall)
 	if ow.lost() {
-		printf(s.Err, "fanout %s: standard output was closed or stopped taking output mid-run; the run went on to its end. \"fanout runs show %s\" prints its recap.\n", cmd, runID)
+		printf(s.Err, "fanout %s: standard output was closed or stopped taking output mid-run; the run went on to its end. \"%s\" prints its recap.\n", cmd, views.Suggest("runs show", runID, cfgPath))
 	}
 }

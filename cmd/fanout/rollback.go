@@ -25,7 +25,7 @@ func runRollback(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "rollback"); !ok {
 		return code
 	}
-	r := &rollbackCmd{s: s, a: a, o: views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal}}
+	r := &rollbackCmd{s: s, a: a, o: views.Options{Color: s.Color && !a.NoColor, Escape: s.Terminal, Config: a.Path}}
 	if code, ok := r.show(); !ok {
 		return code
 	}
@@ -105,7 +105,7 @@ func (r *rollbackCmd) start() int {
 	if code, ok := confirmRollback(s, r.a, id); !ok {
 		return code
 	}
-	lock, ok := takeLock(s, "rollback", r.state, id)
+	lock, ok := takeLock(s, "rollback", r.state, id, r.a.Path)
 	if !ok {
 		return exitFailed
 	}

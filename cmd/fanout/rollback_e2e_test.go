@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -467,3 +468,37 @@ task "b" {
 		t.Errorf("the sensitive value was shown:\n%s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestSuggestedCommandsNameTheConfiguration: a run of a configuration
+// outside the current directory suggests commands that name it, quoted for
+// the shell, and the suggestion works as printed: `fanout rollback ID`
+// alone would look in the current directory's journal.
+func TestSuggestedCommandsNameTheConfiguration(t *testing.T) {
+	parent := t.TempDir()
+	sub := filepath.Join(parent, "it's here")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hcl := "task \"a\" {\n  run      = \"exit 3\"\n  rollback = \"exit 4\"\n}\n"
+	if err := os.WriteFile(filepath.Join(sub, "x.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := fanout(t, parent, "apply", "it's here/x.hcl")
+	m := regexp.MustCompile(`run "(fanout rollback [^"]+)" to try their rollback again`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no rollback suggested:\n%s\n%s", r.stdout, r.stderr)
+	}
+	id := runID(t, r.stdout)
+	if want := "fanout rollback " + id + ` 'it'\''s here/x.hcl'`; m[1] != want {
+		t.Errorf("suggested %q, want %q", m[1], want)
+	}
+	sh := exec.Command("/bin/sh", "-c", strings.Replace(m[1], "fanout", shellQuoteTest(fanoutBin), 1)+" -dry-run")
+	sh.Dir = parent
+	out, err := sh.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Run "+id) || !strings.Contains(string(out), "$ exit 4") {
+		t.Errorf("the suggestion, run as printed with -dry-run: %v\n%s", err, out)
+	}
+}
+
+// shellQuoteTest quotes s for /bin/sh.
+func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

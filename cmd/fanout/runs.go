@@ -22,7 +22,7 @@ func runRuns(args []string, s *streams) int {
 	if code, ok := parseArgs(err, s, "runs"); !ok {
 		return code
 	}
-	o := views.Options{Color: s.Color && !a.NoColor}
+	o := views.Options{Color: s.Color && !a.NoColor, Config: a.Path}
 	if _, err := os.Stat(a.Path); err != nil {
 		// Not "No runs recorded": a mistyped path must not look like a
 		// configuration that never ran.
@@ -47,8 +47,8 @@ func runRuns(args []string, s *streams) int {
 			if holder := liveHolder(state); holder != nil && holder.RunID == rc.Header.RunID {
 				// Its journal has no end because it has not ended: a
 				// recap now would call it interrupted.
-				printf(s.Out, "Run %s is running now: %s.\nIts journal so far is %s; its recap comes when it ends: fanout runs show %s again then.\n",
-					rc.Header.RunID, holder, rc.Path, rc.Header.RunID)
+				printf(s.Out, "Run %s is running now: %s.\nIts journal so far is %s; its recap comes when it ends: %s again then.\n",
+					rc.Header.RunID, holder, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
 				return exitOK
 			}
 		}

@@ -29,13 +29,13 @@ func showTimeline(s *streams, rc *core.Recovery, file string) int {
 // writeRunTimeline writes the timeline of the run journaled at journal to
 // file at the end of cmd's run. A failure is said on stderr and changes
 // nothing else: the run is over, and its journal still holds it.
-func writeRunTimeline(s *streams, cmd, journal, file string, rd *views.Redactor) {
+func writeRunTimeline(s *streams, cmd, journal, file string, rd *views.Redactor, cfgPath string) {
 	rc, err := core.ReadJournal(journal)
 	if err == nil {
 		err = writeTimeline(s, rc, file, rd)
 	}
 	if err != nil {
-		printf(s.Err, "fanout %s: cannot write the run's timeline: %s; fanout runs show %s -html draws it from the journal.\n", cmd, err, strings.TrimSuffix(filepath.Base(journal), ".jsonl"))
+		printf(s.Err, "fanout %s: cannot write the run's timeline: %s; \"%s -html\" draws it from the journal.\n", cmd, err, views.Suggest("runs show", strings.TrimSuffix(filepath.Base(journal), ".jsonl"), cfgPath))
 		return
 	}
 	if file != "-" {

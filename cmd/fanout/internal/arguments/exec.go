@@ -73,7 +73,7 @@ func ParseExec(args []string) (*Exec, error) {
 	e.Common.flags(fs)
 	e.Selection.flags(fs)
 	fs.Var(listFlag{&e.On}, "on", "run on these roles, hosts, nodesets or globs (repeatable, comma-separated)")
-	fs.StringVar(&e.Hosts, "hosts", "", "run over ssh on these hosts (a nodeset), with no configuration")
+	fs.Var(hostsFlag{&e.Hosts}, "hosts", "run over ssh on these hosts (a nodeset; commas or white space between hosts), with no configuration")
 	fs.StringVar(&e.User, "l", "", "with -hosts, the user to log in as, as ssh -l")
 	fs.BoolVar(&e.ForwardAgent, "A", false, "with -hosts, forward the ssh-agent to the command, as ssh -A")
 	fs.BoolVar(&e.Raw, "raw", false, "with -hosts, send the command as it is, as ssh HOST CMD does: no /bin/sh, no watcher")
@@ -123,4 +123,27 @@ func ParseExec(args []string) (*Exec, error) {
 		e.Path = "."
 	}
 	return e, nil
+}
+
+// hostsFlag is -hosts: a nodeset, refused when it names no host (a
+// script's empty "$HOSTS" would otherwise run on the configuration in the
+// current directory); given twice, both are run on.
+type hostsFlag struct{ hosts *string }
+
+func (f hostsFlag) String() string {
+	if f.hosts == nil {
+		return ""
+	}
+	return *f.hosts
+}
+
+func (f hostsFlag) Set(s string) error {
+	if strings.Trim(s, ", \t\r\n") == "" {
+		return errors.New("no host in it: give a nodeset, such as web[01-40] or host1,host2")
+	}
+	if *f.hosts != "" {
+		s = *f.hosts + "," + s
+	}
+	*f.hosts = s
+	return nil
 }

@@ -52,6 +52,11 @@ func TestParseExecErrors(t *testing.T) {
 		{[]string{"x.hcl", "-raw", "--", "show version"}, "-raw goes with -hosts"},
 		{[]string{"-hosts", "n1", "-l", "${x}", "--", "true"}, `-l "${x}" is not a user name`},
 		{[]string{"x.hcl", "-on", "", "--", "true"}, `invalid value "" for flag -on: no host pattern in it`},
+		// An empty "$HOSTS" must not fall back to the configuration in
+		// the current directory.
+		{[]string{"-hosts", "", "--", "true"}, `invalid value "" for flag -hosts: no host in it`},
+		{[]string{"-hosts= , ", "--", "true"}, `invalid value " , " for flag -hosts: no host in it`},
+		{[]string{"-hosts", "\n", "--", "true"}, `for flag -hosts: no host in it`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -229,13 +229,13 @@ func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 	if len(res.RollbackFailed) > 0 {
 		// A second `fanout rollback` retries exactly the rollbacks that
 		// failed: it skips only what is rolled back already.
-		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"fanout rollback %s\" to try their rollback again.",
-			foldTaskHosts(res.RollbackFailed), res.RunID)
+		msg := fmt.Sprintf("Rollback FAILED for: %s. Check these hosts by hand, or run \"%s\" to try their rollback again.",
+			foldTaskHosts(res.RollbackFailed), Suggest("rollback", res.RunID, o.Config))
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 	if len(res.NotRolledBack) > 0 {
-		msg := fmt.Sprintf("NOT rolled back (%s before their rollback): %s. Run \"fanout rollback %s\" to roll them back.",
-			endedHow(res), foldTaskHosts(res.NotRolledBack), res.RunID)
+		msg := fmt.Sprintf("NOT rolled back (%s before their rollback): %s. Run \"%s\" to roll them back.",
+			endedHow(res), foldTaskHosts(res.NotRolledBack), Suggest("rollback", res.RunID, o.Config))
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 }

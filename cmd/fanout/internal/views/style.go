@@ -19,6 +19,30 @@ type Options struct {
 	// with carriage returns in its final state. The CLI sets it when the
 	// stream is a terminal; elsewhere output keeps its bytes.
 	Escape bool
+	// Config is the configuration's path as the command line gave it,
+	// which the commands the views suggest (fanout rollback ID) name
+	// unless it is the current directory, their default.
+	Config string
+}
+
+// Suggest returns the command line of fanout's command cmd (such as
+// "rollback" or "runs show") for run id of the configuration at config:
+// the path is left out when it is the current directory, and quoted for
+// a POSIX shell when it needs to be.
+func Suggest(cmd, id, config string) string {
+	s := "fanout " + cmd + " " + id
+	if config == "" || config == "." || config == "./" {
+		return s
+	}
+	return s + " " + shellWord(config)
+}
+
+// shellWord is s as one word of a POSIX shell's command line.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 const (
