@@ -36,9 +36,10 @@ const helpExec = `Usage: fanout exec [FILE.hcl|DIR] [options] -- COMMAND
   the hosts are reached over ssh with its defaults and ~/.ssh/config. A
   failure on one host, or a host that cannot be reached, does not stop the
   others (unless -preflight). The run is journaled ("fanout runs") and has
-  nothing to roll back. It takes the configuration's run lock as apply
-  does: it does not start while an apply of the configuration runs. With
-  -hosts, journals are kept in ~/.fanout/exec: fanout runs ~/.fanout/exec.
+  nothing to roll back. It shares the configuration's run lock with other
+  execs, which run at once, but not with apply or rollback: it does not
+  start while one of them runs, nor they while it does. With -hosts,
+  journals are kept in ~/.fanout/exec: fanout runs ~/.fanout/exec.
 
   Exit status: 0 the command succeeded everywhere, 1 it failed somewhere,
   2 bad usage or configuration (nothing ran), 130 interrupted.
@@ -48,7 +49,8 @@ Options:
                     ('web[01-20]') or a glob ('db*'); repeatable or
                     comma-separated. Every host of the configuration if absent.
   -hosts NODESET    Run over ssh on these hosts, with no configuration:
-                    -hosts 'web[01-40].example.com,db1'.
+                    -hosts 'web[01-40].example.com,db1'; white space
+                    separates hosts too: -hosts "$(cat hosts.txt)".
   -l USER           With -hosts, log in as USER, as ssh -l does (default:
                     ~/.ssh/config's User, then yours).
   -A                With -hosts, forward the ssh-agent to the command, as

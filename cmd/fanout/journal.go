@@ -49,6 +49,9 @@ type journaled struct {
 	// cfgPath is the configuration's path as given, for the commands
 	// the messages suggest.
 	cfgPath string
+	// live holds the journal's flock while the run goes on (see
+	// markLive); nil when it could not be taken.
+	live *os.File
 }
 
 // startJournal takes the configuration's run lock and creates the run's
@@ -71,7 +74,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 	if err == nil {
 		var j *core.FileJournal
 		if j, err = core.CreateJournal(journalPath(state, runID), hdr, secrets); err == nil {
-			return &journaled{journal: j, lock: lock, runID: runID, s: s, cfgPath: cfgPath}, true
+			return &journaled{journal: j, lock: lock, runID: runID, s: s, cfgPath: cfgPath, live: markLive(j.Path())}, true
 		}
 	}
 	releaseLock(s, cmd, lock)
@@ -82,9 +85,19 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 }
 
 // takeLock acquires the configuration's run lock, saying on stderr who
-// holds it when it cannot, and noting a stale one it takes over.
+// holds it when it cannot, and noting a stale one it takes over. exec
+// shares it with other execs (see acquireSharedLock).
 func takeLock(s *streams, cmd, state, runID, cfgPath string) (*runLock, bool) {
-	lock, stale, err := acquireLock(state, lockInfo{RunID: runID, Command: cmd})
+	var (
+		lock  *runLock
+		stale *lockInfo
+		err   error
+	)
+	if cmd == "exec" {
+		lock, err = acquireSharedLock(state)
+	} else {
+		lock, stale, err = acquireLock(state, lockInfo{RunID: runID, Command: cmd})
+	}
 	if err != nil {
 		var held *lockHeldError
 		if errors.As(err, &held) {
@@ -128,6 +141,9 @@ func (j *journaled) close() {
 		return
 	}
 	closeJournal(j.s, j.journal)
+	if j.live != nil {
+		_ = j.live.Close() // read only; closing drops the flock
+	}
 	releaseLock(j.s, "", j.lock)
 }
 

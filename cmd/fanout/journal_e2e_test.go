@@ -476,3 +476,59 @@ func TestUnknownRunID(t *testing.T) {
 		}
 	}
 }
+
+// TestExecsShareTheLock: ad hoc commands of one configuration run at once,
+// as pdsh in two terminals does, and `fanout runs` lists each as running
+// while it runs; an apply is refused while one runs (naming fanout exec),
+// and an exec while an apply runs.
+func TestExecsShareTheLock(t *testing.T) {
+	t.Parallel()
+	dir, rec := workdir(t, sleepTask("slow", "30", ""))
+	script := filepath.Join(dir, "rec.sh")
+	wait := script + " start && for i in $(seq 1 600); do [ -e go ] && break; sleep 0.05; done && " + script + " end"
+	first, out, exited := startBackground(t, dir, started(rec, t, "exec"), "exec", "main.hcl", "--", wait)
+	second := fanout(t, dir, "exec", "main.hcl", "--", script+" start && "+script+" end")
+	if second.code != 0 {
+		t.Fatalf("a second exec while one runs: exit %d\n%s\n%s", second.code, second.stdout, second.stderr)
+	}
+	id := runID(t, out.String())
+	if l := fanout(t, dir, "runs"); !regexp.MustCompile(id + `\s.*running`).MatchString(l.stdout) {
+		t.Errorf("runs does not list the exec that goes on as running:\n%s", l.stdout)
+	}
+	if s := fanout(t, dir, "runs", "show", id); !strings.Contains(s.stdout, "Run "+id+" is running now.") {
+		t.Errorf("runs show of the exec that goes on:\n%s\n%s", s.stdout, s.stderr)
+	}
+	apply := fanout(t, dir, "apply", "main.hcl")
+	if apply.code != 1 || !strings.Contains(apply.stderr, "already being run by fanout exec (one or more)") {
+		t.Errorf("apply while an exec runs: exit %d\n%s", apply.code, apply.stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	if !first.ProcessState.Success() {
+		t.Errorf("the first exec: %v\n%s", first.ProcessState, out)
+	}
+	// The second ran whole while the first ran.
+	var kinds []string
+	for _, r := range rec.read(t) {
+		kinds = append(kinds, r.kind)
+	}
+	if got := strings.Join(kinds, " "); got != "start start end end" {
+		t.Errorf("the execs' commands recorded %q, want the second's start and end within the first's", got)
+	}
+	if l := fanout(t, dir, "runs"); strings.Contains(l.stdout, "running") || strings.Contains(l.stdout, "unfinished") {
+		t.Errorf("runs after both execs ended:\n%s", l.stdout)
+	}
+
+	// And an exec while an apply runs is refused, naming the apply.
+	applying, _, applied := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+	refused := fanout(t, dir, "exec", "main.hcl", "--", "true")
+	if refused.code != 1 || !strings.Contains(refused.stderr, "already being run by pid "+fmt.Sprint(applying.Process.Pid)) {
+		t.Errorf("exec while an apply runs: exit %d\n%s", refused.code, refused.stderr)
+	}
+	if err := syscall.Kill(-applying.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	<-applied
+}

@@ -35,13 +35,19 @@ func (i *lockInfo) String() string {
 // lockHeldError is a lock some live process holds.
 type lockHeldError struct {
 	path   string
-	holder *lockInfo // nil when the file could not be read
+	holder *lockInfo // nil when the file could not be read, or is empty
+	// empty is whether the file was empty: held by fanout exec, which
+	// shares the lock with other execs and writes nothing in it.
+	empty bool
 }
 
 func (e *lockHeldError) Error() string {
 	who := "another fanout (its lock file is unreadable)"
-	if e.holder != nil {
+	switch {
+	case e.holder != nil:
 		who = e.holder.String()
+	case e.empty:
+		who = "fanout exec (one or more)"
 	}
 	return fmt.Sprintf("this configuration is already being run by %s; lock file %s", who, e.path)
 }
@@ -53,6 +59,9 @@ func (e *lockHeldError) Error() string {
 type runLock struct {
 	f    *os.File
 	path string
+	// shared is whether it is held as fanout exec holds it: the file's
+	// contents are not its to empty.
+	shared bool
 }
 
 // acquireLock takes the lock of the configuration whose .fanout directory
@@ -74,10 +83,10 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 		return nil, nil, fmt.Errorf("open the lock file: %w", err)
 	}
 	if err := flockExclusive(f); err != nil {
-		prev, _ := readLockInfo(f)
+		prev, rerr := readLockInfo(f)
 		_ = f.Close() // another run's file, only read: nothing of ours to lose
 		if errors.Is(err, errLocked) {
-			return nil, nil, &lockHeldError{path: path, holder: prev}
+			return nil, nil, &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
 		}
 		return nil, nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -95,6 +104,33 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 		return nil, nil, fmt.Errorf("write the lock file %s: %w", path, err)
 	}
 	return &runLock{f: f, path: path}, prev, nil
+}
+
+// acquireSharedLock takes the lock of the configuration whose .fanout
+// directory is dir as fanout exec does: shared with other execs, which
+// may run at once (an ad hoc command changes nothing a rollback would
+// undo), never with an apply or a rollback, whose holder the
+// *lockHeldError names. It writes nothing in the file, which names an
+// exclusive holder only; a holder that died without releasing the lock
+// is for the next apply to note.
+func acquireSharedLock(dir string) (*runLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, runLockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the lock file: %w", err)
+	}
+	if err := flockShared(f); err != nil {
+		prev, rerr := readLockInfo(f)
+		_ = f.Close() // another run's file, only read: nothing of ours to lose
+		if errors.Is(err, errLocked) {
+			return nil, &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &runLock{f: f, path: path, shared: true}, nil
 }
 
 func writeAll(f *os.File, b []byte) error {
@@ -141,6 +177,35 @@ func liveHolder(state string) *lockInfo {
 	return info
 }
 
+// markLive holds an exclusive flock on the journal at path for as long as
+// the file it returns stays open: how `fanout runs` tells a run that goes
+// on from one whose fanout died (see journalLive), whatever lock the run
+// holds on its configuration: execs share theirs, and the lock file names
+// none of them. nil when the lock cannot be taken: the run is then listed
+// as its lock file says.
+func markLive(path string) *os.File {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	if err := flockExclusive(f); err != nil {
+		_ = f.Close() // read only
+		return nil
+	}
+	return f
+}
+
+// journalLive reports whether the run journaled at path goes on: its
+// fanout holds the journal's flock (see markLive).
+func journalLive(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = f.Close() }() // read only; drops the flock if taken
+	return errors.Is(flockShared(f), errLocked)
+}
+
 // release empties the file (a clean exit leaves no stale holder behind)
 // and frees the lock. The file stays: removing it would let a waiter lock
 // a file no one else can see. The lock is freed even when emptying the
@@ -150,9 +215,11 @@ func (l *runLock) release() error {
 	if l == nil {
 		return nil
 	}
-	err := l.f.Truncate(0)
-	if err == nil {
-		err = l.f.Sync()
+	var err error
+	if !l.shared {
+		if err = l.f.Truncate(0); err == nil {
+			err = l.f.Sync()
+		}
 	}
 	if cerr := l.f.Close(); err == nil { // closing drops the flock
 		err = cerr

@@ -12,9 +12,15 @@ import (
 var errLocked = errors.New("locked")
 
 // flockExclusive takes f's exclusive flock without waiting.
-func flockExclusive(f *os.File) error {
+func flockExclusive(f *os.File) error { return flock(f, syscall.LOCK_EX) }
+
+// flockShared takes f's shared flock without waiting.
+func flockShared(f *os.File) error { return flock(f, syscall.LOCK_SH) }
+
+// flock takes f's flock of kind how without waiting.
+func flock(f *os.File, how int) error {
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		switch {
 		case err == nil:
 			return nil

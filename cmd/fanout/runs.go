@@ -51,6 +51,11 @@ func runRuns(args []string, s *streams) int {
 					rc.Header.RunID, holder, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
 				return exitOK
 			}
+			if journalLive(rc.Path) {
+				printf(s.Out, "Run %s is running now.\nIts journal so far is %s; its recap comes when it ends: %s again then.\n",
+					rc.Header.RunID, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
+				return exitOK
+			}
 		}
 		res, err := rc.Result()
 		if err != nil {
@@ -79,7 +84,7 @@ func runRuns(args []string, s *streams) int {
 			re.Status = "unreadable"
 		} else {
 			re.Started, re.Status = rc.Header.Started, rc.Status()
-			if _, done := rc.Finished(); !done && holder != nil && holder.RunID == id {
+			if _, done := rc.Finished(); !done && (holder != nil && holder.RunID == id || journalLive(rc.Path)) {
 				re.Status = "running"
 			}
 		}
