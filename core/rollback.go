@@ -136,6 +136,13 @@ func (r *run) rollbackTask(t *TaskNode, hosts []*Host) {
 	var failed []string
 	for _, h := range hosts {
 		sem.acquire()
+		if r.ctx.Err() != nil {
+			// Aborted: a rollback not started here is not started,
+			// to fail at once as cancelled; the recap and `fanout
+			// rollback` have it as not rolled back (notRolledBack).
+			sem.release()
+			break
+		}
 		wg.Go(func() {
 			defer sem.release()
 			res := r.runUnit(r.ctx, t, h, PhaseRollback)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -354,5 +355,59 @@ task "b" {
 	// c rolls back first (newest), and is cut short; a never starts.
 	if code := cmd.ProcessState.ExitCode(); code != exitNotRolledBack || !strings.Contains(out.String(), "NOT rolled back (aborted before their rollback): a on localhost") {
 		t.Errorf("exit %d, want %d and a named as not rolled back:\n%s", code, exitNotRolledBack, out)
+	}
+}
+
+// TestAbortStopsRollbacksNotStarted: an abort while a task rolls back one
+// host at a time starts no further host's rollback; those hosts are named
+// as not rolled back, not as rollbacks that failed.
+func TestAbortStopsRollbacksNotStarted(t *testing.T) {
+	dir, rec := workdir(t, localHosts(4)+`
+task "slow" {
+  run       = "REC start"
+  rollback  = "REC start && sleep 30"
+  max_hosts = 1
+}
+task "boom" {
+  run = "exit 3"
+}
+`)
+	rollingBack := func() bool { return len(order(rec.read(t), "rollback", "start")) > 0 }
+	cmd, out, exited := startBackground(t, dir, rollingBack, "apply", "main.hcl")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("fanout did not abort:\n%s", out)
+	}
+	var hosts []string
+	for _, r := range rec.read(t) {
+		if r.phase == "rollback" && r.kind == "start" {
+			hosts = append(hosts, r.host)
+		}
+	}
+	if len(hosts) != 1 {
+		t.Fatalf("rollbacks started on %v after the abort, want the one running then", hosts)
+	}
+	text := out.String()
+	failed := regexp.MustCompile(`Rollback FAILED for: [^\n]*`).FindString(text)
+	notRB := regexp.MustCompile(`NOT rolled back \(aborted before their rollback\): [^\n]*`).FindString(text)
+	for i := 1; i <= 4; i++ {
+		h := fmt.Sprintf("h%d", i)
+		if h == hosts[0] {
+			continue
+		}
+		if strings.Contains(failed, h) || !strings.Contains(notRB, h) {
+			t.Errorf("%s is not named as not rolled back (and only so):\n%s", h, text)
+		}
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitNotRolledBack {
+		t.Errorf("exit %d, want %d", code, exitNotRolledBack)
 	}
 }
