@@ -215,7 +215,9 @@ func (rc *Recovery) rebuild() (*recovered, error) {
 	}
 	rp.pushUnfinished()
 	rv.res = rp.result(rc.Header.Started)
-	if rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded {
+	// A partial run rolled back the hosts it dropped, and the others
+	// succeeded: nothing is left to roll back.
+	if rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded && rv.res.Status != RunPartial {
 		rv.res.NotRolledBack = rv.notRolledBack()
 	}
 	return rv, nil

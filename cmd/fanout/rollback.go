@@ -61,9 +61,16 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 		return readRunExit(err), false
 	}
 	views.RunHeader(s.Out, r.rc, r.o)
-	if status, done := r.rc.Finished(); done && status == core.RunSucceeded && !a.Force {
-		printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", r.rc.Header.RunID)
-		return exitUsage, false
+	if status, done := r.rc.Finished(); done && !a.Force {
+		switch status {
+		case core.RunSucceeded:
+			printf(s.Err, "fanout rollback: run %s succeeded; there is nothing to undo. Add -force to roll back a successful run anyway.\n", r.rc.Header.RunID)
+			return exitUsage, false
+		case core.RunPartial:
+			printf(s.Err, "fanout rollback: run %s was partial: the hosts it dropped were rolled back and the others succeeded; there is nothing to undo. "+
+				"Add -force to roll back the hosts that succeeded.\n", r.rc.Header.RunID)
+			return exitUsage, false
+		}
 	}
 	if later := laterRuns(r.state, r.rc); len(later) > 0 && !a.Force {
 		printf(s.Err, "fanout rollback: run %s is not the last run of this configuration: %s started after it. "+

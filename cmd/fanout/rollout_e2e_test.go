@@ -211,11 +211,24 @@ task "after" {
 	assertWaves(t, recs, "deploy", [][]string{{"h1", "h2", "h3"}, {"h4", "h5", "h6"}})
 
 	// The journal knows the waves and the drop.
-	show := squash(fanout(t, dir, "runs", "show", runID(t, r.stdout)).stdout)
+	id := runID(t, r.stdout)
+	show := squash(fanout(t, dir, "runs", "show", id).stdout)
 	for _, want := range []string{"partial: 1 of 6 hosts dropped, rolled back", "deploy 2/2 h[4-6] (3)", "h2: task \"deploy\" failed: check failed", "rolled back deploy, prepare"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("runs show lacks %q:\n%s", want, show)
 		}
+	}
+	// The hosts that succeeded are not there to be undone: nothing asks
+	// for a rollback of them, and one needs -force, as of a run that
+	// succeeded.
+	if strings.Contains(show, "NOT rolled back") {
+		t.Errorf("runs show of a partial run asks to roll back the hosts that succeeded:\n%s", show)
+	}
+	if rb := fanout(t, dir, "rollback", "-auto-approve", id); rb.code != exitUsage || !strings.Contains(rb.stderr, "-force") {
+		t.Errorf("rollback of a partial run without -force: exit %d\n%s", rb.code, rb.stderr)
+	}
+	if n := len(rollbackCounts(rec.read(t))); n != 2 {
+		t.Errorf("a refused rollback rolled back: %v", rollbackCounts(rec.read(t)))
 	}
 
 	j := fanout(t, dir, "apply", "-json", "main.hcl")
