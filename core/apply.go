@@ -655,7 +655,9 @@ func (r *run) notRolledBack(ordered []*UnitResult) []string {
 	var out []string
 	for _, u := range ordered {
 		t := tasks[u.Task]
-		if t == nil || len(t.Rollback) == 0 || u.Rollback != nil || nothingRan(u.Run) || r.ro.isDropped(u.Host) {
+		// A dropped host's pairs count too: an abort can cut its
+		// drop short.
+		if t == nil || len(t.Rollback) == 0 || u.Rollback != nil || nothingRan(u.Run) {
 			continue
 		}
 		out = append(out, u.Task+" on "+u.Host)

@@ -140,6 +140,7 @@ func (r *run) rolloutResult(res *Result) {
 		c.RolledBack = slices.Clone(d.RolledBack)
 		res.Dropped = append(res.Dropped, c)
 	}
+	droppedOutcome(res)
 	if res.Status == RunSucceeded && len(res.Dropped) > 0 {
 		res.Status = RunPartial
 		res.Cause = fmt.Sprintf("partial: %d of %d hosts dropped, rolled back", len(res.Dropped), len(r.plan.Hosts))

@@ -220,6 +220,7 @@ func (rc *Recovery) rebuild() (*recovered, error) {
 	if rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded && rv.res.Status != RunPartial {
 		rv.res.NotRolledBack = rv.notRolledBack()
 	}
+	droppedOutcome(rv.res) // recover_rollout.go
 	return rv, nil
 }
 

@@ -1,6 +1,9 @@
 package core
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // rolloutRecord takes a journal record of a rollout into the result a
 // journal rebuilds, for `fanout runs show`: the waves, and the dropped
@@ -26,6 +29,31 @@ func rolloutRecord(res *Result, rec *JournalRecord) {
 			if d := &res.Dropped[i]; d.Host == rec.Host && !slices.Contains(d.RolledBack, rec.Task) {
 				d.RolledBack = append(d.RolledBack, rec.Task)
 				d.RollbackFailed = d.RollbackFailed || rec.Result.Status != StatusOK
+			}
+		}
+	}
+}
+
+// droppedOutcome completes what the journal's records say of each dropped
+// host with the pairs' own results, for a drop cut short: a rollback that
+// started and has no end (fanout died) failed, and a rollback that never
+// started is not rolled back.
+func droppedOutcome(res *Result) {
+	for i := range res.Dropped {
+		d := &res.Dropped[i]
+		for _, u := range res.Units {
+			if u.Host != d.Host || u.Rollback == nil {
+				continue
+			}
+			if !slices.Contains(d.RolledBack, u.Task) {
+				d.RolledBack = append(d.RolledBack, u.Task)
+			}
+			d.RollbackFailed = d.RollbackFailed || u.Rollback.Status != StatusOK
+		}
+		d.NotRolledBack = nil
+		for _, p := range res.NotRolledBack {
+			if task, host, ok := strings.Cut(p, " on "); ok && host == d.Host {
+				d.NotRolledBack = append(d.NotRolledBack, task)
 			}
 		}
 	}

@@ -372,4 +372,7 @@ type DroppedHost struct {
 	// they were; RollbackFailed is set when one of those failed.
 	RolledBack     []string
 	RollbackFailed bool
+	// NotRolledBack lists the tasks of the host whose rollback never
+	// started: an abort, or fanout's death, cut its drop short.
+	NotRolledBack []string
 }

@@ -517,3 +517,60 @@ task "t" {
 		}
 	}
 }
+
+// TestDroppedHostKilledMidRollback: fanout killed while it rolls back a
+// dropped host: runs show says that host's rollback did not finish (and
+// what never started), not that it had nothing to roll back, and fanout
+// rollback finishes it.
+func TestDroppedHostKilledMidRollback(t *testing.T) {
+	dir, rec := workdir(t, localHosts(3)+`
+task "prepare" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "deploy" {
+  batch        = 3
+  max_failures = 1
+  run          = "REC start"
+  rollback     = "REC start && for i in $(seq 1 600); do [ -e rb-ok ] && break; sleep 0.05; done"
+  check {
+    run      = "[ $FANOUT_HOST != h2 ]"
+    interval = "100ms"
+    timeout  = "300ms"
+  }
+}
+`)
+	rollingBack := func() bool { return slices.Contains(order(rec.read(t), "rollback", "start"), "deploy") }
+	cmd, out, exited := startBackground(t, dir, rollingBack, "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	id := runID(t, out.String())
+	show := fanout(t, dir, "runs", "show", id).stdout
+	line := lineWith(show, "- h2:")
+	for _, want := range []string{"its rollback FAILED (rolled back deploy)", "NOT rolled back: prepare"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("runs show's h2 line lacks %q:\n%s", want, show)
+		}
+	}
+	if strings.Contains(show, "rolled back whole") || strings.Contains(show, "nothing to roll back") {
+		t.Errorf("runs show calls h2 rolled back:\n%s", show)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rb-ok"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := fanout(t, dir, "rollback", "-auto-approve", id)
+	if r.code != exitOK {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var h2 []string
+	for _, x := range rec.read(t) {
+		if x.phase == "rollback" && x.kind == "start" && x.host == "h2" {
+			h2 = append(h2, x.task)
+		}
+	}
+	if !slices.Equal(h2, []string{"deploy", "deploy", "prepare"}) {
+		t.Errorf("h2's rollbacks: %v, want deploy (killed), then deploy and prepare by fanout rollback", h2)
+	}
+}

@@ -106,7 +106,7 @@ task "slow" {
 	text := out.String()
 	id := runID(t, text)
 	for _, want := range []string{
-		"NOT rolled back (aborted before their rollback): done on localhost. Run \"fanout rollback " + id + "\"",
+		"NOT rolled back (aborted before their rollback): done on localhost. Run \"fanout rollback " + id + " main.hcl\"",
 		"NOT rolled back: aborted",
 		"interrupted by the operator, then aborted",
 		// Said at the second Ctrl-C, not only in the recap.
@@ -209,7 +209,7 @@ task "a" {
 		t.Errorf("the journal does not record the whole run:\n%s", l.stdout)
 	}
 	id := strings.TrimSuffix(filepath.Base(journalOf(t, dir)), ".jsonl")
-	if !strings.Contains(stderr.String(), `standard output was closed or stopped taking output mid-run; the run went on to its end. "fanout runs show `+id+`" prints its recap.`) {
+	if !strings.Contains(stderr.String(), `standard output was closed or stopped taking output mid-run; the run went on to its end. "fanout runs show `+id+` main.hcl" prints its recap.`) {
 		t.Errorf("stderr does not say where the recap went:\n%s", stderr.String())
 	}
 	s := fanout(t, dir, "runs", "show", id)

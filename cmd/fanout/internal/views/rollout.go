@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fanout/fanout/core"
@@ -103,7 +104,11 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 		b.WriteString("\n")
 	}
 	if len(res.Dropped) > 0 {
-		b.WriteString(paint(o.Color, ansiBold, "Dropped hosts (rolled back whole):") + "\n")
+		heading := "Dropped hosts (rolled back whole):"
+		if slices.ContainsFunc(res.Dropped, func(d core.DroppedHost) bool { return d.RollbackFailed || len(d.NotRolledBack) > 0 }) {
+			heading = "Dropped hosts:"
+		}
+		b.WriteString(paint(o.Color, ansiBold, heading) + "\n")
 		for _, d := range res.Dropped {
 			rb := "nothing to roll back"
 			if len(d.RolledBack) > 0 {
@@ -111,6 +116,14 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 			}
 			if d.RollbackFailed {
 				rb = paint(o.Color, ansiRed, "its rollback FAILED") + " (" + rb + ")"
+			}
+			if len(d.NotRolledBack) > 0 {
+				left := paint(o.Color, ansiRed, "NOT rolled back: "+strings.Join(d.NotRolledBack, ", "))
+				if len(d.RolledBack) == 0 {
+					rb = left
+				} else {
+					rb += "; " + left
+				}
 			}
 			fmt.Fprintf(b, "  %s %s: %s; %s\n", paint(o.Color, ansiYellow, "-"), d.Host, o.Redact.String(d.Cause), rb)
 		}
