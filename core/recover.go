@@ -478,6 +478,16 @@ type RollbackStep struct {
 	Done []string
 	// MaxHosts caps how many hosts roll back at once.
 	MaxHosts int
+	// ByHost, when the commands differ between the hosts (they refer to
+	// target), holds them by the set of hosts that get the same, in host
+	// order; Commands are then the task's own, before target.
+	ByHost []HostCommands
+}
+
+// HostCommands are the commands some hosts get.
+type HostCommands struct {
+	Hosts    []string
+	Commands []string
 }
 
 // RollbackSteps is what a rollback of the journal's run would do: the
@@ -493,6 +503,19 @@ func (rc *Recovery) RollbackSteps() ([]RollbackStep, error) {
 		st := RollbackStep{Task: s.task.Name, Commands: s.task.Rollback, MaxHosts: s.task.MaxHosts}
 		for _, h := range s.hosts {
 			st.Hosts = append(st.Hosts, h.Name)
+			cmds := s.task.Commands(h.Name, PhaseRollback)
+			i := slices.IndexFunc(st.ByHost, func(g HostCommands) bool { return slices.Equal(g.Commands, cmds) })
+			if i < 0 {
+				st.ByHost = append(st.ByHost, HostCommands{Commands: cmds})
+				i = len(st.ByHost) - 1
+			}
+			st.ByHost[i].Hosts = append(st.ByHost[i].Hosts, h.Name)
+		}
+		if len(st.ByHost) < 2 {
+			if len(st.ByHost) == 1 {
+				st.Commands = st.ByHost[0].Commands
+			}
+			st.ByHost = nil
 		}
 		for _, h := range s.done {
 			st.Done = append(st.Done, h.Name)

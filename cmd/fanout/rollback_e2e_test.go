@@ -502,3 +502,31 @@ func TestSuggestedCommandsNameTheConfiguration(t *testing.T) {
 
 // shellQuoteTest quotes s for /bin/sh.
 func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestRollbackPlanShowsEachHostsCommands: the plan fanout rollback asks
+// approval for shows the commands each host will run when they differ
+// (target.*), not the first host's for all.
+func TestRollbackPlanShowsEachHostsCommands(t *testing.T) {
+	dir, _ := workdir(t, localHosts(3)+`
+task "a" {
+  run      = "true"
+  rollback = "echo undo ${target.name} >> undone; [ ${target.name} = h3 ]"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	r := fanout(t, dir, "apply", "main.hcl")
+	if r.code != exitNotRolledBack {
+		t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	id := runID(t, r.stdout)
+	plan := fanout(t, dir, "rollback", "-dry-run", id, "main.hcl")
+	want := "  1. task a on h1, h2 (at most 3 at once)\n" +
+		"       on h1:\n         $ echo undo h1 >> undone; [ h1 = h3 ]\n" +
+		"       on h2:\n         $ echo undo h2 >> undone; [ h2 = h3 ]\n" +
+		"       rolled back already on h3: skipped there\n"
+	if !strings.Contains(plan.stdout, want) {
+		t.Errorf("rollback -dry-run lacks\n%s\n%s\n%s", want, plan.stdout, plan.stderr)
+	}
+}

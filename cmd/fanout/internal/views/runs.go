@@ -84,8 +84,16 @@ func RollbackPlan(w io.Writer, steps []core.RollbackStep, o Options) (todo, host
 				seen[h] = true
 			}
 			fmt.Fprintf(&b, "  %d. task %s on %s (at most %d at once)\n", n, s.Task, listHosts(s.Hosts), s.MaxHosts)
-			for _, c := range s.Commands {
-				fmt.Fprintf(&b, "       $ %s\n", rd.String(c))
+			if s.ByHost == nil {
+				for _, c := range s.Commands {
+					fmt.Fprintf(&b, "       $ %s\n", rd.String(c))
+				}
+			}
+			for _, g := range s.ByHost {
+				fmt.Fprintf(&b, "       on %s:\n", listHosts(g.Hosts))
+				for _, c := range g.Commands {
+					fmt.Fprintf(&b, "         $ %s\n", rd.String(c))
+				}
 			}
 			if len(s.Done) > 0 {
 				fmt.Fprintf(&b, "       rolled back already on %s: skipped there\n", listHosts(s.Done))
