@@ -212,6 +212,42 @@ func TestPauseBetweenWavesAndInterrupt(t *testing.T) {
 	})
 }
 
+// TestNoPauseAnnouncedWhenStopping: Ctrl-C while a dropped host rolls
+// back announces no pause before a wave that will not start.
+func TestNoPauseAnnouncedWhenStopping(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2", "h3", "h4")
+		// h2 is dropped within the budget; its rollback runs long enough
+		// for Ctrl-C to be taken in.
+		task := rolloutTask("deploy", hs, "on h2 fail 3", sizes(2), config.Size{N: 1}, "sleep 10s")
+		task.Pause = time.Hour
+		interrupt := make(chan struct{})
+		ts := NewTransports(f.launcher(), nil)
+		closeTransports(t, ts)
+		var paused bool
+		res := Apply(t.Context(), testPlan(config.OnFailureRollback, task), ApplyOptions{
+			Transports: ts, RunID: "test-run", Interrupt: interrupt, InterruptGrace: time.Second,
+			Observer: observerFunc(func(e Event) {
+				switch e := e.(type) {
+				case UnitStarted:
+					if e.Phase == PhaseRollback && e.Host == "h2" {
+						close(interrupt)
+					}
+				case Pausing:
+					paused = true
+				}
+			}),
+		})
+		if res.Status != RunInterrupted {
+			t.Errorf("status = %s, want interrupted", res.Status)
+		}
+		if paused {
+			t.Error("a pause was announced after Ctrl-C")
+		}
+	})
+}
+
 // observerFunc adapts a function to Observer.
 type observerFunc func(Event)
 

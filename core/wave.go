@@ -143,7 +143,9 @@ func (r *run) runTask(t *TaskNode) bool {
 // pause waits t.Pause before wave next, and reports whether the run may
 // go on: a stop (a failure elsewhere, Ctrl-C) ends the pause at once.
 func (r *run) pause(t *TaskNode, next int) bool {
-	if t.Pause <= 0 {
+	if t.Pause <= 0 || r.isStopping() {
+		// Stopping: no pause to announce before a wave that will not
+		// start.
 		return !r.isStopping()
 	}
 	r.emit(Pausing{Task: t.Name, Next: next, Duration: t.Pause, Time: time.Now()})
