@@ -108,6 +108,11 @@ func TestRunsOfALiveRun(t *testing.T) {
 	if want := fmt.Sprintf("Run %s is running now: pid %d", id, cmd.Process.Pid); s.code != exitOK || !strings.Contains(s.stdout, want) || strings.Contains(s.stdout, "interrupted") {
 		t.Errorf("runs show, while it runs: exit %d, want %q\n%s%s", s.code, want, s.stdout, s.stderr)
 	}
+	// Its rollback is its own: refused at once, with no plan to approve.
+	rb := fanout(t, dir, "rollback", "-dry-run", id)
+	if rb.code != exitFailed || !strings.Contains(rb.stderr, "run "+id+" is running now; nothing was rolled back") || strings.Contains(rb.stdout, "Rollback plan") {
+		t.Errorf("rollback while it runs: exit %d\n%s%s", rb.code, rb.stdout, rb.stderr)
+	}
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
