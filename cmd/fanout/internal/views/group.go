@@ -40,14 +40,19 @@ type phaseKey struct {
 }
 
 // heldUnit is one pair's output so far and, once finished, its result.
+// Each stream is held and hashed apart, as clush -b gathers them: how a
+// host's stdout and stderr interleave depends on which of its SSH
+// channel's packets came first, and must not split hosts that printed
+// the same.
 type heldUnit struct {
 	host string
-	// held is the first lines, each its streamByte, its text and a
-	// newline; more counts the bytes past the grouper's limit, which
-	// only sum saw. sum hashes every line as held holds them.
-	held   []byte
-	more   int
-	sum    hash.Hash
+	// held is each stream's first lines (stdout's, then stderr's), each
+	// its streamByte, its text and a newline; more counts the bytes past
+	// the grouper's limit (for both streams together), which only sum
+	// saw. sum hashes every line of a stream as held holds them.
+	held   [2][]byte
+	more   [2]int
+	sum    [2]hash.Hash
 	result *core.PhaseResult
 	// partial holds the streams whose last Output ended inside a line.
 	partial map[core.Stream]bool
@@ -58,7 +63,7 @@ type block struct {
 	task   string
 	phase  core.Phase
 	hosts  []string
-	held   []byte
+	held   [2][]byte // stdout's lines, stderr's
 	more   int
 	limit  int // the grouper's, which held is within
 	result core.PhaseResult
@@ -89,7 +94,7 @@ func newGrouper(p *core.Plan) *grouper {
 func (g *grouper) unit(k unitKey) *heldUnit {
 	u := g.units[k]
 	if u == nil {
-		u = &heldUnit{host: k.host, sum: sha256.New()}
+		u = &heldUnit{host: k.host, sum: [2]hash.Hash{sha256.New(), sha256.New()}}
 		g.units[k] = u
 		pk := phaseKey{k.task, k.phase}
 		if !slices.Contains(g.order, pk) {
@@ -110,6 +115,7 @@ func (g *grouper) rollbackStarted(e core.RollbackStarted) {
 
 func (g *grouper) output(e core.Output) {
 	u := g.unit(unitKey{e.Task, e.Host, e.Phase})
+	si := streamIndex(e.Stream)
 	ls := slices.Collect(lines(e.Data))
 	for i, l := range ls {
 		g.line = append(g.line[:0], streamByte(e.Stream))
@@ -122,11 +128,11 @@ func (g *grouper) output(e core.Output) {
 			g.line = append(g.line, continuesMark...)
 		}
 		g.line = append(g.line, '\n')
-		u.sum.Write(g.line)
-		if u.more == 0 && len(u.held)+len(g.line) <= g.limit {
-			u.held = append(u.held, g.line...)
+		u.sum[si].Write(g.line)
+		if u.more[si] == 0 && len(u.held[0])+len(u.held[1])+len(g.line) <= g.limit {
+			u.held[si] = append(u.held[si], g.line...)
 		} else {
-			u.more += len(g.line)
+			u.more[si] += len(g.line)
 		}
 	}
 	delete(u.partial, e.Stream)
@@ -194,9 +200,17 @@ func (g *grouper) take(pk phaseKey) []block {
 			continue
 		}
 		index[sig] = len(blocks)
-		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, held: u.held, more: u.more, limit: g.limit, result: res})
+		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, held: u.held, more: u.more[0] + u.more[1], limit: g.limit, result: res})
 	}
 	return blocks
+}
+
+// streamIndex is s's index in a heldUnit's arrays.
+func streamIndex(s core.Stream) int {
+	if s == core.Stderr {
+		return 1
+	}
+	return 0
 }
 
 // streamByte is how held marks a line's stream.
@@ -212,11 +226,11 @@ func streamByte(s core.Stream) byte {
 // (see causeOf: 40 hosts whose connections were refused are one block).
 // Durations differ between hosts and do not split blocks.
 func signature(u *heldUnit, r core.PhaseResult) string {
-	return resultCause(r, u.host) + "\x00" + string(u.sum.Sum(nil))
+	return resultCause(r, u.host) + "\x00" + string(u.sum[0].Sum(nil)) + string(u.sum[1].Sum(nil))
 }
 
 // writeGroups renders blocks: a header naming the host set and the
-// outcome, then the shared lines ("!" marks stderr). In quiet mode only
+// outcome, then the shared lines, stdout's, then stderr's ("!"). In quiet mode only
 // failed blocks are shown.
 func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 	for _, bl := range blocks {
@@ -240,13 +254,16 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 		}
 		fmt.Fprintf(b, "%s │ %s │ %s\n", paint(v.o.Color, ansiBold, FoldHosts(bl.hosts)), task,
 			paint(v.o.Color, code, mark+v.o.Redact.String(what)))
-		for l := range bytes.Lines(bl.held) {
-			bar := "│"
-			if l[0] == streamByte(core.Stderr) {
-				bar = paint(v.o.Color, ansiRed, "!")
+		// stdout's lines, then stderr's ("!").
+		for _, held := range bl.held {
+			for l := range bytes.Lines(held) {
+				bar := "│"
+				if l[0] == streamByte(core.Stderr) {
+					bar = paint(v.o.Color, ansiRed, "!")
+				}
+				text := string(bytes.TrimSuffix(l[1:], []byte("\n")))
+				fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(text), v.o.Options))
 			}
-			text := string(bytes.TrimSuffix(l[1:], []byte("\n")))
-			fmt.Fprintf(b, "    %s %s\n", bar, terminalSafe(v.o.Redact.String(text), v.o.Options))
 		}
 		if bl.more > 0 {
 			fmt.Fprintf(b, "    │ %s\n", paint(v.o.Color, ansiDim, fmt.Sprintf("[%d more bytes of output, alike on these hosts, not held: -group holds the first %d of each host's]", bl.more, bl.limit)))

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,8 +103,8 @@ func TestGroupHoldsBoundedOutput(t *testing.T) {
 			last = "different\n"
 		}
 		g.output(core.Output{Task: "spew", Host: h.Name, Phase: core.PhaseRun, Stream: core.Stderr, Data: []byte(last)})
-		if u := g.units[unitKey{"spew", h.Name, core.PhaseRun}]; len(u.held) > g.limit {
-			t.Errorf("%s: %d bytes held, limit %d", h.Name, len(u.held), g.limit)
+		if u := g.units[unitKey{"spew", h.Name, core.PhaseRun}]; len(u.held[0])+len(u.held[1]) > g.limit {
+			t.Errorf("%s: %d bytes held, limit %d", h.Name, len(u.held[0])+len(u.held[1]), g.limit)
 		}
 		g.finishedUnit(finished("spew", h.Name, core.PhaseRun, core.PhaseResult{Status: core.StatusOK}))
 	}
@@ -117,7 +118,61 @@ func TestGroupHoldsBoundedOutput(t *testing.T) {
 	if n := bytes.Count(b.Bytes(), line); n != 9 {
 		t.Errorf("%d lines shown, want the 9 whole ones within 1000 bytes", n)
 	}
-	if want := "[49597 more bytes of output, alike on these hosts, not held: -group holds the first 1000 of each host's]"; !bytes.Contains(b.Bytes(), []byte(want)) {
-		t.Errorf("the block lacks %q:\n%s", want, b.String())
+	// stderr's line fits beside the 909 bytes of stdout held, and shows.
+	for _, want := range []string{"! same\n", "[49591 more bytes of output, alike on these hosts, not held: -group holds the first 1000 of each host's]"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("the block lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestGroupFoldsStreamsApart: hosts that printed the same stdout and the
+// same stderr fold into one block however the two streams interleaved,
+// which over SSH depends on which channel's packet came first; the block
+// shows stdout's lines, then stderr's.
+func TestGroupFoldsStreamsApart(t *testing.T) {
+	p, hosts := oneTaskPlan("both", "h", 3)
+	g := newGrouper(p)
+	out := func(h string, s core.Stream, text string) {
+		g.output(core.Output{Task: "both", Host: h, Phase: core.PhaseRun, Stream: s, Data: []byte(text)})
+	}
+	for i, h := range hosts {
+		g.started(started("both", h.Name, core.PhaseRun, 0))
+		switch i {
+		case 0:
+			out(h.Name, core.Stderr, "err\n")
+			out(h.Name, core.Stdout, "out 1\nout 2\n")
+		case 1:
+			out(h.Name, core.Stdout, "out 1\n")
+			out(h.Name, core.Stderr, "err\n")
+			out(h.Name, core.Stdout, "out 2\n")
+		case 2:
+			out(h.Name, core.Stdout, "out 1\nout 2\n")
+			out(h.Name, core.Stderr, "err\n")
+		}
+		g.finishedUnit(finished("both", h.Name, core.PhaseRun, core.PhaseResult{Status: core.StatusOK}))
+	}
+	blocks := g.ready(false)
+	if len(blocks) != 1 || len(blocks[0].hosts) != 3 {
+		t.Fatalf("blocks: %+v, want one of the three hosts", blocks)
+	}
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{Group: true, Now: fixedClock(0)})
+	v.writeGroups(&b, blocks)
+	if want := "    │ out 1\n    │ out 2\n    ! err\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("the block is not stdout's lines, then stderr's:\n%s", b.String())
+	}
+	// A different stderr still splits.
+	g = newGrouper(p)
+	for i, h := range hosts {
+		g.started(started("both", h.Name, core.PhaseRun, 0))
+		out(h.Name, core.Stdout, "out\n")
+		if i == 1 {
+			out(h.Name, core.Stderr, "warning\n")
+		}
+		g.finishedUnit(finished("both", h.Name, core.PhaseRun, core.PhaseResult{Status: core.StatusOK}))
+	}
+	if blocks := g.ready(false); len(blocks) != 2 {
+		t.Errorf("blocks: %+v, want h1 and h3, then h2", blocks)
 	}
 }
