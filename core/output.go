@@ -3,10 +3,12 @@ package core
 import (
 	"bytes"
 	"sync"
+	"unicode/utf8"
 )
 
 // maxLine bounds the bytes of one line an Output event carries: a longer
-// line goes on in pieces of exactly maxLine bytes, each but the last
+// line goes on in pieces of maxLine bytes (fewer, by at most three, where
+// the cut would split a UTF-8 character: see pieceEnd), each but the last
 // marked Partial. Splitting at fixed offsets, not where the command's
 // writes happened to end, makes the pieces the same on every run, and
 // one endless line cannot grow memory without limit.
@@ -100,9 +102,31 @@ func (w *lineWriter) spill() {
 		if content <= maxLine {
 			return
 		}
-		w.send(w.buf[:maxLine], true) // a piece of a longer line
-		w.buf = w.buf[:copy(w.buf, w.buf[maxLine:])]
+		end := pieceEnd(w.buf)
+		w.send(w.buf[:end], true) // a piece of a longer line
+		w.buf = w.buf[:copy(w.buf, w.buf[end:])]
 	}
+}
+
+// pieceEnd is where the first piece of b, a line longer than maxLine, ends:
+// at maxLine, or before the UTF-8 character the cut would split, so that
+// each piece is text a JSON stream or a terminal shows as written (a
+// character split in two is two invalid bytes, each U+FFFD in -json).
+func pieceEnd(b []byte) int {
+	for back := 0; back < utf8.UTFMax && maxLine-back > 0; back++ {
+		i := maxLine - back
+		if utf8.RuneStart(b[i]) {
+			if back > 0 {
+				// b[i:] starts a character running past the cut: end
+				// before it when it is a whole, valid one.
+				if r, size := utf8.DecodeRune(b[i:]); (r != utf8.RuneError || size > 1) && i+size > maxLine {
+					return i
+				}
+			}
+			break
+		}
+	}
+	return maxLine
 }
 
 // flush passes on a last line that had no newline.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestLineWriterPieces: a line longer than maxLine is split at the same
@@ -46,6 +47,41 @@ func TestLineWriterPieces(t *testing.T) {
 				t.Errorf("writes of %d: piece %d is %v, want %v", size, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestLineWriterPiecesKeepCharacters: a piece of a long line never ends
+// inside a UTF-8 character: each piece is valid text whenever the line is,
+// and the pieces join into the line. Invalid bytes are cut where they
+// fall.
+func TestLineWriterPiecesKeepCharacters(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		line  string
+		first int // the first piece's length
+	}{
+		{"é across the cut", strings.Repeat("x", maxLine-1) + strings.Repeat("é", 40000), maxLine - 1},
+		{"é just before the cut", strings.Repeat("x", maxLine-2) + strings.Repeat("é", 40000), maxLine},
+		{"a 4-byte character", strings.Repeat("x", maxLine-1) + strings.Repeat("😀", 1000), maxLine - 1},
+		{"a 3-byte character", strings.Repeat("x", maxLine-2) + strings.Repeat("€", 1000), maxLine - 2},
+		{"invalid bytes", strings.Repeat("x", maxLine-1) + strings.Repeat("\xe2\x82", 1000), maxLine},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			outs, _ := writeLines(t, []byte(tt.line+"\n"), 4<<10)
+			var joined bytes.Buffer
+			for i, o := range outs {
+				joined.Write(o.Data)
+				if i == 0 && len(o.Data) != tt.first {
+					t.Errorf("first piece %d bytes, want %d", len(o.Data), tt.first)
+				}
+				if utf8.ValidString(tt.line) && !utf8.Valid(o.Data) {
+					t.Errorf("piece %d is not valid UTF-8", i)
+				}
+			}
+			if joined.String() != tt.line+"\n" {
+				t.Error("the pieces do not join into the line")
+			}
+		})
 	}
 }
 
