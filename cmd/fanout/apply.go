@@ -91,7 +91,11 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		o.Width = s.Width()
 	}
 	view := views.NewApply(r.viewType, s.Out, pl.plan, o)
-	stopStatus := watchStatus(view, o.Progress)
+	var width func() int
+	if o.Progress {
+		width = s.Width
+	}
+	stopStatus := watchStatus(view, o.Progress, width)
 	res := core.Apply(ctx, pl.plan, core.ApplyOptions{
 		Transports: pl.ts,
 		Observer:   view,
@@ -129,11 +133,16 @@ func runExit(res *core.Result) int {
 }
 
 // watchStatus redraws the view's status line every second when tick is
-// set, and lists what runs now on SIGUSR1. The returned func stops both
-// and waits for them.
-func watchStatus(view views.Apply, tick bool) func() {
+// set, and for the terminal's new width (from width) when it is resized
+// (SIGWINCH), and lists what runs now on SIGUSR1. The returned func stops
+// them and waits for them.
+func watchStatus(view views.Apply, tick bool, width func() int) func() {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
+	winch := make(chan os.Signal, 1)
+	if width != nil {
+		signal.Notify(winch, syscall.SIGWINCH)
+	}
 	var ticks <-chan time.Time
 	var ticker *time.Ticker
 	if tick {
@@ -149,6 +158,8 @@ func watchStatus(view views.Apply, tick bool) func() {
 				view.Tick()
 			case <-usr1:
 				view.Status()
+			case <-winch:
+				view.Resize(width())
 			case <-stop:
 				return
 			}
@@ -156,6 +167,7 @@ func watchStatus(view views.Apply, tick bool) func() {
 	})
 	return func() {
 		signal.Stop(usr1)
+		signal.Stop(winch)
 		close(stop)
 		wg.Wait()
 		if ticker != nil {

@@ -25,6 +25,9 @@ type Apply interface {
 	Tick()
 	// Status shows what runs right now and for how long.
 	Status()
+	// Resize redraws the live status line, if the view draws one, for a
+	// terminal now width columns wide.
+	Resize(width int)
 	// Hold clears the view's live status line and holds its output until
 	// resume is called, so that a question asked on the terminal (a key's
 	// passphrase) stays readable. Events that arrive meanwhile wait.
@@ -459,6 +462,16 @@ func (v *ApplyHuman) statusLine() string {
 func (v *ApplyHuman) Tick() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.o.Progress && !v.finished && !v.started.IsZero() {
+		v.flush(&bytes.Buffer{})
+	}
+}
+
+// Resize implements Apply.
+func (v *ApplyHuman) Resize(width int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.o.Width = width
 	if v.o.Progress && !v.finished && !v.started.IsZero() {
 		v.flush(&bytes.Buffer{})
 	}

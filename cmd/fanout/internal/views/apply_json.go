@@ -290,6 +290,9 @@ func (v *ApplyJSON) Tick() {}
 // Status implements Apply; the stream already says what runs.
 func (v *ApplyJSON) Status() {}
 
+// Resize implements Apply; the JSON stream has no status line.
+func (v *ApplyJSON) Resize(int) {}
+
 // Hold implements Apply; the JSON stream has no status line to clear.
 func (v *ApplyJSON) Hold() (resume func()) { return func() {} }
 

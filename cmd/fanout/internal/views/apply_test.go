@@ -171,3 +171,22 @@ func TestApplyHumanProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusLineFollowsResize: a terminal narrowed mid-run gets a status
+// line that fits its new width at once (SIGWINCH calls Resize).
+func TestStatusLineFollowsResize(t *testing.T) {
+	var b bytes.Buffer
+	now := func() time.Time { return time.Unix(1000, 0) }
+	v := NewApplyHuman(&b, syntheticPlan(), ApplyOptions{Progress: true, Width: 120, Now: now})
+	events := syntheticEvents()
+	for _, e := range events[:13] {
+		v.Event(e)
+	}
+	b.Reset()
+	v.Resize(25)
+	got := b.String()
+	status := got[strings.LastIndex(got, ansiClearLine)+len(ansiClearLine):]
+	if status == "" || width(status) >= 25 {
+		t.Errorf("after Resize(25), the status line drawn is %q (%d columns)", status, width(status))
+	}
+}
