@@ -119,6 +119,7 @@ func NewApplyHuman(out io.Writer, p *core.Plan, o ApplyOptions) *ApplyHuman {
 		o.Now = time.Now
 	}
 	v := &ApplyHuman{out: out, o: o, tails: NewTails(), running: map[unitKey]time.Time{}, continued: map[tailKey]bool{}}
+	v.tails.Both = o.Quiet
 	for _, h := range p.Hosts {
 		v.hostW = max(v.hostW, width(h.Name))
 	}

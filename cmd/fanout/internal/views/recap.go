@@ -26,6 +26,10 @@ const (
 // prints. Feed it every Output event; it is not safe for concurrent use.
 type Tails struct {
 	m map[tailKey]*tail
+	// Both makes the recap show a failed pair's stdout tail beside its
+	// stderr's: with -quiet, its live output was never shown. Otherwise
+	// stdout's shows only when it wrote nothing to stderr.
+	Both bool
 }
 
 type tailKey struct {
@@ -87,14 +91,21 @@ func (t *Tails) Last(task, host string, phase core.Phase) (lines []string, dropp
 		return nil, 0, core.Stderr
 	}
 	for _, s := range []core.Stream{core.Stderr, core.Stdout} {
-		tl := t.m[tailKey{task, host, phase, s}]
-		if tl == nil || len(tl.lines) == 0 {
-			continue
+		if out, dropped := t.last(task, host, phase, s); len(out) > 0 {
+			return out, dropped, s
 		}
-		out := append(slices.Clone(tl.lines[tl.next:]), tl.lines[:tl.next]...)
-		return out, tl.dropped, s
 	}
 	return nil, 0, core.Stderr
+}
+
+// last returns the last lines a pair wrote to stream s, oldest first, and
+// the count of earlier ones.
+func (t *Tails) last(task, host string, phase core.Phase, s core.Stream) ([]string, int) {
+	tl := t.m[tailKey{task, host, phase, s}]
+	if tl == nil || len(tl.lines) == 0 {
+		return nil, 0
+	}
+	return append(slices.Clone(tl.lines[tl.next:]), tl.lines[:tl.next]...), tl.dropped
 }
 
 // failed reports whether a phase ended badly (skipped is not a failure).
@@ -374,6 +385,17 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 		return
 	}
 	lines, dropped, stream := tails.Last(u.Task, u.Host, phase)
+	if tails != nil && tails.Both && stream == core.Stderr && len(lines) > 0 {
+		// stdout's tail first, as the command wrote it before.
+		out, outDropped := tails.last(u.Task, u.Host, phase, core.Stdout)
+		writeTail(b, out, outDropped, core.Stdout, o)
+	}
+	writeTail(b, lines, dropped, stream, o)
+}
+
+// writeTail writes the last lines of one stream of a pair, under a label
+// that names the stream; nothing when there are none.
+func writeTail(b *strings.Builder, lines []string, dropped int, stream core.Stream, o Options) {
 	if len(lines) == 0 {
 		return
 	}
