@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -31,6 +32,10 @@ type ApplyOptions struct {
 	// on_failure is "rollback". Cancelling Apply's ctx instead aborts at
 	// once, rollbacks included.
 	Interrupt <-chan struct{}
+	// InterruptReason says what closed Interrupt, for the run's cause
+	// (read once it is closed): "interrupted by SIGTERM". nil or "" is
+	// "interrupted by the operator", a Ctrl-C.
+	InterruptReason func() string
 	// InterruptGrace is how long interrupted commands get to exit after
 	// SIGINT; 5s when zero.
 	InterruptGrace time.Duration
@@ -396,15 +401,19 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 	case <-finished:
 		return
 	}
+	reason := "interrupted by the operator"
+	if r.opts.InterruptReason != nil {
+		reason = cmp.Or(r.opts.InterruptReason(), reason)
+	}
 	r.mu.Lock()
 	r.interrupted = true
 	r.stopping = true
 	// Transfers have no signal to take: the first interrupt ends them.
 	r.interruptTransfers()
 	if r.cause == "" {
-		r.cause = "interrupted by the operator"
+		r.cause = reason
 	} else {
-		r.cause += "; then interrupted by the operator"
+		r.cause += "; then " + reason
 	}
 	running := make(map[string]sdk.Transport, len(r.running))
 	for id, t := range r.running {
@@ -412,8 +421,8 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 	}
 	r.mu.Unlock()
 	r.ro.noteInterrupt()
-	r.record(&JournalRecord{Type: RecordStopping, Reason: "interrupted by the operator"})
-	r.emit(Stopping{Reason: "interrupted by the operator", Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()})
+	r.record(&JournalRecord{Type: RecordStopping, Reason: reason})
+	r.emit(Stopping{Reason: reason, Rollback: r.plan.OnFailure == config.OnFailureRollback, Time: time.Now()})
 
 	for id, t := range running {
 		sctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)

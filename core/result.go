@@ -200,6 +200,8 @@ func killedBy(signal string) string {
 var ownWords = []string{
 	"task", "failed on host", "hosts failed preflight", "nothing was run", "exit", "killed by SIG",
 	"timed out after", "unreachable", "interrupted by the operator", "interrupted", "cancelled",
+	"interrupted by SIGTERM", "interrupted by SIGHUP", "the terminal or its SSH session went away",
+	"interrupted by the operator (SIGQUIT)",
 	"aborted", "then", "rollbacks failed", "the rollback was aborted", "skipped",
 	"cannot write the run journal", "the run journal's last record", "not started",
 	"fanout stopped before the run finished", "the journal has no final record",

@@ -71,7 +71,7 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	ctx, abort := context.WithCancel(context.Background())
 	defer abort()
 	interrupt := make(chan struct{})
-	stopSignals := watchSignals(interrupt, func() {
+	stopSignals, interruptReason := watchSignals(interrupt, func() {
 		// Said at once, as the first interrupt's Stopping line is: the
 		// recap may be a while.
 		printf(s.Err, "\nfanout %s: aborting: running commands are stopped now, and rollbacks not yet started are not run (the recap names what is left).\n", r.command)
@@ -100,10 +100,12 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		Transports: pl.ts,
 		Observer:   view,
 		Interrupt:  interrupt,
-		Input:      newInput(s, view, pl.redact),
-		Logger:     newLogger(s),
-		RunID:      r.runID,
-		Journal:    jr.journal,
+		// Which signal it was, for the recap and the journal.
+		InterruptReason: interruptReason,
+		Input:           newInput(s, view, pl.redact),
+		Logger:          newLogger(s),
+		RunID:           r.runID,
+		Journal:         jr.journal,
 
 		SudoPassword: pl.cfg.Settings.SudoPassword,
 	})

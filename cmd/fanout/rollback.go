@@ -152,7 +152,7 @@ func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []co
 	// Ctrl-C does not stop a rollback half-way (that is what it would
 	// start); twice aborts, as for apply.
 	interrupt := make(chan struct{})
-	stopSignals := watchSignals(interrupt, func() {
+	stopSignals, _ := watchSignals(interrupt, func() {
 		printf(s.Err, "\nfanout rollback: aborting: the rollbacks running are stopped now, and the others are not run (the recap names them).\n")
 		abort()
 	})

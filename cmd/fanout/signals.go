@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,13 +36,15 @@ const signalEcho = 250 * time.Millisecond
 
 // watchSignals turns the first interrupt signal into an interrupt (stop,
 // roll back) and the second into an abort (the same signal within
-// signalEcho of the first is the first). The returned func stops
-// watching and waits for the watcher.
-func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
+// signalEcho of the first is the first). It returns a func that stops
+// watching and waits for the watcher, and one that says which signal
+// interrupted, for the run's cause (core.ApplyOptions.InterruptReason).
+func watchSignals(interrupt chan struct{}, abort context.CancelFunc) (stopWatching func(), reason func() string) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, interruptSignals...)
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	var why atomic.Value // string, set before interrupt is closed
 	go func() {
 		defer close(done)
 		var first os.Signal
@@ -52,6 +55,7 @@ func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
 				switch {
 				case first == nil:
 					first, at = sig, time.Now()
+					why.Store(interruptReason(sig))
 					close(interrupt)
 				case sig == first && time.Since(at) < signalEcho:
 				default:
@@ -63,11 +67,32 @@ func watchSignals(interrupt chan struct{}, abort context.CancelFunc) func() {
 			}
 		}
 	}()
-	return func() {
+	stopWatching = func() {
 		signal.Stop(ch)
 		close(stop)
 		<-done
 	}
+	reason = func() string {
+		s, _ := why.Load().(string)
+		return s
+	}
+	return stopWatching, reason
+}
+
+// interruptReason is the run's cause for an interrupt by sig: a person's
+// Ctrl-C, or a signal from elsewhere (systemd or a CI runner stopping the
+// job, a terminal or SSH session that went away), which the recap must
+// not pass off as the operator's.
+func interruptReason(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	case syscall.SIGHUP:
+		return "interrupted by SIGHUP (the terminal or its SSH session went away)"
+	case syscall.SIGQUIT:
+		return "interrupted by the operator (SIGQUIT)"
+	}
+	return "interrupted by the operator"
 }
 
 // survivePipes keeps fanout alive when its stdout or stderr is a pipe
