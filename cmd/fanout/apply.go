@@ -39,10 +39,12 @@ type runSpec struct {
 	command string
 	// path is the configuration's, whose .fanout directory holds the
 	// journal and the lock.
-	path     string
-	runID    string
-	quiet    bool
-	group    bool
+	path  string
+	runID string
+	quiet bool
+	group bool
+	// pipe is exec -pipe's output (views.ApplyPipe).
+	pipe     bool
 	viewType arguments.ViewType
 	// html is the file the run's HTML timeline is written to at its end;
 	// empty writes none.
@@ -83,14 +85,22 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 		Options:  views.Options{Color: l.color, Redact: pl.redact, Escape: s.Terminal, Config: r.path},
 		Quiet:    r.quiet,
 		Group:    r.group,
-		Progress: s.Terminal && !s.Dumb && r.viewType == arguments.ViewHuman,
+		Progress: s.Terminal && !s.Dumb && r.viewType == arguments.ViewHuman && !r.pipe,
 		Version:  version,
 		Command:  r.command,
 	}
 	if o.Progress && s.Width != nil {
 		o.Width = s.Width()
 	}
-	view := views.NewApply(r.viewType, s.Out, pl.plan, o)
+	var view views.Apply
+	if r.pipe {
+		// fanout's own lines go to stderr, escaped if it is a terminal.
+		human := o
+		human.Options = views.Options{Redact: pl.redact, Escape: s.ErrTerminal, Config: r.path}
+		view = views.NewApplyPipe(s.Out, s.Err, pl.plan, human, views.Options{Redact: pl.redact, Escape: s.Terminal})
+	} else {
+		view = views.NewApply(r.viewType, s.Out, pl.plan, o)
+	}
 	var width func() int
 	if o.Progress {
 		width = s.Width

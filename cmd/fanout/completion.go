@@ -67,7 +67,7 @@ _fanout() {
     case "$cmd" in
       plan) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -no-color -help" -- "$cur")) ;;
       apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -html -no-color -help" -- "$cur")) ;;
-      exec) COMPREPLY=($(compgen -W "-on -hosts -threads -timeout -preflight -var -var-file -limit -exclude -json -quiet -group -no-color -help" -- "$cur")) ;;
+      exec) COMPREPLY=($(compgen -W "-on -hosts -threads -timeout -preflight -var -var-file -limit -exclude -json -quiet -group -pipe -no-color -help" -- "$cur")) ;;
       validate) COMPREPLY=($(compgen -W "-var -var-file -json -no-color -help" -- "$cur")) ;;
       fmt) COMPREPLY=($(compgen -W "-check -recursive -help" -- "$cur")) ;;
     esac
@@ -117,7 +117,7 @@ _fanout() {
       '-html[write the run timeline to a file]:file:_files' '1:configuration:_files -g "*.hcl(-.) *(-/)"' '*:name:_fanout_names' ;;
     exec) _arguments $common $select '*-on[these roles, hosts or nodesets]:pattern:' '-hosts[a nodeset, no configuration]:nodeset:' \
       '-threads[hosts at once]:number:' '-timeout[per host]:duration:' '-preflight[connect every host first]' \
-      '-quiet[only failures and the recap]' '-group[fold identical output]' '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
+      '-quiet[only failures and the recap]' '-group[fold identical output]' '-pipe[output for a pipe, as pdsh]' '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
     validate) _arguments $common '1:configuration:_files -g "*.hcl(-.) *(-/)"' ;;
     fmt) _arguments '-check[list unformatted files, exit 3]' '-recursive[also subdirectories]' '*:path:_files -g "*.hcl(-.) *(-/)"' ;;
     completion) _values shell bash zsh fish ;;
@@ -148,6 +148,7 @@ complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o limit -r 
 complete -c fanout -n '__fish_seen_subcommand_from plan apply exec' -o exclude -r -d 'never these hosts'
 complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o quiet -d 'only failures and the recap'
 complete -c fanout -n '__fish_seen_subcommand_from apply exec' -o group -d 'fold identical output'
+complete -c fanout -n '__fish_seen_subcommand_from exec' -o pipe -d 'output for a pipe, as pdsh'
 complete -c fanout -n '__fish_seen_subcommand_from apply' -o html -r -F -d 'write the run timeline to a file'
 complete -c fanout -n '__fish_seen_subcommand_from exec' -o on -r -d 'these roles, hosts or nodesets'
 complete -c fanout -n '__fish_seen_subcommand_from exec' -o hosts -r -d 'a nodeset, no configuration'

@@ -75,6 +75,11 @@ Options:
 ` + helpVars + helpSelect + `  -quiet            Show only failures and the recap.
   -group            Show identical output of many hosts once, headed by the
                     hosts: web[01-20] (20) (clush -b).
+  -pipe             Write the output for a pipe, as pdsh does: each line of
+                    the command's stdout on stdout as "host: line", each
+                    line of its stderr on stderr; fanout's own lines
+                    (failures, the recap) on stderr. The exit status is
+                    the same.
   -json             Stream one JSON event per line instead (docs/json.md).
 ` + helpColor + `
 Examples:
@@ -122,7 +127,7 @@ func runExec(args []string, s *streams) int {
 	}
 	return runPlanned(s, l, pl, runSpec{
 		command: "exec", path: a.Path, runID: runID,
-		quiet: a.Quiet, group: a.Group, viewType: a.ViewType,
+		quiet: a.Quiet, group: a.Group, pipe: a.Pipe, viewType: a.ViewType,
 	})
 }
 

@@ -87,6 +87,33 @@ func TestExecSSHGroup(t *testing.T) {
 	}
 }
 
+// TestExecSSHPipe: with -pipe, stdout holds the hosts' stdout lines alone,
+// as "host: line", as pdsh writes them; their stderr lines, failures, the
+// unreachable host and the recap go to stderr; the exit code is the same.
+func TestExecSSHPipe(t *testing.T) {
+	f, dir, _ := execFleet(t)
+	cmd := `echo "release 7"; echo "warn $FANOUT_HOST" >&2; [ "$FANOUT_HOST" != host2 ] || exit 3`
+	r := fanoutSSH(t, dir, f.AgentSocket, "exec", "main.hcl", "-pipe", "--", cmd)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	got := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	slices.Sort(got)
+	if want := []string{"host1: release 7", "host2: release 7", "host3: release 7"}; !slices.Equal(got, want) {
+		t.Errorf("stdout:\n%s\nwant the three lines %q alone", r.stdout, want)
+	}
+	for _, want := range []string{
+		"host1: warn host1\n", "host2: warn host2\n",
+		"✗ exec on host2: exit 3 from command 1",
+		"✗ exec on host4: unreachable",
+		"exec  host2  failed ",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
 // TestExecSSHGroupUnreachable: with -group, hosts that cannot be reached
 // for one reason are one block, though each error quotes the host's own
 // address and key: three sshd hosts whose keys known_hosts lacks, and one

@@ -53,6 +53,9 @@ type streams struct {
 	// Terminal is true when Out is a terminal: control characters are
 	// escaped there, and the live status line drawn unless it is Dumb.
 	Terminal bool
+	// ErrTerminal is true when Err is a terminal, where exec -pipe writes
+	// the commands' stderr: control characters are escaped there.
+	ErrTerminal bool
 	// Dumb is true when TERM says the terminal obeys no escape sequence
 	// (TERM=dumb: Emacs' shell, some CI consoles): no colors, no status
 	// line redrawn in place, as git and ls do.
@@ -76,9 +79,10 @@ func newStreams() *streams {
 	dumb := os.Getenv("TERM") == "dumb"
 	s := &streams{
 		Out: &outputWriter{w: os.Stdout}, Err: &outputWriter{w: os.Stderr},
-		Color:    tty && os.Getenv("NO_COLOR") == "" && !dumb,
-		Terminal: tty,
-		Dumb:     dumb,
+		Color:       tty && os.Getenv("NO_COLOR") == "" && !dumb,
+		Terminal:    tty,
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		Dumb:        dumb,
 		Width: func() int {
 			w, _, err := term.GetSize(out)
 			if err != nil {

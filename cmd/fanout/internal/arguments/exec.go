@@ -51,6 +51,10 @@ type Exec struct {
 	SudoUser string
 	// Quiet and Group are apply's.
 	Quiet, Group bool
+	// Pipe writes the commands' output as pdsh does, for a pipe: each
+	// stdout line on stdout and each stderr line on stderr, as "host:
+	// line", fanout's own lines on stderr.
+	Pipe bool
 	// Command is the words after "--", joined by spaces as ssh joins
 	// them: sh -c reads it on each host.
 	Command string
@@ -84,6 +88,7 @@ func ParseExec(args []string) (*Exec, error) {
 	fs.StringVar(&e.SudoUser, "sudo-user", "", "run the command through sudo as this user (implies -sudo)")
 	fs.BoolVar(&e.Quiet, "quiet", false, "show only failures and the recap")
 	fs.BoolVar(&e.Group, "group", false, "fold identical output of many hosts into one block")
+	fs.BoolVar(&e.Pipe, "pipe", false, `output for a pipe, as pdsh's: "host: line", stdout's on stdout, stderr's on stderr; fanout's own lines on stderr`)
 	paths, err := parseInterspersed(fs, args[:i])
 	switch {
 	case err != nil:
@@ -108,6 +113,8 @@ func ParseExec(args []string) (*Exec, error) {
 		return e, fmt.Errorf("-timeout must not be negative, got %s", e.Timeout)
 	case e.ViewType == ViewJSON && (e.Quiet || e.Group):
 		return e, errors.New("-json cannot be combined with -quiet or -group: the JSON stream holds every event")
+	case e.Pipe && (e.ViewType == ViewJSON || e.Group || e.Quiet):
+		return e, errors.New("-pipe cannot be combined with -json, -group or -quiet: it writes the output lines alone on stdout, and fanout's failures and recap on stderr")
 	case e.SudoUser != "" && !config.ValidUserName(e.SudoUser):
 		return e, fmt.Errorf("-sudo-user %q is not a user name: letters, digits, '.', '_' and '-', not starting with '-', such as -sudo-user app", e.SudoUser)
 	}

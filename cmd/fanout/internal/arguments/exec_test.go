@@ -57,6 +57,8 @@ func TestParseExecErrors(t *testing.T) {
 		{[]string{"-hosts", "", "--", "true"}, `invalid value "" for flag -hosts: no host in it`},
 		{[]string{"-hosts= , ", "--", "true"}, `invalid value " , " for flag -hosts: no host in it`},
 		{[]string{"-hosts", "\n", "--", "true"}, `for flag -hosts: no host in it`},
+		{[]string{"-pipe", "-json", "--", "true"}, "-pipe cannot be combined"},
+		{[]string{"-pipe", "-group", "--", "true"}, "-pipe cannot be combined"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
