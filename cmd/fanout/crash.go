@@ -95,5 +95,30 @@ func (c *crashAware) Download(ctx context.Context, req *sdk.DownloadRequest, con
 
 func (c *crashAware) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	resp, err := c.Transport.Exec(ctx, req, out)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.hung() {
+		// The core's deadline is the command's timeout and a grace: the
+		// plugin neither stopped the command nor answers at all. Killed,
+		// it is a crash: what it started is ended before any rollback,
+		// which a new plugin process runs.
+		err = fmt.Errorf("%w: it did not stop the command at its timeout and answered nothing for %s more, so fanout killed it", client.ErrPluginExited, probeWait)
+	}
 	return resp, c.crashed(err)
+}
+
+// probeWait bounds how long a plugin that let a command's timeout pass
+// has to answer a Describe before it is taken for hung.
+const probeWait = 5 * time.Second
+
+// hung asks the plugin for its Describe, bounded by probeWait, and kills
+// it when it does not answer (a stopped or wedged process), reporting
+// whether it did. A plugin that answers is alive: only its command was
+// not stopped, which the core reports as such.
+func (c *crashAware) hung() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), probeWait)
+	defer cancel()
+	if _, err := c.Transport.Describe(ctx, &sdk.DescribeRequest{}); err == nil || ctx.Err() == nil {
+		return false
+	}
+	c.plugin.Client.Kill() // bounded: kills a process that does not answer
+	return true
 }

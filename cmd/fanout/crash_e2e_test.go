@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -152,4 +153,54 @@ func TestSdktestPluginKill(t *testing.T) {
 			t.Errorf("PluginKill on a plugin whose commands outlive it failed with %q, want what still runs", f.msg)
 		}
 	})
+}
+
+// TestStoppedPluginIsKilled: a plugin that neither stops a command at its
+// timeout nor answers at all (stopped here with SIGSTOP, as a wedged
+// process would be) is killed and taken for crashed: the rollbacks run
+// through a new plugin process, and fanout ends, leaving no plugin behind.
+// It held fanout for ever.
+func TestStoppedPluginIsKilled(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the plugin process from /proc")
+	}
+	t.Parallel() // half a minute of timeouts
+	dir, rec := workdir(t, `
+host "h1" {
+  transport = "local"
+}
+task "a" {
+  run      = "REC start"
+  rollback = "REC start"
+}
+task "b" {
+  run      = "REC start; sleep 60"
+  timeout  = "1s"
+  rollback = "REC start"
+}
+`)
+	cmd, out, exited := startBackground(t, dir, started(rec, t, "b"), "apply", "main.hcl")
+	plugin := childWith(cmd.Process.Pid, "internal-plugin\x00local")
+	if plugin == 0 {
+		t.Fatalf("no local plugin process under fanout %d", cmd.Process.Pid)
+	}
+	if err := syscall.Kill(plugin, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("fanout did not end with its plugin stopped:\n%s", out)
+	}
+	text := out.String()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(text, "so fanout killed it") {
+		t.Errorf("exit %d, want 1 and the plugin named as killed:\n%s", code, text)
+	}
+	if got := order(rec.read(t), "rollback", "start"); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("rolled back %v, want [b a]:\n%s", got, text)
+	}
+	if err := syscall.Kill(plugin, 0); err == nil {
+		_ = syscall.Kill(plugin, syscall.SIGKILL)
+		t.Errorf("the stopped plugin %d is still there", plugin)
+	}
 }

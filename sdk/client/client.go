@@ -61,6 +61,8 @@ type Client struct {
 	plugin    *plugin.Client
 	transport sdk.Transport
 	version   int
+	// cmd is the process New started; nil for one attached to.
+	cmd *exec.Cmd
 }
 
 // New starts the plugin process cfg describes, completes the handshake,
@@ -170,7 +172,7 @@ func New(cfg Config) (*Client, error) {
 		refuse(pc, cfg.Cmd)
 		return nil, fmt.Errorf("start transport plugin %s: dispensed %T, not a Transport", path, raw)
 	}
-	return &Client{plugin: pc, transport: t, version: pc.NegotiatedVersion()}, nil
+	return &Client{plugin: pc, transport: t, version: pc.NegotiatedVersion(), cmd: cfg.Cmd}, nil
 }
 
 // Transport returns the Transport served by the plugin process. It is safe
@@ -188,9 +190,39 @@ func (c *Client) Exited() bool { return c.plugin.Exited() }
 
 // Kill ends the plugin process: it asks the plugin to shut down, waits up
 // to two seconds, then kills it, and returns once the process is gone and
-// its logs have been read. Call Transport().Close first, so that the plugin
+// its logs have been read. A plugin that does not answer the request (a
+// stopped or wedged process) is killed after killWait, with what it
+// started in its session. Call Transport().Close first, so that the plugin
 // can stop what it runs. Kill can safely be called more than once.
-func (c *Client) Kill() { c.plugin.Kill() }
+func (c *Client) Kill() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.plugin.Kill()
+	}()
+	if c.cmd == nil {
+		<-done // attached: not ours to kill
+		return
+	}
+	timer := time.NewTimer(killWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+	}
+	// go-plugin asks the plugin to shut down with no deadline: a process
+	// that never answers held Kill, and the fanout calling it, for ever.
+	killSession(c.cmd)
+	if c.cmd.Process != nil {
+		_ = c.cmd.Process.Kill() // gone already: nothing to do
+	}
+	<-done
+}
+
+// killWait bounds how long Kill waits for go-plugin's polite shutdown
+// (its two seconds, and the request before them) before killing.
+const killWait = 5 * time.Second
 
 // pluginCertified reports whether the plugin sent its certificate in the
 // handshake, which go-plugin then made the only one the client trusts.

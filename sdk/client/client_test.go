@@ -245,3 +245,30 @@ func TestServeClosesOnTerm(t *testing.T) {
 		t.Errorf("exit code %d, want 143", code)
 	}
 }
+
+// TestClientKillStoppedPlugin: a plugin that no longer answers (stopped
+// here, as a wedged process would be) is killed after Kill's wait: Kill
+// returns, and the process is gone.
+func TestClientKillStoppedPlugin(t *testing.T) {
+	cmd := pluginCmd("serve")
+	inSession(t, cmd)
+	c, err := client.New(client.Config{Cmd: cmd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		c.Kill()
+	}()
+	select {
+	case <-killed:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("Kill of a stopped plugin did not return in 30s")
+	}
+	assertGone(t, cmd)
+}
