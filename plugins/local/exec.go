@@ -48,11 +48,18 @@ const (
 // registered with the transport's supervisor process while its shell runs,
 // and is killed by it if this process dies first.
 func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
-	e, shell, err := t.begin(req.ID)
+	e, shell, early, err := t.begin(req.ID)
 	if err != nil {
 		return nil, err
 	}
 	defer t.end(req.ID)
+	if early != "" {
+		// Signalled on its way here (a Ctrl-C): ended by the signal
+		// before it started, as a command it reached first would be.
+		close(e.started)
+		t.logger.Debug("exec signalled before it started; not started", "exec", req.ID, "signal", early)
+		return &sdk.ExecResponse{ExitCode: -1, Signal: early}, nil
+	}
 
 	out = out.OrDiscard()
 	failed := &writeFailure{ch: make(chan struct{})}
@@ -195,22 +202,24 @@ func (t *Transport) stopCause(ctx context.Context, timeout <-chan time.Time, fai
 }
 
 // begin registers an Exec with the transport: it counts it for Close and
-// reserves its ID for Signal. It returns the shell to run.
-func (t *Transport) begin(id string) (*execution, string, error) {
+// reserves its ID for Signal. It returns the shell to run, and the signal
+// sent to the Exec before it began, if any (early).
+func (t *Transport) begin(id string) (e *execution, shell, early string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil, "", errClosed
+		return nil, "", "", errClosed
 	}
-	e := &execution{started: make(chan struct{})}
+	e = &execution{started: make(chan struct{})}
 	if id != "" {
 		if _, dup := t.running[id]; dup {
-			return nil, "", fmt.Errorf("exec %s is already running", id)
+			return nil, "", "", fmt.Errorf("exec %s is already running", id)
 		}
 		t.running[id] = e
+		early, _ = t.pending.Take(id)
 	}
 	t.execs.Add(1)
-	return e, t.config.Shell, nil
+	return e, t.config.Shell, early, nil
 }
 
 // end undoes begin, once the command has been reaped.

@@ -202,6 +202,33 @@ func TestPluginSignal(t *testing.T) {
 	}
 }
 
+// TestPluginSignalBeforeExec: a signal that reaches the plugin before the
+// Exec it names (fanout interrupts a run while some of its Execs are on
+// their way) keeps the command from starting: the Exec reports it ended by
+// the signal. It was lost, and the command ran to its end.
+func TestPluginSignalBeforeExec(t *testing.T) {
+	p := startPlugin(t)
+	ctx := context.Background()
+	ran := filepath.Join(t.TempDir(), "ran")
+	if _, err := p.tr.Signal(ctx, &sdk.SignalRequest{ExecID: "early", Signal: "INT"}); err != nil {
+		t.Fatalf("Signal: %v", err)
+	}
+	resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: "early", Command: "touch " + sq(ran)}, sdk.ExecOutput{})
+	if err != nil || resp.Signal != "INT" {
+		t.Fatalf("Exec = %+v, %v; want ended by INT", resp, err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the command ran")
+	}
+	// The signal was the Exec's alone: the next one runs.
+	if resp, err := p.tr.Exec(ctx, &sdk.ExecRequest{ID: "later", Command: "touch " + sq(ran)}, sdk.ExecOutput{}); err != nil || resp.ExitCode != 0 {
+		t.Fatalf("the next Exec = %+v, %v", resp, err)
+	}
+	if _, err := os.Stat(ran); err != nil {
+		t.Error("the next command did not run")
+	}
+}
+
 func TestPluginConcurrentExecs(t *testing.T) {
 	const n = 20
 	p := startPlugin(t)

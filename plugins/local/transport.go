@@ -49,6 +49,9 @@ type Transport struct {
 	// guarded by mu
 	config  Config
 	running map[string]*execution // by ExecRequest.ID
+	// pending holds signals for Execs not begun yet (see
+	// sdk.PendingSignals): noted and taken under mu, with running.
+	pending sdk.PendingSignals
 	closed  bool
 	// sup is the commands' supervisor, made at the first command that
 	// can have one; nil before, and in a binary that cannot supervise.
@@ -242,6 +245,11 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	}
 	t.mu.Lock()
 	e, ok := t.running[req.ExecID]
+	if !ok && endsCommand(sig) {
+		// Not begun, or over: an Exec on its way takes it and does not
+		// start its command.
+		t.pending.Note(req.ExecID, sdk.SignalName(sig))
+	}
 	t.mu.Unlock()
 	if !ok {
 		return &sdk.SignalResponse{}, nil

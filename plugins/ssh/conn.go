@@ -209,6 +209,13 @@ func (c *hostConn) lost() error {
 	return fmt.Errorf("%w to %s: %v", ErrConnectionLost, c.addr, c.err)
 }
 
+// errStillRunning refuses a host whose connection terminate closed on a
+// command that did not stop (errUnstoppable): nothing more is sent there in
+// this run, so that nothing, that command's rollback least of all, runs
+// beside it. A raw host is dialled again: raw gives up stopping commands.
+var errStillRunning = errors.New("a command that did not stop when signalled may still run there (fanout closed its connection): " +
+	"nothing more is run there in this run, its rollback included, so that nothing runs beside it; check the host, then fanout rollback")
+
 // dialCall is a connection being made, or made, shared by every caller
 // that wants it: concurrent Connects to one host dial once.
 type dialCall struct {
@@ -232,6 +239,11 @@ func (t *Transport) shared(ctx context.Context, key string, dial func(context.Co
 	if call != nil {
 		select {
 		case <-call.done:
+			if call.conn != nil && call.conn.cutOff() && !call.conn.raw {
+				// Not dialled again: its rollback would run beside it.
+				t.mu.Unlock()
+				return nil, errStillRunning
+			}
 			if call.err != nil || !call.conn.alive() {
 				if call.conn != nil {
 					t.retired = append(t.retired, call.conn)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -583,4 +585,87 @@ func TestOutputReadByWriter(t *testing.T) {
 
 	failing := &readerFromOutput{err: errors.New("test: this writer fails")}
 	assertStoppedByWriter(t, s, h, failing, failing.err)
+}
+
+// TestUnstoppableCommandCutsHostOff: a command that does not stop at its
+// timeout (its sshd session stopped here, so that neither the signals nor
+// the end of the connection reach its watcher) gets its connection closed,
+// and nothing more is sent to that host in this run, its rollback least of
+// all: it would run beside the command. It was dialled again, and the
+// rollback ran while the command still did.
+func TestUnstoppableCommandCutsHostOff(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{})
+	m := marker()
+	t.Cleanup(func() { killAll(t, f, "sleep "+m) })
+	run := sdktest.StartExec(context.Background(), s.tr, &sdk.ExecRequest{ID: nextID(), Host: h.Name, Command: "sleep " + m, Timeout: 500 * time.Millisecond})
+	var sleeps []int
+	sdktest.Eventually(t, 5*time.Second, "the command to run", func() bool {
+		sleeps = f.ProcessesRunning(t, "sleep "+m)
+		return len(sleeps) > 0
+	})
+	session := ancestorNamed(t, sleeps[0], "sshd")
+	if err := syscall.Kill(session, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(session, syscall.SIGCONT) })
+	r := run.Wait(t, 30*time.Second)
+	if r.Err != nil || r.Resp == nil || !r.Resp.TimedOut || !strings.Contains(r.Stderr.String(), "may still run there") {
+		t.Fatalf("got %+v, %v, stderr %q; want timed out, saying the command may still run", r.Resp, r.Err, r.Stderr.String())
+	}
+	next := s.exec(context.Background(), h.Name, "echo rollback", nil)
+	if next.err == nil || !strings.Contains(next.err.Error(), "nothing more is run there in this run") || next.stdout != "" {
+		t.Errorf("the next command: %q, %v; want it refused", next.stdout, next.err)
+	}
+	// Released, the host stays refused.
+	if _, err := s.tr.(sdk.Releaser).Release(context.Background(), &sdk.ReleaseRequest{Hosts: []string{h.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.connect(s.host(h, nil)); err == nil || !strings.Contains(err.Error(), "may still run there") {
+		t.Errorf("a Connect after Release: %v; want it refused", err)
+	}
+}
+
+// ancestorNamed returns the nearest ancestor of pid whose command name is
+// comm.
+func ancestorNamed(t *testing.T, pid int, comm string) int {
+	t.Helper()
+	for range 10 {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ppid ...
+		s := string(stat)
+		name := s[strings.IndexByte(s, '(')+1 : strings.LastIndexByte(s, ')')]
+		if name == comm {
+			return pid
+		}
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if pid, err = strconv.Atoi(fields[1]); err != nil || pid <= 1 {
+			t.Fatalf("no %s above the command", comm)
+		}
+	}
+	t.Fatalf("no %s above the command", comm)
+	return 0
+}
+
+// TestSignalBeforeExec: a signal that reaches the plugin before the Exec it
+// names keeps the command from starting on the host; the Exec reports it
+// ended by the signal, and the next Exec runs.
+func TestSignalBeforeExec(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{})
+	if _, err := s.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: "early", Signal: "INT"}); err != nil {
+		t.Fatal(err)
+	}
+	r := s.execReq(context.Background(), &sdk.ExecRequest{ID: "early", Host: h.Name, Command: "echo ran"})
+	if r.err != nil || r.resp.Signal != "INT" || r.stdout != "" {
+		t.Fatalf("got %+v, %v, stdout %q; want ended by INT, not run", r.resp, r.err, r.stdout)
+	}
+	if out := s.mustExec(h.Name, "echo next"); out != "next\n" {
+		t.Errorf("the next command: %q", out)
+	}
 }

@@ -55,6 +55,9 @@ type Transport struct {
 	retired []*hostConn
 	// execs are the Execs in progress, by ID.
 	execs map[string]*execution
+	// pending holds signals for Execs not begun yet (see
+	// sdk.PendingSignals): noted and taken under mu, with execs.
+	pending sdk.PendingSignals
 	// answers are the operator's answers to our prompts (passphrases), by
 	// prompt ID, as Connect received them.
 	answers map[string]string
@@ -285,8 +288,10 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		t.mu.Unlock()
 		return nil, fmt.Errorf("host %s: exec ID %q is already running", req.Host, req.ID)
 	}
+	early := ""
 	if req.ID != "" {
 		t.execs[req.ID] = ex
+		early, _ = t.pending.Take(req.ID)
 	}
 	t.runs.Add(1)
 	t.mu.Unlock()
@@ -298,6 +303,12 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 		t.mu.Unlock()
 		t.runs.Done()
 	}()
+	if early != "" {
+		// Signalled on its way here (a Ctrl-C): ended by the signal
+		// before it started, as a command it reached first would be.
+		t.logger.Debug("exec signalled before it started; not started", "exec_id", req.ID, "signal", early)
+		return &sdk.ExecResponse{ExitCode: -1, Signal: early}, nil
+	}
 
 	tg, err := t.target(st, req.Host)
 	if err != nil {
@@ -329,6 +340,11 @@ func (t *Transport) Signal(ctx context.Context, req *sdk.SignalRequest) (*sdk.Si
 	}
 	t.mu.Lock()
 	ex := t.execs[req.ExecID]
+	if ex == nil {
+		// Not begun, or over: an Exec on its way takes it and does not
+		// start its command.
+		t.pending.Note(req.ExecID, string(sig))
+	}
 	t.mu.Unlock()
 	if ex == nil {
 		t.logger.Debug("signal for an exec not running", "exec_id", req.ExecID, "signal", sig)
@@ -351,7 +367,8 @@ func (t *Transport) Release(ctx context.Context, req *sdk.ReleaseRequest) (*sdk.
 	for _, host := range req.Hosts {
 		key := "host:" + host
 		call := t.conns[key]
-		if t.closed || call == nil || !isDone(call.done) {
+		if t.closed || call == nil || !isDone(call.done) || call.conn != nil && call.conn.cutOff() {
+			// A host cut off (see errStillRunning) stays refused.
 			continue
 		}
 		delete(t.conns, key)
