@@ -47,6 +47,10 @@ type Recovery struct {
 // ReadJournal reads and checks a journal. A last line cut short is
 // ignored (Truncated); any other malformed line is an error.
 func ReadJournal(path string) (*Recovery, error) {
+	// A FIFO would hold the open for ever, a device give no end.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read the journal: %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read the journal: %w", err)

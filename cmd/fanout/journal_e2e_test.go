@@ -537,3 +537,31 @@ func TestExecsShareTheLock(t *testing.T) {
 	}
 	<-applied
 }
+
+// TestRunsSkipsWhatIsNoJournal: a FIFO or a device named like a journal in
+// .fanout/runs is listed as unreadable, at once: opening the FIFO held
+// fanout runs for ever.
+func TestRunsSkipsWhatIsNoJournal(t *testing.T) {
+	dir, _ := workdir(t, sleepTask("one", "0", ""))
+	if r := fanout(t, dir, "apply", "main.hcl"); r.code != 0 {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	runs := filepath.Join(dir, ".fanout", "runs")
+	if err := syscall.Mkfifo(filepath.Join(runs, "20261201T000000-aaaaaa.jsonl"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(runs, "20261201T000001-bbbbbb.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	go func() { done <- fanout(t, dir, "runs") }()
+	select {
+	case l := <-done:
+		if l.code != 0 || !regexp.MustCompile(`20261201T000000-aaaaaa\s.*unreadable`).MatchString(l.stdout) ||
+			!regexp.MustCompile(`20261201T000001-bbbbbb\s.*unreadable`).MatchString(l.stdout) || !strings.Contains(l.stdout, "succeeded") {
+			t.Errorf("runs: exit %d\n%s%s", l.code, l.stdout, l.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("fanout runs did not end with a FIFO among the journals")
+	}
+}

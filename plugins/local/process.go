@@ -31,6 +31,12 @@ type process struct {
 // wait.
 func startCommand(logger hclog.Logger, sup *supervisor, shell, command string, env []string, stdin io.Reader, stdout, stderr io.Writer) (*process, error) {
 	cmd := exec.Command(shell, "-c", command)
+	if cmd.Err != nil && shell == defaultShell {
+		// No PATH to find sh by (env -i, a bare cron or systemd unit):
+		// POSIX's own, still called sh.
+		cmd = exec.Command("/bin/sh", "-c", command)
+		cmd.Args[0] = defaultShell
+	}
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdin, stdout, stderr
 	// A group of its own: signals reach what the command starts, and the
 	// terminal's Ctrl-C reaches fanout alone, which decides what to stop.

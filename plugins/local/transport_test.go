@@ -129,6 +129,19 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// TestExecWithoutPath: with no PATH to find sh by (env -i, a bare cron
+// job), commands run under /bin/sh, still called sh. Every command failed
+// to start, its rollback too.
+func TestExecWithoutPath(t *testing.T) {
+	t.Setenv("PATH", "")
+	tr := transports(t)["direct"](t)
+	var stdout sdktest.Output
+	resp, err := tr.Exec(context.Background(), &sdk.ExecRequest{ID: "1", Host: "localhost", Command: `printf '%s ok' "$0"`}, sdk.ExecOutput{Stdout: &stdout})
+	if err != nil || resp.ExitCode != 0 || stdout.String() != "sh ok" {
+		t.Fatalf("Exec = %+v, %v, stdout %q; want sh ok", resp, err, stdout.String())
+	}
+}
+
 func TestExecTimeoutEscalatesToKill(t *testing.T) {
 	for tname, newTransport := range transports(t) {
 		t.Run(tname, func(t *testing.T) {

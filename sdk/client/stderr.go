@@ -48,7 +48,7 @@ func (s *stderrLog) line(l string) {
 	switch {
 	case l == "" || strings.HasPrefix(l, "{"):
 		// JSON log lines reach the logger; they explain nothing here.
-	case s.panic == "" && (strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ")):
+	case s.panic == "" && crashLine(l):
 		s.panic = l
 	case s.panic != "":
 		// The stack trace that follows a panic would only push out the
@@ -70,4 +70,17 @@ func (s *stderrLog) summary() string {
 		return s.panic
 	}
 	return strings.Join(s.tail, " ")
+}
+
+// crashLine reports whether l is the first line of a Go program's crash:
+// a panic, a fatal error, or the runtime's own words before its abort
+// ("runtime/cgo: pthread_create failed", then "SIGABRT: abort" and the
+// registers, which said nothing to an operator).
+func crashLine(l string) bool {
+	for _, p := range []string{"panic: ", "fatal error: ", "runtime/cgo: ", "runtime: "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
 }
