@@ -22,6 +22,9 @@ func TestPhaseResultDescribe(t *testing.T) {
 		{PhaseResult{Status: StatusTimedOut, Timeout: time.Second, Duration: 3006 * time.Millisecond}, "timed out after 1s (stopped 2s later)"},
 		{PhaseResult{Status: StatusTimedOut, Timeout: 2 * time.Minute, Duration: 2*time.Minute + 20*time.Millisecond}, "timed out after 2m0s"},
 		{PhaseResult{Status: StatusTimedOut, Timeout: 500 * time.Millisecond, Duration: 760 * time.Millisecond}, "timed out after 500ms (stopped 300ms later)"},
+		// A transport that never said it stopped the command: nothing
+		// is known of when it stopped.
+		{PhaseResult{Status: StatusTimedOut, Timeout: time.Second, Duration: 16 * time.Second, Err: "the transport did not stop the command at its timeout"}, "timed out after 1s: the transport did not stop the command at its timeout"},
 		// Recovered from a journal, which keeps no timeout.
 		{PhaseResult{Status: StatusTimedOut, Duration: 3006 * time.Millisecond}, "timed out after 3.006s"},
 		{PhaseResult{Status: StatusUnreachable, Err: "dial: refused"}, "unreachable: dial: refused"},

@@ -157,6 +157,11 @@ func (r PhaseResult) Describe() string {
 		// The command gets a grace period to stop after its timeout; how
 		// long it took is said apart, not added to the timeout.
 		s := "timed out after " + r.Timeout.String()
+		if r.Err != "" {
+			// The transport never said it stopped the command: how
+			// long after is not known.
+			return s + ": " + r.Err
+		}
 		// Over several attempts (retries) the duration is theirs together.
 		if late := (r.Duration - r.Timeout).Round(100 * time.Millisecond); late > 0 && r.Attempts <= 1 {
 			s += fmt.Sprintf(" (stopped %s later)", late)
