@@ -144,9 +144,9 @@ func terminalPrompt(t *terminal) func(*config.Variable) (string, error) {
 
 // terminalConfirm asks a question as Terraform does before it changes
 // anything: the question, then "Enter a value:", and the line typed.
-func terminalConfirm(t *terminal) func(string) (string, error) {
-	return func(question string) (string, error) {
-		answer, err := t.ask(context.Background(), "\n"+question+"\n\n  Enter a value: ", false)
+func terminalConfirm(t *terminal) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, question string) (string, error) {
+		answer, err := t.ask(ctx, "\n"+question+"\n\n  Enter a value: ", false)
 		if err != nil {
 			return "", err
 		}

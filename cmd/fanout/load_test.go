@@ -79,7 +79,7 @@ func TestTerminalTypeAhead(t *testing.T) {
 	if err != nil || v != "web" {
 		t.Fatalf("variable = %q, %v", v, err)
 	}
-	yes, err := terminalConfirm(term)("Go on?")
+	yes, err := terminalConfirm(term)(context.Background(), "Go on?")
 	if err != nil || yes != "yes" {
 		t.Fatalf("approval = %q, %v", yes, err)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 
@@ -65,9 +66,10 @@ type streams struct {
 	// Prompt asks the operator for a variable's value; nil when stdin is
 	// not a terminal, so that a missing variable is an error in scripts.
 	Prompt func(v *config.Variable) (string, error)
-	// Confirm asks the operator a question and returns the line typed;
-	// nil when stdin is not a terminal, so that nobody is waited for.
-	Confirm func(question string) (string, error)
+	// Confirm asks the operator a question and returns the line typed,
+	// or ctx's error once ctx ends; nil when stdin is not a terminal, so
+	// that nobody is waited for.
+	Confirm func(ctx context.Context, question string) (string, error)
 	// term asks Prompt's, Confirm's and the run's questions (newInput);
 	// nil when stdin is not a terminal.
 	term *terminal

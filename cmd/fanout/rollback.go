@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -210,8 +211,17 @@ func confirmRollback(s *streams, a *arguments.Rollback, id string) (code int, ok
 			"Add -auto-approve to roll back without asking: %s\n", again)
 		return exitUsage, false
 	}
-	answer, err := s.Confirm("Do you want to roll back run " + id + " as planned above?\n" +
+	// A signal at the question (Ctrl-C, a kill, a hang-up) is an answer:
+	// not yes.
+	ctx, stop := signal.NotifyContext(context.Background(), interruptSignals...)
+	answer, err := s.Confirm(ctx, "Do you want to roll back run "+id+" as planned above?\n"+
 		"  Only 'yes' will be accepted to approve.")
+	interrupted := ctx.Err() != nil // read before stop, which cancels ctx
+	stop()
+	if interrupted {
+		printf(s.Err, "\nfanout rollback: interrupted; nothing was rolled back.\n")
+		return exitInterrupted, false
+	}
 	if err != nil || answer != "yes" {
 		printf(s.Err, "Rollback cancelled; nothing was rolled back.\n")
 		return exitFailed, false

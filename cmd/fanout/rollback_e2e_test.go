@@ -147,7 +147,7 @@ func TestRollbackAsksFirst(t *testing.T) {
 		t.Fatalf("rolled back unasked: %v", got)
 	}
 
-	for _, answer := range []string{"no", "yes"} {
+	for _, answer := range []string{"no", "SIGTERM", "yes"} {
 		cmd := exec.Command(fanoutBin, "rollback", id)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "NO_COLOR=1", "TERM=xterm")
@@ -159,7 +159,12 @@ func TestRollbackAsksFirst(t *testing.T) {
 		if got := order(rec.read(t), "rollback", "start"); len(got) != 0 {
 			t.Fatalf("rolled back before the answer: %v", got)
 		}
-		if _, err := tty.Write([]byte(answer + "\r")); err != nil {
+		if answer == "SIGTERM" {
+			// A kill at the question answers it: not yes.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := tty.Write([]byte(answer + "\r")); err != nil {
 			t.Fatal(err)
 		}
 		err := waitPTYExit(t, cmd, exited, 30*time.Second, "fanout did not end after %q:\n%s", answer, out)
@@ -174,6 +179,10 @@ func TestRollbackAsksFirst(t *testing.T) {
 		case "no":
 			if code != exitFailed || !strings.Contains(out.String(), "Rollback cancelled") || len(recs) != 0 {
 				t.Errorf("answer no: exit %d, rolled back %v\n%s", code, recs, out.String())
+			}
+		case "SIGTERM":
+			if code != exitInterrupted || !strings.Contains(out.String(), "interrupted; nothing was rolled back") || len(recs) != 0 {
+				t.Errorf("SIGTERM at the question: exit %d, rolled back %v\n%s", code, recs, out.String())
 			}
 		case "yes":
 			// two's rollback fails: exit 4.
