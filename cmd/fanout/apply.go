@@ -121,11 +121,15 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 	})
 	stopStatus()
 	jr.finish(s, res)
-	noteLostOutput(s, r.command, r.runID, r.path)
 	if r.html != "" {
 		// The page is drawn from the journal, as runs show -html draws it.
 		writeRunTimeline(s, r.command, jr.journal.Path(), r.html, pl.redact, r.path)
 	}
+	// The run is over: its journal, lock and plugins are let go before
+	// waiting for a stalled stdout to take the end of the output.
+	jr.close()
+	_ = pl.ts.Close(context.Background()) // stops the plugins; their errors were logged
+	noteLostOutput(s, r.command, r.runID, r.path, interrupt)
 	return runExit(res)
 }
 

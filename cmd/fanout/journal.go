@@ -52,6 +52,8 @@ type journaled struct {
 	// live holds the journal's flock while the run goes on (see
 	// markLive); nil when it could not be taken.
 	live *os.File
+	// closed is set by close.
+	closed bool
 }
 
 // startJournal takes the configuration's run lock and creates the run's
@@ -136,10 +138,13 @@ func (j *journaled) finish(s *streams, res *core.Result) {
 	}
 }
 
+// close closes the journal and releases the lock; calling it again does
+// nothing.
 func (j *journaled) close() {
-	if j == nil {
+	if j == nil || j.closed {
 		return
 	}
+	j.closed = true
 	closeJournal(j.s, j.journal)
 	if j.live != nil {
 		_ = j.live.Close() // read only; closing drops the flock

@@ -270,8 +270,51 @@ task "a" {
 	if !regexp.MustCompile(`\[fanout: \d+ bytes of output not shown here`).MatchString(out) {
 		t.Errorf("stdout does not say what it missed:\n%.2000s", out[max(0, len(out)-2000):])
 	}
+	// The end of the output, kept while nobody read, comes after the
+	// note: the recap.
+	note := strings.LastIndex(out, "bytes of output not shown here")
+	for _, want := range []string{"Rolled back, in order: a.", "Run ", " failed after "} {
+		if i := strings.LastIndex(out, want); i < note {
+			t.Errorf("the recap's %q is not after the note:\n%.3000s", want, out[max(0, len(out)-3000):])
+		}
+	}
 	if !strings.Contains(stderr.String(), "stopped taking output mid-run") {
 		t.Errorf("stderr does not say output was lost:\n%s", stderr.String())
+	}
+}
+
+// TestStalledStdoutAtTheEnd: a stdout still stalled when the run is over
+// (a pager nobody scrolls) holds fanout a while for the recap, but not the
+// run's lock: another run of the configuration may start; and Ctrl-C
+// ends the wait at once.
+func TestStalledStdoutAtTheEnd(t *testing.T) {
+	dir, rec := workdir(t, `
+task "a" {
+  run = ["REC start", "seq 1 200000"]
+}
+`)
+	cmd, _, stderr := applyWithStdoutPipe(t, dir)
+	sdktest.Eventually(t, 40*time.Second, "the run to end, with stdout unread", func() bool {
+		return strings.Contains(fanout(t, dir, "runs").stdout, "succeeded")
+	})
+	if r := fanout(t, dir, "apply", "main.hcl"); r.code != exitOK {
+		t.Errorf("a second run while the first waits for its reader: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := len(rec.read(t)); n != 2 {
+		t.Errorf("%d runs of a, want 2", n)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Ctrl-C did not end the wait for stdout:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Errorf("exit %d, want the run's, 0\n%s", code, stderr.String())
 	}
 }
 
