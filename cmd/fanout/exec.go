@@ -39,7 +39,8 @@ const helpExec = `Usage: fanout exec [FILE.hcl|DIR] [options] -- COMMAND
   nothing to roll back. It shares the configuration's run lock with other
   execs, which run at once, but not with apply or rollback: it does not
   start while one of them runs, nor they while it does. With -hosts,
-  journals are kept in ~/.fanout/exec: fanout runs ~/.fanout/exec.
+  journals are kept in ~/.fanout/exec, the last 1,000: fanout runs
+  ~/.fanout/exec.
 
   Exit status: 0 the command succeeded everywhere, 1 it failed somewhere,
   2 bad usage or configuration (nothing ran), 130 interrupted.
@@ -109,6 +110,9 @@ func runExec(args []string, s *streams) int {
 		if a.Path, err = execStateDir(); err != nil {
 			printf(s.Err, "fanout exec: %s; nothing was run.\n", err)
 			return exitFailed
+		}
+		if state, err := stateDir(a.Path); err == nil {
+			pruneJournals(filepath.Join(state, "runs"), execJournalsKept)
 		}
 	} else {
 		var ok bool
@@ -367,4 +371,31 @@ func execStateDir() (string, error) {
 		return "", fmt.Errorf("cannot create %s for the run journal: %w", dir, err)
 	}
 	return dir, nil
+}
+
+// execJournalsKept is how many journals of ad hoc runs (-hosts) are kept
+// in ~/.fanout/exec: they have nothing to roll back, and one run of 2,000
+// hosts writes 700 kB.
+const execJournalsKept = 1000
+
+// pruneJournals removes the oldest journals in dir past the newest keep,
+// leaving those whose run goes on. Run IDs begin with their start time, so
+// names sort as the runs started. What cannot be removed stays.
+func pruneJournals(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".jsonl") && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names[:max(len(names)-keep, 0)] {
+		if p := filepath.Join(dir, n); !journalLive(p) {
+			_ = os.Remove(p) // an old journal of an ad hoc run: nothing depends on it
+		}
+	}
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,5 +65,33 @@ func TestHostsConfigSeparators(t *testing.T) {
 		if strings.Join(names, " ") != "web1 web2" {
 			t.Errorf("%q: hosts %q, want web1 web2", in, names)
 		}
+	}
+}
+
+// TestPruneJournals: the oldest journals past the newest keep go, by the
+// time their run IDs begin with; the one of a run that goes on stays.
+func TestPruneJournals(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i := range 8 {
+		n := fmt.Sprintf("20261201T0000%02d-aaaaaa.jsonl", i)
+		names = append(names, n)
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("{}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := markLive(filepath.Join(dir, names[1]))
+	if live == nil {
+		t.Fatal("cannot mark a journal live")
+	}
+	defer func() { _ = live.Close() }()
+	pruneJournals(dir, 5)
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := append([]string{names[1]}, names[3:]...); !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
 	}
 }
