@@ -41,6 +41,9 @@ type evaluator struct {
 	// in it, where upload sources are read; fsys is nil when there is none.
 	fsys fs.FS
 	dir  string
+	// base is the directory in fsys that paths are shown relative to
+	// (Parser.Base): an upload's Source.
+	base string
 	// sensitive names the variables declared sensitive.
 	sensitive map[string]bool
 	// target is the host that target refers to while a task's values are

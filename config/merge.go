@@ -16,8 +16,9 @@ import (
 // are unknown, and what depends on them is skipped without more noise.
 //
 // file(), templatefile() and upload sources read relative to dir in fsys:
-// the configuration's directory.
-func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Config, hcl.Diagnostics) {
+// the configuration's directory; base is the directory paths are shown
+// relative to (see Parser.Base).
+func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir, base string) (*Config, hcl.Diagnostics) {
 	b := &builder{
 		cfg:         &Config{Transports: make(map[string]*Transport)},
 		e:           newEvaluator(),
@@ -28,7 +29,7 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir string) (*Conf
 	b.e.ctx.Functions["file"] = fileFunc(fsys, dir)
 	b.e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
 	b.cfg.Files, b.cfg.Dir = fsys, dir
-	b.e.fsys, b.e.dir = fsys, dir
+	b.e.fsys, b.e.dir, b.e.base = fsys, dir, base
 
 	for _, f := range files {
 		b.declareSettings(f)

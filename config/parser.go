@@ -21,6 +21,12 @@ import (
 type Parser struct {
 	fsys  fs.FS
 	files map[string]*hcl.File
+	// Base is the directory, in the fs.FS, that relative paths given to
+	// LoadConfig are read from ("" for its root): the current directory
+	// within os.DirFS("/"), so that a configuration's file() and upload
+	// sources may reach beside or above it ("../inventory.yml") wherever
+	// fanout runs from. Diagnostics still name files as written.
+	Base string
 }
 
 // NewParser returns a Parser that reads from fsys, usually os.DirFS(".") or
@@ -114,7 +120,7 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		return nil, capDiagnostics(diags)
 	}
 
-	cfg, buildDiags := buildConfig(files, opts, p.fsys, configDir(names))
+	cfg, buildDiags := buildConfig(files, opts, p.fsys, configDir(names), p.Base)
 	diags = diags.Extend(functionDiagnostics(buildDiags))
 	sortDiagnostics(diags, names)
 	return cfg, capDiagnostics(diags)
@@ -190,7 +196,13 @@ func (p *Parser) configFiles(name string) ([]configFile, hcl.Diagnostics) {
 	if display == "" {
 		display = "."
 	}
-	fsPath := strings.TrimPrefix(path.Clean(display), "/")
+	fsPath := path.Clean(display)
+	switch {
+	case strings.HasPrefix(fsPath, "/"):
+		fsPath = strings.TrimPrefix(fsPath, "/")
+	case p.Base != "":
+		fsPath = path.Join(p.Base, fsPath)
+	}
 	if fsPath == "" {
 		fsPath = "."
 	}

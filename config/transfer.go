@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -21,9 +23,12 @@ type Files struct {
 // Upload is an upload block, evaluated for one host: a file, a directory
 // tree or generated text to put on the host before the task's run.
 type Upload struct {
-	// Source is the file or directory to copy, as a path in Config.Files
+	// Path is the file or directory to copy, as a path in Config.Files
 	// (the configuration's directory joined with what the block says);
 	// empty when the block sets content.
+	Path string
+	// Source is Path as the operator reads it: relative to the directory
+	// fanout runs in, or absolute when it is outside it.
 	Source string
 	// Content is the text to write when the block sets content.
 	Content string
@@ -231,7 +236,7 @@ func (e *evaluator) evalUpload(d *taskDecl, fd *fileDecl, h *Host) (*Upload, hcl
 		if got {
 			p, d := e.checkUploadSource(s, src)
 			diags = diags.Extend(d)
-			u.Source = p
+			u.Path, u.Source = p, e.shown(p)
 			got = !d.HasErrors()
 		}
 		ok = ok && got
@@ -298,6 +303,30 @@ func checkRemotePath(p string, attr *hcl.Attribute) hcl.Diagnostics {
 		Subject: attr.Expr.Range().Ptr(),
 		Context: attr.Range.Ptr(),
 	}}
+}
+
+// shown is the path p of the configuration's file system as the operator
+// reads it: relative to the directory fanout runs in (e.base), up to two
+// levels above it ("../dist/app.tgz"), else absolute; as it is when there
+// is no base.
+func (e *evaluator) shown(p string) string {
+	if e.base == "" {
+		return p
+	}
+	base, up := e.base, ""
+	// Never through the root: from /tmp, /srv/x is /srv/x, not ../srv/x.
+	for range 3 {
+		switch {
+		case base == ".":
+			return "/" + p
+		case p == base:
+			return cmp.Or(strings.TrimSuffix(up, "/"), ".")
+		case strings.HasPrefix(p, base+"/"):
+			return up + strings.TrimPrefix(p, base+"/")
+		}
+		base, up = path.Dir(base), up+"../"
+	}
+	return "/" + p
 }
 
 // checkUploadSource resolves an upload's source, relative to the

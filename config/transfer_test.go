@@ -77,7 +77,7 @@ task "collect_all" {
 	}
 	opts := cmpopts.IgnoreTypes(hcl.Range{})
 
-	release := &Upload{Source: "deploy/dist/app-42.tgz", Destination: "/opt/app/releases/42.tgz", Mode: 0o640}
+	release := &Upload{Path: "deploy/dist/app-42.tgz", Source: "deploy/dist/app-42.tgz", Destination: "/opt/app/releases/42.tgz", Mode: 0o640}
 	token := &Upload{Content: "token=s3cret\n", HasContent: true, Destination: "/etc/app/token", Mode: 0o755 | fs.ModeSetuid, Sensitive: true}
 	want := map[string]*Files{
 		"web1": {Uploads: []*Upload{release,
@@ -189,3 +189,58 @@ task "deploy" {
 		}
 	}
 }
+
+// TestParserBase: with the current directory as Parser.Base in a file
+// system rooted at "/", a configuration reads file() and upload sources
+// beside or above its directory wherever it is loaded from, and uploads
+// show their source relative to the current directory, or absolute
+// outside it; diagnostics name files as given.
+func TestParserBase(t *testing.T) {
+	fsys := fstest.MapFS{
+		"srv/ops/inventory.yml":     {Data: []byte("web: [a, b]\n")},
+		"srv/ops/dist/app.tgz":      {Data: []byte("tgz")},
+		"srv/ops/deploy/main.hcl":   {Data: []byte(baseHCL)},
+		"srv/ops/deploy/broken.hcl": {Data: []byte("task {\n")},
+	}
+	for _, tt := range []struct{ base, config, source string }{
+		{base: "srv/ops/deploy", config: "main.hcl", source: "../dist/app.tgz"},
+		{base: "srv/ops/deploy/x/y", config: "../../main.hcl", source: "/srv/ops/dist/app.tgz"},
+		{base: "srv/ops", config: "deploy/main.hcl", source: "dist/app.tgz"},
+		{base: "srv", config: "ops/deploy/main.hcl", source: "ops/dist/app.tgz"},
+		{base: "tmp", config: "/srv/ops/deploy/main.hcl", source: "/srv/ops/dist/app.tgz"},
+	} {
+		p := NewParser(fsys)
+		p.Base = tt.base
+		cfg, diags := p.LoadConfig(tt.config, LoadOptions{})
+		if diags.HasErrors() {
+			t.Errorf("from %s, %s: %s", tt.base, tt.config, diags.Error())
+			continue
+		}
+		if len(cfg.Hosts) != 2 {
+			t.Errorf("from %s, %s: %d hosts from ../inventory.yml, want 2", tt.base, tt.config, len(cfg.Hosts))
+		}
+		u := cfg.Tasks[0].Files["a"].Uploads[0]
+		if u.Source != tt.source || u.Path != "srv/ops/dist/app.tgz" {
+			t.Errorf("from %s, %s: upload source %q (path %q), want %q", tt.base, tt.config, u.Source, u.Path, tt.source)
+		}
+	}
+	p := NewParser(fsys)
+	p.Base = "srv/ops/deploy"
+	if _, diags := p.LoadConfig("broken.hcl", LoadOptions{}); !diags.HasErrors() || diags[0].Subject == nil || diags[0].Subject.Filename != "broken.hcl" {
+		t.Errorf("a syntax error is named %v, want in broken.hcl", diags)
+	}
+}
+
+const baseHCL = `
+host "h" {
+  for_each  = toset(yamldecode(file("../inventory.yml")).web)
+  transport = "local"
+}
+task "deploy" {
+  upload {
+    source      = "../dist/app.tgz"
+    destination = "/opt/app.tgz"
+  }
+  run = "true"
+}
+`

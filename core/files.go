@@ -89,20 +89,20 @@ func buildTransfers(t *config.Task, hosts []*Host, fsys fs.FS) ([]Transfer, hcl.
 				tr.contentSum = sha256.Sum256([]byte(u.Content))
 			}
 			if !u.HasContent {
-				s, ok := sizes[u.Source]
+				s, ok := sizes[u.Path]
 				if !ok {
 					var err error
-					s, err = measure(fsys, u.Source)
+					s, err = measure(fsys, u.Path)
 					if err != nil {
 						diags = append(diags, &hcl.Diagnostic{
 							Severity: hcl.DiagError,
 							Summary:  fmt.Sprintf("Cannot read upload source of task %q", t.Name),
-							Detail:   fmt.Sprintf("%s. Check that it exists and can be read.", err),
+							Detail:   fmt.Sprintf("%s: %s. Check that it exists and can be read.", u.Source, unwrapPath(err)),
 							Subject:  u.DeclRange.Ptr(),
 						})
 						return nil, diags
 					}
-					sizes[u.Source] = s
+					sizes[u.Path] = s
 				}
 				tr.Size, tr.Files, tr.Directory = s.Size, s.Files, s.Directory
 			}
@@ -360,22 +360,25 @@ func (r *run) upload(ctx context.Context, sink uploadSink, u *config.Upload) err
 		return sink.file(ctx, u.Destination, mode, int64(len(u.Content)), strings.NewReader(u.Content))
 	}
 	fsys := r.plan.Config.Files
-	fi, err := fs.Stat(fsys, u.Source)
+	// Errors name files as the operator reads them (u.Source), not by
+	// their path in fsys.
+	shown := func(p string) string { return u.Source + strings.TrimPrefix(p, u.Path) }
+	fi, err := fs.Stat(fsys, u.Path)
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", u.Source, err)
+		return fmt.Errorf("upload %s: %w", u.Source, unwrapPath(err))
 	}
 	if !fi.IsDir() {
-		return uploadFile(ctx, sink, fsys, u.Source, u.Destination, fileMode(u.Mode, fi.Mode()))
+		return uploadFile(ctx, sink, fsys, u.Path, u.Source, u.Destination, fileMode(u.Mode, fi.Mode()))
 	}
-	return fs.WalkDir(fsys, u.Source, func(p string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(fsys, u.Path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("upload %s: %w", p, err)
+			return fmt.Errorf("upload %s: %w", shown(p), unwrapPath(err))
 		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, u.Source), "/")
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, u.Path), "/")
 		dest := path.Join(u.Destination, rel)
 		info, err := d.Info()
 		if err != nil {
-			return fmt.Errorf("upload %s: %w", p, err)
+			return fmt.Errorf("upload %s: %w", shown(p), unwrapPath(err))
 		}
 		switch {
 		case d.IsDir():
@@ -383,27 +386,37 @@ func (r *run) upload(ctx context.Context, sink uploadSink, u *config.Upload) err
 		case d.Type()&fs.ModeSymlink != 0:
 			target, err := fs.ReadLink(fsys, p)
 			if err != nil {
-				return fmt.Errorf("upload %s: %w", p, err)
+				return fmt.Errorf("upload %s: %w", shown(p), unwrapPath(err))
 			}
 			return sink.link(ctx, dest, target)
 		case d.Type().IsRegular():
-			return uploadFile(ctx, sink, fsys, p, dest, fileMode(u.Mode, info.Mode()))
+			return uploadFile(ctx, sink, fsys, p, shown(p), dest, fileMode(u.Mode, info.Mode()))
 		}
-		return fmt.Errorf("upload %s: neither a file, a directory nor a symbolic link", p)
+		return fmt.Errorf("upload %s: neither a file, a directory nor a symbolic link", shown(p))
 	})
 }
 
-func uploadFile(ctx context.Context, sink uploadSink, fsys fs.FS, src, dest string, mode fs.FileMode) error {
+// uploadFile uploads the file src of fsys, shown as name, to dest.
+func uploadFile(ctx context.Context, sink uploadSink, fsys fs.FS, src, name, dest string, mode fs.FileMode) error {
 	f, err := fsys.Open(src)
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", src, err)
+		return fmt.Errorf("upload %s: %w", name, unwrapPath(err))
 	}
 	defer func() { _ = f.Close() }() // read only
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", src, err)
+		return fmt.Errorf("upload %s: %w", name, unwrapPath(err))
 	}
 	return sink.file(ctx, dest, mode, fi.Size(), f)
+}
+
+// unwrapPath drops an fs.PathError's own copy of the path, which names the
+// file as the fs.FS sees it, not as the operator does.
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 func wrapUpload(dest string, err error) error {

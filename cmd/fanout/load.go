@@ -100,13 +100,30 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 }
 
 // parse loads the configuration at p. Diagnostics and files are named by
-// the path as the user typed it: config.Parser accepts an absolute path
-// inside os.DirFS("/") and keeps its leading slash in the names it reports.
+// the path as the user typed it: config.Parser reads within os.DirFS("/"),
+// from the current directory (its Base) for a relative path, and keeps an
+// absolute one's leading slash in the names it reports. So file("../x")
+// and upload sources reach above the configuration's directory alike from
+// wherever fanout runs.
 func (l *loader) parse(p string, raw, env map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
-	dir, path := fsPath(p)
-	parser := config.NewParser(os.DirFS(dir))
+	parser, path := newParser(p)
 	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values, Unset: l.unset})
 	return cfg, diags, parser.Files()
+}
+
+// newParser returns the parser of the configuration at p, and p as the
+// parser takes it.
+func newParser(p string) (*config.Parser, string) {
+	cwd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(cwd) {
+		// No current directory (removed under us): only what it holds
+		// beside p can be read, as p itself can.
+		dir, path := fsPath(p)
+		return config.NewParser(os.DirFS(dir)), path
+	}
+	parser := config.NewParser(os.DirFS("/"))
+	parser.Base = strings.TrimPrefix(filepath.ToSlash(cwd), "/")
+	return parser, filepath.ToSlash(p)
 }
 
 // variableInputs are the variables' values as the command line and the

@@ -88,3 +88,43 @@ func TestTerminalTypeAhead(t *testing.T) {
 		t.Fatalf("secret = %q, %v (read from the terminal %d times): the line typed ahead is lost", pw, err, hidden)
 	}
 }
+
+// TestFileAboveTheConfiguration: a configuration reading an inventory and
+// an upload source beside its directory ("../") loads alike from its own
+// directory, from its parent, and by an absolute path from elsewhere: from
+// its own directory, file("../x") was refused as leaving "the directory
+// fanout reads the configuration from".
+func TestFileAboveTheConfiguration(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"dist", "deploy"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, root, "inventory.yml", "web: [a, b]\n")
+	writeFile(t, filepath.Join(root, "dist"), "app.tgz", "tgz")
+	writeFile(t, filepath.Join(root, "deploy"), "main.hcl", `
+host "h" {
+  for_each  = toset(yamldecode(file("../inventory.yml")).web)
+  transport = "local"
+}
+task "deploy" {
+  upload {
+    source      = "../dist/app.tgz"
+    destination = "/tmp/app.tgz"
+  }
+  run = "true"
+}
+`)
+	for _, tt := range []struct{ dir, path, source string }{
+		{filepath.Join(root, "deploy"), "main.hcl", "../dist/app.tgz"},
+		{root, "deploy/main.hcl", "dist/app.tgz"},
+		// Elsewhere, two levels up at most: relative still.
+		{t.TempDir(), filepath.Join(root, "deploy", "main.hcl"), "../" + filepath.Base(root) + "/dist/app.tgz"},
+	} {
+		r := fanout(t, tt.dir, "plan", tt.path)
+		if r.code != 0 || !strings.Contains(r.stdout, "upload    "+tt.source+" (3 B)") || !strings.Contains(r.stdout, "2 runs on 2 hosts") {
+			t.Errorf("plan %s from %s: exit %d\n%s%s", tt.path, tt.dir, r.code, r.stdout, r.stderr)
+		}
+	}
+}

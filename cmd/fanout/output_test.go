@@ -37,7 +37,7 @@ func TestOutputWriterKeepsTheTail(t *testing.T) {
 	if !bytes.HasSuffix(out.Bytes(), fmt.Appendf(nil, "%s %04d\n", line, n-1)) {
 		t.Error("the last write is not last")
 	}
-	if o.kept != nil && len(o.kept) > 0 || o.keptBytes != 0 || o.dropped != 0 {
+	if len(o.kept) > 0 || o.keptBytes != 0 || o.dropped != 0 {
 		t.Errorf("after resume: %d kept (%d bytes), %d dropped", len(o.kept), o.keptBytes, o.dropped)
 	}
 }

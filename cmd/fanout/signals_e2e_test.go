@@ -309,7 +309,7 @@ task "a" {
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	select {
-	case <-waited:
+	case _ = <-waited: // how it ended is read from ProcessState below
 	case <-time.After(10 * time.Second):
 		t.Fatalf("Ctrl-C did not end the wait for stdout:\n%s", stderr.String())
 	}
@@ -391,18 +391,7 @@ task "b" {
 	id := killedWhile(t, dir, rec, "b")
 	rollingBack := func() bool { return len(order(rec.read(t), "rollback", "start")) > 0 }
 	cmd, out, exited := startBackground(t, dir, rollingBack, "rollback", "-auto-approve", id)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("fanout rollback did not abort:\n%s", out)
-	}
+	abortTwice(t, cmd, out, exited)
 	// c rolls back first (newest), and is cut short; a never starts.
 	if code := cmd.ProcessState.ExitCode(); code != exitNotRolledBack || !strings.Contains(out.String(), "NOT rolled back (aborted before their rollback): a on localhost") {
 		t.Errorf("exit %d, want %d and a named as not rolled back:\n%s", code, exitNotRolledBack, out)
@@ -425,18 +414,7 @@ task "boom" {
 `)
 	rollingBack := func() bool { return len(order(rec.read(t), "rollback", "start")) > 0 }
 	cmd, out, exited := startBackground(t, dir, rollingBack, "apply", "main.hcl")
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("fanout did not abort:\n%s", out)
-	}
+	abortTwice(t, cmd, out, exited)
 	var hosts []string
 	for _, r := range rec.read(t) {
 		if r.phase == "rollback" && r.kind == "start" {
@@ -460,5 +438,23 @@ task "boom" {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitNotRolledBack {
 		t.Errorf("exit %d, want %d", code, exitNotRolledBack)
+	}
+}
+
+// abortTwice presses Ctrl-C twice, far enough apart not to be one signal's
+// echo, and waits for fanout to end.
+func abortTwice(t *testing.T, cmd *exec.Cmd, out fmt.Stringer, exited <-chan struct{}) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * signalEcho) // a second Ctrl-C, not an echo of the first
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("fanout did not abort:\n%s", out)
 	}
 }
