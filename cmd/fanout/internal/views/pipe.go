@@ -20,18 +20,23 @@ type ApplyPipe struct {
 	o           Options // for out: its Escape, the redaction
 
 	mu sync.Mutex
-	// guarded by mu: the streams whose last piece ended inside a line
-	// (a line longer than an event), whose next piece continues it.
-	partial map[tailKey]bool
-	buf     []byte
+	// guarded by mu: the start of each stream's line longer than one
+	// event, held until its end comes (see output).
+	held map[tailKey][]byte
+	buf  []byte
 }
+
+// pipeHold bounds the start of a line a stream may hold: a line longer
+// than that comes out in pieces of about that size, each its own line with
+// its host's prefix, rather than grow memory without limit.
+const pipeHold = 256 << 10
 
 // NewApplyPipe returns the view of -pipe: lines to out and errOut, fanout's
 // own to errOut through an ApplyHuman made quiet with human's options.
 // outOpts are out's: Escape when it is a terminal.
 func NewApplyPipe(out, errOut io.Writer, p *core.Plan, human ApplyOptions, outOpts Options) *ApplyPipe {
 	human.Quiet, human.Group, human.Progress = true, false, false
-	return &ApplyPipe{ApplyHuman: NewApplyHuman(errOut, p, human), out: out, errOut: errOut, o: outOpts, partial: map[tailKey]bool{}}
+	return &ApplyPipe{ApplyHuman: NewApplyHuman(errOut, p, human), out: out, errOut: errOut, o: outOpts, held: map[tailKey][]byte{}}
 }
 
 // Event implements core.Observer: a command's output is written here,
@@ -45,29 +50,31 @@ func (v *ApplyPipe) Event(e core.Event) {
 }
 
 // output writes an Output event's lines, each prefixed by its host, in one
-// write. A piece of a line longer than one event has the prefix when it
-// starts the line, and a newline only when it ends it.
+// write. A piece of a line longer than one event is held until the line's
+// end comes, so that the line goes out whole, its prefix once: written
+// piece by piece, other hosts' lines came between the pieces, and a secret
+// cut in two escaped redaction.
 func (v *ApplyPipe) output(e core.Output) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	k := tailKey{e.Task, e.Host, e.Phase, e.Stream}
-	continued := v.partial[k]
-	if e.Partial {
-		v.partial[k] = true
-	} else {
-		delete(v.partial, k)
+	data := e.Data
+	if held, ok := v.held[k]; ok || e.Partial {
+		data = append(held, data...)
+		if e.Partial && len(data) < pipeHold {
+			v.held[k] = data
+			return
+		}
+		delete(v.held, k)
 	}
 	rd := v.o.Redact
 	if !rd.active() {
 		rd = nil
 	}
 	b := v.buf[:0]
-	n, i := lineCount(e.Data), 0
-	for line := range lines(e.Data) {
-		if i > 0 || !continued {
-			b = append(b, e.Host...)
-			b = append(b, ": "...)
-		}
+	for line := range lines(data) {
+		b = append(b, e.Host...)
+		b = append(b, ": "...)
 		switch {
 		case rd != nil:
 			b = append(b, terminalSafe(rd.String(string(line)), v.o)...)
@@ -76,10 +83,7 @@ func (v *ApplyPipe) output(e core.Output) {
 		default:
 			b = append(b, line...)
 		}
-		if i < n-1 || !e.Partial {
-			b = append(b, '\n')
-		}
-		i++
+		b = append(b, '\n')
 	}
 	w := v.out
 	if e.Stream == core.Stderr {

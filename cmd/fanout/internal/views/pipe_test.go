@@ -39,6 +39,24 @@ func TestApplyPipe(t *testing.T) {
 			out: "h1: aaabbbccc\nh1: next\n",
 		},
 		{
+			name: "long lines of two hosts at once",
+			events: []core.Output{
+				{Host: "h1", Stream: core.Stdout, Data: []byte("111"), Partial: true},
+				{Host: "h2", Stream: core.Stdout, Data: []byte("222"), Partial: true},
+				{Host: "h1", Stream: core.Stdout, Data: []byte("111\n")},
+				{Host: "h2", Stream: core.Stdout, Data: []byte("222\n")},
+			},
+			out: "h1: 111111\nh2: 222222\n",
+		},
+		{
+			name: "a secret cut between pieces",
+			events: []core.Output{
+				{Host: "h1", Stream: core.Stdout, Data: []byte("token s3c"), Partial: true},
+				{Host: "h1", Stream: core.Stdout, Data: []byte("ret\n")},
+			},
+			out: "h1: token (sensitive)\n",
+		},
+		{
 			name:   "a secret, escapes for a terminal",
 			escape: true,
 			events: []core.Output{{Host: "h1", Stream: core.Stdout, Data: []byte("token s3cret \x1b[31mred\n")}},
@@ -62,5 +80,29 @@ func TestApplyPipe(t *testing.T) {
 				t.Errorf("stdout %q, stderr %q; want %q, %q", out.String(), er.String(), tt.out, tt.er)
 			}
 		})
+	}
+}
+
+// TestApplyPipeHoldsBounded: a line longer than pipeHold comes out in
+// prefixed pieces of about that size, not held whole.
+func TestApplyPipeHoldsBounded(t *testing.T) {
+	p, _ := oneTaskPlan("exec", "h", 1)
+	var out bytes.Buffer
+	v := NewApplyPipe(&out, &bytes.Buffer{}, p, ApplyOptions{}, Options{})
+	piece := bytes.Repeat([]byte("x"), 64<<10)
+	for range 10 {
+		v.Event(core.Output{Task: "exec", Host: "h1", Phase: core.PhaseRun, Stream: core.Stdout, Data: piece, Partial: true})
+	}
+	v.Event(core.Output{Task: "exec", Host: "h1", Phase: core.PhaseRun, Stream: core.Stdout, Data: []byte("end\n")})
+	lines := bytes.Split(bytes.TrimSuffix(out.Bytes(), []byte("\n")), []byte("\n"))
+	total := 0
+	for _, l := range lines {
+		if !bytes.HasPrefix(l, []byte("h1: ")) || len(l) > pipeHold+len("h1: ") {
+			t.Fatalf("a line of %d bytes starting %.10q", len(l), l)
+		}
+		total += len(l) - len("h1: ")
+	}
+	if len(lines) < 3 || total != 10*len(piece)+3 {
+		t.Errorf("%d lines holding %d bytes, want the 640 KiB and more in pieces", len(lines), total)
 	}
 }
