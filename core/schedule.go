@@ -312,9 +312,12 @@ func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 	}
 	crash, crashed := errors.AsType[*PluginCrashError](err)
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil && !crashed:
 		res.Status, res.ExitCode, res.Err = StatusInterrupted, -1, "cancelled"
 	case crashed:
+		// First, even when the run was cancelled: the plugin died (or
+		// was killed for not answering the cancellation), and the
+		// rollbacks must go through a new one.
 		// Noted while this command is still in flight, so that the crash
 		// names it with the others.
 		r.noteCrash(h.Transport, fmt.Sprintf("task %q ran on host %q", t.Name, h.Name))

@@ -95,14 +95,24 @@ func (c *crashAware) Download(ctx context.Context, req *sdk.DownloadRequest, con
 
 func (c *crashAware) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
 	resp, err := c.Transport.Exec(ctx, req, out)
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.hung() {
-		// The core's deadline is the command's timeout and a grace: the
-		// plugin neither stopped the command nor answers at all. Killed,
-		// it is a crash: what it started is ended before any rollback,
-		// which a new plugin process runs.
-		err = fmt.Errorf("%w: it did not stop the command at its timeout and answered nothing for %s more, so fanout killed it", client.ErrPluginExited, probeWait)
+	if err != nil && ctx.Err() != nil && c.hung() {
+		// The core gave up on the command: its timeout and a grace
+		// passed, or an interrupt's grace did, or the run was aborted.
+		// A plugin that answers nothing either is killed, and that is a
+		// crash: what it started is ended before any rollback, which a
+		// new plugin process runs.
+		err = fmt.Errorf("%w: the command was to stop (%s) and the plugin neither ended it nor answered a request within %s, so fanout killed it",
+			client.ErrPluginExited, why(ctx), probeWait)
 	}
 	return resp, c.crashed(err)
+}
+
+// why says why the core's context for a command ended.
+func why(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "its timeout passed"
+	}
+	return "the run was interrupted"
 }
 
 // probeWait bounds how long a plugin that let a command's timeout pass

@@ -164,6 +164,18 @@ func TestStoppedPluginIsKilled(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the plugin process from /proc")
 	}
+	t.Run("at a timeout", func(t *testing.T) { testStoppedPluginIsKilled(t, `  timeout  = "1s"`, nil) })
+	// Ctrl-C, its commands not ended by the grace: the same, at once.
+	t.Run("at Ctrl-C", func(t *testing.T) {
+		testStoppedPluginIsKilled(t, "", func(cmd *exec.Cmd) {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+}
+
+func testStoppedPluginIsKilled(t *testing.T, timeout string, then func(*exec.Cmd)) {
 	t.Parallel() // half a minute of timeouts
 	dir, rec := workdir(t, `
 host "h1" {
@@ -175,7 +187,7 @@ task "a" {
 }
 task "b" {
   run      = "REC start; sleep 60"
-  timeout  = "1s"
+`+timeout+`
   rollback = "REC start"
 }
 `)
@@ -187,14 +199,21 @@ task "b" {
 	if err := syscall.Kill(plugin, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	if then != nil {
+		then(cmd)
+	}
 	select {
 	case <-exited:
 	case <-time.After(90 * time.Second):
 		t.Fatalf("fanout did not end with its plugin stopped:\n%s", out)
 	}
 	text := out.String()
-	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(text, "so fanout killed it") {
-		t.Errorf("exit %d, want 1 and the plugin named as killed:\n%s", code, text)
+	want := exitFailed
+	if then != nil {
+		want = exitInterrupted
+	}
+	if code := cmd.ProcessState.ExitCode(); code != want || !strings.Contains(text, "so fanout killed it") {
+		t.Errorf("exit %d, want %d and the plugin named as killed:\n%s", code, want, text)
 	}
 	if got := order(rec.read(t), "rollback", "start"); !slices.Equal(got, []string{"b", "a"}) {
 		t.Errorf("rolled back %v, want [b a]:\n%s", got, text)
