@@ -36,18 +36,20 @@ func rolloutRecord(res *Result, rec *JournalRecord) {
 
 // droppedOutcome completes what the journal's records say of each dropped
 // host with the pairs' own results, for a drop cut short: a rollback that
-// started and has no end (fanout died) failed, and a rollback that never
-// started is not rolled back.
+// started and has no end (fanout died, or an abort cut it) did not finish,
+// and a rollback that never started is not rolled back.
 func droppedOutcome(res *Result) {
 	for i := range res.Dropped {
 		d := &res.Dropped[i]
 		for _, u := range res.Units {
-			if u.Host != d.Host || u.Rollback == nil {
+			if u.Host != d.Host || u.Rollback == nil || slices.Contains(d.RolledBack, u.Task) || slices.Contains(d.Unfinished, u.Task) {
 				continue
 			}
-			if !slices.Contains(d.RolledBack, u.Task) {
-				d.RolledBack = append(d.RolledBack, u.Task)
+			if u.Rollback.Status == StatusInterrupted {
+				d.Unfinished = append(d.Unfinished, u.Task)
+				continue
 			}
+			d.RolledBack = append(d.RolledBack, u.Task)
 			d.RollbackFailed = d.RollbackFailed || u.Rollback.Status != StatusOK
 		}
 		d.NotRolledBack = nil

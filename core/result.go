@@ -380,6 +380,8 @@ type DroppedHost struct {
 	RolledBack     []string
 	RollbackFailed bool
 	// NotRolledBack lists the tasks of the host whose rollback never
-	// started: an abort, or fanout's death, cut its drop short.
+	// started, and Unfinished those whose rollback started and did not
+	// end: an abort, or fanout's death, cut its drop short.
 	NotRolledBack []string
+	Unfinished    []string
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/config"
@@ -317,16 +318,17 @@ func settingsBody(name string, set func(*hclwrite.Body)) (hcl.Body, error) {
 // destination: [user@]host, with :port (host:port, [host]:port for an
 // IPv6 address) too, as pdsh and ssh:// take it.
 func splitHostArg(s string) (user, host string, port int, err error) {
-	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		// A name printed on every line of output must not carry an
-		// escape sequence or a line break into it.
-		return "", "", 0, fmt.Errorf("-hosts: %q: a host name holds no control characters", s)
+		// escape sequence or a line break into it, nor bytes that are no
+		// text (the plugin protocol refuses them).
+		return "", "", 0, fmt.Errorf("%q: a host name is UTF-8 text with no control characters", s)
 	}
 	host = s
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		user, host = host[:i], host[i+1:]
 		if user == "" || host == "" {
-			return "", "", 0, fmt.Errorf("-hosts: %q: want [user@]host[:port]", s)
+			return "", "", 0, fmt.Errorf("%q: want [user@]host[:port]", s)
 		}
 	}
 	p := ""
@@ -334,11 +336,11 @@ func splitHostArg(s string) (user, host string, port int, err error) {
 	case strings.HasPrefix(host, "["):
 		end := strings.Index(host, "]")
 		if end < 0 {
-			return "", "", 0, fmt.Errorf("-hosts: %q: an unclosed [ (want [address]:port)", s)
+			return "", "", 0, fmt.Errorf("%q: an unclosed [ (want [address]:port)", s)
 		}
 		if rest := host[end+1:]; rest != "" {
 			if !strings.HasPrefix(rest, ":") {
-				return "", "", 0, fmt.Errorf("-hosts: %q: want [address]:port", s)
+				return "", "", 0, fmt.Errorf("%q: want [address]:port", s)
 			}
 			p = rest[1:]
 		}
@@ -349,12 +351,12 @@ func splitHostArg(s string) (user, host string, port int, err error) {
 	if p != "" {
 		n, perr := strconv.Atoi(p)
 		if perr != nil || n < 1 || n > 65535 {
-			return "", "", 0, fmt.Errorf("-hosts: %q: the port %q is not a number from 1 to 65535", s, p)
+			return "", "", 0, fmt.Errorf("%q: the port %q is not a number from 1 to 65535", s, p)
 		}
 		port = n
 	}
 	if host == "" {
-		return "", "", 0, fmt.Errorf("-hosts: %q: no host name", s)
+		return "", "", 0, fmt.Errorf("%q: no host name", s)
 	}
 	return user, host, port, nil
 }

@@ -34,6 +34,7 @@ func TestSplitHostArg(t *testing.T) {
 		{in: "[::1]x", err: "want [address]:port"},
 		{in: "deploy@:22", err: "no host name"},
 		{in: "web1\x1b[31m", err: "no control characters"},
+		{in: "web\xff1", err: "UTF-8 text"},
 		{in: "web\u00851", err: "no control characters"},
 	} {
 		user, host, port, err := splitHostArg(tt.in)

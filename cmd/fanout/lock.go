@@ -86,6 +86,11 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 		prev, rerr := readLockInfo(f)
 		_ = f.Close() // another run's file, only read: nothing of ours to lose
 		if errors.Is(err, errLocked) {
+			if host, _ := os.Hostname(); prev != nil && prev.Host == host && !processAlive(prev.PID) {
+				// A dead apply's words: whoever holds the lock now
+				// shares it and writes nothing, fanout exec.
+				prev = nil
+			}
 			return nil, nil, &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
 		}
 		return nil, nil, fmt.Errorf("lock %s: %w", path, err)

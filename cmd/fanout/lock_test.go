@@ -40,3 +40,24 @@ func TestReleaseLockSaysWhenItFails(t *testing.T) {
 		t.Errorf("lock file after release = %q, %v; want it empty", b, err)
 	}
 }
+
+// TestLockHeldByExecsOverADeadHolder: an apply refused while execs share
+// the lock names fanout exec, not the dead apply whose words the file
+// still holds.
+func TestLockHeldByExecsOverADeadHolder(t *testing.T) {
+	dir := t.TempDir()
+	host, _ := os.Hostname()
+	dead := `{"pid":999999999,"host":"` + host + `","user":"ana","started":"2026-12-01T00:00:00Z","run_id":"old","command":"apply"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, runLockName), []byte(dead), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := acquireSharedLock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = shared.release() }()
+	_, _, err = acquireLock(dir, lockInfo{RunID: "new", Command: "apply"})
+	if err == nil || !strings.Contains(err.Error(), "already being run by fanout exec (one or more)") {
+		t.Errorf("apply while an exec holds the lock: %v", err)
+	}
+}

@@ -167,7 +167,7 @@ func (r *rollbackCmd) run(ts *core.Transports, logger hclog.Logger, secrets []co
 		select {
 		case <-interrupt:
 			printf(s.Err, "\nfanout rollback: interrupt: the rollback goes on (stopping it half-way would leave hosts half undone). "+
-				"Interrupt again to abort it; what it has not rolled back is then left for another fanout rollback %s.\n", r.rc.Header.RunID)
+				"Interrupt again to abort it; what it has not rolled back is then left for another %s.\n", views.Suggest("rollback", r.rc.Header.RunID, r.a.Path))
 		case <-ended:
 		}
 	}()
@@ -203,10 +203,7 @@ func confirmRollback(s *streams, a *arguments.Rollback, id string) (code int, ok
 		return 0, true
 	}
 	if s.Confirm == nil {
-		again := "fanout rollback -auto-approve " + id
-		if a.Path != "." {
-			again += " " + a.Path
-		}
+		again := views.Suggest("rollback -auto-approve", id, a.Path)
 		printf(s.Err, "fanout rollback: nothing was rolled back: approving the plan above needs a terminal, and standard input is not one.\n"+
 			"Add -auto-approve to roll back without asking: %s\n", again)
 		return exitUsage, false

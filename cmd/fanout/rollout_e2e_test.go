@@ -549,7 +549,7 @@ task "deploy" {
 	id := runID(t, out.String())
 	show := fanout(t, dir, "runs", "show", id).stdout
 	line := lineWith(show, "- h2:")
-	for _, want := range []string{"its rollback FAILED (rolled back deploy)", "NOT rolled back: prepare"} {
+	for _, want := range []string{"its rollback did not finish: deploy", "NOT rolled back: prepare"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("runs show's h2 line lacks %q:\n%s", want, show)
 		}

@@ -105,7 +105,9 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 	}
 	if len(res.Dropped) > 0 {
 		heading := "Dropped hosts (rolled back whole):"
-		if slices.ContainsFunc(res.Dropped, func(d core.DroppedHost) bool { return d.RollbackFailed || len(d.NotRolledBack) > 0 }) {
+		if slices.ContainsFunc(res.Dropped, func(d core.DroppedHost) bool {
+			return d.RollbackFailed || len(d.NotRolledBack) > 0 || len(d.Unfinished) > 0
+		}) {
 			heading = "Dropped hosts:"
 		}
 		b.WriteString(paint(o.Color, ansiBold, heading) + "\n")
@@ -117,12 +119,18 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 			if d.RollbackFailed {
 				rb = paint(o.Color, ansiRed, "its rollback FAILED") + " (" + rb + ")"
 			}
+			var left []string
+			if len(d.Unfinished) > 0 {
+				left = append(left, paint(o.Color, ansiRed, "its rollback did not finish: "+strings.Join(d.Unfinished, ", ")))
+			}
 			if len(d.NotRolledBack) > 0 {
-				left := paint(o.Color, ansiRed, "NOT rolled back: "+strings.Join(d.NotRolledBack, ", "))
+				left = append(left, paint(o.Color, ansiRed, "NOT rolled back: "+strings.Join(d.NotRolledBack, ", ")))
+			}
+			if len(left) > 0 {
 				if len(d.RolledBack) == 0 {
-					rb = left
+					rb = strings.Join(left, "; ")
 				} else {
-					rb += "; " + left
+					rb += "; " + strings.Join(left, "; ")
 				}
 			}
 			fmt.Fprintf(b, "  %s %s: %s; %s\n", paint(o.Color, ansiYellow, "-"), d.Host, o.Redact.String(d.Cause), rb)

@@ -94,6 +94,7 @@ type jsonDropped struct {
 	RolledBack     []string `json:"rolled_back"`
 	RollbackFailed bool     `json:"rollback_failed"`
 	NotRolledBack  []string `json:"not_rolled_back,omitempty"`
+	Unfinished     []string `json:"rollback_unfinished,omitempty"`
 }
 
 func (v *ApplyJSON) rolloutEvent(e core.Event) {
@@ -127,6 +128,6 @@ func (v *ApplyJSON) rolloutRecap(r *jsonRecap, res *core.Result) {
 	}
 	for _, d := range res.Dropped {
 		r.Dropped = append(r.Dropped, jsonDropped{Host: d.Host, Task: d.Task, Cause: v.o.Redact.String(d.Cause),
-			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed, NotRolledBack: d.NotRolledBack})
+			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed, NotRolledBack: d.NotRolledBack, Unfinished: d.Unfinished})
 	}
 }
