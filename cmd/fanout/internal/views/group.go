@@ -230,10 +230,19 @@ func signature(u *heldUnit, r core.PhaseResult) string {
 }
 
 // writeGroups renders blocks: a header naming the host set and the
-// outcome, then the shared lines, stdout's, then stderr's ("!"). In quiet mode only
-// failed blocks are shown.
+// outcome, then the shared lines, stdout's, then stderr's ("!"). In quiet
+// mode only failed blocks are shown. What it renders goes out every
+// groupFlush bytes, and each block's held output is let go once rendered:
+// 300 hosts' distinct outputs rendered at once, beside what they held,
+// took 550 MB for 100 MB of output.
 func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
-	for _, bl := range blocks {
+	for i := range blocks {
+		bl := blocks[i]
+		blocks[i].held = [2][]byte{}
+		if b.Len() >= groupFlush {
+			v.flush(b)
+			b.Reset()
+		}
 		ok := bl.result.Status == core.StatusOK
 		if v.o.Quiet && ok {
 			continue
@@ -270,6 +279,10 @@ func (v *ApplyHuman) writeGroups(b *bytes.Buffer, blocks []block) {
 		}
 	}
 }
+
+// groupFlush is how much of -group's blocks is rendered before it is
+// written out.
+const groupFlush = 256 << 10
 
 // FoldHosts writes a set of host names the way clush and pdsh do, with
 // its size: web01, web02, web03, db1 -> "web[01-03],db1 (4)". The set is
