@@ -55,7 +55,10 @@ func (v *ApplyHuman) renderRollout(b *bytes.Buffer, e core.Event) {
 		seen := e.Result.Describe() + "\x00" + e.Last
 		prev, shown := v.checks[k]
 		v.checks[k] = seen
-		if quiet || (shown && prev == seen && e.Result.Status != core.StatusOK) {
+		// With -group, a line per host per attempt would be 2,000 alike:
+		// the task's blocks say how each host ended, and the recap gives a
+		// failed check's last output.
+		if quiet || v.groups != nil || (shown && prev == seen && e.Result.Status != core.StatusOK) {
 			return
 		}
 		what := paint(v.o.Color, ansiGreen, fmt.Sprintf("check passed (attempt %d)", e.Attempt))
