@@ -188,7 +188,7 @@ func TestParseJumpList(t *testing.T) {
 func TestRemoteCommand(t *testing.T) {
 	// The command line is the same for every command: nothing of it, nor
 	// of its environment, is where ps shows it.
-	if !strings.HasPrefix(remoteCommand, `exec /bin/sh -c 'eval "$1"' fanout '`) || strings.Count(remoteCommand, "' '") != 0 {
+	if !strings.HasPrefix(remoteCommand, `exec /bin/sh -c 'eval "$1"' sh '`) || strings.Count(remoteCommand, "' '") != 0 {
 		t.Errorf("remoteCommand = %s", remoteCommand)
 	}
 	got := string(input(script(&sdk.ExecRequest{Command: "echo hi\n.", Env: map[string]string{"B": "it's", "A": "x y"}}, "")))

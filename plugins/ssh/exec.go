@@ -36,7 +36,7 @@ const outputGrace = time.Second
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
 //
-//	exec /bin/sh -c 'eval "$1"' fanout WATCH
+//	exec /bin/sh -c 'eval "$1"' sh WATCH
 //
 // so the command always runs under /bin/sh, whatever the login shell, and
 // the string the login shell parses is three single-quoted words, the same
@@ -48,7 +48,9 @@ const outputGrace = time.Second
 // WATCH reads there: SCRIPT (see script), each of its lines sent after a
 // "|", then a line "." that ends it. SCRIPT exports the environment
 // (`export K='v'` for every variable) and evals the command in that same
-// /bin/sh (the command sees $0 = fanout and no arguments): exec'ing a
+// /bin/sh (the command sees $0 = sh and no arguments, so that the shell's
+// own errors read "sh: 1: ...", as over ssh, not "fanout: 1: ...", which an
+// operator took for fanout's): exec'ing a
 // second /bin/sh -c for it cost the host 1.4 ms of CPU per command, more
 // than a third of what running `true` over SSH costs it. WATCH runs
 // nothing unless it read the whole of SCRIPT. Session.Setenv is not used:
@@ -146,7 +148,7 @@ const outputGrace = time.Second
 // own exit status and signal: the session's process is the shell that
 // runs it.
 const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
-	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' fanout "$1"; p=$$; fi; ` +
+	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' sh "$1"; p=$$; fi; ` +
 	`exec 3<&0 </dev/null; f=; ` +
 	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}
 ";; *) break;; esac; done; [ "$l" = . ] || exit 126; ` +
@@ -157,7 +159,7 @@ const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>
 
 // remoteCommand is the string sent in the SSH "exec" request: the same for
 // every command, which comes on stdin (see input).
-var remoteCommand = `exec /bin/sh -c 'eval "$1"' fanout ` + shellQuote(watchScript)
+var remoteCommand = `exec /bin/sh -c 'eval "$1"' sh ` + shellQuote(watchScript)
 
 // script is what WATCH evals for req: the environment's exports, then the
 // command, or listScript running the command list (or the command with

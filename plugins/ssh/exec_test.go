@@ -669,3 +669,16 @@ func TestSignalBeforeExec(t *testing.T) {
 		t.Errorf("the next command: %q", out)
 	}
 }
+
+// TestShellErrorsReadAsSh: the shell's own errors name it sh, as over ssh
+// (and the local transport), not fanout, which operators read as
+// fanout's own.
+func TestShellErrorsReadAsSh(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{})
+	s, h := newConnected(t, f, setupOpts{})
+	r := s.exec(context.Background(), h.Name, "no_such_command_here", nil)
+	if r.err != nil || r.resp.ExitCode != 127 || !strings.HasPrefix(r.stderr, "sh: ") || strings.Contains(r.stderr, "fanout") {
+		t.Errorf("got %+v, %v, stderr %q; want exit 127 and the shell's error from sh", r.resp, r.err, r.stderr)
+	}
+}

@@ -73,7 +73,7 @@ func TestCommandList(t *testing.T) {
 			{
 				name:     "all succeed, nothing carries over",
 				commands: []string{"echo one", `cd /; X=2; set -- a b; echo two >&2`, `pwd; echo "${X:-unset} $T $# $0"`},
-				stdout:   "one\n" + home + "unset v 0 fanout\n",
+				stdout:   "one\n" + home + "unset v 0 sh\n",
 				stderr:   "two\n",
 				command:  2,
 			},

@@ -50,7 +50,7 @@ func TestStdin(t *testing.T) {
 			signal   string
 		}{
 			{name: "every byte value", command: "cat", stdin: allBytes(), stdout: string(allBytes())},
-			{name: "no trailing newline", command: `cat; echo "|$0|$#"`, stdin: []byte("pass word"), stdout: "pass word|fanout|0\n"},
+			{name: "no trailing newline", command: `cat; echo "|$0|$#"`, stdin: []byte("pass word"), stdout: "pass word|sh|0\n"},
 			{name: "a line, read by read", command: `read -r x; printf '<%s>' "$x"; cat`, stdin: []byte("s3cr'et %s \\n\nrest"), stdout: "<s3cr'et %s \\n>rest"},
 			{name: "empty", command: "cat; echo end", stdin: []byte{}, stdout: "end\n"},
 			{name: "nil is empty", command: "cat; echo end", stdout: "end\n"},
