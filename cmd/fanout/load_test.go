@@ -128,3 +128,30 @@ task "deploy" {
 		}
 	}
 }
+
+// TestPlanFoldsHostValues: a task whose commands differ on every one of
+// 300 hosts (target.vars) shows a few and counts the rest, where its plan
+// was thousands of lines; -json keeps every host's.
+func TestPlanFoldsHostValues(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.hcl", `
+host "h" {
+  for_each  = hostrange("h[1-300]")
+  transport = "local"
+  vars      = { dir = "/srv/${each.key}" }
+}
+task "deploy" {
+  run      = "ls ${target.vars.dir}"
+  rollback = "echo undo ${target.vars.dir}"
+}
+`)
+	r := fanout(t, dir, "plan", "main.hcl")
+	if r.code != 0 || !strings.Contains(r.stdout, "run       ls /srv/h3") || strings.Contains(r.stdout, "ls /srv/h4\n") ||
+		!strings.Contains(r.stdout, "... and 297 more hosts, each with values of its own (target.*)") || strings.Count(r.stdout, "\n") > 60 {
+		t.Errorf("plan: exit %d, %d lines\n%s", r.code, strings.Count(r.stdout, "\n"), r.stdout)
+	}
+	j := fanout(t, dir, "plan", "-json", "main.hcl")
+	if j.code != 0 || !strings.Contains(j.stdout, `"ls /srv/h300"`) {
+		t.Errorf("plan -json lacks a host's own values: exit %d", j.code)
+	}
+}

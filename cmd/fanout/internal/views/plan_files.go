@@ -140,7 +140,22 @@ func foldHostValues(n *core.TaskNode) []*hostValues {
 // perHost writes the run, rollback and env of a task whose values depend
 // on the host, once per set of hosts that get the same.
 func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
-	for _, g := range foldHostValues(n) {
+	groups := foldHostValues(n)
+	if len(groups) > perHostShown {
+		// 300 hosts whose commands each name their own directory made a
+		// plan of 3,000 lines: the first few show the shape.
+		rest := 0
+		for _, g := range groups[perHostFolded:] {
+			rest += len(g.hosts)
+		}
+		more := fmt.Sprintf("%d more hosts", rest)
+		if rest == 1 {
+			more = "1 more host"
+		}
+		defer pw.field(prefix, "", "... and "+more+", each with values of its own (target.*): fanout plan -json lists them all")
+		groups = groups[:perHostFolded]
+	}
+	for _, g := range groups {
 		pw.field(prefix, "on", listHosts(g.hosts))
 		pw.commands(prefix+"  ", "run", g.run)
 		if len(g.rollback) == 0 {
@@ -160,6 +175,13 @@ func (pw *planWriter) perHost(prefix string, n *core.TaskNode) {
 		}
 	}
 }
+
+// A task whose values differ on more than perHostShown sets of hosts
+// shows the first perHostFolded and counts the rest.
+const (
+	perHostShown  = 10
+	perHostFolded = 3
+)
 
 // perHostCheck reports whether a task's check commands depend on the
 // host: perHost shows them then, beside each set of hosts.
