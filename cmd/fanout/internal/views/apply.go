@@ -102,6 +102,11 @@ type ApplyHuman struct {
 	// to connect for it, "" once a second one was folded under it: by its
 	// connect line or its pair's, unreachable.
 	connectCauses map[string]string
+	// hosts is the run's, and preflighted how many preflight has
+	// connected or failed to: the status line shows preflight's progress
+	// until the first pair starts (2,000 handshakes take a while).
+	hosts, preflighted int
+	anyStarted         bool
 }
 
 // unitKey names one phase of a (task, host) pair.
@@ -172,6 +177,9 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.RunStarted:
 		v.runStarted(b, e)
 	case core.HostConnected:
+		if e.Preflight {
+			v.preflighted++
+		}
 		// With -group, a line per host would be 2,000 alike: the recap's
 		// one line per cause says which hosts preflight failed on, and a
 		// host that fails to connect later fails its pair, whose block
@@ -180,6 +188,7 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			v.connectFailed(b, e)
 		}
 	case core.UnitStarted:
+		v.anyStarted = true
 		v.running[unitKey{e.Task, e.Host, e.Phase}] = e.Time
 		if v.groups != nil {
 			v.groups.started(e)
@@ -267,7 +276,7 @@ func (v *ApplyHuman) foldCause(cause, host string, own bool) (folded string, ski
 // runStarted starts the counts of the status line, and writes the run's
 // first line: what runs on how many hosts.
 func (v *ApplyHuman) runStarted(b *bytes.Buffer, e core.RunStarted) {
-	v.started, v.total = e.Time, e.Units
+	v.started, v.total, v.hosts = e.Time, e.Units, e.Hosts
 	if v.o.Quiet {
 		return
 	}
@@ -445,8 +454,13 @@ func (v *ApplyHuman) statusLine() string {
 	if v.stopping {
 		waiting = "skipped"
 	}
+	elapsed := v.o.Now().Sub(v.started).Truncate(100 * time.Millisecond)
 	s := fmt.Sprintf("%d done · %d running · %d failed · %d %s of %d · %s",
-		v.done, runRunning, v.failedN, pending, waiting, v.total, v.o.Now().Sub(v.started).Truncate(100*time.Millisecond))
+		v.done, runRunning, v.failedN, pending, waiting, v.total, elapsed)
+	if !v.anyStarted && v.preflighted > 0 && v.preflighted < v.hosts {
+		// Nothing runs before every host is connected.
+		s = fmt.Sprintf("preflight: %d of %d hosts connected · %s", v.preflighted, v.hosts, elapsed)
+	}
 	if v.wave != "" {
 		s += " · " + v.wave
 	}
