@@ -115,12 +115,26 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 		}
 		b.WriteString(paint(o.Color, ansiBold, heading) + "\n")
 		for _, d := range res.Dropped {
-			rb := "nothing to roll back"
-			if len(d.RolledBack) > 0 {
-				rb = "rolled back " + strings.Join(d.RolledBack, ", ")
+			// Which rollbacks failed, by the pairs' own results.
+			var done, failedTasks []string
+			for _, task := range d.RolledBack {
+				if u := unitOf(res, task, d.Host); d.RollbackFailed && (u == nil || u.Rollback == nil || u.Rollback.Status != core.StatusOK) {
+					failedTasks = append(failedTasks, task)
+				} else {
+					done = append(done, task)
+				}
 			}
-			if d.RollbackFailed {
-				rb = paint(o.Color, ansiRed, "its rollback FAILED") + " (" + rb + ")"
+			rb := "nothing to roll back"
+			if len(done) > 0 {
+				rb = "rolled back " + strings.Join(done, ", ")
+			}
+			if len(failedTasks) > 0 {
+				failedRB := paint(o.Color, ansiRed, "the rollback of "+strings.Join(failedTasks, ", ")+" FAILED")
+				if len(done) > 0 {
+					rb = failedRB + "; " + rb
+				} else {
+					rb = failedRB
+				}
 			}
 			var left []string
 			if len(d.Unfinished) > 0 {
@@ -130,7 +144,7 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 				left = append(left, paint(o.Color, ansiRed, "NOT rolled back: "+strings.Join(d.NotRolledBack, ", ")))
 			}
 			if len(left) > 0 {
-				if len(d.RolledBack) == 0 {
+				if len(d.RolledBack) == 0 && !d.RollbackFailed {
 					rb = strings.Join(left, "; ")
 				} else {
 					rb += "; " + strings.Join(left, "; ")
@@ -140,4 +154,14 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// unitOf returns res's pair of task on host, or nil.
+func unitOf(res *core.Result, task, host string) *core.UnitResult {
+	for _, u := range res.Units {
+		if u.Task == task && u.Host == host {
+			return u
+		}
+	}
+	return nil
 }

@@ -150,3 +150,23 @@ func TestFleetListsFolded(t *testing.T) {
 		t.Errorf("waves:\n%s", sb.String())
 	}
 }
+
+// TestDroppedHostNamesTheFailedRollback: a dropped host whose newer
+// rollback failed and older one ran says which failed, not "its rollback
+// FAILED (rolled back restart, stage)".
+func TestDroppedHostNamesTheFailedRollback(t *testing.T) {
+	failed := &core.PhaseResult{Status: core.StatusFailed, ExitCode: 5}
+	ok := &core.PhaseResult{Status: core.StatusOK}
+	res := &core.Result{
+		Units: []*core.UnitResult{
+			{Task: "restart", Host: "web030", Rollback: failed},
+			{Task: "stage", Host: "web030", Rollback: ok},
+		},
+		Dropped: []core.DroppedHost{{Host: "web030", Task: "restart", Cause: "check failed", RolledBack: []string{"restart", "stage"}, RollbackFailed: true}},
+	}
+	var b strings.Builder
+	writeRollout(&b, res, Options{})
+	if want := "web030: check failed; the rollback of restart FAILED; rolled back stage\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("got\n%s\nwant %q", b.String(), want)
+	}
+}
