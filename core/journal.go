@@ -117,6 +117,9 @@ type JournalHeader struct {
 	Plan      *JournalPlan `json:"plan"`
 	// Fanout is the version of fanout that wrote the journal.
 	Fanout string `json:"fanout,omitempty"`
+	// Command is the fanout command of the run, "apply" or "exec"; empty
+	// in journals written before it was recorded, which are applies'.
+	Command string `json:"command,omitempty"`
 }
 
 // NewJournalHeader describes plan for a journal, with every secret's value

@@ -74,6 +74,7 @@ func startJournal(s *streams, cmd, cfgPath, runID string, pl *planned) (*journal
 	secrets := core.Secrets(pl.cfg, pl.plan)
 	hdr, err := core.NewJournalHeader(pl.plan, runID, abs, version, secrets)
 	if err == nil {
+		hdr.Command = cmd
 		var j *core.FileJournal
 		if j, err = core.CreateJournal(journalPath(state, runID), hdr, secrets); err == nil {
 			return &journaled{journal: j, lock: lock, runID: runID, s: s, cfgPath: cfgPath, live: markLive(j.Path())}, true

@@ -497,7 +497,7 @@ func TestExecsShareTheLock(t *testing.T) {
 		t.Fatalf("a second exec while one runs: exit %d\n%s\n%s", second.code, second.stdout, second.stderr)
 	}
 	id := runID(t, out.String())
-	if l := fanout(t, dir, "runs"); !regexp.MustCompile(id + `\s.*running`).MatchString(l.stdout) {
+	if l := fanout(t, dir, "runs"); !regexp.MustCompile(id + `\s.*\sexec\s+running`).MatchString(l.stdout) {
 		t.Errorf("runs does not list the exec that goes on as running:\n%s", l.stdout)
 	}
 	if s := fanout(t, dir, "runs", "show", id); !strings.Contains(s.stdout, "Run "+id+" is running now.") {

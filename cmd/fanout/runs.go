@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -83,7 +84,7 @@ func runRuns(args []string, s *streams) int {
 		if rc, err := core.ReadJournal(filepath.Join(dir, e.Name())); err != nil {
 			re.Status = "unreadable"
 		} else {
-			re.Started, re.Status = rc.Header.Started, rc.Status()
+			re.Started, re.Status, re.Command = rc.Header.Started, rc.Status(), cmp.Or(rc.Header.Command, "apply")
 			if _, done := rc.Finished(); !done && (holder != nil && holder.RunID == id || journalLive(rc.Path)) {
 				re.Status = "running"
 			}

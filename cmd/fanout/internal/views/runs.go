@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,8 @@ type RunEntry struct {
 	Started time.Time
 	// Status is core.Recovery's Status, or why the journal is unreadable.
 	Status string
+	// Command is the run's: apply or exec ("-" when unreadable).
+	Command string
 }
 
 // Runs lists past runs, oldest first, as a table.
@@ -25,7 +28,7 @@ func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
 		return
 	}
 	t := &table{}
-	t.add(paint(o.Color, ansiBold, "RUN ID"), paint(o.Color, ansiBold, "STARTED"), paint(o.Color, ansiBold, "STATUS"), paint(o.Color, ansiBold, "FILE"))
+	t.add(paint(o.Color, ansiBold, "RUN ID"), paint(o.Color, ansiBold, "STARTED"), paint(o.Color, ansiBold, "COMMAND"), paint(o.Color, ansiBold, "STATUS"), paint(o.Color, ansiBold, "FILE"))
 	for _, r := range runs {
 		started := "-"
 		if !r.Started.IsZero() {
@@ -35,7 +38,7 @@ func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
 		if status != "succeeded" && status != "rolled back" {
 			status = paint(o.Color, ansiYellow, status)
 		}
-		t.add(r.ID, started, status, r.File)
+		t.add(r.ID, started, cmp.Or(r.Command, "-"), status, r.File)
 	}
 	_, _ = io.WriteString(w, t.String())
 }
