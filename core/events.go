@@ -90,6 +90,9 @@ type UnitStarted struct {
 	Host  string
 	Phase Phase
 	Time  time.Time
+	// Unreachable is set when the host could not be connected: the
+	// pair's UnitFinished, unreachable, follows at once.
+	Unreachable bool
 }
 
 // Output is one or more whole lines a command wrote, each ending in "\n"

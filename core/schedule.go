@@ -152,7 +152,7 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
 		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 	}
-	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start})
+	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start, Unreachable: err != nil})
 	switch {
 	case err != nil:
 		// Command stays -1: nothing ran, which the rollback relies on to

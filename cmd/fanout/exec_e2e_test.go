@@ -63,6 +63,10 @@ func TestExecSSH(t *testing.T) {
 	if got := rec.read(t); len(got) != 0 {
 		t.Errorf("the configuration's task ran: %v", got)
 	}
+	// The host that is down started nothing: no "started" line for it.
+	if outputLine(r.stdout, "host4 │ exec ", "started") {
+		t.Errorf("a started line for the host that is down:\n%s", r.stdout)
+	}
 	// Journaled: fanout runs lists it.
 	first, _, _ := strings.Cut(r.stdout, ",")
 	runID := strings.TrimPrefix(first, "fanout exec: run ")

@@ -190,9 +190,12 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 	case core.UnitStarted:
 		v.anyStarted = true
 		v.running[unitKey{e.Task, e.Host, e.Phase}] = e.Time
-		if v.groups != nil {
+		switch {
+		case v.groups != nil:
 			v.groups.started(e)
-		} else if !v.o.Quiet {
+		case !v.o.Quiet && !e.Unreachable:
+			// A pair whose host could not be connected started nothing:
+			// its unreachable line follows.
 			fmt.Fprintf(b, "%s%s\n", v.prefix(e.Host, e.Task, e.Phase), paint(v.o.Color, ansiDim, "started"))
 		}
 	case core.Output:
