@@ -1,6 +1,6 @@
 # A run that fails, to show the rollback cascade. The migration finishes,
 # then three restarts run in parallel; the queue restart fails after a
-# moment. What follows, as DESIGN.md promises:
+# moment. What follows, as README.md ("The language in brief", on_failure) describes:
 #   1. nothing new starts: the "announce" task never runs;
 #   2. the restarts already running finish;
 #   3. rollbacks run: the failed task first, then every task that started,

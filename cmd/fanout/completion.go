@@ -57,8 +57,8 @@ _fanout() {
   fi
   cmd=${COMP_WORDS[1]}
   case "$prev" in
-    -var-file|-html) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    -var|-limit|-exclude|-on|-hosts|-threads|-timeout) return ;;
+    -var-file|-html|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -var|-limit|-exclude|-on|-hosts|-threads|-timeout|-l|-sudo-user) return ;;
   esac
   case "$cmd" in
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
@@ -67,9 +67,12 @@ _fanout() {
     case "$cmd" in
       plan) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -no-color -help" -- "$cur")) ;;
       apply) COMPREPLY=($(compgen -W "-var -var-file -limit -exclude -json -quiet -group -html -no-color -help" -- "$cur")) ;;
-      exec) COMPREPLY=($(compgen -W "-on -hosts -threads -timeout -preflight -var -var-file -limit -exclude -json -quiet -group -pipe -no-color -help" -- "$cur")) ;;
+      exec) COMPREPLY=($(compgen -W "-on -hosts -l -A -raw -threads -timeout -preflight -sudo -sudo-user -var -var-file -limit -exclude -json -quiet -group -pipe -no-color -help" -- "$cur")) ;;
       validate) COMPREPLY=($(compgen -W "-var -var-file -json -no-color -help" -- "$cur")) ;;
       fmt) COMPREPLY=($(compgen -W "-check -recursive -help" -- "$cur")) ;;
+      rollback) COMPREPLY=($(compgen -W "-dry-run -auto-approve -force -var -var-file -no-color -help" -- "$cur")) ;;
+      runs) COMPREPLY=($(compgen -W "-html -o -no-color -help" -- "$cur")) ;;
+      plugins) COMPREPLY=($(compgen -W "-var -var-file -update-pins -json -no-color -help" -- "$cur")) ;;
     esac
     return
   fi
@@ -77,7 +80,7 @@ _fanout() {
   cfg=
   for ((i = 2; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      -var|-var-file|-limit|-exclude|-on|-hosts|-threads|-timeout|-html) i=$((i + 1)) ;;
+      -var|-var-file|-limit|-exclude|-on|-hosts|-threads|-timeout|-html|-o|-l|-sudo-user) i=$((i + 1)) ;;
       -*) ;;
       *) cfg=${COMP_WORDS[i]}; break ;;
     esac

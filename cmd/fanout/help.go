@@ -6,14 +6,17 @@ import (
 
 // Option blocks shared by several commands' help.
 const (
-	helpVars = `  -var NAME=VALUE   Set a variable (repeatable). A value for a variable
+	helpVars = helpVarFlags + `                    A required variable left unset is asked for on a
+                    terminal, and is an error otherwise.
+`
+	// helpVarFlags are -var and -var-file, without what becomes of a
+	// required variable left unset, which validate does not ask for.
+	helpVarFlags = `  -var NAME=VALUE   Set a variable (repeatable). A value for a variable
                     whose type is not string is read as HCL: -var 'ports=[80,443]'.
   -var-file FILE    Set variables from an HCL file of NAME = VALUE lines
                     (repeatable). -var and -var-file apply in the order given,
                     the later winning; FANOUT_VAR_NAME in the environment comes
-                    first (and is ignored for a variable not declared). A
-                    required variable left unset is asked for on a terminal,
-                    and is an error otherwise.
+                    first (and is ignored for a variable not declared).
 `
 	helpSelect = `  -limit PATTERN    Run only on hosts matching a host name, a role, a nodeset
                     as the output folds hosts ('web[01-20,25]': a bracket of
@@ -50,7 +53,7 @@ Examples:
   code, duration, rollback; failures first with their last lines of
   stderr). When a task fails, nothing new starts, work in flight finishes,
   and everything that started is rolled back, newest first. Ctrl-C once
-  interrupts and rolls back (so do SIGTERM and SIGHUP); twice aborts. A
+  interrupts and rolls back (so do SIGTERM, SIGHUP and SIGQUIT); twice aborts. A
   closed output pipe (| head) drops the rest of the output, not the run. On a terminal a status line
   shows progress; send SIGUSR1 (kill -USR1 PID) to list what runs now.
 
@@ -81,7 +84,9 @@ Examples:
   settings against its plugin's schema. No host is contacted.
 
 Options:
-` + helpVars + `  -json             Print the diagnostics as one JSON document, for editors.
+` + helpVarFlags + `                    A required variable left unset is not asked for: what
+                    depends on it is not checked further.
+  -json             Print the diagnostics as one JSON document, for editors.
 ` + helpColor + `
 Examples:
   fanout validate deploy.hcl

@@ -49,7 +49,7 @@ func (e *lockHeldError) Error() string {
 	case e.empty:
 		who = "fanout exec (one or more)"
 	}
-	return fmt.Sprintf("this configuration is already being run by %s; lock file %s", who, e.path)
+	return fmt.Sprintf("a configuration in this directory is already being run by %s; lock file %s", who, e.path)
 }
 
 // runLock is a held lock. The kernel lock (flock) goes with the process:

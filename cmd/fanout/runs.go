@@ -217,7 +217,9 @@ Examples:
 Options:
   -dry-run          Show what would be rolled back; run nothing.
   -auto-approve     Roll back without asking for confirmation (scripts, CI).
-  -force            Roll back a run that succeeded (refused otherwise).
+  -force            Roll back a run that succeeded or was partial, or one a
+                    later run of the configuration followed (each refused
+                    otherwise).
 ` + helpVars + helpColor + `
 Examples:
   fanout runs                                   find the run's ID
