@@ -514,6 +514,11 @@ func (v *ApplyHuman) Status() {
 	writeRunning(&b, v.running, v.o.Now(), func(k unitKey) string {
 		return strings.TrimSuffix(v.prefix(k.host, k.task, k.phase), " │ ")
 	})
+	if v.wave != "" {
+		// Between waves nothing runs: say why ("pausing before wave 3
+		// of deploy").
+		fmt.Fprintf(&b, "  (%s)\n", v.wave)
+	}
 	v.flush(&b)
 }
 

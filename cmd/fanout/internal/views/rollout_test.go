@@ -170,3 +170,23 @@ func TestDroppedHostNamesTheFailedRollback(t *testing.T) {
 		t.Errorf("got\n%s\nwant %q", b.String(), want)
 	}
 }
+
+// TestStatusSaysPausing: SIGUSR1's listing between waves says why nothing
+// runs, where it said "Running now: 0 pairs" alone.
+func TestStatusSaysPausing(t *testing.T) {
+	p, events := rolloutEvents()
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, p, ApplyOptions{})
+	for _, e := range events {
+		v.Event(e)
+		if _, ok := e.(core.Pausing); ok {
+			b.Reset()
+			v.Status()
+			if got := b.String(); !strings.Contains(got, "(pausing before wave 2 of deploy)") {
+				t.Errorf("status during the pause:\n%s", got)
+			}
+			return
+		}
+	}
+	t.Fatal("no pause in the events")
+}
