@@ -130,7 +130,7 @@ func (g *grouper) output(e core.Output) {
 		g.line = append(g.line, '\n')
 		u.sum[si].Write(g.line)
 		if u.more[si] == 0 && len(u.held[0])+len(u.held[1])+len(g.line) <= g.limit {
-			u.held[si] = append(u.held[si], g.line...)
+			u.held[si] = appendHeld(u.held[si], g.line, g.limit)
 		} else {
 			u.more[si] += len(g.line)
 		}
@@ -203,6 +203,18 @@ func (g *grouper) take(pk phaseKey) []block {
 		blocks = append(blocks, block{task: pk.task, phase: pk.phase, hosts: []string{u.host}, held: u.held, more: u.more[0] + u.more[1], limit: g.limit, result: res})
 	}
 	return blocks
+}
+
+// appendHeld appends line to held, which never holds more than limit:
+// its capacity grows as append's would, but never past limit, so that a
+// pair's held output costs at most limit, not twice it.
+func appendHeld(held, line []byte, limit int) []byte {
+	if need := len(held) + len(line); need > cap(held) {
+		grown := make([]byte, len(held), min(max(2*cap(held), need, 4<<10), max(limit, need)))
+		copy(grown, held)
+		held = grown
+	}
+	return append(held, line...)
 }
 
 // streamIndex is s's index in a heldUnit's arrays.

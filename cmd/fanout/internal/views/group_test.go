@@ -176,3 +176,17 @@ func TestGroupFoldsStreamsApart(t *testing.T) {
 		t.Errorf("blocks: %+v, want h1 and h3, then h2", blocks)
 	}
 }
+
+// TestAppendHeldBounded: held output grows as append's would, but its
+// capacity never passes the limit.
+func TestAppendHeldBounded(t *testing.T) {
+	const limit = 100000
+	var held []byte
+	line := bytes.Repeat([]byte("x"), 99)
+	for len(held)+len(line) <= limit {
+		held = appendHeld(held, line, limit)
+	}
+	if cap(held) > limit || len(held) != limit/len(line)*len(line) {
+		t.Errorf("len %d, cap %d; want the lines within %d and no more room", len(held), cap(held), limit)
+	}
+}
