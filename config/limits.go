@@ -69,6 +69,15 @@ func checkSource(name string, src []byte) hcl.Diagnostics {
 	return nil
 }
 
+// throughLine is src up to the end of the line holding byte at.
+func throughLine(src []byte, at int) []byte {
+	at = min(max(at, 0), len(src))
+	if i := bytes.IndexByte(src[at:], '\n'); i >= 0 {
+		return src[:at+i+1]
+	}
+	return src
+}
+
 // showable reports whether the line of a refused file that rng points at
 // may be shown as a snippet: short and printable, unlike a line of
 // 100,000 brackets or of binary.

@@ -93,7 +93,10 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		}
 		if d := checkSource(n.display, src); d.HasErrors() {
 			if showable(src, d[0].Subject) {
-				p.files[n.display] = &hcl.File{Bytes: src}
+				// The snippet is one line: the rest of a refused file,
+				// 4 MiB of it, the diagnostic writer would scan for
+				// nothing (5 s under the race detector).
+				p.files[n.display] = &hcl.File{Bytes: throughLine(src, d[0].Subject.End.Byte)}
 			}
 			diags = diags.Extend(d)
 			syntaxErrors = true
