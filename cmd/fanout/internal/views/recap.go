@@ -226,7 +226,11 @@ func unitRow(u *core.UnitResult, o Options) []string {
 	if u.Rollback != nil {
 		rb = "rolled back, " + duration(u.Rollback.Duration)
 		if failed(*u.Rollback) {
-			rb = red("FAILED: " + o.Redact.String(u.Rollback.Describe()) + ", " + duration(u.Rollback.Duration))
+			took := ", " + duration(u.Rollback.Duration)
+			if unknownDuration(*u.Rollback) {
+				took = "" // fanout died while it ran: how long is not known
+			}
+			rb = red("FAILED: " + o.Redact.String(u.Rollback.Describe()) + took)
 		}
 	}
 	return []string{u.Task, u.Host, status, exitCode(u.Run), dur, rb}
