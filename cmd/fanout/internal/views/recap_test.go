@@ -141,3 +141,13 @@ func TestRolledBackAgrees(t *testing.T) {
 		t.Errorf("-json: %q, want %q", got, want)
 	}
 }
+
+// TestUnitRowUnknownRollbackDuration: a rollback fanout died while it ran
+// has no known length: its cell gives none, not "0s".
+func TestUnitRowUnknownRollbackDuration(t *testing.T) {
+	u := &core.UnitResult{Task: "deploy", Host: "h2", Run: core.PhaseResult{Status: core.StatusOK},
+		Rollback: &core.PhaseResult{Status: core.StatusInterrupted, Err: "no record of its end: fanout stopped while it ran"}}
+	if got := unitRow(u, Options{})[5]; got != "FAILED: interrupted: no record of its end: fanout stopped while it ran" {
+		t.Errorf("rollback cell %q", got)
+	}
+}
