@@ -29,6 +29,17 @@ type crashAware struct {
 
 	once    sync.Once
 	orphans error // set by once
+
+	// probing is the probe of hung in progress, which the calls that
+	// give up on their command at once (an abort, 2,000 of them) share.
+	probeMu sync.Mutex
+	probing *probe
+}
+
+// probe is one Describe asking whether the plugin still answers.
+type probe struct {
+	done chan struct{}
+	hung bool // set before done is closed
 }
 
 // crashed turns err into a *core.PluginCrashError when it says the plugin
@@ -122,13 +133,30 @@ const probeWait = 5 * time.Second
 // hung asks the plugin for its Describe, bounded by probeWait, and kills
 // it when it does not answer (a stopped or wedged process), reporting
 // whether it did. A plugin that answers is alive: only its command was
-// not stopped, which the core reports as such.
+// not stopped, which the core reports as such. Calls while a probe is in
+// progress wait for its answer rather than ask again.
 func (c *crashAware) hung() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), probeWait)
-	defer cancel()
-	if _, err := c.Transport.Describe(ctx, &sdk.DescribeRequest{}); err == nil || ctx.Err() == nil {
-		return false
+	c.probeMu.Lock()
+	p := c.probing
+	if p != nil {
+		c.probeMu.Unlock()
+		<-p.done
+		return p.hung
 	}
-	c.plugin.Client.Kill() // bounded: kills a process that does not answer
-	return true
+	p = &probe{done: make(chan struct{})}
+	c.probing = p
+	c.probeMu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), probeWait)
+	_, err := c.Transport.Describe(ctx, &sdk.DescribeRequest{})
+	p.hung = err != nil && ctx.Err() != nil
+	cancel()
+	if p.hung {
+		c.plugin.Client.Kill() // bounded: kills a process that does not answer
+	}
+	c.probeMu.Lock()
+	c.probing = nil // a later deadline asks afresh
+	c.probeMu.Unlock()
+	close(p.done)
+	return p.hung
 }

@@ -9,6 +9,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"time"
+
+	"github.com/fanout/fanout/core"
 )
 
 // runLockName is the lock file two runs of one configuration contend for,
@@ -68,32 +70,12 @@ type runLock struct {
 // is dir, or fails with a *lockHeldError naming the holder. stale is the
 // previous holder when it died without releasing the lock.
 func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, runLockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, path, err := openLock(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open the lock file: %w", err)
-	}
-	// It names the operator, the host and the run: 0600 whatever the
-	// umask, or an older fanout, made it.
-	if err := f.Chmod(0o600); err != nil {
-		_ = f.Close() // nothing written: the chmod's error is the one to report
-		return nil, nil, fmt.Errorf("open the lock file: %w", err)
+		return nil, nil, err
 	}
 	if err := flockExclusive(f); err != nil {
-		prev, rerr := readLockInfo(f)
-		_ = f.Close() // another run's file, only read: nothing of ours to lose
-		if errors.Is(err, errLocked) {
-			if host, _ := os.Hostname(); prev != nil && prev.Host == host && !processAlive(prev.PID) {
-				// A dead apply's words: whoever holds the lock now
-				// shares it and writes nothing, fanout exec.
-				prev = nil
-			}
-			return nil, nil, &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
-		}
-		return nil, nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, nil, refused(f, path, err)
 	}
 	// Ours now. Contents left behind mean their writer never released.
 	prev, _ := readLockInfo(f)
@@ -119,23 +101,56 @@ func acquireLock(dir string, info lockInfo) (l *runLock, stale *lockInfo, err er
 // exclusive holder only; a holder that died without releasing the lock
 // is for the next apply to note.
 func acquireSharedLock(dir string) (*runLock, error) {
+	f, path, err := openLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := flockShared(f); err != nil {
+		return nil, refused(f, path, err)
+	}
+	return &runLock{f: f, path: path, shared: true}, nil
+}
+
+// openLock opens, creating it and dir if need be, the lock file of the
+// configuration whose .fanout directory is dir.
+func openLock(dir string) (*os.File, string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+		return nil, "", fmt.Errorf("create %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, runLockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open the lock file: %w", err)
+		return nil, "", fmt.Errorf("open the lock file: %w", err)
 	}
-	if err := flockShared(f); err != nil {
-		prev, rerr := readLockInfo(f)
-		_ = f.Close() // another run's file, only read: nothing of ours to lose
-		if errors.Is(err, errLocked) {
-			return nil, &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	// It names the operator, the host and the run: 0600 whatever the
+	// umask, or an older fanout, made it.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close() // nothing written: the chmod's error is the one to report
+		return nil, "", fmt.Errorf("open the lock file: %w", err)
 	}
-	return &runLock{f: f, path: path, shared: true}, nil
+	return f, path, nil
+}
+
+// refused closes f, the lock file at path whose flock failed with err,
+// and returns why: a *lockHeldError naming the holder when someone holds
+// it. A holder the file names that is dead left its words behind: whoever
+// holds the lock now shares it and writes nothing, fanout exec.
+func refused(f *os.File, path string, err error) error {
+	prev, rerr := readLockInfo(f)
+	_ = f.Close() // another run's file, only read: nothing of ours to lose
+	if !errors.Is(err, errLocked) {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if host, _ := os.Hostname(); prev != nil && prev.Host == host && !processAlive(prev.PID) {
+		prev = nil // another host's holder is not known dead
+	}
+	return &lockHeldError{path: path, holder: prev, empty: prev == nil && rerr == nil}
+}
+
+// alive reports whether the holder's process runs on this host.
+func (i *lockInfo) alive() bool {
+	host, _ := os.Hostname()
+	return i.Host == host && processAlive(i.PID)
 }
 
 func writeAll(f *os.File, b []byte) error {
@@ -173,10 +188,7 @@ func liveHolder(state string) *lockInfo {
 	}
 	defer func() { _ = f.Close() }() // read only
 	info, err := readLockInfo(f)
-	if err != nil || info == nil {
-		return nil
-	}
-	if host, _ := os.Hostname(); info.Host != host || !processAlive(info.PID) {
+	if err != nil || info == nil || !info.alive() {
 		return nil
 	}
 	return info
@@ -198,6 +210,20 @@ func markLive(path string) *os.File {
 		return nil
 	}
 	return f
+}
+
+// goesOn reports whether the run rc journals goes on: it has no end yet,
+// and either the lock's live holder (liveHolder, read once by callers
+// that ask for many runs) runs it, or its fanout holds its journal's
+// flock. It returns the holder when that is the run's.
+func goesOn(holder *lockInfo, rc *core.Recovery) (bool, *lockInfo) {
+	if _, done := rc.Finished(); done {
+		return false, nil
+	}
+	if holder != nil && holder.RunID == rc.Header.RunID {
+		return true, holder
+	}
+	return journalLive(rc.Path), nil
 }
 
 // journalLive reports whether the run journaled at path goes on: its

@@ -61,13 +61,11 @@ func (r *rollbackCmd) show() (code int, ok bool) {
 		printf(s.Err, "fanout rollback: %s\n", err)
 		return readRunExit(err), false
 	}
-	if _, done := r.rc.Finished(); !done {
-		if holder := liveHolder(r.state); holder != nil && holder.RunID == r.rc.Header.RunID || journalLive(r.rc.Path) {
-			// Its journal has no end because it has not ended: it rolls
-			// back what it must itself, and the lock would refuse this.
-			printf(s.Err, "fanout rollback: run %s is running now; nothing was rolled back. It rolls back on failure itself (Ctrl-C stops it and rolls back); run this once it has ended, if its recap leaves something to roll back.\n", r.rc.Header.RunID)
-			return exitFailed, false
-		}
+	if running, _ := goesOn(liveHolder(r.state), r.rc); running {
+		// Its journal has no end because it has not ended: it rolls back
+		// what it must itself, and the lock would refuse this.
+		printf(s.Err, "fanout rollback: run %s is running now; nothing was rolled back. It rolls back on failure itself (Ctrl-C stops it and rolls back); run this once it has ended, if its recap leaves something to roll back.\n", r.rc.Header.RunID)
+		return exitFailed, false
 	}
 	views.RunHeader(s.Out, r.rc, r.o)
 	if status, done := r.rc.Finished(); done && !a.Force {

@@ -44,19 +44,16 @@ func runRuns(args []string, s *streams) int {
 		if a.HTML {
 			return showTimeline(s, rc, a.Out)
 		}
-		if _, done := rc.Finished(); !done {
-			if holder := liveHolder(state); holder != nil && holder.RunID == rc.Header.RunID {
-				// Its journal has no end because it has not ended: a
-				// recap now would call it interrupted.
-				printf(s.Out, "Run %s is running now: %s.\nIts journal so far is %s; its recap comes when it ends: %s again then.\n",
-					rc.Header.RunID, holder, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
-				return exitOK
+		if running, holder := goesOn(liveHolder(state), rc); running {
+			// Its journal has no end because it has not ended: a recap
+			// now would call it interrupted.
+			who := ""
+			if holder != nil {
+				who = ": " + holder.String()
 			}
-			if journalLive(rc.Path) {
-				printf(s.Out, "Run %s is running now.\nIts journal so far is %s; its recap comes when it ends: %s again then.\n",
-					rc.Header.RunID, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
-				return exitOK
-			}
+			printf(s.Out, "Run %s is running now%s.\nIts journal so far is %s; its recap comes when it ends: %s again then.\n",
+				rc.Header.RunID, who, rc.Path, views.Suggest("runs show", rc.Header.RunID, a.Path))
+			return exitOK
 		}
 		res, err := rc.Result()
 		if err != nil {
@@ -85,7 +82,7 @@ func runRuns(args []string, s *streams) int {
 			re.Status = "unreadable"
 		} else {
 			re.Started, re.Status, re.Command = rc.Header.Started, rc.Status(), cmp.Or(rc.Header.Command, "apply")
-			if _, done := rc.Finished(); !done && (holder != nil && holder.RunID == id || journalLive(rc.Path)) {
+			if running, _ := goesOn(holder, rc); running {
 				re.Status = "running"
 			}
 		}
