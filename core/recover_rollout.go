@@ -39,24 +39,29 @@ func rolloutRecord(res *Result, rec *JournalRecord) {
 // started and has no end (fanout died, or an abort cut it) did not finish,
 // and a rollback that never started is not rolled back.
 func droppedOutcome(res *Result) {
+	if len(res.Dropped) == 0 {
+		return
+	}
+	at := map[string]*DroppedHost{}
 	for i := range res.Dropped {
 		d := &res.Dropped[i]
-		for _, u := range res.Units {
-			if u.Host != d.Host || u.Rollback == nil || slices.Contains(d.RolledBack, u.Task) || slices.Contains(d.Unfinished, u.Task) {
-				continue
-			}
-			if u.Rollback.Status == StatusInterrupted {
-				d.Unfinished = append(d.Unfinished, u.Task)
-				continue
-			}
-			d.RolledBack = append(d.RolledBack, u.Task)
-			d.RollbackFailed = d.RollbackFailed || u.Rollback.Status != StatusOK
+		at[d.Host], d.NotRolledBack = d, nil
+	}
+	for _, u := range res.Units {
+		d := at[u.Host]
+		if d == nil || u.Rollback == nil || slices.Contains(d.RolledBack, u.Task) || slices.Contains(d.Unfinished, u.Task) {
+			continue
 		}
-		d.NotRolledBack = nil
-		for _, p := range res.NotRolledBack {
-			if task, host, ok := strings.Cut(p, " on "); ok && host == d.Host {
-				d.NotRolledBack = append(d.NotRolledBack, task)
-			}
+		if u.Rollback.Status == StatusInterrupted {
+			d.Unfinished = append(d.Unfinished, u.Task)
+			continue
+		}
+		d.RolledBack = append(d.RolledBack, u.Task)
+		d.RollbackFailed = d.RollbackFailed || u.Rollback.Status != StatusOK
+	}
+	for _, p := range res.NotRolledBack {
+		if task, host, ok := strings.Cut(p, " on "); ok && at[host] != nil {
+			at[host].NotRolledBack = append(at[host].NotRolledBack, task)
 		}
 	}
 }

@@ -114,54 +114,51 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 			heading = "Dropped hosts:"
 		}
 		b.WriteString(paint(o.Color, ansiBold, heading) + "\n")
+		rollbacks := droppedRollbacks(res)
 		for _, d := range res.Dropped {
-			// Which rollbacks failed, by the pairs' own results.
-			var done, failedTasks []string
+			var failedTasks, done, parts []string
 			for _, task := range d.RolledBack {
-				if u := unitOf(res, task, d.Host); d.RollbackFailed && (u == nil || u.Rollback == nil || u.Rollback.Status != core.StatusOK) {
+				// Which rollbacks failed, by the pairs' own results.
+				if r := rollbacks[task+"\x00"+d.Host]; d.RollbackFailed && (r == nil || r.Status != core.StatusOK) {
 					failedTasks = append(failedTasks, task)
 				} else {
 					done = append(done, task)
 				}
 			}
-			rb := "nothing to roll back"
-			if len(done) > 0 {
-				rb = "rolled back " + strings.Join(done, ", ")
-			}
+			red := func(s string) { parts = append(parts, paint(o.Color, ansiRed, s)) }
 			if len(failedTasks) > 0 {
-				failedRB := paint(o.Color, ansiRed, "the rollback of "+strings.Join(failedTasks, ", ")+" FAILED")
-				if len(done) > 0 {
-					rb = failedRB + "; " + rb
-				} else {
-					rb = failedRB
-				}
+				red("the rollback of " + strings.Join(failedTasks, ", ") + " FAILED")
 			}
-			var left []string
+			if len(done) > 0 {
+				parts = append(parts, "rolled back "+strings.Join(done, ", "))
+			}
 			if len(d.Unfinished) > 0 {
-				left = append(left, paint(o.Color, ansiRed, "its rollback did not finish: "+strings.Join(d.Unfinished, ", ")))
+				red("its rollback did not finish: " + strings.Join(d.Unfinished, ", "))
 			}
 			if len(d.NotRolledBack) > 0 {
-				left = append(left, paint(o.Color, ansiRed, "NOT rolled back: "+strings.Join(d.NotRolledBack, ", ")))
+				red("NOT rolled back: " + strings.Join(d.NotRolledBack, ", "))
 			}
-			if len(left) > 0 {
-				if len(d.RolledBack) == 0 && !d.RollbackFailed {
-					rb = strings.Join(left, "; ")
-				} else {
-					rb += "; " + strings.Join(left, "; ")
-				}
+			if len(parts) == 0 {
+				parts = []string{"nothing to roll back"}
 			}
-			fmt.Fprintf(b, "  %s %s: %s; %s\n", paint(o.Color, ansiYellow, "-"), d.Host, o.Redact.String(d.Cause), rb)
+			fmt.Fprintf(b, "  %s %s: %s; %s\n", paint(o.Color, ansiYellow, "-"), d.Host, o.Redact.String(d.Cause), strings.Join(parts, "; "))
 		}
 		b.WriteString("\n")
 	}
 }
 
-// unitOf returns res's pair of task on host, or nil.
-func unitOf(res *core.Result, task, host string) *core.UnitResult {
+// droppedRollbacks indexes the rollbacks of res's dropped hosts by task
+// and host ("task\x00host"), read once rather than once per task.
+func droppedRollbacks(res *core.Result) map[string]*core.PhaseResult {
+	dropped := map[string]bool{}
+	for _, d := range res.Dropped {
+		dropped[d.Host] = true
+	}
+	out := map[string]*core.PhaseResult{}
 	for _, u := range res.Units {
-		if u.Task == task && u.Host == host {
-			return u
+		if dropped[u.Host] && u.Rollback != nil {
+			out[u.Task+"\x00"+u.Host] = u.Rollback
 		}
 	}
-	return nil
+	return out
 }
