@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fanout/fanout/internal/shellquote"
 	"github.com/fanout/fanout/sdk/sdktest"
 )
 
@@ -501,16 +502,13 @@ func TestSuggestedCommandsNameTheConfiguration(t *testing.T) {
 	if want := "fanout rollback " + id + ` 'it'\''s here/x.hcl'`; m[1] != want {
 		t.Errorf("suggested %q, want %q", m[1], want)
 	}
-	sh := exec.Command("/bin/sh", "-c", strings.Replace(m[1], "fanout", shellQuoteTest(fanoutBin), 1)+" -dry-run")
+	sh := exec.Command("/bin/sh", "-c", strings.Replace(m[1], "fanout", shellquote.Quote(fanoutBin), 1)+" -dry-run")
 	sh.Dir = parent
 	out, err := sh.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Run "+id) || !strings.Contains(string(out), "$ exit 4") {
 		t.Errorf("the suggestion, run as printed with -dry-run: %v\n%s", err, out)
 	}
 }
-
-// shellQuoteTest quotes s for /bin/sh.
-func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // TestRollbackPlanShowsEachHostsCommands: the plan fanout rollback asks
 // approval for shows the commands each host will run when they differ

@@ -40,6 +40,11 @@ var forbidden = map[string][]string{
 		module + "/config", module + "/core", module + "/sdk", module + "/cmd", module + "/plugins",
 		"github.com/hashicorp/hcl", "github.com/zclconf/go-cty",
 	},
+	// shellquote is strings to strings, for the CLI's suggestions, the ssh
+	// transport's remote script and the test fleet.
+	module + "/internal/shellquote": {
+		module + "/config", module + "/core", module + "/sdk", module + "/cmd", module + "/plugins",
+	},
 	module + "/plugins/local": {
 		module + "/config", module + "/core", module + "/cmd", module + "/plugins/ssh", module + "/internal/pluginhost",
 		module + "/sdk/client", "github.com/hashicorp/hcl",

@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/fanout/fanout/internal/shellquote"
 )
 
 // The files WriteConfig writes into its directory. HostsFile and TasksFile
@@ -126,7 +128,7 @@ func (f *Fleet) WriteConfig(dir, example string) error {
 		return err
 	}
 	systemctl := filepath.Join(dir, filepath.FromSlash(SystemctlFile))
-	tasks, err := fleetTasks(src, example, shellWord(systemctl))
+	tasks, err := fleetTasks(src, example, shellquote.Word(systemctl))
 	if err != nil {
 		return err
 	}
@@ -229,17 +231,8 @@ func fleetTasks(src []byte, name, systemctl string) ([]byte, error) {
 }
 
 var (
-	plainWord  = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 	blankLines = regexp.MustCompile(`\n{3,}`)
 )
-
-// shellWord quotes s for sh when it needs it.
-func shellWord(s string) string {
-	if plainWord.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // systemctlScript is SystemctlFile's text, keeping its state under state.
 func systemctlScript(state string) string {
@@ -248,7 +241,7 @@ func systemctlScript(state string) string {
 # WriteConfig: start, stop, restart, reload and is-active [--quiet] UNIT.
 # A unit is active while ` + StateDir + `/HOST/UNIT holds "active"; a unit
 # matching a line of ` + StateDir + `/HOST/broken (a shell pattern) fails to start.
-state=` + shellWord(state) + `
+state=` + shellquote.Word(state) + `
 # sshd sets FANOUT_SSHTEST_TOKEN=TOKEN/HOST in every session of a host.
 host=${FANOUT_SSHTEST_TOKEN##*/}
 [ -n "$host" ] || host=${FANOUT_HOST:-localhost}

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/fanout/fanout/internal/shellquote"
 	"github.com/fanout/fanout/sdk"
 )
 
@@ -159,7 +160,7 @@ const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>
 
 // remoteCommand is the string sent in the SSH "exec" request: the same for
 // every command, which comes on stdin (see input).
-var remoteCommand = `exec /bin/sh -c 'eval "$1"' sh ` + shellQuote(watchScript)
+var remoteCommand = `exec /bin/sh -c 'eval "$1"' sh ` + shellquote.Quote(watchScript)
 
 // script is what WATCH evals for req: the environment's exports, then the
 // command, or listScript running the command list (or the command with
@@ -170,7 +171,7 @@ func script(req *sdk.ExecRequest, nonce string) string {
 		b.WriteString("export ")
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(shellQuote(req.Env[k]))
+		b.WriteString(shellquote.Quote(req.Env[k]))
 		b.WriteByte('\n')
 	}
 	// f holds this script; the command must not see it, nor the list.
@@ -179,20 +180,20 @@ func script(req *sdk.ExecRequest, nonce string) string {
 	if req.Stdin != nil {
 		b.WriteString(builtinPrintf)
 		b.WriteString("d=")
-		b.WriteString(shellQuote(printfFormat(req.Stdin)))
+		b.WriteString(shellquote.Quote(printfFormat(req.Stdin)))
 		b.WriteByte('\n')
 		if len(commands) == 0 {
 			commands = []string{req.Command}
 		}
 	} else if len(commands) == 0 {
 		b.WriteString("eval ")
-		b.WriteString(shellQuote(req.Command))
+		b.WriteString(shellquote.Quote(req.Command))
 		return b.String()
 	}
 	b.WriteString("set --")
 	for _, c := range commands {
 		b.WriteByte(' ')
-		b.WriteString(shellQuote(c))
+		b.WriteString(shellquote.Quote(c))
 	}
 	b.WriteByte('\n')
 	b.WriteString(listScript(nonce, req.Stdin != nil))
@@ -299,11 +300,6 @@ func input(script string) []byte {
 	}
 	b.WriteString(".\n")
 	return b.Bytes()
-}
-
-// shellQuote quotes s as one word for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // validEnvName reports whether name can be exported by sh.

@@ -18,6 +18,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/fanout/fanout/internal/shellquote"
 	"github.com/fanout/fanout/sdk"
 )
 
@@ -254,7 +255,7 @@ func sftpCopy(ctx context.Context, abort <-chan struct{}, client *sftp.Client, d
 func (c *hostConn) removeLater(tmp string) {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupWait)
 	defer cancel()
-	if err := c.shellRun(ctx, c.gone, "rm -f "+shellQuote(tmp), nil, io.Discard); err != nil {
+	if err := c.shellRun(ctx, c.gone, "rm -f "+shellquote.Quote(tmp), nil, io.Discard); err != nil {
 		c.logger.Debug("could not remove a cancelled upload's temporary file", "path", tmp, "error", err)
 	}
 }
@@ -333,7 +334,7 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	var stderr bytes.Buffer
 	stopWatch := stopOn(ctx, abort, func() { _ = sess.ch.Close() })
 	defer stopWatch()
-	if err := sess.start("exec /bin/sh -c "+shellQuote(script), nil, sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}, nil); err != nil {
+	if err := sess.start("exec /bin/sh -c "+shellquote.Quote(script), nil, sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}, nil); err != nil {
 		if c.endedBy(err) {
 			return c.lost()
 		}
@@ -381,19 +382,19 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 // session closed, cat saw the end of its input) leaves a short temporary
 // file, which is removed.
 func (c *hostConn) shellUpload(ctx context.Context, abort <-chan struct{}, req *sdk.UploadRequest, content io.Reader) error {
-	p, dir := shellQuote(req.Path), shellQuote(path.Dir(req.Path))
+	p, dir := shellquote.Quote(req.Path), shellquote.Quote(path.Dir(req.Path))
 	var script string
 	switch req.Type {
 	case sdk.Directory:
 		script = fmt.Sprintf(`if [ -d %[1]s ] && [ ! -L %[1]s ]; then :; elif ! mkdir %[1]s; then exit 1; fi; chmod %[2]s %[1]s`, p, sdk.ChmodOctal(req.Mode))
 		content = nil
 	case sdk.Symlink:
-		tmp := shellQuote(tempName(req.Path))
+		tmp := shellquote.Quote(tempName(req.Path))
 		script = fmt.Sprintf(`if [ -d %[1]s ] && [ ! -L %[1]s ]; then echo %[1]s" is a directory" >&2; exit 1; fi; `+
-			`ln -s %[2]s %[3]s && mv -f %[3]s %[1]s || { rm -f %[3]s; exit 1; }`, p, shellQuote(req.LinkTarget), tmp)
+			`ln -s %[2]s %[3]s && mv -f %[3]s %[1]s || { rm -f %[3]s; exit 1; }`, p, shellquote.Quote(req.LinkTarget), tmp)
 		content = nil
 	default:
-		tmp := shellQuote(tempName(req.Path))
+		tmp := shellquote.Quote(tempName(req.Path))
 		script = fmt.Sprintf(`[ -d %[1]s ] || { echo "cannot write in "%[1]s": no such directory" >&2; exit 1; }; `+
 			`umask 077; set -C; : > %[2]s || exit 1; set +C; `+
 			`if cat > %[2]s && [ "$(wc -c < %[2]s)" -eq %[3]s ] && chmod %[4]s %[2]s && mv -f %[2]s %[5]s; then exit 0; fi; rm -f %[2]s; exit 1`,
@@ -405,7 +406,7 @@ func (c *hostConn) shellUpload(ctx context.Context, abort <-chan struct{}, req *
 // shellDownload is download through the shell: the mode from ls, then the
 // content from cat.
 func (c *hostConn) shellDownload(ctx context.Context, abort <-chan struct{}, p string, content io.Writer) (*sdk.DownloadResponse, error) {
-	q := shellQuote(p)
+	q := shellquote.Quote(p)
 	var ls bytes.Buffer
 	if err := c.shellRun(ctx, abort, fmt.Sprintf(`[ -f %[1]s ] || { echo "not a regular file" >&2; exit 1; }; ls -ld %[1]s`, q), nil, &ls); err != nil {
 		return nil, err

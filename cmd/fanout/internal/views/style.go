@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fanout/fanout/internal/shellquote"
 )
 
 // Options are the rendering choices every view shares.
@@ -34,15 +36,7 @@ func Suggest(cmd, id, config string) string {
 	if config == "" || config == "." || config == "./" {
 		return s
 	}
-	return s + " " + shellWord(config)
-}
-
-// shellWord is s as one word of a POSIX shell's command line.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return s + " " + shellquote.Word(config)
 }
 
 const (
