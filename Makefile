@@ -60,6 +60,10 @@ test-deps:
 		echo "installing acl for the tests of files through sudo as another user"; \
 		$(APT_INSTALL) acl >/dev/null; \
 	fi
+	@if ! command -v tcsh >/dev/null || ! command -v zsh >/dev/null || ! command -v mksh >/dev/null || ! command -v fish >/dev/null; then \
+		echo "installing tcsh, zsh, mksh and fish for the tests of the remote command under other login shells"; \
+		$(APT_INSTALL) --no-install-recommends tcsh zsh mksh fish >/dev/null; \
+	fi
 	@$(MAKE) --no-print-directory chromium
 
 # The HTML timeline's test (fanout runs show -html) loads the page in a real

@@ -144,19 +144,29 @@ const outputGrace = time.Second
 // WATCH is run by the test servers' /bin/sh (dash) and, without a
 // server, by dash, bash and busybox's ash (TestWatchScriptShells).
 //
+// The login shell. sshd runs the exec request under the user's login shell
+// (`SHELL -c REQUEST`), which need not be a POSIX one: the request is one
+// `exec /bin/sh` with WATCH in single quotes, so WATCH holds no two
+// backslashes in a row (fish reads them within single quotes as one) and no
+// bare newline (tcsh refuses one within quotes: FreeBSD's root had tcsh).
+// The newline SCRIPT's lines are joined with is written n='\<newline>',
+// which tcsh reads as a newline and the others as a backslash and a
+// newline; ${n#"${n%?}"} keeps the last character either way. Each login
+// shell Debian has is run so in TestRemoteCommandLoginShells.
+//
 // A timeout, a cancelled ctx or Close send TERM, then KILL after
 // termGrace, then close the session after killGrace. The command keeps its
 // own exit status and signal: the session's process is the shell that
 // runs it.
 const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
 	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' sh "$1"; p=$$; fi; ` +
-	`exec 3<&0 </dev/null; f=; ` +
-	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}
-";; *) break;; esac; done; [ "$l" = . ] || exit 126; ` +
+	`exec 3<&0 </dev/null; f=; n='\
+'; n=${n#"${n%?}"}; ` +
+	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}$n";; *) break;; esac; done; [ "$l" = . ] || exit 126; ` +
 	`( { trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE ABRT FPE ILL SEGV; t=; ` +
 	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
 	`if [ -n "$t" ] || kill -0 $$; then kill -s TERM $p; sleep 2; kill -s KILL $p; fi; ` +
-	`} >/dev/null 2>&1 & ); exec 3<&-; shift; unset p g l; eval "$f"`
+	`} >/dev/null 2>&1 & ); exec 3<&-; shift; unset p g l n; eval "$f"`
 
 // remoteCommand is the string sent in the SSH "exec" request: the same for
 // every command, which comes on stdin (see input).

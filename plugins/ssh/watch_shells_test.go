@@ -77,6 +77,63 @@ func TestWatchScriptShells(t *testing.T) {
 	}
 }
 
+// loginShells are shells a user's login shell may be, which sshd runs as
+// `SHELL -c COMMAND` to start every session: the exec request must mean the
+// same in each. `make test-deps` installs those Debian has but does not
+// install by default.
+var loginShells = [][]string{{"bash"}, {"dash"}, {"zsh"}, {"mksh"}, {"tcsh"}, {"fish"}, {"busybox", "sh"}}
+
+// TestRemoteCommandLoginShells runs the exec request's command
+// (remoteCommand) as sshd does, under each login shell, and checks that a
+// command reaches the host's /bin/sh intact: several lines, an exported
+// value with a quote, `!`, `$` and a backslash, its stdout, stderr and exit
+// status. tcsh refused a newline within single quotes (its "Unmatched"),
+// which failed every command of a user whose login shell it is, and fish
+// reads two backslashes within single quotes as one.
+func TestRemoteCommandLoginShells(t *testing.T) {
+	t.Parallel()
+	const command = "if true\nthen printf '%s\\n' \"$X\" '!x' \\$HOME 'a\\\\b'\nfi\necho err >&2; exit 3"
+	const want = "a'b\n!x\n$HOME\na\\\\b\n"
+	for _, sh := range loginShells {
+		t.Run(sh[0], func(t *testing.T) {
+			t.Parallel()
+			if _, err := exec.LookPath(sh[0]); err != nil {
+				t.Skipf("%s is not installed (make test-deps installs it)", sh[0])
+			}
+			cmd := exec.Command(sh[0], append(sh[1:], "-c", remoteCommand)...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			// The control line stays open while the command runs, as over
+			// SSH, until the shell has ended.
+			req := &sdk.ExecRequest{Command: command, Env: map[string]string{"X": "a'b"}}
+			if _, err := in.Write(input(script(req, "n"))); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(loadedMargin):
+				t.Fatalf("the shell did not end within %s", loadedMargin)
+			}
+			_ = in.Close()
+			if code := cmd.ProcessState.ExitCode(); stdout.String() != want || stderr.String() != "err\n" || code != 3 {
+				t.Errorf("stdout %q, stderr %q, exit %d; want %q, \"err\\n\", exit 3", stdout.String(), stderr.String(), code, want)
+			}
+		})
+	}
+}
+
 // watched is watchScript running command under a shell.
 type watched struct {
 	cmd   *exec.Cmd
