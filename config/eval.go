@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io/fs"
 	"math/big"
 	"slices"
 
@@ -37,13 +36,9 @@ type evaluator struct {
 	// refers to them, not on every change: rebuilding the host object after
 	// each of N hosts made loading quadratic in hosts.
 	stale map[string]bool
-	// fsys and dir are the configuration's file system and its directory
-	// in it, where upload sources are read; fsys is nil when there is none.
-	fsys fs.FS
-	dir  string
-	// base is the directory in fsys that paths are shown relative to
-	// (Parser.Base): an upload's Source.
-	base string
+	// files is where upload sources are read; its fsys is nil when there
+	// is none.
+	files configFS
 	// sensitive names the variables declared sensitive.
 	sensitive map[string]bool
 	// target is the host that target refers to while a task's values are

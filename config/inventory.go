@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -108,10 +109,11 @@ var CSVDecodeFunc = function.New(&function.Spec{
 })
 
 // fileFunc is file(path): the contents of a text file, path being relative
-// to the configuration's directory dir in fsys (the directory loaded, or
-// the one holding the file loaded). A file larger than MaxFileSize, one
-// that is not UTF-8, or one outside fsys is an error on the argument.
-func fileFunc(fsys fs.FS, dir string) function.Function {
+// to the configuration's directory (the directory loaded, or the one
+// holding the file loaded), or absolute (see configFS). A file larger than
+// MaxFileSize, one that is not UTF-8, or one outside the file system is an
+// error on the argument.
+func fileFunc(where configFS) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a text file, relative to the configuration's directory.",
 		Params: []function.Parameter{
@@ -121,7 +123,7 @@ func fileFunc(fsys fs.FS, dir string) function.Function {
 		RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			name := args[0].AsString()
-			src, err := readInventory(fsys, dir, name)
+			src, err := readInventory(where, name)
 			if err != nil {
 				return cty.DynamicVal, function.NewArgError(0, err)
 			}
@@ -130,9 +132,9 @@ func fileFunc(fsys fs.FS, dir string) function.Function {
 	})
 }
 
-// readInventory reads name, relative to dir in fsys, for file().
-func readInventory(fsys fs.FS, dir, name string) ([]byte, error) {
-	return readConfigFile(fsys, dir, name, configFileKind{
+// readInventory reads name for file().
+func readInventory(where configFS, name string) ([]byte, error) {
+	return readConfigFile(where, name, configFileKind{
 		fn:   "file()",
 		keep: "keep inventories beside the configuration, or run fanout from a directory that holds both",
 		what: "a file",
@@ -149,23 +151,54 @@ type configFileKind struct {
 	size string // MaxFileSize in words, after the number, or ""
 }
 
-// readConfigFile reads name, relative to dir in fsys, for one of the
-// functions that read files beside the configuration: a relative path
-// inside fsys, a regular file of at most MaxFileSize bytes of UTF-8 text.
-func readConfigFile(fsys fs.FS, dir, name string, k configFileKind) ([]byte, error) {
-	if fsys == nil {
+// configFS is where a configuration's file(), templatefile() and upload
+// sources are read: relative paths from dir, its directory in fsys; base is
+// the directory in fsys that paths are shown relative to (Parser.Base).
+// When fsys is the machine's root directory (rooted), an absolute path is
+// read as it is, as Terraform reads one; otherwise it is refused.
+type configFS struct {
+	fsys   fs.FS
+	dir    string
+	base   string
+	rooted bool
+}
+
+// resolve returns the path in fsys of name, a path as the configuration
+// wrote it, or an error that says what to write instead; leaves names the
+// advice for a path that leaves fsys.
+func (w configFS) resolve(name, leaves string) (string, error) {
+	switch {
+	case name == "":
+		return "", fmt.Errorf("the path is empty: name a file relative to the configuration's directory")
+	case path.IsAbs(name) && !w.rooted:
+		return "", fmt.Errorf("the path %q must be relative to the configuration's directory", name)
+	case path.IsAbs(name):
+		return cmp.Or(strings.TrimPrefix(path.Clean(name), "/"), "."), nil
+	}
+	p := path.Join(w.dir, name)
+	if !fs.ValidPath(p) {
+		return "", fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; %s", name, leaves)
+	}
+	return p, nil
+}
+
+// readConfigFile reads name for one of the functions that read files
+// beside the configuration: a path in where's file system (see resolve),
+// a regular file of at most MaxFileSize bytes of UTF-8 text.
+func readConfigFile(where configFS, name string, k configFileKind) ([]byte, error) {
+	if where.fsys == nil {
 		return nil, fmt.Errorf("%s cannot read %q here: only a configuration's own expressions read files", k.fn, name)
 	}
-	if name == "" || path.IsAbs(name) {
-		return nil, fmt.Errorf("the path %q must be relative to the configuration's directory", name)
+	p, err := where.resolve(name, k.keep)
+	if err != nil {
+		return nil, err
 	}
-	p := path.Join(dir, name)
-	if !fs.ValidPath(p) {
-		return nil, fmt.Errorf("the path %q leaves the directory fanout reads the configuration from; %s", name, k.keep)
-	}
-	f, err := fsys.Open(p)
+	f, err := where.fsys.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if path.IsAbs(name) {
+				return nil, fmt.Errorf("there is no file %q", name)
+			}
 			return nil, fmt.Errorf("there is no file %q in the configuration's directory", name)
 		}
 		return nil, fmt.Errorf("cannot read %q: %w", name, unwrapPathError(err))

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io/fs"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,10 +14,8 @@ import (
 // its roots. Each step goes on past errors in earlier ones; values in error
 // are unknown, and what depends on them is skipped without more noise.
 //
-// file(), templatefile() and upload sources read relative to dir in fsys:
-// the configuration's directory; base is the directory paths are shown
-// relative to (see Parser.Base).
-func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir, base string) (*Config, hcl.Diagnostics) {
+// file(), templatefile() and upload sources read from where.
+func buildConfig(files []*file, opts LoadOptions, where configFS) (*Config, hcl.Diagnostics) {
 	b := &builder{
 		cfg:         &Config{Transports: make(map[string]*Transport)},
 		e:           newEvaluator(),
@@ -26,10 +23,10 @@ func buildConfig(files []*file, opts LoadOptions, fsys fs.FS, dir, base string) 
 		taskByName:  make(map[string]*Task),
 		groupByName: make(map[string]*groupDecl),
 	}
-	b.e.ctx.Functions["file"] = fileFunc(fsys, dir)
-	b.e.ctx.Functions["templatefile"] = templateFileFunc(fsys, dir)
-	b.cfg.Files, b.cfg.Dir = fsys, dir
-	b.e.fsys, b.e.dir, b.e.base = fsys, dir, base
+	b.e.ctx.Functions["file"] = fileFunc(where)
+	b.e.ctx.Functions["templatefile"] = templateFileFunc(where)
+	b.cfg.Files, b.cfg.Dir = where.fsys, where.dir
+	b.e.files = where
 
 	for _, f := range files {
 		b.declareSettings(f)

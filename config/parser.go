@@ -27,6 +27,10 @@ type Parser struct {
 	// sources may reach beside or above it ("../inventory.yml") wherever
 	// fanout runs from. Diagnostics still name files as written.
 	Base string
+	// Rooted says the fs.FS is the machine's root directory
+	// (os.DirFS("/")): file(), templatefile() and upload sources may then
+	// name absolute paths, as Terraform's do; otherwise they are refused.
+	Rooted bool
 }
 
 // NewParser returns a Parser that reads from fsys, usually os.DirFS(".") or
@@ -123,7 +127,7 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		return nil, capDiagnostics(diags)
 	}
 
-	cfg, buildDiags := buildConfig(files, opts, p.fsys, configDir(names), p.Base)
+	cfg, buildDiags := buildConfig(files, opts, configFS{p.fsys, configDir(names), p.Base, p.Rooted})
 	diags = diags.Extend(functionDiagnostics(buildDiags))
 	sortDiagnostics(diags, names)
 	return cfg, capDiagnostics(diags)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -17,7 +16,7 @@ import (
 // rendered with vars, an object whose attributes are the template's only
 // variables. The template may call the configuration's other functions,
 // not templatefile itself.
-func templateFileFunc(fsys fs.FS, dir string) function.Function {
+func templateFileFunc(where configFS) function.Function {
 	// A template is read and parsed once per configuration, not once per
 	// host that renders it (templatefile of target.* runs for each host).
 	var mu sync.Mutex
@@ -31,7 +30,7 @@ func templateFileFunc(fsys fs.FS, dir string) function.Function {
 		if t, ok := parsed[name]; ok {
 			return t, nil
 		}
-		src, err := readTemplate(fsys, dir, name)
+		src, err := readTemplate(where, name)
 		if err != nil {
 			return nil, err
 		}
@@ -105,11 +104,11 @@ func renderTemplate(name string, expr hclsyntax.Expression, vars cty.Value, func
 	return v, nil
 }
 
-// readTemplate reads name, relative to dir in fsys, for templatefile().
-// Templates are configuration files, not payloads (an upload's source is
-// for those): they are bounded as file() is, by MaxFileSize.
-func readTemplate(fsys fs.FS, dir, name string) ([]byte, error) {
-	return readConfigFile(fsys, dir, name, configFileKind{
+// readTemplate reads name for templatefile(). Templates are configuration
+// files, not payloads (an upload's source is for those): they are bounded
+// as file() is, by MaxFileSize.
+func readTemplate(where configFS, name string) ([]byte, error) {
+	return readConfigFile(where, name, configFileKind{
 		fn:   "templatefile()",
 		keep: "keep templates beside the configuration",
 		what: "a template file",

@@ -306,14 +306,17 @@ func checkRemotePath(p string, attr *hcl.Attribute) hcl.Diagnostics {
 }
 
 // shown is the path p of the configuration's file system as the operator
-// reads it: relative to the directory fanout runs in (e.base), up to two
+// reads it: relative to the directory fanout runs in (files.base), up to two
 // levels above it ("../dist/app.tgz"), else absolute; as it is when there
-// is no base.
+// is no base but the root's.
 func (e *evaluator) shown(p string) string {
-	if e.base == "" {
+	switch {
+	case e.files.base == "" && e.files.rooted:
+		return "/" + p
+	case e.files.base == "":
 		return p
 	}
-	base, up := e.base, ""
+	base, up := e.files.base, ""
 	// Never through the root: from /tmp, /srv/x is /srv/x, not ../srv/x.
 	for range 3 {
 		switch {
@@ -341,17 +344,15 @@ func (e *evaluator) checkUploadSource(s string, attr *hcl.Attribute) (string, hc
 			Context:  attr.Range.Ptr(),
 		}}
 	}
-	if s == "" || path.IsAbs(s) {
-		return "", bad("source is a file or directory relative to the configuration's directory, such as \"dist/app.tgz\".")
+	p, err := e.files.resolve(s, "keep what you upload beside the configuration")
+	if err != nil {
+		// "The path ... must be relative ...".
+		return "", bad("T" + strings.TrimPrefix(err.Error(), "t") + ".")
 	}
-	p := path.Join(e.dir, s)
-	if !fs.ValidPath(p) {
-		return "", bad("source leaves the directory fanout reads the configuration from; keep what you upload beside the configuration.")
-	}
-	if e.fsys == nil {
+	if e.files.fsys == nil {
 		return p, nil
 	}
-	if _, err := fs.Stat(e.fsys, p); err != nil {
+	if _, err := fs.Stat(e.files.fsys, p); err != nil {
 		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapPathError(err)))
 	}
 	return p, nil

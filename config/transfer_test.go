@@ -2,6 +2,7 @@ package config
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -244,3 +245,53 @@ task "deploy" {
   run = "true"
 }
 `
+
+// TestParserAbsolutePaths: in a file system that is the machine's root
+// (Parser.Rooted), file(), templatefile() and upload sources may name
+// absolute paths, as Terraform's may; elsewhere an absolute path is refused
+// at its line, saying to write a relative one.
+func TestParserAbsolutePaths(t *testing.T) {
+	const hcl = `
+host "h" {
+  for_each  = toset(yamldecode(file("/etc/fanout/inventory.yml")).web)
+  transport = "local"
+  vars      = { line = templatefile("/etc/fanout/line.tftpl", { n = each.key }) }
+}
+task "deploy" {
+  upload {
+    source      = "/srv/dist/app.tgz"
+    destination = "/opt/app.tgz"
+  }
+  run = "echo ${target.vars.line}"
+}
+`
+	fsys := fstest.MapFS{
+		"etc/fanout/inventory.yml": {Data: []byte("web: [a, b]\n")},
+		"etc/fanout/line.tftpl":    {Data: []byte("host ${n}")},
+		"srv/dist/app.tgz":         {Data: []byte("tgz")},
+		"home/op/deploy/main.hcl":  {Data: []byte(hcl)},
+	}
+	p := NewParser(fsys)
+	p.Base, p.Rooted = "home/op/deploy", true
+	cfg, diags := p.LoadConfig("main.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if len(cfg.Hosts) != 2 {
+		t.Fatalf("%d hosts from /etc/fanout/inventory.yml, want 2", len(cfg.Hosts))
+	}
+	if got := cfg.Tasks[0].PerHost["b"].Run; len(got) != 1 || got[0] != "echo host b" {
+		t.Errorf("b runs %q, want the template's \"echo host b\"", got)
+	}
+	if u := cfg.Tasks[0].Files["a"].Uploads[0]; u.Source != "/srv/dist/app.tgz" || u.Path != "srv/dist/app.tgz" {
+		t.Errorf("upload source %q (path %q), want /srv/dist/app.tgz", u.Source, u.Path)
+	}
+
+	p = NewParser(fsys)
+	p.Base = "home/op/deploy"
+	_, diags = p.LoadConfig("main.hcl", LoadOptions{})
+	if !diags.HasErrors() || diags[0].Subject == nil || diags[0].Subject.Start.Line != 3 ||
+		!strings.Contains(diags.Error(), `"/etc/fanout/inventory.yml" must be relative to the configuration's directory`) {
+		t.Errorf("not rooted: %v, want file()'s absolute path refused at line 3", diags)
+	}
+}

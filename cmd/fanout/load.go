@@ -104,7 +104,7 @@ func (l *loader) load(c *arguments.Common) (*config.Config, bool) {
 // from the current directory (its Base) for a relative path, and keeps an
 // absolute one's leading slash in the names it reports. So file("../x")
 // and upload sources reach above the configuration's directory alike from
-// wherever fanout runs.
+// wherever fanout runs, and may name absolute paths.
 func (l *loader) parse(p string, raw, env map[string]string, values map[string]config.InputValue) (*config.Config, hcl.Diagnostics, map[string]*hcl.File) {
 	parser, path := newParser(p)
 	cfg, diags := parser.LoadConfig(path, config.LoadOptions{Vars: raw, EnvVars: env, Values: values, Unset: l.unset})
@@ -123,6 +123,7 @@ func newParser(p string) (*config.Parser, string) {
 	}
 	parser := config.NewParser(os.DirFS("/"))
 	parser.Base = strings.TrimPrefix(filepath.ToSlash(cwd), "/")
+	parser.Rooted = true
 	return parser, filepath.ToSlash(p)
 }
 
