@@ -191,8 +191,8 @@ func TestRemoteCommand(t *testing.T) {
 	if !strings.HasPrefix(remoteCommand, `exec /bin/sh -c 'eval "$1"' sh '`) || strings.Count(remoteCommand, "' '") != 0 {
 		t.Errorf("remoteCommand = %s", remoteCommand)
 	}
-	got := string(input(script(&sdk.ExecRequest{Command: "echo hi\n.", Env: map[string]string{"B": "it's", "A": "x y"}}, "")))
-	want := "|export A='x y'\n|export B='it'\\''s'\n|unset f\n|eval 'echo hi\n|.'\n.\n"
+	got := string(input(script(&sdk.ExecRequest{Command: "echo hi\n.", Env: map[string]string{"B": "it's", "A": "x y"}}, "N")))
+	want := "fanout\n|printf '\\037fanout:N:w\\n'\n|export A='x y'\n|export B='it'\\''s'\n|unset f\n|eval 'echo hi\n|.'\n.\n"
 	if got != want {
 		t.Errorf("input = %q, want %q", got, want)
 	}

@@ -46,8 +46,15 @@ const outputGrace = time.Second
 // ps(1).
 //
 // The command comes on the session's stdin instead, as the first lines
-// WATCH reads there: SCRIPT (see script), each of its lines sent after a
-// "|", then a line "." that ends it. SCRIPT exports the environment
+// WATCH reads there: a line "fanout", SCRIPT (see script), each of its
+// lines sent after a "|", then a line "." that ends it. A startup file of
+// the login shell that reads stdin (`read` in a .bashrc) takes the first
+// line: WATCH then runs nothing and exits 126, where running the rest
+// would have lost an export. SCRIPT first prints a mark on stdout (see
+// progress.ran), after whatever the login shell printed (a greeting):
+// without it something else ran in WATCH's place (a ForceCommand, an
+// authorized_keys command=, a restricted or nologin shell), and Exec
+// fails, whatever that exited. SCRIPT then exports the environment
 // (`export K='v'` for every variable) and evals the command in that same
 // /bin/sh (the command sees $0 = sh and no arguments, so that the shell's
 // own errors read "sh: 1: ...", as over ssh, not "fanout: 1: ...", which an
@@ -161,7 +168,7 @@ const outputGrace = time.Second
 const watchScript = `p=0; if ! kill -0 -$$ 2>/dev/null && read -r _ _ _ _ g _ 2>/dev/null </proc/$$/stat && [ "$g" != $$ ]; then ` +
 	`command -v setsid >/dev/null 2>&1 && exec setsid /bin/sh -c 'eval "$1"' sh "$1"; p=$$; fi; ` +
 	`exec 3<&0 </dev/null; f=; n='\
-'; n=${n#"${n%?}"}; ` +
+'; n=${n#"${n%?}"}; IFS= read -r l <&3; [ "$l" = fanout ] || exit 126; ` +
 	`while IFS= read -r l <&3; do case $l in "|"*) f="$f${l#?}$n";; *) break;; esac; done; [ "$l" = . ] || exit 126; ` +
 	`( { trap '' HUP INT QUIT TERM USR1 USR2 ALRM PIPE ABRT FPE ILL SEGV; t=; ` +
 	`while read -r s <&3; do kill -s "$s" $p; case $s in INT|TERM|HUP|QUIT|KILL) t=1;; esac; done; ` +
@@ -177,6 +184,8 @@ var remoteCommand = `exec /bin/sh -c 'eval "$1"' sh ` + shellquote.Quote(watchSc
 // stdin: see watchScript) with markers that carry nonce.
 func script(req *sdk.ExecRequest, nonce string) string {
 	var b strings.Builder
+	b.WriteString(ranMarker(nonce))
+	b.WriteByte('\n')
 	for _, k := range slices.Sorted(maps.Keys(req.Env)) {
 		b.WriteString("export ")
 		b.WriteString(k)
@@ -300,9 +309,11 @@ exec 2>&4 4>&-; c=$1; shift; unset i s; eval "unset c; $c"`
 )
 
 // input is what Exec writes on the session's stdin before anything else:
-// script's lines, each after a "|", then "." (see watchScript).
+// a line "fanout", script's lines, each after a "|", then "." (see
+// watchScript).
 func input(script string) []byte {
 	var b bytes.Buffer
+	b.WriteString("fanout\n")
 	for line := range strings.SplitSeq(script, "\n") {
 		b.WriteByte('|')
 		b.WriteString(line)
@@ -438,13 +449,8 @@ func (c *hostConn) exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecO
 	if c.raw {
 		return c.execRaw(ctx, req, out, ex)
 	}
-	var (
-		p     *progress
-		nonce string
-	)
-	if len(req.Commands) > 0 || req.Stdin != nil {
-		p, nonce = newProgress()
-	}
+	p, nonce := newProgress()
+	p.plain = len(req.Commands) == 0 && req.Stdin == nil
 	resp, err := c.run(ctx, ex, out, sessionRun{
 		command: remoteCommand,
 		input:   input(script(req, nonce)),
@@ -466,8 +472,8 @@ type sessionRun struct {
 	timeout    time.Duration
 	// signals returns how the session's command gets a signal.
 	signals func(*session) func(ssh.Signal)
-	// markers, when not nil, reads a command list's markers out of
-	// stdout (see listScript).
+	// markers, when not nil, reads the script's markers out of stdout
+	// (see progress).
 	markers *progress
 }
 
@@ -568,6 +574,9 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 	}
 
 	resp, err := c.exitResponse(sess)
+	if cause == nil && !timedOut && err == nil && r.markers != nil && !r.markers.ran {
+		return nil, c.wrapperNotRun(resp)
+	}
 	if cause == nil && err == nil {
 		if werr := sess.writeFailure(); werr != nil {
 			return resp, fmt.Errorf("output of the command on %s: write: %w", c.addr, werr)
@@ -697,6 +706,23 @@ func (c *hostConn) exitResponse(sess *session) (*sdk.ExecResponse, error) {
 	default:
 		return nil, fmt.Errorf("the command on %s ended without reporting an exit status", c.addr)
 	}
+}
+
+// wrapperNotRun is the error of a session that ended, as resp says,
+// without the mark fanout's script prints before it runs anything (see
+// progress.ran): the host ran something else, and never the command. Its
+// exit status is not the command's: reading exit 1 as a false only_if
+// skipped a task where it should have failed, and a forced command's exit
+// 0 passed for a success.
+func (c *hostConn) wrapperNotRun(resp *sdk.ExecResponse) error {
+	how := fmt.Sprintf("exited %d", resp.ExitCode)
+	if resp.Signal != "" {
+		how = "was killed by SIG" + resp.Signal
+	}
+	return fmt.Errorf("fanout's command wrapper did not run on %s (the session %s before it started; its output, if any, is above): "+
+		"the host ran something else, and not the command. sshd's ForceCommand, an authorized_keys command=, "+
+		"a restricted (rbash) or nologin login shell, or a shell startup file that reads its input or execs another shell do this; "+
+		"raw = true sends commands as they are, as ssh does", c.addr, how)
 }
 
 // endedBy reports whether err, from a request on the connection, means

@@ -511,7 +511,13 @@ type readerFromOutput struct {
 	err       error
 }
 
+// Write fails as ReadFrom does, as the SDK's writers do: the transport
+// writes what came with its script's mark (see untilThrough) before it
+// hands the writer the rest.
 func (o *readerFromOutput) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.b.Write(p)
@@ -529,7 +535,9 @@ func (o *readerFromOutput) ReadFrom(r io.Reader) (int64, error) {
 			if o.err != nil {
 				return n, o.err
 			}
-			_, _ = o.Write(buf[:m]) // a bytes.Buffer's Write does not fail
+			o.mu.Lock()
+			o.b.Write(buf[:m]) // a bytes.Buffer's Write does not fail
+			o.mu.Unlock()
 			n += int64(m)
 		}
 		if errors.Is(err, io.EOF) {

@@ -321,7 +321,9 @@ func tempName(p string) string {
 }
 
 // shellRun runs script on a new session with stdin and stdout, closing the
-// session when ctx or abort ends. Stderr is the error's text.
+// session when ctx or abort ends. Stderr is the error's text. What the
+// login shell prints before the script runs (a startup file's greeting)
+// is not script's output, and is left out of stdout (see progress).
 func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script string, stdin io.Reader, stdout io.Writer) error {
 	if err := c.acquire(ctx, abort); err != nil {
 		return err
@@ -334,6 +336,10 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	var stderr bytes.Buffer
 	stopWatch := stopOn(ctx, abort, func() { _ = sess.ch.Close() })
 	defer stopWatch()
+	p, nonce := newProgress()
+	p.skip, p.plain = true, true
+	sess.progress = p
+	script = ranMarker(nonce) + "; " + script
 	if err := sess.start("exec /bin/sh -c "+shellquote.Quote(script), nil, sdk.ExecOutput{Stdout: stdout, Stderr: &stderr}, nil); err != nil {
 		if c.endedBy(err) {
 			return c.lost()
@@ -365,6 +371,8 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	}
 	status, signal, ok := sess.result()
 	switch {
+	case ok && status == 0 && !p.ran:
+		return c.wrapperNotRun(&sdk.ExecResponse{})
 	case ok && status == 0:
 		return nil
 	case strings.TrimSpace(stderr.String()) != "":

@@ -9,14 +9,25 @@ import (
 	"strings"
 )
 
-// progress follows a command list through the markers listScript writes
-// on the command's stdout, and passes the rest of the stdout on to w.
-// Only the stdout copier writes to it; its results are read once copying
-// is over (session.end).
+// progress reads the markers fanout's scripts write on a command's stdout
+// ("w", the wrapper ran; a command list's, see listScript), and passes the
+// rest of the stdout on to w. Only the stdout copier writes to it; its
+// results are read once copying is over (session.end).
 type progress struct {
 	w     io.Writer
 	token []byte // a marker's start: "\037fanout:NONCE:"
 	held  []byte // the end of the output so far that may begin a marker
+
+	// ran is set by "w", which the script prints before anything else it
+	// runs: without it, something other than fanout's script ran (see
+	// wrapperNotRun). Output before it is the login shell's (a greeting
+	// of a startup file): passed on as ssh shows it, unless skip.
+	ran  bool
+	skip bool
+	// plain says no marker follows "w" (a lone command): the output after
+	// it goes through unread.
+	plain   bool
+	through bool
 
 	current int // the command running: the last "s I"
 	exited  int // the command that exited by itself ("e I S"), -1 if none
@@ -24,7 +35,7 @@ type progress struct {
 }
 
 // newProgress returns a progress for a new Exec with its nonce, which
-// listScript's markers carry.
+// the markers carry.
 func newProgress() (*progress, string) {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
@@ -32,10 +43,19 @@ func newProgress() (*progress, string) {
 	return &progress{token: []byte("\037fanout:" + nonce + ":"), exited: -1}, nonce
 }
 
+// ranMarker is the line a script prints first (see progress.ran).
+func ranMarker(nonce string) string {
+	return `printf '\037fanout:` + nonce + `:w\n'`
+}
+
 // Write passes p on without the markers in it. A marker cut between
 // writes is held back until its end arrives, as is an end of p that may
 // be the start of one (rare: it begins with byte 037).
 func (p *progress) Write(b []byte) (int, error) {
+	if p.through {
+		p.emit(b)
+		return len(b), nil
+	}
 	p.held = append(p.held, b...)
 	data := p.held
 	for {
@@ -50,11 +70,23 @@ func (p *progress) Write(b []byte) (int, error) {
 			p.keep(data[i:])
 			return len(b), nil
 		}
-		p.emit(data[:i])
+		if p.ran || !p.skip {
+			p.emit(data[:i])
+		}
 		p.record(string(rest[:j]))
 		data = rest[j+1:]
+		if p.through {
+			p.emit(data)
+			p.held = p.held[:0]
+			return len(b), nil
+		}
 	}
 	n := partialPrefix(data, p.token)
+	if !p.ran && p.skip {
+		// The login shell's: not the output's.
+		p.keep(data[len(data)-n:])
+		return len(b), nil
+	}
 	p.emit(data[:len(data)-n])
 	p.keep(data[len(data)-n:])
 	return len(b), nil
@@ -62,7 +94,9 @@ func (p *progress) Write(b []byte) (int, error) {
 
 // flush passes on what was held back: the output has ended.
 func (p *progress) flush() {
-	p.emit(p.held)
+	if p.ran || !p.skip {
+		p.emit(p.held)
+	}
 	p.held = p.held[:0]
 }
 
@@ -77,10 +111,13 @@ func (p *progress) keep(b []byte) {
 	p.held = p.held[:copy(p.held, b)]
 }
 
-// record reads one marker's text: "s I" or "e I S".
+// record reads one marker's text: "w", "s I" or "e I S".
 func (p *progress) record(m string) {
 	f := strings.Fields(m)
 	switch {
+	case len(f) == 1 && f[0] == "w":
+		p.ran = true
+		p.through = p.plain
 	case len(f) == 2 && f[0] == "s":
 		if i, err := strconv.Atoi(f[1]); err == nil {
 			p.current = i

@@ -54,8 +54,9 @@ func TestRawAppliance(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := plain.exec(context.Background(), h.Name, "show version", nil)
-	if r.err != nil || r.resp.ExitCode != 1 || !strings.Contains(r.stderr, "% Unknown command: exec /bin/sh") {
-		t.Fatalf("without raw: %+v, %v, stderr %q; want the device to refuse fanout's wrapper (the case is wrong)", r.resp, r.err, r.stderr)
+	if r.err == nil || !strings.Contains(r.err.Error(), "wrapper did not run") || !strings.Contains(r.err.Error(), "raw = true") ||
+		!strings.Contains(r.stderr, "% Unknown command: exec /bin/sh") {
+		t.Fatalf("without raw: %+v, %v, stderr %q; want the device to refuse fanout's wrapper and the error to name raw = true (the case is wrong)", r.resp, r.err, r.stderr)
 	}
 
 	// raw set on the host block here, on the transport block below.

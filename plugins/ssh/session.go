@@ -179,17 +179,43 @@ func (s *session) start(command string, input []byte, out sdk.ExecOutput, writte
 		}
 	})
 	stdout := failWriter{out.Stdout, s}
-	if s.progress != nil {
-		s.progress.w = stdout
+	if p := s.progress; p != nil {
+		p.w = stdout
 		s.copying.Go(func() {
-			_ = copyBuffered(s.progress, s.ch)
-			s.progress.flush()
+			if p.plain {
+				// Past the wrapper's mark, the writer reads the rest
+				// itself (see failWriter.ReadFrom).
+				if untilThrough(p, s.ch) {
+					_, _ = stdout.ReadFrom(s.ch)
+				}
+			} else {
+				_ = copyBuffered(p, s.ch)
+			}
+			p.flush()
 		})
 	} else {
 		s.copying.Go(func() { _, _ = stdout.ReadFrom(s.ch) })
 	}
 	s.copying.Go(func() { _, _ = failWriter{out.Stderr, s}.ReadFrom(s.ch.Stderr()) })
 	return nil
+}
+
+// untilThrough feeds p from r, a small read at a time, until p passes the
+// rest through unread (its "w" mark has come) or r ends; it reports
+// whether p did. The mark is the script's first output, after what the
+// login shell may print.
+func untilThrough(p *progress, r io.Reader) bool {
+	var buf [512]byte
+	for !p.through {
+		n, err := r.Read(buf[:])
+		if n > 0 {
+			_, _ = p.Write(buf[:n])
+		}
+		if err != nil {
+			return p.through
+		}
+	}
+	return true
 }
 
 // copyBuffered copies r to w until r sends EOF or ends, or a write fails,

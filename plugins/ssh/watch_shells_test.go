@@ -93,7 +93,7 @@ var loginShells = [][]string{{"bash"}, {"dash"}, {"zsh"}, {"mksh"}, {"tcsh"}, {"
 func TestRemoteCommandLoginShells(t *testing.T) {
 	t.Parallel()
 	const command = "if true\nthen printf '%s\\n' \"$X\" '!x' \\$HOME 'a\\\\b'\nfi\necho err >&2; exit 3"
-	const want = "a'b\n!x\n$HOME\na\\\\b\n"
+	const want = "\037fanout:n:w\na'b\n!x\n$HOME\na\\\\b\n"
 	for _, sh := range loginShells {
 		t.Run(sh[0], func(t *testing.T) {
 			t.Parallel()
@@ -119,8 +119,11 @@ func TestRemoteCommandLoginShells(t *testing.T) {
 			if _, err := in.Write(input(script(req, "n"))); err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
+			done := make(chan struct{})
+			go func() {
+				_ = cmd.Wait() // its status is ProcessState's
+				close(done)
+			}()
 			select {
 			case <-done:
 			case <-time.After(loadedMargin):
@@ -168,6 +171,9 @@ func startWatched(t *testing.T, sh []string, command string) *watched {
 	if _, err := in.Write(input(script(&sdk.ExecRequest{Command: command}, "n"))); err != nil {
 		t.Fatal(err)
 	}
+	// The script's first output says it runs (progress.ran).
+	w.awaitLine(t, "\037fanout:n:w")
+	w.lines.Reset()
 	return w
 }
 
