@@ -164,3 +164,29 @@ task "t" {
 		t.Errorf("a plugin without the capability: diagnostics %v, checked %v", diags, h.checked)
 	}
 }
+
+// configureRefusing refuses its settings in Configure.
+type configureRefusing struct{ *hostChecking }
+
+func (c configureRefusing) Configure(context.Context, *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	return &sdk.ConfigureResponse{Diagnostics: sdk.Diagnostics{{Severity: sdk.Error, Summary: "Bad greeting", Attribute: sdk.AttributePath{"greeting"}}}}, nil
+}
+
+// TestValidateHostNotAfterRefusedConfigure: a transport that refused its
+// settings is not asked to check hosts against them: the one error is its
+// own, not one more for every host.
+func TestValidateHostNotAfterRefusedConfigure(t *testing.T) {
+	src := `transport "echo" { greeting = "hi" }
+host "a" {
+  transport = "echo"
+  dir       = "/nope"
+}
+task "t" { run = "true" }`
+	h := &hostChecking{schemaTransport: &schemaTransport{fakeTransport: newFake()}, declare: true}
+	_, diags := planSource(t, src, launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) {
+		return configureRefusing{h}, func() {}, nil
+	}))
+	if len(diags) != 1 || diags[0].Summary != "Bad greeting" || len(h.checked) != 0 {
+		t.Errorf("diagnostics %v, hosts checked %v; want only the transport's error, no host checked", diags, h.checked)
+	}
+}

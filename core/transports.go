@@ -284,6 +284,7 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 	var diags hcl.Diagnostics
 	var plans []*TransportPlan
 	described := map[string]*sdk.DescribeResponse{}
+	configured := map[string]bool{}
 	for _, name := range ts.transportNames(cfg, counts) {
 		tp, desc, tdiags := ts.configure(ctx, cfg, name, runID)
 		diags = append(diags, tdiags...)
@@ -293,9 +294,10 @@ func (ts *Transports) prepare(ctx context.Context, cfg *config.Config, hosts []*
 		if tp != nil {
 			tp.Hosts = counts[name]
 			plans = append(plans, tp)
+			configured[name] = true
 		}
 	}
-	diags = append(diags, ts.decodeHostSettings(ctx, cfg, hosts, described)...)
+	diags = append(diags, ts.decodeHostSettings(ctx, cfg, hosts, described, configured)...)
 	return plans, diags
 }
 
@@ -379,11 +381,13 @@ func decodeTransport(cfg *config.Config, name string, desc *sdk.DescribeResponse
 
 // decodeHostSettings decodes every host's settings against the host schema
 // of its transport, when that transport was described, and sets them on
-// the plan's hosts; a transport that validates hosts (protocol 1.2) then
-// checks each host's decoded settings, without contacting it. Hosts the
-// plan does not use are checked too, so that a typo is found before the
-// run that uses the host.
-func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse) hcl.Diagnostics {
+// the plan's hosts; a transport that validates hosts (protocol 1.2) and was
+// configured then checks each host's decoded settings, without contacting
+// it (one whose Configure failed would check them against settings it
+// never took: an error for every host under the real one). Hosts the plan
+// does not use are checked too, so that a typo is found before the run
+// that uses the host.
+func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config, hosts []*Host, described map[string]*sdk.DescribeResponse, configured map[string]bool) hcl.Diagnostics {
 	planned := map[string]*Host{}
 	for _, h := range hosts {
 		planned[h.Name] = h
@@ -399,7 +403,7 @@ func (ts *Transports) decodeHostSettings(ctx context.Context, cfg *config.Config
 		if h := planned[ch.Name]; h != nil {
 			h.Config = v
 		}
-		if !hdiags.HasErrors() {
+		if !hdiags.HasErrors() && configured[ch.Transport] {
 			diags = append(diags, ts.validateHost(ctx, ch, v, body)...)
 		}
 	}
