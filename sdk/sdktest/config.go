@@ -61,12 +61,15 @@ func Object(t testing.TB, s sdk.Schema, values map[string]cty.Value) cty.Value {
 //	host := sdk.Host{Name: "box", Config: sdktest.Object(t, desc.HostSchema, nil)}
 func Configure(t testing.TB, tr sdk.Transport, values map[string]cty.Value) *sdk.DescribeResponse {
 	t.Helper()
-	ctx := context.Background()
-	desc, err := tr.Describe(ctx, &sdk.DescribeRequest{})
+	desc, err := within(t, DefaultWait, "Describe", func(ctx context.Context) (*sdk.DescribeResponse, error) {
+		return tr.Describe(ctx, &sdk.DescribeRequest{})
+	})
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
-	resp, err := tr.Configure(ctx, &sdk.ConfigureRequest{Config: Object(t, desc.TransportSchema, values), RunID: "sdktest"})
+	resp, err := within(t, DefaultWait, "Configure", func(ctx context.Context) (*sdk.ConfigureResponse, error) {
+		return tr.Configure(ctx, &sdk.ConfigureRequest{Config: Object(t, desc.TransportSchema, values), RunID: "sdktest"})
+	})
 	if err != nil {
 		t.Fatalf("Configure: %v", err)
 	}

@@ -45,9 +45,9 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 			c.wait = o.Wait
 		}
 	}
-	ctx := context.Background()
-
-	desc, err := tr.Describe(ctx, &sdk.DescribeRequest{})
+	desc, err := within(t, c.wait, "Describe", func(ctx context.Context) (*sdk.DescribeResponse, error) {
+		return tr.Describe(ctx, &sdk.DescribeRequest{})
+	})
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
@@ -55,13 +55,18 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 	declared(t, "validate host", desc.Capabilities.ValidateHost, "ValidateHost", func(t *testing.T) {
 		checkValidateHost(t, tr, host, desc)
 	})
-	t.Run("connect", func(t *testing.T) {
-		for range 2 { // idempotent
-			if _, err := tr.Connect(ctx, &sdk.ConnectRequest{Host: host}); err != nil {
-				t.Fatalf("Connect(%s): %v", host.Name, err)
-			}
+	// Connected before the checks, not in one of them: `go test -run
+	// 'TestConformance/timeout'` runs that check alone.
+	connect := func(t *testing.T) {
+		t.Helper()
+		if _, err := within(t, c.wait, "Connect", func(ctx context.Context) (*sdk.ConnectResponse, error) {
+			return tr.Connect(ctx, &sdk.ConnectRequest{Host: host})
+		}); err != nil {
+			t.Fatalf("Connect(%s): %v", host.Name, err)
 		}
-	})
+	}
+	connect(t)
+	t.Run("connect", connect) // again: idempotent
 	t.Run("exit codes", c.exitCodes)
 	t.Run("stdout and stderr apart", c.stdoutStderr)
 	t.Run("env", c.env)
@@ -76,6 +81,35 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 	c.fileClauses(t, desc)
 	declared(t, "release", desc.Capabilities.Release, "Release", c.release)
 	t.Run("close", c.close)
+}
+
+// within returns what call returns, failing t if it has not returned
+// within wait: a transport's Describe or Connect that hangs fails the
+// suite at its wait, as its commands do, rather than at go test's
+// timeout. ctx, which call is given, ends at wait.
+func within[R any](t testing.TB, wait time.Duration, what string, call func(ctx context.Context) (R, error)) (R, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	type result struct {
+		r   R
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := call(ctx)
+		done <- result{r, err}
+	}()
+	timer := time.NewTimer(wait + time.Second)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-timer.C:
+		t.Fatalf("%s did not return within %s, its context's deadline: it must return when its ctx ends", what, wait)
+		var zero R
+		return zero, nil
+	}
 }
 
 // declared runs check as t's subtest name when the transport declares
@@ -301,7 +335,7 @@ func (c *conformance) streamAndCancel(t *testing.T) {
 	defer cancel()
 	run := StartExec(ctx, c.tr, c.request("sleep 30 & echo ready $!; wait; echo too-late"))
 	// "ready" can only arrive now if output streams as it is produced.
-	WaitSeen(t, run.Stdout, "ready ", c.wait)
+	run.Seen(t, "ready ", c.wait)
 	child := childPID(t, run.Stdout.String())
 	start := time.Now()
 	cancel()
@@ -448,7 +482,7 @@ func (c *conformance) timeout(t *testing.T) {
 func (c *conformance) signal(t *testing.T) {
 	req := c.request("echo ready; sleep 30")
 	run := c.start(t, req)
-	WaitSeen(t, run.Stdout, "ready\n", c.wait)
+	run.Seen(t, "ready\n", c.wait)
 	if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
@@ -491,7 +525,7 @@ while [ "$(ls '%s' | wc -l)" -lt %d ]; do i=$((i+1)); [ $i -gt 1000 ] && exit 1;
 
 func (c *conformance) close(t *testing.T) {
 	run := c.start(t, c.request("echo ready; sleep 30"))
-	WaitSeen(t, run.Stdout, "ready\n", c.wait)
+	run.Seen(t, "ready\n", c.wait)
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
 	if _, err := c.tr.Close(ctx, &sdk.CloseRequest{}); err != nil {

@@ -45,7 +45,8 @@
 // The transport must be configured before Conformance is called, and the
 // host it is given must have a POSIX sh, sleep, mktemp, ls, cat and kill:
 // the suite runs real commands there. Options.Wait bounds each of its
-// waits (DefaultWait, 15s, unless set).
+// waits (DefaultWait, 15s, unless set), Describe and Connect included
+// (Configure's is DefaultWait): a call that hangs fails its check there.
 //
 // With the built binary, PluginKill checks what no in-process test can:
 // that a plugin process killed mid-command (a crash) takes the command's
@@ -77,5 +78,7 @@
 // names it "TERM", sdk.SignalName's form), and signalling a finished
 // command is not an error; ten commands run at once; Close ends a command
 // still running. Each check is a subtest, so go test -run
-// 'TestConformance/timeout' runs one.
+// 'TestConformance/timeout' runs one (the host is connected before the
+// checks, not only by the "connect" check). A check whose Exec fails at
+// once shows that error.
 package sdktest

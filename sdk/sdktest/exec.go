@@ -65,6 +65,29 @@ func (r *Running) Wait(t testing.TB, d time.Duration) Result {
 	}
 }
 
+// Seen waits at most d until the command's stdout holds s, and fails t
+// there if it does not, showing what it holds, or, when Exec returned
+// first, what Exec returned: a transport whose Exec fails at once is told
+// its error, not that its output did not stream.
+func (r *Running) Seen(t testing.TB, s string, d time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-r.Stdout.Seen(s):
+	case <-r.done:
+		select {
+		case <-r.Stdout.Seen(s):
+			return
+		default:
+		}
+		t.Fatalf("Exec returned before the command wrote %q: response %+v, error %v; stdout %q, stderr %q",
+			s, r.result.Resp, r.result.Err, r.Stdout.String(), r.Stderr.String())
+	case <-timer.C:
+		t.Fatalf("%q was not written within %s (is output streamed as it is produced?); got %q", s, d, r.Stdout.String())
+	}
+}
+
 // WaitSeen waits at most d until o holds s, and fails t there if it does
 // not, showing what o holds.
 func WaitSeen(t testing.TB, o *Output, s string, d time.Duration) {

@@ -78,3 +78,59 @@ func TestConformanceCatchesShellOnlyKill(t *testing.T) {
 		}
 	}
 }
+
+// hangingConnect is a transport whose Connect never returns, its ctx
+// ignored.
+type hangingConnect struct{ sdk.Transport }
+
+func (hangingConnect) Connect(context.Context, *sdk.ConnectRequest) (*sdk.ConnectResponse, error) {
+	select {}
+}
+
+// failingExec is a transport whose Exec fails at once.
+type failingExec struct{ sdk.Transport }
+
+func (failingExec) Exec(context.Context, *sdk.ExecRequest, sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	return nil, errors.New("test: this transport cannot start a command")
+}
+
+// TestConformanceSays runs the kit, in a child test process, against
+// transports that break it in ways that once made it hang or say the
+// wrong thing, and against a sound one with one check picked by -run as
+// the package doc says: a Connect that never returns fails at the suite's
+// wait (it waited for go test's timeout, 10 minutes), an Exec that fails
+// at once is shown its error (the kit said its output did not stream),
+// and `-run 'TestConformanceSays/sound/timeout'` passes (Connect was a
+// check of its own, which -run left out).
+func TestConformanceSays(t *testing.T) {
+	transports := map[string]func(sdk.Transport) sdk.Transport{
+		"hanging": func(tr sdk.Transport) sdk.Transport { return hangingConnect{tr} },
+		"failing": func(tr sdk.Transport) sdk.Transport { return failingExec{tr} },
+		"sound":   func(tr sdk.Transport) sdk.Transport { return tr },
+	}
+	if name := os.Getenv("SDKTEST_SAYS"); name != "" {
+		tr := transports[name](New(hclog.NewNullLogger()))
+		desc := sdktest.Configure(t, tr, map[string]cty.Value{"shell": cty.StringVal("/bin/sh")})
+		host := sdk.Host{Name: "box", Config: sdktest.Object(t, desc.HostSchema, nil)}
+		t.Run(name, func(t *testing.T) { sdktest.Conformance(t, tr, host, sdktest.Options{Wait: 2 * time.Second}) })
+		return
+	}
+	for _, tt := range []struct {
+		name, run string
+		pass      bool
+		want      string
+	}{
+		{"hanging", "^TestConformanceSays$", false, "Connect did not return within 2s"},
+		{"failing", "^TestConformanceSays$", false, "Exec returned before the command wrote \"ready \": response <nil>, error test: this transport cannot start a command"},
+		{"sound", "^TestConformanceSays$/^sound$/^timeout$", true, "--- PASS: TestConformanceSays/sound/timeout"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+tt.run, "-test.v")
+		cmd.Env = append(os.Environ(), "SDKTEST_SAYS="+tt.name)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if (err == nil) != tt.pass || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%s: error %v, want passed %v and %q in its output:\n%s", tt.name, err, tt.pass, tt.want, out)
+		}
+	}
+}
