@@ -244,8 +244,13 @@ func (t *Transport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.Exec
 	t.mu.Lock()
 	delete(t.running, req.ID)
 	t.mu.Unlock()
-	// Whatever the shell left behind goes with it.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// A stopped command's children go with it: nothing it started may run
+	// on beside the rollback. One that exited by itself keeps what it
+	// meant to leave running (`nohup server &`), as fanout's local and ssh
+	// transports keep it.
+	if runCtx.Err() != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 
 	switch cause := context.Cause(runCtx); {
 	case ctx.Err() != nil:

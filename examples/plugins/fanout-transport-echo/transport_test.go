@@ -5,10 +5,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/zclconf/go-cty/cty"
@@ -111,5 +117,40 @@ func TestConfigureAndConnectErrors(t *testing.T) {
 	}
 	if _, err := tr.Exec(ctx, &sdk.ExecRequest{ID: "1", Host: "nope", Command: "true"}, sdk.ExecOutput{}); err == nil {
 		t.Error("Exec on a host never connected succeeded")
+	}
+}
+
+// TestBackgroundChildKept: what a command leaves running when it exits by
+// itself (`nohup server &`) keeps running, as under fanout's local and
+// ssh transports; the example killed it, and authors copy the example.
+func TestBackgroundChildKept(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the child's state in /proc")
+	}
+	tr := New(hclog.NewNullLogger())
+	sdktest.Configure(t, tr, map[string]cty.Value{"greeting": cty.StringVal("hi")})
+	host := hostConfig(t, tr, "")
+	if _, err := tr.Connect(context.Background(), &sdk.ConnectRequest{Host: host}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	resp, err := tr.Exec(context.Background(), &sdk.ExecRequest{ID: "bg", Host: "box", Command: "sleep 60 >/dev/null 2>&1 & echo $!"},
+		sdk.ExecOutput{Stdout: &stdout})
+	if err != nil || resp.ExitCode != 0 {
+		t.Fatalf("Exec: %+v, %v", resp, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(stdout.String(), "hi ")))
+	if err != nil {
+		t.Fatalf("stdout %q, want the child's pid", stdout.String())
+	}
+	defer func() { _ = syscall.Kill(pid, syscall.SIGKILL) }()
+	// A kill lands a moment after it is sent, and the killed child lingers
+	// as a zombie, which kill(pid, 0) still finds: its state says.
+	for range 10 {
+		time.Sleep(50 * time.Millisecond)
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if _, after, _ := strings.Cut(string(stat), ") "); err != nil || strings.HasPrefix(after, "Z") {
+			t.Fatalf("the command's background child %d is gone (%v, %q): the transport killed it though the command exited by itself", pid, err, stat)
+		}
 	}
 }
