@@ -321,6 +321,14 @@ func (t *Transport) handshake(ctx context.Context, st *settings, tg *target, cre
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if via != nil {
+			var oc *ssh.OpenChannelError
+			hint := ""
+			if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+				hint = "; its sshd may forbid forwarding (AllowTcpForwarding, DisableForwarding, PermitOpen)"
+			}
+			return nil, fmt.Errorf("%w %s: the jump host %s did not open a connection to it: %w%s", ErrUnreachable, addr, via.RemoteAddr(), err, hint)
+		}
 		return nil, fmt.Errorf("%w %s: %w", ErrUnreachable, addr, unwrapDialError(err))
 	}
 	// The deadline bounds a TCP conn's reads and writes; a tunnelled conn
@@ -410,6 +418,12 @@ func handshakeError(tg *target, creds *credentials, err error) error {
 	if tooMany {
 		return fmt.Errorf("%w as %s on %s: the server closed the connection after too many keys were offered (its MaxAuthTries; offered: %s); "+
 			"name the key it takes with IdentityFile and IdentitiesOnly yes", ErrAuthFailed, tg.user, tg.addr(), strings.Join(creds.sources, ", "))
+	}
+	if isEOF(err) || errors.Is(err, syscall.ECONNRESET) {
+		// As ssh says "Connection closed by ... port 22" and no more.
+		return fmt.Errorf("ssh handshake with %s: %w: the server closed the connection before the handshake ended: sshd drops "+
+			"connections past its MaxStartups (10 unauthenticated at once, by default), which many hosts behind one server "+
+			"reach (lower max_connects), or a firewall, TCP wrappers or fail2ban refuse this client", tg.addr(), err)
 	}
 	return fmt.Errorf("ssh handshake with %s: %w", tg.addr(), err)
 }

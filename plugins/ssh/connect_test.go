@@ -275,6 +275,32 @@ func TestUnreachable(t *testing.T) {
 			t.Errorf("took %s, want about 1s", took)
 		}
 	})
+	t.Run("closed before the handshake: MaxStartups", func(t *testing.T) {
+		// As sshd past its MaxStartups does: the connection is taken and
+		// closed.
+		l, err := net.Listen("tcp", "127.0.0.253:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer func() { _ = l.Close() }() // before wg.Wait: it ends the Accept loop
+		wg.Go(func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				_ = c.Close()
+			}
+		})
+		s := newTransport(t, f, setupOpts{direct: true})
+		addr := l.Addr().(*net.TCPAddr)
+		err = s.connect(sdk.Host{Name: "busy", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
+		if err == nil || !strings.Contains(err.Error(), "host busy") || !strings.Contains(err.Error(), "MaxStartups") || !strings.Contains(err.Error(), "max_connects") {
+			t.Errorf("error %v, want host busy's handshake cut short, naming MaxStartups and max_connects", err)
+		}
+	})
 }
 
 // stallingAgent is an ssh-agent that lists the keys of keyring and never

@@ -304,3 +304,18 @@ func TestKeepaliveToleratesStall(t *testing.T) {
 		t.Errorf("after a stall of five keepalive intervals: %+v, %v; want the command's own end", r.resp, r.err)
 	}
 }
+
+// TestProxyJumpForbidden: a jump host whose sshd forbids forwarding is
+// named in the error, with the setting to look at: the error named only
+// the target and "administratively prohibited".
+func TestProxyJumpForbidden(t *testing.T) {
+	t.Parallel()
+	f := sshtest.Start(t, sshtest.Options{Hosts: 2, SSHDConfig: "DisableForwarding yes\n"})
+	jump, target := f.Hosts[0], f.Hosts[1]
+	s := newTransport(t, f, setupOpts{})
+	err := s.connect(s.host(target, map[string]cty.Value{"proxy_jump": cty.StringVal(fmt.Sprintf("%s:%d", jump.Addr, jump.Port))}))
+	want := fmt.Sprintf("the jump host %s:%d did not open a connection to it", jump.Addr, jump.Port)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "DisableForwarding") {
+		t.Errorf("error %v, want %q and the settings that forbid it", err, want)
+	}
+}
