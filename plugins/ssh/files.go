@@ -25,8 +25,10 @@ import (
 // Files travel on the host's one connection, like commands: each Upload or
 // Download takes a session slot (max_sessions) and opens the "sftp"
 // subsystem on it. A server without one (dropbear without sftp-server, an
-// OpenSSH whose Subsystem line was removed) refuses the subsystem; the
-// connection remembers that, and its transfers go through the shell
+// OpenSSH whose Subsystem line was removed) refuses the subsystem, and one
+// whose sftp-server (run through the login shell) answers with a startup
+// file's greeting first is no better; the connection remembers that, and
+// its transfers go through the shell
 // instead: the file is piped into `cat` and checked by size before it is
 // renamed into place, and read back with `cat`. Either way a file is
 // written to a temporary name beside its destination and renamed over it
@@ -136,6 +138,15 @@ func (c *hostConn) sftpClient(ctx context.Context, abort <-chan struct{}) (*sftp
 	client, err := sftp.NewClientPipe(r, w, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
 	if err != nil {
 		end()
+		if c.alive() && strings.Contains(err.Error(), "version packet") {
+			// sshd runs an sftp-server program through the login shell,
+			// whose startup file printed first ("packet too long"): as
+			// sftp(1) says, the session is not clean. The shell's way
+			// skips what the login shell prints.
+			c.noSFTP.Store(true)
+			c.logger.Debug("the sftp subsystem's first answer was not SFTP (a startup file of the login shell prints?): files go through the shell", "error", err)
+			return nil, nil, errNoSFTP
+		}
 		return nil, nil, fmt.Errorf("start sftp on %s: %w", c.addr, err)
 	}
 	return client, func() { _ = client.Close(); end() }, nil

@@ -73,6 +73,25 @@ func TestStartupFileOutput(t *testing.T) {
 		t.Errorf("download: %+v, %v, content %q; want the file's own bytes and mode 0644", resp, err, got.String())
 	}
 
+	// sshd runs an sftp-server program through the login shell too, whose
+	// greeting came before SFTP's first packet ("packet too long"): the
+	// transfer goes through the shell instead.
+	sf := sshtest.Start(t, sshtest.Options{NoSFTP: true, SSHDConfig: "Subsystem sftp /usr/lib/openssh/sftp-server\n"})
+	if err := os.WriteFile(filepath.Join(sf.Dir, "home", ".bashrc"), []byte("echo 'Welcome to bashrc'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ss, sh := newConnected(t, sf, setupOpts{})
+	dst := filepath.Join(t.TempDir(), "up.txt")
+	if _, err := ss.tr.(sdk.FileTransport).Upload(context.Background(), &sdk.UploadRequest{Host: sh.Name, Path: dst, Mode: 0o640, Size: 4}, strings.NewReader("abc\n")); err != nil {
+		t.Errorf("upload beside an sftp-server behind a greeting: %v", err)
+	} else if b, _ := os.ReadFile(dst); string(b) != "abc\n" {
+		t.Errorf("uploaded %q, want \"abc\\n\"", b)
+	}
+	got.Reset()
+	if _, err := ss.tr.(sdk.FileTransport).Download(context.Background(), &sdk.DownloadRequest{Host: sh.Name, Path: src}, &got); err != nil || got.String() != "remote content\n" {
+		t.Errorf("download beside an sftp-server behind a greeting: %v, %q", err, got.String())
+	}
+
 	if err := os.WriteFile(bashrc, []byte("read -r _\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
