@@ -7,7 +7,6 @@ import (
 
 	"github.com/fanout/fanout/core"
 	"github.com/fanout/fanout/sdk"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -157,9 +156,9 @@ func varsText(v cty.Value, rd *Redactor) string {
 		k, ev := it.Element()
 		val := "(known after apply)"
 		if ev.IsWhollyKnown() {
-			val = strings.TrimSpace(string(hclwrite.TokensForValue(ev).Bytes()))
+			val = hclText(ev)
 		}
-		parts = append(parts, k.AsString()+" = "+val)
+		parts = append(parts, hclName(k.AsString())+" = "+val)
 	}
 	return rd.String(strings.Join(parts, ", "))
 }

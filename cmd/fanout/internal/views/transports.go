@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -58,7 +57,7 @@ func settingText(s core.Setting, rd *Redactor) string {
 	if !s.Value.IsWhollyKnown() {
 		return "(known after apply)"
 	}
-	return rd.String(strings.TrimSpace(string(hclwrite.TokensForValue(s.Value).Bytes())))
+	return rd.String(hclText(s.Value))
 }
 
 // transportSettingsJSON returns the transport's set settings for a JSON
