@@ -150,6 +150,10 @@ type nestScanner struct {
 	// whether the last token ended an operand, after which - is binary.
 	ops     int
 	operand bool
+	// blocks counts the template directives open (%{if} and %{for} not
+	// yet ended): a directive closes its own braces, so the template's
+	// own nesting is counted apart (232,000 of them took 13 s and 1.5 GB).
+	blocks int
 }
 
 // nestFrame is an open bracket or interpolation; for an interpolation,
@@ -300,6 +304,16 @@ func (s *nestScanner) text(i int) (int, string) {
 	case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == c && i+2 < len(src) && src[i+2] == '{':
 		i += 2 // $${ and %%{ are literal
 	case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
+		if c == '%' {
+			switch directive(src[i+2:]) {
+			case "if", "for":
+				if s.blocks++; s.blocks > MaxNesting {
+					return i, fmt.Sprintf("%d levels of %%{if} and %%{for}", MaxNesting)
+				}
+			case "endif", "endfor":
+				s.blocks = max(s.blocks-1, 0)
+			}
+		}
 		if s.push(nestFrame{interp: true, mode: s.mode, term: s.term}) {
 			return i, nestedBrackets
 		}
@@ -309,6 +323,24 @@ func (s *nestScanner) text(i int) (int, string) {
 		i++
 	}
 	return i, ""
+}
+
+// directive returns the keyword that opens a template directive, b being
+// what follows its "%{": "if", "for", "endif", ... after an optional "~"
+// and spaces.
+func directive(b []byte) string {
+	i := 0
+	if i < len(b) && b[i] == '~' {
+		i++
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(b) && b[j] >= 'a' && b[j] <= 'z' {
+		j++
+	}
+	return string(b[i:j])
 }
 
 // heredocStart reads what follows "<<" in code: an optional "-", an

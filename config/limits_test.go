@@ -38,6 +38,7 @@ func TestHostileFiles(t *testing.T) {
 		{"conditional chain", "locals {\n  x = " + strings.Repeat("true?", 500_000) + "1" + strings.Repeat(":2", 500_000) + "\n}\n", "Configuration nested too deeply", 2},
 		{"and chain", "locals {\n  x = true" + strings.Repeat(" && true", 400_000) + "\n}\n", "Configuration nested too deeply", 2},
 		{"minus chain", "locals {\n  x = 1" + strings.Repeat("-1", 1_000_000) + "\n}\n", "Configuration nested too deeply", 2},
+		{"template directives", "locals {\n  x = \"" + strings.Repeat("%{if true}x", 200_000) + strings.Repeat("%{endif}", 200_000) + "\"\n}\n", "Configuration nested too deeply", 2},
 		{"random bytes", random(100<<10, true), "Not a text file", 0},
 		{"too large", strings.Repeat("# a comment line\n", MaxFileSize/17+1), "Configuration file too large", 1},
 		{"random text", random(100<<10, false), "", 0},
@@ -98,6 +99,7 @@ func TestNestingScanReadsStrings(t *testing.T) {
 		"x = f(" + strings.Repeat("a / b, ", 2*MaxOperators) + ")\n",
 		"x = \"" + strings.Repeat("${a + 1} ", 2*MaxOperators) + "\"\n",
 		strings.Repeat("x = <<EOT\n${a + 1}\nEOT\n", 2*MaxOperators),
+		"x = \"" + strings.Repeat("%{ if a }x%{ endif }%{~for i in b~}y%{endfor}", 5*MaxNesting) + "\"\n",
 		"x = " + strings.Repeat("[-1, -2] ", 1) + "\ny = [" + strings.Repeat("-1,\n", 3*MaxOperators) + "]\n",
 	}
 	for _, src := range fine {
