@@ -145,3 +145,17 @@ func TestCapDiagnostics(t *testing.T) {
 		}
 	}
 }
+
+// TestCRLFFile: a configuration saved with Windows line endings runs the
+// same commands as one with Unix ones: a heredoc's lines kept their CR,
+// and `mkdir -p /tmp/x` made a directory named "x\r".
+func TestCRLFFile(t *testing.T) {
+	src := "task \"a\" {\r\n  run = <<EOT\r\nmkdir -p /tmp/x\r\nls -d /tmp/x/\r\nEOT\r\n}\r\n"
+	_, cfg, diags := testLoad(t, map[string]string{"f.hcl": src}, "f.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if got := cfg.Tasks[0].Run; len(got) != 1 || got[0] != "mkdir -p /tmp/x\nls -d /tmp/x/\n" {
+		t.Errorf("run %q, want the heredoc's lines without CR", got)
+	}
+}

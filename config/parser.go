@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +95,11 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 		if err != nil {
 			diags = diags.Append(readError("Failed to read file", n.display, err))
 			continue
+		}
+		// A file saved with Windows line endings: HCL keeps the CR of a
+		// heredoc's lines, and the shell then runs `mkdir -p dir\r`.
+		if bytes.Contains(src, []byte("\r\n")) {
+			src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
 		}
 		if d := checkSource(n.display, src); d.HasErrors() {
 			if showable(src, d[0].Subject) {
