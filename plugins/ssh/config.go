@@ -224,13 +224,20 @@ func decodeConfig(v cty.Value) (Config, sdk.Diagnostics) {
 // decodeHostSettings reads a host block's object value. Its problems are
 // returned as one error naming the attribute: Connect has no diagnostics.
 func decodeHostSettings(v cty.Value) (hostSettings, error) {
+	hs, diags := decodeHost(v)
+	return hs, diags.Err()
+}
+
+// decodeHost reads a host block's object value, its problems as
+// diagnostics on their attribute (ValidateHost's, at plan and validate).
+func decodeHost(v cty.Value) (hostSettings, sdk.Diagnostics) {
 	var diags sdk.Diagnostics
 	d := decoder{obj: v, diags: &diags}
 	var hs hostSettings
 	hs.User = d.str(attrUser)
 	if p, ok := d.int(attrPort); ok {
 		if p < 1 || p > 65535 {
-			d.errorf(attrPort, "invalid port", "the port must be between 1 and 65535, not %d", p)
+			d.errorf(attrPort, "Invalid port", "The port must be between 1 and 65535, not %d.", p)
 		}
 		hs.Port = p
 	}
@@ -238,11 +245,11 @@ func decodeHostSettings(v cty.Value) (hostSettings, error) {
 	hs.ProxyJump = d.str(attrProxyJump)
 	if hs.ProxyJump != "" {
 		if _, err := parseJumpList(hs.ProxyJump); err != nil {
-			d.errorf(attrProxyJump, "invalid proxy_jump", "%v", err)
+			d.errorf(attrProxyJump, "Invalid proxy_jump", "%v. Write jump hosts as [user@]host[:port], separated by commas.", err)
 		}
 	}
 	hs.Raw, hs.rawSet = d.bool(attrRaw)
-	return hs, diags.Err()
+	return hs, diags
 }
 
 // transportSchema declares the transport block's attributes.

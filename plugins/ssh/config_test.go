@@ -238,3 +238,32 @@ func TestUnreadSSHConfigWarned(t *testing.T) {
 		t.Errorf("warnings %q, want %q", got, want)
 	}
 }
+
+// TestValidateHost: a host block's bad port or proxy_jump is a diagnostic
+// on its attribute at plan and validate time, as a transport block's is;
+// it was found only by the run's connect.
+func TestValidateHost(t *testing.T) {
+	tr := New(testLogger())
+	for _, tt := range []struct {
+		attrs    map[string]cty.Value
+		wantAttr string
+		want     string
+	}{
+		{map[string]cty.Value{"port": cty.NumberIntVal(70000)}, "port", "between 1 and 65535, not 70000"},
+		{map[string]cty.Value{"port": cty.NumberIntVal(0)}, "port", "between 1 and 65535, not 0"},
+		{map[string]cty.Value{"proxy_jump": cty.StringVal("bastion:notaport")}, "proxy_jump", "[user@]host[:port]"},
+		{map[string]cty.Value{"port": cty.NumberIntVal(2222)}, "", ""},
+	} {
+		resp, err := tr.ValidateHost(context.Background(), &sdk.ValidateHostRequest{Host: sdk.Host{Name: "h", Config: object(t, hostSchema(), tt.attrs)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := resp.Diagnostics
+		switch {
+		case tt.want == "" && len(d) != 0:
+			t.Errorf("%v: %v, want no diagnostic", tt.attrs, d)
+		case tt.want != "" && (len(d) != 1 || d[0].Attribute.String() != tt.wantAttr || !strings.Contains(d[0].Detail, tt.want)):
+			t.Errorf("%v: %v, want one on %s saying %q", tt.attrs, d, tt.wantAttr, tt.want)
+		}
+	}
+}

@@ -98,10 +98,19 @@ func (t *Transport) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sd
 	return &sdk.DescribeResponse{
 		Name:            Name,
 		Version:         Version,
-		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true, CommandList: true, Release: true},
+		Capabilities:    sdk.Capabilities{Signal: true, Exec: true, Stdin: true, Upload: true, Download: true, CommandList: true, Release: true, ValidateHost: true},
 		TransportSchema: transportSchema(),
 		HostSchema:      hostSchema(),
 	}, nil
+}
+
+// ValidateHost checks a host block's settings (a port out of range, a
+// proxy_jump that is no list of hosts) at plan and validate time, as the
+// transport block's are, without contacting the host: they were found
+// only by the run's connect, after its journal had started.
+func (t *Transport) ValidateHost(_ context.Context, req *sdk.ValidateHostRequest) (*sdk.ValidateHostResponse, error) {
+	_, diags := decodeHost(req.Host.Config)
+	return &sdk.ValidateHostResponse{Diagnostics: diags}, nil
 }
 
 // Configure validates and applies the transport block's settings and reads
