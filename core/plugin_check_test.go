@@ -137,6 +137,9 @@ host "bad" {
   transport = "echo"
   dir       = "/nope"
 }
+host "plain" {
+  transport = "echo"
+}
 task "t" {
   on  = ["good"]
   run = "true"
@@ -154,7 +157,7 @@ task "t" {
 		t.Errorf("got %v, want one error at dir's line 8", diags)
 	}
 	if !slices.Equal(h.checked, []string{"good", "bad"}) && !slices.Equal(h.checked, []string{"bad", "good"}) {
-		t.Errorf("hosts checked: %v, want both, the unused one too", h.checked)
+		t.Errorf("hosts checked: %v, want both, the unused one too, and not plain, which sets nothing", h.checked)
 	}
 
 	// A plugin that does not declare the capability (protocol 1.1) is
