@@ -42,6 +42,45 @@ func traversalName(tr hcl.Traversal) (name string, rng hcl.Range, ok bool) {
 	return name, hcl.RangeBetween(tr[0].SourceRange(), tr[1].SourceRange()), true
 }
 
+// forEachLabelRef is the diagnostic of host.NAME where NAME is the label of
+// a host block with for_each, which declares no host NAME but one per
+// element, each with the role NAME: "Did you mean w1? Declare it with a
+// host "web" {} block" sent the writer after a block that was there.
+func (e *evaluator) forEachLabelRef(name string, rng hcl.Range) *hcl.Diagnostic {
+	var instances []string
+	for _, h := range slices.Sorted(maps.Keys(e.hosts)) {
+		v := e.hosts[h]
+		if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute("roles") {
+			continue
+		}
+		roles := v.GetAttr("roles")
+		if roles.IsNull() || !roles.IsKnown() || !roles.CanIterateElements() {
+			continue
+		}
+		for it := roles.ElementIterator(); it.Next(); {
+			if _, r := it.Element(); r.IsKnown() && !r.IsNull() && r.Type() == cty.String && r.AsString() == name && h != name {
+				instances = append(instances, h)
+				break
+			}
+		}
+	}
+	if len(instances) == 0 {
+		return nil
+	}
+	some := "host." + strings.Join(instances[:min(len(instances), 3)], ", host.")
+	if len(instances) > 3 {
+		some += fmt.Sprintf(" and %d more", len(instances)-3)
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Reference to host %q, a for_each block", name),
+		Detail: fmt.Sprintf("The host block %q has for_each: it declares a host per element, named by its key (%s), "+
+			"not a host %q. Name one of them, as host.%s.address, or select them all by their role %q (on = [%q]).",
+			name, some, name, instances[0], name, name),
+		Subject: rng.Ptr(),
+	}
+}
+
 // checkRefs reports references in expr to variables, locals or hosts that
 // are not declared, and to tasks or groups, which are not values. Other
 // unknown roots are left to HCL ("Unknown variable"), which suggests the
@@ -71,6 +110,12 @@ func (e *evaluator) checkRefs(expr hcl.Expression) hcl.Diagnostics {
 			}
 			if _, found := declared[name]; found || root == "host" && e.hostsUnknown {
 				continue
+			}
+			if root == "host" {
+				if d := e.forEachLabelRef(name, rng); d != nil {
+					diags = diags.Append(d)
+					continue
+				}
 			}
 			diags = diags.Append(&hcl.Diagnostic{
 				Severity: hcl.DiagError,
