@@ -76,7 +76,7 @@ task "restart" {
   pause        = "500ms"    # between waves, once the wave's checks passed
   max_failures = 1          # per wave: one host may fail, be rolled back and dropped
   only_if      = "test -f ${var.state}/$FANOUT_HOST/staged"
-  retries      = 1          # the restart itself is tried twice before it counts as failed
+  retries      = 1 # the restart itself is tried twice before it counts as failed
   retry_delay  = "200ms"
 
   run = [

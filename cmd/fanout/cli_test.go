@@ -268,12 +268,16 @@ func TestGroupAndHelp(t *testing.T) {
 
 // TestValidateExamples: every example passes `fanout validate`, which
 // also checks the settings the transports' plugins read (a host block's
-// raw, say), as the config package's TestExamples cannot.
+// raw, say), as the config package's TestExamples cannot, and is written
+// as `fanout fmt` writes it: users copy them.
 func TestValidateExamples(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	names, err := filepath.Glob(filepath.Join(root, "examples", "*.hcl"))
 	if err != nil || len(names) == 0 {
 		t.Fatalf("no examples: %v", err)
+	}
+	if r := fanout(t, root, "fmt", "-check", "-recursive", "examples"); r.code != 0 {
+		t.Errorf("fanout fmt -check -recursive examples: exit %d: not as fmt writes them:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, name := range names {
 		rel, _ := filepath.Rel(root, name)
