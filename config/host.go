@@ -203,7 +203,8 @@ func checkHostTransport(d *hostDecl, name string, transports map[string]*Transpo
 		}}
 	}
 	if _, ok := transports[name]; !ok && !isBuiltinTransport(name) {
-		known := slices.Concat(builtinTransports, slices.Collect(maps.Keys(transports)))
+		// A built-in one declared by a block too is one transport.
+		known := slices.Compact(slices.Sorted(slices.Values(slices.Concat(builtinTransports, slices.Collect(maps.Keys(transports))))))
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Unknown transport %q", name),

@@ -506,6 +506,10 @@ func launchDiagnostic(cfg *config.Config, name string, err error) *hcl.Diagnosti
 		// The launcher's words, with what the plugin printed in them.
 		d.Summary, d.Detail = cleanText(le.Summary()), cleanDetail(le.Detail())
 	}
+	if hint := config.DidYouMean(name, []string{config.DefaultTransport, "local"}); hint != "" && strings.Contains(d.Summary, "not found") {
+		// transport "sssh" {} looked for a plugin of that name.
+		d.Detail = strings.TrimSpace(hint) + " " + d.Detail
+	}
 	return d
 }
 

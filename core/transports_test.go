@@ -248,6 +248,15 @@ func TestLaunchErrorDiagnostic(t *testing.T) {
 	if d.Summary != `Transport plugin "nope" not found` || d.Detail != "Install it." || d.Subject == nil || d.Subject.Start.Line != 2 {
 		t.Errorf("got %q (%q) at %v", d.Summary, d.Detail, d.Subject)
 	}
+
+	// A name one letter from a built-in one was meant to be it.
+	l = launcherFunc(func(context.Context, string) (sdk.Transport, func(), error) {
+		return nil, nil, fmt.Errorf("start: %w", &explainedError{summary: `Transport plugin "sssh" not found`, detail: "Install it."})
+	})
+	_, diags = planSource(t, "\ntransport \"sssh\" {}\nhost \"a\" { transport = \"sssh\" }"+okTask, l)
+	if len(diags) != 1 || !strings.HasPrefix(diags[0].Detail, `Did you mean "ssh"?`) {
+		t.Errorf("diagnostics = %v, want one suggesting ssh", diags)
+	}
 }
 
 func TestPinNeedsARequestLauncher(t *testing.T) {

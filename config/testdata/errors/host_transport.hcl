@@ -1,3 +1,6 @@
+transport "ssh" {
+}
+
 transport "docker" {
 }
 
