@@ -51,6 +51,7 @@ func Conformance(t *testing.T, tr sdk.Transport, host sdk.Host, opts ...Options)
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
+	c.signals = desc.Capabilities.Signal
 	t.Run("describe", func(t *testing.T) { checkDescribe(t, desc) })
 	declared(t, "validate host", desc.Capabilities.ValidateHost, "ValidateHost", func(t *testing.T) {
 		checkValidateHost(t, tr, host, desc)
@@ -178,6 +179,36 @@ func (c *conformance) commandList(t *testing.T) {
 			t.Errorf("%q: stdout = %q, want %q", tt.commands, got, tt.stdout)
 		}
 	}
+	c.listStops(t)
+}
+
+// listStops checks that a command list stopped while its first command
+// runs starts no other: cancelled, and signalled with TERM when the
+// transport declares Signal. The first command catches the signal and
+// exits 0, as a graceful shutdown does, so a transport that goes on to the
+// next command on a 0 ran the rest of a list the operator had stopped.
+func (c *conformance) listStops(t *testing.T) {
+	first := "trap 'exit 0' INT TERM; echo ready; while :; do sleep 0.1; done"
+	for _, how := range []string{"cancel", "signal"} {
+		if how == "signal" && !c.signals {
+			continue
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		req := c.request("")
+		req.Command, req.Commands = "", []string{first, "echo second"}
+		run := StartExec(ctx, c.tr, req)
+		run.Seen(t, "ready\n", c.wait)
+		if how == "cancel" {
+			cancel()
+		} else if _, err := c.tr.Signal(context.Background(), &sdk.SignalRequest{ExecID: req.ID, Signal: "TERM"}); err != nil {
+			t.Errorf("Signal: %v", err)
+		}
+		r := run.Wait(t, c.wait)
+		cancel()
+		if strings.Contains(r.Stdout.String(), "second") {
+			t.Errorf("a list whose first command was stopped (%s) went on to the next: stdout %q", how, r.Stdout.String())
+		}
+	}
 }
 
 func checkDescribe(t *testing.T, d *sdk.DescribeResponse) {
@@ -238,6 +269,8 @@ type conformance struct {
 	tr   sdk.Transport
 	host sdk.Host
 	wait time.Duration
+	// signals says tr declares the Signal capability.
+	signals bool
 
 	// files is tr's FileTransport, when it declares file transfers.
 	files sdk.FileTransport

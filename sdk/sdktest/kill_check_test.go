@@ -94,6 +94,36 @@ func (failingExec) Exec(context.Context, *sdk.ExecRequest, sdk.ExecOutput) (*sdk
 	return nil, errors.New("test: this transport cannot start a command")
 }
 
+// listGoesOn runs a command list one command at a time, the next one
+// whatever became of the last: a cancelled list goes on.
+type listGoesOn struct{ sdk.Transport }
+
+// Describe declares commands and lists, nothing else.
+func (l listGoesOn) Describe(ctx context.Context, req *sdk.DescribeRequest) (*sdk.DescribeResponse, error) {
+	resp, err := l.Transport.Describe(ctx, req)
+	if err == nil {
+		resp.Capabilities = sdk.Capabilities{Exec: true, CommandList: true}
+	}
+	return resp, err
+}
+
+func (l listGoesOn) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.ExecOutput) (*sdk.ExecResponse, error) {
+	if len(req.Commands) == 0 {
+		return l.Transport.Exec(ctx, req, out)
+	}
+	var resp *sdk.ExecResponse
+	for i, command := range req.Commands {
+		one := *req
+		one.Commands, one.Command, one.ID = nil, command, req.ID
+		var err error
+		if resp, err = l.Transport.Exec(ctx, &one, out); err != nil && i == len(req.Commands)-1 {
+			return nil, err
+		}
+		ctx = context.Background() // the bug
+	}
+	return resp, nil
+}
+
 // TestConformanceSays runs the kit, in a child test process, against
 // transports that break it in ways that once made it hang or say the
 // wrong thing, and against a sound one with one check picked by -run as
@@ -107,6 +137,7 @@ func TestConformanceSays(t *testing.T) {
 		"hanging": func(tr sdk.Transport) sdk.Transport { return hangingConnect{tr} },
 		"failing": func(tr sdk.Transport) sdk.Transport { return failingExec{tr} },
 		"sound":   func(tr sdk.Transport) sdk.Transport { return tr },
+		"list":    func(tr sdk.Transport) sdk.Transport { return listGoesOn{tr} },
 	}
 	if name := os.Getenv("SDKTEST_SAYS"); name != "" {
 		tr := transports[name](New(hclog.NewNullLogger()))
@@ -123,6 +154,7 @@ func TestConformanceSays(t *testing.T) {
 		{"hanging", "^TestConformanceSays$", false, "Connect did not return within 2s"},
 		{"failing", "^TestConformanceSays$", false, "Exec returned before the command wrote \"ready \": response <nil>, error test: this transport cannot start a command"},
 		{"sound", "^TestConformanceSays$/^sound$/^timeout$", true, "--- PASS: TestConformanceSays/sound/timeout"},
+		{"list", "^TestConformanceSays$/^list$/^command_list$", false, "a list whose first command was stopped (cancel) went on to the next"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run="+tt.run, "-test.v")
