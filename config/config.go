@@ -43,6 +43,23 @@ type Config struct {
 	// without one.
 	Files fs.FS
 	Dir   string
+
+	// sensitive is what DerivedSecrets reads; nil for a Config not
+	// built by a Parser.
+	sensitive *sensitiveValues
+}
+
+// DerivedSecrets returns the strings the configuration's functions have
+// computed from sensitive variables' values (base64encode(var.token), a
+// local of upper(var.token), a host's vars), while it loaded and since:
+// the core decodes transport and host settings with EvalContext, whose
+// functions record them too. Redaction is textual, so these are hidden as
+// the variables' values are. It is safe for concurrent use.
+func (c *Config) DerivedSecrets() []DerivedSecret {
+	if c.sensitive == nil {
+		return nil
+	}
+	return c.sensitive.derivedValues()
 }
 
 // Node is a member of a parallelize block or a root: a *Task or a

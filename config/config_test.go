@@ -29,6 +29,7 @@ var cmpConfig = cmp.Options{
 		return a.Equals(b)
 	}),
 	cmpopts.IgnoreFields(Config{}, "EvalContext", "Files", "Dir"),
+	cmpopts.IgnoreUnexported(Config{}),
 	cmpopts.IgnoreFields(Host{}, "Config"),
 	cmpopts.IgnoreFields(Transport{}, "Config"),
 	cmpopts.IgnoreFields(Local{}, "Expr"),

@@ -22,9 +22,15 @@ func buildConfig(files []*file, opts LoadOptions, where configFS) (*Config, hcl.
 		declared:    make(declarations),
 		taskByName:  make(map[string]*Task),
 		groupByName: make(map[string]*groupDecl),
+		sensitive:   &sensitiveValues{},
 	}
-	b.e.ctx.Functions["file"] = fileFunc(where)
-	b.e.ctx.Functions["templatefile"] = templateFileFunc(where)
+	// Every function records what it computes from a sensitive value,
+	// for redaction (sensitive.go).
+	funcs := Functions()
+	funcs["file"] = fileFunc(where)
+	funcs["templatefile"] = templateFileFunc(where, b.sensitive)
+	b.e.ctx.Functions = b.sensitive.wrap(funcs)
+	b.cfg.sensitive = b.sensitive
 	b.cfg.Files, b.cfg.Dir = where.fsys, where.dir
 	b.e.files = where
 
@@ -42,7 +48,7 @@ func buildConfig(files []*file, opts LoadOptions, where configFS) (*Config, hcl.
 	b.diags = b.diags.Extend(diags)
 	b.cfg.Roots = roots
 	b.cfg.EvalContext = b.e.context(allRoots)
-	return b.cfg, redactSensitive(b.diags, b.variables, opts)
+	return b.cfg, redactSensitive(b.diags, b.variables, opts, b.sensitive)
 }
 
 // builder is the state of buildConfig's steps: the Config being built, the
@@ -66,6 +72,9 @@ type builder struct {
 	nodes       []Node
 	taskByName  map[string]*Task
 	groupByName map[string]*groupDecl
+	// sensitive holds the sensitive variables' values and what the
+	// functions compute from them.
+	sensitive *sensitiveValues
 }
 
 // declareSettings keeps the first fanout block of all files.
@@ -161,6 +170,9 @@ func (b *builder) evalVariables(opts LoadOptions) {
 	b.diags = b.diags.Extend(assignVariables(b.variables, withEnvVars(b.variables, opts.EnvVars, opts.Vars), opts.Values, opts.Unset))
 	for _, v := range b.variables {
 		b.e.vars[v.v.Name] = v.v.Value
+		if v.v.Sensitive {
+			b.sensitive.addVariable(v.v.Name, v.v.Value)
+		}
 	}
 }
 

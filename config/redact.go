@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,8 +16,9 @@ const redactedValue = "(sensitive)"
 // (hcl's text writer would print "with var.token as ..."), and their
 // values, as given (-var, FANOUT_VAR_*, a variables file) and as
 // converted, are replaced where a message quotes them (a function's
-// error: cannot convert "..." to number).
-func redactSensitive(diags hcl.Diagnostics, decls []*variableDecl, opts LoadOptions) hcl.Diagnostics {
+// error: cannot convert "..." to number), as are the values functions
+// computed from them (derived).
+func redactSensitive(diags hcl.Diagnostics, decls []*variableDecl, opts LoadOptions, derived *sensitiveValues) hcl.Diagnostics {
 	names := map[string]bool{}
 	var secrets []string
 	add := func(s string) {
@@ -41,8 +43,13 @@ func redactSensitive(diags hcl.Diagnostics, decls []*variableDecl, opts LoadOpti
 	if len(names) == 0 {
 		return diags
 	}
+	for _, d := range derived.derivedValues() {
+		add(d.Value)
+	}
+	// A value containing another is replaced whole.
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, d := range diags {
-		if d.Expression != nil && readsAny(d.Expression, names) {
+		if d.Expression != nil && (readsAny(d.Expression, names) || readsSecret(d.Expression, d.EvalContext, secrets)) {
 			d.EvalContext = nil
 		}
 		for _, s := range secrets {
@@ -70,6 +77,29 @@ func addValue(v cty.Value, add func(string)) {
 			addValue(e, add)
 		}
 	}
+}
+
+// readsSecret reports whether a value expr refers to in ctx holds one of
+// secrets: a local or a host's vars computed from a sensitive variable,
+// which hcl's text writer would print ("with local.up as ...").
+func readsSecret(expr hcl.Expression, ctx *hcl.EvalContext, secrets []string) bool {
+	if ctx == nil {
+		return false
+	}
+	found := false
+	for _, tr := range expr.Variables() {
+		v, diags := tr.TraverseAbs(ctx)
+		if diags.HasErrors() {
+			continue
+		}
+		eachText(v, func(text string) {
+			found = found || slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(text, s) })
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // readsAny reports whether expr refers to var.NAME for a name in names.

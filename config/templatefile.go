@@ -15,15 +15,16 @@ import (
 // as an HCL template (${...} interpolations and %{...} directives) and
 // rendered with vars, an object whose attributes are the template's only
 // variables. The template may call the configuration's other functions,
-// not templatefile itself.
-func templateFileFunc(where configFS) function.Function {
+// not templatefile itself; they record what they compute from sensitive
+// values in sensitive, as the configuration's do.
+func templateFileFunc(where configFS, sensitive *sensitiveValues) function.Function {
 	// A template is read and parsed once per configuration, not once per
 	// host that renders it (templatefile of target.* runs for each host).
 	var mu sync.Mutex
 	parsed := map[string]*template{}
 	// The table of functions it may call (some thirty, 24 allocations) is
 	// made once too, not for each render.
-	funcs := Functions()
+	funcs := sensitive.wrap(Functions())
 	load := func(name string) (*template, error) {
 		mu.Lock()
 		defer mu.Unlock()

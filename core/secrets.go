@@ -1,6 +1,9 @@
 package core
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,7 +39,9 @@ func Hideable(value string) bool { return len(value) >= minSecretLen }
 
 // Secrets decides which values a run must never write to its journal nor
 // show: every string and number inside a sensitive variable's value, named
-// by its reference ("var.token", "var.creds.password", "var.keys[0]"), and,
+// by its reference ("var.token", "var.creds.password", "var.keys[0]"),
+// every string the configuration's functions computed from one
+// ("var.token#" and a digest: config.DerivedSecret), and,
 // when plan is not nil, every set sensitive setting of its transports
 // ("transport.ssh.password") and of its hosts' blocks
 // ("host.web1.password", unless another name already holds the value, as
@@ -73,6 +78,18 @@ func Secrets(cfg *config.Config, plan *Plan) []Secret {
 				return true, nil
 			})
 		}
+		// What functions computed from them (base64encode(var.token)),
+		// named by what they come from and a digest of the value keyed
+		// with the variables' secrets: the same name on every load of the
+		// same configuration and values, so that a rollback fills the
+		// journal's placeholders, and a name that says nothing of the value
+		// to a reader of the journal who does not hold the secrets.
+		key := derivedKey(out)
+		for _, d := range cfg.DerivedSecrets() {
+			if !listed[d.Value] {
+				add(derivedName(key, d), d.Value)
+			}
+		}
 	}
 	if plan != nil {
 		hostSchemas := map[string][]sdk.Attribute{}
@@ -99,6 +116,23 @@ func Secrets(cfg *config.Config, plan *Plan) []Secret {
 		}
 	}
 	return out
+}
+
+// derivedKey is the key of derivedName's digests: the variables' secrets.
+func derivedKey(secrets []Secret) []byte {
+	var key []byte
+	for _, s := range secrets {
+		key = append(append(key, s.Value...), 0)
+	}
+	return key
+}
+
+// derivedName names a value derived from a sensitive variable:
+// "var.token#" and 12 hex digits of its HMAC-SHA-256 under key.
+func derivedName(key []byte, d config.DerivedSecret) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(d.Value))
+	return d.From + "#" + hex.EncodeToString(m.Sum(nil))[:12]
 }
 
 // secretSetting reports whether s is a sensitive setting whose value

@@ -100,3 +100,74 @@ task "b" {
 		t.Errorf("the rollback's output is missing:\n%s", rb.stdout)
 	}
 }
+
+// TestDerivedSecretsHidden: a value a function computes from a sensitive
+// variable (base64encode, substr, upper through a local, a host's vars)
+// is hidden as the variable's value is: in plan's text and JSON, in
+// apply's output, in the journal, which names it by a placeholder that
+// `fanout rollback` fills again.
+func TestDerivedSecretsHidden(t *testing.T) {
+	dir, _ := workdir(t, `
+fanout {
+  on_failure = "stop"
+}
+variable "token" {
+  sensitive = true
+  default   = "s3cr3t-token"
+}
+locals {
+  up = upper(var.token)
+}
+host "web1" {
+  transport = "local"
+  vars      = { enc = base64encode(var.token) }
+}
+task "a" {
+  run      = ["echo b64=${base64encode(var.token)}", "echo sub=${substr(var.token, 0, 6)}", "echo up=$UP"]
+  env      = { UP = local.up }
+  rollback = "echo undo=${base64encode(var.token)} > undo.txt"
+}
+task "b" {
+  run = "exit 3"
+}
+`)
+	leaks := []string{"czNjcjN0LXRva2Vu", "s3cr3t", "S3CR3T"}
+	noLeak := func(what, out string) {
+		t.Helper()
+		for _, s := range leaks {
+			if strings.Contains(out, s) {
+				t.Errorf("%s shows %q:\n%s", what, s, out)
+			}
+		}
+	}
+	for _, args := range [][]string{{"plan"}, {"plan", "-json"}, {"apply", "-json"}, {"apply"}} {
+		r := fanout(t, dir, append(args, "main.hcl")...)
+		noLeak(strings.Join(args, " "), r.stdout+r.stderr)
+		if args[0] == "plan" && !strings.Contains(r.stdout, "b64=(sensitive)") {
+			t.Errorf("%s: no redacted command:\n%s", strings.Join(args, " "), r.stdout)
+		}
+		if len(args) == 1 && args[0] == "apply" {
+			wantInOutput(t, r.stdout, r.stdout, []string{"b64=(sensitive)", "sub=(sensitive)", "up=(sensitive)"})
+			rb := fanout(t, dir, "rollback", "-auto-approve", runID(t, r.stdout))
+			noLeak("rollback", rb.stdout+rb.stderr)
+			if rb.code != 0 {
+				t.Fatalf("rollback: exit %d\n%s\n%s", rb.code, rb.stdout, rb.stderr)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, ".fanout", "runs", "*.jsonl"))
+	if len(files) < 2 {
+		t.Fatalf("journals: %v", files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noLeak("journal "+f, string(b))
+	}
+	// The rollback ran the command with the value filled back.
+	if b, err := os.ReadFile(filepath.Join(dir, "undo.txt")); err != nil || string(b) != "undo=czNjcjN0LXRva2Vu\n" {
+		t.Errorf("the rollback wrote %q (%v)", b, err)
+	}
+}
