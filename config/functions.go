@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -21,7 +22,7 @@ import (
 // Functions returns the functions expressions can call, by name: a table
 // from go-cty's stdlib (Terraform's names) and hcl's try and can, plus
 // shellquote, length, startswith, endswith, base64encode, base64decode,
-// sha256 and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
+// sha256, Terraform's coalesce, and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
 // them: it reads relative to a configuration's directory, so only a
 // configuration's own evaluation has it. Each call returns a new map.
 func Functions() map[string]function.Function {
@@ -58,7 +59,7 @@ func Functions() map[string]function.Function {
 		"try":          tryfunc.TryFunc,
 		"zipmap":       stdlib.ZipmapFunc,
 
-		"coalesce":   stdlib.CoalesceFunc,
+		"coalesce":   CoalesceFunc,
 		"concat":     stdlib.ConcatFunc,
 		"contains":   stdlib.ContainsFunc,
 		"csvdecode":  CSVDecodeFunc,
@@ -88,6 +89,49 @@ func Functions() map[string]function.Function {
 		"yamldecode": YAMLDecodeFunc,
 	}
 }
+
+// CoalesceFunc is coalesce(vals...), as Terraform has it: the first
+// argument that is neither null nor an empty string, converted to the
+// type all of them unify to; an error when there is none. go-cty's skips
+// only nulls, so coalesce(var.name, "default") gave "" for an empty name.
+var CoalesceFunc = function.New(&function.Spec{
+	Description: "Returns the first argument that is not null nor an empty string.",
+	VarParam: &function.Parameter{
+		Name:             "vals",
+		Type:             cty.DynamicPseudoType,
+		AllowUnknown:     true,
+		AllowDynamicType: true,
+		AllowNull:        true,
+	},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if len(args) == 0 {
+			return cty.NilType, fmt.Errorf("at least one argument is required")
+		}
+		types := make([]cty.Type, len(args))
+		for i, v := range args {
+			types[i] = v.Type()
+		}
+		ty, _ := convert.UnifyUnsafe(types)
+		if ty == cty.NilType {
+			return cty.NilType, fmt.Errorf("all arguments must have the same type, or types one converts to (a string and a number convert to a string)")
+		}
+		return ty, nil
+	},
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+	Impl: func(args []cty.Value, ty cty.Type) (cty.Value, error) {
+		for _, v := range args {
+			v, _ = convert.Convert(v, ty) // the type unifies: Type checked it
+			if !v.IsKnown() {
+				return cty.UnknownVal(ty), nil
+			}
+			if v.IsNull() || ty == cty.String && v.RawEquals(cty.StringVal("")) {
+				continue
+			}
+			return v, nil
+		}
+		return cty.NilVal, fmt.Errorf("all arguments are null or empty strings: give a last argument that is neither, as a default")
+	},
+})
 
 // ShellQuoteFunc is shellquote(s): s as one word for sh, so that
 // run = "grep ${shellquote(var.pattern)} app.log" is safe whatever the

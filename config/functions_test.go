@@ -37,6 +37,11 @@ func TestFunctions(t *testing.T) {
 		{`chomp("line\n")`, "line"},
 		{`title("web")`, "Web"},
 		{`join(",", compact(["a", "", "b"]))`, "a,b"},
+		{`coalesce("", "b")`, "b"},
+		{`coalesce(null, "", "c")`, "c"},
+		{`coalesce("a", "b")`, "a"},
+		{`coalesce("", 1)`, "1"},
+		{`tostring(coalesce(null, 2, 3))`, "2"},
 	} {
 		_, cfg, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
 		if diags.HasErrors() {
@@ -50,6 +55,24 @@ func TestFunctions(t *testing.T) {
 	_, _, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = formatdate(\"YYYY\", \"2026-01-01T00:00:00Z\")\n}\n"}, "main.hcl", LoadOptions{})
 	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, "The functions there are: abs, base64decode,") || !strings.Contains(diags[0].Detail, "templatefile") {
 		t.Errorf("an unknown function: %v, want the functions listed", diags)
+	}
+}
+
+// TestFunctionErrors: calls Terraform refuses are refused, with what to
+// write instead.
+func TestFunctionErrors(t *testing.T) {
+	for _, tt := range []struct{ expr, want string }{
+		{`coalesce("", "")`, "all arguments are null or empty strings"},
+		{`coalesce(null, "")`, "all arguments are null or empty strings"},
+		{`coalesce()`, "at least one argument is required"},
+		{`coalesce("a", ["b"])`, "all arguments must have the same type"},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			_, _, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
+			if !diags.HasErrors() || !strings.Contains(diags.Error(), tt.want) {
+				t.Errorf("%v, want an error saying %q", diags, tt.want)
+			}
+		})
 	}
 }
 
