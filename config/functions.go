@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,7 +23,7 @@ import (
 // Functions returns the functions expressions can call, by name: a table
 // from go-cty's stdlib (Terraform's names) and hcl's try and can, plus
 // shellquote, length, startswith, endswith, base64encode, base64decode,
-// sha256, Terraform's coalesce, and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
+// sha256, Terraform's coalesce and replace, and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
 // them: it reads relative to a configuration's directory, so only a
 // configuration's own evaluation has it. Each call returns a new map.
 func Functions() map[string]function.Function {
@@ -77,7 +78,7 @@ func Functions() map[string]function.Function {
 		"merge":      stdlib.MergeFunc,
 		"min":        stdlib.MinFunc,
 		"range":      stdlib.RangeFunc,
-		"replace":    stdlib.ReplaceFunc,
+		"replace":    ReplaceFunc,
 		"shellquote": ShellQuoteFunc,
 		"split":      stdlib.SplitFunc,
 		"tonumber":   stdlib.MakeToFunc(cty.Number),
@@ -130,6 +131,35 @@ var CoalesceFunc = function.New(&function.Spec{
 			return v, nil
 		}
 		return cty.NilVal, fmt.Errorf("all arguments are null or empty strings: give a last argument that is neither, as a default")
+	},
+})
+
+// ReplaceFunc is replace(str, substr, replacement), as Terraform has it:
+// a substr wrapped in forward slashes ("/\\..*$/") is a regular expression
+// (RE2 syntax), whose groups the replacement names as $1 or ${name};
+// any other substr is replaced where it occurs, as it is. go-cty's took
+// "/.../" literally, so replace(name, "/\\..*$/", "") changed nothing.
+var ReplaceFunc = function.New(&function.Spec{
+	Description: "Replaces each occurrence of a substring, or of matches of a /regular expression/, in a string.",
+	Params: []function.Parameter{
+		{Name: "str", Type: cty.String},
+		{Name: "substr", Type: cty.String},
+		{Name: "replace", Type: cty.String},
+	},
+	Type:         function.StaticReturnType(cty.String),
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder { return b.NotNull() },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		str, substr, repl := args[0].AsString(), args[1].AsString(), args[2].AsString()
+		if len(substr) > 1 && substr[0] == '/' && substr[len(substr)-1] == '/' {
+			re, err := regexp.Compile(substr[1 : len(substr)-1])
+			if err != nil {
+				return cty.UnknownVal(cty.String), function.NewArgErrorf(1,
+					"a substring between slashes is a regular expression (RE2 syntax), and this one is not valid: %s; "+
+						"to replace the text as it is, write it without the enclosing slashes", err)
+			}
+			return cty.StringVal(re.ReplaceAllString(str, repl)), nil
+		}
+		return cty.StringVal(strings.ReplaceAll(str, substr, repl)), nil
 	},
 })
 

@@ -42,6 +42,10 @@ func TestFunctions(t *testing.T) {
 		{`coalesce("a", "b")`, "a"},
 		{`coalesce("", 1)`, "1"},
 		{`tostring(coalesce(null, 2, 3))`, "2"},
+		{`replace("web01.example.com", "/\\..*$/", "")`, "web01"},
+		{`replace("web-01", "/^(\\w+)-(\\d+)$/", "$2-$1")`, "01-web"},
+		{`replace("a.b.c", ".", "-")`, "a-b-c"},
+		{`replace("a/b/c", "/", "-")`, "a-b-c"},
 	} {
 		_, cfg, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
 		if diags.HasErrors() {
@@ -66,6 +70,7 @@ func TestFunctionErrors(t *testing.T) {
 		{`coalesce(null, "")`, "all arguments are null or empty strings"},
 		{`coalesce()`, "at least one argument is required"},
 		{`coalesce("a", ["b"])`, "all arguments must have the same type"},
+		{`replace("a", "/(/", "")`, "is a regular expression (RE2 syntax), and this one is not valid"},
 	} {
 		t.Run(tt.expr, func(t *testing.T) {
 			_, _, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
