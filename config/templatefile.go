@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,8 +17,9 @@ import (
 // as an HCL template (${...} interpolations and %{...} directives) and
 // rendered with vars, an object whose attributes are the template's only
 // variables. The template may call the configuration's other functions,
-// not templatefile itself; they record what they compute from sensitive
-// values in sensitive, as the configuration's do.
+// file() included, as Terraform's may, but not templatefile itself; they
+// record what they compute from sensitive values in sensitive, as the
+// configuration's do.
 func templateFileFunc(where configFS, sensitive *sensitiveValues) function.Function {
 	// A template is read and parsed once per configuration, not once per
 	// host that renders it (templatefile of target.* runs for each host).
@@ -24,7 +27,9 @@ func templateFileFunc(where configFS, sensitive *sensitiveValues) function.Funct
 	parsed := map[string]*template{}
 	// The table of functions it may call (some thirty, 24 allocations) is
 	// made once too, not for each render.
-	funcs := sensitive.wrap(Functions())
+	funcs := Functions()
+	funcs["file"] = fileFunc(where)
+	funcs = sensitive.wrap(funcs)
 	load := func(name string) (*template, error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -38,7 +43,9 @@ func templateFileFunc(where configFS, sensitive *sensitiveValues) function.Funct
 		t := &template{}
 		var diags hcl.Diagnostics
 		if t.expr, diags = hclsyntax.ParseTemplate(src, name, hcl.InitialPos); diags.HasErrors() {
-			t.err = fmt.Errorf("template %s: %s", name, diags.Error())
+			t.err = templateError(diags)
+		} else {
+			t.err = recursion(t.expr)
 		}
 		parsed[name] = t
 		return t, nil
@@ -97,7 +104,7 @@ func renderTemplate(name string, expr hclsyntax.Expression, vars cty.Value, func
 	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
-		return cty.DynamicVal, fmt.Errorf("template %s: %s", name, diags.Error())
+		return cty.DynamicVal, templateError(diags)
 	}
 	if !v.IsWhollyKnown() {
 		return cty.UnknownVal(cty.String), nil
@@ -114,4 +121,49 @@ func readTemplate(where configFS, name string) ([]byte, error) {
 		keep: "keep templates beside the configuration",
 		what: "a template file",
 	})
+}
+
+// recursion finds a call of templatefile in a template: Terraform
+// refuses the recursion too, and left to the evaluation the call was
+// "There is no function named "templatefile"", which says nothing of why.
+func recursion(expr hclsyntax.Expression) error {
+	var err error
+	_ = hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "templatefile" && err == nil {
+			err = fmt.Errorf("template %s line %d: a template cannot call templatefile: render the inner template in the "+
+				"configuration and give it to the outer one as a variable, as in "+
+				"templatefile(\"outer.tftpl\", { inner = templatefile(\"inner.tftpl\", {}) })",
+				call.NameRange.Filename, call.NameRange.Start.Line)
+		}
+		return nil
+	})
+	return err
+}
+
+// templateError is a template's diagnostics as one error, for hcl's
+// "Call to function "templatefile" failed: ...": the template's file and
+// line, then the first error's summary and detail, whose final period is
+// dropped since hcl ends the message with its own.
+func templateError(diags hcl.Diagnostics) error {
+	var first *hcl.Diagnostic
+	errs := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			if first == nil {
+				first = d
+			}
+			errs++
+		}
+	}
+	msg := first.Summary
+	if first.Detail != "" {
+		msg += "; " + strings.TrimSuffix(first.Detail, ".")
+	}
+	if first.Subject != nil {
+		msg = fmt.Sprintf("template %s line %d: %s", first.Subject.Filename, first.Subject.Start.Line, msg)
+	}
+	if errs > 1 {
+		msg += fmt.Sprintf(" (and %d more errors in the template)", errs-1)
+	}
+	return errors.New(msg)
 }
