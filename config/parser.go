@@ -113,7 +113,7 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 			continue
 		}
 		hf, fileDiags := hclsyntax.ParseConfig(src, n.display, hcl.InitialPos)
-		diags = diags.Extend(fileDiags)
+		diags = diags.Extend(shellSyntaxHints(fileDiags, src))
 		if hf == nil {
 			continue
 		}

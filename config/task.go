@@ -123,7 +123,7 @@ func (e *evaluator) evalTask(d *taskDecl, hosts *hostIndex) hcl.Diagnostics {
 	diags = diags.Extend(e.evalFiles(d))
 	diags = diags.Extend(e.evalRollout(d))
 	diags = diags.Extend(e.evalSudo(d))
-	return diags
+	return shellVariableHints(diags, d.shellAttrs())
 }
 
 // hostIndex is what on lists select hosts by, built once for all tasks.
