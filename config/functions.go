@@ -23,7 +23,7 @@ import (
 // Functions returns the functions expressions can call, by name: a table
 // from go-cty's stdlib (Terraform's names) and hcl's try and can, plus
 // shellquote, length, startswith, endswith, base64encode, base64decode,
-// sha256, Terraform's coalesce and replace, and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
+// sha256, Terraform's coalesce, lookup and replace, and the inventory functions hostrange, csvdecode and yamldecode. file() is not among
 // them: it reads relative to a configuration's directory, so only a
 // configuration's own evaluation has it. Each call returns a new map.
 func Functions() map[string]function.Function {
@@ -72,7 +72,7 @@ func Functions() map[string]function.Function {
 		"jsonencode": stdlib.JSONEncodeFunc,
 		"keys":       stdlib.KeysFunc,
 		"length":     LengthFunc,
-		"lookup":     stdlib.LookupFunc,
+		"lookup":     LookupFunc,
 		"lower":      stdlib.LowerFunc,
 		"max":        stdlib.MaxFunc,
 		"merge":      stdlib.MergeFunc,
@@ -162,6 +162,74 @@ var ReplaceFunc = function.New(&function.Spec{
 		return cty.StringVal(strings.ReplaceAll(str, substr, repl)), nil
 	},
 })
+
+// LookupFunc is lookup(map, key, default), as Terraform has it: the
+// element of a map or object at key, or default when there is none. The
+// default may be left out, as Terraform still allows (lookup(map, key) is
+// map[key]), and a missing key is then an error; go-cty's requires it.
+var LookupFunc = function.New(&function.Spec{
+	Description: "Returns the element of a map at a key, or a default when the map has none.",
+	Params: []function.Parameter{
+		{Name: "inputMap", Type: cty.DynamicPseudoType},
+		{Name: "key", Type: cty.String},
+	},
+	VarParam: &function.Parameter{
+		Name:             "default",
+		Type:             cty.DynamicPseudoType,
+		AllowUnknown:     true,
+		AllowDynamicType: true,
+		AllowNull:        true,
+	},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if len(args) > 3 {
+			return cty.NilType, fmt.Errorf("lookup takes two or three arguments (a map, a key, and a default), not %d", len(args))
+		}
+		ty := args[0].Type()
+		switch {
+		case ty.IsObjectType():
+			if !args[1].IsKnown() {
+				return cty.DynamicPseudoType, nil
+			}
+			if key := args[1].AsString(); ty.HasAttribute(key) {
+				return ty.AttributeType(key), nil
+			}
+			if len(args) == 3 {
+				return args[2].Type(), nil
+			}
+			return cty.DynamicPseudoType, missingKey(args[1].AsString())
+		case ty.IsMapType():
+			if len(args) == 3 {
+				if _, err := convert.Convert(args[2], ty.ElementType()); err != nil {
+					return cty.NilType, function.NewArgErrorf(2, "the default must have the type of the map's elements, %s", ty.ElementType().FriendlyName())
+				}
+			}
+			return ty.ElementType(), nil
+		}
+		return cty.NilType, function.NewArgErrorf(0, "lookup needs a map or an object, not %s", ty.FriendlyName())
+	},
+	Impl: func(args []cty.Value, ty cty.Type) (cty.Value, error) {
+		m, key := args[0], args[1].AsString()
+		if !m.IsWhollyKnown() {
+			return cty.UnknownVal(ty), nil
+		}
+		if m.Type().IsObjectType() {
+			if m.Type().HasAttribute(key) {
+				return m.GetAttr(key), nil
+			}
+		} else if m.HasIndex(cty.StringVal(key)).True() {
+			return m.Index(cty.StringVal(key)), nil
+		}
+		if len(args) == 3 {
+			return convert.Convert(args[2], ty)
+		}
+		return cty.DynamicVal, missingKey(key)
+	},
+})
+
+// missingKey is lookup's error for a key not found without a default.
+func missingKey(key string) error {
+	return function.NewArgErrorf(1, "the map has no key %q: give a default as a third argument, as in lookup(map, %q, \"\")", key, key)
+}
 
 // ShellQuoteFunc is shellquote(s): s as one word for sh, so that
 // run = "grep ${shellquote(var.pattern)} app.log" is safe whatever the

@@ -46,6 +46,11 @@ func TestFunctions(t *testing.T) {
 		{`replace("web-01", "/^(\\w+)-(\\d+)$/", "$2-$1")`, "01-web"},
 		{`replace("a.b.c", ".", "-")`, "a-b-c"},
 		{`replace("a/b/c", "/", "-")`, "a-b-c"},
+		{`lookup({ a = "1" }, "a")`, "1"},
+		{`lookup(tomap({ a = "1" }), "a")`, "1"},
+		{`lookup({ a = "1" }, "b", "d")`, "d"},
+		{`lookup(tomap({ a = "1" }), "b", "d")`, "d"},
+		{`coalesce(lookup({ a = "1" }, "b", null), "none")`, "none"},
 	} {
 		_, cfg, diags := testLoad(t, map[string]string{"main.hcl": "locals {\n  x = " + tt.expr + "\n}\n"}, "main.hcl", LoadOptions{})
 		if diags.HasErrors() {
@@ -70,6 +75,10 @@ func TestFunctionErrors(t *testing.T) {
 		{`coalesce(null, "")`, "all arguments are null or empty strings"},
 		{`coalesce()`, "at least one argument is required"},
 		{`coalesce("a", ["b"])`, "all arguments must have the same type"},
+		{`lookup({ a = "1" }, "b")`, `the map has no key "b": give a default as a third argument`},
+		{`lookup(tomap({ a = "1" }), "b")`, `the map has no key "b"`},
+		{`lookup({ a = "1" }, "a", "d", "e")`, "lookup takes two or three arguments"},
+		{`lookup("a", "a")`, "lookup needs a map or an object, not string"},
 		{`replace("a", "/(/", "")`, "is a regular expression (RE2 syntax), and this one is not valid"},
 	} {
 		t.Run(tt.expr, func(t *testing.T) {
