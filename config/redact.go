@@ -17,12 +17,15 @@ const redactedValue = "(sensitive)"
 // values, as given (-var, FANOUT_VAR_*, a variables file) and as
 // converted, are replaced where a message quotes them (a function's
 // error: cannot convert "..." to number), as are the values functions
-// computed from them (derived).
+// computed from them (derived). A value shorter than minSensitiveLen is
+// left as it is, as everywhere else fanout shows values: a -var pin=1
+// replaced in every message made "web1" "web(sensitive)" and a range
+// "sv.hcl:5,(sensitive)-(sensitive)6".
 func redactSensitive(diags hcl.Diagnostics, decls []*variableDecl, opts LoadOptions, derived *sensitiveValues) hcl.Diagnostics {
 	names := map[string]bool{}
 	var secrets []string
 	add := func(s string) {
-		if s != "" {
+		if len(s) >= minSensitiveLen {
 			secrets = append(secrets, s)
 		}
 	}

@@ -136,3 +136,44 @@ task "t" {
 func sha256Hex(s string) string {
 	return fmt.Sprintf("%x", sha256.Sum256([]byte(s)))
 }
+
+// TestShortSensitiveValuesInDiagnostics: diagnostics follow the 4-byte
+// rule the views and the journal follow: a shorter sensitive value is
+// shown as it is, not cut out of every word and range holding it (a
+// -var pin=1 made "web1" "web(sensitive)"); a longer one is hidden.
+func TestShortSensitiveValuesInDiagnostics(t *testing.T) {
+	const src = `variable "pin" {
+  type      = number
+  sensitive = true
+  validation {
+    condition     = var.pin > 99999999
+    error_message = "The pin ${var.pin} is too short for host web1."
+  }
+}
+`
+	for _, tt := range []struct {
+		pin        string
+		want, hide []string
+	}{
+		{"1", []string{"The pin 1 is too short for host web1.", "validation rule at main.hcl:5,5-"}, nil},
+		{"21", []string{"The pin 21 is too short for host web1."}, nil},
+		{"4321", []string{"The pin (sensitive) is too short for host web1."}, []string{"4321"}},
+	} {
+		t.Run(tt.pin, func(t *testing.T) {
+			_, _, diags := testLoad(t, map[string]string{"main.hcl": src}, "main.hcl", LoadOptions{Vars: map[string]string{"pin": tt.pin}})
+			if len(diags) != 1 {
+				t.Fatalf("%v, want the rule's error", diags)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(diags[0].Detail, w) {
+					t.Errorf("%q, want %q in it", diags[0].Detail, w)
+				}
+			}
+			for _, h := range tt.hide {
+				if strings.Contains(diags[0].Detail, h) {
+					t.Errorf("%q shows %q", diags[0].Detail, h)
+				}
+			}
+		})
+	}
+}
