@@ -213,6 +213,37 @@ func hashedLine(t *testing.T, hostport string, key ssh.PublicKey) string {
 	return knownhosts.HashHostname(name) + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
 }
 
+// tcpServer listens on 127.0.0.253 and hands each connection to handle,
+// one at a time, until the test ends; then it closes the listener and
+// every connection handed, and waits for its loop.
+func tcpServer(t *testing.T, handle func(net.Conn)) *net.TCPAddr {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.253:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+			handle(c)
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close() // ends the Accept loop
+		wg.Wait()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr)
+}
+
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	f := sshtest.Start(t, sshtest.Options{NoAgent: false})
@@ -231,26 +262,11 @@ func TestUnreachable(t *testing.T) {
 		}
 	})
 	t.Run("silent server: connect_timeout", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.253:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer func() { _ = l.Close() }() // before wg.Wait: it ends the Accept loop
-		wg.Go(func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer func() { _ = c.Close() }() // says nothing until the test ends
-			}
-		})
+		// It says nothing until the test ends.
+		addr := tcpServer(t, func(net.Conn) {})
 		s := newTransport(t, f, setupOpts{direct: true, settings: map[string]cty.Value{"connect_timeout": cty.StringVal("500ms")}})
-		addr := l.Addr().(*net.TCPAddr)
 		start := time.Now()
-		err = s.connect(sdk.Host{Name: "mute", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
+		err := s.connect(sdk.Host{Name: "mute", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
 		if !errors.Is(err, ErrConnectTimeout) || !strings.Contains(err.Error(), "host mute") {
 			t.Errorf("error %v, want host mute connect timeout", err)
 		}
@@ -278,25 +294,9 @@ func TestUnreachable(t *testing.T) {
 	t.Run("closed before the handshake: MaxStartups", func(t *testing.T) {
 		// As sshd past its MaxStartups does: the connection is taken and
 		// closed.
-		l, err := net.Listen("tcp", "127.0.0.253:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer func() { _ = l.Close() }() // before wg.Wait: it ends the Accept loop
-		wg.Go(func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				_ = c.Close()
-			}
-		})
+		addr := tcpServer(t, func(c net.Conn) { _ = c.Close() })
 		s := newTransport(t, f, setupOpts{direct: true})
-		addr := l.Addr().(*net.TCPAddr)
-		err = s.connect(sdk.Host{Name: "busy", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
+		err := s.connect(sdk.Host{Name: "busy", Address: addr.IP.String(), Config: object(t, hostSchema(), map[string]cty.Value{"port": cty.NumberIntVal(int64(addr.Port))})})
 		if err == nil || !strings.Contains(err.Error(), "host busy") || !strings.Contains(err.Error(), "MaxStartups") || !strings.Contains(err.Error(), "max_connects") {
 			t.Errorf("error %v, want host busy's handshake cut short, naming MaxStartups and max_connects", err)
 		}
