@@ -33,6 +33,13 @@ const (
 // transport waits as long.
 const outputGrace = time.Second
 
+// wrapperStart bounds how long a session may take to start fanout's
+// wrapper (its first mark, see progress.ran): a login shell's startup file
+// that execs another shell (`exec zsh` in a .bashrc) reads the script as
+// its own input and waits for more, which never comes: the Exec hung until
+// its timeout, or for ever. A variable, for tests.
+var wrapperStart = time.Minute
+
 // How a command is run on the host.
 //
 // The login shell (sshd runs `$SHELL -c STRING`) only executes
@@ -543,26 +550,48 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 		timedOut bool
 		cause    error
 		cutOff   string // why the command may still run (see terminate)
+		// ran is closed at the wrapper's mark; noStart fires when it
+		// has not come within wrapperStart.
+		ran     <-chan struct{}
+		noStart <-chan time.Time
 	)
-	select {
-	case <-sess.exited:
-	case <-sess.closed:
-	case <-sess.refused:
-		return nil, fmt.Errorf("start command on %s: the server refused the exec request", c.addr)
-	case <-timeout:
-		timedOut = true
-		cutOff = c.terminate(ex, sess)
-	case <-ctx.Done():
-		cause = ctx.Err()
-		cutOff = c.terminate(ex, sess)
-	case <-ex.abort:
-		cause = ErrClosed
-		cutOff = c.terminate(ex, sess)
-	case <-sess.failed:
-		// Nobody reads the output any more: the command must not go on
-		// unwatched.
-		cause = fmt.Errorf("write output: %w", sess.writeFailure())
-		cutOff = c.terminate(ex, sess)
+	if r.markers != nil {
+		ran = r.markers.started()
+		timer := time.NewTimer(wrapperStart)
+		defer timer.Stop()
+		noStart = timer.C
+	}
+	for waiting := true; waiting; {
+		waiting = false
+		select {
+		case <-ran:
+			ran, noStart, waiting = nil, nil, true
+		case <-noStart:
+			// Nothing of fanout's runs there to signal: what reads the
+			// session's input ends with it.
+			_ = sess.ch.Close()
+			c.awaitOutput(ctx, ex, sess)
+			sess.end()
+			return nil, c.wrapperNotRun(fmt.Sprintf("had not started it after %s", wrapperStart))
+		case <-sess.exited:
+		case <-sess.closed:
+		case <-sess.refused:
+			return nil, fmt.Errorf("start command on %s: the server refused the exec request", c.addr)
+		case <-timeout:
+			timedOut = true
+			cutOff = c.terminate(ex, sess)
+		case <-ctx.Done():
+			cause = ctx.Err()
+			cutOff = c.terminate(ex, sess)
+		case <-ex.abort:
+			cause = ErrClosed
+			cutOff = c.terminate(ex, sess)
+		case <-sess.failed:
+			// Nobody reads the output any more: the command must not go on
+			// unwatched.
+			cause = fmt.Errorf("write output: %w", sess.writeFailure())
+			cutOff = c.terminate(ex, sess)
+		}
 	}
 	c.awaitOutput(ctx, ex, sess)
 	// The output, and with it a command list's markers, is all in.
@@ -575,7 +604,7 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 
 	resp, err := c.exitResponse(sess)
 	if cause == nil && !timedOut && err == nil && r.markers != nil && !r.markers.ran {
-		return nil, c.wrapperNotRun(resp)
+		return nil, c.wrapperNotRun(ended(resp) + " before it started")
 	}
 	if cause == nil && err == nil {
 		if werr := sess.writeFailure(); werr != nil {
@@ -708,21 +737,26 @@ func (c *hostConn) exitResponse(sess *session) (*sdk.ExecResponse, error) {
 	}
 }
 
-// wrapperNotRun is the error of a session that ended, as resp says,
-// without the mark fanout's script prints before it runs anything (see
-// progress.ran): the host ran something else, and never the command. Its
-// exit status is not the command's: reading exit 1 as a false only_if
-// skipped a task where it should have failed, and a forced command's exit
-// 0 passed for a success.
-func (c *hostConn) wrapperNotRun(resp *sdk.ExecResponse) error {
-	how := fmt.Sprintf("exited %d", resp.ExitCode)
-	if resp.Signal != "" {
-		how = "was killed by SIG" + resp.Signal
-	}
-	return fmt.Errorf("fanout's command wrapper did not run on %s (the session %s before it started; its output, if any, is above): "+
+// wrapperNotRun is the error of a session without the mark fanout's
+// script prints before it runs anything (see progress.ran), how saying
+// what the session did instead: the host ran something else, and never
+// the command. Its exit status is not the command's: reading exit 1 as a
+// false only_if skipped a task where it should have failed, and a forced
+// command's exit 0 passed for a success.
+func (c *hostConn) wrapperNotRun(how string) error {
+	return fmt.Errorf("fanout's command wrapper did not run on %s (the session %s; its output, if any, is above): "+
 		"the host ran something else, and not the command. sshd's ForceCommand, an authorized_keys command=, "+
 		"a restricted (rbash) or nologin login shell, or a shell startup file that reads its input or execs another shell do this; "+
 		"raw = true sends commands as they are, as ssh does", c.addr, how)
+}
+
+// ended says how a session ended, as resp has it: "exited 1", "was killed
+// by SIGTERM".
+func ended(resp *sdk.ExecResponse) string {
+	if resp.Signal != "" {
+		return "was killed by SIG" + resp.Signal
+	}
+	return fmt.Sprintf("exited %d", resp.ExitCode)
 }
 
 // endedBy reports whether err, from a request on the connection, means

@@ -383,7 +383,7 @@ func (c *hostConn) shellRun(ctx context.Context, abort <-chan struct{}, script s
 	status, signal, ok := sess.result()
 	switch {
 	case ok && status == 0 && !p.ran:
-		return c.wrapperNotRun(&sdk.ExecResponse{})
+		return c.wrapperNotRun("exited 0 before it started")
 	case ok && status == 0:
 		return nil
 	case strings.TrimSpace(stderr.String()) != "":

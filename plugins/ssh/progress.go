@@ -22,8 +22,9 @@ type progress struct {
 	// runs: without it, something other than fanout's script ran (see
 	// wrapperNotRun). Output before it is the login shell's (a greeting
 	// of a startup file): passed on as ssh shows it, unless skip.
-	ran  bool
-	skip bool
+	ran   bool
+	ranCh chan struct{} // closed with ran set
+	skip  bool
 	// plain says no marker follows "w" (a lone command): the output after
 	// it goes through unread.
 	plain   bool
@@ -40,8 +41,11 @@ func newProgress() (*progress, string) {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	nonce := hex.EncodeToString(b[:])
-	return &progress{token: []byte("\037fanout:" + nonce + ":"), exited: -1}, nonce
+	return &progress{token: []byte("\037fanout:" + nonce + ":"), exited: -1, ranCh: make(chan struct{})}, nonce
 }
+
+// started returns a channel closed once the wrapper's mark has come.
+func (p *progress) started() <-chan struct{} { return p.ranCh }
 
 // ranMarker is the line a script prints first (see progress.ran).
 func ranMarker(nonce string) string {
@@ -115,8 +119,9 @@ func (p *progress) keep(b []byte) {
 func (p *progress) record(m string) {
 	f := strings.Fields(m)
 	switch {
-	case len(f) == 1 && f[0] == "w":
+	case len(f) == 1 && f[0] == "w" && !p.ran:
 		p.ran = true
+		close(p.ranCh)
 		p.through = p.plain
 	case len(f) == 2 && f[0] == "s":
 		if i, err := strconv.Atoi(f[1]); err == nil {

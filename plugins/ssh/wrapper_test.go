@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanout/fanout/internal/sshtest"
 	"github.com/fanout/fanout/sdk"
@@ -104,5 +106,34 @@ func TestStartupFileOutput(t *testing.T) {
 	}
 	if b, err := os.ReadFile(ran); err == nil {
 		t.Errorf("the command ran (it wrote %q): a startup file ate a line of its script", b)
+	}
+}
+
+// TestWrapperStartDeadline: a startup file that execs another shell
+// (`exec zsh` in a .bashrc) makes that shell read fanout's script as its
+// own input and wait for more: Exec fails once the wrapper has not started
+// within wrapperStart, saying so, where it hung until its timeout, or for
+// ever. Not parallel: it shortens wrapperStart for its own run.
+func TestWrapperStartDeadline(t *testing.T) {
+	if _, err := exec.LookPath("zsh"); err != nil {
+		t.Skip("zsh is not installed (make test-deps installs it)")
+	}
+	f := sshtest.Start(t, sshtest.Options{})
+	if err := os.WriteFile(filepath.Join(f.Dir, "home", ".bashrc"), []byte("exec zsh -f\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, h := newConnected(t, f, setupOpts{})
+	defer func(d time.Duration) { wrapperStart = d }(wrapperStart)
+	wrapperStart = 2 * time.Second
+	start := time.Now()
+	r := s.exec(context.Background(), h.Name, "echo never", nil)
+	if r.err == nil || !strings.Contains(r.err.Error(), "had not started it after 2s") {
+		t.Errorf("with a .bashrc that execs zsh: %+v, %v; want the wrapper not started after 2s", r.resp, r.err)
+	}
+	if took := time.Since(start); took > loadedMargin {
+		t.Errorf("took %s", took)
+	}
+	if strings.Contains(r.stdout, "never") {
+		t.Errorf("stdout %q: the command ran", r.stdout)
 	}
 }
