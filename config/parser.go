@@ -96,11 +96,6 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 			diags = diags.Append(readError("Failed to read file", n.display, err))
 			continue
 		}
-		// A file saved with Windows line endings: HCL keeps the CR of a
-		// heredoc's lines, and the shell then runs `mkdir -p dir\r`.
-		if bytes.Contains(src, []byte("\r\n")) {
-			src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
-		}
 		if d := checkSource(n.display, src); d.HasErrors() {
 			if showable(src, d[0].Subject) {
 				// The snippet is one line: the rest of a refused file,
@@ -111,6 +106,13 @@ func (p *Parser) LoadConfig(path string, opts LoadOptions) (*Config, hcl.Diagnos
 			diags = diags.Extend(d)
 			syntaxErrors = true
 			continue
+		}
+		// A file saved with Windows line endings: HCL keeps the CR of a
+		// heredoc's lines, and the shell then runs `mkdir -p dir\r`.
+		// Only once the file is accepted: a larger one, cut at the
+		// limit, must still be refused as too large.
+		if bytes.Contains(src, []byte("\r\n")) {
+			src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
 		}
 		hf, fileDiags := hclsyntax.ParseConfig(src, n.display, hcl.InitialPos)
 		diags = diags.Extend(shellSyntaxHints(fileDiags, src))
