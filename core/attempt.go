@@ -18,6 +18,12 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	if res, done := r.conditions(ctx, tr, t, h); done {
 		return res
 	}
+	// Durable before anything of the task is sent, as its start is: until
+	// this record, the journal has the pair as having run nothing, and
+	// `fanout rollback` after a crash leaves it alone.
+	if t.hasConditions() && !r.record(&JournalRecord{Type: RecordConditionsPassed, Task: t.Name, Host: h.Name, Phase: PhaseRun}) {
+		return notStarted(time.Now())
+	}
 	// Uploads are part of the pair, before its commands and once, whatever
 	// the retries: one that fails fails the pair, and the task's rollback
 	// applies (files.go).
@@ -62,6 +68,10 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 	return res
 }
 
+// hasConditions reports whether t has only_if or unless commands, which
+// run on each host before anything else of the task.
+func (t *TaskNode) hasConditions() bool { return len(t.OnlyIf) > 0 || len(t.Unless) > 0 }
+
 // uploaded reports whether t sends files to h before its commands.
 func uploaded(t *TaskNode, h *Host) bool {
 	f := t.Files[h.Name]
@@ -79,7 +89,7 @@ func retryable(res PhaseResult) bool {
 // with the pair's result when the task must not run there: skipped, or
 // failed because a condition could not be run to an exit code.
 func (r *run) conditions(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host) (PhaseResult, bool) {
-	if len(t.OnlyIf) == 0 && len(t.Unless) == 0 {
+	if !t.hasConditions() {
 		return PhaseResult{}, false
 	}
 	env := r.env(t, h, PhaseRun)

@@ -108,10 +108,13 @@ func (r *run) dropHost(t *TaskNode, u *UnitResult, d *DroppedHost) {
 }
 
 // nothingRan reports whether a run phase sent no command of the task to
-// its host: it never connected, never started, or a condition left it
-// out. Such a pair has nothing to roll back. An interrupted one may have.
+// its host: it never connected, never started, or its only_if or unless
+// left it out, failed or was interrupted (conditions are not the task's
+// run). Such a pair has nothing to roll back, whatever ended it, an
+// interrupt too: a pair interrupted in its run's commands, transfers or
+// check has Command or Attempts set.
 func nothingRan(res PhaseResult) bool {
-	return res.Command == -1 && res.Attempts == 0 && res.Status != StatusInterrupted
+	return res.Command == -1 && res.Attempts == 0
 }
 
 // hostOf returns t's host named name.

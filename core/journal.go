@@ -46,6 +46,11 @@ const (
 	// RecordUnitStarted is a task starting on a host, in either phase,
 	// written before any of its commands is sent.
 	RecordUnitStarted RecordType = "unit_started"
+	// RecordConditionsPassed is a task's only_if and unless letting it
+	// run on a host, written before the first of its uploads or commands
+	// is sent: until then, a pair whose unit_started record has
+	// Conditions set has run nothing of the task.
+	RecordConditionsPassed RecordType = "conditions_passed"
 	// RecordUnitFinished is a task ending on a host, with its result.
 	RecordUnitFinished RecordType = "unit_finished"
 	// RecordCompleted is a task or group finishing, pushed on its parent's
@@ -76,6 +81,10 @@ type JournalRecord struct {
 	Task   string         `json:"task,omitempty"`
 	Host   string         `json:"host,omitempty"`
 	Phase  Phase          `json:"phase,omitempty"`
+	// Conditions is set on a run's unit_started record when the task has
+	// only_if or unless: they run first, and nothing of the task ran on
+	// the host before its conditions_passed record.
+	Conditions bool `json:"conditions,omitempty"`
 	// Result is a unit_finished record's outcome.
 	Result *JournalResult `json:"result,omitempty"`
 	// Path is a completed record's place in the plan: member indices from

@@ -430,3 +430,95 @@ func TestFileJournalConcurrentRecords(t *testing.T) {
 		t.Errorf("%d distinct records, want %d", len(seen), n)
 	}
 }
+
+// TestJournalConditionsAreNotTheRun: after a crash while a task's only_if
+// ran, the journal has its pairs as having run nothing, and `fanout
+// rollback` leaves them alone (it planned the task's rollback on every
+// host there); once conditions_passed is recorded, the pair may have run
+// and is rolled back.
+func TestJournalConditionsAreNotTheRun(t *testing.T) {
+	var lines []string
+	synctest.Test(t, func(t *testing.T) {
+		hs := testHosts("h1", "h2")
+		pre := testTask("pre", hs, "ok", "ok")
+		x := testTask("x", hs, "ok", "ok")
+		// Both hosts start x's conditions before either ends them.
+		x.OnlyIf = []string{"sleep 1s", "on h2 fail 1"}
+		path, res := journalRun(t, newFake(), testPlan(config.OnFailureStop, pre, x), nil)
+		if !res.OK() {
+			t.Fatalf("run: %v %s", res.Status, res.Cause)
+		}
+		lines = journalLines(t, path)
+	})
+	isX := func(l string) bool {
+		return !strings.Contains(l, `"type":"header"`) && strings.Contains(l, `"task":"x"`)
+	}
+	for _, tt := range []struct {
+		name string
+		// keep reports whether the journal as the crash left it
+		// holds line l and goes on after it.
+		keep  func(l string) (keep, more bool)
+		steps []string
+		hosts []string // x's rollback hosts
+	}{
+		{"conditions running", func(l string) (bool, bool) {
+			start := !isX(l) || strings.Contains(l, `"unit_started"`)
+			return start, start
+		}, []string{"pre"}, nil},
+		{"conditions passed on h1", func(l string) (bool, bool) {
+			return true, !(isX(l) && strings.Contains(l, `"conditions_passed"`) && strings.Contains(l, `"host":"h1"`))
+		}, []string{"x", "pre"}, []string{"h1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var kept []string
+			for _, l := range lines {
+				keep, more := tt.keep(l)
+				if keep {
+					kept = append(kept, l)
+				}
+				if !more {
+					break
+				}
+			}
+			if n := len(slices.DeleteFunc(slices.Clone(kept), func(l string) bool { return !strings.Contains(l, `"conditions":true`) })); n != 2 {
+				t.Fatalf("the cut journal starts x's conditions on %d hosts, want 2", n)
+			}
+			cut := filepath.Join(t.TempDir(), "run.jsonl")
+			if err := os.WriteFile(cut, []byte(strings.Join(kept, "")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rc := mustReadJournal(t, cut)
+			if diff := cmp.Diff(tt.steps, stepTasks(t, rc)); diff != "" {
+				t.Errorf("rollback steps (-want +got):\n%s", diff)
+			}
+			steps, err := rc.RollbackSteps()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range steps {
+				if s.Task == "x" && !slices.Equal(s.Hosts, tt.hosts) {
+					t.Errorf("x rolls back on %v, want %v", s.Hosts, tt.hosts)
+				}
+			}
+			rres, err := rc.Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range rres.NotRolledBack {
+				if strings.HasPrefix(p, "x on ") && !slices.Contains(tt.hosts, strings.TrimPrefix(p, "x on ")) {
+					t.Errorf("NotRolledBack lists %q, whose task never ran", p)
+				}
+			}
+		})
+	}
+}
+
+// journalLines returns the journal's lines, each with its newline.
+func journalLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+}

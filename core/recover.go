@@ -309,6 +309,11 @@ func (rp *replay) apply(rec *JournalRecord) error {
 			return nil
 		}
 		u.Run = pr
+	case RecordConditionsPassed:
+		// The task itself may run from here on.
+		if u != nil && u.Run.Err == errConditionsUnended {
+			u.Run.Command, u.Run.Err = 0, errNoEndRecorded
+		}
 	case RecordCompleted:
 		rp.completed(rec.Path)
 	case RecordStopping:
@@ -336,8 +341,12 @@ func (rp *replay) apply(rec *JournalRecord) error {
 }
 
 // errNoEndRecorded is the error of a phase the journal saw start and not
-// end.
-const errNoEndRecorded = "no record of its end: fanout stopped while it ran"
+// end; errConditionsUnended that of a run phase whose only_if or unless
+// had not let it run yet.
+const (
+	errNoEndRecorded     = "no record of its end: fanout stopped while it ran"
+	errConditionsUnended = "no record of its end: fanout stopped while its conditions ran"
+)
 
 // unitStarted marks a pair as started, in either phase.
 func (rp *replay) unitStarted(t *TaskNode, u *UnitResult, rec *JournalRecord) {
@@ -349,6 +358,12 @@ func (rp *replay) unitStarted(t *TaskNode, u *UnitResult, rec *JournalRecord) {
 	if rec.Phase == PhaseRollback {
 		u.Rollback = &unknown
 		return
+	}
+	if rec.Conditions {
+		// Its only_if or unless ran first: until conditions_passed,
+		// nothing of the task did (Command -1 keeps it out of the
+		// rollback).
+		unknown.Command, unknown.Err = -1, errConditionsUnended
 	}
 	u.Run = unknown
 	rv := rp.rv

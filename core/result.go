@@ -210,7 +210,7 @@ var ownWords = []string{
 	"aborted", "then", "rollbacks failed", "the rollback was aborted", "skipped",
 	"cannot write the run journal", "the run journal's last record", "not started",
 	"fanout stopped before the run finished", "the journal has no final record",
-	"no record of its end", "fanout stopped while it ran",
+	"no record of its end", "fanout stopped while it ran", "fanout stopped while its conditions ran",
 	"the transport did not stop the command at its timeout",
 	// Rollouts'.
 	"partial", "hosts dropped, rolled back", "host dropped after task", "failed on it", "check failed",

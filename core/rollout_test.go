@@ -645,3 +645,43 @@ func TestWaveStoppedMidwayIsNotFinished(t *testing.T) {
 		}
 	})
 }
+
+// TestInterruptDuringConditionRollsNothingBackThere: an interrupt while
+// a task's only_if runs leaves the task's run unstarted on those hosts, so
+// its rollback does not run there, as for a condition that timed out or
+// could not run; what ran before is rolled back. (The pair counted as
+// started and both hosts were rolled back.)
+func TestInterruptDuringConditionRollsNothingBackThere(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2")
+		pre := testTask("pre", hs, "ok", "ok")
+		x := testTask("x", hs, "ok", "ok")
+		x.OnlyIf = []string{"sleep 30s"}
+		interrupt := make(chan struct{})
+		var res *Result
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			res, _ = runFake(t, f, testPlan(config.OnFailureRollback, pre, x), interrupt)
+		}()
+		// Every goroutine of the run waits in x's conditions.
+		synctest.Wait()
+		close(interrupt)
+		await(t, finished, time.Minute, "the run after the interrupt")
+		if got := f.rollbacks(); !cmp.Equal(got, map[string]int{"pre/h1": 1, "pre/h2": 1}) {
+			t.Errorf("rollbacks = %v, want pre on h1 and h2 only", got)
+		}
+		if diff := cmp.Diff([]string{"pre"}, res.RolledBack); diff != "" {
+			t.Errorf("RolledBack (-want +got):\n%s", diff)
+		}
+		for _, u := range res.Units {
+			if u.Task == "x" && (u.Run.Status != StatusInterrupted || u.Rollback != nil) {
+				t.Errorf("x on %s: %v, rollback %+v; want interrupted, not rolled back", u.Host, u.Run.Status, u.Rollback)
+			}
+		}
+		if slices.Contains(f.startOrder("run", true), "x") {
+			t.Error("x's run started")
+		}
+	})
+}

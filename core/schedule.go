@@ -149,8 +149,10 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	// fanout died while connecting to ran nothing, and `fanout rollback`
 	// leaves it alone. One that could not be connected gets its record
 	// too, its end (unreachable, nothing ran) right after.
-	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase}) && phase == PhaseRun {
-		return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
+	// A task's conditions run first (conditionsPassed records their end).
+	conditions := phase == PhaseRun && t.hasConditions()
+	if !r.record(&JournalRecord{Type: RecordUnitStarted, Task: t.Name, Host: h.Name, Phase: phase, Conditions: conditions}) && phase == PhaseRun {
+		return notStarted(start)
 	}
 	r.emit(UnitStarted{Task: t.Name, Host: h.Name, Phase: phase, Time: start, Unreachable: err != nil})
 	switch {
@@ -175,6 +177,12 @@ func (r *run) runUnit(ctx context.Context, t *TaskNode, h *Host, phase Phase) Ph
 	r.record(&JournalRecord{Type: RecordUnitFinished, Task: t.Name, Host: h.Name, Phase: phase, Result: journalResult(res)})
 	r.emit(UnitFinished{Task: t.Name, Host: h.Name, Phase: phase, Result: res})
 	return res
+}
+
+// notStarted is the result of a pair the run did not start because its
+// journal refused to record it; the refusal stopped the run already.
+func notStarted(start time.Time) PhaseResult {
+	return PhaseResult{Status: StatusSkipped, ExitCode: -1, Command: -1, Err: "not started: cannot write the run journal", Started: start}
 }
 
 // runCommands runs cmds on h one after another, the first failure ending

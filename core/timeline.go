@@ -478,7 +478,7 @@ func recap(tl *Timeline, res *Result) TimelineRecap {
 		rc.Pairs++
 		st := u.Run.Status.String()
 		switch {
-		case u.Run.Status == StatusInterrupted && u.Run.Err == errNoEndRecorded:
+		case u.Run.Status == StatusInterrupted && (u.Run.Err == errNoEndRecorded || u.Run.Err == errConditionsUnended):
 			st = unfinishedWord
 		case u.Run.Status == StatusSkipped && tl.InProgress:
 			// Its turn may yet come.

@@ -257,6 +257,38 @@ parallelize {
 	}
 }
 
+// TestKilledDuringConditionThenRollback: fanout killed while a task's
+// only_if ran: the task never ran there, and `fanout rollback` leaves it
+// alone, rolling back what ran before (it planned "task x on localhost").
+func TestKilledDuringConditionThenRollback(t *testing.T) {
+	hcl := sleepTask("pre", "0", "") + `
+task "x" {
+  only_if  = "REC start && sleep 30"
+  run      = "REC start && REC end"
+  rollback = "REC start && REC end"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd, out, exited := startBackground(t, dir, func() bool {
+		return slices.Contains(order(rec.read(t), "condition", "start"), "x")
+	}, "apply", "main.hcl")
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	id := runID(t, out.String())
+	plan := fanout(t, dir, "rollback", "-dry-run", id)
+	if plan.code != 0 || !strings.Contains(plan.stdout, "1. task pre on localhost") || strings.Contains(plan.stdout, "task x") {
+		t.Fatalf("dry run: exit %d; want pre's rollback alone\n%s\n%s", plan.code, plan.stdout, plan.stderr)
+	}
+	if r := fanout(t, dir, "rollback", "-auto-approve", id); r.code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if diff := cmp.Diff([]string{"pre"}, order(rec.read(t), "rollback", "start")); diff != "" {
+		t.Errorf("rolled back (-want +got):\n%s", diff)
+	}
+}
+
 func TestRollbackOfSuccessfulRun(t *testing.T) {
 	dir, rec := workdir(t, sleepTask("one", "0", "")+sleepTask("two", "0", ""))
 	r := fanout(t, dir, "apply", "main.hcl")
