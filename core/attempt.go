@@ -42,15 +42,17 @@ func (r *run) runPhase(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Ho
 			res.Attempts = 0
 			break
 		}
-		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isInterrupted() {
+		// Another attempt is new work: once the run stops (a failure
+		// elsewhere, an interrupt), none starts, and the pair ends with
+		// the attempt it had in flight, which ran to its end as a
+		// running command does.
+		if res.Status == StatusOK || a == of || !retryable(res) || ctx.Err() != nil || r.isStopping() {
 			break
 		}
 		r.record(&JournalRecord{Type: RecordAttempt, Task: t.Name, Host: h.Name, Attempt: a, Result: journalResult(res)})
 		r.emit(AttemptFailed{Task: t.Name, Host: h.Name, Attempt: a, Of: of, Result: res, Delay: t.RetryDelay})
-		// Retries are the pair's own work in flight: a failure elsewhere
-		// lets them run to their end, as it lets a running command; an
-		// interrupt ends them.
-		if !r.sleepInFlight(ctx, t.RetryDelay) {
+		// A stop during the delay ends it, and the retry with it.
+		if !r.sleepInFlight(ctx, t.RetryDelay, r.ro.stopped()) || r.isStopping() {
 			break
 		}
 	}
@@ -193,7 +195,7 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 			break
 		}
 		next := began.Add(c.Interval)
-		if !next.Before(deadline) || !r.sleepInFlight(ctx, time.Until(next)) {
+		if !next.Before(deadline) || !r.sleepInFlight(ctx, time.Until(next), nil) {
 			break
 		}
 	}
@@ -210,14 +212,16 @@ func (r *run) check(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Host,
 }
 
 // sleepInFlight waits d before a retry or a check's next attempt, and
-// reports whether it did: an interrupt or cancellation ends the wait.
-func (r *run) sleepInFlight(ctx context.Context, d time.Duration) bool {
+// reports whether it did: an interrupt, cancellation or the close of stop
+// (nil for none) ends the wait.
+func (r *run) sleepInFlight(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
 		return true
 	case <-r.ro.interrupted():
+	case <-stop:
 	case <-ctx.Done():
 	}
 	return false

@@ -434,9 +434,11 @@ func TestRetries(t *testing.T) {
 			t.Errorf("h1 attempts = %d, want 3", u.Run.Attempts)
 		}
 
-		// Out of retries: the host fails with its last attempt.
+		// Out of retries: the host fails with its last attempt. (One
+		// host: another's failure would stop the run, and with it this
+		// host's retries.)
 		f = newFake()
-		task = testTask("flaky", hs, "flaky 5")
+		task = testTask("flaky", hs[:1], "flaky 5")
 		task.Retries = 1
 		res, _ = runFake(t, f, testPlan(config.OnFailureStop, task), nil)
 		if res.OK() || res.Units[0].Run.Attempts != 2 || res.Units[0].Run.Status != StatusFailed {
@@ -684,4 +686,63 @@ func TestInterruptDuringConditionRollsNothingBackThere(t *testing.T) {
 			t.Error("x's run started")
 		}
 	})
+}
+
+// TestNoRetryOnceStopping: once the run stops (a failure beside), a pair
+// starts no new attempt: the attempt in flight runs to its end, the pair
+// fails with it, and the rollback follows. (Attempts kept starting after
+// Stopping, and the rollback waited for them all.)
+func TestNoRetryOnceStopping(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// bad fails during flaky's second attempt, or during its first
+		// retry delay.
+		bad      string
+		attempts int
+	}{
+		{"during an attempt", "sleep 400ms;fail 2", 2},
+		{"during the retry delay", "sleep 250ms;fail 2", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				h := testHosts("h1")
+				// Attempts at 0-200ms and 300-500ms, a third due at 600ms.
+				flaky := testTask("flaky", h, "sleep 200ms;fail 1", "ok")
+				flaky.Retries, flaky.RetryDelay = 2, 100*time.Millisecond
+				bad := testTask("bad", h, tt.bad, "ok")
+				res, events := runFake(t, f, testPlan(config.OnFailureRollback, testGroup("g", 2, flaky, bad)), nil)
+				stopped := slices.IndexFunc(events, func(e Event) bool { _, ok := e.(Stopping); return ok })
+				if stopped < 0 {
+					t.Fatal("no Stopping event")
+				}
+				for _, e := range events[stopped:] {
+					if a, ok := e.(AttemptFailed); ok {
+						t.Errorf("after Stopping, attempt %d of %d failed and was to be retried", a.Attempt, a.Of)
+					}
+				}
+				starts := 0
+				for _, e := range f.events {
+					if e.kind == "start" && e.task == "flaky" && e.phase == "run" && e.cmd == "sleep 200ms" {
+						starts++
+					}
+				}
+				if starts != tt.attempts {
+					t.Errorf("flaky's attempts started: %d, want %d", starts, tt.attempts)
+				}
+				var u *UnitResult
+				for _, x := range res.Units {
+					if x.Task == "flaky" {
+						u = x
+					}
+				}
+				if u.Run.Status != StatusFailed || u.Run.ExitCode != 1 || u.Run.Attempts != tt.attempts {
+					t.Errorf("flaky: %+v; want failed, exit 1, after %d attempts", u.Run, tt.attempts)
+				}
+				if u.Rollback == nil || u.Rollback.Status != StatusOK {
+					t.Errorf("flaky's rollback: %+v, want ok", u.Rollback)
+				}
+			})
+		})
+	}
 }
