@@ -96,10 +96,8 @@ func (r *run) dropHost(t *TaskNode, u *UnitResult, d *DroppedHost) {
 		}
 		r.mu.Unlock()
 		r.ro.mu.Lock()
-		d.RolledBack = append(d.RolledBack, tt.Name)
-		if res.Status != StatusOK {
-			d.RollbackFailed, failed = true, true
-		}
+		d.noteRollback(tt.Name, res.Status)
+		failed = failed || res.Status != StatusOK
 		r.ro.mu.Unlock()
 	}
 	if failed {
@@ -140,7 +138,7 @@ func (r *run) rolloutResult(res *Result) {
 	}
 	for _, d := range r.ro.order {
 		c := *d
-		c.RolledBack = slices.Clone(d.RolledBack)
+		c.RolledBack, c.FailedRollbacks = slices.Clone(d.RolledBack), slices.Clone(d.FailedRollbacks)
 		res.Dropped = append(res.Dropped, c)
 	}
 	droppedOutcome(res)

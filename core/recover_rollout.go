@@ -26,9 +26,8 @@ func rolloutRecord(res *Result, rec *JournalRecord) {
 			return
 		}
 		for i := range res.Dropped {
-			if d := &res.Dropped[i]; d.Host == rec.Host && !slices.Contains(d.RolledBack, rec.Task) {
-				d.RolledBack = append(d.RolledBack, rec.Task)
-				d.RollbackFailed = d.RollbackFailed || rec.Result.Status != StatusOK
+			if d := &res.Dropped[i]; d.Host == rec.Host {
+				d.noteRollback(rec.Task, rec.Result.Status)
 			}
 		}
 	}
@@ -49,19 +48,33 @@ func droppedOutcome(res *Result) {
 	}
 	for _, u := range res.Units {
 		d := at[u.Host]
-		if d == nil || u.Rollback == nil || slices.Contains(d.RolledBack, u.Task) || slices.Contains(d.Unfinished, u.Task) {
+		if d == nil || u.Rollback == nil || slices.Contains(d.RolledBack, u.Task) || slices.Contains(d.FailedRollbacks, u.Task) ||
+			slices.Contains(d.Unfinished, u.Task) {
 			continue
 		}
 		if u.Rollback.Status == StatusInterrupted {
 			d.Unfinished = append(d.Unfinished, u.Task)
 			continue
 		}
-		d.RolledBack = append(d.RolledBack, u.Task)
-		d.RollbackFailed = d.RollbackFailed || u.Rollback.Status != StatusOK
+		d.noteRollback(u.Task, u.Rollback.Status)
 	}
 	for _, p := range res.NotRolledBack {
 		if task, host, ok := strings.Cut(p, " on "); ok && at[host] != nil {
 			at[host].NotRolledBack = append(at[host].NotRolledBack, task)
 		}
 	}
+}
+
+// noteRollback takes the outcome of task's rollback on the dropped host:
+// the latest of a pair counts, as a later `fanout rollback` may do what
+// had failed.
+func (d *DroppedHost) noteRollback(task string, st Status) {
+	d.RolledBack = slices.DeleteFunc(d.RolledBack, func(t string) bool { return t == task })
+	d.FailedRollbacks = slices.DeleteFunc(d.FailedRollbacks, func(t string) bool { return t == task })
+	if st == StatusOK {
+		d.RolledBack = append(d.RolledBack, task)
+	} else {
+		d.FailedRollbacks = append(d.FailedRollbacks, task)
+	}
+	d.RollbackFailed = len(d.FailedRollbacks) > 0
 }

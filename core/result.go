@@ -375,10 +375,12 @@ type DroppedHost struct {
 	// Task is the task that failed there, Cause how.
 	Task  string
 	Cause string
-	// RolledBack lists the tasks rolled back on the host, in the order
-	// they were; RollbackFailed is set when one of those failed.
-	RolledBack     []string
-	RollbackFailed bool
+	// RolledBack lists the tasks whose rollback succeeded on the host, in
+	// the order they ran; FailedRollbacks those whose rollback failed
+	// there, and RollbackFailed is set when there is any.
+	RolledBack      []string
+	FailedRollbacks []string
+	RollbackFailed  bool
 	// NotRolledBack lists the tasks of the host whose rollback never
 	// started, and Unfinished those whose rollback started and did not
 	// end: an abort, or fanout's death, cut its drop short.

@@ -746,3 +746,30 @@ func TestNoRetryOnceStopping(t *testing.T) {
 		})
 	}
 }
+
+// TestDroppedHostRolledBackListsOnlySuccesses: a dropped host whose
+// rollback of one task failed lists that task among its failed rollbacks,
+// not among those rolled back (-json's dropped[].rolled_back said
+// ["deploy","pre"] though deploy's rollback exited 6), in the live result
+// and in the one its journal rebuilds.
+func TestDroppedHostRolledBackListsOnlySuccesses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hs := testHosts("h1", "h2", "h3", "h4")
+		pre := testTask("pre", hs, "ok", "ok")
+		deploy := rolloutTask("deploy", hs, "on h3 fail 1", sizes(1, 3), config.Size{N: 1}, "on h3 fail 6")
+		path, live := journalRun(t, newFake(), testPlan(config.OnFailureRollback, pre, deploy), nil)
+		rebuilt, err := mustReadJournal(t, path).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, res := range map[string]*Result{"live": live, "journal": rebuilt} {
+			if len(res.Dropped) != 1 {
+				t.Fatalf("%s: dropped %+v, want h3", name, res.Dropped)
+			}
+			d := res.Dropped[0]
+			if d.Host != "h3" || !d.RollbackFailed || !slices.Equal(d.RolledBack, []string{"pre"}) || !slices.Equal(d.FailedRollbacks, []string{"deploy"}) {
+				t.Errorf("%s: dropped %+v; want h3, rolled back [pre], failed [deploy]", name, d)
+			}
+		}
+	})
+}

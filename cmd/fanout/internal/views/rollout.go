@@ -114,23 +114,14 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 			heading = "Dropped hosts:"
 		}
 		b.WriteString(paint(o.Color, ansiBold, heading) + "\n")
-		rollbacks := droppedRollbacks(res)
 		for _, d := range res.Dropped {
-			var failedTasks, done, parts []string
-			for _, task := range d.RolledBack {
-				// Which rollbacks failed, by the pairs' own results.
-				if r := rollbacks[task+"\x00"+d.Host]; d.RollbackFailed && (r == nil || r.Status != core.StatusOK) {
-					failedTasks = append(failedTasks, task)
-				} else {
-					done = append(done, task)
-				}
-			}
+			var parts []string
 			red := func(s string) { parts = append(parts, paint(o.Color, ansiRed, s)) }
-			if len(failedTasks) > 0 {
-				red("the rollback of " + strings.Join(failedTasks, ", ") + " FAILED")
+			if len(d.FailedRollbacks) > 0 {
+				red("the rollback of " + strings.Join(d.FailedRollbacks, ", ") + " FAILED")
 			}
-			if len(done) > 0 {
-				parts = append(parts, "rolled back "+strings.Join(done, ", "))
+			if len(d.RolledBack) > 0 {
+				parts = append(parts, "rolled back "+strings.Join(d.RolledBack, ", "))
 			}
 			if len(d.Unfinished) > 0 {
 				red("its rollback did not finish: " + strings.Join(d.Unfinished, ", "))
@@ -145,20 +136,4 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 		}
 		b.WriteString("\n")
 	}
-}
-
-// droppedRollbacks indexes the rollbacks of res's dropped hosts by task
-// and host ("task\x00host"), read once rather than once per task.
-func droppedRollbacks(res *core.Result) map[string]*core.PhaseResult {
-	dropped := map[string]bool{}
-	for _, d := range res.Dropped {
-		dropped[d.Host] = true
-	}
-	out := map[string]*core.PhaseResult{}
-	for _, u := range res.Units {
-		if dropped[u.Host] && u.Rollback != nil {
-			out[u.Task+"\x00"+u.Host] = u.Rollback
-		}
-	}
-	return out
 }

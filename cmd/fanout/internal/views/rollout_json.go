@@ -88,13 +88,16 @@ type jsonWaveRun struct {
 
 // jsonDropped is a dropped host in the recap.
 type jsonDropped struct {
-	Host           string   `json:"host"`
-	Task           string   `json:"task"`
-	Cause          string   `json:"cause"`
-	RolledBack     []string `json:"rolled_back"`
-	RollbackFailed bool     `json:"rollback_failed"`
-	NotRolledBack  []string `json:"not_rolled_back,omitempty"`
-	Unfinished     []string `json:"rollback_unfinished,omitempty"`
+	Host  string `json:"host"`
+	Task  string `json:"task"`
+	Cause string `json:"cause"`
+	// RolledBack lists only the rollbacks that succeeded; FailedRollbacks
+	// those that failed.
+	RolledBack      []string `json:"rolled_back"`
+	RollbackFailed  bool     `json:"rollback_failed"`
+	FailedRollbacks []string `json:"failed_rollbacks,omitempty"`
+	NotRolledBack   []string `json:"not_rolled_back,omitempty"`
+	Unfinished      []string `json:"rollback_unfinished,omitempty"`
 }
 
 func (v *ApplyJSON) rolloutEvent(e core.Event) {
@@ -128,6 +131,7 @@ func (v *ApplyJSON) rolloutRecap(r *jsonRecap, res *core.Result) {
 	}
 	for _, d := range res.Dropped {
 		r.Dropped = append(r.Dropped, jsonDropped{Host: d.Host, Task: d.Task, Cause: v.o.Redact.String(d.Cause),
-			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed, NotRolledBack: d.NotRolledBack, Unfinished: d.Unfinished})
+			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed, FailedRollbacks: d.FailedRollbacks,
+			NotRolledBack: d.NotRolledBack, Unfinished: d.Unfinished})
 	}
 }

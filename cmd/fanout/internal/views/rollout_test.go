@@ -2,11 +2,14 @@ package views
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/cmd/fanout/internal/arguments"
 	"github.com/fanout/fanout/core"
 )
 
@@ -162,7 +165,7 @@ func TestDroppedHostNamesTheFailedRollback(t *testing.T) {
 			{Task: "restart", Host: "web030", Rollback: failed},
 			{Task: "stage", Host: "web030", Rollback: ok},
 		},
-		Dropped: []core.DroppedHost{{Host: "web030", Task: "restart", Cause: "check failed", RolledBack: []string{"restart", "stage"}, RollbackFailed: true}},
+		Dropped: []core.DroppedHost{{Host: "web030", Task: "restart", Cause: "check failed", RolledBack: []string{"stage"}, FailedRollbacks: []string{"restart"}, RollbackFailed: true}},
 	}
 	var b strings.Builder
 	writeRollout(&b, res, Options{})
@@ -189,4 +192,33 @@ func TestStatusSaysPausing(t *testing.T) {
 		}
 	}
 	t.Fatal("no pause in the events")
+}
+
+// TestDroppedJSONRolledBackOnlySucceeded: -json's dropped[].rolled_back
+// lists the rollbacks that succeeded, failed_rollbacks those that failed.
+func TestDroppedJSONRolledBackOnlySucceeded(t *testing.T) {
+	res := &core.Result{RunID: "r", Status: core.RunFailed, Started: t0,
+		Dropped: []core.DroppedHost{{Host: "h3", Task: "deploy", Cause: "exit 1", RolledBack: []string{"pre"},
+			FailedRollbacks: []string{"deploy"}, RollbackFailed: true}}}
+	var b bytes.Buffer
+	v := NewApply(arguments.ViewJSON, &b, syntheticPlan(), ApplyOptions{Version: "test", Now: fixedClock(20)})
+	v.Event(core.RunFinished{Result: res})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	var end struct {
+		Dropped []struct {
+			RolledBack      []string `json:"rolled_back"`
+			RollbackFailed  bool     `json:"rollback_failed"`
+			FailedRollbacks []string `json:"failed_rollbacks"`
+		} `json:"dropped"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &end); err != nil {
+		t.Fatal(err)
+	}
+	if len(end.Dropped) != 1 {
+		t.Fatalf("dropped: %s", lines[len(lines)-1])
+	}
+	d := end.Dropped[0]
+	if !slices.Equal(d.RolledBack, []string{"pre"}) || !d.RollbackFailed || !slices.Equal(d.FailedRollbacks, []string{"deploy"}) {
+		t.Errorf("dropped %+v; want rolled_back [pre], rollback_failed, failed_rollbacks [deploy]", d)
+	}
 }
