@@ -661,14 +661,24 @@ func (r *run) result(ordered []*UnitResult, start time.Time) *Result {
 	default:
 		res.Status = RunSucceeded
 	}
+	if (r.stopping || res.Aborted) && r.plan.OnFailure != config.OnFailureRollback {
+		// Stopped (a failure under "stop", a failed canary, an
+		// interrupt, an abort) where on_failure rolls nothing back:
+		// what ran is left as it is, as it would have been without an
+		// abort, for `fanout rollback` to undo if need be.
+		res.NotRolledBack = r.notRolledBack(ordered)
+		if len(res.NotRolledBack) > 0 {
+			res.NoRollback = string(r.plan.OnFailure)
+		}
+	}
 	r.rolloutResult(res)
 	return res
 }
 
 // notRolledBack lists, in the order they ran, the pairs of ordered whose
 // task has a rollback that never started there, though the pair ran
-// something: what an abort left for `fanout rollback`. Called with r.mu
-// held.
+// something: what an abort, or on_failure "stop" or "continue", left for
+// `fanout rollback`. Called with r.mu held.
 func (r *run) notRolledBack(ordered []*UnitResult) []string {
 	tasks := map[string]*TaskNode{}
 	for t := range r.started {

@@ -221,8 +221,16 @@ func (rc *Recovery) rebuild() (*recovered, error) {
 	rv.res = rp.result(rc.Header.Started)
 	// A partial run rolled back the hosts it dropped, and the others
 	// succeeded: nothing is left to roll back.
-	if rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded && rv.res.Status != RunPartial {
+	switch {
+	case rv.plan.OnFailure == config.OnFailureRollback && rv.res.Status != RunSucceeded && rv.res.Status != RunPartial:
 		rv.res.NotRolledBack = rv.notRolledBack()
+	case rp.stopped && !rv.res.Unfinished && (rv.res.Status == RunFailed || rv.res.Status == RunInterrupted):
+		// Stopped where on_failure rolls nothing back, as the live
+		// recap said.
+		rv.res.NotRolledBack = rv.notRolledBack()
+		if len(rv.res.NotRolledBack) > 0 {
+			rv.res.NoRollback = string(rv.plan.OnFailure)
+		}
 	}
 	droppedOutcome(rv.res) // recover_rollout.go
 	return rv, nil
@@ -267,6 +275,7 @@ type replay struct {
 	ended      time.Time // the run_finished record's, if any
 	runLast    time.Time // the last record's before a `fanout rollback`'s
 	status     RunStatus
+	stopped    bool // the run recorded a stopping record
 }
 
 // apply takes one record into the rebuilt state.
@@ -317,6 +326,7 @@ func (rp *replay) apply(rec *JournalRecord) error {
 	case RecordCompleted:
 		rp.completed(rec.Path)
 	case RecordStopping:
+		rp.stopped = true
 		if res.Cause == "" {
 			res.Cause = rec.Reason
 		}

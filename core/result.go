@@ -324,9 +324,15 @@ type Result struct {
 	// its last record, not to an end nobody saw.
 	Unfinished bool
 	// NotRolledBack lists "task on host" for every pair with a rollback
-	// that a run aborted (Ctrl-C twice) before its rollback started: what
-	// `fanout rollback RUN` would still undo.
+	// that a run aborted (Ctrl-C twice) before its rollback started, or
+	// that a run which stopped (a failure, an interrupt) left because its
+	// on_failure rolls nothing back (NoRollback): what `fanout rollback
+	// RUN` would still undo.
 	NotRolledBack []string
+	// NoRollback is the run's on_failure, "stop" or "continue", when the
+	// run stopped and, by it, left the pairs of NotRolledBack without
+	// their rollback; empty otherwise.
+	NoRollback string
 	// Waves lists the waves of the tasks that ran in more than one, in the
 	// order they started.
 	Waves []WaveResult

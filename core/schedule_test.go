@@ -312,10 +312,13 @@ func TestOnFailureModes(t *testing.T) {
 		mode          config.OnFailure
 		wantRan       []string
 		wantRollbacks []string
+		// What the run, having stopped, leaves for `fanout rollback`:
+		// under "continue" a failure does not stop it.
+		wantNotRolledBack []string
 	}{
-		{config.OnFailureRollback, []string{"a", "b"}, []string{"b", "a"}},
-		{config.OnFailureStop, []string{"a", "b"}, nil},
-		{config.OnFailureContinue, []string{"a", "b", "c"}, nil},
+		{config.OnFailureRollback, []string{"a", "b"}, []string{"b", "a"}, nil},
+		{config.OnFailureStop, []string{"a", "b"}, nil, []string{"a on h1", "b on h1"}},
+		{config.OnFailureContinue, []string{"a", "b", "c"}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
@@ -334,6 +337,60 @@ func TestOnFailureModes(t *testing.T) {
 				}
 				if diff := cmp.Diff(tt.wantRollbacks, f.startOrder("rollback", true)); diff != "" {
 					t.Errorf("rolled back (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantNotRolledBack, res.NotRolledBack); diff != "" {
+					t.Errorf("NotRolledBack (-want +got):\n%s", diff)
+				}
+				if want := map[bool]string{true: string(tt.mode)}[tt.wantNotRolledBack != nil]; res.NoRollback != want {
+					t.Errorf("NoRollback = %q, want %q", res.NoRollback, want)
+				}
+			})
+		})
+	}
+}
+
+// TestInterruptWithoutRollbackListsWhatItLeft: Ctrl-C under on_failure
+// "stop" or "continue" rolls nothing back, and the result says what it
+// left for `fanout rollback` (NotRolledBack, NoRollback), as the journal
+// rebuilds it too; it said nothing, as if all had been rolled back.
+func TestInterruptWithoutRollbackListsWhatItLeft(t *testing.T) {
+	for _, mode := range []config.OnFailure{config.OnFailureStop, config.OnFailureContinue} {
+		t.Run(string(mode), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				h := testHosts("h1", "h2")
+				p := testPlan(mode, testTask("done", h, "ok", "ok"), testTask("norb", h, "ok"),
+					testTask("slow", h, "sleep 30s", "ok"), testTask("later", h, "ok", "ok"))
+				_, path, j := newJournal(t, p, "test-run", nil)
+				ts := NewTransports(f.launcher(), nil)
+				closeTransports(t, ts)
+				interrupt := make(chan struct{})
+				var res *Result
+				finished := make(chan struct{})
+				go func() {
+					defer close(finished)
+					res = Apply(context.Background(), p, ApplyOptions{Transports: ts, RunID: "test-run", Journal: j, Interrupt: interrupt, InterruptGrace: time.Second})
+				}()
+				synctest.Wait() // every goroutine waits in slow's sleep
+				close(interrupt)
+				await(t, finished, time.Minute, "the run after the interrupt")
+				closeJournal(t, j)
+				if got := f.startOrder("rollback", true); len(got) != 0 {
+					t.Errorf("rolled back %v under on_failure %q", got, mode)
+				}
+				rebuilt, err := mustReadJournal(t, path).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{"done on h1", "done on h2", "slow on h1", "slow on h2"}
+				for name, r := range map[string]*Result{"live": res, "journal": rebuilt} {
+					if r.Status != RunInterrupted || r.Aborted {
+						t.Errorf("%s: status %v, aborted %v; want interrupted", name, r.Status, r.Aborted)
+					}
+					got := slices.Sorted(slices.Values(r.NotRolledBack))
+					if diff := cmp.Diff(want, got); diff != "" || r.NoRollback != string(mode) {
+						t.Errorf("%s: NoRollback %q, want %q; NotRolledBack (-want +got):\n%s", name, r.NoRollback, mode, diff)
+					}
 				}
 			})
 		})

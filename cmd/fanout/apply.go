@@ -135,7 +135,9 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 
 // runExit is the exit code of a run, apply's or rollback's.
 func runExit(res *core.Result) int {
-	if len(res.RollbackFailed) > 0 || len(res.NotRolledBack) > 0 {
+	// What on_failure "stop" or "continue" left was the configuration's
+	// choice, not an undo cut short: the run's own code says how it ended.
+	if len(res.RollbackFailed) > 0 || len(res.NotRolledBack) > 0 && res.NoRollback == "" {
 		return exitNotRolledBack
 	}
 	switch res.Status {

@@ -140,6 +140,44 @@ task "slow" {
 	}
 }
 
+// TestInterruptWithoutRollbackSaysWhatItLeft: Ctrl-C under on_failure
+// "stop" or "continue" interrupts and rolls nothing back, by design; the
+// recap lists what it left with the `fanout rollback` that undoes it, as
+// `fanout runs show` does, and the run exits 130, not 4 (nothing was cut
+// short). It said nothing, as if all had been rolled back.
+func TestInterruptWithoutRollbackSaysWhatItLeft(t *testing.T) {
+	for _, mode := range []string{"stop", "continue"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			hcl := "fanout {\n  on_failure = \"" + mode + "\"\n}\n" + sleepTask("done", "0", "") + sleepTask("slow", "30", "")
+			dir, rec := workdir(t, hcl)
+			cmd, out, exited := startBackground(t, dir, started(rec, t, "slow"), "apply", "main.hcl")
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("fanout did not stop:\n%s", out.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+				t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, out.String())
+			}
+			if got := order(rec.read(t), "rollback", "start"); len(got) != 0 {
+				t.Errorf("rolled back %v under on_failure %q", got, mode)
+			}
+			id := runID(t, out.String())
+			want := `NOT rolled back (on_failure = "` + mode + `"): done on localhost, slow on localhost. Run "fanout rollback ` + id + ` main.hcl" to roll them back.`
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("the recap lacks %q:\n%s", want, out.String())
+			}
+			if shown := fanout(t, dir, "runs", "show", id); !strings.Contains(shown.stdout, `NOT rolled back (on_failure = "`+mode+`")`) {
+				t.Errorf("runs show does not say what was left:\n%s%s", shown.stdout, shown.stderr)
+			}
+		})
+	}
+}
+
 // TestNohupKeepsRunning: started with SIGHUP ignored (nohup), fanout
 // leaves it ignored, so a hang-up does not interrupt the run.
 func TestNohupKeepsRunning(t *testing.T) {

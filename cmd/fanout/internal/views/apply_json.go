@@ -160,6 +160,9 @@ type jsonRecap struct {
 	RolledBack     []string        `json:"rolled_back"`
 	RollbackFailed []string        `json:"rollback_failed"`
 	NotRolledBack  []string        `json:"not_rolled_back,omitempty"`
+	// NoRollback is on_failure ("stop" or "continue") when it left
+	// NotRolledBack, rather than an abort.
+	NoRollback string `json:"no_rollback,omitempty"`
 	// Outcome is the status, "partial" when hosts were dropped within a
 	// failure budget; Waves and Dropped say which (rollout.go).
 	Outcome string        `json:"outcome"`
@@ -261,7 +264,7 @@ func (v *ApplyJSON) recap(res *core.Result) *jsonRecap {
 	r := &jsonRecap{
 		RunID: res.RunID, Status: res.Status.String(), Cause: rd.String(res.Cause), DurationMS: ms(res.Duration),
 		Units: []jsonUnit{}, RolledBack: nonNil(jsonRolledBack(res)), RollbackFailed: nonNil(res.RollbackFailed),
-		NotRolledBack: res.NotRolledBack,
+		NotRolledBack: res.NotRolledBack, NoRollback: res.NoRollback,
 	}
 	if ff := res.FirstFailure; ff != nil {
 		r.FirstFailure = &jsonPair{Task: ff.Task, Host: ff.Host}

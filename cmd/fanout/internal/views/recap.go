@@ -249,17 +249,27 @@ func writeRolledBack(b *strings.Builder, res *core.Result, o Options) {
 		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
 	}
 	if len(res.NotRolledBack) > 0 {
-		msg := fmt.Sprintf("NOT rolled back (%s before their rollback): %s. Run \"%s\" to roll them back.",
-			endedHow(res), foldTaskHosts(res.NotRolledBack), Suggest("rollback", res.RunID, o.Config))
-		b.WriteString(paint(o.Color, ansiRed+ansiBold, msg) + "\n")
+		why, color := endedHow(res)+" before their rollback", ansiRed
+		if res.NoRollback != "" {
+			// The configuration's choice, not an undo cut short.
+			why, color = endedHow(res), ansiYellow
+		}
+		msg := fmt.Sprintf("NOT rolled back (%s): %s. Run \"%s\" to roll them back.",
+			why, foldTaskHosts(res.NotRolledBack), Suggest("rollback", res.RunID, o.Config))
+		b.WriteString(paint(o.Color, color+ansiBold, msg) + "\n")
 	}
 }
 
 // endedHow says why pairs were left without their rollback: an abort
-// (Ctrl-C twice), or, read back from a journal, fanout stopping (killed,
-// or a rollback of its own cut short).
+// (Ctrl-C twice); on_failure "stop" or "continue", which roll nothing
+// back; or, read back from a journal, fanout stopping (killed, or a
+// rollback of its own cut short).
 func endedHow(res *core.Result) string {
-	if res.Aborted {
+	switch {
+	case res.NoRollback != "":
+		// An abort too left them as on_failure would have.
+		return fmt.Sprintf("on_failure = %q", res.NoRollback)
+	case res.Aborted:
 		return "aborted"
 	}
 	return "the run ended"

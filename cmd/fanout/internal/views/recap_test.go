@@ -79,6 +79,19 @@ func TestSummary(t *testing.T) {
 				RolledBack: []string{"slow", "done"}},
 		},
 		{
+			// on_failure = "stop": nothing rolled back, and the recap
+			// says what `fanout rollback` would undo.
+			name: "interrupted_stop",
+			res: &core.Result{RunID: "20261125T100000-abcdef", Status: core.RunInterrupted, Started: t0, Duration: 5 * time.Second,
+				Cause: "interrupted by the operator",
+				Units: []*core.UnitResult{
+					unit("done", "localhost", ok(0, 3), nil),
+					unit("slow", "localhost", core.PhaseResult{Status: core.StatusInterrupted, ExitCode: -1, Signal: "INT", Command: 0, Started: at(4), Duration: 4800 * time.Millisecond}, nil),
+					unit("after", "localhost", skipped(), nil),
+				},
+				NotRolledBack: []string{"done on localhost", "slow on localhost"}, NoRollback: "stop"},
+		},
+		{
 			name: "redacted",
 			res: &core.Result{RunID: "20261125T100000-abcdef", Status: core.RunFailed, Started: t0, Duration: time.Second,
 				Cause: `task "login" failed on host "web1": unreachable: auth failed for hunter2`,
