@@ -115,6 +115,8 @@ type run struct {
 	// guarded by mu
 	stopping    bool
 	interrupted bool
+	// rollingBack is set once the rollback cascade has begun.
+	rollingBack bool
 	failed      bool
 	cause       string
 	first       *UnitResult
@@ -226,7 +228,7 @@ func (r *run) execute() *Result {
 			r.runNode(n, root, []int{i})
 		}
 		r.rootsDone()
-		if r.shouldRollback() {
+		if r.startRollback() {
 			r.rollback(root)
 		}
 	}
@@ -277,10 +279,14 @@ func (r *run) isStopping() bool {
 	return r.stopping || r.ctx.Err() != nil
 }
 
-func (r *run) shouldRollback() bool {
+// startRollback reports whether the run rolls back now that its roots
+// have run, and if so marks the cascade begun: an interrupt from then on
+// lets it go on (watchInterrupt).
+func (r *run) startRollback() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return (r.failed || r.interrupted) && r.plan.OnFailure == config.OnFailureRollback && r.ctx.Err() == nil
+	r.rollingBack = (r.failed || r.interrupted) && r.plan.OnFailure == config.OnFailureRollback && r.ctx.Err() == nil
+	return r.rollingBack
 }
 
 // fail records a failed pair: the first one becomes the run's cause and,
@@ -406,6 +412,15 @@ func (r *run) watchInterrupt(finished <-chan struct{}) {
 		reason = cmp.Or(r.opts.InterruptReason(), reason)
 	}
 	r.mu.Lock()
+	if r.rollingBack {
+		// Nothing of the run is left to stop, and stopping the
+		// rollback half-way would leave hosts half undone: it goes on,
+		// the run's record stays the failure's, and only a second
+		// interrupt (an abort) cuts it short.
+		r.mu.Unlock()
+		r.emit(RollbackGoesOn{Reason: reason, Time: time.Now()})
+		return
+	}
 	r.interrupted = true
 	r.stopping = true
 	// Transfers have no signal to take: the first interrupt ends them.

@@ -129,6 +129,16 @@ type Stopping struct {
 	Time     time.Time
 }
 
+// RollbackGoesOn says the run was interrupted (Reason) while its rollback
+// cascade ran: the cascade goes on, since stopping it half-way would leave
+// hosts half undone, and the run's cause and status stay those of the
+// failure that started it; cancelling Apply's ctx (a second Ctrl-C)
+// aborts it.
+type RollbackGoesOn struct {
+	Reason string
+	Time   time.Time
+}
+
 // RollbackStarted is a task's rollback starting on the hosts its run
 // started on.
 type RollbackStarted struct {
@@ -157,6 +167,7 @@ func (UnitStarted) event()      {}
 func (Output) event()           {}
 func (UnitFinished) event()     {}
 func (Stopping) event()         {}
+func (RollbackGoesOn) event()   {}
 func (RollbackStarted) event()  {}
 func (RollbackFinished) event() {}
 func (RunFinished) event()      {}

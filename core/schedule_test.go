@@ -575,3 +575,62 @@ func await(t *testing.T, done <-chan struct{}, d time.Duration, what string) {
 		t.Fatalf("%s: not done within %v", what, d)
 	}
 }
+
+// TestInterruptDuringRollbackLetsItGoOn: an interrupt while the rollback
+// cascade runs changes nothing: the cascade goes on to its end, the run
+// says so (RollbackGoesOn) rather than stopping again, and its record
+// stays the failure's. (A second Stopping event and record came, and the
+// run turned "interrupted" though the interrupt had changed nothing.)
+func TestInterruptDuringRollbackLetsItGoOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		h := testHosts("h1")
+		p := testPlan(config.OnFailureRollback, testTask("pre", h, "ok", "sleep 30s"), testTask("bad", h, "fail 3", "ok"))
+		j := &failingJournal{match: func(*JournalRecord) bool { return false }}
+		ts := NewTransports(f.launcher(), nil)
+		closeTransports(t, ts)
+		interrupt := make(chan struct{})
+		rec := &recorder{}
+		var res *Result
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			res = Apply(context.Background(), p, ApplyOptions{Transports: ts, Observer: rec, RunID: "r", Journal: j, Interrupt: interrupt, InterruptGrace: time.Second})
+		}()
+		synctest.Wait() // every goroutine waits in pre's rollback
+		if got := f.startOrder("rollback", true); !slices.Equal(got, []string{"bad", "pre"}) {
+			t.Fatalf("before the interrupt, rolled back %v; want bad, then pre running", got)
+		}
+		close(interrupt)
+		await(t, finished, time.Minute, "the run after the interrupt")
+		if res.Status != RunFailed || res.Cause != `task "bad" failed on host "h1": exit 3` {
+			t.Errorf("status %v, cause %q; want the failure's", res.Status, res.Cause)
+		}
+		var stopping, goesOn int
+		for _, e := range rec.events {
+			switch e.(type) {
+			case Stopping:
+				stopping++
+			case RollbackGoesOn:
+				goesOn++
+			}
+		}
+		if stopping != 1 || goesOn != 1 {
+			t.Errorf("%d Stopping and %d RollbackGoesOn events; want one each", stopping, goesOn)
+		}
+		n := 0
+		for _, r := range j.recs {
+			if r.Type == RecordStopping {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d stopping records, want 1", n)
+		}
+		for _, u := range res.Units {
+			if u.Rollback == nil || u.Rollback.Status != StatusOK {
+				t.Errorf("%s's rollback: %+v, want ok: it went on to its end", u.Task, u.Rollback)
+			}
+		}
+	})
+}

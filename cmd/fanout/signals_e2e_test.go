@@ -178,6 +178,49 @@ func TestInterruptWithoutRollbackSaysWhatItLeft(t *testing.T) {
 	}
 }
 
+// TestInterruptDuringRollbackLetsItGoOn: Ctrl-C while apply rolls back
+// after a failure lets the rollback go on, says so as `fanout rollback`
+// does (and that a second Ctrl-C aborts), and leaves the run failed, exit
+// 1, with one stopping event. It said "Stopping: ... rolling back what
+// started once running work ends" and turned the run interrupted (130).
+func TestInterruptDuringRollbackLetsItGoOn(t *testing.T) {
+	hcl := `
+task "pre" {
+  run      = "REC start && REC end"
+  rollback = "REC start && sleep 2 && REC end"
+}
+task "bad" {
+  run      = "exit 3"
+}
+`
+	dir, rec := workdir(t, hcl)
+	cmd, out, exited := startBackground(t, dir, func() bool {
+		return slices.Contains(order(rec.read(t), "rollback", "start"), "pre")
+	}, "apply", "-json", "main.hcl")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("fanout did not end:\n%s", out.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
+		t.Errorf("exit %d, want %d\n%s", code, exitFailed, out.String())
+	}
+	if !slices.Contains(order(rec.read(t), "rollback", "end"), "pre") {
+		t.Errorf("pre's rollback did not run to its end:\n%s", out.String())
+	}
+	text := out.String()
+	if n := strings.Count(text, `"type":"stopping"`); n != 1 || !strings.Contains(text, `"type":"rollback_goes_on"`) {
+		t.Errorf("%d stopping events, rollback_goes_on: %v; want one stopping and a rollback_goes_on:\n%s",
+			n, strings.Contains(text, `"type":"rollback_goes_on"`), text)
+	}
+	if !strings.Contains(text, `"status":"failed","cause":"task \"bad\" failed on host \"localhost\": exit 3"`) {
+		t.Errorf("the run's record is not the failure's:\n%s", text)
+	}
+}
+
 // TestNohupKeepsRunning: started with SIGHUP ignored (nohup), fanout
 // leaves it ignored, so a hang-up does not interrupt the run.
 func TestNohupKeepsRunning(t *testing.T) {

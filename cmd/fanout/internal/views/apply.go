@@ -88,6 +88,7 @@ type ApplyHuman struct {
 	running     map[unitKey]time.Time
 	rollback    string
 	stopping    bool
+	runID       string
 	statusDrawn bool
 	finished    bool
 	groups      *grouper
@@ -218,6 +219,12 @@ func (v *ApplyHuman) render(b *bytes.Buffer, e core.Event) {
 			then = "rolling back what started once running work ends"
 		}
 		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf("Stopping: %s; starting nothing new, %s.", rd.String(e.Reason), then)))
+	case core.RollbackGoesOn:
+		// As `fanout rollback` says it: the interrupt changed nothing.
+		fmt.Fprintf(b, "%s\n", paint(v.o.Color, ansiYellow+ansiBold, fmt.Sprintf(
+			"%s: the rollback goes on (stopping it half-way would leave hosts half undone). "+
+				"Interrupt again to abort it; what it has not rolled back is then left for \"%s\".",
+			"Interrupt ("+rd.String(e.Reason)+")", Suggest("rollback", v.runID, v.o.Config))))
 	case core.RollbackStarted:
 		v.rollbackStarted(b, e)
 	case core.RollbackFinished:
@@ -279,7 +286,7 @@ func (v *ApplyHuman) foldCause(cause, host string, own bool) (folded string, ski
 // runStarted starts the counts of the status line, and writes the run's
 // first line: what runs on how many hosts.
 func (v *ApplyHuman) runStarted(b *bytes.Buffer, e core.RunStarted) {
-	v.started, v.total, v.hosts = e.Time, e.Units, e.Hosts
+	v.started, v.total, v.hosts, v.runID = e.Time, e.Units, e.Hosts, e.RunID
 	if v.o.Quiet {
 		return
 	}

@@ -115,6 +115,13 @@ type jsonStopping struct {
 	Rollback bool   `json:"rollback"`
 }
 
+// jsonRollbackGoesOn is an interrupt during the rollback cascade, which
+// goes on: only a second one aborts it.
+type jsonRollbackGoesOn struct {
+	envelope
+	Reason string `json:"reason"`
+}
+
 type jsonRollbackStarted struct {
 	envelope
 	Task  string   `json:"task"`
@@ -240,6 +247,8 @@ func (v *ApplyJSON) Event(e core.Event) {
 		v.write(jsonTaskFinished{v.env("task_finished", e.Result.Started.Add(e.Result.Duration)), e.Task, e.Host, e.Phase, v.phase(e.Result)})
 	case core.Stopping:
 		v.write(jsonStopping{v.env("stopping", e.Time), rd.String(e.Reason), e.Rollback})
+	case core.RollbackGoesOn:
+		v.write(jsonRollbackGoesOn{v.env("rollback_goes_on", e.Time), rd.String(e.Reason)})
 	case core.RollbackStarted:
 		v.write(jsonRollbackStarted{v.env("rollback_started", e.Time), e.Task, nonNil(e.Hosts)})
 	case core.RollbackFinished:

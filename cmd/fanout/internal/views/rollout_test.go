@@ -222,3 +222,18 @@ func TestDroppedJSONRolledBackOnlySucceeded(t *testing.T) {
 		t.Errorf("dropped %+v; want rolled_back [pre], rollback_failed, failed_rollbacks [deploy]", d)
 	}
 }
+
+// TestRollbackGoesOnSaysSo: an interrupt during apply's rollback cascade
+// is said as `fanout rollback` says it, with how to abort, not as a
+// "Stopping: ... rolling back what started once running work ends".
+func TestRollbackGoesOnSaysSo(t *testing.T) {
+	var b bytes.Buffer
+	v := NewApplyHuman(&b, syntheticPlan(), ApplyOptions{Options: Options{Config: "deploy.hcl"}})
+	v.Event(core.RunStarted{RunID: "r1", Time: t0})
+	v.Event(core.RollbackGoesOn{Reason: "interrupted by the operator", Time: t0})
+	want := `Interrupt (interrupted by the operator): the rollback goes on (stopping it half-way would leave hosts half undone). ` +
+		`Interrupt again to abort it; what it has not rolled back is then left for "fanout rollback r1 deploy.hcl".`
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "Stopping") {
+		t.Errorf("got\n%s\nwant %q", b.String(), want)
+	}
+}
