@@ -522,3 +522,58 @@ func journalLines(t *testing.T, path string) []string {
 	}
 	return strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
 }
+
+// TestStatusSaysRollbackIncomplete: `fanout runs` tells a run that left
+// hosts without a rollback it meant to run (a rollback failed: exit 4)
+// from one rolled back whole, which it listed alike as "failed"; what
+// on_failure = "stop" leaves is no such run, and a later `fanout
+// rollback` that succeeds says "rolled back".
+func TestStatusSaysRollbackIncomplete(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := testHosts("h1", "h2")
+		for _, tt := range []struct {
+			name     string
+			mode     config.OnFailure
+			rollback string
+			want     string
+		}{
+			{"rolled back", config.OnFailureRollback, "ok", "failed"},
+			{"a rollback failed", config.OnFailureRollback, "on h2 fail 6", "failed, rollback incomplete"},
+			{"stop", config.OnFailureStop, "on h2 fail 6", "failed"},
+		} {
+			p := testPlan(tt.mode, testTask("a", h, "ok", tt.rollback), testTask("b", h, "on h1 fail 3", "ok"))
+			path, _ := journalRun(t, newFake(), p, nil)
+			if got := mustReadJournal(t, path).Status(); got != tt.want {
+				t.Errorf("%s: Status() = %q, want %q", tt.name, got, tt.want)
+			}
+			if tt.want == "failed, rollback incomplete" {
+				f := newFake()
+				rollbackJournal(t, f, path, nil)
+				// The fake fails a's rollback on h2 again.
+				if got := mustReadJournal(t, path).Status(); got != "rollback failed" {
+					t.Errorf("%s, then fanout rollback: Status() = %q, want %q", tt.name, got, "rollback failed")
+				}
+			}
+		}
+
+		// An abort (Ctrl-C twice) during the rollback leaves one not
+		// started.
+		p := testPlan(config.OnFailureRollback, testTask("a", h, "ok", "ok"), testTask("b", h, "on h1 fail 3", "sleep 30s"))
+		_, path, j := newJournal(t, p, "aborted", nil)
+		ts := NewTransports(newFake().launcher(), nil)
+		closeTransports(t, ts)
+		ctx, abort := context.WithCancel(context.Background())
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			Apply(ctx, p, ApplyOptions{Transports: ts, RunID: "aborted", Journal: j})
+		}()
+		synctest.Wait() // in b's rollback
+		abort()
+		await(t, finished, time.Minute, "the aborted run")
+		closeJournal(t, j)
+		if got, want := mustReadJournal(t, path).Status(), "interrupted, rollback incomplete"; got != want {
+			t.Errorf("aborted: Status() = %q, want %q", got, want)
+		}
+	})
+}

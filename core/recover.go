@@ -124,13 +124,21 @@ func (rc *Recovery) Finished() (RunStatus, bool) {
 	return 0, false
 }
 
-// Status is the run's state in one word or two: the apply's status,
-// "unfinished" when fanout stopped without recording its end, then what
-// the last `fanout rollback` of it did ("rolled back", "rollback failed").
+// Status is the run's state in one word or a few: the apply's status,
+// "failed, rollback incomplete" (or "interrupted, ...") when it left
+// hosts without a rollback it meant to run (a rollback failed, or an
+// abort kept some from starting: exit 4), "unfinished" when fanout
+// stopped without recording its end, then what the last `fanout rollback`
+// of it did ("rolled back", "rollback failed").
 func (rc *Recovery) Status() string {
 	s := "unfinished"
 	if st, ok := rc.Finished(); ok {
 		s = st.String()
+		if rc.mayBeIncomplete() {
+			if res, err := rc.Result(); err == nil && res.UndoIncomplete() {
+				s += ", rollback incomplete"
+			}
+		}
 	}
 	for _, r := range rc.Records {
 		switch r.Type {
@@ -144,6 +152,22 @@ func (rc *Recovery) Status() string {
 		}
 	}
 	return s
+}
+
+// mayBeIncomplete reports, from the records alone, whether the run may
+// have left its undo incomplete: a rollback did not succeed, or the run
+// was aborted. Only then is the run rebuilt to tell (Result): listing
+// many runs need not rebuild them all.
+func (rc *Recovery) mayBeIncomplete() bool {
+	for _, r := range rc.Records {
+		switch {
+		case r.Type == RecordUnitFinished && r.Phase == PhaseRollback && r.Result != nil && r.Result.Status != StatusOK:
+			return true
+		case r.Type == RecordRunFinished && r.Status == RunInterrupted && strings.HasSuffix(r.Reason, "aborted"):
+			return true
+		}
+	}
+	return false
 }
 
 // Missing lists the secrets the journal's plan needs that secrets does not

@@ -353,6 +353,14 @@ type Result struct {
 // OK reports whether the run succeeded.
 func (r *Result) OK() bool { return r.Status == RunSucceeded }
 
+// UndoIncomplete reports whether the run left hosts without a rollback it
+// meant to run: one failed, or an abort kept some from starting (what
+// on_failure "stop" or "continue" leaves by design does not count). Such
+// a run needs someone to look at its hosts (exit 4).
+func (r *Result) UndoIncomplete() bool {
+	return len(r.RollbackFailed) > 0 || len(r.NotRolledBack) > 0 && r.NoRollback == ""
+}
+
 // WaveResult is one wave of a task, as it ran.
 type WaveResult struct {
 	Task string

@@ -137,7 +137,7 @@ func runPlanned(s *streams, l *loader, pl *planned, r runSpec) int {
 func runExit(res *core.Result) int {
 	// What on_failure "stop" or "continue" left was the configuration's
 	// choice, not an undo cut short: the run's own code says how it ended.
-	if len(res.RollbackFailed) > 0 || len(res.NotRolledBack) > 0 && res.NoRollback == "" {
+	if res.UndoIncomplete() {
 		return exitNotRolledBack
 	}
 	switch res.Status {

@@ -35,7 +35,11 @@ func Runs(w io.Writer, dir string, runs []RunEntry, o Options) {
 			started = r.Started.Local().Format(time.DateTime)
 		}
 		status := r.Status
-		if status != "succeeded" && status != "rolled back" {
+		switch {
+		case strings.HasSuffix(status, "rollback incomplete"):
+			// Hosts left half undone: someone must look at them.
+			status = paint(o.Color, ansiRed, status)
+		case status != "succeeded" && status != "rolled back":
 			status = paint(o.Color, ansiYellow, status)
 		}
 		t.add(r.ID, started, cmp.Or(r.Command, "-"), status, r.File)
