@@ -39,7 +39,7 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) boo
 	// A budget of 0 is exceeded too, where waves make it one (a task of
 	// one wave without max_failures has no budget to speak of).
 	over := !within && !stopping && len(w.Hosts) > 1 && (w.Budget > 0 || wr.Of > 1) && len(wr.Failed) == w.Budget+1
-	canary := !within && len(w.Hosts) == 1 && wr.Of > 1
+	canary := !within && len(w.Hosts) == 1 && wr.Of > 1 && leadsRollout(t.waves(), wr.Index)
 	if !within {
 		wr.taskFailed = true
 	}
@@ -56,6 +56,20 @@ func (r *run) hostFailed(t *TaskNode, w Wave, wr *WaveResult, u *UnitResult) boo
 		return false
 	}
 	r.dropHost(t, u, d)
+	return true
+}
+
+// leadsRollout reports whether wave index (from 1) of waves is a canary's:
+// it and every wave before it hold one host. The last wave of a rollout
+// of waves of 2 (1, 2, 2, 1) holds one host too, the rest of the hosts,
+// and is no canary: under "continue" its failure stopped the whole run,
+// where one in the wave before it let the other tasks go on.
+func leadsRollout(waves []Wave, index int) bool {
+	for _, w := range waves[:min(index, len(waves))] {
+		if len(w.Hosts) != 1 {
+			return false
+		}
+	}
 	return true
 }
 

@@ -362,6 +362,32 @@ func TestCanaryFailureAlwaysStops(t *testing.T) {
 	}
 }
 
+// TestLastWaveOfOneIsNoCanary: a rollout's last wave holding one host,
+// the rest of its hosts after waves of more, is not a canary: under
+// "continue" its failure fails the task and the run goes on with the
+// others, as a failure in the wave before it does; a failed canary would
+// have stopped the run.
+func TestLastWaveOfOneIsNoCanary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		hs := testHosts("h1", "h2", "h3", "h4")
+		deploy := rolloutTask("deploy", hs, "on h4 fail 3", sizes(1, 2), config.Size{}, "ok") // waves 1, 2, 1
+		after := testTask("after", hs[:1], "ok", "ok")
+		res, events := runFake(t, f, testPlan(config.OnFailureContinue, deploy, after), nil)
+		if res.Status != RunFailed {
+			t.Fatalf("status = %s, want failed", res.Status)
+		}
+		if ran := f.startOrder("run", false); !slices.Contains(ran, "after/h1") {
+			t.Errorf("the next task did not run under continue: %v", ran)
+		}
+		for _, e := range events {
+			if s, ok := e.(Stopping); ok && strings.Contains(s.Reason, "canary") {
+				t.Errorf("stopping for a canary: %q", s.Reason)
+			}
+		}
+	})
+}
+
 // TestContinueStopsARolloutOverBudget: under on_failure = "continue" a
 // wave over its failure budget (0 by default) fails its task, whose later
 // waves do not start; the run goes on with the other tasks.
