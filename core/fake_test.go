@@ -172,6 +172,11 @@ func (f *fakeTransport) Exec(ctx context.Context, req *sdk.ExecRequest, out sdk.
 			return nil, err
 		}
 		return &sdk.ExecResponse{ExitCode: code}, nil
+	case "wedge":
+		// A plugin that ignores the command's timeout: only the end of
+		// its ctx, fanout's bound past it, ends the call.
+		<-ctx.Done()
+		return nil, ctx.Err()
 	case "sleep":
 		d, err := time.ParseDuration(arg)
 		if err != nil {

@@ -211,7 +211,7 @@ var ownWords = []string{
 	"cannot write the run journal", "the run journal's last record", "not started",
 	"fanout stopped before the run finished", "the journal has no final record",
 	"no record of its end", "fanout stopped while it ran", "fanout stopped while its conditions ran",
-	"the transport did not stop the command at its timeout",
+	"the transport did not stop the command at its timeout", "transport",
 	// Rollouts'.
 	"partial", "hosts dropped, rolled back", "host dropped after task", "failed on it", "check failed",
 	"attempts after", "the last", "during check attempt", "skipped (condition)", "only_if command",

@@ -331,7 +331,7 @@ func (r *run) execRaw(ctx context.Context, tr sdk.Transport, t *TaskNode, h *Hos
 		r.noteCrash(h.Transport, fmt.Sprintf("task %q ran on host %q", t.Name, h.Name))
 		res.Status, res.ExitCode, res.Err = StatusPluginCrashed, -1, crash.Error()
 	case err != nil && cctx.Err() != nil:
-		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, "the transport did not stop the command at its timeout"
+		res.Status, res.ExitCode, res.Err = StatusTimedOut, -1, fmt.Sprintf("the transport did not stop the command at its timeout (transport %q)", h.Transport)
 	case err != nil:
 		res.Status, res.ExitCode, res.Err = StatusUnreachable, -1, hostErrText(err, h.Name)
 	case resp.TimedOut:

@@ -421,6 +421,23 @@ func TestTimeoutFailsTaskAndRollsBack(t *testing.T) {
 	})
 }
 
+// TestTimeoutTheTransportIgnores: a transport that does not stop a
+// command at its timeout is named in the pair's result ("the transport
+// did not stop the command at its timeout" said not which one).
+func TestTimeoutTheTransportIgnores(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		tk := testTask("stuck", testHosts("h1"), "wedge")
+		tk.Timeout = time.Second
+		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, tk), nil)
+		u := res.Units[0]
+		want := fmt.Sprintf("the transport did not stop the command at its timeout (transport %q)", testHosts("h1")[0].Transport)
+		if u.Run.Status != StatusTimedOut || !strings.Contains(u.Run.Describe(), want) {
+			t.Errorf("status %v, described %q; want timed out, %q", u.Run.Status, u.Run.Describe(), want)
+		}
+	})
+}
+
 func TestInterruptStopsAndRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
