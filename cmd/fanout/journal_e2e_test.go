@@ -145,7 +145,7 @@ task "a" {
   rollback = "REC start && echo undo ${var.token}"
 }
 task "b" {
-  run      = "REC start && exit 3"
+  run      = "REC start && echo b-is-broken >&2 && exit 3"
   rollback = "REC start"
 }
 `
@@ -190,7 +190,9 @@ task "b" {
 		t.Errorf("runs:\n%s\n%s", l.stdout, l.stderr)
 	}
 	s := fanout(t, dir, "runs", "show", id)
-	for _, want := range []string{"Run " + id, "status:        failed", "Rolled back, in order: b, a.", `task "b" failed on host "localhost": exit 3`} {
+	// The failure's stderr too, as the recap showed it (from the
+	// journal's tail: runs show has no live output).
+	for _, want := range []string{"Run " + id, "status:        failed", "Rolled back, in order: b, a.", `task "b" failed on host "localhost": exit 3`, "│ b-is-broken"} {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("runs show lacks %q:\n%s\n%s", want, s.stdout, s.stderr)
 		}

@@ -399,6 +399,11 @@ func writeFailure(b *strings.Builder, u *core.UnitResult, phase core.Phase, r co
 		return
 	}
 	lines, dropped, stream := tails.Last(u.Task, u.Host, phase)
+	if len(lines) == 0 && len(r.StderrTail) > 0 {
+		// `fanout runs show` has no live output: the journal's tail is
+		// what the recap showed (it showed no stderr at all).
+		lines, dropped, stream = r.StderrTail, 0, core.Stderr
+	}
 	if tails != nil && tails.Both && stream == core.Stderr && len(lines) > 0 {
 		// stdout's tail first, as the command wrote it before.
 		out, outDropped := tails.last(u.Task, u.Host, phase, core.Stdout)
