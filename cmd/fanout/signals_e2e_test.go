@@ -335,19 +335,19 @@ task "a" {
 		b, _ := io.ReadAll(stdout)
 		read <- string(b)
 	}()
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	// Read to its end before Wait, which closes the pipe once fanout has
+	// exited: a reader still behind lost the end of the output.
+	var out string
 	select {
-	case _ = <-waited:
+	case out = <-read:
 	case <-time.After(40 * time.Second):
 		_ = cmd.Process.Kill()
-		_ = <-waited
 		t.Fatalf("fanout did not end:\n%s", stderr.String())
 	}
+	_ = cmd.Wait() // how it ended is read from ProcessState
 	if code := cmd.ProcessState.ExitCode(); code != exitFailed {
 		t.Errorf("exit %d, want %d\n%s", code, exitFailed, stderr.String())
 	}
-	out := <-read
 	if !regexp.MustCompile(`\[fanout: \d+ bytes of output not shown here`).MatchString(out) {
 		t.Errorf("stdout does not say what it missed:\n%.2000s", out[max(0, len(out)-2000):])
 	}
