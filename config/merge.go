@@ -167,7 +167,8 @@ func (b *builder) declareNodes(f *file) {
 // evalVariables gives the variables their values: from opts, the
 // environment, or their defaults.
 func (b *builder) evalVariables(opts LoadOptions) {
-	b.diags = b.diags.Extend(assignVariables(b.variables, withEnvVars(b.variables, opts.EnvVars, opts.Vars), opts.Values, opts.Unset))
+	raw, fromEnv := withEnvVars(b.variables, opts.EnvVars, opts.Vars)
+	b.diags = b.diags.Extend(assignVariables(b.variables, raw, fromEnv, opts.Values, opts.Unset))
 	for _, v := range b.variables {
 		b.e.vars[v.v.Name] = v.v.Value
 		if v.v.Sensitive {

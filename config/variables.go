@@ -160,21 +160,28 @@ func ParseVarFile(src []byte, filename string) (*hcl.File, map[string]InputValue
 }
 
 // withEnvVars returns raw with, under it, the environment's values for
-// the declared variables. The environment's values for names the
-// configuration does not declare are ignored, as Terraform ignores
-// TF_VAR_*: a shell may set FANOUT_VAR_* for other configurations.
-func withEnvVars(decls []*variableDecl, env, raw map[string]string) map[string]string {
+// the declared variables, and the names whose value is the environment's
+// (FANOUT_VAR_NAME: an error about it names that). The environment's
+// values for names the configuration does not declare are ignored, as
+// Terraform ignores TF_VAR_*: a shell may set FANOUT_VAR_* for other
+// configurations.
+func withEnvVars(decls []*variableDecl, env, raw map[string]string) (map[string]string, map[string]bool) {
 	if len(env) == 0 {
-		return raw
+		return raw, nil
 	}
 	out := make(map[string]string, len(env)+len(raw))
+	fromEnv := map[string]bool{}
 	for _, d := range decls {
 		if v, ok := env[d.v.Name]; ok {
 			out[d.v.Name] = v
+			fromEnv[d.v.Name] = true
 		}
 	}
-	maps.Copy(out, raw)
-	return out
+	for k, v := range raw {
+		out[k] = v
+		delete(fromEnv, k)
+	}
+	return out, fromEnv
 }
 
 // assignVariables sets each variable's Value from the inputs (values
@@ -182,7 +189,7 @@ func withEnvVars(decls []*variableDecl, env, raw map[string]string) map[string]s
 // variables and required variables left without a value. An undeclared
 // name in a file is a warning, as Terraform has it, since one file may
 // serve several configurations; given on the command line it is an error.
-func assignVariables(decls []*variableDecl, raw map[string]string, values map[string]InputValue, unset bool) hcl.Diagnostics {
+func assignVariables(decls []*variableDecl, raw map[string]string, fromEnv map[string]bool, values map[string]InputValue, unset bool) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	declared := make(map[string]*variableDecl, len(decls))
 	for _, d := range decls {
@@ -237,7 +244,7 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 			}
 			v.Value = val
 		case given:
-			val, valDiags := d.parseRaw(rawVal)
+			val, valDiags := d.parseRaw(rawVal, fromEnv[v.Name])
 			diags = diags.Extend(valDiags)
 			v.Value = val
 		case v.Default.Type() != cty.NilType: // not cty.NilVal
@@ -261,8 +268,9 @@ func assignVariables(decls []*variableDecl, raw map[string]string, values map[st
 
 // parseRaw turns a raw input into the variable's value: as is for a string
 // (or untyped) variable, else parsed as an HCL expression and converted.
-// On error the value is unknown.
-func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
+// On error the value is unknown. env says it came from FANOUT_VAR_NAME,
+// which the error then names, where it spoke of -var.
+func (d *variableDecl) parseRaw(raw string, env bool) (cty.Value, hcl.Diagnostics) {
 	v := d.v
 	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
 		return cty.StringVal(raw), nil
@@ -272,13 +280,18 @@ func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
 	if v.Sensitive {
 		shown = redactedValue
 	}
+	given := fmt.Sprintf("given for %q", v.Name)
+	if env {
+		given = "of the environment variable FANOUT_VAR_" + v.Name
+	}
+	example := hclExample(v.Name, v.Type, env)
 	bad := func(why string) hcl.Diagnostics {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  fmt.Sprintf("Invalid value for variable %q", v.Name),
-			Detail: fmt.Sprintf("The value given for %q, %s, is not a valid %s: %s. The variable is declared at %s; "+
+			Detail: fmt.Sprintf("The value %s, %s, is not a valid %s: %s. The variable is declared at %s; "+
 				"a value of a type other than string is written as in HCL, such as %s.",
-				v.Name, shown, typeexpr.TypeString(v.Type), why, v.DeclRange, hclExample(v.Name, v.Type)),
+				given, shown, typeexpr.TypeString(v.Type), why, v.DeclRange, example),
 		}}
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), fmt.Sprintf("<value for var.%s>", v.Name), hcl.InitialPos)
@@ -303,17 +316,25 @@ func (d *variableDecl) parseRaw(raw string) (cty.Value, hcl.Diagnostics) {
 }
 
 // hclExample shows a value of type ty for variable name as a -var would
-// give it.
-func hclExample(name string, ty cty.Type) string {
+// give it, or, env, the environment variable FANOUT_VAR_NAME.
+func hclExample(name string, ty cty.Type, env bool) string {
+	value := "'{ port = 8080 }'"
 	switch {
 	case ty == cty.Number:
-		return "-var " + name + "=8080"
+		value = "8080"
 	case ty == cty.Bool:
-		return "-var " + name + "=true"
+		value = "true"
 	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
-		return "-var '" + name + `=["web1", "web2"]'`
+		value = `'["web1", "web2"]'`
 	}
-	return "-var '" + name + "={ port = 8080 }'"
+	if env {
+		return "FANOUT_VAR_" + name + "=" + value
+	}
+	if value[0] == '\'' {
+		// The shell's quotes around the whole word, as usual.
+		return "-var '" + name + "=" + value[1:]
+	}
+	return "-var " + name + "=" + value
 }
 
 var variableSchema = &hcl.BodySchema{

@@ -252,4 +252,20 @@ task "a" {
 	if len(diags) != 1 || diags[0].Summary != "Value for undeclared variable" || !diags.HasErrors() {
 		t.Errorf("-var for an undeclared variable: %v, want one error", diags)
 	}
+
+	// A bad value names where it came from: the environment's said -var.
+	for _, tt := range []struct {
+		opts LoadOptions
+		want string
+	}{
+		{LoadOptions{EnvVars: map[string]string{"who": "x", "n": "abc"}}, "The value of the environment variable FANOUT_VAR_n, \"abc\", is not a valid number"},
+		{LoadOptions{EnvVars: map[string]string{"who": "x", "n": "abc"}}, "such as FANOUT_VAR_n=8080."},
+		{LoadOptions{EnvVars: map[string]string{"who": "x", "n": "2"}, Vars: map[string]string{"n": "abc"}}, "The value given for \"n\", \"abc\""},
+		{LoadOptions{Vars: map[string]string{"who": "x", "n": "abc"}}, "such as -var n=8080."},
+	} {
+		_, _, diags = testLoad(t, files, "main.hcl", tt.opts)
+		if len(diags) != 1 || !strings.Contains(diags[0].Detail, tt.want) {
+			t.Errorf("%+v: %v, want %q", tt.opts, diags, tt.want)
+		}
+	}
 }
