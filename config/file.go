@@ -144,12 +144,17 @@ func referenceRoot(kind string) string {
 // diagnostic's example.
 func suggestIdentifier(name string) string {
 	var b strings.Builder
-	for i, r := range name {
+	for _, r := range name {
 		switch {
-		case r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+		case r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
 			b.WriteRune(r)
+		case r == '-':
+			// No identifier starts with one: "-x" was suggested for "-x".
+			if b.Len() > 0 {
+				b.WriteRune(r)
+			}
 		case r >= '0' && r <= '9':
-			if i == 0 {
+			if b.Len() == 0 {
 				b.WriteRune('_')
 			}
 			b.WriteRune(r)

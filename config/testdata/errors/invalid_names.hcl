@@ -14,6 +14,10 @@ task "ok" {
   run = "true"
 }
 
+task "-restart" { # ERROR: Invalid task name "-restart"
+  run = "true"
+}
+
 host "" { # ERROR: Invalid host name ""
 }
 
