@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -383,8 +384,20 @@ func decodeValidation(name string, block *hcl.Block) (*validation, hcl.Diagnosti
 			}
 		}
 	}
+	msg := content.Attributes["error_message"]
+	if v, d := msg.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && strings.TrimSpace(v.AsString()) == "" {
+		// As Terraform refuses it: the operator whose value fails would
+		// read nothing of why.
+		return nil, diags.Append(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("Empty validation error_message for variable %q", name),
+			Detail:   "error_message is what an operator whose value fails the condition reads: say what a valid value is.",
+			Subject:  msg.Expr.Range().Ptr(),
+			Context:  msg.Range.Ptr(),
+		})
+	}
 	cond := content.Attributes["condition"]
-	return &validation{condition: cond.Expr, message: content.Attributes["error_message"].Expr, rng: cond.Range}, diags
+	return &validation{condition: cond.Expr, message: msg.Expr, rng: cond.Range}, diags
 }
 
 // firstAttr is the name of a traversal's first step when it is an
