@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -247,11 +248,24 @@ func stringList(v cty.Value, attr *hcl.Attribute, want string) ([]string, *hcl.D
 		}
 		sv, err := toString(ev)
 		if err != nil {
+			kind := ev.Type().FriendlyName()
+			article := "a"
+			if strings.ContainsRune("aeiou", rune(kind[0])) {
+				article = "an"
+			}
+			hint := ""
+			if ty := ev.Type(); ty.IsObjectType() && ty.HasAttribute("name") && ty.AttributeType("name") == cty.String && ev.IsKnown() {
+				// on = [host.web1]: the host's object, where its name is
+				// wanted.
+				if n := ev.GetAttr("name"); n.IsKnown() && !n.IsNull() {
+					hint = fmt.Sprintf(" A host is named by its name: write %q (or host.%s.name).", n.AsString(), n.AsString())
+				}
+			}
 			return nil, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Incorrect attribute value type",
-				Detail: fmt.Sprintf("Inappropriate value for element %d of %q: %s is required, and a %s is not a string.",
-					i, attr.Name, want, ev.Type().FriendlyName()),
+				Detail: fmt.Sprintf("Inappropriate value for element %d of %q: %s is required, and %s %s is not a string.%s",
+					i, attr.Name, want, article, kind, hint),
 				Subject: elemRange(attr.Expr, i).Ptr(),
 			}
 		}
