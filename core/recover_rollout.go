@@ -76,5 +76,4 @@ func (d *DroppedHost) noteRollback(task string, st Status) {
 	} else {
 		d.FailedRollbacks = append(d.FailedRollbacks, task)
 	}
-	d.RollbackFailed = len(d.FailedRollbacks) > 0
 }

@@ -361,6 +361,9 @@ func (r *Result) UndoIncomplete() bool {
 	return len(r.RollbackFailed) > 0 || len(r.NotRolledBack) > 0 && r.NoRollback == ""
 }
 
+// RollbackFailed reports whether a rollback failed on the dropped host.
+func (d DroppedHost) RollbackFailed() bool { return len(d.FailedRollbacks) > 0 }
+
 // WaveResult is one wave of a task, as it ran.
 type WaveResult struct {
 	Task string
@@ -391,10 +394,9 @@ type DroppedHost struct {
 	Cause string
 	// RolledBack lists the tasks whose rollback succeeded on the host, in
 	// the order they ran; FailedRollbacks those whose rollback failed
-	// there, and RollbackFailed is set when there is any.
+	// there.
 	RolledBack      []string
 	FailedRollbacks []string
-	RollbackFailed  bool
 	// NotRolledBack lists the tasks of the host whose rollback never
 	// started, and Unfinished those whose rollback started and did not
 	// end: an abort, or fanout's death, cut its drop short.

@@ -640,7 +640,7 @@ func TestDropWhoseRollbackFailsFailsTheTask(t *testing.T) {
 		a := rolloutTask("a", hs, "on h2 fail 1", nil, config.Size{N: 1}, "on h2 fail 5")
 		next := testTask("next", hs, "ok")
 		res, _ := runFake(t, f, testPlan(config.OnFailureRollback, a, next), nil)
-		if res.Status != RunFailed || len(res.Dropped) != 1 || !res.Dropped[0].RollbackFailed {
+		if res.Status != RunFailed || len(res.Dropped) != 1 || !res.Dropped[0].RollbackFailed() {
 			t.Fatalf("status %s, dropped %+v; a failed drop rollback must fail the run", res.Status, res.Dropped)
 		}
 		if slices.Contains(f.startOrder("run", true), "next") {
@@ -793,7 +793,7 @@ func TestDroppedHostRolledBackListsOnlySuccesses(t *testing.T) {
 				t.Fatalf("%s: dropped %+v, want h3", name, res.Dropped)
 			}
 			d := res.Dropped[0]
-			if d.Host != "h3" || !d.RollbackFailed || !slices.Equal(d.RolledBack, []string{"pre"}) || !slices.Equal(d.FailedRollbacks, []string{"deploy"}) {
+			if d.Host != "h3" || !d.RollbackFailed() || !slices.Equal(d.RolledBack, []string{"pre"}) || !slices.Equal(d.FailedRollbacks, []string{"deploy"}) {
 				t.Errorf("%s: dropped %+v; want h3, rolled back [pre], failed [deploy]", name, d)
 			}
 		}

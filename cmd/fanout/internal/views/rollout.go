@@ -109,7 +109,7 @@ func writeRollout(b *strings.Builder, res *core.Result, o Options) {
 	if len(res.Dropped) > 0 {
 		heading := "Dropped hosts (rolled back whole):"
 		if slices.ContainsFunc(res.Dropped, func(d core.DroppedHost) bool {
-			return d.RollbackFailed || len(d.NotRolledBack) > 0 || len(d.Unfinished) > 0
+			return d.RollbackFailed() || len(d.NotRolledBack) > 0 || len(d.Unfinished) > 0
 		}) {
 			heading = "Dropped hosts:"
 		}

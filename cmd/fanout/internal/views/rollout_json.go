@@ -131,7 +131,7 @@ func (v *ApplyJSON) rolloutRecap(r *jsonRecap, res *core.Result) {
 	}
 	for _, d := range res.Dropped {
 		r.Dropped = append(r.Dropped, jsonDropped{Host: d.Host, Task: d.Task, Cause: v.o.Redact.String(d.Cause),
-			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed, FailedRollbacks: d.FailedRollbacks,
+			RolledBack: nonNil(d.RolledBack), RollbackFailed: d.RollbackFailed(), FailedRollbacks: d.FailedRollbacks,
 			NotRolledBack: d.NotRolledBack, Unfinished: d.Unfinished})
 	}
 }

@@ -165,7 +165,7 @@ func TestDroppedHostNamesTheFailedRollback(t *testing.T) {
 			{Task: "restart", Host: "web030", Rollback: failed},
 			{Task: "stage", Host: "web030", Rollback: ok},
 		},
-		Dropped: []core.DroppedHost{{Host: "web030", Task: "restart", Cause: "check failed", RolledBack: []string{"stage"}, FailedRollbacks: []string{"restart"}, RollbackFailed: true}},
+		Dropped: []core.DroppedHost{{Host: "web030", Task: "restart", Cause: "check failed", RolledBack: []string{"stage"}, FailedRollbacks: []string{"restart"}}},
 	}
 	var b strings.Builder
 	writeRollout(&b, res, Options{})
@@ -199,7 +199,7 @@ func TestStatusSaysPausing(t *testing.T) {
 func TestDroppedJSONRolledBackOnlySucceeded(t *testing.T) {
 	res := &core.Result{RunID: "r", Status: core.RunFailed, Started: t0,
 		Dropped: []core.DroppedHost{{Host: "h3", Task: "deploy", Cause: "exit 1", RolledBack: []string{"pre"},
-			FailedRollbacks: []string{"deploy"}, RollbackFailed: true}}}
+			FailedRollbacks: []string{"deploy"}}}}
 	var b bytes.Buffer
 	v := NewApply(arguments.ViewJSON, &b, syntheticPlan(), ApplyOptions{Version: "test", Now: fixedClock(20)})
 	v.Event(core.RunFinished{Result: res})
