@@ -550,29 +550,28 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 		timedOut bool
 		cause    error
 		cutOff   string // why the command may still run (see terminate)
-		// ran is closed at the wrapper's mark; noStart fires when it
-		// has not come within wrapperStart.
-		ran     <-chan struct{}
-		noStart <-chan time.Time
+		// ran is closed at the wrapper's mark; startDeadline fires when
+		// it has not come within wrapperStart, and notStarted says so.
+		ran           <-chan struct{}
+		startDeadline <-chan time.Time
+		notStarted    bool
 	)
 	if r.markers != nil {
 		ran = r.markers.started()
 		timer := time.NewTimer(wrapperStart)
 		defer timer.Stop()
-		noStart = timer.C
+		startDeadline = timer.C
 	}
-	for waiting := true; waiting; {
-		waiting = false
+	for {
 		select {
 		case <-ran:
-			ran, noStart, waiting = nil, nil, true
-		case <-noStart:
+			ran, startDeadline = nil, nil
+			continue
+		case <-startDeadline:
 			// Nothing of fanout's runs there to signal: what reads the
 			// session's input ends with it.
+			notStarted = true
 			_ = sess.ch.Close()
-			c.awaitOutput(ctx, ex, sess)
-			sess.end()
-			return nil, c.wrapperNotRun(fmt.Sprintf("had not started it after %s", wrapperStart))
 		case <-sess.exited:
 		case <-sess.closed:
 		case <-sess.refused:
@@ -592,10 +591,14 @@ func (c *hostConn) run(ctx context.Context, ex *execution, out sdk.ExecOutput, r
 			cause = fmt.Errorf("write output: %w", sess.writeFailure())
 			cutOff = c.terminate(ex, sess)
 		}
+		break
 	}
 	c.awaitOutput(ctx, ex, sess)
 	// The output, and with it a command list's markers, is all in.
 	sess.end()
+	if notStarted {
+		return nil, c.wrapperNotRun(fmt.Sprintf("had not started it after %s", wrapperStart))
+	}
 	if cutOff != "" {
 		// Where the operator reads the command's end, and the journal
 		// keeps its last lines: nothing else would say it may still run.

@@ -26,9 +26,8 @@ type progress struct {
 	ranCh chan struct{} // closed with ran set
 	skip  bool
 	// plain says no marker follows "w" (a lone command): the output after
-	// it goes through unread.
-	plain   bool
-	through bool
+	// it goes through unread (passing).
+	plain bool
 
 	current int // the command running: the last "s I"
 	exited  int // the command that exited by itself ("e I S"), -1 if none
@@ -44,6 +43,10 @@ func newProgress() (*progress, string) {
 	return &progress{token: []byte("\037fanout:" + nonce + ":"), exited: -1, ranCh: make(chan struct{})}, nonce
 }
 
+// passing reports whether the rest of the output goes through unread: the
+// mark has come and no other follows.
+func (p *progress) passing() bool { return p.ran && p.plain }
+
 // started returns a channel closed once the wrapper's mark has come.
 func (p *progress) started() <-chan struct{} { return p.ranCh }
 
@@ -56,7 +59,7 @@ func ranMarker(nonce string) string {
 // writes is held back until its end arrives, as is an end of p that may
 // be the start of one (rare: it begins with byte 037).
 func (p *progress) Write(b []byte) (int, error) {
-	if p.through {
+	if p.passing() {
 		p.emit(b)
 		return len(b), nil
 	}
@@ -79,7 +82,7 @@ func (p *progress) Write(b []byte) (int, error) {
 		}
 		p.record(string(rest[:j]))
 		data = rest[j+1:]
-		if p.through {
+		if p.passing() {
 			p.emit(data)
 			p.held = p.held[:0]
 			return len(b), nil
@@ -122,7 +125,6 @@ func (p *progress) record(m string) {
 	case len(f) == 1 && f[0] == "w" && !p.ran:
 		p.ran = true
 		close(p.ranCh)
-		p.through = p.plain
 	case len(f) == 2 && f[0] == "s":
 		if i, err := strconv.Atoi(f[1]); err == nil {
 			p.current = i

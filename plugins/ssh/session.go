@@ -206,13 +206,13 @@ func (s *session) start(command string, input []byte, out sdk.ExecOutput, writte
 // login shell may print.
 func untilThrough(p *progress, r io.Reader) bool {
 	var buf [512]byte
-	for !p.through {
+	for !p.passing() {
 		n, err := r.Read(buf[:])
 		if n > 0 {
 			_, _ = p.Write(buf[:n])
 		}
 		if err != nil {
-			return p.through
+			return p.passing()
 		}
 	}
 	return true
