@@ -131,15 +131,8 @@ func (rc *Recovery) Finished() (RunStatus, bool) {
 // stopped without recording its end, then what the last `fanout rollback`
 // of it did ("rolled back", "rollback failed").
 func (rc *Recovery) Status() string {
-	s := "unfinished"
-	if st, ok := rc.Finished(); ok {
-		s = st.String()
-		if rc.mayBeIncomplete() {
-			if res, err := rc.Result(); err == nil && res.UndoIncomplete() {
-				s += ", rollback incomplete"
-			}
-		}
-	}
+	// A later `fanout rollback`'s records say last how it stands.
+	s := ""
 	for _, r := range rc.Records {
 		switch r.Type {
 		case RecordRecoveryStarted:
@@ -149,6 +142,20 @@ func (rc *Recovery) Status() string {
 			if r.Status != RunSucceeded {
 				s = "rollback " + r.Status.String()
 			}
+		}
+	}
+	if s != "" {
+		return s
+	}
+	st, ok := rc.Finished()
+	if !ok {
+		return "unfinished"
+	}
+	s = st.String()
+	// Rebuilt (Result) only when its records leave it in doubt.
+	if rc.mayBeIncomplete() {
+		if res, err := rc.Result(); err == nil && res.UndoIncomplete() {
+			s += ", rollback incomplete"
 		}
 	}
 	return s
