@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -346,8 +348,7 @@ func (e *evaluator) checkUploadSource(s string, attr *hcl.Attribute) (string, hc
 	}
 	p, err := e.files.resolve(s, "keep what you upload beside the configuration")
 	if err != nil {
-		// "The path ... must be relative ...".
-		return "", bad("T" + strings.TrimPrefix(err.Error(), "t") + ".")
+		return "", bad(sentence(err))
 	}
 	if e.files.fsys == nil {
 		return p, nil
@@ -356,6 +357,14 @@ func (e *evaluator) checkUploadSource(s string, attr *hcl.Attribute) (string, hc
 		return "", bad(fmt.Sprintf("There is no file or directory %q beside the configuration (%s).", s, unwrapPathError(err)))
 	}
 	return p, nil
+}
+
+// sentence is err's text as a sentence of its own: "The path ... must be
+// relative ...", where file()'s argument error reads "...: the path ...".
+func sentence(err error) string {
+	s := err.Error()
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:] + "."
 }
 
 // parseMode reads a mode written as octal digits, such as "0644" or "755".
