@@ -24,36 +24,27 @@ func writeHCL(b *strings.Builder, v cty.Value) {
 	switch {
 	case v.IsNull() || !v.IsKnown() || t.IsPrimitiveType():
 		b.Write(hclwrite.TokensForValue(v).Bytes())
-	case t.IsObjectType() || t.IsMapType():
-		if v.LengthInt() == 0 {
-			b.WriteString("{}")
-			return
+	case t.IsObjectType() || t.IsMapType() || t.IsListType() || t.IsSetType() || t.IsTupleType():
+		keyed := t.IsObjectType() || t.IsMapType()
+		open, end := "[", "]"
+		if keyed && v.LengthInt() > 0 {
+			open, end = "{ ", " }"
+		} else if keyed {
+			open, end = "{", "}"
 		}
-		b.WriteString("{ ")
-		first := true
-		for it := v.ElementIterator(); it.Next(); {
+		b.WriteString(open)
+		for i, it := 0, v.ElementIterator(); it.Next(); i++ {
 			k, ev := it.Element()
-			if !first {
+			if i > 0 {
 				b.WriteString(", ")
 			}
-			first = false
-			b.WriteString(hclName(k.AsString()))
-			b.WriteString(" = ")
-			writeHCL(b, ev)
-		}
-		b.WriteString(" }")
-	case t.IsListType() || t.IsSetType() || t.IsTupleType():
-		b.WriteByte('[')
-		first := true
-		for it := v.ElementIterator(); it.Next(); {
-			_, ev := it.Element()
-			if !first {
-				b.WriteString(", ")
+			if keyed {
+				b.WriteString(hclName(k.AsString()))
+				b.WriteString(" = ")
 			}
-			first = false
 			writeHCL(b, ev)
 		}
-		b.WriteByte(']')
+		b.WriteString(end)
 	default:
 		b.Write(hclwrite.TokensForValue(v).Bytes())
 	}
